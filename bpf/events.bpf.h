@@ -1,0 +1,74 @@
+/* The kernel half of the event stream (common/event_stream.h): one map,
+ * "events", that the loader makes a ring buffer where the kernel has one and
+ * a perf event array otherwise; a per-CPU count of events that could not be
+ * handed over; and batched wake-ups. */
+#pragma once
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20); /* resized by the loader */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} events_lost SEC(".maps");
+
+const volatile bool events_use_ringbuf = true;
+/* Wake the consumer only once this many bytes wait; 0 wakes on every event.
+ * The consumer polls on a short period anyway, so nothing waits long. */
+const volatile __u64 events_wakeup_bytes = 0;
+
+static __always_inline void events_count_lost(void)
+{
+	__u32 zero = 0;
+	__u64 *lost = bpf_map_lookup_elem(&events_lost, &zero);
+
+	if (lost)
+		*lost += 1; /* per-CPU slot: no other writer */
+}
+
+static __always_inline __u64 events_wakeup_flags(void)
+{
+	if (!events_wakeup_bytes)
+		return 0;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= events_wakeup_bytes ?
+		       BPF_RB_FORCE_WAKEUP :
+		       BPF_RB_NO_WAKEUP;
+}
+
+/* Hands size bytes at data to user space; counts a loss when the buffer is
+ * full. size must be provably bounded for the verifier. */
+static __always_inline long events_output(void *ctx, void *data, __u64 size)
+{
+	long err;
+
+	if (events_use_ringbuf)
+		err = bpf_ringbuf_output(&events, data, size, events_wakeup_flags());
+	else
+		err = bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, data, size);
+	if (err)
+		events_count_lost();
+	return err;
+}
+
+/* A per-CPU scratch area for events too large for the 512-byte stack. */
+#define EVENT_SCRATCH(value_type, name)                                                                \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);                                           \
+		__uint(max_entries, 1);                                                            \
+		__type(key, __u32);                                                                \
+		__type(value, value_type);                                                         \
+	} name SEC(".maps")
+
+static __always_inline void *scratch_get(void *map)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(map, &zero);
+}

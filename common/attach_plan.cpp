@@ -1,0 +1,132 @@
+#include "attach_plan.h"
+
+#include "errors.h"
+#include "output.h"
+
+#include <bpf/libbpf.h>
+#include <cerrno>
+
+namespace corescope {
+
+Links::~Links() {
+    for (auto it = links_.rbegin(); it != links_.rend(); ++it) bpf_link__destroy(*it);
+}
+
+AttachPlan AttachPlan::choose(const std::string& tool, const std::vector<AttachStep>& steps,
+                              FeatureSource& features) {
+    AttachPlan plan;
+    plan.tool_ = tool;
+    for (const AttachStep& step : steps) {
+        Choice choice;
+        choice.what = step.what;
+        bool chosen = false;
+        for (const AttachWay& way : step.ways) {
+            std::string why_not;
+            std::vector<AttachPoint> usable;
+            for (const AttachPoint& point : way.points) {
+                std::string reason;
+                if (!features.supports(point.kind, &reason)) {
+                    why_not = std::string(attach_kind_name(point.kind)) + ": " + reason;
+                    break;
+                }
+                if (!features.has_target(point.kind, point.target)) {
+                    if (point.optional) continue;
+                    why_not = std::string(attach_kind_name(point.kind)) + ": kernel has no " +
+                              point.target;
+                    break;
+                }
+                usable.push_back(point);
+            }
+            if (why_not.empty() && usable.empty()) why_not = "no target of this way exists";
+            if (!why_not.empty()) {
+                choice.passed_over.push_back(why_not);
+                continue;
+            }
+            choice.points = std::move(usable);
+            chosen = true;
+            break;
+        }
+        if (!chosen) {
+            std::string reasons;
+            for (const std::string& r : choice.passed_over) reasons += (reasons.empty() ? "" : "; ") + r;
+            throw RuntimeError("this kernel offers no way to trace " + step.what + " (" + reasons + ")");
+        }
+        plan.choices_.push_back(std::move(choice));
+    }
+    return plan;
+}
+
+bool AttachPlan::uses(const std::string& program) const {
+    for (const Choice& c : choices_)
+        for (const AttachPoint& p : c.points)
+            if (p.program == program) return true;
+    return false;
+}
+
+void AttachPlan::apply(bpf_object* object) const {
+    struct bpf_program* prog;
+    bpf_object__for_each_program(prog, object) {
+        bpf_program__set_autoload(prog, uses(bpf_program__name(prog)));
+    }
+}
+
+Links AttachPlan::attach(bpf_object* object) const {
+    Links links;
+    for (const Choice& c : choices_) {
+        for (const AttachPoint& p : c.points) {
+            struct bpf_program* prog = bpf_object__find_program_by_name(object, p.program.c_str());
+            if (prog == nullptr)
+                throw RuntimeError("internal error: no BPF program named " + p.program);
+            errno = 0;
+            struct bpf_link* link = bpf_program__attach(prog);
+            if (link == nullptr) {
+                int err = errno ? errno : EINVAL;
+                throw RuntimeError(errno_message(std::string("cannot attach ") +
+                                                     attach_kind_name(p.kind) + " " + p.target,
+                                                 err));
+            }
+            links.add(link);
+        }
+    }
+    return links;
+}
+
+std::string AttachPlan::describe() const {
+    std::string out = tool_ + ": attach plan\n";
+    for (const Choice& c : choices_) {
+        out += "  " + c.what + ":";
+        for (const AttachPoint& p : c.points)
+            out += std::string(" ") + attach_kind_name(p.kind) + ":" + p.target;
+        out += "\n";
+        for (const std::string& r : c.passed_over) out += "    passed over " + r + "\n";
+    }
+    return out;
+}
+
+std::string AttachPlan::describe_json() const {
+    std::string steps = "[";
+    for (size_t i = 0; i < choices_.size(); i++) {
+        const Choice& c = choices_[i];
+        std::string points = "[";
+        for (size_t j = 0; j < c.points.size(); j++) {
+            if (j) points += ',';
+            JsonObject(points).string("kind", attach_kind_name(c.points[j].kind))
+                .string("target", c.points[j].target).string("program", c.points[j].program).end();
+        }
+        points += ']';
+        std::string passed = "[";
+        for (size_t j = 0; j < c.passed_over.size(); j++) {
+            if (j) passed += ',';
+            append_json_string(passed, c.passed_over[j]);
+        }
+        passed += ']';
+        if (i) steps += ',';
+        JsonObject(steps).string("what", c.what).raw("attach", points).raw("passed_over", passed).end();
+    }
+    steps += ']';
+    std::string out;
+    JsonObject(out).string("type", "attach_plan").string("tool", tool_).raw("steps", steps).end_line();
+    return out;
+}
+
+} // namespace corescope

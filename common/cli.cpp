@@ -1,0 +1,263 @@
+#include "cli.h"
+
+#include "errors.h"
+#include "version.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <sys/stat.h>
+
+namespace corescope {
+
+namespace {
+
+// The kernel never hands out PIDs above PID_MAX_LIMIT (4M on 64-bit).
+constexpr uint64_t pid_max_limit = 4194304;
+
+std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+} // namespace
+
+uint64_t parse_unsigned(std::string_view what, std::string_view text, uint64_t min, uint64_t max) {
+    uint64_t value = 0;
+    const char* begin = text.data();
+    const char* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(begin, end, value, 10);
+    if (!text.empty() && text[0] == '-')
+        throw UsageError("invalid " + std::string(what) + " " + quoted(text) + ": must be " +
+                         std::to_string(min) + " to " + std::to_string(max));
+    if (text.empty() || ec == std::errc::invalid_argument || ptr != end)
+        throw UsageError("invalid " + std::string(what) + " " + quoted(text) +
+                         ": not a whole number");
+    if (ec == std::errc::result_out_of_range || value < min || value > max)
+        throw UsageError("invalid " + std::string(what) + " " + quoted(text) + ": must be " +
+                         std::to_string(min) + " to " + std::to_string(max));
+    return value;
+}
+
+uint32_t parse_pid(std::string_view what, std::string_view text) {
+    return static_cast<uint32_t>(parse_unsigned(what, text, 1, pid_max_limit));
+}
+
+double parse_seconds(std::string_view what, std::string_view text) {
+    std::string copy(text);
+    char* end = nullptr;
+    double value = copy.empty() ? NAN : std::strtod(copy.c_str(), &end);
+    if (copy.empty() || end == nullptr || *end != '\0' || !std::isfinite(value) || value <= 0 ||
+        value > 365.0 * 24 * 3600)
+        throw UsageError("invalid " + std::string(what) + " " + quoted(text) +
+                         ": must be a positive number of seconds");
+    return value;
+}
+
+CommandLine::CommandLine(std::string tool, std::string summary, std::vector<Flag> flags)
+    : tool_(std::move(tool)), summary_(std::move(summary)) {
+    CommonOptions** target = &current_;
+    add_common(flags, target);
+}
+
+void CommandLine::add_common(const std::vector<Flag>& flags, CommonOptions** target) {
+    auto has = [&](Flag f) {
+        for (Flag g : flags)
+            if (g == f) return true;
+        return false;
+    };
+    auto opts = [target]() -> CommonOptions& { return **target; };
+    if (has(Flag::pid))
+        options_.push_back({'p', "pid", "PID", "only this process (repeatable)",
+                            [opts](std::string_view v) { opts().pids.push_back(parse_pid("PID", v)); }});
+    if (has(Flag::tid))
+        options_.push_back({'t', "tid", "TID", "only this thread",
+                            [opts](std::string_view v) { opts().tid = parse_pid("TID", v); }});
+    if (has(Flag::uid))
+        options_.push_back({'u', "uid", "UID", "only this user",
+                            [opts](std::string_view v) {
+                                opts().uid = static_cast<uint32_t>(
+                                    parse_unsigned("UID", v, 0, UINT32_MAX - 1));
+                            }});
+    if (has(Flag::cgroup))
+        options_.push_back({'c', "cgroup", "PATH", "only tasks in this cgroup (v2 path)",
+                            [opts](std::string_view v) {
+                                struct stat st {};
+                                std::string path(v);
+                                if (stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+                                    throw UsageError("invalid cgroup " + quoted(v) +
+                                                     ": not a cgroup directory");
+                                opts().cgroup = path;
+                            }});
+    if (has(Flag::name))
+        options_.push_back({'n', "name", "TEXT", "only commands whose name contains TEXT",
+                            [opts](std::string_view v) {
+                                if (v.empty()) throw UsageError("invalid name '': must not be empty");
+                                opts().name = std::string(v);
+                            }});
+    if (has(Flag::failed))
+        options_.push_back({'x', "failed", "", "only failed operations",
+                            [opts](std::string_view) { opts().failed = true; }});
+    if (has(Flag::time))
+        options_.push_back({'T', "time", "", "print a wall-clock time column",
+                            [opts](std::string_view) { opts().time = true; }});
+    if (has(Flag::print_uid))
+        options_.push_back({'U', "print-uid", "", "print a UID column",
+                            [opts](std::string_view) { opts().print_uid = true; }});
+    if (has(Flag::duration))
+        options_.push_back({'d', "duration", "SECONDS", "stop after this long",
+                            [opts](std::string_view v) { opts().duration = parse_seconds("duration", v); }});
+    if (has(Flag::milliseconds))
+        options_.push_back({'m', "milliseconds", "", "histogram in milliseconds instead of microseconds",
+                            [opts](std::string_view) { opts().milliseconds = true; }});
+    takes_interval_ = has(Flag::interval);
+
+    options_.push_back({'o', "output", "FORMAT", "output format: text or json",
+                        [opts](std::string_view v) {
+                            if (v == "text")
+                                opts().format = OutputFormat::text;
+                            else if (v == "json")
+                                opts().format = OutputFormat::json;
+                            else
+                                throw UsageError("invalid output format " + quoted(v) +
+                                                 ": must be text or json");
+                        }});
+    options_.push_back({0, "json", "", "same as -o json",
+                        [opts](std::string_view) { opts().format = OutputFormat::json; }});
+    options_.push_back({'v', "verbose", "", "print the attach plan and libbpf diagnostics on stderr",
+                        [opts](std::string_view) { opts().verbose = true; }});
+    options_.push_back({0, "dry-run", "", "probe, load and verify, print the plan, attach nothing",
+                        [opts](std::string_view) { opts().dry_run = true; }});
+    options_.push_back({0, "btf", "FILE", "kernel BTF to use instead of /sys/kernel/btf/vmlinux",
+                        [opts](std::string_view v) {
+                            std::string path(v);
+                            struct stat st {};
+                            if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+                                throw UsageError("invalid BTF file " + quoted(v) +
+                                                 ": no such file");
+                            opts().btf_path = path;
+                        }});
+}
+
+void CommandLine::add_switch(char short_name, std::string long_name, std::string help, bool* target) {
+    options_.push_back({short_name, std::move(long_name), "", std::move(help),
+                        [target](std::string_view) { *target = true; }});
+}
+
+void CommandLine::add_option(char short_name, std::string long_name, std::string value_name,
+                             std::string help, std::function<void(std::string_view)> setter) {
+    options_.push_back({short_name, std::move(long_name), std::move(value_name), std::move(help),
+                        std::move(setter)});
+}
+
+const CommandLine::Option* CommandLine::find_short(char c) const {
+    for (const Option& o : options_)
+        if (o.short_name != 0 && o.short_name == c) return &o;
+    return nullptr;
+}
+
+const CommandLine::Option* CommandLine::find_long(std::string_view name) const {
+    for (const Option& o : options_)
+        if (o.long_name == name) return &o;
+    return nullptr;
+}
+
+ParseResult CommandLine::parse(int argc, const char* const* argv, CommonOptions& options) const {
+    current_ = &options;
+    std::vector<std::string_view> positionals;
+    bool options_done = false;
+    for (int i = 1; i < argc; i++) {
+        std::string_view arg = argv[i];
+        if (options_done || arg.size() < 2 || arg[0] != '-') {
+            positionals.push_back(arg);
+            continue;
+        }
+        if (arg == "--") {
+            options_done = true;
+            continue;
+        }
+        if (arg == "-h" || arg == "--help") {
+            std::fputs(help().c_str(), stdout);
+            return ParseResult::exit_success;
+        }
+        if (arg == "--version") {
+            std::printf("%s (corescope) %s\n", tool_.c_str(), corescope_version);
+            return ParseResult::exit_success;
+        }
+        if (arg.substr(0, 2) == "--") {
+            std::string_view name = arg.substr(2);
+            std::optional<std::string_view> inline_value;
+            if (auto eq = name.find('='); eq != std::string_view::npos) {
+                inline_value = name.substr(eq + 1);
+                name = name.substr(0, eq);
+            }
+            const Option* o = find_long(name);
+            if (o == nullptr) throw UsageError("unknown option " + quoted(arg));
+            if (o->value_name.empty()) {
+                if (inline_value)
+                    throw UsageError("option --" + o->long_name + " takes no value");
+                o->apply({});
+            } else if (inline_value) {
+                o->apply(*inline_value);
+            } else if (i + 1 < argc) {
+                o->apply(argv[++i]);
+            } else {
+                throw UsageError("option --" + o->long_name + " needs a " + o->value_name);
+            }
+            continue;
+        }
+        // A cluster of short switches, possibly ending in one that takes a
+        // value: -xT, -p123, -xp 123.
+        for (size_t j = 1; j < arg.size(); j++) {
+            const Option* o = find_short(arg[j]);
+            if (o == nullptr)
+                throw UsageError("unknown option '-" + std::string(1, arg[j]) + "'");
+            if (o->value_name.empty()) {
+                o->apply({});
+                continue;
+            }
+            if (j + 1 < arg.size())
+                o->apply(arg.substr(j + 1));
+            else if (i + 1 < argc)
+                o->apply(argv[++i]);
+            else
+                throw UsageError("option -" + std::string(1, arg[j]) + " needs a " + o->value_name);
+            break;
+        }
+    }
+    if (!positionals.empty() && !takes_interval_)
+        throw UsageError("unexpected argument " + quoted(positionals[0]));
+    if (positionals.size() > 2) throw UsageError("unexpected argument " + quoted(positionals[2]));
+    if (!positionals.empty())
+        options.interval =
+            static_cast<uint32_t>(parse_unsigned("interval", positionals[0], 1, 86400));
+    if (positionals.size() == 2)
+        options.count = parse_unsigned("count", positionals[1], 1, UINT64_MAX);
+    if (options.tid && !options.pids.empty())
+        throw UsageError("-p and -t cannot be combined: a thread filter already names its process");
+    current_ = nullptr;
+    return ParseResult::run;
+}
+
+std::string CommandLine::help() const {
+    std::string out = "Usage: " + tool_ + " [OPTIONS]";
+    if (takes_interval_) out += " [interval [count]]";
+    out += "\n" + summary_ + "\n\nOptions:\n";
+    for (const Option& o : options_) {
+        std::string left = "  ";
+        left += o.short_name ? std::string("-") + o.short_name + ", " : "    ";
+        left += "--" + o.long_name;
+        if (!o.value_name.empty()) left += " " + o.value_name;
+        if (left.size() < 28)
+            left.resize(28, ' ');
+        else
+            left += "\n" + std::string(28, ' ');
+        out += left + o.help + "\n";
+    }
+    out += "  -h, --help                show this help and exit\n";
+    out += "      --version             print the version and exit\n";
+    if (takes_interval_)
+        out += "\nArguments:\n  interval                  seconds between summaries (default: one at exit)\n"
+               "  count                     number of summaries, then exit\n";
+    if (!examples_.empty()) out += "\nExamples:\n" + examples_;
+    return out;
+}
+
+} // namespace corescope

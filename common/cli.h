@@ -1,0 +1,99 @@
+// The one command line of DESIGN.md. A tool names the shared flags it takes
+// (each always with the same letter and meaning) and adds its own; the
+// parser fills CommonOptions and calls the tool's setters, and throws
+// UsageError naming the bad value.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace corescope {
+
+enum class Flag {
+    pid,          // -p, --pid PID (repeatable)
+    tid,          // -t, --tid TID
+    uid,          // -u, --uid UID
+    cgroup,       // -c, --cgroup PATH
+    name,         // -n, --name TEXT
+    failed,       // -x, --failed
+    time,         // -T, --time
+    print_uid,    // -U, --print-uid
+    duration,     // -d, --duration SECONDS
+    milliseconds, // -m, --milliseconds
+    interval,     // [interval [count]] positionals
+};
+
+enum class OutputFormat { text, json };
+
+struct CommonOptions {
+    std::vector<uint32_t> pids;
+    std::optional<uint32_t> tid;
+    std::optional<uint32_t> uid;
+    std::string cgroup;
+    std::string name;
+    bool failed = false;
+    bool time = false;
+    bool print_uid = false;
+    bool milliseconds = false;
+    bool verbose = false;
+    bool dry_run = false;
+    std::optional<double> duration; // seconds
+    OutputFormat format = OutputFormat::text;
+    std::optional<uint32_t> interval; // seconds
+    std::optional<uint64_t> count;    // intervals
+    std::string btf_path;             // --btf FILE: kernel BTF other than /sys/kernel/btf/vmlinux
+};
+
+enum class ParseResult { run, exit_success };
+
+class CommandLine {
+  public:
+    CommandLine(std::string tool, std::string summary, std::vector<Flag> flags);
+    CommandLine(const CommandLine&) = delete; // setters point back into this object
+    CommandLine& operator=(const CommandLine&) = delete;
+
+    // A tool-specific switch (no value).
+    void add_switch(char short_name, std::string long_name, std::string help, bool* target);
+    // A tool-specific option with a value; the setter throws UsageError on a
+    // bad value (use the parse_* helpers below).
+    void add_option(char short_name, std::string long_name, std::string value_name,
+                    std::string help, std::function<void(std::string_view)> setter);
+    void set_examples(std::string examples) { examples_ = std::move(examples); }
+
+    // Parses argv. Returns exit_success after printing --help or --version.
+    ParseResult parse(int argc, const char* const* argv, CommonOptions& options) const;
+    std::string help() const;
+    const std::string& tool() const { return tool_; }
+
+  private:
+    struct Option {
+        char short_name;
+        std::string long_name;
+        std::string value_name; // empty for a switch
+        std::string help;
+        std::function<void(std::string_view)> apply;
+    };
+    const Option* find_short(char c) const;
+    const Option* find_long(std::string_view name) const;
+    void add_common(const std::vector<Flag>& flags, CommonOptions** target);
+
+    std::string tool_;
+    std::string summary_;
+    std::string examples_;
+    bool takes_interval_ = false;
+    std::vector<Option> options_;
+    // Parsing writes into the CommonOptions given to parse(); the common
+    // options' setters reach it through this pointer.
+    mutable CommonOptions* current_ = nullptr;
+};
+
+// Value parsers shared by every tool; each throws UsageError("invalid WHAT 'TEXT'...").
+uint64_t parse_unsigned(std::string_view what, std::string_view text, uint64_t min, uint64_t max);
+uint32_t parse_pid(std::string_view what, std::string_view text);
+double parse_seconds(std::string_view what, std::string_view text);
+
+} // namespace corescope

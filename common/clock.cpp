@@ -1,0 +1,50 @@
+#include "clock.h"
+
+#include <cstdio>
+#include <ctime>
+
+namespace corescope {
+
+namespace {
+uint64_t clock_ns(clockid_t id) {
+    struct timespec ts {};
+    clock_gettime(id, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+} // namespace
+
+EventClock::EventClock() : offset_ns_(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC)) {}
+
+void EventClock::append_hms(std::string& out, uint64_t monotonic_ns) {
+    int64_t second = static_cast<int64_t>(to_realtime_ns(monotonic_ns) / 1000000000ull);
+    if (second != hms_second_) {
+        time_t t = static_cast<time_t>(second);
+        struct tm tm {};
+        localtime_r(&t, &tm);
+        char buf[16];
+        size_t n = strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+        hms_text_.assign(buf, n);
+        hms_second_ = second;
+    }
+    out += hms_text_;
+}
+
+void EventClock::append_iso(std::string& out, uint64_t monotonic_ns) {
+    uint64_t real = to_realtime_ns(monotonic_ns);
+    int64_t second = static_cast<int64_t>(real / 1000000000ull);
+    if (second != iso_second_) {
+        time_t t = static_cast<time_t>(second);
+        struct tm tm {};
+        gmtime_r(&t, &tm);
+        char buf[32];
+        size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+        iso_text_.assign(buf, n);
+        iso_second_ = second;
+    }
+    char frac[16];
+    snprintf(frac, sizeof frac, ".%06lluZ", static_cast<unsigned long long>((real % 1000000000ull) / 1000));
+    out += iso_text_;
+    out += frac;
+}
+
+} // namespace corescope

@@ -1,0 +1,28 @@
+// Kernel timestamps (bpf_ktime_get_ns, CLOCK_MONOTONIC) as wall-clock time.
+// The offset between the clocks is taken once; formatted seconds are cached
+// so a busy tool does not call strftime per event.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace corescope {
+
+class EventClock {
+  public:
+    EventClock();
+    // Appends HH:MM:SS (local time) for a monotonic timestamp.
+    void append_hms(std::string& out, uint64_t monotonic_ns);
+    // Appends 2026-11-22T07:40:01.123456Z (UTC) for a monotonic timestamp.
+    void append_iso(std::string& out, uint64_t monotonic_ns);
+    uint64_t to_realtime_ns(uint64_t monotonic_ns) const { return monotonic_ns + offset_ns_; }
+
+  private:
+    uint64_t offset_ns_;
+    int64_t hms_second_ = -1;
+    std::string hms_text_;
+    int64_t iso_second_ = -1;
+    std::string iso_text_;
+};
+
+} // namespace corescope

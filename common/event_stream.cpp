@@ -1,0 +1,77 @@
+#include "event_stream.h"
+
+#include <bpf/bpf.h>
+#include <cerrno>
+#include <vector>
+
+namespace corescope {
+
+EventStream::EventStream(const EventStreamConfig& config, struct bpf_map* events,
+                         struct bpf_map* events_lost, Handler handler)
+    : handler_(std::move(handler)), events_lost_(events_lost) {
+    errno = 0;
+    if (config.use_ringbuf) {
+        ring_ = ring_buffer__new(bpf_map__fd(events), on_ring_event, this, nullptr);
+        if (ring_ == nullptr)
+            throw RuntimeError(errno_message("cannot open the ring buffer", errno ? errno : EINVAL));
+    } else {
+        perf_ = perf_buffer__new(bpf_map__fd(events), config.perf_pages_per_cpu, on_perf_event,
+                                 on_perf_lost, this, nullptr);
+        if (perf_ == nullptr)
+            throw RuntimeError(errno_message("cannot open the perf buffer", errno ? errno : EINVAL));
+    }
+}
+
+EventStream::~EventStream() {
+    ring_buffer__free(ring_);
+    perf_buffer__free(perf_);
+}
+
+int EventStream::on_ring_event(void* self, void* data, size_t size) {
+    auto* stream = static_cast<EventStream*>(self);
+    stream->handler_(data, size);
+    stream->handled_++;
+    return 0;
+}
+
+void EventStream::on_perf_event(void* self, int, void* data, __u32 size) {
+    auto* stream = static_cast<EventStream*>(self);
+    stream->handler_(data, size);
+    stream->handled_++;
+}
+
+void EventStream::on_perf_lost(void* self, int, __u64 count) {
+    static_cast<EventStream*>(self)->perf_lost_ += count;
+}
+
+int EventStream::poll(int timeout_ms) {
+    handled_ = 0;
+    int err = ring_ ? ring_buffer__poll(ring_, timeout_ms) : perf_buffer__poll(perf_, timeout_ms);
+    if (err < 0 && err != -EINTR) throw RuntimeError(errno_message("cannot read events", err));
+    // Events submitted without a wake-up are only seen by consuming.
+    if (ring_) ring_buffer__consume(ring_);
+    return handled_;
+}
+
+int EventStream::drain() {
+    handled_ = 0;
+    if (ring_)
+        ring_buffer__consume(ring_);
+    else
+        perf_buffer__consume(perf_);
+    return handled_;
+}
+
+uint64_t EventStream::lost() const {
+    uint64_t total = perf_lost_;
+    if (events_lost_ == nullptr) return total;
+    int cpus = libbpf_num_possible_cpus();
+    if (cpus <= 0) return total;
+    std::vector<uint64_t> per_cpu(static_cast<size_t>(cpus));
+    uint32_t zero = 0;
+    if (bpf_map_lookup_elem(bpf_map__fd(events_lost_), &zero, per_cpu.data()) == 0)
+        for (uint64_t n : per_cpu) total += n;
+    return total;
+}
+
+} // namespace corescope

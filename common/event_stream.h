@@ -1,0 +1,78 @@
+// The event stream from kernel to user space: a BPF ring buffer where the
+// kernel has one (5.8+), a perf buffer otherwise, behind one callback type.
+// Its kernel half is bpf/events.bpf.h. Events the kernel could not hand over
+// (buffer full) are counted there, in the events_lost per-CPU map, and by
+// the perf buffer's lost callback; lost() sums both.
+#pragma once
+
+#include "errors.h"
+#include "kernel_features.h"
+
+#include <bpf/libbpf.h>
+#include <cstdint>
+#include <functional>
+
+namespace corescope {
+
+struct EventStreamConfig {
+    bool use_ringbuf = true;
+    uint32_t ring_bytes = 8u << 20; // shared by all CPUs
+    // Wake the consumer only when this much is pending; below it the
+    // consumer's periodic poll collects events. Saves a wake-up per event.
+    uint32_t wakeup_bytes = 256u << 10;
+    uint32_t perf_pages_per_cpu = 64;
+};
+
+// Chooses the transport and sizes the maps. Call between open and load. The
+// skeleton must use bpf/events.bpf.h (maps events and events_lost, rodata
+// events_use_ringbuf and events_wakeup_bytes).
+template <class Skeleton>
+EventStreamConfig prepare_event_stream(Skeleton* skel, EventStreamConfig config = {}) {
+    config.use_ringbuf = KernelFeatures::instance().ringbuf();
+    struct bpf_map* events = skel->maps.events;
+    int err;
+    if (config.use_ringbuf) {
+        err = bpf_map__set_max_entries(events, config.ring_bytes);
+    } else {
+        err = bpf_map__set_type(events, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+        if (!err) err = bpf_map__set_key_size(events, sizeof(int));
+        if (!err) err = bpf_map__set_value_size(events, sizeof(int));
+        if (!err) err = bpf_map__set_max_entries(events, 0); // libbpf: one per CPU
+    }
+    if (err) throw RuntimeError(errno_message("cannot size the event buffer", err));
+    skel->rodata->events_use_ringbuf = config.use_ringbuf;
+    skel->rodata->events_wakeup_bytes = config.use_ringbuf ? config.wakeup_bytes : 0;
+    return config;
+}
+
+class EventStream {
+  public:
+    using Handler = std::function<void(const void* data, size_t size)>;
+
+    EventStream(const EventStreamConfig& config, struct bpf_map* events,
+                struct bpf_map* events_lost, Handler handler);
+    EventStream(const EventStream&) = delete;
+    EventStream& operator=(const EventStream&) = delete;
+    ~EventStream();
+
+    // Waits up to timeout_ms for events and hands every pending one to the
+    // handler. Returns the number of events handled.
+    int poll(int timeout_ms);
+    // Hands over everything still pending, without waiting.
+    int drain();
+    uint64_t lost() const;
+
+  private:
+    static int on_ring_event(void* self, void* data, size_t size);
+    static void on_perf_event(void* self, int cpu, void* data, __u32 size);
+    static void on_perf_lost(void* self, int cpu, __u64 count);
+
+    Handler handler_;
+    struct bpf_map* events_lost_;
+    struct ring_buffer* ring_ = nullptr;
+    struct perf_buffer* perf_ = nullptr;
+    uint64_t perf_lost_ = 0;
+    int handled_ = 0;
+};
+
+} // namespace corescope

@@ -1,0 +1,53 @@
+// Histograms as plain data, filled from BPF maps and rendered as the classic
+// "usecs : count distribution" text or as JSON.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace corescope {
+
+struct Bucket {
+    uint64_t low;  // inclusive
+    uint64_t high; // inclusive
+    uint64_t count;
+};
+
+class Histogram {
+  public:
+    // Log2: slot i counts values v with floor(log2(v)) == i (slot 0 also
+    // holds 0), the layout bpf/log2.bpf.h fills.
+    static Histogram log2(std::vector<uint64_t> slots);
+    // Linear: slot i counts values in [base + i*step, base + (i+1)*step).
+    static Histogram linear(std::vector<uint64_t> slots, uint64_t base, uint64_t step);
+
+    bool is_log2() const { return log2_; }
+    const std::vector<uint64_t>& slots() const { return slots_; }
+    void add(const Histogram& other); // same kind and layout
+    uint64_t total() const;
+    bool empty() const { return total() == 0; }
+    // The buckets from the first to the last non-zero one (from 0 for log2,
+    // as the classic tools print).
+    std::vector<Bucket> buckets() const;
+    // Estimated value at quantile q in [0, 1]: the upper bound of the bucket
+    // that holds it (a conservative estimate). 0 when empty.
+    uint64_t quantile(double q) const;
+
+  private:
+    Bucket bucket(size_t i) const;
+    bool log2_ = true;
+    uint64_t base_ = 0;
+    uint64_t step_ = 1;
+    std::vector<uint64_t> slots_;
+};
+
+// The classic layout:
+//      usecs               : count    distribution
+//          0 -> 1          : 3        |****                                    |
+std::string render_histogram_text(const Histogram& h, std::string_view unit);
+// {"unit":"usecs","total":N,"p50":..,"p99":..,"buckets":[{"low":0,"high":1,"count":3},...]}
+std::string render_histogram_json(const Histogram& h, std::string_view unit);
+
+} // namespace corescope

@@ -1,0 +1,291 @@
+#include "kernel_features.h"
+
+#include "errors.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <linux/bpf.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+namespace corescope {
+
+namespace {
+
+bool path_exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
+
+// A minimal program, "r0 = 0; exit", for load-and-attach probes.
+struct MinimalProgram {
+    struct bpf_insn insns[2];
+    MinimalProgram() {
+        std::memset(insns, 0, sizeof insns);
+        insns[0].code = BPF_ALU64 | BPF_MOV | BPF_K;
+        insns[1].code = BPF_JMP | BPF_EXIT;
+    }
+};
+
+struct FdCloser {
+    int fd;
+    ~FdCloser() {
+        if (fd >= 0) close(fd);
+    }
+};
+
+std::string errno_words(int err) { return std::strerror(err < 0 ? -err : err); }
+
+} // namespace
+
+std::string errno_message(const std::string& what, int err) {
+    return what + ": " + errno_words(err);
+}
+
+const char* attach_kind_name(AttachKind kind) {
+    switch (kind) {
+    case AttachKind::tp_btf: return "tp_btf";
+    case AttachKind::raw_tp: return "raw_tp";
+    case AttachKind::tracepoint: return "tracepoint";
+    case AttachKind::fentry: return "fentry";
+    case AttachKind::fexit: return "fexit";
+    case AttachKind::kprobe: return "kprobe";
+    case AttachKind::kretprobe: return "kretprobe";
+    case AttachKind::uprobe: return "uprobe";
+    case AttachKind::uretprobe: return "uretprobe";
+    case AttachKind::perf_event: return "perf_event";
+    }
+    return "unknown";
+}
+
+KernelFeatures& KernelFeatures::instance() {
+    static KernelFeatures features;
+    return features;
+}
+
+void KernelFeatures::set_btf_path(const std::string& path) {
+    std::lock_guard lock(mutex_);
+    btf_path_ = path;
+    if (btf_) btf__free(btf_);
+    btf_ = nullptr;
+    btf_loaded_ = false;
+    supported_.clear();
+}
+
+struct btf* KernelFeatures::vmlinux_btf() {
+    std::lock_guard lock(mutex_);
+    if (!btf_loaded_) {
+        btf_loaded_ = true;
+        btf_ = btf_path_.empty() ? btf__load_vmlinux_btf() : btf__parse(btf_path_.c_str(), nullptr);
+        if (libbpf_get_error(btf_)) btf_ = nullptr;
+    }
+    return btf_;
+}
+
+bool KernelFeatures::btf() {
+    if (!btf_path_.empty()) return path_exists(btf_path_);
+    return path_exists("/sys/kernel/btf/vmlinux");
+}
+
+std::string KernelFeatures::tracefs_path() {
+    for (const char* p : {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"})
+        if (path_exists(std::string(p) + "/events")) return p;
+    return {};
+}
+
+bool KernelFeatures::tracefs() { return !tracefs_path().empty(); }
+
+bool KernelFeatures::ringbuf() {
+    std::lock_guard lock(mutex_);
+    if (!ringbuf_) ringbuf_ = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) == 1;
+    return *ringbuf_;
+}
+
+bool KernelFeatures::bpf_permitted(std::string* why_not) {
+    std::lock_guard lock(mutex_);
+    if (!permitted_) {
+        int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "corescope_probe", 4, 4, 1, nullptr);
+        if (fd >= 0) {
+            close(fd);
+            permitted_ = {true, ""};
+        } else if (errno == EPERM || errno == EACCES) {
+            permitted_ = {false, geteuid() != 0 ? "not running as root: run it with sudo, or "
+                                                  "grant CAP_BPF and CAP_PERFMON"
+                                                : "the kernel refuses BPF to this process "
+                                                  "(EPERM): check lockdown and seccomp"};
+        } else {
+            permitted_ = {false, errno_message("the bpf() system call failed", errno)};
+        }
+    }
+    if (why_not) *why_not = permitted_->second;
+    return permitted_->first;
+}
+
+std::string KernelFeatures::lockdown() {
+    std::ifstream in("/sys/kernel/security/lockdown");
+    std::string line;
+    if (!in || !std::getline(in, line)) return "unknown";
+    auto open = line.find('[');
+    auto close = line.find(']');
+    if (open == std::string::npos || close == std::string::npos) return "unknown";
+    return line.substr(open + 1, close - open - 1);
+}
+
+std::string KernelFeatures::kernel_release() {
+    struct utsname u {};
+    uname(&u);
+    return u.release;
+}
+
+int KernelFeatures::tracepoint_arg_count(const std::string& name) {
+    struct btf* b = vmlinux_btf();
+    if (!b) return -1;
+    int id = btf__find_by_name_kind(b, ("btf_trace_" + name).c_str(), BTF_KIND_TYPEDEF);
+    if (id < 0) return -1;
+    // typedef -> pointer -> function prototype (void *ctx, args...)
+    const struct btf_type* t = btf__type_by_id(b, id);
+    while (t && (btf_is_typedef(t) || btf_is_ptr(t))) t = btf__type_by_id(b, t->type);
+    if (!t || !btf_is_func_proto(t)) return -1;
+    return btf_vlen(t) - 1;
+}
+
+bool KernelFeatures::probe_tracing_prog(int attach_type, const std::string& target,
+                                        std::string* why_not) {
+    struct btf* b = btf__load_vmlinux_btf(); // attach IDs must come from the running kernel
+    if (libbpf_get_error(b)) {
+        *why_not = "kernel has no BTF";
+        return false;
+    }
+    bool is_func = attach_type == BPF_TRACE_FENTRY || attach_type == BPF_TRACE_FEXIT;
+    int id = btf__find_by_name_kind(b, target.c_str(), is_func ? BTF_KIND_FUNC : BTF_KIND_TYPEDEF);
+    btf__free(b);
+    if (id < 0) {
+        *why_not = "kernel BTF lacks " + target;
+        return false;
+    }
+    MinimalProgram prog;
+    LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = static_cast<bpf_attach_type>(attach_type),
+                .attach_btf_id = static_cast<__u32>(id));
+    FdCloser prog_fd{bpf_prog_load(BPF_PROG_TYPE_TRACING, "corescope_probe", "GPL", prog.insns, 2, &opts)};
+    if (prog_fd.fd < 0) {
+        *why_not = errno_message("programs fail to load", errno);
+        return false;
+    }
+    FdCloser link_fd{bpf_raw_tracepoint_open(nullptr, prog_fd.fd)};
+    if (link_fd.fd < 0) {
+        *why_not = errno_message("programs fail to attach", errno);
+        return false;
+    }
+    return true;
+}
+
+bool KernelFeatures::probe_raw_tp(std::string* why_not) {
+    MinimalProgram prog;
+    FdCloser prog_fd{bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "corescope_probe", "GPL", prog.insns, 2, nullptr)};
+    if (prog_fd.fd < 0) {
+        *why_not = errno_message("programs fail to load", errno);
+        return false;
+    }
+    FdCloser link_fd{bpf_raw_tracepoint_open("sched_switch", prog_fd.fd)};
+    if (link_fd.fd < 0) {
+        *why_not = errno_message("programs fail to attach", errno);
+        return false;
+    }
+    return true;
+}
+
+bool KernelFeatures::probe_perf_event(std::string* why_not) {
+    struct perf_event_attr attr {};
+    attr.size = sizeof attr;
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.config = PERF_COUNT_SW_CPU_CLOCK;
+    attr.sample_freq = 49;
+    attr.freq = 1;
+    FdCloser fd{static_cast<int>(syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC))};
+    if (fd.fd < 0) {
+        *why_not = errno_message("perf_event_open fails", errno);
+        return false;
+    }
+    return true;
+}
+
+bool KernelFeatures::supports(AttachKind kind, std::string* why_not) {
+    std::lock_guard lock(mutex_);
+    auto it = supported_.find(kind);
+    if (it == supported_.end()) {
+        std::string reason;
+        bool ok = false;
+        switch (kind) {
+        case AttachKind::tp_btf:
+            ok = probe_tracing_prog(BPF_TRACE_RAW_TP, "btf_trace_sched_switch", &reason);
+            break;
+        case AttachKind::raw_tp: ok = probe_raw_tp(&reason); break;
+        case AttachKind::tracepoint:
+            ok = tracefs();
+            if (!ok)
+                reason = "tracefs is not mounted (mount -t tracefs tracefs /sys/kernel/tracing)";
+            break;
+        case AttachKind::fentry:
+        case AttachKind::fexit:
+            ok = false;
+            for (const char* func : {"vfs_read", "do_nanosleep", "schedule"}) {
+                ok = probe_tracing_prog(kind == AttachKind::fentry ? BPF_TRACE_FENTRY : BPF_TRACE_FEXIT,
+                                        func, &reason);
+                if (ok || reason.find("lacks") == std::string::npos) break;
+            }
+            break;
+        case AttachKind::kprobe:
+        case AttachKind::kretprobe:
+            ok = path_exists("/sys/bus/event_source/devices/kprobe/type");
+            if (!ok) reason = "kernel has no kprobes (CONFIG_KPROBES)";
+            break;
+        case AttachKind::uprobe:
+        case AttachKind::uretprobe:
+            ok = path_exists("/sys/bus/event_source/devices/uprobe/type");
+            if (!ok) reason = "kernel has no uprobes (CONFIG_UPROBE_EVENTS)";
+            break;
+        case AttachKind::perf_event: ok = probe_perf_event(&reason); break;
+        }
+        it = supported_.emplace(kind, std::make_pair(ok, reason)).first;
+    }
+    if (why_not) *why_not = it->second.second;
+    return it->second.first;
+}
+
+bool KernelFeatures::has_target(AttachKind kind, const std::string& target) {
+    switch (kind) {
+    case AttachKind::tracepoint: {
+        auto colon = target.find(':');
+        if (colon == std::string::npos) return false;
+        return path_exists(tracefs_path() + "/events/" + target.substr(0, colon) + "/" +
+                           target.substr(colon + 1));
+    }
+    case AttachKind::tp_btf:
+    case AttachKind::raw_tp: {
+        struct btf* b = vmlinux_btf();
+        // Without BTF a raw tracepoint can still exist; let attach decide.
+        if (!b) return kind == AttachKind::raw_tp;
+        return btf__find_by_name_kind(b, ("btf_trace_" + target).c_str(), BTF_KIND_TYPEDEF) >= 0;
+    }
+    case AttachKind::fentry:
+    case AttachKind::fexit:
+    case AttachKind::kprobe:
+    case AttachKind::kretprobe: {
+        struct btf* b = vmlinux_btf();
+        if (!b) return kind == AttachKind::kprobe || kind == AttachKind::kretprobe;
+        return btf__find_by_name_kind(b, target.c_str(), BTF_KIND_FUNC) >= 0;
+    }
+    case AttachKind::uprobe:
+    case AttachKind::uretprobe: {
+        auto colon = target.rfind(':');
+        return path_exists(colon == std::string::npos ? target : target.substr(0, colon));
+    }
+    case AttachKind::perf_event: return true;
+    }
+    return false;
+}
+
+} // namespace corescope

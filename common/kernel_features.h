@@ -1,0 +1,78 @@
+// What this kernel and this process can do. Each probe runs at most once per
+// process and only when asked, so a tool pays only for the probes its attach
+// plan needs (start-up time matters on a sick host).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+struct btf;
+
+namespace corescope {
+
+enum class AttachKind {
+    tp_btf,
+    raw_tp,
+    tracepoint,
+    fentry,
+    fexit,
+    kprobe,
+    kretprobe,
+    uprobe,
+    uretprobe,
+    perf_event,
+};
+
+const char* attach_kind_name(AttachKind kind);
+
+// The questions an attach plan asks. An interface so that plan choice can
+// be unit-tested against made-up kernels.
+class FeatureSource {
+  public:
+    virtual ~FeatureSource() = default;
+    // Can programs of this kind be loaded and attached at all? When not,
+    // why_not says why in a few words ("kernel has no kprobes").
+    virtual bool supports(AttachKind kind, std::string* why_not) = 0;
+    // Does this particular target exist (a tracepoint, a kernel function)?
+    virtual bool has_target(AttachKind kind, const std::string& target) = 0;
+};
+
+class KernelFeatures : public FeatureSource {
+  public:
+    static KernelFeatures& instance();
+
+    bool supports(AttachKind kind, std::string* why_not) override;
+    bool has_target(AttachKind kind, const std::string& target) override;
+
+    bool btf();                // kernel BTF present
+    bool tracefs();            // tracefs (or debugfs tracing) mounted
+    std::string tracefs_path(); // e.g. /sys/kernel/tracing; empty when absent
+    bool ringbuf();            // BPF ring buffer map
+    bool bpf_permitted(std::string* why_not = nullptr); // may this process load BPF?
+    std::string lockdown();    // none, integrity, confidentiality, or unknown
+    std::string kernel_release();
+    // Parameters of a BTF-typed tracepoint (btf_trace_NAME), not counting
+    // the context pointer; -1 when the tracepoint is not in BTF.
+    int tracepoint_arg_count(const std::string& name);
+    // Override the BTF used for target checks (--btf).
+    void set_btf_path(const std::string& path);
+
+  private:
+    KernelFeatures() = default;
+    struct btf* vmlinux_btf();
+    bool probe_tracing_prog(int attach_type, const std::string& target, std::string* why_not);
+    bool probe_raw_tp(std::string* why_not);
+    bool probe_perf_event(std::string* why_not);
+
+    std::recursive_mutex mutex_;
+    std::map<AttachKind, std::pair<bool, std::string>> supported_;
+    std::optional<bool> ringbuf_;
+    std::optional<std::pair<bool, std::string>> permitted_;
+    std::string btf_path_;
+    struct btf* btf_ = nullptr;
+    bool btf_loaded_ = false;
+};
+
+} // namespace corescope

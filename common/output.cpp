@@ -1,0 +1,273 @@
+#include "output.h"
+
+#include "errors.h"
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <ctime>
+#include <sys/time.h>
+#include <unistd.h>
+
+namespace corescope {
+
+Output::~Output() {
+    try {
+        flush();
+    } catch (...) {
+        // Destructors must not throw; the event loop flushes explicitly and
+        // reports write errors before we get here.
+    }
+}
+
+void Output::flush() {
+    size_t done = 0;
+    while (done < buffer_.size() && !closed_) {
+        ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+        if (n >= 0) {
+            done += static_cast<size_t>(n);
+            continue;
+        }
+        if (errno == EINTR) continue;
+        if (errno == EPIPE) {
+            closed_ = true;
+            break;
+        }
+        int err = errno;
+        buffer_.clear();
+        closed_ = true;
+        throw RuntimeError(errno_message("cannot write output", err));
+    }
+    buffer_.clear();
+}
+
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i], or 0 if the bytes there are
+// not valid UTF-8 (overlong forms and surrogates are invalid too).
+size_t utf8_sequence_length(std::string_view s, size_t i) {
+    auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+    unsigned char c = byte(i);
+    size_t len;
+    uint32_t cp;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+        cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (i + len > s.size()) return 0;
+    for (size_t k = 1; k < len; k++) {
+        if ((byte(i + k) & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (byte(i + k) & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+bool is_c1_control(std::string_view s, size_t i) {
+    // U+0080..U+009F encode as C2 80..C2 9F; some terminals act on them.
+    return static_cast<unsigned char>(s[i]) == 0xc2 &&
+           static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+           static_cast<unsigned char>(s[i + 1]) <= 0x9f;
+}
+
+const char hex_digits[] = "0123456789abcdef";
+
+void append_hex_byte(std::string& out, const char* prefix, unsigned char c) {
+    out += prefix;
+    out += hex_digits[c >> 4];
+    out += hex_digits[c & 0xf];
+}
+
+} // namespace
+
+void append_text_escaped(std::string& out, std::string_view s) {
+    for (size_t i = 0; i < s.size();) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c < 0x7f) {
+            if (c == '\\') out += '\\';
+            out += static_cast<char>(c);
+            i++;
+            continue;
+        }
+        if (c < 0x80 || c == 0x7f) {
+            switch (c) {
+            case '\n': out += "\\n"; break;
+            case '\t': out += "\\t"; break;
+            case '\r': out += "\\r"; break;
+            case 0x1b: out += "\\e"; break;
+            default: append_hex_byte(out, "\\x", c);
+            }
+            i++;
+            continue;
+        }
+        size_t len = utf8_sequence_length(s, i);
+        if (len == 0) {
+            append_hex_byte(out, "\\x", c);
+            i++;
+        } else if (len == 2 && is_c1_control(s, i)) {
+            append_hex_byte(out, "\\u00", static_cast<unsigned char>(s[i + 1]));
+            i += 2;
+        } else {
+            out.append(s.substr(i, len));
+            i += len;
+        }
+    }
+}
+
+std::string text_escaped(std::string_view s) {
+    std::string out;
+    append_text_escaped(out, s);
+    return out;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+    out += '"';
+    for (size_t i = 0; i < s.size();) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c < 0x7f) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += static_cast<char>(c);
+            i++;
+            continue;
+        }
+        if (c < 0x80) {
+            switch (c) {
+            case '\n': out += "\\n"; break;
+            case '\t': out += "\\t"; break;
+            case '\r': out += "\\r"; break;
+            default: append_hex_byte(out, "\\u00", c);
+            }
+            i++;
+            continue;
+        }
+        size_t len = utf8_sequence_length(s, i);
+        if (len == 0) {
+            out += "\\ufffd";
+            i++;
+        } else if (len == 2 && is_c1_control(s, i)) {
+            append_hex_byte(out, "\\u00", static_cast<unsigned char>(s[i + 1]));
+            i += 2;
+        } else {
+            out.append(s.substr(i, len));
+            i += len;
+        }
+    }
+    out += '"';
+}
+
+void append_padded(std::string& out, std::string_view s, int width) {
+    out.append(s);
+    if (static_cast<int>(s.size()) < width) out.append(width - s.size(), ' ');
+}
+
+void append_escaped_padded(std::string& out, std::string_view s, int width) {
+    size_t start = out.size();
+    append_text_escaped(out, s);
+    // Width counts bytes: exact for the ASCII that comm names almost always are.
+    size_t written = out.size() - start;
+    if (static_cast<int>(written) < width) out.append(width - written, ' ');
+}
+
+void append_number(std::string& out, int64_t v, int width) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    int len = static_cast<int>(end - buf);
+    if (len < width) out.append(width - len, ' ');
+    out.append(buf, end);
+}
+
+void append_unsigned(std::string& out, uint64_t v, int width) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    int len = static_cast<int>(end - buf);
+    if (len < width) out.append(width - len, ' ');
+    out.append(buf, end);
+}
+
+void append_wall_time(std::string& out) {
+    time_t now = time(nullptr);
+    struct tm tm {};
+    localtime_r(&now, &tm);
+    char buf[16];
+    size_t n = strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+    out.append(buf, n);
+}
+
+std::string iso_time_now() {
+    struct timeval tv {};
+    gettimeofday(&tv, nullptr);
+    struct tm tm {};
+    gmtime_r(&tv.tv_sec, &tm);
+    char buf[40];
+    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, sizeof buf - n, ".%03ldZ", static_cast<long>(tv.tv_usec / 1000));
+    return buf;
+}
+
+void JsonObject::key(std::string_view k) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    out_ += '"';
+    out_.append(k);
+    out_ += "\":";
+}
+
+JsonObject& JsonObject::number(std::string_view k, int64_t v) {
+    key(k);
+    append_number(out_, v);
+    return *this;
+}
+
+JsonObject& JsonObject::unsigned_number(std::string_view k, uint64_t v) {
+    key(k);
+    append_unsigned(out_, v);
+    return *this;
+}
+
+JsonObject& JsonObject::real(std::string_view k, double v, int decimals) {
+    key(k);
+    char buf[64];
+    if (v != v || v == 1.0 / 0.0 || v == -1.0 / 0.0) {
+        out_ += "null"; // JSON has no NaN or infinity
+        return *this;
+    }
+    snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    out_ += buf;
+    return *this;
+}
+
+JsonObject& JsonObject::boolean(std::string_view k, bool v) {
+    key(k);
+    out_ += v ? "true" : "false";
+    return *this;
+}
+
+JsonObject& JsonObject::string(std::string_view k, std::string_view v) {
+    key(k);
+    append_json_string(out_, v);
+    return *this;
+}
+
+JsonObject& JsonObject::null(std::string_view k) {
+    key(k);
+    out_ += "null";
+    return *this;
+}
+
+JsonObject& JsonObject::raw(std::string_view k, std::string_view json) {
+    key(k);
+    out_.append(json);
+    return *this;
+}
+
+} // namespace corescope

@@ -1,0 +1,87 @@
+// Output: one buffered writer for every tool, with text and JSON Lines
+// helpers, and the escaping of every string that came from the traced
+// system.
+//
+// Flush policy (the same for all tools): records accumulate in memory and
+// are written in large blocks; the event loop calls flush() after each batch
+// it consumed (at most every poll period, ~50 ms), and append() flushes on
+// its own past 64 KiB. So an event reaches stdout within about 100 ms
+// whether stdout is a terminal, a pipe or a file, and a busy tool still
+// makes few write() calls.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace corescope {
+
+class Output {
+  public:
+    explicit Output(int fd = 1) : fd_(fd) { buffer_.reserve(flush_threshold * 2); }
+    Output(const Output&) = delete;
+    Output& operator=(const Output&) = delete;
+    ~Output();
+
+    std::string& buffer() { return buffer_; }
+    // Call after each record: writes out when the buffer is large.
+    void end_record() {
+        if (buffer_.size() >= flush_threshold) flush();
+    }
+    // Writes everything buffered. A reader that went away (EPIPE) closes
+    // the output quietly; any other error throws RuntimeError.
+    void flush();
+    // The reader closed the pipe: stop producing.
+    bool closed() const { return closed_; }
+
+    static constexpr size_t flush_threshold = 64 * 1024;
+
+  private:
+    int fd_;
+    bool closed_ = false;
+    std::string buffer_;
+};
+
+// Appends s so that it cannot move the cursor or change the terminal:
+// printable ASCII and valid UTF-8 pass through; control characters, DEL,
+// C1 controls, backslash and invalid bytes become C-style escapes
+// (\n, \t, \e, \\, \xNN, \u009b).
+void append_text_escaped(std::string& out, std::string_view s);
+std::string text_escaped(std::string_view s);
+
+// Appends s as a JSON string literal (with the quotes). Control characters,
+// DEL and C1 controls are \u-escaped; bytes that are not valid UTF-8 become
+// U+FFFD, so the line is always valid JSON.
+void append_json_string(std::string& out, std::string_view s);
+
+// Text helpers.
+void append_padded(std::string& out, std::string_view s, int width); // left-aligned
+void append_escaped_padded(std::string& out, std::string_view s, int width);
+void append_number(std::string& out, int64_t v, int width = 0);     // right-aligned
+void append_unsigned(std::string& out, uint64_t v, int width = 0);  // right-aligned
+void append_wall_time(std::string& out);                             // HH:MM:SS
+std::string iso_time_now();                                          // 2026-11-22T07:40:01.123Z
+
+// Builds one JSON object; keys are the tool's own snake_case constants.
+class JsonObject {
+  public:
+    explicit JsonObject(std::string& out) : out_(out) { out_ += '{'; }
+    JsonObject& number(std::string_view key, int64_t v);
+    JsonObject& unsigned_number(std::string_view key, uint64_t v);
+    JsonObject& real(std::string_view key, double v, int decimals = 3);
+    JsonObject& boolean(std::string_view key, bool v);
+    JsonObject& string(std::string_view key, std::string_view v);
+    JsonObject& null(std::string_view key);
+    // The value is already JSON (a nested array or object).
+    JsonObject& raw(std::string_view key, std::string_view json);
+    // Ends the object and the line.
+    void end_line() { out_ += "}\n"; }
+    void end() { out_ += '}'; }
+
+  private:
+    void key(std::string_view k);
+    std::string& out_;
+    bool first_ = true;
+};
+
+} // namespace corescope

@@ -1,0 +1,15 @@
+// The entry point of one standalone tool; CORESCOPE_TOOL names it. The
+// same tool functions are linked into the corescope front end.
+#include "tool.h"
+
+#define CORESCOPE_STRINGIFY2(x) #x
+#define CORESCOPE_STRINGIFY(x) CORESCOPE_STRINGIFY2(x)
+
+namespace corescope::tools {
+int CORESCOPE_TOOL(int argc, char** argv);
+}
+
+int main(int argc, char** argv) {
+    return corescope::run_tool(CORESCOPE_STRINGIFY(CORESCOPE_TOOL), argc, argv,
+                               corescope::tools::CORESCOPE_TOOL);
+}

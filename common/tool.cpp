@@ -1,0 +1,203 @@
+#include "tool.h"
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <time.h>
+#include <unistd.h>
+
+namespace corescope {
+
+namespace {
+
+std::atomic<bool> stop_flag{false};
+
+void on_stop_signal(int) { stop_flag.store(true); }
+
+bool verbose_logging = false;
+std::mutex log_mutex;
+std::deque<std::string> log_lines;
+
+int libbpf_log(enum libbpf_print_level level, const char* format, va_list args) {
+    if (verbose_logging) return vfprintf(stderr, format, args);
+    if (level == LIBBPF_DEBUG) return 0;
+    char line[512];
+    vsnprintf(line, sizeof line, format, args);
+    std::string text(line);
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    std::lock_guard lock(log_mutex);
+    log_lines.push_back(text);
+    if (log_lines.size() > 3) log_lines.pop_front();
+    return 0;
+}
+
+double monotonic_seconds() {
+    struct timespec ts {};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+constexpr int poll_period_ms = 50;
+
+} // namespace
+
+void install_stop_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+bool stop_requested() { return stop_flag.load(); }
+void request_stop() { stop_flag.store(true); }
+
+void setup_libbpf_logging(bool verbose) {
+    verbose_logging = verbose;
+    libbpf_set_print(libbpf_log);
+}
+
+std::string recent_libbpf_messages() {
+    std::lock_guard lock(log_mutex);
+    std::string out;
+    for (const std::string& line : log_lines) out += (out.empty() ? "" : "; ") + line;
+    return out;
+}
+
+int run_tool(const char* tool, int argc, char** argv, int (*body)(int, char**)) {
+    try {
+        return body(argc, argv);
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", tool, e.what(), tool);
+        return e.exit_code();
+    } catch (const Error& e) {
+        std::fprintf(stderr, "%s: %s\n", tool, e.what());
+        return e.exit_code();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s: %s\n", tool, e.what());
+        return exit_runtime_error;
+    }
+}
+
+void require_bpf(const CommonOptions& options) {
+    KernelFeatures& features = KernelFeatures::instance();
+    if (!options.btf_path.empty()) features.set_btf_path(options.btf_path);
+    std::string why;
+    if (!features.bpf_permitted(&why)) throw RuntimeError("cannot use BPF: " + why);
+    if (!features.btf())
+        throw RuntimeError("this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): "
+                           "use a kernel built with CONFIG_DEBUG_INFO_BTF=y, or pass --btf FILE");
+}
+
+bpf_object_open_opts make_open_opts(const CommonOptions& options) {
+    bpf_object_open_opts opts{};
+    opts.sz = sizeof opts;
+    opts.btf_custom_path = options.btf_path.empty() ? nullptr : options.btf_path.c_str();
+    return opts;
+}
+
+void show_plan(const AttachPlan& plan, const CommonOptions& options) {
+    if (options.dry_run) {
+        std::string text = options.format == OutputFormat::json ? plan.describe_json() : plan.describe();
+        std::fputs(text.c_str(), stdout);
+        std::fflush(stdout);
+    } else if (options.verbose) {
+        std::fputs(plan.describe().c_str(), stderr);
+    }
+}
+
+void announce(const std::string& text) {
+    if (isatty(STDERR_FILENO)) std::fprintf(stderr, "%s\n", text.c_str());
+}
+
+namespace {
+
+void report_lost(const std::string& tool, uint64_t newly_lost, uint64_t total, Output& out,
+                 const CommonOptions& options) {
+    std::fprintf(stderr, "%s: lost %llu events (kernel buffer full; %llu lost in all)\n", tool.c_str(),
+                 static_cast<unsigned long long>(newly_lost), static_cast<unsigned long long>(total));
+    if (options.format == OutputFormat::json) {
+        JsonObject(out.buffer()).string("type", "lost").unsigned_number("lost", newly_lost)
+            .unsigned_number("lost_total", total).end_line();
+    }
+}
+
+} // namespace
+
+void run_event_loop(const std::string& tool, EventStream& stream, Output& out,
+                    const CommonOptions& options, const std::function<bool()>& should_stop) {
+    double deadline = options.duration ? monotonic_seconds() + *options.duration : 0;
+    uint64_t lost_reported = 0;
+    double next_lost_check = monotonic_seconds() + 1.0;
+    auto check_lost = [&]() {
+        uint64_t lost = stream.lost();
+        if (lost > lost_reported) {
+            report_lost(tool, lost - lost_reported, lost, out, options);
+            lost_reported = lost;
+        }
+    };
+    while (!stop_requested() && !out.closed()) {
+        if (should_stop && should_stop()) break;
+        int timeout = poll_period_ms;
+        if (deadline > 0) {
+            double left = deadline - monotonic_seconds();
+            if (left <= 0) break;
+            timeout = std::min(timeout, static_cast<int>(left * 1000) + 1);
+        }
+        stream.poll(timeout);
+        out.flush();
+        if (monotonic_seconds() >= next_lost_check) {
+            check_lost();
+            next_lost_check = monotonic_seconds() + 1.0;
+        }
+    }
+    // Everything the kernel handed over before we stopped is printed.
+    if (!out.closed()) {
+        while (stream.drain() > 0 && !out.closed()) out.flush();
+        check_lost();
+        out.flush();
+    }
+}
+
+void run_summary_loop(const CommonOptions& options, Output& out,
+                      const std::function<void()>& print_summary) {
+    double start = monotonic_seconds();
+    double deadline = options.duration ? start + *options.duration : 0;
+    uint64_t printed = 0;
+    double next = options.interval ? start + *options.interval : 0;
+    while (!stop_requested() && !out.closed()) {
+        double now = monotonic_seconds();
+        if (deadline > 0 && now >= deadline) break;
+        if (next > 0 && now >= next) {
+            print_summary();
+            out.flush();
+            printed++;
+            if (options.count && printed >= *options.count) return;
+            next += *options.interval;
+            continue;
+        }
+        double wake = next > 0 ? next : (deadline > 0 ? deadline : now + 0.1);
+        if (deadline > 0) wake = std::min(wake, deadline);
+        double sleep_s = std::min(wake - now, 0.1);
+        if (sleep_s > 0) {
+            struct timespec ts {};
+            ts.tv_sec = static_cast<time_t>(sleep_s);
+            ts.tv_nsec = static_cast<long>((sleep_s - static_cast<double>(ts.tv_sec)) * 1e9);
+            nanosleep(&ts, nullptr);
+        }
+    }
+    // Interrupted or out of time: the partial interval is still worth printing.
+    if (!out.closed()) {
+        print_summary();
+        out.flush();
+    }
+}
+
+} // namespace corescope

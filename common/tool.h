@@ -1,0 +1,75 @@
+// What every tool's entry point shares: the one place errors are reported,
+// signals and clean exit, the checks before loading, libbpf's diagnostics,
+// loading a skeleton under an attach plan, and the two main loops (event
+// tools and summary tools).
+#pragma once
+
+#include "attach_plan.h"
+#include "cli.h"
+#include "errors.h"
+#include "event_stream.h"
+#include "output.h"
+
+#include <bpf/libbpf.h>
+#include <chrono>
+#include <functional>
+#include <string>
+
+namespace corescope {
+
+// Runs body and turns what it throws into one line on stderr and an exit
+// code: 2 for usage errors (with a pointer to --help), 1 for runtime errors.
+int run_tool(const char* tool, int argc, char** argv, int (*body)(int, char**));
+
+// SIGINT and SIGTERM ask the main loop to stop; SIGPIPE is ignored so a
+// closed pipe shows up as EPIPE on write.
+void install_stop_handlers();
+bool stop_requested();
+void request_stop(); // for tests and for tools that finish on their own
+
+// libbpf's messages go to stderr under -v, and are otherwise kept (the last
+// few) to explain a failed load.
+void setup_libbpf_logging(bool verbose);
+std::string recent_libbpf_messages();
+
+// Throws RuntimeError with what to do when BPF cannot be used here: not
+// permitted, no kernel BTF (unless --btf gave one).
+void require_bpf(const CommonOptions& options);
+
+// Open options that carry --btf.
+bpf_object_open_opts make_open_opts(const CommonOptions& options);
+
+// Disables the programs the plan did not choose and loads the rest.
+template <class Skeleton>
+void load_skeleton(const std::string& tool, Skeleton* skel, const AttachPlan& plan) {
+    plan.apply(skel->obj);
+    int err = Skeleton::load(skel);
+    if (err) {
+        std::string detail = recent_libbpf_messages();
+        throw RuntimeError(errno_message(tool + ": cannot load the BPF programs", err) +
+                           (detail.empty() ? "" : " (" + detail + ")") +
+                           "; run with -v for the verifier log");
+    }
+}
+
+// Prints the plan: on stderr under -v; on stdout (text or JSON) for --dry-run.
+void show_plan(const AttachPlan& plan, const CommonOptions& options);
+
+// The main loop of an event tool: polls the stream, flushes the output after
+// every batch, reports lost events on stderr (and as a JSON record), and
+// stops on SIGINT/SIGTERM, -d, a closed reader, or when should_stop says so.
+// Before returning it hands over every event still pending and flushes.
+void run_event_loop(const std::string& tool, EventStream& stream, Output& out,
+                    const CommonOptions& options, const std::function<bool()>& should_stop = {});
+
+// The main loop of a summary tool: calls print_summary every interval
+// (or once at the end when there is no interval), count times at most,
+// until SIGINT/SIGTERM or -d.
+void run_summary_loop(const CommonOptions& options, Output& out,
+                      const std::function<void()>& print_summary);
+
+// Says on stderr that tracing started ("Tracing ... Ctrl-C to end") when
+// stderr is a terminal.
+void announce(const std::string& text);
+
+} // namespace corescope
