@@ -1,0 +1,244 @@
+#include "harness.h"
+
+#include <bpf/bpf.h>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <fstream>
+#include <poll.h>
+#include <sstream>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace itest {
+
+namespace {
+
+double now_s() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+void read_available(int fd, std::string& into) {
+    if (fd < 0) return;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n > 0) {
+            into.append(buf, static_cast<size_t>(n));
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        break;
+    }
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+} // namespace
+
+std::string tool_path(const std::string& name) {
+    const char* dir = std::getenv("CORESCOPE_BUILD_DIR");
+    return std::string(dir ? dir : "build") + "/" + name;
+}
+
+std::string bpf_unavailable_reason() {
+    if (geteuid() != 0) return "not running as root";
+    int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "itest_probe", 4, 4, 1, nullptr);
+    if (fd < 0) return std::string("BPF not permitted here: ") + std::strerror(errno);
+    close(fd);
+    return {};
+}
+
+std::string unique_token(const std::string& prefix) {
+    static int counter = 0;
+    return prefix + "-" + std::to_string(getpid()) + "-" + std::to_string(++counter) + "-" +
+           std::to_string(static_cast<long long>(now_s() * 1000) % 1000000);
+}
+
+ToolProcess::ToolProcess(const std::vector<std::string>& argv, Stdout mode) {
+    int out_pipe[2] = {-1, -1};
+    int err_pipe[2];
+    if (mode == Stdout::pipe) {
+        if (pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+    } else {
+        char tmpl[] = "/tmp/corescope-itest-out-XXXXXX";
+        int fd = mkstemp(tmpl);
+        if (fd < 0) throw std::runtime_error("mkstemp failed");
+        close(fd);
+        out_path_ = tmpl;
+    }
+    if (pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+        if (mode == Stdout::pipe) {
+            dup2(out_pipe[1], 1);
+        } else {
+            int fd = open(out_path_.c_str(), O_WRONLY | O_TRUNC);
+            dup2(fd, 1);
+        }
+        dup2(err_pipe[1], 2);
+        std::vector<char*> args;
+        for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        execv(args[0], args.data());
+        _exit(127);
+    }
+    if (mode == Stdout::pipe) {
+        close(out_pipe[1]);
+        out_fd_ = out_pipe[0];
+        fcntl(out_fd_, F_SETFL, O_NONBLOCK);
+    }
+    close(err_pipe[1]);
+    err_fd_ = err_pipe[0];
+    fcntl(err_fd_, F_SETFL, O_NONBLOCK);
+}
+
+ToolProcess::~ToolProcess() {
+    if (!done_ && pid_ > 0) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+    if (out_fd_ >= 0) close(out_fd_);
+    if (err_fd_ >= 0) close(err_fd_);
+    if (!out_path_.empty()) unlink(out_path_.c_str());
+}
+
+void ToolProcess::collect() {
+    read_available(out_fd_, out_);
+    read_available(err_fd_, err_);
+    if (!out_path_.empty()) out_ = read_file(out_path_);
+}
+
+std::string ToolProcess::output_so_far() {
+    collect();
+    return out_;
+}
+
+bool ToolProcess::wait_attached(double timeout_s) {
+    double deadline = now_s() + timeout_s;
+    while (now_s() < deadline) {
+        collect();
+        int status;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+            done_ = true;
+            result_.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            result_.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+            return false;
+        }
+        if (bpf_link_count(pid_) > 0) {
+            // The links appear one by one within a few milliseconds.
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+}
+
+bool ToolProcess::wait_for_output(const std::string& needle, double timeout_s) {
+    double deadline = now_s() + timeout_s;
+    while (now_s() < deadline) {
+        collect();
+        if (out_.find(needle) != std::string::npos) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+}
+
+Finished ToolProcess::finish(double timeout_s) {
+    double deadline = now_s() + timeout_s;
+    while (!done_) {
+        collect();
+        int status;
+        pid_t r = waitpid(pid_, &status, WNOHANG);
+        if (r == pid_) {
+            done_ = true;
+            result_.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            result_.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+            break;
+        }
+        if (now_s() > deadline) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, &status, 0);
+            done_ = true;
+            result_.exit_code = -1;
+            result_.signal = SIGKILL;
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    collect();
+    result_.out = out_;
+    result_.err = err_;
+    return result_;
+}
+
+Finished ToolProcess::stop(int sig, double timeout_s) {
+    if (!done_) kill(pid_, sig);
+    return finish(timeout_s);
+}
+
+Finished ToolProcess::wait(double timeout_s) { return finish(timeout_s); }
+
+Finished run(const std::vector<std::string>& argv, double timeout_s) {
+    ToolProcess p(argv);
+    return p.wait(timeout_s);
+}
+
+int bpf_link_count(pid_t pid) {
+    std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+    DIR* d = opendir(dir.c_str());
+    if (!d) return 0;
+    int count = 0;
+    while (struct dirent* e = readdir(d)) {
+        char target[256];
+        ssize_t n = readlink((dir + "/" + e->d_name).c_str(), target, sizeof target - 1);
+        if (n <= 0) continue;
+        target[n] = '\0';
+        if (std::strcmp(target, "anon_inode:bpf_link") == 0) count++;
+    }
+    closedir(d);
+    return count;
+}
+
+std::set<unsigned> bpf_program_ids() {
+    std::set<unsigned> ids;
+    __u32 id = 0;
+    while (bpf_prog_get_next_id(id, &id) == 0) ids.insert(id);
+    return ids;
+}
+
+std::vector<std::string> bpf_program_names(const std::set<unsigned>& ids) {
+    std::vector<std::string> names;
+    for (unsigned id : ids) {
+        int fd = bpf_prog_get_fd_by_id(id);
+        if (fd < 0) continue; // gone meanwhile
+        struct bpf_prog_info info {};
+        __u32 len = sizeof info;
+        if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) names.emplace_back(info.name);
+        close(fd);
+    }
+    return names;
+}
+
+std::vector<std::string> lines(const std::string& text) {
+    std::vector<std::string> out;
+    std::string line;
+    std::istringstream in(text);
+    while (std::getline(in, line)) out.push_back(line);
+    return out;
+}
+
+} // namespace itest

@@ -1,0 +1,76 @@
+// Running the real tools from integration tests: start a built tool with its
+// stdout on a pipe or in a file, wait until it is attached, drive a workload,
+// stop it with a signal, and look at what it printed.
+#pragma once
+
+#include <set>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace itest {
+
+// The built tool (from CORESCOPE_BUILD_DIR, set by meson test).
+std::string tool_path(const std::string& name);
+
+// Empty when this process may load BPF programs; otherwise why not. Tests
+// that need BPF print "SKIPPED: <reason>" and return.
+std::string bpf_unavailable_reason();
+
+// A unique token for this test run, for paths and argv the tools must see.
+std::string unique_token(const std::string& prefix);
+
+struct Finished {
+    int exit_code = -1; // -1: did not exit by itself in time (killed)
+    int signal = 0;     // the signal that ended it, if any
+    std::string out;
+    std::string err;
+};
+
+// Runs to completion (killed after timeout_s).
+Finished run(const std::vector<std::string>& argv, double timeout_s = 20);
+
+class ToolProcess {
+  public:
+    enum class Stdout { pipe, file };
+    explicit ToolProcess(const std::vector<std::string>& argv, Stdout mode = Stdout::pipe);
+    ~ToolProcess();
+    ToolProcess(const ToolProcess&) = delete;
+    ToolProcess& operator=(const ToolProcess&) = delete;
+
+    pid_t pid() const { return pid_; }
+    // Waits until the tool holds BPF links and has settled (attached), or it
+    // exited. Returns false on timeout or early exit.
+    bool wait_attached(double timeout_s = 15);
+    // Waits until stdout contains needle.
+    bool wait_for_output(const std::string& needle, double timeout_s = 10);
+    // Sends sig and waits for the exit; kills after timeout_s.
+    Finished stop(int sig = 2 /* SIGINT */, double timeout_s = 10);
+    // Waits for the tool to exit on its own.
+    Finished wait(double timeout_s = 20);
+    std::string output_so_far();
+
+  private:
+    void collect();
+    Finished finish(double timeout_s);
+    pid_t pid_ = -1;
+    int out_fd_ = -1;
+    int err_fd_ = -1;
+    std::string out_path_;
+    std::string out_;
+    std::string err_;
+    bool done_ = false;
+    Finished result_;
+};
+
+// Count of BPF links the process holds (anon_inode:bpf_link fds).
+int bpf_link_count(pid_t pid);
+// IDs of all BPF programs loaded in the kernel now.
+std::set<unsigned> bpf_program_ids();
+// Names of the programs whose IDs are in ids.
+std::vector<std::string> bpf_program_names(const std::set<unsigned>& ids);
+
+// Splits text into lines (without the newline).
+std::vector<std::string> lines(const std::string& text);
+
+} // namespace itest

@@ -1,0 +1,105 @@
+// Behaviour every tool shares: usage errors, help, dry runs, and nothing left
+// attached to the kernel however the tool ends.
+#include "harness.h"
+
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <sstream>
+
+using namespace itest;
+
+namespace {
+
+std::vector<std::string> all_tools() {
+    std::vector<std::string> names;
+    std::stringstream in(CORESCOPE_TOOLS);
+    std::string name;
+    while (std::getline(in, name, ',')) names.push_back(name);
+    return names;
+}
+
+#define REQUIRE_BPF()                                                                              \
+    do {                                                                                           \
+        std::string why = bpf_unavailable_reason();                                                \
+        if (!why.empty()) {                                                                        \
+            WARN("SKIPPED: " << why);                                                              \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
+} // namespace
+
+TEST_CASE("every tool rejects bad usage with exit 2 and names the bad value", "[common]") {
+    for (const std::string& tool : all_tools()) {
+        INFO(tool);
+        Finished unknown = run({tool_path(tool), "--no-such-flag"});
+        CHECK(unknown.exit_code == 2);
+        CHECK(unknown.err.find("--no-such-flag") != std::string::npos);
+        CHECK(unknown.out.empty());
+
+        Finished format = run({tool_path(tool), "-o", "xml"});
+        CHECK(format.exit_code == 2);
+        CHECK(format.err.find("'xml'") != std::string::npos);
+
+        Finished help = run({tool_path(tool), "--help"});
+        CHECK(help.exit_code == 0);
+        CHECK(help.out.find("Usage: " + tool) != std::string::npos);
+
+        Finished version = run({tool_path(tool), "--version"});
+        CHECK(version.exit_code == 0);
+        CHECK(version.out.find("corescope") != std::string::npos);
+    }
+}
+
+TEST_CASE("tools that take a PID reject bad PIDs with exit 2", "[common]") {
+    for (const std::string& tool : {std::string("opensnoop"), std::string("execsnoop")}) {
+        INFO(tool);
+        for (const char* bad : {"abc", "-5", "0", "99999999999"}) {
+            Finished r = run({tool_path(tool), "-p", bad});
+            CHECK(r.exit_code == 2);
+            CHECK(r.err.find(std::string("'") + bad + "'") != std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("--dry-run loads and verifies, prints the plan, and leaves nothing behind", "[common]") {
+    REQUIRE_BPF();
+    for (const std::string& tool : all_tools()) {
+        INFO(tool);
+        std::set<unsigned> before = bpf_program_ids();
+        Finished r = run({tool_path(tool), "--dry-run"});
+        CHECK(r.exit_code == 0);
+        CHECK(r.out.find("attach plan") != std::string::npos);
+        std::set<unsigned> after = bpf_program_ids();
+        std::set<unsigned> added;
+        for (unsigned id : after)
+            if (!before.count(id)) added.insert(id);
+        CHECK(bpf_program_names(added).empty());
+    }
+}
+
+TEST_CASE("no BPF program outlives a tool, whatever signal ends it", "[common]") {
+    REQUIRE_BPF();
+    for (const std::string& tool : all_tools()) {
+        for (int sig : {SIGINT, SIGTERM, SIGKILL}) {
+            INFO(tool << " ended by signal " << sig);
+            std::set<unsigned> before = bpf_program_ids();
+            ToolProcess p({tool_path(tool)});
+            REQUIRE(p.wait_attached());
+            std::set<unsigned> during = bpf_program_ids();
+            CHECK(during.size() > before.size());
+            Finished r = p.stop(sig);
+            if (sig != SIGKILL) CHECK(r.exit_code == 0);
+            // The kernel frees programs shortly after the last reference goes.
+            std::set<unsigned> added;
+            for (int i = 0; i < 50; i++) {
+                added.clear();
+                for (unsigned id : bpf_program_ids())
+                    if (!before.count(id) && during.count(id)) added.insert(id);
+                if (added.empty()) break;
+                usleep(20000);
+            }
+            CHECK(added.empty());
+        }
+    }
+}
