@@ -46,7 +46,7 @@ void load_skeleton(const std::string& tool, Skeleton* skel, const AttachPlan& pl
     int err = Skeleton::load(skel);
     if (err) {
         std::string detail = recent_libbpf_messages();
-        throw RuntimeError(errno_message(tool + ": cannot load the BPF programs", err) +
+        throw RuntimeError(errno_message("cannot load the BPF programs", err) +
                            (detail.empty() ? "" : " (" + detail + ")") +
                            "; run with -v for the verifier log");
     }
