@@ -48,8 +48,13 @@ std::string read_file(const std::string& path) {
 } // namespace
 
 std::string tool_path(const std::string& name) {
-    const char* dir = std::getenv("CORESCOPE_BUILD_DIR");
-    return std::string(dir ? dir : "build") + "/" + name;
+    if (const char* dir = std::getenv("CORESCOPE_BUILD_DIR")) return std::string(dir) + "/" + name;
+    // Run by hand: this binary lives in BUILD/tests/integration.
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    std::string path(self, n > 0 ? static_cast<size_t>(n) : 0);
+    for (int up = 0; up < 3; up++) path = path.substr(0, path.rfind('/'));
+    return path + "/" + name;
 }
 
 std::string bpf_unavailable_reason() {

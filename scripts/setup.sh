@@ -1,0 +1,43 @@
+#!/bin/bash
+# Prepares a Debian 12 machine to build and run corescope: installs the
+# packages that are missing, mounts tracefs when it is not mounted, and
+# configures and builds the tree in ./build. Run as root from anywhere.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build_dir=${CORESCOPE_BUILD_DIR:-$root/build}
+
+packages=(
+    meson ninja-build pkg-config g++ clang llvm
+    libbpf-dev bpftool libelf-dev zlib1g-dev
+    catch2 nlohmann-json3-dev
+)
+packages+=("$@") # extra packages a caller needs
+
+if [ "$(id -u)" != 0 ]; then
+    echo "setup.sh: run as root (it installs packages and mounts tracefs)" >&2
+    exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup.sh: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Syscall tracepoints need tracefs; the tools fall back without it, but the
+# cheaper attach points and the tests want it.
+if [ ! -d /sys/kernel/tracing/events ]; then
+    mount -t tracefs tracefs /sys/kernel/tracing
+fi
+
+if [ ! -f "$build_dir/build.ninja" ]; then
+    meson setup "$build_dir" "$root" >/dev/null
+fi
+ninja -C "$build_dir" >/dev/null
+echo "setup.sh: built in $build_dir"
