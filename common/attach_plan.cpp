@@ -56,6 +56,21 @@ AttachPlan AttachPlan::choose(const std::string& tool, const std::vector<AttachS
     return plan;
 }
 
+AttachPlan AttachPlan::choose_available(const std::string& tool, const std::vector<AttachStep>& steps,
+                                        FeatureSource& features, std::vector<std::string>& unavailable) {
+    AttachPlan plan;
+    plan.tool_ = tool;
+    for (const AttachStep& step : steps) {
+        try {
+            AttachPlan one = choose(tool, {step}, features);
+            plan.choices_.push_back(std::move(one.choices_.front()));
+        } catch (const RuntimeError& e) {
+            unavailable.push_back(step.what + ": " + e.what());
+        }
+    }
+    return plan;
+}
+
 bool AttachPlan::uses(const std::string& program) const {
     for (const Choice& c : choices_)
         for (const AttachPoint& p : c.points)

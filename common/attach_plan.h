@@ -60,6 +60,11 @@ class AttachPlan {
     static AttachPlan choose(const std::string& tool, const std::vector<AttachStep>& steps,
                              FeatureSource& features);
 
+    // Like choose, but a step with no usable way is left out and its reason
+    // ("what: why") added to unavailable, for tools that degrade (triage).
+    static AttachPlan choose_available(const std::string& tool, const std::vector<AttachStep>& steps,
+                                       FeatureSource& features, std::vector<std::string>& unavailable);
+
     const std::vector<Choice>& choices() const { return choices_; }
     bool uses(const std::string& program) const;
     // Before load: turn off autoload for every program the plan did not

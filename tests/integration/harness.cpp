@@ -71,7 +71,8 @@ std::string unique_token(const std::string& prefix) {
            std::to_string(static_cast<long long>(now_s() * 1000) % 1000000);
 }
 
-ToolProcess::ToolProcess(const std::vector<std::string>& argv, Stdout mode) {
+ToolProcess::ToolProcess(const std::vector<std::string>& argv, Stdout mode,
+                         const std::function<void()>& before_exec) {
     int out_pipe[2] = {-1, -1};
     int err_pipe[2];
     if (mode == Stdout::pipe) {
@@ -94,6 +95,7 @@ ToolProcess::ToolProcess(const std::vector<std::string>& argv, Stdout mode) {
             dup2(fd, 1);
         }
         dup2(err_pipe[1], 2);
+        if (before_exec) before_exec();
         std::vector<char*> args;
         for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
         args.push_back(nullptr);
@@ -197,8 +199,9 @@ Finished ToolProcess::stop(int sig, double timeout_s) {
 
 Finished ToolProcess::wait(double timeout_s) { return finish(timeout_s); }
 
-Finished run(const std::vector<std::string>& argv, double timeout_s) {
-    ToolProcess p(argv);
+Finished run(const std::vector<std::string>& argv, double timeout_s,
+             const std::function<void()>& before_exec) {
+    ToolProcess p(argv, ToolProcess::Stdout::pipe, before_exec);
     return p.wait(timeout_s);
 }
 

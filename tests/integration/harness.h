@@ -3,6 +3,7 @@
 // stop it with a signal, and look at what it printed.
 #pragma once
 
+#include <functional>
 #include <set>
 #include <string>
 #include <sys/types.h>
@@ -28,12 +29,16 @@ struct Finished {
 };
 
 // Runs to completion (killed after timeout_s).
-Finished run(const std::vector<std::string>& argv, double timeout_s = 20);
+Finished run(const std::vector<std::string>& argv, double timeout_s = 20,
+             const std::function<void()>& before_exec = {});
 
 class ToolProcess {
   public:
     enum class Stdout { pipe, file };
-    explicit ToolProcess(const std::vector<std::string>& argv, Stdout mode = Stdout::pipe);
+    // before_exec runs in the child just before exec (drop privileges,
+    // enter a namespace, ...); it must only make async-signal-safe calls.
+    explicit ToolProcess(const std::vector<std::string>& argv, Stdout mode = Stdout::pipe,
+                         const std::function<void()>& before_exec = {});
     ~ToolProcess();
     ToolProcess(const ToolProcess&) = delete;
     ToolProcess& operator=(const ToolProcess&) = delete;

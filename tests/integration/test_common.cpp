@@ -3,7 +3,9 @@
 #include "harness.h"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <csignal>
+#include <unistd.h>
 #include <sstream>
 
 using namespace itest;
@@ -101,5 +103,28 @@ TEST_CASE("no BPF program outlives a tool, whatever signal ends it", "[common]")
             }
             CHECK(added.empty());
         }
+    }
+}
+
+TEST_CASE("a tool run without privileges says so in one line and exits 1", "[common]") {
+    REQUIRE_BPF();
+    for (const std::string& tool : all_tools()) {
+        INFO(tool);
+        Finished r = run({tool_path(tool)}, 20, [] {
+            if (setgid(65534) != 0 || setuid(65534) != 0) _exit(99);
+        });
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("not running as root") != std::string::npos);
+        CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+        CHECK(r.out.empty());
+    }
+}
+
+TEST_CASE("a BTF file given by option that does not exist is a usage error", "[common]") {
+    for (const std::string& tool : all_tools()) {
+        INFO(tool);
+        Finished r = run({tool_path(tool), "--btf", "/nonexistent/vmlinux.btf"});
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("/nonexistent/vmlinux.btf") != std::string::npos);
     }
 }

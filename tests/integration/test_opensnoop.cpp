@@ -6,6 +6,8 @@
 #include <csignal>
 #include <fcntl.h>
 #include <nlohmann/json.hpp>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <thread>
@@ -277,4 +279,28 @@ TEST_CASE("opensnoop -T, -U and -e add their columns", "[opensnoop]") {
     CHECK(std::stoi(fd) >= 0);
     CHECK(err == "0");
     CHECK(std::stoul(flags, nullptr, 8) == static_cast<unsigned long>(O_WRONLY | O_CREAT | O_TRUNC));
+}
+
+TEST_CASE("without tracefs opensnoop falls back to raw tracepoints and still works", "[opensnoop]") {
+    REQUIRE_BPF();
+    // A private mount namespace: tracefs disappears for the tool only.
+    auto hide_tracefs = [] {
+        if (unshare(CLONE_NEWNS) != 0) _exit(98);
+        mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr);
+        umount2("/sys/kernel/tracing", MNT_DETACH);
+        umount2("/sys/kernel/debug/tracing", MNT_DETACH);
+    };
+    Finished plan = run({tool_path("opensnoop"), "--dry-run"}, 20, hide_tracefs);
+    CHECK(plan.exit_code == 0);
+    CHECK(plan.out.find("raw_tp:sys_enter") != std::string::npos);
+    CHECK(plan.out.find("passed over tracepoint: tracefs is not mounted") != std::string::npos);
+
+    std::string path = "/tmp/" + unique_token("opensnoop-rawtp");
+    ToolProcess p({tool_path("opensnoop"), "-p", self_pid()}, ToolProcess::Stdout::pipe, hide_tracefs);
+    REQUIRE(p.wait_attached());
+    try_open(path);
+    REQUIRE(p.wait_for_output(path));
+    Finished r = p.stop();
+    CHECK(r.exit_code == 0);
+    CHECK(lines_containing(r.out, path).size() == 1);
 }

@@ -1,0 +1,179 @@
+#include "doctor.h"
+
+#include "cli.h"
+#include "kernel_features.h"
+#include "output.h"
+#include "subprocess.h"
+#include "tool.h"
+#include "tool_registry.h"
+
+#include <cstdio>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+namespace corescope {
+
+namespace {
+
+struct Capabilities {
+    bool bpf = false;
+    bool perfmon = false;
+    bool sys_admin = false;
+};
+
+Capabilities effective_capabilities() {
+    struct __user_cap_header_struct header {};
+    struct __user_cap_data_struct data[2] {};
+    header.version = _LINUX_CAPABILITY_VERSION_3;
+    Capabilities caps;
+    if (syscall(SYS_capget, &header, data) != 0) return caps;
+    auto has = [&](int cap) { return (data[cap / 32].effective >> (cap % 32)) & 1; };
+    caps.sys_admin = has(CAP_SYS_ADMIN);
+    caps.perfmon = has(38); // CAP_PERFMON, newer than some headers
+    caps.bpf = has(39);     // CAP_BPF
+    return caps;
+}
+
+const AttachKind doctor_kinds[] = {AttachKind::tracepoint, AttachKind::tp_btf, AttachKind::raw_tp,
+                                   AttachKind::fentry,     AttachKind::fexit,  AttachKind::kprobe,
+                                   AttachKind::kretprobe,  AttachKind::uprobe, AttachKind::perf_event};
+
+struct ToolCheck {
+    std::string name;
+    bool available;
+    std::string plan_text; // "tp_btf:block_rq_issue ..." per step, joined
+    std::string plan_json; // the tool's own --dry-run -o json record
+    std::string reason;
+};
+
+ToolCheck check_tool(const ToolEntry& tool) {
+    ToolCheck check{std::string(tool.name), false, "", "", ""};
+    ChildResult json = run_self({std::string(tool.name), "--dry-run", "-o", "json"}, 20000);
+    if (json.exit_code != 0) {
+        std::string err = json.err;
+        // The tool's own one-line reason, without its name prefix.
+        std::string prefix = check.name + ": ";
+        if (err.rfind(prefix, 0) == 0) err = err.substr(prefix.size());
+        if (auto nl = err.find('\n'); nl != std::string::npos) err.resize(nl);
+        check.reason = err.empty() ? "dry run failed with exit code " + std::to_string(json.exit_code) : err;
+        return check;
+    }
+    check.available = true;
+    check.plan_json = json.out;
+    while (!check.plan_json.empty() && check.plan_json.back() == '\n') check.plan_json.pop_back();
+    ChildResult text = run_self({std::string(tool.name), "--dry-run"}, 20000);
+    // Lines 2.. of the text plan: "  what: kind:target ..."; keep the chosen ways.
+    std::string plan;
+    size_t start = text.out.find('\n');
+    while (start != std::string::npos && start + 1 < text.out.size()) {
+        size_t end = text.out.find('\n', start + 1);
+        std::string line = text.out.substr(start + 1, end == std::string::npos ? std::string::npos : end - start - 1);
+        if (line.rfind("    ", 0) != 0) {
+            auto colon = line.find(": ");
+            std::string points = colon == std::string::npos ? line : line.substr(colon + 2);
+            // Keep the first point of each kind: enough to see the tier.
+            plan += (plan.empty() ? "" : "; ") + points;
+        }
+        start = end;
+    }
+    check.plan_text = plan;
+    return check;
+}
+
+} // namespace
+
+int doctor(int argc, char** argv) {
+    CommonOptions options;
+    CommandLine cli("corescope doctor",
+                    "Show what this kernel and this process can do, and which tools can run here.", {});
+    if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
+    setup_libbpf_logging(options.verbose);
+
+    KernelFeatures& features = KernelFeatures::instance();
+    struct utsname uts {};
+    uname(&uts);
+    std::string why_not_permitted;
+    bool permitted = features.bpf_permitted(&why_not_permitted);
+    Capabilities caps = effective_capabilities();
+    bool btf = features.btf();
+    std::string tracefs = features.tracefs_path();
+    bool ringbuf = permitted && features.ringbuf();
+
+    Output out;
+    std::string& b = out.buffer();
+    std::vector<std::pair<AttachKind, std::pair<bool, std::string>>> kinds;
+    for (AttachKind kind : doctor_kinds) {
+        std::string why;
+        bool ok = permitted && features.supports(kind, &why);
+        if (!permitted) why = "BPF not permitted";
+        kinds.push_back({kind, {ok, why}});
+    }
+    std::vector<ToolCheck> tools;
+    for (const ToolEntry& tool : all_tools()) tools.push_back(check_tool(tool));
+
+    if (options.format == OutputFormat::json) {
+        std::string attach = "{";
+        for (size_t i = 0; i < kinds.size(); i++) {
+            if (i) attach += ',';
+            append_json_string(attach, attach_kind_name(kinds[i].first));
+            attach += ':';
+            JsonObject o(attach);
+            o.boolean("supported", kinds[i].second.first);
+            if (!kinds[i].second.first) o.string("reason", kinds[i].second.second);
+            o.end();
+        }
+        attach += '}';
+        std::string tool_list = "[";
+        for (size_t i = 0; i < tools.size(); i++) {
+            if (i) tool_list += ',';
+            JsonObject o(tool_list);
+            o.string("tool", tools[i].name).boolean("available", tools[i].available);
+            if (tools[i].available)
+                o.raw("plan", tools[i].plan_json);
+            else
+                o.string("reason", tools[i].reason);
+            o.end();
+        }
+        tool_list += ']';
+        JsonObject(b).string("type", "doctor").string("kernel_release", uts.release)
+            .string("machine", uts.machine).boolean("btf", btf).boolean("tracefs", !tracefs.empty())
+            .string("tracefs_path", tracefs).string("lockdown", features.lockdown())
+            .number("euid", geteuid()).boolean("cap_bpf", caps.bpf).boolean("cap_perfmon", caps.perfmon)
+            .boolean("cap_sys_admin", caps.sys_admin).boolean("bpf_permitted", permitted)
+            .boolean("ringbuf", ringbuf).raw("attach_types", attach).raw("tools", tool_list).end_line();
+        out.flush();
+        return exit_ok;
+    }
+
+    auto row = [&](const std::string& label, const std::string& value) {
+        append_padded(b, label, 14);
+        b += value + "\n";
+    };
+    row("kernel", std::string(uts.release) + " (" + uts.machine + ")");
+    row("BTF", btf ? "yes (/sys/kernel/btf/vmlinux)" : "no: CO-RE needs a kernel built with CONFIG_DEBUG_INFO_BTF");
+    row("tracefs", tracefs.empty() ? "not mounted: mount -t tracefs tracefs /sys/kernel/tracing" : "yes (" + tracefs + ")");
+    row("lockdown", features.lockdown());
+    row("privileges", std::string(geteuid() == 0 ? "root" : "uid " + std::to_string(geteuid())) +
+                          (caps.bpf ? ", CAP_BPF" : "") + (caps.perfmon ? ", CAP_PERFMON" : "") +
+                          (caps.sys_admin ? ", CAP_SYS_ADMIN" : "") + "; BPF " +
+                          (permitted ? "permitted" : "not permitted: " + why_not_permitted));
+    row("ring buffer", ringbuf ? "yes" : "no (perf buffer fallback)");
+    b += "attach types:\n";
+    for (auto& [kind, result] : kinds) {
+        b += "  ";
+        append_padded(b, attach_kind_name(kind), 12);
+        b += result.first ? "yes\n" : "no: " + result.second + "\n";
+    }
+    b += "tools:\n";
+    for (const ToolCheck& t : tools) {
+        b += "  ";
+        append_padded(b, t.name, 15);
+        b += t.available ? "available: " + t.plan_text + "\n" : "unavailable: " + t.reason + "\n";
+    }
+    out.flush();
+    return exit_ok;
+}
+
+} // namespace corescope

@@ -1,0 +1,102 @@
+// corescope: the front end. `corescope TOOL [ARGS]` runs a tool exactly as
+// its standalone executable does; `list`, `doctor` and `triage` are its own.
+// Called through a link named after a tool, it is that tool (multi-call).
+#include "doctor.h"
+#include "tool.h"
+#include "tool_registry.h"
+#include "triage.h"
+#include "version.h"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+namespace corescope {
+
+const ToolEntry* find_tool(std::string_view name) {
+    for (const ToolEntry& tool : all_tools())
+        if (tool.name == name) return &tool;
+    return nullptr;
+}
+
+namespace {
+
+void print_usage(FILE* to) {
+    std::fprintf(to,
+                 "Usage: corescope COMMAND [ARGS]\n"
+                 "       corescope TOOL [ARGS]\n"
+                 "Linux observability tools built on BPF CO-RE.\n\n"
+                 "Commands:\n"
+                 "  triage     the 60-second incident checklist in one command\n"
+                 "  doctor     what this kernel can do and which tools can run here\n"
+                 "  list       every tool with what it shows\n"
+                 "  TOOL       run a tool (see list); TOOL --help for its options\n\n"
+                 "Options:\n"
+                 "  -h, --help     show this help\n"
+                 "      --version  print the version\n");
+}
+
+int list_tools(int argc, char** argv) {
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        std::string arg = argv[i];
+        if (arg == "-o" && i + 1 < argc && std::strcmp(argv[i + 1], "json") == 0) {
+            json = true;
+            i++;
+        } else if (arg == "--json" || arg == "-o=json" || arg == "--output=json") {
+            json = true;
+        } else if (arg == "-o" && i + 1 < argc && std::strcmp(argv[i + 1], "text") == 0) {
+            i++;
+        } else {
+            throw UsageError("unknown argument '" + arg + "' to list");
+        }
+    }
+    Output out;
+    for (const ToolEntry& tool : all_tools()) {
+        if (json) {
+            JsonObject(out.buffer()).string("tool", tool.name).string("summary", tool.summary).end_line();
+        } else {
+            append_padded(out.buffer(), tool.name, 16);
+            out.buffer() += std::string(tool.summary) + "\n";
+        }
+    }
+    out.flush();
+    return exit_ok;
+}
+
+std::string basename_of(const char* path) {
+    const char* slash = std::strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+} // namespace
+
+} // namespace corescope
+
+int main(int argc, char** argv) {
+    using namespace corescope;
+    std::string self = basename_of(argv[0]);
+    if (const ToolEntry* tool = find_tool(self)) return run_tool(argv[0], argc, argv, tool->main);
+    if (argc < 2) {
+        print_usage(stderr);
+        return exit_usage_error;
+    }
+    std::string command = argv[1];
+    if (command == "-h" || command == "--help") {
+        print_usage(stdout);
+        return exit_ok;
+    }
+    if (command == "--version") {
+        std::printf("corescope %s\n", corescope_version);
+        return exit_ok;
+    }
+    if (command == "list") return run_tool("corescope list", argc - 1, argv + 1, list_tools);
+    if (command == "doctor") return run_tool("corescope doctor", argc - 1, argv + 1, doctor);
+    if (command == "triage") return run_tool("corescope triage", argc - 1, argv + 1, triage_command);
+    if (const ToolEntry* tool = find_tool(command)) {
+        std::string name(tool->name);
+        return run_tool(name.c_str(), argc - 1, argv + 1, tool->main);
+    }
+    std::fprintf(stderr, "corescope: unknown command or tool '%s'\nTry 'corescope list'.\n", command.c_str());
+    return exit_usage_error;
+}

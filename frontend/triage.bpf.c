@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0
+/* corescope triage: in one object, the BPF half of the incident checklist.
+ * Every program only updates in-kernel aggregates (histograms and counts);
+ * nothing is streamed, so the cost per event is a map update. Each source
+ * has a cheap tier (tp_btf) and a fallback (raw_tp or tracepoint); the
+ * loader keeps what this kernel offers and reports what it could not. */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "block.bpf.h"
+#include "log2.bpf.h"
+#include "triage_bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Where struct request sits in block_rq_issue's arguments (0 since 5.11, 1
+ * before, when the queue came first); set by the loader from BTF. */
+const volatile __u32 rq_issue_arg = 0;
+
+/* --- run-queue latency: wake-up (or preemption) to running --- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);
+} runnable_since SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct triage_hist);
+} run_queue_hist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32); /* tgid */
+	__type(value, struct triage_waiter);
+} waiters SEC(".maps");
+
+static __always_inline void mark_runnable(struct task_struct *p)
+{
+	__u32 tid = BPF_CORE_READ(p, pid);
+	__u64 now;
+
+	if (!tid)
+		return;
+	now = bpf_ktime_get_ns();
+	bpf_map_update_elem(&runnable_since, &tid, &now, BPF_ANY);
+}
+
+/* task_struct.state became __state in 5.14. */
+struct task_struct___old {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline long task_state(struct task_struct *t)
+{
+	struct task_struct___old *old = (void *)t;
+
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state);
+	return BPF_CORE_READ(old, state);
+}
+
+static __always_inline void on_switch(struct task_struct *prev, struct task_struct *next)
+{
+	__u32 tid, tgid, zero = 0;
+	struct triage_waiter *w, fresh = {};
+	struct triage_hist *hist;
+	__u64 *since, delta;
+
+	/* A preempted task is runnable again at once. */
+	if (task_state(prev) == 0 /* TASK_RUNNING */)
+		mark_runnable(prev);
+
+	tid = BPF_CORE_READ(next, pid);
+	since = bpf_map_lookup_elem(&runnable_since, &tid);
+	if (!since)
+		return;
+	delta = bpf_ktime_get_ns() - *since;
+	bpf_map_delete_elem(&runnable_since, &tid);
+
+	hist = bpf_map_lookup_elem(&run_queue_hist, &zero);
+	if (hist) {
+		__u32 slot = log2_u64(delta / 1000);
+
+		if (slot >= TRIAGE_SLOTS)
+			slot = TRIAGE_SLOTS - 1;
+		hist->slots[slot]++; /* per-CPU copy */
+	}
+	tgid = BPF_CORE_READ(next, tgid);
+	w = bpf_map_lookup_elem(&waiters, &tgid);
+	if (!w) {
+		BPF_CORE_READ_STR_INTO(&fresh.comm, next, group_leader, comm);
+		bpf_map_update_elem(&waiters, &tgid, &fresh, BPF_NOEXIST);
+		w = bpf_map_lookup_elem(&waiters, &tgid);
+		if (!w)
+			return;
+	}
+	__sync_fetch_and_add(&w->wait_ns, delta);
+	__sync_fetch_and_add(&w->count, 1);
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(btf_sched_wakeup, struct task_struct *p) { mark_runnable(p); return 0; }
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(btf_sched_wakeup_new, struct task_struct *p) { mark_runnable(p); return 0; }
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(btf_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	on_switch(prev, next);
+	return 0;
+}
+
+SEC("raw_tp/sched_wakeup")
+int BPF_PROG(raw_sched_wakeup, struct task_struct *p) { mark_runnable(p); return 0; }
+
+SEC("raw_tp/sched_wakeup_new")
+int BPF_PROG(raw_sched_wakeup_new, struct task_struct *p) { mark_runnable(p); return 0; }
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(raw_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	on_switch(prev, next);
+	return 0;
+}
+
+/* --- block I/O latency per disk: issue to completion --- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64); /* struct request * */
+	__type(value, __u64);
+} issued_at SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32); /* dev_t */
+	__type(value, struct triage_hist);
+} disk_hist SEC(".maps");
+
+static __always_inline void on_issue(struct request *rq)
+{
+	__u64 key = (__u64)rq, now = bpf_ktime_get_ns();
+
+	bpf_map_update_elem(&issued_at, &key, &now, BPF_ANY);
+}
+
+static __always_inline void on_complete(struct request *rq)
+{
+	__u64 key = (__u64)rq, *start, delta;
+	struct triage_hist *hist, zero = {};
+	__u32 dev;
+
+	start = bpf_map_lookup_elem(&issued_at, &key);
+	if (!start)
+		return;
+	delta = bpf_ktime_get_ns() - *start;
+	bpf_map_delete_elem(&issued_at, &key);
+	dev = block_rq_dev(rq);
+	hist = bpf_map_lookup_elem(&disk_hist, &dev);
+	if (!hist) {
+		bpf_map_update_elem(&disk_hist, &dev, &zero, BPF_NOEXIST);
+		hist = bpf_map_lookup_elem(&disk_hist, &dev);
+		if (!hist)
+			return;
+	}
+	log2_hist_add(hist->slots, TRIAGE_SLOTS, delta / 1000);
+}
+
+SEC("tp_btf/block_rq_issue")
+int btf_block_rq_issue(__u64 *ctx)
+{
+	on_issue((struct request *)ctx[rq_issue_arg & 1]);
+	return 0;
+}
+
+SEC("tp_btf/block_rq_complete")
+int BPF_PROG(btf_block_rq_complete, struct request *rq) { on_complete(rq); return 0; }
+
+SEC("raw_tp/block_rq_issue")
+int raw_block_rq_issue(struct bpf_raw_tracepoint_args *ctx)
+{
+	on_issue((struct request *)ctx->args[rq_issue_arg & 1]);
+	return 0;
+}
+
+SEC("raw_tp/block_rq_complete")
+int BPF_PROG(raw_block_rq_complete, struct request *rq) { on_complete(rq); return 0; }
+
+/* --- new processes by command --- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct triage_comm_key);
+	__type(value, __u64);
+} exec_counts SEC(".maps");
+
+static __always_inline void count_exec(void)
+{
+	struct triage_comm_key key = {};
+	__u64 one = 1, *count;
+
+	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	count = bpf_map_lookup_elem(&exec_counts, &key);
+	if (count)
+		__sync_fetch_and_add(count, 1);
+	else
+		bpf_map_update_elem(&exec_counts, &key, &one, BPF_NOEXIST);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(btf_sched_process_exec) { count_exec(); return 0; }
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(raw_sched_process_exec) { count_exec(); return 0; }
+
+/* --- failed opens by command and errno --- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct triage_failed_open_key);
+	__type(value, __u64);
+} failed_opens SEC(".maps");
+
+static __always_inline int count_failed_open(long ret)
+{
+	struct triage_failed_open_key key = {};
+	__u64 one = 1, *count;
+
+	if (ret >= 0)
+		return 0;
+	key.err = -ret;
+	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	count = bpf_map_lookup_elem(&failed_opens, &key);
+	if (count)
+		__sync_fetch_and_add(count, 1);
+	else
+		bpf_map_update_elem(&failed_opens, &key, &one, BPF_NOEXIST);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int tp_exit_openat(struct trace_event_raw_sys_exit *ctx) { return count_failed_open(ctx->ret); }
+
+SEC("tracepoint/syscalls/sys_exit_open")
+int tp_exit_open(struct trace_event_raw_sys_exit *ctx) { return count_failed_open(ctx->ret); }
+
+SEC("tracepoint/syscalls/sys_exit_openat2")
+int tp_exit_openat2(struct trace_event_raw_sys_exit *ctx) { return count_failed_open(ctx->ret); }
+
+/* --- OOM kills, as the kernel marks each victim --- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct triage_oom);
+} oom_victims SEC(".maps");
+
+SEC("tracepoint/oom/mark_victim")
+int tp_mark_victim(struct trace_event_raw_mark_victim *ctx)
+{
+	struct triage_oom victim = {};
+	__u32 comm_offset = ctx->__data_loc_comm & 0xffff;
+
+	victim.pid = ctx->pid;
+	victim.rss_kb = ctx->anon_rss + ctx->file_rss + ctx->shmem_rss;
+	bpf_probe_read_kernel_str(victim.comm, sizeof(victim.comm), (void *)ctx + comm_offset);
+	bpf_map_update_elem(&oom_victims, &victim.pid, &victim, BPF_ANY);
+	return 0;
+}
+
+/* --- DNS lookups through the C library: getaddrinfo() latency (uprobes;
+ * BPF_KPROBE only names the context, libbpf 1.1 has no BPF_UPROBE) --- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u64);
+} lookup_started SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct triage_hist);
+} dns_hist SEC(".maps");
+
+SEC("uprobe")
+int BPF_KPROBE(dns_lookup_enter)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 now = bpf_ktime_get_ns();
+
+	bpf_map_update_elem(&lookup_started, &tid, &now, BPF_ANY);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(dns_lookup_exit)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
+	__u64 *start = bpf_map_lookup_elem(&lookup_started, &tid);
+	struct triage_hist *hist;
+
+	if (!start)
+		return 0;
+	hist = bpf_map_lookup_elem(&dns_hist, &zero);
+	if (hist)
+		log2_hist_add(hist->slots, TRIAGE_SLOTS, (bpf_ktime_get_ns() - *start) / 1000);
+	bpf_map_delete_elem(&lookup_started, &tid);
+	return 0;
+}

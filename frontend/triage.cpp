@@ -1,0 +1,466 @@
+// corescope triage: over one window, in one process with its BPF programs
+// loaded once, collect what the first minute on a sick host needs (the
+// classic checklist: uptime, dmesg, vmstat, mpstat, pidstat, iostat, free,
+// sar -n DEV/TCP, top; plus run-queue and disk latency, new processes,
+// failed opens and DNS latency from BPF), then say what crossed a threshold.
+#include "triage.h"
+
+#include "attach_plan.h"
+#include "cli.h"
+#include "kernel_features.h"
+#include "output.h"
+#include "procfs.h"
+#include "skeleton.h"
+#include "tool.h"
+#include "triage_report.h"
+
+#include <linux/types.h>
+#include "triage.skel.h"
+#include "triage_bpf.h"
+
+#include <algorithm>
+#include <bpf/bpf.h>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+namespace corescope {
+
+namespace {
+
+using triage::Report;
+
+double monotonic_s() {
+    struct timespec ts {};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+double cpu_seconds_of_self() {
+    struct rusage ru {};
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// The C library this process uses: the system's own, found in our maps.
+std::string libc_path() {
+    std::ifstream maps("/proc/self/maps");
+    std::string line;
+    while (std::getline(maps, line)) {
+        auto slash = line.find('/');
+        if (slash == std::string::npos) continue;
+        std::string path = line.substr(slash);
+        std::string base = path.substr(path.rfind('/') + 1);
+        if (base.rfind("libc.so", 0) == 0 || base.rfind("libc-", 0) == 0) return path;
+    }
+    return {};
+}
+
+triage::CpuShare share(const procfs::CpuTimes& d) {
+    triage::CpuShare s;
+    double total = static_cast<double>(d.total());
+    if (total <= 0) {
+        s.idle = 100;
+        return s;
+    }
+    s.user = 100.0 * static_cast<double>(d.user + d.nice) / total;
+    s.system = 100.0 * static_cast<double>(d.system) / total;
+    s.iowait = 100.0 * static_cast<double>(d.iowait) / total;
+    s.irq = 100.0 * static_cast<double>(d.irq + d.softirq) / total;
+    s.steal = 100.0 * static_cast<double>(d.steal) / total;
+    s.idle = 100.0 * static_cast<double>(d.idle) / total;
+    return s;
+}
+
+std::string errno_name(int err) {
+    const char* name = strerrorname_np(err);
+    return name ? name : "E" + std::to_string(err);
+}
+
+std::vector<triage::NameCount> sorted(std::map<std::string, uint64_t> counts) {
+    std::vector<triage::NameCount> out;
+    for (auto& [name, count] : counts) out.push_back({name, count});
+    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.count > b.count; });
+    return out;
+}
+
+std::vector<AttachStep> attach_steps() {
+    return {
+        {"run-queue latency",
+         {{{{"btf_sched_wakeup", AttachKind::tp_btf, "sched_wakeup"},
+            {"btf_sched_wakeup_new", AttachKind::tp_btf, "sched_wakeup_new"},
+            {"btf_sched_switch", AttachKind::tp_btf, "sched_switch"}}},
+          {{{"raw_sched_wakeup", AttachKind::raw_tp, "sched_wakeup"},
+            {"raw_sched_wakeup_new", AttachKind::raw_tp, "sched_wakeup_new"},
+            {"raw_sched_switch", AttachKind::raw_tp, "sched_switch"}}}}},
+        {"block I/O latency",
+         {{{{"btf_block_rq_issue", AttachKind::tp_btf, "block_rq_issue"},
+            {"btf_block_rq_complete", AttachKind::tp_btf, "block_rq_complete"}}},
+          {{{"raw_block_rq_issue", AttachKind::raw_tp, "block_rq_issue"},
+            {"raw_block_rq_complete", AttachKind::raw_tp, "block_rq_complete"}}}}},
+        {"new processes",
+         {{{{"btf_sched_process_exec", AttachKind::tp_btf, "sched_process_exec"}}},
+          {{{"raw_sched_process_exec", AttachKind::raw_tp, "sched_process_exec"}}}}},
+        {"failed opens",
+         {{{{"tp_exit_openat", AttachKind::tracepoint, "syscalls:sys_exit_openat"},
+            {"tp_exit_open", AttachKind::tracepoint, "syscalls:sys_exit_open", true},
+            {"tp_exit_openat2", AttachKind::tracepoint, "syscalls:sys_exit_openat2", true}}}}},
+        {"OOM kills",
+         {{{{"tp_mark_victim", AttachKind::tracepoint, "oom:mark_victim"}}}}},
+    };
+}
+
+// The BPF half: loaded once, read once at the end.
+class TriageProbes {
+  public:
+    void start(const CommonOptions& options, std::vector<std::string>& unavailable) {
+        std::string why;
+        if (!KernelFeatures::instance().bpf_permitted(&why)) {
+            unavailable.push_back("BPF sources (run-queue, disk latency, execs, failed opens, DNS): " + why);
+            return;
+        }
+        plan_ = AttachPlan::choose_available("triage", attach_steps(), KernelFeatures::instance(), unavailable);
+        bpf_object_open_opts open_opts = make_open_opts(options);
+        skel_ = open_skeleton<triage_bpf>("triage", &open_opts);
+        int args = KernelFeatures::instance().tracepoint_arg_count("block_rq_issue");
+        skel_->rodata->rq_issue_arg = args == 2 ? 1 : 0;
+        plan_.apply(skel_->obj);
+        libc_ = libc_path();
+        bool dns = !libc_.empty() && KernelFeatures::instance().supports(AttachKind::uprobe, &why);
+        bpf_program__set_autoload(skel_->progs.dns_lookup_enter, dns);
+        bpf_program__set_autoload(skel_->progs.dns_lookup_exit, dns);
+        if (!dns) unavailable.push_back("DNS latency: " + (libc_.empty() ? std::string("no C library found") : why));
+        load_skeleton("triage", skel_.get(), plan_);
+        links_ = plan_.attach(skel_->obj);
+        if (dns) attach_dns(unavailable);
+        if (options.verbose) std::fputs(plan_.describe().c_str(), stderr);
+        stats_fd_ = bpf_enable_stats(BPF_STATS_RUN_TIME);
+    }
+
+    bool loaded() const { return skel_ != nullptr; }
+
+    void collect(Report& report, const std::vector<procfs::DiskStats>& disks) {
+        if (!skel_) return;
+        report.run_queue_us = read_percpu_hist(skel_->maps.run_queue_hist);
+        read_waiters(report);
+        read_disks(report, disks);
+        read_execs(report);
+        read_failed_opens(report);
+        read_oom(report);
+        uint32_t zero = 0;
+        triage_hist dns{};
+        if (bpf_map__lookup_elem(skel_->maps.dns_hist, &zero, sizeof zero, &dns, sizeof dns, 0) == 0) {
+            report.dns_latency_us = Histogram::log2(std::vector<uint64_t>(dns.slots, dns.slots + TRIAGE_SLOTS));
+            report.dns_lookups = report.dns_latency_us.total();
+        }
+        report.bpf_cpu_seconds = bpf_run_time_seconds();
+    }
+
+    ~TriageProbes() {
+        if (stats_fd_ >= 0) close(stats_fd_);
+    }
+
+  private:
+    void attach_dns(std::vector<std::string>& unavailable) {
+        for (bpf_program* prog : {skel_->progs.dns_lookup_enter, skel_->progs.dns_lookup_exit}) {
+            LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = prog == skel_->progs.dns_lookup_exit,
+                        .func_name = "getaddrinfo");
+            bpf_link* link = bpf_program__attach_uprobe_opts(prog, -1, libc_.c_str(), 0, &opts);
+            if (!link) {
+                unavailable.push_back("DNS latency: " + errno_message("cannot attach to getaddrinfo in " + libc_, errno));
+                return;
+            }
+            links_.add(link);
+        }
+    }
+
+    Histogram read_percpu_hist(bpf_map* map) {
+        int cpus = libbpf_num_possible_cpus();
+        std::vector<triage_hist> per_cpu(static_cast<size_t>(std::max(cpus, 1)));
+        uint32_t zero = 0;
+        std::vector<uint64_t> slots(TRIAGE_SLOTS, 0);
+        if (bpf_map__lookup_elem(map, &zero, sizeof zero, per_cpu.data(), per_cpu.size() * sizeof(triage_hist), 0) == 0)
+            for (const triage_hist& h : per_cpu)
+                for (int i = 0; i < TRIAGE_SLOTS; i++) slots[i] += h.slots[i];
+        return Histogram::log2(slots);
+    }
+
+    template <class Key, class Value, class Fn>
+    void for_each(bpf_map* map, Fn fn) {
+        Key key{}, next{};
+        Key* previous = nullptr;
+        while (bpf_map__get_next_key(map, previous, &next, sizeof next) == 0) {
+            Value value{};
+            if (bpf_map__lookup_elem(map, &next, sizeof next, &value, sizeof value, 0) == 0) fn(next, value);
+            key = next;
+            previous = &key;
+        }
+    }
+
+    void read_waiters(Report& report) {
+        for_each<uint32_t, triage_waiter>(skel_->maps.waiters, [&](uint32_t tgid, const triage_waiter& w) {
+            if (tgid == 0) return; // the idle task
+            report.waiters.push_back({tgid, std::string(w.comm, strnlen(w.comm, sizeof w.comm)), w.wait_ns / 1000, w.count});
+        });
+        std::sort(report.waiters.begin(), report.waiters.end(), [](auto& a, auto& b) { return a.wait_us > b.wait_us; });
+        if (report.waiters.size() > 10) report.waiters.resize(10);
+    }
+
+    void read_disks(Report& report, const std::vector<procfs::DiskStats>& disks) {
+        for_each<uint32_t, triage_hist>(skel_->maps.disk_hist, [&](uint32_t dev, const triage_hist& h) {
+            unsigned major = dev >> 20, minor = dev & ((1u << 20) - 1);
+            for (const procfs::DiskStats& d : disks) {
+                if (d.major != major || d.minor != minor) continue;
+                for (triage::Disk& disk : report.disks)
+                    if (disk.name == d.name)
+                        disk.latency_us = Histogram::log2(std::vector<uint64_t>(h.slots, h.slots + TRIAGE_SLOTS));
+            }
+        });
+    }
+
+    void read_execs(Report& report) {
+        std::map<std::string, uint64_t> counts;
+        for_each<triage_comm_key, uint64_t>(skel_->maps.exec_counts, [&](const triage_comm_key& k, uint64_t n) {
+            counts[std::string(k.comm, strnlen(k.comm, sizeof k.comm))] += n;
+            report.execs += n;
+        });
+        report.exec_commands = sorted(counts);
+    }
+
+    void read_failed_opens(Report& report) {
+        std::map<std::string, uint64_t> by_errno, by_comm;
+        for_each<triage_failed_open_key, uint64_t>(
+            skel_->maps.failed_opens, [&](const triage_failed_open_key& k, uint64_t n) {
+                by_errno[errno_name(k.err)] += n;
+                by_comm[std::string(k.comm, strnlen(k.comm, sizeof k.comm))] += n;
+                report.failed_opens += n;
+            });
+        report.failed_open_errors = sorted(by_errno);
+        report.failed_open_commands = sorted(by_comm);
+    }
+
+    void read_oom(Report& report) {
+        for_each<uint32_t, triage_oom>(skel_->maps.oom_victims, [&](uint32_t, const triage_oom& v) {
+            report.oom_kills.push_back({v.pid, std::string(v.comm, strnlen(v.comm, sizeof v.comm)), v.rss_kb, "bpf"});
+        });
+    }
+
+    double bpf_run_time_seconds() {
+        if (stats_fd_ < 0) return 0;
+        uint64_t total_ns = 0;
+        bpf_program* prog;
+        bpf_object__for_each_program(prog, skel_->obj) {
+            int fd = bpf_program__fd(prog);
+            if (fd < 0) continue;
+            bpf_prog_info info{};
+            uint32_t len = sizeof info;
+            if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) total_ns += info.run_time_ns;
+        }
+        return static_cast<double>(total_ns) / 1e9;
+    }
+
+    AttachPlan plan_;
+    SkeletonPtr<triage_bpf> skel_;
+    Links links_;
+    std::string libc_;
+    int stats_fd_ = -1;
+};
+
+struct Snapshot {
+    double at = 0;
+    double uptime = 0;
+    procfs::Stat stat;
+    std::vector<procfs::DiskStats> disks;
+    std::vector<procfs::NetDevice> net;
+    std::map<std::string, uint64_t> tcp;
+    std::map<std::string, uint64_t> vmstat;
+    std::map<pid_t, procfs::ProcessCpu> processes;
+
+    static Snapshot take() {
+        Snapshot s;
+        s.at = monotonic_s();
+        s.uptime = procfs::read_uptime_seconds();
+        s.stat = procfs::read_stat();
+        s.disks = procfs::read_diskstats();
+        s.net = procfs::read_net_dev();
+        s.tcp = procfs::read_tcp_counters();
+        s.vmstat = procfs::read_vmstat();
+        s.processes = procfs::read_process_cpu();
+        return s;
+    }
+};
+
+uint64_t delta(const std::map<std::string, uint64_t>& end, const std::map<std::string, uint64_t>& start,
+               const std::string& key) {
+    auto e = end.find(key), s = start.find(key);
+    uint64_t a = e == end.end() ? 0 : e->second, b = s == start.end() ? 0 : s->second;
+    return a > b ? a - b : 0;
+}
+
+void fill_from_snapshots(Report& r, const Snapshot& start, const Snapshot& end) {
+    double window = std::max(end.at - start.at, 0.001);
+    r.window_s = window;
+    r.cpu = share(end.stat.all - start.stat.all);
+    for (size_t i = 0; i < end.stat.per_cpu.size() && i < start.stat.per_cpu.size(); i++)
+        r.per_cpu.push_back(share(end.stat.per_cpu[i] - start.stat.per_cpu[i]));
+    r.context_switches_per_s = static_cast<double>(end.stat.context_switches - start.stat.context_switches) / window;
+
+    double hz = static_cast<double>(procfs::ticks_per_second());
+    for (auto& [pid, p] : end.processes) {
+        auto before = start.processes.find(pid);
+        uint64_t ticks = before == start.processes.end() ? p.ticks : p.ticks - std::min(p.ticks, before->second.ticks);
+        if (ticks == 0) continue;
+        r.busiest.push_back({static_cast<uint32_t>(pid), p.comm, 100.0 * static_cast<double>(ticks) / hz / window});
+    }
+    std::sort(r.busiest.begin(), r.busiest.end(), [](auto& a, auto& b) { return a.cpu_percent > b.cpu_percent; });
+    if (r.busiest.size() > 10) r.busiest.resize(10);
+
+    auto meminfo = procfs::read_meminfo();
+    r.mem_total_kb = meminfo["MemTotal"];
+    r.mem_available_kb = meminfo["MemAvailable"];
+    r.swap_total_kb = meminfo["SwapTotal"];
+    r.swap_free_kb = meminfo["SwapFree"];
+    r.swap_in_pages = delta(end.vmstat, start.vmstat, "pswpin");
+    r.swap_out_pages = delta(end.vmstat, start.vmstat, "pswpout");
+    r.major_faults = delta(end.vmstat, start.vmstat, "pgmajfault");
+    r.oom_kill_counter = delta(end.vmstat, start.vmstat, "oom_kill");
+
+    for (const procfs::DiskStats& e : end.disks) {
+        const procfs::DiskStats* s = nullptr;
+        for (const procfs::DiskStats& d : start.disks)
+            if (d.name == e.name) s = &d;
+        if (!s) continue;
+        triage::Disk d;
+        d.name = e.name;
+        d.reads_per_s = static_cast<double>(e.reads - s->reads) / window;
+        d.writes_per_s = static_cast<double>(e.writes - s->writes) / window;
+        d.read_kb_per_s = static_cast<double>(e.read_sectors - s->read_sectors) / 2.0 / window;
+        d.write_kb_per_s = static_cast<double>(e.write_sectors - s->write_sectors) / 2.0 / window;
+        d.util_percent = std::min(100.0, static_cast<double>(e.io_ticks_ms - s->io_ticks_ms) / 10.0 / window);
+        bool idle_device = e.reads + e.writes == 0;
+        if (!idle_device) r.disks.push_back(d);
+    }
+    for (const procfs::NetDevice& e : end.net) {
+        for (const procfs::NetDevice& s : start.net) {
+            if (s.name != e.name) continue;
+            triage::NetDevice n;
+            n.name = e.name;
+            n.rx_kb_per_s = static_cast<double>(e.rx_bytes - s.rx_bytes) / 1024.0 / window;
+            n.tx_kb_per_s = static_cast<double>(e.tx_bytes - s.tx_bytes) / 1024.0 / window;
+            n.rx_drops = e.rx_drops - s.rx_drops;
+            n.tx_drops = e.tx_drops - s.tx_drops;
+            n.rx_errors = e.rx_errors - s.rx_errors;
+            n.tx_errors = e.tx_errors - s.tx_errors;
+            r.net.push_back(n);
+        }
+    }
+    r.tcp.active_opens = delta(end.tcp, start.tcp, "ActiveOpens");
+    r.tcp.passive_opens = delta(end.tcp, start.tcp, "PassiveOpens");
+    r.tcp.attempt_fails = delta(end.tcp, start.tcp, "AttemptFails");
+    r.tcp.estab_resets = delta(end.tcp, start.tcp, "EstabResets");
+    r.tcp.out_segs = delta(end.tcp, start.tcp, "OutSegs");
+    r.tcp.retrans_segs = delta(end.tcp, start.tcp, "RetransSegs");
+    r.tcp.out_resets = delta(end.tcp, start.tcp, "OutRsts");
+    r.tcp.in_errors = delta(end.tcp, start.tcp, "InErrs");
+}
+
+// Kernel log lines from the last hour before the window, and all during it.
+void add_kernel_log(Report& r, double window_start_uptime) {
+    for (const procfs::KernelLogRecord& rec : procfs::read_kernel_log_trouble()) {
+        bool during = rec.seconds >= window_start_uptime;
+        if (!during && rec.seconds < window_start_uptime - 3600) continue;
+        r.kernel_log.push_back({rec.seconds, rec.kind, rec.text, during});
+    }
+    // OOM kills the log names but BPF did not see (before attach, or no tracepoint).
+    for (const triage::LogLine& line : r.kernel_log) {
+        if (!line.during_window || line.kind != "oom_kill") continue;
+        auto at = line.text.find("Killed process ");
+        if (at == std::string::npos) continue;
+        uint32_t pid = static_cast<uint32_t>(std::strtoul(line.text.c_str() + at + 15, nullptr, 10));
+        bool known = false;
+        for (const triage::OomKill& k : r.oom_kills) known = known || k.pid == pid;
+        if (known) continue;
+        std::string comm;
+        auto open = line.text.find('(', at), close = line.text.find(')', at);
+        if (open != std::string::npos && close != std::string::npos) comm = line.text.substr(open + 1, close - open - 1);
+        r.oom_kills.push_back({pid, comm, 0, "kernel log"});
+    }
+}
+
+} // namespace
+
+int triage_command(int argc, char** argv) {
+    CommonOptions options;
+    CommandLine cli("corescope triage",
+                    "Collect the 60-second incident checklist in one command and say what crossed a threshold.",
+                    {Flag::duration});
+    cli.set_examples("  corescope triage                 a 60-second window\n"
+                     "  corescope triage -d 10           a 10-second window\n"
+                     "  corescope triage -o json > t.json\n");
+    if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
+    double duration = options.duration.value_or(60);
+
+    install_stop_handlers();
+    setup_libbpf_logging(options.verbose);
+    double cpu_at_start = cpu_seconds_of_self();
+
+    Report report;
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    report.hostname = host;
+    report.kernel = KernelFeatures::instance().kernel_release();
+    report.started_at = iso_time_now();
+    report.cpus = static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN));
+
+    TriageProbes probes;
+    try {
+        if (!options.btf_path.empty()) KernelFeatures::instance().set_btf_path(options.btf_path);
+        probes.start(options, report.unavailable);
+    } catch (const RuntimeError& e) {
+        report.unavailable.push_back(std::string("BPF sources: ") + e.what());
+    }
+    if (options.dry_run) {
+        for (const std::string& u : report.unavailable) std::printf("not available: %s\n", u.c_str());
+        return exit_ok;
+    }
+
+    Snapshot start = Snapshot::take();
+    bool progress = isatty(STDERR_FILENO);
+    int last_shown = -1;
+    while (!stop_requested()) {
+        double left = duration - (monotonic_s() - start.at);
+        if (left <= 0) break;
+        if (progress && static_cast<int>(left) != last_shown) {
+            last_shown = static_cast<int>(left);
+            std::fprintf(stderr, "\rcorescope triage: collecting, %3d s left (Ctrl-C to stop early) ", last_shown + 1);
+        }
+        struct timespec ts {0, 100 * 1000 * 1000};
+        nanosleep(&ts, nullptr);
+    }
+    if (progress) std::fprintf(stderr, "\r%70s\r", "");
+    Snapshot end = Snapshot::take();
+
+    auto load = procfs::read_loadavg();
+    report.load1 = load.one;
+    report.load5 = load.five;
+    report.load15 = load.fifteen;
+    report.uptime_s = end.uptime;
+    fill_from_snapshots(report, start, end);
+    probes.collect(report, end.disks);
+    add_kernel_log(report, start.uptime);
+    report.self_cpu_seconds = cpu_seconds_of_self() - cpu_at_start + report.bpf_cpu_seconds;
+
+    std::vector<triage::Finding> findings = triage::analyze(report);
+    Output out;
+    out.buffer() = options.format == OutputFormat::json ? triage::render_json(report, findings)
+                                                        : triage::render_text(report, findings);
+    out.flush();
+    return exit_ok;
+}
+
+} // namespace corescope

@@ -1,0 +1,32 @@
+/* The maps triage's BPF programs fill, shared by both sides. */
+#pragma once
+
+#define TRIAGE_SLOTS 32
+#define TRIAGE_COMM_LEN 16
+
+struct triage_hist {
+	__u64 slots[TRIAGE_SLOTS];
+};
+
+struct triage_waiter {
+	__u64 wait_ns;
+	__u64 count;
+	char comm[TRIAGE_COMM_LEN];
+};
+
+struct triage_comm_key {
+	char comm[TRIAGE_COMM_LEN];
+};
+
+struct triage_failed_open_key {
+	char comm[TRIAGE_COMM_LEN];
+	__s32 err;
+	__u32 pad;
+};
+
+struct triage_oom {
+	__u32 pid;
+	__u32 pad;
+	__u64 rss_kb;
+	char comm[TRIAGE_COMM_LEN];
+};

@@ -1,0 +1,144 @@
+// What `corescope triage` collected over its window, the findings drawn from
+// it, and its two renderings. The findings are a pure function of the
+// report, so each threshold is unit-tested without a kernel.
+#pragma once
+
+#include "histogram.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace corescope::triage {
+
+struct CpuShare { // percent of the CPU's time over the window
+    double user = 0, system = 0, iowait = 0, irq = 0, steal = 0, idle = 0;
+    double busy() const { return 100.0 - idle - iowait; }
+};
+
+struct BusyProcess {
+    uint32_t pid = 0;
+    std::string comm;
+    double cpu_percent = 0; // of one CPU
+};
+
+struct Waiter { // time spent runnable but not running
+    uint32_t pid = 0;
+    std::string comm;
+    uint64_t wait_us = 0;
+    uint64_t count = 0;
+};
+
+struct Disk {
+    std::string name;
+    double reads_per_s = 0, writes_per_s = 0;
+    double read_kb_per_s = 0, write_kb_per_s = 0;
+    double util_percent = 0;
+    Histogram latency_us = Histogram::log2({}); // from BPF; empty if unavailable
+};
+
+struct NetDevice {
+    std::string name;
+    double rx_kb_per_s = 0, tx_kb_per_s = 0;
+    uint64_t rx_drops = 0, tx_drops = 0, rx_errors = 0, tx_errors = 0;
+};
+
+struct Tcp {
+    uint64_t active_opens = 0, passive_opens = 0, attempt_fails = 0, estab_resets = 0;
+    uint64_t out_segs = 0, retrans_segs = 0, out_resets = 0, in_errors = 0;
+    double retrans_percent() const {
+        return out_segs ? 100.0 * static_cast<double>(retrans_segs) / static_cast<double>(out_segs) : 0;
+    }
+};
+
+struct NameCount {
+    std::string name;
+    uint64_t count = 0;
+};
+
+struct OomKill {
+    uint32_t pid = 0;
+    std::string comm;
+    uint64_t rss_kb = 0;
+    std::string source; // "bpf" or "kernel log"
+};
+
+struct LogLine {
+    double seconds_since_boot = 0;
+    std::string kind;
+    std::string text;
+    bool during_window = false;
+};
+
+struct Report {
+    std::string hostname, kernel, started_at;
+    double window_s = 0;
+    double uptime_s = 0;
+    unsigned cpus = 0;
+    double load1 = 0, load5 = 0, load15 = 0;
+
+    CpuShare cpu;
+    std::vector<CpuShare> per_cpu;
+    std::vector<BusyProcess> busiest;
+    double context_switches_per_s = 0;
+
+    Histogram run_queue_us = Histogram::log2({});
+    std::vector<Waiter> waiters;
+
+    uint64_t mem_total_kb = 0, mem_available_kb = 0, swap_total_kb = 0, swap_free_kb = 0;
+    uint64_t swap_in_pages = 0, swap_out_pages = 0, major_faults = 0;
+    double page_cache_hit_percent = -1; // -1: not measured
+    std::vector<OomKill> oom_kills;
+    uint64_t oom_kill_counter = 0; // vmstat oom_kill delta
+
+    std::vector<Disk> disks;
+    std::vector<NetDevice> net;
+    Tcp tcp;
+
+    uint64_t execs = 0;
+    std::vector<NameCount> exec_commands; // most frequent first
+    uint64_t failed_opens = 0;
+    std::vector<NameCount> failed_open_errors;   // "ENOENT", most frequent first
+    std::vector<NameCount> failed_open_commands; // most frequent first
+    uint64_t dns_lookups = 0;
+    Histogram dns_latency_us = Histogram::log2({});
+
+    std::vector<LogLine> kernel_log;
+    std::vector<std::string> unavailable; // "run-queue latency: <reason>"
+
+    double self_cpu_seconds = 0; // triage's own user+system time, BPF excluded
+    double bpf_cpu_seconds = 0;  // time spent in its BPF programs (if measured)
+};
+
+enum class Severity { critical, warning, notice };
+const char* severity_name(Severity s);
+
+struct Finding {
+    Severity severity;
+    std::string what;      // one plain sentence
+    std::string evidence;  // the numbers behind it
+    std::string threshold; // what it crossed
+};
+
+// The thresholds, one place.
+struct Thresholds {
+    double run_queue_p99_ms = 10;
+    double load_per_cpu = 2;
+    double cpu_busy_percent = 90;
+    double iowait_percent = 20;
+    double steal_percent = 10;
+    double mem_available_percent = 10;
+    double disk_util_percent = 80;
+    double disk_p99_ms = 50;
+    double retrans_percent = 1;
+    double execs_per_s = 50;
+    double failed_opens_per_s = 100;
+    double dns_p99_ms = 100;
+    uint64_t swap_pages_per_s = 100;
+};
+
+std::vector<Finding> analyze(const Report& report, const Thresholds& thresholds = {});
+std::string render_text(const Report& report, const std::vector<Finding>& findings);
+std::string render_json(const Report& report, const std::vector<Finding>& findings);
+
+} // namespace corescope::triage
