@@ -176,7 +176,27 @@ std::vector<Finding> analyze(const Report& r, const Thresholds& t) {
 
 namespace {
 
-void line(std::string& b, const std::string& text) { b += text + "\n"; }
+// Appends text as one line, wrapped at 80 columns: continuation lines are
+// indented four more than the line itself. The report must read well in
+// an 80-column terminal.
+void line(std::string& b, const std::string& text) {
+    constexpr size_t width = 80;
+    size_t indent = text.find_first_not_of(' ');
+    if (indent == std::string::npos) indent = 0;
+    std::string rest = text;
+    std::string prefix;
+    while (prefix.size() + rest.size() > width) {
+        size_t room = width - prefix.size();
+        size_t cut = rest.rfind(' ', room);
+        if (cut == std::string::npos || cut <= indent) cut = room; // one long word: hard break
+        b += prefix + rest.substr(0, cut) + "\n";
+        rest = rest.substr(cut);
+        rest.erase(0, rest.find_first_not_of(' ') == std::string::npos ? rest.size() : rest.find_first_not_of(' '));
+        prefix = std::string(indent + 4, ' ');
+        indent = 0;
+    }
+    b += prefix + rest + "\n";
+}
 
 std::string pct(double v) { return fmt("%5.1f", v); }
 
@@ -186,8 +206,8 @@ std::string histogram_json(const Histogram& h, const char* unit) { return render
 
 std::string render_text(const Report& r, const std::vector<Finding>& findings) {
     std::string b;
-    line(b, "corescope triage: " + r.hostname + ", Linux " + r.kernel + ", " + std::to_string(r.cpus) + " CPUs, " +
-                fmt("%.0f s window", r.window_s) + " from " + r.started_at);
+    line(b, "corescope triage: " + r.hostname + ", Linux " + r.kernel + ", " + std::to_string(r.cpus) + " CPUs");
+    line(b, fmt("%.0f s window", r.window_s) + " from " + r.started_at);
     line(b, fmt("up %.1f days", r.uptime_s / 86400) + fmt(", load average %.2f", r.load1) + fmt(" %.2f", r.load5) +
                 fmt(" %.2f", r.load15));
     b += "\n== Findings\n";

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <sstream>
 #include <stdexcept>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -239,6 +240,60 @@ std::vector<std::string> bpf_program_names(const std::set<unsigned>& ids) {
         close(fd);
     }
     return names;
+}
+
+namespace {
+bool write_text(const std::string& path, const std::string& value) {
+    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool ok = write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
+    close(fd);
+    return ok;
+}
+} // namespace
+
+MemoryLimitedCgroup::MemoryLimitedCgroup(const std::string& name, unsigned long long limit_bytes) {
+    std::string limit = std::to_string(limit_bytes);
+    // cgroup v2 at the usual place, with the memory controller delegated.
+    if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0) {
+        write_text("/sys/fs/cgroup/cgroup.subtree_control", "+memory");
+        std::string path = "/sys/fs/cgroup/" + name;
+        if (mkdir(path.c_str(), 0755) == 0) {
+            if (write_text(path + "/memory.max", limit)) {
+                write_text(path + "/memory.swap.max", "0");
+                path_ = path;
+                return;
+            }
+            rmdir(path.c_str());
+        }
+        why_ = "cannot limit memory in a cgroup v2 child of /sys/fs/cgroup";
+        return;
+    }
+    // The v1 memory hierarchy (hybrid setups).
+    if (access("/sys/fs/cgroup/memory/memory.limit_in_bytes", F_OK) == 0) {
+        std::string path = "/sys/fs/cgroup/memory/" + name;
+        if (mkdir(path.c_str(), 0755) == 0) {
+            if (write_text(path + "/memory.limit_in_bytes", limit)) {
+                write_text(path + "/memory.memsw.limit_in_bytes", limit);
+                path_ = path;
+                return;
+            }
+            rmdir(path.c_str());
+        }
+        why_ = "cannot limit memory in a cgroup v1 memory child";
+        return;
+    }
+    why_ = "no cgroup memory controller mounted";
+}
+
+MemoryLimitedCgroup::~MemoryLimitedCgroup() {
+    if (path_.empty()) return;
+    // The members have exited; the kernel may take a moment to let go.
+    for (int i = 0; i < 100 && rmdir(path_.c_str()) != 0; i++) usleep(20000);
+}
+
+bool MemoryLimitedCgroup::enter() const {
+    return ok() && write_text(path_ + "/cgroup.procs", std::to_string(getpid()));
 }
 
 std::vector<std::string> lines(const std::string& text) {

@@ -75,6 +75,25 @@ std::set<unsigned> bpf_program_ids();
 // Names of the programs whose IDs are in ids.
 std::vector<std::string> bpf_program_names(const std::set<unsigned>& ids);
 
+// A cgroup with a memory limit, on cgroup v2 (memory.max) or on the v1
+// memory hierarchy (memory.limit_in_bytes), whichever this machine has.
+// Removed on destruction. ok() is false, with why(), where neither works.
+class MemoryLimitedCgroup {
+  public:
+    MemoryLimitedCgroup(const std::string& name, unsigned long long limit_bytes);
+    ~MemoryLimitedCgroup();
+    MemoryLimitedCgroup(const MemoryLimitedCgroup&) = delete;
+    MemoryLimitedCgroup& operator=(const MemoryLimitedCgroup&) = delete;
+    bool ok() const { return !path_.empty(); }
+    const std::string& why() const { return why_; }
+    // Moves the calling process into the cgroup (call it in a child).
+    bool enter() const;
+
+  private:
+    std::string path_;
+    std::string why_;
+};
+
 // Splits text into lines (without the newline).
 std::vector<std::string> lines(const std::string& text);
 
