@@ -241,7 +241,12 @@ JsonObject& JsonObject::real(std::string_view k, double v, int decimals) {
         out_ += "null"; // JSON has no NaN or infinity
         return *this;
     }
-    snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    // Fixed notation reads best; past 1e15 it would print noise digits (or
+    // overflow the buffer), so large magnitudes use the shortest exact form.
+    if (v > 1e15 || v < -1e15)
+        snprintf(buf, sizeof buf, "%.17g", v);
+    else
+        snprintf(buf, sizeof buf, "%.*f", decimals, v);
     out_ += buf;
     return *this;
 }

@@ -222,6 +222,21 @@ int bpf_link_count(pid_t pid) {
     return count;
 }
 
+std::set<unsigned> bpf_programs_held_by(pid_t pid) {
+    std::set<unsigned> ids;
+    std::string dir = "/proc/" + std::to_string(pid) + "/fdinfo";
+    DIR* d = opendir(dir.c_str());
+    if (!d) return ids;
+    while (struct dirent* e = readdir(d)) {
+        std::ifstream in(dir + "/" + e->d_name);
+        std::string line;
+        while (std::getline(in, line))
+            if (line.rfind("prog_id:", 0) == 0) ids.insert(static_cast<unsigned>(std::stoul(line.substr(8))));
+    }
+    closedir(d);
+    return ids;
+}
+
 std::set<unsigned> bpf_program_ids() {
     std::set<unsigned> ids;
     __u32 id = 0;

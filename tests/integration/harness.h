@@ -70,6 +70,8 @@ class ToolProcess {
 
 // Count of BPF links the process holds (anon_inode:bpf_link fds).
 int bpf_link_count(pid_t pid);
+// IDs of the BPF programs a process holds (through program and link fds).
+std::set<unsigned> bpf_programs_held_by(pid_t pid);
 // IDs of all BPF programs loaded in the kernel now.
 std::set<unsigned> bpf_program_ids();
 // Names of the programs whose IDs are in ids.

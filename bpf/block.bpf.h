@@ -1,0 +1,117 @@
+/* Block requests across kernel versions, through CO-RE: the disk, device
+ * number and operation of a struct request, and the same facts decoded from
+ * the block tracepoints' records (for the tier that has no request pointer).
+ *
+ * What moved:
+ * - the disk: rq->rq_disk until 5.16, rq->q->disk since (rq_disk is gone);
+ * - the op: the low REQ_OP_BITS of cmd_flags (8 since 4.10); the REQ_OP_*
+ *   numbers of the rarer ops (zones, WRITE_SAME) changed in 6.0, so user
+ *   space names them from the running kernel's BTF;
+ * - REQ_SYNC: its bit follows the op bits and moves with the flag list.
+ */
+#pragma once
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+
+/* The kernel's dev_t: 12 bits of major above 20 bits of minor (MINORBITS). */
+#define BLOCK_MINOR_BITS 20
+
+static __always_inline __u32 block_mkdev(__u32 major, __u32 minor)
+{
+	return (major << BLOCK_MINOR_BITS) | minor;
+}
+
+/* struct request before 5.17 had the disk directly. */
+struct request___old {
+	struct gendisk *rq_disk;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct gendisk *block_rq_disk(struct request *rq)
+{
+	struct request___old *old = (void *)rq;
+
+	if (bpf_core_field_exists(old->rq_disk))
+		return BPF_CORE_READ(old, rq_disk);
+	return BPF_CORE_READ(rq, q, disk);
+}
+
+/* The whole disk's dev_t (requests are per disk, never per partition), or 0
+ * for a request without a disk (some passthrough commands). */
+static __always_inline __u32 block_rq_dev(struct request *rq)
+{
+	struct gendisk *disk = block_rq_disk(rq);
+
+	if (!disk)
+		return 0;
+	return block_mkdev(BPF_CORE_READ(disk, major), BPF_CORE_READ(disk, first_minor));
+}
+
+/* REQ_OP_BITS is, by definition, the number of the first flag bit. */
+static __always_inline __u32 block_op_bits(void)
+{
+	if (bpf_core_enum_value_exists(enum req_flag_bits, __REQ_FAILFAST_DEV))
+		return bpf_core_enum_value(enum req_flag_bits, __REQ_FAILFAST_DEV);
+	return 8;
+}
+
+static __always_inline __u32 block_rq_op(struct request *rq)
+{
+	__u32 flags = BPF_CORE_READ(rq, cmd_flags);
+
+	return flags & ((1U << block_op_bits()) - 1);
+}
+
+static __always_inline bool block_rq_sync(struct request *rq)
+{
+	__u32 flags = BPF_CORE_READ(rq, cmd_flags);
+
+	if (!bpf_core_enum_value_exists(enum req_flag_bits, __REQ_SYNC))
+		return false;
+	return flags & (1U << bpf_core_enum_value(enum req_flag_bits, __REQ_SYNC));
+}
+
+/* The block tracepoints' records carry the request's flags only as the
+ * "rwbs" text: an optional F (preflush), one op letter (R read, W write,
+ * D discard, DE secure erase, F flush, N anything else), then modifier
+ * letters, S among them for REQ_SYNC. These REQ_OP_* numbers have not moved
+ * since 4.10. Returns the op, or unknown_op for N. */
+#define BLOCK_RWBS_LEN 8
+
+static __always_inline bool block_rwbs_is_op(char c)
+{
+	return c == 'R' || c == 'W' || c == 'D' || c == 'F' || c == 'N';
+}
+
+static __always_inline __u32 block_rwbs_op(const char rwbs[BLOCK_RWBS_LEN], __u32 unknown_op,
+					   bool *sync)
+{
+	/* Letters by value, never rwbs[variable]: clang would turn that into
+	 * arithmetic on the stack pointer, which the verifier refuses. */
+	char c = rwbs[0], next = rwbs[1];
+	__u32 op = unknown_op;
+
+	if (c == 'F' && block_rwbs_is_op(next)) {
+		c = next;
+		next = rwbs[2];
+	}
+	if (c == 'R')
+		op = REQ_OP_READ;
+	else if (c == 'W')
+		op = REQ_OP_WRITE;
+	else if (c == 'D')
+		op = next == 'E' ? REQ_OP_SECURE_ERASE : REQ_OP_DISCARD;
+	else if (c == 'F')
+		op = REQ_OP_FLUSH;
+
+	*sync = false;
+#pragma unroll
+	for (int i = 1; i < BLOCK_RWBS_LEN; i++) {
+		if (rwbs[i] == '\0')
+			break;
+		if (rwbs[i] == 'S')
+			*sync = true;
+	}
+	return op;
+}

@@ -1,0 +1,374 @@
+// biolatency against O_DIRECT writes this test makes itself: each 4 KiB
+// O_DIRECT|O_DSYNC write to a file in /tmp is at least one block request on
+// the disk under /tmp, so a histogram of that disk counts at least as many
+// requests as the test wrote (other I/O on the machine only adds).
+#include "harness.h"
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <climits>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace itest;
+using nlohmann::json;
+
+namespace {
+
+#define REQUIRE_BPF()                                                                              \
+    do {                                                                                           \
+        std::string why = bpf_unavailable_reason();                                                \
+        if (!why.empty()) {                                                                        \
+            WARN("SKIPPED: " << why);                                                              \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
+constexpr int writes = 200;
+constexpr size_t block = 4096;
+constexpr size_t file_blocks = 64;
+
+// A file in /tmp, filled and synced up front so that the O_DIRECT writes
+// overwrite allocated blocks: one data request each, nothing else needed.
+class ScratchFile {
+  public:
+    ScratchFile() : path_("/tmp/" + unique_token("biolatency") + ".dat") {
+        std::string zeros(block * file_blocks, '\0');
+        int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        ok_ = fd >= 0 && write(fd, zeros.data(), zeros.size()) == static_cast<ssize_t>(zeros.size()) &&
+              fsync(fd) == 0;
+        if (fd >= 0) close(fd);
+    }
+    ~ScratchFile() { unlink(path_.c_str()); }
+    ScratchFile(const ScratchFile&) = delete;
+    ScratchFile& operator=(const ScratchFile&) = delete;
+
+    bool ok() const { return ok_; }
+    const std::string& path() const { return path_; }
+
+    // count 4 KiB O_DIRECT|O_DSYNC writes; false if any failed.
+    bool direct_writes(int count) const {
+        int fd = open(path_.c_str(), O_WRONLY | O_DIRECT | O_DSYNC | O_CLOEXEC);
+        if (fd < 0) return false;
+        void* buffer = nullptr;
+        bool ok = posix_memalign(&buffer, block, block) == 0;
+        if (ok) std::memset(buffer, 'b', block);
+        for (int i = 0; ok && i < count; i++)
+            ok = pwrite(fd, buffer, block, static_cast<off_t>((i % file_blocks) * block)) ==
+                 static_cast<ssize_t>(block);
+        free(buffer);
+        close(fd);
+        return ok;
+    }
+
+  private:
+    std::string path_;
+    bool ok_ = false;
+};
+
+// Writes in the background until stopped, for runs that end on their own.
+class BackgroundWriter {
+  public:
+    explicit BackgroundWriter(const ScratchFile& file)
+        : thread_([this, &file] {
+              while (!stop_)
+                  if (!file.direct_writes(10)) failed_ = true;
+          }) {}
+    ~BackgroundWriter() { stop(); }
+    bool stop() {
+        stop_ = true;
+        if (thread_.joinable()) thread_.join();
+        return !failed_;
+    }
+
+  private:
+    std::atomic<bool> stop_{false};
+    std::atomic<bool> failed_{false};
+    std::thread thread_;
+};
+
+// The disk under path as the kernel names it (vda, not vda1): requests are
+// per whole disk.
+std::string disk_of(const std::string& path, unsigned* major_out = nullptr, unsigned* minor_out = nullptr) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) return {};
+    std::string sys = "/sys/dev/block/" + std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev));
+    char real[PATH_MAX];
+    if (!realpath(sys.c_str(), real)) return {};
+    std::string dir = real;
+    if (access((dir + "/partition").c_str(), F_OK) == 0) dir = dir.substr(0, dir.rfind('/'));
+    std::ifstream dev(dir + "/dev");
+    char colon;
+    unsigned maj = 0, min = 0;
+    dev >> maj >> colon >> min;
+    if (major_out) *major_out = maj;
+    if (minor_out) *minor_out = min;
+    return dir.substr(dir.rfind('/') + 1);
+}
+
+std::vector<json> json_lines(const std::string& text) {
+    std::vector<json> out;
+    for (const std::string& line : lines(text)) out.push_back(json::parse(line)); // throws if invalid
+    return out;
+}
+
+// The counts of the text histograms' rows ("  64 -> 127  : 57  |***  |").
+uint64_t text_total(const std::string& text) {
+    static const std::regex row(R"(^\s*\d+ -> \d+\s+: (\d+)\s+\|\**\s*\|$)");
+    uint64_t sum = 0;
+    for (const std::string& line : lines(text)) {
+        std::smatch m;
+        if (std::regex_match(line, m, row)) sum += std::stoull(m[1]);
+    }
+    return sum;
+}
+
+size_t count_lines(const std::string& text, const std::regex& pattern) {
+    size_t n = 0;
+    for (const std::string& line : lines(text))
+        if (std::regex_search(line, pattern)) n++;
+    return n;
+}
+
+// Runs biolatency with args while the test writes, stops it with SIGINT.
+Finished trace_writes(const std::vector<std::string>& args, const ScratchFile& file) {
+    std::vector<std::string> argv = {tool_path("biolatency")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ToolProcess p(argv);
+    REQUIRE(p.wait_attached());
+    REQUIRE(file.direct_writes(writes));
+    return p.stop(SIGINT);
+}
+
+} // namespace
+
+TEST_CASE("biolatency prints one histogram of every write at SIGINT", "[biolatency]") {
+    REQUIRE_BPF();
+    ScratchFile file;
+    REQUIRE(file.ok());
+    Finished r = trace_writes({}, file);
+    CHECK(r.exit_code == 0);
+    std::vector<std::string> out = lines(r.out);
+    REQUIRE(!out.empty());
+    CHECK(out[0] == "     usecs               : count    distribution");
+    CHECK(count_lines(r.out, std::regex("usecs")) == 1);
+    CHECK(text_total(r.out) >= writes);
+    // Not a terminal: no "Tracing ..." banner.
+    CHECK(r.err.empty());
+}
+
+TEST_CASE("biolatency JSON carries the histogram with its total, quantiles and buckets", "[biolatency]") {
+    REQUIRE_BPF();
+    ScratchFile file;
+    REQUIRE(file.ok());
+    Finished r = trace_writes({"-o", "json"}, file);
+    CHECK(r.exit_code == 0);
+    std::vector<json> records = json_lines(r.out);
+    REQUIRE(records.size() == 1);
+    const json& h = records[0];
+    CHECK(h.at("type") == "histogram");
+    CHECK(h.at("time").is_string());
+    CHECK(h.at("unit") == "usecs");
+    CHECK(h.at("queued") == false);
+    CHECK(h.at("interval_s").get<double>() > 0);
+    CHECK(!h.contains("disk"));
+    CHECK(!h.contains("operation"));
+    CHECK(h.at("total").get<uint64_t>() >= writes);
+    uint64_t in_buckets = 0;
+    for (const json& b : h.at("buckets")) {
+        CHECK(b.at("low").get<uint64_t>() <= b.at("high").get<uint64_t>());
+        in_buckets += b.at("count").get<uint64_t>();
+    }
+    CHECK(in_buckets == h.at("total").get<uint64_t>());
+    CHECK(h.at("p50").get<uint64_t>() <= h.at("p99").get<uint64_t>());
+}
+
+TEST_CASE("biolatency -D names the disk under /tmp", "[biolatency]") {
+    REQUIRE_BPF();
+    ScratchFile file;
+    REQUIRE(file.ok());
+    unsigned maj = 0, min = 0;
+    std::string disk = disk_of(file.path(), &maj, &min);
+    REQUIRE(!disk.empty());
+    SECTION("JSON") {
+        Finished r = trace_writes({"-D", "-o", "json"}, file);
+        CHECK(r.exit_code == 0);
+        bool found = false;
+        for (const json& h : json_lines(r.out)) {
+            CHECK(h.at("disk").is_string());
+            if (h.at("disk") != disk) continue;
+            found = true;
+            CHECK(h.at("major") == maj);
+            CHECK(h.at("minor") == min);
+            CHECK(h.at("total").get<uint64_t>() >= writes);
+        }
+        CHECK(found);
+    }
+    SECTION("text") {
+        Finished r = trace_writes({"-D"}, file);
+        CHECK(r.exit_code == 0);
+        CHECK(count_lines(r.out, std::regex("^disk = " + disk + "$")) == 1);
+    }
+}
+
+TEST_CASE("biolatency --disk keeps only that disk", "[biolatency]") {
+    REQUIRE_BPF();
+    ScratchFile file;
+    REQUIRE(file.ok());
+    std::string disk = disk_of(file.path());
+    REQUIRE(!disk.empty());
+    Finished r = trace_writes({"--disk", disk, "-D", "-o", "json"}, file);
+    CHECK(r.exit_code == 0);
+    std::vector<json> records = json_lines(r.out);
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].at("disk") == disk);
+    CHECK(records[0].at("total").get<uint64_t>() >= writes);
+}
+
+TEST_CASE("biolatency --disk with an unknown disk is a usage error naming it", "[biolatency]") {
+    Finished r = run({tool_path("biolatency"), "--disk", "nosuchdisk"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("'nosuchdisk'") != std::string::npos);
+    CHECK(r.out.empty());
+}
+
+TEST_CASE("biolatency does not offer a PID filter: completions have no process", "[biolatency]") {
+    Finished r = run({tool_path("biolatency"), "-p", "1"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("'-p'") != std::string::npos);
+}
+
+TEST_CASE("biolatency -F shows the writes under operation Write", "[biolatency]") {
+    REQUIRE_BPF();
+    ScratchFile file;
+    REQUIRE(file.ok());
+    SECTION("JSON") {
+        Finished r = trace_writes({"-F", "-o", "json"}, file);
+        CHECK(r.exit_code == 0);
+        uint64_t written = 0;
+        for (const json& h : json_lines(r.out)) {
+            CHECK(h.at("operation").is_string());
+            CHECK(h.at("sync").is_boolean());
+            if (h.at("operation") == "Write") written += h.at("total").get<uint64_t>();
+        }
+        CHECK(written >= writes);
+    }
+    SECTION("text") {
+        Finished r = trace_writes({"-F"}, file);
+        CHECK(r.exit_code == 0);
+        CHECK(count_lines(r.out, std::regex("^operation = (Sync-)?Write$")) >= 1);
+    }
+    SECTION("with -D, both on one label line") {
+        Finished r = trace_writes({"-D", "-F"}, file);
+        CHECK(r.exit_code == 0);
+        CHECK(count_lines(r.out, std::regex("^disk = " + disk_of(file.path()) +
+                                            "\toperation = (Sync-)?Write$")) >= 1);
+    }
+}
+
+TEST_CASE("biolatency -m counts in milliseconds", "[biolatency]") {
+    REQUIRE_BPF();
+    ScratchFile file;
+    REQUIRE(file.ok());
+    SECTION("JSON") {
+        Finished r = trace_writes({"-m", "-o", "json"}, file);
+        std::vector<json> records = json_lines(r.out);
+        REQUIRE(records.size() == 1);
+        CHECK(records[0].at("unit") == "msecs");
+        CHECK(records[0].at("total").get<uint64_t>() >= writes);
+    }
+    SECTION("text") {
+        Finished r = trace_writes({"-m"}, file);
+        CHECK(lines(r.out).at(0) == "     msecs               : count    distribution");
+        CHECK(text_total(r.out) >= writes);
+    }
+}
+
+TEST_CASE("biolatency -Q starts the clock at insert", "[biolatency]") {
+    REQUIRE_BPF();
+    ScratchFile file;
+    REQUIRE(file.ok());
+    Finished r = trace_writes({"-Q", "-v", "-o", "json"}, file);
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.find("block_rq_insert") != std::string::npos);
+    std::vector<json> records = json_lines(r.out);
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].at("queued") == true);
+    CHECK(records[0].at("total").get<uint64_t>() >= writes);
+}
+
+TEST_CASE("biolatency 1 2 prints two histograms and exits by itself", "[biolatency]") {
+    REQUIRE_BPF();
+    ScratchFile file;
+    REQUIRE(file.ok());
+    SECTION("text, with -T") {
+        BackgroundWriter writer(file);
+        Finished r = run({tool_path("biolatency"), "-T", "1", "2"}, 10);
+        CHECK(writer.stop());
+        CHECK(r.exit_code == 0);
+        CHECK(r.signal == 0);
+        CHECK(count_lines(r.out, std::regex("usecs +: count +distribution")) == 2);
+        CHECK(count_lines(r.out, std::regex(R"(^\d\d:\d\d:\d\d$)")) == 2);
+        CHECK(lines(r.out).at(0).size() == 8); // the time line comes first
+    }
+    SECTION("JSON") {
+        BackgroundWriter writer(file);
+        Finished r = run({tool_path("biolatency"), "-o", "json", "1", "2"}, 10);
+        CHECK(writer.stop());
+        CHECK(r.exit_code == 0);
+        std::vector<json> records = json_lines(r.out);
+        REQUIRE(records.size() == 2);
+        for (const json& h : records) {
+            CHECK(h.at("interval_s").get<double>() == Approx(1.0).margin(0.5));
+            CHECK(h.at("total").get<uint64_t>() > 0);
+        }
+        CHECK(records[0].at("time") != records[1].at("time"));
+    }
+}
+
+TEST_CASE("biolatency -d stops after that long and prints the histogram", "[biolatency]") {
+    REQUIRE_BPF();
+    ScratchFile file;
+    REQUIRE(file.ok());
+    BackgroundWriter writer(file);
+    Finished r = run({tool_path("biolatency"), "-d", "2", "-o", "json"}, 10);
+    CHECK(writer.stop());
+    CHECK(r.exit_code == 0);
+    CHECK(r.signal == 0);
+    std::vector<json> records = json_lines(r.out);
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].at("total").get<uint64_t>() > 0);
+}
+
+TEST_CASE("biolatency --dry-run shows the three tracepoints of its plan", "[biolatency]") {
+    REQUIRE_BPF();
+    Finished plain = run({tool_path("biolatency"), "--dry-run"});
+    CHECK(plain.exit_code == 0);
+    CHECK(plain.out.find("block_rq_issue") != std::string::npos);
+    CHECK(plain.out.find("block_rq_complete") != std::string::npos);
+    CHECK(plain.out.find("block_rq_insert") == std::string::npos);
+
+    Finished queued = run({tool_path("biolatency"), "--dry-run", "-Q", "-o", "json"});
+    CHECK(queued.exit_code == 0);
+    std::vector<json> records = json_lines(queued.out);
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].at("type") == "attach_plan");
+    std::set<std::string> targets, kinds;
+    for (const json& step : records[0].at("steps"))
+        for (const json& point : step.at("attach")) {
+            targets.insert(point.at("target").get<std::string>());
+            kinds.insert(point.at("kind").get<std::string>());
+        }
+    CHECK(targets.size() == 3);
+    CHECK(kinds.size() == 1); // start and completion from one tier
+}
