@@ -1,0 +1,132 @@
+// triage's findings: each threshold, severity order, and both renderings.
+#include "triage_report.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+using namespace corescope;
+using namespace corescope::triage;
+
+namespace {
+
+Report quiet_report() {
+    Report r;
+    r.hostname = "host";
+    r.kernel = "6.18";
+    r.started_at = "2026-11-22T08:00:00.000Z";
+    r.window_s = 10;
+    r.cpus = 2;
+    r.cpu.idle = 90;
+    r.cpu.user = 10;
+    r.mem_total_kb = 1000000;
+    r.mem_available_kb = 800000;
+    return r;
+}
+
+const Finding* find(const std::vector<Finding>& findings, const std::string& words) {
+    for (const Finding& f : findings)
+        if (f.what.find(words) != std::string::npos) return &f;
+    return nullptr;
+}
+
+Histogram log2_with(size_t slot, uint64_t count) {
+    std::vector<uint64_t> slots(32, 0);
+    slots[slot] = count;
+    return Histogram::log2(slots);
+}
+
+} // namespace
+
+TEST_CASE("a quiet report has no findings and says so", "[triage]") {
+    Report r = quiet_report();
+    auto findings = analyze(r);
+    CHECK(findings.empty());
+    CHECK(render_text(r, findings).find("No findings") != std::string::npos);
+}
+
+TEST_CASE("run-queue latency above 10 ms at p99 is a finding naming the waiters", "[triage]") {
+    Report r = quiet_report();
+    r.run_queue_us = log2_with(13, 100); // 8192..16383 us
+    r.waiters = {{42, "spinner", 900000, 100}};
+    auto findings = analyze(r);
+    const Finding* f = find(findings, "wait long for a CPU");
+    REQUIRE(f);
+    CHECK(f->evidence.find("spinner (PID 42") != std::string::npos);
+    CHECK(f->threshold.find("10 ms") != std::string::npos);
+
+    r.run_queue_us = log2_with(12, 100); // up to 8.2 ms: below the threshold
+    CHECK_FALSE(find(analyze(r), "wait long for a CPU"));
+}
+
+TEST_CASE("a busy disk is a finding with its p99 latency", "[triage]") {
+    Report r = quiet_report();
+    Disk d;
+    d.name = "vda";
+    d.util_percent = 85;
+    d.writes_per_s = 300;
+    d.latency_us = log2_with(10, 50);
+    r.disks.push_back(d);
+    auto findings = analyze(r);
+    const Finding* f = find(findings, "Disk vda is nearly always busy");
+    REQUIRE(f);
+    CHECK(f->evidence.find("85% busy") != std::string::npos);
+    CHECK(f->evidence.find("p99 2.0 ms") != std::string::npos);
+    r.disks[0].util_percent = 79;
+    CHECK_FALSE(find(analyze(r), "nearly always busy"));
+}
+
+TEST_CASE("retransmits above 1% of segments are a finding", "[triage]") {
+    Report r = quiet_report();
+    r.tcp.out_segs = 1000;
+    r.tcp.retrans_segs = 11;
+    auto findings = analyze(r);
+    const Finding* f = find(findings, "retransmitting");
+    REQUIRE(f);
+    CHECK(f->evidence.find("11 of 1000") != std::string::npos);
+    r.tcp.retrans_segs = 10;
+    CHECK_FALSE(find(analyze(r), "retransmitting"));
+}
+
+TEST_CASE("an OOM kill is critical and comes first", "[triage]") {
+    Report r = quiet_report();
+    r.tcp.out_segs = 100;
+    r.tcp.retrans_segs = 50;
+    r.oom_kills = {{1234, "hog", 32768, "bpf"}};
+    auto findings = analyze(r);
+    REQUIRE(findings.size() >= 2);
+    CHECK(findings[0].severity == Severity::critical);
+    CHECK(findings[0].evidence.find("hog (PID 1234)") != std::string::npos);
+}
+
+TEST_CASE("exec storms, failed-open bursts, low memory and kernel log trouble are findings", "[triage]") {
+    Report r = quiet_report();
+    r.execs = 1000; // 100/s over 10 s
+    r.exec_commands = {{"true", 990}};
+    r.failed_opens = 5000;
+    r.failed_open_errors = {{"ENOENT", 5000}};
+    r.failed_open_commands = {{"app", 5000}};
+    r.mem_available_kb = 50000;
+    r.kernel_log = {{10.0, "hung_task", "INFO: task foo:12 blocked for more than 120 seconds.", true}};
+    auto findings = analyze(r);
+    CHECK(find(findings, "new processes"));
+    REQUIRE(find(findings, "opens fail"));
+    CHECK(find(findings, "opens fail")->evidence.find("ENOENT (5000)") != std::string::npos);
+    CHECK(find(findings, "Memory is nearly exhausted"));
+    REQUIRE(find(findings, "hung"));
+    CHECK(find(findings, "hung")->severity == Severity::critical);
+}
+
+TEST_CASE("the text report fits 80 columns and the JSON carries the same findings", "[triage]") {
+    Report r = quiet_report();
+    r.oom_kills = {{1, std::string(200, 'x'), 1, "bpf"}};
+    r.unavailable = {"DNS latency: " + std::string(150, 'y')};
+    auto findings = analyze(r);
+    std::istringstream text(render_text(r, findings));
+    std::string line;
+    while (std::getline(text, line)) CHECK(line.size() <= 80);
+    auto json = nlohmann::json::parse(render_json(r, findings));
+    REQUIRE(json.at("findings").size() == findings.size());
+    CHECK(json.at("findings")[0].at("severity") == "critical");
+    CHECK(json.at("memory").at("oom_kills")[0].at("pid") == 1);
+}
