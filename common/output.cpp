@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 #include <sys/time.h>
+#include <poll.h>
 #include <unistd.h>
 
 namespace corescope {
@@ -39,6 +40,17 @@ void Output::flush() {
         throw RuntimeError(errno_message("cannot write output", err));
     }
     buffer_.clear();
+}
+
+bool Output::reader_gone() {
+    if (closed_) return true;
+    struct pollfd pfd {fd_, 0, 0};
+    // A pipe whose read end is closed reports POLLERR; other files never do.
+    if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR)) {
+        buffer_.clear();
+        closed_ = true;
+    }
+    return closed_;
 }
 
 namespace {

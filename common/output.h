@@ -33,6 +33,9 @@ class Output {
     void flush();
     // The reader closed the pipe: stop producing.
     bool closed() const { return closed_; }
+    // Checks, without writing, whether the reader of a pipe went away (so a
+    // quiet tool in `tool | head -1` ends promptly); closes the output if so.
+    bool reader_gone();
 
     static constexpr size_t flush_threshold = 64 * 1024;
 

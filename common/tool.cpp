@@ -153,6 +153,7 @@ void run_event_loop(const std::string& tool, EventStream& stream, Output& out,
         }
         stream.poll(timeout);
         out.flush();
+        if (out.reader_gone()) break;
         if (monotonic_seconds() >= next_lost_check) {
             check_lost();
             next_lost_check = monotonic_seconds() + 1.0;
@@ -186,6 +187,7 @@ void run_summary_loop(const CommonOptions& options, Output& out,
         double wake = next > 0 ? next : (deadline > 0 ? deadline : now + 0.1);
         if (deadline > 0) wake = std::min(wake, deadline);
         double sleep_s = std::min(wake - now, 0.1);
+        if (out.reader_gone()) return;
         if (sleep_s > 0) {
             struct timespec ts {};
             ts.tv_sec = static_cast<time_t>(sleep_s);

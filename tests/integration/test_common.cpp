@@ -4,6 +4,9 @@
 
 #include <catch2/catch.hpp>
 #include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iterator>
 #include <csignal>
 #include <unistd.h>
 #include <sstream>
@@ -129,4 +132,42 @@ TEST_CASE("a BTF file given by option that does not exist is a usage error", "[c
         CHECK(r.exit_code == 2);
         CHECK(r.err.find("/nonexistent/vmlinux.btf") != std::string::npos);
     }
+}
+
+TEST_CASE("a tool whose reader goes away ends promptly and quietly", "[common]") {
+    REQUIRE_BPF();
+    for (const std::vector<std::string>& argv :
+         {std::vector<std::string>{tool_path("opensnoop")}, {tool_path("execsnoop")},
+          {tool_path("biolatency"), "1"}}) {
+        INFO(argv[0]);
+        std::string command = argv[0] + (argv.size() > 1 ? " " + argv[1] : "") +
+                              " 2>/tmp/corescope-itest-head.err | head -1; echo status=${PIPESTATUS[0]}";
+        auto start = std::chrono::steady_clock::now();
+        Finished r = run({"/bin/bash", "-c", command}, 20);
+        double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        CHECK(took < 5);
+        CHECK(r.out.find("status=0") != std::string::npos);
+        std::ifstream err("/tmp/corescope-itest-head.err");
+        std::string err_text((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+        CHECK(err_text.empty());
+    }
+    unlink("/tmp/corescope-itest-head.err");
+}
+
+TEST_CASE("output to a full disk ends with one message and exit 1", "[common]") {
+    REQUIRE_BPF();
+    for (const std::string& tool : {std::string("opensnoop"), std::string("execsnoop")}) {
+        INFO(tool);
+        Finished r = run({"/bin/sh", "-c", tool_path(tool) + " -d 5 > /dev/full"}, 20);
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("No space left on device") != std::string::npos);
+        CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    }
+}
+
+TEST_CASE("a PID filter for a process that does not exist runs and reports nothing", "[common]") {
+    REQUIRE_BPF();
+    Finished r = run({tool_path("opensnoop"), "-p", "4194000", "-d", "1"});
+    CHECK(r.exit_code == 0);
+    CHECK(lines(r.out).size() == 1); // the header only
 }
