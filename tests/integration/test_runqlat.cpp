@@ -1,0 +1,309 @@
+// runqlat against a process of this test that runs more busy threads than
+// there are CPUs, so its threads wait in the run queue.
+#include "harness.h"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <time.h>
+#include <unistd.h>
+
+using namespace itest;
+using nlohmann::json;
+
+namespace {
+
+#define REQUIRE_BPF()                                                                              \
+    do {                                                                                           \
+        std::string why = bpf_unavailable_reason();                                                \
+        if (!why.empty()) {                                                                        \
+            WARN("SKIPPED: " << why);                                                              \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
+std::vector<json> json_lines(const std::string& text) {
+    std::vector<json> out;
+    for (const std::string& line : lines(text))
+        out.push_back(json::parse(line));
+    return out;
+}
+
+double now_s() {
+    struct timespec ts {};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// At least 4 threads, and twice the CPUs: they must queue for a CPU.
+int busy_thread_count() {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return static_cast<int>(std::max<long>(4, 2 * cpus));
+}
+
+// A child process named name that waits for go, then spins busy_thread_count()
+// threads for seconds. The caller reaps it. Before go it may be moved.
+struct BusyChild {
+    pid_t pid = -1;
+    int go_fd = -1;
+    bool reaped = false;
+
+    BusyChild(const std::string& name, double seconds) {
+        int go[2];
+        if (pipe(go) != 0) throw std::runtime_error("pipe failed");
+        pid = fork();
+        if (pid == 0) {
+            close(go[1]);
+            prctl(PR_SET_NAME, name.c_str());
+            char c;
+            if (read(go[0], &c, 1) != 1) _exit(1);
+            std::vector<std::thread> threads;
+            for (int i = 0; i < busy_thread_count(); i++)
+                threads.emplace_back([seconds] {
+                    double end = now_s() + seconds;
+                    volatile uint64_t n = 0;
+                    while (now_s() < end)
+                        n = n + 1;
+                });
+            for (std::thread& t : threads)
+                t.join();
+            _exit(0);
+        }
+        close(go[0]);
+        go_fd = go[1];
+    }
+    void start() {
+        if (write(go_fd, "x", 1) != 1) throw std::runtime_error("cannot start the busy child");
+        close(go_fd);
+        go_fd = -1;
+    }
+    // The thread IDs while it runs.
+    std::set<long> threads() const {
+        std::set<long> tids;
+        std::string dir = "/proc/" + std::to_string(pid) + "/task";
+        Finished r = run({"/bin/ls", dir});
+        std::istringstream in(r.out);
+        for (long tid; in >> tid;)
+            tids.insert(tid);
+        return tids;
+    }
+    void wait() {
+        if (go_fd >= 0) close(go_fd);
+        go_fd = -1;
+        if (!reaped && pid > 0) waitpid(pid, nullptr, 0);
+        reaped = true;
+    }
+    ~BusyChild() {
+        if (!reaped && pid > 0) {
+            kill(pid, SIGKILL);
+            wait();
+        }
+    }
+};
+
+std::string unique_comm(const char* prefix) {
+    return prefix + std::to_string(getpid() % 100000);
+}
+
+// A writable cgroup v2 directory for this test, removed at the end; empty
+// path when this machine has none.
+struct TestCgroup {
+    std::string path;
+    explicit TestCgroup(const std::string& name) {
+        std::ifstream in("/proc/self/mountinfo");
+        for (std::string line; std::getline(in, line);) {
+            // ... mount-point ... - fstype source options
+            std::istringstream fields(line);
+            std::string id, parent, dev, root, mount_point, word;
+            fields >> id >> parent >> dev >> root >> mount_point;
+            while (fields >> word && word != "-") {
+            }
+            std::string fstype;
+            fields >> fstype;
+            if (fstype != "cgroup2") continue;
+            std::string dir = mount_point + "/" + name;
+            if (mkdir(dir.c_str(), 0755) == 0) {
+                path = dir;
+                return;
+            }
+        }
+    }
+    bool add(pid_t pid) const {
+        std::ofstream procs(path + "/cgroup.procs");
+        procs << pid << std::endl;
+        return static_cast<bool>(procs);
+    }
+    ~TestCgroup() {
+        if (path.empty()) return;
+        for (int i = 0; i < 100 && rmdir(path.c_str()) != 0; i++)
+            usleep(20000);
+    }
+};
+
+} // namespace
+
+TEST_CASE("runqlat sees the run-queue waits of more busy threads than CPUs", "[runqlat]") {
+    REQUIRE_BPF();
+    std::string comm = unique_comm("rqbusy-");
+    BusyChild child(comm, 2.0);
+    ToolProcess all({tool_path("runqlat"), "-o", "json"});
+    ToolProcess per_process({tool_path("runqlat"), "-P", "-o", "json"});
+    ToolProcess only({tool_path("runqlat"), "-p", std::to_string(child.pid), "-P", "-o", "json"});
+    ToolProcess text({tool_path("runqlat"), "-p", std::to_string(child.pid)});
+    REQUIRE(all.wait_attached());
+    REQUIRE(per_process.wait_attached());
+    REQUIRE(only.wait_attached());
+    REQUIRE(text.wait_attached());
+    child.start();
+    child.wait();
+    Finished a = all.stop();
+    Finished p = per_process.stop();
+    Finished o = only.stop();
+    Finished t = text.stop();
+    CHECK(a.exit_code == 0);
+    CHECK(p.exit_code == 0);
+
+    auto whole = json_lines(a.out);
+    REQUIRE(whole.size() == 1);
+    CHECK(whole[0].at("type") == "histogram");
+    CHECK(whole[0].at("unit") == "usecs");
+    CHECK(whole[0].at("total").get<long>() > 0);
+    CHECK(!whole[0].contains("pid"));
+
+    bool found = false;
+    for (const json& h : json_lines(p.out)) {
+        if (h.at("pid") != child.pid) continue;
+        found = true;
+        CHECK(h.at("comm") == comm);
+        CHECK(h.at("total").get<long>() >= busy_thread_count());
+    }
+    CHECK(found);
+
+    // -p keeps only the busy process; its threads wait a scheduler slice
+    // (milliseconds), not microseconds, for a CPU.
+    auto filtered = json_lines(o.out);
+    REQUIRE(!filtered.empty());
+    uint64_t samples = 0;
+    for (const json& h : filtered) {
+        CHECK(h.at("pid") == child.pid);
+        samples += h.at("total").get<uint64_t>();
+        CHECK(h.at("p90").get<uint64_t>() >= 255);
+    }
+    CHECK(samples >= static_cast<uint64_t>(busy_thread_count()));
+
+    auto text_lines = lines(t.out);
+    REQUIRE(!text_lines.empty());
+    CHECK(text_lines[0].find("usecs") != std::string::npos);
+    CHECK(text_lines[0].find("count") != std::string::npos);
+    CHECK(text_lines[0].find("distribution") != std::string::npos);
+    CHECK(t.out.find("|*") != std::string::npos);
+}
+
+TEST_CASE("runqlat interval and count print that many histograms and exit 0", "[runqlat]") {
+    REQUIRE_BPF();
+    std::string comm = unique_comm("rqint-");
+    BusyChild child(comm, 3.0);
+    child.start();
+    ToolProcess text({tool_path("runqlat"), "-T", "1", "2"});
+    ToolProcess jsonl({tool_path("runqlat"), "-m", "-o", "json", "1", "2"});
+    Finished t = text.wait(10);
+    Finished j = jsonl.wait(10);
+    CHECK(t.exit_code == 0);
+    CHECK(j.exit_code == 0);
+    int headers = 0, stamps = 0;
+    for (const std::string& line : lines(t.out)) {
+        if (line.find("usecs") != std::string::npos &&
+            line.find("distribution") != std::string::npos)
+            headers++;
+        if (line.size() == 8 && line[2] == ':' && line[5] == ':') stamps++;
+    }
+    CHECK(headers == 2);
+    CHECK(stamps == 2);
+    auto records = json_lines(j.out);
+    REQUIRE(records.size() == 2);
+    for (const json& r : records) {
+        CHECK(r.at("unit") == "msecs");
+        CHECK(r.at("interval_s").get<double>() > 0.9);
+        CHECK(r.at("interval_s").get<double>() < 1.5);
+        CHECK(r.at("total").get<long>() > 0);
+    }
+}
+
+TEST_CASE("runqlat -L splits by thread and --pidnss by PID namespace", "[runqlat]") {
+    REQUIRE_BPF();
+    std::string comm = unique_comm("rqthr-");
+    BusyChild child(comm, 2.0);
+    ToolProcess threads(
+        {tool_path("runqlat"), "-L", "-p", std::to_string(child.pid), "-o", "json"});
+    ToolProcess namespaces({tool_path("runqlat"), "--pidnss", "-o", "json"});
+    REQUIRE(threads.wait_attached());
+    REQUIRE(namespaces.wait_attached());
+    child.start();
+    usleep(500000);
+    std::set<long> tids = child.threads();
+    child.wait();
+    Finished t = threads.stop();
+    Finished n = namespaces.stop();
+
+    REQUIRE(tids.size() >= static_cast<size_t>(busy_thread_count()));
+    std::set<long> seen;
+    for (const json& h : json_lines(t.out)) {
+        long tid = h.at("tid").get<long>();
+        CHECK(tids.count(tid) == 1);
+        CHECK(!h.contains("pid"));
+        seen.insert(tid);
+    }
+    // Every spinning thread waited at some point.
+    CHECK(seen.size() >= static_cast<size_t>(busy_thread_count()));
+
+    struct stat ns {};
+    REQUIRE(stat("/proc/self/ns/pid", &ns) == 0);
+    bool found = false;
+    for (const json& h : json_lines(n.out))
+        if (h.at("pidns") == ns.st_ino) {
+            found = true;
+            CHECK(h.at("total").get<long>() > 0);
+        }
+    CHECK(found);
+}
+
+TEST_CASE("runqlat -c counts only tasks in the cgroup", "[runqlat]") {
+    REQUIRE_BPF();
+    TestCgroup cgroup(unique_token("corescope-runqlat"));
+    if (cgroup.path.empty()) {
+        WARN("SKIPPED: no writable cgroup v2 hierarchy");
+        return;
+    }
+    std::string comm = unique_comm("rqcg-");
+    BusyChild inside(comm, 1.5);
+    BusyChild outside(unique_comm("rqout-"), 1.5);
+    REQUIRE(cgroup.add(inside.pid));
+    ToolProcess p({tool_path("runqlat"), "-c", cgroup.path, "-P", "-o", "json"});
+    REQUIRE(p.wait_attached());
+    inside.start();
+    outside.start();
+    inside.wait();
+    outside.wait();
+    Finished r = p.stop();
+    auto records = json_lines(r.out);
+    REQUIRE(!records.empty());
+    bool found = false;
+    for (const json& h : records) {
+        CHECK(h.at("pid") == inside.pid); // nothing from outside the cgroup
+        found = found || h.at("pid") == inside.pid;
+    }
+    CHECK(found);
+}
+
+TEST_CASE("runqlat rejects two ways to split", "[runqlat]") {
+    Finished r = run({tool_path("runqlat"), "-P", "--pidnss"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("--pidnss") != std::string::npos);
+}

@@ -1,0 +1,291 @@
+// oomkill: trace OOM kills: who triggered them, who was killed, with its
+// memory, and which limit was hit.
+#include "clock.h"
+#include "filters.h"
+#include "skeleton.h"
+#include "tool.h"
+
+#include "oomkill.skel.h"
+#include "oomkill/oomkill.h"
+#include <linux/types.h>
+
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <unistd.h>
+
+namespace corescope::tools {
+
+namespace {
+
+const char* constraint_name(uint32_t c) {
+    switch (c) {
+    case OOMKILL_CONSTRAINT_NONE:
+        return "global";
+    case OOMKILL_CONSTRAINT_CPUSET:
+        return "cpuset";
+    case OOMKILL_CONSTRAINT_MEMORY_POLICY:
+        return "mempolicy";
+    case OOMKILL_CONSTRAINT_MEMCG:
+        return "memcg";
+    default:
+        return nullptr;
+    }
+}
+
+// Paths of memory cgroups from their IDs: the ID is the cgroup's file
+// handle in the hierarchy that holds the memory controller (cgroup v2, or
+// the v1 "memory" hierarchy).
+class MemcgPaths {
+  public:
+    MemcgPaths() {
+        std::ifstream in("/proc/self/mountinfo");
+        std::string v1;
+        for (std::string line; std::getline(in, line);) {
+            // ID PARENT DEV ROOT MOUNT_POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER_OPTIONS
+            std::istringstream fields(line);
+            std::string id, parent, dev, root, mount_point, word, fstype, source, super;
+            fields >> id >> parent >> dev >> root >> mount_point;
+            while (fields >> word && word != "-") {
+            }
+            fields >> fstype >> source >> super;
+            if (fstype == "cgroup2" && mount_.empty()) {
+                std::ifstream controllers(unescape(mount_point) + "/cgroup.controllers");
+                std::string all;
+                std::getline(controllers, all);
+                if ((" " + all + " ").find(" memory ") != std::string::npos)
+                    mount_ = unescape(mount_point);
+            } else if (fstype == "cgroup" && v1.empty() &&
+                       ("," + super + ",").find(",memory,") != std::string::npos) {
+                v1 = unescape(mount_point);
+            }
+        }
+        if (mount_.empty()) mount_ = v1;
+        if (!mount_.empty()) mount_fd_ = open(mount_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }
+    MemcgPaths(const MemcgPaths&) = delete;
+    MemcgPaths& operator=(const MemcgPaths&) = delete;
+    ~MemcgPaths() {
+        if (mount_fd_ >= 0) close(mount_fd_);
+    }
+
+    // Empty when the cgroup is gone or cannot be resolved.
+    std::string path(uint64_t id) {
+        if (id == 0 || mount_fd_ < 0) return {};
+        auto cached = cache_.find(id);
+        if (cached != cache_.end()) return cached->second;
+        alignas(
+            struct file_handle) unsigned char buffer[sizeof(struct file_handle) + sizeof id] = {};
+        auto* handle = reinterpret_cast<struct file_handle*>(buffer);
+        handle->handle_bytes = sizeof id;
+        handle->handle_type = 0xfe; // FILEID_KERNFS
+        std::memcpy(buffer + sizeof(struct file_handle), &id, sizeof id);
+        int fd = open_by_handle_at(mount_fd_, handle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) return {};
+        char target[4096];
+        ssize_t n =
+            readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), target, sizeof target - 1);
+        close(fd);
+        if (n <= 0) return {};
+        std::string found(target, static_cast<size_t>(n));
+        cache_.emplace(id, found);
+        return found;
+    }
+
+  private:
+    // mountinfo escapes space, tab, newline and backslash as \ooo.
+    static std::string unescape(const std::string& s) {
+        auto octal = [](char c) { return c >= '0' && c <= '7'; };
+        std::string out;
+        for (size_t i = 0; i < s.size(); i++) {
+            if (s[i] == '\\' && i + 3 < s.size() && octal(s[i + 1]) && octal(s[i + 2]) &&
+                octal(s[i + 3])) {
+                out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 +
+                                         (s[i + 3] - '0'));
+                i += 3;
+                continue;
+            }
+            out += s[i];
+        }
+        return out;
+    }
+
+    std::string mount_;
+    int mount_fd_ = -1;
+    std::map<uint64_t, std::string> cache_;
+};
+
+// The tracefs tier on kernels before 6.8 names only the victim's PID: its
+// name may still be readable while it dies.
+std::string comm_from_proc(uint32_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
+    std::string comm;
+    std::getline(in, comm);
+    return comm;
+}
+
+struct Printer {
+    const CommonOptions& options;
+    Output& out;
+    MemcgPaths& memcgs;
+    EventClock clock;
+
+    void event(const void* data, size_t size) {
+        if (size < sizeof(oomkill_event)) return;
+        oomkill_event e;
+        std::memcpy(&e, data, sizeof e);
+        std::string_view trigger = fixed_string(e.trigger_comm);
+        std::string victim(fixed_string(e.victim_comm));
+        bool have_victim_comm = (e.flags & OOMKILL_HAVE_VICTIM_COMM) != 0;
+        if (!have_victim_comm) {
+            victim = comm_from_proc(e.victim_tid);
+            have_victim_comm = !victim.empty();
+        }
+        bool memory = (e.flags & OOMKILL_HAVE_MEMORY) != 0;
+        const char* constraint = constraint_name(e.constraint);
+        std::string cgroup = memcgs.path(e.memcg_id);
+        std::string& b = out.buffer();
+        if (options.format == OutputFormat::json) {
+            std::string when;
+            clock.append_iso(when, e.ts_ns);
+            JsonObject j(b);
+            j.string("time", when)
+                .unsigned_number("trigger_pid", e.trigger_pid)
+                .unsigned_number("trigger_tid", e.trigger_tid)
+                .string("trigger_comm", trigger);
+            if (e.flags & OOMKILL_HAVE_VICTIM_TGID)
+                j.unsigned_number("pid", e.victim_pid);
+            else
+                j.null("pid");
+            j.unsigned_number("tid", e.victim_tid);
+            if (have_victim_comm)
+                j.string("comm", victim);
+            else
+                j.null("comm");
+            if (e.flags & OOMKILL_HAVE_UID)
+                j.unsigned_number("uid", e.victim_uid);
+            else
+                j.null("uid");
+            if (memory) {
+                j.unsigned_number("total_vm_kb", e.total_vm_kb)
+                    .unsigned_number("anon_rss_kb", e.anon_rss_kb)
+                    .unsigned_number("file_rss_kb", e.file_rss_kb)
+                    .unsigned_number("shmem_rss_kb", e.shmem_rss_kb)
+                    .unsigned_number("pgtables_kb", e.pgtables_kb)
+                    .number("oom_score_adj", e.oom_score_adj);
+            } else {
+                for (const char* key : {"total_vm_kb", "anon_rss_kb", "file_rss_kb", "shmem_rss_kb",
+                                        "pgtables_kb", "oom_score_adj"})
+                    j.null(key);
+            }
+            if (constraint)
+                j.string("constraint", constraint);
+            else
+                j.null("constraint");
+            j.boolean("constraint_inferred", (e.flags & OOMKILL_CONSTRAINT_INFERRED) != 0);
+            if (e.memcg_id)
+                j.unsigned_number("cgroup_id", e.memcg_id);
+            else
+                j.null("cgroup_id");
+            if (!cgroup.empty())
+                j.string("cgroup", cgroup);
+            else
+                j.null("cgroup");
+            if (e.allowed_kb)
+                j.unsigned_number("allowed_kb", e.allowed_kb);
+            else
+                j.null("allowed_kb");
+            j.end_line();
+        } else {
+            clock.append_hms(b, e.ts_ns);
+            b += " Triggered by PID " + std::to_string(e.trigger_pid) + " (\"";
+            append_text_escaped(b, trigger);
+            b += "\"), OOM kill of PID " + std::to_string(e.victim_pid) + " (\"";
+            append_text_escaped(b, have_victim_comm ? victim : "?");
+            b += "\")";
+            if (e.flags & OOMKILL_HAVE_UID) b += ", uid " + std::to_string(e.victim_uid);
+            if (memory) {
+                b += ", total-vm " + std::to_string(e.total_vm_kb) + "kB, anon-rss " +
+                     std::to_string(e.anon_rss_kb) + "kB, file-rss " +
+                     std::to_string(e.file_rss_kb) + "kB, shmem-rss " +
+                     std::to_string(e.shmem_rss_kb) + "kB, pgtables " +
+                     std::to_string(e.pgtables_kb) + "kB, oom_score_adj " +
+                     std::to_string(e.oom_score_adj);
+            }
+            if (constraint) {
+                b += ", ";
+                b += constraint;
+                b += " OOM";
+                if (e.constraint == OOMKILL_CONSTRAINT_MEMCG) {
+                    b += " in ";
+                    append_text_escaped(b, cgroup.empty() ? "cgroup " + std::to_string(e.memcg_id)
+                                                          : cgroup);
+                }
+                if (e.allowed_kb) b += " (limit " + std::to_string(e.allowed_kb) + "kB)";
+            }
+            b += '\n';
+        }
+        out.end_record();
+    }
+};
+
+std::vector<AttachStep> attach_steps(bool mark_victim_has_task) {
+    std::vector<AttachWay> ways = {
+        {{{"fentry_oom_kill_process", AttachKind::fentry, "oom_kill_process"}}},
+        {{{"kprobe_oom_kill_process", AttachKind::kprobe, "oom_kill_process"}}},
+    };
+    // Before 6.8 the BTF tracepoint passes only the PID; the tracefs one
+    // then still gives the PID.
+    if (mark_victim_has_task)
+        ways.push_back({{{"btf_mark_victim", AttachKind::tp_btf, "mark_victim"}}});
+    ways.push_back({{{"tp_mark_victim", AttachKind::tracepoint, "oom:mark_victim"}}});
+    return {{"OOM kills", std::move(ways)}};
+}
+
+} // namespace
+
+int oomkill(int argc, char** argv) {
+    CommonOptions options;
+    CommandLine cli("oomkill",
+                    "Trace OOM kills: the triggering and the killed process, and its memory.",
+                    {Flag::duration});
+    cli.set_examples("  oomkill                   trace OOM kills until Ctrl-C\n"
+                     "  oomkill -o json           as JSON Lines\n"
+                     "  oomkill -v --dry-run      show which kernel hook it would use\n");
+    if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
+
+    install_stop_handlers();
+    setup_libbpf_logging(options.verbose);
+    require_bpf(options);
+    KernelFeatures& features = KernelFeatures::instance();
+    bool has_task = features.tracepoint_arg_count("mark_victim") >= 2;
+    AttachPlan plan = AttachPlan::choose("oomkill", attach_steps(has_task), features);
+
+    bpf_object_open_opts open_opts = make_open_opts(options);
+    auto skel = open_skeleton<oomkill_bpf>("oomkill", &open_opts);
+    EventStreamConfig stream_config{};
+    stream_config.ring_bytes = 64u << 10; // a few events a minute at most
+    stream_config.wakeup_bytes = 0;       // each one at once
+    stream_config.perf_pages_per_cpu = 4;
+    stream_config = prepare_event_stream(skel.get(), stream_config);
+    skel->rodata->page_shift =
+        static_cast<uint32_t>(__builtin_ctzl(static_cast<unsigned long>(getpagesize())));
+    skel->rodata->mark_victim_has_task = has_task;
+    load_skeleton("oomkill", skel.get(), plan);
+    show_plan(plan, options);
+    if (options.dry_run) return exit_ok;
+
+    Output out;
+    MemcgPaths memcgs;
+    Printer printer{options, out, memcgs, {}};
+    EventStream stream(stream_config, skel->maps.events, skel->maps.events_lost,
+                       [&](const void* data, size_t size) { printer.event(data, size); });
+    Links links = plan.attach(skel->obj);
+    announce("Tracing OOM kills... Hit Ctrl-C to end.");
+    run_event_loop("oomkill", stream, out, options);
+    return exit_ok;
+}
+
+} // namespace corescope::tools
