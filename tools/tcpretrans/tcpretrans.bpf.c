@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+/* tcpretrans: TCP retransmissions, from the tcp:tcp_retransmit_skb
+ * tracepoint, and optionally tail loss probes, which have no tracepoint and
+ * need fentry or a kprobe on tcp_send_loss_probe(). Events go to user
+ * space; with --count they are counted here per connection instead. */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "events.bpf.h"
+#include "sock.bpf.h"
+#include "tcpretrans/tcpretrans.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile bool count_mode = false;
+/* Newer kernels also fire tcp_retransmit_skb for attempts that failed (no
+ * segment left), with the error as a third argument; the loader sets this
+ * when the kernel's tracepoint has it. Failed attempts are not reported. */
+const volatile bool retransmit_has_err = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct tcpretrans_count_key);
+	__type(value, struct tcpretrans_count);
+} counts SEC(".maps");
+
+/* Retransmissions --count could not count because the table was full. */
+__u64 counts_dropped = 0;
+
+static __always_inline void count_event(const struct tcpretrans_event *e)
+{
+	struct tcpretrans_count_key key = {};
+	struct tcpretrans_count zero = {}, *count;
+
+	key.family = e->family;
+	key.lport = e->lport;
+	key.rport = e->rport;
+	__builtin_memcpy(key.laddr, e->laddr, sizeof(key.laddr));
+	__builtin_memcpy(key.raddr, e->raddr, sizeof(key.raddr));
+	count = bpf_map_lookup_elem(&counts, &key);
+	if (!count) {
+		/* BPF_NOEXIST: another CPU may have added the key meanwhile. */
+		bpf_map_update_elem(&counts, &key, &zero, BPF_NOEXIST);
+		count = bpf_map_lookup_elem(&counts, &key);
+		if (!count) {
+			__sync_fetch_and_add(&counts_dropped, 1);
+			return;
+		}
+	}
+	if (e->type == TCPRETRANS_LOSS_PROBE)
+		__sync_fetch_and_add(&count->loss_probes, 1);
+	else
+		__sync_fetch_and_add(&count->retransmits, 1);
+}
+
+/* e has family, addresses, ports and state; fills in the rest and reports
+ * it. */
+static __always_inline int report(void *ctx, struct tcpretrans_event *e, __u32 type)
+{
+	if (family_filtered_out(e->family))
+		return 0;
+	e->type = type;
+	if (count_mode) {
+		count_event(e);
+		return 0;
+	}
+	e->ts_ns = bpf_ktime_get_ns();
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	events_output(ctx, e, sizeof(*e));
+	return 0;
+}
+
+static __always_inline int on_sock(void *ctx, const struct sock *sk, __u32 type)
+{
+	struct tcpretrans_event e = {};
+
+	e.family = sock_read_endpoints(sk, e.laddr, e.raddr, &e.lport, &e.rport);
+	e.state = sock_state(sk);
+	return report(ctx, &e, type);
+}
+
+/* Retransmissions, tier 1: the BTF-typed tracepoint. */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(btf_retransmit, const struct sock *sk, const struct sk_buff *skb)
+{
+	/* Only read on kernels whose tracepoint has the argument. */
+	if (retransmit_has_err && (int)ctx[2] != 0)
+		return 0;
+	return on_sock(ctx, sk, TCPRETRANS_RETRANSMIT);
+}
+
+/* Tier 2: the raw tracepoint. */
+SEC("raw_tp/tcp_retransmit_skb")
+int BPF_PROG(raw_retransmit, const struct sock *sk, const struct sk_buff *skb)
+{
+	if (retransmit_has_err && (int)ctx[2] != 0)
+		return 0;
+	return on_sock(ctx, sk, TCPRETRANS_RETRANSMIT);
+}
+
+/* Tier 3: the tracepoint (needs tracefs). Its record has grown over the
+ * years; fields an older kernel lacks are read from the socket. */
+SEC("tracepoint/tcp/tcp_retransmit_skb")
+int tp_retransmit(struct trace_event_raw_tcp_retransmit_skb *ctx)
+{
+	const struct sock *sk = ctx->skaddr;
+	struct tcpretrans_event e = {};
+
+	if (bpf_core_field_exists(ctx->err) && ctx->err != 0)
+		return 0;
+	if (bpf_core_field_exists(ctx->family))
+		e.family = SOCK_TP_READ_ENDPOINTS(ctx, e.laddr, e.raddr, &e.lport, &e.rport);
+	else
+		e.family = sock_read_endpoints(sk, e.laddr, e.raddr, &e.lport, &e.rport);
+	if (bpf_core_field_exists(ctx->state))
+		e.state = ctx->state;
+	else
+		e.state = sock_state(sk);
+	return report(ctx, &e, TCPRETRANS_RETRANSMIT);
+}
+
+/* Tail loss probes (-l): no tracepoint, so fentry, or a kprobe. */
+SEC("fentry/tcp_send_loss_probe")
+int BPF_PROG(fentry_loss_probe, struct sock *sk)
+{
+	return on_sock(ctx, sk, TCPRETRANS_LOSS_PROBE);
+}
+
+SEC("kprobe/tcp_send_loss_probe")
+int BPF_KPROBE(kprobe_loss_probe, struct sock *sk)
+{
+	return on_sock(ctx, sk, TCPRETRANS_LOSS_PROBE);
+}
