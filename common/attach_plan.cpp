@@ -93,7 +93,20 @@ Links AttachPlan::attach(bpf_object* object) const {
             if (prog == nullptr)
                 throw RuntimeError("internal error: no BPF program named " + p.program);
             errno = 0;
-            struct bpf_link* link = bpf_program__attach(prog);
+            struct bpf_link* link = nullptr;
+            auto colon = p.target.rfind(':');
+            if ((p.kind == AttachKind::uprobe || p.kind == AttachKind::uretprobe) &&
+                colon != std::string::npos) {
+                // "BINARY:FUNCTION", chosen at run time (a SEC("uprobe") without
+                // a target cannot auto-attach): all processes, by symbol name.
+                std::string binary = p.target.substr(0, colon);
+                std::string func = p.target.substr(colon + 1);
+                LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = p.kind == AttachKind::uretprobe,
+                            .func_name = func.c_str());
+                link = bpf_program__attach_uprobe_opts(prog, -1, binary.c_str(), 0, &opts);
+            } else {
+                link = bpf_program__attach(prog);
+            }
             if (link == nullptr) {
                 int err = errno ? errno : EINVAL;
                 throw RuntimeError(errno_message(std::string("cannot attach ") +

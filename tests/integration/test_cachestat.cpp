@@ -1,0 +1,172 @@
+// cachestat against page cache traffic this test makes: a 64 MiB file
+// dropped from the cache and read cold (misses), then read again warm
+// (hits), and new data written (dirtied pages that are not misses). The
+// counts are system-wide, so other activity adds to them; the assertions
+// leave room above and demand the test's own pages below.
+#include "harness.h"
+
+#include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <sys/mman.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+using namespace itest;
+using nlohmann::json;
+
+namespace {
+
+#define REQUIRE_BPF()                                                                              \
+    do {                                                                                           \
+        std::string why = bpf_unavailable_reason();                                                \
+        if (!why.empty()) {                                                                        \
+            WARN("SKIPPED: " << why);                                                              \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
+constexpr size_t file_size = 64 << 20;
+
+uint64_t pages_of(size_t bytes) {
+    return bytes / static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+struct Sums {
+    uint64_t hits = 0, misses = 0, dirties = 0, accesses = 0;
+    size_t records = 0;
+};
+
+Sums sum_records(const std::string& out) {
+    Sums s;
+    for (const std::string& line : lines(out)) {
+        json j = json::parse(line); // throws if invalid
+        s.hits += j.at("hits").get<uint64_t>();
+        s.misses += j.at("misses").get<uint64_t>();
+        s.dirties += j.at("dirties").get<uint64_t>();
+        s.accesses += j.at("accesses").get<uint64_t>();
+        double ratio = j.at("hit_ratio").get<double>();
+        CHECK(ratio >= 0);
+        CHECK(ratio <= 1);
+        CHECK(j.at("cached_mb").get<uint64_t>() > 0);
+        CHECK(j.at("buffers_mb").is_number_unsigned());
+        s.records++;
+    }
+    return s;
+}
+
+// How many of the file's pages are in the page cache.
+uint64_t resident_pages(int fd, size_t size) {
+    void* map = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+    REQUIRE(map != MAP_FAILED);
+    std::vector<unsigned char> vec(pages_of(size));
+    REQUIRE(mincore(map, size, vec.data()) == 0);
+    munmap(map, size);
+    uint64_t n = 0;
+    for (unsigned char v : vec)
+        n += v & 1;
+    return n;
+}
+
+void read_all(int fd) {
+    std::vector<char> buf(1 << 20);
+    REQUIRE(lseek(fd, 0, SEEK_SET) == 0);
+    size_t total = 0;
+    ssize_t n;
+    while ((n = read(fd, buf.data(), buf.size())) > 0)
+        total += static_cast<size_t>(n);
+    REQUIRE(total == file_size);
+}
+
+// Runs cachestat -o json around work and sums its records.
+template <class Work>
+Sums measure(Work work) {
+    ToolProcess p({tool_path("cachestat"), "-o", "json", "1"});
+    REQUIRE(p.wait_attached());
+    work();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    Finished r = p.stop();
+    CHECK(r.exit_code == 0);
+    return sum_records(r.out);
+}
+
+} // namespace
+
+TEST_CASE("cachestat counts a cold read as misses and a warm read as hits", "[cachestat]") {
+    REQUIRE_BPF();
+    std::string path = "/tmp/" + unique_token("cachestat-file");
+    int fd = open(path.c_str(), O_CREAT | O_TRUNC | O_RDWR, 0600);
+    REQUIRE(fd >= 0);
+    unlink(path.c_str());
+    std::vector<char> block(1 << 20);
+    for (size_t i = 0; i < block.size(); i++)
+        block[i] = static_cast<char>(i * 7);
+    for (size_t done = 0; done < file_size; done += block.size())
+        REQUIRE(write(fd, block.data(), block.size()) == static_cast<ssize_t>(block.size()));
+    REQUIRE(fsync(fd) == 0);
+    REQUIRE(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
+    REQUIRE(resident_pages(fd, file_size) < pages_of(file_size) / 100);
+    const uint64_t pages = pages_of(file_size);
+
+    Sums cold = measure([&] { read_all(fd); });
+    INFO("cold: hits " << cold.hits << " misses " << cold.misses << " accesses " << cold.accesses);
+    CHECK(cold.records >= 1);
+    CHECK(cold.misses >= pages * 9 / 10);
+    CHECK(cold.misses <= pages * 2);
+    CHECK(cold.accesses >= pages * 9 / 10);
+    REQUIRE(resident_pages(fd, file_size) >= pages * 99 / 100); // warm for the next read
+
+    Sums warm = measure([&] { read_all(fd); });
+    INFO("warm: hits " << warm.hits << " misses " << warm.misses << " accesses " << warm.accesses);
+    CHECK(warm.hits >= pages * 9 / 10);
+    CHECK(warm.misses < pages / 4);
+    close(fd);
+}
+
+TEST_CASE("cachestat counts written pages as dirties, not misses", "[cachestat]") {
+    REQUIRE_BPF();
+    std::string path = "/tmp/" + unique_token("cachestat-write");
+    const size_t size = 16 << 20;
+    const uint64_t pages = pages_of(size);
+    int fd = open(path.c_str(), O_CREAT | O_TRUNC | O_RDWR, 0600);
+    REQUIRE(fd >= 0);
+    unlink(path.c_str());
+    std::vector<char> block(1 << 20, 'w');
+    Sums s = measure([&] {
+        for (size_t done = 0; done < size; done += block.size())
+            REQUIRE(write(fd, block.data(), block.size()) == static_cast<ssize_t>(block.size()));
+    });
+    close(fd);
+    INFO("write: dirties " << s.dirties << " misses " << s.misses);
+    CHECK(s.dirties >= pages * 9 / 10);
+    CHECK(s.misses < pages / 2);
+}
+
+TEST_CASE("cachestat prints the classic columns, interval and count", "[cachestat]") {
+    REQUIRE_BPF();
+    Finished r = run({tool_path("cachestat"), "-T", "1", "2"}, 10);
+    CHECK(r.exit_code == 0);
+    auto out = lines(r.out);
+    REQUIRE(out.size() == 3);
+    CHECK(out[0] == "TIME         HITS   MISSES  DIRTIES HITRATIO   BUFFERS_MB  CACHED_MB");
+    for (size_t i = 1; i < out.size(); i++) {
+        std::istringstream fields(out[i]);
+        std::string time, hits, misses, dirties, ratio, buffers, cached;
+        fields >> time >> hits >> misses >> dirties >> ratio >> buffers >> cached;
+        CHECK(time.size() == 8);
+        CHECK(time[2] == ':');
+        CHECK(ratio.back() == '%');
+        CHECK(std::stoull(cached) > 0);
+        CHECK_NOTHROW(std::stoull(hits));
+        CHECK_NOTHROW(std::stoull(misses));
+        CHECK_NOTHROW(std::stoull(dirties));
+    }
+}
+
+TEST_CASE("cachestat rejects a bad interval with exit 2 naming it", "[cachestat]") {
+    Finished r = run({tool_path("cachestat"), "0"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("'0'") != std::string::npos);
+}

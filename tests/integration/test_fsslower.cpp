@@ -1,0 +1,234 @@
+// fsslower (and its ext4slower name) against file I/O this test does itself:
+// a slow fsync, reads at known offsets, and a file on tmpfs that the ext4
+// filter must hide.
+#include "harness.h"
+
+#include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <vector>
+
+using namespace itest;
+using nlohmann::json;
+
+namespace {
+
+#define REQUIRE_BPF()                                                                              \
+    do {                                                                                           \
+        std::string why = bpf_unavailable_reason();                                                \
+        if (!why.empty()) {                                                                        \
+            WARN("SKIPPED: " << why);                                                              \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
+constexpr long ext4_magic = 0xEF53;
+constexpr long tmpfs_magic = 0x01021994;
+
+std::string self_pid() {
+    return std::to_string(getpid());
+}
+
+bool on_file_system(const std::string& dir, long magic) {
+    struct statfs st {};
+    return statfs(dir.c_str(), &st) == 0 && st.f_type == magic;
+}
+
+std::vector<std::string> lines_containing(const std::string& text, const std::string& needle) {
+    std::vector<std::string> out;
+    for (const std::string& line : lines(text))
+        if (line.find(needle) != std::string::npos) out.push_back(line);
+    return out;
+}
+
+std::vector<json> json_events_for(const std::string& text, const std::string& file) {
+    std::vector<json> out;
+    for (const std::string& line : lines(text)) {
+        json j = json::parse(line); // throws if invalid
+        if (j.value("file", "") == file) out.push_back(j);
+    }
+    return out;
+}
+
+// Writes size bytes (in 1 MiB writes) and fsyncs, so the fsync has real
+// work to do; returns the fd, open.
+int write_then_fsync(const std::string& path, size_t size) {
+    int fd = open(path.c_str(), O_CREAT | O_TRUNC | O_RDWR, 0600);
+    REQUIRE(fd >= 0);
+    std::vector<char> block(1 << 20, 'x');
+    for (size_t done = 0; done < size; done += block.size())
+        REQUIRE(write(fd, block.data(), block.size()) == static_cast<ssize_t>(block.size()));
+    REQUIRE(fsync(fd) == 0);
+    return fd;
+}
+
+void small_file(const std::string& path, size_t size) {
+    int fd = open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0600);
+    REQUIRE(fd >= 0);
+    std::string data(size, 'y');
+    REQUIRE(write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()));
+    close(fd);
+}
+
+void read_whole(const std::string& path) {
+    int fd = open(path.c_str(), O_RDONLY);
+    REQUIRE(fd >= 0);
+    char buf[4096];
+    while (read(fd, buf, sizeof buf) > 0) {
+    }
+    close(fd);
+}
+
+} // namespace
+
+TEST_CASE("fsslower shows a slow fsync with the file's name, type S and its latency",
+          "[fsslower]") {
+    REQUIRE_BPF();
+    std::string name = unique_token("fsslower-fsync");
+    std::string path = "/tmp/" + name;
+    ToolProcess text({tool_path("fsslower"), "--min", "0", "-p", self_pid()});
+    ToolProcess jsonl({tool_path("fsslower"), "--min", "0", "-p", self_pid(), "-o", "json"});
+    REQUIRE(text.wait_attached());
+    REQUIRE(jsonl.wait_attached());
+    int fd = write_then_fsync(path, 32 << 20);
+    close(fd);
+    REQUIRE(text.wait_for_output(name));
+    REQUIRE(jsonl.wait_for_output(name));
+    Finished t = text.stop();
+    Finished j = jsonl.stop();
+    unlink(path.c_str());
+    CHECK(t.exit_code == 0);
+    CHECK(lines(t.out).at(0).rfind(
+              "TIME     COMM             PID     T BYTES   OFF_KB   LAT(ms) FILENAME", 0) == 0);
+
+    std::vector<std::string> syncs;
+    for (const std::string& line : lines_containing(t.out, name)) {
+        std::istringstream fields(line);
+        std::string time, comm, pid, op, bytes, off_kb, lat, file;
+        fields >> time >> comm >> pid >> op >> bytes >> off_kb >> lat >> file;
+        CHECK(pid == self_pid());
+        CHECK(file == name);
+        if (op == "S") {
+            syncs.push_back(line);
+            CHECK(std::stod(lat) > 0);
+        }
+    }
+    REQUIRE(syncs.size() == 1);
+
+    auto events = json_events_for(j.out, name);
+    int writes = 0, fsyncs = 0, opens = 0;
+    for (const json& e : events) {
+        CHECK(e.at("pid") == getpid());
+        if (on_file_system("/tmp", ext4_magic)) CHECK(e.at("fs_type") == "ext4");
+        if (e.at("op") == "S") {
+            fsyncs++;
+            CHECK(e.at("syscall") == "fsync");
+            CHECK(e.at("latency_ms").get<double>() > 0);
+            CHECK(e.at("bytes").is_null());
+            CHECK(e.at("errno") == 0);
+        } else if (e.at("op") == "W") {
+            CHECK(e.at("bytes") == 1 << 20);
+            CHECK(e.at("offset") == static_cast<int64_t>(writes) << 20);
+            writes++;
+        } else if (e.at("op") == "O") {
+            opens++;
+            CHECK(e.at("syscall") == "openat");
+        }
+    }
+    CHECK(fsyncs == 1);
+    CHECK(opens == 1);
+    CHECK(writes == 32);
+}
+
+TEST_CASE("fsslower shows a read's bytes and offset", "[fsslower]") {
+    REQUIRE_BPF();
+    std::string name = unique_token("fsslower-pread");
+    std::string path = "/tmp/" + name;
+    small_file(path, 3 << 20);
+    ToolProcess p({tool_path("fsslower"), "--min", "0", "-p", self_pid()});
+    REQUIRE(p.wait_attached());
+    int fd = open(path.c_str(), O_RDONLY);
+    REQUIRE(fd >= 0);
+    std::vector<char> buf(8192);
+    REQUIRE(pread(fd, buf.data(), buf.size(), 2 << 20) == 8192);
+    close(fd);
+    REQUIRE(p.wait_for_output(name));
+    Finished r = p.stop();
+    unlink(path.c_str());
+    bool found = false;
+    for (const std::string& line : lines_containing(r.out, name)) {
+        std::istringstream fields(line);
+        std::string time, comm, pid, op, bytes, off_kb, lat, file;
+        fields >> time >> comm >> pid >> op >> bytes >> off_kb >> lat >> file;
+        if (op != "R") continue;
+        found = true;
+        CHECK(bytes == "8192");
+        CHECK(off_kb == "2048");
+    }
+    CHECK(found);
+}
+
+TEST_CASE("ext4slower traces ext4 files only, and --type picks another file system", "[fsslower]") {
+    REQUIRE_BPF();
+    if (!on_file_system("/tmp", ext4_magic) || !on_file_system("/dev/shm", tmpfs_magic)) {
+        WARN("SKIPPED: needs /tmp on ext4 and /dev/shm on tmpfs");
+        return;
+    }
+    std::string token = unique_token("ext4slower");
+    std::string on_ext4 = "/tmp/" + token + "-ext4";
+    std::string on_tmpfs = "/dev/shm/" + token + "-tmpfs";
+    small_file(on_ext4, 10000);
+    small_file(on_tmpfs, 10000);
+    ToolProcess ext4({tool_path("ext4slower"), "--min", "0", "-p", self_pid()});
+    ToolProcess tmpfs({tool_path("fsslower"), "--type", "tmpfs", "--min", "0", "-p", self_pid()});
+    REQUIRE(ext4.wait_attached());
+    REQUIRE(tmpfs.wait_attached());
+    read_whole(on_tmpfs);
+    read_whole(on_ext4);
+    REQUIRE(ext4.wait_for_output(token + "-ext4"));
+    REQUIRE(tmpfs.wait_for_output(token + "-tmpfs"));
+    Finished e = ext4.stop();
+    Finished t = tmpfs.stop();
+    unlink(on_ext4.c_str());
+    unlink(on_tmpfs.c_str());
+    CHECK(lines_containing(e.out, token + "-tmpfs").empty());
+    CHECK(lines_containing(t.out, token + "-ext4").empty());
+    // An open, three reads of data and one at end of file.
+    CHECK(lines_containing(e.out, token + "-ext4").size() == 5);
+}
+
+TEST_CASE("fsslower --min hides calls faster than the threshold", "[fsslower]") {
+    REQUIRE_BPF();
+    std::string name = unique_token("fsslower-min");
+    std::string path = "/tmp/" + name;
+    small_file(path, 4096);
+    read_whole(path); // cached now: the next reads take microseconds
+    ToolProcess all({tool_path("fsslower"), "--min", "0", "-p", self_pid()});
+    ToolProcess slow({tool_path("fsslower"), "--min", "2000", "-p", self_pid()});
+    REQUIRE(all.wait_attached());
+    REQUIRE(slow.wait_attached());
+    read_whole(path);
+    REQUIRE(all.wait_for_output(name));
+    Finished a = all.stop();
+    Finished s = slow.stop();
+    unlink(path.c_str());
+    CHECK(!lines_containing(a.out, name).empty());
+    CHECK(lines_containing(s.out, name).empty());
+    CHECK(s.exit_code == 0);
+}
+
+TEST_CASE("fsslower rejects a bad --type or --min with exit 2 naming the value", "[fsslower]") {
+    Finished bad_type = run({tool_path("fsslower"), "--type", "ext4;rm"});
+    CHECK(bad_type.exit_code == 2);
+    CHECK(bad_type.err.find("'ext4;rm'") != std::string::npos);
+    Finished bad_min = run({tool_path("ext4slower"), "--min", "-3"});
+    CHECK(bad_min.exit_code == 2);
+    CHECK(bad_min.err.find("'-3'") != std::string::npos);
+    Finished positional = run({tool_path("ext4slower"), "10"});
+    CHECK(positional.exit_code == 2);
+    CHECK(positional.err.find("'10'") != std::string::npos);
+}

@@ -1,0 +1,209 @@
+// gethostlatency: the latency of host name lookups (getaddrinfo,
+// gethostbyname, gethostbyname2) through uprobes on the C library.
+#include "clock.h"
+#include "filters.h"
+#include "skeleton.h"
+#include "tool.h"
+
+// The shared layout needs the kernel types first.
+#include <linux/types.h>
+
+#include "gethostlatency.skel.h"
+#include "gethostlatency/gethostlatency.h"
+
+#include <cstddef>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sys/stat.h>
+
+namespace corescope::tools {
+
+namespace {
+
+const char* const function_names[] = {"getaddrinfo", "gethostbyname", "gethostbyname2"};
+
+// glibc's libc.so.6 (or libc-2.31.so), musl's ld-musl-ARCH.so.1.
+bool is_libc_name(std::string_view path) {
+    std::string_view base = path.substr(path.rfind('/') + 1);
+    return base.rfind("libc.so", 0) == 0 || base.rfind("libc-", 0) == 0 ||
+           (base.rfind("ld-musl-", 0) == 0 && base.find(".so") != std::string_view::npos);
+}
+
+// The C library a process has mapped, as a path in that process's mount
+// namespace; empty when it maps none (statically linked).
+std::string libc_in_maps(const std::string& maps_path) {
+    std::ifstream in(maps_path);
+    std::string line;
+    while (std::getline(in, line)) {
+        auto slash = line.find('/');
+        if (slash == std::string::npos) continue;
+        std::string path = line.substr(slash);
+        if (is_libc_name(path)) return path;
+    }
+    return {};
+}
+
+// Where the C library is, when this tool is linked statically.
+std::string libc_in_usual_places() {
+    for (const char* p : {"/lib/x86_64-linux-gnu/libc.so.6", "/lib/aarch64-linux-gnu/libc.so.6",
+                          "/lib/riscv64-linux-gnu/libc.so.6", "/lib64/libc.so.6",
+                          "/usr/lib64/libc.so.6", "/lib/libc.so.6", "/usr/lib/libc.so.6",
+                          "/lib/ld-musl-x86_64.so.1", "/lib/ld-musl-aarch64.so.1"})
+        if (access(p, R_OK) == 0) return p;
+    return {};
+}
+
+// The libraries to probe: --libc, or the one each -p process uses (reached
+// through /proc/PID/root, so containers work), or the system's own. The same
+// file reached by two paths is probed once.
+std::vector<std::string> libc_paths(const std::string& libc_option,
+                                    const std::vector<uint32_t>& pids) {
+    std::vector<std::string> candidates;
+    if (!libc_option.empty()) {
+        candidates.push_back(libc_option);
+    } else if (!pids.empty()) {
+        for (uint32_t pid : pids) {
+            std::string proc = "/proc/" + std::to_string(pid);
+            if (access(proc.c_str(), F_OK) != 0)
+                throw RuntimeError("no process " + std::to_string(pid));
+            std::string path = libc_in_maps(proc + "/maps");
+            if (path.empty())
+                throw RuntimeError("process " + std::to_string(pid) +
+                                   " maps no shared C library (statically linked?); "
+                                   "name its resolver library with --libc PATH");
+            candidates.push_back(proc + "/root" + path);
+        }
+    } else {
+        std::string path = libc_in_maps("/proc/self/maps");
+        if (path.empty()) path = libc_in_usual_places();
+        if (path.empty())
+            throw RuntimeError("cannot find the C library (not in /proc/self/maps or the usual "
+                               "places): name it with --libc PATH");
+        candidates.push_back(path);
+    }
+    std::vector<std::string> paths;
+    std::set<std::pair<dev_t, ino_t>> seen;
+    for (const std::string& path : candidates) {
+        struct stat st {};
+        if (stat(path.c_str(), &st) != 0)
+            throw RuntimeError(errno_message("cannot use the C library " + path, errno));
+        if (seen.insert({st.st_dev, st.st_ino}).second) paths.push_back(path);
+    }
+    return paths;
+}
+
+std::vector<AttachStep> attach_steps(const std::vector<std::string>& libcs) {
+    AttachWay uprobes;
+    for (const std::string& libc : libcs) {
+        for (const char* func : function_names) {
+            uprobes.points.push_back(
+                {std::string(func) + "_entry", AttachKind::uprobe, libc + ":" + func});
+            uprobes.points.push_back({"lookup_return", AttachKind::uretprobe, libc + ":" + func});
+        }
+    }
+    return {{"host name lookups", {uprobes}}};
+}
+
+struct Printer {
+    const CommonOptions& options;
+    Output& out;
+    EventClock clock;
+
+    void header() {
+        if (options.format == OutputFormat::json) return;
+        out.buffer() += "TIME     PID     COMM                  LATms HOST\n";
+        out.flush();
+    }
+
+    void event(const void* data, size_t size) {
+        if (size < offsetof(gethostlatency_event, host)) return;
+        const auto* e = static_cast<const gethostlatency_event*>(data);
+        std::string_view comm = fixed_string(e->comm);
+        if (!comm_matches(comm, options.name)) return;
+        size_t room = size - offsetof(gethostlatency_event, host);
+        std::string_view host(e->host, strnlen(e->host, std::min(room, sizeof e->host)));
+        double lat_ms = static_cast<double>(e->lat_ns) / 1e6;
+        std::string& b = out.buffer();
+        if (options.format == OutputFormat::json) {
+            std::string when;
+            clock.append_iso(when, e->ts_ns);
+            // getaddrinfo returns 0 or an EAI_ code; gethostbyname* a pointer or NULL.
+            bool failed = e->func == GETHOSTLATENCY_GETADDRINFO ? e->ret != 0 : e->ret == 0;
+            JsonObject(b)
+                .string("time", when)
+                .unsigned_number("pid", e->pid)
+                .unsigned_number("tid", e->tid)
+                .string("comm", comm)
+                .string("function", function_names[e->func % 3])
+                .real("latency_ms", lat_ms, 3)
+                .boolean("failed", failed)
+                .string("host", host)
+                .end_line();
+        } else {
+            clock.append_hms(b, e->ts_ns);
+            b += ' ';
+            append_padded(b, std::to_string(e->pid), 7);
+            b += ' ';
+            append_escaped_padded(b, comm, 16);
+            char lat[32];
+            snprintf(lat, sizeof lat, " %10.3f ", lat_ms);
+            b += lat;
+            append_text_escaped(b, host);
+            b += '\n';
+        }
+        out.end_record();
+    }
+};
+
+} // namespace
+
+int gethostlatency(int argc, char** argv) {
+    CommonOptions options;
+    std::string libc_option;
+    CommandLine cli("gethostlatency",
+                    "Show the latency of host name lookups: getaddrinfo(), gethostbyname() and "
+                    "gethostbyname2() in the C library.",
+                    {Flag::pid, Flag::tid, Flag::name, Flag::duration});
+    cli.add_option(0, "libc", "PATH", "probe this C library (default: the one processes use)",
+                   [&](std::string_view v) {
+                       std::string path(v);
+                       struct stat st {};
+                       if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+                           throw UsageError("invalid C library '" + path + "': no such file");
+                       libc_option = path;
+                   });
+    cli.set_examples("  gethostlatency                 all lookups\n"
+                     "  gethostlatency -p 181          lookups of PID 181 (and its C library)\n"
+                     "  gethostlatency --libc /srv/root/lib/libc.so.6\n"
+                     "  gethostlatency -o json -d 60   one minute of JSON Lines\n");
+    if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
+
+    install_stop_handlers();
+    setup_libbpf_logging(options.verbose);
+    require_bpf(options);
+    std::vector<std::string> libcs = libc_paths(libc_option, options.pids);
+    AttachPlan plan =
+        AttachPlan::choose("gethostlatency", attach_steps(libcs), KernelFeatures::instance());
+
+    bpf_object_open_opts open_opts = make_open_opts(options);
+    auto skel = open_skeleton<gethostlatency_bpf>("gethostlatency", &open_opts);
+    EventStreamConfig stream_config = prepare_event_stream(skel.get());
+    configure_filters(skel.get(), options);
+    load_skeleton("gethostlatency", skel.get(), plan);
+    show_plan(plan, options);
+    if (options.dry_run) return exit_ok;
+    fill_filter_maps(skel.get(), options);
+
+    Output out;
+    Printer printer{options, out, {}};
+    EventStream stream(stream_config, skel->maps.events, skel->maps.events_lost,
+                       [&](const void* data, size_t size) { printer.event(data, size); });
+    Links links = plan.attach(skel->obj);
+    printer.header();
+    announce("Tracing host name lookups... Hit Ctrl-C to end.");
+    run_event_loop("gethostlatency", stream, out, options);
+    return exit_ok;
+}
+
+} // namespace corescope::tools
