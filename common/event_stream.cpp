@@ -2,9 +2,16 @@
 
 #include <bpf/bpf.h>
 #include <cerrno>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 namespace corescope {
+
+bool perf_buffer_forced() {
+    const char* value = std::getenv("CORESCOPE_PERF_BUFFER");
+    return value && *value && std::string(value) != "0";
+}
 
 EventStream::EventStream(const EventStreamConfig& config, struct bpf_map* events,
                          struct bpf_map* events_lost, Handler handler)

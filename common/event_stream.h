@@ -23,12 +23,16 @@ struct EventStreamConfig {
     uint32_t perf_pages_per_cpu = 64;
 };
 
+bool perf_buffer_forced();
+
 // Chooses the transport and sizes the maps. Call between open and load. The
 // skeleton must use bpf/events.bpf.h (maps events and events_lost, rodata
 // events_use_ringbuf and events_wakeup_bytes).
 template <class Skeleton>
 EventStreamConfig prepare_event_stream(Skeleton* skel, EventStreamConfig config = {}) {
-    config.use_ringbuf = KernelFeatures::instance().ringbuf();
+    // CORESCOPE_PERF_BUFFER=1 takes the pre-5.8 path on any kernel, so the
+    // fallback is tested where the ring buffer exists.
+    config.use_ringbuf = KernelFeatures::instance().ringbuf() && !perf_buffer_forced();
     struct bpf_map* events = skel->maps.events;
     int err;
     if (config.use_ringbuf) {

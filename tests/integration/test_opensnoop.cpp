@@ -5,6 +5,8 @@
 #include <chrono>
 #include <csignal>
 #include <fcntl.h>
+#include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sched.h>
 #include <sys/mount.h>
@@ -303,4 +305,28 @@ TEST_CASE("without tracefs opensnoop falls back to raw tracepoints and still wor
     Finished r = p.stop();
     CHECK(r.exit_code == 0);
     CHECK(lines_containing(r.out, path).size() == 1);
+}
+
+TEST_CASE("opensnoop works through the perf buffer, the pre-5.8 event path", "[opensnoop]") {
+    REQUIRE_BPF();
+    std::string token = unique_token("opensnoop-perfbuf");
+    ToolProcess p({tool_path("opensnoop"), "-p", self_pid()}, ToolProcess::Stdout::file,
+                  [] { setenv("CORESCOPE_PERF_BUFFER", "1", 1); });
+    REQUIRE(p.wait_attached());
+    // The tool really holds a perf event array (map_type 4) and no ring
+    // buffer (27): the environment variable took the fallback path.
+    std::set<std::string> map_types;
+    std::string fdinfo = "/proc/" + std::to_string(p.pid()) + "/fdinfo/";
+    for (int fd = 0; fd < 256; fd++) {
+        std::ifstream in(fdinfo + std::to_string(fd));
+        for (std::string line; std::getline(in, line);)
+            if (line.rfind("map_type:", 0) == 0) map_types.insert(line.substr(line.find_first_not_of(" \t", 9)));
+    }
+    CHECK(map_types.count("4") == 1);
+    CHECK(map_types.count("27") == 0);
+    for (int i = 0; i < 500; i++) try_open("/tmp/" + token + "-" + std::to_string(i));
+    Finished r = p.stop();
+    CHECK(r.exit_code == 0);
+    CHECK(lines_containing(r.out, token).size() == 500);
+    CHECK(r.err.empty());
 }
