@@ -21,4 +21,7 @@ for tool in $("$files/corescope" list | cut -d' ' -f1); do
     ln -s corescope "$files/$tool"
 done
 cp "$here/guest-checks.sh" "$files/"
+# The guest is busybox-static and has no C library of its own: give
+# gethostlatency the host's glibc to attach its uprobes to.
+cp "$(ldd /bin/true | awk '/libc\.so/ {print $3}')" "$files/libc.so.6"
 exec "$here/run-in-vm.sh" --files "$files" --disk 16 --raw-disk --timeout 600 -- sh /corescope/guest-checks.sh
