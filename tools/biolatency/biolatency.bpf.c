@@ -13,6 +13,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "block.bpf.h"
+#include "filters.bpf.h"
 #include "log2.bpf.h"
 #include "biolatency/biolatency.h"
 
@@ -69,6 +70,10 @@ static __always_inline void stamp(const struct start_key *skey, __u32 dev, __u32
 	struct start start = {};
 
 	if (only_dev && dev != only_dev)
+		return;
+	/* -c: the task that inserts or issues the request. For direct and
+	 * synchronous I/O that is the submitter; writeback is a kworker's. */
+	if (filter_by_cgroup && bpf_current_task_under_cgroup(&filter_cgroup, 0) != 1)
 		return;
 	start.ts_ns = bpf_ktime_get_ns();
 	if (per_disk)

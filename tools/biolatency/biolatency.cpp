@@ -1,5 +1,6 @@
 // biolatency: block device I/O latency as log2 histograms, in all or per
 // disk or per operation.
+#include "filters.h"
 #include "histogram.h"
 #include "skeleton.h"
 #include "tool.h"
@@ -286,7 +287,7 @@ int biolatency(int argc, char** argv) {
     CommonOptions options;
     Settings settings;
     CommandLine cli("biolatency", "Summarize block device I/O latency as a histogram.",
-                    {Flag::time, Flag::duration, Flag::milliseconds, Flag::interval});
+                    {Flag::cgroup, Flag::time, Flag::duration, Flag::milliseconds, Flag::interval});
     cli.add_switch('Q', "queued", "include the time requests wait in the OS queue", &settings.queued);
     cli.add_switch('D', "disks", "one histogram per disk", &settings.per_disk);
     cli.add_switch('F', "flags", "one histogram per operation (Read, Write, Flush, ...), sync or not",
@@ -301,6 +302,7 @@ int biolatency(int argc, char** argv) {
                      "  biolatency -D             one histogram per disk\n"
                      "  biolatency -F             one histogram per operation\n"
                      "  biolatency --disk sda     only sda\n"
+                     "  biolatency -c /sys/fs/cgroup/unified/db.slice  only I/O that cgroup submits\n"
                      "  biolatency -o json 5      a JSON Lines record every 5 seconds\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
 
@@ -318,7 +320,9 @@ int biolatency(int argc, char** argv) {
     skel->rodata->per_op = settings.per_op;
     skel->rodata->only_dev = settings.disk_dev;
     skel->rodata->unit_ns = options.milliseconds ? 1000000 : 1000;
+    configure_filters(skel.get(), options);
     load_skeleton("biolatency", skel.get(), plan);
+    fill_filter_maps(skel.get(), options);
     show_plan(plan, options);
     if (options.dry_run) return exit_ok;
 
