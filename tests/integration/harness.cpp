@@ -1,6 +1,10 @@
 #include "harness.h"
 
 #include <bpf/bpf.h>
+#include <sys/socket.h>
+#include <sched.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -266,6 +270,120 @@ bool write_text(const std::string& path, const std::string& value) {
     return ok;
 }
 } // namespace
+
+bool have_command(const std::string& name) {
+    return std::system(("command -v " + name + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+bool sh(const std::string& command) {
+    return std::system((command + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+NetNamespace::NetNamespace(const std::string& prefix) : name_(unique_token(prefix)) {
+    ok_ = sh("ip netns add " + name_) && sh("ip netns exec " + name_ + " ip link set lo up");
+}
+
+NetNamespace::~NetNamespace() { sh("ip netns del " + name_); }
+
+bool NetNamespace::exec(const std::string& command) const {
+    return sh("ip netns exec " + name_ + " " + command);
+}
+
+bool NetNamespace::enter() const {
+    int fd = open(("/run/netns/" + name_).c_str(), O_RDONLY | O_CLOEXEC);
+    bool entered = fd >= 0 && setns(fd, CLONE_NEWNET) == 0;
+    if (fd >= 0) close(fd);
+    return entered;
+}
+
+namespace {
+uint16_t local_port(int fd) {
+    sockaddr_in addr{};
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    return ntohs(addr.sin_port);
+}
+
+} // namespace
+
+Ports provoke_retransmissions(const NetNamespace& ns, int drop_ms) {
+    int pipefd[2];
+    if (pipe(pipefd) != 0) return {};
+    pid_t child = fork();
+    if (child == 0) {
+        Ports ports;
+        if (!ns.enter()) _exit(1);
+        int listener = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1); // 127.0.0.2; the client is 127.0.0.1
+        if (bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+            listen(listener, 1) != 0)
+            _exit(2);
+        ports.server = local_port(listener);
+        addr.sin_port = htons(ports.server);
+        int client = socket(AF_INET, SOCK_STREAM, 0);
+        if (connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) _exit(3);
+        int server = accept(listener, nullptr, nullptr);
+        if (server < 0) _exit(4);
+        ports.client = local_port(client);
+        std::string port = std::to_string(ports.server);
+        if (!ns.exec("nft add table inet cs_drop") ||
+            !ns.exec("nft add chain inet cs_drop input '{ type filter hook input priority 0; }'") ||
+            !ns.exec("nft add rule inet cs_drop input tcp dport " + port + " drop"))
+            _exit(5);
+        char data[1000] = {};
+        if (send(client, data, sizeof data, 0) != static_cast<ssize_t>(sizeof data)) _exit(6);
+        std::this_thread::sleep_for(std::chrono::milliseconds(drop_ms));
+        if (!ns.exec("nft delete table inet cs_drop")) _exit(7);
+        size_t got = 0;
+        while (got < sizeof data) {
+            ssize_t n = recv(server, data, sizeof data - got, 0);
+            if (n <= 0) _exit(8);
+            got += static_cast<size_t>(n);
+        }
+        _exit(write(pipefd[1], &ports, sizeof ports) == sizeof ports ? 0 : 9);
+    }
+    close(pipefd[1]);
+    Ports ports;
+    if (read(pipefd[0], &ports, sizeof ports) != sizeof ports) ports = {};
+    close(pipefd[0]);
+    int status = 0;
+    waitpid(child, &status, 0);
+    return ports;
+}
+
+TestCgroup::TestCgroup(const std::string& name) {
+    std::ifstream in("/proc/self/mountinfo");
+    for (std::string line; std::getline(in, line);) {
+        // ... mount-point ... - fstype source options
+        std::istringstream fields(line);
+        std::string id, parent, dev, root, mount_point, word;
+        fields >> id >> parent >> dev >> root >> mount_point;
+        while (fields >> word && word != "-") {
+        }
+        std::string fstype;
+        fields >> fstype;
+        if (fstype != "cgroup2") continue;
+        std::string dir = mount_point + "/" + name;
+        if (mkdir(dir.c_str(), 0755) == 0) {
+            path = dir;
+            return;
+        }
+    }
+}
+
+bool TestCgroup::add(pid_t pid) const {
+    std::ofstream procs(path + "/cgroup.procs");
+    procs << pid << std::endl;
+    return static_cast<bool>(procs);
+}
+
+TestCgroup::~TestCgroup() {
+    if (path.empty()) return;
+    // The members have exited; the kernel may take a moment to let go.
+    for (int i = 0; i < 100 && rmdir(path.c_str()) != 0; i++) usleep(20000);
+}
 
 MemoryLimitedCgroup::MemoryLimitedCgroup(const std::string& name, unsigned long long limit_bytes) {
     std::string limit = std::to_string(limit_bytes);

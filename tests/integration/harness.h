@@ -3,6 +3,7 @@
 // stop it with a signal, and look at what it printed.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <set>
 #include <string>
@@ -76,6 +77,54 @@ std::set<unsigned> bpf_programs_held_by(pid_t pid);
 std::set<unsigned> bpf_program_ids();
 // Names of the programs whose IDs are in ids.
 std::vector<std::string> bpf_program_names(const std::set<unsigned>& ids);
+
+// Is this command on PATH?
+bool have_command(const std::string& name);
+// Runs a shell command quietly; true when it exited 0.
+bool sh(const std::string& command);
+
+// A network namespace of the test's own with its loopback up; deleted on
+// destruction. Needs ip (iproute2).
+class NetNamespace {
+  public:
+    explicit NetNamespace(const std::string& prefix = "cs-netns");
+    ~NetNamespace();
+    NetNamespace(const NetNamespace&) = delete;
+    NetNamespace& operator=(const NetNamespace&) = delete;
+    bool ok() const { return ok_; }
+    const std::string& name() const { return name_; }
+    // Runs a shell command inside the namespace.
+    bool exec(const std::string& command) const;
+    // Moves the calling process into the namespace.
+    bool enter() const;
+
+  private:
+    std::string name_;
+    bool ok_ = false;
+};
+
+struct Ports {
+    uint16_t client = 0;
+    uint16_t server = 0;
+};
+
+// In a child inside ns: a connection from 127.0.0.1 to 127.0.0.2; then
+// segments to the server port are dropped (nftables) for drop_ms while the
+// client sends, so it retransmits; then the rule goes and the data must
+// arrive. Returns the ports, or zeros when the workload could not run.
+Ports provoke_retransmissions(const NetNamespace& ns, int drop_ms);
+
+// A writable cgroup v2 directory of the test's own (on whichever cgroup2
+// mount this machine has), removed at the end; path is empty where there is
+// none.
+struct TestCgroup {
+    std::string path;
+    explicit TestCgroup(const std::string& name);
+    ~TestCgroup();
+    TestCgroup(const TestCgroup&) = delete;
+    TestCgroup& operator=(const TestCgroup&) = delete;
+    bool add(pid_t pid) const;
+};
 
 // A cgroup with a memory limit, on cgroup v2 (memory.max) or on the v1
 // memory hierarchy (memory.limit_in_bytes), whichever this machine has.

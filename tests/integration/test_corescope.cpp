@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
@@ -228,4 +229,36 @@ TEST_CASE("triage on a quiet window says there are no findings, in text", "[tria
     CHECK(r.out.find("triage's own CPU time") != std::string::npos);
     CHECK(r.err.empty()); // stderr is a pipe here: no progress noise
     for (const std::string& line : lines(r.out)) CHECK(line.size() <= 80);
+}
+
+TEST_CASE("triage in a network namespace finds the retransmissions provoked there", "[triage]") {
+    REQUIRE_BPF();
+    if (!have_command("nft") || !have_command("ip")) {
+        WARN("SKIPPED: needs nft and ip (scripts/setup.sh installs nftables and iproute2)");
+        return;
+    }
+    NetNamespace ns("cs-triage");
+    REQUIRE(ns.ok());
+    // TCP counters (/proc/net/snmp) belong to a network namespace: triage
+    // reads those of the namespace it runs in, as it would in a container.
+    std::string netns_path = "/run/netns/" + ns.name();
+    int netns_fd = open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(netns_fd >= 0);
+    ToolProcess p({corescope(), "triage", "-d", "4", "-o", "json"}, ToolProcess::Stdout::pipe,
+                  [netns_fd] { setns(netns_fd, CLONE_NEWNET); });
+    close(netns_fd);
+    REQUIRE(p.wait_attached());
+    Ports ports = provoke_retransmissions(ns, 1500);
+    REQUIRE(ports.server != 0);
+    Finished r = p.wait(40);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    json report = json::parse(r.out);
+    const json& tcp = report.at("tcp");
+    CHECK(tcp.at("retrans_segs").get<uint64_t>() >= 2);
+    CHECK(tcp.at("retrans_percent").get<double>() > 1.0);
+    const json* f = finding_about(report, "TCP is retransmitting");
+    REQUIRE(f);
+    CHECK(f->at("severity") == "warning");
+    CHECK(f->at("evidence").get<std::string>().find("segments retransmitted") != std::string::npos);
 }

@@ -112,40 +112,6 @@ std::string unique_comm(const char* prefix) {
     return prefix + std::to_string(getpid() % 100000);
 }
 
-// A writable cgroup v2 directory for this test, removed at the end; empty
-// path when this machine has none.
-struct TestCgroup {
-    std::string path;
-    explicit TestCgroup(const std::string& name) {
-        std::ifstream in("/proc/self/mountinfo");
-        for (std::string line; std::getline(in, line);) {
-            // ... mount-point ... - fstype source options
-            std::istringstream fields(line);
-            std::string id, parent, dev, root, mount_point, word;
-            fields >> id >> parent >> dev >> root >> mount_point;
-            while (fields >> word && word != "-") {
-            }
-            std::string fstype;
-            fields >> fstype;
-            if (fstype != "cgroup2") continue;
-            std::string dir = mount_point + "/" + name;
-            if (mkdir(dir.c_str(), 0755) == 0) {
-                path = dir;
-                return;
-            }
-        }
-    }
-    bool add(pid_t pid) const {
-        std::ofstream procs(path + "/cgroup.procs");
-        procs << pid << std::endl;
-        return static_cast<bool>(procs);
-    }
-    ~TestCgroup() {
-        if (path.empty()) return;
-        for (int i = 0; i < 100 && rmdir(path.c_str()) != 0; i++)
-            usleep(20000);
-    }
-};
 
 } // namespace
 

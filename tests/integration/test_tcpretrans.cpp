@@ -32,106 +32,6 @@ namespace {
         }                                                                                          \
     } while (0)
 
-bool have_command(const std::string& name) {
-    return std::system(("command -v " + name + " >/dev/null 2>&1").c_str()) == 0;
-}
-
-bool sh(const std::string& command) {
-    return std::system((command + " >/dev/null 2>&1").c_str()) == 0;
-}
-
-// A network namespace with its loopback up; deleted on destruction.
-class NetNamespace {
-  public:
-    NetNamespace() : name_(unique_token("cs-tcpretrans")) {
-        ok_ = sh("ip netns add " + name_) && sh("ip netns exec " + name_ + " ip link set lo up");
-    }
-    ~NetNamespace() { sh("ip netns del " + name_); }
-    NetNamespace(const NetNamespace&) = delete;
-    NetNamespace& operator=(const NetNamespace&) = delete;
-    bool ok() const { return ok_; }
-    const std::string& name() const { return name_; }
-    // Runs a shell command inside the namespace.
-    bool exec(const std::string& command) const {
-        return sh("ip netns exec " + name_ + " " + command);
-    }
-    // Moves the calling process into the namespace.
-    bool enter() const {
-        int fd = open(("/run/netns/" + name_).c_str(), O_RDONLY | O_CLOEXEC);
-        bool entered = fd >= 0 && setns(fd, CLONE_NEWNET) == 0;
-        if (fd >= 0) close(fd);
-        return entered;
-    }
-
-  private:
-    std::string name_;
-    bool ok_ = false;
-};
-
-uint16_t local_port(int fd) {
-    sockaddr_in addr{};
-    socklen_t len = sizeof addr;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    return ntohs(addr.sin_port);
-}
-
-struct Ports {
-    uint16_t client = 0;
-    uint16_t server = 0;
-};
-
-// In a child inside ns: a connection from 127.0.0.1 to 127.0.0.2; then segments to the
-// server port are dropped for drop_ms while the client sends, so it
-// retransmits; then the rule goes and the data must arrive. Returns the
-// ports, or zeros when the workload could not run.
-Ports provoke_retransmissions(const NetNamespace& ns, int drop_ms) {
-    int pipefd[2];
-    if (pipe(pipefd) != 0) return {};
-    pid_t child = fork();
-    if (child == 0) {
-        Ports ports;
-        if (!ns.enter()) _exit(1);
-        int listener = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1); // 127.0.0.2; the client is 127.0.0.1
-        if (bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-            listen(listener, 1) != 0)
-            _exit(2);
-        ports.server = local_port(listener);
-        addr.sin_port = htons(ports.server);
-        int client = socket(AF_INET, SOCK_STREAM, 0);
-        if (connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) _exit(3);
-        int server = accept(listener, nullptr, nullptr);
-        if (server < 0) _exit(4);
-        ports.client = local_port(client);
-        std::string port = std::to_string(ports.server);
-        if (!ns.exec("nft add table inet cs_drop") ||
-            !ns.exec("nft add chain inet cs_drop input '{ type filter hook input priority 0; }'") ||
-            !ns.exec("nft add rule inet cs_drop input tcp dport " + port + " drop"))
-            _exit(5);
-        char data[1000] = {};
-        if (send(client, data, sizeof data, 0) != static_cast<ssize_t>(sizeof data)) _exit(6);
-        std::this_thread::sleep_for(std::chrono::milliseconds(drop_ms));
-        if (!ns.exec("nft delete table inet cs_drop")) _exit(7);
-        size_t got = 0;
-        while (got < sizeof data) {
-            ssize_t n = recv(server, data, sizeof data - got, 0);
-            if (n <= 0) _exit(8);
-            got += static_cast<size_t>(n);
-        }
-        _exit(write(pipefd[1], &ports, sizeof ports) == sizeof ports ? 0 : 9);
-    }
-    close(pipefd[1]);
-    Ports ports;
-    if (read(pipefd[0], &ports, sizeof ports) != sizeof ports) ports = {};
-    close(pipefd[0]);
-    int status = 0;
-    waitpid(child, &status, 0);
-    INFO("workload exit status " << WEXITSTATUS(status));
-    return ports;
-}
-
 #define REQUIRE_NETNS_TOOLS()                                                                      \
     do {                                                                                           \
         if (!have_command("nft") || !have_command("ip")) {                                         \
@@ -154,7 +54,7 @@ TEST_CASE("tcpretrans reports retransmissions with the connection's addresses an
           "[tcpretrans]") {
     REQUIRE_BPF();
     REQUIRE_NETNS_TOOLS();
-    NetNamespace ns;
+    NetNamespace ns("cs-tcpretrans");
     REQUIRE(ns.ok());
     ToolProcess text({tool_path("tcpretrans")});
     ToolProcess jsonl({tool_path("tcpretrans"), "-o", "json"});
@@ -204,7 +104,7 @@ TEST_CASE("tcpretrans reports retransmissions with the connection's addresses an
 TEST_CASE("tcpretrans --count counts a connection's retransmissions", "[tcpretrans]") {
     REQUIRE_BPF();
     REQUIRE_NETNS_TOOLS();
-    NetNamespace ns;
+    NetNamespace ns("cs-tcpretrans");
     REQUIRE(ns.ok());
     ToolProcess counter({tool_path("tcpretrans"), "--count", "-o", "json"});
     ToolProcess tracer({tool_path("tcpretrans"), "-o", "json"});
