@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <pty.h>
 #include <sched.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -261,4 +262,26 @@ TEST_CASE("triage in a network namespace finds the retransmissions provoked ther
     REQUIRE(f);
     CHECK(f->at("severity") == "warning");
     CHECK(f->at("evidence").get<std::string>().find("segments retransmitted") != std::string::npos);
+}
+
+TEST_CASE("triage shows the time left on a terminal's stderr, and the report on stdout", "[triage]") {
+    REQUIRE_BPF();
+    int master = -1, terminal = -1;
+    REQUIRE(openpty(&master, &terminal, nullptr, nullptr, nullptr) == 0);
+    ToolProcess p({corescope(), "triage", "-d", "3"}, ToolProcess::Stdout::pipe,
+                  [terminal] { dup2(terminal, STDERR_FILENO); });
+    close(terminal);
+    std::string shown;
+    std::thread reader([&] {
+        char buf[4096];
+        for (ssize_t n; (n = read(master, buf, sizeof buf)) > 0;) shown.append(buf, static_cast<size_t>(n));
+    });
+    Finished r = p.wait(60);
+    reader.join(); // EIO once the last holder of the terminal is gone
+    close(master);
+    CHECK(r.exit_code == 0);
+    CHECK(shown.find("s left") != std::string::npos);
+    CHECK(shown.find("== Findings") == std::string::npos); // the report is not on stderr
+    CHECK(r.out.find("== Findings") != std::string::npos);
+    CHECK(r.out.find("s left") == std::string::npos);
 }
