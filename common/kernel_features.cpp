@@ -75,6 +75,13 @@ void KernelFeatures::set_btf_path(const std::string& path) {
     supported_.clear();
 }
 
+void KernelFeatures::release_btf() {
+    std::lock_guard lock(mutex_);
+    btf__free(btf_);
+    btf_ = nullptr;
+    btf_loaded_ = false;
+}
+
 struct btf* KernelFeatures::vmlinux_btf() {
     std::lock_guard lock(mutex_);
     if (!btf_loaded_) {
@@ -154,14 +161,17 @@ int KernelFeatures::tracepoint_arg_count(const std::string& name) {
 
 bool KernelFeatures::probe_tracing_prog(int attach_type, const std::string& target,
                                         std::string* why_not) {
-    struct btf* b = btf__load_vmlinux_btf(); // attach IDs must come from the running kernel
-    if (libbpf_get_error(b)) {
+    // Attach IDs must come from the running kernel: the cached BTF is that
+    // one unless --btf named another (parsing it again costs ~10 ms).
+    struct btf* own = btf_path_.empty() ? nullptr : btf__load_vmlinux_btf();
+    struct btf* b = btf_path_.empty() ? vmlinux_btf() : own;
+    if (b == nullptr || libbpf_get_error(b)) {
         *why_not = "kernel has no BTF";
         return false;
     }
     bool is_func = attach_type == BPF_TRACE_FENTRY || attach_type == BPF_TRACE_FEXIT;
     int id = btf__find_by_name_kind(b, target.c_str(), is_func ? BTF_KIND_FUNC : BTF_KIND_TYPEDEF);
-    btf__free(b);
+    btf__free(own);
     if (id < 0) {
         *why_not = "kernel BTF lacks " + target;
         return false;

@@ -58,6 +58,13 @@ class KernelFeatures : public FeatureSource {
     int tracepoint_arg_count(const std::string& name);
     // Override the BTF used for target checks (--btf).
     void set_btf_path(const std::string& path);
+    // The kernel's types (from --btf if given), parsed once; nullptr when
+    // there is none. Owned here: do not free.
+    const struct btf* kernel_btf() { return vmlinux_btf(); }
+    // Frees the parsed BTF (several MiB) until it is asked for again. Called
+    // before a skeleton loads, since libbpf then parses its own copy: peak
+    // memory holds one copy, not two.
+    void release_btf();
 
   private:
     KernelFeatures() = default;

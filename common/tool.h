@@ -43,6 +43,7 @@ bpf_object_open_opts make_open_opts(const CommonOptions& options);
 template <class Skeleton>
 void load_skeleton([[maybe_unused]] const std::string& tool, Skeleton* skel, const AttachPlan& plan) {
     plan.apply(skel->obj);
+    KernelFeatures::instance().release_btf();
     int err = Skeleton::load(skel);
     if (err) {
         std::string detail = recent_libbpf_messages();

@@ -95,9 +95,8 @@ class DiskNames {
 // versions: REQ_OP_WRITE_ZEROES becomes "WriteZeroes".
 class OperationNames {
   public:
-    explicit OperationNames(const std::string& btf_path) {
-        struct btf* btf = btf_path.empty() ? btf__load_vmlinux_btf() : btf__parse(btf_path.c_str(), nullptr);
-        if (libbpf_get_error(btf)) btf = nullptr;
+    OperationNames() {
+        const struct btf* btf = KernelFeatures::instance().kernel_btf();
         int id = -1;
         for (const char* type : {"req_op", "req_opf"})
             if (btf && id < 0) id = btf__find_by_name_kind(btf, type, BTF_KIND_ENUM);
@@ -110,7 +109,7 @@ class OperationNames {
                     names_.emplace(static_cast<uint32_t>(e->val), camel_case(full.substr(7)));
             }
         }
-        btf__free(btf);
+        KernelFeatures::instance().release_btf();
         if (names_.empty()) // numbers that have held since 4.10
             names_ = {{0, "Read"}, {1, "Write"}, {2, "Flush"}, {3, "Discard"}, {5, "SecureErase"}};
     }
@@ -175,7 +174,7 @@ class Printer {
     Printer(const CommonOptions& options, const Settings& settings, Output& out)
         : options_(options), settings_(settings), out_(out),
           unit_(options.milliseconds ? "msecs" : "usecs"), last_(monotonic_now()) {
-        if (settings.per_op) ops_.emplace(options.btf_path);
+        if (settings.per_op) ops_.emplace();
     }
 
     void interval(bpf_map* hists) {
