@@ -115,3 +115,73 @@ static __always_inline __u32 block_rwbs_op(const char rwbs[BLOCK_RWBS_LEN], __u3
 	}
 	return op;
 }
+
+/* The request's flags as the block tracepoints print them ("rwbs", as in
+ * the kernel's blk_fill_rwbs): F when a preflush comes first, the op letter
+ * (R, W, D, DE for secure erase, F for flush, N for any other op), then F
+ * (FUA), A (readahead), S (sync), M (metadata), U (atomic, 6.11+). At most 8
+ * letters and the NUL. The flag bits move between versions, so each comes
+ * from the running kernel's enum req_flag_bits. The letters are packed into
+ * a register and stored in one go: a store at a variable stack offset is
+ * refused by older verifiers. */
+#define BLOCK_RWBS_MAX 10
+
+/* A flag of enum req_flag_bits, 0 on kernels that lack it. */
+#define BLOCK_FLAG(flags, name)                                                                    \
+	(bpf_core_enum_value_exists(enum req_flag_bits, name) ?                                    \
+		 ((flags) >> bpf_core_enum_value(enum req_flag_bits, name)) & 1 :                  \
+		 0)
+
+static __always_inline void block_rq_rwbs(struct request *rq, char rwbs[BLOCK_RWBS_MAX])
+{
+	__u32 flags = BPF_CORE_READ(rq, cmd_flags);
+	__u32 op = flags & ((1U << block_op_bits()) - 1);
+	__u64 packed = 0;
+	__u32 shift = 0;
+
+#define BLOCK_RWBS_PUT(c)                                                                          \
+	do {                                                                                       \
+		packed |= (__u64)(c) << shift;                                                     \
+		shift += 8;                                                                        \
+	} while (0)
+
+	if (BLOCK_FLAG(flags, __REQ_PREFLUSH))
+		BLOCK_RWBS_PUT('F');
+	if (op == REQ_OP_WRITE)
+		BLOCK_RWBS_PUT('W');
+	else if (op == REQ_OP_DISCARD)
+		BLOCK_RWBS_PUT('D');
+	else if (op == REQ_OP_SECURE_ERASE) {
+		BLOCK_RWBS_PUT('D');
+		BLOCK_RWBS_PUT('E');
+	} else if (op == REQ_OP_FLUSH)
+		BLOCK_RWBS_PUT('F');
+	else if (op == REQ_OP_READ)
+		BLOCK_RWBS_PUT('R');
+	else
+		BLOCK_RWBS_PUT('N');
+	if (BLOCK_FLAG(flags, __REQ_FUA))
+		BLOCK_RWBS_PUT('F');
+	if (BLOCK_FLAG(flags, __REQ_RAHEAD))
+		BLOCK_RWBS_PUT('A');
+	if (BLOCK_FLAG(flags, __REQ_SYNC))
+		BLOCK_RWBS_PUT('S');
+	if (BLOCK_FLAG(flags, __REQ_META))
+		BLOCK_RWBS_PUT('M');
+	/* Eight letters fill the packed word; the NUL goes after it. */
+	if (shift < 64 && BLOCK_FLAG(flags, __REQ_ATOMIC))
+		BLOCK_RWBS_PUT('U');
+#undef BLOCK_RWBS_PUT
+	__builtin_memcpy(rwbs, &packed, sizeof(packed));
+	rwbs[8] = '\0';
+	rwbs[9] = '\0';
+}
+
+/* The request's start sector as the tracepoints report it: 0 for a request
+ * without one (a flush carries (sector_t)-1). */
+static __always_inline __u64 block_rq_sector(struct request *rq)
+{
+	__u64 sector = BPF_CORE_READ(rq, __sector);
+
+	return sector == (__u64)-1 ? 0 : sector;
+}

@@ -51,6 +51,17 @@ double parse_seconds(std::string_view what, std::string_view text) {
     return value;
 }
 
+double parse_milliseconds(std::string_view what, std::string_view text) {
+    std::string copy(text);
+    char* end = nullptr;
+    double value = copy.empty() ? NAN : std::strtod(copy.c_str(), &end);
+    if (copy.empty() || end == nullptr || *end != '\0' || !std::isfinite(value) || value < 0 ||
+        value > 3600e3)
+        throw UsageError("invalid " + std::string(what) + " " + quoted(text) +
+                         ": must be a number of milliseconds, 0 or more");
+    return value;
+}
+
 CommandLine::CommandLine(std::string tool, std::string summary, std::vector<Flag> flags)
     : tool_(std::move(tool)), summary_(std::move(summary)) {
     CommonOptions** target = &current_;

@@ -95,5 +95,7 @@ class CommandLine {
 uint64_t parse_unsigned(std::string_view what, std::string_view text, uint64_t min, uint64_t max);
 uint32_t parse_pid(std::string_view what, std::string_view text);
 double parse_seconds(std::string_view what, std::string_view text);
+// A latency threshold: 0 to one hour, fractions allowed.
+double parse_milliseconds(std::string_view what, std::string_view text);
 
 } // namespace corescope

@@ -68,6 +68,20 @@ if [ -b /dev/vda ]; then
 	check "biolatency counts at least 200 completions (got ${total:-none})" [ "${total:-0}" -ge 200 ]
 fi
 
+# biosnoop: 20 O_DIRECT reads of 64 KiB from the scratch disk, by dd.
+if [ -b /dev/vda ]; then
+	biosnoop -o json >/tmp/biosnoop.json 2>/tmp/biosnoop.err &
+	pid=$!
+	sleep 3
+	dd if=/dev/vda of=/dev/null bs=65536 count=20 iflag=direct 2>/dev/null
+	sleep 1
+	kill -INT $pid
+	wait $pid
+	check "biosnoop exits 0 on SIGINT" [ $? -eq 0 ]
+	reads=$(grep '"comm":"dd"' /tmp/biosnoop.json | grep '"rwbs":"R' | grep -c '"bytes":65536')
+	check "biosnoop shows dd's 20 reads of 64 KiB (got ${reads:-none})" [ "${reads:-0}" -ge 20 ]
+fi
+
 # Nothing stays attached once the tools are gone.
 check "no BPF link left" sh -c '! ls -l /proc/[0-9]*/fd 2>/dev/null | grep -q bpf_link'
 

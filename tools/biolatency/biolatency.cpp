@@ -1,5 +1,6 @@
 // biolatency: block device I/O latency as log2 histograms, in all or per
 // disk or per operation.
+#include "block_devices.h"
 #include "filters.h"
 #include "histogram.h"
 #include "skeleton.h"
@@ -13,15 +14,12 @@
 #include <bpf/btf.h>
 #include <cctype>
 #include <cerrno>
-#include <climits>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <tuple>
 #include <time.h>
-#include <unistd.h>
 
 namespace corescope::tools {
 
@@ -32,62 +30,6 @@ struct Settings {
     bool per_disk = false; // -D
     bool per_op = false;   // -F
     uint32_t disk_dev = 0; // --disk, as its dev_t; 0 for all
-};
-
-// The kernel's dev_t (not glibc's): 12 bits of major above 20 of minor.
-constexpr unsigned minor_bits = 20;
-uint32_t kernel_dev(unsigned major, unsigned minor) { return (major << minor_bits) | minor; }
-unsigned dev_major(uint32_t dev) { return dev >> minor_bits; }
-unsigned dev_minor(uint32_t dev) { return dev & ((1U << minor_bits) - 1); }
-
-std::string first_line(const std::string& path) {
-    std::ifstream in(path);
-    std::string line;
-    std::getline(in, line);
-    return line;
-}
-
-// --disk NAME (or /dev/NAME): the whole disk's dev_t, from /sys/class/block.
-uint32_t find_disk(std::string_view text) {
-    std::string name(text);
-    if (name.rfind("/dev/", 0) == 0) name.erase(0, 5);
-    auto invalid = [&](const std::string& why) {
-        return UsageError("invalid disk '" + std::string(text) + "': " + why);
-    };
-    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos)
-        throw invalid("not a block device name (see /sys/block)");
-    std::string sys = "/sys/class/block/" + name;
-    unsigned major = 0, minor = 0;
-    if (std::sscanf(first_line(sys + "/dev").c_str(), "%u:%u", &major, &minor) != 2)
-        throw invalid("no such block device (see /sys/block)");
-    if (access((sys + "/partition").c_str(), F_OK) == 0) {
-        // Requests are counted per whole disk; name the one to ask for.
-        char real[PATH_MAX];
-        std::string parent = realpath(sys.c_str(), real) ? real : "";
-        parent = parent.substr(0, parent.rfind('/'));
-        throw invalid("a partition; I/O is counted per disk, try --disk " +
-                      parent.substr(parent.rfind('/') + 1));
-    }
-    return kernel_dev(major, minor);
-}
-
-// Disk names from device numbers, as the kernel names them (DEVNAME in
-// /sys/dev/block/MAJ:MIN/uevent); MAJ:MIN when the disk is gone.
-class DiskNames {
-  public:
-    const std::string& name(uint32_t dev) {
-        auto it = names_.find(dev);
-        if (it != names_.end()) return it->second;
-        std::string number = std::to_string(dev_major(dev)) + ":" + std::to_string(dev_minor(dev));
-        std::string found = number;
-        std::ifstream in("/sys/dev/block/" + number + "/uevent");
-        for (std::string line; std::getline(in, line);)
-            if (line.rfind("DEVNAME=", 0) == 0) found = line.substr(8);
-        return names_.emplace(dev, found).first->second;
-    }
-
-  private:
-    std::map<uint32_t, std::string> names_;
 };
 
 // Operation names from the running kernel's REQ_OP_* enum (req_op since
@@ -233,8 +175,8 @@ class Printer {
             record.string("type", "histogram").string("time", time).real("interval_s", span)
                 .boolean("queued", settings_.queued);
             if (settings_.per_disk)
-                record.string("disk", disks_.name(h.key.dev)).unsigned_number("major", dev_major(h.key.dev))
-                    .unsigned_number("minor", dev_minor(h.key.dev));
+                record.string("disk", disks_.name(h.key.dev)).unsigned_number("major", kernel_dev_major(h.key.dev))
+                    .unsigned_number("minor", kernel_dev_minor(h.key.dev));
             if (settings_.per_op) record.string("operation", operation(h.key)).boolean("sync", h.key.sync);
             // The histogram's own fields (unit, total, p50, ..., buckets)
             // continue this object rather than nest in it.

@@ -68,16 +68,6 @@ std::vector<std::string> parse_types(std::string_view text) {
     return types;
 }
 
-double parse_min_ms(std::string_view text) {
-    std::string copy(text);
-    char* end = nullptr;
-    double value = copy.empty() ? NAN : std::strtod(copy.c_str(), &end);
-    if (copy.empty() || *end != '\0' || !std::isfinite(value) || value < 0 || value > 3600e3)
-        throw UsageError("invalid minimum latency '" + copy +
-                         "': must be a number of milliseconds, 0 or more");
-    return value;
-}
-
 // Says on stderr when a wanted type is not registered (a typo, or a module
 // not loaded yet): the tool would trace nothing.
 void warn_unknown_types(const std::string& tool, const std::vector<std::string>& types) {
@@ -207,9 +197,9 @@ int fsslower(int argc, char** argv) {
                         (default_type.empty() ? std::string(" (any file system).")
                                               : " on " + default_type + " file systems."),
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::duration});
-    cli.add_option(0, "min", "MS",
-                   "only calls slower than this many milliseconds (default 10; 0: all)",
-                   [&](std::string_view v) { settings.min_ms = parse_min_ms(v); });
+    cli.add_option(
+        0, "min", "MS", "only calls slower than this many milliseconds (default 10; 0: all)",
+        [&](std::string_view v) { settings.min_ms = parse_milliseconds("minimum latency", v); });
     cli.add_option(0, "type", "TYPE",
                    "file-system type(s), comma-separated: ext4, xfs, btrfs, nfs, ... (default: " +
                        (default_type.empty() ? std::string("any") : default_type) + ")",

@@ -1,0 +1,432 @@
+// biosnoop against O_DIRECT I/O this test makes itself, on a file in /tmp
+// (on the disk under /tmp, not tmpfs): each 64 KiB O_DIRECT read of an
+// allocated, synced file is block I/O of exactly that size, submitted by
+// this process. Other I/O on the machine shows too; the checks look only
+// at this process's requests (by PID), or at what a filter must drop.
+#include "harness.h"
+
+#include <catch2/catch.hpp>
+#include <climits>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace itest;
+using nlohmann::json;
+
+namespace {
+
+#define REQUIRE_BPF()                                                                              \
+    do {                                                                                           \
+        std::string why = bpf_unavailable_reason();                                                \
+        if (!why.empty()) {                                                                        \
+            WARN("SKIPPED: " << why);                                                              \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
+constexpr size_t read_size = 64 * 1024;
+constexpr size_t write_size = 4096;
+constexpr int reads = 32;
+constexpr size_t file_size = reads * read_size;
+
+std::string self_pid() {
+    return std::to_string(getpid());
+}
+
+// A file in /tmp, written and synced up front, so that O_DIRECT reads and
+// overwrites go straight to allocated blocks: data requests only.
+class ScratchFile {
+  public:
+    ScratchFile() : path_("/tmp/" + unique_token("biosnoop") + ".dat") {
+        std::string data(file_size, 'a');
+        int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        ok_ = fd >= 0 && write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) &&
+              fsync(fd) == 0;
+        if (fd >= 0) close(fd);
+    }
+    ~ScratchFile() { unlink(path_.c_str()); }
+    ScratchFile(const ScratchFile&) = delete;
+    ScratchFile& operator=(const ScratchFile&) = delete;
+
+    bool ok() const { return ok_; }
+    const std::string& path() const { return path_; }
+
+    // reads 64 KiB O_DIRECT reads, one per 64 KiB of the file; false if any failed.
+    bool direct_reads() const { return direct_io(O_RDONLY, read_size, reads); }
+    // count 4 KiB O_DIRECT|O_DSYNC overwrites.
+    bool direct_writes(int count) const { return direct_io(O_WRONLY | O_DSYNC, write_size, count); }
+
+  private:
+    bool direct_io(int flags, size_t size, int count) const {
+        int fd = open(path_.c_str(), flags | O_DIRECT | O_CLOEXEC);
+        if (fd < 0) return false;
+        void* buffer = nullptr;
+        bool ok = posix_memalign(&buffer, 4096, size) == 0;
+        if (ok) std::memset(buffer, 'b', size);
+        for (int i = 0; ok && i < count; i++) {
+            off_t offset = static_cast<off_t>((i * size) % file_size);
+            ssize_t done = (flags & O_WRONLY) ? pwrite(fd, buffer, size, offset)
+                                              : pread(fd, buffer, size, offset);
+            ok = done == static_cast<ssize_t>(size);
+        }
+        free(buffer);
+        close(fd);
+        return ok;
+    }
+
+    std::string path_;
+    bool ok_ = false;
+};
+
+// The disk under path as the kernel names it (vda, not vda1).
+std::string disk_of(const std::string& path) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) return {};
+    std::string sys = "/sys/dev/block/" + std::to_string(major(st.st_dev)) + ":" +
+                      std::to_string(minor(st.st_dev));
+    char real[PATH_MAX];
+    if (!realpath(sys.c_str(), real)) return {};
+    std::string dir = real;
+    if (access((dir + "/partition").c_str(), F_OK) == 0) dir = dir.substr(0, dir.rfind('/'));
+    return dir.substr(dir.rfind('/') + 1);
+}
+
+// One request as printed, from a text row or a JSON record.
+struct Request {
+    double elapsed_s = 0;
+    std::string comm;
+    unsigned pid = 0;
+    std::string disk;
+    std::string rwbs;
+    uint64_t sector = 0;
+    uint64_t bytes = 0;
+    double queue_ms = -1; // -1: no QUE(ms) column
+    double latency_ms = 0;
+    std::string wall_time; // with -T
+};
+
+// The op letter of rwbs: after the optional preflush F.
+char op_letter(const std::string& rwbs) {
+    if (rwbs.size() > 1 && rwbs[0] == 'F' && std::strchr("RWDFN", rwbs[1])) return rwbs[1];
+    return rwbs.empty() ? '?' : rwbs[0];
+}
+
+// Text rows: [HH:MM:SS] TIME(s) COMM PID DISK T SECTOR BYTES [QUE(ms)] LAT(ms).
+// The test's own comm has no spaces, so splitting on blanks is safe for
+// its rows; rows of other commands may not parse and are skipped.
+std::vector<Request> text_requests(const std::string& out, bool wall_time, bool queued) {
+    std::vector<Request> rows;
+    for (const std::string& line : lines(out)) {
+        std::istringstream in(line);
+        std::vector<std::string> f;
+        for (std::string word; in >> word;)
+            f.push_back(word);
+        size_t want = 8 + (wall_time ? 1 : 0) + (queued ? 1 : 0);
+        if (f.size() != want || f[wall_time ? 1 : 0] == "TIME(s)") continue;
+        Request r;
+        size_t i = 0;
+        try {
+            if (wall_time) r.wall_time = f[i++];
+            r.elapsed_s = std::stod(f[i++]);
+            r.comm = f[i++];
+            r.pid = static_cast<unsigned>(std::stoul(f[i++]));
+            r.disk = f[i++];
+            r.rwbs = f[i++];
+            r.sector = std::stoull(f[i++]);
+            r.bytes = std::stoull(f[i++]);
+            if (queued) r.queue_ms = std::stod(f[i++]);
+            r.latency_ms = std::stod(f[i++]);
+        } catch (const std::exception&) {
+            continue;
+        }
+        rows.push_back(r);
+    }
+    return rows;
+}
+
+std::vector<Request> json_requests(const std::string& out) {
+    std::vector<Request> rows;
+    for (const std::string& line : lines(out)) {
+        json j = json::parse(line);       // throws if invalid
+        if (j.contains("type")) continue; // a lost-events record
+        Request r;
+        r.elapsed_s = j.at("elapsed_s").get<double>();
+        r.comm = j.at("comm").get<std::string>();
+        r.pid = j.at("pid").get<unsigned>();
+        r.disk = j.at("disk").get<std::string>();
+        r.rwbs = j.at("rwbs").get<std::string>();
+        r.sector = j.at("sector").get<uint64_t>();
+        r.bytes = j.at("bytes").get<uint64_t>();
+        if (j.contains("queue_ms")) r.queue_ms = j.at("queue_ms").get<double>();
+        r.latency_ms = j.at("latency_ms").get<double>();
+        r.wall_time = j.at("time").get<std::string>();
+        rows.push_back(r);
+    }
+    return rows;
+}
+
+std::vector<Request> of_pid(const std::vector<Request>& all, unsigned pid, char op) {
+    std::vector<Request> out;
+    for (const Request& r : all)
+        if (r.pid == pid && op_letter(r.rwbs) == op) out.push_back(r);
+    return out;
+}
+
+// The test's 64 KiB reads among the requests: all of them, of the right
+// size, on the disk under /tmp, with a sane latency.
+void check_reads(const std::vector<Request>& all, const ScratchFile& file) {
+    std::vector<Request> mine = of_pid(all, static_cast<unsigned>(getpid()), 'R');
+    uint64_t bytes = 0;
+    size_t whole = 0;
+    for (const Request& r : mine) {
+        bytes += r.bytes;
+        if (r.bytes == read_size) whole++;
+        CHECK(r.disk == disk_of(file.path()));
+        CHECK(r.latency_ms > 0);
+        CHECK(r.latency_ms < 10000);
+        CHECK(r.sector > 0);
+        CHECK(r.elapsed_s > 0);
+        CHECK(r.elapsed_s < 60);
+    }
+    // A read the block layer had to split still adds up to the same bytes.
+    CHECK(bytes == file_size);
+    CHECK(whole >= reads / 2);
+}
+
+Finished trace(const std::vector<std::string>& args, const std::function<bool()>& workload) {
+    std::vector<std::string> argv = {tool_path("biosnoop")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ToolProcess p(argv);
+    REQUIRE(p.wait_attached());
+    REQUIRE(workload());
+    return p.stop(SIGINT);
+}
+
+} // namespace
+
+TEST_CASE("biosnoop shows the test's 64 KiB O_DIRECT reads with its PID, size and R",
+          "[biosnoop]") {
+    REQUIRE_BPF();
+    ScratchFile file;
+    REQUIRE(file.ok());
+    Finished r = trace({}, [&] { return file.direct_reads(); });
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.empty()); // not a terminal: no banner
+    std::vector<std::string> out = lines(r.out);
+    REQUIRE(!out.empty());
+    CHECK(out[0] ==
+          "TIME(s)     COMM             PID     DISK      T    SECTOR       BYTES   LAT(ms)");
+    std::vector<Request> all = text_requests(r.out, false, false);
+    check_reads(all, file);
+    for (const Request& req : of_pid(all, static_cast<unsigned>(getpid()), 'R'))
+        CHECK(req.comm == "integration_tes"); // the kernel's 15-character comm of this binary
+}
+
+TEST_CASE("biosnoop shows O_DSYNC writes as W", "[biosnoop]") {
+    REQUIRE_BPF();
+    ScratchFile file;
+    REQUIRE(file.ok());
+    constexpr int writes = 20;
+    Finished r = trace({"-o", "json"}, [&] { return file.direct_writes(writes); });
+    CHECK(r.exit_code == 0);
+    std::vector<Request> mine = of_pid(json_requests(r.out), static_cast<unsigned>(getpid()), 'W');
+    CHECK(mine.size() >= static_cast<size_t>(writes));
+    for (const Request& w : mine) {
+        CHECK(w.bytes % 512 == 0);
+        CHECK(w.bytes > 0);
+        CHECK(w.latency_ms > 0);
+    }
+    // O_DSYNC|O_DIRECT writes are synchronous: REQ_SYNC, S.
+    size_t sync = 0;
+    for (const Request& w : mine)
+        if (w.rwbs.find('S') != std::string::npos) sync++;
+    CHECK(sync >= static_cast<size_t>(writes));
+}
+
+TEST_CASE("biosnoop JSON carries the same requests as the text", "[biosnoop]") {
+    REQUIRE_BPF();
+    ScratchFile file;
+    REQUIRE(file.ok());
+    // Both run at once and see the same requests.
+    ToolProcess text({tool_path("biosnoop"), "-p", self_pid()});
+    ToolProcess js({tool_path("biosnoop"), "-p", self_pid(), "--json"});
+    REQUIRE(text.wait_attached());
+    REQUIRE(js.wait_attached());
+    REQUIRE(file.direct_reads());
+    Finished t = text.stop(SIGINT);
+    Finished j = js.stop(SIGINT);
+    CHECK(t.exit_code == 0);
+    CHECK(j.exit_code == 0);
+    std::vector<Request> from_json = json_requests(j.out);
+    check_reads(from_json, file);
+    auto key = [](const std::vector<Request>& rs) {
+        std::map<uint64_t, std::pair<uint64_t, std::string>> by_sector;
+        for (const Request& r : of_pid(rs, static_cast<unsigned>(getpid()), 'R'))
+            by_sector[r.sector] = {r.bytes, r.rwbs};
+        return by_sector;
+    };
+    CHECK(key(from_json) == key(text_requests(t.out, false, false)));
+    for (const std::string& line : lines(j.out)) {
+        json e = json::parse(line);
+        if (e.contains("type")) continue;
+        CHECK(e.at("time").is_string());
+        CHECK(e.at("tid").is_number_unsigned());
+        CHECK(e.at("major").is_number_unsigned());
+        CHECK(e.at("minor").is_number_unsigned());
+        CHECK(e.at("latency_ms").is_number());
+        CHECK(!e.contains("queue_ms"));
+    }
+}
+
+TEST_CASE("biosnoop -Q adds the queue time", "[biosnoop]") {
+    REQUIRE_BPF();
+    ScratchFile file;
+    REQUIRE(file.ok());
+    SECTION("text") {
+        Finished r = trace({"-Q", "-p", self_pid()}, [&] { return file.direct_reads(); });
+        CHECK(r.exit_code == 0);
+        REQUIRE(!lines(r.out).empty());
+        CHECK(lines(r.out)[0] == "TIME(s)     COMM             PID     DISK      T    SECTOR       "
+                                 "BYTES   QUE(ms) LAT(ms)");
+        std::vector<Request> all = text_requests(r.out, false, true);
+        check_reads(all, file);
+        for (const Request& req : all)
+            CHECK(req.queue_ms >= 0);
+    }
+    SECTION("JSON") {
+        Finished r = trace({"-Q", "-o", "json"}, [&] { return file.direct_reads(); });
+        CHECK(r.exit_code == 0);
+        std::vector<Request> all = json_requests(r.out);
+        check_reads(all, file);
+        for (const Request& req : all)
+            CHECK(req.queue_ms >= 0);
+    }
+}
+
+TEST_CASE("biosnoop -T adds the wall-clock time", "[biosnoop]") {
+    REQUIRE_BPF();
+    ScratchFile file;
+    REQUIRE(file.ok());
+    Finished r = trace({"-T", "-p", self_pid()}, [&] { return file.direct_reads(); });
+    CHECK(r.exit_code == 0);
+    REQUIRE(!lines(r.out).empty());
+    CHECK(lines(r.out)[0].rfind("TIME     TIME(s)     COMM", 0) == 0);
+    std::vector<Request> all = text_requests(r.out, true, false);
+    check_reads(all, file);
+    for (const Request& req : all)
+        CHECK(std::regex_match(req.wall_time, std::regex(R"(\d\d:\d\d:\d\d)")));
+}
+
+TEST_CASE("biosnoop -p keeps the requests that process submitted, not another's", "[biosnoop]") {
+    REQUIRE_BPF();
+    ScratchFile file, other;
+    REQUIRE(file.ok());
+    REQUIRE(other.ok());
+    pid_t child = -1;
+    Finished r = trace({"-p", self_pid(), "-o", "json"}, [&] {
+        // A child reads another file at the same time: all its requests
+        // must be dropped.
+        child = fork();
+        if (child == 0) _exit(other.direct_reads() ? 0 : 1);
+        bool ok = file.direct_reads();
+        int status = 0;
+        waitpid(child, &status, 0);
+        return ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    });
+    CHECK(r.exit_code == 0);
+    // The scheduler may merge a read of one process into a neighbouring
+    // request of the other, so only most reads are sure to be whole here.
+    size_t whole = 0;
+    for (const Request& req : json_requests(r.out)) {
+        CHECK(req.pid == static_cast<unsigned>(getpid()));
+        if (op_letter(req.rwbs) == 'R' && req.bytes == read_size) whole++;
+    }
+    CHECK(whole >= reads / 2);
+}
+
+TEST_CASE("biosnoop --disk keeps that disk; an unknown one is a usage error", "[biosnoop]") {
+    SECTION("the disk under /tmp") {
+        REQUIRE_BPF();
+        ScratchFile file;
+        REQUIRE(file.ok());
+        std::string disk = disk_of(file.path());
+        REQUIRE(!disk.empty());
+        Finished r = trace({"--disk", disk, "-o", "json"}, [&] { return file.direct_reads(); });
+        CHECK(r.exit_code == 0);
+        std::vector<Request> all = json_requests(r.out);
+        check_reads(all, file);
+        for (const Request& req : all)
+            CHECK(req.disk == disk);
+    }
+    SECTION("no such disk") {
+        Finished r = run({tool_path("biosnoop"), "--disk", "nosuchdisk"});
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("'nosuchdisk'") != std::string::npos);
+        CHECK(r.out.empty());
+    }
+    SECTION("-d is the duration, as in every tool, not a disk") {
+        Finished r = run({tool_path("biosnoop"), "-d", "vda"});
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("invalid duration 'vda'") != std::string::npos);
+    }
+}
+
+TEST_CASE("biosnoop --min drops requests faster than the threshold", "[biosnoop]") {
+    SECTION("an hour: none of the test's reads is that slow") {
+        REQUIRE_BPF();
+        ScratchFile file;
+        REQUIRE(file.ok());
+        Finished r = trace({"--min", "3600000", "-p", self_pid(), "-o", "json"},
+                           [&] { return file.direct_reads(); });
+        CHECK(r.exit_code == 0);
+        CHECK(json_requests(r.out).empty());
+    }
+    SECTION("a bad threshold is a usage error naming it") {
+        Finished r = run({tool_path("biosnoop"), "--min", "-1"});
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("'-1'") != std::string::npos);
+    }
+}
+
+TEST_CASE("biosnoop works through the perf buffer too", "[biosnoop]") {
+    REQUIRE_BPF();
+    ScratchFile file;
+    REQUIRE(file.ok());
+    ToolProcess p({tool_path("biosnoop"), "-p", self_pid(), "-o", "json"},
+                  ToolProcess::Stdout::pipe, [] { setenv("CORESCOPE_PERF_BUFFER", "1", 1); });
+    REQUIRE(p.wait_attached());
+    REQUIRE(file.direct_reads());
+    Finished r = p.stop(SIGTERM);
+    CHECK(r.exit_code == 0);
+    check_reads(json_requests(r.out), file);
+}
+
+TEST_CASE("biosnoop --dry-run plans insert, issue and completion from one tier", "[biosnoop]") {
+    REQUIRE_BPF();
+    Finished r = run({tool_path("biosnoop"), "--dry-run", "-o", "json"});
+    CHECK(r.exit_code == 0);
+    std::vector<std::string> out = lines(r.out);
+    REQUIRE(out.size() == 1);
+    json plan = json::parse(out[0]);
+    CHECK(plan.at("type") == "attach_plan");
+    std::set<std::string> targets, kinds;
+    for (const json& step : plan.at("steps"))
+        for (const json& point : step.at("attach")) {
+            targets.insert(point.at("target").get<std::string>());
+            kinds.insert(point.at("kind").get<std::string>());
+        }
+    CHECK(targets ==
+          std::set<std::string>{"block_rq_insert", "block_rq_issue", "block_rq_complete"});
+    CHECK(kinds == std::set<std::string>{"tp_btf"});
+}
