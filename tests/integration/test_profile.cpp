@@ -10,9 +10,11 @@
 #include <fcntl.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 using namespace itest;
@@ -26,6 +28,21 @@ namespace corescope_itest {
     volatile unsigned long spins = 0;
     for (;;)
         spins = spins + 1;
+}
+
+// The same, for a while only: a process that exits while profile runs.
+[[gnu::noinline]] void profile_busy_loop_for(double seconds) {
+    struct timespec start {
+    }, now{};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    volatile unsigned long spins = 0;
+    do {
+        for (int i = 0; i < 1000000; i++)
+            spins = spins + 1;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    } while (static_cast<double>(now.tv_sec - start.tv_sec) +
+                 static_cast<double>(now.tv_nsec - start.tv_nsec) / 1e9 <
+             seconds);
 }
 
 } // namespace corescope_itest
@@ -55,12 +72,16 @@ std::vector<json> json_lines(const std::string& text) {
 // /dev/zero, which spends its time in the kernel) until the test ends it.
 struct Child {
     pid_t pid = -1;
-    enum class Work { user_loop, read_zero };
+    enum class Work { user_loop, read_zero, two_seconds };
     explicit Child(Work work) {
         pid = fork();
         if (pid == 0) {
             prctl(PR_SET_NAME, busy_comm.c_str());
             if (work == Work::user_loop) corescope_itest::profile_busy_loop_xyz();
+            if (work == Work::two_seconds) {
+                corescope_itest::profile_busy_loop_for(2);
+                _exit(0);
+            }
             static char buffer[1 << 16];
             int fd = open("/dev/zero", O_RDONLY);
             for (;;)
@@ -183,6 +204,62 @@ TEST_CASE("profile --kernel-stacks-only: kernel frames of a child in read()", "[
         }
     }
     CHECK(read_frame);
+}
+
+TEST_CASE("profile -p twice: both processes, no other", "[profile]") {
+    REQUIRE_BPF();
+    Child a(Child::Work::user_loop);
+    Child b(Child::Work::user_loop);
+    Finished r = run(
+        {tool_path("profile"), "-p", a.id(), "-p", b.id(), "-F", "499", "-d", "2", "-o", "json"},
+        30);
+    REQUIRE(r.exit_code == 0);
+    std::set<int> pids;
+    for (const json& stack : json_lines(r.out))
+        pids.insert(stack.at("pid").get<int>());
+    CHECK(pids == std::set<int>{a.pid, b.pid});
+}
+
+TEST_CASE("profile names the functions of a process that exited before the end", "[profile]") {
+    REQUIRE_BPF();
+    Child child(Child::Work::two_seconds);
+    ToolProcess p({tool_path("profile"), "-p", child.id(), "-F", "499", "-d", "4", "-o", "json"});
+    REQUIRE(p.wait_attached());
+    int status = 0;
+    REQUIRE(waitpid(child.pid, &status, 0) == child.pid); // gone, and reaped
+    Finished r = p.wait(30);
+    REQUIRE(r.exit_code == 0);
+    INFO(r.out);
+    uint64_t named = 0;
+    for (const json& stack : json_lines(r.out)) {
+        const json& user = stack.at("user_stack");
+        if (!user.empty() &&
+            user[0].at("symbol") == "corescope_itest::profile_busy_loop_for(double)")
+            named += stack.at("count").get<uint64_t>();
+    }
+    CHECK(named >= 1);
+}
+
+TEST_CASE("profile says when stacks did not fit in --stack-storage-size", "[profile]") {
+    REQUIRE_BPF();
+    // Two slots for a process whose kernel paths vary: collisions and a full
+    // map are certain.
+    Child child(Child::Work::read_zero);
+    Finished r = run({tool_path("profile"), "-p", child.id(), "-F", "999", "-d", "2",
+                      "--stack-storage-size", "2", "-o", "json"},
+                     30);
+    REQUIRE(r.exit_code == 0);
+    INFO(r.out << r.err);
+    CHECK(r.err.find("stacks were not recorded") != std::string::npos);
+    CHECK(r.err.find("--stack-storage-size (now 2)") != std::string::npos);
+    std::vector<json> records = json_lines(r.out);
+    REQUIRE_FALSE(records.empty());
+    const json& last = records.back();
+    CHECK(last.at("type") == "missed_stacks");
+    CHECK(last.at("collisions").get<uint64_t>() + last.at("map_full").get<uint64_t>() >= 1);
+    CHECK(last.at("stack_storage_size") == 2);
+    // At most two keys fit in the counts map too.
+    CHECK(records.size() <= 3);
 }
 
 TEST_CASE("profile holds one perf event link per CPU, and nothing after", "[profile]") {
