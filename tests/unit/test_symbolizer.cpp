@@ -8,12 +8,17 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <dlfcn.h>
 #include <fstream>
+#include <sched.h>
 #include <set>
 #include <signal.h>
 #include <string>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 using namespace corescope;
 using Catch::Matchers::StartsWith;
@@ -224,4 +229,84 @@ TEST_CASE("demangle: C++, Rust legacy, and plain names", "[symbolizer]") {
           "<alloc::vec::Vec<T> as core::ops::drop::Drop>::drop");
     CHECK(demangle("main") == "main");
     CHECK(demangle("_Znotvalid") == "_Znotvalid");
+}
+
+namespace {
+
+// A copy of zlib loaded in a child: in a private tmpfs of its own mount
+// namespace (in_namespace), or deleted after loading (deleted). The child
+// sends the copy's deflateInit2_ address and waits to be killed.
+struct ChildWithLibraryCopy {
+    pid_t pid = -1;
+    uint64_t address = 0;
+    std::string copy_path;
+    std::string dir;
+
+    ChildWithLibraryCopy(bool in_namespace) {
+        Dl_info info{};
+        REQUIRE(dladdr(reinterpret_cast<void*>(&zlibVersion), &info) != 0);
+        char dir_template[] = "/tmp/corescope-symns-XXXXXX";
+        REQUIRE(mkdtemp(dir_template) != nullptr);
+        dir = dir_template;
+        copy_path = dir + "/libzcopy.so";
+        std::string original = info.dli_fname;
+        int fds[2];
+        REQUIRE(pipe(fds) == 0);
+        pid = fork();
+        if (pid == 0) {
+            close(fds[0]);
+            if (in_namespace && (unshare(CLONE_NEWNS) != 0 ||
+                                 mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+                                 mount("tmpfs", dir.c_str(), "tmpfs", 0, nullptr) != 0))
+                _exit(2);
+            std::ifstream in(original, std::ios::binary);
+            std::ofstream(copy_path, std::ios::binary) << in.rdbuf();
+            void* handle = dlopen(copy_path.c_str(), RTLD_NOW | RTLD_LOCAL);
+            void* fn = handle ? dlsym(handle, "deflateInit2_") : nullptr;
+            if (!in_namespace) unlink(copy_path.c_str());
+            uint64_t a = reinterpret_cast<uint64_t>(fn);
+            if (write(fds[1], &a, sizeof a) != sizeof a) _exit(3);
+            pause();
+            _exit(0);
+        }
+        close(fds[1]);
+        REQUIRE(pid > 0);
+        if (read(fds[0], &address, sizeof address) != sizeof address) address = 0;
+        close(fds[0]);
+    }
+    ~ChildWithLibraryCopy() {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+        unlink(copy_path.c_str());
+        rmdir(dir.c_str());
+    }
+};
+
+} // namespace
+
+TEST_CASE("symbolizer names code of another mount namespace, and of deleted files",
+          "[symbolizer]") {
+    if (geteuid() != 0) {
+        WARN("SKIPPED: needs root (a mount namespace, and /proc/PID/map_files)");
+        return;
+    }
+    SECTION("a library only the child's mount namespace has") {
+        ChildWithLibraryCopy child(true);
+        REQUIRE(child.address != 0);
+        // Not there for us: only through /proc/PID/root.
+        REQUIRE(access(child.copy_path.c_str(), F_OK) != 0);
+        Symbolizer symbolizer;
+        Symbol symbol = symbolizer.user(static_cast<uint32_t>(child.pid), child.address);
+        CHECK(symbol.name == "deflateInit2_");
+        CHECK(symbol.module == child.copy_path);
+    }
+    SECTION("a library deleted after it was loaded") {
+        ChildWithLibraryCopy child(false);
+        REQUIRE(child.address != 0);
+        REQUIRE(access(child.copy_path.c_str(), F_OK) != 0);
+        Symbolizer symbolizer;
+        Symbol symbol = symbolizer.user(static_cast<uint32_t>(child.pid), child.address);
+        CHECK(symbol.name == "deflateInit2_");
+        CHECK(symbol.module == child.copy_path); // without " (deleted)"
+    }
 }
