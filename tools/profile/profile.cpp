@@ -291,6 +291,9 @@ int profile(int argc, char** argv) {
     std::vector<Entry> entries = read_counts(skel->maps.counts, settings.stack_storage_size);
     StackReader stacks(skel->maps.stack_traces, symbolizer);
     Printer(options, settings, out).print(std::move(entries), stacks);
+    if (!settings.user_only && !symbolizer.kernel_addresses_visible())
+        std::fprintf(stderr, "profile: /proc/kallsyms shows no addresses, so kernel frames are "
+                             "[unknown]; set kernel.kptr_restrict to 0 or 1 and run as root\n");
     report_missed_stacks("profile", skel->bss->stack_id_collisions, skel->bss->stack_id_no_memory,
                          settings.stack_storage_size, out, options.format == OutputFormat::json);
     if (skel->bss->samples_dropped)
