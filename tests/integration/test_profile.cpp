@@ -14,6 +14,7 @@
 #include <sstream>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <thread>
 #include <time.h>
 #include <unistd.h>
 
@@ -218,6 +219,47 @@ TEST_CASE("profile -p twice: both processes, no other", "[profile]") {
     for (const json& stack : json_lines(r.out))
         pids.insert(stack.at("pid").get<int>());
     CHECK(pids == std::set<int>{a.pid, b.pid});
+}
+
+TEST_CASE("profile -t: only that thread of a process with two busy threads", "[profile]") {
+    REQUIRE_BPF();
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    pid_t child = fork();
+    if (child == 0) {
+        close(fds[0]);
+        prctl(PR_SET_NAME, busy_comm.c_str());
+        std::thread other([fd = fds[1]] {
+            prctl(PR_SET_NAME, "cs-prof-other");
+            pid_t tid = gettid();
+            if (write(fd, &tid, sizeof tid) != sizeof tid) _exit(1);
+            corescope_itest::profile_busy_loop_xyz();
+        });
+        corescope_itest::profile_busy_loop_xyz();
+    }
+    REQUIRE(child > 0);
+    close(fds[1]);
+    pid_t tid = 0;
+    bool got_tid = read(fds[0], &tid, sizeof tid) == sizeof tid;
+    close(fds[0]);
+    struct Reaper {
+        pid_t pid;
+        ~Reaper() {
+            kill(pid, SIGKILL);
+            waitpid(pid, nullptr, 0);
+        }
+    } reaper{child};
+    REQUIRE(got_tid);
+    Finished r =
+        run({tool_path("profile"), "-t", std::to_string(tid), "-F", "499", "-d", "2", "-o", "json"},
+            30);
+    REQUIRE(r.exit_code == 0);
+    std::vector<json> stacks = json_lines(r.out);
+    CHECK_FALSE(stacks.empty());
+    for (const json& stack : stacks) {
+        CHECK(stack.at("pid") == child); // the process, as with -p
+        CHECK(stack.at("comm") == "cs-prof-other");
+    }
 }
 
 TEST_CASE("profile names the functions of a process that exited before the end", "[profile]") {
