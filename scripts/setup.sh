@@ -10,6 +10,8 @@ build_dir=${CORESCOPE_BUILD_DIR:-$root/build}
 packages=(
     meson ninja-build pkg-config g++ clang llvm
     libbpf-dev bpftool libelf-dev zlib1g-dev
+    libdw-dev # symbolization of user stacks (profile, offcputime)
+    libbz2-dev # libdw.a needs libbz2.a in static builds (-Dstatic=true)
     catch2 nlohmann-json3-dev
     nftables iproute2 # tcpretrans's test drops packets in a network namespace
 )
