@@ -9,7 +9,9 @@
 
 #define FILTER_MAX_PIDS 64
 
-const volatile bool filter_by_pid = false;
+const volatile bool filter_by_pid = false; /* two or more -p: the filter_pids set */
+/* One -p (the usual case): a compare, without the hash lookup a set costs. */
+const volatile __u32 filter_single_tgid = 0;
 const volatile __u32 filter_tid = 0;
 const volatile bool filter_by_uid = false;
 const volatile __u32 filter_uid = 0;
@@ -36,6 +38,8 @@ static __always_inline bool current_filtered_out(void)
 	__u32 tgid = pid_tgid >> 32;
 
 	if (filter_tid && (__u32)pid_tgid != filter_tid)
+		return true;
+	if (filter_single_tgid && tgid != filter_single_tgid)
 		return true;
 	if (filter_by_pid && !bpf_map_lookup_elem(&filter_pids, &tgid))
 		return true;

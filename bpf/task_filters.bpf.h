@@ -41,6 +41,8 @@ static __always_inline bool task_filtered_out(struct task_struct *task)
 {
 	if (filter_tid && BPF_CORE_READ(task, pid) != filter_tid)
 		return true;
+	if (filter_single_tgid && BPF_CORE_READ(task, tgid) != filter_single_tgid)
+		return true;
 	if (filter_by_pid) {
 		__u32 tgid = BPF_CORE_READ(task, tgid);
 

@@ -20,7 +20,9 @@ template <class Skeleton>
 void configure_filters(Skeleton* skel, const CommonOptions& options) {
     if (options.pids.size() > filter_max_pids)
         throw UsageError("too many -p PIDs: at most " + std::to_string(filter_max_pids));
-    skel->rodata->filter_by_pid = !options.pids.empty();
+    // One PID is compared in the kernel; two or more go through a set.
+    skel->rodata->filter_single_tgid = options.pids.size() == 1 ? options.pids[0] : 0;
+    skel->rodata->filter_by_pid = options.pids.size() > 1;
     skel->rodata->filter_tid = options.tid.value_or(0);
     skel->rodata->filter_by_uid = options.uid.has_value();
     skel->rodata->filter_uid = options.uid.value_or(0);

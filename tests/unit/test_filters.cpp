@@ -15,6 +15,7 @@ namespace {
 struct FakeFilterSkeleton {
     struct Rodata {
         bool filter_by_pid = false;
+        uint32_t filter_single_tgid = 12345;
         uint32_t filter_tid = 12345;
         bool filter_by_uid = false;
         uint32_t filter_uid = 12345;
@@ -69,6 +70,7 @@ TEST_CASE("filters: configure_filters sets the rodata switches", "[filters]") {
     CommonOptions none;
     configure_filters(&skel, none);
     CHECK_FALSE(skel.rodata->filter_by_pid);
+    CHECK(skel.rodata->filter_single_tgid == 0);
     CHECK(skel.rodata->filter_tid == 0);
     CHECK_FALSE(skel.rodata->filter_by_uid);
     CHECK_FALSE(skel.rodata->filter_by_cgroup);
@@ -78,10 +80,17 @@ TEST_CASE("filters: configure_filters sets the rodata switches", "[filters]") {
     some.uid = 0; // root is a user like any other
     some.cgroup = "/sys/fs/cgroup/system.slice";
     configure_filters(&skel, some);
-    CHECK(skel.rodata->filter_by_pid);
+    CHECK(skel.rodata->filter_by_pid); // two PIDs: the set
+    CHECK(skel.rodata->filter_single_tgid == 0);
     CHECK(skel.rodata->filter_by_uid);
     CHECK(skel.rodata->filter_uid == 0);
     CHECK(skel.rodata->filter_by_cgroup);
+
+    CommonOptions single;
+    single.pids = {4242};
+    configure_filters(&skel, single);
+    CHECK_FALSE(skel.rodata->filter_by_pid); // one PID: a compare, no set
+    CHECK(skel.rodata->filter_single_tgid == 4242);
 
     CommonOptions thread;
     thread.tid = 777;
