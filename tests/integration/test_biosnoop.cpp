@@ -355,6 +355,39 @@ TEST_CASE("biosnoop -p keeps the requests that process submitted, not another's"
     CHECK(whole >= reads / 2);
 }
 
+TEST_CASE("biosnoop -c keeps the requests of tasks in that cgroup", "[biosnoop]") {
+    REQUIRE_BPF();
+    ScratchFile inside, outside;
+    REQUIRE(inside.ok());
+    REQUIRE(outside.ok());
+    TestCgroup cgroup(unique_token("biosnoop-readers"));
+    if (cgroup.path.empty()) {
+        WARN("SKIPPED: no writable cgroup v2 mount");
+        return;
+    }
+    pid_t child = -1;
+    Finished r = trace({"-c", cgroup.path, "-o", "json"}, [&] {
+        // A child in the cgroup reads one file while this process, outside
+        // it, reads another.
+        child = fork();
+        if (child == 0) {
+            std::ofstream(cgroup.path + "/cgroup.procs") << getpid() << std::endl;
+            _exit(inside.direct_reads() ? 0 : 1);
+        }
+        bool ok = outside.direct_reads();
+        int status = 0;
+        waitpid(child, &status, 0);
+        return ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    });
+    CHECK(r.exit_code == 0);
+    size_t whole = 0;
+    for (const Request& req : json_requests(r.out)) {
+        CHECK(req.pid == static_cast<unsigned>(child));
+        if (op_letter(req.rwbs) == 'R' && req.bytes == read_size) whole++;
+    }
+    CHECK(whole >= reads / 2);
+}
+
 TEST_CASE("biosnoop --disk keeps that disk; an unknown one is a usage error", "[biosnoop]") {
     SECTION("the disk under /tmp") {
         REQUIRE_BPF();
