@@ -12,6 +12,8 @@ packages=(
     libbpf-dev bpftool libelf-dev zlib1g-dev
     catch2 nlohmann-json3-dev
     nftables iproute2 # tcpretrans's test drops packets in a network namespace
+    pandoc            # the man pages (docs/man/*.8.md)
+    debhelper zsh     # the packaging suite: the Debian package, zsh completion
 )
 packages+=("$@") # extra packages a caller needs
 
