@@ -23,6 +23,8 @@ import tempfile
 from checks import Checks, bpf_permitted, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# debian/rules builds with -Dtool_prefix=bpf-: libbpf-tools owns the bare names.
+PREFIX = "bpf-"
 
 
 def make_tarball(c, build_dir, work):
@@ -135,8 +137,16 @@ def check_deb(c, build_dir, tools):
         for path in ["./usr/sbin/corescope", "./usr/share/man/man8/corescope.8.gz",
                      "./usr/share/bash-completion/completions/corescope",
                      "./usr/share/zsh/vendor-completions/_corescope"] + \
-                    [f"./usr/sbin/{t}" for t in tools] + [f"./usr/share/man/man8/{t}.8.gz" for t in tools]:
+                    [f"./usr/sbin/{PREFIX}{t}" for t in tools] + \
+                    [f"./usr/share/man/man8/{PREFIX}{t}.8.gz" for t in tools]:
             c.check(path in contents, f"the package has {path}")
+        # It must install next to libbpf-tools and bpfcc-tools: no file of it
+        # belongs to an installed package.
+        files = [line.split()[-1].lstrip(".") for line in contents.splitlines()
+                 if line and line[0] != "d" and " -> " not in line]
+        files += [line.split()[-3].lstrip(".") for line in contents.splitlines() if " -> " in line]
+        owned = run(["dpkg", "-S", *files]).stdout.strip()
+        c.check(not owned, "no file of the package belongs to an installed package", owned[:1000])
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         r = run(["apt-get", "install", "-y", "-o", "DPkg::Lock::Timeout=600", deb], env=env)
         if not c.check(r.returncode == 0, "apt-get install ./corescope_*.deb", r.stdout[-2000:] + r.stderr[-2000:]):
@@ -146,13 +156,16 @@ def check_deb(c, build_dir, tools):
             c.check(r.returncode == 0 and all(t in r.stdout for t in tools), "/usr/sbin/corescope list", r.stderr)
             tool = "opensnoop" if "opensnoop" in tools else tools[0]
             if bpf_permitted():
-                r = run([f"/usr/sbin/{tool}", "--dry-run"])
-                c.check(r.returncode == 0, f"/usr/sbin/{tool} --dry-run", r.stderr)
+                r = run([f"/usr/sbin/{PREFIX}{tool}", "--dry-run"])
+                c.check(r.returncode == 0, f"/usr/sbin/{PREFIX}{tool} --dry-run", r.stderr)
+                r = run(["/usr/sbin/corescope", tool, "--dry-run", "-o", "json"])
+                c.check(r.returncode == 0 and r.stdout.startswith("{"), f"/usr/sbin/corescope {tool} --dry-run",
+                        r.stderr)
             else:
-                print(f"SKIPPED: /usr/sbin/{tool} --dry-run: BPF not permitted here")
-            r = run(["man", "-w", tool])
-            c.check(r.returncode == 0 and r.stdout.strip().startswith("/usr/share/man/man8/"), f"man -w {tool}",
-                    r.stdout + r.stderr)
+                print(f"SKIPPED: /usr/sbin/{PREFIX}{tool} --dry-run: BPF not permitted here")
+            r = run(["man", "-w", PREFIX + tool])
+            c.check(r.returncode == 0 and r.stdout.strip().startswith("/usr/share/man/man8/"),
+                    f"man -w {PREFIX}{tool}", r.stdout + r.stderr)
         finally:
             r = run(["apt-get", "remove", "-y", "-o", "DPkg::Lock::Timeout=600", "corescope"], env=env)
             c.check(r.returncode == 0 and not installed("corescope"), "apt-get remove corescope", r.stderr[-1000:])
