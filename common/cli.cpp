@@ -192,6 +192,10 @@ ParseResult CommandLine::parse(int argc, const char* const* argv, CommonOptions&
             std::printf("%s (corescope) %s\n", tool_.c_str(), corescope_version);
             return ParseResult::exit_success;
         }
+        if (arg == "--list-options") {
+            std::fputs(option_table().c_str(), stdout);
+            return ParseResult::exit_success;
+        }
         if (arg.substr(0, 2) == "--") {
             std::string_view name = arg.substr(2);
             std::optional<std::string_view> inline_value;
@@ -245,6 +249,21 @@ ParseResult CommandLine::parse(int argc, const char* const* argv, CommonOptions&
         throw UsageError("-p and -t cannot be combined: a thread filter already names its process");
     current_ = nullptr;
     return ParseResult::run;
+}
+
+std::string CommandLine::option_table() const {
+    std::string out;
+    auto row = [&out](std::string short_form, std::string long_form, std::string_view value_name,
+                      std::string_view help) {
+        out += short_form + "\t" + long_form + "\t" + std::string(value_name) + "\t" +
+               std::string(help) + "\n";
+    };
+    for (const Option& o : options_)
+        row(o.short_name ? std::string("-") + o.short_name : "", "--" + o.long_name, o.value_name,
+            o.help);
+    row("-h", "--help", "", "show this help and exit");
+    row("", "--version", "", "print the version and exit");
+    return out;
 }
 
 std::string CommandLine::help() const {

@@ -67,6 +67,10 @@ class CommandLine {
     // Parses argv. Returns exit_success after printing --help or --version.
     ParseResult parse(int argc, const char* const* argv, CommonOptions& options) const;
     std::string help() const;
+    // One line per option, "-p<TAB>--pid<TAB>PID<TAB>help" (empty fields
+    // stay empty), printed by the hidden --list-options; the shell
+    // completions are generated from it at build time.
+    std::string option_table() const;
     const std::string& tool() const { return tool_; }
 
   private:

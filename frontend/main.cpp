@@ -7,6 +7,7 @@
 #include "triage.h"
 #include "version.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -69,6 +70,26 @@ std::string basename_of(const char* path) {
     return slash ? slash + 1 : path;
 }
 
+// The tool a multi-call link names: bpf-opensnoop with -Dtool_prefix=bpf-,
+// and ext4slower (an alias, CORESCOPE_TOOL_ALIASES "alias=tool,...") is
+// fsslower, which reads the file-system type from argv[0].
+const ToolEntry* tool_invoked_as(std::string self) {
+    std::string_view prefix = corescope_tool_prefix;
+    if (!prefix.empty() && self.size() > prefix.size() &&
+        self.compare(0, prefix.size(), prefix) == 0)
+        self.erase(0, prefix.size());
+    if (const ToolEntry* tool = find_tool(self)) return tool;
+    std::string_view aliases = CORESCOPE_TOOL_ALIASES;
+    while (!aliases.empty()) {
+        std::string_view pair = aliases.substr(0, aliases.find(','));
+        aliases.remove_prefix(std::min(aliases.size(), pair.size() + 1));
+        size_t eq = pair.find('=');
+        if (eq != std::string_view::npos && pair.substr(0, eq) == self)
+            return find_tool(pair.substr(eq + 1));
+    }
+    return nullptr;
+}
+
 } // namespace
 
 } // namespace corescope
@@ -76,7 +97,8 @@ std::string basename_of(const char* path) {
 int main(int argc, char** argv) {
     using namespace corescope;
     std::string self = basename_of(argv[0]);
-    if (const ToolEntry* tool = find_tool(self)) return run_tool(argv[0], argc, argv, tool->main);
+    if (const ToolEntry* tool = tool_invoked_as(self))
+        return run_tool(argv[0], argc, argv, tool->main);
     if (argc < 2) {
         print_usage(stderr);
         return exit_usage_error;

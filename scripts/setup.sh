@@ -14,6 +14,8 @@ packages=(
     libbz2-dev # libdw.a needs libbz2.a in static builds (-Dstatic=true)
     catch2 nlohmann-json3-dev
     nftables iproute2 # tcpretrans's test drops packets in a network namespace
+    pandoc            # the man pages (docs/man/*.8.md)
+    debhelper zsh     # the packaging suite: the Debian package, zsh completion
 )
 packages+=("$@") # extra packages a caller needs
 

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <initializer_list>
@@ -450,6 +451,39 @@ TEST_CASE("cli: help lists each enabled flag and none of the disabled ones", "[c
     CHECK_THAT(summary, Contains("[interval [count]]"));
     CHECK_THAT(summary, Contains("interval"));
     CHECK_THAT(summary, Contains("count"));
+}
+
+TEST_CASE("cli: --list-options prints one row per option for the completions", "[cli]") {
+    CommandLine cl("opensnoop", "Trace open() family syscalls.", {Flag::pid, Flag::failed});
+    bool extended = false;
+    cl.add_switch('e', "extended", "show the open flags", &extended);
+    cl.add_option(0, "max-args", "N", "show at most N arguments", [](std::string_view) {});
+
+    CommonOptions options;
+    ParseResult result = ParseResult::run;
+    std::string printed = capture_stdout([&] { result = parse(cl, {"--list-options"}, options); });
+    CHECK(result == ParseResult::exit_success);
+    CHECK(printed == cl.option_table());
+    CHECK_THAT(printed, Contains("-p\t--pid\tPID\tonly this process (repeatable)\n"));
+    CHECK_THAT(printed, Contains("-x\t--failed\t\t"));
+    CHECK_THAT(printed, Contains("-e\t--extended\t\tshow the open flags\n"));
+    CHECK_THAT(printed, Contains("\t--max-args\tN\t"));
+    CHECK_THAT(printed, Contains("-o\t--output\tFORMAT\t"));
+    CHECK_THAT(printed, Contains("-h\t--help\t\t"));
+    CHECK_THAT(printed, !Contains("--tid"));
+    // Every row has four fields, and every option in --help has a row.
+    size_t rows = 0;
+    for (size_t start = 0; start < printed.size(); rows++) {
+        size_t end = printed.find('\n', start);
+        std::string row = printed.substr(start, end - start);
+        CHECK(std::count(row.begin(), row.end(), '\t') == 3);
+        start = end + 1;
+    }
+    std::string help = cl.help();
+    size_t help_rows = 0;
+    for (size_t at = help.find("\n  "); at != std::string::npos; at = help.find("\n  ", at + 1))
+        if (help[at + 3] == '-' || help.compare(at + 3, 4, "    ") == 0) help_rows++;
+    CHECK(rows == help_rows);
 }
 
 TEST_CASE("cli: value parsers", "[cli]") {

@@ -5,6 +5,7 @@
 #include "filters.h"
 #include "skeleton.h"
 #include "tool.h"
+#include "version.h"
 
 // The shared layout needs the kernel types first.
 #include <linux/types.h>
@@ -34,8 +35,12 @@ struct Settings {
     double min_ms = 10;
 };
 
-// ext4slower -> "ext4"; fsslower (or anything not NAMEslower) -> "".
-std::string type_from_name(const std::string& invoked_as) {
+// ext4slower (or bpf-ext4slower under -Dtool_prefix=bpf-) -> "ext4";
+// fsslower (or anything not NAMEslower) -> "".
+std::string type_from_name(std::string invoked_as) {
+    std::string_view prefix = corescope_tool_prefix;
+    if (!prefix.empty() && invoked_as.compare(0, prefix.size(), prefix) == 0)
+        invoked_as.erase(0, prefix.size());
     const std::string suffix = "slower";
     if (invoked_as.size() <= suffix.size() || invoked_as == "fsslower" ||
         invoked_as.compare(invoked_as.size() - suffix.size(), suffix.size(), suffix) != 0)
