@@ -5,11 +5,102 @@
 
 #include <bpf/libbpf.h>
 #include <cerrno>
+#include <charconv>
+#include <fstream>
+#include <linux/perf_event.h>
+#include <stdexcept>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 namespace corescope {
 
+std::vector<int> parse_cpu_list(std::string_view text) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+        text.remove_suffix(1);
+    auto number = [&](std::string_view part) {
+        int value = -1;
+        auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), value);
+        if (ec != std::errc() || end != part.data() + part.size() || value < 0)
+            throw std::invalid_argument("invalid CPU list '" + std::string(text) + "'");
+        return value;
+    };
+    std::vector<int> cpus;
+    if (text.empty()) throw std::invalid_argument("empty CPU list");
+    size_t start = 0;
+    while (start <= text.size()) {
+        size_t comma = text.find(',', start);
+        std::string_view part =
+            text.substr(start, comma == std::string_view::npos ? text.npos : comma - start);
+        size_t dash = part.find('-');
+        int first = number(part.substr(0, dash));
+        int last = dash == std::string_view::npos ? first : number(part.substr(dash + 1));
+        if (last < first)
+            throw std::invalid_argument("invalid CPU list '" + std::string(text) + "'");
+        for (int cpu = first; cpu <= last; cpu++)
+            cpus.push_back(cpu);
+        if (comma == std::string_view::npos) break;
+        start = comma + 1;
+    }
+    return cpus;
+}
+
+std::vector<int> online_cpus() {
+    std::ifstream file("/sys/devices/system/cpu/online");
+    std::string text;
+    if (!std::getline(file, text))
+        throw RuntimeError("cannot read /sys/devices/system/cpu/online: is sysfs mounted?");
+    try {
+        return parse_cpu_list(text);
+    } catch (const std::invalid_argument& e) {
+        throw RuntimeError(std::string("/sys/devices/system/cpu/online: ") + e.what());
+    }
+}
+
+namespace {
+
+// Opens the plan's perf event on each CPU and attaches the program to it;
+// each link then owns its event (destroying the link closes the fd).
+void attach_perf_events(bpf_program* prog, const AttachPoint& point, Links& links) {
+    const PerfEventSpec& spec = point.perf_event;
+    std::vector<int> cpus = spec.cpus.empty() ? online_cpus() : spec.cpus;
+    for (int cpu : cpus) {
+        struct perf_event_attr attr {};
+        attr.size = sizeof attr;
+        attr.type = spec.type;
+        attr.config = spec.config;
+        if (spec.frequency) {
+            attr.freq = 1;
+            attr.sample_freq = spec.frequency;
+        } else {
+            attr.sample_period = spec.period;
+        }
+        int fd = static_cast<int>(
+            syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC));
+        if (fd < 0) {
+            // A CPU that went offline since we listed them has nothing to sample.
+            if (errno == ENODEV && spec.cpus.empty()) continue;
+            throw RuntimeError(errno_message("cannot open the " + point.target +
+                                                 " perf event on CPU " + std::to_string(cpu),
+                                             errno));
+        }
+        errno = 0;
+        struct bpf_link* link = bpf_program__attach_perf_event(prog, fd);
+        if (link == nullptr) {
+            int err = errno ? errno : EINVAL;
+            close(fd);
+            throw RuntimeError(errno_message("cannot attach perf_event " + point.target +
+                                                 " on CPU " + std::to_string(cpu),
+                                             err));
+        }
+        links.add(link);
+    }
+}
+
+} // namespace
+
 Links::~Links() {
-    for (auto it = links_.rbegin(); it != links_.rend(); ++it) bpf_link__destroy(*it);
+    for (auto it = links_.rbegin(); it != links_.rend(); ++it)
+        bpf_link__destroy(*it);
 }
 
 AttachPlan AttachPlan::choose(const std::string& tool, const std::vector<AttachStep>& steps,
@@ -48,16 +139,20 @@ AttachPlan AttachPlan::choose(const std::string& tool, const std::vector<AttachS
         }
         if (!chosen) {
             std::string reasons;
-            for (const std::string& r : choice.passed_over) reasons += (reasons.empty() ? "" : "; ") + r;
-            throw RuntimeError("this kernel offers no way to trace " + step.what + " (" + reasons + ")");
+            for (const std::string& r : choice.passed_over)
+                reasons += (reasons.empty() ? "" : "; ") + r;
+            throw RuntimeError("this kernel offers no way to trace " + step.what + " (" + reasons +
+                               ")");
         }
         plan.choices_.push_back(std::move(choice));
     }
     return plan;
 }
 
-AttachPlan AttachPlan::choose_available(const std::string& tool, const std::vector<AttachStep>& steps,
-                                        FeatureSource& features, std::vector<std::string>& unavailable) {
+AttachPlan AttachPlan::choose_available(const std::string& tool,
+                                        const std::vector<AttachStep>& steps,
+                                        FeatureSource& features,
+                                        std::vector<std::string>& unavailable) {
     AttachPlan plan;
     plan.tool_ = tool;
     for (const AttachStep& step : steps) {
@@ -92,6 +187,10 @@ Links AttachPlan::attach(bpf_object* object) const {
             struct bpf_program* prog = bpf_object__find_program_by_name(object, p.program.c_str());
             if (prog == nullptr)
                 throw RuntimeError("internal error: no BPF program named " + p.program);
+            if (p.kind == AttachKind::perf_event) {
+                attach_perf_events(prog, p, links);
+                continue;
+            }
             errno = 0;
             struct bpf_link* link = nullptr;
             auto colon = p.target.rfind(':');
@@ -126,7 +225,8 @@ std::string AttachPlan::describe() const {
         for (const AttachPoint& p : c.points)
             out += std::string(" ") + attach_kind_name(p.kind) + ":" + p.target;
         out += "\n";
-        for (const std::string& r : c.passed_over) out += "    passed over " + r + "\n";
+        for (const std::string& r : c.passed_over)
+            out += "    passed over " + r + "\n";
     }
     return out;
 }
@@ -138,8 +238,11 @@ std::string AttachPlan::describe_json() const {
         std::string points = "[";
         for (size_t j = 0; j < c.points.size(); j++) {
             if (j) points += ',';
-            JsonObject(points).string("kind", attach_kind_name(c.points[j].kind))
-                .string("target", c.points[j].target).string("program", c.points[j].program).end();
+            JsonObject(points)
+                .string("kind", attach_kind_name(c.points[j].kind))
+                .string("target", c.points[j].target)
+                .string("program", c.points[j].program)
+                .end();
         }
         points += ']';
         std::string passed = "[";
@@ -149,11 +252,19 @@ std::string AttachPlan::describe_json() const {
         }
         passed += ']';
         if (i) steps += ',';
-        JsonObject(steps).string("what", c.what).raw("attach", points).raw("passed_over", passed).end();
+        JsonObject(steps)
+            .string("what", c.what)
+            .raw("attach", points)
+            .raw("passed_over", passed)
+            .end();
     }
     steps += ']';
     std::string out;
-    JsonObject(out).string("type", "attach_plan").string("tool", tool_).raw("steps", steps).end_line();
+    JsonObject(out)
+        .string("type", "attach_plan")
+        .string("tool", tool_)
+        .raw("steps", steps)
+        .end_line();
     return out;
 }
 

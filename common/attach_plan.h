@@ -7,8 +7,10 @@
 
 #include "kernel_features.h"
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 struct bpf_object;
@@ -16,20 +18,37 @@ struct bpf_link;
 
 namespace corescope {
 
+// For AttachKind::perf_event: the event that runs the program, opened once
+// per CPU (perf_event_open with pid -1: every task on that CPU).
+struct PerfEventSpec {
+    uint32_t type = 1;      // PERF_TYPE_SOFTWARE
+    uint64_t config = 0;    // PERF_COUNT_SW_CPU_CLOCK
+    uint64_t frequency = 0; // samples a second on each CPU; 0: every `period` events
+    uint64_t period = 0;    // for cpu-clock, nanoseconds of CPU time
+    std::vector<int> cpus;  // empty: every online CPU
+};
+
 struct AttachPoint {
     std::string program; // the program's name in the BPF object
     AttachKind kind;
-    std::string target;  // "syscalls:sys_enter_openat", "block_rq_issue", "vfs_read"
+    std::string target;    // "syscalls:sys_enter_openat", "block_rq_issue", "vfs_read", "cpu-clock"
     bool optional = false; // skipped when the target is absent (e.g. openat2 before 5.6)
+    PerfEventSpec perf_event = {}; // AttachKind::perf_event only
 };
+
+// "0-3,5,7-8" (the form of /sys/devices/system/cpu/online) as CPU numbers;
+// throws std::invalid_argument on anything else.
+std::vector<int> parse_cpu_list(std::string_view text);
+// The CPUs online now. Throws RuntimeError when the kernel does not say.
+std::vector<int> online_cpus();
 
 struct AttachWay {
     std::vector<AttachPoint> points; // all of them, or this way is out
 };
 
 struct AttachStep {
-    std::string what;             // "open entry", "block I/O issue"
-    std::vector<AttachWay> ways;  // most preferred first
+    std::string what;            // "open entry", "block I/O issue"
+    std::vector<AttachWay> ways; // most preferred first
 };
 
 class Links {
@@ -51,7 +70,7 @@ class AttachPlan {
   public:
     struct Choice {
         std::string what;
-        std::vector<AttachPoint> points; // the chosen way, minus absent optional points
+        std::vector<AttachPoint> points;      // the chosen way, minus absent optional points
         std::vector<std::string> passed_over; // "tp_btf: kernel lacks it", in order
     };
 
@@ -62,8 +81,10 @@ class AttachPlan {
 
     // Like choose, but a step with no usable way is left out and its reason
     // ("what: why") added to unavailable, for tools that degrade (triage).
-    static AttachPlan choose_available(const std::string& tool, const std::vector<AttachStep>& steps,
-                                       FeatureSource& features, std::vector<std::string>& unavailable);
+    static AttachPlan choose_available(const std::string& tool,
+                                       const std::vector<AttachStep>& steps,
+                                       FeatureSource& features,
+                                       std::vector<std::string>& unavailable);
 
     const std::vector<Choice>& choices() const { return choices_; }
     bool uses(const std::string& program) const;

@@ -10,6 +10,7 @@ build_dir=${CORESCOPE_BUILD_DIR:-$root/build}
 packages=(
     meson ninja-build pkg-config g++ clang llvm
     libbpf-dev bpftool libelf-dev zlib1g-dev
+    libdw-dev # symbolization of user stacks (profile, offcputime)
     catch2 nlohmann-json3-dev
     nftables iproute2 # tcpretrans's test drops packets in a network namespace
 )

@@ -6,8 +6,10 @@
 #include <nlohmann/json.hpp>
 
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
+#include <unistd.h>
 
 using namespace corescope;
 using Catch::Matchers::Contains;
@@ -305,4 +307,41 @@ TEST_CASE("attach plan: kind names", "[attach_plan]") {
     CHECK(std::string(attach_kind_name(AttachKind::uprobe)) == "uprobe");
     CHECK(std::string(attach_kind_name(AttachKind::uretprobe)) == "uretprobe");
     CHECK(std::string(attach_kind_name(AttachKind::perf_event)) == "perf_event");
+}
+
+TEST_CASE("attach plan: a perf_event step is chosen where perf events work", "[attach_plan]") {
+    PerfEventSpec spec;
+    spec.frequency = 99;
+    spec.cpus = {1};
+    AttachStep sampling{"timed samples",
+                        {{{{"sample", AttachKind::perf_event, "cpu-clock", false, spec}}}}};
+    FakeKernel kernel = everything();
+    kernel.supported.insert(AttachKind::perf_event);
+    kernel.targets.insert("cpu-clock");
+    AttachPlan plan = AttachPlan::choose("profile", {sampling}, kernel);
+    REQUIRE(plan.choices().size() == 1);
+    REQUIRE(plan.choices()[0].points.size() == 1);
+    const AttachPoint& chosen = plan.choices()[0].points[0];
+    CHECK(chosen.kind == AttachKind::perf_event);
+    CHECK(chosen.perf_event.frequency == 99);
+    CHECK(chosen.perf_event.cpus == std::vector<int>{1});
+    CHECK_THAT(plan.describe(), Contains("timed samples: perf_event:cpu-clock"));
+
+    FakeKernel without = everything();
+    without.targets.insert("cpu-clock");
+    CHECK_THROWS_WITH(AttachPlan::choose("profile", {sampling}, without),
+                      Contains("timed samples") && Contains("fake kernel lacks perf_event"));
+}
+
+TEST_CASE("attach plan: CPU lists as sysfs writes them", "[attach_plan]") {
+    CHECK(parse_cpu_list("0") == std::vector<int>{0});
+    CHECK(parse_cpu_list("0-3\n") == std::vector<int>{0, 1, 2, 3});
+    CHECK(parse_cpu_list("0-1,4,6-7") == std::vector<int>{0, 1, 4, 6, 7});
+    for (const char* bad : {"", "a", "1-", "3-1", "1,,2", "1,", "-1", "0-2x"}) {
+        INFO(bad);
+        CHECK_THROWS_AS(parse_cpu_list(bad), std::invalid_argument);
+    }
+    std::vector<int> online = online_cpus();
+    CHECK_FALSE(online.empty());
+    CHECK(static_cast<long>(online.size()) <= sysconf(_SC_NPROCESSORS_CONF));
 }

@@ -1,0 +1,127 @@
+// The stack printers of common/stacks.h: the classic multi-line form, the
+// folded form, and JSON frames, on stacks made up here.
+#include "stacks.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using namespace corescope;
+
+namespace {
+
+Frame named(uint64_t address, std::string name, std::string module) {
+    Frame frame;
+    frame.address = address;
+    frame.symbol.name = std::move(name);
+    frame.symbol.module = std::move(module);
+    return frame;
+}
+
+ResolvedStack present(std::vector<Frame> frames) {
+    ResolvedStack stack;
+    stack.state = ResolvedStack::State::present;
+    stack.frames = std::move(frames);
+    return stack;
+}
+
+StackRecord sample_record() {
+    StackRecord record;
+    record.pid = 4242;
+    record.comm = "app";
+    record.kernel = present({named(0xffffffff81001000, "do_syscall_64", "[kernel]"),
+                             named(0xffffffff81000100, "entry_SYSCALL_64", "[kernel]")});
+    record.user = present(
+        {named(0x401000, "busy_loop", "/usr/bin/app"), named(0x400800, "main", "/usr/bin/app")});
+    record.value = 17;
+    return record;
+}
+
+} // namespace
+
+TEST_CASE("multi-line stack: kernel, delimiter, user, who, count", "[stacks]") {
+    std::string out;
+    append_stack_multiline(out, sample_record());
+    CHECK(out == "    do_syscall_64\n"
+                 "    entry_SYSCALL_64\n"
+                 "    --\n"
+                 "    busy_loop\n"
+                 "    main\n"
+                 "    -                app (4242)\n"
+                 "        17\n"
+                 "\n");
+}
+
+TEST_CASE("multi-line stack: one half only, and missed stacks", "[stacks]") {
+    StackRecord record = sample_record();
+    SECTION("user only: no delimiter") {
+        record.kernel = {};
+        std::string out;
+        append_stack_multiline(out, record);
+        CHECK(out == "    busy_loop\n    main\n    -                app (4242)\n        17\n\n");
+    }
+    SECTION("a missed user stack is said so") {
+        record.user.state = ResolvedStack::State::missed;
+        record.user.frames.clear();
+        std::string out;
+        append_stack_multiline(out, record);
+        CHECK(out.find("    --\n    [missed user stack]\n") != std::string::npos);
+    }
+    SECTION("unknown frames, hostile names are escaped") {
+        record.comm = "evil\x1b[2J";
+        record.user = present({Frame{0x10, {}}});
+        std::string out;
+        append_stack_multiline(out, record);
+        CHECK(out.find("    [unknown]\n") != std::string::npos);
+        CHECK(out.find("evil\\e[2J (4242)") != std::string::npos);
+        CHECK(out.find('\x1b') == std::string::npos);
+    }
+}
+
+TEST_CASE("folded stack: comm, user outermost first, then kernel, count", "[stacks]") {
+    std::string out;
+    append_stack_folded(out, sample_record());
+    CHECK(out == "app;main;busy_loop;entry_SYSCALL_64;do_syscall_64 17\n");
+
+    StackRecord record = sample_record();
+    record.kernel.state = ResolvedStack::State::missed;
+    record.kernel.frames.clear();
+    record.user.frames[0].symbol.name = "a;b";
+    out.clear();
+    append_stack_folded(out, record);
+    CHECK(out == "app;main;a\\x3bb;[missed kernel stack] 17\n");
+}
+
+TEST_CASE("JSON frames: address, symbol, offset, module", "[stacks]") {
+    ResolvedStack stack = present({named(0x401010, "busy_loop", "/usr/bin/app")});
+    stack.frames[0].symbol.offset = 0x10;
+    Frame unknown_in_module{0x7f0000001234, {}};
+    unknown_in_module.symbol.module = "/lib/libx.so";
+    unknown_in_module.symbol.module_offset = 0x1234;
+    stack.frames.push_back(unknown_in_module);
+    stack.frames.push_back(Frame{0x20, {}});
+
+    auto frames = nlohmann::json::parse(stack_frames_json(stack));
+    REQUIRE(frames.size() == 3);
+    CHECK(frames[0]["address"] == 0x401010);
+    CHECK(frames[0]["symbol"] == "busy_loop");
+    CHECK(frames[0]["offset"] == 0x10);
+    CHECK(frames[0]["module"] == "/usr/bin/app");
+    CHECK(frames[1]["symbol"].is_null());
+    CHECK(frames[1]["offset"] == 0x1234);
+    CHECK(frames[1]["module"] == "/lib/libx.so");
+    CHECK(frames[2]["module"].is_null());
+    CHECK(nlohmann::json::parse(stack_frames_json(ResolvedStack{})).empty());
+}
+
+TEST_CASE("missed stacks are reported once, with what to do", "[stacks]") {
+    Output out(-1);
+    report_missed_stacks("profile", 0, 0, 1024, out, true);
+    CHECK(out.buffer().empty());
+    report_missed_stacks("profile", 3, 2, 1024, out, true);
+    auto record = nlohmann::json::parse(out.buffer());
+    CHECK(record["type"] == "missed_stacks");
+    CHECK(record["collisions"] == 3);
+    CHECK(record["map_full"] == 2);
+    CHECK(record["stack_storage_size"] == 1024);
+    out.buffer().clear();
+}
