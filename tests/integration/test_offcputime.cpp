@@ -120,9 +120,10 @@ std::string unique_comm(const char* prefix) {
     return prefix + std::to_string(getpid() % 100000);
 }
 
+// Frames are {"address":N,"symbol":"name"|null,"offset":N,"module":...}.
 bool has_frame(const json& frames, const std::string& name) {
     for (const json& f : frames)
-        if (f.get<std::string>().find(name) != std::string::npos) return true;
+        if (f.at("symbol").is_string() && f.at("symbol").get<std::string>() == name) return true;
     return false;
 }
 
@@ -195,6 +196,11 @@ void check_plausible(const Sum& sum, double slept_s) {
     // the wall time they took.
     CHECK(sum.us >= static_cast<uint64_t>(0.75 * sleeps * sleep_ms * 1000));
     CHECK(sum.us <= static_cast<uint64_t>(slept_s * 1e6) + 20000);
+}
+
+// A filter dropped the sleeps: far less than one of them is left.
+bool hidden(const Sum& sum) {
+    return sum.us < static_cast<uint64_t>(sleep_ms * 1000 / 2);
 }
 
 } // namespace
@@ -278,10 +284,11 @@ TEST_CASE("offcputime --min-block, --max-block and --state drop the blocks they 
         CHECK(r.exit_code == 0);
         return json_lines(r.out);
     };
-    CHECK(sleeper_json(finish(above), child.pid).stacks == 0);
-    CHECK(sleeper_json(finish(below), child.pid).stacks == 0);
+    // The sleeps are gone; at most a short page fault in the sleeper is left.
+    CHECK(hidden(sleeper_json(finish(above), child.pid)));
+    CHECK(hidden(sleeper_json(finish(below), child.pid)));
     check_plausible(sleeper_json(finish(around), child.pid), child.slept_s);
-    CHECK(sleeper_json(finish(uninterruptible), child.pid).stacks == 0);
+    CHECK(hidden(sleeper_json(finish(uninterruptible), child.pid)));
     check_plausible(sleeper_json(finish(interruptible), child.pid), child.slept_s);
 
     std::vector<json> user = finish(user_only);

@@ -15,6 +15,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "filters.bpf.h"
+#include "stacks.bpf.h"
 #include "task_state.bpf.h"
 #include "offcputime/offcputime.h"
 
@@ -35,15 +36,7 @@ const volatile __u64 max_block_ns = ~0ULL;
 /* sched_switch passes prev_state as a fourth argument (5.18+). */
 const volatile bool switch_has_state = true;
 
-__u64 errors[OFFCPUTIME_ERROR_KINDS];
-
-/* The loader sizes it (--stack-storage-size, --perf-max-stack-depth). */
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, OFFCPUTIME_DEFAULT_STACK_STORAGE);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, OFFCPUTIME_MAX_STACK_DEPTH * sizeof(__u64));
-} stacks SEC(".maps");
+__u64 dropped[OFFCPUTIME_DROP_KINDS];
 
 /* TID -> when and where it left the CPU. */
 struct {
@@ -88,23 +81,16 @@ static __always_inline void switch_out(void *ctx, bool runnable, long state)
 		return;
 
 	stamp.pid = pid_tgid >> 32;
-	stamp.user_stack_id = -1;
-	stamp.kernel_stack_id = -1;
-	/* A kernel thread has no user stack: not an error. */
-	if (user_stacks && !kthread) {
-		stamp.user_stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-		if (stamp.user_stack_id < 0)
-			__sync_fetch_and_add(&errors[OFFCPUTIME_USER_STACK_ERRORS], 1);
-	}
-	if (kernel_stacks) {
-		stamp.kernel_stack_id = bpf_get_stackid(ctx, &stacks, 0);
-		if (stamp.kernel_stack_id < 0)
-			__sync_fetch_and_add(&errors[OFFCPUTIME_KERNEL_STACK_ERRORS], 1);
-	}
+	stamp.user_stack_id = STACK_ID_NONE;
+	stamp.kernel_stack_id = STACK_ID_NONE;
+	if (user_stacks && !kthread) /* a kernel thread has no user stack */
+		stamp.user_stack_id = stack_id_of(ctx, BPF_F_USER_STACK);
+	if (kernel_stacks)
+		stamp.kernel_stack_id = stack_id_of(ctx, 0);
 	bpf_get_current_comm(&stamp.comm, sizeof(stamp.comm));
 	stamp.start_ns = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&start, &tid, &stamp, BPF_ANY))
-		__sync_fetch_and_add(&errors[OFFCPUTIME_THREADS_DROPPED], 1);
+		__sync_fetch_and_add(&dropped[OFFCPUTIME_THREADS_DROPPED], 1);
 }
 
 /* tid gets the CPU back: add the time it was away. */
@@ -136,7 +122,7 @@ static __always_inline void switch_in(__u32 tid)
 		bpf_map_update_elem(&totals, &key, &zero, BPF_NOEXIST);
 		value = bpf_map_lookup_elem(&totals, &key);
 		if (!value) {
-			__sync_fetch_and_add(&errors[OFFCPUTIME_KEYS_DROPPED], 1);
+			__sync_fetch_and_add(&dropped[OFFCPUTIME_KEYS_DROPPED], 1);
 			return;
 		}
 	}

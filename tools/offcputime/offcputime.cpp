@@ -3,6 +3,7 @@
 // flame graphs, or JSON Lines.
 #include "filters.h"
 #include "skeleton.h"
+#include "stacks.h"
 #include "tool.h"
 
 #include "offcputime.skel.h"
@@ -17,6 +18,9 @@ namespace corescope::tools {
 
 namespace {
 
+// STACK_MAX_DEPTH of bpf/stacks.bpf.h: the kernel's default perf_event_max_stack.
+constexpr uint32_t max_stack_depth_limit = 127;
+
 struct Settings {
     bool user_stacks_only = false;    // --user-stacks-only
     bool kernel_stacks_only = false;  // --kernel-stacks-only
@@ -26,18 +30,14 @@ struct Settings {
     std::optional<uint32_t> state;    // --state MASK
     uint64_t min_block_us = 1;
     uint64_t max_block_us = UINT64_MAX / 1000;
-    uint32_t stack_storage = OFFCPUTIME_DEFAULT_STACK_STORAGE;
-    uint32_t max_stack_depth = OFFCPUTIME_MAX_STACK_DEPTH;
+    uint32_t stack_storage = default_stack_storage_size;
+    uint32_t max_stack_depth = max_stack_depth_limit;
 };
 
-// One key of the totals map, with its stacks read (innermost frame first).
-struct BlockedStack {
+// One key of the totals map and its value.
+struct Total {
     offcputime_key key{};
     offcputime_value value{};
-    std::vector<uint64_t> user;
-    std::vector<uint64_t> kernel;
-    bool user_missing = false; // asked for, but the kernel could not record it
-    bool kernel_missing = false;
 };
 
 // --state takes a number, decimal or 0x hex.
@@ -55,17 +55,7 @@ uint32_t parse_state_mask(std::string_view text) {
     return static_cast<uint32_t>(parse_unsigned("state mask", text, 0, UINT32_MAX));
 }
 
-std::vector<uint64_t> read_stack(bpf_map* stacks, int32_t id, uint32_t depth) {
-    std::vector<uint64_t> frames(depth);
-    if (id < 0 || bpf_map__lookup_elem(stacks, &id, sizeof id, frames.data(),
-                                       frames.size() * sizeof(uint64_t), 0) != 0)
-        return {};
-    auto end = std::find(frames.begin(), frames.end(), 0);
-    frames.erase(end, frames.end());
-    return frames;
-}
-
-std::vector<BlockedStack> read_totals(bpf_map* totals, bpf_map* stacks, const Settings& settings) {
+std::vector<Total> read_totals(bpf_map* totals) {
     std::vector<offcputime_key> keys;
     offcputime_key next{};
     const void* prev = nullptr;
@@ -74,146 +64,112 @@ std::vector<BlockedStack> read_totals(bpf_map* totals, bpf_map* stacks, const Se
         keys.push_back(next);
         prev = &keys.back();
     }
-    std::vector<BlockedStack> out;
+    std::vector<Total> out;
     out.reserve(keys.size());
     for (const offcputime_key& key : keys) {
-        BlockedStack s;
-        s.key = key;
-        if (bpf_map__lookup_elem(totals, &key, sizeof key, &s.value, sizeof s.value, 0) != 0)
-            continue;
-        s.user = read_stack(stacks, key.user_stack_id, settings.max_stack_depth);
-        s.kernel = read_stack(stacks, key.kernel_stack_id, settings.max_stack_depth);
-        s.user_missing =
-            !settings.kernel_stacks_only && key.user_stack_id < 0 && key.user_stack_id != -1;
-        s.kernel_missing =
-            !settings.user_stacks_only && key.kernel_stack_id < 0 && key.kernel_stack_id != -1;
-        out.push_back(std::move(s));
+        Total t{key, {}};
+        if (bpf_map__lookup_elem(totals, &key, sizeof key, &t.value, sizeof t.value, 0) == 0)
+            out.push_back(t);
     }
     return out;
 }
 
-// Frame names; until the shared symbolizer lands, addresses in hex.
-std::string frame_name(uint64_t address) {
-    char text[32];
-    std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(address));
-    return text;
+// The kernel stack is taken inside the probe: on the tp_btf and raw_tp tiers
+// its innermost frames are the BPF program and the tracepoint's own calls.
+// They are the same for every stack and say nothing about the block, so the
+// stack starts where the scheduler called the tracepoint (__schedule), as on
+// the tracefs tier.
+void drop_probe_frames(ResolvedStack& stack) {
+    auto is_probe = [](const Frame& f) {
+        const std::string& name = f.symbol.name;
+        return f.symbol.module == "bpf" || name.starts_with("bpf_prog_") ||
+               name.starts_with("bpf_trace_run") || name.starts_with("__traceiter_") ||
+               name.starts_with("__bpf_trace_");
+    };
+    auto first_kept = std::find_if_not(stack.frames.begin(), stack.frames.end(), is_probe);
+    if (first_kept != stack.frames.end()) stack.frames.erase(stack.frames.begin(), first_kept);
 }
 
-std::vector<std::string> frame_names(const std::vector<uint64_t>& addresses) {
-    std::vector<std::string> names;
-    names.reserve(addresses.size());
-    for (uint64_t a : addresses)
-        names.push_back(frame_name(a));
-    return names;
-}
+// The printers of common/stacks.h; the classic line names the thread (the
+// key is per thread), as the classic tool does.
+class Printer {
+  public:
+    Printer(const CommonOptions& options, const Settings& settings, Output& out, bpf_map* stacks)
+        : options_(options), settings_(settings), out_(out), reader_(stacks, symbolizer_) {}
 
-uint64_t total_us(const BlockedStack& s) {
-    return s.value.total_ns / 1000;
-}
-
-// The classic layout: kernel frames innermost first, "--", user frames,
-// then "-  COMM (TID)" and the microseconds, a blank line between stacks.
-void print_text(const std::vector<BlockedStack>& stacks, Output& out) {
-    for (const BlockedStack& s : stacks) {
-        std::string& b = out.buffer();
-        bool has_kernel = !s.kernel.empty() || s.kernel_missing;
-        bool has_user = !s.user.empty() || s.user_missing;
-        if (s.kernel_missing) b += "    [Missed Kernel Stack]\n";
-        for (const std::string& name : frame_names(s.kernel))
-            b += "    " + name + "\n";
-        if (has_kernel && has_user) b += "    --\n";
-        if (s.user_missing) b += "    [Missed User Stack]\n";
-        for (const std::string& name : frame_names(s.user))
-            b += "    " + name + "\n";
-        b += "    -                ";
-        append_text_escaped(b, fixed_string(s.key.comm));
-        b += " (" + std::to_string(s.key.tid) + ")\n        ";
-        append_unsigned(b, total_us(s));
-        b += "\n\n";
-        out.end_record();
+    void print(std::vector<Total> totals) {
+        if (!options_.name.empty())
+            std::erase_if(totals, [&](const Total& t) {
+                return !comm_matches(fixed_string(t.key.comm), options_.name);
+            });
+        // Text keeps the classic order, the most time last (next to the
+        // prompt); folded and JSON put it first.
+        std::sort(totals.begin(), totals.end(), [](const Total& a, const Total& b) {
+            return a.value.total_ns > b.value.total_ns;
+        });
+        bool text = !settings_.folded && options_.format == OutputFormat::text;
+        if (text) std::reverse(totals.begin(), totals.end());
+        for (const Total& t : totals) {
+            StackRecord record;
+            record.pid = text ? t.key.tid : t.key.pid;
+            record.comm = std::string(fixed_string(t.key.comm));
+            record.user = reader_.user(t.key.pid, t.key.user_stack_id);
+            record.kernel = reader_.kernel(t.key.kernel_stack_id);
+            drop_probe_frames(record.kernel);
+            record.value = t.value.total_ns / 1000;
+            std::string& b = out_.buffer();
+            if (settings_.folded)
+                append_stack_folded(b, record);
+            else if (text)
+                append_stack_multiline(b, record);
+            else
+                json(b, t, record);
+            out_.end_record();
+        }
     }
-}
 
-// Folded for flame graphs: COMM;outermost;...;innermost USECS, user frames
-// then kernel frames, one line a stack.
-void print_folded(const std::vector<BlockedStack>& stacks, Output& out) {
-    for (const BlockedStack& s : stacks) {
-        std::string& b = out.buffer();
-        std::string comm = text_escaped(fixed_string(s.key.comm));
-        std::replace(comm.begin(), comm.end(), ' ', '_');
-        std::replace(comm.begin(), comm.end(), ';', '_');
-        b += comm;
-        if (s.user_missing) b += ";[Missed User Stack]";
-        std::vector<std::string> user = frame_names(s.user);
-        for (auto it = user.rbegin(); it != user.rend(); ++it)
-            b += ";" + *it;
-        if (s.kernel_missing) b += ";[Missed Kernel Stack]";
-        std::vector<std::string> kernel = frame_names(s.kernel);
-        for (auto it = kernel.rbegin(); it != kernel.rend(); ++it)
-            b += ";" + *it;
-        b += ' ';
-        append_unsigned(b, total_us(s));
-        b += '\n';
-        out.end_record();
+  private:
+    static void json(std::string& b, const Total& t, const StackRecord& record) {
+        JsonObject(b)
+            .string("type", "stack")
+            .unsigned_number("pid", t.key.pid)
+            .unsigned_number("tid", t.key.tid)
+            .string("comm", record.comm)
+            .raw("user_stack", stack_frames_json(record.user))
+            .raw("kernel_stack", stack_frames_json(record.kernel))
+            .boolean("user_stack_missed", record.user.state == ResolvedStack::State::missed)
+            .boolean("kernel_stack_missed", record.kernel.state == ResolvedStack::State::missed)
+            .unsigned_number("total_us", record.value)
+            .unsigned_number("count", t.value.count)
+            .end_line();
     }
-}
 
-std::string json_frames(const std::vector<uint64_t>& addresses) {
-    std::string array = "[";
-    for (const std::string& name : frame_names(addresses)) {
-        if (array.size() > 1) array += ',';
-        append_json_string(array, name);
-    }
-    return array + "]";
-}
+    const CommonOptions& options_;
+    const Settings& settings_;
+    Output& out_;
+    Symbolizer symbolizer_;
+    StackReader reader_;
+};
 
-void print_json(const std::vector<BlockedStack>& stacks, Output& out) {
-    for (const BlockedStack& s : stacks) {
-        JsonObject record(out.buffer());
-        record.string("type", "stack")
-            .unsigned_number("pid", s.key.pid)
-            .unsigned_number("tid", s.key.tid)
-            .string("comm", fixed_string(s.key.comm))
-            .raw("user_stack", json_frames(s.user))
-            .raw("kernel_stack", json_frames(s.kernel))
-            .boolean("user_stack_missing", s.user_missing)
-            .boolean("kernel_stack_missing", s.kernel_missing)
-            .unsigned_number("total_us", total_us(s))
-            .unsigned_number("count", s.value.count);
-        record.end_line();
-        out.end_record();
-    }
-}
-
-// What the kernel side could not record, on stderr (and as a JSON record).
-void report_errors(const __u64 (&errors)[OFFCPUTIME_ERROR_KINDS], uint32_t stack_storage,
-                   const CommonOptions& options, Output& out) {
-    uint64_t user = errors[OFFCPUTIME_USER_STACK_ERRORS];
-    uint64_t kernel = errors[OFFCPUTIME_KERNEL_STACK_ERRORS];
-    uint64_t threads = errors[OFFCPUTIME_THREADS_DROPPED];
-    uint64_t keys = errors[OFFCPUTIME_KEYS_DROPPED];
-    if (user + kernel > 0)
-        std::fprintf(stderr,
-                     "offcputime: %llu user and %llu kernel stacks not recorded (unreadable, or "
-                     "the stack table of %u is full: raise --stack-storage-size)\n",
-                     static_cast<unsigned long long>(user), static_cast<unsigned long long>(kernel),
-                     stack_storage);
+// Blocks the kernel side could not record, on stderr (and as a JSON record).
+void report_dropped(const __u64 (&dropped)[OFFCPUTIME_DROP_KINDS], const CommonOptions& options,
+                    Output& out) {
+    uint64_t threads = dropped[OFFCPUTIME_THREADS_DROPPED];
+    uint64_t keys = dropped[OFFCPUTIME_KEYS_DROPPED];
     if (threads > 0)
         std::fprintf(stderr, "offcputime: %llu blocks not timed (more than %u threads off CPU)\n",
                      static_cast<unsigned long long>(threads), OFFCPUTIME_MAX_THREADS);
     if (keys > 0)
-        std::fprintf(stderr, "offcputime: %llu blocks not counted (table of %u stacks full)\n",
+        std::fprintf(stderr,
+                     "offcputime: %llu blocks not counted (table of %u stacks full: narrow the "
+                     "trace with -p, -t, -c or --state)\n",
                      static_cast<unsigned long long>(keys), OFFCPUTIME_MAX_KEYS);
-    if (options.format == OutputFormat::json && user + kernel + threads + keys > 0) {
-        JsonObject record(out.buffer());
-        record.string("type", "errors")
-            .unsigned_number("user_stack_errors", user)
-            .unsigned_number("kernel_stack_errors", kernel)
+    if (options.format == OutputFormat::json && threads + keys > 0)
+        JsonObject(out.buffer())
+            .string("type", "dropped")
             .unsigned_number("threads_dropped", threads)
-            .unsigned_number("stacks_dropped", keys);
-        record.end_line();
-        out.end_record();
-    }
+            .unsigned_number("stacks_dropped", keys)
+            .end_line();
 }
 
 std::vector<AttachStep> attach_steps() {
@@ -261,7 +217,7 @@ int offcputime(int argc, char** argv) {
     cli.add_option(0, "perf-max-stack-depth", "FRAMES", "deepest stack recorded (default 127)",
                    [&](std::string_view v) {
                        settings.max_stack_depth = static_cast<uint32_t>(
-                           parse_unsigned("stack depth", v, 1, OFFCPUTIME_MAX_STACK_DEPTH));
+                           parse_unsigned("stack depth", v, 1, max_stack_depth_limit));
                    });
     cli.set_examples("  offcputime                  every thread, until Ctrl-C\n"
                      "  offcputime -d 5             for five seconds\n"
@@ -301,40 +257,26 @@ int offcputime(int argc, char** argv) {
     skel->rodata->max_block_ns = settings.max_block_us * 1000;
     // sched_switch(preempt, prev, next, prev_state) since 5.18; no prev_state before.
     skel->rodata->switch_has_state = features.tracepoint_arg_count("sched_switch") >= 4;
-    int err = bpf_map__set_max_entries(skel->maps.stacks, settings.stack_storage);
-    if (!err)
-        err =
-            bpf_map__set_value_size(skel->maps.stacks, settings.max_stack_depth * sizeof(uint64_t));
-    if (err) throw RuntimeError(errno_message("cannot size the stack table", err));
+    set_stack_storage_size(skel->maps.stack_traces, settings.stack_storage);
+    // The depth is the value size; the reader reads it back from the map.
+    int err = bpf_map__set_value_size(skel->maps.stack_traces,
+                                      settings.max_stack_depth * sizeof(uint64_t));
+    if (err) throw RuntimeError(errno_message("cannot size the stack map", err));
     load_skeleton("offcputime", skel.get(), plan);
     show_plan(plan, options);
     if (options.dry_run) return exit_ok;
     fill_filter_maps(skel.get(), options);
 
     Output out;
+    Printer printer(options, settings, out, skel->maps.stack_traces);
     Links links = plan.attach(skel->obj);
     announce("Tracing off-CPU time (us) by stack... Hit Ctrl-C to end.");
     run_summary_loop(options, out, [&] {
-        std::vector<BlockedStack> stacks =
-            read_totals(skel->maps.totals, skel->maps.stacks, settings);
-        if (!options.name.empty())
-            std::erase_if(stacks, [&](const BlockedStack& s) {
-                return !comm_matches(fixed_string(s.key.comm), options.name);
-            });
-        // Text keeps the classic order, the most time last (next to the
-        // prompt); folded and JSON put it first.
-        std::sort(stacks.begin(), stacks.end(), [](const BlockedStack& a, const BlockedStack& b) {
-            return a.value.total_ns > b.value.total_ns;
-        });
-        if (settings.folded)
-            print_folded(stacks, out);
-        else if (options.format == OutputFormat::json)
-            print_json(stacks, out);
-        else {
-            std::reverse(stacks.begin(), stacks.end());
-            print_text(stacks, out);
-        }
-        report_errors(skel->bss->errors, settings.stack_storage, options, out);
+        printer.print(read_totals(skel->maps.totals));
+        report_missed_stacks("offcputime", skel->bss->stack_id_collisions,
+                             skel->bss->stack_id_no_memory, settings.stack_storage, out,
+                             options.format == OutputFormat::json);
+        report_dropped(skel->bss->dropped, options, out);
     });
     return exit_ok;
 }

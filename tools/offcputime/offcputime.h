@@ -4,8 +4,6 @@
 #define OFFCPUTIME_COMM_LEN 16
 #define OFFCPUTIME_MAX_KEYS 10240
 #define OFFCPUTIME_MAX_THREADS 32768 /* threads off CPU at once that can be followed */
-#define OFFCPUTIME_MAX_STACK_DEPTH 127 /* the kernel's sysctl_perf_event_max_stack default */
-#define OFFCPUTIME_DEFAULT_STACK_STORAGE 16384
 
 /* Which threads to follow (--user-threads-only, --kernel-threads-only). */
 enum offcputime_threads {
@@ -18,8 +16,10 @@ enum offcputime_threads {
 struct offcputime_start {
 	__u64 start_ns;
 	__u32 pid; /* thread group ID */
-	__s32 user_stack_id;   /* -1: not taken (a kernel thread, or not asked for); below: the error bpf_get_stackid returned */
-	__s32 kernel_stack_id; /* likewise */
+	/* Below zero: what bpf_get_stackid returned, or STACK_ID_NONE when
+	 * not taken (bpf/stacks.bpf.h). */
+	__s32 user_stack_id;
+	__s32 kernel_stack_id;
 	char comm[OFFCPUTIME_COMM_LEN];
 };
 
@@ -37,11 +37,10 @@ struct offcputime_value {
 	__u64 count; /* times it blocked there */
 };
 
-/* Counters of what could not be recorded, in .bss. */
-enum offcputime_error {
-	OFFCPUTIME_USER_STACK_ERRORS = 0,   /* bpf_get_stackid failed for the user stack */
-	OFFCPUTIME_KERNEL_STACK_ERRORS = 1, /* ... for the kernel stack */
-	OFFCPUTIME_THREADS_DROPPED = 2,     /* the table of threads off CPU was full */
-	OFFCPUTIME_KEYS_DROPPED = 3,        /* the table of stacks was full */
-	OFFCPUTIME_ERROR_KINDS = 4,
+/* Blocks that could not be recorded, in .bss (lost stacks are counted by
+ * bpf/stacks.bpf.h). */
+enum offcputime_drop {
+	OFFCPUTIME_THREADS_DROPPED = 0, /* the table of threads off CPU was full */
+	OFFCPUTIME_KEYS_DROPPED = 1,    /* the table of totals was full */
+	OFFCPUTIME_DROP_KINDS = 2,
 };
