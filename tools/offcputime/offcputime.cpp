@@ -196,9 +196,7 @@ int offcputime(int argc, char** argv) {
                    &settings.kernel_threads_only);
     cli.add_switch('f', "folded", "folded output for flame graphs (COMM;frames USECS)",
                    &settings.folded);
-    cli.add_option(0, "state", "MASK",
-                   "only blocks in these task states (bit mask: 1 interruptible, 2 "
-                   "uninterruptible; 0 runnable, i.e. preempted)",
+    cli.add_option(0, "state", "MASK", "only blocks begun in these states (1 S, 2 D; 0 preempted)",
                    [&](std::string_view v) { settings.state = parse_state_mask(v); });
     cli.add_option(0, "min-block", "USECS", "only blocks at least this long (default 1)",
                    [&](std::string_view v) {
@@ -224,7 +222,7 @@ int offcputime(int argc, char** argv) {
                      "  offcputime -p 185           process 185 only\n"
                      "  offcputime --state 2        only uninterruptible sleeps (D)\n"
                      "  offcputime --min-block 1000 only blocks of 1 ms or more\n"
-                     "  offcputime -f -d 10 > out.folded   for flamegraph.pl\n"
+                     "  offcputime -f -d 10         folded, for flamegraph.pl\n"
                      "  offcputime -o json -p 185   one JSON object per stack\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     if (settings.user_stacks_only && settings.kernel_stacks_only)
