@@ -270,6 +270,9 @@ int offcputime(int argc, char** argv) {
     Links links = plan.attach(skel->obj);
     announce("Tracing off-CPU time (us) by stack... Hit Ctrl-C to end.");
     run_summary_loop(options, out, [&] {
+        // Detach first: symbolizing can take seconds on a busy host, and
+        // what happens meanwhile is not part of the trace.
+        { Links detached = std::move(links); }
         printer.print(read_totals(skel->maps.totals));
         report_missed_stacks("offcputime", skel->bss->stack_id_collisions,
                              skel->bss->stack_id_no_memory, settings.stack_storage, out,
