@@ -256,7 +256,7 @@ TEST_CASE("offcputime -p sums the time a child blocks, by its stack, in every fo
     CHECK(left.empty());
 }
 
-TEST_CASE("offcputime --min-block, --max-block and --state drop the blocks they exclude",
+TEST_CASE("offcputime filters: block length, task state, thread kind, -t, -p, stack kinds",
           "[offcputime]") {
     REQUIRE_BPF();
     std::string comm = unique_comm("ocpf-");
@@ -272,10 +272,20 @@ TEST_CASE("offcputime --min-block, --max-block and --state drop the blocks they 
     auto around = json_tool({"--min-block", "150000", "--max-block", "300000"});
     auto uninterruptible = json_tool({"--state", "2"}); // nanosleep is interruptible
     auto interruptible = json_tool({"--state", "0x1"});
+    auto plain = json_tool({});
+    auto user_threads = json_tool({"--user-threads-only"});
+    auto kernel_threads = json_tool({"--kernel-threads-only"});
+    // -t instead of -p, and -p of another process (this one).
+    std::vector<std::string> by_tid{tool_path("offcputime"), "-t", pid, "-o", "json"};
+    auto tid_only = std::make_unique<ToolProcess>(by_tid);
+    std::vector<std::string> other{tool_path("offcputime"), "-p", std::to_string(getpid()), "-o",
+                                   "json"};
+    auto other_process = std::make_unique<ToolProcess>(other);
     auto user_only = json_tool({"--user-stacks-only"});
     auto kernel_only = json_tool({"--kernel-stacks-only"});
     for (auto* p : {above.get(), below.get(), around.get(), uninterruptible.get(),
-                    interruptible.get(), user_only.get(), kernel_only.get()})
+                    interruptible.get(), plain.get(), user_threads.get(), kernel_threads.get(),
+                    tid_only.get(), other_process.get(), user_only.get(), kernel_only.get()})
         REQUIRE(p->wait_attached());
     child.sleep_through();
 
@@ -290,6 +300,16 @@ TEST_CASE("offcputime --min-block, --max-block and --state drop the blocks they 
     check_plausible(sleeper_json(finish(around), child.pid), child.slept_s);
     CHECK(hidden(sleeper_json(finish(uninterruptible), child.pid)));
     check_plausible(sleeper_json(finish(interruptible), child.pid), child.slept_s);
+
+    check_plausible(sleeper_json(finish(plain), child.pid), child.slept_s);
+    check_plausible(sleeper_json(finish(user_threads), child.pid), child.slept_s);
+    CHECK(sleeper_json(finish(kernel_threads), child.pid).stacks == 0);
+    check_plausible(sleeper_json(finish(tid_only), child.pid), child.slept_s);
+    for (const json& r : finish(other_process)) {
+        if (r.at("type") != "stack") continue;
+        CHECK(r.at("pid") == getpid());
+        CHECK(!has_frame(r.at("user_stack"), sleeper));
+    }
 
     std::vector<json> user = finish(user_only);
     check_plausible(sleeper_json(user, child.pid), child.slept_s);
