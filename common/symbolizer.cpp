@@ -163,14 +163,17 @@ class Symbolizer::ElfModule {
     }
 
     // The function containing address (link-time layout); false if none.
-    bool lookup(uint64_t address, Symbol& symbol) const {
-        GElf_Off offset = 0;
-        GElf_Sym sym;
-        const char* name =
-            dwfl_module_addrinfo(mod_, address, &offset, &sym, nullptr, nullptr, nullptr);
-        if (name == nullptr || *name == '\0') return false;
-        symbol.name = demangle(name);
-        symbol.offset = offset;
+    bool lookup(uint64_t address, Symbol& symbol) {
+        if (!functions_loaded_) load_functions();
+        auto after = std::upper_bound(functions_.begin(), functions_.end(), address,
+                                      [](uint64_t a, const Function& f) { return a < f.start; });
+        if (after == functions_.begin()) return false;
+        Function& found = *(after - 1);
+        // Past the end of a sized function: padding, or code without a symbol.
+        if (found.size && address >= found.start + found.size) return false;
+        if (found.name.empty()) found.name = demangle(found.raw_name);
+        symbol.name = found.name;
+        symbol.offset = address - found.start;
         return true;
     }
 
@@ -178,6 +181,39 @@ class Symbolizer::ElfModule {
     struct Segment {
         uint64_t file_offset, file_size, vaddr;
     };
+    struct Function {
+        uint64_t start, size;
+        const char* raw_name; // in the ELF file's string table, alive with dwfl_
+        int rank;             // which of several names at one address to show
+        std::string name;     // demangled on first use
+    };
+
+    // All function symbols, sorted once: libdwfl's own address lookup scans
+    // the whole table on every call, too slow for thousands of frames.
+    void load_functions() {
+        functions_loaded_ = true;
+        int count = dwfl_module_getsymtab(mod_);
+        for (int i = 1; i < count; i++) {
+            GElf_Sym sym;
+            GElf_Addr address = 0;
+            const char* name =
+                dwfl_module_getsym_info(mod_, i, &sym, &address, nullptr, nullptr, nullptr);
+            if (name == nullptr || *name == '\0' || sym.st_shndx == SHN_UNDEF || address == 0)
+                continue;
+            int type = GELF_ST_TYPE(sym.st_info);
+            if (type != STT_FUNC && type != STT_GNU_IFUNC) continue;
+            int bind = GELF_ST_BIND(sym.st_info);
+            int rank = bind == STB_GLOBAL ? 2 : bind == STB_WEAK ? 1 : 0;
+            functions_.push_back({address, sym.st_size, name, rank, {}});
+        }
+        // At one address the global name wins over weak and local aliases;
+        // lookup takes the last of equal starts.
+        std::sort(functions_.begin(), functions_.end(), [](const Function& a, const Function& b) {
+            if (a.start != b.start) return a.start < b.start;
+            if (a.rank != b.rank) return a.rank < b.rank;
+            return std::strcmp(a.raw_name, b.raw_name) > 0;
+        });
+    }
     ElfModule(Dwfl* dwfl, Dwfl_Module* mod) : dwfl_(dwfl), mod_(mod) {}
 
     bool read_segments() {
@@ -198,6 +234,8 @@ class Symbolizer::ElfModule {
     Dwfl* dwfl_;
     Dwfl_Module* mod_;
     std::vector<Segment> segments_;
+    std::vector<Function> functions_;
+    bool functions_loaded_ = false;
 };
 
 Symbolizer::Symbolizer() = default;
@@ -333,6 +371,10 @@ Symbol Symbolizer::user(uint32_t pid, uint64_t address) {
     symbol.module = mapping.path;
     uint64_t file_offset = address - mapping.start + mapping.file_offset;
     symbol.module_offset = file_offset;
+    // Code runs only from executable mappings: an address elsewhere (a
+    // frame-pointer walk through code built without frame pointers) gets
+    // no name rather than that of whatever function precedes the data.
+    if (!mapping.executable) return symbol;
     ElfModule* module = module_for(pid, mapping);
     if (module == nullptr) return symbol;
     symbol.module_offset = module->address_of_file_offset(file_offset);

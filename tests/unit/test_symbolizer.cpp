@@ -23,6 +23,9 @@ extern "C" [[gnu::noinline]] int corescope_unit_symbolizer_c_target(int x) {
     return x * 3 + 1;
 }
 
+// Data of this binary: mapped from its file, but not code.
+int corescope_unit_symbolizer_data[64] = {1};
+
 namespace corescope_unit_ns {
 [[gnu::noinline]] int symbolizer_cpp_target(int x) {
     asm volatile("" ::: "memory");
@@ -88,6 +91,14 @@ TEST_CASE("symbolizer says unknown for addresses in no module", "[symbolizer]") 
     CHECK_FALSE(none.known());
     CHECK(none.module.empty());
     CHECK(symbol_label(none) == "[unknown]");
+
+    // Data is never code: its module, but no function name.
+    Symbol data =
+        symbolizer.user(self(), reinterpret_cast<uint64_t>(&corescope_unit_symbolizer_data[8]));
+    CHECK_FALSE(data.known());
+    CHECK(data.module ==
+          symbolizer.user(self(), address_of(corescope_unit_symbolizer_c_target)).module);
+    CHECK(symbol_label(data).find("unit_tests+0x") == 0);
 
     // A PID that cannot exist (above the kernel's PID_MAX_LIMIT).
     Symbol no_process = symbolizer.user(0x7ffffff0, address_of(corescope_unit_symbolizer_c_target));

@@ -1,0 +1,306 @@
+// profile: sample on-CPU stacks at a fixed rate, count them per process and
+// stack, and print them at the end: the classic multi-line stacks, folded
+// stacks for flame graphs (-f), or JSON.
+#include "filters.h"
+#include "skeleton.h"
+#include "stacks.h"
+#include "symbolizer.h"
+#include "tool.h"
+
+#include "profile.skel.h"
+#include "profile/profile.h"
+#include <linux/perf_event.h>
+#include <linux/types.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <fstream>
+#include <set>
+#include <time.h>
+#include <unistd.h>
+
+namespace corescope::tools {
+
+namespace {
+
+constexpr uint64_t default_frequency = 49; // Hz, off the beat of timers at 50 and 100 Hz
+constexpr uint64_t max_frequency = 100000; // the kernel's usual perf_event_max_sample_rate ceiling
+
+struct Settings {
+    uint64_t frequency = 0; // -F
+    uint64_t period_ns = 0; // --period
+    std::optional<int> cpu; // --cpu
+    bool user_only = false;
+    bool kernel_only = false;
+    bool folded = false;
+    bool include_idle = false;
+    uint32_t stack_storage_size = default_stack_storage_size;
+};
+
+double monotonic_seconds() {
+    struct timespec ts {};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+void sleep_seconds(double s) {
+    struct timespec ts {};
+    ts.tv_sec = static_cast<time_t>(s);
+    ts.tv_nsec = static_cast<long>((s - static_cast<double>(ts.tv_sec)) * 1e9);
+    nanosleep(&ts, nullptr);
+}
+
+bool task_exists(uint32_t id) {
+    return kill(static_cast<pid_t>(id), 0) == 0 || errno == EPERM;
+}
+
+// A process or thread named with -p or -t must exist now: a sampler cannot
+// wait for a PID that has not been given out yet.
+void require_tasks(const CommonOptions& options) {
+    for (uint32_t pid : options.pids)
+        if (!task_exists(pid))
+            throw UsageError("invalid PID '" + std::to_string(pid) + "': no such process");
+    if (options.tid && !task_exists(*options.tid))
+        throw UsageError("invalid TID '" + std::to_string(*options.tid) + "': no such thread");
+}
+
+int parse_cpu(std::string_view text) {
+    int cpu = static_cast<int>(parse_unsigned("CPU", text, 0, 65535));
+    std::vector<int> online = online_cpus();
+    if (std::find(online.begin(), online.end(), cpu) == online.end())
+        throw UsageError("invalid CPU '" + std::string(text) + "': not online");
+    return cpu;
+}
+
+// The kernel lowers kernel.perf_event_max_sample_rate by itself when
+// sampling interrupts take too long; above it, perf_event_open fails.
+void require_frequency_allowed(uint64_t frequency) {
+    std::ifstream in("/proc/sys/kernel/perf_event_max_sample_rate");
+    uint64_t max = 0;
+    if (!(in >> max) || frequency <= max) return;
+    throw UsageError("invalid frequency '" + std::to_string(frequency) +
+                     "': above this kernel's limit of " + std::to_string(max) +
+                     " (kernel.perf_event_max_sample_rate)");
+}
+
+std::vector<AttachStep> attach_steps(const Settings& settings) {
+    AttachPoint point{"sample", AttachKind::perf_event, "cpu-clock"};
+    point.perf_event.type = PERF_TYPE_SOFTWARE;
+    point.perf_event.config = PERF_COUNT_SW_CPU_CLOCK;
+    point.perf_event.frequency = settings.period_ns ? 0 : settings.frequency;
+    point.perf_event.period = settings.period_ns;
+    if (settings.cpu) point.perf_event.cpus = {*settings.cpu};
+    return {{"timed on-CPU samples", {{{point}}}}};
+}
+
+struct Entry {
+    profile_key key;
+    uint64_t count;
+};
+
+// Every (process, name, stacks) key with its count.
+std::vector<Entry> read_counts(bpf_map* counts, uint32_t max_entries) {
+    std::vector<Entry> entries;
+    profile_key key{};
+    const void* prev = nullptr;
+    std::vector<profile_key> keys;
+    keys.reserve(1024);
+    while (keys.size() < max_entries &&
+           bpf_map__get_next_key(counts, prev, &key, sizeof key) == 0) {
+        keys.push_back(key);
+        prev = &keys.back();
+    }
+    for (const profile_key& k : keys) {
+        uint64_t value = 0;
+        if (bpf_map__lookup_elem(counts, &k, sizeof k, &value, sizeof value, 0) == 0 && value)
+            entries.push_back({k, value});
+    }
+    return entries;
+}
+
+// The PIDs in the counts map that the symbolizer has not seen: read their
+// mappings now, while they run, so they resolve even if they exit first.
+void remember_new_processes(bpf_map* counts, Symbolizer& symbolizer, std::set<uint32_t>& seen) {
+    profile_key key{};
+    profile_key prev{};
+    bool first = true;
+    size_t visited = 0;
+    while (visited++ < 65536 &&
+           bpf_map__get_next_key(counts, first ? nullptr : &prev, &key, sizeof key) == 0) {
+        first = false;
+        prev = key;
+        if (key.pid == 0 || !seen.insert(key.pid).second) continue;
+        symbolizer.remember(key.pid);
+    }
+}
+
+class Printer {
+  public:
+    Printer(const CommonOptions& options, const Settings& settings, Output& out)
+        : options_(options), settings_(settings), out_(out) {}
+
+    void print(std::vector<Entry> entries, StackReader& stacks) {
+        // The classic order: the most frequent stack last, nearest the prompt.
+        std::stable_sort(entries.begin(), entries.end(),
+                         [](const Entry& a, const Entry& b) { return a.count < b.count; });
+        for (const Entry& e : entries) {
+            std::string comm(fixed_string(e.key.comm));
+            if (!comm_matches(comm, options_.name)) continue;
+            StackRecord record;
+            record.pid = e.key.pid;
+            record.comm = comm;
+            record.user = stacks.user(e.key.pid, e.key.user_stack_id);
+            record.kernel = stacks.kernel(e.key.kernel_stack_id);
+            record.value = e.count;
+            if (options_.format == OutputFormat::json)
+                json(record);
+            else if (settings_.folded)
+                append_stack_folded(out_.buffer(), record);
+            else
+                append_stack_multiline(out_.buffer(), record);
+            out_.end_record();
+            if (out_.closed()) return;
+        }
+    }
+
+  private:
+    void json(const StackRecord& r) {
+        JsonObject j(out_.buffer());
+        j.unsigned_number("pid", r.pid).string("comm", r.comm).unsigned_number("count", r.value);
+        if (!settings_.kernel_only)
+            j.raw("user_stack", stack_frames_json(r.user))
+                .boolean("user_stack_missed", r.user.state == ResolvedStack::State::missed);
+        if (!settings_.user_only)
+            j.raw("kernel_stack", stack_frames_json(r.kernel))
+                .boolean("kernel_stack_missed", r.kernel.state == ResolvedStack::State::missed);
+        j.end_line();
+    }
+
+    const CommonOptions& options_;
+    const Settings& settings_;
+    Output& out_;
+};
+
+std::string announcement(const CommonOptions& options, const Settings& settings) {
+    std::string text = "Sampling at ";
+    text += settings.period_ns ? "every " + std::to_string(settings.period_ns) + " ns of CPU time"
+                               : std::to_string(settings.frequency) + " Hertz";
+    text += options.pids.empty() && !options.tid ? " of all threads" : " of the chosen tasks";
+    text += settings.user_only     ? " by user stack"
+            : settings.kernel_only ? " by kernel stack"
+                                   : " by user + kernel stack";
+    if (settings.cpu) text += " on CPU " + std::to_string(*settings.cpu);
+    if (options.duration) {
+        char seconds[32];
+        std::snprintf(seconds, sizeof seconds, " for %g seconds", *options.duration);
+        text += seconds;
+    }
+    return text + "... Hit Ctrl-C to end.";
+}
+
+} // namespace
+
+int profile(int argc, char** argv) {
+    CommonOptions options;
+    Settings settings;
+    CommandLine cli("profile",
+                    "Sample on-CPU stacks at a fixed rate and count them per process and stack.",
+                    {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::duration});
+    cli.add_option('F', "frequency", "HZ", "samples a second on each CPU (default 49)",
+                   [&](std::string_view v) {
+                       settings.frequency = parse_unsigned("frequency", v, 1, max_frequency);
+                   });
+    cli.add_option(0, "period", "NS", "one sample every NS nanoseconds of CPU time instead of -F",
+                   [&](std::string_view v) {
+                       settings.period_ns = parse_unsigned("period", v, 10000, 1000000000000ULL);
+                   });
+    cli.add_option(0, "cpu", "N", "only samples on CPU N",
+                   [&](std::string_view v) { settings.cpu = parse_cpu(v); });
+    cli.add_switch(0, "user-stacks-only", "user stacks only (the classic tool's -U)",
+                   &settings.user_only);
+    cli.add_switch(0, "kernel-stacks-only", "kernel stacks only (the classic tool's -K)",
+                   &settings.kernel_only);
+    cli.add_switch('f', "folded", "folded output, one line a stack, for flame graphs",
+                   &settings.folded);
+    cli.add_switch('I', "include-idle", "include the idle task (PID 0)", &settings.include_idle);
+    cli.add_option(0, "stack-storage-size", "N",
+                   "distinct stacks (and keys) kept (default " +
+                       std::to_string(default_stack_storage_size) + ")",
+                   [&](std::string_view v) {
+                       settings.stack_storage_size = static_cast<uint32_t>(
+                           parse_unsigned("stack storage size", v, 1, 1u << 22));
+                   });
+    cli.set_examples("  profile -d 10                   all CPUs for 10 seconds, at 49 Hz\n"
+                     "  profile -F 99 -p 181            process 181 at 99 Hz, until Ctrl-C\n"
+                     "  profile -f -d 30 > out.folded   folded stacks for flamegraph.pl\n"
+                     "  profile --kernel-stacks-only    kernel stacks only\n"
+                     "  profile --cpu 2 -I              CPU 2, idle included\n"
+                     "  profile -o json -d 5 -p 181     JSON Lines, one object a stack\n");
+    if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
+    if (settings.user_only && settings.kernel_only)
+        throw UsageError("--user-stacks-only and --kernel-stacks-only exclude each other");
+    if (settings.frequency && settings.period_ns)
+        throw UsageError("-F and --period exclude each other");
+    if (!settings.frequency && !settings.period_ns) settings.frequency = default_frequency;
+    if (settings.frequency) require_frequency_allowed(settings.frequency);
+    require_tasks(options);
+
+    install_stop_handlers();
+    setup_libbpf_logging(options.verbose);
+    require_bpf(options);
+    AttachPlan plan =
+        AttachPlan::choose("profile", attach_steps(settings), KernelFeatures::instance());
+
+    bpf_object_open_opts open_opts = make_open_opts(options);
+    auto skel = open_skeleton<profile_bpf>("profile", &open_opts);
+    configure_filters(skel.get(), options);
+    skel->rodata->include_idle = settings.include_idle;
+    skel->rodata->user_stacks = !settings.kernel_only;
+    skel->rodata->kernel_stacks = !settings.user_only;
+    set_stack_storage_size(skel->maps.stack_traces, settings.stack_storage_size);
+    if (int err = bpf_map__set_max_entries(skel->maps.counts, settings.stack_storage_size))
+        throw RuntimeError(errno_message("cannot size the counts map", err));
+    load_skeleton("profile", skel.get(), plan);
+    show_plan(plan, options);
+    if (options.dry_run) return exit_ok;
+    fill_filter_maps(skel.get(), options);
+
+    Output out;
+    Symbolizer symbolizer;
+    std::set<uint32_t> seen;
+    {
+        Links links = plan.attach(skel->obj);
+        announce(announcement(options, settings));
+        double deadline = options.duration ? monotonic_seconds() + *options.duration : 0;
+        double next_scan = monotonic_seconds() + 1;
+        while (!stop_requested() && !out.reader_gone()) {
+            double now = monotonic_seconds();
+            if (deadline > 0 && now >= deadline) break;
+            if (now >= next_scan) {
+                remember_new_processes(skel->maps.counts, symbolizer, seen);
+                next_scan = monotonic_seconds() + 1;
+            }
+            double wake = std::min(next_scan, deadline > 0 ? deadline : next_scan);
+            sleep_seconds(std::clamp(wake - monotonic_seconds(), 0.0, 0.1));
+        }
+        // Links end here: no sample changes the maps while they are read.
+    }
+    if (out.closed()) return exit_ok;
+
+    std::vector<Entry> entries = read_counts(skel->maps.counts, settings.stack_storage_size);
+    StackReader stacks(skel->maps.stack_traces, symbolizer);
+    Printer(options, settings, out).print(std::move(entries), stacks);
+    report_missed_stacks("profile", skel->bss->stack_id_collisions, skel->bss->stack_id_no_memory,
+                         settings.stack_storage_size, out, options.format == OutputFormat::json);
+    if (skel->bss->samples_dropped)
+        std::fprintf(stderr,
+                     "profile: %llu samples dropped (the counts map was full); try a larger "
+                     "--stack-storage-size (now %u)\n",
+                     static_cast<unsigned long long>(skel->bss->samples_dropped),
+                     settings.stack_storage_size);
+    out.flush();
+    return exit_ok;
+}
+
+} // namespace corescope::tools
