@@ -106,13 +106,17 @@ struct SleepingChild {
         if (read(done_fd, &c, 1) != 1) throw std::runtime_error("the child died");
         slept_s = now_s() - begin;
     }
-    ~SleepingChild() {
-        if (go_fd >= 0) close(go_fd);
-        if (done_fd >= 0) close(done_fd);
+    void end() {
         if (pid > 0) {
             kill(pid, SIGKILL);
             waitpid(pid, nullptr, 0);
         }
+        pid = -1;
+    }
+    ~SleepingChild() {
+        if (go_fd >= 0) close(go_fd);
+        if (done_fd >= 0) close(done_fd);
+        end();
     }
 };
 
@@ -214,9 +218,11 @@ TEST_CASE("offcputime -p sums the time a child blocks, by its stack, in every fo
     ToolProcess text({tool_path("offcputime"), "-p", pid});
     ToolProcess folded({tool_path("offcputime"), "-p", pid, "-f"});
     ToolProcess jsonl({tool_path("offcputime"), "-p", pid, "-o", "json"});
+    ToolProcess after_exit({tool_path("offcputime"), "-p", pid, "-o", "json"});
     REQUIRE(text.wait_attached());
     REQUIRE(folded.wait_attached());
     REQUIRE(jsonl.wait_attached());
+    REQUIRE(after_exit.wait_attached());
     std::set<unsigned> held = bpf_programs_held_by(jsonl.pid());
     CHECK(!held.empty());
     child.sleep_through();
@@ -242,6 +248,14 @@ TEST_CASE("offcputime -p sums the time a child blocks, by its stack, in every fo
     }
     check_plausible(sleeper_folded(f.out, comm), child.slept_s);
     check_plausible(sleeper_text(t.out, comm, child.pid), child.slept_s);
+
+    // A process that exits before the end still has its stacks named: the
+    // tool read its mappings while it ran.
+    pid_t gone = child.pid;
+    child.end();
+    Finished a = after_exit.stop();
+    CHECK(a.exit_code == 0);
+    check_plausible(sleeper_json(json_lines(a.out), gone), child.slept_s);
 
     // Nothing stays loaded once the tool is gone (tp_btf programs are freed
     // after an RCU grace period).

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -131,6 +132,21 @@ class Printer {
         }
     }
 
+    // Reads the mappings of processes new in the totals, while they still
+    // run, so their stacks are named even if they exit before the end.
+    void remember_new_processes(bpf_map* totals) {
+        offcputime_key key{}, prev{};
+        bool first = true;
+        for (size_t visited = 0;
+             visited < OFFCPUTIME_MAX_KEYS &&
+             bpf_map__get_next_key(totals, first ? nullptr : &prev, &key, sizeof key) == 0;
+             visited++) {
+            first = false;
+            prev = key;
+            if (seen_.insert(key.pid).second) symbolizer_.remember(key.pid);
+        }
+    }
+
   private:
     static void json(std::string& b, const Total& t, const StackRecord& record) {
         JsonObject(b)
@@ -152,6 +168,7 @@ class Printer {
     Output& out_;
     Symbolizer symbolizer_;
     StackReader reader_;
+    std::set<uint32_t> seen_; // PIDs whose mappings were read
 };
 
 // Blocks the kernel side could not record, on stderr (and as a JSON record).
@@ -272,16 +289,19 @@ int offcputime(int argc, char** argv) {
     Printer printer(options, settings, out, skel->maps.stack_traces);
     Links links = plan.attach(skel->obj);
     announce("Tracing off-CPU time (us) by stack... Hit Ctrl-C to end.");
-    run_summary_loop(options, out, [&] {
-        // Detach first: symbolizing can take seconds on a busy host, and
-        // what happens meanwhile is not part of the trace.
-        { Links detached = std::move(links); }
-        printer.print(read_totals(skel->maps.totals));
-        report_missed_stacks("offcputime", skel->bss->stack_id_collisions,
-                             skel->bss->stack_id_no_memory, settings.stack_storage, out,
-                             options.format == OutputFormat::json);
-        report_dropped(skel->bss->dropped, options, out);
-    });
+    run_summary_loop(
+        options, out,
+        [&] {
+            // Detach first: symbolizing can take seconds on a busy host, and
+            // what happens meanwhile is not part of the trace.
+            { Links detached = std::move(links); }
+            printer.print(read_totals(skel->maps.totals));
+            report_missed_stacks("offcputime", skel->bss->stack_id_collisions,
+                                 skel->bss->stack_id_no_memory, settings.stack_storage, out,
+                                 options.format == OutputFormat::json);
+            report_dropped(skel->bss->dropped, options, out);
+        },
+        [&] { printer.remember_new_processes(skel->maps.totals); });
     return exit_ok;
 }
 
