@@ -168,14 +168,21 @@ void run_event_loop(const std::string& tool, EventStream& stream, Output& out,
 }
 
 void run_summary_loop(const CommonOptions& options, Output& out,
-                      const std::function<void()>& print_summary) {
+                      const std::function<void()>& print_summary,
+                      const std::function<void()>& every_second) {
     double start = monotonic_seconds();
     double deadline = options.duration ? start + *options.duration : 0;
     uint64_t printed = 0;
     double next = options.interval ? start + *options.interval : 0;
+    double next_tick = start + 1;
     while (!stop_requested() && !out.closed()) {
         double now = monotonic_seconds();
         if (deadline > 0 && now >= deadline) break;
+        if (every_second && now >= next_tick) {
+            every_second();
+            next_tick = monotonic_seconds() + 1;
+            continue;
+        }
         if (next > 0 && now >= next) {
             print_summary();
             out.flush();

@@ -65,9 +65,12 @@ void run_event_loop(const std::string& tool, EventStream& stream, Output& out,
 
 // The main loop of a summary tool: calls print_summary every interval
 // (or once at the end when there is no interval), count times at most,
-// until SIGINT/SIGTERM or -d.
+// until SIGINT/SIGTERM or -d. every_second, when given, runs about once a
+// second meanwhile (e.g. to read the mappings of processes that may exit
+// before the summary names their stacks).
 void run_summary_loop(const CommonOptions& options, Output& out,
-                      const std::function<void()>& print_summary);
+                      const std::function<void()>& print_summary,
+                      const std::function<void()>& every_second = {});
 
 // Says on stderr that tracing started ("Tracing ... Ctrl-C to end") when
 // stderr is a terminal.

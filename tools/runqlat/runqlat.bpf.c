@@ -17,6 +17,7 @@
 
 #include "log2.bpf.h"
 #include "task_filters.bpf.h"
+#include "task_state.bpf.h"
 #include "runqlat/runqlat.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -49,18 +50,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct runqlat_hist);
 } hists SEC(".maps");
-
-/* Before 5.14 the task state was "state", a long. */
-struct task_struct___old {
-	long state;
-} __attribute__((preserve_access_index));
-
-static __always_inline long task_state(struct task_struct *task)
-{
-	if (bpf_core_field_exists(task->__state))
-		return BPF_CORE_READ(task, __state);
-	return BPF_CORE_READ((struct task_struct___old *)task, state);
-}
 
 /* The PID namespace the task lives in (not the one for its children). */
 static __always_inline __u32 pidns_of(struct task_struct *task)

@@ -1,0 +1,369 @@
+// offcputime against a child of this test that blocks in a function of its
+// own, with a name no other program has, ten times for 200 ms.
+#include "harness.h"
+
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <nlohmann/json.hpp>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+using namespace itest;
+using nlohmann::json;
+
+// Enters nanosleep with its own syscall instruction, so the blocked thread's
+// user instruction pointer is in this function (a libc wrapper would be the
+// innermost frame instead, and frame-pointer unwinding through it can skip
+// its caller). Not static, not inlined: the symbolizer must find it.
+extern "C" __attribute__((noinline)) void corescope_offcputime_test_sleeper(long ms, int times) {
+    for (int i = 0; i < times; i++) {
+        struct timespec ts {
+            ms / 1000, (ms % 1000) * 1000000
+        };
+#if defined(__x86_64__)
+        long ret;
+        asm volatile("syscall"
+                     : "=a"(ret)
+                     : "0"(static_cast<long>(SYS_nanosleep)), "D"(&ts), "S"(nullptr)
+                     : "rcx", "r11", "memory");
+#elif defined(__aarch64__)
+        register long x8 asm("x8") = SYS_nanosleep;
+        register long x0 asm("x0") = reinterpret_cast<long>(&ts);
+        register long x1 asm("x1") = 0;
+        asm volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1) : "memory");
+#else
+        syscall(SYS_nanosleep, &ts, nullptr);
+#endif
+    }
+}
+
+namespace {
+
+constexpr const char* sleeper = "corescope_offcputime_test_sleeper";
+constexpr int sleeps = 10;
+constexpr long sleep_ms = 200;
+
+#define REQUIRE_BPF()                                                                              \
+    do {                                                                                           \
+        std::string why = bpf_unavailable_reason();                                                \
+        if (!why.empty()) {                                                                        \
+            WARN("SKIPPED: " << why);                                                              \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
+double now_s() {
+    struct timespec ts {};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+std::vector<json> json_lines(const std::string& text) {
+    std::vector<json> out;
+    for (const std::string& line : lines(text))
+        out.push_back(json::parse(line));
+    return out;
+}
+
+// A child named comm that, once started, runs the sleeper, says it is done,
+// and then stays alive (blocked on a pipe) so that its stacks can still be
+// symbolized when the tools print.
+struct SleepingChild {
+    pid_t pid = -1;
+    int go_fd = -1;
+    int done_fd = -1;
+    double slept_s = 0; // wall time from start() to done
+
+    explicit SleepingChild(const std::string& comm) {
+        int go[2], done[2];
+        if (pipe(go) != 0 || pipe(done) != 0) throw std::runtime_error("pipe failed");
+        pid = fork();
+        if (pid == 0) {
+            close(go[1]);
+            close(done[0]);
+            prctl(PR_SET_NAME, comm.c_str());
+            char c;
+            if (read(go[0], &c, 1) != 1) _exit(1);
+            corescope_offcputime_test_sleeper(sleep_ms, sleeps);
+            if (write(done[1], "x", 1) != 1) _exit(1);
+            while (read(go[0], &c, 1) > 0) {
+            }
+            _exit(0);
+        }
+        close(go[0]);
+        close(done[1]);
+        go_fd = go[1];
+        done_fd = done[0];
+    }
+    // Starts the sleeps and waits until they are over.
+    void sleep_through() {
+        double begin = now_s();
+        if (write(go_fd, "x", 1) != 1) throw std::runtime_error("cannot start the child");
+        char c;
+        if (read(done_fd, &c, 1) != 1) throw std::runtime_error("the child died");
+        slept_s = now_s() - begin;
+    }
+    void end() {
+        if (pid > 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, nullptr, 0);
+        }
+        pid = -1;
+    }
+    ~SleepingChild() {
+        if (go_fd >= 0) close(go_fd);
+        if (done_fd >= 0) close(done_fd);
+        end();
+    }
+};
+
+std::string unique_comm(const char* prefix) {
+    return prefix + std::to_string(getpid() % 100000);
+}
+
+// Frames are {"address":N,"symbol":"name"|null,"offset":N,"module":...}.
+bool has_frame(const json& frames, const std::string& name) {
+    for (const json& f : frames)
+        if (f.at("symbol").is_string() && f.at("symbol").get<std::string>() == name) return true;
+    return false;
+}
+
+// Microseconds off CPU, summed over the stacks that went through the sleeper.
+struct Sum {
+    uint64_t us = 0;
+    uint64_t count = 0;
+    size_t stacks = 0;
+};
+
+Sum sleeper_json(const std::vector<json>& records, pid_t pid) {
+    Sum sum;
+    for (const json& r : records) {
+        if (r.at("type") != "stack") continue;
+        CHECK(r.at("pid") == pid);
+        if (!has_frame(r.at("user_stack"), sleeper)) continue;
+        CHECK(r.at("tid") == pid);
+        sum.us += r.at("total_us").get<uint64_t>();
+        sum.count += r.at("count").get<uint64_t>();
+        sum.stacks++;
+    }
+    return sum;
+}
+
+// Folded lines: COMM;frame;...;frame USECS.
+Sum sleeper_folded(const std::string& out, const std::string& comm) {
+    Sum sum;
+    for (const std::string& line : lines(out)) {
+        size_t space = line.rfind(' ');
+        REQUIRE(space != std::string::npos);
+        CHECK(line.compare(0, comm.size() + 1, comm + ";") == 0);
+        if (line.find(sleeper) == std::string::npos) continue;
+        sum.us += std::stoull(line.substr(space + 1));
+        sum.stacks++;
+    }
+    return sum;
+}
+
+// Classic text: frames, "-  COMM (TID)", the microseconds, a blank line.
+Sum sleeper_text(const std::string& out, const std::string& comm, pid_t pid) {
+    Sum sum;
+    std::vector<std::string> block;
+    auto end_block = [&] {
+        if (block.size() >= 3) {
+            bool through_sleeper = false;
+            for (const std::string& line : block)
+                through_sleeper = through_sleeper || line.find(sleeper) != std::string::npos;
+            const std::string& who = block[block.size() - 2];
+            CHECK(who.find(" " + comm + " (" + std::to_string(pid) + ")") != std::string::npos);
+            if (through_sleeper) {
+                sum.us += std::stoull(block.back());
+                sum.stacks++;
+            }
+        }
+        block.clear();
+    };
+    for (const std::string& line : lines(out)) {
+        if (line.empty())
+            end_block();
+        else
+            block.push_back(line);
+    }
+    end_block();
+    return sum;
+}
+
+void check_plausible(const Sum& sum, double slept_s) {
+    CHECK(sum.stacks >= 1);
+    // The sleeps take 2 s; nearly all of it is off CPU, and never more than
+    // the wall time they took.
+    CHECK(sum.us >= static_cast<uint64_t>(0.75 * sleeps * sleep_ms * 1000));
+    CHECK(sum.us <= static_cast<uint64_t>(slept_s * 1e6) + 20000);
+}
+
+// A filter dropped the sleeps: far less than one of them is left.
+bool hidden(const Sum& sum) {
+    return sum.us < static_cast<uint64_t>(sleep_ms * 1000 / 2);
+}
+
+} // namespace
+
+TEST_CASE("offcputime -p sums the time a child blocks, by its stack, in every format",
+          "[offcputime]") {
+    REQUIRE_BPF();
+    std::string comm = unique_comm("ocpu-");
+    SleepingChild child(comm);
+    std::string pid = std::to_string(child.pid);
+    ToolProcess text({tool_path("offcputime"), "-p", pid});
+    ToolProcess folded({tool_path("offcputime"), "-p", pid, "-f"});
+    ToolProcess jsonl({tool_path("offcputime"), "-p", pid, "-o", "json"});
+    ToolProcess after_exit({tool_path("offcputime"), "-p", pid, "-o", "json"});
+    REQUIRE(text.wait_attached());
+    REQUIRE(folded.wait_attached());
+    REQUIRE(jsonl.wait_attached());
+    REQUIRE(after_exit.wait_attached());
+    std::set<unsigned> held = bpf_programs_held_by(jsonl.pid());
+    CHECK(!held.empty());
+    child.sleep_through();
+    Finished t = text.stop();
+    Finished f = folded.stop();
+    Finished j = jsonl.stop();
+    CHECK(t.exit_code == 0);
+    CHECK(f.exit_code == 0);
+    CHECK(j.exit_code == 0);
+    INFO("text:\n"
+         << t.out << "\nfolded:\n"
+         << f.out << "\njson:\n"
+         << j.out << "\nstderr: " << j.err);
+
+    std::vector<json> records = json_lines(j.out);
+    Sum from_json = sleeper_json(records, child.pid);
+    check_plausible(from_json, child.slept_s);
+    CHECK(from_json.count >= static_cast<uint64_t>(sleeps));
+    for (const json& r : records) {
+        if (r.at("type") != "stack" || !has_frame(r.at("user_stack"), sleeper)) continue;
+        CHECK(r.at("comm") == comm);
+        CHECK(!r.at("kernel_stack").empty()); // it blocked in the kernel
+    }
+    check_plausible(sleeper_folded(f.out, comm), child.slept_s);
+    check_plausible(sleeper_text(t.out, comm, child.pid), child.slept_s);
+
+    // A process that exits before the end still has its stacks named: the
+    // tool read its mappings while it ran.
+    pid_t gone = child.pid;
+    child.end();
+    Finished a = after_exit.stop();
+    CHECK(a.exit_code == 0);
+    check_plausible(sleeper_json(json_lines(a.out), gone), child.slept_s);
+
+    // Nothing stays loaded once the tool is gone (tp_btf programs are freed
+    // after an RCU grace period).
+    std::set<unsigned> left;
+    for (int i = 0; i < 250; i++) {
+        left.clear();
+        for (unsigned id : bpf_program_ids())
+            if (held.count(id)) left.insert(id);
+        if (left.empty()) break;
+        usleep(20000);
+    }
+    CHECK(left.empty());
+}
+
+TEST_CASE("offcputime filters: block length, task state, thread kind, -t, -p, stack kinds",
+          "[offcputime]") {
+    REQUIRE_BPF();
+    std::string comm = unique_comm("ocpf-");
+    SleepingChild child(comm);
+    std::string pid = std::to_string(child.pid);
+    auto json_tool = [&](std::vector<std::string> extra) {
+        std::vector<std::string> argv{tool_path("offcputime"), "-p", pid, "-o", "json"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        return std::make_unique<ToolProcess>(argv);
+    };
+    auto above = json_tool({"--min-block", "300000"}); // longer than every sleep
+    auto below = json_tool({"--max-block", "100000"}); // shorter than every sleep
+    auto around = json_tool({"--min-block", "150000", "--max-block", "300000"});
+    auto uninterruptible = json_tool({"--state", "2"}); // nanosleep is interruptible
+    auto interruptible = json_tool({"--state", "0x1"});
+    auto plain = json_tool({});
+    auto user_threads = json_tool({"--user-threads-only"});
+    auto kernel_threads = json_tool({"--kernel-threads-only"});
+    // -t instead of -p, and -p of another process (this one).
+    std::vector<std::string> by_tid{tool_path("offcputime"), "-t", pid, "-o", "json"};
+    auto tid_only = std::make_unique<ToolProcess>(by_tid);
+    std::vector<std::string> other{tool_path("offcputime"), "-p", std::to_string(getpid()), "-o",
+                                   "json"};
+    auto other_process = std::make_unique<ToolProcess>(other);
+    auto user_only = json_tool({"--user-stacks-only"});
+    auto kernel_only = json_tool({"--kernel-stacks-only"});
+    for (auto* p : {above.get(), below.get(), around.get(), uninterruptible.get(),
+                    interruptible.get(), plain.get(), user_threads.get(), kernel_threads.get(),
+                    tid_only.get(), other_process.get(), user_only.get(), kernel_only.get()})
+        REQUIRE(p->wait_attached());
+    child.sleep_through();
+
+    auto finish = [](std::unique_ptr<ToolProcess>& p) {
+        Finished r = p->stop();
+        CHECK(r.exit_code == 0);
+        return json_lines(r.out);
+    };
+    // The sleeps are gone; at most a short page fault in the sleeper is left.
+    CHECK(hidden(sleeper_json(finish(above), child.pid)));
+    CHECK(hidden(sleeper_json(finish(below), child.pid)));
+    check_plausible(sleeper_json(finish(around), child.pid), child.slept_s);
+    CHECK(hidden(sleeper_json(finish(uninterruptible), child.pid)));
+    check_plausible(sleeper_json(finish(interruptible), child.pid), child.slept_s);
+
+    check_plausible(sleeper_json(finish(plain), child.pid), child.slept_s);
+    check_plausible(sleeper_json(finish(user_threads), child.pid), child.slept_s);
+    CHECK(sleeper_json(finish(kernel_threads), child.pid).stacks == 0);
+    check_plausible(sleeper_json(finish(tid_only), child.pid), child.slept_s);
+    for (const json& r : finish(other_process)) {
+        if (r.at("type") != "stack") continue;
+        CHECK(r.at("pid") == getpid());
+        CHECK(!has_frame(r.at("user_stack"), sleeper));
+    }
+
+    std::vector<json> user = finish(user_only);
+    check_plausible(sleeper_json(user, child.pid), child.slept_s);
+    for (const json& r : user)
+        if (r.at("type") == "stack") CHECK(r.at("kernel_stack").empty());
+
+    // Without user stacks the sleeper is not named: find the child's time by
+    // its kernel stacks, which all end in the scheduler.
+    uint64_t kernel_us = 0;
+    for (const json& r : finish(kernel_only)) {
+        if (r.at("type") != "stack") continue;
+        CHECK(r.at("user_stack").empty());
+        CHECK(!r.at("kernel_stack").empty());
+        kernel_us += r.at("total_us").get<uint64_t>();
+    }
+    CHECK(kernel_us >= static_cast<uint64_t>(0.75 * sleeps * sleep_ms * 1000));
+}
+
+TEST_CASE("offcputime rejects bad flags with exit 2, naming the value", "[offcputime]") {
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"--state", "abc"}, "'abc'"},
+        {{"--state", "0xzz"}, "'0xzz'"},
+        {{"--min-block", "-5"}, "'-5'"},
+        {{"--max-block", "ten"}, "'ten'"},
+        {{"--min-block", "500", "--max-block", "100"}, "--min-block 500"},
+        {{"--stack-storage-size", "0"}, "'0'"},
+        {{"--perf-max-stack-depth", "1000"}, "'1000'"},
+        {{"--user-stacks-only", "--kernel-stacks-only"}, "--kernel-stacks-only"},
+        {{"--user-threads-only", "--kernel-threads-only"}, "--kernel-threads-only"},
+        {{"-f", "-o", "json"}, "-f"},
+        {{"-p", "abc"}, "'abc'"},
+        {{"-m"}, "-m"},
+    };
+    for (const auto& [args, named] : cases) {
+        std::vector<std::string> argv{tool_path("offcputime")};
+        argv.insert(argv.end(), args.begin(), args.end());
+        Finished r = run(argv);
+        INFO(args[0] << ": " << r.err);
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find(named) != std::string::npos);
+        CHECK(r.out.empty());
+    }
+}
