@@ -1,5 +1,6 @@
 // biolatency: block device I/O latency as log2 histograms, in all or per
 // disk or per operation.
+#include "decoder.h"
 #include "histogram.h"
 #include "skeleton.h"
 #include "tool.h"
@@ -15,11 +16,12 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <optional>
-#include <tuple>
 #include <time.h>
+#include <tuple>
 #include <unistd.h>
 
 namespace corescope::tools {
@@ -177,8 +179,10 @@ class Printer {
         if (settings.per_op) ops_.emplace(options.btf_path);
     }
 
-    void interval(bpf_map* hists) {
-        std::vector<KeyedHistogram> taken = take_histograms(hists);
+    void interval(bpf_map* hists) { print(take_histograms(hists)); }
+
+    // One interval's histograms, as read from the map.
+    void print(std::vector<KeyedHistogram> taken) {
         double now = monotonic_now();
         double span = now - last_;
         last_ = now;
@@ -281,6 +285,24 @@ uint32_t request_arg_index(const std::string& tracepoint) {
 }
 
 } // namespace
+
+// One map entry's bytes (key, then histogram) through the printer, for
+// tests/fuzz (common/decoder.h); variant bit 0: -D, bit 1: -Q. Not -F: that
+// reads the kernel's BTF, too slow to do per input.
+void decode_biolatency(const CommonOptions& options, uint32_t variant, Output& out,
+                       const void* data, size_t size) {
+    if (size < sizeof(biolatency_key) + sizeof(biolatency_hist)) return;
+    KeyedHistogram entry{{}, Histogram::log2({})};
+    biolatency_hist value;
+    std::memcpy(&entry.key, data, sizeof entry.key);
+    std::memcpy(&value, static_cast<const char*>(data) + sizeof entry.key, sizeof value);
+    entry.histogram = Histogram::log2({std::begin(value.slots), std::end(value.slots)});
+    Settings settings;
+    settings.per_disk = (variant & 1) != 0;
+    settings.queued = (variant & 2) != 0;
+    Printer printer(options, settings, out);
+    printer.print({entry});
+}
 
 int biolatency(int argc, char** argv) {
     CommonOptions options;

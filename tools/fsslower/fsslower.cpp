@@ -2,6 +2,7 @@
 // one kind of file system. Run as ext4slower, xfsslower, btrfsslower or
 // nfsslower (symlinks), it takes the file-system type from its name.
 #include "clock.h"
+#include "decoder.h"
 #include "filters.h"
 #include "skeleton.h"
 #include "tool.h"
@@ -192,6 +193,13 @@ std::vector<AttachStep> attach_steps() {
 }
 
 } // namespace
+
+// One event's bytes through the printer, for tests/fuzz (common/decoder.h).
+void decode_fsslower(const CommonOptions& options, [[maybe_unused]] uint32_t variant, Output& out,
+                     const void* data, size_t size) {
+    Printer printer{options, out, {}};
+    printer.event(data, size);
+}
 
 int fsslower(int argc, char** argv) {
     CommonOptions options;

@@ -1,5 +1,6 @@
 // opensnoop: trace open(), openat(), openat2() and creat() system-wide.
 #include "clock.h"
+#include "decoder.h"
 #include "filters.h"
 #include "skeleton.h"
 #include "tool.h"
@@ -122,6 +123,13 @@ std::vector<AttachStep> attach_steps() {
 }
 
 } // namespace
+
+// For tests/fuzz (common/decoder.h): one event through the printer; variant bit 0: -e.
+void decode_opensnoop(const CommonOptions& options, [[maybe_unused]] uint32_t variant, Output& out,
+                      const void* data, size_t size) {
+    Printer printer{options, (variant & 1) != 0, out, {}};
+    printer.event(data, size);
+}
 
 int opensnoop(int argc, char** argv) {
     CommonOptions options;
