@@ -12,6 +12,7 @@ packages=(
     libbpf-dev bpftool libelf-dev zlib1g-dev
     catch2 nlohmann-json3-dev
     nftables iproute2 # tcpretrans's test drops packets in a network namespace
+    libclang-rt-14-dev # libFuzzer and the sanitizer runtimes (sanitize and fuzz suites)
 )
 packages+=("$@") # extra packages a caller needs
 
