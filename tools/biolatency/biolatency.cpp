@@ -263,8 +263,12 @@ class Printer {
 // tier: the tracefs tier keys requests differently from the other two.
 std::vector<AttachStep> attach_steps(bool queued) {
     std::vector<AttachWay> ways;
-    for (auto [kind, prefix] : {std::pair{AttachKind::tp_btf, "btf_"}, std::pair{AttachKind::raw_tp, "raw_"},
-                                std::pair{AttachKind::tracepoint, "tp_"}}) {
+    for (auto [tier_kind, tier_prefix] :
+         {std::pair{AttachKind::tp_btf, "btf_"}, std::pair{AttachKind::raw_tp, "raw_"},
+          std::pair{AttachKind::tracepoint, "tp_"}}) {
+        // Named copies: lambdas cannot capture structured bindings before clang 16.
+        AttachKind kind = tier_kind;
+        const char* prefix = tier_prefix;
         auto point = [&](const char* event) {
             std::string target = kind == AttachKind::tracepoint ? std::string("block:") + event : event;
             std::string_view suffix = std::string_view(event).substr(std::string_view("block_rq_").size());

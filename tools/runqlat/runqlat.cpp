@@ -182,9 +182,12 @@ class Printer {
 // the tracefs tier stamps and accounts differently from the other two.
 std::vector<AttachStep> attach_steps() {
     std::vector<AttachWay> ways;
-    for (auto [kind, prefix] :
+    for (auto [tier_kind, tier_prefix] :
          {std::pair{AttachKind::tp_btf, "btf_"}, std::pair{AttachKind::raw_tp, "raw_"},
           std::pair{AttachKind::tracepoint, "tp_"}}) {
+        // Named copies: lambdas cannot capture structured bindings before clang 16.
+        AttachKind kind = tier_kind;
+        const char* prefix = tier_prefix;
         auto point = [&](const char* event, const char* program) {
             std::string target =
                 kind == AttachKind::tracepoint ? std::string("sched:") + event : event;
