@@ -70,8 +70,12 @@ int EventStream::drain() {
 }
 
 uint64_t EventStream::lost() const {
-    uint64_t total = perf_lost_;
-    if (events_lost_ == nullptr) return total;
+    // Every record the kernel drops fails the program's output call, which
+    // counts it in events_lost. The perf buffer reports the same drops again
+    // (PERF_RECORD_LOST, once a later record fits): counted only when there
+    // is no events_lost map, or each loss would count twice.
+    if (events_lost_ == nullptr) return perf_lost_;
+    uint64_t total = 0;
     int cpus = libbpf_num_possible_cpus();
     if (cpus <= 0) return total;
     std::vector<uint64_t> per_cpu(static_cast<size_t>(cpus));

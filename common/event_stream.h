@@ -1,8 +1,9 @@
 // The event stream from kernel to user space: a BPF ring buffer where the
 // kernel has one (5.8+), a perf buffer otherwise, behind one callback type.
 // Its kernel half is bpf/events.bpf.h. Events the kernel could not hand over
-// (buffer full) are counted there, in the events_lost per-CPU map, and by
-// the perf buffer's lost callback; lost() sums both.
+// (buffer full) are counted there, in the events_lost per-CPU map; the perf
+// buffer's lost callback reports the same drops, so lost() uses it only
+// without that map.
 #pragma once
 
 #include "errors.h"
