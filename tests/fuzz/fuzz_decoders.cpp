@@ -49,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint32_t variant = display >> 4;
     // The event stream hands over 8-byte aligned records.
     std::vector<uint64_t> event((size - 2 + 7) / 8);
-    std::memcpy(event.data(), data + 2, size - 2);
+    if (size > 2) std::memcpy(event.data(), data + 2, size - 2);
     std::string printed;
     {
         corescope::Output out(flushed_fd);

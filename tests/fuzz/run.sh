@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=${CORESCOPE_SANITIZE_BUILD:?set by meson test}
 seconds=${CORESCOPE_FUZZ_SECONDS:-30}
-"$root/tests/sanitize/build.sh" "$build"
+"$root/tests/sanitize/build.sh" "$build" tests/fuzz/fuzz_cli tests/fuzz/fuzz_decoders tests/fuzz/fuzz_output
 
 artifacts=$build/fuzz-artifacts
 mkdir -p "$artifacts"

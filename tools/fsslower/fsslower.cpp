@@ -122,7 +122,8 @@ struct Printer {
         std::string_view name(e->name, strnlen(e->name, std::min(name_room, sizeof e->name)));
         char op = op_letters[e->op & 3];
         bool moves_bytes = e->op == FSSLOWER_OP_READ || e->op == FSSLOWER_OP_WRITE;
-        int64_t err = e->ret < 0 ? -e->ret : 0;
+        // An error is -errno, -4095..-1 (MAX_ERRNO); never negate anything below.
+        int64_t err = e->ret < 0 && e->ret >= -4095 ? -e->ret : 0;
         double lat_ms = static_cast<double>(e->lat_ns) / 1e6;
         std::string& b = out.buffer();
         if (options.format == OutputFormat::json) {

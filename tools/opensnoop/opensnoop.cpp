@@ -66,7 +66,8 @@ struct Printer {
         size_t path_room = size - offsetof(opensnoop_event, path);
         std::string_view path(e->path, strnlen(e->path, std::min<size_t>(path_room, sizeof e->path)));
         int fd = e->ret >= 0 ? e->ret : -1;
-        int err = e->ret >= 0 ? 0 : -e->ret;
+        // An error is -errno, -4095..-1 (MAX_ERRNO); never negate anything below.
+        int err = e->ret >= 0 || e->ret < -4095 ? 0 : -e->ret;
         std::string& b = out.buffer();
         if (options.format == OutputFormat::json) {
             std::string when;
