@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 namespace corescope {
 
@@ -77,6 +78,7 @@ class EventStream {
     struct ring_buffer* ring_ = nullptr;
     struct perf_buffer* perf_ = nullptr;
     uint64_t perf_lost_ = 0;
+    std::vector<uint64_t> aligned_; // perf records, copied to 8-byte alignment
     int handled_ = 0;
 };
 

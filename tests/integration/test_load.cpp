@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <csignal>
 #include <fcntl.h>
 #include <fstream>
@@ -188,8 +189,9 @@ void stalled_reader_accounts_for_every_event(bool as_json, bool perf_buffer) {
     // Every stderr line is a loss report.
     for (const std::string& line : lines(r.err))
         CHECK(line.find("opensnoop: lost ") == 0);
-    // Flat: the second burst, as large as the first, adds no memory.
-    CHECK(rss_after[1] - rss_after[0] < 2048);
+    // Flat: the second burst, as large as the first, adds no memory. (Not
+    // under AddressSanitizer, whose quarantine keeps freed memory.)
+    if (std::getenv("ASAN_OPTIONS") == nullptr) CHECK(rss_after[1] - rss_after[0] < 2048);
 }
 
 } // namespace
