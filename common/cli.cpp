@@ -17,7 +17,13 @@ constexpr uint64_t pid_max_limit = 4194304;
 
 std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
 
+bool parse_only = false;
+
 } // namespace
+
+void set_parse_only(bool value) {
+    parse_only = value;
+}
 
 uint64_t parse_unsigned(std::string_view what, std::string_view text, uint64_t min, uint64_t max) {
     uint64_t value = 0;
@@ -248,7 +254,7 @@ ParseResult CommandLine::parse(int argc, const char* const* argv, CommonOptions&
     if (options.tid && !options.pids.empty())
         throw UsageError("-p and -t cannot be combined: a thread filter already names its process");
     current_ = nullptr;
-    return ParseResult::run;
+    return parse_only ? ParseResult::exit_success : ParseResult::run;
 }
 
 std::string CommandLine::option_table() const {

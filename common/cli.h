@@ -96,6 +96,11 @@ class CommandLine {
 };
 
 // Value parsers shared by every tool; each throws UsageError("invalid WHAT 'TEXT'...").
+// For tests/fuzz: when set, parse() returns exit_success right after a
+// successful parse, so a tool's entry point stops before it touches the
+// kernel and its whole command line can be fuzzed in-process.
+void set_parse_only(bool parse_only);
+
 uint64_t parse_unsigned(std::string_view what, std::string_view text, uint64_t min, uint64_t max);
 uint32_t parse_pid(std::string_view what, std::string_view text);
 double parse_seconds(std::string_view what, std::string_view text);

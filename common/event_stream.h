@@ -1,8 +1,9 @@
 // The event stream from kernel to user space: a BPF ring buffer where the
 // kernel has one (5.8+), a perf buffer otherwise, behind one callback type.
 // Its kernel half is bpf/events.bpf.h. Events the kernel could not hand over
-// (buffer full) are counted there, in the events_lost per-CPU map, and by
-// the perf buffer's lost callback; lost() sums both.
+// (buffer full) are counted there, in the events_lost per-CPU map; the perf
+// buffer's lost callback reports the same drops, so lost() uses it only
+// without that map.
 #pragma once
 
 #include "errors.h"
@@ -11,6 +12,7 @@
 #include <bpf/libbpf.h>
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 namespace corescope {
 
@@ -76,6 +78,7 @@ class EventStream {
     struct ring_buffer* ring_ = nullptr;
     struct perf_buffer* perf_ = nullptr;
     uint64_t perf_lost_ = 0;
+    std::vector<uint64_t> aligned_; // perf records, copied to 8-byte alignment
     int handled_ = 0;
 };
 

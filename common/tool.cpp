@@ -72,16 +72,20 @@ std::string recent_libbpf_messages() {
 }
 
 int run_tool(const char* tool, int argc, char** argv, int (*body)(int, char**)) {
+    // Messages quote what the user or the system gave (a bad value, a path):
+    // escaped, so that a newline or an escape sequence in it stays one line
+    // and cannot change the terminal.
     try {
         return body(argc, argv);
     } catch (const UsageError& e) {
-        std::fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", tool, e.what(), tool);
+        std::fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", tool,
+                     text_escaped(e.what()).c_str(), tool);
         return e.exit_code();
     } catch (const Error& e) {
-        std::fprintf(stderr, "%s: %s\n", tool, e.what());
+        std::fprintf(stderr, "%s: %s\n", tool, text_escaped(e.what()).c_str());
         return e.exit_code();
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "%s: %s\n", tool, e.what());
+        std::fprintf(stderr, "%s: %s\n", tool, text_escaped(e.what()).c_str());
         return exit_runtime_error;
     }
 }

@@ -16,6 +16,7 @@ packages=(
     nftables iproute2 # tcpretrans's test drops packets in a network namespace
     pandoc            # the man pages (docs/man/*.8.md)
     debhelper zsh     # the packaging suite: the Debian package, zsh completion
+    libclang-rt-14-dev # libFuzzer and the sanitizer runtimes (sanitize and fuzz suites)
 )
 packages+=("$@") # extra packages a caller needs
 

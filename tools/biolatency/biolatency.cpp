@@ -1,6 +1,7 @@
 // biolatency: block device I/O latency as log2 histograms, in all or per
 // disk or per operation.
 #include "block_devices.h"
+#include "decoder.h"
 #include "filters.h"
 #include "histogram.h"
 #include "skeleton.h"
@@ -16,10 +17,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <map>
 #include <optional>
-#include <tuple>
 #include <time.h>
+#include <tuple>
+#include <unistd.h>
 
 namespace corescope::tools {
 
@@ -119,8 +123,10 @@ class Printer {
         if (settings.per_op) ops_.emplace();
     }
 
-    void interval(bpf_map* hists) {
-        std::vector<KeyedHistogram> taken = take_histograms(hists);
+    void interval(bpf_map* hists) { print(take_histograms(hists)); }
+
+    // One interval's histograms, as read from the map.
+    void print(std::vector<KeyedHistogram> taken) {
         double now = monotonic_now();
         double span = now - last_;
         last_ = now;
@@ -201,8 +207,12 @@ class Printer {
 // tier: the tracefs tier keys requests differently from the other two.
 std::vector<AttachStep> attach_steps(bool queued) {
     std::vector<AttachWay> ways;
-    for (auto [kind, prefix] : {std::pair{AttachKind::tp_btf, "btf_"}, std::pair{AttachKind::raw_tp, "raw_"},
-                                std::pair{AttachKind::tracepoint, "tp_"}}) {
+    for (auto [tier_kind, tier_prefix] :
+         {std::pair{AttachKind::tp_btf, "btf_"}, std::pair{AttachKind::raw_tp, "raw_"},
+          std::pair{AttachKind::tracepoint, "tp_"}}) {
+        // Named copies: lambdas cannot capture structured bindings before clang 16.
+        AttachKind kind = tier_kind;
+        const char* prefix = tier_prefix;
         auto point = [&](const char* event) {
             std::string target = kind == AttachKind::tracepoint ? std::string("block:") + event : event;
             std::string_view suffix = std::string_view(event).substr(std::string_view("block_rq_").size());
@@ -223,6 +233,24 @@ uint32_t request_arg_index(const std::string& tracepoint) {
 }
 
 } // namespace
+
+// One map entry's bytes (key, then histogram) through the printer, for
+// tests/fuzz (common/decoder.h); variant bit 0: -D, bit 1: -Q. Not -F: that
+// reads the kernel's BTF, too slow to do per input.
+void decode_biolatency(const CommonOptions& options, uint32_t variant, Output& out,
+                       const void* data, size_t size) {
+    if (size < sizeof(biolatency_key) + sizeof(biolatency_hist)) return;
+    KeyedHistogram entry{{}, Histogram::log2({})};
+    biolatency_hist value;
+    std::memcpy(&entry.key, data, sizeof entry.key);
+    std::memcpy(&value, static_cast<const char*>(data) + sizeof entry.key, sizeof value);
+    entry.histogram = Histogram::log2({std::begin(value.slots), std::end(value.slots)});
+    Settings settings;
+    settings.per_disk = (variant & 1) != 0;
+    settings.queued = (variant & 2) != 0;
+    Printer printer(options, settings, out);
+    printer.print({entry});
+}
 
 int biolatency(int argc, char** argv) {
     CommonOptions options;

@@ -3,6 +3,7 @@
 // took (and, with -Q, how long it waited in the OS queue first).
 #include "block_devices.h"
 #include "clock.h"
+#include "decoder.h"
 #include "filters.h"
 #include "skeleton.h"
 #include "tool.h"
@@ -134,6 +135,15 @@ uint32_t request_arg_index(const std::string& tracepoint) {
 }
 
 } // namespace
+
+// For tests/fuzz (common/decoder.h): one event through the printer; variant bit 0: -Q.
+void decode_biosnoop(const CommonOptions& options, uint32_t variant, Output& out, const void* data,
+                     size_t size) {
+    Settings settings;
+    settings.queued = (variant & 1) != 0;
+    Printer printer{options, settings, out, {}, {}};
+    printer.event(data, size);
+}
 
 int biosnoop(int argc, char** argv) {
     CommonOptions options;

@@ -1,5 +1,6 @@
 // execsnoop: trace new processes (execve and execveat), with their arguments.
 #include "clock.h"
+#include "decoder.h"
 #include "filters.h"
 #include "skeleton.h"
 #include "tool.h"
@@ -119,6 +120,17 @@ std::vector<AttachStep> attach_steps() {
 }
 
 } // namespace
+
+// For tests/fuzz (common/decoder.h): one event through the printer; variant bit 0: --max-args 3;
+// bit 1: --line a.
+void decode_execsnoop(const CommonOptions& options, [[maybe_unused]] uint32_t variant, Output& out,
+                      const void* data, size_t size) {
+    Settings settings;
+    if (variant & 1) settings.max_args = 3;
+    if (variant & 2) settings.line_filter = "a";
+    Printer printer{options, settings, out, {}};
+    printer.event(data, size);
+}
 
 int execsnoop(int argc, char** argv) {
     CommonOptions options;

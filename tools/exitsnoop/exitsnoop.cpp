@@ -1,5 +1,6 @@
 // exitsnoop: trace process (and thread) exits, with their age and exit status.
 #include "clock.h"
+#include "decoder.h"
 #include "filters.h"
 #include "skeleton.h"
 #include "tool.h"
@@ -123,6 +124,13 @@ std::vector<AttachStep> attach_steps() {
 }
 
 } // namespace
+
+// For tests/fuzz (common/decoder.h): one event through the printer; variant bit 0: --threads.
+void decode_exitsnoop(const CommonOptions& options, [[maybe_unused]] uint32_t variant, Output& out,
+                      const void* data, size_t size) {
+    Printer printer{options, (variant & 1) != 0, out, {}};
+    printer.event(data, size);
+}
 
 int exitsnoop(int argc, char** argv) {
     CommonOptions options;

@@ -2,6 +2,7 @@
 // one kind of file system. Run as ext4slower, xfsslower, btrfsslower or
 // nfsslower (symlinks), it takes the file-system type from its name.
 #include "clock.h"
+#include "decoder.h"
 #include "filters.h"
 #include "skeleton.h"
 #include "tool.h"
@@ -116,7 +117,8 @@ struct Printer {
         std::string_view name(e->name, strnlen(e->name, std::min(name_room, sizeof e->name)));
         char op = op_letters[e->op & 3];
         bool moves_bytes = e->op == FSSLOWER_OP_READ || e->op == FSSLOWER_OP_WRITE;
-        int64_t err = e->ret < 0 ? -e->ret : 0;
+        // An error is -errno, -4095..-1 (MAX_ERRNO); never negate anything below.
+        int64_t err = e->ret < 0 && e->ret >= -4095 ? -e->ret : 0;
         double lat_ms = static_cast<double>(e->lat_ns) / 1e6;
         std::string& b = out.buffer();
         if (options.format == OutputFormat::json) {
@@ -187,6 +189,13 @@ std::vector<AttachStep> attach_steps() {
 }
 
 } // namespace
+
+// One event's bytes through the printer, for tests/fuzz (common/decoder.h).
+void decode_fsslower(const CommonOptions& options, [[maybe_unused]] uint32_t variant, Output& out,
+                     const void* data, size_t size) {
+    Printer printer{options, out, {}};
+    printer.event(data, size);
+}
 
 int fsslower(int argc, char** argv) {
     CommonOptions options;

@@ -1,6 +1,7 @@
 // gethostlatency: the latency of host name lookups (getaddrinfo,
 // gethostbyname, gethostbyname2) through uprobes on the C library.
 #include "clock.h"
+#include "decoder.h"
 #include "filters.h"
 #include "skeleton.h"
 #include "tool.h"
@@ -157,6 +158,13 @@ struct Printer {
 };
 
 } // namespace
+
+// One event's bytes through the printer, for tests/fuzz (common/decoder.h).
+void decode_gethostlatency(const CommonOptions& options, [[maybe_unused]] uint32_t variant,
+                           Output& out, const void* data, size_t size) {
+    Printer printer{options, out, {}};
+    printer.event(data, size);
+}
 
 int gethostlatency(int argc, char** argv) {
     CommonOptions options;

@@ -1,6 +1,7 @@
 // oomkill: trace OOM kills: who triggered them, who was killed, with its
 // memory, and which limit was hit.
 #include "clock.h"
+#include "decoder.h"
 #include "filters.h"
 #include "skeleton.h"
 #include "tool.h"
@@ -245,6 +246,14 @@ std::vector<AttachStep> attach_steps(bool mark_victim_has_task) {
 }
 
 } // namespace
+
+// One event's bytes through the printer, for tests/fuzz (common/decoder.h).
+void decode_oomkill(const CommonOptions& options, [[maybe_unused]] uint32_t variant, Output& out,
+                    const void* data, size_t size) {
+    MemcgPaths memcgs;
+    Printer printer{options, out, memcgs, {}};
+    printer.event(data, size);
+}
 
 int oomkill(int argc, char** argv) {
     CommonOptions options;

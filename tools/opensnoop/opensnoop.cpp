@@ -1,5 +1,6 @@
 // opensnoop: trace open(), openat(), openat2() and creat() system-wide.
 #include "clock.h"
+#include "decoder.h"
 #include "filters.h"
 #include "skeleton.h"
 #include "tool.h"
@@ -65,7 +66,8 @@ struct Printer {
         size_t path_room = size - offsetof(opensnoop_event, path);
         std::string_view path(e->path, strnlen(e->path, std::min<size_t>(path_room, sizeof e->path)));
         int fd = e->ret >= 0 ? e->ret : -1;
-        int err = e->ret >= 0 ? 0 : -e->ret;
+        // An error is -errno, -4095..-1 (MAX_ERRNO); never negate anything below.
+        int err = e->ret >= 0 || e->ret < -4095 ? 0 : -e->ret;
         std::string& b = out.buffer();
         if (options.format == OutputFormat::json) {
             std::string when;
@@ -122,6 +124,13 @@ std::vector<AttachStep> attach_steps() {
 }
 
 } // namespace
+
+// For tests/fuzz (common/decoder.h): one event through the printer; variant bit 0: -e.
+void decode_opensnoop(const CommonOptions& options, [[maybe_unused]] uint32_t variant, Output& out,
+                      const void* data, size_t size) {
+    Printer printer{options, (variant & 1) != 0, out, {}};
+    printer.event(data, size);
+}
 
 int opensnoop(int argc, char** argv) {
     CommonOptions options;

@@ -1,5 +1,6 @@
 // runqlat: run-queue (scheduler) latency as log2 histograms, in all or per
 // process, thread or PID namespace.
+#include "decoder.h"
 #include "filters.h"
 #include "histogram.h"
 #include "skeleton.h"
@@ -12,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <time.h>
 
@@ -87,8 +89,10 @@ class Printer {
 
     void restart_clock() { last_ = monotonic_now(); }
 
-    void interval(bpf_map* hists) {
-        std::vector<KeyedHistogram> taken = take_histograms(hists);
+    void interval(bpf_map* hists) { print(take_histograms(hists)); }
+
+    // One interval's histograms, as read from the map.
+    void print(std::vector<KeyedHistogram> taken) {
         double now = monotonic_now();
         double span = now - last_;
         last_ = now;
@@ -178,9 +182,12 @@ class Printer {
 // the tracefs tier stamps and accounts differently from the other two.
 std::vector<AttachStep> attach_steps() {
     std::vector<AttachWay> ways;
-    for (auto [kind, prefix] :
+    for (auto [tier_kind, tier_prefix] :
          {std::pair{AttachKind::tp_btf, "btf_"}, std::pair{AttachKind::raw_tp, "raw_"},
           std::pair{AttachKind::tracepoint, "tp_"}}) {
+        // Named copies: lambdas cannot capture structured bindings before clang 16.
+        AttachKind kind = tier_kind;
+        const char* prefix = tier_prefix;
         auto point = [&](const char* event, const char* program) {
             std::string target =
                 kind == AttachKind::tracepoint ? std::string("sched:") + event : event;
@@ -193,6 +200,25 @@ std::vector<AttachStep> attach_steps() {
 }
 
 } // namespace
+
+// One map entry's bytes (key, then histogram and name) through the
+// printer, for tests/fuzz (common/decoder.h); variant bits 0-1: the split
+// (none, -P, -L, --pidnss).
+void decode_runqlat(const CommonOptions& options, uint32_t variant, Output& out, const void* data,
+                    size_t size) {
+    if (size < sizeof(uint32_t) + sizeof(runqlat_hist)) return;
+    uint32_t key;
+    runqlat_hist value;
+    std::memcpy(&key, data, sizeof key);
+    std::memcpy(&value, static_cast<const char*>(data) + sizeof key, sizeof value);
+    Settings settings;
+    settings.per_process = (variant & 3) == 1;
+    settings.per_thread = (variant & 3) == 2;
+    settings.per_pidns = (variant & 3) == 3;
+    Printer printer(options, settings, out);
+    printer.print({{key, std::string(fixed_string(value.comm)),
+                    Histogram::log2({std::begin(value.slots), std::end(value.slots)})}});
+}
 
 int runqlat(int argc, char** argv) {
     CommonOptions options;

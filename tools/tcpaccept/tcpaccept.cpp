@@ -1,6 +1,7 @@
 // tcpaccept: trace TCP connections accepted by processes (accept() and
 // accept4()), IPv4 and IPv6, with the accepting process.
 #include "clock.h"
+#include "decoder.h"
 #include "filters.h"
 #include "net_format.h"
 #include "skeleton.h"
@@ -93,6 +94,13 @@ std::vector<AttachStep> attach_steps() {
 }
 
 } // namespace
+
+// One event's bytes through the printer, for tests/fuzz (common/decoder.h).
+void decode_tcpaccept(const CommonOptions& options, [[maybe_unused]] uint32_t variant, Output& out,
+                      const void* data, size_t size) {
+    Printer printer{options, out, {}};
+    printer.event(data, size);
+}
 
 int tcpaccept(int argc, char** argv) {
     CommonOptions options;

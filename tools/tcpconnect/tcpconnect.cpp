@@ -1,6 +1,7 @@
 // tcpconnect: trace active TCP connections (connect()), IPv4 and IPv6, or
 // count them per source, destination and port.
 #include "clock.h"
+#include "decoder.h"
 #include "filters.h"
 #include "net_format.h"
 #include "skeleton.h"
@@ -175,6 +176,15 @@ std::vector<AttachStep> attach_steps() {
 }
 
 } // namespace
+
+// For tests/fuzz (common/decoder.h): one event through the printer; variant bit 0: --sport.
+void decode_tcpconnect(const CommonOptions& options, [[maybe_unused]] uint32_t variant, Output& out,
+                       const void* data, size_t size) {
+    Settings settings;
+    settings.sport = (variant & 1) != 0;
+    Printer printer{options, settings, out, {}};
+    printer.event(data, size);
+}
 
 int tcpconnect(int argc, char** argv) {
     CommonOptions options;

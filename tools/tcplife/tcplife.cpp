@@ -1,6 +1,7 @@
 // tcplife: one line per TCP session when it closes: who, between which
 // endpoints, bytes each way, and how long it lived.
 #include "clock.h"
+#include "decoder.h"
 #include "filters.h"
 #include "net_format.h"
 #include "skeleton.h"
@@ -107,6 +108,15 @@ std::vector<AttachStep> attach_steps() {
 }
 
 } // namespace
+
+// For tests/fuzz (common/decoder.h): one event through the printer; variant bit 0: --wide.
+void decode_tcplife(const CommonOptions& options, [[maybe_unused]] uint32_t variant, Output& out,
+                    const void* data, size_t size) {
+    Settings settings;
+    settings.wide = (variant & 1) != 0;
+    Printer printer{options, settings, out, {}};
+    printer.event(data, size);
+}
 
 int tcplife(int argc, char** argv) {
     CommonOptions options;

@@ -1,6 +1,7 @@
 // tcpretrans: trace TCP retransmissions (and tail loss probes), or count
 // them per connection.
 #include "clock.h"
+#include "decoder.h"
 #include "filters.h"
 #include "net_format.h"
 #include "skeleton.h"
@@ -151,6 +152,13 @@ std::vector<AttachStep> attach_steps(bool loss_probes) {
 }
 
 } // namespace
+
+// One event's bytes through the printer, for tests/fuzz (common/decoder.h).
+void decode_tcpretrans(const CommonOptions& options, [[maybe_unused]] uint32_t variant, Output& out,
+                       const void* data, size_t size) {
+    Printer printer{options, out, {}};
+    printer.event(data, size);
+}
 
 int tcpretrans(int argc, char** argv) {
     CommonOptions options;

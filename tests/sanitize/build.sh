@@ -1,0 +1,20 @@
+#!/bin/bash
+# Configures (once) and builds the sanitized tree that the sanitize and fuzz
+# suites use: clang, AddressSanitizer and UndefinedBehaviorSanitizer (every
+# report fatal), and the libFuzzer targets. Usage: build.sh DIR [TARGET...]
+# (no TARGET: everything)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:?usage: build.sh DIR [TARGET...]}
+shift
+
+# The sanitize and fuzz suites may start this at once: one build at a time.
+exec 9>"$build.lock"
+flock 9
+if [ ! -f "$build/build.ninja" ]; then
+    CC=clang CXX=clang++ meson setup "$build" "$root" \
+        -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=true \
+        -Dc_args='-fno-sanitize-recover=all -fno-omit-frame-pointer' \
+        -Dcpp_args='-fno-sanitize-recover=all -fno-omit-frame-pointer' >/dev/null
+fi
+ninja -C "$build" "$@" >/dev/null

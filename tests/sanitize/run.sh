@@ -1,0 +1,28 @@
+#!/bin/bash
+# The sanitize suite: the unit and integration tests, and the tools they
+# run, built with AddressSanitizer (leaks included) and
+# UndefinedBehaviorSanitizer. Any report fails the suite: each sanitized
+# process writes its reports to a file under a fresh directory (the tools'
+# stderr stays what the tests expect), and the suite fails if one appears.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${CORESCOPE_SANITIZE_BUILD:?set by meson test}
+"$here/build.sh" "$build"
+
+reports=$(mktemp -d /tmp/corescope-sanitize.XXXXXX)
+chmod 1777 "$reports" # the unprivileged-run tests write here too
+export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:print_stacktrace=1:log_path=$reports/asan"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan"
+export LSAN_OPTIONS="print_suppressions=0"
+status=0
+meson test -C "$build" --no-rebuild --print-errorlogs --suite unit --suite integration || status=$?
+if compgen -G "$reports/*" >/dev/null; then
+    echo "sanitize: sanitizer reports:" >&2
+    for f in "$reports"/*; do
+        echo "--- $f" >&2
+        cat "$f" >&2
+    done
+    status=1
+fi
+rm -rf "$reports"
+exit $status
