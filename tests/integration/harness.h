@@ -19,6 +19,17 @@ std::string tool_path(const std::string& name);
 // that need BPF print "SKIPPED: <reason>" and return.
 std::string bpf_unavailable_reason();
 
+// In a test that needs BPF: where this process may not load BPF programs,
+// the test reports "SKIPPED: <reason>" and returns.
+#define REQUIRE_BPF()                                                                              \
+    do {                                                                                           \
+        std::string why = ::itest::bpf_unavailable_reason();                                       \
+        if (!why.empty()) {                                                                        \
+            WARN("SKIPPED: " << why);                                                              \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
 // A unique token for this test run, for paths and argv the tools must see.
 std::string unique_token(const std::string& prefix);
 

@@ -26,15 +26,6 @@ using nlohmann::json;
 
 namespace {
 
-#define REQUIRE_BPF()                                                                              \
-    do {                                                                                           \
-        std::string why = bpf_unavailable_reason();                                                \
-        if (!why.empty()) {                                                                        \
-            WARN("SKIPPED: " << why);                                                              \
-            return;                                                                                \
-        }                                                                                          \
-    } while (0)
-
 constexpr size_t read_size = 64 * 1024;
 constexpr size_t write_size = 4096;
 constexpr int reads = 32;

@@ -23,15 +23,6 @@ std::vector<std::string> all_tools() {
     return names;
 }
 
-#define REQUIRE_BPF()                                                                              \
-    do {                                                                                           \
-        std::string why = bpf_unavailable_reason();                                                \
-        if (!why.empty()) {                                                                        \
-            WARN("SKIPPED: " << why);                                                              \
-            return;                                                                                \
-        }                                                                                          \
-    } while (0)
-
 } // namespace
 
 TEST_CASE("every tool rejects bad usage with exit 2 and names the bad value", "[common]") {

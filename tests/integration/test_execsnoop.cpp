@@ -13,15 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-#define REQUIRE_BPF()                                                                              \
-    do {                                                                                           \
-        std::string why = bpf_unavailable_reason();                                                \
-        if (!why.empty()) {                                                                        \
-            WARN("SKIPPED: " << why);                                                              \
-            return;                                                                                \
-        }                                                                                          \
-    } while (0)
-
 // Forks, then execs argv in the child; returns the child's exit status.
 int spawn_and_wait(const std::vector<std::string>& argv, int* child_pid = nullptr) {
     pid_t pid = fork();

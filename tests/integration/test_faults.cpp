@@ -25,15 +25,6 @@ using nlohmann::json;
 
 namespace {
 
-#define REQUIRE_BPF()                                                                              \
-    do {                                                                                           \
-        std::string why = bpf_unavailable_reason();                                                \
-        if (!why.empty()) {                                                                        \
-            WARN("SKIPPED: " << why);                                                              \
-            return;                                                                                \
-        }                                                                                          \
-    } while (0)
-
 std::vector<std::string> all_tools() {
     std::vector<std::string> names;
     std::stringstream in(CORESCOPE_TOOLS);

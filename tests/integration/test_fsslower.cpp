@@ -17,15 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-#define REQUIRE_BPF()                                                                              \
-    do {                                                                                           \
-        std::string why = bpf_unavailable_reason();                                                \
-        if (!why.empty()) {                                                                        \
-            WARN("SKIPPED: " << why);                                                              \
-            return;                                                                                \
-        }                                                                                          \
-    } while (0)
-
 constexpr long ext4_magic = 0xEF53;
 constexpr long tmpfs_magic = 0x01021994;
 

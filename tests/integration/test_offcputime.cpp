@@ -46,15 +46,6 @@ constexpr const char* sleeper = "corescope_offcputime_test_sleeper";
 constexpr int sleeps = 10;
 constexpr long sleep_ms = 200;
 
-#define REQUIRE_BPF()                                                                              \
-    do {                                                                                           \
-        std::string why = bpf_unavailable_reason();                                                \
-        if (!why.empty()) {                                                                        \
-            WARN("SKIPPED: " << why);                                                              \
-            return;                                                                                \
-        }                                                                                          \
-    } while (0)
-
 double now_s() {
     struct timespec ts {};
     clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -50,15 +50,6 @@ namespace corescope_itest {
 
 namespace {
 
-#define REQUIRE_BPF()                                                                              \
-    do {                                                                                           \
-        std::string why = bpf_unavailable_reason();                                                \
-        if (!why.empty()) {                                                                        \
-            WARN("SKIPPED: " << why);                                                              \
-            return;                                                                                \
-        }                                                                                          \
-    } while (0)
-
 const std::string busy_function = "corescope_itest::profile_busy_loop_xyz()";
 const std::string busy_comm = "cs-prof-busy";
 

@@ -18,15 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-#define REQUIRE_BPF()                                                                              \
-    do {                                                                                           \
-        std::string why = bpf_unavailable_reason();                                                \
-        if (!why.empty()) {                                                                        \
-            WARN("SKIPPED: " << why);                                                              \
-            return;                                                                                \
-        }                                                                                          \
-    } while (0)
-
 // Listeners are on 127.0.0.2 (and ::1): the unbound IPv4 client then comes
 // from 127.0.0.1, so a swap of local and remote shows.
 sockaddr_storage loopback(int family, uint16_t port) {

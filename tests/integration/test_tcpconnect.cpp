@@ -17,15 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-#define REQUIRE_BPF()                                                                              \
-    do {                                                                                           \
-        std::string why = bpf_unavailable_reason();                                                \
-        if (!why.empty()) {                                                                        \
-            WARN("SKIPPED: " << why);                                                              \
-            return;                                                                                \
-        }                                                                                          \
-    } while (0)
-
 // Servers listen on 127.0.0.2 (and ::1): an unbound IPv4 client then gets
 // 127.0.0.1 as its source, so a swap of source and destination shows.
 // A TCP socket bound to an ephemeral port of that address of family;

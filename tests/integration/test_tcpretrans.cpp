@@ -23,15 +23,6 @@ using nlohmann::json;
 
 namespace {
 
-#define REQUIRE_BPF()                                                                              \
-    do {                                                                                           \
-        std::string why = bpf_unavailable_reason();                                                \
-        if (!why.empty()) {                                                                        \
-            WARN("SKIPPED: " << why);                                                              \
-            return;                                                                                \
-        }                                                                                          \
-    } while (0)
-
 #define REQUIRE_NETNS_TOOLS()                                                                      \
     do {                                                                                           \
         if (!have_command("nft") || !have_command("ip")) {                                         \
