@@ -93,7 +93,7 @@ struct Printer {
             b += ' ';
             append_escaped_padded(b, disk, 9);
             b += ' ';
-            append_padded(b, rwbs, 4);
+            append_escaped_padded(b, rwbs, 4); // built in the kernel from flags, but bytes all the same
             b += ' ';
             append_padded(b, std::to_string(e->sector), 12);
             b += ' ';
