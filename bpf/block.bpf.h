@@ -185,3 +185,18 @@ static __always_inline __u64 block_rq_sector(struct request *rq)
 
 	return sector == (__u64)-1 ? 0 : sector;
 }
+
+/* The request among the tracepoint's arguments: args[index], index 0 or 1.
+ * The verifier takes only constant offsets into the context, and clang
+ * folds args[1] and args[0] behind a branch into one load at a computed
+ * offset; so the old layout reads through a helper instead (index is
+ * read-only data: the verifier sees only one of the two paths). */
+static __always_inline struct request *rq_arg(__u64 *args, __u32 index)
+{
+	struct request *rq = NULL;
+
+	if (index == 0)
+		return (struct request *)args[0];
+	bpf_probe_read_kernel(&rq, sizeof(rq), &args[1]);
+	return rq;
+}

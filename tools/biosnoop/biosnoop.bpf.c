@@ -139,21 +139,6 @@ static __always_inline void rq_issue(struct request *rq)
 	block_rq_rwbs(rq, info->rwbs);
 }
 
-/* The request among the tracepoint's arguments: args[index], index 0 or 1.
- * The verifier takes only constant offsets into the context, and clang
- * folds args[1] and args[0] behind a branch into one load at a computed
- * offset; so the old layout reads through a helper instead (index is
- * read-only data: the verifier sees only one of the two paths). */
-static __always_inline struct request *rq_arg(__u64 *args, __u32 index)
-{
-	struct request *rq = NULL;
-
-	if (index == 0)
-		return (struct request *)args[0];
-	bpf_probe_read_kernel(&rq, sizeof(rq), &args[1]);
-	return rq;
-}
-
 SEC("tp_btf/block_rq_insert")
 int btf_insert(__u64 *ctx)
 {
