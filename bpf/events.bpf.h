@@ -23,6 +23,9 @@ const volatile bool events_use_ringbuf = true;
 /* Wake the consumer only once this many bytes wait; 0 wakes on every event.
  * The consumer polls on a short period anyway, so nothing waits long. */
 const volatile __u64 events_wakeup_bytes = 0;
+/* When an event last woke the consumer with less than a batch pending. */
+__u64 events_timed_wakeup_ns = 0;
+#define EVENTS_WAKEUP_GAP_NS (10ULL * 1000 * 1000)
 
 static __always_inline void events_count_lost(void)
 {
@@ -33,13 +36,24 @@ static __always_inline void events_count_lost(void)
 		*lost += 1; /* per-CPU slot: no other writer */
 }
 
+/* Batched wake-ups: one when a batch is pending, and otherwise at most one
+ * every 10 ms, so an event on a quiet system shows at once instead of at the
+ * consumer's next poll while a busy one is still read in batches (at most
+ * 100 wake-ups a second). A race between CPUs on the timestamp costs at most
+ * an extra wake-up. */
 static __always_inline __u64 events_wakeup_flags(void)
 {
+	__u64 now;
+
 	if (!events_wakeup_bytes)
 		return 0;
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= events_wakeup_bytes ?
-		       BPF_RB_FORCE_WAKEUP :
-		       BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= events_wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	now = bpf_ktime_get_ns();
+	if (now - events_timed_wakeup_ns < EVENTS_WAKEUP_GAP_NS)
+		return BPF_RB_NO_WAKEUP;
+	events_timed_wakeup_ns = now;
+	return BPF_RB_FORCE_WAKEUP;
 }
 
 /* Hands size bytes at data to user space; counts a loss when the buffer is
