@@ -20,6 +20,8 @@ namespace {
 
 bool path_exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
 
+const char* const running_kernel_btf = "/sys/kernel/btf/vmlinux";
+
 // A minimal program, "r0 = 0; exit", for load-and-attach probes.
 struct MinimalProgram {
     struct bpf_insn insns[2];
@@ -69,32 +71,35 @@ KernelFeatures& KernelFeatures::instance() {
 void KernelFeatures::set_btf_path(const std::string& path) {
     std::lock_guard lock(mutex_);
     btf_path_ = path;
-    if (btf_) btf__free(btf_);
-    btf_ = nullptr;
+    btf_.reset();
     btf_loaded_ = false;
     supported_.clear();
 }
 
 void KernelFeatures::release_btf() {
     std::lock_guard lock(mutex_);
-    btf__free(btf_);
-    btf_ = nullptr;
+    btf_.reset();
     btf_loaded_ = false;
 }
 
-struct btf* KernelFeatures::vmlinux_btf() {
+const KernelTypes* KernelFeatures::vmlinux_btf() {
     std::lock_guard lock(mutex_);
     if (!btf_loaded_) {
         btf_loaded_ = true;
-        btf_ = btf_path_.empty() ? btf__load_vmlinux_btf() : btf__parse(btf_path_.c_str(), nullptr);
-        if (libbpf_get_error(btf_)) btf_ = nullptr;
+        btf_error_.clear();
+        btf_ = KernelTypes::open(btf_path_.empty() ? running_kernel_btf : btf_path_, &btf_error_);
     }
-    return btf_;
+    return btf_.get();
+}
+
+std::string KernelFeatures::btf_error() {
+    std::lock_guard lock(mutex_);
+    vmlinux_btf();
+    return btf_error_;
 }
 
 bool KernelFeatures::btf() {
-    if (!btf_path_.empty()) return path_exists(btf_path_);
-    return path_exists("/sys/kernel/btf/vmlinux");
+    return path_exists(btf_path_.empty() ? running_kernel_btf : btf_path_);
 }
 
 std::string KernelFeatures::tracefs_path() {
@@ -148,13 +153,13 @@ std::string KernelFeatures::kernel_release() {
 }
 
 int KernelFeatures::tracepoint_arg_count(const std::string& name) {
-    struct btf* b = vmlinux_btf();
+    const KernelTypes* b = vmlinux_btf();
     if (!b) return -1;
-    int id = btf__find_by_name_kind(b, ("btf_trace_" + name).c_str(), BTF_KIND_TYPEDEF);
+    int id = b->find("btf_trace_" + name, BTF_KIND_TYPEDEF);
     if (id < 0) return -1;
     // typedef -> pointer -> function prototype (void *ctx, args...)
-    const struct btf_type* t = btf__type_by_id(b, id);
-    while (t && (btf_is_typedef(t) || btf_is_ptr(t))) t = btf__type_by_id(b, t->type);
+    const struct btf_type* t = b->type(id);
+    while (t && (btf_is_typedef(t) || btf_is_ptr(t))) t = b->type(t->type);
     if (!t || !btf_is_func_proto(t)) return -1;
     return btf_vlen(t) - 1;
 }
@@ -162,16 +167,15 @@ int KernelFeatures::tracepoint_arg_count(const std::string& name) {
 bool KernelFeatures::probe_tracing_prog(int attach_type, const std::string& target,
                                         std::string* why_not) {
     // Attach IDs must come from the running kernel: the cached BTF is that
-    // one unless --btf named another (parsing it again costs ~10 ms).
-    struct btf* own = btf_path_.empty() ? nullptr : btf__load_vmlinux_btf();
-    struct btf* b = btf_path_.empty() ? vmlinux_btf() : own;
-    if (b == nullptr || libbpf_get_error(b)) {
+    // one unless --btf named another.
+    std::unique_ptr<KernelTypes> own = btf_path_.empty() ? nullptr : KernelTypes::open(running_kernel_btf);
+    const KernelTypes* b = btf_path_.empty() ? vmlinux_btf() : own.get();
+    if (b == nullptr) {
         *why_not = "kernel has no BTF";
         return false;
     }
     bool is_func = attach_type == BPF_TRACE_FENTRY || attach_type == BPF_TRACE_FEXIT;
-    int id = btf__find_by_name_kind(b, target.c_str(), is_func ? BTF_KIND_FUNC : BTF_KIND_TYPEDEF);
-    btf__free(own);
+    int id = b->find(target, is_func ? BTF_KIND_FUNC : BTF_KIND_TYPEDEF);
     if (id < 0) {
         *why_not = "kernel BTF lacks " + target;
         return false;
@@ -275,18 +279,18 @@ bool KernelFeatures::has_target(AttachKind kind, const std::string& target) {
     }
     case AttachKind::tp_btf:
     case AttachKind::raw_tp: {
-        struct btf* b = vmlinux_btf();
+        const KernelTypes* b = vmlinux_btf();
         // Without BTF a raw tracepoint can still exist; let attach decide.
         if (!b) return kind == AttachKind::raw_tp;
-        return btf__find_by_name_kind(b, ("btf_trace_" + target).c_str(), BTF_KIND_TYPEDEF) >= 0;
+        return b->find("btf_trace_" + target, BTF_KIND_TYPEDEF) >= 0;
     }
     case AttachKind::fentry:
     case AttachKind::fexit:
     case AttachKind::kprobe:
     case AttachKind::kretprobe: {
-        struct btf* b = vmlinux_btf();
+        const KernelTypes* b = vmlinux_btf();
         if (!b) return kind == AttachKind::kprobe || kind == AttachKind::kretprobe;
-        return btf__find_by_name_kind(b, target.c_str(), BTF_KIND_FUNC) >= 0;
+        return b->find(target, BTF_KIND_FUNC) >= 0;
     }
     case AttachKind::uprobe:
     case AttachKind::uretprobe: {

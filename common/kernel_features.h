@@ -3,12 +3,13 @@
 // plan needs (start-up time matters on a sick host).
 #pragma once
 
+#include "kernel_types.h"
+
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-
-struct btf;
 
 namespace corescope {
 
@@ -58,17 +59,19 @@ class KernelFeatures : public FeatureSource {
     int tracepoint_arg_count(const std::string& name);
     // Override the BTF used for target checks (--btf).
     void set_btf_path(const std::string& path);
-    // The kernel's types (from --btf if given), parsed once; nullptr when
-    // there is none. Owned here: do not free.
-    const struct btf* kernel_btf() { return vmlinux_btf(); }
-    // Frees the parsed BTF (several MiB) until it is asked for again. Called
+    // The kernel's types (from --btf if given), read once; nullptr when
+    // there are none. Owned here.
+    const KernelTypes* kernel_btf() { return vmlinux_btf(); }
+    // Why kernel_btf() is nullptr ("FILE: not a BTF file"); empty otherwise.
+    std::string btf_error();
+    // Frees the types (several MiB) until they are asked for again. Called
     // before a skeleton loads, since libbpf then parses its own copy: peak
     // memory holds one copy, not two.
     void release_btf();
 
   private:
     KernelFeatures() = default;
-    struct btf* vmlinux_btf();
+    const KernelTypes* vmlinux_btf();
     bool probe_tracing_prog(int attach_type, const std::string& target, std::string* why_not);
     bool probe_raw_tp(std::string* why_not);
     bool probe_perf_event(std::string* why_not);
@@ -78,7 +81,8 @@ class KernelFeatures : public FeatureSource {
     std::optional<bool> ringbuf_;
     std::optional<std::pair<bool, std::string>> permitted_;
     std::string btf_path_;
-    struct btf* btf_ = nullptr;
+    std::unique_ptr<KernelTypes> btf_;
+    std::string btf_error_;
     bool btf_loaded_ = false;
 };
 

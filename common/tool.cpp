@@ -92,7 +92,13 @@ int run_tool(const char* tool, int argc, char** argv, int (*body)(int, char**)) 
 
 void require_bpf(const CommonOptions& options) {
     KernelFeatures& features = KernelFeatures::instance();
-    if (!options.btf_path.empty()) features.set_btf_path(options.btf_path);
+    if (!options.btf_path.empty()) {
+        features.set_btf_path(options.btf_path);
+        // Named by the user: a file that is not BTF is a bad argument, said
+        // here rather than as a CO-RE relocation failure after loading.
+        if (features.kernel_btf() == nullptr)
+            throw UsageError("invalid BTF file '" + options.btf_path + "': " + features.btf_error());
+    }
     std::string why;
     if (!features.bpf_permitted(&why)) throw RuntimeError("cannot use BPF: " + why);
     if (!features.btf())

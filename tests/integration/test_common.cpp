@@ -125,6 +125,17 @@ TEST_CASE("a BTF file given by option that does not exist is a usage error", "[c
     }
 }
 
+TEST_CASE("a BTF file given by option that is not BTF is a usage error naming it", "[common]") {
+    REQUIRE_BPF();
+    for (const std::string& tool : all_tools()) {
+        INFO(tool);
+        Finished r = run({tool_path(tool), "--btf", "/etc/passwd", "--dry-run"});
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("invalid BTF file '/etc/passwd': not a BTF file") != std::string::npos);
+        CHECK(r.out.empty());
+    }
+}
+
 TEST_CASE("a tool whose reader goes away ends promptly and quietly", "[common]") {
     REQUIRE_BPF();
     for (const std::vector<std::string>& argv :

@@ -2,18 +2,23 @@
 // tracepoint targets and signatures read from it (common/kernel_features.h).
 #include "kernel_features.h"
 
+#include <bpf/btf.h>
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 using namespace corescope;
 
 namespace {
-bool have_kernel_btf() { return access("/sys/kernel/btf/vmlinux", R_OK) == 0; }
+bool have_kernel_btf() {
+    return access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+}
 } // namespace
 
-TEST_CASE("kernel features: one cached instance, the running kernel's release", "[kernel_features]") {
+TEST_CASE("kernel features: one cached instance, the running kernel's release",
+          "[kernel_features]") {
     KernelFeatures& a = KernelFeatures::instance();
     KernelFeatures& b = KernelFeatures::instance();
     CHECK(&a == &b);
@@ -39,4 +44,66 @@ TEST_CASE("kernel features: tracepoint targets and signatures come from BTF", "[
     CHECK(n >= 3);
     CHECK(n <= 4);
     CHECK(k.tracepoint_arg_count("no_such_tracepoint_xyz") == -1);
+}
+
+TEST_CASE("kernel types: the in-place index answers as libbpf's full parse does",
+          "[kernel_features]") {
+    if (!have_kernel_btf()) {
+        WARN("SKIPPED: no /sys/kernel/btf/vmlinux");
+        return;
+    }
+    std::string error;
+    auto types = KernelTypes::open("/sys/kernel/btf/vmlinux", &error);
+    REQUIRE(types != nullptr);
+    CHECK(error.empty());
+    struct btf* reference = btf__load_vmlinux_btf();
+    REQUIRE(reference != nullptr);
+    CHECK(types->type_count() + 1 == btf__type_cnt(reference));
+    struct Lookup {
+        const char* name;
+        int kind;
+    };
+    for (Lookup l :
+         {Lookup{"btf_trace_sched_switch", BTF_KIND_TYPEDEF},
+          Lookup{"task_struct", BTF_KIND_STRUCT}, Lookup{"vfs_read", BTF_KIND_FUNC},
+          Lookup{"req_op", BTF_KIND_ENUM}, Lookup{"no_such_type_xyz", BTF_KIND_STRUCT}}) {
+        INFO(l.name);
+        int id = types->find(l.name, l.kind);
+        int expected = btf__find_by_name_kind(reference, l.name, l.kind);
+        CHECK(id == (expected < 0 ? -1 : expected));
+        if (id > 0) {
+            const struct btf_type* ours = types->type(id);
+            const struct btf_type* theirs = btf__type_by_id(reference, id);
+            REQUIRE(ours != nullptr);
+            CHECK(ours->info == theirs->info);
+            CHECK(types->name(ours->name_off) == l.name);
+        }
+    }
+    // Every type's offset agrees: spot-check the last one, which depends on
+    // the size of every type before it.
+    uint32_t last = types->type_count();
+    CHECK(types->name(types->type(last)->name_off) ==
+          btf__name_by_offset(reference, btf__type_by_id(reference, last)->name_off));
+    CHECK(types->type(0) == nullptr);
+    CHECK(types->type(last + 1) == nullptr);
+    btf__free(reference);
+}
+
+TEST_CASE("kernel types: a missing or malformed file is an error, not a crash",
+          "[kernel_features]") {
+    std::string error;
+    CHECK(KernelTypes::open("/nonexistent/btf", &error) == nullptr);
+    CHECK(error == "No such file or directory");
+    char path[] = "/tmp/corescope-btf-XXXXXX";
+    int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    // BTF magic, then a header whose type section runs past the end.
+    const unsigned char bad[] = {0x9f, 0xeb, 1, 0, 24, 0, 0, 0, 0, 0, 0, 0,
+                                 0xff, 0xff, 0, 0, 0,  0, 0, 0, 1, 0, 0, 0};
+    REQUIRE(write(fd, bad, sizeof bad) == static_cast<ssize_t>(sizeof bad));
+    close(fd);
+    error.clear();
+    CHECK(KernelTypes::open(path, &error) == nullptr);
+    CHECK(error.find("malformed") != std::string::npos);
+    unlink(path);
 }

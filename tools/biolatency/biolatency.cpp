@@ -42,15 +42,15 @@ struct Settings {
 class OperationNames {
   public:
     OperationNames() {
-        const struct btf* btf = KernelFeatures::instance().kernel_btf();
+        const KernelTypes* btf = KernelFeatures::instance().kernel_btf();
         int id = -1;
         for (const char* type : {"req_op", "req_opf"})
-            if (btf && id < 0) id = btf__find_by_name_kind(btf, type, BTF_KIND_ENUM);
+            if (btf && id < 0) id = btf->find(type, BTF_KIND_ENUM);
         if (id >= 0) {
-            const struct btf_type* t = btf__type_by_id(btf, id);
+            const struct btf_type* t = btf->type(id);
             const struct btf_enum* e = btf_enum(t);
             for (int i = 0; i < btf_vlen(t); i++, e++) {
-                std::string_view full = btf__name_by_offset(btf, e->name_off);
+                std::string_view full = btf->name(e->name_off);
                 if (full.rfind("REQ_OP_", 0) == 0 && full != "REQ_OP_LAST")
                     names_.emplace(static_cast<uint32_t>(e->val), camel_case(full.substr(7)));
             }
