@@ -92,6 +92,18 @@ bool is_c1_control(std::string_view s, size_t i) {
            static_cast<unsigned char>(s[i + 1]) <= 0x9f;
 }
 
+// The end of the run of bytes from s[i] that pass through unchanged:
+// printable ASCII other than backslash and quote. Appended as one block,
+// since most of what tools print (paths, names) is only that.
+size_t plain_run(std::string_view s, size_t i, char quote) {
+    while (i < s.size()) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c < 0x20 || c >= 0x7f || c == '\\' || c == static_cast<unsigned char>(quote)) break;
+        i++;
+    }
+    return i;
+}
+
 const char hex_digits[] = "0123456789abcdef";
 
 void append_hex_byte(std::string& out, const char* prefix, unsigned char c) {
@@ -104,10 +116,15 @@ void append_hex_byte(std::string& out, const char* prefix, unsigned char c) {
 
 void append_text_escaped(std::string& out, std::string_view s) {
     for (size_t i = 0; i < s.size();) {
+        size_t plain = plain_run(s, i, '\\');
+        if (plain > i) {
+            out.append(s.data() + i, plain - i);
+            i = plain;
+            continue;
+        }
         unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c < 0x7f) {
-            if (c == '\\') out += '\\';
-            out += static_cast<char>(c);
+        if (c == '\\') {
+            out += "\\\\";
             i++;
             continue;
         }
@@ -145,9 +162,15 @@ std::string text_escaped(std::string_view s) {
 void append_json_string(std::string& out, std::string_view s) {
     out += '"';
     for (size_t i = 0; i < s.size();) {
+        size_t plain = plain_run(s, i, '"');
+        if (plain > i) {
+            out.append(s.data() + i, plain - i);
+            i = plain;
+            continue;
+        }
         unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c < 0x7f) {
-            if (c == '"' || c == '\\') out += '\\';
+        if (c == '"' || c == '\\') {
+            out += '\\';
             out += static_cast<char>(c);
             i++;
             continue;
