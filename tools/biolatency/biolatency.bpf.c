@@ -43,7 +43,9 @@ struct start {
 };
 
 /* LRU: a request that never completes in our sight (merged away after
- * insert, or in flight when a sector key collides) must not fill the map. */
+ * insert, or in flight when a sector key collides) must not fill the map.
+ * Where neither can happen the loader makes it a plain hash, which costs
+ * less per request. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);

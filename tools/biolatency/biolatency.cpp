@@ -289,6 +289,13 @@ int biolatency(int argc, char** argv) {
     skel->rodata->per_op = settings.per_op;
     skel->rodata->only_dev = settings.disk_dev;
     skel->rodata->unit_ns = options.milliseconds ? 1000000 : 1000;
+    // Every issued request completes, so keyed by its address (tp_btf,
+    // raw_tp) and started at issue, a start is never left behind: a plain
+    // hash, cheaper per I/O than the LRU that -Q and sector keys need.
+    if (!settings.queued && !plan.uses("tp_issue")) {
+        int err = bpf_map__set_type(skel->maps.starts, BPF_MAP_TYPE_HASH);
+        if (err) throw RuntimeError(errno_message("cannot set up the request map", err));
+    }
     configure_filters(skel.get(), options);
     load_skeleton("biolatency", skel.get(), plan);
     fill_filter_maps(skel.get(), options);

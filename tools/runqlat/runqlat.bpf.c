@@ -36,6 +36,17 @@ struct {
 	__type(value, __u64);
 } start SEC(".maps");
 
+/* tp_btf tier: when the task became runnable, kept on the task itself, so a
+ * wake-up and a switch cost no hash lookups, and a task that exits takes
+ * its stamp with it. The loader leaves it out on the other tiers, whose
+ * untyped task pointers cannot reach task storage. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} task_start SEC(".maps");
+
 /* tracefs tier: TID -> latency of its last wait, until it is accounted. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -96,28 +107,43 @@ static __always_inline void account(struct task_struct *task, __u64 delta_ns)
 	log2_hist_add(hist->slots, RUNQLAT_SLOTS, delta_ns / unit_ns);
 }
 
-/* task became runnable: stamp it. */
-static __always_inline void enqueue(struct task_struct *task)
+/* task became runnable: stamp it. typed: task is a BTF pointer (tp_btf),
+ * so the stamp goes to task storage; otherwise to the start map by TID. */
+static __always_inline void enqueue(struct task_struct *task, bool typed)
 {
 	__u32 tid = BPF_CORE_READ(task, pid);
-	__u64 now;
+	__u64 now, *stamp;
 
 	if (!tid || task_filtered_out(task)) /* tid 0: the idle task */
 		return;
 	now = bpf_ktime_get_ns();
-	bpf_map_update_elem(&start, &tid, &now, BPF_ANY);
+	if (typed) {
+		stamp = bpf_task_storage_get(&task_start, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (stamp)
+			*stamp = now;
+	} else {
+		bpf_map_update_elem(&start, &tid, &now, BPF_ANY);
+	}
 }
 
 /* prev leaves the CPU, still runnable when preempted or when its state is
  * TASK_RUNNING; next gets it. */
 static __always_inline void on_switch(bool preempt, struct task_struct *prev,
-				      struct task_struct *next, long prev_state)
+				      struct task_struct *next, long prev_state, bool typed)
 {
 	__u32 tid;
 	__u64 *begin;
 
 	if (preempt || prev_state == 0 /* TASK_RUNNING */)
-		enqueue(prev);
+		enqueue(prev, typed);
+	if (typed) {
+		begin = bpf_task_storage_get(&task_start, next, 0, 0);
+		if (!begin || !*begin)
+			return;
+		account(next, bpf_ktime_get_ns() - *begin);
+		*begin = 0; /* accounted: the next switch to it waits for a new stamp */
+		return;
+	}
 	tid = BPF_CORE_READ(next, pid);
 	begin = bpf_map_lookup_elem(&start, &tid);
 	if (!begin)
@@ -131,14 +157,14 @@ static __always_inline void on_switch(bool preempt, struct task_struct *prev,
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(btf_wakeup, struct task_struct *p)
 {
-	enqueue(p);
+	enqueue(p, true);
 	return 0;
 }
 
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(btf_wakeup_new, struct task_struct *p)
 {
-	enqueue(p);
+	enqueue(p, true);
 	return 0;
 }
 
@@ -147,7 +173,8 @@ int BPF_PROG(btf_switch, bool preempt, struct task_struct *prev, struct task_str
 {
 	/* ctx[3] exists only where the loader saw it; the verifier drops the
 	 * branch that is not taken. */
-	on_switch(preempt, prev, next, switch_has_state ? (long)(unsigned int)ctx[3] : task_state(prev));
+	on_switch(preempt, prev, next, switch_has_state ? (long)(unsigned int)ctx[3] : task_state(prev),
+		  true);
 	return 0;
 }
 
@@ -156,14 +183,14 @@ int BPF_PROG(btf_switch, bool preempt, struct task_struct *prev, struct task_str
 SEC("raw_tp/sched_wakeup")
 int raw_wakeup(struct bpf_raw_tracepoint_args *ctx)
 {
-	enqueue((struct task_struct *)ctx->args[0]);
+	enqueue((struct task_struct *)ctx->args[0], false);
 	return 0;
 }
 
 SEC("raw_tp/sched_wakeup_new")
 int raw_wakeup_new(struct bpf_raw_tracepoint_args *ctx)
 {
-	enqueue((struct task_struct *)ctx->args[0]);
+	enqueue((struct task_struct *)ctx->args[0], false);
 	return 0;
 }
 
@@ -173,7 +200,7 @@ int raw_switch(struct bpf_raw_tracepoint_args *ctx)
 	struct task_struct *prev = (struct task_struct *)ctx->args[1];
 
 	on_switch((bool)ctx->args[0], prev, (struct task_struct *)ctx->args[2],
-		  switch_has_state ? (long)(unsigned int)ctx->args[3] : task_state(prev));
+		  switch_has_state ? (long)(unsigned int)ctx->args[3] : task_state(prev), false);
 	return 0;
 }
 

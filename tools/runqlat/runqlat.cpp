@@ -254,10 +254,14 @@ int runqlat(int argc, char** argv) {
     skel->rodata->unit_ns = options.milliseconds ? 1000000 : 1000;
     // sched_switch(preempt, prev, next, prev_state) since 5.18; no prev_state before.
     skel->rodata->switch_has_state = features.tracepoint_arg_count("sched_switch") >= 4;
-    if (!plan.uses("tp_switch")) {
-        int err = bpf_map__set_max_entries(skel->maps.pending, 1); // only the tracefs tier uses it
-        if (err) throw RuntimeError(errno_message("cannot size the BPF maps", err));
-    }
+    // Each tier keeps its start stamps in its own map; the others' shrink
+    // to nothing (task storage is not even created: a kernel before 5.11
+    // has none, and only the tp_btf tier can use it).
+    bool typed = plan.uses("btf_switch");
+    int err = bpf_map__set_autocreate(skel->maps.task_start, typed);
+    if (!err && typed) err = bpf_map__set_max_entries(skel->maps.start, 1);
+    if (!err && !plan.uses("tp_switch")) err = bpf_map__set_max_entries(skel->maps.pending, 1);
+    if (err) throw RuntimeError(errno_message("cannot size the BPF maps", err));
     load_skeleton("runqlat", skel.get(), plan);
     show_plan(plan, options);
     if (options.dry_run) return exit_ok;
