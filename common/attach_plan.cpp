@@ -1,5 +1,8 @@
 #include "attach_plan.h"
 
+#include <system_error>
+#include <thread>
+
 #include "errors.h"
 #include "output.h"
 
@@ -99,8 +102,23 @@ void attach_perf_events(bpf_program* prog, const AttachPoint& point, Links& link
 } // namespace
 
 Links::~Links() {
-    for (auto it = links_.rbegin(); it != links_.rend(); ++it)
-        bpf_link__destroy(*it);
+    // Each detach waits out an RCU grace period in the kernel; for syscall
+    // tracepoints on recent kernels (tasks-trace RCU) that is 50-90 ms, so
+    // opensnoop's eight links, detached one after another, held its exit
+    // for half a second. Detached all at once, the waits overlap.
+    if (links_.size() < 2) {
+        for (bpf_link* link : links_) bpf_link__destroy(link);
+        return;
+    }
+    std::vector<std::thread> detaching;
+    for (auto it = links_.rbegin(); it != links_.rend(); ++it) {
+        try {
+            detaching.emplace_back(bpf_link__destroy, *it);
+        } catch (const std::system_error&) {
+            bpf_link__destroy(*it); // no thread to be had: detach it here
+        }
+    }
+    for (std::thread& t : detaching) t.join();
 }
 
 AttachPlan AttachPlan::choose(const std::string& tool, const std::vector<AttachStep>& steps,
