@@ -1,7 +1,8 @@
-/* odirect_io N FILE [SECONDS]: N 4 KiB O_DIRECT I/Os on FILE, alternating a
+/* odirect_io [-g] N FILE [SECONDS]: N 4 KiB O_DIRECT I/Os on FILE, alternating a
  * write and a read of the same block; print ns per I/O. With SECONDS it
  * stops after N I/Os or SECONDS, whichever comes first (N 0: no cap), and
- * prints the number of I/Os it did instead (for bench/soak).
+ * prints the number of I/Os it did instead (for bench/soak). -g: wait for
+ * go after the preparation (see common.h).
  *
  * If FILE is shorter than the 1 MiB working set, it is first filled with
  * real data and synced (outside the timed loop; bench/run does this once,
@@ -22,6 +23,7 @@
 
 int main(int argc, char **argv)
 {
+	int go = want_go(&argc, &argv);
 	struct run_limit limit = { 0, 0, 0 }; /* no limit but N */
 	uint64_t n, i, t0, t1;
 	const char *path;
@@ -30,7 +32,7 @@ int main(int argc, char **argv)
 	int fd;
 
 	if (argc != 3 && argc != 4)
-		die("usage: odirect_io N FILE [SECONDS]");
+		die("usage: odirect_io [-g] N FILE [SECONDS]");
 	n = parse_count("N", argv[1]);
 	path = argv[2];
 	if (argc == 4) {
@@ -62,6 +64,8 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		die("odirect_io: open %s with O_DIRECT: %s", path, strerror(errno));
 
+	if (go)
+		wait_for_go();
 	run_limit_start(&limit);
 	t0 = now_ns();
 	for (i = 0; i < n && !run_limit_reached(&limit, i); i++) {
