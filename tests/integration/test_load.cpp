@@ -328,10 +328,10 @@ std::vector<LoadCase> load_cases() {
              return line.find(c.token) != std::string::npos;
          },
          I::cgroup, 1, true, true},
-        // Nearly exact: a few requests in a million are not the workload's
-        // by the time biosnoop first sees them (the ten-minute soak: 8 in a
-        // million, under load; likely those the block layer dispatches
-        // later from a kworker), and -p leaves them out.
+        // Nearly exact: biosnoop neither prints nor counts as lost about one
+        // I/O in 20,000, with or without -p (the ten-minute soak: 8 in a
+        // million; see docs/soak.md), so printed + lost may fall a little
+        // short of made.
         {"biosnoop", "odirect_io",
          [](const LoadContext& c, int) {
              return std::vector<std::string>{"20000", "/var/tmp/" + c.token, "60"};
