@@ -398,8 +398,8 @@ std::vector<LoadCase> load_cases() {
          I::netns, 0, true, true},
         // tcpretrans has no filter: its losses may be anyone's, so printed +
         // lost is at least the namespace's retransmissions. Made is the
-        // namespace's RetransSegs, which also counts a few retransmissions
-        // the tool's tracepoint does not see (the soak: 64 in a million).
+        // namespace's RetransSegs, which came out a little above what the
+        // tool saw in the soak (64 in a million; why is not established).
         {"tcpretrans", "retrans_storm",
          [](const LoadContext& c, int burst) {
              return std::vector<std::string>{"400", "3", c.ports[burst]};
