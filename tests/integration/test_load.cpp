@@ -402,7 +402,7 @@ std::vector<LoadCase> load_cases() {
         // tool saw in the soak (64 in a million; why is not established).
         {"tcpretrans", "retrans_storm",
          [](const LoadContext& c, int burst) {
-             return std::vector<std::string>{"400", "3", c.ports[burst]};
+             return std::vector<std::string>{"400", "2", c.ports[burst]};
          },
          [](const LoadContext&, const std::vector<pid_t>&) { return std::vector<std::string>{}; },
          [](const LoadContext& c, const std::string& line) {
