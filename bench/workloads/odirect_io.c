@@ -1,5 +1,8 @@
-/* odirect_io N FILE: N 4 KiB O_DIRECT I/Os on FILE, alternating a write and
- * a read of the same block; print ns per I/O.
+/* odirect_io [-g] N FILE [SECONDS]: N 4 KiB O_DIRECT I/Os on FILE, alternating a
+ * write and a read of the same block; print ns per I/O. With SECONDS it
+ * stops after N I/Os or SECONDS, whichever comes first (N 0: no cap), and
+ * prints the number of I/Os it did instead (for bench/soak). -g: wait for
+ * go after the preparation (see common.h).
  *
  * If FILE is shorter than the 1 MiB working set, it is first filled with
  * real data and synced (outside the timed loop; bench/run does this once,
@@ -20,18 +23,24 @@
 
 int main(int argc, char **argv)
 {
+	int go = want_go(&argc, &argv);
+	struct run_limit limit = { 0, 0, 0 }; /* no limit but N */
 	uint64_t n, i, t0, t1;
 	const char *path;
 	struct stat st;
 	void *buf;
 	int fd;
 
-	if (argc != 3)
-		die("usage: odirect_io N FILE");
+	if (argc != 3 && argc != 4)
+		die("usage: odirect_io [-g] N FILE [SECONDS]");
 	n = parse_count("N", argv[1]);
 	path = argv[2];
-	if (n == 0)
+	if (argc == 4) {
+		limit = parse_run_limit(argv[1], argv[3]);
+		n = UINT64_MAX;
+	} else if (n == 0) {
 		die("N must be > 0");
+	}
 	if (posix_memalign(&buf, BLOCK, BLOCK))
 		die("odirect_io: out of memory");
 	memset(buf, 0xa5, BLOCK);
@@ -55,8 +64,11 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		die("odirect_io: open %s with O_DIRECT: %s", path, strerror(errno));
 
+	if (go)
+		wait_for_go();
+	run_limit_start(&limit);
 	t0 = now_ns();
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !run_limit_reached(&limit, i); i++) {
 		off_t off = (off_t)((i / 2) % NBLOCKS) * BLOCK;
 		ssize_t r = (i % 2) ? pread(fd, buf, BLOCK, off)
 				    : pwrite(fd, buf, BLOCK, off);
@@ -67,6 +79,9 @@ int main(int argc, char **argv)
 	}
 	t1 = now_ns();
 	close(fd);
-	print_ns_per_iter(t1 - t0, n);
+	if (argc == 4)
+		printf("%llu\n", (unsigned long long)i);
+	else
+		print_ns_per_iter(t1 - t0, n);
 	return 0;
 }

@@ -7,11 +7,15 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <cstdlib>
 #include <csignal>
+#include <cstdlib>
 #include <fcntl.h>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <poll.h>
 #include <regex>
 #include <sys/wait.h>
 #include <thread>
@@ -185,7 +189,361 @@ void stalled_reader_accounts_for_every_event(bool as_json, bool perf_buffer) {
     if (std::getenv("ASAN_OPTIONS") == nullptr) CHECK(rss_after[1] - rss_after[0] < 2048);
 }
 
+// One of bench/workloads (built into this test's build directory by meson):
+// started with -g, it sets up, prints "ready" and waits for a line on stdin,
+// then makes its events and prints how many it made.
+class Workload {
+  public:
+    // in_child runs in the child before exec (enter a namespace).
+    Workload(const std::string& name, const std::vector<std::string>& args,
+             const std::function<void()>& in_child = {}) {
+        std::vector<std::string> argv = {tool_path("tests/integration/" + name), "-g"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        if (pipe(go_) != 0 || pipe(out_) != 0) throw std::runtime_error("pipe failed");
+        pid_ = fork();
+        if (pid_ == 0) {
+            if (in_child) in_child();
+            dup2(go_[0], STDIN_FILENO);
+            dup2(out_[1], STDOUT_FILENO);
+            std::vector<char*> cargv;
+            for (auto& a : argv)
+                cargv.push_back(const_cast<char*>(a.c_str()));
+            cargv.push_back(nullptr);
+            execv(cargv[0], cargv.data());
+            _exit(127);
+        }
+        close(go_[0]);
+        close(out_[1]);
+    }
+    ~Workload() {
+        close(go_[1]);
+        close(out_[0]);
+        if (pid_ > 0 && !reaped_) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+        }
+    }
+    Workload(const Workload&) = delete;
+    Workload& operator=(const Workload&) = delete;
+    pid_t pid() const { return pid_; }
+    bool ready(double timeout_s = 10) { return read_until_line(timeout_s) == "ready"; }
+    void go() {
+        if (write(go_[1], "go\n", 3) != 3) throw std::runtime_error("write failed");
+        started_ = now_s();
+    }
+    // The count it printed once it exited 0; nothing on a failure or when it
+    // has not finished within timeout_s of go().
+    std::optional<uint64_t> finish(double timeout_s) {
+        std::string line = read_until_line(timeout_s);
+        int status = 0;
+        if (line.empty() || waitpid(pid_, &status, 0) != pid_) return {};
+        reaped_ = true;
+        took_s_ = now_s() - started_;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return {};
+        return std::stoull(line);
+    }
+    double took_s() const { return took_s_; }
+
+  private:
+    std::string read_until_line(double timeout_s) {
+        double deadline = now_s() + timeout_s;
+        for (;;) {
+            size_t nl = buffered_.find('\n');
+            if (nl != std::string::npos) {
+                std::string line = buffered_.substr(0, nl);
+                buffered_.erase(0, nl + 1);
+                return line;
+            }
+            double left = deadline - now_s();
+            if (left <= 0) return "";
+            pollfd p{out_[0], POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(left * 1000) + 1) <= 0) continue;
+            char chunk[256];
+            ssize_t n = read(out_[0], chunk, sizeof chunk);
+            if (n <= 0) return "";
+            buffered_.append(chunk, static_cast<size_t>(n));
+        }
+    }
+    int go_[2];
+    int out_[2];
+    pid_t pid_ = -1;
+    bool reaped_ = false;
+    double started_ = 0;
+    double took_s_ = 0;
+    std::string buffered_;
+};
+
+// What a load case's workloads run in.
+struct LoadContext {
+    std::string token;
+    std::string cgroup;             // exitsnoop's
+    std::vector<std::string> ports; // one a burst: two listeners cannot share one
+    std::string all_ports() const { return ports[0] + "," + ports[1]; }
+};
+
+// One event tool under load: its workload (the arguments after -g, for each
+// of two bursts, run one after the other), the tool's flags for the
+// workloads' PIDs, and which of its output lines are the workload's.
+struct LoadCase {
+    std::string tool;
+    std::string workload;
+    std::function<std::vector<std::string>(const LoadContext&, int burst)> workload_args;
+    std::function<std::vector<std::string>(const LoadContext&, const std::vector<pid_t>&)>
+        tool_args;
+    // Is this printed line one of the workload's events?
+    std::function<bool(const LoadContext&, const std::string& line)> is_workloads;
+    enum class Isolation { none, cgroup, netns, lossy_netns } isolation = Isolation::none;
+    // Events each workload makes beyond its count (exitsnoop: its own exit).
+    uint64_t extra_made = 0;
+    // Exact: the filter keeps exactly the workload's events, so printed +
+    // lost must equal made. Otherwise at least made, short by at most
+    // shortfall_ppm of it, for the reasons given in the table.
+    bool exact = true;
+    // The perf buffer (64 pages a CPU) fills in a fraction of a second,
+    // the ring buffer (8 MiB) only after seconds: the ring buffer's case is
+    // opensnoop's (below) and the soak's.
+    bool perf_buffer = false;
+    uint64_t shortfall_ppm = 0;
+    // Runs for a fixed time, not a count: no rate to compare.
+    bool timed = false;
+};
+
+std::vector<LoadCase> load_cases() {
+    using I = LoadCase::Isolation;
+    auto pids = [](const std::vector<pid_t>& ps) {
+        std::vector<std::string> a;
+        for (pid_t p : ps)
+            a.insert(a.end(), {"-p", std::to_string(p)});
+        return a;
+    };
+    return {
+        {"exitsnoop", "fork_exit",
+         [](const LoadContext& c, int) {
+             return std::vector<std::string>{"12000", "0", c.token};
+         },
+         [](const LoadContext& c, const std::vector<pid_t>&) {
+             return std::vector<std::string>{"-c", c.cgroup};
+         },
+         [](const LoadContext& c, const std::string& line) {
+             return line.find(c.token) != std::string::npos;
+         },
+         I::cgroup, 1, true, true},
+        // Nearly exact: biosnoop neither prints nor counts as lost about one
+        // I/O in 20,000, with or without -p (the ten-minute soak: 8 in a
+        // million; see docs/soak.md), so printed + lost may fall a little
+        // short of made.
+        {"biosnoop", "odirect_io",
+         [](const LoadContext& c, int) {
+             return std::vector<std::string>{"20000", "/var/tmp/" + c.token, "60"};
+         },
+         [pids](const LoadContext&, const std::vector<pid_t>& ps) { return pids(ps); },
+         [](const LoadContext&, const std::string& line) {
+             return line.find("odirect_io") != std::string::npos;
+         },
+         I::none, 0, false, true, 1000},
+        {"fsslower", "pread_loop",
+         [](const LoadContext& c, int) {
+             return std::vector<std::string>{"30000", "0", "/var/tmp/" + c.token};
+         },
+         [pids](const LoadContext&, const std::vector<pid_t>& ps) {
+             auto a = pids(ps);
+             a.insert(a.begin(), {"--min", "0"});
+             return a;
+         },
+         [](const LoadContext& c, const std::string& line) {
+             return line.find(c.token) != std::string::npos;
+         },
+         I::none, 0, true, true},
+        {"gethostlatency", "resolve_loop",
+         [](const LoadContext&, int) {
+             return std::vector<std::string>{"15000", "0", "localhost"};
+         },
+         [pids](const LoadContext&, const std::vector<pid_t>& ps) { return pids(ps); },
+         [](const LoadContext&, const std::string& line) {
+             return line.find("localhost") != std::string::npos;
+         },
+         I::none, 0, true, true},
+        {"tcpconnect", "tcp_loop",
+         [](const LoadContext& c, int burst) {
+             return std::vector<std::string>{"12000", "0", c.ports[burst]};
+         },
+         [](const LoadContext& c, const std::vector<pid_t>&) {
+             return std::vector<std::string>{"-P", c.all_ports()};
+         },
+         [](const LoadContext&, const std::string& line) {
+             return line.find("tcp_loop") != std::string::npos;
+         },
+         I::netns, 0, true, true},
+        {"tcpaccept", "tcp_loop",
+         [](const LoadContext& c, int burst) {
+             return std::vector<std::string>{"12000", "0", c.ports[burst]};
+         },
+         [](const LoadContext& c, const std::vector<pid_t>&) {
+             return std::vector<std::string>{"-P", c.all_ports()};
+         },
+         [](const LoadContext&, const std::string& line) {
+             return line.find("tcp_loop") != std::string::npos;
+         },
+         I::netns, 0, true, true},
+        {"tcplife", "tcp_loop",
+         [](const LoadContext& c, int burst) {
+             return std::vector<std::string>{"12000", "0", c.ports[burst]};
+         },
+         [](const LoadContext& c, const std::vector<pid_t>&) {
+             return std::vector<std::string>{"-D", c.all_ports()};
+         },
+         [](const LoadContext&, const std::string& line) {
+             return line.find("tcp_loop") != std::string::npos;
+         },
+         I::netns, 0, true, true},
+        // tcpretrans has no filter: its losses may be anyone's, so printed +
+        // lost is at least the namespace's retransmissions. Made is the
+        // namespace's RetransSegs, which came out a little above what the
+        // tool saw in the soak (64 in a million; why is not established).
+        {"tcpretrans", "retrans_storm",
+         [](const LoadContext& c, int burst) {
+             return std::vector<std::string>{"400", "2", c.ports[burst]};
+         },
+         [](const LoadContext&, const std::vector<pid_t>&) { return std::vector<std::string>{}; },
+         [](const LoadContext& c, const std::string& line) {
+             for (const std::string& port : c.ports)
+                 if (line.find("R> 127.0.0.1:" + port + " ") != std::string::npos) return true;
+             return false;
+         },
+         I::lossy_netns, 0, false, true, 1000, true},
+    };
+}
+
+void run_load_case(const LoadCase& lc) {
+    LoadContext ctx;
+    ctx.token = unique_token("ld").substr(0, 15); // a command name, for exitsnoop
+    int port = 20000 + getpid() % 20000;
+    ctx.ports = {std::to_string(port), std::to_string(port + 1)};
+    // biosnoop's and fsslower's workloads write this file (on a disk, not
+    // tmpfs).
+    struct RemovedAtEnd {
+        std::string path;
+        ~RemovedAtEnd() { unlink(path.c_str()); }
+    } scratch{"/var/tmp/" + ctx.token};
+    std::optional<TestCgroup> cgroup;
+    if (lc.isolation == LoadCase::Isolation::cgroup) {
+        cgroup.emplace(ctx.token);
+        if (cgroup->path.empty()) {
+            WARN("SKIPPED: no writable cgroup v2 here");
+            return;
+        }
+        ctx.cgroup = cgroup->path;
+    }
+    std::optional<NetNamespace> ns;
+    if (lc.isolation == LoadCase::Isolation::netns ||
+        lc.isolation == LoadCase::Isolation::lossy_netns) {
+        if (!have_command("ip")) {
+            WARN("SKIPPED: no ip (iproute2)");
+            return;
+        }
+        ns.emplace("cs-load");
+        REQUIRE(ns->ok());
+    }
+    if (lc.isolation == LoadCase::Isolation::lossy_netns) {
+        // Data segments to the port are dropped, the handshake is not; a
+        // low minimum RTO makes retransmissions come fast.
+        REQUIRE(ns->exec("nft add table inet cs_load"));
+        REQUIRE(
+            ns->exec("nft add chain inet cs_load input '{ type filter hook input priority 0; }'"));
+        REQUIRE(ns->exec("nft add rule inet cs_load input tcp dport " + ctx.ports[0] + "-" +
+                         ctx.ports[1] + " meta length gt 200 drop"));
+        REQUIRE(ns->exec("sysctl -qw net.ipv4.tcp_rto_min_us=5000"));
+    }
+    const NetNamespace* in_ns = ns ? &*ns : nullptr;
+    auto start = [&](int burst) {
+        auto w = std::make_unique<Workload>(lc.workload, lc.workload_args(ctx, burst), [in_ns] {
+            if (in_ns && !in_ns->enter()) _exit(126);
+        });
+        REQUIRE(w->ready());
+        if (cgroup) REQUIRE(cgroup->add(w->pid()));
+        return w;
+    };
+
+    // The workload alone, for its rate without the tool.
+    double alone_s = 0;
+    if (!lc.timed) {
+        auto alone = start(0);
+        alone->go();
+        REQUIRE(alone->finish(60));
+        alone_s = alone->took_s();
+    }
+
+    constexpr int bursts = 2;
+    std::vector<std::unique_ptr<Workload>> workloads;
+    std::vector<pid_t> pids;
+    for (int i = 0; i < bursts; i++) {
+        workloads.push_back(start(i));
+        pids.push_back(workloads.back()->pid());
+    }
+    std::vector<std::string> argv = {tool_path(lc.tool)};
+    for (const std::string& a : lc.tool_args(ctx, pids))
+        argv.push_back(a);
+    bool perf = lc.perf_buffer;
+    ToolProcess p(argv, ToolProcess::Stdout::pipe, [perf] {
+        if (perf) setenv("CORESCOPE_PERF_BUFFER", "1", 1);
+    });
+    REQUIRE(p.wait_attached());
+
+    uint64_t made = 0;
+    std::vector<long> rss_after;
+    std::vector<double> took;
+    for (auto& w : workloads) {
+        // Nobody reads the tool's output during the burst: the pipe fills,
+        // the tool blocks in write(), its kernel buffer fills and drops.
+        w->go();
+        std::optional<uint64_t> count = w->finish(120);
+        REQUIRE(count);
+        made += *count + lc.extra_made;
+        took.push_back(w->took_s());
+        drain(p, 1.0);
+        rss_after.push_back(rss_kib(p.pid()));
+    }
+    Finished r = p.stop(SIGINT, 30);
+    CHECK(r.exit_code == 0);
+
+    uint64_t printed = 0;
+    for (const std::string& line : lines(r.out))
+        if (lc.is_workloads(ctx, line)) printed++;
+    uint64_t lost = lost_on_stderr(r.err);
+    INFO(lc.tool << ": made " << made << ", printed " << printed << ", lost " << lost
+                 << "; the workload alone took " << alone_s << " s, with the stalled tool "
+                 << took[0] << " s and " << took[1] << " s; RSS after each burst (KiB) "
+                 << rss_after[0] << ", " << rss_after[1]);
+    CHECK(lost > 0); // the stalled reader really overflowed the buffer
+    CHECK(printed > 0);
+    if (lc.exact)
+        CHECK(printed + lost == made);
+    else
+        CHECK(printed + lost + made * lc.shortfall_ppm / 1000000 >= made);
+    for (const std::string& line : lines(r.err))
+        CHECK(line.find(lc.tool + ": lost ") == 0);
+    // Not held up: with its reader stalled the whole burst, the workload ran
+    // to its end, at a rate not far below its rate alone (generous bounds:
+    // the machine is shared, and the tool costs each event some work).
+    if (!lc.timed)
+        for (double t : took)
+            CHECK(t < 10 * alone_s + 5);
+    // Flat: the second burst, as large as the first, adds no memory.
+    if (std::getenv("ASAN_OPTIONS") == nullptr) CHECK(rss_after[1] - rss_after[0] < 2048);
+}
+
 } // namespace
+
+TEST_CASE("every event tool under a stalled reader accounts for every event, never blocks "
+          "the workload and keeps its memory flat",
+          "[load]") {
+    REQUIRE_BPF();
+    for (const LoadCase& lc : load_cases()) {
+        DYNAMIC_SECTION(lc.tool) {
+            run_load_case(lc);
+        }
+    }
+}
 
 TEST_CASE("opensnoop with a stalled reader reports every lost event and never blocks the workload",
           "[load]") {

@@ -1,0 +1,54 @@
+/* tcp_loop [-g] COUNT SECONDS PORT: listen on 127.0.0.1:PORT, then connect to
+ * it, accept, and close both ends, until COUNT connections or SECONDS (0: no
+ * limit on that side); print how many. Each connection is one tcpconnect
+ * event (-P PORT), one tcpaccept event (-P PORT) and one tcplife event for
+ * the client's socket (-D PORT). The client closes with a reset (SO_LINGER
+ * 0), so no TIME_WAIT socket is left to exhaust the ports in a long run. Run
+ * it in a network namespace of its own to keep PORT to itself. */
+#include "common.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	int go = want_go(&argc, &argv);
+	struct linger reset = { .l_onoff = 1, .l_linger = 0 };
+	struct sockaddr_in addr;
+	struct run_limit limit;
+	uint64_t done = 0;
+	int listener, one = 1;
+
+	if (argc != 4)
+		die("usage: tcp_loop [-g] COUNT SECONDS PORT");
+	limit = parse_run_limit(argv[1], argv[2]);
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	addr.sin_port = htons((uint16_t)parse_count("PORT", argv[3]));
+	listener = socket(AF_INET, SOCK_STREAM, 0);
+	if (listener < 0 || setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(listener, (struct sockaddr *)&addr, sizeof(addr)) || listen(listener, 64))
+		die("tcp_loop: listen on port %s: %s", argv[3], strerror(errno));
+	if (go)
+		wait_for_go();
+	run_limit_start(&limit);
+	while (!run_limit_reached(&limit, done)) {
+		int client = socket(AF_INET, SOCK_STREAM, 0), server;
+
+		if (client < 0 || connect(client, (struct sockaddr *)&addr, sizeof(addr)))
+			die("tcp_loop: connect: %s", strerror(errno));
+		server = accept(listener, NULL, NULL);
+		if (server < 0)
+			die("tcp_loop: accept: %s", strerror(errno));
+		if (setsockopt(client, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset)))
+			die("tcp_loop: SO_LINGER: %s", strerror(errno));
+		close(client);
+		close(server);
+		done++;
+	}
+	printf("%llu\n", (unsigned long long)done);
+	return 0;
+}
