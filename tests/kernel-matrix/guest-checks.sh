@@ -120,11 +120,12 @@ gated() {
 		i=$((i + 1))
 	done
 }
+# A section header with the guest's uptime, to see where the time goes.
+section() { echo "== $* (uptime $(cut -d' ' -f1 /proc/uptime) s)"; }
 field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" "$2" | head -n 1; }
 sum_json() { grep -o "\"$1\":[0-9]*" "$2" | cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }'; }
 
 echo "kernel: $(uname -r)"
-corescope doctor
 
 # --- the guest's C library, for gethostlatency and km-workload -----------------
 # The guest is busybox-static; run-tools.sh brought the host's glibc. Put
@@ -136,6 +137,14 @@ cp /corescope/lib/libc.so.6 /lib/x86_64-linux-gnu/
 printf '127.0.0.1 localhost\n::1 localhost\n' >/etc/hosts
 printf 'hosts: files\n' >/etc/nsswitch.conf
 
+# doctor dry-runs every tool: on 6.1 each one has a plan (the tiers it
+# picks are checked one by one below, where the events arrive).
+corescope doctor >$out/doctor.out 2>&1
+rc=$?
+cat $out/doctor.out
+n=$(grep -c '^  [a-z0-9]*  *available: ' $out/doctor.out)
+check "corescope doctor: all 17 tools available on $(uname -r) (got $n, exit $rc)" [ "$n" = 17 -a $rc = 0 ]
+
 # Every tool runs below; the file-system aliases that do not (there is only
 # ext4 here) at least load and verify.
 for tool in xfsslower btrfsslower nfsslower; do
@@ -143,6 +152,7 @@ for tool in xfsslower btrfsslower nfsslower; do
 done
 
 # --- execsnoop, opensnoop, exitsnoop: syscall tracepoints, sched_process_exit ---
+section "execsnoop, opensnoop, exitsnoop"
 start ex_text "" execsnoop
 start ex_raw tracepoint execsnoop -o json
 start op_text "" opensnoop -x
@@ -174,6 +184,7 @@ expect_tier exit_tp exitsnoop "process exit" tracepoint
 expect exit_tp exitsnoop tracepoint "JSON has the PID and exit code" "\"comm\":\"km-workload\",\"pid\":$epid,.*\"exit_code\":7"
 
 # --- tcpconnect, tcpaccept, tcplife: one loopback session ------------------------
+section "tcpconnect, tcpaccept, tcplife"
 start tc_text "" tcpconnect -s
 start tc_raw tp_btf,tracepoint tcpconnect -s -o json
 start ta_text "" tcpaccept
@@ -211,6 +222,7 @@ for t in tl_raw:raw_tp tl_tp:tracepoint; do
 done
 
 # --- tcpretrans: a SYN dropped by a full accept queue is sent again --------------
+section "tcpretrans"
 start tr_text "" tcpretrans
 start tr_raw tp_btf tcpretrans -o json
 start tr_tp tp_btf,raw_tp tcpretrans -o json
@@ -239,6 +251,7 @@ expect_tier tr_lp_kprobe tcpretrans "TCP tail loss probes (-l)" kprobe
 expect tr_lp_kprobe tcpretrans kprobe "-l still shows the SYN retransmit" "127.0.0.1:$sport  *R> 127.0.0.1:$dport"
 
 # --- biolatency, biosnoop: the scratch disk -----------------------------------------
+section "biolatency, biosnoop"
 if [ -n "$CORESCOPE_SCRATCH" ]; then
 	start bl_json "" biolatency -o json
 	start bl_raw tp_btf biolatency -o json
@@ -276,6 +289,7 @@ else
 fi
 
 # --- fsslower (ext4slower), cachestat: files on the ext4 scratch disk -------------
+section "fsslower, cachestat"
 if [ -n "$CORESCOPE_SCRATCH" ] && grep -q " $CORESCOPE_SCRATCH ext4 " /proc/mounts; then
 	gated files $CORESCOPE_SCRATCH
 	start fs_text "" ext4slower --min 0 -p $wpid
@@ -324,6 +338,7 @@ else
 fi
 
 # --- syscount, runqlat, offcputime, profile: processes of their own ---------------
+section "syscount, runqlat, offcputime, profile"
 gated syscalls 3000
 scpid=$wpid
 gated nap 20 50
@@ -377,6 +392,7 @@ expect prof_text profile perf_event "samples km_spin in km-workload" "km_spin"
 expect prof_json profile perf_event "JSON samples km_spin with the PID" "\"pid\":$spinpid,\"comm\":\"km-workload\",\"count\":[0-9]*,\"user_stack\":\[{[^}]*\"symbol\":\"km_spin\""
 
 # --- oomkill: a memory hog in a memory cgroup of 16 MiB -------------------------
+section "oomkill"
 cg=/sys/fs/cgroup/km-oom
 echo +memory >/sys/fs/cgroup/cgroup.subtree_control
 mkdir -p $cg
@@ -407,6 +423,7 @@ expect oom_tp oomkill tracepoint "JSON has the victim's thread ID" "\"tid\":$hog
 rmdir $cg 2>/dev/null
 
 # --- gethostlatency: getaddrinfo through the guest's glibc ----------------------
+section "gethostlatency"
 gated lookup localhost
 start gh_text "" gethostlatency
 start gh_pid "" gethostlatency -p $wpid -o json
@@ -425,5 +442,6 @@ expect gh_pid gethostlatency uprobe "-p PID finds the process's libc and shows i
 # Nothing stays attached once the tools are gone.
 check "no BPF link left" sh -c '! ls -l /proc/[0-9]*/fd 2>/dev/null | grep -q bpf_link'
 
+section "done"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
