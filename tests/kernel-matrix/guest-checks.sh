@@ -1,8 +1,9 @@
 #!/bin/sh
-# Runs inside the 6.1 guest (busybox sh), from /corescope: the integration
-# checks of every tool, through the statically linked multi-call corescope
-# (each tool name is a link to it), against workloads started here (busybox
-# and km-workload, tests/kernel-matrix/workload.c).
+# Runs inside the 6.1 guest (busybox sh), from /corescope: corescope doctor,
+# then the integration checks of every tool, through the statically linked
+# multi-call corescope (each tool name is a link to it), against workloads
+# started here (busybox and km-workload, tests/kernel-matrix/workload.c).
+# tests/kernel-matrix/README.md has the table of tools, tiers and checks.
 #
 # Every tool runs with -v, which prints its attach plan on stderr, so each
 # check of an event also shows which attach tier delivered it. Where a plan
