@@ -5,7 +5,9 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <linux/bpf.h>
@@ -61,6 +63,34 @@ const char* attach_kind_name(AttachKind kind) {
     case AttachKind::perf_event: return "perf_event";
     }
     return "unknown";
+}
+
+std::vector<AttachKind> parse_skipped_attach_kinds(std::string_view list) {
+    static constexpr AttachKind all[] = {
+        AttachKind::tp_btf,    AttachKind::raw_tp,    AttachKind::tracepoint, AttachKind::fentry,
+        AttachKind::fexit,     AttachKind::kprobe,    AttachKind::kretprobe,  AttachKind::uprobe,
+        AttachKind::uretprobe, AttachKind::perf_event};
+    std::vector<AttachKind> kinds;
+    while (!list.empty()) {
+        size_t comma = list.find(',');
+        std::string_view name = list.substr(0, comma);
+        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+        if (name.empty()) continue;
+        bool known = false;
+        for (AttachKind kind : all) {
+            if (name != attach_kind_name(kind)) continue;
+            kinds.push_back(kind);
+            known = true;
+        }
+        if (!known) {
+            std::string names;
+            for (AttachKind kind : all)
+                names += (names.empty() ? "" : ", ") + std::string(attach_kind_name(kind));
+            throw RuntimeError("CORESCOPE_SKIP_ATTACH: unknown attach kind '" + std::string(name) +
+                               "' (known: " + names + ")");
+        }
+    }
+    return kinds;
 }
 
 KernelFeatures& KernelFeatures::instance() {
@@ -232,6 +262,14 @@ bool KernelFeatures::supports(AttachKind kind, std::string* why_not) {
     if (it == supported_.end()) {
         std::string reason;
         bool ok = false;
+        const char* skip = std::getenv("CORESCOPE_SKIP_ATTACH");
+        std::vector<AttachKind> skipped = parse_skipped_attach_kinds(skip ? skip : "");
+        if (std::find(skipped.begin(), skipped.end(), kind) != skipped.end()) {
+            reason = "skipped by CORESCOPE_SKIP_ATTACH";
+            it = supported_.emplace(kind, std::make_pair(false, reason)).first;
+            if (why_not) *why_not = reason;
+            return false;
+        }
         switch (kind) {
         case AttachKind::tp_btf:
             ok = probe_tracing_prog(BPF_TRACE_RAW_TP, "btf_trace_sched_switch", &reason);

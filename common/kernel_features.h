@@ -10,6 +10,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace corescope {
 
@@ -27,6 +29,12 @@ enum class AttachKind {
 };
 
 const char* attach_kind_name(AttachKind kind);
+
+// The kinds named in CORESCOPE_SKIP_ATTACH ("fentry,tp_btf"): every probe
+// says the kernel lacks them, so an attach plan takes its next tier on a
+// kernel that has them all (the kernel matrix tests each tier that way).
+// Throws RuntimeError naming an unknown kind.
+std::vector<AttachKind> parse_skipped_attach_kinds(std::string_view list);
 
 // The questions an attach plan asks. An interface so that plan choice can
 // be unit-tested against made-up kernels.

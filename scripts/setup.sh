@@ -15,6 +15,7 @@ packages=(
     catch2 nlohmann-json3-dev
     nftables iproute2 # tcpretrans's test drops packets in a network namespace
     pandoc            # the man pages (docs/man/*.8.md)
+    e2fsprogs         # the kernel-matrix suite formats its ext4 scratch disk
     debhelper zsh     # the packaging suite: the Debian package, zsh completion
     libclang-rt-14-dev # libFuzzer and the sanitizer runtimes (sanitize and fuzz suites)
 )

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <csignal>
+#include <cstdlib>
 #include <unistd.h>
 #include <sstream>
 
@@ -72,6 +73,27 @@ TEST_CASE("--dry-run loads and verifies, prints the plan, and leaves nothing beh
             if (!before.count(id)) added.insert(id);
         CHECK(bpf_program_names(added).empty());
     }
+}
+
+TEST_CASE("CORESCOPE_SKIP_ATTACH moves a plan to its next tier, and rejects unknown kinds",
+          "[common]") {
+    REQUIRE_BPF();
+    Finished lower = run({tool_path("execsnoop"), "--dry-run"}, 20,
+                         [] { setenv("CORESCOPE_SKIP_ATTACH", "tracepoint", 1); });
+    CHECK(lower.exit_code == 0);
+    CHECK(lower.out.find("exec system calls: raw_tp:sys_enter raw_tp:sys_exit") !=
+          std::string::npos);
+    CHECK(lower.out.find("passed over tracepoint: skipped by CORESCOPE_SKIP_ATTACH") !=
+          std::string::npos);
+    Finished none = run({tool_path("execsnoop"), "--dry-run"}, 20,
+                        [] { setenv("CORESCOPE_SKIP_ATTACH", "tracepoint,raw_tp", 1); });
+    CHECK(none.exit_code == 1);
+    CHECK(lines(none.err).size() == 1);
+    CHECK(none.err.find("no way to trace exec system calls") != std::string::npos);
+    Finished bad = run({tool_path("execsnoop"), "--dry-run"}, 20,
+                       [] { setenv("CORESCOPE_SKIP_ATTACH", "kprobes", 1); });
+    CHECK(bad.exit_code == 1);
+    CHECK(bad.err.find("unknown attach kind 'kprobes'") != std::string::npos);
 }
 
 TEST_CASE("no BPF program outlives a tool, whatever signal ends it", "[common]") {

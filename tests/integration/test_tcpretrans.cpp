@@ -92,6 +92,46 @@ TEST_CASE("tcpretrans reports retransmissions with the connection's addresses an
     CHECK(json_hits >= 1);
 }
 
+TEST_CASE("tcpretrans reports retransmissions through each of its tiers", "[tcpretrans]") {
+    REQUIRE_BPF();
+    REQUIRE_NETNS_TOOLS();
+    NetNamespace ns("cs-tcpretrans");
+    REQUIRE(ns.ok());
+    // CORESCOPE_SKIP_ATTACH takes the lower tiers on a kernel that has the
+    // higher ones (the tracepoint's record differs between kernels).
+    ToolProcess raw({tool_path("tcpretrans"), "-v", "-o", "json"}, ToolProcess::Stdout::pipe,
+                    [] { setenv("CORESCOPE_SKIP_ATTACH", "tp_btf", 1); });
+    ToolProcess tp({tool_path("tcpretrans"), "-v", "-o", "json"}, ToolProcess::Stdout::pipe,
+                   [] { setenv("CORESCOPE_SKIP_ATTACH", "tp_btf,raw_tp", 1); });
+    REQUIRE(raw.wait_attached());
+    REQUIRE(tp.wait_attached());
+    Ports ports = provoke_retransmissions(ns, 700);
+    REQUIRE(ports.client != 0);
+    std::string lport = "\"lport\":" + std::to_string(ports.client);
+    REQUIRE(raw.wait_for_output(lport));
+    REQUIRE(tp.wait_for_output(lport));
+    Finished r = raw.stop();
+    Finished t = tp.stop();
+    CHECK(r.exit_code == 0);
+    CHECK(t.exit_code == 0);
+    CHECK(r.err.find("TCP retransmissions: raw_tp:tcp_retransmit_skb") != std::string::npos);
+    CHECK(t.err.find("TCP retransmissions: tracepoint:tcp:tcp_retransmit_skb") !=
+          std::string::npos);
+    for (const Finished* f : {&r, &t}) {
+        int hits = 0;
+        for (const std::string& line : lines(f->out)) {
+            json e = json::parse(line);
+            if (e.at("lport") != ports.client) continue;
+            hits++;
+            CHECK(e.at("laddr") == "127.0.0.1");
+            CHECK(e.at("raddr") == "127.0.0.2");
+            CHECK(e.at("rport") == ports.server);
+            CHECK(e.at("state") == "ESTABLISHED");
+        }
+        CHECK(hits >= 1);
+    }
+}
+
 TEST_CASE("tcpretrans --count counts a connection's retransmissions", "[tcpretrans]") {
     REQUIRE_BPF();
     REQUIRE_NETNS_TOOLS();

@@ -16,6 +16,9 @@
 #   --disk SIZE_MB     attach a scratch virtio disk (/dev/vda), formatted ext2
 #                      and mounted at /mnt/scratch
 #   --raw-disk         with --disk: leave /dev/vda unformatted and unmounted
+#   --ext4             with --disk: format it as ext4 on the host (mkfs.ext4,
+#                      e2fsprogs) and mount it as ext4, instead of busybox's
+#                      ext2 (ext2 mounts report their type as ext2)
 #   --module NAME      load this kernel module (and its dependencies) before
 #                      COMMAND; repeatable
 #   --memory MB        guest memory (default 1024)
@@ -50,7 +53,7 @@ die() { echo "$prog: error: $*" >&2; exit $EXIT_SETUP; }
 usage_error() {
     echo "$prog: $*" >&2
     echo "usage: $prog [--kernel VMLINUZ] [--timeout SECS] [--files DIR] [--disk SIZE_MB]" \
-        "[--raw-disk] [--module NAME]... [--memory MB] [--cpus N] [--append ARGS] [--bzimage] [--keep]" \
+        "[--raw-disk|--ext4] [--module NAME]... [--memory MB] [--cpus N] [--append ARGS] [--bzimage] [--keep]" \
         "-- COMMAND [ARG...]" >&2
     exit 2
 }
@@ -61,6 +64,7 @@ files=""
 timeout_s=300
 disk_mb=""
 raw_disk=0
+ext4=0
 modules=()
 memory=1024
 cpus=2
@@ -81,6 +85,7 @@ while [ $# -gt 0 ]; do
             usage_error "--disk needs a size in MB >= 1, got '${2:-}'"
         disk_mb=$2; shift 2 ;;
     --raw-disk) raw_disk=1; shift ;;
+    --ext4) ext4=1; shift ;;
     --module) [ $# -ge 2 ] || usage_error "--module needs a name"; modules+=("$2"); shift 2 ;;
     --memory)
         [ $# -ge 2 ] && is_uint "$2" && [ "$2" -ge 128 ] ||
@@ -100,6 +105,8 @@ while [ $# -gt 0 ]; do
 done
 [ $# -gt 0 ] || usage_error "no command given after --"
 [ $raw_disk -eq 0 ] || [ -n "$disk_mb" ] || usage_error "--raw-disk needs --disk SIZE_MB"
+[ $ext4 -eq 0 ] || [ -n "$disk_mb" ] || usage_error "--ext4 needs --disk SIZE_MB"
+[ $ext4 -eq 0 ] || [ $raw_disk -eq 0 ] || usage_error "--ext4 and --raw-disk exclude each other"
 if [ -n "$files" ]; then
     [ -d "$files" ] || usage_error "--files: '$files' is not a directory"
 fi
@@ -123,6 +130,7 @@ busybox_is_static || missing+=(busybox-static)
 command -v cpio >/dev/null || missing+=(cpio)
 command -v gzip >/dev/null || missing+=(gzip)
 command -v timeout >/dev/null || missing+=(coreutils)
+[ $ext4 -eq 0 ] || command -v mkfs.ext4 >/dev/null || missing+=(e2fsprogs)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
         log "installing missing Debian packages: ${missing[*]}"
@@ -237,6 +245,7 @@ START_MARKER='$start_marker'
 EXIT_MARKER='$exit_marker'
 DISK=${disk_mb:+/dev/vda}
 FORMAT_DISK=$((1 - raw_disk))
+DISK_FS=$([ $ext4 -eq 1 ] && echo ext4 || echo ext2)
 EOF
 
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
@@ -301,7 +310,9 @@ if [ -n "$DISK" ]; then
         export CORESCOPE_DISK=$DISK
         if [ "$FORMAT_DISK" = 1 ]; then
             mkdir -p /mnt/scratch
-            if mke2fs -q "$DISK" >/dev/null 2>&1 && mount -t ext2 "$DISK" /mnt/scratch; then
+            # ext4 was formatted on the host; ext2 is busybox's mke2fs.
+            if { [ "$DISK_FS" = ext4 ] || mke2fs -q "$DISK" >/dev/null 2>&1; } &&
+                mount -t "$DISK_FS" "$DISK" /mnt/scratch; then
                 export CORESCOPE_SCRATCH=/mnt/scratch
             else
                 warn "could not format or mount $DISK"
@@ -346,6 +357,9 @@ qemu_args=(
 )
 if [ -n "$disk_mb" ]; then
     truncate -s "${disk_mb}M" "$work/disk.raw"
+    if [ $ext4 -eq 1 ]; then
+        mkfs.ext4 -q -F "$work/disk.raw" >&2 || die "mkfs.ext4 could not format the scratch disk"
+    fi
     qemu_args+=(-drive "file=$work/disk.raw,format=raw,if=virtio")
 fi
 

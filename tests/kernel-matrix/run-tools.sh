@@ -19,11 +19,20 @@ ninja -C "$static_build" corescope >/dev/null
 files=$(mktemp -d /tmp/corescope-km.XXXXXX)
 trap 'rm -rf "$files"' EXIT
 cp "$static_build/corescope" "$files/"
-for tool in $("$files/corescope" list | cut -d' ' -f1); do
+for tool in $("$files/corescope" list | cut -d' ' -f1) ext4slower xfsslower btrfsslower nfsslower; do
     ln -s corescope "$files/$tool"
 done
 cp "$here/guest-checks.sh" "$files/"
-# The guest is busybox-static and has no C library of its own: give
-# gethostlatency the host's glibc to attach its uprobes to.
-cp "$(ldd /bin/true | awk '/libc\.so/ {print $3}')" "$files/libc.so.6"
-exec "$here/run-in-vm.sh" --files "$files" --disk 16 --raw-disk --timeout 600 -- sh /corescope/guest-checks.sh
+# The workloads busybox cannot make (workload.c), linked against the host's
+# glibc, which comes along: the guest is busybox-static and has no C
+# library of its own, and gethostlatency needs one to attach its uprobes to.
+gcc -O1 -g -fno-omit-frame-pointer -Wall -o "$files/km-workload" "$here/workload.c"
+mkdir "$files/lib"
+libc=$(ldd "$files/km-workload" | awk '/libc\.so/ {print $3}')
+loader=$(readelf -l "$files/km-workload" | sed -n 's/.*interpreter: \(.*\)]/\1/p')
+cp -L "$libc" "$files/lib/libc.so.6"
+cp -L "$loader" "$files/lib/ld-linux-x86-64.so.2"
+# One boot for every tool: an ext4 scratch disk (formatted here) for the
+# block and file-system tools, memory for some 10 tools side by side.
+exec "$here/run-in-vm.sh" --files "$files" --disk 64 --ext4 --memory 2048 --timeout 900 -- \
+    sh /corescope/guest-checks.sh

@@ -107,3 +107,15 @@ TEST_CASE("kernel types: a missing or malformed file is an error, not a crash",
     CHECK(error.find("malformed") != std::string::npos);
     unlink(path);
 }
+
+TEST_CASE("kernel features: CORESCOPE_SKIP_ATTACH names the attach kinds to treat as missing",
+          "[kernel_features]") {
+    CHECK(parse_skipped_attach_kinds("").empty());
+    CHECK(parse_skipped_attach_kinds("fentry") == std::vector<AttachKind>{AttachKind::fentry});
+    CHECK(parse_skipped_attach_kinds("fentry,kprobe,,tp_btf") ==
+          std::vector<AttachKind>{AttachKind::fentry, AttachKind::kprobe, AttachKind::tp_btf});
+    CHECK(parse_skipped_attach_kinds("raw_tp,") == std::vector<AttachKind>{AttachKind::raw_tp});
+    CHECK_THROWS_WITH(parse_skipped_attach_kinds("fentry,kprobes"),
+                      Catch::Contains("unknown attach kind 'kprobes'") &&
+                          Catch::Contains("tp_btf, raw_tp"));
+}

@@ -101,13 +101,39 @@ int BPF_PROG(raw_retransmit, const struct sock *sk, const struct sk_buff *skb)
 	return on_sock(ctx, sk, TCPRETRANS_RETRANSMIT);
 }
 
+/* Until tcp_retransmit_skb got a record of its own (newer kernels, with err),
+ * it shared the tcp_event_sk_skb class's: the same fields up to daddr_v6.
+ * Debian 12's 6.1 has only this one, so the record type is chosen at load. */
+struct trace_event_raw_tcp_event_sk_skb___shared {
+	struct trace_entry ent;
+	const void *skbaddr;
+	const void *skaddr;
+	int state;
+	__u16 sport;
+	__u16 dport;
+	__u16 family;
+	__u8 saddr[4];
+	__u8 daddr[4];
+	__u8 saddr_v6[16];
+	__u8 daddr_v6[16];
+} __attribute__((preserve_access_index));
+
 /* Tier 3: the tracepoint (needs tracefs). Its record has grown over the
  * years; fields an older kernel lacks are read from the socket. */
 SEC("tracepoint/tcp/tcp_retransmit_skb")
-int tp_retransmit(struct trace_event_raw_tcp_retransmit_skb *ctx)
+int tp_retransmit(void *raw)
 {
-	const struct sock *sk = ctx->skaddr;
+	struct trace_event_raw_tcp_retransmit_skb *ctx = raw;
 	struct tcpretrans_event e = {};
+
+	if (!bpf_core_type_exists(struct trace_event_raw_tcp_retransmit_skb)) {
+		struct trace_event_raw_tcp_event_sk_skb___shared *shared = raw;
+
+		e.family = SOCK_TP_READ_ENDPOINTS(shared, e.laddr, e.raddr, &e.lport, &e.rport);
+		e.state = shared->state;
+		return report(raw, &e, TCPRETRANS_RETRANSMIT);
+	}
+	const struct sock *sk = ctx->skaddr;
 
 	if (bpf_core_field_exists(ctx->err) && ctx->err != 0)
 		return 0;

@@ -1,0 +1,202 @@
+// km-workload: the events the kernel-matrix guest checks trace, made on
+// demand, for what busybox cannot provoke (guest-checks.sh).
+//
+//   km-workload [wait] COMMAND [ARG...]
+//
+// With "wait" first it blocks until SIGUSR1, so a tool can be started with
+// -p on its PID before the work begins. Commands:
+//   spin SECONDS       burn CPU in km_spin() (profile)
+//   nap COUNT MS       sleep COUNT times for MS ms in km_nap() (offcputime, runqlat)
+//   syscalls COUNT     COUNT getppid() system calls (syscount)
+//   exit CODE          exit with CODE (exitsnoop)
+//   hog MB             touch MB MiB of memory, 1 MiB at a time (oomkill)
+//   files DIR          write, fsync, reread and remove DIR/km-fs-token (fsslower)
+//   lookup NAME        getaddrinfo(NAME) (gethostlatency)
+//   tcp                a loopback session: connect, accept, 3000 bytes, close
+//                      (tcpconnect, tcpaccept, tcplife)
+//   retrans            a connect to a listener whose accept queue is full, so
+//                      its SYN is dropped and sent again (tcpretrans)
+// Whatever the checks need to match (ports, PID) is printed as key=value.
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static void die(const char* what) {
+    fprintf(stderr, "km-workload: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+// Not inlined, so that profile's user stacks name it.
+__attribute__((noinline)) static uint64_t km_spin(double seconds) {
+    volatile uint64_t n = 0;
+    double end = now_s() + seconds;
+    while (now_s() < end)
+        for (int i = 0; i < 100000; i++)
+            n++;
+    return n;
+}
+
+__attribute__((noinline)) static void km_nap(int count, int ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    for (int i = 0; i < count; i++)
+        nanosleep(&ts, NULL);
+}
+
+static int listener(int backlog, uint16_t* port) {
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    socklen_t len = sizeof addr;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) die("socket");
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr*)&addr, sizeof addr) || listen(fd, backlog) ||
+        getsockname(fd, (struct sockaddr*)&addr, &len))
+        die("listen on 127.0.0.1");
+    *port = ntohs(addr.sin_port);
+    return fd;
+}
+
+// Connects to 127.0.0.1:port; blocking, or only started when nonblocking.
+static int connect_to(uint16_t port, int nonblocking, uint16_t* local_port) {
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
+    socklen_t len = sizeof addr;
+    int fd = socket(AF_INET, SOCK_STREAM | (nonblocking ? SOCK_NONBLOCK : 0), 0);
+    if (fd < 0) die("socket");
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr*)&addr, sizeof addr) && errno != EINPROGRESS)
+        die("connect to 127.0.0.1");
+    if (getsockname(fd, (struct sockaddr*)&addr, &len)) die("getsockname");
+    *local_port = ntohs(addr.sin_port);
+    return fd;
+}
+
+static int tcp_session(void) {
+    uint16_t server_port, client_port;
+    char buf[3000];
+    int server = listener(8, &server_port);
+    int client = connect_to(server_port, 0, &client_port);
+    int accepted = accept(server, NULL, NULL);
+    if (accepted < 0) die("accept");
+    printf("server_port=%u client_port=%u\n", server_port, client_port);
+    fflush(stdout);
+    memset(buf, 'k', sizeof buf);
+    if (write(client, buf, sizeof buf) != (ssize_t)sizeof buf) die("write");
+    size_t got = 0;
+    while (got < sizeof buf) {
+        ssize_t n = read(accepted, buf, sizeof buf - got);
+        if (n <= 0) die("read");
+        got += n;
+    }
+    km_nap(1, 50); // a lifetime tcplife can tell from zero
+    close(client);
+    close(accepted);
+    close(server);
+    return 0;
+}
+
+static int retransmit_syn(void) {
+    uint16_t server_port, queued_port, dropped_port;
+    // A backlog of 0 queues one connection; the next SYN finds the accept
+    // queue full and is dropped, so the client retransmits it after ~1 s.
+    int server = listener(0, &server_port);
+    int queued = connect_to(server_port, 0, &queued_port);
+    int dropped = connect_to(server_port, 1, &dropped_port);
+    printf("server_port=%u client_port=%u\n", server_port, dropped_port);
+    fflush(stdout);
+    km_nap(1, 2500);
+    close(dropped);
+    close(queued);
+    close(server);
+    return 0;
+}
+
+static int hog(long mb) {
+    for (long i = 0; i < mb; i++) {
+        char* p = malloc(1 << 20);
+        if (!p) die("malloc");
+        memset(p, 1, 1 << 20);
+    }
+    return 0;
+}
+
+static int files(const char* dir) {
+    char path[4096], buf[8192];
+    snprintf(path, sizeof path, "%s/km-fs-token", dir);
+    int fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0644);
+    if (fd < 0) die(path);
+    memset(buf, 'f', sizeof buf);
+    for (int i = 0; i < 16; i++)
+        if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf) die("write");
+    if (fsync(fd)) die("fsync");
+    if (pread(fd, buf, sizeof buf, 0) != (ssize_t)sizeof buf) die("pread");
+    close(fd);
+    unlink(path);
+    return 0;
+}
+
+static int lookup(const char* name) {
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    struct addrinfo* result = NULL;
+    int err = getaddrinfo(name, NULL, &hints, &result);
+    if (result) freeaddrinfo(result);
+    printf("getaddrinfo=%d\n", err);
+    return err == 0 ? 0 : 1;
+}
+
+static void wait_for_usr1(void) {
+    sigset_t set;
+    int sig;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    printf("pid=%d waiting\n", getpid());
+    fflush(stdout);
+    sigwait(&set, &sig);
+}
+
+int main(int argc, char** argv) {
+    if (argc > 1 && strcmp(argv[1], "wait") == 0) {
+        wait_for_usr1();
+        argv++;
+        argc--;
+    }
+    if (argc < 2) goto usage;
+    const char* cmd = argv[1];
+    if (strcmp(cmd, "spin") == 0 && argc == 3) return km_spin(atof(argv[2])) == 0;
+    if (strcmp(cmd, "nap") == 0 && argc == 4) {
+        km_nap(atoi(argv[2]), atoi(argv[3]));
+        return 0;
+    }
+    if (strcmp(cmd, "syscalls") == 0 && argc == 3) {
+        for (long i = atol(argv[2]); i > 0; i--)
+            syscall(SYS_getppid);
+        return 0;
+    }
+    if (strcmp(cmd, "exit") == 0 && argc == 3) return atoi(argv[2]);
+    if (strcmp(cmd, "hog") == 0 && argc == 3) return hog(atol(argv[2]));
+    if (strcmp(cmd, "files") == 0 && argc == 3) return files(argv[2]);
+    if (strcmp(cmd, "lookup") == 0 && argc == 3) return lookup(argv[2]);
+    if (strcmp(cmd, "tcp") == 0 && argc == 2) return tcp_session();
+    if (strcmp(cmd, "retrans") == 0 && argc == 2) return retransmit_syn();
+usage:
+    fprintf(stderr, "usage: km-workload [wait] spin SECONDS | nap COUNT MS | syscalls COUNT | "
+                    "exit CODE | hog MB | files DIR | lookup NAME | tcp | retrans\n");
+    return 2;
+}
