@@ -51,7 +51,8 @@ def fill_cache(source_dir):
     r = run([sys.executable, os.path.join(source_dir, "scripts", "fill_packagecache.py")])
     print(r.stdout, end="")
     if r.returncode == 3:
-        return f"the archive is unreachable and the package cache is incomplete: {r.stderr.strip()}"
+        first = (r.stderr.strip().splitlines() or [""])[0]
+        return f"the archive is unreachable and the package cache is incomplete ({first})"
     if r.returncode != 0:
         raise RuntimeError(f"fill_packagecache.py failed: {r.stderr.strip()}")
     return None
@@ -84,6 +85,9 @@ def check_linkage(c, build):
         print(f"{tool} needs: {' '.join(needed)}")
         c.check(needed and not any(n.startswith(("libbpf.so", "libz.so")) for n in needed),
                 f"{tool} needs no libbpf.so or libz.so", " ".join(needed))
+        # Not even through another library (libelf brings the system's libz.so).
+        r = run(["ldd", path])
+        c.check(r.returncode == 0 and "libbpf.so" not in r.stdout, f"ldd {tool} shows no libbpf.so", r.stdout)
         # Defined in the binary, not imported: the wrap's libbpf is linked in.
         symbols = run(["nm", "--defined-only", path]).stdout
         c.check(re.search(r" T bpf_object__open_skeleton$", symbols, re.M) and re.search(r" T gzopen$", symbols, re.M),
@@ -181,7 +185,8 @@ def main():
         return SKIP
     work = tempfile.mkdtemp(prefix="corescope-fallback-")
     try:
-        tree = make_tarball(c, build_dir, work)
+        # gzip: xz spends its time recompressing the cached tarballs.
+        tree = make_tarball(c, build_dir, work, archive="gztar")
         if tree is None:
             return c.finish()
         check_tarball(c, tree, source_dir)
