@@ -27,11 +27,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PREFIX = "bpf-"
 
 
-def make_tarball(c, build_dir, work):
+def make_tarball(c, build_dir, work, archive="xztar"):
     # --allow-dirty: a developer's uncommitted changes are not in the
     # tarball (meson dist archives HEAD), but need not stop the check.
-    r = run(["meson", "dist", "-C", build_dir, "--no-tests", "--allow-dirty", "--formats", "xztar"])
-    tarballs = sorted(glob.glob(os.path.join(build_dir, "meson-dist", "corescope-*.tar.xz")), key=os.path.getmtime)
+    r = run(["meson", "dist", "-C", build_dir, "--no-tests", "--allow-dirty", "--formats", archive])
+    suffix = {"xztar": ".tar.xz", "gztar": ".tar.gz"}[archive]
+    tarballs = sorted(glob.glob(os.path.join(build_dir, "meson-dist", "corescope-*" + suffix)), key=os.path.getmtime)
     if not c.check(r.returncode == 0 and tarballs, "meson dist makes a tarball", r.stdout[-1500:] + r.stderr[-1500:]):
         return None
     tarball = tarballs[-1]

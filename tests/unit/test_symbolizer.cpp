@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <dlfcn.h>
 #include <fstream>
+#include <libelf.h>
 #include <sched.h>
 #include <set>
 #include <signal.h>
@@ -18,7 +19,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <zlib.h>
 
 using namespace corescope;
 using Catch::Matchers::StartsWith;
@@ -233,9 +233,10 @@ TEST_CASE("demangle: C++, Rust legacy, and plain names", "[symbolizer]") {
 
 namespace {
 
-// A copy of zlib loaded in a child: in a private tmpfs of its own mount
+// A copy of libelf loaded in a child: in a private tmpfs of its own mount
 // namespace (in_namespace), or deleted after loading (deleted). The child
-// sends the copy's deflateInit2_ address and waits to be killed.
+// sends the copy's elf_begin address and waits to be killed. libelf because
+// it is always a shared library here (zlib may be the static wrap fallback).
 struct ChildWithLibraryCopy {
     pid_t pid = -1;
     uint64_t address = 0;
@@ -244,11 +245,11 @@ struct ChildWithLibraryCopy {
 
     ChildWithLibraryCopy(bool in_namespace) {
         Dl_info info{};
-        REQUIRE(dladdr(reinterpret_cast<void*>(&zlibVersion), &info) != 0);
+        REQUIRE(dladdr(reinterpret_cast<void*>(&elf_version), &info) != 0);
         char dir_template[] = "/tmp/corescope-symns-XXXXXX";
         REQUIRE(mkdtemp(dir_template) != nullptr);
         dir = dir_template;
-        copy_path = dir + "/libzcopy.so";
+        copy_path = dir + "/libelfcopy.so";
         std::string original = info.dli_fname;
         int fds[2];
         REQUIRE(pipe(fds) == 0);
@@ -262,7 +263,7 @@ struct ChildWithLibraryCopy {
             std::ifstream in(original, std::ios::binary);
             std::ofstream(copy_path, std::ios::binary) << in.rdbuf();
             void* handle = dlopen(copy_path.c_str(), RTLD_NOW | RTLD_LOCAL);
-            void* fn = handle ? dlsym(handle, "deflateInit2_") : nullptr;
+            void* fn = handle ? dlsym(handle, "elf_begin") : nullptr;
             if (!in_namespace) unlink(copy_path.c_str());
             uint64_t a = reinterpret_cast<uint64_t>(fn);
             if (write(fds[1], &a, sizeof a) != sizeof a) _exit(3);
@@ -297,7 +298,7 @@ TEST_CASE("symbolizer names code of another mount namespace, and of deleted file
         REQUIRE(access(child.copy_path.c_str(), F_OK) != 0);
         Symbolizer symbolizer;
         Symbol symbol = symbolizer.user(static_cast<uint32_t>(child.pid), child.address);
-        CHECK(symbol.name == "deflateInit2_");
+        CHECK(symbol.name == "elf_begin");
         CHECK(symbol.module == child.copy_path);
     }
     SECTION("a library deleted after it was loaded") {
@@ -306,7 +307,7 @@ TEST_CASE("symbolizer names code of another mount namespace, and of deleted file
         REQUIRE(access(child.copy_path.c_str(), F_OK) != 0);
         Symbolizer symbolizer;
         Symbol symbol = symbolizer.user(static_cast<uint32_t>(child.pid), child.address);
-        CHECK(symbol.name == "deflateInit2_");
+        CHECK(symbol.name == "elf_begin");
         CHECK(symbol.module == child.copy_path); // without " (deleted)"
     }
 }
