@@ -1,5 +1,6 @@
 // execsnoop: trace new processes (execve and execveat), with their arguments.
 #include "clock.h"
+#include "columns.h"
 #include "decoder.h"
 #include "filters.h"
 #include "run.h"
@@ -50,8 +51,7 @@ struct Printer {
     void header() {
         if (options.format == OutputFormat::json) return;
         std::string& b = out.buffer();
-        if (options.time) b += "TIME     ";
-        if (options.print_uid) b += "UID     ";
+        append_time_uid_headers(b, options);
         b += "PCOMM            PID     PPID    RET ARGS\n";
         out.flush();
     }
@@ -82,14 +82,7 @@ struct Printer {
                 .unsigned_number("ppid", e.ppid).unsigned_number("uid", e.uid).number("ret", e.ret)
                 .raw("args", argv).boolean("args_truncated", truncated).end_line();
         } else {
-            if (options.time) {
-                clock.append_hms(b, e.ts_ns);
-                b += ' ';
-            }
-            if (options.print_uid) {
-                append_padded(b, std::to_string(e.uid), 7);
-                b += ' ';
-            }
+            append_time_uid_columns(b, options, clock, e.ts_ns, e.uid);
             append_escaped_padded(b, comm, 16);
             b += ' ';
             append_padded(b, std::to_string(e.pid), 7);

@@ -1,5 +1,6 @@
 // exitsnoop: trace process (and thread) exits, with their age and exit status.
 #include "clock.h"
+#include "columns.h"
 #include "decoder.h"
 #include "filters.h"
 #include "run.h"
@@ -51,8 +52,7 @@ struct Printer {
     void header() {
         if (options.format == OutputFormat::json) return;
         std::string& b = out.buffer();
-        if (options.time) b += "TIME     ";
-        if (options.print_uid) b += "UID     ";
+        append_time_uid_headers(b, options);
         b += "PCOMM            PID     PPID    TID     AGE(s)  EXIT_CODE\n";
         out.flush();
     }
@@ -88,14 +88,7 @@ struct Printer {
             if (threads) j.boolean("process_exit", e.thread == 0);
             j.end_line();
         } else {
-            if (options.time) {
-                clock.append_hms(b, e.ts_ns);
-                b += ' ';
-            }
-            if (options.print_uid) {
-                append_padded(b, std::to_string(e.uid), 7);
-                b += ' ';
-            }
+            append_time_uid_columns(b, options, clock, e.ts_ns, e.uid);
             append_escaped_padded(b, comm, 16);
             b += ' ';
             append_padded(b, std::to_string(e.pid), 7);

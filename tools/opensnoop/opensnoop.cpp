@@ -1,5 +1,6 @@
 // opensnoop: trace open(), openat(), openat2() and creat() system-wide.
 #include "clock.h"
+#include "columns.h"
 #include "decoder.h"
 #include "filters.h"
 #include "run.h"
@@ -49,8 +50,7 @@ struct Printer {
     void header() {
         if (options.format == OutputFormat::json) return;
         std::string& b = out.buffer();
-        if (options.time) b += "TIME     ";
-        if (options.print_uid) b += "UID     ";
+        append_time_uid_headers(b, options);
         b += "PID     COMM              FD ERR ";
         if (extended) b += "FLAGS    ";
         b += "PATH\n";
@@ -79,14 +79,7 @@ struct Printer {
             if (e->flags & (O_CREAT | (O_TMPFILE & ~O_DIRECTORY))) j.unsigned_number("mode", e->mode);
             j.string("path", path).end_line();
         } else {
-            if (options.time) {
-                clock.append_hms(b, e->ts_ns);
-                b += ' ';
-            }
-            if (options.print_uid) {
-                append_padded(b, std::to_string(e->uid), 7);
-                b += ' ';
-            }
+            append_time_uid_columns(b, options, clock, e->ts_ns, e->uid);
             append_padded(b, std::to_string(e->pid), 7);
             b += ' ';
             append_escaped_padded(b, comm, 16);

@@ -1,6 +1,7 @@
 // tcpaccept: trace TCP connections accepted by processes (accept() and
 // accept4()), IPv4 and IPv6, with the accepting process.
 #include "clock.h"
+#include "columns.h"
 #include "decoder.h"
 #include "filters.h"
 #include "net_format.h"
@@ -23,8 +24,7 @@ struct Printer {
     void header() {
         if (options.format == OutputFormat::json) return;
         std::string& b = out.buffer();
-        if (options.time) b += "TIME     ";
-        if (options.print_uid) b += "UID     ";
+        append_time_uid_headers(b, options);
         b += "PID     COMM             IP RADDR            RPORT LADDR            LPORT\n";
         out.flush();
     }
@@ -54,14 +54,7 @@ struct Printer {
                 .unsigned_number("lport", e->lport)
                 .end_line();
         } else {
-            if (options.time) {
-                clock.append_hms(b, e->ts_ns);
-                b += ' ';
-            }
-            if (options.print_uid) {
-                append_padded(b, std::to_string(e->uid), 7);
-                b += ' ';
-            }
+            append_time_uid_columns(b, options, clock, e->ts_ns, e->uid);
             append_padded(b, std::to_string(e->pid), 7);
             b += ' ';
             append_escaped_padded(b, comm, 16);

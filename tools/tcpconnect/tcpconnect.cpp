@@ -1,6 +1,7 @@
 // tcpconnect: trace active TCP connections (connect()), IPv4 and IPv6, or
 // count them per source, destination and port.
 #include "clock.h"
+#include "columns.h"
 #include "decoder.h"
 #include "filters.h"
 #include "net_format.h"
@@ -33,8 +34,7 @@ struct Printer {
     void header() {
         if (options.format == OutputFormat::json) return;
         std::string& b = out.buffer();
-        if (options.time) b += "TIME     ";
-        if (options.print_uid) b += "UID     ";
+        append_time_uid_headers(b, options);
         b += "PID     COMM             IP SADDR            ";
         if (settings.sport) b += "SPORT ";
         b += "DADDR            DPORT\n";
@@ -65,14 +65,7 @@ struct Printer {
                 .unsigned_number("dport", e->dport)
                 .end_line();
         } else {
-            if (options.time) {
-                clock.append_hms(b, e->ts_ns);
-                b += ' ';
-            }
-            if (options.print_uid) {
-                append_padded(b, std::to_string(e->uid), 7);
-                b += ' ';
-            }
+            append_time_uid_columns(b, options, clock, e->ts_ns, e->uid);
             append_padded(b, std::to_string(e->pid), 7);
             b += ' ';
             append_escaped_padded(b, comm, 16);
