@@ -91,22 +91,9 @@ uint16_t connect_from_child_and_accept(const Listener& l, bool use_accept4) {
     return fd >= 0 ? client_port : 0;
 }
 
-std::vector<std::string> fields(const std::string& line) {
-    std::istringstream in(line);
-    std::vector<std::string> out;
-    for (std::string f; in >> f;)
-        out.push_back(f);
-    return out;
-}
-
 // Text lines whose last column (LPORT) is port.
 std::vector<std::vector<std::string>> lines_on_port(const std::string& text, uint16_t port) {
-    std::vector<std::vector<std::string>> out;
-    for (const std::string& line : lines(text)) {
-        auto f = fields(line);
-        if (!f.empty() && f.back() == std::to_string(port)) out.push_back(f);
-    }
-    return out;
+    return rows_ending_in(text, std::to_string(port));
 }
 
 } // namespace

@@ -74,22 +74,9 @@ uint16_t connect_once(int family, uint16_t port, bool* refused = nullptr) {
     return sport;
 }
 
-std::vector<std::string> fields(const std::string& line) {
-    std::istringstream in(line);
-    std::vector<std::string> out;
-    for (std::string f; in >> f;)
-        out.push_back(f);
-    return out;
-}
-
 // Text lines whose last column (DPORT) is port.
 std::vector<std::vector<std::string>> lines_to_port(const std::string& text, uint16_t port) {
-    std::vector<std::vector<std::string>> out;
-    for (const std::string& line : lines(text)) {
-        auto f = fields(line);
-        if (!f.empty() && f.back() == std::to_string(port)) out.push_back(f);
-    }
-    return out;
+    return rows_ending_in(text, std::to_string(port));
 }
 
 } // namespace

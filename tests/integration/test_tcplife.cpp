@@ -123,14 +123,6 @@ Session run_session() {
     return run_session(listener);
 }
 
-std::vector<std::string> fields(const std::string& line) {
-    std::istringstream in(line);
-    std::vector<std::string> out;
-    for (std::string f; in >> f;)
-        out.push_back(f);
-    return out;
-}
-
 } // namespace
 
 TEST_CASE("tcplife reports both ends of a session with bytes, lifetime and processes",
