@@ -302,16 +302,6 @@ bool NetNamespace::enter() const {
     return entered;
 }
 
-namespace {
-uint16_t local_port(int fd) {
-    sockaddr_in addr{};
-    socklen_t len = sizeof addr;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    return ntohs(addr.sin_port);
-}
-
-} // namespace
-
 Ports provoke_retransmissions(const NetNamespace& ns, int drop_ms) {
     int pipefd[2];
     if (pipe(pipefd) != 0) return {};
@@ -448,6 +438,30 @@ std::vector<std::string> lines_containing(const std::string& text, const std::st
     for (const std::string& line : lines(text))
         if (line.find(needle) != std::string::npos) out.push_back(line);
     return out;
+}
+
+sockaddr_storage loopback(int family, uint16_t port) {
+    sockaddr_storage addr{};
+    if (family == AF_INET) {
+        auto* in = reinterpret_cast<sockaddr_in*>(&addr);
+        in->sin_family = AF_INET;
+        in->sin_port = htons(port);
+        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1); // 127.0.0.2
+    } else {
+        auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(port);
+        in6->sin6_addr = in6addr_loopback;
+    }
+    return addr;
+}
+
+uint16_t local_port(int fd) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    return ntohs(addr.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&addr)->sin_port
+                                           : reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
 }
 
 std::vector<std::string> fields(const std::string& line) {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <vector>
 
@@ -96,6 +97,13 @@ std::vector<std::string> bpf_program_names(const std::set<unsigned>& ids);
 bool have_command(const std::string& name);
 // Runs a shell command quietly; true when it exited 0.
 bool sh(const std::string& command);
+
+// A loopback address and port of family (AF_INET or AF_INET6): 127.0.0.2,
+// so that an unbound IPv4 client comes from 127.0.0.1 and a swap of local
+// and remote shows; ::1 for IPv6.
+sockaddr_storage loopback(int family, uint16_t port);
+// The local port a socket is bound to (IPv4 or IPv6).
+uint16_t local_port(int fd);
 
 // A network namespace of the test's own with its loopback up; deleted on
 // destruction. Needs ip (iproute2).

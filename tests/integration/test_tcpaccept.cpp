@@ -18,32 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-// Listeners are on 127.0.0.2 (and ::1): the unbound IPv4 client then comes
-// from 127.0.0.1, so a swap of local and remote shows.
-sockaddr_storage loopback(int family, uint16_t port) {
-    sockaddr_storage addr{};
-    if (family == AF_INET) {
-        auto* in = reinterpret_cast<sockaddr_in*>(&addr);
-        in->sin_family = AF_INET;
-        in->sin_port = htons(port);
-        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1); // 127.0.0.2
-    } else {
-        auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons(port);
-        in6->sin6_addr = in6addr_loopback;
-    }
-    return addr;
-}
-
-uint16_t local_port(int fd) {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    return ntohs(addr.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&addr)->sin_port
-                                           : reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
-}
-
 struct Listener {
     int fd;
     int family;
