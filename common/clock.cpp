@@ -13,6 +13,14 @@ uint64_t clock_ns(clockid_t id) {
 }
 } // namespace
 
+uint64_t monotonic_ns() {
+    return clock_ns(CLOCK_MONOTONIC);
+}
+
+double monotonic_seconds() {
+    return static_cast<double>(monotonic_ns()) / 1e9;
+}
+
 EventClock::EventClock() : offset_ns_(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC)) {}
 
 void EventClock::append_hms(std::string& out, uint64_t monotonic_ns) {

@@ -8,6 +8,11 @@
 
 namespace corescope {
 
+// CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns: for deadlines, intervals
+// and the kernel's timestamps.
+uint64_t monotonic_ns();
+double monotonic_seconds();
+
 class EventClock {
   public:
     EventClock();

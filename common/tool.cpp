@@ -1,5 +1,7 @@
 #include "tool.h"
 
+#include "clock.h"
+
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -35,12 +37,6 @@ int libbpf_log(enum libbpf_print_level level, const char* format, va_list args) 
     log_lines.push_back(text);
     if (log_lines.size() > 3) log_lines.pop_front();
     return 0;
-}
-
-double monotonic_seconds() {
-    struct timespec ts {};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 constexpr int poll_period_ms = 50;

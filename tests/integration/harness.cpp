@@ -1,33 +1,35 @@
 #include "harness.h"
 
-#include <bpf/bpf.h>
-#include <sys/socket.h>
-#include <sched.h>
-#include <netinet/in.h>
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <sstream>
 #include <stdexcept>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
 namespace itest {
 
-namespace {
-
 double now_s() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
+
+namespace {
 
 void read_available(int fd, std::string& into) {
     if (fd < 0) return;
@@ -226,19 +228,23 @@ int bpf_link_count(pid_t pid) {
     return count;
 }
 
-std::set<unsigned> bpf_programs_held_by(pid_t pid) {
+std::set<unsigned> bpf_ids_held_by(pid_t pid, const std::string& field) {
     std::set<unsigned> ids;
     std::string dir = "/proc/" + std::to_string(pid) + "/fdinfo";
     DIR* d = opendir(dir.c_str());
     if (!d) return ids;
     while (struct dirent* e = readdir(d)) {
         std::ifstream in(dir + "/" + e->d_name);
-        std::string line;
-        while (std::getline(in, line))
-            if (line.rfind("prog_id:", 0) == 0) ids.insert(static_cast<unsigned>(std::stoul(line.substr(8))));
+        for (std::string line; std::getline(in, line);)
+            if (line.rfind(field, 0) == 0)
+                ids.insert(static_cast<unsigned>(std::stoul(line.substr(field.size()))));
     }
     closedir(d);
     return ids;
+}
+
+std::set<unsigned> bpf_programs_held_by(pid_t pid) {
+    return bpf_ids_held_by(pid, "prog_id:");
 }
 
 std::set<unsigned> bpf_program_ids() {
@@ -295,16 +301,6 @@ bool NetNamespace::enter() const {
     if (fd >= 0) close(fd);
     return entered;
 }
-
-namespace {
-uint16_t local_port(int fd) {
-    sockaddr_in addr{};
-    socklen_t len = sizeof addr;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    return ntohs(addr.sin_port);
-}
-
-} // namespace
 
 Ports provoke_retransmissions(const NetNamespace& ns, int drop_ms) {
     int pipefd[2];
@@ -435,6 +431,130 @@ std::vector<std::string> lines(const std::string& text) {
     std::istringstream in(text);
     while (std::getline(in, line)) out.push_back(line);
     return out;
+}
+
+std::vector<std::string> lines_containing(const std::string& text, const std::string& needle) {
+    std::vector<std::string> out;
+    for (const std::string& line : lines(text))
+        if (line.find(needle) != std::string::npos) out.push_back(line);
+    return out;
+}
+
+sockaddr_storage loopback(int family, uint16_t port) {
+    sockaddr_storage addr{};
+    if (family == AF_INET) {
+        auto* in = reinterpret_cast<sockaddr_in*>(&addr);
+        in->sin_family = AF_INET;
+        in->sin_port = htons(port);
+        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1); // 127.0.0.2
+    } else {
+        auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(port);
+        in6->sin6_addr = in6addr_loopback;
+    }
+    return addr;
+}
+
+uint16_t local_port(int fd) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    return ntohs(addr.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&addr)->sin_port
+                                           : reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+}
+
+std::vector<std::string> fields(const std::string& line) {
+    std::istringstream in(line);
+    std::vector<std::string> out;
+    for (std::string f; in >> f;)
+        out.push_back(f);
+    return out;
+}
+
+std::vector<std::vector<std::string>> rows_ending_in(const std::string& text,
+                                                     const std::string& last) {
+    std::vector<std::vector<std::string>> out;
+    for (const std::string& line : lines(text)) {
+        std::vector<std::string> f = fields(line);
+        if (!f.empty() && f.back() == last) out.push_back(std::move(f));
+    }
+    return out;
+}
+
+std::string self_pid() {
+    return std::to_string(getpid());
+}
+
+std::string unique_comm(const std::string& prefix) {
+    return prefix + std::to_string(getpid() % 100000);
+}
+
+std::set<unsigned> programs_still_loaded(const std::set<unsigned>& held, double timeout_s) {
+    double deadline = now_s() + timeout_s;
+    for (;;) {
+        std::set<unsigned> left;
+        for (unsigned id : bpf_program_ids())
+            if (held.count(id)) left.insert(id);
+        if (left.empty() || now_s() >= deadline) return left;
+        usleep(20000);
+    }
+}
+
+ScratchFile::ScratchFile(size_t size)
+    : path_("/tmp/" + unique_token("scratch") + ".dat"), size_(size) {
+    std::string data(size, 'a');
+    int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ok_ = fd >= 0 && write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) &&
+          fsync(fd) == 0;
+    if (fd >= 0) close(fd);
+}
+
+ScratchFile::~ScratchFile() {
+    unlink(path_.c_str());
+}
+
+bool ScratchFile::direct_reads(size_t size, int count) const {
+    return direct_io(O_RDONLY, size, count);
+}
+
+bool ScratchFile::direct_writes(size_t size, int count) const {
+    return direct_io(O_WRONLY | O_DSYNC, size, count);
+}
+
+bool ScratchFile::direct_io(int flags, size_t size, int count) const {
+    int fd = open(path_.c_str(), flags | O_DIRECT | O_CLOEXEC);
+    if (fd < 0) return false;
+    void* buffer = nullptr;
+    bool ok = posix_memalign(&buffer, 4096, size) == 0;
+    if (ok) std::memset(buffer, 'b', size);
+    for (int i = 0; ok && i < count; i++) {
+        off_t offset = static_cast<off_t>((static_cast<size_t>(i) * size) % size_);
+        ssize_t done =
+            (flags & O_WRONLY) ? pwrite(fd, buffer, size, offset) : pread(fd, buffer, size, offset);
+        ok = done == static_cast<ssize_t>(size);
+    }
+    free(buffer);
+    close(fd);
+    return ok;
+}
+
+std::string disk_of(const std::string& path, unsigned* major_out, unsigned* minor_out) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) return {};
+    std::string sys = "/sys/dev/block/" + std::to_string(major(st.st_dev)) + ":" +
+                      std::to_string(minor(st.st_dev));
+    char real[PATH_MAX];
+    if (!realpath(sys.c_str(), real)) return {};
+    std::string dir = real;
+    if (access((dir + "/partition").c_str(), F_OK) == 0) dir = dir.substr(0, dir.rfind('/'));
+    std::ifstream dev(dir + "/dev");
+    char colon;
+    unsigned maj = 0, min = 0;
+    dev >> maj >> colon >> min;
+    if (major_out) *major_out = maj;
+    if (minor_out) *minor_out = min;
+    return dir.substr(dir.rfind('/') + 1);
 }
 
 } // namespace itest

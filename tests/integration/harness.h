@@ -7,6 +7,7 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <vector>
 
@@ -82,6 +83,9 @@ class ToolProcess {
 
 // Count of BPF links the process holds (anon_inode:bpf_link fds).
 int bpf_link_count(pid_t pid);
+// The IDs of the BPF objects of one kind ("prog_id:", "map_id:", "link_id:")
+// that a process holds through its file descriptors.
+std::set<unsigned> bpf_ids_held_by(pid_t pid, const std::string& field);
 // IDs of the BPF programs a process holds (through program and link fds).
 std::set<unsigned> bpf_programs_held_by(pid_t pid);
 // IDs of all BPF programs loaded in the kernel now.
@@ -93,6 +97,13 @@ std::vector<std::string> bpf_program_names(const std::set<unsigned>& ids);
 bool have_command(const std::string& name);
 // Runs a shell command quietly; true when it exited 0.
 bool sh(const std::string& command);
+
+// A loopback address and port of family (AF_INET or AF_INET6): 127.0.0.2,
+// so that an unbound IPv4 client comes from 127.0.0.1 and a swap of local
+// and remote shows; ::1 for IPv6.
+sockaddr_storage loopback(int family, uint16_t port);
+// The local port a socket is bound to (IPv4 or IPv6).
+uint16_t local_port(int fd);
 
 // A network namespace of the test's own with its loopback up; deleted on
 // destruction. Needs ip (iproute2).
@@ -158,5 +169,55 @@ class MemoryLimitedCgroup {
 
 // Splits text into lines (without the newline).
 std::vector<std::string> lines(const std::string& text);
+// The lines of text that contain needle.
+std::vector<std::string> lines_containing(const std::string& text, const std::string& needle);
+// The whitespace-separated columns of a line of text.
+std::vector<std::string> fields(const std::string& line);
+// The lines of text, split into fields, whose last field is last.
+std::vector<std::vector<std::string>> rows_ending_in(const std::string& text,
+                                                     const std::string& last);
+
+// This test process's PID, as an argument for -p.
+std::string self_pid();
+// A command name (comm) of this test run's own: prefix, then part of its PID.
+std::string unique_comm(const std::string& prefix);
+// Seconds on the monotonic clock.
+double now_s();
+
+// Of the BPF programs in held, those still loaded after waiting up to
+// timeout_s for them to go: the kernel frees a program once its last
+// reference goes, tp_btf and raw_tp ones after an RCU grace period.
+std::set<unsigned> programs_still_loaded(const std::set<unsigned>& held, double timeout_s = 5);
+
+// A file in /tmp of size bytes, written and synced up front, so that
+// O_DIRECT reads and overwrites go straight to allocated blocks: one data
+// request each, nothing else. Removed on destruction.
+class ScratchFile {
+  public:
+    explicit ScratchFile(size_t size);
+    ~ScratchFile();
+    ScratchFile(const ScratchFile&) = delete;
+    ScratchFile& operator=(const ScratchFile&) = delete;
+
+    bool ok() const { return ok_; }
+    const std::string& path() const { return path_; }
+
+    // count O_DIRECT reads of size bytes each, one after the other through
+    // the file (wrapping at its end); false if any failed.
+    bool direct_reads(size_t size, int count) const;
+    // The same with O_DIRECT|O_DSYNC overwrites.
+    bool direct_writes(size_t size, int count) const;
+
+  private:
+    bool direct_io(int flags, size_t size, int count) const;
+    std::string path_;
+    size_t size_;
+    bool ok_ = false;
+};
+
+// The disk that holds path as the kernel names it (vda, not vda1: requests
+// are per whole disk), with its device numbers; empty if unknown.
+std::string disk_of(const std::string& path, unsigned* major_out = nullptr,
+                    unsigned* minor_out = nullptr);
 
 } // namespace itest

@@ -3,6 +3,7 @@
 // the disk under /tmp, so a histogram of that disk counts at least as many
 // requests as the test wrote (other I/O on the machine only adds).
 #include "harness.h"
+#include "json_lines.h"
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -30,51 +31,13 @@ constexpr int writes = 200;
 constexpr size_t block = 4096;
 constexpr size_t file_blocks = 64;
 
-// A file in /tmp, filled and synced up front so that the O_DIRECT writes
-// overwrite allocated blocks: one data request each, nothing else needed.
-class ScratchFile {
-  public:
-    ScratchFile() : path_("/tmp/" + unique_token("biolatency") + ".dat") {
-        std::string zeros(block * file_blocks, '\0');
-        int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        ok_ = fd >= 0 && write(fd, zeros.data(), zeros.size()) == static_cast<ssize_t>(zeros.size()) &&
-              fsync(fd) == 0;
-        if (fd >= 0) close(fd);
-    }
-    ~ScratchFile() { unlink(path_.c_str()); }
-    ScratchFile(const ScratchFile&) = delete;
-    ScratchFile& operator=(const ScratchFile&) = delete;
-
-    bool ok() const { return ok_; }
-    const std::string& path() const { return path_; }
-
-    // count 4 KiB O_DIRECT|O_DSYNC writes; false if any failed.
-    bool direct_writes(int count) const {
-        int fd = open(path_.c_str(), O_WRONLY | O_DIRECT | O_DSYNC | O_CLOEXEC);
-        if (fd < 0) return false;
-        void* buffer = nullptr;
-        bool ok = posix_memalign(&buffer, block, block) == 0;
-        if (ok) std::memset(buffer, 'b', block);
-        for (int i = 0; ok && i < count; i++)
-            ok = pwrite(fd, buffer, block, static_cast<off_t>((i % file_blocks) * block)) ==
-                 static_cast<ssize_t>(block);
-        free(buffer);
-        close(fd);
-        return ok;
-    }
-
-  private:
-    std::string path_;
-    bool ok_ = false;
-};
-
 // Writes in the background until stopped, for runs that end on their own.
 class BackgroundWriter {
   public:
     explicit BackgroundWriter(const ScratchFile& file)
         : thread_([this, &file] {
               while (!stop_)
-                  if (!file.direct_writes(10)) failed_ = true;
+                  if (!file.direct_writes(block, 10)) failed_ = true;
           }) {}
     ~BackgroundWriter() { stop(); }
     bool stop() {
@@ -88,31 +51,6 @@ class BackgroundWriter {
     std::atomic<bool> failed_{false};
     std::thread thread_;
 };
-
-// The disk under path as the kernel names it (vda, not vda1): requests are
-// per whole disk.
-std::string disk_of(const std::string& path, unsigned* major_out = nullptr, unsigned* minor_out = nullptr) {
-    struct stat st {};
-    if (stat(path.c_str(), &st) != 0) return {};
-    std::string sys = "/sys/dev/block/" + std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev));
-    char real[PATH_MAX];
-    if (!realpath(sys.c_str(), real)) return {};
-    std::string dir = real;
-    if (access((dir + "/partition").c_str(), F_OK) == 0) dir = dir.substr(0, dir.rfind('/'));
-    std::ifstream dev(dir + "/dev");
-    char colon;
-    unsigned maj = 0, min = 0;
-    dev >> maj >> colon >> min;
-    if (major_out) *major_out = maj;
-    if (minor_out) *minor_out = min;
-    return dir.substr(dir.rfind('/') + 1);
-}
-
-std::vector<json> json_lines(const std::string& text) {
-    std::vector<json> out;
-    for (const std::string& line : lines(text)) out.push_back(json::parse(line)); // throws if invalid
-    return out;
-}
 
 // The counts of the text histograms' rows ("  64 -> 127  : 57  |***  |").
 uint64_t text_total(const std::string& text) {
@@ -138,7 +76,7 @@ Finished trace_writes(const std::vector<std::string>& args, const ScratchFile& f
     argv.insert(argv.end(), args.begin(), args.end());
     ToolProcess p(argv);
     REQUIRE(p.wait_attached());
-    REQUIRE(file.direct_writes(writes));
+    REQUIRE(file.direct_writes(block, writes));
     return p.stop(SIGINT);
 }
 
@@ -146,7 +84,7 @@ Finished trace_writes(const std::vector<std::string>& args, const ScratchFile& f
 
 TEST_CASE("biolatency prints one histogram of every write at SIGINT", "[biolatency]") {
     REQUIRE_BPF();
-    ScratchFile file;
+    ScratchFile file(block * file_blocks);
     REQUIRE(file.ok());
     Finished r = trace_writes({}, file);
     CHECK(r.exit_code == 0);
@@ -161,7 +99,7 @@ TEST_CASE("biolatency prints one histogram of every write at SIGINT", "[biolaten
 
 TEST_CASE("biolatency JSON carries the histogram with its total, quantiles and buckets", "[biolatency]") {
     REQUIRE_BPF();
-    ScratchFile file;
+    ScratchFile file(block * file_blocks);
     REQUIRE(file.ok());
     Finished r = trace_writes({"-o", "json"}, file);
     CHECK(r.exit_code == 0);
@@ -187,7 +125,7 @@ TEST_CASE("biolatency JSON carries the histogram with its total, quantiles and b
 
 TEST_CASE("biolatency -D names the disk under /tmp", "[biolatency]") {
     REQUIRE_BPF();
-    ScratchFile file;
+    ScratchFile file(block * file_blocks);
     REQUIRE(file.ok());
     unsigned maj = 0, min = 0;
     std::string disk = disk_of(file.path(), &maj, &min);
@@ -215,7 +153,7 @@ TEST_CASE("biolatency -D names the disk under /tmp", "[biolatency]") {
 
 TEST_CASE("biolatency --disk keeps only that disk", "[biolatency]") {
     REQUIRE_BPF();
-    ScratchFile file;
+    ScratchFile file(block * file_blocks);
     REQUIRE(file.ok());
     std::string disk = disk_of(file.path());
     REQUIRE(!disk.empty());
@@ -242,7 +180,7 @@ TEST_CASE("biolatency does not offer a PID filter: completions have no process",
 
 TEST_CASE("biolatency -F shows the writes under operation Write", "[biolatency]") {
     REQUIRE_BPF();
-    ScratchFile file;
+    ScratchFile file(block * file_blocks);
     REQUIRE(file.ok());
     SECTION("JSON") {
         Finished r = trace_writes({"-F", "-o", "json"}, file);
@@ -270,7 +208,7 @@ TEST_CASE("biolatency -F shows the writes under operation Write", "[biolatency]"
 
 TEST_CASE("biolatency -m counts in milliseconds", "[biolatency]") {
     REQUIRE_BPF();
-    ScratchFile file;
+    ScratchFile file(block * file_blocks);
     REQUIRE(file.ok());
     SECTION("JSON") {
         Finished r = trace_writes({"-m", "-o", "json"}, file);
@@ -288,7 +226,7 @@ TEST_CASE("biolatency -m counts in milliseconds", "[biolatency]") {
 
 TEST_CASE("biolatency -Q starts the clock at insert", "[biolatency]") {
     REQUIRE_BPF();
-    ScratchFile file;
+    ScratchFile file(block * file_blocks);
     REQUIRE(file.ok());
     Finished r = trace_writes({"-Q", "-v", "-o", "json"}, file);
     CHECK(r.exit_code == 0);
@@ -301,7 +239,7 @@ TEST_CASE("biolatency -Q starts the clock at insert", "[biolatency]") {
 
 TEST_CASE("biolatency 1 2 prints two histograms and exits by itself", "[biolatency]") {
     REQUIRE_BPF();
-    ScratchFile file;
+    ScratchFile file(block * file_blocks);
     REQUIRE(file.ok());
     SECTION("text, with -T") {
         BackgroundWriter writer(file);
@@ -330,7 +268,7 @@ TEST_CASE("biolatency 1 2 prints two histograms and exits by itself", "[biolaten
 
 TEST_CASE("biolatency -d stops after that long and prints the histogram", "[biolatency]") {
     REQUIRE_BPF();
-    ScratchFile file;
+    ScratchFile file(block * file_blocks);
     REQUIRE(file.ok());
     BackgroundWriter writer(file);
     Finished r = run({tool_path("biolatency"), "-d", "2", "-o", "json"}, 10);
@@ -367,7 +305,7 @@ TEST_CASE("biolatency --dry-run shows the three tracepoints of its plan", "[biol
 
 TEST_CASE("biolatency -c counts only the I/O of tasks in that cgroup", "[biolatency]") {
     REQUIRE_BPF();
-    ScratchFile file;
+    ScratchFile file(block * file_blocks);
     REQUIRE(file.ok());
     TestCgroup writers(unique_token("biolatency-writers"));
     TestCgroup empty(unique_token("biolatency-empty"));
@@ -384,7 +322,7 @@ TEST_CASE("biolatency -c counts only the I/O of tasks in that cgroup", "[biolate
     REQUIRE(child >= 0);
     if (child == 0) {
         std::ofstream(writers.path + "/cgroup.procs") << getpid() << std::endl;
-        _exit(file.direct_writes(writes) ? 0 : 1);
+        _exit(file.direct_writes(block, writes) ? 0 : 1);
     }
     int status = 0;
     REQUIRE(waitpid(child, &status, 0) == child);

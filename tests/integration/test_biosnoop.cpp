@@ -31,68 +31,6 @@ constexpr size_t write_size = 4096;
 constexpr int reads = 32;
 constexpr size_t file_size = reads * read_size;
 
-std::string self_pid() {
-    return std::to_string(getpid());
-}
-
-// A file in /tmp, written and synced up front, so that O_DIRECT reads and
-// overwrites go straight to allocated blocks: data requests only.
-class ScratchFile {
-  public:
-    ScratchFile() : path_("/tmp/" + unique_token("biosnoop") + ".dat") {
-        std::string data(file_size, 'a');
-        int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        ok_ = fd >= 0 && write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) &&
-              fsync(fd) == 0;
-        if (fd >= 0) close(fd);
-    }
-    ~ScratchFile() { unlink(path_.c_str()); }
-    ScratchFile(const ScratchFile&) = delete;
-    ScratchFile& operator=(const ScratchFile&) = delete;
-
-    bool ok() const { return ok_; }
-    const std::string& path() const { return path_; }
-
-    // reads 64 KiB O_DIRECT reads, one per 64 KiB of the file; false if any failed.
-    bool direct_reads() const { return direct_io(O_RDONLY, read_size, reads); }
-    // count 4 KiB O_DIRECT|O_DSYNC overwrites.
-    bool direct_writes(int count) const { return direct_io(O_WRONLY | O_DSYNC, write_size, count); }
-
-  private:
-    bool direct_io(int flags, size_t size, int count) const {
-        int fd = open(path_.c_str(), flags | O_DIRECT | O_CLOEXEC);
-        if (fd < 0) return false;
-        void* buffer = nullptr;
-        bool ok = posix_memalign(&buffer, 4096, size) == 0;
-        if (ok) std::memset(buffer, 'b', size);
-        for (int i = 0; ok && i < count; i++) {
-            off_t offset = static_cast<off_t>((i * size) % file_size);
-            ssize_t done = (flags & O_WRONLY) ? pwrite(fd, buffer, size, offset)
-                                              : pread(fd, buffer, size, offset);
-            ok = done == static_cast<ssize_t>(size);
-        }
-        free(buffer);
-        close(fd);
-        return ok;
-    }
-
-    std::string path_;
-    bool ok_ = false;
-};
-
-// The disk under path as the kernel names it (vda, not vda1).
-std::string disk_of(const std::string& path) {
-    struct stat st {};
-    if (stat(path.c_str(), &st) != 0) return {};
-    std::string sys = "/sys/dev/block/" + std::to_string(major(st.st_dev)) + ":" +
-                      std::to_string(minor(st.st_dev));
-    char real[PATH_MAX];
-    if (!realpath(sys.c_str(), real)) return {};
-    std::string dir = real;
-    if (access((dir + "/partition").c_str(), F_OK) == 0) dir = dir.substr(0, dir.rfind('/'));
-    return dir.substr(dir.rfind('/') + 1);
-}
-
 // One request as printed, from a text row or a JSON record.
 struct Request {
     double elapsed_s = 0;
@@ -209,9 +147,9 @@ Finished trace(const std::vector<std::string>& args, const std::function<bool()>
 TEST_CASE("biosnoop shows the test's 64 KiB O_DIRECT reads with its PID, size and R",
           "[biosnoop]") {
     REQUIRE_BPF();
-    ScratchFile file;
+    ScratchFile file(file_size);
     REQUIRE(file.ok());
-    Finished r = trace({}, [&] { return file.direct_reads(); });
+    Finished r = trace({}, [&] { return file.direct_reads(read_size, reads); });
     CHECK(r.exit_code == 0);
     CHECK(r.err.empty()); // not a terminal: no banner
     std::vector<std::string> out = lines(r.out);
@@ -226,10 +164,10 @@ TEST_CASE("biosnoop shows the test's 64 KiB O_DIRECT reads with its PID, size an
 
 TEST_CASE("biosnoop shows O_DSYNC writes as W", "[biosnoop]") {
     REQUIRE_BPF();
-    ScratchFile file;
+    ScratchFile file(file_size);
     REQUIRE(file.ok());
     constexpr int writes = 20;
-    Finished r = trace({"-o", "json"}, [&] { return file.direct_writes(writes); });
+    Finished r = trace({"-o", "json"}, [&] { return file.direct_writes(write_size, writes); });
     CHECK(r.exit_code == 0);
     std::vector<Request> mine = of_pid(json_requests(r.out), static_cast<unsigned>(getpid()), 'W');
     CHECK(mine.size() >= static_cast<size_t>(writes));
@@ -247,14 +185,14 @@ TEST_CASE("biosnoop shows O_DSYNC writes as W", "[biosnoop]") {
 
 TEST_CASE("biosnoop JSON carries the same requests as the text", "[biosnoop]") {
     REQUIRE_BPF();
-    ScratchFile file;
+    ScratchFile file(file_size);
     REQUIRE(file.ok());
     // Both run at once and see the same requests.
     ToolProcess text({tool_path("biosnoop"), "-p", self_pid()});
     ToolProcess js({tool_path("biosnoop"), "-p", self_pid(), "--json"});
     REQUIRE(text.wait_attached());
     REQUIRE(js.wait_attached());
-    REQUIRE(file.direct_reads());
+    REQUIRE(file.direct_reads(read_size, reads));
     Finished t = text.stop(SIGINT);
     Finished j = js.stop(SIGINT);
     CHECK(t.exit_code == 0);
@@ -282,10 +220,11 @@ TEST_CASE("biosnoop JSON carries the same requests as the text", "[biosnoop]") {
 
 TEST_CASE("biosnoop -Q adds the queue time", "[biosnoop]") {
     REQUIRE_BPF();
-    ScratchFile file;
+    ScratchFile file(file_size);
     REQUIRE(file.ok());
     SECTION("text") {
-        Finished r = trace({"-Q", "-p", self_pid()}, [&] { return file.direct_reads(); });
+        Finished r =
+            trace({"-Q", "-p", self_pid()}, [&] { return file.direct_reads(read_size, reads); });
         CHECK(r.exit_code == 0);
         REQUIRE(!lines(r.out).empty());
         CHECK(lines(r.out)[0] == "TIME(s)     COMM             PID     DISK      T    SECTOR       "
@@ -296,7 +235,8 @@ TEST_CASE("biosnoop -Q adds the queue time", "[biosnoop]") {
             CHECK(req.queue_ms >= 0);
     }
     SECTION("JSON") {
-        Finished r = trace({"-Q", "-o", "json"}, [&] { return file.direct_reads(); });
+        Finished r =
+            trace({"-Q", "-o", "json"}, [&] { return file.direct_reads(read_size, reads); });
         CHECK(r.exit_code == 0);
         std::vector<Request> all = json_requests(r.out);
         check_reads(all, file);
@@ -307,9 +247,10 @@ TEST_CASE("biosnoop -Q adds the queue time", "[biosnoop]") {
 
 TEST_CASE("biosnoop -T adds the wall-clock time", "[biosnoop]") {
     REQUIRE_BPF();
-    ScratchFile file;
+    ScratchFile file(file_size);
     REQUIRE(file.ok());
-    Finished r = trace({"-T", "-p", self_pid()}, [&] { return file.direct_reads(); });
+    Finished r =
+        trace({"-T", "-p", self_pid()}, [&] { return file.direct_reads(read_size, reads); });
     CHECK(r.exit_code == 0);
     REQUIRE(!lines(r.out).empty());
     CHECK(lines(r.out)[0].rfind("TIME     TIME(s)     COMM", 0) == 0);
@@ -321,7 +262,7 @@ TEST_CASE("biosnoop -T adds the wall-clock time", "[biosnoop]") {
 
 TEST_CASE("biosnoop -p keeps the requests that process submitted, not another's", "[biosnoop]") {
     REQUIRE_BPF();
-    ScratchFile file, other;
+    ScratchFile file(file_size), other(file_size);
     REQUIRE(file.ok());
     REQUIRE(other.ok());
     pid_t child = -1;
@@ -329,8 +270,8 @@ TEST_CASE("biosnoop -p keeps the requests that process submitted, not another's"
         // A child reads another file at the same time: all its requests
         // must be dropped.
         child = fork();
-        if (child == 0) _exit(other.direct_reads() ? 0 : 1);
-        bool ok = file.direct_reads();
+        if (child == 0) _exit(other.direct_reads(read_size, reads) ? 0 : 1);
+        bool ok = file.direct_reads(read_size, reads);
         int status = 0;
         waitpid(child, &status, 0);
         return ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -348,7 +289,7 @@ TEST_CASE("biosnoop -p keeps the requests that process submitted, not another's"
 
 TEST_CASE("biosnoop -c keeps the requests of tasks in that cgroup", "[biosnoop]") {
     REQUIRE_BPF();
-    ScratchFile inside, outside;
+    ScratchFile inside(file_size), outside(file_size);
     REQUIRE(inside.ok());
     REQUIRE(outside.ok());
     TestCgroup cgroup(unique_token("biosnoop-readers"));
@@ -363,9 +304,9 @@ TEST_CASE("biosnoop -c keeps the requests of tasks in that cgroup", "[biosnoop]"
         child = fork();
         if (child == 0) {
             std::ofstream(cgroup.path + "/cgroup.procs") << getpid() << std::endl;
-            _exit(inside.direct_reads() ? 0 : 1);
+            _exit(inside.direct_reads(read_size, reads) ? 0 : 1);
         }
-        bool ok = outside.direct_reads();
+        bool ok = outside.direct_reads(read_size, reads);
         int status = 0;
         waitpid(child, &status, 0);
         return ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -382,11 +323,12 @@ TEST_CASE("biosnoop -c keeps the requests of tasks in that cgroup", "[biosnoop]"
 TEST_CASE("biosnoop --disk keeps that disk; an unknown one is a usage error", "[biosnoop]") {
     SECTION("the disk under /tmp") {
         REQUIRE_BPF();
-        ScratchFile file;
+        ScratchFile file(file_size);
         REQUIRE(file.ok());
         std::string disk = disk_of(file.path());
         REQUIRE(!disk.empty());
-        Finished r = trace({"--disk", disk, "-o", "json"}, [&] { return file.direct_reads(); });
+        Finished r = trace({"--disk", disk, "-o", "json"},
+                           [&] { return file.direct_reads(read_size, reads); });
         CHECK(r.exit_code == 0);
         std::vector<Request> all = json_requests(r.out);
         check_reads(all, file);
@@ -409,10 +351,10 @@ TEST_CASE("biosnoop --disk keeps that disk; an unknown one is a usage error", "[
 TEST_CASE("biosnoop --min drops requests faster than the threshold", "[biosnoop]") {
     SECTION("an hour: none of the test's reads is that slow") {
         REQUIRE_BPF();
-        ScratchFile file;
+        ScratchFile file(file_size);
         REQUIRE(file.ok());
         Finished r = trace({"--min", "3600000", "-p", self_pid(), "-o", "json"},
-                           [&] { return file.direct_reads(); });
+                           [&] { return file.direct_reads(read_size, reads); });
         CHECK(r.exit_code == 0);
         CHECK(json_requests(r.out).empty());
     }
@@ -425,12 +367,12 @@ TEST_CASE("biosnoop --min drops requests faster than the threshold", "[biosnoop]
 
 TEST_CASE("biosnoop works through the perf buffer too", "[biosnoop]") {
     REQUIRE_BPF();
-    ScratchFile file;
+    ScratchFile file(file_size);
     REQUIRE(file.ok());
     ToolProcess p({tool_path("biosnoop"), "-p", self_pid(), "-o", "json"},
                   ToolProcess::Stdout::pipe, [] { setenv("CORESCOPE_PERF_BUFFER", "1", 1); });
     REQUIRE(p.wait_attached());
-    REQUIRE(file.direct_reads());
+    REQUIRE(file.direct_reads(read_size, reads));
     Finished r = p.stop(SIGTERM);
     CHECK(r.exit_code == 0);
     check_reads(json_requests(r.out), file);

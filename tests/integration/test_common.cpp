@@ -111,15 +111,7 @@ TEST_CASE("no BPF program outlives a tool, whatever signal ends it", "[common]")
             if (sig != SIGKILL) CHECK(r.exit_code == 0);
             // The kernel frees programs after the last reference goes, tp_btf
             // and raw_tp ones a little later (after an RCU grace period).
-            std::set<unsigned> added;
-            for (int i = 0; i < 250; i++) {
-                added.clear();
-                for (unsigned id : bpf_program_ids())
-                    if (held.count(id)) added.insert(id);
-                if (added.empty()) break;
-                usleep(20000);
-            }
-            CHECK(added.empty());
+            CHECK(programs_still_loaded(held).empty());
         }
     }
 }

@@ -1,5 +1,6 @@
 // execsnoop against processes this test starts.
 #include "harness.h"
+#include "json_lines.h"
 
 #include <catch2/catch.hpp>
 #include <csignal>
@@ -27,19 +28,6 @@ int spawn_and_wait(const std::vector<std::string>& argv, int* child_pid = nullpt
     int status = 0;
     waitpid(pid, &status, 0);
     return status;
-}
-
-std::vector<json> json_lines(const std::string& text) {
-    std::vector<json> out;
-    for (const std::string& line : lines(text)) out.push_back(json::parse(line));
-    return out;
-}
-
-std::vector<std::string> lines_containing(const std::string& text, const std::string& needle) {
-    std::vector<std::string> out;
-    for (const std::string& line : lines(text))
-        if (line.find(needle) != std::string::npos) out.push_back(line);
-    return out;
 }
 
 } // namespace

@@ -1,5 +1,6 @@
 // exitsnoop against children this test starts and ends in known ways.
 #include "harness.h"
+#include "json_lines.h"
 
 #include <catch2/catch.hpp>
 #include <csignal>
@@ -14,13 +15,6 @@ using namespace itest;
 using nlohmann::json;
 
 namespace {
-
-std::vector<json> json_lines(const std::string& text) {
-    std::vector<json> out;
-    for (const std::string& line : lines(text))
-        out.push_back(json::parse(line));
-    return out;
-}
 
 // One text line of exitsnoop, split into its columns (EXIT_CODE keeps its spaces).
 struct TextExit {
@@ -59,11 +53,6 @@ pid_t spawn(const std::string& name, Body body) {
 
 void reap(pid_t pid) {
     waitpid(pid, nullptr, 0);
-}
-
-// A comm unique to this run (at most 15 bytes).
-std::string unique_comm(const char* prefix) {
-    return std::string(prefix) + std::to_string(getpid() % 100000);
 }
 
 } // namespace

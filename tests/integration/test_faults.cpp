@@ -34,34 +34,6 @@ std::vector<std::string> all_tools() {
     return names;
 }
 
-std::string self_pid() {
-    return std::to_string(getpid());
-}
-
-std::vector<std::string> lines_containing(const std::string& text, const std::string& needle) {
-    std::vector<std::string> out;
-    for (const std::string& line : lines(text))
-        if (line.find(needle) != std::string::npos) out.push_back(line);
-    return out;
-}
-
-// The IDs of the BPF objects of one kind ("prog_id:", "map_id:", "link_id:")
-// that a process holds through its file descriptors.
-std::set<unsigned> bpf_ids_held_by(pid_t pid, const std::string& field) {
-    std::set<unsigned> ids;
-    std::string dir = "/proc/" + std::to_string(pid) + "/fdinfo";
-    DIR* d = opendir(dir.c_str());
-    if (!d) return ids;
-    while (struct dirent* e = readdir(d)) {
-        std::ifstream in(dir + "/" + e->d_name);
-        for (std::string line; std::getline(in, line);)
-            if (line.rfind(field, 0) == 0)
-                ids.insert(static_cast<unsigned>(std::stoul(line.substr(field.size()))));
-    }
-    closedir(d);
-    return ids;
-}
-
 // Which of ids still exist in the kernel, by kind.
 std::set<unsigned> still_loaded(const std::set<unsigned>& ids, int (*next)(__u32, __u32*)) {
     std::set<unsigned> left;

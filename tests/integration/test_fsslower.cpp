@@ -20,20 +20,9 @@ namespace {
 constexpr long ext4_magic = 0xEF53;
 constexpr long tmpfs_magic = 0x01021994;
 
-std::string self_pid() {
-    return std::to_string(getpid());
-}
-
 bool on_file_system(const std::string& dir, long magic) {
     struct statfs st {};
     return statfs(dir.c_str(), &st) == 0 && st.f_type == magic;
-}
-
-std::vector<std::string> lines_containing(const std::string& text, const std::string& needle) {
-    std::vector<std::string> out;
-    for (const std::string& line : lines(text))
-        if (line.find(needle) != std::string::npos) out.push_back(line);
-    return out;
 }
 
 std::vector<json> json_events_for(const std::string& text, const std::string& file) {

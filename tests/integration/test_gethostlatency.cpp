@@ -17,10 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string self_pid() {
-    return std::to_string(getpid());
-}
-
 // Returns getaddrinfo's result.
 int lookup(const std::string& host, int flags = 0) {
     struct addrinfo hints {};
@@ -39,13 +35,6 @@ std::vector<json> json_events_for(const std::string& text, const std::string& ho
         json j = json::parse(line); // throws if invalid
         if (j.value("host", "") == host) out.push_back(j);
     }
-    return out;
-}
-
-std::vector<std::string> lines_containing(const std::string& text, const std::string& needle) {
-    std::vector<std::string> out;
-    for (const std::string& line : lines(text))
-        if (line.find(needle) != std::string::npos) out.push_back(line);
     return out;
 }
 

@@ -4,6 +4,7 @@
 // change the terminal); JSON carries them exactly, as valid UTF-8 (invalid
 // bytes become U+FFFD).
 #include "harness.h"
+#include "json_lines.h"
 
 #include <catch2/catch.hpp>
 #include <fcntl.h>
@@ -16,24 +17,6 @@ using namespace itest;
 using nlohmann::json;
 
 namespace {
-
-std::string self_pid() {
-    return std::to_string(getpid());
-}
-
-std::vector<std::string> lines_containing(const std::string& text, const std::string& needle) {
-    std::vector<std::string> out;
-    for (const std::string& line : lines(text))
-        if (line.find(needle) != std::string::npos) out.push_back(line);
-    return out;
-}
-
-std::vector<json> json_lines(const std::string& text) {
-    std::vector<json> out;
-    for (const std::string& line : lines(text))
-        out.push_back(json::parse(line)); // throws if invalid
-    return out;
-}
 
 // Nothing in text output that a terminal acts on: no C0 control but the
 // newline, no DEL, no C1 control (U+0080..U+009F), no raw invalid UTF-8.

@@ -1,6 +1,7 @@
 // offcputime against a child of this test that blocks in a function of its
 // own, with a name no other program has, ten times for 200 ms.
 #include "harness.h"
+#include "json_lines.h"
 
 #include <catch2/catch.hpp>
 #include <csignal>
@@ -45,19 +46,6 @@ namespace {
 constexpr const char* sleeper = "corescope_offcputime_test_sleeper";
 constexpr int sleeps = 10;
 constexpr long sleep_ms = 200;
-
-double now_s() {
-    struct timespec ts {};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-std::vector<json> json_lines(const std::string& text) {
-    std::vector<json> out;
-    for (const std::string& line : lines(text))
-        out.push_back(json::parse(line));
-    return out;
-}
 
 // A child named comm that, once started, runs the sleeper, says it is done,
 // and then stays alive (blocked on a pipe) so that its stacks can still be
@@ -110,10 +98,6 @@ struct SleepingChild {
         end();
     }
 };
-
-std::string unique_comm(const char* prefix) {
-    return prefix + std::to_string(getpid() % 100000);
-}
 
 // Frames are {"address":N,"symbol":"name"|null,"offset":N,"module":...}.
 bool has_frame(const json& frames, const std::string& name) {
@@ -250,15 +234,7 @@ TEST_CASE("offcputime -p sums the time a child blocks, by its stack, in every fo
 
     // Nothing stays loaded once the tool is gone (tp_btf programs are freed
     // after an RCU grace period).
-    std::set<unsigned> left;
-    for (int i = 0; i < 250; i++) {
-        left.clear();
-        for (unsigned id : bpf_program_ids())
-            if (held.count(id)) left.insert(id);
-        if (left.empty()) break;
-        usleep(20000);
-    }
-    CHECK(left.empty());
+    CHECK(programs_still_loaded(held).empty());
 }
 
 TEST_CASE("offcputime filters: block length, task state, thread kind, -t, -p, stack kinds",

@@ -1,6 +1,7 @@
 // oomkill against a child this test runs out of memory inside a memory
 // cgroup limited to 32 MiB.
 #include "harness.h"
+#include "json_lines.h"
 
 #include <catch2/catch.hpp>
 #include <csignal>
@@ -17,13 +18,6 @@ using namespace itest;
 using nlohmann::json;
 
 namespace {
-
-std::vector<json> json_lines(const std::string& text) {
-    std::vector<json> out;
-    for (const std::string& line : lines(text))
-        out.push_back(json::parse(line));
-    return out;
-}
 
 bool write_file(const std::string& path, const std::string& value) {
     std::ofstream out(path);

@@ -1,5 +1,6 @@
 // opensnoop against opens this test makes itself.
 #include "harness.h"
+#include "json_lines.h"
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -20,25 +21,10 @@ using nlohmann::json;
 
 namespace {
 
-std::string self_pid() { return std::to_string(getpid()); }
-
 int try_open(const std::string& path, int flags = O_RDONLY) {
     int fd = open(path.c_str(), flags, 0600);
     if (fd >= 0) close(fd);
     return fd;
-}
-
-std::vector<std::string> lines_containing(const std::string& text, const std::string& needle) {
-    std::vector<std::string> out;
-    for (const std::string& line : lines(text))
-        if (line.find(needle) != std::string::npos) out.push_back(line);
-    return out;
-}
-
-std::vector<json> json_lines(const std::string& text) {
-    std::vector<json> out;
-    for (const std::string& line : lines(text)) out.push_back(json::parse(line)); // throws if invalid
-    return out;
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 // child's stacks in every output form; and usage errors, one perf event per
 // CPU, nothing left attached.
 #include "harness.h"
+#include "json_lines.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -52,13 +53,6 @@ namespace {
 
 const std::string busy_function = "corescope_itest::profile_busy_loop_xyz()";
 const std::string busy_comm = "cs-prof-busy";
-
-std::vector<json> json_lines(const std::string& text) {
-    std::vector<json> out;
-    for (const std::string& line : lines(text))
-        out.push_back(json::parse(line));
-    return out;
-}
 
 // A child named busy_comm that spins (in profile_busy_loop_xyz, or reading
 // /dev/zero, which spends its time in the kernel) until the test ends it.
@@ -308,15 +302,7 @@ TEST_CASE("profile holds one perf event link per CPU, and nothing after", "[prof
         CHECK_FALSE(held.empty());
         Finished r = p.stop(SIGINT, 30);
         CHECK(r.exit_code == 0);
-        std::set<unsigned> left;
-        for (int i = 0; i < 250; i++) {
-            left.clear();
-            for (unsigned id : bpf_program_ids())
-                if (held.count(id)) left.insert(id);
-            if (left.empty()) break;
-            usleep(20000);
-        }
-        CHECK(left.empty());
+        CHECK(programs_still_loaded(held).empty());
     }
 }
 

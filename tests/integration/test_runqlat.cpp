@@ -1,6 +1,7 @@
 // runqlat against a process of this test that runs more busy threads than
 // there are CPUs, so its threads wait in the run queue.
 #include "harness.h"
+#include "json_lines.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -19,19 +20,6 @@ using namespace itest;
 using nlohmann::json;
 
 namespace {
-
-std::vector<json> json_lines(const std::string& text) {
-    std::vector<json> out;
-    for (const std::string& line : lines(text))
-        out.push_back(json::parse(line));
-    return out;
-}
-
-double now_s() {
-    struct timespec ts {};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
 
 // At least 4 threads, and twice the CPUs: they must queue for a CPU.
 int busy_thread_count() {
@@ -98,11 +86,6 @@ struct BusyChild {
         }
     }
 };
-
-std::string unique_comm(const char* prefix) {
-    return prefix + std::to_string(getpid() % 100000);
-}
-
 
 } // namespace
 

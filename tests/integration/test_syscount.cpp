@@ -1,5 +1,6 @@
 // syscount against system calls this test makes a known number of times.
 #include "harness.h"
+#include "json_lines.h"
 
 #include <catch2/catch.hpp>
 #include <fcntl.h>
@@ -15,13 +16,6 @@ using namespace itest;
 using nlohmann::json;
 
 namespace {
-
-std::vector<json> json_lines(const std::string& text) {
-    std::vector<json> out;
-    for (const std::string& line : lines(text))
-        out.push_back(json::parse(line));
-    return out;
-}
 
 // The entry for a system call (or a PID with -P) in one JSON summary; null if absent.
 json entry(const json& summary, const std::string& key, const json& value) {

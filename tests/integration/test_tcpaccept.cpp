@@ -18,32 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-// Listeners are on 127.0.0.2 (and ::1): the unbound IPv4 client then comes
-// from 127.0.0.1, so a swap of local and remote shows.
-sockaddr_storage loopback(int family, uint16_t port) {
-    sockaddr_storage addr{};
-    if (family == AF_INET) {
-        auto* in = reinterpret_cast<sockaddr_in*>(&addr);
-        in->sin_family = AF_INET;
-        in->sin_port = htons(port);
-        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1); // 127.0.0.2
-    } else {
-        auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons(port);
-        in6->sin6_addr = in6addr_loopback;
-    }
-    return addr;
-}
-
-uint16_t local_port(int fd) {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    return ntohs(addr.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&addr)->sin_port
-                                           : reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
-}
-
 struct Listener {
     int fd;
     int family;
@@ -91,22 +65,9 @@ uint16_t connect_from_child_and_accept(const Listener& l, bool use_accept4) {
     return fd >= 0 ? client_port : 0;
 }
 
-std::vector<std::string> fields(const std::string& line) {
-    std::istringstream in(line);
-    std::vector<std::string> out;
-    for (std::string f; in >> f;)
-        out.push_back(f);
-    return out;
-}
-
 // Text lines whose last column (LPORT) is port.
 std::vector<std::vector<std::string>> lines_on_port(const std::string& text, uint16_t port) {
-    std::vector<std::vector<std::string>> out;
-    for (const std::string& line : lines(text)) {
-        auto f = fields(line);
-        if (!f.empty() && f.back() == std::to_string(port)) out.push_back(f);
-    }
-    return out;
+    return rows_ending_in(text, std::to_string(port));
 }
 
 } // namespace

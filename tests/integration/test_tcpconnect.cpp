@@ -37,59 +37,23 @@ struct Socket {
     ~Socket() { close(fd); }
     Socket(const Socket&) = delete;
     Socket& operator=(const Socket&) = delete;
-
-    static sockaddr_storage loopback(int family, uint16_t port) {
-        sockaddr_storage addr{};
-        if (family == AF_INET) {
-            auto* in = reinterpret_cast<sockaddr_in*>(&addr);
-            in->sin_family = AF_INET;
-            in->sin_port = htons(port);
-            in->sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1); // 127.0.0.2
-        } else {
-            auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
-            in6->sin6_family = AF_INET6;
-            in6->sin6_port = htons(port);
-            in6->sin6_addr = in6addr_loopback;
-        }
-        return addr;
-    }
-    static uint16_t local_port(int fd) {
-        sockaddr_storage addr{};
-        socklen_t len = sizeof addr;
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-        return ntohs(addr.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&addr)->sin_port
-                                               : reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
-    }
 };
 
 // Connects to port on the loopback address of family; returns the client's
 // source port (0 when the connect failed, as a refused one does).
 uint16_t connect_once(int family, uint16_t port, bool* refused = nullptr) {
     int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_storage addr = Socket::loopback(family, port);
+    sockaddr_storage addr = loopback(family, port);
     int rc = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     if (refused) *refused = rc != 0 && errno == ECONNREFUSED;
-    uint16_t sport = rc == 0 ? Socket::local_port(fd) : 0;
+    uint16_t sport = rc == 0 ? local_port(fd) : 0;
     close(fd);
     return sport;
 }
 
-std::vector<std::string> fields(const std::string& line) {
-    std::istringstream in(line);
-    std::vector<std::string> out;
-    for (std::string f; in >> f;)
-        out.push_back(f);
-    return out;
-}
-
 // Text lines whose last column (DPORT) is port.
 std::vector<std::vector<std::string>> lines_to_port(const std::string& text, uint16_t port) {
-    std::vector<std::vector<std::string>> out;
-    for (const std::string& line : lines(text)) {
-        auto f = fields(line);
-        if (!f.empty() && f.back() == std::to_string(port)) out.push_back(f);
-    }
-    return out;
+    return rows_ending_in(text, std::to_string(port));
 }
 
 } // namespace

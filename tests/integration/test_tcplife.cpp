@@ -24,13 +24,6 @@ constexpr size_t client_sends = 100000;
 constexpr size_t server_sends = 150000;
 constexpr int hold_ms = 400;
 
-uint16_t local_port(int fd) {
-    sockaddr_in addr{};
-    socklen_t len = sizeof addr;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    return ntohs(addr.sin_port);
-}
-
 bool send_all(int fd, size_t n) {
     std::vector<char> buf(n, 'x');
     size_t done = 0;
@@ -121,14 +114,6 @@ Session run_session(const Listener& listener) {
 Session run_session() {
     Listener listener;
     return run_session(listener);
-}
-
-std::vector<std::string> fields(const std::string& line) {
-    std::istringstream in(line);
-    std::vector<std::string> out;
-    for (std::string f; in >> f;)
-        out.push_back(f);
-    return out;
 }
 
 } // namespace

@@ -31,14 +31,6 @@ namespace {
         }                                                                                          \
     } while (0)
 
-std::vector<std::string> fields(const std::string& line) {
-    std::istringstream in(line);
-    std::vector<std::string> out;
-    for (std::string f; in >> f;)
-        out.push_back(f);
-    return out;
-}
-
 } // namespace
 
 TEST_CASE("tcpretrans reports retransmissions with the connection's addresses and ports",

@@ -1,11 +1,11 @@
 // biolatency: block device I/O latency as log2 histograms, in all or per
 // disk or per operation.
 #include "block_devices.h"
+#include "clock.h"
 #include "decoder.h"
 #include "filters.h"
 #include "histogram.h"
-#include "skeleton.h"
-#include "tool.h"
+#include "run.h"
 
 #include <linux/types.h>
 #include "biolatency/biolatency.h"
@@ -119,7 +119,7 @@ class Printer {
   public:
     Printer(const CommonOptions& options, const Settings& settings, Output& out)
         : options_(options), settings_(settings), out_(out),
-          unit_(options.milliseconds ? "msecs" : "usecs"), last_(monotonic_now()) {
+          unit_(options.milliseconds ? "msecs" : "usecs"), last_(monotonic_seconds()) {
         if (settings.per_op) ops_.emplace();
     }
 
@@ -127,7 +127,7 @@ class Printer {
 
     // One interval's histograms, as read from the map.
     void print(std::vector<KeyedHistogram> taken) {
-        double now = monotonic_now();
+        double now = monotonic_seconds();
         double span = now - last_;
         last_ = now;
         std::sort(taken.begin(), taken.end(), [&](const KeyedHistogram& a, const KeyedHistogram& b) {
@@ -143,12 +143,6 @@ class Printer {
     }
 
   private:
-    static double monotonic_now() {
-        struct timespec ts {};
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-    }
-
     std::tuple<std::string, uint32_t, uint8_t> sort_key(const biolatency_key& k) {
         return {settings_.per_disk ? disks_.name(k.dev) : "", k.op, k.sync};
     }
@@ -275,39 +269,34 @@ int biolatency(int argc, char** argv) {
                      "  biolatency -o json 5      a JSON Lines record every 5 seconds\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
 
-    install_stop_handlers();
-    setup_libbpf_logging(options.verbose);
-    require_bpf(options);
-    AttachPlan plan = AttachPlan::choose("biolatency", attach_steps(settings.queued), KernelFeatures::instance());
-
-    bpf_object_open_opts open_opts = make_open_opts(options);
-    auto skel = open_skeleton<biolatency_bpf>("biolatency", &open_opts);
-    skel->rodata->insert_rq_arg = request_arg_index("block_rq_insert");
-    skel->rodata->issue_rq_arg = request_arg_index("block_rq_issue");
-    skel->rodata->queued = settings.queued;
-    skel->rodata->per_disk = settings.per_disk;
-    skel->rodata->per_op = settings.per_op;
-    skel->rodata->only_dev = settings.disk_dev;
-    skel->rodata->unit_ns = options.milliseconds ? 1000000 : 1000;
-    // Every issued request completes, so keyed by its address (tp_btf,
-    // raw_tp) and started at issue, a start is never left behind: a plain
-    // hash, cheaper per I/O than the LRU that -Q and sector keys need.
-    if (!settings.queued && !plan.uses("tp_issue")) {
-        int err = bpf_map__set_type(skel->maps.starts, BPF_MAP_TYPE_HASH);
-        if (err) throw RuntimeError(errno_message("cannot set up the request map", err));
-    }
-    configure_filters(skel.get(), options);
-    load_skeleton("biolatency", skel.get(), plan);
-    fill_filter_maps(skel.get(), options);
-    show_plan(plan, options);
-    if (options.dry_run) return exit_ok;
-
-    Output out;
-    Printer printer(options, settings, out);
-    Links links = plan.attach(skel->obj);
-    announce("Tracing block device I/O... Hit Ctrl-C to end.");
-    run_summary_loop(options, out, [&] { printer.interval(skel->maps.hists); });
-    return exit_ok;
+    return run_summary_tool<biolatency_bpf>(
+        {.name = "biolatency",
+         .options = options,
+         .attach_steps = [&] { return attach_steps(settings.queued); },
+         .configure =
+             [&](biolatency_bpf& skel, const AttachPlan& plan) {
+                 skel.rodata->insert_rq_arg = request_arg_index("block_rq_insert");
+                 skel.rodata->issue_rq_arg = request_arg_index("block_rq_issue");
+                 skel.rodata->queued = settings.queued;
+                 skel.rodata->per_disk = settings.per_disk;
+                 skel.rodata->per_op = settings.per_op;
+                 skel.rodata->only_dev = settings.disk_dev;
+                 skel.rodata->unit_ns = options.milliseconds ? 1000000 : 1000;
+                 // Every issued request completes, so keyed by its address
+                 // (tp_btf, raw_tp) and started at issue, a start is never left
+                 // behind: a plain hash, cheaper per I/O than the LRU that -Q and
+                 // sector keys need.
+                 if (!settings.queued && !plan.uses("tp_issue")) {
+                     int err = bpf_map__set_type(skel.maps.starts, BPF_MAP_TYPE_HASH);
+                     if (err) throw RuntimeError(errno_message("cannot set up the request map", err));
+                 }
+             },
+         .announcement = "Tracing block device I/O... Hit Ctrl-C to end."},
+        [&](biolatency_bpf& skel, const AttachPlan&, Output& out) {
+            return [printer = Printer(options, settings, out), hists = skel.maps.hists]() mutable {
+                printer.interval(hists);
+            };
+        });
 }
 
 } // namespace corescope::tools

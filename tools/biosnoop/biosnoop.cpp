@@ -5,8 +5,7 @@
 #include "clock.h"
 #include "decoder.h"
 #include "filters.h"
-#include "skeleton.h"
-#include "tool.h"
+#include "run.h"
 
 #include "biosnoop.skel.h"
 #include "biosnoop/biosnoop.h"
@@ -14,7 +13,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 
 namespace corescope::tools {
 
@@ -26,12 +24,6 @@ struct Settings {
     double min_ms = 0;     // --min
 };
 
-uint64_t monotonic_ns() {
-    struct timespec ts {};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
 struct Printer {
     const CommonOptions& options;
     const Settings& settings;
@@ -40,7 +32,9 @@ struct Printer {
     DiskNames disks;
     uint64_t start_ns = 0; // TIME(s) counts from here: when tracing started
 
+    // Called once attached, so it also starts TIME(s).
     void header() {
+        start_ns = monotonic_ns();
         if (options.format == OutputFormat::json) return;
         std::string& b = out.buffer();
         if (options.time) b += "TIME     ";
@@ -166,34 +160,21 @@ int biosnoop(int argc, char** argv) {
                      "  biosnoop -o json -d 10    ten seconds of JSON Lines\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
 
-    install_stop_handlers();
-    setup_libbpf_logging(options.verbose);
-    require_bpf(options);
-    AttachPlan plan = AttachPlan::choose("biosnoop", attach_steps(), KernelFeatures::instance());
-
-    bpf_object_open_opts open_opts = make_open_opts(options);
-    auto skel = open_skeleton<biosnoop_bpf>("biosnoop", &open_opts);
-    EventStreamConfig stream_config = prepare_event_stream(skel.get());
-    configure_filters(skel.get(), options);
-    skel->rodata->insert_rq_arg = request_arg_index("block_rq_insert");
-    skel->rodata->issue_rq_arg = request_arg_index("block_rq_issue");
-    skel->rodata->only_dev = settings.disk_dev;
-    skel->rodata->min_lat_ns = static_cast<__u64>(std::llround(settings.min_ms * 1e6));
-    load_skeleton("biosnoop", skel.get(), plan);
-    show_plan(plan, options);
-    if (options.dry_run) return exit_ok;
-    fill_filter_maps(skel.get(), options);
-
-    Output out;
-    Printer printer{options, settings, out, {}, {}};
-    EventStream stream(stream_config, skel->maps.events, skel->maps.events_lost,
-                       [&](const void* data, size_t size) { printer.event(data, size); });
-    Links links = plan.attach(skel->obj);
-    printer.start_ns = monotonic_ns();
-    printer.header();
-    announce("Tracing block device I/O... Hit Ctrl-C to end.");
-    run_event_loop("biosnoop", stream, out, options);
-    return exit_ok;
+    return run_event_tool<biosnoop_bpf>(
+        {.name = "biosnoop",
+         .options = options,
+         .attach_steps = attach_steps,
+         .configure =
+             [&](biosnoop_bpf& skel, const AttachPlan&) {
+                 skel.rodata->insert_rq_arg = request_arg_index("block_rq_insert");
+                 skel.rodata->issue_rq_arg = request_arg_index("block_rq_issue");
+                 skel.rodata->only_dev = settings.disk_dev;
+                 skel.rodata->min_lat_ns = static_cast<__u64>(std::llround(settings.min_ms * 1e6));
+             },
+         .announcement = "Tracing block device I/O... Hit Ctrl-C to end."},
+        [&](Output& out) {
+            return Printer{options, settings, out, {}, {}};
+        });
 }
 
 } // namespace corescope::tools

@@ -1,7 +1,6 @@
 // cachestat: page cache hits, misses and dirtied pages per interval, with
 // the buffers and cached sizes from /proc/meminfo.
-#include "skeleton.h"
-#include "tool.h"
+#include "run.h"
 
 // The shared layout needs the kernel types first.
 #include <linux/types.h>
@@ -103,6 +102,59 @@ Interval from_functions(const Totals& now, const Totals& before) {
     return i;
 }
 
+// One line per interval: what the counters added since the last one.
+struct Printer {
+    const CommonOptions& options;
+    Output& out;
+    struct bpf_map* counters;
+    bool by_functions; // counted on the classic functions rather than on tracepoints
+    Totals before = read_totals(counters);
+
+    void header() {
+        if (options.format != OutputFormat::text) return;
+        if (options.time) out.buffer() += "TIME     ";
+        out.buffer() += "    HITS   MISSES  DIRTIES HITRATIO   BUFFERS_MB  CACHED_MB\n";
+        out.flush();
+    }
+
+    void print() {
+        Totals now = read_totals(counters);
+        Interval i = by_functions ? from_functions(now, before) : from_tracepoints(now, before);
+        i.ratio = i.hits + i.misses
+                      ? static_cast<double>(i.hits) / static_cast<double>(i.hits + i.misses)
+                      : 0;
+        before = now;
+        auto [buffers_mb, cached_mb] = buffers_and_cached_mb();
+        std::string& b = out.buffer();
+        if (options.format == OutputFormat::json) {
+            JsonObject(b)
+                .string("time", iso_time_now())
+                .unsigned_number("hits", i.hits)
+                .unsigned_number("misses", i.misses)
+                .unsigned_number("dirties", i.dirties)
+                .real("hit_ratio", i.ratio, 4)
+                .unsigned_number("accesses", i.accesses)
+                .unsigned_number("buffers_mb", buffers_mb)
+                .unsigned_number("cached_mb", cached_mb)
+                .end_line();
+        } else {
+            if (options.time) {
+                append_wall_time(b);
+                b += ' ';
+            }
+            char line[128];
+            snprintf(line, sizeof line, "%8llu %8llu %8llu %7.2f%% %12llu %10llu\n",
+                     static_cast<unsigned long long>(i.hits),
+                     static_cast<unsigned long long>(i.misses),
+                     static_cast<unsigned long long>(i.dirties), i.ratio * 100,
+                     static_cast<unsigned long long>(buffers_mb),
+                     static_cast<unsigned long long>(cached_mb));
+            b += line;
+        }
+        out.end_record();
+    }
+};
+
 std::vector<AttachStep> attach_steps() {
     auto filemap = [](AttachKind kind, const char* prefix) {
         auto target = [kind](const char* group, const char* event) {
@@ -143,66 +195,22 @@ int cachestat(int argc, char** argv) {
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     if (!options.interval) options.interval = 1;
 
-    install_stop_handlers();
-    setup_libbpf_logging(options.verbose);
-    require_bpf(options);
-    AttachPlan plan = AttachPlan::choose("cachestat", attach_steps(), KernelFeatures::instance());
-
-    bpf_object_open_opts open_opts = make_open_opts(options);
-    auto skel = open_skeleton<cachestat_bpf>("cachestat", &open_opts);
-    skel->rodata->page_shift =
-        static_cast<__u32>(__builtin_ctzl(static_cast<unsigned long>(sysconf(_SC_PAGESIZE))));
-    load_skeleton("cachestat", skel.get(), plan);
-    show_plan(plan, options);
-    if (options.dry_run) return exit_ok;
-
-    Output out;
-    bool by_functions = plan.uses("fentry_accessed") || plan.uses("kprobe_accessed");
-    Links links = plan.attach(skel->obj);
-    Totals before = read_totals(skel->maps.counters);
-    if (options.format == OutputFormat::text) {
-        if (options.time) out.buffer() += "TIME     ";
-        out.buffer() += "    HITS   MISSES  DIRTIES HITRATIO   BUFFERS_MB  CACHED_MB\n";
-        out.flush();
-    }
-    announce("Counting page cache activity... Hit Ctrl-C to end.");
-    run_summary_loop(options, out, [&] {
-        Totals now = read_totals(skel->maps.counters);
-        Interval i = by_functions ? from_functions(now, before) : from_tracepoints(now, before);
-        i.ratio = i.hits + i.misses
-                      ? static_cast<double>(i.hits) / static_cast<double>(i.hits + i.misses)
-                      : 0;
-        before = now;
-        auto [buffers_mb, cached_mb] = buffers_and_cached_mb();
-        std::string& b = out.buffer();
-        if (options.format == OutputFormat::json) {
-            JsonObject(b)
-                .string("time", iso_time_now())
-                .unsigned_number("hits", i.hits)
-                .unsigned_number("misses", i.misses)
-                .unsigned_number("dirties", i.dirties)
-                .real("hit_ratio", i.ratio, 4)
-                .unsigned_number("accesses", i.accesses)
-                .unsigned_number("buffers_mb", buffers_mb)
-                .unsigned_number("cached_mb", cached_mb)
-                .end_line();
-        } else {
-            if (options.time) {
-                append_wall_time(b);
-                b += ' ';
-            }
-            char line[128];
-            snprintf(line, sizeof line, "%8llu %8llu %8llu %7.2f%% %12llu %10llu\n",
-                     static_cast<unsigned long long>(i.hits),
-                     static_cast<unsigned long long>(i.misses),
-                     static_cast<unsigned long long>(i.dirties), i.ratio * 100,
-                     static_cast<unsigned long long>(buffers_mb),
-                     static_cast<unsigned long long>(cached_mb));
-            b += line;
-        }
-        out.end_record();
-    });
-    return exit_ok;
+    return run_summary_tool<cachestat_bpf>(
+        {.name = "cachestat",
+         .options = options,
+         .attach_steps = attach_steps,
+         .configure =
+             [](cachestat_bpf& skel, const AttachPlan&) {
+                 skel.rodata->page_shift = static_cast<__u32>(
+                     __builtin_ctzl(static_cast<unsigned long>(sysconf(_SC_PAGESIZE))));
+             },
+         .announcement = "Counting page cache activity... Hit Ctrl-C to end."},
+        [&](cachestat_bpf& skel, const AttachPlan& plan, Output& out) {
+            Printer printer{options, out, skel.maps.counters,
+                            plan.uses("fentry_accessed") || plan.uses("kprobe_accessed")};
+            printer.header();
+            return printer;
+        });
 }
 
 } // namespace corescope::tools

@@ -1,9 +1,9 @@
 // execsnoop: trace new processes (execve and execveat), with their arguments.
 #include "clock.h"
+#include "columns.h"
 #include "decoder.h"
 #include "filters.h"
-#include "skeleton.h"
-#include "tool.h"
+#include "run.h"
 
 #include <linux/types.h>
 #include "execsnoop/execsnoop.h"
@@ -51,8 +51,7 @@ struct Printer {
     void header() {
         if (options.format == OutputFormat::json) return;
         std::string& b = out.buffer();
-        if (options.time) b += "TIME     ";
-        if (options.print_uid) b += "UID     ";
+        append_time_uid_headers(b, options);
         b += "PCOMM            PID     PPID    RET ARGS\n";
         out.flush();
     }
@@ -83,14 +82,7 @@ struct Printer {
                 .unsigned_number("ppid", e.ppid).unsigned_number("uid", e.uid).number("ret", e.ret)
                 .raw("args", argv).boolean("args_truncated", truncated).end_line();
         } else {
-            if (options.time) {
-                clock.append_hms(b, e.ts_ns);
-                b += ' ';
-            }
-            if (options.print_uid) {
-                append_padded(b, std::to_string(e.uid), 7);
-                b += ' ';
-            }
+            append_time_uid_columns(b, options, clock, e.ts_ns, e.uid);
             append_escaped_padded(b, comm, 16);
             b += ' ';
             append_padded(b, std::to_string(e.pid), 7);
@@ -161,31 +153,19 @@ int execsnoop(int argc, char** argv) {
                      "  execsnoop -c /sys/fs/cgroup/system.slice/foo.service\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
 
-    install_stop_handlers();
-    setup_libbpf_logging(options.verbose);
-    require_bpf(options);
-    AttachPlan plan = AttachPlan::choose("execsnoop", attach_steps(), KernelFeatures::instance());
-
-    bpf_object_open_opts open_opts = make_open_opts(options);
-    auto skel = open_skeleton<execsnoop_bpf>("execsnoop", &open_opts);
-    EventStreamConfig stream_config = prepare_event_stream(skel.get());
-    configure_filters(skel.get(), options);
-    skel->rodata->failed_only = options.failed;
-    skel->rodata->args_size = settings.args_size;
-    load_skeleton("execsnoop", skel.get(), plan);
-    show_plan(plan, options);
-    if (options.dry_run) return exit_ok;
-    fill_filter_maps(skel.get(), options);
-
-    Output out;
-    Printer printer{options, settings, out, {}};
-    EventStream stream(stream_config, skel->maps.events, skel->maps.events_lost,
-                       [&](const void* data, size_t size) { printer.event(data, size); });
-    Links links = plan.attach(skel->obj);
-    printer.header();
-    announce("Tracing exec system calls... Hit Ctrl-C to end.");
-    run_event_loop("execsnoop", stream, out, options);
-    return exit_ok;
+    return run_event_tool<execsnoop_bpf>(
+        {.name = "execsnoop",
+         .options = options,
+         .attach_steps = attach_steps,
+         .configure =
+             [&](execsnoop_bpf& skel, const AttachPlan&) {
+                 skel.rodata->failed_only = options.failed;
+                 skel.rodata->args_size = settings.args_size;
+             },
+         .announcement = "Tracing exec system calls... Hit Ctrl-C to end."},
+        [&](Output& out) {
+            return Printer{options, settings, out, {}};
+        });
 }
 
 } // namespace corescope::tools

@@ -1,9 +1,9 @@
 // exitsnoop: trace process (and thread) exits, with their age and exit status.
 #include "clock.h"
+#include "columns.h"
 #include "decoder.h"
 #include "filters.h"
-#include "skeleton.h"
-#include "tool.h"
+#include "run.h"
 
 #include "exitsnoop.skel.h"
 #include "exitsnoop/exitsnoop.h"
@@ -52,8 +52,7 @@ struct Printer {
     void header() {
         if (options.format == OutputFormat::json) return;
         std::string& b = out.buffer();
-        if (options.time) b += "TIME     ";
-        if (options.print_uid) b += "UID     ";
+        append_time_uid_headers(b, options);
         b += "PCOMM            PID     PPID    TID     AGE(s)  EXIT_CODE\n";
         out.flush();
     }
@@ -89,14 +88,7 @@ struct Printer {
             if (threads) j.boolean("process_exit", e.thread == 0);
             j.end_line();
         } else {
-            if (options.time) {
-                clock.append_hms(b, e.ts_ns);
-                b += ' ';
-            }
-            if (options.print_uid) {
-                append_padded(b, std::to_string(e.uid), 7);
-                b += ' ';
-            }
+            append_time_uid_columns(b, options, clock, e.ts_ns, e.uid);
             append_escaped_padded(b, comm, 16);
             b += ' ';
             append_padded(b, std::to_string(e.pid), 7);
@@ -147,35 +139,23 @@ int exitsnoop(int argc, char** argv) {
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     if (options.tid) threads = true; // a thread filter asks for that thread's exit
 
-    install_stop_handlers();
-    setup_libbpf_logging(options.verbose);
-    require_bpf(options);
-    KernelFeatures& features = KernelFeatures::instance();
-    AttachPlan plan = AttachPlan::choose("exitsnoop", attach_steps(), features);
-
-    bpf_object_open_opts open_opts = make_open_opts(options);
-    auto skel = open_skeleton<exitsnoop_bpf>("exitsnoop", &open_opts);
-    EventStreamConfig stream_config = prepare_event_stream(skel.get());
-    configure_filters(skel.get(), options);
-    skel->rodata->failed_only = options.failed;
-    skel->rodata->trace_threads = threads;
-    // sched_process_exit(task, group_dead) since 6.16; (task) before.
-    skel->rodata->have_group_dead = features.tracepoint_arg_count("sched_process_exit") >= 2;
-    load_skeleton("exitsnoop", skel.get(), plan);
-    show_plan(plan, options);
-    if (options.dry_run) return exit_ok;
-    fill_filter_maps(skel.get(), options);
-
-    Output out;
-    Printer printer{options, threads, out, {}};
-    EventStream stream(stream_config, skel->maps.events, skel->maps.events_lost,
-                       [&](const void* data, size_t size) { printer.event(data, size); });
-    Links links = plan.attach(skel->obj);
-    printer.header();
-    announce(threads ? "Tracing thread exits... Hit Ctrl-C to end."
-                     : "Tracing process exits... Hit Ctrl-C to end.");
-    run_event_loop("exitsnoop", stream, out, options);
-    return exit_ok;
+    return run_event_tool<exitsnoop_bpf>(
+        {.name = "exitsnoop",
+         .options = options,
+         .attach_steps = attach_steps,
+         .configure =
+             [&](exitsnoop_bpf& skel, const AttachPlan&) {
+                 skel.rodata->failed_only = options.failed;
+                 skel.rodata->trace_threads = threads;
+                 // sched_process_exit(task, group_dead) since 6.16; (task) before.
+                 skel.rodata->have_group_dead =
+                     KernelFeatures::instance().tracepoint_arg_count("sched_process_exit") >= 2;
+             },
+         .announcement = threads ? "Tracing thread exits... Hit Ctrl-C to end."
+                                 : "Tracing process exits... Hit Ctrl-C to end."},
+        [&](Output& out) {
+            return Printer{options, threads, out, {}};
+        });
 }
 
 } // namespace corescope::tools

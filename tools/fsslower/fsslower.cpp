@@ -4,8 +4,7 @@
 #include "clock.h"
 #include "decoder.h"
 #include "filters.h"
-#include "skeleton.h"
-#include "tool.h"
+#include "run.h"
 #include "version.h"
 
 // The shared layout needs the kernel types first.
@@ -231,41 +230,32 @@ int fsslower(int argc, char** argv) {
     cli.set_examples(examples);
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
 
-    install_stop_handlers();
-    setup_libbpf_logging(options.verbose);
-    require_bpf(options);
-    if (!settings.types.empty()) warn_unknown_types(tool, settings.types);
-    AttachPlan plan = AttachPlan::choose(tool, attach_steps(), KernelFeatures::instance());
-
-    bpf_object_open_opts open_opts = make_open_opts(options);
-    auto skel = open_skeleton<fsslower_bpf>(tool, &open_opts);
-    EventStreamConfig stream_config = prepare_event_stream(skel.get());
-    configure_filters(skel.get(), options);
-    skel->rodata->self_tgid = static_cast<__u32>(getpid());
-    skel->rodata->min_lat_ns = static_cast<__u64>(std::llround(settings.min_ms * 1e6));
-    skel->rodata->type_count = static_cast<__u32>(settings.types.size());
-    for (size_t i = 0; i < settings.types.size(); i++) {
-        auto* slot = const_cast<char*>(skel->rodata->types[i]);
-        std::memcpy(slot, settings.types[i].c_str(), settings.types[i].size() + 1);
-    }
-    load_skeleton(tool, skel.get(), plan);
-    show_plan(plan, options);
-    if (options.dry_run) return exit_ok;
-    fill_filter_maps(skel.get(), options);
-
-    Output out;
-    Printer printer{options, out, {}};
-    EventStream stream(stream_config, skel->maps.events, skel->maps.events_lost,
-                       [&](const void* data, size_t size) { printer.event(data, size); });
-    Links links = plan.attach(skel->obj);
-    printer.header();
     std::string what = settings.types.empty() ? std::string("file") : settings.types[0];
     char min_text[32];
     snprintf(min_text, sizeof min_text, "%g", settings.min_ms);
-    announce("Tracing " + what + " operations slower than " + min_text +
-             " ms... Hit Ctrl-C to end.");
-    run_event_loop(tool, stream, out, options);
-    return exit_ok;
+    return run_event_tool<fsslower_bpf>(
+        {.name = tool,
+         .options = options,
+         .attach_steps =
+             [&] {
+                 if (!settings.types.empty()) warn_unknown_types(tool, settings.types);
+                 return attach_steps();
+             },
+         .configure =
+             [&](fsslower_bpf& skel, const AttachPlan&) {
+                 skel.rodata->self_tgid = static_cast<__u32>(getpid());
+                 skel.rodata->min_lat_ns = static_cast<__u64>(std::llround(settings.min_ms * 1e6));
+                 skel.rodata->type_count = static_cast<__u32>(settings.types.size());
+                 for (size_t i = 0; i < settings.types.size(); i++) {
+                     auto* slot = const_cast<char*>(skel.rodata->types[i]);
+                     std::memcpy(slot, settings.types[i].c_str(), settings.types[i].size() + 1);
+                 }
+             },
+         .announcement = "Tracing " + what + " operations slower than " + min_text +
+                         " ms... Hit Ctrl-C to end."},
+        [&](Output& out) {
+            return Printer{options, out, {}};
+        });
 }
 
 } // namespace corescope::tools

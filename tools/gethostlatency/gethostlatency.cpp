@@ -3,8 +3,7 @@
 #include "clock.h"
 #include "decoder.h"
 #include "filters.h"
-#include "skeleton.h"
-#include "tool.h"
+#include "run.h"
 
 // The shared layout needs the kernel types first.
 #include <linux/types.h>
@@ -187,31 +186,14 @@ int gethostlatency(int argc, char** argv) {
                      "  gethostlatency -o json -d 60   one minute of JSON Lines\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
 
-    install_stop_handlers();
-    setup_libbpf_logging(options.verbose);
-    require_bpf(options);
-    std::vector<std::string> libcs = libc_paths(libc_option, options.pids);
-    AttachPlan plan =
-        AttachPlan::choose("gethostlatency", attach_steps(libcs), KernelFeatures::instance());
-
-    bpf_object_open_opts open_opts = make_open_opts(options);
-    auto skel = open_skeleton<gethostlatency_bpf>("gethostlatency", &open_opts);
-    EventStreamConfig stream_config = prepare_event_stream(skel.get());
-    configure_filters(skel.get(), options);
-    load_skeleton("gethostlatency", skel.get(), plan);
-    show_plan(plan, options);
-    if (options.dry_run) return exit_ok;
-    fill_filter_maps(skel.get(), options);
-
-    Output out;
-    Printer printer{options, out, {}};
-    EventStream stream(stream_config, skel->maps.events, skel->maps.events_lost,
-                       [&](const void* data, size_t size) { printer.event(data, size); });
-    Links links = plan.attach(skel->obj);
-    printer.header();
-    announce("Tracing host name lookups... Hit Ctrl-C to end.");
-    run_event_loop("gethostlatency", stream, out, options);
-    return exit_ok;
+    return run_event_tool<gethostlatency_bpf>(
+        {.name = "gethostlatency",
+         .options = options,
+         .attach_steps = [&] { return attach_steps(libc_paths(libc_option, options.pids)); },
+         .announcement = "Tracing host name lookups... Hit Ctrl-C to end."},
+        [&](Output& out) {
+            return Printer{options, out, {}};
+        });
 }
 
 } // namespace corescope::tools

@@ -2,9 +2,8 @@
 // stack, thread and command; classic multi-line stacks, folded lines for
 // flame graphs, or JSON Lines.
 #include "filters.h"
-#include "skeleton.h"
+#include "run.h"
 #include "stacks.h"
-#include "tool.h"
 
 #include "offcputime.skel.h"
 #include "offcputime/offcputime.h"
@@ -192,6 +191,26 @@ void report_dropped(const __u64 (&dropped)[OFFCPUTIME_DROP_KINDS], const CommonO
             .end_line();
 }
 
+// The totals, named, once at the end; meanwhile, every second, the mappings
+// of processes new in them.
+struct Summary {
+    Printer printer;
+    offcputime_bpf& skel;
+    const CommonOptions& options;
+    const Settings& settings;
+    Output& out;
+
+    void every_second() { printer.remember_new_processes(skel.maps.totals); }
+
+    void print() {
+        printer.print(read_totals(skel.maps.totals));
+        report_missed_stacks("offcputime", skel.bss->stack_id_collisions,
+                             skel.bss->stack_id_no_memory, settings.stack_storage, out,
+                             options.format == OutputFormat::json);
+        report_dropped(skel.bss->dropped, options, out);
+    }
+};
+
 std::vector<AttachStep> attach_steps() {
     return {{"scheduler switches",
              {{{{"btf_switch", AttachKind::tp_btf, "sched_switch"}}},
@@ -255,54 +274,36 @@ int offcputime(int argc, char** argv) {
     if (settings.folded && options.format == OutputFormat::json)
         throw UsageError("-f (folded) and -o json cannot be combined: pick one output");
 
-    install_stop_handlers();
-    setup_libbpf_logging(options.verbose);
-    require_bpf(options);
-    KernelFeatures& features = KernelFeatures::instance();
-    AttachPlan plan = AttachPlan::choose("offcputime", attach_steps(), features);
-
-    bpf_object_open_opts open_opts = make_open_opts(options);
-    auto skel = open_skeleton<offcputime_bpf>("offcputime", &open_opts);
-    configure_filters(skel.get(), options);
-    skel->rodata->threads = settings.user_threads_only     ? OFFCPUTIME_USER_THREADS
-                            : settings.kernel_threads_only ? OFFCPUTIME_KERNEL_THREADS
-                                                           : OFFCPUTIME_ALL_THREADS;
-    skel->rodata->user_stacks = !settings.kernel_stacks_only;
-    skel->rodata->kernel_stacks = !settings.user_stacks_only;
-    skel->rodata->filter_state = settings.state.has_value();
-    skel->rodata->state_mask = settings.state.value_or(0);
-    skel->rodata->min_block_ns = settings.min_block_us * 1000;
-    skel->rodata->max_block_ns = settings.max_block_us * 1000;
-    // sched_switch(preempt, prev, next, prev_state) since 5.18; no prev_state before.
-    skel->rodata->switch_has_state = features.tracepoint_arg_count("sched_switch") >= 4;
-    set_stack_storage_size(skel->maps.stack_traces, settings.stack_storage);
-    // The depth is the value size; the reader reads it back from the map.
-    int err = bpf_map__set_value_size(skel->maps.stack_traces,
-                                      settings.max_stack_depth * sizeof(uint64_t));
-    if (err) throw RuntimeError(errno_message("cannot size the stack map", err));
-    load_skeleton("offcputime", skel.get(), plan);
-    show_plan(plan, options);
-    if (options.dry_run) return exit_ok;
-    fill_filter_maps(skel.get(), options);
-
-    Output out;
-    Printer printer(options, settings, out, skel->maps.stack_traces);
-    Links links = plan.attach(skel->obj);
-    announce("Tracing off-CPU time (us) by stack... Hit Ctrl-C to end.");
-    run_summary_loop(
-        options, out,
-        [&] {
-            // Detach first: symbolizing can take seconds on a busy host, and
-            // what happens meanwhile is not part of the trace.
-            { Links detached = std::move(links); }
-            printer.print(read_totals(skel->maps.totals));
-            report_missed_stacks("offcputime", skel->bss->stack_id_collisions,
-                                 skel->bss->stack_id_no_memory, settings.stack_storage, out,
-                                 options.format == OutputFormat::json);
-            report_dropped(skel->bss->dropped, options, out);
-        },
-        [&] { printer.remember_new_processes(skel->maps.totals); });
-    return exit_ok;
+    return run_summary_tool<offcputime_bpf>(
+        {.name = "offcputime",
+         .options = options,
+         .attach_steps = attach_steps,
+         .configure =
+             [&](offcputime_bpf& skel, const AttachPlan&) {
+                 skel.rodata->threads = settings.user_threads_only     ? OFFCPUTIME_USER_THREADS
+                                        : settings.kernel_threads_only ? OFFCPUTIME_KERNEL_THREADS
+                                                                       : OFFCPUTIME_ALL_THREADS;
+                 skel.rodata->user_stacks = !settings.kernel_stacks_only;
+                 skel.rodata->kernel_stacks = !settings.user_stacks_only;
+                 skel.rodata->filter_state = settings.state.has_value();
+                 skel.rodata->state_mask = settings.state.value_or(0);
+                 skel.rodata->min_block_ns = settings.min_block_us * 1000;
+                 skel.rodata->max_block_ns = settings.max_block_us * 1000;
+                 // sched_switch(preempt, prev, next, prev_state) since 5.18; no prev_state before.
+                 skel.rodata->switch_has_state =
+                     KernelFeatures::instance().tracepoint_arg_count("sched_switch") >= 4;
+                 set_stack_storage_size(skel.maps.stack_traces, settings.stack_storage);
+                 // The depth is the value size; the reader reads it back from the map.
+                 int err = bpf_map__set_value_size(skel.maps.stack_traces,
+                                                   settings.max_stack_depth * sizeof(uint64_t));
+                 if (err) throw RuntimeError(errno_message("cannot size the stack map", err));
+             },
+         .announcement = "Tracing off-CPU time (us) by stack... Hit Ctrl-C to end.",
+         .detach_before_summary = true},
+        [&](offcputime_bpf& skel, const AttachPlan&, Output& out) {
+            return Summary{Printer(options, settings, out, skel.maps.stack_traces), skel, options,
+                           settings, out};
+        });
 }
 
 } // namespace corescope::tools

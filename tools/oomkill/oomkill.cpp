@@ -3,8 +3,7 @@
 #include "clock.h"
 #include "decoder.h"
 #include "filters.h"
-#include "skeleton.h"
-#include "tool.h"
+#include "run.h"
 
 #include "oomkill.skel.h"
 #include "oomkill/oomkill.h"
@@ -130,7 +129,7 @@ std::string comm_from_proc(uint32_t pid) {
 struct Printer {
     const CommonOptions& options;
     Output& out;
-    MemcgPaths& memcgs;
+    MemcgPaths memcgs;
     EventClock clock;
 
     void event(const void* data, size_t size) {
@@ -232,6 +231,11 @@ struct Printer {
     }
 };
 
+// mark_victim(task, ...) since 6.8; (pid) before.
+bool mark_victim_has_task() {
+    return KernelFeatures::instance().tracepoint_arg_count("mark_victim") >= 2;
+}
+
 std::vector<AttachStep> attach_steps(bool mark_victim_has_task) {
     std::vector<AttachWay> ways = {
         {{{"fentry_oom_kill_process", AttachKind::fentry, "oom_kill_process"}}},
@@ -250,8 +254,7 @@ std::vector<AttachStep> attach_steps(bool mark_victim_has_task) {
 // One event's bytes through the printer, for tests/fuzz (common/decoder.h).
 void decode_oomkill(const CommonOptions& options, [[maybe_unused]] uint32_t variant, Output& out,
                     const void* data, size_t size) {
-    MemcgPaths memcgs;
-    Printer printer{options, out, memcgs, {}};
+    Printer printer{options, out, {}, {}};
     printer.event(data, size);
 }
 
@@ -265,36 +268,25 @@ int oomkill(int argc, char** argv) {
                      "  oomkill -v --dry-run      show which kernel hook it would use\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
 
-    install_stop_handlers();
-    setup_libbpf_logging(options.verbose);
-    require_bpf(options);
-    KernelFeatures& features = KernelFeatures::instance();
-    bool has_task = features.tracepoint_arg_count("mark_victim") >= 2;
-    AttachPlan plan = AttachPlan::choose("oomkill", attach_steps(has_task), features);
-
-    bpf_object_open_opts open_opts = make_open_opts(options);
-    auto skel = open_skeleton<oomkill_bpf>("oomkill", &open_opts);
-    EventStreamConfig stream_config{};
-    stream_config.ring_bytes = 64u << 10; // a few events a minute at most
-    stream_config.wakeup_bytes = 0;       // each one at once
-    stream_config.perf_pages_per_cpu = 4;
-    stream_config = prepare_event_stream(skel.get(), stream_config);
-    skel->rodata->page_shift =
-        static_cast<uint32_t>(__builtin_ctzl(static_cast<unsigned long>(getpagesize())));
-    skel->rodata->mark_victim_has_task = has_task;
-    load_skeleton("oomkill", skel.get(), plan);
-    show_plan(plan, options);
-    if (options.dry_run) return exit_ok;
-
-    Output out;
-    MemcgPaths memcgs;
-    Printer printer{options, out, memcgs, {}};
-    EventStream stream(stream_config, skel->maps.events, skel->maps.events_lost,
-                       [&](const void* data, size_t size) { printer.event(data, size); });
-    Links links = plan.attach(skel->obj);
-    announce("Tracing OOM kills... Hit Ctrl-C to end.");
-    run_event_loop("oomkill", stream, out, options);
-    return exit_ok;
+    EventStreamConfig events;
+    events.ring_bytes = 64u << 10; // a few events a minute at most
+    events.wakeup_bytes = 0;       // each one at once
+    events.perf_pages_per_cpu = 4;
+    return run_event_tool<oomkill_bpf>(
+        {.name = "oomkill",
+         .options = options,
+         .attach_steps = [] { return attach_steps(mark_victim_has_task()); },
+         .events = events,
+         .configure =
+             [&](oomkill_bpf& skel, const AttachPlan&) {
+                 skel.rodata->page_shift = static_cast<uint32_t>(
+                     __builtin_ctzl(static_cast<unsigned long>(getpagesize())));
+                 skel.rodata->mark_victim_has_task = mark_victim_has_task();
+             },
+         .announcement = "Tracing OOM kills... Hit Ctrl-C to end."},
+        [&](Output& out) {
+            return Printer{options, out, {}, {}};
+        });
 }
 
 } // namespace corescope::tools

@@ -1,9 +1,9 @@
 // opensnoop: trace open(), openat(), openat2() and creat() system-wide.
 #include "clock.h"
+#include "columns.h"
 #include "decoder.h"
 #include "filters.h"
-#include "skeleton.h"
-#include "tool.h"
+#include "run.h"
 
 #include <linux/types.h>
 #include "opensnoop/opensnoop.h"
@@ -50,8 +50,7 @@ struct Printer {
     void header() {
         if (options.format == OutputFormat::json) return;
         std::string& b = out.buffer();
-        if (options.time) b += "TIME     ";
-        if (options.print_uid) b += "UID     ";
+        append_time_uid_headers(b, options);
         b += "PID     COMM              FD ERR ";
         if (extended) b += "FLAGS    ";
         b += "PATH\n";
@@ -80,14 +79,7 @@ struct Printer {
             if (e->flags & (O_CREAT | (O_TMPFILE & ~O_DIRECTORY))) j.unsigned_number("mode", e->mode);
             j.string("path", path).end_line();
         } else {
-            if (options.time) {
-                clock.append_hms(b, e->ts_ns);
-                b += ' ';
-            }
-            if (options.print_uid) {
-                append_padded(b, std::to_string(e->uid), 7);
-                b += ' ';
-            }
+            append_time_uid_columns(b, options, clock, e->ts_ns, e->uid);
             append_padded(b, std::to_string(e->pid), 7);
             b += ' ';
             append_escaped_padded(b, comm, 16);
@@ -146,30 +138,16 @@ int opensnoop(int argc, char** argv) {
                      "  opensnoop -o json -d 10   ten seconds of JSON Lines\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
 
-    install_stop_handlers();
-    setup_libbpf_logging(options.verbose);
-    require_bpf(options);
-    AttachPlan plan = AttachPlan::choose("opensnoop", attach_steps(), KernelFeatures::instance());
-
-    bpf_object_open_opts open_opts = make_open_opts(options);
-    auto skel = open_skeleton<opensnoop_bpf>("opensnoop", &open_opts);
-    EventStreamConfig stream_config = prepare_event_stream(skel.get());
-    configure_filters(skel.get(), options);
-    skel->rodata->failed_only = options.failed;
-    load_skeleton("opensnoop", skel.get(), plan);
-    show_plan(plan, options);
-    if (options.dry_run) return exit_ok;
-    fill_filter_maps(skel.get(), options);
-
-    Output out;
-    Printer printer{options, extended, out, {}};
-    EventStream stream(stream_config, skel->maps.events, skel->maps.events_lost,
-                       [&](const void* data, size_t size) { printer.event(data, size); });
-    Links links = plan.attach(skel->obj);
-    printer.header();
-    announce("Tracing open system calls... Hit Ctrl-C to end.");
-    run_event_loop("opensnoop", stream, out, options);
-    return exit_ok;
+    return run_event_tool<opensnoop_bpf>(
+        {.name = "opensnoop",
+         .options = options,
+         .attach_steps = attach_steps,
+         .configure = [&](opensnoop_bpf& skel,
+                          const AttachPlan&) { skel.rodata->failed_only = options.failed; },
+         .announcement = "Tracing open system calls... Hit Ctrl-C to end."},
+        [&](Output& out) {
+            return Printer{options, extended, out, {}};
+        });
 }
 
 } // namespace corescope::tools

@@ -2,10 +2,9 @@
 // stack, and print them at the end: the classic multi-line stacks, folded
 // stacks for flame graphs (-f), or JSON.
 #include "filters.h"
-#include "skeleton.h"
+#include "run.h"
 #include "stacks.h"
 #include "symbolizer.h"
-#include "tool.h"
 
 #include "profile.skel.h"
 #include "profile/profile.h"
@@ -37,19 +36,6 @@ struct Settings {
     bool include_idle = false;
     uint32_t stack_storage_size = default_stack_storage_size;
 };
-
-double monotonic_seconds() {
-    struct timespec ts {};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-void sleep_seconds(double s) {
-    struct timespec ts {};
-    ts.tv_sec = static_cast<time_t>(s);
-    ts.tv_nsec = static_cast<long>((s - static_cast<double>(ts.tv_sec)) * 1e9);
-    nanosleep(&ts, nullptr);
-}
 
 bool task_exists(uint32_t id) {
     return kill(static_cast<pid_t>(id), 0) == 0 || errno == EPERM;
@@ -182,6 +168,37 @@ class Printer {
     Output& out_;
 };
 
+// The samples, named, once at the end; meanwhile, every second, the mappings
+// of processes new in them.
+struct Summary {
+    profile_bpf& skel;
+    const CommonOptions& options;
+    const Settings& settings;
+    Output& out;
+    Symbolizer symbolizer;
+    std::set<uint32_t> seen;
+
+    void every_second() { remember_new_processes(skel.maps.counts, symbolizer, seen); }
+
+    void print() {
+        std::vector<Entry> entries = read_counts(skel.maps.counts, settings.stack_storage_size);
+        StackReader stacks(skel.maps.stack_traces, symbolizer);
+        Printer(options, settings, out).print(std::move(entries), stacks);
+        if (!settings.user_only && !symbolizer.kernel_addresses_visible())
+            std::fprintf(stderr, "profile: /proc/kallsyms shows no addresses, so kernel frames are "
+                                 "[unknown]; set kernel.kptr_restrict to 0 or 1 and run as root\n");
+        report_missed_stacks("profile", skel.bss->stack_id_collisions, skel.bss->stack_id_no_memory,
+                             settings.stack_storage_size, out,
+                             options.format == OutputFormat::json);
+        if (skel.bss->samples_dropped)
+            std::fprintf(stderr,
+                         "profile: %llu samples dropped (the counts map was full); try a larger "
+                         "--stack-storage-size (now %u)\n",
+                         static_cast<unsigned long long>(skel.bss->samples_dropped),
+                         settings.stack_storage_size);
+    }
+};
+
 std::string announcement(const CommonOptions& options, const Settings& settings) {
     std::string text = "Sampling at ";
     text += settings.period_ns ? "every " + std::to_string(settings.period_ns) + " ns of CPU time"
@@ -246,64 +263,25 @@ int profile(int argc, char** argv) {
     if (settings.frequency) require_frequency_allowed(settings.frequency);
     require_tasks(options);
 
-    install_stop_handlers();
-    setup_libbpf_logging(options.verbose);
-    require_bpf(options);
-    AttachPlan plan =
-        AttachPlan::choose("profile", attach_steps(settings), KernelFeatures::instance());
-
-    bpf_object_open_opts open_opts = make_open_opts(options);
-    auto skel = open_skeleton<profile_bpf>("profile", &open_opts);
-    configure_filters(skel.get(), options);
-    skel->rodata->include_idle = settings.include_idle;
-    skel->rodata->user_stacks = !settings.kernel_only;
-    skel->rodata->kernel_stacks = !settings.user_only;
-    set_stack_storage_size(skel->maps.stack_traces, settings.stack_storage_size);
-    if (int err = bpf_map__set_max_entries(skel->maps.counts, settings.stack_storage_size))
-        throw RuntimeError(errno_message("cannot size the counts map", err));
-    load_skeleton("profile", skel.get(), plan);
-    show_plan(plan, options);
-    if (options.dry_run) return exit_ok;
-    fill_filter_maps(skel.get(), options);
-
-    Output out;
-    Symbolizer symbolizer;
-    std::set<uint32_t> seen;
-    {
-        Links links = plan.attach(skel->obj);
-        announce(announcement(options, settings));
-        double deadline = options.duration ? monotonic_seconds() + *options.duration : 0;
-        double next_scan = monotonic_seconds() + 1;
-        while (!stop_requested() && !out.reader_gone()) {
-            double now = monotonic_seconds();
-            if (deadline > 0 && now >= deadline) break;
-            if (now >= next_scan) {
-                remember_new_processes(skel->maps.counts, symbolizer, seen);
-                next_scan = monotonic_seconds() + 1;
-            }
-            double wake = std::min(next_scan, deadline > 0 ? deadline : next_scan);
-            sleep_seconds(std::clamp(wake - monotonic_seconds(), 0.0, 0.1));
-        }
-        // Links end here: no sample changes the maps while they are read.
-    }
-    if (out.closed()) return exit_ok;
-
-    std::vector<Entry> entries = read_counts(skel->maps.counts, settings.stack_storage_size);
-    StackReader stacks(skel->maps.stack_traces, symbolizer);
-    Printer(options, settings, out).print(std::move(entries), stacks);
-    if (!settings.user_only && !symbolizer.kernel_addresses_visible())
-        std::fprintf(stderr, "profile: /proc/kallsyms shows no addresses, so kernel frames are "
-                             "[unknown]; set kernel.kptr_restrict to 0 or 1 and run as root\n");
-    report_missed_stacks("profile", skel->bss->stack_id_collisions, skel->bss->stack_id_no_memory,
-                         settings.stack_storage_size, out, options.format == OutputFormat::json);
-    if (skel->bss->samples_dropped)
-        std::fprintf(stderr,
-                     "profile: %llu samples dropped (the counts map was full); try a larger "
-                     "--stack-storage-size (now %u)\n",
-                     static_cast<unsigned long long>(skel->bss->samples_dropped),
-                     settings.stack_storage_size);
-    out.flush();
-    return exit_ok;
+    return run_summary_tool<profile_bpf>(
+        {.name = "profile",
+         .options = options,
+         .attach_steps = [&] { return attach_steps(settings); },
+         .configure =
+             [&](profile_bpf& skel, const AttachPlan&) {
+                 skel.rodata->include_idle = settings.include_idle;
+                 skel.rodata->user_stacks = !settings.kernel_only;
+                 skel.rodata->kernel_stacks = !settings.user_only;
+                 set_stack_storage_size(skel.maps.stack_traces, settings.stack_storage_size);
+                 if (int err =
+                         bpf_map__set_max_entries(skel.maps.counts, settings.stack_storage_size))
+                     throw RuntimeError(errno_message("cannot size the counts map", err));
+             },
+         .announcement = announcement(options, settings),
+         .detach_before_summary = true},
+        [&](profile_bpf& skel, const AttachPlan&, Output& out) {
+            return Summary{skel, options, settings, out, {}, {}};
+        });
 }
 
 } // namespace corescope::tools

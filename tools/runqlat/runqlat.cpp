@@ -1,11 +1,11 @@
 // runqlat: run-queue (scheduler) latency as log2 histograms, in all or per
 // process, thread or PID namespace.
+#include "clock.h"
 #include "decoder.h"
 #include "filters.h"
 #include "histogram.h"
-#include "skeleton.h"
+#include "run.h"
 #include "task_filters.h"
-#include "tool.h"
 
 #include "runqlat.skel.h"
 #include "runqlat/runqlat.h"
@@ -75,25 +75,17 @@ std::string current_comm(uint32_t id, const std::string& fallback) {
     return comm;
 }
 
-double monotonic_now() {
-    struct timespec ts {};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
 class Printer {
   public:
     Printer(const CommonOptions& options, const Settings& settings, Output& out)
         : options_(options), settings_(settings), out_(out),
-          unit_(options.milliseconds ? "msecs" : "usecs"), last_(monotonic_now()) {}
-
-    void restart_clock() { last_ = monotonic_now(); }
+          unit_(options.milliseconds ? "msecs" : "usecs"), last_(monotonic_seconds()) {}
 
     void interval(bpf_map* hists) { print(take_histograms(hists)); }
 
     // One interval's histograms, as read from the map.
     void print(std::vector<KeyedHistogram> taken) {
-        double now = monotonic_now();
+        double now = monotonic_seconds();
         double span = now - last_;
         last_ = now;
         std::sort(taken.begin(), taken.end(),
@@ -241,39 +233,32 @@ int runqlat(int argc, char** argv) {
     if (settings.per_process + settings.per_thread + settings.per_pidns > 1)
         throw UsageError("-P, -L and --pidnss cannot be combined: pick one way to split");
 
-    install_stop_handlers();
-    setup_libbpf_logging(options.verbose);
-    require_bpf(options);
-    KernelFeatures& features = KernelFeatures::instance();
-    AttachPlan plan = AttachPlan::choose("runqlat", attach_steps(), features);
-
-    bpf_object_open_opts open_opts = make_open_opts(options);
-    auto skel = open_skeleton<runqlat_bpf>("runqlat", &open_opts);
-    configure_task_filters(skel.get(), options);
-    skel->rodata->split = settings.split();
-    skel->rodata->unit_ns = options.milliseconds ? 1000000 : 1000;
-    // sched_switch(preempt, prev, next, prev_state) since 5.18; no prev_state before.
-    skel->rodata->switch_has_state = features.tracepoint_arg_count("sched_switch") >= 4;
-    // Each tier keeps its start stamps in its own map; the others' shrink
-    // to nothing (task storage is not even created: a kernel before 5.11
-    // has none, and only the tp_btf tier can use it).
-    bool typed = plan.uses("btf_switch");
-    int err = bpf_map__set_autocreate(skel->maps.task_start, typed);
-    if (!err && typed) err = bpf_map__set_max_entries(skel->maps.start, 1);
-    if (!err && !plan.uses("tp_switch")) err = bpf_map__set_max_entries(skel->maps.pending, 1);
-    if (err) throw RuntimeError(errno_message("cannot size the BPF maps", err));
-    load_skeleton("runqlat", skel.get(), plan);
-    show_plan(plan, options);
-    if (options.dry_run) return exit_ok;
-    fill_filter_maps(skel.get(), options);
-
-    Output out;
-    Printer printer(options, settings, out);
-    Links links = plan.attach(skel->obj);
-    printer.restart_clock();
-    announce("Tracing run queue latency... Hit Ctrl-C to end.");
-    run_summary_loop(options, out, [&] { printer.interval(skel->maps.hists); });
-    return exit_ok;
+    return run_summary_tool<runqlat_bpf>(
+        {.name = "runqlat",
+         .options = options,
+         .attach_steps = attach_steps,
+         .configure =
+             [&](runqlat_bpf& skel, const AttachPlan& plan) {
+                 skel.rodata->split = settings.split();
+                 skel.rodata->unit_ns = options.milliseconds ? 1000000 : 1000;
+                 // sched_switch(preempt, prev, next, prev_state) since 5.18; no prev_state before.
+                 skel.rodata->switch_has_state =
+                     KernelFeatures::instance().tracepoint_arg_count("sched_switch") >= 4;
+                 // Each tier keeps its start stamps in its own map; the others'
+                 // shrink to nothing (task storage is not even created: a kernel
+                 // before 5.11 has none, and only the tp_btf tier can use it).
+                 bool typed = plan.uses("btf_switch");
+                 int err = bpf_map__set_autocreate(skel.maps.task_start, typed);
+                 if (!err && typed) err = bpf_map__set_max_entries(skel.maps.start, 1);
+                 if (!err && !plan.uses("tp_switch")) err = bpf_map__set_max_entries(skel.maps.pending, 1);
+                 if (err) throw RuntimeError(errno_message("cannot size the BPF maps", err));
+             },
+         .announcement = "Tracing run queue latency... Hit Ctrl-C to end."},
+        [&](runqlat_bpf& skel, const AttachPlan&, Output& out) {
+            return [printer = Printer(options, settings, out), hists = skel.maps.hists]() mutable {
+                printer.interval(hists);
+            };
+        });
 }
 
 } // namespace corescope::tools

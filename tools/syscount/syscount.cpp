@@ -1,9 +1,8 @@
 // syscount: count system calls by name or by process, with the time spent in them.
 #include "clock.h"
 #include "filters.h"
-#include "skeleton.h"
+#include "run.h"
 #include "syscall_names.h"
-#include "tool.h"
 
 #include "syscount.skel.h"
 #include "syscount/syscount.h"
@@ -49,12 +48,6 @@ std::string errno_name(int e) {
 std::string syscall_label(uint32_t nr) {
     std::string_view name = syscall_name(nr);
     return name.empty() ? "[" + std::to_string(nr) + "]" : std::string(name);
-}
-
-double monotonic_seconds() {
-    struct timespec ts {};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 struct Counts {
@@ -158,11 +151,11 @@ struct Printer {
     const CommonOptions& options;
     const Settings& settings;
     Output& out;
-    Reader& reader;
+    Reader reader;
     double last = monotonic_seconds();
     bool printed = false;
 
-    void summary() {
+    void print() {
         double now = monotonic_seconds();
         double interval = now - last;
         last = now;
@@ -327,43 +320,33 @@ int syscount(int argc, char** argv) {
         return exit_ok;
     }
 
-    install_stop_handlers();
-    setup_libbpf_logging(options.verbose);
-    require_bpf(options);
-    AttachPlan plan =
-        AttachPlan::choose("syscount", attach_steps(settings.latency), KernelFeatures::instance());
-
-    bpf_object_open_opts open_opts = make_open_opts(options);
-    auto skel = open_skeleton<syscount_bpf>("syscount", &open_opts);
-    configure_filters(skel.get(), options);
-    skel->rodata->by_process = settings.by_process;
-    skel->rodata->measure_latency = settings.latency;
-    skel->rodata->failed_only = options.failed;
-    skel->rodata->only_errno = settings.errno_value;
-    skel->rodata->self_tgid = static_cast<uint32_t>(getpid());
-    // The maps this run does not use take one slot (their code is dead).
-    int err = 0;
-    if (settings.by_process)
-        err = bpf_map__set_max_entries(skel->maps.by_nr, 1);
-    else
-        err = bpf_map__set_max_entries(skel->maps.by_pid, 1);
-    if (!err && !settings.latency) err = bpf_map__set_max_entries(skel->maps.start, 1);
-    if (err) throw RuntimeError(errno_message("cannot size the BPF maps", err));
-    load_skeleton("syscount", skel.get(), plan);
-    show_plan(plan, options);
-    if (options.dry_run) return exit_ok;
-    fill_filter_maps(skel.get(), options);
-
-    Output out;
-    Reader reader(skel.get(), settings);
-    Printer printer{options, settings, out, reader};
-    Links links = plan.attach(skel->obj);
-    printer.last = monotonic_seconds();
-    announce(options.interval ? "Tracing system calls, printing every " +
-                                    std::to_string(*options.interval) + " s... Hit Ctrl-C to end."
-                              : "Tracing system calls... Hit Ctrl-C to end.");
-    run_summary_loop(options, out, [&] { printer.summary(); });
-    return exit_ok;
+    return run_summary_tool<syscount_bpf>(
+        {.name = "syscount",
+         .options = options,
+         .attach_steps = [&] { return attach_steps(settings.latency); },
+         .configure =
+             [&](syscount_bpf& skel, const AttachPlan&) {
+                 skel.rodata->by_process = settings.by_process;
+                 skel.rodata->measure_latency = settings.latency;
+                 skel.rodata->failed_only = options.failed;
+                 skel.rodata->only_errno = settings.errno_value;
+                 skel.rodata->self_tgid = static_cast<uint32_t>(getpid());
+                 // The maps this run does not use take one slot (their code is dead).
+                 int err = 0;
+                 if (settings.by_process)
+                     err = bpf_map__set_max_entries(skel.maps.by_nr, 1);
+                 else
+                     err = bpf_map__set_max_entries(skel.maps.by_pid, 1);
+                 if (!err && !settings.latency) err = bpf_map__set_max_entries(skel.maps.start, 1);
+                 if (err) throw RuntimeError(errno_message("cannot size the BPF maps", err));
+             },
+         .announcement = options.interval
+                             ? "Tracing system calls, printing every " +
+                                   std::to_string(*options.interval) + " s... Hit Ctrl-C to end."
+                             : "Tracing system calls... Hit Ctrl-C to end."},
+        [&](syscount_bpf& skel, const AttachPlan&, Output& out) {
+            return Printer{options, settings, out, Reader(&skel, settings)};
+        });
 }
 
 } // namespace corescope::tools

@@ -1,11 +1,11 @@
 // tcpaccept: trace TCP connections accepted by processes (accept() and
 // accept4()), IPv4 and IPv6, with the accepting process.
 #include "clock.h"
+#include "columns.h"
 #include "decoder.h"
 #include "filters.h"
 #include "net_format.h"
-#include "skeleton.h"
-#include "tool.h"
+#include "run.h"
 
 #include <linux/types.h> // the event layouts use __u64 and friends
 
@@ -24,8 +24,7 @@ struct Printer {
     void header() {
         if (options.format == OutputFormat::json) return;
         std::string& b = out.buffer();
-        if (options.time) b += "TIME     ";
-        if (options.print_uid) b += "UID     ";
+        append_time_uid_headers(b, options);
         b += "PID     COMM             IP RADDR            RPORT LADDR            LPORT\n";
         out.flush();
     }
@@ -55,14 +54,7 @@ struct Printer {
                 .unsigned_number("lport", e->lport)
                 .end_line();
         } else {
-            if (options.time) {
-                clock.append_hms(b, e->ts_ns);
-                b += ' ';
-            }
-            if (options.print_uid) {
-                append_padded(b, std::to_string(e->uid), 7);
-                b += ' ';
-            }
+            append_time_uid_columns(b, options, clock, e->ts_ns, e->uid);
             append_padded(b, std::to_string(e->pid), 7);
             b += ' ';
             append_escaped_padded(b, comm, 16);
@@ -123,31 +115,15 @@ int tcpaccept(int argc, char** argv) {
                      "  tcpaccept -n nginx -o json commands containing 'nginx', as JSON Lines\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
 
-    install_stop_handlers();
-    setup_libbpf_logging(options.verbose);
-    require_bpf(options);
-    AttachPlan plan = AttachPlan::choose("tcpaccept", attach_steps(), KernelFeatures::instance());
-
-    bpf_object_open_opts open_opts = make_open_opts(options);
-    auto skel = open_skeleton<tcpaccept_bpf>("tcpaccept", &open_opts);
-    EventStreamConfig stream_config = prepare_event_stream(skel.get());
-    configure_filters(skel.get(), options);
-    configure_net_filters(skel.get(), net);
-    load_skeleton("tcpaccept", skel.get(), plan);
-    show_plan(plan, options);
-    if (options.dry_run) return exit_ok;
-    fill_filter_maps(skel.get(), options);
-    fill_net_filters(skel.get(), net);
-
-    Output out;
-    Printer printer{options, out, {}};
-    EventStream stream(stream_config, skel->maps.events, skel->maps.events_lost,
-                       [&](const void* data, size_t size) { printer.event(data, size); });
-    Links links = plan.attach(skel->obj);
-    printer.header();
-    announce("Tracing TCP accepts... Hit Ctrl-C to end.");
-    run_event_loop("tcpaccept", stream, out, options);
-    return exit_ok;
+    return run_event_tool<tcpaccept_bpf>(
+        {.name = "tcpaccept",
+         .options = options,
+         .attach_steps = attach_steps,
+         .net_filters = &net,
+         .announcement = "Tracing TCP accepts... Hit Ctrl-C to end."},
+        [&](Output& out) {
+            return Printer{options, out, {}};
+        });
 }
 
 } // namespace corescope::tools

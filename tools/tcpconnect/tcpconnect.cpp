@@ -1,11 +1,11 @@
 // tcpconnect: trace active TCP connections (connect()), IPv4 and IPv6, or
 // count them per source, destination and port.
 #include "clock.h"
+#include "columns.h"
 #include "decoder.h"
 #include "filters.h"
 #include "net_format.h"
-#include "skeleton.h"
-#include "tool.h"
+#include "run.h"
 
 #include <linux/types.h> // the event layouts use __u64 and friends
 
@@ -34,8 +34,7 @@ struct Printer {
     void header() {
         if (options.format == OutputFormat::json) return;
         std::string& b = out.buffer();
-        if (options.time) b += "TIME     ";
-        if (options.print_uid) b += "UID     ";
+        append_time_uid_headers(b, options);
         b += "PID     COMM             IP SADDR            ";
         if (settings.sport) b += "SPORT ";
         b += "DADDR            DPORT\n";
@@ -66,14 +65,7 @@ struct Printer {
                 .unsigned_number("dport", e->dport)
                 .end_line();
         } else {
-            if (options.time) {
-                clock.append_hms(b, e->ts_ns);
-                b += ' ';
-            }
-            if (options.print_uid) {
-                append_padded(b, std::to_string(e->uid), 7);
-                b += ' ';
-            }
+            append_time_uid_columns(b, options, clock, e->ts_ns, e->uid);
             append_padded(b, std::to_string(e->pid), 7);
             b += ' ';
             append_escaped_padded(b, comm, 16);
@@ -215,41 +207,26 @@ int tcpconnect(int argc, char** argv) {
         throw UsageError(
             "-C counts in the kernel per address and port: -T, -U and -n do not apply");
 
-    install_stop_handlers();
-    setup_libbpf_logging(options.verbose);
-    require_bpf(options);
-    AttachPlan plan = AttachPlan::choose("tcpconnect", attach_steps(), KernelFeatures::instance());
-
-    bpf_object_open_opts open_opts = make_open_opts(options);
-    auto skel = open_skeleton<tcpconnect_bpf>("tcpconnect", &open_opts);
-    EventStreamConfig stream_config;
-    if (settings.count) stream_config.ring_bytes = 4096; // counting sends no events
-    stream_config = prepare_event_stream(skel.get(), stream_config);
-    configure_filters(skel.get(), options);
-    configure_net_filters(skel.get(), settings.net);
-    skel->rodata->count_mode = settings.count;
-    skel->rodata->count_sport = settings.sport;
-    load_skeleton("tcpconnect", skel.get(), plan);
-    show_plan(plan, options);
-    if (options.dry_run) return exit_ok;
-    fill_filter_maps(skel.get(), options);
-    fill_net_filters(skel.get(), settings.net);
-
-    Output out;
-    if (settings.count) {
-        Links links = plan.attach(skel->obj);
-        announce("Counting TCP connects... Hit Ctrl-C to end.");
-        run_summary_loop(options, out, [&] { print_counts(skel.get(), options, settings, out); });
-        return exit_ok;
-    }
-    Printer printer{options, settings, out, {}};
-    EventStream stream(stream_config, skel->maps.events, skel->maps.events_lost,
-                       [&](const void* data, size_t size) { printer.event(data, size); });
-    Links links = plan.attach(skel->obj);
-    printer.header();
-    announce("Tracing TCP connects... Hit Ctrl-C to end.");
-    run_event_loop("tcpconnect", stream, out, options);
-    return exit_ok;
+    EventStreamConfig events;
+    if (settings.count) events.ring_bytes = 4096; // counting sends no events
+    ToolSpec<tcpconnect_bpf> spec{
+        .name = "tcpconnect",
+        .options = options,
+        .attach_steps = attach_steps,
+        .net_filters = &settings.net,
+        .events = events,
+        .configure =
+            [&](tcpconnect_bpf& skel, const AttachPlan&) {
+                skel.rodata->count_mode = settings.count;
+                skel.rodata->count_sport = settings.sport;
+            },
+        .announcement = settings.count ? "Counting TCP connects... Hit Ctrl-C to end."
+                                       : "Tracing TCP connects... Hit Ctrl-C to end."};
+    if (settings.count)
+        return run_summary_tool(spec, [&](tcpconnect_bpf& skel, const AttachPlan&, Output& out) {
+            return [&] { print_counts(&skel, options, settings, out); };
+        });
+    return run_event_tool(spec, [&](Output& out) { return Printer{options, settings, out, {}}; });
 }
 
 } // namespace corescope::tools

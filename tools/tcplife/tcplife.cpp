@@ -1,11 +1,11 @@
 // tcplife: one line per TCP session when it closes: who, between which
 // endpoints, bytes each way, and how long it lived.
 #include "clock.h"
+#include "columns.h"
 #include "decoder.h"
 #include "filters.h"
 #include "net_format.h"
-#include "skeleton.h"
-#include "tool.h"
+#include "run.h"
 
 #include <linux/types.h> // the event layouts use __u64 and friends
 
@@ -34,8 +34,7 @@ struct Printer {
     void header() {
         if (options.format == OutputFormat::json) return;
         std::string& b = out.buffer();
-        if (options.time) b += "TIME     ";
-        if (options.print_uid) b += "UID     ";
+        append_time_uid_headers(b, options);
         b += "PID     COMM             ";
         append_padded(b, "LADDR", address_width());
         b += " LPORT ";
@@ -71,14 +70,7 @@ struct Printer {
                 .real("duration_ms", ms)
                 .end_line();
         } else {
-            if (options.time) {
-                clock.append_hms(b, e->ts_ns);
-                b += ' ';
-            }
-            if (options.print_uid) {
-                append_padded(b, std::to_string(e->uid), 7);
-                b += ' ';
-            }
+            append_time_uid_columns(b, options, clock, e->ts_ns, e->uid);
             append_padded(b, std::to_string(e->pid), 7);
             b += ' ';
             append_escaped_padded(b, comm, 16);
@@ -148,31 +140,15 @@ int tcplife(int argc, char** argv) {
                      "  tcplife -6 -w              IPv6 only, wide columns\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
 
-    install_stop_handlers();
-    setup_libbpf_logging(options.verbose);
-    require_bpf(options);
-    AttachPlan plan = AttachPlan::choose("tcplife", attach_steps(), KernelFeatures::instance());
-
-    bpf_object_open_opts open_opts = make_open_opts(options);
-    auto skel = open_skeleton<tcplife_bpf>("tcplife", &open_opts);
-    EventStreamConfig stream_config = prepare_event_stream(skel.get());
-    configure_filters(skel.get(), options);
-    configure_net_filters(skel.get(), settings.net);
-    load_skeleton("tcplife", skel.get(), plan);
-    show_plan(plan, options);
-    if (options.dry_run) return exit_ok;
-    fill_filter_maps(skel.get(), options);
-    fill_net_filters(skel.get(), settings.net);
-
-    Output out;
-    Printer printer{options, settings, out, {}};
-    EventStream stream(stream_config, skel->maps.events, skel->maps.events_lost,
-                       [&](const void* data, size_t size) { printer.event(data, size); });
-    Links links = plan.attach(skel->obj);
-    printer.header();
-    announce("Tracing TCP sessions... Hit Ctrl-C to end.");
-    run_event_loop("tcplife", stream, out, options);
-    return exit_ok;
+    return run_event_tool<tcplife_bpf>(
+        {.name = "tcplife",
+         .options = options,
+         .attach_steps = attach_steps,
+         .net_filters = &settings.net,
+         .announcement = "Tracing TCP sessions... Hit Ctrl-C to end."},
+        [&](Output& out) {
+            return Printer{options, settings, out, {}};
+        });
 }
 
 } // namespace corescope::tools

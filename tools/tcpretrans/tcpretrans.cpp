@@ -4,8 +4,7 @@
 #include "decoder.h"
 #include "filters.h"
 #include "net_format.h"
-#include "skeleton.h"
-#include "tool.h"
+#include "run.h"
 
 #include <linux/types.h> // the event layouts use __u64 and friends
 
@@ -175,40 +174,27 @@ int tcpretrans(int argc, char** argv) {
                      "  tcpretrans -4 -o json      IPv4 only, as JSON Lines\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
 
-    install_stop_handlers();
-    setup_libbpf_logging(options.verbose);
-    require_bpf(options);
-    KernelFeatures& features = KernelFeatures::instance();
-    AttachPlan plan =
-        AttachPlan::choose("tcpretrans", attach_steps(settings.loss_probes), features);
-
-    bpf_object_open_opts open_opts = make_open_opts(options);
-    auto skel = open_skeleton<tcpretrans_bpf>("tcpretrans", &open_opts);
-    EventStreamConfig stream_config;
-    if (settings.count) stream_config.ring_bytes = 4096; // counting sends no events
-    stream_config = prepare_event_stream(skel.get(), stream_config);
-    configure_net_filters(skel.get(), settings.net);
-    skel->rodata->count_mode = settings.count;
-    skel->rodata->retransmit_has_err = features.tracepoint_arg_count("tcp_retransmit_skb") >= 3;
-    load_skeleton("tcpretrans", skel.get(), plan);
-    show_plan(plan, options);
-    if (options.dry_run) return exit_ok;
-
-    Output out;
-    if (settings.count) {
-        Links links = plan.attach(skel->obj);
-        announce("Counting TCP retransmissions... Hit Ctrl-C to end.");
-        run_summary_loop(options, out, [&] { print_counts(skel.get(), options, settings, out); });
-        return exit_ok;
-    }
-    Printer printer{options, out, {}};
-    EventStream stream(stream_config, skel->maps.events, skel->maps.events_lost,
-                       [&](const void* data, size_t size) { printer.event(data, size); });
-    Links links = plan.attach(skel->obj);
-    printer.header();
-    announce("Tracing TCP retransmissions... Hit Ctrl-C to end.");
-    run_event_loop("tcpretrans", stream, out, options);
-    return exit_ok;
+    EventStreamConfig events;
+    if (settings.count) events.ring_bytes = 4096; // counting sends no events
+    ToolSpec<tcpretrans_bpf> spec{
+        .name = "tcpretrans",
+        .options = options,
+        .attach_steps = [&] { return attach_steps(settings.loss_probes); },
+        .net_filters = &settings.net,
+        .events = events,
+        .configure =
+            [&](tcpretrans_bpf& skel, const AttachPlan&) {
+                skel.rodata->count_mode = settings.count;
+                skel.rodata->retransmit_has_err =
+                    KernelFeatures::instance().tracepoint_arg_count("tcp_retransmit_skb") >= 3;
+            },
+        .announcement = settings.count ? "Counting TCP retransmissions... Hit Ctrl-C to end."
+                                       : "Tracing TCP retransmissions... Hit Ctrl-C to end."};
+    if (settings.count)
+        return run_summary_tool(spec, [&](tcpretrans_bpf& skel, const AttachPlan&, Output& out) {
+            return [&] { print_counts(&skel, options, settings, out); };
+        });
+    return run_event_tool(spec, [&](Output& out) { return Printer{options, out, {}}; });
 }
 
 } // namespace corescope::tools

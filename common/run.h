@@ -1,0 +1,160 @@
+// The main sequence every tool shares, written once: check that BPF can be
+// used here, choose the attach plan, open the skeleton, set its filters and
+// the tool's own switches, load it, show the plan (and stop there on
+// --dry-run), fill the filter maps, attach, and run the event loop or the
+// summary loop to the end. A tool's entry point parses its command line and
+// hands over, in a ToolSpec and a printer, only what is its own.
+#pragma once
+
+#include "filters.h"
+#include "net_format.h"
+#include "skeleton.h"
+#include "task_filters.h"
+#include "tool.h"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace corescope {
+
+template <class Skeleton>
+struct ToolSpec {
+    std::string name; // in messages and in the plan
+    const CommonOptions& options;
+    // Called once BPF is known to be usable here: the attach points, in
+    // order of preference.
+    std::function<std::vector<AttachStep>()> attach_steps;
+    // The -4/-6 and port filters of a TCP tool (bpf/sock.bpf.h).
+    const NetFilters* net_filters = nullptr;
+    // The sizes of the event stream, where the skeleton has one
+    // (bpf/events.bpf.h); the defaults suit most tools.
+    EventStreamConfig events = {};
+    // Between open and load, after the filters: the tool's own switches
+    // (rodata) and map sizes.
+    std::function<void(Skeleton&, const AttachPlan&)> configure = {};
+    // After load, after the filter maps, unless --dry-run: the tool's own maps.
+    std::function<void(Skeleton&)> fill_maps = {};
+    // "Tracing ... Hit Ctrl-C to end.", said on a terminal once attached.
+    std::string announcement = {};
+    // Summary tools that print once, at the end: detach before reading the
+    // maps, since naming stacks can take seconds on a busy host and what
+    // happens meanwhile is not part of the trace.
+    bool detach_before_summary = false;
+};
+
+// A loaded skeleton, its plan, and its event stream's sizes.
+template <class Skeleton>
+struct LoadedTool {
+    SkeletonPtr<Skeleton> skel;
+    AttachPlan plan;
+    EventStreamConfig events;
+};
+
+// What the skeleton has says what the sequence sets up: the event stream of
+// bpf/events.bpf.h, the filters of bpf/filters.bpf.h (with the cgroup ID of
+// bpf/task_filters.bpf.h, for tools that match tasks other than the current
+// one), and the network filters of bpf/sock.bpf.h.
+template <class Skeleton>
+inline constexpr bool has_event_stream = requires(Skeleton* s) {
+    s->maps.events_lost;
+};
+template <class Skeleton>
+inline constexpr bool has_filters = requires(Skeleton* s) {
+    s->maps.filter_pids;
+};
+template <class Skeleton>
+inline constexpr bool has_task_filters = requires(Skeleton* s) {
+    s->rodata->filter_cgroup_id;
+};
+template <class Skeleton>
+inline constexpr bool has_net_filters = requires(Skeleton* s) {
+    s->rodata->filter_family;
+    s->maps.port_filter;
+};
+
+// Everything before attach. Empty after --dry-run printed the plan.
+template <class Skeleton>
+std::optional<LoadedTool<Skeleton>> load_tool(const ToolSpec<Skeleton>& spec) {
+    const CommonOptions& options = spec.options;
+    install_stop_handlers();
+    setup_libbpf_logging(options.verbose);
+    require_bpf(options);
+    AttachPlan plan =
+        AttachPlan::choose(spec.name, spec.attach_steps(), KernelFeatures::instance());
+
+    bpf_object_open_opts open_opts = make_open_opts(options);
+    SkeletonPtr<Skeleton> skel = open_skeleton<Skeleton>(spec.name, &open_opts);
+    EventStreamConfig events = spec.events;
+    if constexpr (has_event_stream<Skeleton>) events = prepare_event_stream(skel.get(), events);
+    if constexpr (has_task_filters<Skeleton>)
+        configure_task_filters(skel.get(), options);
+    else if constexpr (has_filters<Skeleton>)
+        configure_filters(skel.get(), options);
+    if constexpr (has_net_filters<Skeleton>)
+        if (spec.net_filters) configure_net_filters(skel.get(), *spec.net_filters);
+    if (spec.configure) spec.configure(*skel, plan);
+    load_skeleton(spec.name, skel.get(), plan);
+    show_plan(plan, options);
+    if (options.dry_run) return std::nullopt;
+    if constexpr (has_filters<Skeleton>) fill_filter_maps(skel.get(), options);
+    if constexpr (has_net_filters<Skeleton>)
+        if (spec.net_filters) fill_net_filters(skel.get(), *spec.net_filters);
+    if (spec.fill_maps) spec.fill_maps(*skel);
+    return LoadedTool<Skeleton>{std::move(skel), std::move(plan), events};
+}
+
+// An event tool: make_printer(Output&) returns the printer, whose
+// event(data, size) gets every event and whose header(), if it has one, is
+// called once attached. Runs until SIGINT/SIGTERM, -d or a closed reader.
+template <class Skeleton, class MakePrinter>
+int run_event_tool(const ToolSpec<Skeleton>& spec, MakePrinter make_printer) {
+    static_assert(has_event_stream<Skeleton>, "an event tool's BPF side uses bpf/events.bpf.h");
+    std::optional<LoadedTool<Skeleton>> tool = load_tool(spec);
+    if (!tool) return exit_ok;
+    Skeleton& skel = *tool->skel;
+    Output out;
+    auto printer = make_printer(out);
+    EventStream stream(tool->events, skel.maps.events, skel.maps.events_lost,
+                       [&](const void* data, size_t size) { printer.event(data, size); });
+    Links links = tool->plan.attach(skel.obj);
+    if constexpr (requires { printer.header(); }) printer.header();
+    announce(spec.announcement);
+    run_event_loop(spec.name, stream, out, spec.options);
+    return exit_ok;
+}
+
+// A summary tool: make_summary(Skeleton&, const AttachPlan&, Output&) is
+// called right after attach, so that whatever it measures from (a clock,
+// the counters' first values) starts with the trace. It returns what prints
+// one summary: a callable, or an object with print() and, if it has work to
+// do meanwhile, every_second(). Runs every interval, count times at most, or
+// once at the end (see run_summary_loop).
+template <class Skeleton, class MakeSummary>
+int run_summary_tool(const ToolSpec<Skeleton>& spec, MakeSummary make_summary) {
+    std::optional<LoadedTool<Skeleton>> tool = load_tool(spec);
+    if (!tool) return exit_ok;
+    Skeleton& skel = *tool->skel;
+    Output out;
+    Links links = tool->plan.attach(skel.obj);
+    auto summary = make_summary(skel, tool->plan, out);
+    announce(spec.announcement);
+    auto print = [&] {
+        if (spec.detach_before_summary) {
+            Links detached = std::move(links); // destroyed here, and with it every link
+        }
+        if constexpr (std::is_invocable_v<decltype(summary)&>)
+            summary();
+        else
+            summary.print();
+    };
+    std::function<void()> every_second;
+    if constexpr (requires { summary.every_second(); })
+        every_second = [&] { summary.every_second(); };
+    run_summary_loop(spec.options, out, print, every_second);
+    return exit_ok;
+}
+
+} // namespace corescope
