@@ -254,6 +254,21 @@ std::set<unsigned> bpf_program_ids() {
     return ids;
 }
 
+std::set<unsigned> bpf_programs_unowned(const std::set<unsigned>& ids) {
+    std::set<unsigned> unowned = ids;
+    DIR* proc = opendir("/proc");
+    if (!proc) return unowned;
+    while (struct dirent* e = readdir(proc)) {
+        if (unowned.empty()) break;
+        char* end = nullptr;
+        long pid = std::strtol(e->d_name, &end, 10);
+        if (*e->d_name == '\0' || *end != '\0') continue;
+        for (unsigned id : bpf_programs_held_by(static_cast<pid_t>(pid))) unowned.erase(id);
+    }
+    closedir(proc);
+    return unowned;
+}
+
 std::vector<std::string> bpf_program_names(const std::set<unsigned>& ids) {
     std::vector<std::string> names;
     for (unsigned id : ids) {

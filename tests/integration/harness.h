@@ -92,6 +92,10 @@ std::set<unsigned> bpf_programs_held_by(pid_t pid);
 std::set<unsigned> bpf_program_ids();
 // Names of the programs whose IDs are in ids.
 std::vector<std::string> bpf_program_names(const std::set<unsigned>& ids);
+// The programs among ids that no live process holds: after a tool has
+// exited, those are what it left in the kernel. Programs of other BPF users
+// on the machine (held by their own processes) are not counted.
+std::set<unsigned> bpf_programs_unowned(const std::set<unsigned>& ids);
 
 // Is this command on PATH?
 bool have_command(const std::string& name);
