@@ -9,7 +9,7 @@
  * net.ipv4.tcp_rto_min_us there makes retransmissions come faster. Each
  * connection is reset and replaced after a second, before its backoff grows
  * long, so the rate stays steady. */
-#include "common.h"
+#include "loopback.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -82,7 +82,7 @@ int main(int argc, char **argv)
 	struct sockaddr_in addr;
 	uint64_t conns, i, deadline, before;
 	struct conn *pool;
-	int listener, one = 1;
+	int listener;
 
 	if (argc != 4)
 		die("usage: retrans_storm [-g] CONNS SECONDS PORT");
@@ -92,14 +92,7 @@ int main(int argc, char **argv)
 	pool = calloc(conns, sizeof(*pool));
 	if (!pool)
 		die("retrans_storm: out of memory");
-	memset(&addr, 0, sizeof(addr));
-	addr.sin_family = AF_INET;
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	addr.sin_port = htons((uint16_t)parse_count("PORT", argv[3]));
-	listener = socket(AF_INET, SOCK_STREAM, 0);
-	if (listener < 0 || setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(listener, (struct sockaddr *)&addr, sizeof(addr)) || listen(listener, 64))
-		die("retrans_storm: listen on port %s: %s", argv[3], strerror(errno));
+	listener = loopback_listen("retrans_storm", argv[3], &addr);
 	if (go)
 		wait_for_go();
 	deadline = now_ns() + parse_count("SECONDS", argv[2]) * 1000000000ull;

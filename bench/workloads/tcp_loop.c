@@ -5,7 +5,7 @@
  * the client's socket (-D PORT). The client closes with a reset (SO_LINGER
  * 0), so no TIME_WAIT socket is left to exhaust the ports in a long run. Run
  * it in a network namespace of its own to keep PORT to itself. */
-#include "common.h"
+#include "loopback.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -19,19 +19,12 @@ int main(int argc, char **argv)
 	struct sockaddr_in addr;
 	struct run_limit limit;
 	uint64_t done = 0;
-	int listener, one = 1;
+	int listener;
 
 	if (argc != 4)
 		die("usage: tcp_loop [-g] COUNT SECONDS PORT");
 	limit = parse_run_limit(argv[1], argv[2]);
-	memset(&addr, 0, sizeof(addr));
-	addr.sin_family = AF_INET;
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	addr.sin_port = htons((uint16_t)parse_count("PORT", argv[3]));
-	listener = socket(AF_INET, SOCK_STREAM, 0);
-	if (listener < 0 || setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(listener, (struct sockaddr *)&addr, sizeof(addr)) || listen(listener, 64))
-		die("tcp_loop: listen on port %s: %s", argv[3], strerror(errno));
+	listener = loopback_listen("tcp_loop", argv[3], &addr);
 	if (go)
 		wait_for_go();
 	run_limit_start(&limit);
