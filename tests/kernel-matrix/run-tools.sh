@@ -33,6 +33,9 @@ loader=$(readelf -l "$files/km-workload" | sed -n 's/.*interpreter: \(.*\)]/\1/p
 cp -L "$libc" "$files/lib/libc.so.6"
 cp -L "$loader" "$files/lib/ld-linux-x86-64.so.2"
 # One boot for every tool: an ext4 scratch disk (formatted here) for the
-# block and file-system tools, memory for some 10 tools side by side.
-exec "$here/run-in-vm.sh" --files "$files" --disk 64 --ext4 --memory 2048 --timeout 900 -- \
+# block and file-system tools, memory for some 10 tools side by side. A
+# soft lockup panics the guest, so the suite fails at once with the
+# kernel's message instead of at the timeout.
+exec "$here/run-in-vm.sh" --files "$files" --disk 64 --ext4 --memory 2048 --timeout 900 \
+    --append softlockup_panic=1 -- \
     sh /corescope/guest-checks.sh
