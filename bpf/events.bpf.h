@@ -32,8 +32,12 @@ static __always_inline void events_count_lost(void)
 	__u32 zero = 0;
 	__u64 *lost = bpf_map_lookup_elem(&events_lost, &zero);
 
+	/* Atomic although the slot is per-CPU: a program in interrupt context
+	 * (a block completion, a TCP timer) can interrupt another one on the
+	 * same CPU in the middle of its increment, and a plain one would then
+	 * drop a count. */
 	if (lost)
-		*lost += 1; /* per-CPU slot: no other writer */
+		__sync_fetch_and_add(lost, 1);
 }
 
 /* Batched wake-ups: one when a batch is pending, and otherwise at most one

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* biosnoop: one event per block request, sent at its completion. The first
- * of insert and issue records who submitted the request (the current task
- * there is the submitter; completion runs in interrupt context); issue
+ * of io_start, insert and issue records who submitted the request (the
+ * current task there is the submitter; completion runs in interrupt
+ * context). block_io_start (6.5+) always runs in the submitter's context;
+ * insert and issue may not (a kworker running the queue), and on kernels
+ * without block_io_start a request first seen there is that task's; issue
  * stamps the start of the device's latency and what the request is (disk,
  * sector, size, flags); completion sends all of it.
  *
- * Three tiers, one chosen by the loader for all three tracepoints so that
+ * Three tiers, one chosen by the loader for all the tracepoints so that
  * every step agrees on the key: tp_btf and raw_tp see the struct request and
  * key requests by its address; the tracefs tracepoints see only the record,
  * and key requests by disk and sector. */
@@ -24,6 +27,7 @@ char LICENSE[] SEC("license") = "GPL";
  * (the request_queue came first), 0 since. The loader reads it from BTF. */
 const volatile __u32 insert_rq_arg = 0;
 const volatile __u32 issue_rq_arg = 0;
+const volatile __u32 merge_rq_arg = 0;
 
 const volatile __u32 only_dev = 0;   /* --disk: its dev_t; 0 for all */
 const volatile __u64 min_lat_ns = 0; /* --min */
@@ -48,8 +52,9 @@ struct request_info {
 	__u8 pad[5];
 };
 
-/* LRU: a request that never completes in our sight (merged away after
- * insert, or a sector key that collides) must not fill the map. */
+/* LRU: a request that never completes in our sight (merged away on a
+ * kernel without block_rq_merge, or a sector key that collides) must not
+ * fill the map. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -57,25 +62,34 @@ struct {
 	__type(value, struct request_info);
 } requests SEC(".maps");
 
-/* The request as first seen: its submitter, judged by the filters now,
- * while it is current. Kept even when filtered out, so that a later step
- * running in another task (a flush of the queue by the next submitter, a
- * kworker) does not claim it. */
-static __always_inline struct request_info *request_seen(const struct request_key *key)
+/* A request starts (block_io_start): its submitter is current, judged by
+ * the filters now. Whatever the table holds under its key is stale: a
+ * request whose struct the kernel freed without completing it, and now
+ * reuses for this one. */
+static __always_inline struct request_info *request_started(const struct request_key *key)
 {
-	struct request_info *info = bpf_map_lookup_elem(&requests, key);
 	struct request_info fresh = {};
-	__u64 pid_tgid;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
-	if (info)
-		return info;
-	pid_tgid = bpf_get_current_pid_tgid();
 	fresh.pid = pid_tgid >> 32;
 	fresh.tid = (__u32)pid_tgid;
 	fresh.wanted = !current_filtered_out();
 	bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
-	bpf_map_update_elem(&requests, key, &fresh, BPF_NOEXIST);
+	bpf_map_update_elem(&requests, key, &fresh, BPF_ANY);
 	return bpf_map_lookup_elem(&requests, key);
+}
+
+/* Insert or issue: the request as first seen, where block_io_start did not
+ * see it first (older kernels). Kept even when filtered out, so that a
+ * later step running in another task (a flush of the queue by the next
+ * submitter, a kworker) does not claim it. */
+static __always_inline struct request_info *request_seen(const struct request_key *key)
+{
+	struct request_info *info = bpf_map_lookup_elem(&requests, key);
+
+	if (info)
+		return info;
+	return request_started(key);
 }
 
 static __always_inline void request_complete(void *ctx, const struct request_key *key)
@@ -109,6 +123,23 @@ done:
 
 /* tp_btf and raw_tp: the request itself. */
 
+static __always_inline void rq_start(struct request *rq)
+{
+	struct request_key key = { .id = (__u64)rq };
+
+	if (only_dev && block_rq_dev(rq) != only_dev)
+		return;
+	request_started(&key);
+}
+
+/* Merged into another request: it is freed without a completion. */
+static __always_inline void rq_merged(struct request *rq)
+{
+	struct request_key key = { .id = (__u64)rq };
+
+	bpf_map_delete_elem(&requests, &key);
+}
+
 static __always_inline void rq_insert(struct request *rq)
 {
 	struct request_key key = { .id = (__u64)rq };
@@ -139,6 +170,20 @@ static __always_inline void rq_issue(struct request *rq)
 	block_rq_rwbs(rq, info->rwbs);
 }
 
+SEC("tp_btf/block_io_start")
+int btf_io_start(__u64 *ctx)
+{
+	rq_start((struct request *)ctx[0]);
+	return 0;
+}
+
+SEC("tp_btf/block_rq_merge")
+int btf_merge(__u64 *ctx)
+{
+	rq_merged(rq_arg(ctx, merge_rq_arg));
+	return 0;
+}
+
 SEC("tp_btf/block_rq_insert")
 int btf_insert(__u64 *ctx)
 {
@@ -159,6 +204,20 @@ int btf_complete(__u64 *ctx)
 	struct request_key key = { .id = ctx[0] };
 
 	request_complete(ctx, &key);
+	return 0;
+}
+
+SEC("raw_tp/block_io_start")
+int raw_io_start(struct bpf_raw_tracepoint_args *ctx)
+{
+	rq_start((struct request *)ctx->args[0]);
+	return 0;
+}
+
+SEC("raw_tp/block_rq_merge")
+int raw_merge(struct bpf_raw_tracepoint_args *ctx)
+{
+	rq_merged(rq_arg(ctx->args, merge_rq_arg));
 	return 0;
 }
 
@@ -198,6 +257,26 @@ static __always_inline void record_rwbs(struct trace_event_raw_block_rq *ctx, ch
 		size = BIOSNOOP_RWBS_LEN;
 	bpf_probe_read_kernel(rwbs, size, &ctx->rwbs);
 	rwbs[BIOSNOOP_RWBS_LEN - 1] = '\0';
+}
+
+SEC("tracepoint/block/block_io_start")
+int tp_io_start(struct trace_event_raw_block_rq *ctx)
+{
+	struct request_key key = { .id = ctx->sector, .dev = ctx->dev };
+
+	if (only_dev && ctx->dev != only_dev)
+		return 0;
+	request_started(&key);
+	return 0;
+}
+
+SEC("tracepoint/block/block_rq_merge")
+int tp_merge(struct trace_event_raw_block_rq *ctx)
+{
+	struct request_key key = { .id = ctx->sector, .dev = ctx->dev };
+
+	bpf_map_delete_elem(&requests, &key);
+	return 0;
 }
 
 SEC("tracepoint/block/block_rq_insert")

@@ -87,7 +87,8 @@ struct Printer {
             b += ' ';
             append_escaped_padded(b, disk, 9);
             b += ' ';
-            append_escaped_padded(b, rwbs, 4); // built in the kernel from flags, but bytes all the same
+            append_escaped_padded(b, rwbs,
+                                  4); // built in the kernel from flags, but bytes all the same
             b += ' ';
             append_padded(b, std::to_string(e->sector), 12);
             b += ' ';
@@ -104,19 +105,26 @@ struct Printer {
     }
 };
 
-// One step, so that insert, issue and completion always come from the same
-// tier: the tracefs tier keys requests differently from the other two.
-// Insert is always attached: it is where most requests meet their submitter.
+// One step, so that every block tracepoint comes from the same tier: the
+// tracefs tier keys requests differently from the other two.
+// block_io_start (6.5+, optional) is where a request meets its submitter
+// for sure; before it, insert is where most do. block_rq_merge (optional)
+// forgets a request merged away, which never completes.
 std::vector<AttachStep> attach_steps() {
     std::vector<AttachWay> ways;
     for (auto [kind, prefix] :
          {std::pair{AttachKind::tp_btf, "btf_"}, std::pair{AttachKind::raw_tp, "raw_"},
           std::pair{AttachKind::tracepoint, "tp_"}}) {
         AttachWay way;
+        auto block = [kind](const std::string& event) {
+            return kind == AttachKind::tracepoint ? "block:" + event : event;
+        };
+        way.points.push_back(
+            {prefix + std::string("io_start"), kind, block("block_io_start"), true});
+        way.points.push_back({prefix + std::string("merge"), kind, block("block_rq_merge"), true});
         for (const char* step : {"insert", "issue", "complete"}) {
-            std::string event = std::string("block_rq_") + step;
-            way.points.push_back({prefix + std::string(step), kind,
-                                  kind == AttachKind::tracepoint ? "block:" + event : event});
+            way.points.push_back(
+                {prefix + std::string(step), kind, block(std::string("block_rq_") + step)});
         }
         ways.push_back(std::move(way));
     }
@@ -168,6 +176,7 @@ int biosnoop(int argc, char** argv) {
              [&](biosnoop_bpf& skel, const AttachPlan&) {
                  skel.rodata->insert_rq_arg = request_arg_index("block_rq_insert");
                  skel.rodata->issue_rq_arg = request_arg_index("block_rq_issue");
+                 skel.rodata->merge_rq_arg = request_arg_index("block_rq_merge");
                  skel.rodata->only_dev = settings.disk_dev;
                  skel.rodata->min_lat_ns = static_cast<__u64>(std::llround(settings.min_ms * 1e6));
              },
