@@ -2,10 +2,10 @@
 
 #include "errors.h"
 
+#include <algorithm>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -20,13 +20,11 @@ namespace corescope {
 
 namespace {
 
-bool path_exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
+bool path_exists(const std::string& path) {
+    return access(path.c_str(), F_OK) == 0;
+}
 
 const char* const running_kernel_btf = "/sys/kernel/btf/vmlinux";
-
-// Tracepoints for the tp_btf and raw_tp probes: one that fires only when a
-// kernel thread is stopped, then the busy one every kernel has.
-const char* const rare_tracepoints[] = {"sched_kthread_stop", "sched_switch"};
 
 // A minimal program, "r0 = 0; exit", for load-and-attach probes.
 struct MinimalProgram {
@@ -45,7 +43,9 @@ struct FdCloser {
     }
 };
 
-std::string errno_words(int err) { return std::strerror(err < 0 ? -err : err); }
+std::string errno_words(int err) {
+    return std::strerror(err < 0 ? -err : err);
+}
 
 } // namespace
 
@@ -55,16 +55,26 @@ std::string errno_message(const std::string& what, int err) {
 
 const char* attach_kind_name(AttachKind kind) {
     switch (kind) {
-    case AttachKind::tp_btf: return "tp_btf";
-    case AttachKind::raw_tp: return "raw_tp";
-    case AttachKind::tracepoint: return "tracepoint";
-    case AttachKind::fentry: return "fentry";
-    case AttachKind::fexit: return "fexit";
-    case AttachKind::kprobe: return "kprobe";
-    case AttachKind::kretprobe: return "kretprobe";
-    case AttachKind::uprobe: return "uprobe";
-    case AttachKind::uretprobe: return "uretprobe";
-    case AttachKind::perf_event: return "perf_event";
+    case AttachKind::tp_btf:
+        return "tp_btf";
+    case AttachKind::raw_tp:
+        return "raw_tp";
+    case AttachKind::tracepoint:
+        return "tracepoint";
+    case AttachKind::fentry:
+        return "fentry";
+    case AttachKind::fexit:
+        return "fexit";
+    case AttachKind::kprobe:
+        return "kprobe";
+    case AttachKind::kretprobe:
+        return "kretprobe";
+    case AttachKind::uprobe:
+        return "uprobe";
+    case AttachKind::uretprobe:
+        return "uretprobe";
+    case AttachKind::perf_event:
+        return "perf_event";
     }
     return "unknown";
 }
@@ -142,7 +152,9 @@ std::string KernelFeatures::tracefs_path() {
     return {};
 }
 
-bool KernelFeatures::tracefs() { return !tracefs_path().empty(); }
+bool KernelFeatures::tracefs() {
+    return !tracefs_path().empty();
+}
 
 bool KernelFeatures::ringbuf() {
     std::lock_guard lock(mutex_);
@@ -193,7 +205,8 @@ int KernelFeatures::tracepoint_arg_count(const std::string& name) {
     if (id < 0) return -1;
     // typedef -> pointer -> function prototype (void *ctx, args...)
     const struct btf_type* t = b->type(id);
-    while (t && (btf_is_typedef(t) || btf_is_ptr(t))) t = b->type(t->type);
+    while (t && (btf_is_typedef(t) || btf_is_ptr(t)))
+        t = b->type(t->type);
     if (!t || !btf_is_func_proto(t)) return -1;
     return btf_vlen(t) - 1;
 }
@@ -202,7 +215,8 @@ bool KernelFeatures::probe_tracing_prog(int attach_type, const std::string& targ
                                         std::string* why_not) {
     // Attach IDs must come from the running kernel: the cached BTF is that
     // one unless --btf named another.
-    std::unique_ptr<KernelTypes> own = btf_path_.empty() ? nullptr : KernelTypes::open(running_kernel_btf);
+    std::unique_ptr<KernelTypes> own =
+        btf_path_.empty() ? nullptr : KernelTypes::open(running_kernel_btf);
     const KernelTypes* b = btf_path_.empty() ? vmlinux_btf() : own.get();
     if (b == nullptr) {
         *why_not = "kernel has no BTF";
@@ -215,13 +229,21 @@ bool KernelFeatures::probe_tracing_prog(int attach_type, const std::string& targ
         return false;
     }
     MinimalProgram prog;
-    LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = static_cast<bpf_attach_type>(attach_type),
+    LIBBPF_OPTS(bpf_prog_load_opts, opts,
+                .expected_attach_type = static_cast<bpf_attach_type>(attach_type),
                 .attach_btf_id = static_cast<__u32>(id));
-    FdCloser prog_fd{bpf_prog_load(BPF_PROG_TYPE_TRACING, "corescope_probe", "GPL", prog.insns, 2, &opts)};
+    FdCloser prog_fd{
+        bpf_prog_load(BPF_PROG_TYPE_TRACING, "corescope_probe", "GPL", prog.insns, 2, &opts)};
     if (prog_fd.fd < 0) {
         *why_not = errno_message("programs fail to load", errno);
         return false;
     }
+    // For tp_btf, loading checks what attaching needs (the tracepoint's BTF
+    // type, the kernel's support), and attaching for a moment has a price:
+    // a tracepoint enabled again soon after it was disabled waits out an RCU
+    // grace period, which made back-to-back runs take 11 to 27 ms to plan
+    // instead of 2.
+    if (attach_type == BPF_TRACE_RAW_TP) return true;
     FdCloser link_fd{bpf_raw_tracepoint_open(nullptr, prog_fd.fd)};
     if (link_fd.fd < 0) {
         *why_not = errno_message("programs fail to attach", errno);
@@ -231,21 +253,16 @@ bool KernelFeatures::probe_tracing_prog(int attach_type, const std::string& targ
 }
 
 bool KernelFeatures::probe_raw_tp(std::string* why_not) {
+    // Loading is the test: every kernel with BTF attaches raw tracepoints,
+    // and attaching one here would cost what the tp_btf probe avoids.
     MinimalProgram prog;
-    FdCloser prog_fd{bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "corescope_probe", "GPL", prog.insns, 2, nullptr)};
+    FdCloser prog_fd{bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "corescope_probe", "GPL",
+                                   prog.insns, 2, nullptr)};
     if (prog_fd.fd < 0) {
         *why_not = errno_message("programs fail to load", errno);
         return false;
     }
-    int err = 0;
-    for (const char* tp : rare_tracepoints) {
-        FdCloser link_fd{bpf_raw_tracepoint_open(tp, prog_fd.fd)};
-        if (link_fd.fd >= 0) return true;
-        err = errno;
-        if (err != ENOENT) break;
-    }
-    *why_not = errno_message("programs fail to attach", err);
-    return false;
+    return true;
 }
 
 bool KernelFeatures::probe_perf_event(std::string* why_not) {
@@ -255,7 +272,8 @@ bool KernelFeatures::probe_perf_event(std::string* why_not) {
     attr.config = PERF_COUNT_SW_CPU_CLOCK;
     attr.sample_freq = 49;
     attr.freq = 1;
-    FdCloser fd{static_cast<int>(syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC))};
+    FdCloser fd{
+        static_cast<int>(syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC))};
     if (fd.fd < 0) {
         *why_not = errno_message("perf_event_open fails", errno);
         return false;
@@ -278,18 +296,12 @@ bool KernelFeatures::supports(AttachKind kind, std::string* why_not) {
             return false;
         }
         switch (kind) {
-        // The probes attach for a moment, so they pick what the system
-        // rarely runs: attaching patches the kernel's code, and patching a
-        // hot path (vfs_read, sched_switch) while other CPUs run through it
-        // hung both CPUs of the 6.1 guest under qemu's TCG. The hot ones are
-        // the fallbacks, for kernels without the rare ones.
         case AttachKind::tp_btf:
-            for (const char* tp : rare_tracepoints) {
-                ok = probe_tracing_prog(BPF_TRACE_RAW_TP, std::string("btf_trace_") + tp, &reason);
-                if (ok || reason.find("lacks") == std::string::npos) break;
-            }
+            ok = probe_tracing_prog(BPF_TRACE_RAW_TP, "btf_trace_sched_switch", &reason);
             break;
-        case AttachKind::raw_tp: ok = probe_raw_tp(&reason); break;
+        case AttachKind::raw_tp:
+            ok = probe_raw_tp(&reason);
+            break;
         case AttachKind::tracepoint:
             ok = tracefs();
             if (!ok)
@@ -298,9 +310,15 @@ bool KernelFeatures::supports(AttachKind kind, std::string* why_not) {
         case AttachKind::fentry:
         case AttachKind::fexit:
             ok = false;
+            // fentry and fexit can load and still fail to attach (no
+            // trampolines on the architecture), so these probes attach, to
+            // what the system rarely runs: attaching patches the function's
+            // code, and patching a hot one (vfs_read) while other CPUs ran
+            // through it hung both CPUs of the 6.1 guest under qemu's TCG.
+            // The hot ones are fallbacks, for kernels without the rare one.
             for (const char* func : {"bpf_fentry_test1", "do_nanosleep", "vfs_read"}) {
-                ok = probe_tracing_prog(kind == AttachKind::fentry ? BPF_TRACE_FENTRY : BPF_TRACE_FEXIT,
-                                        func, &reason);
+                ok = probe_tracing_prog(
+                    kind == AttachKind::fentry ? BPF_TRACE_FENTRY : BPF_TRACE_FEXIT, func, &reason);
                 if (ok || reason.find("lacks") == std::string::npos) break;
             }
             break;
@@ -314,7 +332,9 @@ bool KernelFeatures::supports(AttachKind kind, std::string* why_not) {
             ok = path_exists("/sys/bus/event_source/devices/uprobe/type");
             if (!ok) reason = "kernel has no uprobes (CONFIG_UPROBE_EVENTS)";
             break;
-        case AttachKind::perf_event: ok = probe_perf_event(&reason); break;
+        case AttachKind::perf_event:
+            ok = probe_perf_event(&reason);
+            break;
         }
         it = supported_.emplace(kind, std::make_pair(ok, reason)).first;
     }
@@ -350,7 +370,8 @@ bool KernelFeatures::has_target(AttachKind kind, const std::string& target) {
         auto colon = target.rfind(':');
         return path_exists(colon == std::string::npos ? target : target.substr(0, colon));
     }
-    case AttachKind::perf_event: return true;
+    case AttachKind::perf_event:
+        return true;
     }
     return false;
 }
