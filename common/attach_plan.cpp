@@ -1,4 +1,5 @@
 #include "attach_plan.h"
+#include "text_file.h"
 
 #include <system_error>
 #include <thread>
@@ -9,7 +10,6 @@
 #include <bpf/libbpf.h>
 #include <cerrno>
 #include <charconv>
-#include <fstream>
 #include <linux/perf_event.h>
 #include <stdexcept>
 #include <sys/syscall.h>
@@ -48,12 +48,10 @@ std::vector<int> parse_cpu_list(std::string_view text) {
 }
 
 std::vector<int> online_cpus() {
-    std::ifstream file("/sys/devices/system/cpu/online");
-    std::string text;
-    if (!std::getline(file, text))
-        throw RuntimeError("cannot read /sys/devices/system/cpu/online: is sysfs mounted?");
+    std::optional<std::string> text = read_first_line("/sys/devices/system/cpu/online");
+    if (!text) throw RuntimeError("cannot read /sys/devices/system/cpu/online: is sysfs mounted?");
     try {
-        return parse_cpu_list(text);
+        return parse_cpu_list(*text);
     } catch (const std::invalid_argument& e) {
         throw RuntimeError(std::string("/sys/devices/system/cpu/online: ") + e.what());
     }
@@ -107,7 +105,8 @@ Links::~Links() {
     // opensnoop's eight links, detached one after another, held its exit
     // for half a second. Detached all at once, the waits overlap.
     if (links_.size() < 2) {
-        for (bpf_link* link : links_) bpf_link__destroy(link);
+        for (bpf_link* link : links_)
+            bpf_link__destroy(link);
         return;
     }
     std::vector<std::thread> detaching;
@@ -118,7 +117,8 @@ Links::~Links() {
             bpf_link__destroy(*it); // no thread to be had: detach it here
         }
     }
-    for (std::thread& t : detaching) t.join();
+    for (std::thread& t : detaching)
+        t.join();
 }
 
 AttachPlan AttachPlan::choose(const std::string& tool, const std::vector<AttachStep>& steps,

@@ -1,25 +1,14 @@
 #include "block_devices.h"
+#include "text_file.h"
 
 #include "errors.h"
 
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <unistd.h>
 
 namespace corescope {
-
-namespace {
-
-std::string first_line(const std::string& path) {
-    std::ifstream in(path);
-    std::string line;
-    std::getline(in, line);
-    return line;
-}
-
-} // namespace
 
 uint32_t find_disk(std::string_view text) {
     std::string name(text);
@@ -31,7 +20,8 @@ uint32_t find_disk(std::string_view text) {
         throw invalid("not a block device name (see /sys/block)");
     std::string sys = "/sys/class/block/" + name;
     unsigned major = 0, minor = 0;
-    if (std::sscanf(first_line(sys + "/dev").c_str(), "%u:%u", &major, &minor) != 2)
+    if (std::sscanf(read_first_line(sys + "/dev").value_or("").c_str(), "%u:%u", &major, &minor) !=
+        2)
         throw invalid("no such block device (see /sys/block)");
     if (access((sys + "/partition").c_str(), F_OK) == 0) {
         // Requests are per whole disk; name the one to ask for.
@@ -50,9 +40,9 @@ const std::string& DiskNames::name(uint32_t dev) {
     std::string number =
         std::to_string(kernel_dev_major(dev)) + ":" + std::to_string(kernel_dev_minor(dev));
     std::string found = number;
-    std::ifstream in("/sys/dev/block/" + number + "/uevent");
-    for (std::string line; std::getline(in, line);)
-        if (line.rfind("DEVNAME=", 0) == 0) found = line.substr(8);
+    std::string uevent = read_text_file("/sys/dev/block/" + number + "/uevent").value_or("");
+    for (std::string_view line : split_lines(uevent))
+        if (line.substr(0, 8) == "DEVNAME=") found = line.substr(8);
     return names_.emplace(dev, found).first->second;
 }
 

@@ -1,4 +1,5 @@
 #include "kernel_features.h"
+#include "text_file.h"
 
 #include "errors.h"
 
@@ -9,7 +10,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <linux/bpf.h>
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
@@ -183,9 +183,7 @@ bool KernelFeatures::bpf_permitted(std::string* why_not) {
 }
 
 std::string KernelFeatures::lockdown() {
-    std::ifstream in("/sys/kernel/security/lockdown");
-    std::string line;
-    if (!in || !std::getline(in, line)) return "unknown";
+    std::string line = read_first_line("/sys/kernel/security/lockdown").value_or("");
     auto open = line.find('[');
     auto close = line.find(']');
     if (open == std::string::npos || close == std::string::npos) return "unknown";

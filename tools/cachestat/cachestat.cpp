@@ -1,6 +1,7 @@
 // cachestat: page cache hits, misses and dirtied pages per interval, with
 // the buffers and cached sizes from /proc/meminfo.
 #include "run.h"
+#include "text_file.h"
 
 // The shared layout needs the kernel types first.
 #include <linux/types.h>
@@ -8,7 +9,6 @@
 #include "cachestat.skel.h"
 #include "cachestat/cachestat.h"
 
-#include <fstream>
 #include <unistd.h>
 #include <vector>
 
@@ -43,14 +43,14 @@ Totals read_totals(struct bpf_map* map) {
 
 // Buffers and Cached from /proc/meminfo, in MiB.
 std::pair<uint64_t, uint64_t> buffers_and_cached_mb() {
-    std::ifstream in("/proc/meminfo");
-    std::string key;
-    uint64_t kb = 0, buffers = 0, cached = 0;
-    std::string unit;
-    while (in >> key >> kb) {
-        std::getline(in, unit);
-        if (key == "Buffers:") buffers = kb;
-        if (key == "Cached:") cached = kb;
+    std::string meminfo = read_text_file("/proc/meminfo").value_or("");
+    uint64_t buffers = 0, cached = 0;
+    for (std::string_view line : split_lines(meminfo)) {
+        std::vector<std::string_view> words = split_words(line);
+        if (words.size() < 2) continue;
+        uint64_t kb = std::strtoull(std::string(words[1]).c_str(), nullptr, 10);
+        if (words[0] == "Buffers:") buffers = kb;
+        if (words[0] == "Cached:") cached = kb;
     }
     return {buffers / 1024, cached / 1024};
 }

@@ -5,6 +5,7 @@
 #include "decoder.h"
 #include "filters.h"
 #include "run.h"
+#include "text_file.h"
 #include "version.h"
 
 // The shared layout needs the kernel types first.
@@ -16,7 +17,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstring>
-#include <fstream>
 #include <unistd.h>
 
 namespace corescope::tools {
@@ -76,12 +76,11 @@ std::vector<std::string> parse_types(std::string_view text) {
 // Says on stderr when a wanted type is not registered (a typo, or a module
 // not loaded yet): the tool would trace nothing.
 void warn_unknown_types(const std::string& tool, const std::vector<std::string>& types) {
-    std::ifstream in("/proc/filesystems");
-    if (!in) return;
+    std::optional<std::string> filesystems = read_text_file("/proc/filesystems");
+    if (!filesystems) return;
     std::vector<std::string> known;
-    std::string line;
-    while (std::getline(in, line))
-        known.push_back(line.substr(line.find('\t') + 1));
+    for (std::string_view line : split_lines(*filesystems))
+        known.emplace_back(line.substr(line.find('\t') + 1));
     bool any = false;
     for (const std::string& t : types)
         if (std::find(known.begin(), known.end(), t) != known.end()) any = true;

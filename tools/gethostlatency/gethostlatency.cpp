@@ -4,6 +4,7 @@
 #include "decoder.h"
 #include "filters.h"
 #include "run.h"
+#include "text_file.h"
 
 // The shared layout needs the kernel types first.
 #include <linux/types.h>
@@ -13,7 +14,6 @@
 
 #include <cstddef>
 #include <cstring>
-#include <fstream>
 #include <set>
 #include <sys/stat.h>
 
@@ -33,12 +33,11 @@ bool is_libc_name(std::string_view path) {
 // The C library a process has mapped, as a path in that process's mount
 // namespace; empty when it maps none (statically linked).
 std::string libc_in_maps(const std::string& maps_path) {
-    std::ifstream in(maps_path);
-    std::string line;
-    while (std::getline(in, line)) {
+    std::string maps = read_text_file(maps_path).value_or("");
+    for (std::string_view line : split_lines(maps)) {
         auto slash = line.find('/');
         if (slash == std::string::npos) continue;
-        std::string path = line.substr(slash);
+        std::string path(line.substr(slash));
         if (is_libc_name(path)) return path;
     }
     return {};

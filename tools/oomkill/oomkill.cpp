@@ -4,6 +4,7 @@
 #include "decoder.h"
 #include "filters.h"
 #include "run.h"
+#include "text_file.h"
 
 #include "oomkill.skel.h"
 #include "oomkill/oomkill.h"
@@ -11,9 +12,7 @@
 
 #include <cstring>
 #include <fcntl.h>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <unistd.h>
 
 namespace corescope::tools {
@@ -41,20 +40,17 @@ const char* constraint_name(uint32_t c) {
 class MemcgPaths {
   public:
     MemcgPaths() {
-        std::ifstream in("/proc/self/mountinfo");
+        std::string mountinfo = read_text_file("/proc/self/mountinfo").value_or("");
         std::string v1;
-        for (std::string line; std::getline(in, line);) {
+        for (std::string_view line : split_lines(mountinfo)) {
             // ID PARENT DEV ROOT MOUNT_POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER_OPTIONS
-            std::istringstream fields(line);
-            std::string id, parent, dev, root, mount_point, word, fstype, source, super;
-            fields >> id >> parent >> dev >> root >> mount_point;
-            while (fields >> word && word != "-") {
-            }
-            fields >> fstype >> source >> super;
+            std::vector<std::string_view> fields = split_words(line);
+            auto dash = std::find(fields.begin(), fields.end(), "-");
+            if (fields.size() < 5 || fields.end() - dash < 4) continue;
+            std::string mount_point(fields[4]), fstype(dash[1]), super(dash[3]);
             if (fstype == "cgroup2" && mount_.empty()) {
-                std::ifstream controllers(unescape(mount_point) + "/cgroup.controllers");
-                std::string all;
-                std::getline(controllers, all);
+                std::string all =
+                    read_first_line(unescape(mount_point) + "/cgroup.controllers").value_or("");
                 if ((" " + all + " ").find(" memory ") != std::string::npos)
                     mount_ = unescape(mount_point);
             } else if (fstype == "cgroup" && v1.empty() &&
@@ -120,10 +116,7 @@ class MemcgPaths {
 // The tracefs tier on kernels before 6.8 names only the victim's PID: its
 // name may still be readable while it dies.
 std::string comm_from_proc(uint32_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
-    std::string comm;
-    std::getline(in, comm);
-    return comm;
+    return read_first_line("/proc/" + std::to_string(pid) + "/comm").value_or("");
 }
 
 struct Printer {

@@ -5,6 +5,7 @@
 #include "run.h"
 #include "stacks.h"
 #include "symbolizer.h"
+#include "text_file.h"
 
 #include "profile.skel.h"
 #include "profile/profile.h"
@@ -14,7 +15,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
-#include <fstream>
 #include <set>
 #include <time.h>
 #include <unistd.h>
@@ -62,9 +62,9 @@ int parse_cpu(std::string_view text) {
 // The kernel lowers kernel.perf_event_max_sample_rate by itself when
 // sampling interrupts take too long; above it, perf_event_open fails.
 void require_frequency_allowed(uint64_t frequency) {
-    std::ifstream in("/proc/sys/kernel/perf_event_max_sample_rate");
-    uint64_t max = 0;
-    if (!(in >> max) || frequency <= max) return;
+    std::string text = read_first_line("/proc/sys/kernel/perf_event_max_sample_rate").value_or("");
+    uint64_t max = std::strtoull(text.c_str(), nullptr, 10);
+    if (max == 0 || frequency <= max) return;
     throw UsageError("invalid frequency '" + std::to_string(frequency) +
                      "': above this kernel's limit of " + std::to_string(max) +
                      " (kernel.perf_event_max_sample_rate)");

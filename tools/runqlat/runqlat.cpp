@@ -6,6 +6,7 @@
 #include "histogram.h"
 #include "run.h"
 #include "task_filters.h"
+#include "text_file.h"
 
 #include "runqlat.skel.h"
 #include "runqlat/runqlat.h"
@@ -14,7 +15,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <time.h>
 
 namespace corescope::tools {
@@ -69,10 +69,8 @@ std::vector<KeyedHistogram> take_histograms(bpf_map* map) {
 // The current name of a live process or thread; the kernel side keeps the
 // name it had when first seen, which an exec may have changed since.
 std::string current_comm(uint32_t id, const std::string& fallback) {
-    std::ifstream in("/proc/" + std::to_string(id) + "/comm");
-    std::string comm;
-    if (!in || !std::getline(in, comm) || comm.empty()) return fallback;
-    return comm;
+    std::string comm = read_first_line("/proc/" + std::to_string(id) + "/comm").value_or("");
+    return comm.empty() ? fallback : comm;
 }
 
 class Printer {
@@ -250,7 +248,8 @@ int runqlat(int argc, char** argv) {
                  bool typed = plan.uses("btf_switch");
                  int err = bpf_map__set_autocreate(skel.maps.task_start, typed);
                  if (!err && typed) err = bpf_map__set_max_entries(skel.maps.start, 1);
-                 if (!err && !plan.uses("tp_switch")) err = bpf_map__set_max_entries(skel.maps.pending, 1);
+                 if (!err && !plan.uses("tp_switch"))
+                     err = bpf_map__set_max_entries(skel.maps.pending, 1);
                  if (err) throw RuntimeError(errno_message("cannot size the BPF maps", err));
              },
          .announcement = "Tracing run queue latency... Hit Ctrl-C to end."},

@@ -1,0 +1,26 @@
+// Small text files of the kernel (/proc, /sys), read with plain system
+// calls. std::ifstream would bring in the C++ locale machinery, whose first
+// use costs a tool about half a millisecond of start-up (opensnoop
+// --dry-run: 11.4 -> 10.9 ms) and pages of memory.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace corescope {
+
+// The whole file; nullopt when it cannot be opened or read.
+std::optional<std::string> read_text_file(const std::string& path);
+
+// Its first line, without the newline; nullopt as above.
+std::optional<std::string> read_first_line(const std::string& path);
+
+// The lines of text, without their newlines; views into text.
+std::vector<std::string_view> split_lines(std::string_view text);
+
+// The words of a line, split at runs of spaces and tabs; views into line.
+std::vector<std::string_view> split_words(std::string_view line);
+
+} // namespace corescope
