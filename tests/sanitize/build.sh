@@ -17,4 +17,10 @@ if [ ! -f "$build/build.ninja" ]; then
         -Dc_args='-fno-sanitize-recover=all -fno-omit-frame-pointer' \
         -Dcpp_args='-fno-sanitize-recover=all -fno-omit-frame-pointer' >/dev/null
 fi
-ninja -C "$build" "$@" >/dev/null
+# Quiet when it works; on a failure, the end of ninja's output says why
+# (meson test shows only what this script prints).
+if ! ninja -C "$build" "$@" >"$build.log" 2>&1; then
+    echo "build.sh: the sanitized build failed; the end of $build.log:" >&2
+    tail -n 40 "$build.log" >&2
+    exit 1
+fi

@@ -116,8 +116,9 @@ std::vector<AttachStep> attach_steps() {
          {std::pair{AttachKind::tp_btf, "btf_"}, std::pair{AttachKind::raw_tp, "raw_"},
           std::pair{AttachKind::tracepoint, "tp_"}}) {
         AttachWay way;
-        auto block = [kind](const std::string& event) {
-            return kind == AttachKind::tracepoint ? "block:" + event : event;
+        bool tracefs = kind == AttachKind::tracepoint; // clang 14 cannot capture kind
+        auto block = [tracefs](const std::string& event) {
+            return tracefs ? "block:" + event : event;
         };
         way.points.push_back(
             {prefix + std::string("io_start"), kind, block("block_io_start"), true});
