@@ -11,11 +11,14 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <sstream>
 #include <stdexcept>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -552,6 +555,35 @@ bool ScratchFile::direct_io(int flags, size_t size, int count) const {
     free(buffer);
     close(fd);
     return ok;
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> ScratchFile::disk_sectors() const {
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ranges;
+    constexpr unsigned max_extents = 64;
+    std::vector<char> buffer(sizeof(fiemap) + max_extents * sizeof(fiemap_extent));
+    auto* map = reinterpret_cast<fiemap*>(buffer.data());
+    map->fm_length = FIEMAP_MAX_OFFSET;
+    map->fm_flags = FIEMAP_FLAG_SYNC;
+    map->fm_extent_count = max_extents;
+    bool ok = ioctl(fd, FS_IOC_FIEMAP, map) == 0;
+    struct stat st {};
+    ok = ok && fstat(fd, &st) == 0;
+    close(fd);
+    if (!ok) return ranges;
+    // FIEMAP counts from the start of the file system's device; a request's
+    // sector counts from the start of the whole disk.
+    uint64_t partition_start = 0;
+    std::ifstream start("/sys/dev/block/" + std::to_string(major(st.st_dev)) + ":" +
+                        std::to_string(minor(st.st_dev)) + "/start");
+    if (start) start >> partition_start;
+    for (unsigned i = 0; i < map->fm_mapped_extents; i++) {
+        const fiemap_extent& e = map->fm_extents[i];
+        uint64_t first = partition_start + e.fe_physical / 512;
+        ranges.emplace_back(first, first + e.fe_length / 512);
+    }
+    return ranges;
 }
 
 std::string disk_of(const std::string& path, unsigned* major_out, unsigned* minor_out) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <utility>
 #include <vector>
 
 namespace itest {
@@ -211,6 +212,10 @@ class ScratchFile {
     bool direct_reads(size_t size, int count) const;
     // The same with O_DIRECT|O_DSYNC overwrites.
     bool direct_writes(size_t size, int count) const;
+    // Where the file's data lies on its whole disk, as [first, end) ranges
+    // of 512-byte sectors, the unit of a block request's sector; empty if
+    // the file system cannot say (no FIEMAP).
+    std::vector<std::pair<uint64_t, uint64_t>> disk_sectors() const;
 
   private:
     bool direct_io(int flags, size_t size, int count) const;

@@ -113,18 +113,26 @@ std::vector<Request> of_pid(const std::vector<Request>& all, unsigned pid, char 
 }
 
 // The test's 64 KiB reads among the requests: all of them, of the right
-// size, on the disk under /tmp, with a sane latency.
+// size, on the disk under /tmp, with a sane latency. They are told apart
+// from this process's other reads (its own code paged in, which a large
+// sanitized binary does mid-test) by where they lie on the disk.
 void check_reads(const std::vector<Request>& all, const ScratchFile& file) {
-    std::vector<Request> mine = of_pid(all, static_cast<unsigned>(getpid()), 'R');
+    std::vector<std::pair<uint64_t, uint64_t>> extents = file.disk_sectors();
+    REQUIRE(!extents.empty());
+    auto in_file = [&](const Request& r) {
+        for (const auto& [first, end] : extents)
+            if (r.sector >= first && r.sector + r.bytes / 512 <= end) return true;
+        return false;
+    };
     uint64_t bytes = 0;
     size_t whole = 0;
-    for (const Request& r : mine) {
+    for (const Request& r : of_pid(all, static_cast<unsigned>(getpid()), 'R')) {
+        if (!in_file(r)) continue;
         bytes += r.bytes;
         if (r.bytes == read_size) whole++;
         CHECK(r.disk == disk_of(file.path()));
         CHECK(r.latency_ms > 0);
         CHECK(r.latency_ms < 10000);
-        CHECK(r.sector > 0);
         CHECK(r.elapsed_s > 0);
         CHECK(r.elapsed_s < 60);
     }
