@@ -581,7 +581,12 @@ std::vector<std::pair<uint64_t, uint64_t>> ScratchFile::disk_sectors() const {
     for (unsigned i = 0; i < map->fm_mapped_extents; i++) {
         const fiemap_extent& e = map->fm_extents[i];
         uint64_t first = partition_start + e.fe_physical / 512;
-        ranges.emplace_back(first, first + e.fe_length / 512);
+        uint64_t end = first + e.fe_length / 512;
+        // One request may span two extents that lie end to end on the disk.
+        if (!ranges.empty() && ranges.back().second == first)
+            ranges.back().second = end;
+        else
+            ranges.emplace_back(first, end);
     }
     return ranges;
 }
