@@ -557,6 +557,15 @@ bool ScratchFile::direct_io(int flags, size_t size, int count) const {
     return ok;
 }
 
+namespace {
+
+// The sysfs directory of a block device (a disk or a partition).
+std::string sys_block_dir(dev_t dev) {
+    return "/sys/dev/block/" + std::to_string(major(dev)) + ":" + std::to_string(minor(dev));
+}
+
+} // namespace
+
 std::vector<std::pair<uint64_t, uint64_t>> ScratchFile::disk_sectors() const {
     std::vector<std::pair<uint64_t, uint64_t>> ranges;
     int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
@@ -571,12 +580,15 @@ std::vector<std::pair<uint64_t, uint64_t>> ScratchFile::disk_sectors() const {
     struct stat st {};
     ok = ok && fstat(fd, &st) == 0;
     close(fd);
+    // All of the file or nothing: a partial map would make the caller's sums
+    // fail for the wrong reason.
+    ok = ok && map->fm_mapped_extents > 0 &&
+         (map->fm_extents[map->fm_mapped_extents - 1].fe_flags & FIEMAP_EXTENT_LAST);
     if (!ok) return ranges;
     // FIEMAP counts from the start of the file system's device; a request's
     // sector counts from the start of the whole disk.
     uint64_t partition_start = 0;
-    std::ifstream start("/sys/dev/block/" + std::to_string(major(st.st_dev)) + ":" +
-                        std::to_string(minor(st.st_dev)) + "/start");
+    std::ifstream start(sys_block_dir(st.st_dev) + "/start");
     if (start) start >> partition_start;
     for (unsigned i = 0; i < map->fm_mapped_extents; i++) {
         const fiemap_extent& e = map->fm_extents[i];
@@ -594,8 +606,7 @@ std::vector<std::pair<uint64_t, uint64_t>> ScratchFile::disk_sectors() const {
 std::string disk_of(const std::string& path, unsigned* major_out, unsigned* minor_out) {
     struct stat st {};
     if (stat(path.c_str(), &st) != 0) return {};
-    std::string sys = "/sys/dev/block/" + std::to_string(major(st.st_dev)) + ":" +
-                      std::to_string(minor(st.st_dev));
+    std::string sys = sys_block_dir(st.st_dev);
     char real[PATH_MAX];
     if (!realpath(sys.c_str(), real)) return {};
     std::string dir = real;

@@ -214,7 +214,7 @@ class ScratchFile {
     bool direct_writes(size_t size, int count) const;
     // Where the file's data lies on its whole disk, as [first, end) ranges
     // of 512-byte sectors, the unit of a block request's sector; empty if
-    // the file system cannot say (no FIEMAP).
+    // the file system cannot map all of it (no FIEMAP, too many extents).
     std::vector<std::pair<uint64_t, uint64_t>> disk_sectors() const;
 
   private:
