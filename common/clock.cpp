@@ -6,12 +6,31 @@
 namespace corescope {
 
 namespace {
+bool clocks_fixed = false;
+uint64_t fixed_realtime_ns = 0;
+uint64_t fixed_monotonic_ns = 0;
+
 uint64_t clock_ns(clockid_t id) {
+    if (clocks_fixed) return id == CLOCK_MONOTONIC ? fixed_monotonic_ns : fixed_realtime_ns;
     struct timespec ts {};
     clock_gettime(id, &ts);
     return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 } // namespace
+
+void fix_clocks_for_tests(uint64_t realtime_ns, uint64_t monotonic_ns) {
+    clocks_fixed = true;
+    fixed_realtime_ns = realtime_ns;
+    fixed_monotonic_ns = monotonic_ns;
+}
+
+void unfix_clocks_for_tests() {
+    clocks_fixed = false;
+}
+
+uint64_t realtime_ns() {
+    return clock_ns(CLOCK_REALTIME);
+}
 
 uint64_t monotonic_ns() {
     return clock_ns(CLOCK_MONOTONIC);

@@ -13,6 +13,15 @@ namespace corescope {
 uint64_t monotonic_ns();
 double monotonic_seconds();
 
+// For golden-output tests: from now on every clock of this process reads as
+// if it were the moment when CLOCK_REALTIME read realtime_ns and
+// CLOCK_MONOTONIC read monotonic_ns (event times, "now", the wall clock),
+// so that decoded output is the same on every run.
+void fix_clocks_for_tests(uint64_t realtime_ns, uint64_t monotonic_ns);
+void unfix_clocks_for_tests();
+// CLOCK_REALTIME, or the fixed time of fix_clocks_for_tests.
+uint64_t realtime_ns();
+
 class EventClock {
   public:
     EventClock();

@@ -4,6 +4,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string>
 #include <vector>
 
@@ -17,6 +20,17 @@ bool perf_buffer_forced() {
 EventStream::EventStream(const EventStreamConfig& config, struct bpf_map* events,
                          struct bpf_map* events_lost, Handler handler)
     : handler_(std::move(handler)), events_lost_(events_lost) {
+    if (const char* where = std::getenv("CORESCOPE_RECORD_EVENTS"); where && *where) {
+        // A directory gets one file per process: NAME-PID.events.
+        std::string path = where;
+        struct stat st {};
+        if (stat(where, &st) == 0 && S_ISDIR(st.st_mode))
+            path += "/" + std::string(program_invocation_short_name) + "-" +
+                    std::to_string(getpid()) + ".events";
+        record_fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (record_fd_ < 0)
+            throw RuntimeError(errno_message("cannot record events to " + path, errno));
+    }
     errno = 0;
     if (config.use_ringbuf) {
         ring_ = ring_buffer__new(bpf_map__fd(events), on_ring_event, this, nullptr);
@@ -33,10 +47,23 @@ EventStream::EventStream(const EventStreamConfig& config, struct bpf_map* events
 EventStream::~EventStream() {
     ring_buffer__free(ring_);
     perf_buffer__free(perf_);
+    if (record_fd_ >= 0) close(record_fd_);
+}
+
+void EventStream::record(const void* data, size_t size) {
+    if (record_fd_ < 0) return;
+    uint32_t size32 = static_cast<uint32_t>(size);
+    std::string bytes(reinterpret_cast<const char*>(&size32), sizeof size32);
+    bytes.append(static_cast<const char*>(data), size);
+    if (write(record_fd_, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size())) {
+        close(record_fd_); // a full disk stops the recording, not the trace
+        record_fd_ = -1;
+    }
 }
 
 int EventStream::on_ring_event(void* self, void* data, size_t size) {
     auto* stream = static_cast<EventStream*>(self);
+    stream->record(data, size);
     stream->handler_(data, size);
     stream->handled_++;
     return 0;
@@ -52,6 +79,7 @@ void EventStream::on_perf_event(void* self, int, void* data, __u32 size) {
         std::memcpy(stream->aligned_.data(), data, size);
         data = stream->aligned_.data();
     }
+    stream->record(data, size);
     stream->handler_(data, size);
     stream->handled_++;
 }

@@ -4,6 +4,11 @@
 // (buffer full) are counted there, in the events_lost per-CPU map; the perf
 // buffer's lost callback reports the same drops, so lost() uses it only
 // without that map.
+//
+// CORESCOPE_RECORD_EVENTS=FILE appends every event as the kernel handed it
+// over (a native-endian u32 size, then the bytes) to FILE, or to
+// DIR/NAME-PID.events when it names a directory: the recorded inputs of the
+// decoders' golden-output tests (tests/golden).
 #pragma once
 
 #include "errors.h"
@@ -77,7 +82,10 @@ class EventStream {
     static void on_perf_event(void* self, int cpu, void* data, __u32 size);
     static void on_perf_lost(void* self, int cpu, __u64 count);
 
+    void record(const void* data, size_t size);
+
     Handler handler_;
+    int record_fd_ = -1; // CORESCOPE_RECORD_EVENTS: every event's bytes, for golden tests
     struct bpf_map* events_lost_;
     struct ring_buffer* ring_ = nullptr;
     struct perf_buffer* perf_ = nullptr;

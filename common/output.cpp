@@ -1,5 +1,6 @@
 #include "output.h"
 
+#include "clock.h"
 #include "errors.h"
 
 #include <cerrno>
@@ -230,7 +231,7 @@ void append_unsigned(std::string& out, uint64_t v, int width) {
 }
 
 void append_wall_time(std::string& out) {
-    time_t now = time(nullptr);
+    time_t now = static_cast<time_t>(realtime_ns() / 1000000000ull);
     struct tm tm {};
     localtime_r(&now, &tm);
     char buf[16];
@@ -239,8 +240,10 @@ void append_wall_time(std::string& out) {
 }
 
 std::string iso_time_now() {
+    uint64_t now = realtime_ns();
     struct timeval tv {};
-    gettimeofday(&tv, nullptr);
+    tv.tv_sec = static_cast<time_t>(now / 1000000000ull);
+    tv.tv_usec = static_cast<suseconds_t>(now % 1000000000ull / 1000);
     struct tm tm {};
     gmtime_r(&tv.tv_sec, &tm);
     char buf[40];

@@ -1,4 +1,5 @@
-#include "fuzz_registry.h"
+#include "checks.h"
+#include "tool_entries.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -5,7 +5,8 @@
 // exits 0 or, on a usage error, 2 with exactly two terminal-safe lines on
 // stderr (the message, then the pointer to --help): never another exit,
 // never a crash.
-#include "fuzz_registry.h"
+#include "checks.h"
+#include "tool_entries.h"
 #include "tool.h"
 
 #include <cstdio>
@@ -43,9 +44,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    const auto& tools = fuzz::tool_mains();
+    const auto& tools = tool_entries::tool_mains();
     if (size == 0) return 0;
-    const fuzz::ToolMain& tool = tools[data[0] % tools.size()];
+    const tool_entries::ToolMain& tool = tools[data[0] % tools.size()];
     std::string name(tool.name);
     std::vector<std::string> args = {name};
     std::string_view rest(reinterpret_cast<const char*>(data + 1), size - 1);

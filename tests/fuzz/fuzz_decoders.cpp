@@ -3,7 +3,8 @@
 // JSON, bit 1 -T, bit 2 -U, bit 3 a -n filter, bits 4-7 the tool's variant
 // bits; the rest is the event. Text output must be terminal-safe and every
 // JSON line must parse as an object, whatever the bytes.
-#include "fuzz_registry.h"
+#include "checks.h"
+#include "tool_entries.h"
 
 #include <cstring>
 #include <string>
@@ -37,9 +38,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    const auto& decoders = fuzz::tool_decoders();
+    const auto& decoders = tool_entries::tool_decoders();
     if (size < 2) return 0;
-    const fuzz::ToolDecoder& tool = decoders[data[0] % decoders.size()];
+    const tool_entries::ToolDecoder& tool = decoders[data[0] % decoders.size()];
     uint8_t display = data[1];
     corescope::CommonOptions options;
     options.format = display & 1 ? corescope::OutputFormat::json : corescope::OutputFormat::text;

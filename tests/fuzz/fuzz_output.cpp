@@ -3,7 +3,8 @@
 // than the backslash passes unchanged; a JSON string always parses and
 // gives back exactly its input when the input is valid UTF-8; an object
 // with such strings and arbitrary numbers is one parseable JSON line.
-#include "fuzz_registry.h"
+#include "checks.h"
+#include "tool_entries.h"
 #include "output.h"
 
 #include <cmath>

@@ -1,27 +1,9 @@
-// What the fuzz targets exercise, generated from tool_names and
-// decoder_tools in meson.build (registry.cpp.in): each tool's entry point
-// (for its command line) and each tool's decoder.
+// What the fuzz targets check of every printed byte.
 #pragma once
 
-#include "decoder.h"
-
 #include <string_view>
-#include <vector>
 
 namespace fuzz {
-
-struct ToolMain {
-    std::string_view name;
-    int (*main)(int argc, char** argv);
-};
-
-struct ToolDecoder {
-    std::string_view name;
-    corescope::Decoder decode;
-};
-
-const std::vector<ToolMain>& tool_mains();
-const std::vector<ToolDecoder>& tool_decoders();
 
 // The properties every printed byte must have, whatever the input: valid
 // UTF-8, and in text no control byte but the newline (no C0, DEL or C1
