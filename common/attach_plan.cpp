@@ -121,10 +121,29 @@ Links::~Links() {
         t.join();
 }
 
+AttachStep tracepoint_tiers(std::string what, const std::vector<TracepointProgram>& programs,
+                            std::vector<AttachKind> kinds) {
+    AttachStep step{std::move(what), {}};
+    for (AttachKind kind : kinds) {
+        const char* prefix = kind == AttachKind::tp_btf ? "btf_" : kind == AttachKind::raw_tp ? "raw_" : "tp_";
+        AttachWay way;
+        for (const TracepointProgram& p : programs) {
+            std::string target = p.tracepoint;
+            if (kind != AttachKind::tracepoint) target = target.substr(target.find(':') + 1);
+            way.points.push_back({prefix + p.program, kind, target, p.optional});
+        }
+        step.ways.push_back(std::move(way));
+    }
+    return step;
+}
+
 AttachPlan AttachPlan::choose(const std::string& tool, const std::vector<AttachStep>& steps,
                               FeatureSource& features) {
     AttachPlan plan;
     plan.tool_ = tool;
+    for (const AttachStep& step : steps)
+        for (const AttachWay& way : step.ways)
+            for (const AttachPoint& point : way.points) plan.named_programs_.push_back(point.program);
     for (const AttachStep& step : steps) {
         Choice choice;
         choice.what = step.what;
@@ -174,6 +193,8 @@ AttachPlan AttachPlan::choose_available(const std::string& tool,
     AttachPlan plan;
     plan.tool_ = tool;
     for (const AttachStep& step : steps) {
+        for (const AttachWay& way : step.ways)
+            for (const AttachPoint& point : way.points) plan.named_programs_.push_back(point.program);
         try {
             AttachPlan one = choose(tool, {step}, features);
             plan.choices_.push_back(std::move(one.choices_.front()));
@@ -192,6 +213,10 @@ bool AttachPlan::uses(const std::string& program) const {
 }
 
 void AttachPlan::apply(bpf_object* object) const {
+    for (const std::string& name : named_programs_)
+        if (bpf_object__find_program_by_name(object, name.c_str()) == nullptr)
+            throw RuntimeError("internal error: the attach plan names BPF program " + name +
+                               ", which " + tool_ + "'s BPF object does not have");
     struct bpf_program* prog;
     bpf_object__for_each_program(prog, object) {
         bpf_program__set_autoload(prog, uses(bpf_program__name(prog)));

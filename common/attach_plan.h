@@ -51,6 +51,22 @@ struct AttachStep {
     std::vector<AttachWay> ways; // most preferred first
 };
 
+// One kernel tracepoint a program attaches to, for tracepoint_tiers().
+struct TracepointProgram {
+    std::string program;    // the program's name without its tier prefix
+    std::string tracepoint; // "category:name", as tracefs names it
+    bool optional = false;  // skipped where the kernel lacks the tracepoint
+};
+
+// The three ways to attach programs to kernel tracepoints, most preferred
+// first, all programs of a step from the same tier: tp_btf (programs named
+// btf_PROGRAM), raw_tp (raw_PROGRAM), and the tracefs tracepoint
+// (tp_PROGRAM, needs tracefs). kinds leaves tiers out (a tool whose BPF side
+// has no program for one).
+AttachStep tracepoint_tiers(std::string what, const std::vector<TracepointProgram>& programs,
+                            std::vector<AttachKind> kinds = {AttachKind::tp_btf, AttachKind::raw_tp,
+                                                             AttachKind::tracepoint});
+
 class Links {
   public:
     Links() = default;
@@ -89,7 +105,10 @@ class AttachPlan {
     const std::vector<Choice>& choices() const { return choices_; }
     bool uses(const std::string& program) const;
     // Before load: turn off autoload for every program the plan did not
-    // choose, so the verifier never sees them.
+    // choose, so the verifier never sees them. Throws RuntimeError when a
+    // program named in any way of the plan is missing from the object, so
+    // a misspelled name fails every run (and every --dry-run test), not
+    // only runs on the kernel that picks that way.
     void apply(bpf_object* object) const;
     // After load: attach the chosen programs. Throws RuntimeError naming the
     // program and target that failed.
@@ -100,6 +119,7 @@ class AttachPlan {
   private:
     std::string tool_;
     std::vector<Choice> choices_;
+    std::vector<std::string> named_programs_; // in every way of every step
 };
 
 } // namespace corescope

@@ -4,6 +4,7 @@
 // RuntimeError means the system could not do what was asked (exit 1).
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -35,5 +36,14 @@ class RuntimeError : public Error {
 
 // "what: strerror(err)" for a negative or positive errno value.
 std::string errno_message(const std::string& what, int err);
+
+// ENOENT for 2 (negative values too); the number where the C library has
+// no name for it.
+std::string errno_name(int err);
+// The errno a system call's return value carries: -4095..-1 (MAX_ERRNO) is
+// -errno, anything else (a result, or a value no errno can be) is 0.
+inline int errno_of_return(int64_t ret) {
+    return ret < 0 && ret >= -4095 ? static_cast<int>(-ret) : 0;
+}
 
 } // namespace corescope

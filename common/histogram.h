@@ -20,6 +20,11 @@ class Histogram {
     // Log2: slot i counts values v with floor(log2(v)) == i (slot 0 also
     // holds 0), the layout bpf/log2.bpf.h fills.
     static Histogram log2(std::vector<uint64_t> slots);
+    // Log2, from a map value's slot array (bpf/log2.bpf.h).
+    template <class Count, size_t N>
+    static Histogram log2_slots(const Count (&slots)[N]) {
+        return log2(std::vector<uint64_t>(slots, slots + N));
+    }
     // Linear: slot i counts values in [base + i*step, base + (i+1)*step).
     static Histogram linear(std::vector<uint64_t> slots, uint64_t base, uint64_t step);
 

@@ -43,15 +43,8 @@ struct FdCloser {
     }
 };
 
-std::string errno_words(int err) {
-    return std::strerror(err < 0 ? -err : err);
-}
 
 } // namespace
-
-std::string errno_message(const std::string& what, int err) {
-    return what + ": " + errno_words(err);
-}
 
 const char* attach_kind_name(AttachKind kind) {
     switch (kind) {

@@ -248,7 +248,7 @@ std::string iso_time_now() {
     gmtime_r(&tv.tv_sec, &tm);
     char buf[40];
     size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, sizeof buf - n, ".%03ldZ", static_cast<long>(tv.tv_usec / 1000));
+    snprintf(buf + n, sizeof buf - n, ".%06ldZ", static_cast<long>(tv.tv_usec));
     return buf;
 }
 

@@ -8,6 +8,7 @@
 
 #include "filters.h"
 #include "net_format.h"
+#include "record.h"
 #include "skeleton.h"
 #include "task_filters.h"
 #include "tool.h"
@@ -106,21 +107,23 @@ std::optional<LoadedTool<Skeleton>> load_tool(const ToolSpec<Skeleton>& spec) {
     return LoadedTool<Skeleton>{std::move(skel), std::move(plan), events};
 }
 
-// An event tool: make_printer(Output&) returns the printer, whose
-// event(data, size) gets every event and whose header(), if it has one, is
-// called once attached. Runs until SIGINT/SIGTERM, -d or a closed reader.
-template <class Skeleton, class MakePrinter>
-int run_event_tool(const ToolSpec<Skeleton>& spec, MakePrinter make_printer) {
+// An event tool. Its printer says what a record holds (layout(), a
+// RecordLayout of common/record.h) and fills one from each event
+// (print(RecordWriter&, data, size)); the header line is printed once
+// attached. Runs until SIGINT/SIGTERM, -d or a closed reader.
+template <class Skeleton, class Printer>
+int run_event_tool(const ToolSpec<Skeleton>& spec, Printer printer) {
     static_assert(has_event_stream<Skeleton>, "an event tool's BPF side uses bpf/events.bpf.h");
     std::optional<LoadedTool<Skeleton>> tool = load_tool(spec);
     if (!tool) return exit_ok;
     Skeleton& skel = *tool->skel;
     Output out;
-    auto printer = make_printer(out);
+    RecordWriter records(spec.options, out, printer.layout());
     EventStream stream(tool->events, skel.maps.events, skel.maps.events_lost,
-                       [&](const void* data, size_t size) { printer.event(data, size); });
+                       [&](const void* data, size_t size) { printer.print(records, data, size); });
     Links links = tool->plan.attach(skel.obj);
-    if constexpr (requires { printer.header(); }) printer.header();
+    if constexpr (requires { printer.started(); }) printer.started();
+    records.header();
     announce(spec.announcement);
     run_event_loop(spec.name, stream, out, spec.options);
     return exit_ok;

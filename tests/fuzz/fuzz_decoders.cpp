@@ -54,7 +54,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string printed;
     {
         corescope::Output out(flushed_fd);
-        tool.decode(options, variant, out, event.data(), size - 2);
+        corescope::RecordedEvent recorded{event.data(), size - 2};
+        tool.decode(options, variant, out, {&recorded, 1});
         printed = take_flushed() + out.buffer();
         out.buffer().clear();
     }

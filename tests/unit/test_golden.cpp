@@ -88,7 +88,9 @@ std::string decode_all(const tool_entries::ToolDecoder& tool, const Case& c,
     std::string printed;
     {
         corescope::Output out(fd);
-        for (size_t i = 0; i < events.size(); i++) tool.decode(c.options, c.variant, out, events[i].data(), sizes[i]);
+        std::vector<corescope::RecordedEvent> recorded;
+        for (size_t i = 0; i < events.size(); i++) recorded.push_back({events[i].data(), sizes[i]});
+        tool.decode(c.options, c.variant, out, recorded);
         out.flush();
     }
     off_t size = lseek(fd, 0, SEEK_END);

@@ -486,5 +486,5 @@ TEST_CASE("output: wall-clock helpers", "[output]") {
     append_wall_time(hms);
     CHECK_THAT(hms, Catch::Matchers::Matches("[0-2][0-9]:[0-5][0-9]:[0-6][0-9]"));
     CHECK_THAT(iso_time_now(),
-               Catch::Matchers::Matches(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)"));
+               Catch::Matchers::Matches(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)"));
 }

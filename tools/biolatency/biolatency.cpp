@@ -231,18 +231,22 @@ uint32_t request_arg_index(const std::string& tracepoint) {
 // tests/fuzz (common/decoder.h); variant bit 0: -D, bit 1: -Q. Not -F: that
 // reads the kernel's BTF, too slow to do per input.
 void decode_biolatency(const CommonOptions& options, uint32_t variant, Output& out,
-                       const void* data, size_t size) {
-    if (size < sizeof(biolatency_key) + sizeof(biolatency_hist)) return;
-    KeyedHistogram entry{{}, Histogram::log2({})};
-    biolatency_hist value;
-    std::memcpy(&entry.key, data, sizeof entry.key);
-    std::memcpy(&value, static_cast<const char*>(data) + sizeof entry.key, sizeof value);
-    entry.histogram = Histogram::log2({std::begin(value.slots), std::end(value.slots)});
+                       std::span<const RecordedEvent> events) {
+    std::vector<KeyedHistogram> entries;
+    for (const RecordedEvent& e : events) {
+        if (e.size < sizeof(biolatency_key) + sizeof(biolatency_hist)) continue;
+        KeyedHistogram entry{{}, Histogram::log2({})};
+        biolatency_hist value;
+        std::memcpy(&entry.key, e.data, sizeof entry.key);
+        std::memcpy(&value, static_cast<const char*>(e.data) + sizeof entry.key, sizeof value);
+        entry.histogram = Histogram::log2({std::begin(value.slots), std::end(value.slots)});
+        entries.push_back(std::move(entry));
+    }
     Settings settings;
     settings.per_disk = (variant & 1) != 0;
     settings.queued = (variant & 2) != 0;
     Printer printer(options, settings, out);
-    printer.print({entry});
+    printer.print(std::move(entries));
 }
 
 int biolatency(int argc, char** argv) {

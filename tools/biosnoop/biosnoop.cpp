@@ -2,9 +2,8 @@
 // submitted it, which disk, what kind, where, how large, and how long it
 // took (and, with -Q, how long it waited in the OS queue first).
 #include "block_devices.h"
-#include "clock.h"
 #include "decoder.h"
-#include "filters.h"
+#include "event_fields.h"
 #include "run.h"
 
 #include "biosnoop.skel.h"
@@ -13,6 +12,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <memory>
 
 namespace corescope::tools {
 
@@ -25,83 +25,38 @@ struct Settings {
 };
 
 struct Printer {
-    const CommonOptions& options;
     const Settings& settings;
-    Output& out;
-    EventClock clock;
-    DiskNames disks;
+    // Disk names from /sys; decoders show MAJ:MIN instead.
+    std::shared_ptr<DiskNames> disks;
     uint64_t start_ns = 0; // TIME(s) counts from here: when tracing started
 
-    // Called once attached, so it also starts TIME(s).
-    void header() {
-        start_ns = monotonic_ns();
-        if (options.format == OutputFormat::json) return;
-        std::string& b = out.buffer();
-        if (options.time) b += "TIME     ";
-        b += "TIME(s)     COMM             PID     DISK      T    SECTOR       BYTES   ";
-        if (settings.queued) b += "QUE(ms) ";
-        b += "LAT(ms)\n";
-        out.flush();
+    void started() { start_ns = monotonic_ns(); }
+
+    RecordLayout layout() const {
+        return {task_time | task_pid | task_tid | task_comm,
+                {with_decimals(6, column("elapsed_s", "TIME(s)", 11)), comm_column(), pid_column(),
+                 column("disk", "DISK", 9), json_field("major"), json_field("minor"),
+                 column("rwbs", "T", 4), column("sector", "SECTOR", 12), column("bytes", "BYTES", 7),
+                 shown_if(settings.queued, column("queue_ms", "QUE(ms)", 7, Align::right)),
+                 column("latency_ms", "LAT(ms)", 7, Align::right)}};
     }
 
-    void event(const void* data, size_t size) {
-        if (size < sizeof(biosnoop_event)) return;
-        const auto* e = static_cast<const biosnoop_event*>(data);
-        std::string_view comm = fixed_string(e->comm);
-        if (!comm_matches(comm, options.name)) return;
-        std::string_view rwbs = fixed_string(e->rwbs);
-        const std::string& disk = disks.name(e->dev);
-        double elapsed_s =
-            e->ts_ns > start_ns ? static_cast<double>(e->ts_ns - start_ns) / 1e9 : 0.0;
-        double lat_ms = static_cast<double>(e->lat_ns) / 1e6;
-        double queue_ms = static_cast<double>(e->queue_ns) / 1e6;
-        std::string& b = out.buffer();
-        if (options.format == OutputFormat::json) {
-            std::string when;
-            clock.append_iso(when, e->ts_ns);
-            JsonObject j(b);
-            j.string("time", when)
-                .real("elapsed_s", elapsed_s, 6)
-                .unsigned_number("pid", e->pid)
-                .unsigned_number("tid", e->tid)
-                .string("comm", comm)
-                .string("disk", disk)
-                .unsigned_number("major", kernel_dev_major(e->dev))
-                .unsigned_number("minor", kernel_dev_minor(e->dev))
-                .string("rwbs", rwbs)
-                .unsigned_number("sector", e->sector)
-                .unsigned_number("bytes", e->bytes);
-            if (settings.queued) j.real("queue_ms", queue_ms, 3);
-            j.real("latency_ms", lat_ms, 3).end_line();
-        } else {
-            if (options.time) {
-                clock.append_hms(b, e->ts_ns);
-                b += ' ';
-            }
-            char number[32];
-            std::snprintf(number, sizeof number, "%-11.6f ", elapsed_s);
-            b += number;
-            append_escaped_padded(b, comm, 16);
-            b += ' ';
-            append_padded(b, std::to_string(e->pid), 7);
-            b += ' ';
-            append_escaped_padded(b, disk, 9);
-            b += ' ';
-            append_escaped_padded(b, rwbs,
-                                  4); // built in the kernel from flags, but bytes all the same
-            b += ' ';
-            append_padded(b, std::to_string(e->sector), 12);
-            b += ' ';
-            append_padded(b, std::to_string(e->bytes), 7);
-            b += ' ';
-            if (settings.queued) {
-                std::snprintf(number, sizeof number, "%7.3f ", queue_ms);
-                b += number;
-            }
-            std::snprintf(number, sizeof number, "%7.3f\n", lat_ms);
-            b += number;
-        }
-        out.end_record();
+    void print(RecordWriter& records, const void* data, size_t size) const {
+        const auto* e = event_in<biosnoop_event>(data, size);
+        if (!e) return;
+        Record r = records.begin(task_of(*e));
+        if (!r) return;
+        r.real(e->ts_ns > start_ns ? static_cast<double>(e->ts_ns - start_ns) / 1e9 : 0.0)
+            .text(disks ? disks->name(e->dev) : std::to_string(kernel_dev_major(e->dev)) + ":" +
+                                                    std::to_string(kernel_dev_minor(e->dev)))
+            .number(kernel_dev_major(e->dev))
+            .number(kernel_dev_minor(e->dev))
+            .text(fixed_string(e->rwbs))
+            .number(e->sector)
+            .number(e->bytes)
+            .real(static_cast<double>(e->queue_ns) / 1e6)
+            .real(static_cast<double>(e->lat_ns) / 1e6)
+            .end();
     }
 };
 
@@ -139,13 +94,12 @@ uint32_t request_arg_index(const std::string& tracepoint) {
 
 } // namespace
 
-// For tests/fuzz (common/decoder.h): one event through the printer; variant bit 0: -Q.
-void decode_biosnoop(const CommonOptions& options, uint32_t variant, Output& out, const void* data,
-                     size_t size) {
+// For tests/golden and tests/fuzz (common/decoder.h); variant bit 0: -Q.
+void decode_biosnoop(const CommonOptions& options, uint32_t variant, Output& out,
+                     std::span<const RecordedEvent> events) {
     Settings settings;
     settings.queued = (variant & 1) != 0;
-    Printer printer{options, settings, out, {}, {}};
-    printer.event(data, size);
+    decode_events(Printer{settings, nullptr}, options, out, events);
 }
 
 int biosnoop(int argc, char** argv) {
@@ -182,9 +136,7 @@ int biosnoop(int argc, char** argv) {
                  skel.rodata->min_lat_ns = static_cast<__u64>(std::llround(settings.min_ms * 1e6));
              },
          .announcement = "Tracing block device I/O... Hit Ctrl-C to end."},
-        [&](Output& out) {
-            return Printer{options, settings, out, {}, {}};
-        });
+        Printer{settings, std::make_shared<DiskNames>()});
 }
 
 } // namespace corescope::tools

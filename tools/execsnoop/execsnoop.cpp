@@ -1,8 +1,6 @@
 // execsnoop: trace new processes (execve and execveat), with their arguments.
-#include "clock.h"
-#include "columns.h"
 #include "decoder.h"
-#include "filters.h"
+#include "event_fields.h"
 #include "run.h"
 
 #include <linux/types.h>
@@ -43,61 +41,47 @@ std::vector<std::string_view> split_args(const execsnoop_event& e, size_t size, 
 }
 
 struct Printer {
-    const CommonOptions& options;
     const Settings& settings;
-    Output& out;
-    EventClock clock;
 
-    void header() {
-        if (options.format == OutputFormat::json) return;
-        std::string& b = out.buffer();
-        append_time_uid_headers(b, options);
-        b += "PCOMM            PID     PPID    RET ARGS\n";
-        out.flush();
+    RecordLayout layout() const {
+        return {task_time | task_pid | task_uid | task_comm,
+                {comm_column("PCOMM"), pid_column(), column("ppid", "PPID", 7),
+                 column("ret", "RET", 2, Align::right), json_field("args"),
+                 json_field("args_truncated"), text_column("ARGS", 0)}};
     }
 
-    void event(const void* data, size_t size) {
-        if (size < offsetof(execsnoop_event, args)) return;
-        const auto& e = *static_cast<const execsnoop_event*>(data);
-        std::string_view comm = fixed_string(e.comm);
-        if (!comm_matches(comm, options.name)) return;
+    void print(RecordWriter& records, const void* data, size_t size) const {
+        const auto* e = event_in<execsnoop_event>(data, size, offsetof(execsnoop_event, args));
+        if (!e) return;
         bool truncated = false;
-        std::vector<std::string_view> args = split_args(e, size, settings.max_args, truncated);
+        std::vector<std::string_view> args = split_args(*e, size, settings.max_args, truncated);
         if (!settings.line_filter.empty()) {
             std::string line;
             for (std::string_view a : args) line.append(a).append(" ");
             if (line.find(settings.line_filter) == std::string::npos) return;
         }
-        std::string& b = out.buffer();
-        if (options.format == OutputFormat::json) {
-            std::string when;
-            clock.append_iso(when, e.ts_ns);
-            std::string argv = "[";
-            for (size_t i = 0; i < args.size(); i++) {
-                if (i) argv += ',';
-                append_json_string(argv, args[i]);
-            }
-            argv += ']';
-            JsonObject(b).string("time", when).string("comm", comm).unsigned_number("pid", e.pid)
-                .unsigned_number("ppid", e.ppid).unsigned_number("uid", e.uid).number("ret", e.ret)
-                .raw("args", argv).boolean("args_truncated", truncated).end_line();
-        } else {
-            append_time_uid_columns(b, options, clock, e.ts_ns, e.uid);
-            append_escaped_padded(b, comm, 16);
-            b += ' ';
-            append_padded(b, std::to_string(e.pid), 7);
-            b += ' ';
-            append_padded(b, std::to_string(e.ppid), 7);
-            append_number(b, e.ret, 3);
-            b += ' ';
-            for (size_t i = 0; i < args.size(); i++) {
-                if (i) b += ' ';
-                append_text_escaped(b, args[i]);
-            }
-            if (truncated) b += " ...";
-            b += '\n';
-        }
-        out.end_record();
+        Record r = records.begin(task_of(*e));
+        if (!r) return;
+        r.number(e->ppid)
+            .number(e->ret)
+            .lazy([&] {
+                std::string argv = "[";
+                for (size_t i = 0; i < args.size(); i++) {
+                    if (i) argv += ',';
+                    append_json_string(argv, args[i]);
+                }
+                return Formatted{argv + ']'};
+            })
+            .boolean(truncated)
+            .lazy([&] {
+                std::string line;
+                for (size_t i = 0; i < args.size(); i++) {
+                    if (i) line += ' ';
+                    append_text_escaped(line, args[i]);
+                }
+                return Formatted{truncated ? line + " ..." : line};
+            })
+            .end();
     }
 };
 
@@ -113,15 +97,14 @@ std::vector<AttachStep> attach_steps() {
 
 } // namespace
 
-// For tests/fuzz (common/decoder.h): one event through the printer; variant bit 0: --max-args 3;
+// For tests/golden and tests/fuzz (common/decoder.h); variant bit 0: --max-args 3;
 // bit 1: --line a.
-void decode_execsnoop(const CommonOptions& options, [[maybe_unused]] uint32_t variant, Output& out,
-                      const void* data, size_t size) {
+void decode_execsnoop(const CommonOptions& options, uint32_t variant, Output& out,
+                      std::span<const RecordedEvent> events) {
     Settings settings;
     if (variant & 1) settings.max_args = 3;
     if (variant & 2) settings.line_filter = "a";
-    Printer printer{options, settings, out, {}};
-    printer.event(data, size);
+    decode_events(Printer{settings}, options, out, events);
 }
 
 int execsnoop(int argc, char** argv) {
@@ -163,9 +146,7 @@ int execsnoop(int argc, char** argv) {
                  skel.rodata->args_size = settings.args_size;
              },
          .announcement = "Tracing exec system calls... Hit Ctrl-C to end."},
-        [&](Output& out) {
-            return Printer{options, settings, out, {}};
-        });
+        Printer{settings});
 }
 
 } // namespace corescope::tools

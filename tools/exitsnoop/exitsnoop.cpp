@@ -1,8 +1,6 @@
 // exitsnoop: trace process (and thread) exits, with their age and exit status.
-#include "clock.h"
-#include "columns.h"
 #include "decoder.h"
-#include "filters.h"
+#include "event_fields.h"
 #include "run.h"
 
 #include "exitsnoop.skel.h"
@@ -44,67 +42,35 @@ std::string describe(const ExitStatus& s) {
 }
 
 struct Printer {
-    const CommonOptions& options;
-    bool threads;
-    Output& out;
-    EventClock clock;
+    bool threads; // --threads
 
-    void header() {
-        if (options.format == OutputFormat::json) return;
-        std::string& b = out.buffer();
-        append_time_uid_headers(b, options);
-        b += "PCOMM            PID     PPID    TID     AGE(s)  EXIT_CODE\n";
-        out.flush();
+    RecordLayout layout() const {
+        return {task_all,
+                {comm_column("PCOMM"), pid_column(), column("ppid", "PPID", 7), tid_column(),
+                 with_text_decimals(2, column("age_s", "AGE(s)", 7)), json_field("exit_code"),
+                 json_field("signal"), json_field("signal_name"), json_field("core_dumped"),
+                 json_field("status"), shown_if(threads, json_field("process_exit")),
+                 text_column("EXIT_CODE", 0)}};
     }
 
-    void event(const void* data, size_t size) {
-        if (size < sizeof(exitsnoop_event)) return;
+    void print(RecordWriter& records, const void* data, size_t size) const {
+        const auto* event = event_in<exitsnoop_event>(data, size);
+        if (!event) return;
         exitsnoop_event e;
-        std::memcpy(&e, data, sizeof e);
-        std::string_view comm = fixed_string(e.comm);
-        if (!comm_matches(comm, options.name)) return;
-        double age = e.ts_ns > e.start_ns ? static_cast<double>(e.ts_ns - e.start_ns) / 1e9 : 0.0;
+        std::memcpy(&e, event, sizeof e);
+        Record r = records.begin(task_of(e));
+        if (!r) return;
         ExitStatus status = decode(e.exit_code);
-        std::string& b = out.buffer();
-        if (options.format == OutputFormat::json) {
-            std::string when;
-            clock.append_iso(when, e.ts_ns);
-            JsonObject j(b);
-            j.string("time", when)
-                .string("comm", comm)
-                .unsigned_number("pid", e.pid)
-                .unsigned_number("ppid", e.ppid)
-                .unsigned_number("tid", e.tid)
-                .unsigned_number("uid", e.uid)
-                .real("age_s", age, 3);
-            if (status.signal) {
-                j.null("exit_code")
-                    .number("signal", status.signal)
-                    .string("signal_name", signal_name(status.signal));
-            } else {
-                j.number("exit_code", status.code).null("signal").null("signal_name");
-            }
-            j.boolean("core_dumped", status.core).unsigned_number("status", e.exit_code);
-            if (threads) j.boolean("process_exit", e.thread == 0);
-            j.end_line();
-        } else {
-            append_time_uid_columns(b, options, clock, e.ts_ns, e.uid);
-            append_escaped_padded(b, comm, 16);
-            b += ' ';
-            append_padded(b, std::to_string(e.pid), 7);
-            b += ' ';
-            append_padded(b, std::to_string(e.ppid), 7);
-            b += ' ';
-            append_padded(b, std::to_string(e.tid), 7);
-            b += ' ';
-            char age_text[32];
-            snprintf(age_text, sizeof age_text, "%-7.2f", age);
-            b += age_text;
-            b += ' ';
-            b += describe(status);
-            b += '\n';
-        }
-        out.end_record();
+        r.number(e.ppid).real(e.ts_ns > e.start_ns ? static_cast<double>(e.ts_ns - e.start_ns) / 1e9 : 0.0);
+        if (status.signal)
+            r.null().number(status.signal).text(signal_name(status.signal));
+        else
+            r.number(status.code).null().null();
+        r.boolean(status.core)
+            .number(e.exit_code)
+            .boolean(e.thread == 0)
+            .lazy([&] { return describe(status); })
+            .end();
     }
 };
 
@@ -117,11 +83,10 @@ std::vector<AttachStep> attach_steps() {
 
 } // namespace
 
-// For tests/fuzz (common/decoder.h): one event through the printer; variant bit 0: --threads.
-void decode_exitsnoop(const CommonOptions& options, [[maybe_unused]] uint32_t variant, Output& out,
-                      const void* data, size_t size) {
-    Printer printer{options, (variant & 1) != 0, out, {}};
-    printer.event(data, size);
+// For tests/golden and tests/fuzz (common/decoder.h); variant bit 0: --threads.
+void decode_exitsnoop(const CommonOptions& options, uint32_t variant, Output& out,
+                      std::span<const RecordedEvent> events) {
+    decode_events(Printer{(variant & 1) != 0}, options, out, events);
 }
 
 int exitsnoop(int argc, char** argv) {
@@ -153,9 +118,7 @@ int exitsnoop(int argc, char** argv) {
              },
          .announcement = threads ? "Tracing thread exits... Hit Ctrl-C to end."
                                  : "Tracing process exits... Hit Ctrl-C to end."},
-        [&](Output& out) {
-            return Printer{options, threads, out, {}};
-        });
+        Printer{threads});
 }
 
 } // namespace corescope::tools

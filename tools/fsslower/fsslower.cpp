@@ -1,9 +1,8 @@
 // fsslower: file reads, writes, opens and fsyncs slower than a threshold, on
 // one kind of file system. Run as ext4slower, xfsslower, btrfsslower or
 // nfsslower (symlinks), it takes the file-system type from its name.
-#include "clock.h"
 #include "decoder.h"
-#include "filters.h"
+#include "event_fields.h"
 #include "run.h"
 #include "text_file.h"
 #include "version.h"
@@ -96,72 +95,35 @@ void warn_unknown_types(const std::string& tool, const std::vector<std::string>&
 }
 
 struct Printer {
-    const CommonOptions& options;
-    Output& out;
-    EventClock clock;
-
-    void header() {
-        if (options.format == OutputFormat::json) return;
-        out.buffer() += "TIME     COMM             PID     T BYTES   OFF_KB   LAT(ms) FILENAME\n";
-        out.flush();
+    RecordLayout layout() const {
+        return {task_time | task_pid | task_tid | task_comm,
+                {time_column(), comm_column(), pid_column(), column("op", "T", 1),
+                 json_field("syscall"), json_field("bytes"), json_field("offset"),
+                 text_column("BYTES", 7), text_column("OFF_KB", 8),
+                 with_text_decimals(2, column("latency_ms", "LAT(ms)", 7, Align::right)),
+                 json_field("errno"), json_field("fs_type"), column("file", "FILENAME", 0)}};
     }
 
-    void event(const void* data, size_t size) {
-        if (size < offsetof(fsslower_event, name)) return;
-        const auto* e = static_cast<const fsslower_event*>(data);
-        std::string_view comm = fixed_string(e->comm);
-        if (!comm_matches(comm, options.name)) return;
-        size_t name_room = size - offsetof(fsslower_event, name);
-        std::string_view name(e->name, strnlen(e->name, std::min(name_room, sizeof e->name)));
-        char op = op_letters[e->op & 3];
+    void print(RecordWriter& records, const void* data, size_t size) const {
+        const auto* e = event_in<fsslower_event>(data, size, offsetof(fsslower_event, name));
+        if (!e) return;
+        Record r = records.begin(task_of(*e));
+        if (!r) return;
         bool moves_bytes = e->op == FSSLOWER_OP_READ || e->op == FSSLOWER_OP_WRITE;
-        // An error is -errno, -4095..-1 (MAX_ERRNO); never negate anything below.
-        int64_t err = e->ret < 0 && e->ret >= -4095 ? -e->ret : 0;
-        double lat_ms = static_cast<double>(e->lat_ns) / 1e6;
-        std::string& b = out.buffer();
-        if (options.format == OutputFormat::json) {
-            std::string when;
-            clock.append_iso(when, e->ts_ns);
-            JsonObject j(b);
-            j.string("time", when)
-                .unsigned_number("pid", e->pid)
-                .unsigned_number("tid", e->tid)
-                .string("comm", comm)
-                .string("op", std::string_view(&op, 1))
-                .string("syscall",
-                        e->syscall < FSSLOWER_SYSCALL_COUNT ? syscall_names[e->syscall] : "?");
-            if (moves_bytes) {
-                j.number("bytes", e->ret > 0 ? e->ret : 0).number("offset", e->offset);
-            } else {
-                j.null("bytes").null("offset");
-            }
-            j.real("latency_ms", lat_ms, 3)
-                .number("errno", err)
-                .string("fs_type", fixed_string(e->fs_type))
-                .string("file", name)
-                .end_line();
-        } else {
-            clock.append_hms(b, e->ts_ns);
-            b += ' ';
-            append_escaped_padded(b, comm, 16);
-            b += ' ';
-            append_padded(b, std::to_string(e->pid), 7);
-            b += ' ';
-            b += op;
-            b += ' ';
-            // A failed call shows -errno as its byte count.
-            int64_t bytes = moves_bytes || e->ret < 0 ? e->ret : 0;
-            append_padded(b, std::to_string(bytes), 7);
-            b += ' ';
-            append_padded(b, std::to_string(moves_bytes && e->offset > 0 ? e->offset / 1024 : 0),
-                          8);
-            char lat[32];
-            snprintf(lat, sizeof lat, " %7.2f ", lat_ms);
-            b += lat;
-            append_text_escaped(b, name);
-            b += '\n';
-        }
-        out.end_record();
+        r.text(std::string_view(&op_letters[e->op & 3], 1))
+            .text(e->syscall < FSSLOWER_SYSCALL_COUNT ? syscall_names[e->syscall] : "?");
+        if (moves_bytes)
+            r.number(e->ret > 0 ? e->ret : 0).number(e->offset);
+        else
+            r.null().null();
+        // A failed call shows -errno as its byte count.
+        r.number(moves_bytes || e->ret < 0 ? e->ret : 0)
+            .number(moves_bytes && e->offset > 0 ? e->offset / 1024 : 0)
+            .real(static_cast<double>(e->lat_ns) / 1e6)
+            .number(errno_of_return(e->ret))
+            .text(fixed_string(e->fs_type))
+            .text(tail_string(data, size, e->name))
+            .end();
     }
 };
 
@@ -188,11 +150,10 @@ std::vector<AttachStep> attach_steps() {
 
 } // namespace
 
-// One event's bytes through the printer, for tests/fuzz (common/decoder.h).
-void decode_fsslower(const CommonOptions& options, [[maybe_unused]] uint32_t variant, Output& out,
-                     const void* data, size_t size) {
-    Printer printer{options, out, {}};
-    printer.event(data, size);
+// For tests/golden and tests/fuzz (common/decoder.h).
+void decode_fsslower(const CommonOptions& options, uint32_t, Output& out,
+                     std::span<const RecordedEvent> events) {
+    decode_events(Printer{}, options, out, events);
 }
 
 int fsslower(int argc, char** argv) {
@@ -252,9 +213,7 @@ int fsslower(int argc, char** argv) {
              },
          .announcement = "Tracing " + what + " operations slower than " + min_text +
                          " ms... Hit Ctrl-C to end."},
-        [&](Output& out) {
-            return Printer{options, out, {}};
-        });
+        Printer{});
 }
 
 } // namespace corescope::tools

@@ -1,8 +1,7 @@
 // gethostlatency: the latency of host name lookups (getaddrinfo,
 // gethostbyname, gethostbyname2) through uprobes on the C library.
-#include "clock.h"
 #include "decoder.h"
-#include "filters.h"
+#include "event_fields.h"
 #include "run.h"
 #include "text_file.h"
 
@@ -105,63 +104,33 @@ std::vector<AttachStep> attach_steps(const std::vector<std::string>& libcs) {
 }
 
 struct Printer {
-    const CommonOptions& options;
-    Output& out;
-    EventClock clock;
-
-    void header() {
-        if (options.format == OutputFormat::json) return;
-        out.buffer() += "TIME     PID     COMM                  LATms HOST\n";
-        out.flush();
+    RecordLayout layout() const {
+        return {task_time | task_pid | task_tid | task_comm,
+                {time_column(), pid_column(), comm_column(), json_field("function"),
+                 column("latency_ms", "LATms", 10, Align::right), json_field("failed"),
+                 column("host", "HOST", 0)}};
     }
 
-    void event(const void* data, size_t size) {
-        if (size < offsetof(gethostlatency_event, host)) return;
-        const auto* e = static_cast<const gethostlatency_event*>(data);
-        std::string_view comm = fixed_string(e->comm);
-        if (!comm_matches(comm, options.name)) return;
-        size_t room = size - offsetof(gethostlatency_event, host);
-        std::string_view host(e->host, strnlen(e->host, std::min(room, sizeof e->host)));
-        double lat_ms = static_cast<double>(e->lat_ns) / 1e6;
-        std::string& b = out.buffer();
-        if (options.format == OutputFormat::json) {
-            std::string when;
-            clock.append_iso(when, e->ts_ns);
-            // getaddrinfo returns 0 or an EAI_ code; gethostbyname* a pointer or NULL.
-            bool failed = e->func == GETHOSTLATENCY_GETADDRINFO ? e->ret != 0 : e->ret == 0;
-            JsonObject(b)
-                .string("time", when)
-                .unsigned_number("pid", e->pid)
-                .unsigned_number("tid", e->tid)
-                .string("comm", comm)
-                .string("function", function_names[e->func % 3])
-                .real("latency_ms", lat_ms, 3)
-                .boolean("failed", failed)
-                .string("host", host)
-                .end_line();
-        } else {
-            clock.append_hms(b, e->ts_ns);
-            b += ' ';
-            append_padded(b, std::to_string(e->pid), 7);
-            b += ' ';
-            append_escaped_padded(b, comm, 16);
-            char lat[32];
-            snprintf(lat, sizeof lat, " %10.3f ", lat_ms);
-            b += lat;
-            append_text_escaped(b, host);
-            b += '\n';
-        }
-        out.end_record();
+    void print(RecordWriter& records, const void* data, size_t size) const {
+        const auto* e = event_in<gethostlatency_event>(data, size, offsetof(gethostlatency_event, host));
+        if (!e) return;
+        // getaddrinfo returns 0 or an EAI_ code; gethostbyname* a pointer or NULL.
+        bool failed = e->func == GETHOSTLATENCY_GETADDRINFO ? e->ret != 0 : e->ret == 0;
+        if (Record r = records.begin(task_of(*e)))
+            r.text(function_names[e->func % 3])
+                .real(static_cast<double>(e->lat_ns) / 1e6)
+                .boolean(failed)
+                .text(tail_string(data, size, e->host))
+                .end();
     }
 };
 
 } // namespace
 
-// One event's bytes through the printer, for tests/fuzz (common/decoder.h).
-void decode_gethostlatency(const CommonOptions& options, [[maybe_unused]] uint32_t variant,
-                           Output& out, const void* data, size_t size) {
-    Printer printer{options, out, {}};
-    printer.event(data, size);
+// For tests/golden and tests/fuzz (common/decoder.h).
+void decode_gethostlatency(const CommonOptions& options, uint32_t, Output& out,
+                           std::span<const RecordedEvent> events) {
+    decode_events(Printer{}, options, out, events);
 }
 
 int gethostlatency(int argc, char** argv) {
@@ -190,9 +159,7 @@ int gethostlatency(int argc, char** argv) {
          .options = options,
          .attach_steps = [&] { return attach_steps(libc_paths(libc_option, options.pids)); },
          .announcement = "Tracing host name lookups... Hit Ctrl-C to end."},
-        [&](Output& out) {
-            return Printer{options, out, {}};
-        });
+        Printer{});
 }
 
 } // namespace corescope::tools

@@ -1,8 +1,7 @@
 // oomkill: trace OOM kills: who triggered them, who was killed, with its
 // memory, and which limit was hit.
-#include "clock.h"
 #include "decoder.h"
-#include "filters.h"
+#include "event_fields.h"
 #include "run.h"
 #include "text_file.h"
 
@@ -13,6 +12,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <map>
+#include <memory>
 #include <unistd.h>
 
 namespace corescope::tools {
@@ -119,108 +119,96 @@ std::string comm_from_proc(uint32_t pid) {
     return read_first_line("/proc/" + std::to_string(pid) + "/comm").value_or("");
 }
 
-struct Printer {
-    const CommonOptions& options;
-    Output& out;
-    MemcgPaths memcgs;
-    EventClock clock;
+// The text is one sentence per kill, as the kernel's own log puts it.
+std::string sentence(const oomkill_event& e, std::string_view trigger, std::string_view victim,
+                     const char* constraint, const std::string& cgroup) {
+    std::string b = "Triggered by PID " + std::to_string(e.trigger_pid) + " (\"";
+    append_text_escaped(b, trigger);
+    b += "\"), OOM kill of PID " + std::to_string(e.victim_pid) + " (\"";
+    append_text_escaped(b, victim.empty() ? "?" : victim);
+    b += "\")";
+    if (e.flags & OOMKILL_HAVE_UID) b += ", uid " + std::to_string(e.victim_uid);
+    if (e.flags & OOMKILL_HAVE_MEMORY) {
+        b += ", total-vm " + std::to_string(e.total_vm_kb) + "kB, anon-rss " +
+             std::to_string(e.anon_rss_kb) + "kB, file-rss " + std::to_string(e.file_rss_kb) +
+             "kB, shmem-rss " + std::to_string(e.shmem_rss_kb) + "kB, pgtables " +
+             std::to_string(e.pgtables_kb) + "kB, oom_score_adj " + std::to_string(e.oom_score_adj);
+    }
+    if (constraint) {
+        b += ", ";
+        b += constraint;
+        b += " OOM";
+        if (e.constraint == OOMKILL_CONSTRAINT_MEMCG) {
+            b += " in ";
+            append_text_escaped(b, cgroup.empty() ? "cgroup " + std::to_string(e.memcg_id) : cgroup);
+        }
+        if (e.allowed_kb) b += " (limit " + std::to_string(e.allowed_kb) + "kB)";
+    }
+    return b;
+}
 
-    void event(const void* data, size_t size) {
-        if (size < sizeof(oomkill_event)) return;
+struct Printer {
+    // Looks up what the event lacks (the victim's name, the cgroup's path)
+    // on the running system; decoders do not.
+    std::shared_ptr<MemcgPaths> memcgs;
+
+    RecordLayout layout() const {
+        RecordLayout layout{task_time,
+                            {time_column(), json_field("trigger_pid"), json_field("trigger_tid"),
+                             json_field("trigger_comm"), json_field("pid"), json_field("tid"),
+                             json_field("comm"), json_field("uid"), json_field("total_vm_kb"),
+                             json_field("anon_rss_kb"), json_field("file_rss_kb"),
+                             json_field("shmem_rss_kb"), json_field("pgtables_kb"),
+                             json_field("oom_score_adj"), json_field("constraint"),
+                             json_field("constraint_inferred"), json_field("cgroup_id"),
+                             json_field("cgroup"), json_field("allowed_kb"),
+                             text_column("KILL", 0)}};
+        layout.text_header = false;
+        return layout;
+    }
+
+    void print(RecordWriter& records, const void* data, size_t size) const {
+        const auto* event = event_in<oomkill_event>(data, size);
+        if (!event) return;
         oomkill_event e;
-        std::memcpy(&e, data, sizeof e);
+        std::memcpy(&e, event, sizeof e);
         std::string_view trigger = fixed_string(e.trigger_comm);
         std::string victim(fixed_string(e.victim_comm));
         bool have_victim_comm = (e.flags & OOMKILL_HAVE_VICTIM_COMM) != 0;
-        if (!have_victim_comm) {
+        if (!have_victim_comm && memcgs) {
             victim = comm_from_proc(e.victim_tid);
             have_victim_comm = !victim.empty();
         }
         bool memory = (e.flags & OOMKILL_HAVE_MEMORY) != 0;
         const char* constraint = constraint_name(e.constraint);
-        std::string cgroup = memcgs.path(e.memcg_id);
-        std::string& b = out.buffer();
-        if (options.format == OutputFormat::json) {
-            std::string when;
-            clock.append_iso(when, e.ts_ns);
-            JsonObject j(b);
-            j.string("time", when)
-                .unsigned_number("trigger_pid", e.trigger_pid)
-                .unsigned_number("trigger_tid", e.trigger_tid)
-                .string("trigger_comm", trigger);
-            if (e.flags & OOMKILL_HAVE_VICTIM_TGID)
-                j.unsigned_number("pid", e.victim_pid);
-            else
-                j.null("pid");
-            j.unsigned_number("tid", e.victim_tid);
-            if (have_victim_comm)
-                j.string("comm", victim);
-            else
-                j.null("comm");
-            if (e.flags & OOMKILL_HAVE_UID)
-                j.unsigned_number("uid", e.victim_uid);
-            else
-                j.null("uid");
-            if (memory) {
-                j.unsigned_number("total_vm_kb", e.total_vm_kb)
-                    .unsigned_number("anon_rss_kb", e.anon_rss_kb)
-                    .unsigned_number("file_rss_kb", e.file_rss_kb)
-                    .unsigned_number("shmem_rss_kb", e.shmem_rss_kb)
-                    .unsigned_number("pgtables_kb", e.pgtables_kb)
-                    .number("oom_score_adj", e.oom_score_adj);
-            } else {
-                for (const char* key : {"total_vm_kb", "anon_rss_kb", "file_rss_kb", "shmem_rss_kb",
-                                        "pgtables_kb", "oom_score_adj"})
-                    j.null(key);
-            }
-            if (constraint)
-                j.string("constraint", constraint);
-            else
-                j.null("constraint");
-            j.boolean("constraint_inferred", (e.flags & OOMKILL_CONSTRAINT_INFERRED) != 0);
-            if (e.memcg_id)
-                j.unsigned_number("cgroup_id", e.memcg_id);
-            else
-                j.null("cgroup_id");
-            if (!cgroup.empty())
-                j.string("cgroup", cgroup);
-            else
-                j.null("cgroup");
-            if (e.allowed_kb)
-                j.unsigned_number("allowed_kb", e.allowed_kb);
-            else
-                j.null("allowed_kb");
-            j.end_line();
-        } else {
-            clock.append_hms(b, e.ts_ns);
-            b += " Triggered by PID " + std::to_string(e.trigger_pid) + " (\"";
-            append_text_escaped(b, trigger);
-            b += "\"), OOM kill of PID " + std::to_string(e.victim_pid) + " (\"";
-            append_text_escaped(b, have_victim_comm ? victim : "?");
-            b += "\")";
-            if (e.flags & OOMKILL_HAVE_UID) b += ", uid " + std::to_string(e.victim_uid);
-            if (memory) {
-                b += ", total-vm " + std::to_string(e.total_vm_kb) + "kB, anon-rss " +
-                     std::to_string(e.anon_rss_kb) + "kB, file-rss " +
-                     std::to_string(e.file_rss_kb) + "kB, shmem-rss " +
-                     std::to_string(e.shmem_rss_kb) + "kB, pgtables " +
-                     std::to_string(e.pgtables_kb) + "kB, oom_score_adj " +
-                     std::to_string(e.oom_score_adj);
-            }
-            if (constraint) {
-                b += ", ";
-                b += constraint;
-                b += " OOM";
-                if (e.constraint == OOMKILL_CONSTRAINT_MEMCG) {
-                    b += " in ";
-                    append_text_escaped(b, cgroup.empty() ? "cgroup " + std::to_string(e.memcg_id)
-                                                          : cgroup);
-                }
-                if (e.allowed_kb) b += " (limit " + std::to_string(e.allowed_kb) + "kB)";
-            }
-            b += '\n';
-        }
-        out.end_record();
+        std::string cgroup = memcgs ? memcgs->path(e.memcg_id) : std::string();
+        auto number_or_null = [](Record& r, bool known, auto value) -> Record& {
+            return known ? r.number(value) : r.null();
+        };
+        Record r = records.begin(task_of(e));
+        r.number(e.trigger_pid).number(e.trigger_tid).text(trigger);
+        number_or_null(r, e.flags & OOMKILL_HAVE_VICTIM_TGID, e.victim_pid).number(e.victim_tid);
+        if (have_victim_comm)
+            r.text(victim);
+        else
+            r.null();
+        number_or_null(r, e.flags & OOMKILL_HAVE_UID, e.victim_uid);
+        for (uint64_t kb : {e.total_vm_kb, e.anon_rss_kb, e.file_rss_kb, e.shmem_rss_kb, e.pgtables_kb})
+            number_or_null(r, memory, kb);
+        number_or_null(r, memory, e.oom_score_adj);
+        if (constraint)
+            r.text(constraint);
+        else
+            r.null();
+        r.boolean((e.flags & OOMKILL_CONSTRAINT_INFERRED) != 0);
+        number_or_null(r, e.memcg_id != 0, e.memcg_id);
+        if (!cgroup.empty())
+            r.text(cgroup);
+        else
+            r.null();
+        number_or_null(r, e.allowed_kb != 0, e.allowed_kb);
+        r.lazy([&] { return Formatted{sentence(e, trigger, have_victim_comm ? victim : "", constraint, cgroup)}; })
+            .end();
     }
 };
 
@@ -244,11 +232,10 @@ std::vector<AttachStep> attach_steps(bool mark_victim_has_task) {
 
 } // namespace
 
-// One event's bytes through the printer, for tests/fuzz (common/decoder.h).
-void decode_oomkill(const CommonOptions& options, [[maybe_unused]] uint32_t variant, Output& out,
-                    const void* data, size_t size) {
-    Printer printer{options, out, {}, {}};
-    printer.event(data, size);
+// For tests/golden and tests/fuzz (common/decoder.h).
+void decode_oomkill(const CommonOptions& options, uint32_t, Output& out,
+                    std::span<const RecordedEvent> events) {
+    decode_events(Printer{}, options, out, events);
 }
 
 int oomkill(int argc, char** argv) {
@@ -277,9 +264,7 @@ int oomkill(int argc, char** argv) {
                  skel.rodata->mark_victim_has_task = mark_victim_has_task();
              },
          .announcement = "Tracing OOM kills... Hit Ctrl-C to end."},
-        [&](Output& out) {
-            return Printer{options, out, {}, {}};
-        });
+        Printer{std::make_shared<MemcgPaths>()});
 }
 
 } // namespace corescope::tools

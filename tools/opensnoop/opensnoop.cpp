@@ -1,8 +1,6 @@
 // opensnoop: trace open(), openat(), openat2() and creat() system-wide.
-#include "clock.h"
-#include "columns.h"
 #include "decoder.h"
-#include "filters.h"
+#include "event_fields.h"
 #include "run.h"
 
 #include <linux/types.h>
@@ -42,59 +40,38 @@ std::string open_flag_names(uint64_t flags) {
 }
 
 struct Printer {
-    const CommonOptions& options;
-    bool extended;
-    Output& out;
-    EventClock clock;
+    bool extended; // -e
 
-    void header() {
-        if (options.format == OutputFormat::json) return;
-        std::string& b = out.buffer();
-        append_time_uid_headers(b, options);
-        b += "PID     COMM              FD ERR ";
-        if (extended) b += "FLAGS    ";
-        b += "PATH\n";
-        out.flush();
+    RecordLayout layout() const {
+        return {task_all,
+                {pid_column(), comm_column(), column("fd", "FD", 3, Align::right),
+                 column("errno", "ERR", 3, Align::right), json_field("syscall"),
+                 json_field("flags"), json_field("flag_names"),
+                 shown_if(extended, text_column("FLAGS", 8)), json_field("mode"),
+                 column("path", "PATH", 0)}};
     }
 
-    void event(const void* data, size_t size) {
-        if (size < offsetof(opensnoop_event, path)) return;
-        const auto* e = static_cast<const opensnoop_event*>(data);
-        std::string_view comm = fixed_string(e->comm);
-        if (!comm_matches(comm, options.name)) return;
-        size_t path_room = size - offsetof(opensnoop_event, path);
-        std::string_view path(e->path, strnlen(e->path, std::min<size_t>(path_room, sizeof e->path)));
-        int fd = e->ret >= 0 ? e->ret : -1;
-        // An error is -errno, -4095..-1 (MAX_ERRNO); never negate anything below.
-        int err = e->ret >= 0 || e->ret < -4095 ? 0 : -e->ret;
-        std::string& b = out.buffer();
-        if (options.format == OutputFormat::json) {
-            std::string when;
-            clock.append_iso(when, e->ts_ns);
-            JsonObject j(b);
-            j.string("time", when).unsigned_number("pid", e->pid).unsigned_number("tid", e->tid)
-                .unsigned_number("uid", e->uid).string("comm", comm).number("fd", fd)
-                .number("errno", err).string("syscall", syscall_names[e->syscall & 3])
-                .unsigned_number("flags", e->flags).string("flag_names", open_flag_names(e->flags));
-            if (e->flags & (O_CREAT | (O_TMPFILE & ~O_DIRECTORY))) j.unsigned_number("mode", e->mode);
-            j.string("path", path).end_line();
-        } else {
-            append_time_uid_columns(b, options, clock, e->ts_ns, e->uid);
-            append_padded(b, std::to_string(e->pid), 7);
-            b += ' ';
-            append_escaped_padded(b, comm, 16);
-            append_number(b, fd, 4);
-            append_number(b, err, 4);
-            b += ' ';
-            if (extended) {
-                char flags[16];
-                snprintf(flags, sizeof flags, "%08llo ", static_cast<unsigned long long>(e->flags));
-                b += flags;
-            }
-            append_text_escaped(b, path);
-            b += '\n';
-        }
-        out.end_record();
+    void print(RecordWriter& records, const void* data, size_t size) const {
+        const auto* e = event_in<opensnoop_event>(data, size, offsetof(opensnoop_event, path));
+        if (!e) return;
+        Record r = records.begin(task_of(*e));
+        if (!r) return;
+        bool creates = e->flags & (O_CREAT | (O_TMPFILE & ~O_DIRECTORY));
+        r.number(e->ret >= 0 ? e->ret : -1)
+            .number(errno_of_return(e->ret))
+            .text(syscall_names[e->syscall & 3])
+            .number(e->flags)
+            .lazy([&] { return open_flag_names(e->flags); })
+            .lazy([&] {
+                char octal[24];
+                snprintf(octal, sizeof octal, "%08llo", static_cast<unsigned long long>(e->flags));
+                return std::string(octal);
+            });
+        if (creates)
+            r.number(e->mode);
+        else
+            r.absent();
+        r.text(tail_string(data, size, e->path)).end();
     }
 };
 
@@ -117,11 +94,10 @@ std::vector<AttachStep> attach_steps() {
 
 } // namespace
 
-// For tests/fuzz (common/decoder.h): one event through the printer; variant bit 0: -e.
-void decode_opensnoop(const CommonOptions& options, [[maybe_unused]] uint32_t variant, Output& out,
-                      const void* data, size_t size) {
-    Printer printer{options, (variant & 1) != 0, out, {}};
-    printer.event(data, size);
+// For tests/golden and tests/fuzz (common/decoder.h); variant bit 0: -e.
+void decode_opensnoop(const CommonOptions& options, uint32_t variant, Output& out,
+                      std::span<const RecordedEvent> events) {
+    decode_events(Printer{(variant & 1) != 0}, options, out, events);
 }
 
 int opensnoop(int argc, char** argv) {
@@ -145,9 +121,7 @@ int opensnoop(int argc, char** argv) {
          .configure = [&](opensnoop_bpf& skel,
                           const AttachPlan&) { skel.rodata->failed_only = options.failed; },
          .announcement = "Tracing open system calls... Hit Ctrl-C to end."},
-        [&](Output& out) {
-            return Printer{options, extended, out, {}};
-        });
+        Printer{extended});
 }
 
 } // namespace corescope::tools

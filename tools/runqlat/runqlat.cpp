@@ -1,9 +1,8 @@
 // runqlat: run-queue (scheduler) latency as log2 histograms, in all or per
 // process, thread or PID namespace.
-#include "clock.h"
 #include "decoder.h"
-#include "filters.h"
-#include "histogram.h"
+#include "histogram_printer.h"
+#include "map_reader.h"
 #include "run.h"
 #include "task_filters.h"
 #include "text_file.h"
@@ -34,138 +33,56 @@ struct Settings {
     }
 };
 
-struct KeyedHistogram {
-    uint32_t key;
-    std::string comm;
-    Histogram histogram;
-};
-
-// Reads every histogram and deletes it, so that the next interval starts
-// from zero. Lookup-and-delete is one step where the kernel has it (5.14).
-std::vector<KeyedHistogram> take_histograms(bpf_map* map) {
-    std::vector<uint32_t> keys;
-    uint32_t next = 0;
-    const void* prev = nullptr;
-    while (keys.size() < RUNQLAT_MAX_KEYS &&
-           bpf_map__get_next_key(map, prev, &next, sizeof next) == 0) {
-        keys.push_back(next);
-        prev = &keys.back();
-    }
-    std::vector<KeyedHistogram> out;
-    for (uint32_t key : keys) {
-        runqlat_hist value{};
-        int err = bpf_map__lookup_and_delete_elem(map, &key, sizeof key, &value, sizeof value, 0);
-        if (err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP || err == -524 /* ENOTSUPP */) {
-            err = bpf_map__lookup_elem(map, &key, sizeof key, &value, sizeof value, 0);
-            if (err == 0) bpf_map__delete_elem(map, &key, sizeof key, 0);
-        }
-        if (err) continue; // gone meanwhile
-        out.push_back({key, std::string(fixed_string(value.comm)),
-                       Histogram::log2({std::begin(value.slots), std::end(value.slots)})});
-    }
-    return out;
-}
-
-// The current name of a live process or thread; the kernel side keeps the
-// name it had when first seen, which an exec may have changed since.
+// The current name of a live process or thread, or fallback.
 std::string current_comm(uint32_t id, const std::string& fallback) {
     std::string comm = read_first_line("/proc/" + std::to_string(id) + "/comm").value_or("");
     return comm.empty() ? fallback : comm;
 }
 
+using Entry = MapEntry<uint32_t, runqlat_hist>;
+
 class Printer {
   public:
-    Printer(const CommonOptions& options, const Settings& settings, Output& out)
-        : options_(options), settings_(settings), out_(out),
-          unit_(options.milliseconds ? "msecs" : "usecs"), last_(monotonic_seconds()) {}
-
-    void interval(bpf_map* hists) { print(take_histograms(hists)); }
+    // live: names live processes by their current name (the kernel side
+    // keeps the one they had when first seen, which an exec may have
+    // changed); decoders print what the entries say.
+    Printer(const CommonOptions& options, const Settings& settings, Output& out, bool live)
+        : settings_(settings), live_(live),
+          histograms_(options, out, label_fields(settings), options.milliseconds ? "msecs" : "usecs") {}
 
     // One interval's histograms, as read from the map.
-    void print(std::vector<KeyedHistogram> taken) {
-        double now = monotonic_seconds();
-        double span = now - last_;
-        last_ = now;
-        std::sort(taken.begin(), taken.end(),
-                  [](const KeyedHistogram& a, const KeyedHistogram& b) { return a.key < b.key; });
-        if (settings_.per_process || settings_.per_thread)
-            for (KeyedHistogram& h : taken)
-                h.comm = current_comm(h.key, h.comm);
+    void print(std::vector<Entry> entries) {
+        histograms_.begin_interval();
+        std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.key < b.key; });
         // Unsplit there is one histogram, so an idle interval says so too.
-        if (taken.empty() && settings_.split() == RUNQLAT_ALL)
-            taken.push_back({0, {}, Histogram::log2(std::vector<uint64_t>(RUNQLAT_SLOTS))});
-        if (options_.format == OutputFormat::json)
-            json(taken, span);
-        else
-            text(taken);
+        if (entries.empty() && settings_.split() == RUNQLAT_ALL) entries.push_back({0, {}});
+        for (const Entry& e : entries) {
+            std::string comm(fixed_string(e.value.comm));
+            if (live_ && (settings_.per_process || settings_.per_thread)) comm = current_comm(e.key, comm);
+            histograms_.print(
+                Histogram::log2_slots(e.value.slots),
+                [&](Record& r) { r.number(e.key).text(comm); },
+                [&] {
+                    switch (settings_.split()) {
+                    case RUNQLAT_PER_PROCESS: return "pid = " + std::to_string(e.key) + " " + text_escaped(comm);
+                    case RUNQLAT_PER_THREAD: return "tid = " + std::to_string(e.key) + " " + text_escaped(comm);
+                    case RUNQLAT_PER_PIDNS: return "pidns = " + std::to_string(e.key);
+                    default: return std::string();
+                    }
+                });
+        }
     }
 
   private:
-    void text(const std::vector<KeyedHistogram>& taken) {
-        std::string& b = out_.buffer();
-        if (options_.time) {
-            append_wall_time(b);
-            b += '\n';
-        }
-        for (const KeyedHistogram& h : taken) {
-            if (h.histogram.empty()) continue; // an idle interval prints only its time line
-            switch (settings_.split()) {
-            case RUNQLAT_PER_PROCESS:
-                b += "pid = " + std::to_string(h.key) + " ";
-                break;
-            case RUNQLAT_PER_THREAD:
-                b += "tid = " + std::to_string(h.key) + " ";
-                break;
-            case RUNQLAT_PER_PIDNS:
-                b += "pidns = " + std::to_string(h.key) + "\n";
-                break;
-            default:
-                break;
-            }
-            if (settings_.per_process || settings_.per_thread) {
-                append_text_escaped(b, h.comm);
-                b += '\n';
-            }
-            b += render_histogram_text(h.histogram, unit_);
-            b += '\n';
-            out_.end_record();
-        }
+    static std::vector<Field> label_fields(const Settings& settings) {
+        bool named = settings.per_process || settings.per_thread;
+        std::string_view key = settings.per_process ? "pid" : settings.per_thread ? "tid" : "pidns";
+        return {shown_if(settings.split() != RUNQLAT_ALL, json_field(key)), shown_if(named, json_field("comm"))};
     }
 
-    void json(const std::vector<KeyedHistogram>& taken, double span) {
-        std::string time = iso_time_now();
-        for (const KeyedHistogram& h : taken) {
-            std::string& b = out_.buffer();
-            JsonObject record(b);
-            record.string("type", "histogram").string("time", time).real("interval_s", span);
-            switch (settings_.split()) {
-            case RUNQLAT_PER_PROCESS:
-                record.unsigned_number("pid", h.key).string("comm", h.comm);
-                break;
-            case RUNQLAT_PER_THREAD:
-                record.unsigned_number("tid", h.key).string("comm", h.comm);
-                break;
-            case RUNQLAT_PER_PIDNS:
-                record.unsigned_number("pidns", h.key);
-                break;
-            default:
-                break;
-            }
-            // The histogram's own fields (unit, total, p50, ..., buckets)
-            // continue this object rather than nest in it.
-            std::string fields = render_histogram_json(h.histogram, unit_);
-            b += ',';
-            b.append(fields, 1);
-            b += '\n';
-            out_.end_record();
-        }
-    }
-
-    const CommonOptions& options_;
     const Settings& settings_;
-    Output& out_;
-    std::string unit_;
-    double last_;
+    bool live_;
+    HistogramPrinter histograms_;
 };
 
 // One step, so that wake-ups and switches always come from the same tier:
@@ -194,20 +111,13 @@ std::vector<AttachStep> attach_steps() {
 // One map entry's bytes (key, then histogram and name) through the
 // printer, for tests/fuzz (common/decoder.h); variant bits 0-1: the split
 // (none, -P, -L, --pidnss).
-void decode_runqlat(const CommonOptions& options, uint32_t variant, Output& out, const void* data,
-                    size_t size) {
-    if (size < sizeof(uint32_t) + sizeof(runqlat_hist)) return;
-    uint32_t key;
-    runqlat_hist value;
-    std::memcpy(&key, data, sizeof key);
-    std::memcpy(&value, static_cast<const char*>(data) + sizeof key, sizeof value);
+void decode_runqlat(const CommonOptions& options, uint32_t variant, Output& out,
+                    std::span<const RecordedEvent> events) {
     Settings settings;
     settings.per_process = (variant & 3) == 1;
     settings.per_thread = (variant & 3) == 2;
     settings.per_pidns = (variant & 3) == 3;
-    Printer printer(options, settings, out);
-    printer.print({{key, std::string(fixed_string(value.comm)),
-                    Histogram::log2({std::begin(value.slots), std::end(value.slots)})}});
+    Printer(options, settings, out, false).print(recorded_entries<uint32_t, runqlat_hist>(events));
 }
 
 int runqlat(int argc, char** argv) {
@@ -254,8 +164,8 @@ int runqlat(int argc, char** argv) {
              },
          .announcement = "Tracing run queue latency... Hit Ctrl-C to end."},
         [&](runqlat_bpf& skel, const AttachPlan&, Output& out) {
-            return [printer = Printer(options, settings, out), hists = skel.maps.hists]() mutable {
-                printer.interval(hists);
+            return [printer = Printer(options, settings, out, true), hists = skel.maps.hists]() mutable {
+                printer.print(take_map<uint32_t, runqlat_hist>(hists, RUNQLAT_MAX_KEYS));
             };
         });
 }

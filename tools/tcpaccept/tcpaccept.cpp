@@ -1,9 +1,7 @@
 // tcpaccept: trace TCP connections accepted by processes (accept() and
 // accept4()), IPv4 and IPv6, with the accepting process.
-#include "clock.h"
-#include "columns.h"
 #include "decoder.h"
-#include "filters.h"
+#include "event_fields.h"
 #include "net_format.h"
 #include "run.h"
 
@@ -17,60 +15,24 @@ namespace corescope::tools {
 namespace {
 
 struct Printer {
-    const CommonOptions& options;
-    Output& out;
-    EventClock clock;
-
-    void header() {
-        if (options.format == OutputFormat::json) return;
-        std::string& b = out.buffer();
-        append_time_uid_headers(b, options);
-        b += "PID     COMM             IP RADDR            RPORT LADDR            LPORT\n";
-        out.flush();
+    RecordLayout layout() const {
+        return {task_all,
+                {pid_column(), comm_column(), json_field("fd"), column("ip", "IP", 2),
+                 column("raddr", "RADDR", 16), column("rport", "RPORT", 5),
+                 column("laddr", "LADDR", 16), column("lport", "LPORT", 0)}};
     }
 
-    void event(const void* data, size_t size) {
-        if (size < sizeof(tcpaccept_event)) return;
-        const auto* e = static_cast<const tcpaccept_event*>(data);
-        std::string_view comm = fixed_string(e->comm);
-        if (!comm_matches(comm, options.name)) return;
-        std::string raddr = format_ip(e->family, e->raddr);
-        std::string laddr = format_ip(e->family, e->laddr);
-        std::string& b = out.buffer();
-        if (options.format == OutputFormat::json) {
-            std::string when;
-            clock.append_iso(when, e->ts_ns);
-            JsonObject(b)
-                .string("time", when)
-                .unsigned_number("pid", e->pid)
-                .unsigned_number("tid", e->tid)
-                .unsigned_number("uid", e->uid)
-                .string("comm", comm)
-                .number("fd", e->fd)
-                .number("ip", ip_version(e->family))
-                .string("raddr", raddr)
-                .unsigned_number("rport", e->rport)
-                .string("laddr", laddr)
-                .unsigned_number("lport", e->lport)
-                .end_line();
-        } else {
-            append_time_uid_columns(b, options, clock, e->ts_ns, e->uid);
-            append_padded(b, std::to_string(e->pid), 7);
-            b += ' ';
-            append_escaped_padded(b, comm, 16);
-            b += ' ';
-            append_padded(b, std::to_string(ip_version(e->family)), 2);
-            b += ' ';
-            append_padded(b, raddr, 16);
-            b += ' ';
-            append_padded(b, std::to_string(e->rport), 5);
-            b += ' ';
-            append_padded(b, laddr, 16);
-            b += ' ';
-            append_unsigned(b, e->lport);
-            b += '\n';
-        }
-        out.end_record();
+    void print(RecordWriter& records, const void* data, size_t size) const {
+        const auto* e = event_in<tcpaccept_event>(data, size);
+        if (!e) return;
+        if (Record r = records.begin(task_of(*e)))
+            r.number(e->fd)
+                .number(ip_version(e->family))
+                .text(format_ip(e->family, e->raddr))
+                .number(e->rport)
+                .text(format_ip(e->family, e->laddr))
+                .number(e->lport)
+                .end();
     }
 };
 
@@ -87,11 +49,10 @@ std::vector<AttachStep> attach_steps() {
 
 } // namespace
 
-// One event's bytes through the printer, for tests/fuzz (common/decoder.h).
-void decode_tcpaccept(const CommonOptions& options, [[maybe_unused]] uint32_t variant, Output& out,
-                      const void* data, size_t size) {
-    Printer printer{options, out, {}};
-    printer.event(data, size);
+// For tests/golden and tests/fuzz (common/decoder.h).
+void decode_tcpaccept(const CommonOptions& options, uint32_t, Output& out,
+                      std::span<const RecordedEvent> events) {
+    decode_events(Printer{}, options, out, events);
 }
 
 int tcpaccept(int argc, char** argv) {
@@ -121,9 +82,7 @@ int tcpaccept(int argc, char** argv) {
          .attach_steps = attach_steps,
          .net_filters = &net,
          .announcement = "Tracing TCP accepts... Hit Ctrl-C to end."},
-        [&](Output& out) {
-            return Printer{options, out, {}};
-        });
+        Printer{});
 }
 
 } // namespace corescope::tools

@@ -1,9 +1,8 @@
 // tcpconnect: trace active TCP connections (connect()), IPv4 and IPv6, or
 // count them per source, destination and port.
-#include "clock.h"
-#include "columns.h"
 #include "decoder.h"
-#include "filters.h"
+#include "event_fields.h"
+#include "map_reader.h"
 #include "net_format.h"
 #include "run.h"
 
@@ -26,128 +25,59 @@ struct Settings {
 };
 
 struct Printer {
-    const CommonOptions& options;
     const Settings& settings;
-    Output& out;
-    EventClock clock;
 
-    void header() {
-        if (options.format == OutputFormat::json) return;
-        std::string& b = out.buffer();
-        append_time_uid_headers(b, options);
-        b += "PID     COMM             IP SADDR            ";
-        if (settings.sport) b += "SPORT ";
-        b += "DADDR            DPORT\n";
-        out.flush();
+    RecordLayout layout() const {
+        return {task_all,
+                {pid_column(), comm_column(), column("ip", "IP", 2), column("saddr", "SADDR", 16),
+                 shown_if(settings.sport, text_column("SPORT", 5)), json_field("sport"),
+                 column("daddr", "DADDR", 16), column("dport", "DPORT", 0)}};
     }
 
-    void event(const void* data, size_t size) {
-        if (size < sizeof(tcpconnect_event)) return;
-        const auto* e = static_cast<const tcpconnect_event*>(data);
-        std::string_view comm = fixed_string(e->comm);
-        if (!comm_matches(comm, options.name)) return;
-        std::string saddr = format_ip(e->family, e->saddr);
-        std::string daddr = format_ip(e->family, e->daddr);
-        std::string& b = out.buffer();
-        if (options.format == OutputFormat::json) {
-            std::string when;
-            clock.append_iso(when, e->ts_ns);
-            JsonObject(b)
-                .string("time", when)
-                .unsigned_number("pid", e->pid)
-                .unsigned_number("tid", e->tid)
-                .unsigned_number("uid", e->uid)
-                .string("comm", comm)
-                .number("ip", ip_version(e->family))
-                .string("saddr", saddr)
-                .unsigned_number("sport", e->sport)
-                .string("daddr", daddr)
-                .unsigned_number("dport", e->dport)
-                .end_line();
-        } else {
-            append_time_uid_columns(b, options, clock, e->ts_ns, e->uid);
-            append_padded(b, std::to_string(e->pid), 7);
-            b += ' ';
-            append_escaped_padded(b, comm, 16);
-            b += ' ';
-            append_padded(b, std::to_string(ip_version(e->family)), 2);
-            b += ' ';
-            append_padded(b, saddr, 16);
-            b += ' ';
-            if (settings.sport) {
-                append_padded(b, std::to_string(e->sport), 5);
-                b += ' ';
-            }
-            append_padded(b, daddr, 16);
-            b += ' ';
-            append_unsigned(b, e->dport);
-            b += '\n';
-        }
-        out.end_record();
+    void print(RecordWriter& records, const void* data, size_t size) const {
+        const auto* e = event_in<tcpconnect_event>(data, size);
+        if (!e) return;
+        if (Record r = records.begin(task_of(*e)))
+            r.number(ip_version(e->family))
+                .text(format_ip(e->family, e->saddr))
+                .number(e->sport)
+                .number(e->sport)
+                .text(format_ip(e->family, e->daddr))
+                .number(e->dport)
+                .end();
     }
 };
 
-struct Count {
-    tcpconnect_count_key key;
-    uint64_t connects;
+using CountEntry = MapEntry<tcpconnect_count_key, uint64_t>;
+
+// -C: connections per source, destination and port, most first.
+struct CountPrinter {
+    const Settings& settings;
+
+    RecordLayout layout() const {
+        return {0,
+                {json_field("ip"), column("saddr", "LADDR", 25),
+                 shown_if(settings.sport, column("sport", "LPORT", 5)), column("daddr", "RADDR", 25),
+                 column("dport", "RPORT", 6), column("connects", "CONNECTS", 9, Align::right)}};
+    }
+
+    void print(RecordWriter& records, std::vector<CountEntry> counts) const {
+        std::sort(counts.begin(), counts.end(), [](const auto& a, const auto& b) { return a.value > b.value; });
+        records.header();
+        for (const CountEntry& c : counts)
+            records.begin()
+                .number(ip_version(c.key.family))
+                .text(format_ip(c.key.family, c.key.saddr))
+                .number(c.key.sport)
+                .text(format_ip(c.key.family, c.key.daddr))
+                .number(c.key.dport)
+                .number(c.value)
+                .end();
+    }
 };
 
-std::vector<Count> read_counts(tcpconnect_bpf* skel) {
-    std::vector<Count> counts;
-    const bpf_map* map = skel->maps.counts;
-    tcpconnect_count_key key{};
-    tcpconnect_count_key next{};
-    const void* prev = nullptr;
-    while (bpf_map__get_next_key(map, prev, &next, sizeof next) == 0) {
-        uint64_t value = 0;
-        if (bpf_map__lookup_elem(map, &next, sizeof next, &value, sizeof value, 0) == 0)
-            counts.push_back({next, value});
-        key = next;
-        prev = &key;
-    }
-    std::sort(counts.begin(), counts.end(),
-              [](const Count& a, const Count& b) { return a.connects > b.connects; });
-    return counts;
-}
-
-void print_counts(tcpconnect_bpf* skel, const CommonOptions& options, const Settings& settings,
-                  Output& out) {
-    std::vector<Count> counts = read_counts(skel);
-    std::string& b = out.buffer();
-    if (options.format == OutputFormat::text) {
-        append_padded(b, "LADDR", 25);
-        b += ' ';
-        if (settings.sport) b += "LPORT ";
-        append_padded(b, "RADDR", 25);
-        b += " RPORT  CONNECTS\n";
-    }
-    for (const Count& c : counts) {
-        std::string saddr = format_ip(c.key.family, c.key.saddr);
-        std::string daddr = format_ip(c.key.family, c.key.daddr);
-        if (options.format == OutputFormat::json) {
-            JsonObject j(b);
-            j.number("ip", ip_version(c.key.family)).string("saddr", saddr);
-            if (settings.sport) j.unsigned_number("sport", c.key.sport);
-            j.string("daddr", daddr)
-                .unsigned_number("dport", c.key.dport)
-                .unsigned_number("connects", c.connects)
-                .end_line();
-        } else {
-            append_padded(b, saddr, 25);
-            b += ' ';
-            if (settings.sport) {
-                append_padded(b, std::to_string(c.key.sport), 5);
-                b += ' ';
-            }
-            append_padded(b, daddr, 25);
-            b += ' ';
-            append_padded(b, std::to_string(c.key.dport), 6);
-            b += ' ';
-            append_unsigned(b, c.connects, 9);
-            b += '\n';
-        }
-        out.end_record();
-    }
+// Connections the full table could not count, said once at the end.
+void report_dropped(tcpconnect_bpf* skel) {
     uint64_t dropped = skel->bss->counts_dropped;
     if (dropped > 0)
         std::fprintf(stderr, "tcpconnect: %llu connections not counted (table of %u full)\n",
@@ -169,13 +99,16 @@ std::vector<AttachStep> attach_steps() {
 
 } // namespace
 
-// For tests/fuzz (common/decoder.h): one event through the printer; variant bit 0: --sport.
-void decode_tcpconnect(const CommonOptions& options, [[maybe_unused]] uint32_t variant, Output& out,
-                       const void* data, size_t size) {
+// For tests/golden and tests/fuzz (common/decoder.h); variant bit 0: --sport; bit 1: -C, the
+// entries of the counts map (key, then the count).
+void decode_tcpconnect(const CommonOptions& options, uint32_t variant, Output& out,
+                       std::span<const RecordedEvent> events) {
     Settings settings;
     settings.sport = (variant & 1) != 0;
-    Printer printer{options, settings, out, {}};
-    printer.event(data, size);
+    if (!(variant & 2)) return decode_events(Printer{settings}, options, out, events);
+    CountPrinter printer{settings};
+    RecordWriter records(options, out, printer.layout());
+    printer.print(records, recorded_entries<tcpconnect_count_key, uint64_t>(events));
 }
 
 int tcpconnect(int argc, char** argv) {
@@ -224,9 +157,13 @@ int tcpconnect(int argc, char** argv) {
                                        : "Tracing TCP connects... Hit Ctrl-C to end."};
     if (settings.count)
         return run_summary_tool(spec, [&](tcpconnect_bpf& skel, const AttachPlan&, Output& out) {
-            return [&] { print_counts(&skel, options, settings, out); };
+            CountPrinter printer{settings};
+            return [&, printer, records = RecordWriter(options, out, printer.layout())]() mutable {
+                printer.print(records, read_map<tcpconnect_count_key, uint64_t>(skel.maps.counts));
+                report_dropped(&skel);
+            };
         });
-    return run_event_tool(spec, [&](Output& out) { return Printer{options, settings, out, {}}; });
+    return run_event_tool(spec, Printer{settings});
 }
 
 } // namespace corescope::tools

@@ -1,9 +1,7 @@
 // tcplife: one line per TCP session when it closes: who, between which
 // endpoints, bytes each way, and how long it lived.
-#include "clock.h"
-#include "columns.h"
 #include "decoder.h"
-#include "filters.h"
+#include "event_fields.h"
 #include "net_format.h"
 #include "run.h"
 
@@ -24,71 +22,33 @@ struct Settings {
 };
 
 struct Printer {
-    const CommonOptions& options;
     const Settings& settings;
-    Output& out;
-    EventClock clock;
 
-    int address_width() const { return settings.wide ? 39 : 15; }
-
-    void header() {
-        if (options.format == OutputFormat::json) return;
-        std::string& b = out.buffer();
-        append_time_uid_headers(b, options);
-        b += "PID     COMM             ";
-        append_padded(b, "LADDR", address_width());
-        b += " LPORT ";
-        append_padded(b, "RADDR", address_width());
-        b += " RPORT  TX_KB  RX_KB MS\n";
-        out.flush();
+    RecordLayout layout() const {
+        int address = settings.wide ? 39 : 15;
+        return {task_time | task_pid | task_uid | task_comm,
+                {pid_column(), comm_column(), json_field("ip"), column("laddr", "LADDR", address),
+                 column("lport", "LPORT", 5), column("raddr", "RADDR", address),
+                 column("rport", "RPORT", 5), json_field("tx_bytes"), json_field("rx_bytes"),
+                 text_column("TX_KB", 6, Align::right), text_column("RX_KB", 6, Align::right),
+                 with_text_decimals(2, column("duration_ms", "MS", 0))}};
     }
 
-    void event(const void* data, size_t size) {
-        if (size < sizeof(tcplife_event)) return;
-        const auto* e = static_cast<const tcplife_event*>(data);
-        std::string_view comm = fixed_string(e->comm);
-        if (!comm_matches(comm, options.name)) return;
-        std::string laddr = format_ip(e->family, e->laddr);
-        std::string raddr = format_ip(e->family, e->raddr);
-        double ms = static_cast<double>(e->duration_ns) / 1e6;
-        std::string& b = out.buffer();
-        if (options.format == OutputFormat::json) {
-            std::string when;
-            clock.append_iso(when, e->ts_ns);
-            JsonObject(b)
-                .string("time", when)
-                .unsigned_number("pid", e->pid)
-                .unsigned_number("uid", e->uid)
-                .string("comm", comm)
-                .number("ip", ip_version(e->family))
-                .string("laddr", laddr)
-                .unsigned_number("lport", e->lport)
-                .string("raddr", raddr)
-                .unsigned_number("rport", e->rport)
-                .unsigned_number("tx_bytes", e->tx_bytes)
-                .unsigned_number("rx_bytes", e->rx_bytes)
-                .real("duration_ms", ms)
-                .end_line();
-        } else {
-            append_time_uid_columns(b, options, clock, e->ts_ns, e->uid);
-            append_padded(b, std::to_string(e->pid), 7);
-            b += ' ';
-            append_escaped_padded(b, comm, 16);
-            b += ' ';
-            append_padded(b, laddr, address_width());
-            b += ' ';
-            append_padded(b, std::to_string(e->lport), 5);
-            b += ' ';
-            append_padded(b, raddr, address_width());
-            b += ' ';
-            append_padded(b, std::to_string(e->rport), 5);
-            append_unsigned(b, e->tx_bytes / 1024, 7);
-            append_unsigned(b, e->rx_bytes / 1024, 7);
-            char duration[32];
-            std::snprintf(duration, sizeof duration, " %.2f\n", ms);
-            b += duration;
-        }
-        out.end_record();
+    void print(RecordWriter& records, const void* data, size_t size) const {
+        const auto* e = event_in<tcplife_event>(data, size);
+        if (!e) return;
+        if (Record r = records.begin(task_of(*e)))
+            r.number(ip_version(e->family))
+                .text(format_ip(e->family, e->laddr))
+                .number(e->lport)
+                .text(format_ip(e->family, e->raddr))
+                .number(e->rport)
+                .number(e->tx_bytes)
+                .number(e->rx_bytes)
+                .number(e->tx_bytes / 1024)
+                .number(e->rx_bytes / 1024)
+                .real(static_cast<double>(e->duration_ns) / 1e6)
+                .end();
     }
 };
 
@@ -101,13 +61,12 @@ std::vector<AttachStep> attach_steps() {
 
 } // namespace
 
-// For tests/fuzz (common/decoder.h): one event through the printer; variant bit 0: --wide.
-void decode_tcplife(const CommonOptions& options, [[maybe_unused]] uint32_t variant, Output& out,
-                    const void* data, size_t size) {
+// For tests/golden and tests/fuzz (common/decoder.h); variant bit 0: --wide.
+void decode_tcplife(const CommonOptions& options, uint32_t variant, Output& out,
+                    std::span<const RecordedEvent> events) {
     Settings settings;
     settings.wide = (variant & 1) != 0;
-    Printer printer{options, settings, out, {}};
-    printer.event(data, size);
+    decode_events(Printer{settings}, options, out, events);
 }
 
 int tcplife(int argc, char** argv) {
@@ -146,9 +105,7 @@ int tcplife(int argc, char** argv) {
          .attach_steps = attach_steps,
          .net_filters = &settings.net,
          .announcement = "Tracing TCP sessions... Hit Ctrl-C to end."},
-        [&](Output& out) {
-            return Printer{options, settings, out, {}};
-        });
+        Printer{settings});
 }
 
 } // namespace corescope::tools

@@ -1,8 +1,8 @@
 // tcpretrans: trace TCP retransmissions (and tail loss probes), or count
 // them per connection.
-#include "clock.h"
 #include "decoder.h"
-#include "filters.h"
+#include "event_fields.h"
+#include "map_reader.h"
 #include "net_format.h"
 #include "run.h"
 
@@ -29,106 +29,72 @@ const char* type_name(uint32_t type) {
 }
 
 struct Printer {
-    const CommonOptions& options;
-    Output& out;
-    EventClock clock;
-
-    void header() {
-        if (options.format == OutputFormat::json) return;
-        out.buffer() += "TIME     PID     IP LADDR:LPORT          T> RADDR:RPORT          STATE\n";
-        out.flush();
+    RecordLayout layout() const {
+        return {task_time | task_pid,
+                {time_column(), pid_column(), column("ip", "IP", 2), json_field("laddr"),
+                 json_field("lport"), text_column("LADDR:LPORT", 20), json_field("raddr"),
+                 json_field("rport"), text_column("T>", 2), text_column("RADDR:RPORT", 20),
+                 json_field("type"), column("state", "STATE", 0)}};
     }
 
-    void event(const void* data, size_t size) {
-        if (size < sizeof(tcpretrans_event)) return;
-        const auto* e = static_cast<const tcpretrans_event*>(data);
-        std::string& b = out.buffer();
-        if (options.format == OutputFormat::json) {
-            std::string when;
-            clock.append_iso(when, e->ts_ns);
-            JsonObject(b)
-                .string("time", when)
-                .unsigned_number("pid", e->pid)
-                .number("ip", ip_version(e->family))
-                .string("laddr", format_ip(e->family, e->laddr))
-                .unsigned_number("lport", e->lport)
-                .string("raddr", format_ip(e->family, e->raddr))
-                .unsigned_number("rport", e->rport)
-                .string("type", type_name(e->type))
-                .string("state", tcp_state_name(static_cast<int>(e->state)))
-                .end_line();
-        } else {
-            clock.append_hms(b, e->ts_ns);
-            b += ' ';
-            append_padded(b, std::to_string(e->pid), 7);
-            b += ' ';
-            append_padded(b, std::to_string(ip_version(e->family)), 2);
-            b += ' ';
-            append_padded(b, format_endpoint(e->family, e->laddr, e->lport), 20);
-            b += e->type == TCPRETRANS_LOSS_PROBE ? " L> " : " R> ";
-            append_padded(b, format_endpoint(e->family, e->raddr, e->rport), 20);
-            b += ' ';
-            b += tcp_state_name(static_cast<int>(e->state));
-            b += '\n';
-        }
-        out.end_record();
+    void print(RecordWriter& records, const void* data, size_t size) const {
+        const auto* e = event_in<tcpretrans_event>(data, size);
+        if (!e) return;
+        records.begin(task_of(*e))
+            .number(ip_version(e->family))
+            .text(format_ip(e->family, e->laddr))
+            .number(e->lport)
+            .lazy([&] { return format_endpoint(e->family, e->laddr, e->lport); })
+            .text(format_ip(e->family, e->raddr))
+            .number(e->rport)
+            .text(e->type == TCPRETRANS_LOSS_PROBE ? "L>" : "R>")
+            .lazy([&] { return format_endpoint(e->family, e->raddr, e->rport); })
+            .text(type_name(e->type))
+            .text(tcp_state_name(static_cast<int>(e->state)))
+            .end();
     }
 };
 
-struct Count {
-    tcpretrans_count_key key;
-    tcpretrans_count value;
+using CountEntry = MapEntry<tcpretrans_count_key, tcpretrans_count>;
+
+// --count: retransmissions (and loss probes) per connection, most first.
+struct CountPrinter {
+    const Settings& settings;
+
+    RecordLayout layout() const {
+        return {0,
+                {json_field("ip"), json_field("laddr"), json_field("lport"),
+                 text_column("LADDR:LPORT", 21), text_column(" ", 3), json_field("raddr"),
+                 json_field("rport"), text_column("RADDR:RPORT", 21),
+                 column("retransmits", "RETRANSMITS", 11, Align::right),
+                 shown_if(settings.loss_probes, column("loss_probes", "LOSS_PROBES", 11, Align::right))}};
+    }
+
+    void print(RecordWriter& records, std::vector<CountEntry> counts) const {
+        std::sort(counts.begin(), counts.end(), [](const CountEntry& a, const CountEntry& b) {
+            return a.value.retransmits + a.value.loss_probes > b.value.retransmits + b.value.loss_probes;
+        });
+        records.header();
+        for (const CountEntry& c : counts) {
+            const tcpretrans_count_key& k = c.key;
+            records.begin()
+                .number(ip_version(k.family))
+                .text(format_ip(k.family, k.laddr))
+                .number(k.lport)
+                .lazy([&] { return format_endpoint(k.family, k.laddr, k.lport); })
+                .text("<->")
+                .text(format_ip(k.family, k.raddr))
+                .number(k.rport)
+                .lazy([&] { return format_endpoint(k.family, k.raddr, k.rport); })
+                .number(c.value.retransmits)
+                .number(c.value.loss_probes)
+                .end();
+        }
+    }
 };
 
-std::vector<Count> read_counts(tcpretrans_bpf* skel) {
-    std::vector<Count> counts;
-    const bpf_map* map = skel->maps.counts;
-    tcpretrans_count_key key{};
-    tcpretrans_count_key next{};
-    const void* prev = nullptr;
-    while (bpf_map__get_next_key(map, prev, &next, sizeof next) == 0) {
-        tcpretrans_count value{};
-        if (bpf_map__lookup_elem(map, &next, sizeof next, &value, sizeof value, 0) == 0)
-            counts.push_back({next, value});
-        key = next;
-        prev = &key;
-    }
-    std::sort(counts.begin(), counts.end(), [](const Count& a, const Count& b) {
-        return a.value.retransmits + a.value.loss_probes >
-               b.value.retransmits + b.value.loss_probes;
-    });
-    return counts;
-}
-
-void print_counts(tcpretrans_bpf* skel, const CommonOptions& options, const Settings& settings,
-                  Output& out) {
-    std::string& b = out.buffer();
-    if (options.format == OutputFormat::text) {
-        b += "LADDR:LPORT               RADDR:RPORT              RETRANSMITS";
-        b += settings.loss_probes ? " LOSS_PROBES\n" : "\n";
-    }
-    for (const Count& c : read_counts(skel)) {
-        const tcpretrans_count_key& k = c.key;
-        if (options.format == OutputFormat::json) {
-            JsonObject j(b);
-            j.number("ip", ip_version(k.family))
-                .string("laddr", format_ip(k.family, k.laddr))
-                .unsigned_number("lport", k.lport)
-                .string("raddr", format_ip(k.family, k.raddr))
-                .unsigned_number("rport", k.rport)
-                .unsigned_number("retransmits", c.value.retransmits);
-            if (settings.loss_probes) j.unsigned_number("loss_probes", c.value.loss_probes);
-            j.end_line();
-        } else {
-            append_padded(b, format_endpoint(k.family, k.laddr, k.lport), 21);
-            b += " <-> ";
-            append_padded(b, format_endpoint(k.family, k.raddr, k.rport), 21);
-            append_unsigned(b, c.value.retransmits, 12);
-            if (settings.loss_probes) append_unsigned(b, c.value.loss_probes, 12);
-            b += '\n';
-        }
-        out.end_record();
-    }
+// Events the full table could not count, said once at the end.
+void report_dropped(tcpretrans_bpf* skel) {
     uint64_t dropped = skel->bss->counts_dropped;
     if (dropped > 0)
         std::fprintf(stderr, "tcpretrans: %llu events not counted (table of %u connections full)\n",
@@ -152,11 +118,16 @@ std::vector<AttachStep> attach_steps(bool loss_probes) {
 
 } // namespace
 
-// One event's bytes through the printer, for tests/fuzz (common/decoder.h).
-void decode_tcpretrans(const CommonOptions& options, [[maybe_unused]] uint32_t variant, Output& out,
-                       const void* data, size_t size) {
-    Printer printer{options, out, {}};
-    printer.event(data, size);
+// For tests/golden and tests/fuzz (common/decoder.h); variant bit 0: --count, the entries of
+// the counts map (key, then the counts); bit 1: -l.
+void decode_tcpretrans(const CommonOptions& options, uint32_t variant, Output& out,
+                       std::span<const RecordedEvent> events) {
+    if (!(variant & 1)) return decode_events(Printer{}, options, out, events);
+    Settings settings;
+    settings.loss_probes = (variant & 2) != 0;
+    CountPrinter printer{settings};
+    RecordWriter records(options, out, printer.layout());
+    printer.print(records, recorded_entries<tcpretrans_count_key, tcpretrans_count>(events));
 }
 
 int tcpretrans(int argc, char** argv) {
@@ -192,9 +163,13 @@ int tcpretrans(int argc, char** argv) {
                                        : "Tracing TCP retransmissions... Hit Ctrl-C to end."};
     if (settings.count)
         return run_summary_tool(spec, [&](tcpretrans_bpf& skel, const AttachPlan&, Output& out) {
-            return [&] { print_counts(&skel, options, settings, out); };
+            CountPrinter printer{settings};
+            return [&, printer, records = RecordWriter(options, out, printer.layout())]() mutable {
+                printer.print(records, read_map<tcpretrans_count_key, tcpretrans_count>(skel.maps.counts));
+                report_dropped(&skel);
+            };
         });
-    return run_event_tool(spec, [&](Output& out) { return Printer{options, out, {}}; });
+    return run_event_tool(spec, Printer{});
 }
 
 } // namespace corescope::tools

@@ -1,0 +1,45 @@
+// Reading an event the kernel handed over: the event itself when the bytes
+// hold one, a string at its end of which only the used part was sent, and
+// the task it is about (for common/record.h).
+#pragma once
+
+#include "filters.h"
+#include "record.h"
+
+#include <cstddef>
+#include <cstring>
+#include <string_view>
+
+namespace corescope {
+
+// The event in data, or nullptr when size is short of min_size (an event
+// whose string tail is sent only as long as it is names the offset of that
+// tail; every other event must be whole).
+template <class Event>
+const Event* event_in(const void* data, size_t size, size_t min_size = sizeof(Event)) {
+    return size >= min_size ? static_cast<const Event*>(data) : nullptr;
+}
+
+// The string at the end of an event: what was sent of the array at field
+// (a member of the event at data), up to its first NUL.
+template <size_t N>
+std::string_view tail_string(const void* data, size_t size, const char (&field)[N]) {
+    size_t offset = static_cast<size_t>(field - static_cast<const char*>(data));
+    size_t room = size > offset ? size - offset : 0;
+    return {field, strnlen(field, room < N ? room : N)};
+}
+
+// The task an event is about, from the members it has of ts_ns, pid, tid,
+// uid and comm.
+template <class Event>
+Task task_of(const Event& e) {
+    Task t;
+    if constexpr (requires { e.ts_ns; }) t.ts_ns = e.ts_ns;
+    if constexpr (requires { e.pid; }) t.pid = e.pid;
+    if constexpr (requires { e.tid; }) t.tid = e.tid;
+    if constexpr (requires { e.uid; }) t.uid = e.uid;
+    if constexpr (requires { e.comm; }) t.comm = fixed_string(e.comm);
+    return t;
+}
+
+} // namespace corescope

@@ -1,0 +1,262 @@
+#include "record.h"
+
+#include "filters.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace corescope {
+
+namespace {
+
+// -T's TIME and -U's UID open a text line, in that order.
+constexpr Field time_prefix = text_column("TIME", 8);
+constexpr Field uid_prefix = text_column("UID", 7);
+
+bool text_shows(const Field& f) {
+    return f.shown && !f.header.empty();
+}
+bool json_shows(const Field& f) {
+    return f.shown && !f.key.empty() && f.from == From::tool;
+}
+
+void append_json_key(std::string& b, bool& first, std::string_view key) {
+    if (!first) b += ',';
+    first = false;
+    b += '"';
+    b.append(key);
+    b += "\":";
+}
+
+} // namespace
+
+RecordWriter::RecordWriter(const CommonOptions& options, Output& out, RecordLayout layout)
+    : options_(options), out_(out), layout_(std::move(layout)),
+      json_(options.format == OutputFormat::json) {
+    for (size_t i = 0; i < layout_.fields.size(); i++)
+        if (text_shows(layout_.fields[i])) last_text_column_ = i;
+}
+
+void RecordWriter::header() {
+    if (json_ || !layout_.text_header) return;
+    std::string& b = out_.buffer();
+    bool first = true;
+    auto column = [&](const Field& f, bool last) {
+        if (!first) b += ' ';
+        first = false;
+        if (f.align == Align::right && static_cast<int>(f.header.size()) < f.width)
+            b.append(f.width - f.header.size(), ' ');
+        b.append(f.header);
+        if (f.align == Align::left && !last && static_cast<int>(f.header.size()) < f.width)
+            b.append(f.width - f.header.size(), ' ');
+    };
+    if (options_.time) column(time_prefix, false);
+    if (options_.print_uid) column(uid_prefix, false);
+    for (size_t i = 0; i < layout_.fields.size(); i++)
+        if (text_shows(layout_.fields[i])) column(layout_.fields[i], i == last_text_column_);
+    b += '\n';
+    out_.flush();
+}
+
+Record RecordWriter::begin(const Task& task) {
+    if (!comm_matches(task.comm, options_.name)) return {};
+    return Record(this, &task);
+}
+
+Record RecordWriter::begin() {
+    return Record(this, nullptr);
+}
+
+Record::Record(RecordWriter* writer, const Task* task)
+    : writer_(writer), b_(&writer->out_.buffer()), task_(task ? *task : Task{}), has_task_(task != nullptr) {
+    std::string& b = *b_;
+    const CommonOptions& options = writer->options_;
+    if (writer->json_) {
+        b += '{';
+        if (!task) return;
+        unsigned parts = writer->layout_.task;
+        if (parts & task_time) {
+            append_json_key(b, first_, "time");
+            b += '"';
+            writer->clock_.append_iso(b, task->ts_ns);
+            b += '"';
+        }
+        if (parts & task_pid) append_json_key(b, first_, "pid"), append_unsigned(b, task->pid);
+        if (parts & task_tid) append_json_key(b, first_, "tid"), append_unsigned(b, task->tid);
+        if (parts & task_uid) append_json_key(b, first_, "uid"), append_unsigned(b, task->uid);
+        if (parts & task_comm) append_json_key(b, first_, "comm"), append_json_string(b, task->comm);
+        return;
+    }
+    if (options.time) {
+        if (task)
+            writer->clock_.append_hms(b, task->ts_ns);
+        else
+            append_wall_time(b);
+        first_ = false;
+    }
+    if (options.print_uid) {
+        separate();
+        append_padded(b, std::to_string(task ? task->uid : 0), uid_prefix.width);
+    }
+}
+
+void Record::separate() {
+    if (!first_) *b_ += ' ';
+    first_ = false;
+}
+
+void Record::pad(const Field& f, size_t start) {
+    size_t written = b_->size() - start;
+    if (static_cast<int>(written) >= f.width) return;
+    size_t fill = static_cast<size_t>(f.width) - written;
+    if (f.align == Align::right)
+        b_->insert(start, fill, ' ');
+    else if (&f - writer_->layout_.fields.data() != static_cast<ptrdiff_t>(writer_->last_text_column_))
+        b_->append(fill, ' ');
+}
+
+// Renders the task's text columns that come before the next tool field.
+void Record::task_columns() {
+    const std::vector<Field>& fields = writer_->layout_.fields;
+    while (index_ < fields.size() && fields[index_].from != From::tool) {
+        const Field& f = fields[index_++];
+        if (writer_->json_ || !text_shows(f) || !has_task_) continue;
+        separate();
+        size_t start = b_->size();
+        switch (f.from) {
+        case From::task_pid: append_unsigned(*b_, task_.pid); break;
+        case From::task_tid: append_unsigned(*b_, task_.tid); break;
+        case From::task_uid: append_unsigned(*b_, task_.uid); break;
+        case From::task_comm: append_text_escaped(*b_, task_.comm); break;
+        case From::task_time: writer_->clock_.append_hms(*b_, task_.ts_ns); break;
+        case From::tool: break;
+        }
+        pad(f, start);
+    }
+}
+
+const Field* Record::next() {
+    task_columns();
+    const std::vector<Field>& fields = writer_->layout_.fields;
+    assert(index_ < fields.size() && "more values than the layout has fields");
+    if (index_ >= fields.size()) return nullptr;
+    const Field& f = fields[index_++];
+    if (writer_->json_) {
+        if (!json_shows(f)) return nullptr;
+        append_json_key(*b_, first_, f.key);
+    } else {
+        if (!text_shows(f)) return nullptr;
+        separate();
+    }
+    return &f;
+}
+
+bool Record::next_shows() {
+    task_columns();
+    const std::vector<Field>& fields = writer_->layout_.fields;
+    if (index_ >= fields.size()) return false;
+    return writer_->json_ ? json_shows(fields[index_]) : text_shows(fields[index_]);
+}
+
+Record& Record::signed_number(int64_t v) {
+    if (const Field* f = next()) {
+        size_t start = b_->size();
+        append_number(*b_, v);
+        if (!writer_->json_) b_->append(f->suffix), pad(*f, start);
+    }
+    return *this;
+}
+
+Record& Record::unsigned_number(uint64_t v) {
+    if (const Field* f = next()) {
+        size_t start = b_->size();
+        append_unsigned(*b_, v);
+        if (!writer_->json_) b_->append(f->suffix), pad(*f, start);
+    }
+    return *this;
+}
+
+void Record::append_real(const Field& f, double v) {
+    int decimals = !writer_->json_ && f.text_decimals >= 0 ? f.text_decimals : f.decimals;
+    char buf[64];
+    if (std::isnan(v) || std::isinf(v)) {
+        *b_ += writer_->json_ ? "null" : "-"; // JSON has no NaN or infinity
+        return;
+    }
+    // Fixed notation reads best; past 1e15 it would print noise digits (or
+    // overflow the buffer), so large magnitudes use the shortest exact form.
+    if (v > 1e15 || v < -1e15)
+        snprintf(buf, sizeof buf, "%.17g", v);
+    else
+        snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    *b_ += buf;
+}
+
+Record& Record::real(double v) {
+    if (const Field* f = next()) {
+        size_t start = b_->size();
+        append_real(*f, v);
+        if (!writer_->json_) b_->append(f->suffix), pad(*f, start);
+    }
+    return *this;
+}
+
+Record& Record::text(std::string_view v) {
+    if (const Field* f = next()) {
+        if (writer_->json_) {
+            append_json_string(*b_, v);
+        } else {
+            size_t start = b_->size();
+            append_text_escaped(*b_, v);
+            b_->append(f->suffix);
+            pad(*f, start);
+        }
+    }
+    return *this;
+}
+
+Record& Record::boolean(bool v) {
+    if (const Field* f = next()) {
+        size_t start = b_->size();
+        *b_ += v ? "true" : "false";
+        if (!writer_->json_) pad(*f, start);
+    }
+    return *this;
+}
+
+Record& Record::null() {
+    if (const Field* f = next()) {
+        size_t start = b_->size();
+        *b_ += writer_->json_ ? "null" : "-";
+        if (!writer_->json_) pad(*f, start);
+    }
+    return *this;
+}
+
+Record& Record::absent() {
+    if (writer_->json_) {
+        task_columns();
+        index_++;
+        return *this;
+    }
+    return null();
+}
+
+Record& Record::formatted(std::string_view v) {
+    if (const Field* f = next()) {
+        size_t start = b_->size();
+        b_->append(v);
+        if (!writer_->json_) pad(*f, start);
+    }
+    return *this;
+}
+
+void Record::end() {
+    task_columns();
+    assert(index_ == writer_->layout_.fields.size() && "fewer values than the layout has fields");
+    *b_ += writer_->json_ ? "}\n" : "\n";
+    writer_->out_.end_record();
+}
+
+} // namespace corescope

@@ -1,0 +1,249 @@
+// The record model. A tool describes what it prints once, as a layout of
+// named, typed fields (each with the JSON key and the text column the
+// classic layout gives it), and fills one record per event or summary row;
+// the writer renders the records: the classic text columns under one header
+// line, or JSON Lines. No tool decides between the formats itself.
+//
+// Records about a task open with the task's common fields: in JSON time,
+// pid, tid, uid and comm (those the layout names), in text TIME (-T) and UID
+// (-U); a tool places the task's PID and COMM columns where its classic
+// layout has them (pid_column(), comm_column()). -n (the command name
+// contains TEXT) is applied here too: begin() returns an empty record for a
+// task it excludes.
+//
+// A tool fills a record's own fields in the layout's order, one call each:
+//
+//     Record r = records.begin(task);
+//     if (!r) return;
+//     r.number(fd).number(err).text(path).end();
+//
+// A field that one format does not show, or that an option turned off,
+// still takes its call; lazy() computes a value only where it shows.
+#pragma once
+
+#include "cli.h"
+#include "clock.h"
+#include "output.h"
+
+#include <cassert>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace corescope {
+
+enum class Align : uint8_t { left, right };
+
+// Where a text column's value comes from: the tool's own call, or the task
+// the record is about (the common prefix, which JSON prints first anyway).
+enum class From : uint8_t { tool, task_pid, task_tid, task_uid, task_comm, task_time };
+
+struct Field {
+    std::string_view key;    // JSON key, snake_case; empty: text only
+    std::string_view header; // text column header; empty: JSON only
+    int width = 0;           // text column width (a wider value widens its line)
+    Align align = Align::left;
+    int decimals = 3;        // real numbers: digits after the point
+    int text_decimals = -1;  // ... in text, where it differs from JSON
+    std::string_view suffix; // text only: written right after the value ("%")
+    From from = From::tool;
+    bool shown = true; // false: an option turned it off; its call is still made
+};
+
+// A field in both formats.
+constexpr Field column(std::string_view key, std::string_view header, int width,
+                       Align align = Align::left) {
+    Field f;
+    f.key = key;
+    f.header = header;
+    f.width = width;
+    f.align = align;
+    return f;
+}
+// A field only text shows.
+constexpr Field text_column(std::string_view header, int width, Align align = Align::left) {
+    return column({}, header, width, align);
+}
+// A field only JSON shows.
+constexpr Field json_field(std::string_view key) {
+    return column(key, {}, 0);
+}
+// A text column of the task's: its PID, command name, thread ID, or its
+// time as HH:MM:SS shown always (where -T's TIME is optional).
+constexpr Field task_column(From from, std::string_view header, int width) {
+    Field f = text_column(header, width);
+    f.from = from;
+    return f;
+}
+constexpr Field pid_column(std::string_view header = "PID", int width = 7) {
+    return task_column(From::task_pid, header, width);
+}
+constexpr Field comm_column(std::string_view header = "COMM", int width = 16) {
+    return task_column(From::task_comm, header, width);
+}
+constexpr Field tid_column(std::string_view header = "TID", int width = 7) {
+    return task_column(From::task_tid, header, width);
+}
+constexpr Field time_column(std::string_view header = "TIME", int width = 8) {
+    return task_column(From::task_time, header, width);
+}
+// Digits after the point: in both formats, or in text only.
+constexpr Field with_decimals(int decimals, Field field) {
+    field.decimals = decimals;
+    return field;
+}
+constexpr Field with_text_decimals(int decimals, Field field) {
+    field.text_decimals = decimals;
+    return field;
+}
+// Text only: written right after the value ("%").
+constexpr Field with_suffix(std::string_view suffix, Field field) {
+    field.suffix = suffix;
+    return field;
+}
+// A field turned on or off by an option.
+constexpr Field shown_if(bool shown, Field field) {
+    field.shown = shown;
+    return field;
+}
+
+// Which task fields open a JSON record, in this order.
+enum TaskField : unsigned {
+    task_time = 1,
+    task_pid = 2,
+    task_tid = 4,
+    task_uid = 8,
+    task_comm = 16,
+    task_all = 31,
+};
+
+// Who a record is about.
+struct Task {
+    uint64_t ts_ns = 0; // CLOCK_MONOTONIC, as bpf_ktime_get_ns()
+    uint32_t pid = 0;
+    uint32_t tid = 0;
+    uint32_t uid = 0;
+    std::string_view comm;
+};
+
+struct RecordLayout {
+    unsigned task = 0; // TaskField bits: the task fields JSON opens with
+    std::vector<Field> fields;
+    bool text_header = true; // false: text lines read on their own, no header line
+};
+
+class Record;
+
+// What lazy() hands to formatted(): a value already rendered.
+struct Formatted {
+    std::string text;
+};
+
+class RecordWriter {
+  public:
+    RecordWriter(const CommonOptions& options, Output& out, RecordLayout layout);
+    RecordWriter(RecordWriter&&) = default;
+    RecordWriter& operator=(RecordWriter&&) = delete;
+
+    // The text header line; nothing in JSON.
+    void header();
+    // A record about a task; empty when -n excludes its command.
+    Record begin(const Task& task);
+    // A record about no task (a summary row): -T's TIME is now.
+    Record begin();
+    bool json() const { return json_; }
+    Output& output() { return out_; }
+    const CommonOptions& options() const { return options_; }
+    EventClock& clock() { return clock_; }
+
+  private:
+    friend class Record;
+
+// What lazy() hands to formatted(): a value already rendered.
+struct Formatted {
+    std::string text;
+};
+    const CommonOptions& options_;
+    Output& out_;
+    RecordLayout layout_;
+    EventClock clock_;
+    bool json_;
+    size_t last_text_column_ = 0; // the last column text shows: not padded when left-aligned
+};
+
+class Record {
+  public:
+    explicit operator bool() const { return writer_ != nullptr; }
+
+    template <class Integer>
+        requires std::is_integral_v<Integer> && (!std::is_same_v<Integer, bool>)
+    Record& number(Integer v) {
+        if constexpr (std::is_signed_v<Integer>)
+            return signed_number(static_cast<int64_t>(v));
+        else
+            return unsigned_number(static_cast<uint64_t>(v));
+    }
+    Record& real(double v);
+    // Text from the traced system or the tool: escaped in text, exact in JSON.
+    Record& text(std::string_view v);
+    Record& boolean(bool v);
+    // No value: null in JSON, "-" in text.
+    Record& null();
+    // Not in this record: JSON leaves the key out, text shows "-".
+    Record& absent();
+    // A value already rendered for the format that shows the field: JSON
+    // (an array, an object), or text whose parts the caller escaped.
+    Record& formatted(std::string_view v);
+    // A value computed only where the field shows: make() returns a number,
+    // a string, a bool, or Formatted.
+    template <class Make>
+    Record& lazy(Make&& make) {
+        if (!next_shows()) {
+            skip();
+            return *this;
+        }
+        auto value = make();
+        using Value = std::decay_t<decltype(value)>;
+        if constexpr (std::is_same_v<Value, Formatted>)
+            return formatted(value.text);
+        else if constexpr (std::is_same_v<Value, std::string> || std::is_same_v<Value, std::string_view> ||
+                      std::is_same_v<Value, const char*>)
+            return text(value);
+        else if constexpr (std::is_floating_point_v<Value>)
+            return real(value);
+        else if constexpr (std::is_same_v<Value, bool>)
+            return boolean(value);
+        else
+            return number(value);
+    }
+    // Ends the record (and the line).
+    void end();
+
+  private:
+    friend class RecordWriter;
+    Record() = default;
+    Record(RecordWriter* writer, const Task* task);
+
+    // The next field this call fills, after the task's own text columns
+    // before it; nullptr when the current format does not show it.
+    const Field* next();
+    bool next_shows();
+    Record& signed_number(int64_t v);
+    Record& unsigned_number(uint64_t v);
+    void skip() { next(); } // only where the field does not show: writes nothing
+    void task_columns();
+    void separate();
+    void pad(const Field& f, size_t start);
+    void append_real(const Field& f, double v);
+
+    RecordWriter* writer_ = nullptr;
+    std::string* b_ = nullptr;
+    Task task_;            // a copy: records outlive the expression that made their task
+    bool has_task_ = false;
+    size_t index_ = 0;
+    bool first_ = true;
+};
+
+} // namespace corescope
