@@ -33,7 +33,8 @@ void append_json_key(std::string& b, bool& first, std::string_view key) {
 
 RecordWriter::RecordWriter(const CommonOptions& options, Output& out, RecordLayout layout)
     : options_(options), out_(out), layout_(std::move(layout)),
-      json_(options.format == OutputFormat::json) {
+      json_(options.format == OutputFormat::json),
+      show_time_(options.time && layout_.time_prefix), show_uid_(options.print_uid) {
     for (size_t i = 0; i < layout_.fields.size(); i++)
         if (text_shows(layout_.fields[i])) last_text_column_ = i;
 }
@@ -51,8 +52,8 @@ void RecordWriter::header() {
         if (f.align == Align::left && !last && static_cast<int>(f.header.size()) < f.width)
             b.append(f.width - f.header.size(), ' ');
     };
-    if (options_.time) column(time_prefix, false);
-    if (options_.print_uid) column(uid_prefix, false);
+    if (show_time_) column(time_prefix, false);
+    if (show_uid_) column(uid_prefix, false);
     for (size_t i = 0; i < layout_.fields.size(); i++)
         if (text_shows(layout_.fields[i])) column(layout_.fields[i], i == last_text_column_);
     b += '\n';
@@ -68,10 +69,14 @@ Record RecordWriter::begin() {
     return Record(this, nullptr);
 }
 
-Record::Record(RecordWriter* writer, const Task* task)
-    : writer_(writer), b_(&writer->out_.buffer()), task_(task ? *task : Task{}), has_task_(task != nullptr) {
+Record RecordWriter::begin_in(std::string& target) {
+    return Record(this, nullptr, &target);
+}
+
+Record::Record(RecordWriter* writer, const Task* task, std::string* target)
+    : writer_(writer), b_(target ? target : &writer->out_.buffer()), task_(task ? *task : Task{}),
+      has_task_(task != nullptr), nested_(target != nullptr) {
     std::string& b = *b_;
-    const CommonOptions& options = writer->options_;
     if (writer->json_) {
         b += '{';
         if (!task) return;
@@ -88,14 +93,14 @@ Record::Record(RecordWriter* writer, const Task* task)
         if (parts & task_comm) append_json_key(b, first_, "comm"), append_json_string(b, task->comm);
         return;
     }
-    if (options.time) {
+    if (writer->show_time_) {
         if (task)
             writer->clock_.append_hms(b, task->ts_ns);
         else
             append_wall_time(b);
         first_ = false;
     }
-    if (options.print_uid) {
+    if (writer->show_uid_) {
         separate();
         append_padded(b, std::to_string(task ? task->uid : 0), uid_prefix.width);
     }
@@ -255,6 +260,10 @@ Record& Record::formatted(std::string_view v) {
 void Record::end() {
     task_columns();
     assert(index_ == writer_->layout_.fields.size() && "fewer values than the layout has fields");
+    if (nested_) {
+        *b_ += writer_->json_ ? "}" : "\n";
+        return;
+    }
     *b_ += writer_->json_ ? "}\n" : "\n";
     writer_->out_.end_record();
 }

@@ -132,6 +132,7 @@ struct RecordLayout {
     unsigned task = 0; // TaskField bits: the task fields JSON opens with
     std::vector<Field> fields;
     bool text_header = true; // false: text lines read on their own, no header line
+    bool time_prefix = true; // false: -T's TIME is shown elsewhere (a table's time line)
 };
 
 class Record;
@@ -153,6 +154,9 @@ class RecordWriter {
     Record begin(const Task& task);
     // A record about no task (a summary row): -T's TIME is now.
     Record begin();
+    // A record written into target instead of the output, in JSON as an
+    // object without its newline (to nest in another record's array).
+    Record begin_in(std::string& target);
     bool json() const { return json_; }
     Output& output() { return out_; }
     const CommonOptions& options() const { return options_; }
@@ -171,6 +175,8 @@ struct Formatted {
     EventClock clock_;
     bool json_;
     size_t last_text_column_ = 0; // the last column text shows: not padded when left-aligned
+    bool show_time_;              // -T's TIME opens text lines
+    bool show_uid_;               // -U's UID opens text lines
 };
 
 class Record {
@@ -224,7 +230,7 @@ class Record {
   private:
     friend class RecordWriter;
     Record() = default;
-    Record(RecordWriter* writer, const Task* task);
+    Record(RecordWriter* writer, const Task* task, std::string* target = nullptr);
 
     // The next field this call fills, after the task's own text columns
     // before it; nullptr when the current format does not show it.
@@ -242,6 +248,7 @@ class Record {
     std::string* b_ = nullptr;
     Task task_;            // a copy: records outlive the expression that made their task
     bool has_task_ = false;
+    bool nested_ = false; // written into another record: no newline, no flush
     size_t index_ = 0;
     bool first_ = true;
 };

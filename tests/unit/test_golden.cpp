@@ -51,6 +51,7 @@ struct Case {
     std::string name;
     corescope::CommonOptions options;
     uint32_t variant = 0;
+    std::string events = "events"; // the input file, in the tool's directory
 };
 
 // "json-time -o json -T --variant 1": the case's name, then display options.
@@ -73,6 +74,8 @@ Case parse_case(const std::string& line) {
             words >> c.options.name;
         } else if (word == "--variant") {
             words >> c.variant;
+        } else if (word == "--events") {
+            words >> c.events;
         } else {
             FAIL("unknown option in a golden case: " << line);
         }
@@ -130,15 +133,15 @@ TEST_CASE("every tool's decoder prints its recorded events exactly as its golden
     for (const tool_entries::ToolDecoder& tool : tool_entries::tool_decoders()) {
         std::string dir = golden_dir + "/" + std::string(tool.name);
         INFO(dir);
-        std::vector<size_t> sizes;
-        auto events = read_events(dir + "/events", sizes);
-        REQUIRE(!events.empty());
         std::istringstream cases(read_file(dir + "/cases"));
         std::string line;
         size_t checked = 0;
         while (std::getline(cases, line)) {
             if (line.empty() || line[0] == '#') continue;
             Case c = parse_case(line);
+            std::vector<size_t> sizes;
+            auto events = read_events(dir + "/" + c.events, sizes);
+            REQUIRE(!events.empty());
             std::string got = decode_all(tool, c, events, sizes);
             std::string path = dir + "/" + c.name + ".out";
             if (update) std::ofstream(path, std::ios::binary) << got;

@@ -1,10 +1,9 @@
 // biolatency: block device I/O latency as log2 histograms, in all or per
 // disk or per operation.
 #include "block_devices.h"
-#include "clock.h"
 #include "decoder.h"
-#include "filters.h"
-#include "histogram.h"
+#include "histogram_printer.h"
+#include "map_reader.h"
 #include "run.h"
 
 #include <linux/types.h>
@@ -19,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <optional>
 #include <time.h>
 #include <tuple>
@@ -83,141 +83,82 @@ class OperationNames {
     std::map<uint32_t, std::string> names_;
 };
 
-struct KeyedHistogram {
-    biolatency_key key;
-    Histogram histogram;
-};
-
-// Reads every histogram and deletes it, so the next interval starts from
-// zero. Lookup-and-delete is one step where the kernel has it (5.14).
-std::vector<KeyedHistogram> take_histograms(bpf_map* map) {
-    std::vector<biolatency_key> keys;
-    biolatency_key key{}, next{};
-    const void* prev = nullptr;
-    while (keys.size() < BIOLATENCY_MAX_KEYS &&
-           bpf_map__get_next_key(map, prev, &next, sizeof next) == 0) {
-        keys.push_back(next);
-        key = next;
-        prev = &key;
-    }
-    std::vector<KeyedHistogram> out;
-    for (const biolatency_key& k : keys) {
-        biolatency_hist value{};
-        int err = bpf_map__lookup_and_delete_elem(map, &k, sizeof k, &value, sizeof value, 0);
-        if (err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP || err == -524 /* ENOTSUPP */) {
-            err = bpf_map__lookup_elem(map, &k, sizeof k, &value, sizeof value, 0);
-            if (err == 0) bpf_map__delete_elem(map, &k, sizeof k, 0);
-        }
-        if (err) continue; // gone meanwhile
-        out.push_back({k, Histogram::log2({std::begin(value.slots), std::end(value.slots)})});
-    }
-    return out;
-}
+using Entry = MapEntry<biolatency_key, biolatency_hist>;
 
 class Printer {
   public:
-    Printer(const CommonOptions& options, const Settings& settings, Output& out)
-        : options_(options), settings_(settings), out_(out),
-          unit_(options.milliseconds ? "msecs" : "usecs"), last_(monotonic_seconds()) {
+    // disks: names from /sys (decoders show MAJ:MIN instead).
+    Printer(const CommonOptions& options, const Settings& settings, Output& out,
+            std::shared_ptr<DiskNames> disks)
+        : settings_(settings), disks_(std::move(disks)),
+          histograms_(options, out, label_fields(settings), options.milliseconds ? "msecs" : "usecs") {
         if (settings.per_op) ops_.emplace();
     }
 
-    void interval(bpf_map* hists) { print(take_histograms(hists)); }
-
     // One interval's histograms, as read from the map.
-    void print(std::vector<KeyedHistogram> taken) {
-        double now = monotonic_seconds();
-        double span = now - last_;
-        last_ = now;
-        std::sort(taken.begin(), taken.end(), [&](const KeyedHistogram& a, const KeyedHistogram& b) {
+    void print(std::vector<Entry> entries) {
+        histograms_.begin_interval();
+        std::sort(entries.begin(), entries.end(), [&](const Entry& a, const Entry& b) {
             return sort_key(a.key) < sort_key(b.key);
         });
         // Unsplit, there is one histogram, so an idle interval says so too.
-        if (taken.empty() && !settings_.per_disk && !settings_.per_op)
-            taken.push_back({biolatency_key{}, Histogram::log2(std::vector<uint64_t>(BIOLATENCY_SLOTS))});
-        if (options_.format == OutputFormat::json)
-            json(taken, span);
-        else
-            text(taken);
+        if (entries.empty() && !settings_.per_disk && !settings_.per_op) entries.push_back({});
+        for (const Entry& e : entries) {
+            const biolatency_key& k = e.key;
+            histograms_.print(
+                Histogram::log2_slots(e.value.slots),
+                [&](Record& r) {
+                    r.boolean(settings_.queued)
+                        .text(disk(k.dev))
+                        .number(kernel_dev_major(k.dev))
+                        .number(kernel_dev_minor(k.dev))
+                        .lazy([&] { return settings_.per_op ? ops_->name(k.op) : std::string(); })
+                        .boolean(k.sync);
+                },
+                [&] {
+                    std::string label;
+                    if (settings_.per_disk) label += "disk = " + text_escaped(disk(k.dev));
+                    if (settings_.per_disk && settings_.per_op) label += '\t';
+                    if (settings_.per_op)
+                        label += "operation = " + std::string(k.sync ? "Sync-" : "") + ops_->name(k.op);
+                    return label;
+                });
+        }
     }
 
   private:
-    std::tuple<std::string, uint32_t, uint8_t> sort_key(const biolatency_key& k) {
-        return {settings_.per_disk ? disks_.name(k.dev) : "", k.op, k.sync};
+    static std::vector<Field> label_fields(const Settings& settings) {
+        return {json_field("queued"),
+                shown_if(settings.per_disk, json_field("disk")),
+                shown_if(settings.per_disk, json_field("major")),
+                shown_if(settings.per_disk, json_field("minor")),
+                shown_if(settings.per_op, json_field("operation")),
+                shown_if(settings.per_op, json_field("sync"))};
     }
 
-    std::string operation(const biolatency_key& k) const { return ops_->name(k.op); }
-
-    void text(const std::vector<KeyedHistogram>& taken) {
-        std::string& b = out_.buffer();
-        if (options_.time) {
-            append_wall_time(b);
-            b += '\n';
-        }
-        for (const KeyedHistogram& h : taken) {
-            if (h.histogram.empty()) continue;
-            if (settings_.per_disk) b += "disk = " + text_escaped(disks_.name(h.key.dev));
-            if (settings_.per_disk && settings_.per_op) b += '\t';
-            if (settings_.per_op) b += "operation = " + std::string(h.key.sync ? "Sync-" : "") + operation(h.key);
-            if (settings_.per_disk || settings_.per_op) b += '\n';
-            b += render_histogram_text(h.histogram, unit_);
-            b += '\n';
-            out_.end_record();
-        }
+    std::string disk(uint32_t dev) const {
+        if (disks_) return disks_->name(dev);
+        return std::to_string(kernel_dev_major(dev)) + ":" + std::to_string(kernel_dev_minor(dev));
     }
 
-    void json(const std::vector<KeyedHistogram>& taken, double span) {
-        std::string time = iso_time_now();
-        for (const KeyedHistogram& h : taken) {
-            std::string& b = out_.buffer();
-            JsonObject record(b);
-            record.string("type", "histogram").string("time", time).real("interval_s", span)
-                .boolean("queued", settings_.queued);
-            if (settings_.per_disk)
-                record.string("disk", disks_.name(h.key.dev)).unsigned_number("major", kernel_dev_major(h.key.dev))
-                    .unsigned_number("minor", kernel_dev_minor(h.key.dev));
-            if (settings_.per_op) record.string("operation", operation(h.key)).boolean("sync", h.key.sync);
-            // The histogram's own fields (unit, total, p50, ..., buckets)
-            // continue this object rather than nest in it.
-            std::string fields = render_histogram_json(h.histogram, unit_);
-            b += ',';
-            b.append(fields, 1);
-            b += '\n';
-            out_.end_record();
-        }
+    std::tuple<std::string, uint32_t, uint8_t> sort_key(const biolatency_key& k) const {
+        return {settings_.per_disk ? disk(k.dev) : "", k.op, k.sync};
     }
 
-    const CommonOptions& options_;
     const Settings& settings_;
-    Output& out_;
-    std::string unit_;
-    double last_;
-    DiskNames disks_;
+    std::shared_ptr<DiskNames> disks_;
+    HistogramPrinter histograms_;
     std::optional<OperationNames> ops_;
 };
 
 // One step, so that the start and the completion always come from the same
 // tier: the tracefs tier keys requests differently from the other two.
 std::vector<AttachStep> attach_steps(bool queued) {
-    std::vector<AttachWay> ways;
-    for (auto [tier_kind, tier_prefix] :
-         {std::pair{AttachKind::tp_btf, "btf_"}, std::pair{AttachKind::raw_tp, "raw_"},
-          std::pair{AttachKind::tracepoint, "tp_"}}) {
-        // Named copies: lambdas cannot capture structured bindings before clang 16.
-        AttachKind kind = tier_kind;
-        const char* prefix = tier_prefix;
-        auto point = [&](const char* event) {
-            std::string target = kind == AttachKind::tracepoint ? std::string("block:") + event : event;
-            std::string_view suffix = std::string_view(event).substr(std::string_view("block_rq_").size());
-            return AttachPoint{prefix + std::string(suffix), kind, target};
-        };
-        AttachWay way;
-        if (queued) way.points.push_back(point("block_rq_insert"));
-        way.points.push_back(point("block_rq_issue"));
-        way.points.push_back(point("block_rq_complete"));
-        ways.push_back(std::move(way));
-    }
-    return {{"block I/O requests", std::move(ways)}};
+    std::vector<TracepointProgram> programs;
+    if (queued) programs.push_back({"insert", "block:block_rq_insert"});
+    programs.push_back({"issue", "block:block_rq_issue"});
+    programs.push_back({"complete", "block:block_rq_complete"});
+    return {tracepoint_tiers("block I/O requests", programs)};
 }
 
 // 2 arguments, (q, rq), before 5.11; (rq) since.
@@ -227,26 +168,15 @@ uint32_t request_arg_index(const std::string& tracepoint) {
 
 } // namespace
 
-// One map entry's bytes (key, then histogram) through the printer, for
-// tests/fuzz (common/decoder.h); variant bit 0: -D, bit 1: -Q. Not -F: that
-// reads the kernel's BTF, too slow to do per input.
+// For tests/golden and tests/fuzz (common/decoder.h): map entries (key, then
+// histogram); variant bit 0: -D, bit 1: -Q. Not -F: that reads the
+// kernel's BTF.
 void decode_biolatency(const CommonOptions& options, uint32_t variant, Output& out,
                        std::span<const RecordedEvent> events) {
-    std::vector<KeyedHistogram> entries;
-    for (const RecordedEvent& e : events) {
-        if (e.size < sizeof(biolatency_key) + sizeof(biolatency_hist)) continue;
-        KeyedHistogram entry{{}, Histogram::log2({})};
-        biolatency_hist value;
-        std::memcpy(&entry.key, e.data, sizeof entry.key);
-        std::memcpy(&value, static_cast<const char*>(e.data) + sizeof entry.key, sizeof value);
-        entry.histogram = Histogram::log2({std::begin(value.slots), std::end(value.slots)});
-        entries.push_back(std::move(entry));
-    }
     Settings settings;
     settings.per_disk = (variant & 1) != 0;
     settings.queued = (variant & 2) != 0;
-    Printer printer(options, settings, out);
-    printer.print(std::move(entries));
+    Printer(options, settings, out, nullptr).print(recorded_entries<biolatency_key, biolatency_hist>(events));
 }
 
 int biolatency(int argc, char** argv) {
@@ -296,8 +226,9 @@ int biolatency(int argc, char** argv) {
              },
          .announcement = "Tracing block device I/O... Hit Ctrl-C to end."},
         [&](biolatency_bpf& skel, const AttachPlan&, Output& out) {
-            return [printer = Printer(options, settings, out), hists = skel.maps.hists]() mutable {
-                printer.interval(hists);
+            return [printer = Printer(options, settings, out, std::make_shared<DiskNames>()),
+                    hists = skel.maps.hists]() mutable {
+                printer.print(take_map<biolatency_key, biolatency_hist>(hists, BIOLATENCY_MAX_KEYS));
             };
         });
 }

@@ -66,25 +66,11 @@ struct Printer {
 // for sure; before it, insert is where most do. block_rq_merge (optional)
 // forgets a request merged away, which never completes.
 std::vector<AttachStep> attach_steps() {
-    std::vector<AttachWay> ways;
-    for (auto [kind, prefix] :
-         {std::pair{AttachKind::tp_btf, "btf_"}, std::pair{AttachKind::raw_tp, "raw_"},
-          std::pair{AttachKind::tracepoint, "tp_"}}) {
-        AttachWay way;
-        bool tracefs = kind == AttachKind::tracepoint; // clang 14 cannot capture kind
-        auto block = [tracefs](const std::string& event) {
-            return tracefs ? "block:" + event : event;
-        };
-        way.points.push_back(
-            {prefix + std::string("io_start"), kind, block("block_io_start"), true});
-        way.points.push_back({prefix + std::string("merge"), kind, block("block_rq_merge"), true});
-        for (const char* step : {"insert", "issue", "complete"}) {
-            way.points.push_back(
-                {prefix + std::string(step), kind, block(std::string("block_rq_") + step)});
-        }
-        ways.push_back(std::move(way));
-    }
-    return {{"block I/O requests", std::move(ways)}};
+    return {tracepoint_tiers("block I/O requests", {{"io_start", "block:block_io_start", true},
+                                                     {"merge", "block:block_rq_merge", true},
+                                                     {"insert", "block:block_rq_insert"},
+                                                     {"issue", "block:block_rq_issue"},
+                                                     {"complete", "block:block_rq_complete"}})};
 }
 
 // 2 arguments, (q, rq), before 5.11; (rq) since.

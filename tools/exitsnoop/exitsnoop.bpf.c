@@ -70,7 +70,7 @@ static __always_inline int on_exit(void *ctx, int group_dead)
 }
 
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(tp_btf_exit)
+int BPF_PROG(btf_exit)
 {
 	/* ctx[1] is read only where the loader saw it in the prototype; the
 	 * verifier drops the other branch. */

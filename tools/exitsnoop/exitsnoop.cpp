@@ -75,10 +75,7 @@ struct Printer {
 };
 
 std::vector<AttachStep> attach_steps() {
-    return {{"process exit",
-             {{{{"tp_btf_exit", AttachKind::tp_btf, "sched_process_exit"}}},
-              {{{"raw_exit", AttachKind::raw_tp, "sched_process_exit"}}},
-              {{{"tp_exit", AttachKind::tracepoint, "sched:sched_process_exit"}}}}}};
+    return {tracepoint_tiers("process exit", {{"exit", "sched:sched_process_exit"}})};
 }
 
 } // namespace

@@ -212,10 +212,7 @@ struct Summary {
 };
 
 std::vector<AttachStep> attach_steps() {
-    return {{"scheduler switches",
-             {{{{"btf_switch", AttachKind::tp_btf, "sched_switch"}}},
-              {{{"raw_switch", AttachKind::raw_tp, "sched_switch"}}},
-              {{{"tp_switch", AttachKind::tracepoint, "sched:sched_switch"}}}}}};
+    return {tracepoint_tiers("scheduler switches", {{"switch", "sched:sched_switch"}})};
 }
 
 } // namespace

@@ -88,22 +88,10 @@ class Printer {
 // One step, so that wake-ups and switches always come from the same tier:
 // the tracefs tier stamps and accounts differently from the other two.
 std::vector<AttachStep> attach_steps() {
-    std::vector<AttachWay> ways;
-    for (auto [tier_kind, tier_prefix] :
-         {std::pair{AttachKind::tp_btf, "btf_"}, std::pair{AttachKind::raw_tp, "raw_"},
-          std::pair{AttachKind::tracepoint, "tp_"}}) {
-        // Named copies: lambdas cannot capture structured bindings before clang 16.
-        AttachKind kind = tier_kind;
-        const char* prefix = tier_prefix;
-        auto point = [&](const char* event, const char* program) {
-            std::string target =
-                kind == AttachKind::tracepoint ? std::string("sched:") + event : event;
-            return AttachPoint{prefix + std::string(program), kind, target};
-        };
-        ways.push_back({{point("sched_wakeup", "wakeup"), point("sched_wakeup_new", "wakeup_new"),
-                         point("sched_switch", "switch")}});
-    }
-    return {{"scheduler wake-ups and switches", std::move(ways)}};
+    return {tracepoint_tiers("scheduler wake-ups and switches",
+                             {{"wakeup", "sched:sched_wakeup"},
+                              {"wakeup_new", "sched:sched_wakeup_new"},
+                              {"switch", "sched:sched_switch"}})};
 }
 
 } // namespace

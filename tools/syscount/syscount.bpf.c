@@ -164,13 +164,13 @@ static __always_inline int on_exit(long nr, long ret)
 /* Tier 1: BTF-typed raw tracepoints (the registers are read directly). */
 
 SEC("tp_btf/sys_enter")
-int BPF_PROG(tp_btf_enter, struct pt_regs *regs, long id)
+int BPF_PROG(btf_enter, struct pt_regs *regs, long id)
 {
 	return on_enter(id);
 }
 
 SEC("tp_btf/sys_exit")
-int BPF_PROG(tp_btf_exit, struct pt_regs *regs, long ret)
+int BPF_PROG(btf_exit, struct pt_regs *regs, long ret)
 {
 	return on_exit(syscall_nr_of(regs), ret);
 }

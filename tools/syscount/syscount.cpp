@@ -1,8 +1,9 @@
 // syscount: count system calls by name or by process, with the time spent in them.
-#include "clock.h"
-#include "filters.h"
+#include "decoder.h"
+#include "map_reader.h"
 #include "run.h"
 #include "syscall_names.h"
+#include "table_printer.h"
 
 #include "syscount.skel.h"
 #include "syscount/syscount.h"
@@ -40,11 +41,6 @@ int parse_errno(std::string_view text) {
                      "': not an errno name (like ENOENT) or number");
 }
 
-std::string errno_name(int e) {
-    const char* name = strerrorname_np(e);
-    return name ? name : std::to_string(e);
-}
-
 std::string syscall_label(uint32_t nr) {
     std::string_view name = syscall_name(nr);
     return name.empty() ? "[" + std::to_string(nr) + "]" : std::string(name);
@@ -61,80 +57,59 @@ struct Row {
     Counts counts;
 };
 
+void add_counts(syscount_counts& sum, const syscount_counts& one) {
+    sum.count += one.count;
+    sum.total_ns += one.total_ns;
+}
+
+// The per-CPU copies of a process's entry: the counts added, the newest name.
+void add_process(syscount_process& sum, const syscount_process& one) {
+    add_counts(sum.counts, one.counts);
+    if (one.comm_ns >= sum.comm_ns) {
+        sum.comm_ns = one.comm_ns;
+        std::memcpy(sum.comm, one.comm, sizeof sum.comm);
+    }
+}
+
+// The counts since the last read; a smaller count means the slot was
+// reused (a PID recycled).
+Counts delta(const syscount_counts& now, const Counts& before) {
+    if (now.count < before.count) return {now.count, now.total_ns};
+    return {now.count - before.count, now.total_ns - before.total_ns};
+}
+
 // Reads the cumulative per-CPU counts and turns them into per-interval rows.
 class Reader {
   public:
-    Reader(syscount_bpf* skel, const Settings& settings)
-        : skel_(skel), settings_(settings), cpus_(libbpf_num_possible_cpus()) {
-        if (cpus_ <= 0) throw RuntimeError(errno_message("cannot count the possible CPUs", cpus_));
-    }
+    Reader(syscount_bpf* skel, const Settings& settings) : skel_(skel), settings_(settings) {}
 
-    std::vector<Row> interval_rows() {
-        return settings_.by_process ? process_rows() : syscall_rows();
-    }
+    std::vector<Row> interval_rows() { return settings_.by_process ? process_rows() : syscall_rows(); }
 
   private:
-    static Counts delta(const Counts& now, const Counts& before) {
-        // A smaller count means the slot was reused (a PID recycled).
-        if (now.count < before.count) return now;
-        return {now.count - before.count, now.total_ns - before.total_ns};
-    }
-
     std::vector<Row> syscall_rows() {
-        std::vector<syscount_counts> values(static_cast<size_t>(cpus_));
         std::vector<Row> rows;
-        for (uint32_t nr = 0; nr < SYSCOUNT_MAX_NR; nr++) {
-            if (bpf_map__lookup_elem(skel_->maps.by_nr, &nr, sizeof nr, values.data(),
-                                     values.size() * sizeof(syscount_counts), 0) != 0)
-                continue;
-            Counts now;
-            for (const syscount_counts& v : values) {
-                now.count += v.count;
-                now.total_ns += v.total_ns;
-            }
-            Counts d = delta(now, by_nr_[nr]);
-            by_nr_[nr] = now;
-            if (d.count) rows.push_back({nr, {}, d});
+        for (const auto& e : read_percpu_map<uint32_t, syscount_counts>(skel_->maps.by_nr, add_counts)) {
+            if (e.key >= SYSCOUNT_MAX_NR) continue;
+            Counts d = delta(e.value, by_nr_[e.key]);
+            by_nr_[e.key] = {e.value.count, e.value.total_ns};
+            if (d.count) rows.push_back({e.key, {}, d});
         }
         return rows;
     }
 
     std::vector<Row> process_rows() {
-        std::vector<uint32_t> keys;
-        uint32_t key = 0;
-        const void* prev = nullptr;
-        while (bpf_map__get_next_key(skel_->maps.by_pid, prev, &key, sizeof key) == 0) {
-            keys.push_back(key);
-            prev = &keys.back();
-            if (keys.size() > SYSCOUNT_MAX_PIDS) break;
-        }
-        std::vector<syscount_process> values(static_cast<size_t>(cpus_));
         std::vector<Row> rows;
         std::map<uint32_t, Counts> seen;
-        for (uint32_t pid : keys) {
-            // Check before reading: a process found gone cannot add more, so
-            // its entry goes once its last counts are read.
-            bool gone = kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
-            if (bpf_map__lookup_elem(skel_->maps.by_pid, &pid, sizeof pid, values.data(),
-                                     values.size() * sizeof(syscount_process), 0) != 0)
-                continue;
-            Counts now;
-            std::string comm;
-            uint64_t comm_ns = 0;
-            for (const syscount_process& v : values) {
-                now.count += v.counts.count;
-                now.total_ns += v.counts.total_ns;
-                if (v.comm_ns > comm_ns) {
-                    comm = std::string(fixed_string(v.comm));
-                    comm_ns = v.comm_ns;
-                }
-            }
-            Counts d = delta(now, by_pid_[pid]);
-            if (gone)
-                bpf_map__delete_elem(skel_->maps.by_pid, &pid, sizeof pid, 0);
+        for (const auto& e :
+             read_percpu_map<uint32_t, syscount_process>(skel_->maps.by_pid, add_process, SYSCOUNT_MAX_PIDS)) {
+            Counts d = delta(e.value.counts, by_pid_[e.key]);
+            // A process found gone cannot add more: its entry goes once its
+            // last counts are read.
+            if (kill(static_cast<pid_t>(e.key), 0) != 0 && errno == ESRCH)
+                bpf_map__delete_elem(skel_->maps.by_pid, &e.key, sizeof e.key, 0);
             else
-                seen[pid] = now;
-            if (d.count) rows.push_back({pid, comm, d});
+                seen[e.key] = {e.value.counts.count, e.value.counts.total_ns};
+            if (d.count) rows.push_back({e.key, std::string(fixed_string(e.value.comm)), d});
         }
         by_pid_ = std::move(seen);
         return rows;
@@ -142,136 +117,94 @@ class Reader {
 
     syscount_bpf* skel_;
     const Settings& settings_;
-    int cpus_;
     Counts by_nr_[SYSCOUNT_MAX_NR];
     std::map<uint32_t, Counts> by_pid_;
 };
 
-struct Printer {
-    const CommonOptions& options;
-    const Settings& settings;
-    Output& out;
-    Reader reader;
-    double last = monotonic_seconds();
-    bool printed = false;
+class Printer {
+  public:
+    Printer(const CommonOptions& options, const Settings& settings, Output& out)
+        : options_(options), settings_(settings), table_(options, out, row_layout(), table_layout()) {}
 
-    void print() {
+    // One interval's rows: the most frequent (or, with -L, the slowest) first.
+    void print(std::vector<Row> rows) {
         double now = monotonic_seconds();
-        double interval = now - last;
-        last = now;
-        std::vector<Row> rows = reader.interval_rows();
+        double interval = now - last_;
+        last_ = now;
         uint64_t total = 0;
-        for (const Row& r : rows)
-            total += r.counts.count;
+        for (const Row& r : rows) total += r.counts.count;
         std::sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
-            if (settings.latency && a.counts.total_ns != b.counts.total_ns)
+            if (settings_.latency && a.counts.total_ns != b.counts.total_ns)
                 return a.counts.total_ns > b.counts.total_ns;
             if (a.counts.count != b.counts.count) return a.counts.count > b.counts.count;
             return a.key < b.key;
         });
         size_t distinct = rows.size();
-        if (settings.top && rows.size() > settings.top) rows.resize(settings.top);
-        if (options.format == OutputFormat::json)
-            json(rows, total, distinct, interval);
-        else
-            text(rows);
-        out.end_record();
-        printed = true;
-    }
-
-    void json(const std::vector<Row>& rows, uint64_t total, size_t distinct, double interval) {
-        std::string entries = "[";
-        for (size_t i = 0; i < rows.size(); i++) {
-            const Row& r = rows[i];
-            if (i) entries += ',';
-            JsonObject j(entries);
-            if (settings.by_process) {
-                j.unsigned_number("pid", r.key).string("comm", r.comm);
-            } else {
-                std::string_view name = syscall_name(r.key);
-                if (name.empty())
-                    j.null("syscall");
-                else
-                    j.string("syscall", name);
-                j.unsigned_number("nr", r.key);
-            }
-            j.unsigned_number("count", r.counts.count);
-            if (settings.latency)
-                j.unsigned_number("total_ns", r.counts.total_ns)
-                    .unsigned_number("avg_ns", r.counts.total_ns / r.counts.count);
-            j.end();
-        }
-        entries += ']';
-        JsonObject j(out.buffer());
-        j.string("time", iso_time_now())
-            .real("interval_s", interval, 3)
-            .string("by", settings.by_process ? "process" : "syscall");
-        if (settings.errno_value)
-            j.string("errno", errno_name(settings.errno_value));
-        else if (options.failed)
-            j.boolean("failed_only", true);
-        j.unsigned_number("total", total)
-            .unsigned_number("distinct", distinct)
-            .raw("entries", entries)
-            .end_line();
-    }
-
-    void text(const std::vector<Row>& rows) {
-        std::string& b = out.buffer();
-        if (printed) b += '\n';
-        if (options.time) {
-            b += '[';
-            append_wall_time(b);
-            b += "]\n";
-        }
-        const char* unit = options.milliseconds ? "ms" : "us";
-        double divisor = options.milliseconds ? 1e6 : 1e3;
-        char line[160];
-        if (settings.by_process)
-            snprintf(line, sizeof line, "%-7s %-16s %10s", "PID", "COMM", "COUNT");
-        else
-            snprintf(line, sizeof line, "%-24s %10s", "SYSCALL", "COUNT");
-        b += line;
-        if (settings.latency) {
-            snprintf(line, sizeof line, " %16s %12s", (std::string("TOTAL(") + unit + ")").c_str(),
-                     (std::string("AVG(") + unit + ")").c_str());
-            b += line;
-        }
-        b += '\n';
+        if (settings_.top && rows.size() > settings_.top) rows.resize(settings_.top);
+        double divisor = options_.milliseconds ? 1e6 : 1e3;
+        table_.begin();
         for (const Row& r : rows) {
-            if (settings.by_process) {
-                append_padded(b, std::to_string(r.key), 7);
-                b += ' ';
-                append_escaped_padded(b, r.comm, 16);
-            } else {
-                append_padded(b, syscall_label(r.key), 24);
-            }
-            b += ' ';
-            append_unsigned(b, r.counts.count, 10);
-            if (settings.latency) {
-                double total = static_cast<double>(r.counts.total_ns) / divisor;
-                snprintf(line, sizeof line, " %16.3f %12.3f", total,
-                         total / static_cast<double>(r.counts.count));
-                b += line;
-            }
-            b += '\n';
+            std::string_view name = syscall_name(r.key);
+            Record row = table_.row();
+            row.number(r.key).text(r.comm);
+            if (name.empty())
+                row.null();
+            else
+                row.text(name);
+            row.number(r.key)
+                .lazy([&] { return syscall_label(r.key); })
+                .number(r.counts.count)
+                .number(r.counts.total_ns)
+                .number(r.counts.total_ns / r.counts.count)
+                .real(static_cast<double>(r.counts.total_ns) / divisor)
+                .real(static_cast<double>(r.counts.total_ns) / divisor / static_cast<double>(r.counts.count))
+                .end();
         }
+        table_.end([&](Record& t) {
+            t.text(iso_time_now())
+                .real(interval)
+                .text(settings_.by_process ? "process" : "syscall")
+                .text(errno_name(settings_.errno_value))
+                .boolean(true)
+                .number(total)
+                .number(distinct);
+        });
     }
+
+  private:
+    RecordLayout row_layout() const {
+        bool by_process = settings_.by_process;
+        bool ms = options_.milliseconds;
+        return {0,
+                {shown_if(by_process, column("pid", "PID", 7)), shown_if(by_process, column("comm", "COMM", 16)),
+                 shown_if(!by_process, json_field("syscall")), shown_if(!by_process, json_field("nr")),
+                 shown_if(!by_process, text_column("SYSCALL", 24)),
+                 column("count", "COUNT", 10, Align::right),
+                 shown_if(settings_.latency, json_field("total_ns")),
+                 shown_if(settings_.latency, json_field("avg_ns")),
+                 shown_if(settings_.latency, text_column(ms ? "TOTAL(ms)" : "TOTAL(us)", 16, Align::right)),
+                 shown_if(settings_.latency, text_column(ms ? "AVG(ms)" : "AVG(us)", 12, Align::right))}};
+    }
+
+    RecordLayout table_layout() const {
+        return {0,
+                {json_field("time"), json_field("interval_s"), json_field("by"),
+                 shown_if(settings_.errno_value != 0, json_field("errno")),
+                 shown_if(settings_.errno_value == 0 && options_.failed, json_field("failed_only")),
+                 json_field("total"), json_field("distinct")}};
+    }
+
+    const CommonOptions& options_;
+    const Settings& settings_;
+    TablePrinter table_;
+    double last_ = monotonic_seconds();
 };
 
 std::vector<AttachStep> attach_steps(bool latency) {
-    auto way = [latency](const char* enter, const char* exit, AttachKind kind,
-                         const char* enter_target, const char* exit_target) {
-        AttachWay w;
-        if (latency) w.points.push_back({enter, kind, enter_target});
-        w.points.push_back({exit, kind, exit_target});
-        return w;
-    };
-    return {{latency ? "system call entry and exit" : "system call exit",
-             {way("tp_btf_enter", "tp_btf_exit", AttachKind::tp_btf, "sys_enter", "sys_exit"),
-              way("raw_enter", "raw_exit", AttachKind::raw_tp, "sys_enter", "sys_exit"),
-              way("tp_enter", "tp_exit", AttachKind::tracepoint, "raw_syscalls:sys_enter",
-                  "raw_syscalls:sys_exit")}}};
+    std::vector<TracepointProgram> programs;
+    if (latency) programs.push_back({"enter", "raw_syscalls:sys_enter"});
+    programs.push_back({"exit", "raw_syscalls:sys_exit"});
+    return {tracepoint_tiers(latency ? "system call entry and exit" : "system call exit", programs)};
 }
 
 void list_syscalls() {
@@ -287,6 +220,26 @@ void list_syscalls() {
 }
 
 } // namespace
+
+// For tests/golden and tests/fuzz (common/decoder.h): the entries of one
+// interval (key, then the counts summed over the CPUs, as syscount_counts
+// or, with -P, syscount_process); variant bit 0: -P, bit 1: -L.
+void decode_syscount(const CommonOptions& options, uint32_t variant, Output& out,
+                     std::span<const RecordedEvent> events) {
+    Settings settings;
+    settings.by_process = (variant & 1) != 0;
+    settings.latency = (variant & 2) != 0;
+    std::vector<Row> rows;
+    if (settings.by_process) {
+        for (const auto& e : recorded_entries<uint32_t, syscount_process>(events))
+            if (e.value.counts.count)
+                rows.push_back({e.key, std::string(fixed_string(e.value.comm)), delta(e.value.counts, {})});
+    } else {
+        for (const auto& e : recorded_entries<uint32_t, syscount_counts>(events))
+            if (e.value.count) rows.push_back({e.key, {}, delta(e.value, {})});
+    }
+    Printer(options, settings, out).print(std::move(rows));
+}
 
 int syscount(int argc, char** argv) {
     CommonOptions options;
@@ -345,7 +298,9 @@ int syscount(int argc, char** argv) {
                                    std::to_string(*options.interval) + " s... Hit Ctrl-C to end."
                              : "Tracing system calls... Hit Ctrl-C to end."},
         [&](syscount_bpf& skel, const AttachPlan&, Output& out) {
-            return Printer{options, settings, out, Reader(&skel, settings)};
+            return [printer = Printer(options, settings, out), reader = Reader(&skel, settings)]() mutable {
+                printer.print(reader.interval_rows());
+            };
         });
 }
 

@@ -86,10 +86,7 @@ void report_dropped(tcpconnect_bpf* skel) {
 }
 
 std::vector<AttachStep> attach_steps() {
-    return {{"TCP state changes",
-             {{{{"btf_set_state", AttachKind::tp_btf, "inet_sock_set_state"}}},
-              {{{"raw_set_state", AttachKind::raw_tp, "inet_sock_set_state"}}},
-              {{{"tp_set_state", AttachKind::tracepoint, "sock:inet_sock_set_state"}}}}},
+    return {tracepoint_tiers("TCP state changes", {{"set_state", "sock:inet_sock_set_state"}}),
             // The source port is chosen after the move to SYN_SENT: the
             // event waits for connect() to return.
             {"connect() returns",

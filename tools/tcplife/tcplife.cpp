@@ -53,10 +53,7 @@ struct Printer {
 };
 
 std::vector<AttachStep> attach_steps() {
-    return {{"TCP state changes",
-             {{{{"btf_set_state", AttachKind::tp_btf, "inet_sock_set_state"}}},
-              {{{"raw_set_state", AttachKind::raw_tp, "inet_sock_set_state"}}},
-              {{{"tp_set_state", AttachKind::tracepoint, "sock:inet_sock_set_state"}}}}}};
+    return {tracepoint_tiers("TCP state changes", {{"set_state", "sock:inet_sock_set_state"}})};
 }
 
 } // namespace

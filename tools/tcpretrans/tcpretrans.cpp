@@ -104,10 +104,7 @@ void report_dropped(tcpretrans_bpf* skel) {
 
 std::vector<AttachStep> attach_steps(bool loss_probes) {
     std::vector<AttachStep> steps = {
-        {"TCP retransmissions",
-         {{{{"btf_retransmit", AttachKind::tp_btf, "tcp_retransmit_skb"}}},
-          {{{"raw_retransmit", AttachKind::raw_tp, "tcp_retransmit_skb"}}},
-          {{{"tp_retransmit", AttachKind::tracepoint, "tcp:tcp_retransmit_skb"}}}}}};
+        tracepoint_tiers("TCP retransmissions", {{"retransmit", "tcp:tcp_retransmit_skb"}})};
     // No tracepoint marks a tail loss probe: only a probe on the function.
     if (loss_probes)
         steps.push_back({"TCP tail loss probes (-l)",
