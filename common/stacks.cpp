@@ -7,8 +7,36 @@
 
 namespace corescope {
 
-void set_stack_storage_size(bpf_map* stack_map, uint32_t entries) {
-    int err = bpf_map__set_max_entries(stack_map, entries);
+void add_stack_options(CommandLine& cli, StackOptions& stacks) {
+    cli.add_switch(0, "user-stacks-only", "only user stacks (the classic tools' -U)", &stacks.user_only);
+    cli.add_switch(0, "kernel-stacks-only", "only kernel stacks (the classic tools' -K)",
+                   &stacks.kernel_only);
+    cli.add_switch('f', "folded", "folded output, one line a stack, for flame graphs", &stacks.folded);
+    cli.add_option(0, "stack-storage-size", "COUNT",
+                   "distinct stacks the kernel keeps (default " + std::to_string(default_stack_storage_size) +
+                       ")",
+                   [&](std::string_view v) {
+                       stacks.storage_size =
+                           static_cast<uint32_t>(parse_unsigned("stack storage size", v, 1, max_stack_storage_size));
+                   });
+    cli.add_option(0, "perf-max-stack-depth", "FRAMES",
+                   "the deepest stack recorded (default " + std::to_string(max_stack_depth) + ")",
+                   [&](std::string_view v) {
+                       stacks.depth = static_cast<uint32_t>(parse_unsigned("stack depth", v, 1, max_stack_depth));
+                   });
+}
+
+void check_stack_options(const StackOptions& stacks, const CommonOptions& options) {
+    if (stacks.user_only && stacks.kernel_only)
+        throw UsageError("--user-stacks-only and --kernel-stacks-only cannot be combined");
+    if (stacks.folded && options.format == OutputFormat::json)
+        throw UsageError("-f (folded) and -o json cannot be combined: pick one output");
+}
+
+void configure_stack_map(bpf_map* stack_map, const StackOptions& stacks) {
+    int err = bpf_map__set_max_entries(stack_map, stacks.storage_size);
+    // The depth is the value size; StackReader reads it back from the map.
+    if (!err) err = bpf_map__set_value_size(stack_map, stacks.depth * sizeof(uint64_t));
     if (err) throw RuntimeError(errno_message("cannot size the stack map", err));
 }
 
@@ -148,6 +176,49 @@ std::string stack_frames_json(const ResolvedStack& stack) {
     }
     out += ']';
     return out;
+}
+
+namespace {
+
+RecordLayout stack_layout(std::vector<Field> fields) {
+    RecordLayout layout{0, {json_field("type")}};
+    layout.fields.insert(layout.fields.end(), fields.begin(), fields.end());
+    // Both stacks always, empty when the run did not collect one.
+    for (const char* key : {"user_stack", "user_stack_missed", "kernel_stack", "kernel_stack_missed"})
+        layout.fields.push_back(json_field(key));
+    layout.text_header = false;
+    return layout;
+}
+
+} // namespace
+
+StackPrinter::StackPrinter(const CommonOptions& options, const StackOptions& stacks, Output& out,
+                           std::vector<Field> fields)
+    : stacks_(stacks), records_(options, out, stack_layout(std::move(fields))),
+      json_(options.format == OutputFormat::json) {}
+
+void StackPrinter::print_text(const std::vector<StackRecord>& records) {
+    Output& out = records_.output();
+    auto one = [&](const StackRecord& record) {
+        if (stacks_.folded)
+            append_stack_folded(out.buffer(), record);
+        else
+            append_stack_multiline(out.buffer(), record);
+        out.end_record();
+    };
+    if (stacks_.folded) {
+        for (auto it = records.begin(); it != records.end() && !out.closed(); ++it) one(*it);
+    } else {
+        for (auto it = records.rbegin(); it != records.rend() && !out.closed(); ++it) one(*it);
+    }
+}
+
+void StackPrinter::end_json(Record& r, const StackRecord& record) {
+    r.lazy([&] { return Formatted{stack_frames_json(record.user)}; })
+        .boolean(record.user.state == ResolvedStack::State::missed)
+        .lazy([&] { return Formatted{stack_frames_json(record.kernel)}; })
+        .boolean(record.kernel.state == ResolvedStack::State::missed)
+        .end();
 }
 
 void report_missed_stacks(const std::string& tool, uint64_t collisions, uint64_t map_full,

@@ -6,11 +6,14 @@
 // arrays of frames.
 #pragma once
 
+#include "cli.h"
 #include "output.h"
+#include "record.h"
 #include "symbolizer.h"
 
 #include <bpf/libbpf.h>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,9 +21,26 @@ namespace corescope {
 
 // Stacks the map holds by default (--stack-storage-size), as the classic tools.
 inline constexpr uint32_t default_stack_storage_size = 16384;
+inline constexpr uint32_t max_stack_storage_size = 1u << 22;
+// STACK_MAX_DEPTH of bpf/stacks.bpf.h: the kernel's default perf_event_max_stack.
+inline constexpr uint32_t max_stack_depth = 127;
 
-// Before load: how many distinct stacks the map can hold. Throws RuntimeError.
-void set_stack_storage_size(bpf_map* stack_map, uint32_t entries);
+// The options every stack tool takes, with one meaning and one wording.
+struct StackOptions {
+    bool user_only = false;   // --user-stacks-only (the classic -U: -U is --print-uid here)
+    bool kernel_only = false; // --kernel-stacks-only (the classic -K)
+    bool folded = false;      // -f
+    uint32_t storage_size = default_stack_storage_size; // --stack-storage-size
+    uint32_t depth = max_stack_depth;                   // --perf-max-stack-depth
+};
+
+// Adds the stack options to a tool's command line.
+void add_stack_options(CommandLine& cli, StackOptions& stacks);
+// Throws UsageError for combinations that cannot be honoured.
+void check_stack_options(const StackOptions& stacks, const CommonOptions& options);
+// Before load: sizes the stack map (bpf/stacks.bpf.h) for the options.
+// Throws RuntimeError.
+void configure_stack_map(bpf_map* stack_map, const StackOptions& stacks);
 
 struct Frame {
     uint64_t address = 0;
@@ -88,6 +108,63 @@ void append_stack_folded(std::string& out, const StackRecord& record);
 // [{"address":N,"symbol":"name"|null,"offset":N,"module":"path"|null}, ...]
 // offset is from the function's start, or (symbol null) from the module's.
 std::string stack_frames_json(const ResolvedStack& stack);
+
+// Reads the mappings of processes while they run, so that their stacks are
+// named even if they exit before the end (remember() each PID as it shows
+// up in the tool's map, every second), and reads stacks by ID at the end.
+class StackCollector {
+  public:
+    explicit StackCollector(const bpf_map* stack_map) : reader_(stack_map, symbolizer_) {}
+    StackCollector(const StackCollector&) = delete; // reader_ points at symbolizer_
+    StackCollector& operator=(const StackCollector&) = delete;
+    void remember(uint32_t pid) {
+        if (pid != 0 && seen_.insert(pid).second) symbolizer_.remember(pid);
+    }
+    StackReader& reader() { return reader_; }
+    Symbolizer& symbolizer() { return symbolizer_; }
+
+  private:
+    Symbolizer symbolizer_;
+    StackReader reader_;
+    std::set<uint32_t> seen_;
+};
+
+// Prints aggregated stacks in the form the options ask for: the classic
+// multi-line form (the largest value last, next to the prompt), folded
+// lines (the largest first), or one JSON record each (the largest first):
+// type "stack", the tool's fields (fill(Record&)), then both stacks
+// (user_stack, user_stack_missed, kernel_stack, kernel_stack_missed; a
+// stack the run did not collect is empty).
+class StackPrinter {
+  public:
+    StackPrinter(const CommonOptions& options, const StackOptions& stacks, Output& out,
+                 std::vector<Field> fields);
+
+    // records sorted by value, the largest first; fill(record, Record&)
+    // fills the tool's fields of one.
+    template <class Fill>
+    void print(const std::vector<StackRecord>& records, Fill&& fill) {
+        if (!json_) {
+            print_text(records);
+            return;
+        }
+        for (const StackRecord& record : records) {
+            Record r = records_.begin();
+            r.text("stack");
+            fill(record, r);
+            end_json(r, record);
+            if (records_.output().closed()) return;
+        }
+    }
+
+  private:
+    void print_text(const std::vector<StackRecord>& records);
+    void end_json(Record& r, const StackRecord& record);
+
+    const StackOptions& stacks_;
+    RecordWriter records_;
+    bool json_;
+};
 
 // At the end of a run, when stacks were missed: one line on stderr that says
 // how many and what to do, and under -o json a record

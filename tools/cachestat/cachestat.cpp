@@ -1,5 +1,7 @@
 // cachestat: page cache hits, misses and dirtied pages per interval, with
 // the buffers and cached sizes from /proc/meminfo.
+#include "decoder.h"
+#include "map_reader.h"
 #include "run.h"
 #include "text_file.h"
 
@@ -18,27 +20,22 @@ namespace {
 
 using Totals = cachestat_counters;
 
-Totals read_totals(struct bpf_map* map) {
-    int cpus = libbpf_num_possible_cpus();
-    if (cpus <= 0) throw RuntimeError(errno_message("cannot count the CPUs", cpus));
-    std::vector<cachestat_counters> per_cpu(static_cast<size_t>(cpus));
-    uint32_t zero = 0;
-    int err = bpf_map__lookup_elem(map, &zero, sizeof zero, per_cpu.data(),
-                                   per_cpu.size() * sizeof(cachestat_counters), 0);
-    if (err) throw RuntimeError(errno_message("cannot read the page cache counters", err));
-    Totals t{};
-    for (const cachestat_counters& c : per_cpu) {
-        t.read_pages += c.read_pages;
-        t.faults += c.faults;
-        t.added += c.added;
-        t.added_dirtied += c.added_dirtied;
-        t.dirtied += c.dirtied;
-        t.calls_accessed += c.calls_accessed;
-        t.calls_added += c.calls_added;
-        t.calls_buffer_dirty += c.calls_buffer_dirty;
-        t.dirtied_folios += c.dirtied_folios;
-    }
-    return t;
+void add_totals(Totals& sum, const Totals& one) {
+    sum.read_pages += one.read_pages;
+    sum.faults += one.faults;
+    sum.added += one.added;
+    sum.added_dirtied += one.added_dirtied;
+    sum.dirtied += one.dirtied;
+    sum.calls_accessed += one.calls_accessed;
+    sum.calls_added += one.calls_added;
+    sum.calls_buffer_dirty += one.calls_buffer_dirty;
+    sum.dirtied_folios += one.dirtied_folios;
+}
+
+Totals read_totals(const bpf_map* map) {
+    auto entries = read_percpu_map<uint32_t, Totals>(map, add_totals);
+    if (entries.empty()) throw RuntimeError("cannot read the page cache counters");
+    return entries.front().value;
 }
 
 // Buffers and Cached from /proc/meminfo, in MiB.
@@ -103,56 +100,49 @@ Interval from_functions(const Totals& now, const Totals& before) {
 }
 
 // One line per interval: what the counters added since the last one.
-struct Printer {
-    const CommonOptions& options;
-    Output& out;
-    struct bpf_map* counters;
-    bool by_functions; // counted on the classic functions rather than on tracepoints
-    Totals before = read_totals(counters);
-
-    void header() {
-        if (options.format != OutputFormat::text) return;
-        if (options.time) out.buffer() += "TIME     ";
-        out.buffer() += "    HITS   MISSES  DIRTIES HITRATIO   BUFFERS_MB  CACHED_MB\n";
-        out.flush();
+class Printer {
+  public:
+    // by_functions: counted on the classic functions rather than on
+    // tracepoints; live: Buffers and Cached read from /proc/meminfo
+    // (decoders show 0).
+    Printer(const CommonOptions& options, Output& out, Totals start, bool by_functions, bool live)
+        : records_(options, out, layout()), before_(start), by_functions_(by_functions), live_(live) {
+        records_.header();
     }
 
-    void print() {
-        Totals now = read_totals(counters);
-        Interval i = by_functions ? from_functions(now, before) : from_tracepoints(now, before);
-        i.ratio = i.hits + i.misses
-                      ? static_cast<double>(i.hits) / static_cast<double>(i.hits + i.misses)
-                      : 0;
-        before = now;
-        auto [buffers_mb, cached_mb] = buffers_and_cached_mb();
-        std::string& b = out.buffer();
-        if (options.format == OutputFormat::json) {
-            JsonObject(b)
-                .string("time", iso_time_now())
-                .unsigned_number("hits", i.hits)
-                .unsigned_number("misses", i.misses)
-                .unsigned_number("dirties", i.dirties)
-                .real("hit_ratio", i.ratio, 4)
-                .unsigned_number("accesses", i.accesses)
-                .unsigned_number("buffers_mb", buffers_mb)
-                .unsigned_number("cached_mb", cached_mb)
-                .end_line();
-        } else {
-            if (options.time) {
-                append_wall_time(b);
-                b += ' ';
-            }
-            char line[128];
-            snprintf(line, sizeof line, "%8llu %8llu %8llu %7.2f%% %12llu %10llu\n",
-                     static_cast<unsigned long long>(i.hits),
-                     static_cast<unsigned long long>(i.misses),
-                     static_cast<unsigned long long>(i.dirties), i.ratio * 100,
-                     static_cast<unsigned long long>(buffers_mb),
-                     static_cast<unsigned long long>(cached_mb));
-            b += line;
-        }
-        out.end_record();
+    void print(const Totals& now) {
+        Interval i = by_functions_ ? from_functions(now, before_) : from_tracepoints(now, before_);
+        before_ = now;
+        double ratio = i.hits + i.misses ? static_cast<double>(i.hits) / static_cast<double>(i.hits + i.misses) : 0;
+        auto [buffers_mb, cached_mb] = live_ ? buffers_and_cached_mb() : std::pair<uint64_t, uint64_t>{0, 0};
+        records_.begin()
+            .text(iso_time_now())
+            .number(i.hits)
+            .number(i.misses)
+            .number(i.dirties)
+            .real(ratio)
+            .real(ratio * 100)
+            .number(i.accesses)
+            .number(buffers_mb)
+            .number(cached_mb)
+            .end();
     }
+
+  private:
+    static RecordLayout layout() {
+        return {0,
+                {json_field("time"), column("hits", "HITS", 8, Align::right),
+                 column("misses", "MISSES", 8, Align::right), column("dirties", "DIRTIES", 8, Align::right),
+                 with_decimals(4, json_field("hit_ratio")),
+                 with_suffix("%", with_decimals(2, text_column("HITRATIO", 8, Align::right))),
+                 json_field("accesses"), column("buffers_mb", "BUFFERS_MB", 12, Align::right),
+                 column("cached_mb", "CACHED_MB", 10, Align::right)}};
+    }
+
+    RecordWriter records_;
+    Totals before_;
+    bool by_functions_;
+    bool live_;
 };
 
 std::vector<AttachStep> attach_steps() {
@@ -183,6 +173,16 @@ std::vector<AttachStep> attach_steps() {
 
 } // namespace
 
+// For tests/golden and tests/fuzz (common/decoder.h): the counters at the
+// end of each interval (key, then cachestat_counters summed over the CPUs),
+// the first interval counted from zero; variant bit 0: counted on the
+// classic functions (the fentry and kprobe ways).
+void decode_cachestat(const CommonOptions& options, uint32_t variant, Output& out,
+                      std::span<const RecordedEvent> events) {
+    Printer printer(options, out, {}, (variant & 1) != 0, false);
+    for (const auto& e : recorded_entries<uint32_t, Totals>(events)) printer.print(e.value);
+}
+
 int cachestat(int argc, char** argv) {
     CommonOptions options;
     CommandLine cli("cachestat",
@@ -206,10 +206,9 @@ int cachestat(int argc, char** argv) {
              },
          .announcement = "Counting page cache activity... Hit Ctrl-C to end."},
         [&](cachestat_bpf& skel, const AttachPlan& plan, Output& out) {
-            Printer printer{options, out, skel.maps.counters,
-                            plan.uses("fentry_accessed") || plan.uses("kprobe_accessed")};
-            printer.header();
-            return printer;
+            bool by_functions = plan.uses("fentry_accessed") || plan.uses("kprobe_accessed");
+            return [printer = Printer(options, out, read_totals(skel.maps.counters), by_functions, true),
+                    counters = skel.maps.counters]() mutable { printer.print(read_totals(counters)); };
         });
 }
 

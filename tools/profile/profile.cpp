@@ -1,7 +1,9 @@
 // profile: sample on-CPU stacks at a fixed rate, count them per process and
 // stack, and print them at the end: the classic multi-line stacks, folded
 // stacks for flame graphs (-f), or JSON.
+#include "decoder.h"
 #include "filters.h"
+#include "map_reader.h"
 #include "run.h"
 #include "stacks.h"
 #include "symbolizer.h"
@@ -30,11 +32,8 @@ struct Settings {
     uint64_t frequency = 0; // -F
     uint64_t period_ns = 0; // --period
     std::optional<int> cpu; // --cpu
-    bool user_only = false;
-    bool kernel_only = false;
-    bool folded = false;
+    StackOptions stacks;
     bool include_idle = false;
-    uint32_t stack_storage_size = default_stack_storage_size;
 };
 
 bool task_exists(uint32_t id) {
@@ -80,92 +79,40 @@ std::vector<AttachStep> attach_steps(const Settings& settings) {
     return {{"timed on-CPU samples", {{{point}}}}};
 }
 
-struct Entry {
-    profile_key key;
-    uint64_t count;
-};
-
-// Every (process, name, stacks) key with its count.
-std::vector<Entry> read_counts(bpf_map* counts, uint32_t max_entries) {
-    std::vector<Entry> entries;
-    profile_key key{};
-    const void* prev = nullptr;
-    std::vector<profile_key> keys;
-    keys.reserve(1024);
-    while (keys.size() < max_entries &&
-           bpf_map__get_next_key(counts, prev, &key, sizeof key) == 0) {
-        keys.push_back(key);
-        prev = &keys.back();
-    }
-    for (const profile_key& k : keys) {
-        uint64_t value = 0;
-        if (bpf_map__lookup_elem(counts, &k, sizeof k, &value, sizeof value, 0) == 0 && value)
-            entries.push_back({k, value});
-    }
-    return entries;
-}
-
-// The PIDs in the counts map that the symbolizer has not seen: read their
-// mappings now, while they run, so they resolve even if they exit first.
-void remember_new_processes(bpf_map* counts, Symbolizer& symbolizer, std::set<uint32_t>& seen) {
-    profile_key key{};
-    profile_key prev{};
-    bool first = true;
-    size_t visited = 0;
-    while (visited++ < 65536 &&
-           bpf_map__get_next_key(counts, first ? nullptr : &prev, &key, sizeof key) == 0) {
-        first = false;
-        prev = key;
-        if (key.pid == 0 || !seen.insert(key.pid).second) continue;
-        symbolizer.remember(key.pid);
-    }
-}
+using Entry = MapEntry<profile_key, uint64_t>;
 
 class Printer {
   public:
     Printer(const CommonOptions& options, const Settings& settings, Output& out)
-        : options_(options), settings_(settings), out_(out) {}
+        : options_(options), stacks_(options, settings.stacks, out,
+                                     {json_field("pid"), json_field("comm"), json_field("count")}) {}
 
-    void print(std::vector<Entry> entries, StackReader& stacks) {
-        // The classic order: the most frequent stack last, nearest the prompt.
-        std::stable_sort(entries.begin(), entries.end(),
-                         [](const Entry& a, const Entry& b) { return a.count < b.count; });
+    // reader: names the stacks; nullptr where there is no stack map (decoders).
+    void print(std::vector<Entry> entries, StackReader* reader) {
+        std::erase_if(entries, [&](const Entry& e) {
+            return e.value == 0 || !comm_matches(fixed_string(e.key.comm), options_.name);
+        });
+        std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.value > b.value; });
+        std::vector<StackRecord> records;
         for (const Entry& e : entries) {
-            std::string comm(fixed_string(e.key.comm));
-            if (!comm_matches(comm, options_.name)) continue;
             StackRecord record;
             record.pid = e.key.pid;
-            record.comm = comm;
-            record.user = stacks.user(e.key.pid, e.key.user_stack_id);
-            record.kernel = stacks.kernel(e.key.kernel_stack_id);
-            record.value = e.count;
-            if (options_.format == OutputFormat::json)
-                json(record);
-            else if (settings_.folded)
-                append_stack_folded(out_.buffer(), record);
-            else
-                append_stack_multiline(out_.buffer(), record);
-            out_.end_record();
-            if (out_.closed()) return;
+            record.comm = std::string(fixed_string(e.key.comm));
+            if (reader) {
+                record.user = reader->user(e.key.pid, e.key.user_stack_id);
+                record.kernel = reader->kernel(e.key.kernel_stack_id);
+            }
+            record.value = e.value;
+            records.push_back(std::move(record));
         }
+        stacks_.print(records, [](const StackRecord& record, Record& r) {
+            r.number(record.pid).text(record.comm).number(record.value);
+        });
     }
 
   private:
-    void json(const StackRecord& r) {
-        JsonObject j(out_.buffer());
-        j.unsigned_number("pid", r.pid).string("comm", r.comm).unsigned_number("count", r.value);
-        if (!settings_.kernel_only)
-            j.raw("user_stack", stack_frames_json(r.user))
-                .boolean("user_stack_missed", r.user.state == ResolvedStack::State::missed);
-        if (!settings_.user_only)
-            j.raw("kernel_stack", stack_frames_json(r.kernel))
-                .boolean("kernel_stack_missed", r.kernel.state == ResolvedStack::State::missed);
-        j.end_line();
-    }
-
     const CommonOptions& options_;
-    const Settings& settings_;
-    Output& out_;
+    StackPrinter stacks_;
 };
 
 // The samples, named, once at the end; meanwhile, every second, the mappings
@@ -175,27 +122,25 @@ struct Summary {
     const CommonOptions& options;
     const Settings& settings;
     Output& out;
-    Symbolizer symbolizer;
-    std::set<uint32_t> seen;
+    Printer printer;
+    StackCollector collector;
 
-    void every_second() { remember_new_processes(skel.maps.counts, symbolizer, seen); }
+    void every_second() {
+        for (const Entry& e : read_map<profile_key, uint64_t>(skel.maps.counts)) collector.remember(e.key.pid);
+    }
 
     void print() {
-        std::vector<Entry> entries = read_counts(skel.maps.counts, settings.stack_storage_size);
-        StackReader stacks(skel.maps.stack_traces, symbolizer);
-        Printer(options, settings, out).print(std::move(entries), stacks);
-        if (!settings.user_only && !symbolizer.kernel_addresses_visible())
+        printer.print(read_map<profile_key, uint64_t>(skel.maps.counts), &collector.reader());
+        if (!settings.stacks.user_only && !collector.symbolizer().kernel_addresses_visible())
             std::fprintf(stderr, "profile: /proc/kallsyms shows no addresses, so kernel frames are "
                                  "[unknown]; set kernel.kptr_restrict to 0 or 1 and run as root\n");
         report_missed_stacks("profile", skel.bss->stack_id_collisions, skel.bss->stack_id_no_memory,
-                             settings.stack_storage_size, out,
-                             options.format == OutputFormat::json);
+                             settings.stacks.storage_size, out, options.format == OutputFormat::json);
         if (skel.bss->samples_dropped)
             std::fprintf(stderr,
                          "profile: %llu samples dropped (the counts map was full); try a larger "
                          "--stack-storage-size (now %u)\n",
-                         static_cast<unsigned long long>(skel.bss->samples_dropped),
-                         settings.stack_storage_size);
+                         static_cast<unsigned long long>(skel.bss->samples_dropped), settings.stacks.storage_size);
     }
 };
 
@@ -204,8 +149,8 @@ std::string announcement(const CommonOptions& options, const Settings& settings)
     text += settings.period_ns ? "every " + std::to_string(settings.period_ns) + " ns of CPU time"
                                : std::to_string(settings.frequency) + " Hertz";
     text += options.pids.empty() && !options.tid ? " of all threads" : " of the chosen tasks";
-    text += settings.user_only     ? " by user stack"
-            : settings.kernel_only ? " by kernel stack"
+    text += settings.stacks.user_only     ? " by user stack"
+            : settings.stacks.kernel_only ? " by kernel stack"
                                    : " by user + kernel stack";
     if (settings.cpu) text += " on CPU " + std::to_string(*settings.cpu);
     if (options.duration) {
@@ -217,6 +162,16 @@ std::string announcement(const CommonOptions& options, const Settings& settings)
 }
 
 } // namespace
+
+// For tests/golden and tests/fuzz (common/decoder.h): the counts map's
+// entries (key, then the count), their stacks not named (no stack map);
+// variant bit 0: -f.
+void decode_profile(const CommonOptions& options, uint32_t variant, Output& out,
+                    std::span<const RecordedEvent> events) {
+    Settings settings;
+    settings.stacks.folded = (variant & 1) != 0 && options.format == OutputFormat::text;
+    Printer(options, settings, out).print(recorded_entries<profile_key, uint64_t>(events), nullptr);
+}
 
 int profile(int argc, char** argv) {
     CommonOptions options;
@@ -234,20 +189,8 @@ int profile(int argc, char** argv) {
                    });
     cli.add_option(0, "cpu", "N", "only samples on CPU N",
                    [&](std::string_view v) { settings.cpu = parse_cpu(v); });
-    cli.add_switch(0, "user-stacks-only", "user stacks only (the classic tool's -U)",
-                   &settings.user_only);
-    cli.add_switch(0, "kernel-stacks-only", "kernel stacks only (the classic tool's -K)",
-                   &settings.kernel_only);
-    cli.add_switch('f', "folded", "folded output, one line a stack, for flame graphs",
-                   &settings.folded);
+    add_stack_options(cli, settings.stacks);
     cli.add_switch('I', "include-idle", "include the idle task (PID 0)", &settings.include_idle);
-    cli.add_option(0, "stack-storage-size", "N",
-                   "distinct stacks (and keys) kept (default " +
-                       std::to_string(default_stack_storage_size) + ")",
-                   [&](std::string_view v) {
-                       settings.stack_storage_size = static_cast<uint32_t>(
-                           parse_unsigned("stack storage size", v, 1, 1u << 22));
-                   });
     cli.set_examples("  profile -d 10                   all CPUs for 10 seconds, at 49 Hz\n"
                      "  profile -F 99 -p 181            process 181 at 99 Hz, until Ctrl-C\n"
                      "  profile -f -d 30 > out.folded   folded stacks for flamegraph.pl\n"
@@ -255,8 +198,7 @@ int profile(int argc, char** argv) {
                      "  profile --cpu 2 -I              CPU 2, idle included\n"
                      "  profile -o json -d 5 -p 181     JSON Lines, one object a stack\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
-    if (settings.user_only && settings.kernel_only)
-        throw UsageError("--user-stacks-only and --kernel-stacks-only exclude each other");
+    check_stack_options(settings.stacks, options);
     if (settings.frequency && settings.period_ns)
         throw UsageError("-F and --period exclude each other");
     if (!settings.frequency && !settings.period_ns) settings.frequency = default_frequency;
@@ -270,17 +212,17 @@ int profile(int argc, char** argv) {
          .configure =
              [&](profile_bpf& skel, const AttachPlan&) {
                  skel.rodata->include_idle = settings.include_idle;
-                 skel.rodata->user_stacks = !settings.kernel_only;
-                 skel.rodata->kernel_stacks = !settings.user_only;
-                 set_stack_storage_size(skel.maps.stack_traces, settings.stack_storage_size);
-                 if (int err =
-                         bpf_map__set_max_entries(skel.maps.counts, settings.stack_storage_size))
+                 skel.rodata->user_stacks = !settings.stacks.kernel_only;
+                 skel.rodata->kernel_stacks = !settings.stacks.user_only;
+                 configure_stack_map(skel.maps.stack_traces, settings.stacks);
+                 if (int err = bpf_map__set_max_entries(skel.maps.counts, settings.stacks.storage_size))
                      throw RuntimeError(errno_message("cannot size the counts map", err));
              },
          .announcement = announcement(options, settings),
          .detach_before_summary = true},
         [&](profile_bpf& skel, const AttachPlan&, Output& out) {
-            return Summary{skel, options, settings, out, {}, {}};
+            return Summary{skel, options, settings, out, Printer(options, settings, out),
+                           StackCollector(skel.maps.stack_traces)};
         });
 }
 
