@@ -121,6 +121,24 @@ Links::~Links() {
         t.join();
 }
 
+AttachStep syscall_tiers(std::string what, const std::vector<SyscallProgram>& calls, bool raw_enter_too) {
+    AttachWay tracepoints, raw;
+    bool enter = raw_enter_too, exit = false;
+    for (const SyscallProgram& c : calls) {
+        if (c.enter)
+            tracepoints.points.push_back(
+                {"tp_enter_" + c.call, AttachKind::tracepoint, "syscalls:sys_enter_" + c.call, c.optional});
+        if (c.exit)
+            tracepoints.points.push_back(
+                {"tp_exit_" + c.call, AttachKind::tracepoint, "syscalls:sys_exit_" + c.call, c.optional});
+        enter = enter || c.enter;
+        exit = exit || c.exit;
+    }
+    if (enter) raw.points.push_back({"raw_enter", AttachKind::raw_tp, "sys_enter"});
+    if (exit) raw.points.push_back({"raw_exit", AttachKind::raw_tp, "sys_exit"});
+    return {std::move(what), {std::move(tracepoints), std::move(raw)}};
+}
+
 AttachStep tracepoint_tiers(std::string what, const std::vector<TracepointProgram>& programs,
                             std::vector<AttachKind> kinds) {
     AttachStep step{std::move(what), {}};

@@ -51,6 +51,24 @@ struct AttachStep {
     std::vector<AttachWay> ways; // most preferred first
 };
 
+// One system call traced, for syscall_tiers().
+struct SyscallProgram {
+    std::string call;      // "openat"
+    bool enter = true;     // tp_enter_CALL on syscalls:sys_enter_CALL
+    bool exit = true;      // tp_exit_CALL on syscalls:sys_exit_CALL
+    bool optional = false; // a call this architecture or kernel may lack (open, openat2)
+};
+
+// The two ways to trace system calls: their own tracepoints (programs
+// tp_enter_CALL and tp_exit_CALL; need tracefs), or else the raw
+// sys_enter/sys_exit tracepoints (raw_enter, raw_exit), which need no
+// tracefs but run for every system call, so their programs must stop early
+// for the calls they do not want.
+// raw_enter_too: the raw tier needs raw_enter even where the tracepoint
+// tier traces only exits (to see the arguments of every call).
+AttachStep syscall_tiers(std::string what, const std::vector<SyscallProgram>& calls,
+                         bool raw_enter_too = false);
+
 // One kernel tracepoint a program attaches to, for tracepoint_tiers().
 struct TracepointProgram {
     std::string program;    // the program's name without its tier prefix

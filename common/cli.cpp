@@ -68,8 +68,17 @@ double parse_milliseconds(std::string_view what, std::string_view text) {
     return value;
 }
 
+void CommandLine::add_text(char short_name, std::string long_name, std::string value_name, std::string help,
+                           std::string* target) {
+    std::string what = "--" + long_name;
+    add_option(short_name, std::move(long_name), std::move(value_name), std::move(help), [=](std::string_view v) {
+        if (v.empty()) throw UsageError("invalid " + what + " '': must not be empty");
+        *target = std::string(v);
+    });
+}
+
 CommandLine::CommandLine(std::string tool, std::string summary, std::vector<Flag> flags)
-    : tool_(std::move(tool)), summary_(std::move(summary)) {
+    : tool_(std::move(tool)), summary_(std::move(summary)), flags_(flags) {
     CommonOptions** target = &current_;
     add_common(flags, target);
 }
@@ -178,6 +187,7 @@ const CommandLine::Option* CommandLine::find_long(std::string_view name) const {
 
 ParseResult CommandLine::parse(int argc, const char* const* argv, CommonOptions& options) const {
     current_ = &options;
+    options.accepted = flags_;
     std::vector<std::string_view> positionals;
     bool options_done = false;
     for (int i = 1; i < argc; i++) {

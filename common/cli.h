@@ -46,9 +46,19 @@ struct CommonOptions {
     std::optional<uint32_t> interval; // seconds
     std::optional<uint64_t> count;    // intervals
     std::string btf_path;             // --btf FILE: kernel BTF other than /sys/kernel/btf/vmlinux
+    // The shared flags the tool's command line takes: what it declared it
+    // can honour (common/run.h checks its BPF side can).
+    std::vector<Flag> accepted;
+    bool accepts(Flag flag) const {
+        for (Flag f : accepted)
+            if (f == flag) return true;
+        return false;
+    }
 };
 
 enum class ParseResult { run, exit_success };
+
+uint64_t parse_unsigned(std::string_view what, std::string_view text, uint64_t min, uint64_t max);
 
 class CommandLine {
   public:
@@ -62,11 +72,24 @@ class CommandLine {
     // bad value (use the parse_* helpers below).
     void add_option(char short_name, std::string long_name, std::string value_name,
                     std::string help, std::function<void(std::string_view)> setter);
+    // An option whose value is a whole number from min to max, stored in
+    // target (a usage error names the option and the range otherwise).
+    template <class Number>
+    void add_number(char short_name, std::string long_name, std::string value_name, std::string help,
+                    Number* target, uint64_t min, uint64_t max) {
+        std::string what = "--" + long_name;
+        add_option(short_name, std::move(long_name), std::move(value_name), std::move(help),
+                   [=](std::string_view v) { *target = static_cast<Number>(parse_unsigned(what, v, min, max)); });
+    }
+    // An option whose value is text, not empty, stored in target.
+    void add_text(char short_name, std::string long_name, std::string value_name, std::string help,
+                  std::string* target);
     void set_examples(std::string examples) { examples_ = std::move(examples); }
 
     // Parses argv. Returns exit_success after printing --help or --version.
     ParseResult parse(int argc, const char* const* argv, CommonOptions& options) const;
     std::string help() const;
+    const std::vector<Flag>& flags() const { return flags_; }
     // One line per option, "-p<TAB>--pid<TAB>PID<TAB>help" (empty fields
     // stay empty), printed by the hidden --list-options; the shell
     // completions are generated from it at build time.
@@ -90,6 +113,7 @@ class CommandLine {
     std::string examples_;
     bool takes_interval_ = false;
     std::vector<Option> options_;
+    std::vector<Flag> flags_; // the shared flags it takes
     // Parsing writes into the CommonOptions given to parse(); the common
     // options' setters reach it through this pointer.
     mutable CommonOptions* current_ = nullptr;

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 namespace corescope {
 
@@ -27,6 +28,25 @@ std::string_view tail_string(const void* data, size_t size, const char (&field)[
     size_t offset = static_cast<size_t>(field - static_cast<const char*>(data));
     size_t room = size > offset ? size - offset : 0;
     return {field, strnlen(field, room < N ? room : N)};
+}
+
+// A block of NUL-separated strings (an argv) of len bytes, max of them at
+// most; cut says whether more were left.
+inline std::vector<std::string_view> split_nul_separated(const char* block, size_t len, size_t max, bool& cut) {
+    std::vector<std::string_view> parts;
+    cut = false;
+    size_t start = 0;
+    while (start < len) {
+        if (parts.size() == max) {
+            cut = true;
+            break;
+        }
+        size_t end = start;
+        while (end < len && block[end] != '\0') end++;
+        parts.emplace_back(block + start, end - start);
+        start = end + 1;
+    }
+    return parts;
 }
 
 // The task an event is about, from the members it has of ts_ns, pid, tid,

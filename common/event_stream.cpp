@@ -64,9 +64,10 @@ void EventStream::record(const void* data, size_t size) {
 int EventStream::on_ring_event(void* self, void* data, size_t size) {
     auto* stream = static_cast<EventStream*>(self);
     stream->record(data, size);
-    stream->handler_(data, size);
     stream->handled_++;
-    return 0;
+    // A negative return stops libbpf's consumption cleanly: nothing is
+    // thrown through its C frames.
+    return stream->handler_(data, size) ? 0 : -ECANCELED;
 }
 
 void EventStream::on_perf_event(void* self, int, void* data, __u32 size) {
@@ -80,8 +81,10 @@ void EventStream::on_perf_event(void* self, int, void* data, __u32 size) {
         data = stream->aligned_.data();
     }
     stream->record(data, size);
-    stream->handler_(data, size);
     stream->handled_++;
+    // The perf buffer cannot be stopped from here; the loop sees the
+    // closed output after this batch.
+    stream->handler_(data, size);
 }
 
 void EventStream::on_perf_lost(void* self, int, __u64 count) {
@@ -91,8 +94,10 @@ void EventStream::on_perf_lost(void* self, int, __u64 count) {
 int EventStream::poll(int timeout_ms) {
     handled_ = 0;
     int err = ring_ ? ring_buffer__poll(ring_, timeout_ms) : perf_buffer__poll(perf_, timeout_ms);
+    if (err == -ECANCELED) return handled_; // the handler stopped it
     if (err < 0 && err != -EINTR) throw RuntimeError(errno_message("cannot read events", err));
-    // Events submitted without a wake-up are only seen by consuming.
+    // Events submitted without a wake-up are only seen by consuming (a
+    // handler that stops it there just ends the batch).
     if (ring_) ring_buffer__consume(ring_);
     return handled_;
 }

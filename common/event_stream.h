@@ -62,7 +62,9 @@ EventStreamConfig prepare_event_stream(Skeleton* skel, EventStreamConfig config 
 
 class EventStream {
   public:
-    using Handler = std::function<void(const void* data, size_t size)>;
+    // Returns false to stop consuming (the output closed): the event it was
+    // given was handled; the rest stay in the buffer.
+    using Handler = std::function<bool(const void* data, size_t size)>;
 
     EventStream(const EventStreamConfig& config, struct bpf_map* events,
                 struct bpf_map* events_lost, Handler handler);
@@ -71,7 +73,7 @@ class EventStream {
     ~EventStream();
 
     // Waits up to timeout_ms for events and hands every pending one to the
-    // handler. Returns the number of events handled.
+    // handler, until it says stop. Returns the number of events handled.
     int poll(int timeout_ms);
     // Hands over everything still pending, without waiting.
     int drain();

@@ -14,12 +14,7 @@
 namespace corescope {
 
 Output::~Output() {
-    try {
-        flush();
-    } catch (...) {
-        // Destructors must not throw; the event loop flushes explicitly and
-        // reports write errors before we get here.
-    }
+    flush(); // what is left; a write error here has no one left to tell
 }
 
 void Output::flush() {
@@ -35,12 +30,15 @@ void Output::flush() {
             closed_ = true;
             break;
         }
-        int err = errno;
-        buffer_.clear();
+        write_error_ = errno;
         closed_ = true;
-        throw RuntimeError(errno_message("cannot write output", err));
+        break;
     }
     buffer_.clear();
+}
+
+void Output::check() const {
+    if (write_error_) throw RuntimeError(errno_message("cannot write output", write_error_));
 }
 
 bool Output::reader_gone() {

@@ -2,12 +2,17 @@
 // helpers, and the escaping of every string that came from the traced
 // system.
 //
-// Flush policy (the same for all tools): records accumulate in memory and
-// are written in large blocks; the event loop calls flush() after each batch
-// it consumed (at most every poll period, ~50 ms), and append() flushes on
-// its own past 64 KiB. So an event reaches stdout within about 100 ms
+// Flush policy (the same for all tools), owned here: records accumulate in
+// memory and are written in large blocks; end_record() writes out past 64
+// KiB, and the main loops (common/tool.cpp) call flush() after each batch
+// they consumed (at most every poll period, ~50 ms) or summary they printed.
+// Printers never flush. So an event reaches stdout within about 100 ms
 // whether stdout is a terminal, a pipe or a file, and a busy tool still
 // makes few write() calls.
+//
+// Writing never throws (it runs inside libbpf's ring-buffer callback): a
+// reader that went away (EPIPE) closes the output quietly; any other error
+// closes it and is kept, and check() throws it once, from the main loop.
 #pragma once
 
 #include <cstdint>
@@ -29,10 +34,13 @@ class Output {
         if (buffer_.size() >= flush_threshold) flush();
     }
     // Writes everything buffered. A reader that went away (EPIPE) closes
-    // the output quietly; any other error throws RuntimeError.
+    // the output quietly; any other error closes it too, for check().
     void flush();
-    // The reader closed the pipe: stop producing.
+    // The output is closed (the reader went away, or a write failed): stop
+    // producing.
     bool closed() const { return closed_; }
+    // Throws RuntimeError if a write failed (not for a reader gone away).
+    void check() const;
     // Checks, without writing, whether the reader of a pipe went away (so a
     // quiet tool in `tool | head -1` ends promptly); closes the output if so.
     bool reader_gone();
@@ -42,6 +50,7 @@ class Output {
   private:
     int fd_;
     bool closed_ = false;
+    int write_error_ = 0; // errno of a failed write
     std::string buffer_;
 };
 

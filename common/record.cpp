@@ -57,7 +57,7 @@ void RecordWriter::header() {
     for (size_t i = 0; i < layout_.fields.size(); i++)
         if (text_shows(layout_.fields[i])) column(layout_.fields[i], i == last_text_column_);
     b += '\n';
-    out_.flush();
+    out_.end_record();
 }
 
 Record RecordWriter::begin(const Task& task) {
@@ -176,6 +176,12 @@ Record& Record::signed_number(int64_t v) {
 Record& Record::unsigned_number(uint64_t v) {
     if (const Field* f = next()) {
         size_t start = b_->size();
+        if (f->octal && !writer_->json_) {
+            char digits[32];
+            snprintf(digits, sizeof digits, "%0*llo", f->width, static_cast<unsigned long long>(v));
+            *b_ += digits;
+            return *this;
+        }
         append_unsigned(*b_, v);
         if (!writer_->json_) b_->append(f->suffix), pad(*f, start);
     }
@@ -215,6 +221,30 @@ Record& Record::text(std::string_view v) {
             size_t start = b_->size();
             append_text_escaped(*b_, v);
             b_->append(f->suffix);
+            pad(*f, start);
+        }
+    }
+    return *this;
+}
+
+Record& Record::strings(const std::vector<std::string_view>& v, std::string_view text_tail) {
+    if (const Field* f = next()) {
+        size_t start = b_->size();
+        if (writer_->json_) *b_ += '[';
+        for (size_t i = 0; i < v.size(); i++) {
+            if (i) *b_ += writer_->json_ ? ',' : ' ';
+            if (writer_->json_)
+                append_json_string(*b_, v[i]);
+            else
+                append_text_escaped(*b_, v[i]);
+        }
+        if (writer_->json_) {
+            *b_ += ']';
+        } else {
+            if (!text_tail.empty()) {
+                if (!v.empty()) *b_ += ' ';
+                b_->append(text_tail);
+            }
             pad(*f, start);
         }
     }

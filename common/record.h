@@ -50,6 +50,7 @@ struct Field {
     std::string_view suffix; // text only: written right after the value ("%")
     From from = From::tool;
     bool shown = true; // false: an option turned it off; its call is still made
+    bool octal = false; // integers in text: octal, zero-padded to the width
 };
 
 // A field in both formats.
@@ -101,6 +102,11 @@ constexpr Field with_text_decimals(int decimals, Field field) {
 // Text only: written right after the value ("%").
 constexpr Field with_suffix(std::string_view suffix, Field field) {
     field.suffix = suffix;
+    return field;
+}
+// Integers in text as octal, zero-padded to the width (open flags, modes).
+constexpr Field octal(Field field) {
+    field.octal = true;
     return field;
 }
 // A field turned on or off by an option.
@@ -195,6 +201,9 @@ class Record {
     // Text from the traced system or the tool: escaped in text, exact in JSON.
     Record& text(std::string_view v);
     Record& boolean(bool v);
+    // A list of strings: a JSON array, or in text the escaped strings joined
+    // by spaces, then text_tail ("..." for a list that was cut).
+    Record& strings(const std::vector<std::string_view>& v, std::string_view text_tail = {});
     // No value: null in JSON, "-" in text.
     Record& null();
     // Not in this record: JSON leaves the key out, text shows "-".

@@ -57,7 +57,9 @@ struct LoadedTool {
 // What the skeleton has says what the sequence sets up: the event stream of
 // bpf/events.bpf.h, the filters of bpf/filters.bpf.h (with the cgroup ID of
 // bpf/task_filters.bpf.h, for tools that match tasks other than the current
-// one), and the network filters of bpf/sock.bpf.h.
+// one), -x's failed_only, and the network filters of bpf/sock.bpf.h. The
+// flags a tool's command line declares are checked against it
+// (check_declared_filters).
 template <class Skeleton>
 inline constexpr bool has_event_stream = requires(Skeleton* s) {
     s->maps.events_lost;
@@ -70,16 +72,42 @@ template <class Skeleton>
 inline constexpr bool has_task_filters = requires(Skeleton* s) {
     s->rodata->filter_cgroup_id;
 };
+// -x: the BPF side drops successful operations (const volatile bool failed_only).
+template <class Skeleton>
+inline constexpr bool has_failed_filter = requires(Skeleton* s) {
+    s->rodata->failed_only;
+};
 template <class Skeleton>
 inline constexpr bool has_net_filters = requires(Skeleton* s) {
     s->rodata->filter_family;
     s->maps.port_filter;
 };
 
+// A shared filter flag the tool's command line takes must be one its BPF
+// side applies: checked on every run (so every tool's --dry-run test shows a
+// mismatch), never accepted and ignored.
+template <class Skeleton>
+void check_declared_filters(const ToolSpec<Skeleton>& spec) {
+    const CommonOptions& options = spec.options;
+    auto refuse = [&](const char* flag, const char* missing) {
+        throw RuntimeError("internal error: " + spec.name + " takes " + flag + " but its BPF side has no " +
+                           missing);
+    };
+    bool filters = has_filters<Skeleton>;
+    if (options.accepts(Flag::pid) && !filters) refuse("-p", "PID filter (bpf/filters.bpf.h)");
+    if (options.accepts(Flag::tid) && !filters) refuse("-t", "TID filter (bpf/filters.bpf.h)");
+    if (options.accepts(Flag::uid) && !filters) refuse("-u", "UID filter (bpf/filters.bpf.h)");
+    if (options.accepts(Flag::cgroup) && !filters) refuse("-c", "cgroup filter (bpf/filters.bpf.h)");
+    if (options.accepts(Flag::failed) && !has_failed_filter<Skeleton>) refuse("-x", "failed_only switch");
+    if constexpr (has_event_stream<Skeleton>)
+        if (options.accepts(Flag::interval)) refuse("interval [count]", "summary to print per interval");
+}
+
 // Everything before attach. Empty after --dry-run printed the plan.
 template <class Skeleton>
 std::optional<LoadedTool<Skeleton>> load_tool(const ToolSpec<Skeleton>& spec) {
     const CommonOptions& options = spec.options;
+    check_declared_filters(spec);
     install_stop_handlers();
     setup_libbpf_logging(options.verbose);
     require_bpf(options);
@@ -96,6 +124,7 @@ std::optional<LoadedTool<Skeleton>> load_tool(const ToolSpec<Skeleton>& spec) {
         configure_filters(skel.get(), options);
     if constexpr (has_net_filters<Skeleton>)
         if (spec.net_filters) configure_net_filters(skel.get(), *spec.net_filters);
+    if constexpr (has_failed_filter<Skeleton>) skel->rodata->failed_only = options.failed;
     if (spec.configure) spec.configure(*skel, plan);
     load_skeleton(spec.name, skel.get(), plan);
     show_plan(plan, options);
@@ -120,7 +149,10 @@ int run_event_tool(const ToolSpec<Skeleton>& spec, Printer printer) {
     Output out;
     RecordWriter records(spec.options, out, printer.layout());
     EventStream stream(tool->events, skel.maps.events, skel.maps.events_lost,
-                       [&](const void* data, size_t size) { printer.print(records, data, size); });
+                       [&](const void* data, size_t size) {
+                           printer.print(records, data, size);
+                           return !out.closed();
+                       });
     Links links = tool->plan.attach(skel.obj);
     if constexpr (requires { printer.started(); }) printer.started();
     records.header();

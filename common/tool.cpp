@@ -171,6 +171,7 @@ void run_event_loop(const std::string& tool, EventStream& stream, Output& out,
         check_lost();
         out.flush();
     }
+    out.check();
 }
 
 void run_summary_loop(const CommonOptions& options, Output& out,
@@ -193,14 +194,14 @@ void run_summary_loop(const CommonOptions& options, Output& out,
             print_summary();
             out.flush();
             printed++;
-            if (options.count && printed >= *options.count) return;
+            if (options.count && printed >= *options.count) break;
             next += *options.interval;
             continue;
         }
         double wake = next > 0 ? next : (deadline > 0 ? deadline : now + 0.1);
         if (deadline > 0) wake = std::min(wake, deadline);
         double sleep_s = std::min(wake - now, 0.1);
-        if (out.reader_gone()) return;
+        if (out.reader_gone()) break;
         if (sleep_s > 0) {
             struct timespec ts {};
             ts.tv_sec = static_cast<time_t>(sleep_s);
@@ -208,11 +209,14 @@ void run_summary_loop(const CommonOptions& options, Output& out,
             nanosleep(&ts, nullptr);
         }
     }
-    // Interrupted or out of time: the partial interval is still worth printing.
-    if (!out.closed()) {
+    // Interrupted or out of time: the partial interval is still worth
+    // printing (not after count summaries, nor to a reader gone away).
+    bool done = options.count && printed >= *options.count;
+    if (!out.closed() && !done) {
         print_summary();
         out.flush();
     }
+    out.check();
 }
 
 } // namespace corescope

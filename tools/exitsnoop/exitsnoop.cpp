@@ -107,7 +107,6 @@ int exitsnoop(int argc, char** argv) {
          .attach_steps = attach_steps,
          .configure =
              [&](exitsnoop_bpf& skel, const AttachPlan&) {
-                 skel.rodata->failed_only = options.failed;
                  skel.rodata->trace_threads = threads;
                  // sched_process_exit(task, group_dead) since 6.16; (task) before.
                  skel.rodata->have_group_dead =

@@ -128,24 +128,14 @@ struct Printer {
 };
 
 std::vector<AttachStep> attach_steps() {
-    std::vector<AttachPoint> tracepoints;
-    auto add = [&](const char* call, bool optional) {
-        tracepoints.push_back({std::string("tp_enter_") + call, AttachKind::tracepoint,
-                               std::string("syscalls:sys_enter_") + call, optional});
-        tracepoints.push_back({std::string("tp_exit_") + call, AttachKind::tracepoint,
-                               std::string("syscalls:sys_exit_") + call, optional});
-    };
-    for (const char* call : {"read", "write", "pread64", "pwrite64", "readv", "writev", "openat",
-                             "fsync", "fdatasync"})
-        add(call, false);
+    std::vector<SyscallProgram> calls;
+    for (const char* call : {"read", "write", "pread64", "pwrite64", "readv", "writev", "openat", "fsync",
+                             "fdatasync"})
+        calls.push_back({call});
     // Absent on some architectures (open, creat) or older kernels (openat2).
-    for (const char* call :
-         {"preadv", "pwritev", "preadv2", "pwritev2", "open", "creat", "openat2"})
-        add(call, true);
-    return {{"file system calls",
-             {{tracepoints},
-              {{{"raw_enter", AttachKind::raw_tp, "sys_enter"},
-                {"raw_exit", AttachKind::raw_tp, "sys_exit"}}}}}};
+    for (const char* call : {"preadv", "pwritev", "preadv2", "pwritev2", "open", "creat", "openat2"})
+        calls.push_back({call, true, true, true});
+    return {syscall_tiers("file system calls", calls)};
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // opensnoop: trace open(), openat(), openat2() and creat() system-wide.
 #include "decoder.h"
 #include "event_fields.h"
+#include "flag_names.h"
 #include "run.h"
 
 #include <linux/types.h>
@@ -16,29 +17,6 @@ namespace {
 
 const char* const syscall_names[] = {"open", "openat", "openat2", "creat"};
 
-// The open flags worth naming, in the order open(2) lists them.
-std::string open_flag_names(uint64_t flags) {
-    std::string out;
-    switch (flags & O_ACCMODE) {
-    case O_RDONLY: out = "O_RDONLY"; break;
-    case O_WRONLY: out = "O_WRONLY"; break;
-    case O_RDWR: out = "O_RDWR"; break;
-    default: out = "O_ACCMODE"; break;
-    }
-    static const std::pair<uint64_t, const char*> names[] = {
-        {O_CREAT, "O_CREAT"},       {O_EXCL, "O_EXCL"},         {O_NOCTTY, "O_NOCTTY"},
-        {O_TRUNC, "O_TRUNC"},       {O_APPEND, "O_APPEND"},     {O_NONBLOCK, "O_NONBLOCK"},
-        {O_DSYNC, "O_DSYNC"},       {O_ASYNC, "O_ASYNC"},       {O_DIRECT, "O_DIRECT"},
-        {O_LARGEFILE, "O_LARGEFILE"}, {O_DIRECTORY, "O_DIRECTORY"}, {O_NOFOLLOW, "O_NOFOLLOW"},
-        {O_NOATIME, "O_NOATIME"},   {O_CLOEXEC, "O_CLOEXEC"},   {O_PATH, "O_PATH"},
-        {O_TMPFILE & ~O_DIRECTORY, "O_TMPFILE"},
-    };
-    for (auto [bit, name] : names)
-        if ((flags & bit) == bit && !(bit == O_DSYNC && (flags & (O_SYNC & ~O_DSYNC)))) out += std::string("|") + name;
-    if (flags & (O_SYNC & ~O_DSYNC)) out += "|O_SYNC";
-    return out;
-}
-
 struct Printer {
     bool extended; // -e
 
@@ -47,7 +25,7 @@ struct Printer {
                 {pid_column(), comm_column(), column("fd", "FD", 3, Align::right),
                  column("errno", "ERR", 3, Align::right), json_field("syscall"),
                  json_field("flags"), json_field("flag_names"),
-                 shown_if(extended, text_column("FLAGS", 8)), json_field("mode"),
+                 shown_if(extended, octal(text_column("FLAGS", 8))), json_field("mode"),
                  column("path", "PATH", 0)}};
     }
 
@@ -62,11 +40,7 @@ struct Printer {
             .text(syscall_names[e->syscall & 3])
             .number(e->flags)
             .lazy([&] { return open_flag_names(e->flags); })
-            .lazy([&] {
-                char octal[24];
-                snprintf(octal, sizeof octal, "%08llo", static_cast<unsigned long long>(e->flags));
-                return std::string(octal);
-            });
+            .number(e->flags);
         if (creates)
             r.number(e->mode);
         else
@@ -76,20 +50,10 @@ struct Printer {
 };
 
 std::vector<AttachStep> attach_steps() {
-    auto syscall_point = [](const char* program, const char* target) {
-        return AttachPoint{program, AttachKind::tracepoint, target, true};
-    };
-    return {{"open system calls",
-             {{{syscall_point("tp_enter_open", "syscalls:sys_enter_open"),
-                syscall_point("tp_exit_open", "syscalls:sys_exit_open"),
-                {"tp_enter_openat", AttachKind::tracepoint, "syscalls:sys_enter_openat"},
-                {"tp_exit_openat", AttachKind::tracepoint, "syscalls:sys_exit_openat"},
-                syscall_point("tp_enter_openat2", "syscalls:sys_enter_openat2"),
-                syscall_point("tp_exit_openat2", "syscalls:sys_exit_openat2"),
-                syscall_point("tp_enter_creat", "syscalls:sys_enter_creat"),
-                syscall_point("tp_exit_creat", "syscalls:sys_exit_creat")}},
-              {{{"raw_enter", AttachKind::raw_tp, "sys_enter"},
-                {"raw_exit", AttachKind::raw_tp, "sys_exit"}}}}}};
+    return {syscall_tiers("open system calls", {{"open", true, true, true},
+                                                {"openat"},
+                                                {"openat2", true, true, true},
+                                                {"creat", true, true, true}})};
 }
 
 } // namespace
@@ -118,8 +82,6 @@ int opensnoop(int argc, char** argv) {
         {.name = "opensnoop",
          .options = options,
          .attach_steps = attach_steps,
-         .configure = [&](opensnoop_bpf& skel,
-                          const AttachPlan&) { skel.rodata->failed_only = options.failed; },
          .announcement = "Tracing open system calls... Hit Ctrl-C to end."},
         Printer{extended});
 }

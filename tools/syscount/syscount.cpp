@@ -281,7 +281,6 @@ int syscount(int argc, char** argv) {
              [&](syscount_bpf& skel, const AttachPlan&) {
                  skel.rodata->by_process = settings.by_process;
                  skel.rodata->measure_latency = settings.latency;
-                 skel.rodata->failed_only = options.failed;
                  skel.rodata->only_errno = settings.errno_value;
                  skel.rodata->self_tgid = static_cast<uint32_t>(getpid());
                  // The maps this run does not use take one slot (their code is dead).

@@ -37,14 +37,8 @@ struct Printer {
 };
 
 std::vector<AttachStep> attach_steps() {
-    auto syscall_point = [](const char* program, const char* target) {
-        return AttachPoint{program, AttachKind::tracepoint, target, true};
-    };
-    return {{"accept system calls",
-             {{{syscall_point("tp_exit_accept4", "syscalls:sys_exit_accept4"),
-                syscall_point("tp_exit_accept", "syscalls:sys_exit_accept")}},
-              {{{"raw_enter", AttachKind::raw_tp, "sys_enter"},
-                {"raw_exit", AttachKind::raw_tp, "sys_exit"}}}}}};
+    return {syscall_tiers("accept system calls",
+                          {{"accept4", false, true, true}, {"accept", false, true, true}}, true)};
 }
 
 } // namespace

@@ -89,9 +89,7 @@ std::vector<AttachStep> attach_steps() {
     return {tracepoint_tiers("TCP state changes", {{"set_state", "sock:inet_sock_set_state"}}),
             // The source port is chosen after the move to SYN_SENT: the
             // event waits for connect() to return.
-            {"connect() returns",
-             {{{{"tp_exit_connect", AttachKind::tracepoint, "syscalls:sys_exit_connect"}}},
-              {{{"raw_exit", AttachKind::raw_tp, "sys_exit"}}}}}};
+            syscall_tiers("connect() returns", {{"connect", false, true}})};
 }
 
 } // namespace
