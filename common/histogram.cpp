@@ -9,23 +9,8 @@ namespace corescope {
 
 Histogram Histogram::log2(std::vector<uint64_t> slots) {
     Histogram h;
-    h.log2_ = true;
     h.slots_ = std::move(slots);
     return h;
-}
-
-Histogram Histogram::linear(std::vector<uint64_t> slots, uint64_t base, uint64_t step) {
-    Histogram h;
-    h.log2_ = false;
-    h.base_ = base;
-    h.step_ = step == 0 ? 1 : step;
-    h.slots_ = std::move(slots);
-    return h;
-}
-
-void Histogram::add(const Histogram& other) {
-    if (other.slots_.size() > slots_.size()) slots_.resize(other.slots_.size());
-    for (size_t i = 0; i < other.slots_.size(); i++) slots_[i] += other.slots_[i];
 }
 
 uint64_t Histogram::total() const {
@@ -35,24 +20,16 @@ uint64_t Histogram::total() const {
 }
 
 Bucket Histogram::bucket(size_t i) const {
-    if (log2_) {
-        uint64_t low = i == 0 ? 0 : (uint64_t{1} << i);
-        uint64_t high = i >= 63 ? UINT64_MAX : (uint64_t{1} << (i + 1)) - 1;
-        return {low, high, slots_[i]};
-    }
-    uint64_t low = base_ + i * step_;
-    return {low, low + step_ - 1, slots_[i]};
+    uint64_t low = i == 0 ? 0 : (uint64_t{1} << i);
+    uint64_t high = i >= 63 ? UINT64_MAX : (uint64_t{1} << (i + 1)) - 1;
+    return {low, high, slots_[i]};
 }
 
 std::vector<Bucket> Histogram::buckets() const {
     std::vector<Bucket> out;
     size_t last = slots_.size();
     while (last > 0 && slots_[last - 1] == 0) last--;
-    if (last == 0) return out;
-    size_t first = 0;
-    if (!log2_)
-        while (first < last && slots_[first] == 0) first++;
-    for (size_t i = first; i < last; i++) out.push_back(bucket(i));
+    for (size_t i = 0; i < last; i++) out.push_back(bucket(i));
     return out;
 }
 
@@ -102,27 +79,26 @@ std::string render_histogram_text(const Histogram& h, std::string_view unit) {
     return out;
 }
 
+std::string histogram_buckets_json(const Histogram& h) {
+    std::string buckets = "[";
+    for (const Bucket& b : h.buckets()) {
+        if (buckets.size() > 1) buckets += ',';
+        JsonObject(buckets).unsigned_number("low", b.low).unsigned_number("high", b.high)
+            .unsigned_number("count", b.count).end();
+    }
+    return buckets + ']';
+}
+
 std::string render_histogram_json(const Histogram& h, std::string_view unit) {
     std::string out;
-    JsonObject obj(out);
-    obj.string("unit", unit);
-    obj.unsigned_number("total", h.total());
-    obj.unsigned_number("p50", h.quantile(0.50));
-    obj.unsigned_number("p90", h.quantile(0.90));
-    obj.unsigned_number("p99", h.quantile(0.99));
-    std::string buckets = "[";
-    bool first = true;
-    for (const Bucket& b : h.buckets()) {
-        if (!first) buckets += ',';
-        first = false;
-        std::string one;
-        JsonObject(one).unsigned_number("low", b.low).unsigned_number("high", b.high)
-            .unsigned_number("count", b.count).end();
-        buckets += one;
-    }
-    buckets += ']';
-    obj.raw("buckets", buckets);
-    obj.end();
+    JsonObject(out)
+        .string("unit", unit)
+        .unsigned_number("total", h.total())
+        .unsigned_number("p50", h.quantile(0.50))
+        .unsigned_number("p90", h.quantile(0.90))
+        .unsigned_number("p99", h.quantile(0.99))
+        .raw("buckets", histogram_buckets_json(h))
+        .end();
     return out;
 }
 

@@ -25,16 +25,11 @@ class Histogram {
     static Histogram log2_slots(const Count (&slots)[N]) {
         return log2(std::vector<uint64_t>(slots, slots + N));
     }
-    // Linear: slot i counts values in [base + i*step, base + (i+1)*step).
-    static Histogram linear(std::vector<uint64_t> slots, uint64_t base, uint64_t step);
-
-    bool is_log2() const { return log2_; }
     const std::vector<uint64_t>& slots() const { return slots_; }
-    void add(const Histogram& other); // same kind and layout
     uint64_t total() const;
     bool empty() const { return total() == 0; }
-    // The buckets from the first to the last non-zero one (from 0 for log2,
-    // as the classic tools print).
+    // The buckets from 0 to the last non-zero one, as the classic tools
+    // print them.
     std::vector<Bucket> buckets() const;
     // Estimated value at quantile q in [0, 1]: the upper bound of the bucket
     // that holds it (a conservative estimate). 0 when empty.
@@ -42,9 +37,6 @@ class Histogram {
 
   private:
     Bucket bucket(size_t i) const;
-    bool log2_ = true;
-    uint64_t base_ = 0;
-    uint64_t step_ = 1;
     std::vector<uint64_t> slots_;
 };
 
@@ -54,5 +46,7 @@ class Histogram {
 std::string render_histogram_text(const Histogram& h, std::string_view unit);
 // {"unit":"usecs","total":N,"p50":..,"p99":..,"buckets":[{"low":0,"high":1,"count":3},...]}
 std::string render_histogram_json(const Histogram& h, std::string_view unit);
+// The buckets alone: [{"low":0,"high":1,"count":3},...]
+std::string histogram_buckets_json(const Histogram& h);
 
 } // namespace corescope

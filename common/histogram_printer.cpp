@@ -34,19 +34,12 @@ void HistogramPrinter::begin_interval() {
 }
 
 void HistogramPrinter::end_json(Record& r, const Histogram& histogram) {
-    std::string buckets = "[";
-    for (const Bucket& b : histogram.buckets()) {
-        if (buckets.size() > 1) buckets += ',';
-        JsonObject(buckets).unsigned_number("low", b.low).unsigned_number("high", b.high)
-            .unsigned_number("count", b.count).end();
-    }
-    buckets += ']';
     r.text(unit_)
         .number(histogram.total())
         .number(histogram.quantile(0.50))
         .number(histogram.quantile(0.90))
         .number(histogram.quantile(0.99))
-        .formatted(buckets)
+        .formatted(histogram_buckets_json(histogram))
         .end();
 }
 

@@ -356,10 +356,6 @@ void Symbolizer::remember(uint32_t pid) {
         if (mapping.executable) module_for(pid, mapping);
 }
 
-void Symbolizer::forget(uint32_t pid) {
-    processes_.erase(pid);
-}
-
 Symbol Symbolizer::user(uint32_t pid, uint64_t address) {
     Symbol symbol;
     Process& proc = process(pid);

@@ -53,8 +53,6 @@ class Symbolizer {
     // addresses resolve after it exits (a tool calls this when it first sees
     // a PID). Later calls do nothing.
     void remember(uint32_t pid);
-    // Drops what is cached for a process (its PID may be reused).
-    void forget(uint32_t pid);
 
     // False when /proc/kallsyms shows no addresses (kptr_restrict, or not
     // root): kernel() then says nothing but "[unknown]".

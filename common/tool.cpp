@@ -53,7 +53,6 @@ void install_stop_handlers() {
 }
 
 bool stop_requested() { return stop_flag.load(); }
-void request_stop() { stop_flag.store(true); }
 
 void setup_libbpf_logging(bool verbose) {
     verbose_logging = verbose;

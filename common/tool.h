@@ -25,7 +25,6 @@ int run_tool(const char* tool, int argc, char** argv, int (*body)(int, char**));
 // closed pipe shows up as EPIPE on write.
 void install_stop_handlers();
 bool stop_requested();
-void request_stop(); // for tests and for tools that finish on their own
 
 // libbpf's messages go to stderr under -v, and are otherwise kept (the last
 // few) to explain a failed load.

@@ -126,13 +126,6 @@ inline std::string_view syscall_name(uint64_t nr) {{
     return nr < syscall_tables::native_size ? syscall_tables::native[nr] : std::string_view();
 }}
 
-// The number of the named system call, or -1.
-inline int syscall_number(std::string_view name) {{
-    if (name.empty()) return -1;
-    for (size_t nr = 0; nr < syscall_tables::native_size; nr++)
-        if (syscall_tables::native[nr] == name) return static_cast<int>(nr);
-    return -1;
-}}
 
 }} // namespace corescope
 """)
