@@ -12,6 +12,8 @@
 #include "procfs.h"
 #include "skeleton.h"
 #include "tool.h"
+#include "triage_findings.h"
+#include "triage_render.h"
 #include "triage_report.h"
 
 #include <linux/types.h>

@@ -1,5 +1,6 @@
 // triage's findings: each threshold, severity order, and both renderings.
-#include "triage_report.h"
+#include "triage_findings.h"
+#include "triage_render.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -99,7 +100,8 @@ TEST_CASE("an OOM kill is critical and comes first", "[triage]") {
     CHECK(findings[0].evidence.find("hog (PID 1234)") != std::string::npos);
 }
 
-TEST_CASE("exec storms, failed-open bursts, low memory and kernel log trouble are findings", "[triage]") {
+TEST_CASE("exec storms, failed-open bursts, low memory and kernel log trouble are findings",
+          "[triage]") {
     Report r = quiet_report();
     r.execs = 1000; // 100/s over 10 s
     r.exec_commands = {{"true", 990}};
@@ -107,7 +109,8 @@ TEST_CASE("exec storms, failed-open bursts, low memory and kernel log trouble ar
     r.failed_open_errors = {{"ENOENT", 5000}};
     r.failed_open_commands = {{"app", 5000}};
     r.mem_available_kb = 50000;
-    r.kernel_log = {{10.0, "hung_task", "INFO: task foo:12 blocked for more than 120 seconds.", true}};
+    r.kernel_log = {
+        {10.0, "hung_task", "INFO: task foo:12 blocked for more than 120 seconds.", true}};
     auto findings = analyze(r);
     CHECK(find(findings, "new processes"));
     REQUIRE(find(findings, "opens fail"));
@@ -124,7 +127,8 @@ TEST_CASE("the text report fits 80 columns and the JSON carries the same finding
     auto findings = analyze(r);
     std::istringstream text(render_text(r, findings));
     std::string line;
-    while (std::getline(text, line)) CHECK(line.size() <= 80);
+    while (std::getline(text, line))
+        CHECK(line.size() <= 80);
     auto json = nlohmann::json::parse(render_json(r, findings));
     REQUIRE(json.at("findings").size() == findings.size());
     CHECK(json.at("findings")[0].at("severity") == "critical");
