@@ -7,6 +7,7 @@
 
 #include "attach_plan.h"
 #include "cli.h"
+#include "host_lookups.h"
 #include "kernel_features.h"
 #include "output.h"
 #include "procfs.h"
@@ -23,7 +24,6 @@
 #include <algorithm>
 #include <bpf/bpf.h>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <sys/resource.h>
@@ -47,20 +47,6 @@ double cpu_seconds_of_self() {
     getrusage(RUSAGE_SELF, &ru);
     return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
            static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-// The C library this process uses: the system's own, found in our maps.
-std::string libc_path() {
-    std::ifstream maps("/proc/self/maps");
-    std::string line;
-    while (std::getline(maps, line)) {
-        auto slash = line.find('/');
-        if (slash == std::string::npos) continue;
-        std::string path = line.substr(slash);
-        std::string base = path.substr(path.rfind('/') + 1);
-        if (base.rfind("libc.so", 0) == 0 || base.rfind("libc-", 0) == 0) return path;
-    }
-    return {};
 }
 
 triage::CpuShare share(const procfs::CpuTimes& d) {
@@ -91,8 +77,10 @@ std::vector<triage::NameCount> sorted(std::map<std::string, uint64_t> counts) {
     return out;
 }
 
-std::vector<AttachStep> attach_steps() {
-    return {
+// Each source of triage's BPF half, its ways to attach in order of
+// preference. DNS latency probes the system's C library, when one is found.
+std::vector<AttachStep> attach_steps(const std::vector<std::string>& libcs) {
+    std::vector<AttachStep> steps = {
         {"run-queue latency",
          {{{{"btf_sched_wakeup", AttachKind::tp_btf, "sched_wakeup"},
             {"btf_sched_wakeup_new", AttachKind::tp_btf, "sched_wakeup_new"},
@@ -115,6 +103,12 @@ std::vector<AttachStep> attach_steps() {
         {"OOM kills",
          {{{{"tp_mark_victim", AttachKind::tracepoint, "oom:mark_victim"}}}}},
     };
+    if (!libcs.empty())
+        steps.push_back({"DNS latency",
+                         {host_lookup_uprobes(
+                             libcs, [](std::string_view) { return "dns_lookup_enter"; },
+                             "dns_lookup_exit")}});
+    return steps;
 }
 
 // The BPF half: loaded once, read once at the end.
@@ -126,20 +120,20 @@ class TriageProbes {
             unavailable.push_back("BPF sources (run-queue, disk latency, execs, failed opens, DNS): " + why);
             return;
         }
-        plan_ = AttachPlan::choose_available("triage", attach_steps(), KernelFeatures::instance(), unavailable);
+        std::vector<std::string> libcs;
+        try {
+            libcs = libc_paths();
+        } catch (const RuntimeError& e) {
+            unavailable.push_back(std::string("DNS latency: ") + e.what());
+        }
+        plan_ = AttachPlan::choose_available("triage", attach_steps(libcs),
+                                             KernelFeatures::instance(), unavailable);
         bpf_object_open_opts open_opts = make_open_opts(options);
         skel_ = open_skeleton<triage_bpf>("triage", &open_opts);
         int args = KernelFeatures::instance().tracepoint_arg_count("block_rq_issue");
         skel_->rodata->rq_issue_arg = args == 2 ? 1 : 0;
-        plan_.apply(skel_->obj);
-        libc_ = libc_path();
-        bool dns = !libc_.empty() && KernelFeatures::instance().supports(AttachKind::uprobe, &why);
-        bpf_program__set_autoload(skel_->progs.dns_lookup_enter, dns);
-        bpf_program__set_autoload(skel_->progs.dns_lookup_exit, dns);
-        if (!dns) unavailable.push_back("DNS latency: " + (libc_.empty() ? std::string("no C library found") : why));
         load_skeleton("triage", skel_.get(), plan_);
-        links_ = plan_.attach(skel_->obj);
-        if (dns) attach_dns(unavailable);
+        links_ = plan_.attach_available(skel_->obj, unavailable);
         if (options.verbose) std::fputs(plan_.describe().c_str(), stderr);
         stats_fd_ = bpf_enable_stats(BPF_STATS_RUN_TIME);
     }
@@ -168,19 +162,6 @@ class TriageProbes {
     }
 
   private:
-    void attach_dns(std::vector<std::string>& unavailable) {
-        for (bpf_program* prog : {skel_->progs.dns_lookup_enter, skel_->progs.dns_lookup_exit}) {
-            LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = prog == skel_->progs.dns_lookup_exit,
-                        .func_name = "getaddrinfo");
-            bpf_link* link = bpf_program__attach_uprobe_opts(prog, -1, libc_.c_str(), 0, &opts);
-            if (!link) {
-                unavailable.push_back("DNS latency: " + errno_message("cannot attach to getaddrinfo in " + libc_, errno));
-                return;
-            }
-            links_.add(link);
-        }
-    }
-
     Histogram read_percpu_hist(bpf_map* map) {
         int cpus = libbpf_num_possible_cpus();
         std::vector<triage_hist> per_cpu(static_cast<size_t>(std::max(cpus, 1)));
@@ -269,7 +250,6 @@ class TriageProbes {
     AttachPlan plan_;
     SkeletonPtr<triage_bpf> skel_;
     Links links_;
-    std::string libc_;
     int stats_fd_ = -1;
 };
 
