@@ -256,6 +256,7 @@ class TriageProbes {
 struct Snapshot {
     double at = 0;
     double uptime = 0;
+    uint64_t kernel_log_seq = 0; // the number of the next kernel log record
     procfs::Stat stat;
     std::vector<procfs::DiskStats> disks;
     std::vector<procfs::NetDevice> net;
@@ -267,6 +268,7 @@ struct Snapshot {
         Snapshot s;
         s.at = monotonic_s();
         s.uptime = procfs::read_uptime_seconds();
+        s.kernel_log_seq = procfs::read_kernel_log().next_seq;
         s.stat = procfs::read_stat();
         s.disks = procfs::read_diskstats();
         s.net = procfs::read_net_dev();
@@ -351,13 +353,17 @@ void fill_from_snapshots(Report& r, const Snapshot& start, const Snapshot& end) 
     r.tcp.in_errors = delta(end.tcp, start.tcp, "InErrs");
 }
 
-// Kernel log lines from the last hour before the window, and all during it.
-void add_kernel_log(Report& r, double window_start_uptime) {
-    for (const procfs::KernelLogRecord& rec : procfs::read_kernel_log_trouble()) {
-        bool during = rec.seconds >= window_start_uptime;
-        if (!during && rec.seconds < window_start_uptime - 3600) continue;
-        r.kernel_log.push_back({rec.seconds, rec.kind, rec.text, during});
-    }
+// The kernel log's trouble of the window (its records numbered from the
+// window's start on: the kernel's clock and /proc/uptime may drift apart)
+// and of the minutes before it.
+void add_kernel_log(Report& r, const Snapshot& start) {
+    procfs::KernelLog log = procfs::read_kernel_log();
+    r.kernel_log_read = log.error.empty();
+    if (!r.kernel_log_read) r.unavailable.push_back("kernel log: " + log.error);
+    std::vector<triage::LogLine> lines;
+    for (const procfs::KernelLogRecord& rec : log.trouble)
+        lines.push_back({rec.seconds, rec.kind, rec.text, rec.seq >= start.kernel_log_seq});
+    triage::keep_recent_kernel_log(r, std::move(lines), start.uptime);
     // OOM kills the log names but BPF did not see (before attach, or no tracepoint).
     for (const triage::LogLine& line : r.kernel_log) {
         if (!line.during_window || line.kind != "oom_kill") continue;
@@ -434,7 +440,7 @@ int triage_command(int argc, char** argv) {
     report.uptime_s = end.uptime;
     fill_from_snapshots(report, start, end);
     probes.collect(report, end.disks);
-    add_kernel_log(report, start.uptime);
+    add_kernel_log(report, start);
     report.self_cpu_seconds = cpu_seconds_of_self() - cpu_at_start + report.bpf_cpu_seconds;
 
     std::vector<triage::Finding> findings = triage::analyze(report);

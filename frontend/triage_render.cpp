@@ -8,13 +8,16 @@ namespace corescope::triage {
 
 namespace {
 
-// Appends text as one line, wrapped at 80 columns: continuation lines are
-// indented four more than the line itself. The report must read well in
-// an 80-column terminal.
-void line(std::string& b, const std::string& text) {
+// Appends text as one line, wrapped at 80 columns at spaces (a word longer
+// than a line is broken, never cut): continuation lines are indented by
+// continuation_indent, or four more than the line itself when that is
+// negative. The report must read well in an 80-column terminal.
+void line(std::string& b, const std::string& text, int continuation_indent = -1) {
     constexpr size_t width = 80;
     size_t indent = text.find_first_not_of(' ');
     if (indent == std::string::npos) indent = 0;
+    std::string continuation(
+        continuation_indent < 0 ? indent + 4 : static_cast<size_t>(continuation_indent), ' ');
     std::string rest = text;
     std::string prefix;
     while (prefix.size() + rest.size() > width) {
@@ -26,7 +29,7 @@ void line(std::string& b, const std::string& text) {
         rest.erase(0, rest.find_first_not_of(' ') == std::string::npos
                           ? rest.size()
                           : rest.find_first_not_of(' '));
-        prefix = std::string(indent + 4, ' ');
+        prefix = continuation;
         indent = 0;
     }
     b += prefix + rest + "\n";
@@ -158,15 +161,25 @@ std::string render_text(const Report& r, const std::vector<Finding>& findings) {
     else
         line(b, "   DNS lookups: none seen");
 
-    if (!r.kernel_log.empty()) {
-        b += "\n== Kernel log (trouble only)\n";
-        size_t shown = 0;
-        for (auto it = r.kernel_log.rbegin(); it != r.kernel_log.rend() && shown < 10;
-             ++it, ++shown) {
-            std::string row = format_value("   [%10.3f] ", it->seconds_since_boot);
-            append_text_escaped(row, it->text.substr(0, 60));
-            line(b, row);
+    if (r.kernel_log_read) {
+        b += "\n== Kernel log: trouble in the window and the " +
+             std::to_string(kernel_log_minutes_before) + " minutes before it\n";
+        // The latest lines, oldest first as dmesg prints them, each whole.
+        constexpr size_t most = 20;
+        size_t first = r.kernel_log.size() > most ? r.kernel_log.size() - most : 0;
+        for (size_t i = first; i < r.kernel_log.size(); i++) {
+            std::string row = format_value("   [%10.3f] ", r.kernel_log[i].seconds_since_boot);
+            int text_column = static_cast<int>(row.size());
+            append_text_escaped(row, r.kernel_log[i].text);
+            line(b, row, text_column);
         }
+        uint64_t not_shown = first + r.kernel_log_older;
+        if (not_shown > 0)
+            line(b, "   " + std::to_string(not_shown) + " earlier line" +
+                        (not_shown == 1 ? "" : "s") +
+                        " of trouble since boot not shown (dmesg has them)");
+        else if (r.kernel_log.empty())
+            line(b, "   none");
     }
     if (!r.unavailable.empty()) {
         b += "\n== Not collected\n";
@@ -218,7 +231,7 @@ std::string render_json(const Report& r, const std::vector<Finding>& findings) {
         .string("hostname", r.hostname)
         .string("kernel", r.kernel)
         .string("started_at", r.started_at)
-        .real("window_s", r.window_s, 1)
+        .real("window_s", r.window_s, 3)
         .real("uptime_s", r.uptime_s, 0)
         .unsigned_number("cpus", r.cpus)
         .real("load1", r.load1, 2)
@@ -329,6 +342,8 @@ std::string render_json(const Report& r, const std::vector<Finding>& findings) {
                                          .string("text", l.text)
                                          .boolean("during_window", l.during_window);
                                  }))
+        .unsigned_number("kernel_log_minutes_before", kernel_log_minutes_before)
+        .unsigned_number("kernel_log_older", r.kernel_log_older)
         .raw("not_collected", unavailable_json)
         .real("self_cpu_seconds", r.self_cpu_seconds, 3)
         .end_line();

@@ -6,6 +6,18 @@
 
 namespace corescope::triage {
 
+void keep_recent_kernel_log(Report& r, std::vector<LogLine> lines, double window_start_s) {
+    double since = window_start_s - 60.0 * kernel_log_minutes_before;
+    r.kernel_log.clear();
+    r.kernel_log_older = 0;
+    for (LogLine& line : lines) {
+        if (line.during_window || line.seconds_since_boot >= since)
+            r.kernel_log.push_back(std::move(line));
+        else
+            r.kernel_log_older++;
+    }
+}
+
 std::string format_value(const char* format, double value) {
     char buf[64];
     snprintf(buf, sizeof buf, format, value);

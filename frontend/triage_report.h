@@ -65,6 +65,11 @@ struct OomKill {
     std::string source; // "bpf" or "kernel log"
 };
 
+// How far before the window the kernel log section looks: trouble older
+// than the longest load average (15 minutes) is rarely what is wrong now,
+// and the section says how many older lines there are.
+inline constexpr int kernel_log_minutes_before = 15;
+
 struct LogLine {
     double seconds_since_boot = 0;
     std::string kind;
@@ -105,12 +110,22 @@ struct Report {
     uint64_t dns_lookups = 0;
     Histogram dns_latency_us = Histogram::log2({});
 
+    // Trouble in the kernel log, oldest first: the lines of the window and
+    // of the kernel_log_minutes_before minutes before it.
     std::vector<LogLine> kernel_log;
+    uint64_t kernel_log_older = 0;        // trouble lines before those minutes
+    bool kernel_log_read = false;         // false: not collected (see unavailable)
     std::vector<std::string> unavailable; // "run-queue latency: <reason>"
 
     double self_cpu_seconds = 0; // triage's own user+system time, BPF excluded
     double bpf_cpu_seconds = 0;  // time spent in its BPF programs (if measured)
 };
+
+// Keeps in r.kernel_log the lines (in the kernel's order, oldest first) of
+// the window (during_window) and of the kernel_log_minutes_before minutes
+// before its start (window_start_s, in seconds since boot), and counts the
+// older ones.
+void keep_recent_kernel_log(Report& r, std::vector<LogLine> lines, double window_start_s);
 
 // Number formatting that the findings and the renderings share:
 // format_value("%.1f%%", 12.34) is "12.3%"; as_ms(1500) is "1.5 ms";

@@ -134,3 +134,69 @@ TEST_CASE("the text report fits 80 columns and the JSON carries the same finding
     CHECK(json.at("findings")[0].at("severity") == "critical");
     CHECK(json.at("memory").at("oom_kills")[0].at("pid") == 1);
 }
+
+TEST_CASE("the kernel log keeps the window and the 15 minutes before it, and counts older trouble",
+          "[triage]") {
+    Report r = quiet_report();
+    double window_start = 5000;
+    keep_recent_kernel_log(r,
+                           {{100.0, "io_error", "old I/O error", false},
+                            {window_start - 15 * 60 - 1, "segfault", "just too old", false},
+                            {window_start - 15 * 60 + 1, "segfault", "recent segfault", false},
+                            // The kernel's clock may run behind /proc/uptime: a
+                            // record of the window is kept whatever its time.
+                            {window_start - 2000, "hung_task", "in the window", true}},
+                           window_start);
+    REQUIRE(r.kernel_log.size() == 2);
+    CHECK(r.kernel_log[0].text == "recent segfault"); // the kernel's order: oldest first
+    CHECK(r.kernel_log[1].text == "in the window");
+    CHECK(r.kernel_log_older == 2);
+}
+
+TEST_CASE("kernel log lines are wrapped whole, oldest first, and older trouble is counted",
+          "[triage]") {
+    Report r = quiet_report();
+    r.kernel_log_read = true;
+    std::string url = "https://kernel.example/doc/" + std::string(90, 'u') + "/end";
+    std::string long_line = "WARNING: see " + url + " for what to do about it";
+    r.kernel_log = {{12.5, "kernel_bug", "first line", false},
+                    {13.5, "kernel_bug", long_line, true}};
+    r.kernel_log_older = 3;
+    std::string text = render_text(r, analyze(r));
+    auto section = text.substr(text.find("== Kernel log"));
+    section = section.substr(0, section.find("\n\n"));
+    INFO(section);
+    CHECK(section.find("15 minutes before") != std::string::npos);
+    CHECK(section.find("first line") < section.find("WARNING"));
+    std::istringstream lines(section);
+    std::string line, joined;
+    while (std::getline(lines, line)) {
+        CHECK(line.size() <= 80);
+        for (char c : line)
+            if (c != ' ') joined += c;
+    }
+    std::string expected;
+    for (char c : long_line)
+        if (c != ' ') expected += c;
+    CHECK(joined.find(expected) != std::string::npos); // every character, in order
+    CHECK(section.find("3 earlier lines of trouble since boot not shown (dmesg has them)") !=
+          std::string::npos);
+
+    auto json = nlohmann::json::parse(render_json(r, analyze(r)));
+    CHECK(json.at("kernel_log")[1].at("text") == long_line);
+    CHECK(json.at("kernel_log_older") == 3);
+    CHECK(json.at("kernel_log_minutes_before") == 15);
+}
+
+TEST_CASE("only the latest 20 kernel log lines are printed; the rest are counted", "[triage]") {
+    Report r = quiet_report();
+    r.kernel_log_read = true;
+    for (int i = 0; i < 25; i++)
+        r.kernel_log.push_back({100.0 + i, "segfault", "crash " + std::to_string(i), true});
+    r.kernel_log_older = 1;
+    std::string text = render_text(r, analyze(r));
+    CHECK(text.find("crash 4\n") == std::string::npos);
+    CHECK(text.find("crash 5\n") != std::string::npos);
+    CHECK(text.find("crash 24\n") != std::string::npos);
+    CHECK(text.find("6 earlier lines of trouble") != std::string::npos);
+}
