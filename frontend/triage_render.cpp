@@ -23,7 +23,10 @@ void line(std::string& b, const std::string& text, int continuation_indent = -1)
     while (prefix.size() + rest.size() > width) {
         size_t room = width - prefix.size();
         size_t cut = rest.rfind(' ', room);
-        if (cut == std::string::npos || cut <= indent) cut = room; // one long word: hard break
+        // One long word, or a space no further than where the next line
+        // starts: break inside the word.
+        if (cut == std::string::npos || cut <= indent || prefix.size() + cut <= continuation.size())
+            cut = room;
         b += prefix + rest.substr(0, cut) + "\n";
         rest = rest.substr(cut);
         rest.erase(0, rest.find_first_not_of(' ') == std::string::npos
@@ -157,7 +160,8 @@ std::string render_text(const Report& r, const std::vector<Finding>& findings) {
     if (r.dns_lookups > 0)
         line(b, "   DNS lookups: " + std::to_string(r.dns_lookups) + ", p50 " +
                     as_ms(r.dns_latency_us.quantile(0.5)) + ", p99 " +
-                    as_ms(r.dns_latency_us.quantile(0.99)));
+                    as_ms(r.dns_latency_us.quantile(0.99)) + ", max " +
+                    as_ms(r.dns_latency_us.quantile(1.0)));
     else
         line(b, "   DNS lookups: none seen");
 

@@ -159,8 +159,11 @@ TEST_CASE("kernel log lines are wrapped whole, oldest first, and older trouble i
     r.kernel_log_read = true;
     std::string url = "https://kernel.example/doc/" + std::string(90, 'u') + "/end";
     std::string long_line = "WARNING: see " + url + " for what to do about it";
+    std::string one_word = "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,"
+                           "mems_allowed=0,oom_memcg=/a,task_memcg=/a,task=hog,pid=1,uid=0";
     r.kernel_log = {{12.5, "kernel_bug", "first line", false},
-                    {13.5, "kernel_bug", long_line, true}};
+                    {13.5, "kernel_bug", long_line, true},
+                    {14.5, "oom_kill", one_word, true}};
     r.kernel_log_older = 3;
     std::string text = render_text(r, analyze(r));
     auto section = text.substr(text.find("== Kernel log"));
@@ -179,6 +182,9 @@ TEST_CASE("kernel log lines are wrapped whole, oldest first, and older trouble i
     for (char c : long_line)
         if (c != ' ') expected += c;
     CHECK(joined.find(expected) != std::string::npos); // every character, in order
+    CHECK(joined.find(one_word) != std::string::npos);
+    // A word too long for a line starts beside its time, not under it.
+    CHECK(section.find("[    14.500] oom-kill:constraint") != std::string::npos);
     CHECK(section.find("3 earlier lines of trouble since boot not shown (dmesg has them)") !=
           std::string::npos);
 
