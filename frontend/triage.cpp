@@ -17,9 +17,9 @@
 #include "triage_render.h"
 #include "triage_report.h"
 
-#include <linux/types.h>
 #include "triage.skel.h"
 #include "triage_bpf.h"
+#include <linux/types.h>
 
 #include <algorithm>
 #include <bpf/bpf.h>
@@ -72,7 +72,8 @@ std::string errno_name(int err) {
 
 std::vector<triage::NameCount> sorted(std::map<std::string, uint64_t> counts) {
     std::vector<triage::NameCount> out;
-    for (auto& [name, count] : counts) out.push_back({name, count});
+    for (auto& [name, count] : counts)
+        out.push_back({name, count});
     std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.count > b.count; });
     return out;
 }
@@ -100,14 +101,13 @@ std::vector<AttachStep> attach_steps(const std::vector<std::string>& libcs) {
          {{{{"tp_exit_openat", AttachKind::tracepoint, "syscalls:sys_exit_openat"},
             {"tp_exit_open", AttachKind::tracepoint, "syscalls:sys_exit_open", true},
             {"tp_exit_openat2", AttachKind::tracepoint, "syscalls:sys_exit_openat2", true}}}}},
-        {"OOM kills",
-         {{{{"tp_mark_victim", AttachKind::tracepoint, "oom:mark_victim"}}}}},
+        {"OOM kills", {{{{"tp_mark_victim", AttachKind::tracepoint, "oom:mark_victim"}}}}},
     };
     if (!libcs.empty())
-        steps.push_back({"DNS latency",
-                         {host_lookup_uprobes(
-                             libcs, [](std::string_view) { return "dns_lookup_enter"; },
-                             "dns_lookup_exit")}});
+        steps.push_back(
+            {"DNS latency",
+             {host_lookup_uprobes(
+                 libcs, [](std::string_view) { return "dns_lookup_enter"; }, "dns_lookup_exit")}});
     return steps;
 }
 
@@ -117,7 +117,8 @@ class TriageProbes {
     void start(const CommonOptions& options, std::vector<std::string>& unavailable) {
         std::string why;
         if (!KernelFeatures::instance().bpf_permitted(&why)) {
-            unavailable.push_back("BPF sources (run-queue, disk latency, execs, failed opens, DNS): " + why);
+            unavailable.push_back(
+                "BPF sources (run-queue, disk latency, execs, failed opens, DNS): " + why);
             return;
         }
         std::vector<std::string> libcs;
@@ -150,8 +151,10 @@ class TriageProbes {
         read_oom(report);
         uint32_t zero = 0;
         triage_hist dns{};
-        if (bpf_map__lookup_elem(skel_->maps.dns_hist, &zero, sizeof zero, &dns, sizeof dns, 0) == 0) {
-            report.dns_latency_us = Histogram::log2(std::vector<uint64_t>(dns.slots, dns.slots + TRIAGE_SLOTS));
+        if (bpf_map__lookup_elem(skel_->maps.dns_hist, &zero, sizeof zero, &dns, sizeof dns, 0) ==
+            0) {
+            report.dns_latency_us =
+                Histogram::log2(std::vector<uint64_t>(dns.slots, dns.slots + TRIAGE_SLOTS));
             report.dns_lookups = report.dns_latency_us.total();
         }
         report.bpf_cpu_seconds = bpf_run_time_seconds();
@@ -167,9 +170,11 @@ class TriageProbes {
         std::vector<triage_hist> per_cpu(static_cast<size_t>(std::max(cpus, 1)));
         uint32_t zero = 0;
         std::vector<uint64_t> slots(TRIAGE_SLOTS, 0);
-        if (bpf_map__lookup_elem(map, &zero, sizeof zero, per_cpu.data(), per_cpu.size() * sizeof(triage_hist), 0) == 0)
+        if (bpf_map__lookup_elem(map, &zero, sizeof zero, per_cpu.data(),
+                                 per_cpu.size() * sizeof(triage_hist), 0) == 0)
             for (const triage_hist& h : per_cpu)
-                for (int i = 0; i < TRIAGE_SLOTS; i++) slots[i] += h.slots[i];
+                for (int i = 0; i < TRIAGE_SLOTS; i++)
+                    slots[i] += h.slots[i];
         return Histogram::log2(slots);
     }
 
@@ -179,39 +184,46 @@ class TriageProbes {
         Key* previous = nullptr;
         while (bpf_map__get_next_key(map, previous, &next, sizeof next) == 0) {
             Value value{};
-            if (bpf_map__lookup_elem(map, &next, sizeof next, &value, sizeof value, 0) == 0) fn(next, value);
+            if (bpf_map__lookup_elem(map, &next, sizeof next, &value, sizeof value, 0) == 0)
+                fn(next, value);
             key = next;
             previous = &key;
         }
     }
 
     void read_waiters(Report& report) {
-        for_each<uint32_t, triage_waiter>(skel_->maps.waiters, [&](uint32_t tgid, const triage_waiter& w) {
-            if (tgid == 0) return; // the idle task
-            report.waiters.push_back({tgid, std::string(w.comm, strnlen(w.comm, sizeof w.comm)), w.wait_ns / 1000, w.count});
-        });
-        std::sort(report.waiters.begin(), report.waiters.end(), [](auto& a, auto& b) { return a.wait_us > b.wait_us; });
+        for_each<uint32_t, triage_waiter>(
+            skel_->maps.waiters, [&](uint32_t tgid, const triage_waiter& w) {
+                if (tgid == 0) return; // the idle task
+                report.waiters.push_back({tgid, std::string(w.comm, strnlen(w.comm, sizeof w.comm)),
+                                          w.wait_ns / 1000, w.count});
+            });
+        std::sort(report.waiters.begin(), report.waiters.end(),
+                  [](auto& a, auto& b) { return a.wait_us > b.wait_us; });
         if (report.waiters.size() > 10) report.waiters.resize(10);
     }
 
     void read_disks(Report& report, const std::vector<procfs::DiskStats>& disks) {
-        for_each<uint32_t, triage_hist>(skel_->maps.disk_hist, [&](uint32_t dev, const triage_hist& h) {
+        for_each<uint32_t, triage_hist>(skel_->maps.disk_hist, [&](uint32_t dev,
+                                                                   const triage_hist& h) {
             unsigned major = dev >> 20, minor = dev & ((1u << 20) - 1);
             for (const procfs::DiskStats& d : disks) {
                 if (d.major != major || d.minor != minor) continue;
                 for (triage::Disk& disk : report.disks)
                     if (disk.name == d.name)
-                        disk.latency_us = Histogram::log2(std::vector<uint64_t>(h.slots, h.slots + TRIAGE_SLOTS));
+                        disk.latency_us =
+                            Histogram::log2(std::vector<uint64_t>(h.slots, h.slots + TRIAGE_SLOTS));
             }
         });
     }
 
     void read_execs(Report& report) {
         std::map<std::string, uint64_t> counts;
-        for_each<triage_comm_key, uint64_t>(skel_->maps.exec_counts, [&](const triage_comm_key& k, uint64_t n) {
-            counts[std::string(k.comm, strnlen(k.comm, sizeof k.comm))] += n;
-            report.execs += n;
-        });
+        for_each<triage_comm_key, uint64_t>(
+            skel_->maps.exec_counts, [&](const triage_comm_key& k, uint64_t n) {
+                counts[std::string(k.comm, strnlen(k.comm, sizeof k.comm))] += n;
+                report.execs += n;
+            });
         report.exec_commands = sorted(counts);
     }
 
@@ -229,7 +241,8 @@ class TriageProbes {
 
     void read_oom(Report& report) {
         for_each<uint32_t, triage_oom>(skel_->maps.oom_victims, [&](uint32_t, const triage_oom& v) {
-            report.oom_kills.push_back({v.pid, std::string(v.comm, strnlen(v.comm, sizeof v.comm)), v.rss_kb, "bpf"});
+            report.oom_kills.push_back(
+                {v.pid, std::string(v.comm, strnlen(v.comm, sizeof v.comm)), v.rss_kb, "bpf"});
         });
     }
 
@@ -279,8 +292,8 @@ struct Snapshot {
     }
 };
 
-uint64_t delta(const std::map<std::string, uint64_t>& end, const std::map<std::string, uint64_t>& start,
-               const std::string& key) {
+uint64_t delta(const std::map<std::string, uint64_t>& end,
+               const std::map<std::string, uint64_t>& start, const std::string& key) {
     auto e = end.find(key), s = start.find(key);
     uint64_t a = e == end.end() ? 0 : e->second, b = s == start.end() ? 0 : s->second;
     return a > b ? a - b : 0;
@@ -292,16 +305,21 @@ void fill_from_snapshots(Report& r, const Snapshot& start, const Snapshot& end) 
     r.cpu = share(end.stat.all - start.stat.all);
     for (size_t i = 0; i < end.stat.per_cpu.size() && i < start.stat.per_cpu.size(); i++)
         r.per_cpu.push_back(share(end.stat.per_cpu[i] - start.stat.per_cpu[i]));
-    r.context_switches_per_s = static_cast<double>(end.stat.context_switches - start.stat.context_switches) / window;
+    r.context_switches_per_s =
+        static_cast<double>(end.stat.context_switches - start.stat.context_switches) / window;
 
     double hz = static_cast<double>(procfs::ticks_per_second());
     for (auto& [pid, p] : end.processes) {
         auto before = start.processes.find(pid);
-        uint64_t ticks = before == start.processes.end() ? p.ticks : p.ticks - std::min(p.ticks, before->second.ticks);
+        uint64_t ticks = before == start.processes.end()
+                             ? p.ticks
+                             : p.ticks - std::min(p.ticks, before->second.ticks);
         if (ticks == 0) continue;
-        r.busiest.push_back({static_cast<uint32_t>(pid), p.comm, 100.0 * static_cast<double>(ticks) / hz / window});
+        r.busiest.push_back(
+            {static_cast<uint32_t>(pid), p.comm, 100.0 * static_cast<double>(ticks) / hz / window});
     }
-    std::sort(r.busiest.begin(), r.busiest.end(), [](auto& a, auto& b) { return a.cpu_percent > b.cpu_percent; });
+    std::sort(r.busiest.begin(), r.busiest.end(),
+              [](auto& a, auto& b) { return a.cpu_percent > b.cpu_percent; });
     if (r.busiest.size() > 10) r.busiest.resize(10);
 
     auto meminfo = procfs::read_meminfo();
@@ -325,7 +343,8 @@ void fill_from_snapshots(Report& r, const Snapshot& start, const Snapshot& end) 
         d.writes_per_s = static_cast<double>(e.writes - s->writes) / window;
         d.read_kb_per_s = static_cast<double>(e.read_sectors - s->read_sectors) / 2.0 / window;
         d.write_kb_per_s = static_cast<double>(e.write_sectors - s->write_sectors) / 2.0 / window;
-        d.util_percent = std::min(100.0, static_cast<double>(e.io_ticks_ms - s->io_ticks_ms) / 10.0 / window);
+        d.util_percent =
+            std::min(100.0, static_cast<double>(e.io_ticks_ms - s->io_ticks_ms) / 10.0 / window);
         bool idle_device = e.reads + e.writes == 0;
         if (!idle_device) r.disks.push_back(d);
     }
@@ -369,13 +388,16 @@ void add_kernel_log(Report& r, const Snapshot& start) {
         if (!line.during_window || line.kind != "oom_kill") continue;
         auto at = line.text.find("Killed process ");
         if (at == std::string::npos) continue;
-        uint32_t pid = static_cast<uint32_t>(std::strtoul(line.text.c_str() + at + 15, nullptr, 10));
+        uint32_t pid =
+            static_cast<uint32_t>(std::strtoul(line.text.c_str() + at + 15, nullptr, 10));
         bool known = false;
-        for (const triage::OomKill& k : r.oom_kills) known = known || k.pid == pid;
+        for (const triage::OomKill& k : r.oom_kills)
+            known = known || k.pid == pid;
         if (known) continue;
         std::string comm;
         auto open = line.text.find('(', at), close = line.text.find(')', at);
-        if (open != std::string::npos && close != std::string::npos) comm = line.text.substr(open + 1, close - open - 1);
+        if (open != std::string::npos && close != std::string::npos)
+            comm = line.text.substr(open + 1, close - open - 1);
         r.oom_kills.push_back({pid, comm, 0, "kernel log"});
     }
 }
@@ -384,9 +406,10 @@ void add_kernel_log(Report& r, const Snapshot& start) {
 
 int triage_command(int argc, char** argv) {
     CommonOptions options;
-    CommandLine cli("corescope triage",
-                    "Collect the 60-second incident checklist in one command and say what crossed a threshold.",
-                    {Flag::duration});
+    CommandLine cli(
+        "corescope triage",
+        "Collect the 60-second incident checklist in one command and say what crossed a threshold.",
+        {Flag::duration});
     cli.set_examples("  corescope triage                 a 60-second window\n"
                      "  corescope triage -d 10           a 10-second window\n"
                      "  corescope triage -o json > t.json\n");
@@ -413,11 +436,13 @@ int triage_command(int argc, char** argv) {
         report.unavailable.push_back(std::string("BPF sources: ") + e.what());
     }
     if (options.dry_run) {
-        for (const std::string& u : report.unavailable) std::printf("not available: %s\n", u.c_str());
+        for (const std::string& u : report.unavailable)
+            std::printf("not available: %s\n", u.c_str());
         return exit_ok;
     }
 
     Snapshot start = Snapshot::take();
+    if (options.verbose) std::fprintf(stderr, "triage: window started, %g s\n", duration);
     bool progress = isatty(STDERR_FILENO);
     int last_shown = -1;
     while (!stop_requested()) {
@@ -425,13 +450,18 @@ int triage_command(int argc, char** argv) {
         if (left <= 0) break;
         if (progress && static_cast<int>(left) != last_shown) {
             last_shown = static_cast<int>(left);
-            std::fprintf(stderr, "\rcorescope triage: collecting, %3d s left (Ctrl-C to stop early) ", last_shown + 1);
+            std::fprintf(stderr,
+                         "\rcorescope triage: collecting, %3d s left (Ctrl-C to stop early) ",
+                         last_shown + 1);
         }
-        struct timespec ts {0, 100 * 1000 * 1000};
+        struct timespec ts {
+            0, 100 * 1000 * 1000
+        };
         nanosleep(&ts, nullptr);
     }
     if (progress) std::fprintf(stderr, "\r%70s\r", "");
     Snapshot end = Snapshot::take();
+    if (options.verbose) std::fprintf(stderr, "triage: window ended\n");
 
     auto load = procfs::read_loadavg();
     report.load1 = load.one;
