@@ -174,6 +174,16 @@ bool ToolProcess::wait_for_output(const std::string& needle, double timeout_s) {
     return false;
 }
 
+bool ToolProcess::wait_for_error_output(const std::string& needle, double timeout_s) {
+    double deadline = now_s() + timeout_s;
+    while (now_s() < deadline) {
+        collect();
+        if (err_.find(needle) != std::string::npos) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+}
+
 Finished ToolProcess::finish(double timeout_s) {
     double deadline = now_s() + timeout_s;
     while (!done_) {
