@@ -64,6 +64,9 @@ TEST_CASE("corescope TOOL runs the tool as its standalone executable does", "[co
     Finished bad = run({corescope(), "opensnoop", "-p", "abc"});
     CHECK(bad.exit_code == 2);
     CHECK(bad.err.find("'abc'") != std::string::npos);
+    // An alias too, under its own name.
+    CHECK(run({corescope(), "ext4slower", "--help"}).out ==
+          run({tool_path("ext4slower"), "--help"}).out);
 }
 
 TEST_CASE("corescope doctor reports this kernel as it is, and its available tools start", "[corescope]") {
