@@ -277,18 +277,33 @@ struct Snapshot {
     std::map<std::string, uint64_t> vmstat;
     std::map<pid_t, procfs::ProcessCpu> processes;
 
-    static Snapshot take() {
+    // The window runs from one reading of the kernel's counters to the
+    // next: at the start everything else is read first, at the end after,
+    // so listing the processes (tens of milliseconds on a busy host) falls
+    // outside it.
+    static Snapshot at_start() {
         Snapshot s;
-        s.at = monotonic_s();
-        s.uptime = procfs::read_uptime_seconds();
+        s.processes = procfs::read_process_cpu();
         s.kernel_log_seq = procfs::read_kernel_log().next_seq;
-        s.stat = procfs::read_stat();
-        s.disks = procfs::read_diskstats();
-        s.net = procfs::read_net_dev();
-        s.tcp = procfs::read_tcp_counters();
-        s.vmstat = procfs::read_vmstat();
+        s.read_counters();
+        return s;
+    }
+    static Snapshot at_end() {
+        Snapshot s;
+        s.read_counters();
         s.processes = procfs::read_process_cpu();
         return s;
+    }
+
+  private:
+    void read_counters() {
+        at = monotonic_s();
+        uptime = procfs::read_uptime_seconds();
+        stat = procfs::read_stat();
+        disks = procfs::read_diskstats();
+        net = procfs::read_net_dev();
+        tcp = procfs::read_tcp_counters();
+        vmstat = procfs::read_vmstat();
     }
 };
 
@@ -441,8 +456,11 @@ int triage_command(int argc, char** argv) {
         return exit_ok;
     }
 
-    Snapshot start = Snapshot::take();
-    if (options.verbose) std::fprintf(stderr, "triage: window started, %g s\n", duration);
+    Snapshot start = Snapshot::at_start();
+    // When, on CLOCK_MONOTONIC: a caller (the tests) can line other tools'
+    // windows up with this one.
+    if (options.verbose)
+        std::fprintf(stderr, "triage: window started at %.6f s, for %g s\n", start.at, duration);
     bool progress = isatty(STDERR_FILENO);
     int last_shown = -1;
     while (!stop_requested()) {
@@ -460,8 +478,8 @@ int triage_command(int argc, char** argv) {
         nanosleep(&ts, nullptr);
     }
     if (progress) std::fprintf(stderr, "\r%70s\r", "");
-    Snapshot end = Snapshot::take();
-    if (options.verbose) std::fprintf(stderr, "triage: window ended\n");
+    Snapshot end = Snapshot::at_end();
+    if (options.verbose) std::fprintf(stderr, "triage: window ended at %.6f s\n", end.at);
 
     auto load = procfs::read_loadavg();
     report.load1 = load.one;

@@ -143,6 +143,11 @@ std::string ToolProcess::output_so_far() {
     return out_;
 }
 
+std::string ToolProcess::error_output_so_far() {
+    collect();
+    return err_;
+}
+
 bool ToolProcess::wait_attached(double timeout_s) {
     double deadline = now_s() + timeout_s;
     while (now_s() < deadline) {

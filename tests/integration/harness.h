@@ -70,6 +70,7 @@ class ToolProcess {
     // Waits for the tool to exit on its own.
     Finished wait(double timeout_s = 20);
     std::string output_so_far();
+    std::string error_output_so_far();
 
   private:
     void collect();

@@ -23,6 +23,7 @@
 #include <climits>
 #include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
@@ -167,6 +168,19 @@ class Gate {
   private:
     int fds_[2] = {-1, -1};
 };
+
+// Where a command is on PATH (the tests exec programs by path).
+std::string command_path(const std::string& name) {
+    std::string path = std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin";
+    for (size_t start = 0; start <= path.size();) {
+        size_t colon = path.find(':', start);
+        if (colon == std::string::npos) colon = path.size();
+        std::string candidate = path.substr(start, colon - start) + "/" + name;
+        if (access(candidate.c_str(), X_OK) == 0) return candidate;
+        start = colon + 1;
+    }
+    return name;
+}
 
 // --- knowing when a sysstat command has taken its first sample --------------
 
@@ -509,6 +523,9 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
         }
     }
     double started = now_s();
+    // sysstat, vmstat and free print numbers in the C locale's format; their
+    // children inherit this.
+    setenv("LC_ALL", "C", 1);
     NetNamespace ns("cs-triage-fig");
     REQUIRE(ns.ok());
     std::string netns_path = "/run/netns/" + ns.name();
@@ -539,7 +556,7 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
     // so make sure the cache holds at least twice that much (reading a
     // sparse file fills it with clean pages and touches no disk).
     auto [available_kb, total_kb] =
-        free_available_and_total_kb(run({"/usr/bin/env", "LC_ALL=C", "free", "-k"}).out);
+        free_available_and_total_kb(run({command_path("free"), "-k"}).out);
     double memory_slack_kb = std::max(0.01 * total_kb, 64.0 * 1024);
     std::string cache_file = "/var/tmp/" + unique_token("cs-triage-cache");
     std::string exec_dir = "/tmp/" + unique_token("cs-triage-exec");
@@ -614,25 +631,18 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
         (void)!write(fd, &failed, sizeof failed);
     });
 
-    // triage, in the namespace (its TCP counters and interfaces are the
-    // namespace's; CPU, memory and disks are the machine's). -v prints the
-    // attach plan just before the window's first sample.
-    ToolProcess triage({tool_path("corescope"), "triage", "-v", "-o", "json", "-d", "120"},
-                       ToolProcess::Stdout::pipe, enter_ns);
-    REQUIRE(triage.wait_for_error_output("triage: attach plan", 60));
-    double plan_seen = now_s();
-    REQUIRE(triage.wait_for_error_output("triage: window started", 60));
-    double window_started_seen = now_s();
-
-    // The commands are forked now and held at a gate: vmstat -s and free
+    // The commands are forked ahead and held at a gate: vmstat -s and free
     // for the end, then the sysstat commands and vmstat -s for the start
     // (in that order: a child holds the gates made before it until it
     // execs, so the start's must not be held by the end's children).
     Gate end_gate;
+    // They run ahead of the machine's other work (nice -10), so that each
+    // takes its samples as soon as it is told to, even on a busy machine.
     auto held = [&](Gate& gate, std::vector<std::string> argv) {
-        argv.insert(argv.begin(), {"/usr/bin/env", "LC_ALL=C"});
+        argv[0] = command_path(argv[0]);
         return std::make_unique<ToolProcess>(argv, ToolProcess::Stdout::pipe, [&gate, &enter_ns] {
             enter_ns();
+            setpriority(PRIO_PROCESS, 0, -10);
             gate.wait_in_child();
         });
     };
@@ -648,6 +658,19 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
               std::to_string(spinner.pid()) + "," + std::to_string(burner.pid()), "60", "1"});
     auto sar = held(start_gate, {"sar", "-n", "DEV,TCP,ETCP", "60", "1"});
     auto vmstat_at_start = held(start_gate, {"vmstat", "-s"});
+    // triage, in the namespace (its TCP counters and interfaces are the
+    // namespace's; CPU, memory and disks are the machine's). -v says when
+    // its window starts; then the gate opens for the others.
+    ToolProcess triage({tool_path("corescope"), "triage", "-v", "-o", "json", "-d", "120"},
+                       ToolProcess::Stdout::pipe, enter_ns);
+    REQUIRE(triage.wait_for_error_output("triage: window started at ", 60));
+    // When triage took its first sample, on the monotonic clock (now_s's).
+    double triage_started = 0;
+    {
+        std::string err = triage.error_output_so_far();
+        triage_started = std::stod(err.substr(err.find("triage: window started at ") + 26));
+    }
+
     start_gate.open();
     pid_t sadc = -1;
     for (double deadline = now_s() + 30; now_s() < deadline;) {
@@ -700,13 +723,13 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
         kill(pid, SIGALRM);
     std::map<std::string, double> vmstat_end = vmstat_counters(vmstat_at_end->wait(30).out);
     double available_before_kb = free_available_and_total_kb(free_at_end->wait(30).out).first;
-    REQUIRE(triage.wait_for_error_output("triage: window ended", 60));
+    REQUIRE(triage.wait_for_error_output("triage: window ended at ", 60));
     Finished mp = mpstat->wait(30), io_out = iostat->wait(30), pid_out = pidstat->wait(30),
              sar_out = sar->wait(30);
     double last_sample_by = now_s();
     Finished tri = triage.wait(60);
     double available_after_kb =
-        free_available_and_total_kb(run({"/usr/bin/env", "LC_ALL=C", "free", "-k"}).out).first;
+        free_available_and_total_kb(run({command_path("free"), "-k"}).out).first;
     if (tri.exit_code != 0)
         FAIL("triage exited " << tri.exit_code << ": "
                               << tri.err.substr(tri.err.size() > 2000 ? tri.err.size() - 2000 : 0));
@@ -718,16 +741,15 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
     double W = report.at("window_s").get<double>();
 
     // How far apart the tools' windows may lie. Their first samples: triage's
-    // between its plan on stderr (seen within our 10 ms polling) and its
-    // "window started", the others' after that and before they were all
-    // seen waiting and vmstat -s had exited. Their last: from the end of the
+    // when it says, the others' after that and before they were all seen
+    // waiting and vmstat -s had exited. Their last: from the end of the
     // workload on, until triage said "window ended" and the others exited.
-    double skew_s = (all_sampling - (plan_seen - 0.01)) + (last_sample_by - window_ending);
+    double skew_s = (all_sampling - triage_started) + (last_sample_by - window_ending);
     double ticks = static_cast<double>(sysconf(_SC_CLK_TCK)) * W;
     Comparisons c;
     std::string context = "window " + std::to_string(W) + " s, skew between the windows at most " +
                           std::to_string(skew_s) + " s (start " +
-                          std::to_string(all_sampling - (plan_seen - 0.01)) + " s, end " +
+                          std::to_string(all_sampling - triage_started) + " s, end " +
                           std::to_string(last_sample_by - window_ending) + " s), workload " +
                           std::to_string(workload_done - all_sampling) + " s, whole test " +
                           std::to_string(now_s() - started) + " s";
