@@ -755,6 +755,9 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
                           std::to_string(now_s() - started) + " s";
     INFO(context);
     REQUIRE(skew_s < W / 4); // else nothing below can be compared
+    // sysstat measures its interval on /proc/uptime, in hundredths of a
+    // second: its rates may be over a window up to 20 ms off besides.
+    double rate_skew_s = skew_s + 0.02;
 
     // --- CPU: per CPU, as mpstat shows it; the burners' own time ---------
     std::vector<Row> mp_rows = average_rows(mp.out);
@@ -816,10 +819,10 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
         REQUIRE(row);
         double percent = p->at("cpu_percent").get<double>();
         // Both read the process's CPU time in ticks at both ends, and it ran
-        // only inside both windows: the same time over windows skew_s apart,
-        // and pidstat's two decimals against our one.
+        // only inside both windows: the same time over windows rate_skew_s
+        // apart, and pidstat's two decimals against our one.
         c.near(std::string(name) + " % of a CPU (pidstat %CPU)", percent, number(*row, "%CPU"),
-               percent * skew_s / W + 0.06);
+               percent * rate_skew_s / W + 0.06);
         // Against the process's own clock: /proc gives user and system time
         // each cut to a tick (10 ms), at both ends; the percentage has one
         // decimal. Percent of all CPUs, or ticks read at the wrong rate, are
@@ -907,9 +910,11 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
     c.near("disk reads (O_DIRECT reads made)", r_s * W, io_reads, counted(r_s));
     c.near("disk kB written (bytes written)", wkb_s * W, io_writes * kib, counted(wkb_s));
     c.near("disk kB read (bytes read)", rkb_s * W, io_reads * kib, counted(rkb_s));
-    // iostat counted the same requests over a window up to skew_s longer or
-    // shorter; it prints two decimals.
-    auto rate_tolerance = [&](double a, double b) { return std::max(a, b) * skew_s / W + 0.06; };
+    // iostat counted the same requests over a window up to rate_skew_s
+    // longer or shorter; it prints two decimals, we one.
+    auto rate_tolerance = [&](double a, double b) {
+        return std::max(a, b) * rate_skew_s / W + 0.06;
+    };
     c.near("disk w/s (iostat)", w_s, number(*io_row, "w/s"),
            rate_tolerance(w_s, number(*io_row, "w/s")));
     c.near("disk r/s (iostat)", r_s, number(*io_row, "r/s"),
@@ -958,9 +963,10 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
     // to 60 bytes each; the loopback counts no Ethernet header) for the
     // packets sar counted. The headers come to well under 1% of 32 MiB; a
     // kB of 1000 bytes instead of 1024 is 2.4% off.
-    double packets = number(*lo, "rxpck/s") * (W + skew_s) + 1;
+    double packets = number(*lo, "rxpck/s") * (W + rate_skew_s) + 1;
     double payload = static_cast<double>(traffic.bytes_sent);
-    double most_payload = payload + 1000 * (1 + number(*errors, "retrans/s") * (W + skew_s) + 1);
+    double most_payload =
+        payload + 1000 * (1 + number(*errors, "retrans/s") * (W + rate_skew_s) + 1);
     INFO("packets on lo: at most " << packets << "; client sent " << payload << " bytes");
     for (const char* direction : {"rx_kb_per_s", "tx_kb_per_s"}) {
         double rate = n->at(direction).get<double>();
@@ -986,11 +992,11 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
     c.at_least("TCP retransmits (one connection's, dropped)", tcp.at("retrans_segs").get<double>(),
                1);
     // sar counted the same over its window: its rate times ours is the
-    // count, within the skew's share and its two decimals.
+    // count, within the windows' difference and its two decimals.
     auto sar_count = [&](const std::string& what, const char* field, const Row& row,
                          const char* column) {
         double count = tcp.at(field).get<double>();
-        c.near(what, number(row, column) * W, count, count * skew_s / W + 0.005 * W + 0.5);
+        c.near(what, number(row, column) * W, count, count * rate_skew_s / W + 0.005 * W + 0.5);
     };
     sar_count("TCP active opens (sar active/s x window)", "active_opens", *opens, "active/s");
     sar_count("TCP passive opens (sar passive/s x window)", "passive_opens", *opens, "passive/s");
