@@ -241,40 +241,62 @@ void AttachPlan::apply(bpf_object* object) const {
     }
 }
 
+namespace {
+
+// Attaches one point's program, adding its links; throws RuntimeError.
+void attach_point(bpf_object* object, const AttachPoint& p, Links& links) {
+    struct bpf_program* prog = bpf_object__find_program_by_name(object, p.program.c_str());
+    if (prog == nullptr) throw RuntimeError("internal error: no BPF program named " + p.program);
+    if (p.kind == AttachKind::perf_event) {
+        attach_perf_events(prog, p, links);
+        return;
+    }
+    errno = 0;
+    struct bpf_link* link = nullptr;
+    auto colon = p.target.rfind(':');
+    if ((p.kind == AttachKind::uprobe || p.kind == AttachKind::uretprobe) &&
+        colon != std::string::npos) {
+        // "BINARY:FUNCTION", chosen at run time (a SEC("uprobe") without
+        // a target cannot auto-attach): all processes, by symbol name.
+        std::string binary = p.target.substr(0, colon);
+        std::string func = p.target.substr(colon + 1);
+        LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = p.kind == AttachKind::uretprobe,
+                    .func_name = func.c_str());
+        link = bpf_program__attach_uprobe_opts(prog, -1, binary.c_str(), 0, &opts);
+    } else {
+        link = bpf_program__attach(prog);
+    }
+    if (link == nullptr) {
+        int err = errno ? errno : EINVAL;
+        throw RuntimeError(errno_message(
+            std::string("cannot attach ") + attach_kind_name(p.kind) + " " + p.target, err));
+    }
+    links.add(link);
+}
+
+} // namespace
+
 Links AttachPlan::attach(bpf_object* object) const {
     Links links;
+    for (const Choice& c : choices_)
+        for (const AttachPoint& p : c.points)
+            attach_point(object, p, links);
+    return links;
+}
+
+Links AttachPlan::attach_available(bpf_object* object,
+                                   std::vector<std::string>& unavailable) const {
+    Links links;
     for (const Choice& c : choices_) {
-        for (const AttachPoint& p : c.points) {
-            struct bpf_program* prog = bpf_object__find_program_by_name(object, p.program.c_str());
-            if (prog == nullptr)
-                throw RuntimeError("internal error: no BPF program named " + p.program);
-            if (p.kind == AttachKind::perf_event) {
-                attach_perf_events(prog, p, links);
-                continue;
-            }
-            errno = 0;
-            struct bpf_link* link = nullptr;
-            auto colon = p.target.rfind(':');
-            if ((p.kind == AttachKind::uprobe || p.kind == AttachKind::uretprobe) &&
-                colon != std::string::npos) {
-                // "BINARY:FUNCTION", chosen at run time (a SEC("uprobe") without
-                // a target cannot auto-attach): all processes, by symbol name.
-                std::string binary = p.target.substr(0, colon);
-                std::string func = p.target.substr(colon + 1);
-                LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = p.kind == AttachKind::uretprobe,
-                            .func_name = func.c_str());
-                link = bpf_program__attach_uprobe_opts(prog, -1, binary.c_str(), 0, &opts);
-            } else {
-                link = bpf_program__attach(prog);
-            }
-            if (link == nullptr) {
-                int err = errno ? errno : EINVAL;
-                throw RuntimeError(errno_message(std::string("cannot attach ") +
-                                                     attach_kind_name(p.kind) + " " + p.target,
-                                                 err));
-            }
-            links.add(link);
+        Links step;
+        try {
+            for (const AttachPoint& p : c.points)
+                attach_point(object, p, step);
+        } catch (const RuntimeError& e) {
+            unavailable.push_back(c.what + ": " + e.what());
+            continue; // the step's links so far go with it
         }
+        links.take(std::move(step));
     }
     return links;
 }

@@ -94,6 +94,11 @@ class Links {
     Links& operator=(Links&&) noexcept = default;
     ~Links();
     void add(bpf_link* link) { links_.push_back(link); }
+    // Takes over every link of other.
+    void take(Links&& other) {
+        links_.insert(links_.end(), other.links_.begin(), other.links_.end());
+        other.links_.clear();
+    }
     size_t size() const { return links_.size(); }
 
   private:
@@ -131,6 +136,10 @@ class AttachPlan {
     // After load: attach the chosen programs. Throws RuntimeError naming the
     // program and target that failed.
     Links attach(bpf_object* object) const;
+    // Like attach, but a step that fails to attach is detached again and
+    // its reason ("what: why") added to unavailable, for tools that
+    // degrade (triage).
+    Links attach_available(bpf_object* object, std::vector<std::string>& unavailable) const;
     std::string describe() const;
     std::string describe_json() const;
 

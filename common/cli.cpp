@@ -3,6 +3,7 @@
 #include "errors.h"
 #include "version.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -19,7 +20,24 @@ std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"
 
 bool parse_only = false;
 
+std::string& program_name_storage() {
+    static std::string name;
+    return name;
+}
+
 } // namespace
+
+void set_program_name(std::string name) {
+    program_name_storage() = std::move(name);
+}
+
+const std::string& program_name() {
+    return program_name_storage();
+}
+
+const std::string& CommandLine::shown_name() const {
+    return program_name().empty() ? tool_ : program_name();
+}
 
 void set_parse_only(bool value) {
     parse_only = value;
@@ -162,6 +180,11 @@ void CommandLine::add_common(const std::vector<Flag>& flags, CommonOptions** tar
                         }});
 }
 
+void CommandLine::set_positional(std::string name, std::string help,
+                                 std::function<void(std::string_view)> setter) {
+    positional_ = Positional{std::move(name), std::move(help), std::move(setter)};
+}
+
 void CommandLine::add_switch(char short_name, std::string long_name, std::string help, bool* target) {
     options_.push_back({short_name, std::move(long_name), "", std::move(help),
                         [target](std::string_view) { *target = true; }});
@@ -205,7 +228,7 @@ ParseResult CommandLine::parse(int argc, const char* const* argv, CommonOptions&
             return ParseResult::exit_success;
         }
         if (arg == "--version") {
-            std::printf("%s (corescope) %s\n", tool_.c_str(), corescope_version);
+            std::printf("%s (corescope) %s\n", shown_name().c_str(), corescope_version);
             return ParseResult::exit_success;
         }
         if (arg == "--list-options") {
@@ -253,6 +276,12 @@ ParseResult CommandLine::parse(int argc, const char* const* argv, CommonOptions&
             break;
         }
     }
+    if (positional_ && !takes_interval_) {
+        if (positionals.size() > 1)
+            throw UsageError("unexpected argument " + quoted(positionals[1]));
+        if (!positionals.empty()) positional_->apply(positionals[0]);
+        positionals.clear();
+    }
     if (!positionals.empty() && !takes_interval_)
         throw UsageError("unexpected argument " + quoted(positionals[0]));
     if (positionals.size() > 2) throw UsageError("unexpected argument " + quoted(positionals[2]));
@@ -283,8 +312,9 @@ std::string CommandLine::option_table() const {
 }
 
 std::string CommandLine::help() const {
-    std::string out = "Usage: " + tool_ + " [OPTIONS]";
+    std::string out = "Usage: " + shown_name() + " [OPTIONS]";
     if (takes_interval_) out += " [interval [count]]";
+    if (positional_ && !takes_interval_) out += " [" + positional_->name + "]";
     out += "\n" + summary_ + "\n\nOptions:\n";
     for (const Option& o : options_) {
         std::string left = "  ";
@@ -302,6 +332,11 @@ std::string CommandLine::help() const {
     if (takes_interval_)
         out += "\nArguments:\n  interval                  seconds between summaries (default: one at exit)\n"
                "  count                     number of summaries, then exit\n";
+    else if (positional_) {
+        std::string left = "  " + positional_->name;
+        left.resize(std::max<size_t>(left.size() + 1, 28), ' ');
+        out += "\nArguments:\n" + left + positional_->help + "\n";
+    }
     if (!examples_.empty()) out += "\nExamples:\n" + examples_;
     return out;
 }

@@ -60,6 +60,12 @@ enum class ParseResult { run, exit_success };
 
 uint64_t parse_unsigned(std::string_view what, std::string_view text, uint64_t min, uint64_t max);
 
+// The name this program was invoked as, which its messages give: argv[0]'s
+// basename (ext4slower, bpf-opensnoop), or "corescope triage". run_tool sets
+// it; empty until then (unit tests, fuzzers).
+void set_program_name(std::string name);
+const std::string& program_name();
+
 class CommandLine {
   public:
     CommandLine(std::string tool, std::string summary, std::vector<Flag> flags);
@@ -85,6 +91,11 @@ class CommandLine {
     void add_text(char short_name, std::string long_name, std::string value_name, std::string help,
                   std::string* target);
     void set_examples(std::string examples) { examples_ = std::move(examples); }
+    // One optional positional argument of the tool's own ("[name]" in the
+    // usage line), for a tool that takes no interval: the setter gets it
+    // after the options, and throws UsageError on a bad value.
+    void set_positional(std::string name, std::string help,
+                        std::function<void(std::string_view)> setter);
 
     // Parses argv. Returns exit_success after printing --help or --version.
     ParseResult parse(int argc, const char* const* argv, CommonOptions& options) const;
@@ -95,6 +106,9 @@ class CommandLine {
     // completions are generated from it at build time.
     std::string option_table() const;
     const std::string& tool() const { return tool_; }
+    // The name in the usage line and --version: the program's as invoked,
+    // once run_tool has set it, else the tool's.
+    const std::string& shown_name() const;
 
   private:
     struct Option {
@@ -112,6 +126,11 @@ class CommandLine {
     std::string summary_;
     std::string examples_;
     bool takes_interval_ = false;
+    struct Positional {
+        std::string name, help;
+        std::function<void(std::string_view)> apply;
+    };
+    std::optional<Positional> positional_;
     std::vector<Option> options_;
     std::vector<Flag> flags_; // the shared flags it takes
     // Parsing writes into the CommonOptions given to parse(); the common

@@ -10,6 +10,7 @@ int CORESCOPE_TOOL(int argc, char** argv);
 }
 
 int main(int argc, char** argv) {
-    return corescope::run_tool(CORESCOPE_STRINGIFY(CORESCOPE_TOOL), argc, argv,
-                               corescope::tools::CORESCOPE_TOOL);
+    // Named as invoked: ext4slower (a link to fsslower), bpf-opensnoop.
+    std::string name = corescope::invoked_name(argc, argv, CORESCOPE_STRINGIFY(CORESCOPE_TOOL));
+    return corescope::run_tool(name.c_str(), argc, argv, corescope::tools::CORESCOPE_TOOL);
 }

@@ -67,6 +67,7 @@ std::string recent_libbpf_messages() {
 }
 
 int run_tool(const char* tool, int argc, char** argv, int (*body)(int, char**)) {
+    set_program_name(tool);
     // Messages quote what the user or the system gave (a bad value, a path):
     // escaped, so that a newline or an escape sequence in it stays one line
     // and cannot change the terminal.
@@ -83,6 +84,13 @@ int run_tool(const char* tool, int argc, char** argv, int (*body)(int, char**)) 
         std::fprintf(stderr, "%s: %s\n", tool, text_escaped(e.what()).c_str());
         return exit_runtime_error;
     }
+}
+
+std::string invoked_name(int argc, char** argv, const char* fallback) {
+    if (argc < 1 || argv[0] == nullptr || argv[0][0] == '\0') return fallback;
+    std::string path = argv[0];
+    std::string base = path.substr(path.rfind('/') + 1);
+    return base.empty() ? fallback : base;
 }
 
 void require_bpf(const CommonOptions& options) {
@@ -126,8 +134,10 @@ namespace {
 
 void report_lost(const std::string& tool, uint64_t newly_lost, uint64_t total, Output& out,
                  const CommonOptions& options) {
-    std::fprintf(stderr, "%s: lost %llu events (kernel buffer full; %llu lost in all)\n", tool.c_str(),
-                 static_cast<unsigned long long>(newly_lost), static_cast<unsigned long long>(total));
+    const std::string& name = program_name().empty() ? tool : program_name();
+    std::fprintf(stderr, "%s: lost %llu events (kernel buffer full; %llu lost in all)\n",
+                 name.c_str(), static_cast<unsigned long long>(newly_lost),
+                 static_cast<unsigned long long>(total));
     if (options.format == OutputFormat::json) {
         JsonObject(out.buffer()).string("type", "lost").unsigned_number("lost", newly_lost)
             .unsigned_number("lost_total", total).end_line();

@@ -19,7 +19,11 @@ namespace corescope {
 
 // Runs body and turns what it throws into one line on stderr and an exit
 // code: 2 for usage errors (with a pointer to --help), 1 for runtime errors.
+// tool is the program's name as invoked (program_name()), which the
+// messages give.
 int run_tool(const char* tool, int argc, char** argv, int (*body)(int, char**));
+// argv[0]'s basename, or fallback when there is none.
+std::string invoked_name(int argc, char** argv, const char* fallback);
 
 // SIGINT and SIGTERM ask the main loop to stop; SIGPIPE is ignored so a
 // closed pipe shows up as EPIPE on write.

@@ -65,19 +65,10 @@ int list_tools(int argc, char** argv) {
     return exit_ok;
 }
 
-std::string basename_of(const char* path) {
-    const char* slash = std::strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
-
-// The tool a multi-call link names: bpf-opensnoop with -Dtool_prefix=bpf-,
-// and ext4slower (an alias, CORESCOPE_TOOL_ALIASES "alias=tool,...") is
-// fsslower, which reads the file-system type from argv[0].
-const ToolEntry* tool_invoked_as(std::string self) {
-    std::string_view prefix = corescope_tool_prefix;
-    if (!prefix.empty() && self.size() > prefix.size() &&
-        self.compare(0, prefix.size(), prefix) == 0)
-        self.erase(0, prefix.size());
+// The tool a name or alias names: ext4slower (an alias,
+// CORESCOPE_TOOL_ALIASES "alias=tool,...") is fsslower, which reads the
+// file-system type from the name it is run under.
+const ToolEntry* tool_named(std::string_view self) {
     if (const ToolEntry* tool = find_tool(self)) return tool;
     std::string_view aliases = CORESCOPE_TOOL_ALIASES;
     while (!aliases.empty()) {
@@ -90,15 +81,25 @@ const ToolEntry* tool_invoked_as(std::string self) {
     return nullptr;
 }
 
+// The tool a multi-call link names: bpf-opensnoop with -Dtool_prefix=bpf-,
+// bpf-ext4slower.
+const ToolEntry* tool_invoked_as(std::string self) {
+    std::string_view prefix = corescope_tool_prefix;
+    if (!prefix.empty() && self.size() > prefix.size() &&
+        self.compare(0, prefix.size(), prefix) == 0)
+        self.erase(0, prefix.size());
+    return tool_named(self);
+}
+
 } // namespace
 
 } // namespace corescope
 
 int main(int argc, char** argv) {
     using namespace corescope;
-    std::string self = basename_of(argv[0]);
+    std::string self = invoked_name(argc, argv, "corescope");
     if (const ToolEntry* tool = tool_invoked_as(self))
-        return run_tool(argv[0], argc, argv, tool->main);
+        return run_tool(self.c_str(), argc, argv, tool->main);
     if (argc < 2) {
         print_usage(stderr);
         return exit_usage_error;
@@ -115,10 +116,9 @@ int main(int argc, char** argv) {
     if (command == "list") return run_tool("corescope list", argc - 1, argv + 1, list_tools);
     if (command == "doctor") return run_tool("corescope doctor", argc - 1, argv + 1, doctor);
     if (command == "triage") return run_tool("corescope triage", argc - 1, argv + 1, triage_command);
-    if (const ToolEntry* tool = find_tool(command)) {
-        std::string name(tool->name);
-        return run_tool(name.c_str(), argc - 1, argv + 1, tool->main);
-    }
+    // Named as typed: `corescope ext4slower` is ext4slower in its messages.
+    if (const ToolEntry* tool = tool_named(command))
+        return run_tool(command.c_str(), argc - 1, argv + 1, tool->main);
     std::fprintf(stderr, "corescope: unknown command or tool '%s'\nTry 'corescope list'.\n", command.c_str());
     return exit_usage_error;
 }

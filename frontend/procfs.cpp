@@ -1,6 +1,7 @@
 #include "procfs.h"
 
 #include <cerrno>
+#include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
@@ -11,7 +12,9 @@ namespace corescope::procfs {
 
 namespace {
 
-std::ifstream open_file(const std::string& path) { return std::ifstream(path); }
+std::ifstream open_file(const std::string& path) {
+    return std::ifstream(path);
+}
 
 CpuTimes parse_cpu_line(std::istringstream& in) {
     CpuTimes t;
@@ -19,7 +22,9 @@ CpuTimes parse_cpu_line(std::istringstream& in) {
     return t;
 }
 
-bool contains(const std::string& text, const char* needle) { return text.find(needle) != std::string::npos; }
+bool contains(const std::string& text, const char* needle) {
+    return text.find(needle) != std::string::npos;
+}
 
 } // namespace
 
@@ -97,7 +102,8 @@ std::map<std::string, uint64_t> read_vmstat(const std::string& root) {
     std::ifstream in = open_file(root + "/vmstat");
     std::string key;
     uint64_t value;
-    while (in >> key >> value) values[key] = value;
+    while (in >> key >> value)
+        values[key] = value;
     return values;
 }
 
@@ -109,8 +115,9 @@ std::vector<DiskStats> read_diskstats(const std::string& root) {
         std::istringstream fields(line);
         DiskStats d;
         uint64_t read_merges, write_merges, in_flight;
-        if (!(fields >> d.major >> d.minor >> d.name >> d.reads >> read_merges >> d.read_sectors >> d.read_ms >>
-              d.writes >> write_merges >> d.write_sectors >> d.write_ms >> in_flight >> d.io_ticks_ms))
+        if (!(fields >> d.major >> d.minor >> d.name >> d.reads >> read_merges >> d.read_sectors >>
+              d.read_ms >> d.writes >> write_merges >> d.write_sectors >> d.write_ms >> in_flight >>
+              d.io_ticks_ms))
             continue;
         if (access(("/sys/block/" + d.name).c_str(), F_OK) != 0) continue; // a partition
         disks.push_back(d);
@@ -130,8 +137,8 @@ std::vector<NetDevice> read_net_dev(const std::string& root) {
         name >> d.name;
         std::istringstream fields(line.substr(colon + 1));
         uint64_t skip;
-        fields >> d.rx_bytes >> d.rx_packets >> d.rx_errors >> d.rx_drops >> skip >> skip >> skip >> skip >>
-            d.tx_bytes >> d.tx_packets >> d.tx_errors >> d.tx_drops;
+        fields >> d.rx_bytes >> d.rx_packets >> d.rx_errors >> d.rx_drops >> skip >> skip >> skip >>
+            skip >> d.tx_bytes >> d.tx_packets >> d.tx_errors >> d.tx_drops;
         if (fields) devices.push_back(d);
     }
     return devices;
@@ -146,7 +153,8 @@ std::map<std::string, uint64_t> read_tcp_counters(const std::string& root) {
         std::istringstream n(names.substr(4)), v(numbers.substr(4));
         std::string key;
         long long value;
-        while (n >> key && v >> value) values[key] = value < 0 ? 0 : static_cast<uint64_t>(value);
+        while (n >> key && v >> value)
+            values[key] = value < 0 ? 0 : static_cast<uint64_t>(value);
         break;
     }
     return values;
@@ -188,55 +196,61 @@ std::map<pid_t, ProcessCpu> read_process_cpu(const std::string& root) {
 }
 
 std::string classify_kernel_log_line(const std::string& text) {
-    if (contains(text, "Out of memory") || contains(text, "oom-kill") || contains(text, "oom_reaper") ||
-        contains(text, "Memory cgroup out of memory"))
+    if (contains(text, "Out of memory") || contains(text, "oom-kill") ||
+        contains(text, "oom_reaper") || contains(text, "Memory cgroup out of memory"))
         return "oom_kill";
     if (contains(text, "blocked for more than") || contains(text, "hung_task")) return "hung_task";
-    if (contains(text, "I/O error") || contains(text, "Buffer I/O error") || contains(text, "EXT4-fs error") ||
-        (contains(text, "XFS") && contains(text, "error")) || contains(text, "critical medium error") ||
-        contains(text, "blk_update_request"))
+    if (contains(text, "I/O error") || contains(text, "Buffer I/O error") ||
+        contains(text, "EXT4-fs error") || (contains(text, "XFS") && contains(text, "error")) ||
+        contains(text, "critical medium error") || contains(text, "blk_update_request"))
         return "io_error";
-    if (contains(text, "segfault at") || contains(text, "general protection fault") || contains(text, "traps:"))
+    if (contains(text, "segfault at") || contains(text, "general protection fault") ||
+        contains(text, "traps:"))
         return "segfault";
-    if (contains(text, "soft lockup") || contains(text, "hard LOCKUP") || contains(text, "rcu_sched detected stall") ||
-        contains(text, "rcu: INFO"))
+    if (contains(text, "soft lockup") || contains(text, "hard LOCKUP") ||
+        contains(text, "rcu_sched detected stall") || contains(text, "rcu: INFO"))
         return "lockup";
-    if (contains(text, "Kernel panic") || contains(text, "BUG:") || contains(text, "WARNING:") || contains(text, "Oops"))
+    if (contains(text, "Kernel panic") || contains(text, "BUG:") || contains(text, "WARNING:") ||
+        contains(text, "Oops"))
         return "kernel_bug";
     return {};
 }
 
-std::vector<KernelLogRecord> read_kernel_log_trouble(const std::string& kmsg) {
-    std::vector<KernelLogRecord> records;
+KernelLog read_kernel_log(const std::string& kmsg) {
+    KernelLog log;
     int fd = open(kmsg.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return records;
+    if (fd < 0) {
+        log.error = "cannot read " + kmsg + ": " + strerror(errno);
+        return log;
+    }
     char buf[8192];
     for (;;) {
         ssize_t n = read(fd, buf, sizeof buf - 1);
         if (n < 0) {
             if (errno == EPIPE) continue; // records overwritten while reading: go on
-            break;                        // EAGAIN: no more records
+            if (errno != EAGAIN) log.error = "cannot read " + kmsg + ": " + strerror(errno);
+            break; // EAGAIN: no more records
         }
         if (n == 0) break;
-        buf[n] = '\0';
-        // "prio,seq,usecs,flags;text\n" then continuation lines.
+        // "prio,seq,usecs,flags;text\n" then continuation lines (KEY=value).
         std::string record(buf, static_cast<size_t>(n));
         auto semi = record.find(';');
         if (semi == std::string::npos) continue;
-        std::string header = record.substr(0, semi);
+        std::istringstream header(record.substr(0, semi));
+        std::string prio, seq, usecs;
+        std::getline(header, prio, ',');
+        std::getline(header, seq, ',');
+        std::getline(header, usecs, ',');
+        uint64_t number = std::strtoull(seq.c_str(), nullptr, 10);
+        log.next_seq = number + 1;
         std::string text = record.substr(semi + 1);
         if (auto nl = text.find('\n'); nl != std::string::npos) text.resize(nl);
         std::string kind = classify_kernel_log_line(text);
         if (kind.empty()) continue;
-        std::istringstream h(header);
-        std::string prio, seq, usecs;
-        std::getline(h, prio, ',');
-        std::getline(h, seq, ',');
-        std::getline(h, usecs, ',');
-        records.push_back({std::strtod(usecs.c_str(), nullptr) / 1e6, kind, text});
+        log.trouble.push_back({number, std::strtod(usecs.c_str(), nullptr) / 1e6, kind, text});
     }
     close(fd);
-    return records;
+    return log;
 }
 
 } // namespace corescope::procfs

@@ -66,13 +66,19 @@ std::map<pid_t, ProcessCpu> read_process_cpu(const std::string& root = "/proc");
 // Kernel log records that signal trouble: OOM kills, hung tasks, I/O
 // errors, segfaults, soft lockups, panics and warnings.
 struct KernelLogRecord {
+    uint64_t seq = 0;   // the kernel's record number, counting every record
     double seconds = 0; // since boot
     std::string kind;   // oom_kill, hung_task, io_error, segfault, lockup, warning
     std::string text;
 };
 std::string classify_kernel_log_line(const std::string& text);
+struct KernelLog {
+    std::vector<KernelLogRecord> trouble; // oldest first
+    uint64_t next_seq = 0;                // the number the next record will have
+    std::string error;                    // why the log could not be read; empty when it was
+};
 // Everything the kernel log buffer holds now (non-blocking read of /dev/kmsg).
-std::vector<KernelLogRecord> read_kernel_log_trouble(const std::string& kmsg = "/dev/kmsg");
+KernelLog read_kernel_log(const std::string& kmsg = "/dev/kmsg");
 
 long ticks_per_second();
 

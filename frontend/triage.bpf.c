@@ -282,8 +282,10 @@ int tp_mark_victim(struct trace_event_raw_mark_victim *ctx)
 	return 0;
 }
 
-/* --- DNS lookups through the C library: getaddrinfo() latency (uprobes;
- * BPF_KPROBE only names the context, libbpf 1.1 has no BPF_UPROBE) --- */
+/* --- DNS lookups through the C library: the latency of getaddrinfo(),
+ * gethostbyname() and gethostbyname2(), one entry program for all three
+ * (uprobes; BPF_KPROBE only names the context, libbpf 1.1 has no
+ * BPF_UPROBE) --- */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

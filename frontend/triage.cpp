@@ -7,21 +7,23 @@
 
 #include "attach_plan.h"
 #include "cli.h"
+#include "host_lookups.h"
 #include "kernel_features.h"
 #include "output.h"
 #include "procfs.h"
 #include "skeleton.h"
 #include "tool.h"
+#include "triage_findings.h"
+#include "triage_render.h"
 #include "triage_report.h"
 
-#include <linux/types.h>
 #include "triage.skel.h"
 #include "triage_bpf.h"
+#include <linux/types.h>
 
 #include <algorithm>
 #include <bpf/bpf.h>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <sys/resource.h>
@@ -47,20 +49,6 @@ double cpu_seconds_of_self() {
            static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-// The C library this process uses: the system's own, found in our maps.
-std::string libc_path() {
-    std::ifstream maps("/proc/self/maps");
-    std::string line;
-    while (std::getline(maps, line)) {
-        auto slash = line.find('/');
-        if (slash == std::string::npos) continue;
-        std::string path = line.substr(slash);
-        std::string base = path.substr(path.rfind('/') + 1);
-        if (base.rfind("libc.so", 0) == 0 || base.rfind("libc-", 0) == 0) return path;
-    }
-    return {};
-}
-
 triage::CpuShare share(const procfs::CpuTimes& d) {
     triage::CpuShare s;
     double total = static_cast<double>(d.total());
@@ -84,13 +72,16 @@ std::string errno_name(int err) {
 
 std::vector<triage::NameCount> sorted(std::map<std::string, uint64_t> counts) {
     std::vector<triage::NameCount> out;
-    for (auto& [name, count] : counts) out.push_back({name, count});
+    for (auto& [name, count] : counts)
+        out.push_back({name, count});
     std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.count > b.count; });
     return out;
 }
 
-std::vector<AttachStep> attach_steps() {
-    return {
+// Each source of triage's BPF half, its ways to attach in order of
+// preference. DNS latency probes the system's C library, when one is found.
+std::vector<AttachStep> attach_steps(const std::vector<std::string>& libcs) {
+    std::vector<AttachStep> steps = {
         {"run-queue latency",
          {{{{"btf_sched_wakeup", AttachKind::tp_btf, "sched_wakeup"},
             {"btf_sched_wakeup_new", AttachKind::tp_btf, "sched_wakeup_new"},
@@ -110,9 +101,14 @@ std::vector<AttachStep> attach_steps() {
          {{{{"tp_exit_openat", AttachKind::tracepoint, "syscalls:sys_exit_openat"},
             {"tp_exit_open", AttachKind::tracepoint, "syscalls:sys_exit_open", true},
             {"tp_exit_openat2", AttachKind::tracepoint, "syscalls:sys_exit_openat2", true}}}}},
-        {"OOM kills",
-         {{{{"tp_mark_victim", AttachKind::tracepoint, "oom:mark_victim"}}}}},
+        {"OOM kills", {{{{"tp_mark_victim", AttachKind::tracepoint, "oom:mark_victim"}}}}},
     };
+    if (!libcs.empty())
+        steps.push_back(
+            {"DNS latency",
+             {host_lookup_uprobes(
+                 libcs, [](std::string_view) { return "dns_lookup_enter"; }, "dns_lookup_exit")}});
+    return steps;
 }
 
 // The BPF half: loaded once, read once at the end.
@@ -121,23 +117,24 @@ class TriageProbes {
     void start(const CommonOptions& options, std::vector<std::string>& unavailable) {
         std::string why;
         if (!KernelFeatures::instance().bpf_permitted(&why)) {
-            unavailable.push_back("BPF sources (run-queue, disk latency, execs, failed opens, DNS): " + why);
+            unavailable.push_back(
+                "BPF sources (run-queue, disk latency, execs, failed opens, DNS): " + why);
             return;
         }
-        plan_ = AttachPlan::choose_available("triage", attach_steps(), KernelFeatures::instance(), unavailable);
+        std::vector<std::string> libcs;
+        try {
+            libcs = libc_paths();
+        } catch (const RuntimeError& e) {
+            unavailable.push_back(std::string("DNS latency: ") + e.what());
+        }
+        plan_ = AttachPlan::choose_available("triage", attach_steps(libcs),
+                                             KernelFeatures::instance(), unavailable);
         bpf_object_open_opts open_opts = make_open_opts(options);
         skel_ = open_skeleton<triage_bpf>("triage", &open_opts);
         int args = KernelFeatures::instance().tracepoint_arg_count("block_rq_issue");
         skel_->rodata->rq_issue_arg = args == 2 ? 1 : 0;
-        plan_.apply(skel_->obj);
-        libc_ = libc_path();
-        bool dns = !libc_.empty() && KernelFeatures::instance().supports(AttachKind::uprobe, &why);
-        bpf_program__set_autoload(skel_->progs.dns_lookup_enter, dns);
-        bpf_program__set_autoload(skel_->progs.dns_lookup_exit, dns);
-        if (!dns) unavailable.push_back("DNS latency: " + (libc_.empty() ? std::string("no C library found") : why));
         load_skeleton("triage", skel_.get(), plan_);
-        links_ = plan_.attach(skel_->obj);
-        if (dns) attach_dns(unavailable);
+        links_ = plan_.attach_available(skel_->obj, unavailable);
         if (options.verbose) std::fputs(plan_.describe().c_str(), stderr);
         stats_fd_ = bpf_enable_stats(BPF_STATS_RUN_TIME);
     }
@@ -154,8 +151,10 @@ class TriageProbes {
         read_oom(report);
         uint32_t zero = 0;
         triage_hist dns{};
-        if (bpf_map__lookup_elem(skel_->maps.dns_hist, &zero, sizeof zero, &dns, sizeof dns, 0) == 0) {
-            report.dns_latency_us = Histogram::log2(std::vector<uint64_t>(dns.slots, dns.slots + TRIAGE_SLOTS));
+        if (bpf_map__lookup_elem(skel_->maps.dns_hist, &zero, sizeof zero, &dns, sizeof dns, 0) ==
+            0) {
+            report.dns_latency_us =
+                Histogram::log2(std::vector<uint64_t>(dns.slots, dns.slots + TRIAGE_SLOTS));
             report.dns_lookups = report.dns_latency_us.total();
         }
         report.bpf_cpu_seconds = bpf_run_time_seconds();
@@ -166,27 +165,16 @@ class TriageProbes {
     }
 
   private:
-    void attach_dns(std::vector<std::string>& unavailable) {
-        for (bpf_program* prog : {skel_->progs.dns_lookup_enter, skel_->progs.dns_lookup_exit}) {
-            LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = prog == skel_->progs.dns_lookup_exit,
-                        .func_name = "getaddrinfo");
-            bpf_link* link = bpf_program__attach_uprobe_opts(prog, -1, libc_.c_str(), 0, &opts);
-            if (!link) {
-                unavailable.push_back("DNS latency: " + errno_message("cannot attach to getaddrinfo in " + libc_, errno));
-                return;
-            }
-            links_.add(link);
-        }
-    }
-
     Histogram read_percpu_hist(bpf_map* map) {
         int cpus = libbpf_num_possible_cpus();
         std::vector<triage_hist> per_cpu(static_cast<size_t>(std::max(cpus, 1)));
         uint32_t zero = 0;
         std::vector<uint64_t> slots(TRIAGE_SLOTS, 0);
-        if (bpf_map__lookup_elem(map, &zero, sizeof zero, per_cpu.data(), per_cpu.size() * sizeof(triage_hist), 0) == 0)
+        if (bpf_map__lookup_elem(map, &zero, sizeof zero, per_cpu.data(),
+                                 per_cpu.size() * sizeof(triage_hist), 0) == 0)
             for (const triage_hist& h : per_cpu)
-                for (int i = 0; i < TRIAGE_SLOTS; i++) slots[i] += h.slots[i];
+                for (int i = 0; i < TRIAGE_SLOTS; i++)
+                    slots[i] += h.slots[i];
         return Histogram::log2(slots);
     }
 
@@ -196,39 +184,46 @@ class TriageProbes {
         Key* previous = nullptr;
         while (bpf_map__get_next_key(map, previous, &next, sizeof next) == 0) {
             Value value{};
-            if (bpf_map__lookup_elem(map, &next, sizeof next, &value, sizeof value, 0) == 0) fn(next, value);
+            if (bpf_map__lookup_elem(map, &next, sizeof next, &value, sizeof value, 0) == 0)
+                fn(next, value);
             key = next;
             previous = &key;
         }
     }
 
     void read_waiters(Report& report) {
-        for_each<uint32_t, triage_waiter>(skel_->maps.waiters, [&](uint32_t tgid, const triage_waiter& w) {
-            if (tgid == 0) return; // the idle task
-            report.waiters.push_back({tgid, std::string(w.comm, strnlen(w.comm, sizeof w.comm)), w.wait_ns / 1000, w.count});
-        });
-        std::sort(report.waiters.begin(), report.waiters.end(), [](auto& a, auto& b) { return a.wait_us > b.wait_us; });
+        for_each<uint32_t, triage_waiter>(
+            skel_->maps.waiters, [&](uint32_t tgid, const triage_waiter& w) {
+                if (tgid == 0) return; // the idle task
+                report.waiters.push_back({tgid, std::string(w.comm, strnlen(w.comm, sizeof w.comm)),
+                                          w.wait_ns / 1000, w.count});
+            });
+        std::sort(report.waiters.begin(), report.waiters.end(),
+                  [](auto& a, auto& b) { return a.wait_us > b.wait_us; });
         if (report.waiters.size() > 10) report.waiters.resize(10);
     }
 
     void read_disks(Report& report, const std::vector<procfs::DiskStats>& disks) {
-        for_each<uint32_t, triage_hist>(skel_->maps.disk_hist, [&](uint32_t dev, const triage_hist& h) {
+        for_each<uint32_t, triage_hist>(skel_->maps.disk_hist, [&](uint32_t dev,
+                                                                   const triage_hist& h) {
             unsigned major = dev >> 20, minor = dev & ((1u << 20) - 1);
             for (const procfs::DiskStats& d : disks) {
                 if (d.major != major || d.minor != minor) continue;
                 for (triage::Disk& disk : report.disks)
                     if (disk.name == d.name)
-                        disk.latency_us = Histogram::log2(std::vector<uint64_t>(h.slots, h.slots + TRIAGE_SLOTS));
+                        disk.latency_us =
+                            Histogram::log2(std::vector<uint64_t>(h.slots, h.slots + TRIAGE_SLOTS));
             }
         });
     }
 
     void read_execs(Report& report) {
         std::map<std::string, uint64_t> counts;
-        for_each<triage_comm_key, uint64_t>(skel_->maps.exec_counts, [&](const triage_comm_key& k, uint64_t n) {
-            counts[std::string(k.comm, strnlen(k.comm, sizeof k.comm))] += n;
-            report.execs += n;
-        });
+        for_each<triage_comm_key, uint64_t>(
+            skel_->maps.exec_counts, [&](const triage_comm_key& k, uint64_t n) {
+                counts[std::string(k.comm, strnlen(k.comm, sizeof k.comm))] += n;
+                report.execs += n;
+            });
         report.exec_commands = sorted(counts);
     }
 
@@ -246,7 +241,8 @@ class TriageProbes {
 
     void read_oom(Report& report) {
         for_each<uint32_t, triage_oom>(skel_->maps.oom_victims, [&](uint32_t, const triage_oom& v) {
-            report.oom_kills.push_back({v.pid, std::string(v.comm, strnlen(v.comm, sizeof v.comm)), v.rss_kb, "bpf"});
+            report.oom_kills.push_back(
+                {v.pid, std::string(v.comm, strnlen(v.comm, sizeof v.comm)), v.rss_kb, "bpf"});
         });
     }
 
@@ -267,13 +263,13 @@ class TriageProbes {
     AttachPlan plan_;
     SkeletonPtr<triage_bpf> skel_;
     Links links_;
-    std::string libc_;
     int stats_fd_ = -1;
 };
 
 struct Snapshot {
     double at = 0;
     double uptime = 0;
+    uint64_t kernel_log_seq = 0; // the number of the next kernel log record
     procfs::Stat stat;
     std::vector<procfs::DiskStats> disks;
     std::vector<procfs::NetDevice> net;
@@ -281,22 +277,38 @@ struct Snapshot {
     std::map<std::string, uint64_t> vmstat;
     std::map<pid_t, procfs::ProcessCpu> processes;
 
-    static Snapshot take() {
+    // The window runs from one reading of the kernel's counters to the
+    // next: at the start everything else is read first, at the end after,
+    // so listing the processes (tens of milliseconds on a busy host) falls
+    // outside it.
+    static Snapshot at_start() {
         Snapshot s;
-        s.at = monotonic_s();
-        s.uptime = procfs::read_uptime_seconds();
-        s.stat = procfs::read_stat();
-        s.disks = procfs::read_diskstats();
-        s.net = procfs::read_net_dev();
-        s.tcp = procfs::read_tcp_counters();
-        s.vmstat = procfs::read_vmstat();
+        s.processes = procfs::read_process_cpu();
+        s.kernel_log_seq = procfs::read_kernel_log().next_seq;
+        s.read_counters();
+        return s;
+    }
+    static Snapshot at_end() {
+        Snapshot s;
+        s.read_counters();
         s.processes = procfs::read_process_cpu();
         return s;
     }
+
+  private:
+    void read_counters() {
+        at = monotonic_s();
+        uptime = procfs::read_uptime_seconds();
+        stat = procfs::read_stat();
+        disks = procfs::read_diskstats();
+        net = procfs::read_net_dev();
+        tcp = procfs::read_tcp_counters();
+        vmstat = procfs::read_vmstat();
+    }
 };
 
-uint64_t delta(const std::map<std::string, uint64_t>& end, const std::map<std::string, uint64_t>& start,
-               const std::string& key) {
+uint64_t delta(const std::map<std::string, uint64_t>& end,
+               const std::map<std::string, uint64_t>& start, const std::string& key) {
     auto e = end.find(key), s = start.find(key);
     uint64_t a = e == end.end() ? 0 : e->second, b = s == start.end() ? 0 : s->second;
     return a > b ? a - b : 0;
@@ -308,16 +320,21 @@ void fill_from_snapshots(Report& r, const Snapshot& start, const Snapshot& end) 
     r.cpu = share(end.stat.all - start.stat.all);
     for (size_t i = 0; i < end.stat.per_cpu.size() && i < start.stat.per_cpu.size(); i++)
         r.per_cpu.push_back(share(end.stat.per_cpu[i] - start.stat.per_cpu[i]));
-    r.context_switches_per_s = static_cast<double>(end.stat.context_switches - start.stat.context_switches) / window;
+    r.context_switches_per_s =
+        static_cast<double>(end.stat.context_switches - start.stat.context_switches) / window;
 
     double hz = static_cast<double>(procfs::ticks_per_second());
     for (auto& [pid, p] : end.processes) {
         auto before = start.processes.find(pid);
-        uint64_t ticks = before == start.processes.end() ? p.ticks : p.ticks - std::min(p.ticks, before->second.ticks);
+        uint64_t ticks = before == start.processes.end()
+                             ? p.ticks
+                             : p.ticks - std::min(p.ticks, before->second.ticks);
         if (ticks == 0) continue;
-        r.busiest.push_back({static_cast<uint32_t>(pid), p.comm, 100.0 * static_cast<double>(ticks) / hz / window});
+        r.busiest.push_back(
+            {static_cast<uint32_t>(pid), p.comm, 100.0 * static_cast<double>(ticks) / hz / window});
     }
-    std::sort(r.busiest.begin(), r.busiest.end(), [](auto& a, auto& b) { return a.cpu_percent > b.cpu_percent; });
+    std::sort(r.busiest.begin(), r.busiest.end(),
+              [](auto& a, auto& b) { return a.cpu_percent > b.cpu_percent; });
     if (r.busiest.size() > 10) r.busiest.resize(10);
 
     auto meminfo = procfs::read_meminfo();
@@ -341,7 +358,8 @@ void fill_from_snapshots(Report& r, const Snapshot& start, const Snapshot& end) 
         d.writes_per_s = static_cast<double>(e.writes - s->writes) / window;
         d.read_kb_per_s = static_cast<double>(e.read_sectors - s->read_sectors) / 2.0 / window;
         d.write_kb_per_s = static_cast<double>(e.write_sectors - s->write_sectors) / 2.0 / window;
-        d.util_percent = std::min(100.0, static_cast<double>(e.io_ticks_ms - s->io_ticks_ms) / 10.0 / window);
+        d.util_percent =
+            std::min(100.0, static_cast<double>(e.io_ticks_ms - s->io_ticks_ms) / 10.0 / window);
         bool idle_device = e.reads + e.writes == 0;
         if (!idle_device) r.disks.push_back(d);
     }
@@ -369,25 +387,32 @@ void fill_from_snapshots(Report& r, const Snapshot& start, const Snapshot& end) 
     r.tcp.in_errors = delta(end.tcp, start.tcp, "InErrs");
 }
 
-// Kernel log lines from the last hour before the window, and all during it.
-void add_kernel_log(Report& r, double window_start_uptime) {
-    for (const procfs::KernelLogRecord& rec : procfs::read_kernel_log_trouble()) {
-        bool during = rec.seconds >= window_start_uptime;
-        if (!during && rec.seconds < window_start_uptime - 3600) continue;
-        r.kernel_log.push_back({rec.seconds, rec.kind, rec.text, during});
-    }
+// The kernel log's trouble of the window (its records numbered from the
+// window's start on: the kernel's clock and /proc/uptime may drift apart)
+// and of the minutes before it.
+void add_kernel_log(Report& r, const Snapshot& start) {
+    procfs::KernelLog log = procfs::read_kernel_log();
+    r.kernel_log_read = log.error.empty();
+    if (!r.kernel_log_read) r.unavailable.push_back("kernel log: " + log.error);
+    std::vector<triage::LogLine> lines;
+    for (const procfs::KernelLogRecord& rec : log.trouble)
+        lines.push_back({rec.seconds, rec.kind, rec.text, rec.seq >= start.kernel_log_seq});
+    triage::keep_recent_kernel_log(r, std::move(lines), start.uptime);
     // OOM kills the log names but BPF did not see (before attach, or no tracepoint).
     for (const triage::LogLine& line : r.kernel_log) {
         if (!line.during_window || line.kind != "oom_kill") continue;
         auto at = line.text.find("Killed process ");
         if (at == std::string::npos) continue;
-        uint32_t pid = static_cast<uint32_t>(std::strtoul(line.text.c_str() + at + 15, nullptr, 10));
+        uint32_t pid =
+            static_cast<uint32_t>(std::strtoul(line.text.c_str() + at + 15, nullptr, 10));
         bool known = false;
-        for (const triage::OomKill& k : r.oom_kills) known = known || k.pid == pid;
+        for (const triage::OomKill& k : r.oom_kills)
+            known = known || k.pid == pid;
         if (known) continue;
         std::string comm;
         auto open = line.text.find('(', at), close = line.text.find(')', at);
-        if (open != std::string::npos && close != std::string::npos) comm = line.text.substr(open + 1, close - open - 1);
+        if (open != std::string::npos && close != std::string::npos)
+            comm = line.text.substr(open + 1, close - open - 1);
         r.oom_kills.push_back({pid, comm, 0, "kernel log"});
     }
 }
@@ -396,9 +421,10 @@ void add_kernel_log(Report& r, double window_start_uptime) {
 
 int triage_command(int argc, char** argv) {
     CommonOptions options;
-    CommandLine cli("corescope triage",
-                    "Collect the 60-second incident checklist in one command and say what crossed a threshold.",
-                    {Flag::duration});
+    CommandLine cli(
+        "corescope triage",
+        "Collect the 60-second incident checklist in one command and say what crossed a threshold.",
+        {Flag::duration});
     cli.set_examples("  corescope triage                 a 60-second window\n"
                      "  corescope triage -d 10           a 10-second window\n"
                      "  corescope triage -o json > t.json\n");
@@ -425,11 +451,16 @@ int triage_command(int argc, char** argv) {
         report.unavailable.push_back(std::string("BPF sources: ") + e.what());
     }
     if (options.dry_run) {
-        for (const std::string& u : report.unavailable) std::printf("not available: %s\n", u.c_str());
+        for (const std::string& u : report.unavailable)
+            std::printf("not available: %s\n", u.c_str());
         return exit_ok;
     }
 
-    Snapshot start = Snapshot::take();
+    Snapshot start = Snapshot::at_start();
+    // When, on CLOCK_MONOTONIC: a caller (the tests) can line other tools'
+    // windows up with this one.
+    if (options.verbose)
+        std::fprintf(stderr, "triage: window started at %.6f s, for %g s\n", start.at, duration);
     bool progress = isatty(STDERR_FILENO);
     int last_shown = -1;
     while (!stop_requested()) {
@@ -437,13 +468,18 @@ int triage_command(int argc, char** argv) {
         if (left <= 0) break;
         if (progress && static_cast<int>(left) != last_shown) {
             last_shown = static_cast<int>(left);
-            std::fprintf(stderr, "\rcorescope triage: collecting, %3d s left (Ctrl-C to stop early) ", last_shown + 1);
+            std::fprintf(stderr,
+                         "\rcorescope triage: collecting, %3d s left (Ctrl-C to stop early) ",
+                         last_shown + 1);
         }
-        struct timespec ts {0, 100 * 1000 * 1000};
+        struct timespec ts {
+            0, 100 * 1000 * 1000
+        };
         nanosleep(&ts, nullptr);
     }
     if (progress) std::fprintf(stderr, "\r%70s\r", "");
-    Snapshot end = Snapshot::take();
+    Snapshot end = Snapshot::at_end();
+    if (options.verbose) std::fprintf(stderr, "triage: window ended at %.6f s\n", end.at);
 
     auto load = procfs::read_loadavg();
     report.load1 = load.one;
@@ -452,7 +488,7 @@ int triage_command(int argc, char** argv) {
     report.uptime_s = end.uptime;
     fill_from_snapshots(report, start, end);
     probes.collect(report, end.disks);
-    add_kernel_log(report, start.uptime);
+    add_kernel_log(report, start);
     report.self_cpu_seconds = cpu_seconds_of_self() - cpu_at_start + report.bpf_cpu_seconds;
 
     std::vector<triage::Finding> findings = triage::analyze(report);

@@ -1,6 +1,7 @@
-// What `corescope triage` collected over its window, the findings drawn from
-// it, and its two renderings. The findings are a pure function of the
-// report, so each threshold is unit-tested without a kernel.
+// What `corescope triage` collected over its window: the report that the
+// findings (triage_findings.h) are drawn from and that the renderings
+// (triage_render.h) print. Plain data, so both are unit-tested without a
+// kernel.
 #pragma once
 
 #include "histogram.h"
@@ -47,7 +48,8 @@ struct Tcp {
     uint64_t active_opens = 0, passive_opens = 0, attempt_fails = 0, estab_resets = 0;
     uint64_t out_segs = 0, retrans_segs = 0, out_resets = 0, in_errors = 0;
     double retrans_percent() const {
-        return out_segs ? 100.0 * static_cast<double>(retrans_segs) / static_cast<double>(out_segs) : 0;
+        return out_segs ? 100.0 * static_cast<double>(retrans_segs) / static_cast<double>(out_segs)
+                        : 0;
     }
 };
 
@@ -62,6 +64,11 @@ struct OomKill {
     uint64_t rss_kb = 0;
     std::string source; // "bpf" or "kernel log"
 };
+
+// How far before the window the kernel log section looks: trouble older
+// than the longest load average (15 minutes) is rarely what is wrong now,
+// and the section says how many older lines there are.
+inline constexpr int kernel_log_minutes_before = 15;
 
 struct LogLine {
     double seconds_since_boot = 0;
@@ -103,42 +110,28 @@ struct Report {
     uint64_t dns_lookups = 0;
     Histogram dns_latency_us = Histogram::log2({});
 
+    // Trouble in the kernel log, oldest first: the lines of the window and
+    // of the kernel_log_minutes_before minutes before it.
     std::vector<LogLine> kernel_log;
+    uint64_t kernel_log_older = 0;        // trouble lines before those minutes
+    bool kernel_log_read = false;         // false: not collected (see unavailable)
     std::vector<std::string> unavailable; // "run-queue latency: <reason>"
 
     double self_cpu_seconds = 0; // triage's own user+system time, BPF excluded
     double bpf_cpu_seconds = 0;  // time spent in its BPF programs (if measured)
 };
 
-enum class Severity { critical, warning, notice };
-const char* severity_name(Severity s);
+// Keeps in r.kernel_log the lines (in the kernel's order, oldest first) of
+// the window (during_window) and of the kernel_log_minutes_before minutes
+// before its start (window_start_s, in seconds since boot), and counts the
+// older ones.
+void keep_recent_kernel_log(Report& r, std::vector<LogLine> lines, double window_start_s);
 
-struct Finding {
-    Severity severity;
-    std::string what;      // one plain sentence
-    std::string evidence;  // the numbers behind it
-    std::string threshold; // what it crossed
-};
-
-// The thresholds, one place.
-struct Thresholds {
-    double run_queue_p99_ms = 10;
-    double load_per_cpu = 2;
-    double cpu_busy_percent = 90;
-    double iowait_percent = 20;
-    double steal_percent = 10;
-    double mem_available_percent = 10;
-    double disk_util_percent = 80;
-    double disk_p99_ms = 50;
-    double retrans_percent = 1;
-    double execs_per_s = 50;
-    double failed_opens_per_s = 100;
-    double dns_p99_ms = 100;
-    uint64_t swap_pages_per_s = 100;
-};
-
-std::vector<Finding> analyze(const Report& report, const Thresholds& thresholds = {});
-std::string render_text(const Report& report, const std::vector<Finding>& findings);
-std::string render_json(const Report& report, const std::vector<Finding>& findings);
+// Number formatting that the findings and the renderings share:
+// format_value("%.1f%%", 12.34) is "12.3%"; as_ms(1500) is "1.5 ms";
+// top_names({{"a", 3}, {"b", 1}}, 5) is "a (3), b (1)" (names escaped).
+std::string format_value(const char* format, double value);
+std::string as_ms(uint64_t us);
+std::string top_names(const std::vector<NameCount>& items, size_t n);
 
 } // namespace corescope::triage

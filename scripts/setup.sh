@@ -14,6 +14,7 @@ packages=(
     libbz2-dev # libdw.a needs libbz2.a in static builds (-Dstatic=true)
     catch2 nlohmann-json3-dev
     nftables iproute2 # tcpretrans's test drops packets in a network namespace
+    sysstat procps    # triage's figures are checked against mpstat, iostat, sar, pidstat, vmstat, free
     pandoc            # the man pages (docs/man/*.8.md)
     e2fsprogs         # the kernel-matrix suite formats its ext4 scratch disk
     debhelper zsh     # the packaging suite: the Debian package, zsh completion

@@ -143,6 +143,11 @@ std::string ToolProcess::output_so_far() {
     return out_;
 }
 
+std::string ToolProcess::error_output_so_far() {
+    collect();
+    return err_;
+}
+
 bool ToolProcess::wait_attached(double timeout_s) {
     double deadline = now_s() + timeout_s;
     while (now_s() < deadline) {
@@ -169,6 +174,16 @@ bool ToolProcess::wait_for_output(const std::string& needle, double timeout_s) {
     while (now_s() < deadline) {
         collect();
         if (out_.find(needle) != std::string::npos) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+}
+
+bool ToolProcess::wait_for_error_output(const std::string& needle, double timeout_s) {
+    double deadline = now_s() + timeout_s;
+    while (now_s() < deadline) {
+        collect();
+        if (err_.find(needle) != std::string::npos) return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return false;

@@ -63,11 +63,14 @@ class ToolProcess {
     bool wait_attached(double timeout_s = 15);
     // Waits until stdout contains needle.
     bool wait_for_output(const std::string& needle, double timeout_s = 10);
+    // Waits until stderr contains needle.
+    bool wait_for_error_output(const std::string& needle, double timeout_s = 10);
     // Sends sig and waits for the exit; kills after timeout_s.
     Finished stop(int sig = 2 /* SIGINT */, double timeout_s = 10);
     // Waits for the tool to exit on its own.
     Finished wait(double timeout_s = 20);
     std::string output_so_far();
+    std::string error_output_so_far();
 
   private:
     void collect();

@@ -181,13 +181,17 @@ TEST_CASE("ext4slower traces ext4 files only, and --type picks another file syst
     CHECK(lines_containing(e.out, token + "-ext4").size() == 5);
 }
 
-TEST_CASE("fsslower --min hides calls faster than the threshold", "[fsslower]") {
+TEST_CASE("fsslower --min, or the classic positional min_ms, hides calls faster than the "
+          "threshold",
+          "[fsslower]") {
     REQUIRE_BPF();
     std::string name = unique_token("fsslower-min");
     std::string path = "/tmp/" + name;
     small_file(path, 4096);
     read_whole(path); // cached now: the next reads take microseconds
-    ToolProcess all({tool_path("fsslower"), "--min", "0", "-p", self_pid()});
+    // `fsslower 0` as users of the classic *slower tools type it: were the
+    // 0 ignored, the default 10 ms would hide these reads.
+    ToolProcess all({tool_path("fsslower"), "0", "-p", self_pid()});
     ToolProcess slow({tool_path("fsslower"), "--min", "2000", "-p", self_pid()});
     REQUIRE(all.wait_attached());
     REQUIRE(slow.wait_attached());
@@ -208,7 +212,36 @@ TEST_CASE("fsslower rejects a bad --type or --min with exit 2 naming the value",
     Finished bad_min = run({tool_path("ext4slower"), "--min", "-3"});
     CHECK(bad_min.exit_code == 2);
     CHECK(bad_min.err.find("'-3'") != std::string::npos);
-    Finished positional = run({tool_path("ext4slower"), "10"});
-    CHECK(positional.exit_code == 2);
-    CHECK(positional.err.find("'10'") != std::string::npos);
+    Finished bad_positional = run({tool_path("ext4slower"), "soon"});
+    CHECK(bad_positional.exit_code == 2);
+    CHECK(bad_positional.err.find("'soon'") != std::string::npos);
+    Finished twice = run({tool_path("ext4slower"), "--min", "1", "5"});
+    CHECK(twice.exit_code == 2);
+    CHECK(twice.err.find("--min MS or min_ms, once") != std::string::npos);
+}
+
+TEST_CASE("ext4slower names itself in its messages, standalone and through corescope",
+          "[fsslower]") {
+    // The aliases are links to fsslower (or to corescope): the name the user
+    // typed is the one the messages give.
+    for (const std::vector<std::string>& command :
+         {std::vector<std::string>{tool_path("ext4slower")},
+          std::vector<std::string>{tool_path("corescope"), "ext4slower"}}) {
+        std::vector<std::string> extra = command;
+        extra.insert(extra.end(), {"1", "2"});
+        INFO(extra[0] << " " << extra.back());
+        Finished r = run(extra);
+        CHECK(r.exit_code == 2);
+        CHECK(r.err == "ext4slower: unexpected argument '2'\n"
+                       "Try 'ext4slower --help' for more information.\n");
+        std::vector<std::string> help = command;
+        help.push_back("--help");
+        CHECK(run(help).out.rfind("Usage: ext4slower [OPTIONS] [min_ms]\n", 0) == 0);
+        std::vector<std::string> version = command;
+        version.push_back("--version");
+        CHECK(run(version).out.rfind("ext4slower (corescope) ", 0) == 0);
+    }
+    // A positional minimum is taken, and --dry-run still only loads.
+    CHECK(run({tool_path("ext4slower"), "0", "--dry-run"}, 60).exit_code ==
+          (bpf_unavailable_reason().empty() ? 0 : 1));
 }

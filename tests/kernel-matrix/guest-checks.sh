@@ -443,6 +443,37 @@ expect gh_text gethostlatency uprobe "shows the lookup of localhost with PID and
 expect_tier gh_pid gethostlatency "host name lookups" uprobe
 expect gh_pid gethostlatency uprobe "-p PID finds the process's libc and shows its lookup" "\"pid\":$wpid,.*\"host\":\"localhost\""
 
+# --- corescope triage: every source collected, DNS latency among them ---------
+# Every standalone tool runs here (doctor above), so triage must collect
+# every section: nothing under "not collected". Its window starts after it
+# has attached (-v says when); km-workload's getaddrinfo falls inside it.
+section "triage"
+gated lookup localhost
+corescope triage -v -d 600 -o json >$out/triage.out 2>$out/triage.err &
+tpid=$!
+i=0
+while ! grep -q 'triage: window started' $out/triage.err 2>/dev/null && [ -d /proc/$tpid ] && [ $i -lt 480 ]; do
+	sleep 0.25
+	i=$((i + 1))
+done
+kill -USR1 $wpid
+wait $wpid
+lookup_rc=$?
+kill -INT $tpid
+wait $tpid
+triage_rc=$?
+check "triage: exits 0 on SIGINT (got $triage_rc) after km-workload's getaddrinfo (status $lookup_rc)" \
+	[ $triage_rc = 0 -a $lookup_rc = 0 ]
+if grep -q '"not_collected":\[\]' $out/triage.out; then
+	pass "triage: nothing is listed as not collected"
+else
+	fail "triage: nothing is listed as not collected (got: $(grep -o '"not_collected":\[[^]]*\]' $out/triage.out))"
+	tail -n 5 $out/triage.err
+fi
+lookups=$(sed -n 's/.*"dns":{"lookups":\([0-9]*\).*/\1/p' $out/triage.out)
+check "triage: DNS latency counts km-workload's lookup (got ${lookups:-none} lookups, want >= 1)" \
+	[ "${lookups:-0}" -ge 1 ]
+
 # Nothing stays attached once the tools are gone.
 check "no BPF link left" sh -c '! ls -l /proc/[0-9]*/fd 2>/dev/null | grep -q bpf_link'
 

@@ -337,6 +337,41 @@ TEST_CASE("cli: interval and count positionals", "[cli]") {
     CHECK_THAT(usage_error(cl, {"--", "-1"}), Contains("'-1'"));
 }
 
+TEST_CASE("cli: a tool's own positional argument", "[cli]") {
+    CommandLine cl("slower", "slow calls", {Flag::pid});
+    std::string given;
+    cl.set_positional("min_ms", "the same as --min MS", [&given](std::string_view v) {
+        parse_milliseconds("minimum latency", v);
+        given = std::string(v);
+    });
+
+    parse_ok(cl, {});
+    CHECK(given.empty());
+    CommonOptions o = parse_ok(cl, {"-p", "7", "1.5"});
+    CHECK(given == "1.5");
+    CHECK(o.pids == std::vector<uint32_t>{7});
+    parse_ok(cl, {"0", "-p", "7"}); // before the options too
+    CHECK(given == "0");
+
+    CHECK_THAT(usage_error(cl, {"1", "2"}), Contains("unexpected argument '2'"));
+    CHECK_THAT(usage_error(cl, {"abc"}), Contains("'abc'")); // the setter's error
+    CHECK_THAT(cl.help(), Contains("Usage: slower [OPTIONS] [min_ms]\n"));
+    CHECK_THAT(cl.help(), Contains("  min_ms                    the same as --min MS\n"));
+    CHECK_THAT(cl.help(), !Contains("interval"));
+}
+
+TEST_CASE("cli: usage and --version name the program as it was invoked", "[cli]") {
+    CommandLine cl("fsslower", "slow calls", {Flag::pid});
+    CHECK_THAT(cl.help(), Contains("Usage: fsslower "));
+    set_program_name("ext4slower"); // run_tool, for a link named ext4slower
+    CHECK_THAT(cl.help(), Contains("Usage: ext4slower "));
+    CommonOptions options;
+    std::string printed = capture_stdout([&] { parse(cl, {"--version"}, options); });
+    CHECK_THAT(printed, Contains("ext4slower (corescope)"));
+    set_program_name("");
+    CHECK_THAT(cl.help(), Contains("Usage: fsslower "));
+}
+
 TEST_CASE("cli: tool-specific switches and options", "[cli]") {
     CommandLine cl("tool", "test tool", {Flag::pid});
     bool all = false;

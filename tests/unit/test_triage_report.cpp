@@ -1,5 +1,6 @@
 // triage's findings: each threshold, severity order, and both renderings.
-#include "triage_report.h"
+#include "triage_findings.h"
+#include "triage_render.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -99,7 +100,8 @@ TEST_CASE("an OOM kill is critical and comes first", "[triage]") {
     CHECK(findings[0].evidence.find("hog (PID 1234)") != std::string::npos);
 }
 
-TEST_CASE("exec storms, failed-open bursts, low memory and kernel log trouble are findings", "[triage]") {
+TEST_CASE("exec storms, failed-open bursts, low memory and kernel log trouble are findings",
+          "[triage]") {
     Report r = quiet_report();
     r.execs = 1000; // 100/s over 10 s
     r.exec_commands = {{"true", 990}};
@@ -107,7 +109,8 @@ TEST_CASE("exec storms, failed-open bursts, low memory and kernel log trouble ar
     r.failed_open_errors = {{"ENOENT", 5000}};
     r.failed_open_commands = {{"app", 5000}};
     r.mem_available_kb = 50000;
-    r.kernel_log = {{10.0, "hung_task", "INFO: task foo:12 blocked for more than 120 seconds.", true}};
+    r.kernel_log = {
+        {10.0, "hung_task", "INFO: task foo:12 blocked for more than 120 seconds.", true}};
     auto findings = analyze(r);
     CHECK(find(findings, "new processes"));
     REQUIRE(find(findings, "opens fail"));
@@ -124,9 +127,82 @@ TEST_CASE("the text report fits 80 columns and the JSON carries the same finding
     auto findings = analyze(r);
     std::istringstream text(render_text(r, findings));
     std::string line;
-    while (std::getline(text, line)) CHECK(line.size() <= 80);
+    while (std::getline(text, line))
+        CHECK(line.size() <= 80);
     auto json = nlohmann::json::parse(render_json(r, findings));
     REQUIRE(json.at("findings").size() == findings.size());
     CHECK(json.at("findings")[0].at("severity") == "critical");
     CHECK(json.at("memory").at("oom_kills")[0].at("pid") == 1);
+}
+
+TEST_CASE("the kernel log keeps the window and the 15 minutes before it, and counts older trouble",
+          "[triage]") {
+    Report r = quiet_report();
+    double window_start = 5000;
+    keep_recent_kernel_log(r,
+                           {{100.0, "io_error", "old I/O error", false},
+                            {window_start - 15 * 60 - 1, "segfault", "just too old", false},
+                            {window_start - 15 * 60 + 1, "segfault", "recent segfault", false},
+                            // The kernel's clock may run behind /proc/uptime: a
+                            // record of the window is kept whatever its time.
+                            {window_start - 2000, "hung_task", "in the window", true}},
+                           window_start);
+    REQUIRE(r.kernel_log.size() == 2);
+    CHECK(r.kernel_log[0].text == "recent segfault"); // the kernel's order: oldest first
+    CHECK(r.kernel_log[1].text == "in the window");
+    CHECK(r.kernel_log_older == 2);
+}
+
+TEST_CASE("kernel log lines are wrapped whole, oldest first, and older trouble is counted",
+          "[triage]") {
+    Report r = quiet_report();
+    r.kernel_log_read = true;
+    std::string url = "https://kernel.example/doc/" + std::string(90, 'u') + "/end";
+    std::string long_line = "WARNING: see " + url + " for what to do about it";
+    std::string one_word = "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,"
+                           "mems_allowed=0,oom_memcg=/a,task_memcg=/a,task=hog,pid=1,uid=0";
+    r.kernel_log = {{12.5, "kernel_bug", "first line", false},
+                    {13.5, "kernel_bug", long_line, true},
+                    {14.5, "oom_kill", one_word, true}};
+    r.kernel_log_older = 3;
+    std::string text = render_text(r, analyze(r));
+    auto section = text.substr(text.find("== Kernel log"));
+    section = section.substr(0, section.find("\n\n"));
+    INFO(section);
+    CHECK(section.find("15 minutes before") != std::string::npos);
+    CHECK(section.find("first line") < section.find("WARNING"));
+    std::istringstream lines(section);
+    std::string line, joined;
+    while (std::getline(lines, line)) {
+        CHECK(line.size() <= 80);
+        for (char c : line)
+            if (c != ' ') joined += c;
+    }
+    std::string expected;
+    for (char c : long_line)
+        if (c != ' ') expected += c;
+    CHECK(joined.find(expected) != std::string::npos); // every character, in order
+    CHECK(joined.find(one_word) != std::string::npos);
+    // A word too long for a line starts beside its time, not under it.
+    CHECK(section.find("[    14.500] oom-kill:constraint") != std::string::npos);
+    CHECK(section.find("3 earlier lines of trouble since boot not shown (dmesg has them)") !=
+          std::string::npos);
+
+    auto json = nlohmann::json::parse(render_json(r, analyze(r)));
+    CHECK(json.at("kernel_log")[1].at("text") == long_line);
+    CHECK(json.at("kernel_log_older") == 3);
+    CHECK(json.at("kernel_log_minutes_before") == 15);
+}
+
+TEST_CASE("only the latest 20 kernel log lines are printed; the rest are counted", "[triage]") {
+    Report r = quiet_report();
+    r.kernel_log_read = true;
+    for (int i = 0; i < 25; i++)
+        r.kernel_log.push_back({100.0 + i, "segfault", "crash " + std::to_string(i), true});
+    r.kernel_log_older = 1;
+    std::string text = render_text(r, analyze(r));
+    CHECK(text.find("crash 4\n") == std::string::npos);
+    CHECK(text.find("crash 5\n") != std::string::npos);
+    CHECK(text.find("crash 24\n") != std::string::npos);
+    CHECK(text.find("6 earlier lines of trouble") != std::string::npos);
 }

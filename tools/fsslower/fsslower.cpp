@@ -160,9 +160,21 @@ int fsslower(int argc, char** argv) {
                         (default_type.empty() ? std::string(" (any file system).")
                                               : " on " + default_type + " file systems."),
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::duration});
-    cli.add_option(
-        0, "min", "MS", "only calls slower than this many milliseconds (default 10; 0: all)",
-        [&](std::string_view v) { settings.min_ms = parse_milliseconds("minimum latency", v); });
+    // The minimum, as --min MS or as the classic tools' positional min_ms
+    // (ext4slower 1): once.
+    std::string min_given;
+    auto set_min = [&](const std::string& how, std::string_view v) {
+        if (!min_given.empty())
+            throw UsageError("the minimum latency is given twice (" + min_given + " and " + how +
+                             "): give --min MS or min_ms, once");
+        min_given = how;
+        settings.min_ms = parse_milliseconds("minimum latency", v);
+    };
+    cli.add_option(0, "min", "MS",
+                   "only calls slower than this many milliseconds (default 10; 0: all)",
+                   [&](std::string_view v) { set_min("--min", v); });
+    cli.set_positional("min_ms", "the same as --min MS",
+                       [&](std::string_view v) { set_min("min_ms", v); });
     cli.add_option(0, "type", "TYPE",
                    "file-system type(s), comma-separated: ext4, xfs, btrfs, nfs, ... (default: " +
                        (default_type.empty() ? std::string("any") : default_type) + ")",
@@ -173,7 +185,8 @@ int fsslower(int argc, char** argv) {
                     std::string(command.size() < 30 ? 30 - command.size() : 1, ' ') + what + "\n";
     };
     example(tool, "calls slower than 10 ms");
-    example(tool + " --min 1", "slower than 1 ms");
+    example(tool + " 1", "slower than 1 ms");
+    example(tool + " --min 1", "the same");
     example(tool + " --min 0 -p 181", "every call of PID 181");
     example("fsslower --type xfs,ext4", "both file systems");
     example(tool + " -o json -d 60", "one minute of JSON Lines");
