@@ -1,6 +1,7 @@
 #include "stacks.h"
 
 #include "errors.h"
+#include "tool.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -221,13 +222,12 @@ void StackPrinter::end_json(Record& r, const StackRecord& record) {
         .end();
 }
 
-void report_missed_stacks(const std::string& tool, uint64_t collisions, uint64_t map_full,
+void report_missed_stacks(uint64_t collisions, uint64_t map_full,
                           uint32_t storage_size, Output& out, bool json) {
     if (collisions == 0 && map_full == 0) return;
-    std::fprintf(stderr,
-                 "%s: %llu stacks were not recorded (%llu hash collisions, %llu with the stack map "
-                 "full); try a larger --stack-storage-size (now %u)\n",
-                 tool.c_str(), static_cast<unsigned long long>(collisions + map_full),
+    warn("%llu stacks were not recorded (%llu hash collisions, %llu with the stack map full); try a "
+         "larger --stack-storage-size (now %u)",
+         static_cast<unsigned long long>(collisions + map_full),
                  static_cast<unsigned long long>(collisions),
                  static_cast<unsigned long long>(map_full), storage_size);
     if (json)

@@ -126,6 +126,18 @@ void show_plan(const AttachPlan& plan, const CommonOptions& options) {
     }
 }
 
+void warn(const char* format, ...) {
+    std::string line = program_name() + ": ";
+    char text[1024];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(text, sizeof text, format, args);
+    va_end(args);
+    line += text;
+    line += '\n';
+    std::fputs(line.c_str(), stderr);
+}
+
 void announce(const std::string& text) {
     if (isatty(STDERR_FILENO)) std::fprintf(stderr, "%s\n", text.c_str());
 }

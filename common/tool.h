@@ -79,4 +79,8 @@ void run_summary_loop(const CommonOptions& options, Output& out,
 // stderr is a terminal.
 void announce(const std::string& text);
 
+// A warning on stderr, printf-style, after the program's name: what the run
+// could not do, and what to do about it.
+[[gnu::format(printf, 1, 2)]] void warn(const char* format, ...);
+
 } // namespace corescope

@@ -115,9 +115,9 @@ TEST_CASE("JSON frames: address, symbol, offset, module", "[stacks]") {
 
 TEST_CASE("missed stacks are reported once, with what to do", "[stacks]") {
     Output out(-1);
-    report_missed_stacks("profile", 0, 0, 1024, out, true);
+    report_missed_stacks(0, 0, 1024, out, true);
     CHECK(out.buffer().empty());
-    report_missed_stacks("profile", 3, 2, 1024, out, true);
+    report_missed_stacks(3, 2, 1024, out, true);
     auto record = nlohmann::json::parse(out.buffer());
     CHECK(record["type"] == "missed_stacks");
     CHECK(record["collisions"] == 3);

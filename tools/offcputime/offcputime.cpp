@@ -110,12 +110,12 @@ void report_dropped(const __u64 (&dropped)[OFFCPUTIME_DROP_KINDS], const CommonO
     uint64_t threads = dropped[OFFCPUTIME_THREADS_DROPPED];
     uint64_t keys = dropped[OFFCPUTIME_KEYS_DROPPED];
     if (threads > 0)
-        std::fprintf(stderr, "offcputime: %llu blocks not timed (more than %u threads off CPU)\n",
+        warn( "%llu blocks not timed (more than %u threads off CPU)",
                      static_cast<unsigned long long>(threads), OFFCPUTIME_MAX_THREADS);
     if (keys > 0)
-        std::fprintf(stderr,
-                     "offcputime: %llu blocks not counted (table of %u stacks full: narrow the "
-                     "trace with -p, -t, -c or --state)\n",
+        warn(
+                     "%llu blocks not counted (table of %u stacks full: narrow the "
+                     "trace with -p, -t, -c or --state)",
                      static_cast<unsigned long long>(keys), OFFCPUTIME_MAX_KEYS);
     if (options.format == OutputFormat::json && threads + keys > 0)
         JsonObject(out.buffer())
@@ -143,7 +143,7 @@ struct Summary {
     void print() {
         printer.print(read_map<offcputime_key, offcputime_value>(skel.maps.totals, OFFCPUTIME_MAX_KEYS),
                       &collector.reader());
-        report_missed_stacks("offcputime", skel.bss->stack_id_collisions, skel.bss->stack_id_no_memory,
+        report_missed_stacks(skel.bss->stack_id_collisions, skel.bss->stack_id_no_memory,
                              settings.stacks.storage_size, out, options.format == OutputFormat::json);
         report_dropped(skel.bss->dropped, options, out);
     }
@@ -192,7 +192,7 @@ int offcputime(int argc, char** argv) {
                      "  offcputime --state 2        only uninterruptible sleeps (D)\n"
                      "  offcputime --min-block 1000 only blocks of 1 ms or more\n"
                      "  offcputime -f -d 10         folded, for flamegraph.pl\n"
-                     "  offcputime -o json -p 185   one JSON object per stack\n");
+                     "  offcputime -o json -p 185   one JSON object per stack");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     check_stack_options(settings.stacks, options);
     if (settings.user_threads_only && settings.kernel_threads_only)

@@ -132,14 +132,14 @@ struct Summary {
     void print() {
         printer.print(read_map<profile_key, uint64_t>(skel.maps.counts), &collector.reader());
         if (!settings.stacks.user_only && !collector.symbolizer().kernel_addresses_visible())
-            std::fprintf(stderr, "profile: /proc/kallsyms shows no addresses, so kernel frames are "
-                                 "[unknown]; set kernel.kptr_restrict to 0 or 1 and run as root\n");
-        report_missed_stacks("profile", skel.bss->stack_id_collisions, skel.bss->stack_id_no_memory,
+            warn( "/proc/kallsyms shows no addresses, so kernel frames are "
+                                 "[unknown]; set kernel.kptr_restrict to 0 or 1 and run as root");
+        report_missed_stacks(skel.bss->stack_id_collisions, skel.bss->stack_id_no_memory,
                              settings.stacks.storage_size, out, options.format == OutputFormat::json);
         if (skel.bss->samples_dropped)
-            std::fprintf(stderr,
-                         "profile: %llu samples dropped (the counts map was full); try a larger "
-                         "--stack-storage-size (now %u)\n",
+            warn(
+                         "%llu samples dropped (the counts map was full); try a larger "
+                         "--stack-storage-size (now %u)",
                          static_cast<unsigned long long>(skel.bss->samples_dropped), settings.stacks.storage_size);
     }
 };
@@ -196,7 +196,7 @@ int profile(int argc, char** argv) {
                      "  profile -f -d 30 > out.folded   folded stacks for flamegraph.pl\n"
                      "  profile --kernel-stacks-only    kernel stacks only\n"
                      "  profile --cpu 2 -I              CPU 2, idle included\n"
-                     "  profile -o json -d 5 -p 181     JSON Lines, one object a stack\n");
+                     "  profile -o json -d 5 -p 181     JSON Lines, one object a stack");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     check_stack_options(settings.stacks, options);
     if (settings.frequency && settings.period_ns)

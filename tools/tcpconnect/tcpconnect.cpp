@@ -80,7 +80,7 @@ struct CountPrinter {
 void report_dropped(tcpconnect_bpf* skel) {
     uint64_t dropped = skel->bss->counts_dropped;
     if (dropped > 0)
-        std::fprintf(stderr, "tcpconnect: %llu connections not counted (table of %u full)\n",
+        warn( "%llu connections not counted (table of %u full)",
                      static_cast<unsigned long long>(dropped),
                      bpf_map__max_entries(skel->maps.counts));
 }
@@ -129,7 +129,7 @@ int tcpconnect(int argc, char** argv) {
                      "  tcpconnect -p 181          only process 181\n"
                      "  tcpconnect -P 80,443       only connects to ports 80 and 443\n"
                      "  tcpconnect -C -d 10        count connects for ten seconds\n"
-                     "  tcpconnect -o json -s      JSON Lines, with source ports\n");
+                     "  tcpconnect -o json -s      JSON Lines, with source ports");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     if (settings.count && (options.time || options.print_uid || !options.name.empty()))
         throw UsageError(

@@ -97,7 +97,7 @@ struct CountPrinter {
 void report_dropped(tcpretrans_bpf* skel) {
     uint64_t dropped = skel->bss->counts_dropped;
     if (dropped > 0)
-        std::fprintf(stderr, "tcpretrans: %llu events not counted (table of %u connections full)\n",
+        warn( "%llu events not counted (table of %u connections full)",
                      static_cast<unsigned long long>(dropped),
                      bpf_map__max_entries(skel->maps.counts));
 }
@@ -139,7 +139,7 @@ int tcpretrans(int argc, char** argv) {
     cli.set_examples("  tcpretrans                 trace TCP retransmissions\n"
                      "  tcpretrans -l              and tail loss probes\n"
                      "  tcpretrans --count -d 60   count per connection for a minute\n"
-                     "  tcpretrans -4 -o json      IPv4 only, as JSON Lines\n");
+                     "  tcpretrans -4 -o json      IPv4 only, as JSON Lines");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
 
     EventStreamConfig events;
