@@ -18,12 +18,24 @@ int possible_cpus() {
     return cpus;
 }
 
+MapHandle::MapHandle(const bpf_map* map)
+    : fd(bpf_map__fd(map)), type(bpf_map__type(map)), max_entries(bpf_map__max_entries(map)) {}
+
+MapHandle::MapHandle(int map_fd) : fd(map_fd), type(BPF_MAP_TYPE_UNSPEC), max_entries(0) {
+    bpf_map_info info{};
+    uint32_t len = sizeof info;
+    int err = bpf_obj_get_info_by_fd(map_fd, &info, &len);
+    if (err) throw RuntimeError(errno_message("cannot read a BPF map's type", err));
+    type = static_cast<bpf_map_type>(info.type);
+    max_entries = info.max_entries;
+}
+
 namespace detail {
 
 namespace {
 
-bool is_percpu(const bpf_map* map) {
-    switch (bpf_map__type(map)) {
+bool is_percpu(const MapHandle& map) {
+    switch (map.type) {
     case BPF_MAP_TYPE_PERCPU_HASH:
     case BPF_MAP_TYPE_PERCPU_ARRAY:
     case BPF_MAP_TYPE_LRU_PERCPU_HASH:
@@ -37,6 +49,13 @@ bool is_percpu(const bpf_map* map) {
 // map type (ENOTSUPP, which the kernel reports as 524).
 bool batch_unsupported(int err) {
     return err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP || err == -524;
+}
+
+// CORESCOPE_NO_MAP_BATCH=1 reads key by key, as on kernels before 5.6, so
+// that path is tested where batches work.
+bool batches_allowed() {
+    const char* value = std::getenv("CORESCOPE_NO_MAP_BATCH");
+    return !(value && *value && std::string(value) != "0");
 }
 
 // Returns false when the kernel cannot do it in batches.
@@ -66,17 +85,16 @@ bool read_batched(int fd, RawEntries& raw, size_t key_size, bool take, size_t li
     }
 }
 
-void read_key_by_key(const bpf_map* map, RawEntries& raw, size_t key_size, bool take, size_t limit) {
+void read_key_by_key(int fd, RawEntries& raw, size_t key_size, bool take, size_t limit) {
     std::vector<uint8_t> key(key_size), next(key_size);
     const void* prev = nullptr;
-    while (raw.count < limit && bpf_map__get_next_key(map, prev, next.data(), key_size) == 0) {
+    while (raw.count < limit && bpf_map_get_next_key(fd, prev, next.data()) == 0) {
         uint8_t* k = raw.keys.data() + raw.count * key_size;
         uint8_t* v = raw.values.data() + raw.count * raw.value_bytes;
         std::memcpy(k, next.data(), key_size);
-        int err = bpf_map__lookup_elem(map, k, key_size, v, raw.value_bytes, 0);
-        if (err == 0) {
+        if (bpf_map_lookup_elem(fd, k, v) == 0) {
             raw.count++;
-            if (take) bpf_map__delete_elem(map, k, key_size, 0);
+            if (take) bpf_map_delete_elem(fd, k);
         }
         // Deleting the key we stand on restarts the walk at the first key,
         // which is what we want: what is left.
@@ -91,17 +109,19 @@ void read_key_by_key(const bpf_map* map, RawEntries& raw, size_t key_size, bool 
 
 } // namespace
 
-RawEntries read_entries(const bpf_map* map, size_t key_size, size_t value_size, bool take, size_t limit) {
+RawEntries read_entries(const MapHandle& map, size_t key_size, size_t value_size, bool take, size_t limit) {
     RawEntries raw;
-    size_t capacity = bpf_map__max_entries(map);
+    size_t capacity = map.max_entries;
     if (limit == 0 || limit > capacity) limit = capacity;
     raw.value_bytes = is_percpu(map) ? (value_size + 7) / 8 * 8 * static_cast<size_t>(possible_cpus()) : value_size;
     raw.keys.resize(limit * key_size);
     raw.values.resize(limit * raw.value_bytes);
-    bool array = bpf_map__type(map) == BPF_MAP_TYPE_ARRAY || bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_ARRAY;
+    bool array = map.type == BPF_MAP_TYPE_ARRAY || map.type == BPF_MAP_TYPE_PERCPU_ARRAY;
     // Arrays cannot delete: taking from one is reading it.
     if (array) take = false;
-    if (!read_batched(bpf_map__fd(map), raw, key_size, take, limit)) read_key_by_key(map, raw, key_size, take, limit);
+    if (batches_allowed() && read_batched(map.fd, raw, key_size, take, limit)) return raw;
+    raw.count = 0;
+    read_key_by_key(map.fd, raw, key_size, take, limit);
     return raw;
 }
 

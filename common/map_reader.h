@@ -15,6 +15,16 @@
 
 namespace corescope {
 
+// A map to read: from a skeleton's map, or from a file descriptor (the
+// kernel tells its type and size).
+struct MapHandle {
+    MapHandle(const bpf_map* map);
+    explicit MapHandle(int fd);
+    int fd;
+    bpf_map_type type;
+    uint32_t max_entries;
+};
+
 template <class Key, class Value>
 struct MapEntry {
     Key key;
@@ -32,7 +42,7 @@ struct RawEntries {
     size_t value_bytes = 0; // per entry, all CPUs
 };
 
-RawEntries read_entries(const bpf_map* map, size_t key_size, size_t value_size, bool take,
+RawEntries read_entries(const MapHandle& map, size_t key_size, size_t value_size, bool take,
                         size_t limit);
 
 // Under CORESCOPE_RECORD_EVENTS: appends key then value as one record.
@@ -50,7 +60,7 @@ int possible_cpus();
 
 // Every entry, limit at most (0: as many as the map holds).
 template <class Key, class Value>
-std::vector<MapEntry<Key, Value>> read_map(const bpf_map* map, size_t limit = 0) {
+std::vector<MapEntry<Key, Value>> read_map(const MapHandle& map, size_t limit = 0) {
     detail::RawEntries raw = detail::read_entries(map, sizeof(Key), sizeof(Value), false, limit);
     std::vector<MapEntry<Key, Value>> out(raw.count);
     for (size_t i = 0; i < raw.count; i++) {
@@ -63,7 +73,7 @@ std::vector<MapEntry<Key, Value>> read_map(const bpf_map* map, size_t limit = 0)
 
 // Every entry, deleted as it is read.
 template <class Key, class Value>
-std::vector<MapEntry<Key, Value>> take_map(const bpf_map* map, size_t limit = 0) {
+std::vector<MapEntry<Key, Value>> take_map(const MapHandle& map, size_t limit = 0) {
     detail::RawEntries raw = detail::read_entries(map, sizeof(Key), sizeof(Value), true, limit);
     std::vector<MapEntry<Key, Value>> out(raw.count);
     for (size_t i = 0; i < raw.count; i++) {
@@ -76,7 +86,7 @@ std::vector<MapEntry<Key, Value>> take_map(const bpf_map* map, size_t limit = 0)
 
 // Every entry of a per-CPU map, its values summed over the CPUs with add.
 template <class Key, class Value, class Add>
-std::vector<MapEntry<Key, Value>> read_percpu_map(const bpf_map* map, Add add, size_t limit = 0) {
+std::vector<MapEntry<Key, Value>> read_percpu_map(const MapHandle& map, Add add, size_t limit = 0) {
     detail::RawEntries raw = detail::read_entries(map, sizeof(Key), sizeof(Value), false, limit);
     std::vector<MapEntry<Key, Value>> out(raw.count);
     // The kernel gives each CPU's value 8-byte aligned.

@@ -1,5 +1,6 @@
 // The user-space filter helpers (common/filters.h).
 #include "filters.h"
+#include "run.h"
 
 #include <catch2/catch.hpp>
 
@@ -7,6 +8,7 @@
 #include <string>
 
 using namespace corescope;
+using Catch::Matchers::Contains;
 
 namespace {
 
@@ -103,4 +105,39 @@ TEST_CASE("filters: configure_filters sets the rodata switches", "[filters]") {
     CHECK_NOTHROW(configure_filters(&skel, max));
     max.pids.push_back(1000);
     CHECK_THROWS_AS(configure_filters(&skel, max), UsageError);
+}
+
+namespace {
+// Stand-ins for skeletons: what check_declared_filters looks for.
+struct SkeletonWithoutFilters {
+    struct {
+        void* events_lost;
+    } maps;
+    struct {
+        bool events_use_ringbuf;
+    }* rodata;
+};
+struct SkeletonWithFilters {
+    struct {
+        void* events_lost;
+        void* filter_pids;
+    } maps;
+    struct {
+        bool failed_only;
+    }* rodata;
+};
+} // namespace
+
+TEST_CASE("a filter flag a tool declares must be one its BPF side applies", "[filters]") {
+    CommonOptions options;
+    options.accepted = {Flag::pid, Flag::duration};
+    ToolSpec<SkeletonWithoutFilters> without{.name = "t", .options = options, .attach_steps = {}};
+    CHECK_THROWS_WITH(check_declared_filters(without), Contains("takes -p but its BPF side has no PID filter"));
+    ToolSpec<SkeletonWithFilters> with{.name = "t", .options = options, .attach_steps = {}};
+    CHECK_NOTHROW(check_declared_filters(with));
+    options.accepted = {Flag::failed};
+    CHECK_THROWS_WITH(check_declared_filters(without), Contains("-x"));
+    CHECK_NOTHROW(check_declared_filters(with));
+    options.accepted = {Flag::interval};
+    CHECK_THROWS_WITH(check_declared_filters(with), Contains("interval"));
 }
