@@ -984,4 +984,5 @@ inline std::string_view syscall_name(uint64_t nr) {
     return nr < syscall_tables::native_size ? syscall_tables::native[nr] : std::string_view();
 }
 
+
 } // namespace corescope
