@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -47,6 +48,23 @@ inline std::vector<std::string_view> split_nul_separated(const char* block, size
         start = end + 1;
     }
     return parts;
+}
+
+// A path from the components bpf/files.bpf.h file_path() wrote, leaf
+// first and NUL-terminated: "/var/log/syslog"; "..." opens a path whose top
+// the kernel side could not reach.
+inline std::string path_from_components(std::string_view block, bool complete) {
+    std::vector<std::string_view> parts;
+    size_t start = 0;
+    while (start < block.size()) {
+        size_t end = block.find('\0', start);
+        if (end == std::string_view::npos) end = block.size();
+        parts.push_back(block.substr(start, end - start));
+        start = end + 1;
+    }
+    std::string path = complete ? "" : "...";
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) path.append("/").append(*it);
+    return path.empty() ? "/" : path;
 }
 
 // The task an event is about, from the members it has of ts_ns, pid, tid,

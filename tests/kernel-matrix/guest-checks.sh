@@ -144,7 +144,8 @@ corescope doctor >$out/doctor.out 2>&1
 rc=$?
 cat $out/doctor.out
 n=$(grep -c '^  [a-z0-9]*  *available: ' $out/doctor.out)
-check "corescope doctor: all 17 tools available on $(uname -r) (got $n, exit $rc)" [ "$n" = 17 -a $rc = 0 ]
+tools=$(corescope list | wc -l)
+check "corescope doctor: all $tools tools available on $(uname -r) (got $n, exit $rc)" [ "$n" = "$tools" -a $rc = 0 ]
 
 # Every tool runs below; the file-system aliases that do not (there is only
 # ext4 here) at least load and verify.
@@ -289,14 +290,16 @@ else
 	fail "biolatency, biosnoop: no scratch disk in the guest (run-in-vm.sh --disk)"
 fi
 
-# --- fsslower (ext4slower), cachestat: files on the ext4 scratch disk -------------
-section "fsslower, cachestat"
+# --- fsslower (ext4slower), cachestat, syncsnoop: files on the ext4 scratch disk --
+section "fsslower, cachestat, syncsnoop"
 if [ -n "$CORESCOPE_SCRATCH" ] && grep -q " $CORESCOPE_SCRATCH ext4 " /proc/mounts; then
 	gated files $CORESCOPE_SCRATCH
 	start fs_text "" ext4slower --min 0 -p $wpid
 	start fs_raw tracepoint fsslower --type ext4 --min 0 -p $wpid -o json
 	start cs_json "" cachestat -o json 1
 	start cs_kprobe fentry cachestat 1
+	start sync_text "" syncsnoop -p $wpid
+	start sync_raw tracepoint syncsnoop -p $wpid -o json
 	wait_attached
 	kill -USR1 $wpid
 	wait $wpid
@@ -317,6 +320,10 @@ if [ -n "$CORESCOPE_SCRATCH" ] && grep -q " $CORESCOPE_SCRATCH ext4 " /proc/moun
 		check "fsslower[$kind]: JSON shows the 16 writes of 8 KiB on ext4 (got $n)" [ "$n" = 16 ]
 		expect $tag fsslower $kind "JSON shows the fsync" "\"pid\":$wpid,.*\"syscall\":\"fsync\".*\"fs_type\":\"ext4\",\"file\":\"km-fs-token\""
 	done
+	expect_tier sync_text syncsnoop "sync system calls" tracepoint
+	expect sync_text syncsnoop tracepoint "shows km-workload's fsync with the file's path" "^$wpid  *km-workload  *fsync  *[0-9.]*  *0 $CORESCOPE_SCRATCH/km-fs-token$"
+	expect_tier sync_raw syncsnoop "sync system calls" raw_tp
+	expect sync_raw syncsnoop raw_tp "JSON shows the fsync, its result and file" "\"pid\":$wpid,.*\"call\":\"fsync\".*\"errno\":0.*\"file\":\"$CORESCOPE_SCRATCH/km-fs-token\""
 	expect_tier cs_json cachestat "page cache activity" fentry
 	hits=$(sum_json hits $out/cs_json.out)
 	dirties=$(sum_json dirties $out/cs_json.out)
