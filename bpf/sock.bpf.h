@@ -12,6 +12,8 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "files.bpf.h"
+
 #define SOCK_AF_INET 2
 #define SOCK_AF_INET6 10
 #define SOCK_IPPROTO_TCP 6
@@ -94,16 +96,10 @@ static __always_inline __u16 sock_read_endpoints(const struct sock *sk, __u8 *sa
  * private_data is a struct socket only for socket files. */
 static __always_inline struct sock *sock_from_fd(int fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
-	struct file *file = NULL;
+	struct file *file = current_fd_file(fd);
 	struct socket *socket;
 
-	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+	if (!file)
 		return NULL;
 	socket = BPF_CORE_READ(file, private_data);
 	if (!socket)

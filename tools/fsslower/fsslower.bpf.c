@@ -10,6 +10,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "events.bpf.h"
+#include "files.bpf.h"
 #include "filters.bpf.h"
 #include "syscall_nr.bpf.h"
 #include "fsslower/fsslower.h"
@@ -46,22 +47,6 @@ struct {
 } pending SEC(".maps");
 
 EVENT_SCRATCH(struct fsslower_event, scratch);
-
-/* current->files->fdt->fd[fd], or NULL. The caller's system call holds its
- * own reference on the file for as long as it runs. */
-static __always_inline struct file *fd_file(long fd)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file *file = NULL;
-	struct file **fds;
-
-	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-	return file;
-}
 
 /* Fills fs_type with the file's file-system type name and says whether the
  * file is a regular file of a wanted type. */
@@ -103,7 +88,7 @@ static __always_inline int enter_io(long fd, __s64 offset, __u32 syscall, __u32 
 
 	if (ignored())
 		return 0;
-	file = fd_file(fd);
+	file = current_fd_file(fd);
 	if (!file || !file_wanted(file, fs_type))
 		return 0;
 	call.file = file;
@@ -151,7 +136,7 @@ static __always_inline int on_exit(void *ctx, long ret)
 	file = call->file;
 	if (call->op == FSSLOWER_OP_OPEN) {
 		/* A failed open has no file, so no file system to judge by. */
-		file = ret >= 0 ? fd_file(ret) : NULL;
+		file = ret >= 0 ? current_fd_file(ret) : NULL;
 		if (!file || !file_wanted(file, e->fs_type))
 			goto done;
 	} else if (bpf_probe_read_kernel_str(e->fs_type, sizeof(e->fs_type),
