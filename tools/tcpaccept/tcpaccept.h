@@ -2,6 +2,8 @@
  * 16 bytes, IPv4 in the first 4; ports in host order. */
 #pragma once
 
+#include "sock_endpoints.h"
+
 #define TCPACCEPT_COMM_LEN 16
 
 struct tcpaccept_event {
@@ -10,11 +12,6 @@ struct tcpaccept_event {
 	__u32 tid;
 	__u32 uid;
 	__s32 fd; /* the new connection's file descriptor */
-	__u16 family; /* AF_INET or AF_INET6 */
-	__u16 lport;
-	__u16 rport;
-	__u16 pad;
-	__u8 laddr[16];
-	__u8 raddr[16];
+	SOCK_ENDPOINT_FIELDS;
 	char comm[TCPACCEPT_COMM_LEN];
 };

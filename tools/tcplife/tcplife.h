@@ -3,6 +3,8 @@
  * order. */
 #pragma once
 
+#include "sock_endpoints.h"
+
 #define TCPLIFE_COMM_LEN 16
 
 struct tcplife_event {
@@ -12,11 +14,6 @@ struct tcplife_event {
 	__u64 rx_bytes; /* bytes received */
 	__u32 pid; /* the process that opened or closed the session */
 	__u32 uid;
-	__u16 family; /* AF_INET or AF_INET6 */
-	__u16 lport;
-	__u16 rport;
-	__u16 pad;
-	__u8 laddr[16];
-	__u8 raddr[16];
+	SOCK_ENDPOINT_FIELDS;
 	char comm[TCPLIFE_COMM_LEN];
 };

@@ -3,6 +3,8 @@
  * order. */
 #pragma once
 
+#include "sock_endpoints.h"
+
 enum tcpretrans_type {
 	TCPRETRANS_RETRANSMIT = 0,
 	TCPRETRANS_LOSS_PROBE = 1,
@@ -13,22 +15,12 @@ struct tcpretrans_event {
 	__u32 pid; /* the task the kernel ran in: often unrelated (timers, softirq) */
 	__u32 type; /* enum tcpretrans_type */
 	__u32 state; /* TCP state of the socket */
-	__u16 family; /* AF_INET or AF_INET6 */
-	__u16 lport;
-	__u16 rport;
-	__u16 pad;
-	__u8 laddr[16];
-	__u8 raddr[16];
+	SOCK_ENDPOINT_FIELDS;
 };
 
 /* --count: per connection, counted in the kernel. */
 struct tcpretrans_count_key {
-	__u16 family;
-	__u16 lport;
-	__u16 rport;
-	__u16 pad;
-	__u8 laddr[16];
-	__u8 raddr[16];
+	SOCK_ENDPOINT_FIELDS;
 };
 
 struct tcpretrans_count {
