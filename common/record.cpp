@@ -142,6 +142,7 @@ void Record::task_columns() {
 }
 
 const Field* Record::next() {
+    if (!writer_) return nullptr;
     task_columns();
     const std::vector<Field>& fields = writer_->layout_.fields;
     assert(index_ < fields.size() && "more values than the layout has fields");
@@ -158,6 +159,7 @@ const Field* Record::next() {
 }
 
 bool Record::next_shows() {
+    if (!writer_) return false;
     task_columns();
     const std::vector<Field>& fields = writer_->layout_.fields;
     if (index_ >= fields.size()) return false;
@@ -270,7 +272,7 @@ Record& Record::null() {
 }
 
 Record& Record::absent() {
-    if (writer_->json_) {
+    if (writer_ && writer_->json_) {
         task_columns();
         index_++;
         return *this;
@@ -288,6 +290,7 @@ Record& Record::formatted(std::string_view v) {
 }
 
 void Record::end() {
+    if (!writer_) return;
     task_columns();
     assert(index_ == writer_->layout_.fields.size() && "fewer values than the layout has fields");
     if (nested_) {

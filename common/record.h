@@ -171,10 +171,6 @@ class RecordWriter {
   private:
     friend class Record;
 
-// What lazy() hands to formatted(): a value already rendered.
-struct Formatted {
-    std::string text;
-};
     const CommonOptions& options_;
     Output& out_;
     RecordLayout layout_;
@@ -187,6 +183,7 @@ struct Formatted {
 
 class Record {
   public:
+    // False when -n excluded the task: every call on it then does nothing.
     explicit operator bool() const { return writer_ != nullptr; }
 
     template <class Integer>

@@ -104,6 +104,19 @@ TEST_CASE("record: -n keeps only tasks whose command contains the text", "[recor
     CHECK(p.text().empty());
 }
 
+TEST_CASE("record: an excluded task's record takes every call and writes nothing", "[record]") {
+    for (OutputFormat format : {OutputFormat::text, OutputFormat::json}) {
+        Printed p;
+        p.options.name = "ca";
+        p.options.format = format;
+        RecordWriter w(p.options, p.out, sample_layout(true));
+        // Printers that fill a record before ending it need not test it first.
+        w.begin({0, 1, 1, 0, "dog"}).number(3).null().absent().text("x").real(1.0).boolean(true).end();
+        w.begin({0, 1, 1, 0, "dog"}).lazy([] { return 1; }).formatted("y").strings({"z"}).end();
+        CHECK(p.text().empty());
+    }
+}
+
 TEST_CASE("record: null, absent, booleans, lists and lazy values in both formats", "[record]") {
     RecordLayout layout{0,
                         {column("a", "A", 3), column("b", "B", 3), column("ok", "OK", 5),
