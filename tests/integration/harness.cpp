@@ -285,6 +285,28 @@ std::vector<std::string> bpf_program_names(const std::set<unsigned>& ids) {
     return names;
 }
 
+BpfRunStats::BpfRunStats() : fd_(bpf_enable_stats(BPF_STATS_RUN_TIME)) {}
+
+BpfRunStats::~BpfRunStats() {
+    if (fd_ >= 0) close(fd_);
+}
+
+ProgramRuns bpf_program_runs(pid_t pid) {
+    ProgramRuns total;
+    for (unsigned id : bpf_programs_held_by(pid)) {
+        int fd = bpf_prog_get_fd_by_id(id);
+        if (fd < 0) continue;
+        struct bpf_prog_info info {};
+        __u32 len = sizeof info;
+        if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
+            total.runs += info.run_cnt;
+            total.recursion_misses += info.recursion_misses;
+        }
+        close(fd);
+    }
+    return total;
+}
+
 namespace {
 bool write_text(const std::string& path, const std::string& value) {
     int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);

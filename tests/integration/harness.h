@@ -98,6 +98,29 @@ std::vector<std::string> bpf_program_names(const std::set<unsigned>& ids);
 // on the machine (held by their own processes) are not counted.
 std::set<unsigned> bpf_programs_unowned(const std::set<unsigned>& ids);
 
+// While one exists, the kernel counts the runs of every BPF program
+// (BPF_ENABLE_STATS: counted by holders, so tests running at the same time
+// do not turn it off for each other).
+class BpfRunStats {
+  public:
+    BpfRunStats();
+    ~BpfRunStats();
+    BpfRunStats(const BpfRunStats&) = delete;
+    BpfRunStats& operator=(const BpfRunStats&) = delete;
+    bool ok() const { return fd_ >= 0; }
+
+  private:
+    int fd_ = -1;
+};
+// How often the kernel ran the BPF programs a process holds (counted only
+// while a BpfRunStats exists), and how often it skipped one because it was
+// already running on that CPU (recursion_misses).
+struct ProgramRuns {
+    uint64_t runs = 0;
+    uint64_t recursion_misses = 0;
+};
+ProgramRuns bpf_program_runs(pid_t pid);
+
 // Is this command on PATH?
 bool have_command(const std::string& name);
 // Runs a shell command quietly; true when it exited 0.
