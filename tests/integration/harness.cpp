@@ -1,5 +1,9 @@
 #include "harness.h"
 
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <cerrno>
@@ -81,8 +85,55 @@ std::string unique_token(const std::string& prefix) {
            std::to_string(static_cast<long long>(now_s() * 1000) % 1000000);
 }
 
+namespace {
+
+bool is_dry_run(const std::vector<std::string>& argv) {
+    return std::find(argv.begin(), argv.end(), "--dry-run") != argv.end();
+}
+
+// Plans already read, for tools started without a before_exec (which may set
+// the environment a plan depends on, CORESCOPE_SKIP_ATTACH).
+std::map<std::vector<std::string>, int>& plan_cache() {
+    static std::map<std::vector<std::string>, int> cache;
+    return cache;
+}
+
+int online_cpu_count() {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? static_cast<int>(n) : 1;
+}
+
+// The links an attach plan (--dry-run -o json) makes: one an attach point,
+// but a perf_event one per CPU it samples (profile: --cpu N, else each
+// online CPU). 0 if out holds no plan.
+int links_in_plan(const std::vector<std::string>& argv, const std::string& out) {
+    for (const std::string& line : lines(out)) {
+        nlohmann::json plan = nlohmann::json::parse(line, nullptr, false);
+        if (plan.is_discarded() || !plan.is_object() || plan.value("type", "") != "attach_plan")
+            continue;
+        bool one_cpu = std::find(argv.begin(), argv.end(), "--cpu") != argv.end();
+        int links = 0;
+        for (const nlohmann::json& step : plan.at("steps"))
+            for (const nlohmann::json& point : step.at("attach"))
+                links += point.at("kind") == "perf_event" && !one_cpu ? online_cpu_count() : 1;
+        return links;
+    }
+    return 0;
+}
+
+} // namespace
+
 ToolProcess::ToolProcess(const std::vector<std::string>& argv, Stdout mode,
-                         const std::function<void()>& before_exec) {
+                         const std::function<void()>& before_exec)
+    : argv_(argv) {
+    // The plan is read alongside the tool's own start, so waiting for it
+    // costs little more time than the tool takes to attach.
+    plan_cacheable_ = before_exec == nullptr;
+    if (!is_dry_run(argv) && !(plan_cacheable_ && plan_cache().count(argv))) {
+        std::vector<std::string> dry = argv;
+        dry.insert(dry.end(), {"--dry-run", "-o", "json"});
+        plan_ = std::make_unique<ToolProcess>(dry, Stdout::pipe, before_exec);
+    }
     int out_pipe[2] = {-1, -1};
     int err_pipe[2];
     if (mode == Stdout::pipe) {
@@ -143,8 +194,25 @@ std::string ToolProcess::output_so_far() {
     return out_;
 }
 
+int ToolProcess::planned_links(double deadline) {
+    if (!plan_) {
+        auto cached = plan_cache().find(argv_);
+        return cached != plan_cache().end() ? cached->second : 0;
+    }
+    Finished plan = plan_->wait(std::max(1.0, deadline - now_s()));
+    plan_.reset();
+    int links = plan.exit_code == 0 ? links_in_plan(argv_, plan.out) : 0;
+    if (plan_cacheable_ && plan.exit_code == 0) plan_cache()[argv_] = links;
+    return links;
+}
+
 bool ToolProcess::wait_attached(double timeout_s) {
     double deadline = now_s() + timeout_s;
+    int planned = planned_links(deadline);
+    // Without a plan: the count has stopped growing when it held for 20
+    // polls (200 ms) in a row.
+    int last = 0;
+    int same = 0;
     while (now_s() < deadline) {
         collect();
         int status;
@@ -154,12 +222,14 @@ bool ToolProcess::wait_attached(double timeout_s) {
             result_.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
             return false;
         }
-        if (bpf_link_count(pid_) > 0) {
-            // The links appear one by one within a few milliseconds.
-            std::this_thread::sleep_for(std::chrono::milliseconds(300));
-            return true;
+        int links = bpf_link_count(pid_);
+        if (planned > 0 && links >= planned) return true;
+        if (planned == 0 && links > 0) {
+            same = links == last ? same + 1 : 0;
+            if (same >= 20) return true;
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        last = links;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return false;
 }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <sys/socket.h>
@@ -58,9 +59,12 @@ class ToolProcess {
     ToolProcess& operator=(const ToolProcess&) = delete;
 
     pid_t pid() const { return pid_; }
-    // Waits until the tool holds BPF links and has settled (attached), or it
-    // exited. Returns false on timeout or early exit.
-    bool wait_attached(double timeout_s = 15);
+    // Waits until the tool holds every BPF link of its attach plan (the plan
+    // its --dry-run -o json prints with the same arguments and environment,
+    // run alongside the tool), or, where it prints none (corescope triage),
+    // until the count has stopped growing. Returns false on timeout or early
+    // exit.
+    bool wait_attached(double timeout_s = 30);
     // Waits until stdout contains needle.
     bool wait_for_output(const std::string& needle, double timeout_s = 10);
     // Sends sig and waits for the exit; kills after timeout_s.
@@ -72,6 +76,11 @@ class ToolProcess {
   private:
     void collect();
     Finished finish(double timeout_s);
+    // The links the plan asks for; 0 where the tool printed no plan.
+    int planned_links(double deadline);
+    std::vector<std::string> argv_;
+    std::unique_ptr<ToolProcess> plan_; // the --dry-run, started with the tool
+    bool plan_cacheable_ = false;       // no before_exec: the same argv, the same plan
     pid_t pid_ = -1;
     int out_fd_ = -1;
     int err_fd_ = -1;
