@@ -412,6 +412,24 @@ bool NetNamespace::enter() const {
     return entered;
 }
 
+uint64_t snmp_counter(const std::string& group, const std::string& name) {
+    // "Tcp: name name ..." followed by "Tcp: value value ...".
+    std::ifstream in("/proc/net/snmp");
+    std::vector<std::string> names;
+    for (std::string line; std::getline(in, line);) {
+        std::vector<std::string> f = fields(line);
+        if (f.empty() || f[0] != group + ":") continue;
+        if (names.empty()) {
+            names = f;
+            continue;
+        }
+        for (size_t i = 1; i < f.size() && i < names.size(); i++)
+            if (names[i] == name) return std::stoull(f[i]);
+        return 0;
+    }
+    return 0;
+}
+
 Ports provoke_retransmissions(const NetNamespace& ns, int drop_ms) {
     int pipefd[2];
     if (pipe(pipefd) != 0) return {};
@@ -439,6 +457,7 @@ Ports provoke_retransmissions(const NetNamespace& ns, int drop_ms) {
             !ns.exec("nft add rule inet cs_drop input tcp dport " + port + " drop"))
             _exit(5);
         char data[1000] = {};
+        uint64_t before = snmp_counter("Tcp", "RetransSegs");
         if (send(client, data, sizeof data, 0) != static_cast<ssize_t>(sizeof data)) _exit(6);
         std::this_thread::sleep_for(std::chrono::milliseconds(drop_ms));
         if (!ns.exec("nft delete table inet cs_drop")) _exit(7);
@@ -448,6 +467,7 @@ Ports provoke_retransmissions(const NetNamespace& ns, int drop_ms) {
             if (n <= 0) _exit(8);
             got += static_cast<size_t>(n);
         }
+        ports.retransmissions = snmp_counter("Tcp", "RetransSegs") - before;
         _exit(write(pipefd[1], &ports, sizeof ports) == sizeof ports ? 0 : 9);
     }
     close(pipefd[1]);

@@ -165,12 +165,20 @@ class NetNamespace {
 struct Ports {
     uint16_t client = 0;
     uint16_t server = 0;
+    // The namespace's own count of retransmitted segments (TcpRetransSegs)
+    // over the workload: the connection's, nothing else runs there.
+    uint64_t retransmissions = 0;
 };
+
+// A counter of /proc/net/snmp in the calling process's network namespace,
+// as "Tcp" "RetransSegs"; 0 if absent.
+uint64_t snmp_counter(const std::string& group, const std::string& name);
 
 // In a child inside ns: a connection from 127.0.0.1 to 127.0.0.2; then
 // segments to the server port are dropped (nftables) for drop_ms while the
 // client sends, so it retransmits; then the rule goes and the data must
-// arrive. Returns the ports, or zeros when the workload could not run.
+// arrive. Returns the ports and the retransmissions, or zeros when the
+// workload could not run.
 Ports provoke_retransmissions(const NetNamespace& ns, int drop_ms);
 
 // A writable cgroup v2 directory of the test's own (on whichever cgroup2

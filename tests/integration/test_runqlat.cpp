@@ -186,8 +186,12 @@ TEST_CASE("runqlat -L splits by thread and --pidnss by PID namespace", "[runqlat
     REQUIRE(threads.wait_attached());
     REQUIRE(namespaces.wait_attached());
     child.start();
-    usleep(500000);
-    std::set<long> tids = child.threads();
+    // Its threads, once all have started (the leader and the busy ones).
+    std::set<long> tids;
+    for (double deadline = now_s() + 10; now_s() < deadline; usleep(10000)) {
+        tids = child.threads();
+        if (tids.size() >= static_cast<size_t>(busy_thread_count()) + 1) break;
+    }
     child.wait();
     Finished t = threads.stop();
     Finished n = namespaces.stop();
