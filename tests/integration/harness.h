@@ -3,6 +3,8 @@
 // stop it with a signal, and look at what it printed.
 #pragma once
 
+#include "skip.h"
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -18,19 +20,15 @@ namespace itest {
 // The built tool (from CORESCOPE_BUILD_DIR, set by meson test).
 std::string tool_path(const std::string& name);
 
-// Empty when this process may load BPF programs; otherwise why not. Tests
-// that need BPF print "SKIPPED: <reason>" and return.
+// Empty when this process may load BPF programs; otherwise why not.
 std::string bpf_unavailable_reason();
 
 // In a test that needs BPF: where this process may not load BPF programs,
-// the test reports "SKIPPED: <reason>" and returns.
+// the case is skipped (skip.h) with the reason.
 #define REQUIRE_BPF()                                                                              \
     do {                                                                                           \
         std::string why = ::itest::bpf_unavailable_reason();                                       \
-        if (!why.empty()) {                                                                        \
-            WARN("SKIPPED: " << why);                                                              \
-            return;                                                                                \
-        }                                                                                          \
+        if (!why.empty()) SKIP_CASE(why);                                                          \
     } while (0)
 
 // A unique token for this test run, for paths and argv the tools must see.

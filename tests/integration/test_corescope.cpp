@@ -19,7 +19,9 @@ using nlohmann::json;
 
 namespace {
 
-std::string corescope() { return tool_path("corescope"); }
+std::string corescope() {
+    return tool_path("corescope");
+}
 
 // Runs triage for `seconds` while `workload` runs in this process.
 json triage_during(int seconds, const std::function<void(std::atomic<bool>&)>& workload) {
@@ -66,7 +68,8 @@ TEST_CASE("corescope TOOL runs the tool as its standalone executable does", "[co
     CHECK(bad.err.find("'abc'") != std::string::npos);
 }
 
-TEST_CASE("corescope doctor reports this kernel as it is, and its available tools start", "[corescope]") {
+TEST_CASE("corescope doctor reports this kernel as it is, and its available tools start",
+          "[corescope]") {
     REQUIRE_BPF();
     Finished r = run({corescope(), "doctor", "-o", "json"}, 120);
     REQUIRE(r.exit_code == 0);
@@ -77,8 +80,9 @@ TEST_CASE("corescope doctor reports this kernel as it is, and its available tool
     bool kprobes = access("/sys/bus/event_source/devices/kprobe/type", F_OK) == 0;
     CHECK(d.at("attach_types").at("kprobe").at("supported") == kprobes);
     if (!kprobes)
-        CHECK(d.at("attach_types").at("kprobe").at("reason").get<std::string>().find("no kprobes") !=
-              std::string::npos);
+        CHECK(
+            d.at("attach_types").at("kprobe").at("reason").get<std::string>().find("no kprobes") !=
+            std::string::npos);
     CHECK(d.at("attach_types").at("tp_btf").at("supported") == true); // BTF and a 5.5+ kernel here
     CHECK(d.at("bpf_permitted") == true);
     REQUIRE(d.at("tools").size() >= 3);
@@ -107,14 +111,17 @@ TEST_CASE("triage finds run-queue latency when more threads spin than there are 
         for (unsigned i = 0; i < cpus * 4; i++)
             spinners.emplace_back([&] {
                 volatile uint64_t x = 0;
-                while (!stop) x = x + 1;
+                while (!stop)
+                    x = x + 1;
             });
-        for (auto& t : spinners) t.join();
+        for (auto& t : spinners)
+            t.join();
     });
     const json* f = finding_about(report, "wait long for a CPU");
     REQUIRE(f);
     CHECK(f->at("severity") == "warning");
-    CHECK(f->at("evidence").get<std::string>().find("PID " + std::to_string(getpid())) != std::string::npos);
+    CHECK(f->at("evidence").get<std::string>().find("PID " + std::to_string(getpid())) !=
+          std::string::npos);
     CHECK(report.at("run_queue_latency").at("p99").get<uint64_t>() > 10000);
 }
 
@@ -141,7 +148,8 @@ TEST_CASE("triage finds a burst of failing opens with their error", "[triage]") 
     std::string missing = "/tmp/" + unique_token("triage-missing");
     json report = triage_during(3, [&](std::atomic<bool>& stop) {
         while (!stop) {
-            for (int i = 0; i < 100; i++) open(missing.c_str(), O_RDONLY);
+            for (int i = 0; i < 100; i++)
+                open(missing.c_str(), O_RDONLY);
             usleep(1000);
         }
     });
@@ -175,7 +183,8 @@ TEST_CASE("triage measures disk latency and utilization under O_DIRECT writes", 
         CHECK(disk.at("util_percent").get<double>() > 0); // how busy depends on the device
         CHECK(disk.at("latency").at("p99").get<uint64_t>() > 0);
         if (disk.at("util_percent").get<double>() > 80) {
-            const json* f = finding_about(report, "Disk " + disk.at("name").get<std::string>() + " is nearly always busy");
+            const json* f = finding_about(report, "Disk " + disk.at("name").get<std::string>() +
+                                                      " is nearly always busy");
             CHECK(f);
         }
     }
@@ -186,8 +195,7 @@ TEST_CASE("triage reports an OOM kill in a memory-limited cgroup as critical", "
     REQUIRE_BPF();
     MemoryLimitedCgroup cgroup(unique_token("corescope-triage-oom"), 32ull << 20);
     if (!cgroup.ok()) {
-        WARN("SKIPPED: " << cgroup.why());
-        return;
+        SKIP_CASE(cgroup.why());
     }
     pid_t victim = -1;
     json report = triage_during(4, [&](std::atomic<bool>&) {
@@ -207,7 +215,8 @@ TEST_CASE("triage reports an OOM kill in a memory-limited cgroup as critical", "
     const json* f = finding_about(report, "killed processes for lack of memory");
     REQUIRE(f);
     CHECK(f->at("severity") == "critical");
-    CHECK(f->at("evidence").get<std::string>().find("PID " + std::to_string(victim)) != std::string::npos);
+    CHECK(f->at("evidence").get<std::string>().find("PID " + std::to_string(victim)) !=
+          std::string::npos);
     CHECK(report.at("findings")[0].at("severity") == "critical"); // ordered by severity
 }
 
@@ -219,14 +228,14 @@ TEST_CASE("triage on a quiet window says there are no findings, in text", "[tria
     CHECK(r.out.find("== CPU") != std::string::npos);
     CHECK(r.out.find("triage's own CPU time") != std::string::npos);
     CHECK(r.err.empty()); // stderr is a pipe here: no progress noise
-    for (const std::string& line : lines(r.out)) CHECK(line.size() <= 80);
+    for (const std::string& line : lines(r.out))
+        CHECK(line.size() <= 80);
 }
 
 TEST_CASE("triage in a network namespace finds the retransmissions provoked there", "[triage]") {
     REQUIRE_BPF();
     if (!have_command("nft") || !have_command("ip")) {
-        WARN("SKIPPED: needs nft and ip (scripts/setup.sh installs nftables and iproute2)");
-        return;
+        SKIP_CASE("needs nft and ip (scripts/setup.sh installs nftables and iproute2)");
     }
     NetNamespace ns("cs-triage");
     REQUIRE(ns.ok());
@@ -254,7 +263,8 @@ TEST_CASE("triage in a network namespace finds the retransmissions provoked ther
     CHECK(f->at("evidence").get<std::string>().find("segments retransmitted") != std::string::npos);
 }
 
-TEST_CASE("triage shows the time left on a terminal's stderr, and the report on stdout", "[triage]") {
+TEST_CASE("triage shows the time left on a terminal's stderr, and the report on stdout",
+          "[triage]") {
     REQUIRE_BPF();
     int master = -1, terminal = -1;
     REQUIRE(openpty(&master, &terminal, nullptr, nullptr, nullptr) == 0);
@@ -264,7 +274,8 @@ TEST_CASE("triage shows the time left on a terminal's stderr, and the report on 
     std::string shown;
     std::thread reader([&] {
         char buf[4096];
-        for (ssize_t n; (n = read(master, buf, sizeof buf)) > 0;) shown.append(buf, static_cast<size_t>(n));
+        for (ssize_t n; (n = read(master, buf, sizeof buf)) > 0;)
+            shown.append(buf, static_cast<size_t>(n));
     });
     Finished r = p.wait(60);
     reader.join(); // EIO once the last holder of the terminal is gone

@@ -437,8 +437,7 @@ void run_load_case(const LoadCase& lc) {
     if (lc.isolation == LoadCase::Isolation::cgroup) {
         cgroup.emplace(ctx.token);
         if (cgroup->path.empty()) {
-            WARN("SKIPPED: no writable cgroup v2 here");
-            return;
+            SKIP_CASE("no writable cgroup v2 here");
         }
         ctx.cgroup = cgroup->path;
     }
@@ -446,8 +445,7 @@ void run_load_case(const LoadCase& lc) {
     if (lc.isolation == LoadCase::Isolation::netns ||
         lc.isolation == LoadCase::Isolation::lossy_netns) {
         if (!have_command("ip")) {
-            WARN("SKIPPED: no ip (iproute2)");
-            return;
+            SKIP_CASE("no ip (iproute2)");
         }
         ns.emplace("cs-load");
         REQUIRE(ns->ok());
@@ -586,8 +584,7 @@ TEST_CASE("every event tool under a stalled reader accounts for every event, nev
     // and tcpretrans workloads did not finish in time), and what the sanitizer
     // suite is for, memory errors, the other cases cover.
     if (built_with_sanitizers()) {
-        WARN("SKIPPED: the load cases run in the plain build, not under the sanitizers");
-        return;
+        SKIP_CASE("the load cases run in the plain build, not under the sanitizers");
     }
     for (const LoadCase& lc : load_cases()) {
         DYNAMIC_SECTION(lc.tool) {

@@ -222,8 +222,7 @@ TEST_CASE("runqlat -c counts only tasks in the cgroup", "[runqlat]") {
     REQUIRE_BPF();
     TestCgroup cgroup(unique_token("corescope-runqlat"));
     if (cgroup.path.empty()) {
-        WARN("SKIPPED: no writable cgroup v2 hierarchy");
-        return;
+        SKIP_CASE("no writable cgroup v2 hierarchy");
     }
     std::string comm = unique_comm("rqcg-");
     BusyChild inside(comm, 1.5);

@@ -40,10 +40,8 @@ void check_reported_all(uint64_t reported, uint64_t retransmissions) {
 
 #define REQUIRE_NETNS_TOOLS()                                                                      \
     do {                                                                                           \
-        if (!have_command("nft") || !have_command("ip")) {                                         \
-            WARN("SKIPPED: needs nft and ip (scripts/setup.sh installs nftables and iproute2)");   \
-            return;                                                                                \
-        }                                                                                          \
+        if (!have_command("nft") || !have_command("ip"))                                           \
+            SKIP_CASE("needs nft and ip (scripts/setup.sh installs nftables and iproute2)");       \
     } while (0)
 
 } // namespace
