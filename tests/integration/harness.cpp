@@ -33,7 +33,8 @@
 namespace itest {
 
 double now_s() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
 }
 
 namespace {
@@ -67,8 +68,17 @@ std::string tool_path(const std::string& name) {
     char self[4096];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     std::string path(self, n > 0 ? static_cast<size_t>(n) : 0);
-    for (int up = 0; up < 3; up++) path = path.substr(0, path.rfind('/'));
+    for (int up = 0; up < 3; up++)
+        path = path.substr(0, path.rfind('/'));
     return path + "/" + name;
+}
+
+std::vector<std::string> tool_names() {
+    std::vector<std::string> names;
+    std::stringstream in(CORESCOPE_TOOLS);
+    for (std::string name; std::getline(in, name, ',');)
+        names.push_back(name);
+    return names;
 }
 
 std::string bpf_unavailable_reason() {
@@ -158,7 +168,8 @@ ToolProcess::ToolProcess(const std::vector<std::string>& argv, Stdout mode,
         dup2(err_pipe[1], 2);
         if (before_exec) before_exec();
         std::vector<char*> args;
-        for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        for (const std::string& a : argv)
+            args.push_back(const_cast<char*>(a.c_str()));
         args.push_back(nullptr);
         execv(args[0], args.data());
         _exit(127);
@@ -277,7 +288,9 @@ Finished ToolProcess::stop(int sig, double timeout_s) {
     return finish(timeout_s);
 }
 
-Finished ToolProcess::wait(double timeout_s) { return finish(timeout_s); }
+Finished ToolProcess::wait(double timeout_s) {
+    return finish(timeout_s);
+}
 
 Finished run(const std::vector<std::string>& argv, double timeout_s,
              const std::function<void()>& before_exec) {
@@ -323,7 +336,8 @@ std::set<unsigned> bpf_programs_held_by(pid_t pid) {
 std::set<unsigned> bpf_program_ids() {
     std::set<unsigned> ids;
     __u32 id = 0;
-    while (bpf_prog_get_next_id(id, &id) == 0) ids.insert(id);
+    while (bpf_prog_get_next_id(id, &id) == 0)
+        ids.insert(id);
     return ids;
 }
 
@@ -336,7 +350,8 @@ std::set<unsigned> bpf_programs_unowned(const std::set<unsigned>& ids) {
         char* end = nullptr;
         long pid = std::strtol(e->d_name, &end, 10);
         if (*e->d_name == '\0' || *end != '\0') continue;
-        for (unsigned id : bpf_programs_held_by(static_cast<pid_t>(pid))) unowned.erase(id);
+        for (unsigned id : bpf_programs_held_by(static_cast<pid_t>(pid)))
+            unowned.erase(id);
     }
     closedir(proc);
     return unowned;
@@ -399,7 +414,9 @@ NetNamespace::NetNamespace(const std::string& prefix) : name_(unique_token(prefi
     ok_ = sh("ip netns add " + name_) && sh("ip netns exec " + name_ + " ip link set lo up");
 }
 
-NetNamespace::~NetNamespace() { sh("ip netns del " + name_); }
+NetNamespace::~NetNamespace() {
+    sh("ip netns del " + name_);
+}
 
 bool NetNamespace::exec(const std::string& command) const {
     return sh("ip netns exec " + name_ + " " + command);
@@ -508,7 +525,8 @@ bool TestCgroup::add(pid_t pid) const {
 TestCgroup::~TestCgroup() {
     if (path.empty()) return;
     // The members have exited; the kernel may take a moment to let go.
-    for (int i = 0; i < 100 && rmdir(path.c_str()) != 0; i++) usleep(20000);
+    for (int i = 0; i < 100 && rmdir(path.c_str()) != 0; i++)
+        usleep(20000);
 }
 
 MemoryLimitedCgroup::MemoryLimitedCgroup(const std::string& name, unsigned long long limit_bytes) {
@@ -548,7 +566,8 @@ MemoryLimitedCgroup::MemoryLimitedCgroup(const std::string& name, unsigned long 
 MemoryLimitedCgroup::~MemoryLimitedCgroup() {
     if (path_.empty()) return;
     // The members have exited; the kernel may take a moment to let go.
-    for (int i = 0; i < 100 && rmdir(path_.c_str()) != 0; i++) usleep(20000);
+    for (int i = 0; i < 100 && rmdir(path_.c_str()) != 0; i++)
+        usleep(20000);
 }
 
 bool MemoryLimitedCgroup::enter() const {
@@ -559,7 +578,8 @@ std::vector<std::string> lines(const std::string& text) {
     std::vector<std::string> out;
     std::string line;
     std::istringstream in(text);
-    while (std::getline(in, line)) out.push_back(line);
+    while (std::getline(in, line))
+        out.push_back(line);
     return out;
 }
 

@@ -19,6 +19,8 @@ namespace itest {
 
 // The built tool (from CORESCOPE_BUILD_DIR, set by meson test).
 std::string tool_path(const std::string& name);
+// Every tool of this build (tool_names in meson.build).
+std::vector<std::string> tool_names();
 
 // Empty when this process may load BPF programs; otherwise why not.
 std::string bpf_unavailable_reason();
