@@ -13,14 +13,14 @@
 #include <fcntl.h>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
-#include <memory>
-#include <set>
 #include <unistd.h>
 
 using namespace itest;
@@ -293,8 +293,7 @@ TEST_CASE("biosnoop -p keeps the requests that process submitted, not another's"
         if (child == 0) _exit(other.direct_reads(read_size, reads) ? 0 : 1);
         int status = 0;
         waitpid(child, &status, 0);
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-               file.direct_reads(read_size, reads);
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 && file.direct_reads(read_size, reads);
     });
     CHECK(r.exit_code == 0);
     std::vector<Request> all = json_requests(r.out);
@@ -402,9 +401,11 @@ TEST_CASE("biosnoop --min drops requests faster than the threshold", "[biosnoop]
         REQUIRE(file.direct_reads(1 << 20, 16));
         std::vector<Request> all = json_requests(reference->stop().out);
         REQUIRE(!all.empty());
-        // Each instance times a request itself, a few microseconds apart:
-        // those this close to a threshold may fall either side of it.
-        constexpr double margin_ms = 0.02;
+        // Each instance times a request itself, with its own programs run
+        // one after another at issue and at completion (an interrupt between
+        // them on a busy machine makes it tens of microseconds): a request
+        // this close to a threshold may fall either side of it.
+        auto margin_ms = [](double t) { return 0.02 + t / 10; };
         int split = 0;
         for (size_t i = 0; i < thresholds.size(); i++) {
             double t = thresholds[i];
@@ -416,10 +417,10 @@ TEST_CASE("biosnoop --min drops requests faster than the threshold", "[biosnoop]
             }
             int slower = 0, faster = 0;
             for (const Request& req : all) {
-                if (req.latency_ms >= t + margin_ms) {
+                if (req.latency_ms >= t + margin_ms(t)) {
                     slower++;
                     CHECK(kept.count({req.sector, req.bytes}) == 1);
-                } else if (req.latency_ms < t - margin_ms) {
+                } else if (req.latency_ms < t - margin_ms(t)) {
                     faster++;
                     CHECK(kept.count({req.sector, req.bytes}) == 0);
                 }
