@@ -1,40 +1,62 @@
 #!/usr/bin/env python3
-"""Prints one closing line for a meson test run: the Catch2 test cases
-passed and failed across every suite, from meson's testlog.json."""
+"""Prints one closing line for a meson test run, "N passed, N failed,
+N skipped", counting the Catch2 test cases of every suite (from meson's
+testlog.json), and exits 1 if any failed.
+
+A case skipped with SKIP_CASE (tests/common/skip.h) is a skip, not a pass:
+Catch2 counts it as passed, and the "skipped: N test cases" line after its
+summary says how many to move. An expected failure ([!mayfail]) is a
+failure. A suite that reports no cases of its own counts as one: passed,
+failed, or skipped (exit 77)."""
 import json
 import re
 import sys
 
-passed = failed = 0
+
+def catch2_counts(stdout):
+    """(passed, failed, skipped) from a Catch2 binary's output, or None."""
+    skipped = 0
+    m = re.search(r"^skipped: (\d+) test cases?$", stdout, re.M)
+    if m:
+        skipped = int(m.group(1))
+    m = re.search(r"All tests passed \(\d+ assertions? in (\d+) test cases?\)", stdout)
+    if m:
+        return int(m.group(1)) - skipped, 0, skipped
+    m = re.search(r"^test cases:[^\n]*$", stdout, re.M)
+    if not m:
+        return None
+    line = m.group(0)
+    passed = sum(int(n) for n in re.findall(r"(\d+) passed", line))
+    failed = sum(int(n) for n in re.findall(r"(\d+) failed(?! as expected)", line))
+    failed += sum(int(n) for n in re.findall(r"(\d+) failed as expected", line))
+    return passed - skipped, failed, skipped
+
+
+passed = failed = skipped = 0
 with open(sys.argv[1], encoding="utf-8") as log:
     for line in log:
         test = json.loads(line)
         stdout = test.get("stdout") or ""
-        # Catch2: "test cases: 19 | 18 passed | 1 failed" or "All tests passed (N assertions in M test cases)"
-        m = re.search(r"test cases:\s*(\d+)\s*\|\s*(\d+) passed\s*\|\s*(\d+) failed( as expected)?", stdout)
-        if m:
-            passed += int(m.group(2))
-            if m.group(4):
-                passed += int(m.group(3))  # [!mayfail] cases that failed, as marked
-            else:
-                failed += int(m.group(3))
+        counts = catch2_counts(stdout)
+        if counts is None:
+            # The kernel-matrix guest: its own closing line.
+            m = re.findall(r"^(\d+) passed, (\d+) failed$", stdout, re.M)
+            if m:
+                counts = (int(m[-1][0]), int(m[-1][1]), 0)
+        if counts is not None:
+            passed += counts[0]
+            failed += counts[1]
+            skipped += counts[2]
+            # A binary that reported its cases but still failed (a crash
+            # after its summary, a skip under CORESCOPE_NO_SKIP=1).
+            if counts[1] == 0 and test.get("result") not in ("OK", "SKIP"):
+                failed += 1
             continue
-        # The kernel-matrix guest: its own closing line.
-        m = re.findall(r"^(\d+) passed, (\d+) failed$", stdout, re.M)
-        if m:
-            passed += int(m[-1][0])
-            failed += int(m[-1][1])
-            continue
-        m = re.search(r"All tests passed \(\d+ assertions? in (\d+) test cases?\)", stdout)
-        if m:
-            passed += int(m.group(1))
-            continue
-        # A suite that did not report (crashed, timed out) counts as one
-        # failure; one that skipped (exit 77, said why) counts as neither.
         if test.get("result") == "SKIP":
-            continue
-        if test.get("result") == "OK":
+            skipped += 1
+        elif test.get("result") == "OK":
             passed += 1
         else:
             failed += 1
-print(f"{passed} passed, {failed} failed")
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(1 if failed else 0)

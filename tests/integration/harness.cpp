@@ -1,5 +1,9 @@
 #include "harness.h"
 
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <cerrno>
@@ -29,7 +33,8 @@
 namespace itest {
 
 double now_s() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
 }
 
 namespace {
@@ -63,8 +68,17 @@ std::string tool_path(const std::string& name) {
     char self[4096];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     std::string path(self, n > 0 ? static_cast<size_t>(n) : 0);
-    for (int up = 0; up < 3; up++) path = path.substr(0, path.rfind('/'));
+    for (int up = 0; up < 3; up++)
+        path = path.substr(0, path.rfind('/'));
     return path + "/" + name;
+}
+
+std::vector<std::string> tool_names() {
+    std::vector<std::string> names;
+    std::stringstream in(CORESCOPE_TOOLS);
+    for (std::string name; std::getline(in, name, ',');)
+        names.push_back(name);
+    return names;
 }
 
 std::string bpf_unavailable_reason() {
@@ -81,8 +95,55 @@ std::string unique_token(const std::string& prefix) {
            std::to_string(static_cast<long long>(now_s() * 1000) % 1000000);
 }
 
+namespace {
+
+bool is_dry_run(const std::vector<std::string>& argv) {
+    return std::find(argv.begin(), argv.end(), "--dry-run") != argv.end();
+}
+
+// Plans already read, for tools started without a before_exec (which may set
+// the environment a plan depends on, CORESCOPE_SKIP_ATTACH).
+std::map<std::vector<std::string>, int>& plan_cache() {
+    static std::map<std::vector<std::string>, int> cache;
+    return cache;
+}
+
+int online_cpu_count() {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? static_cast<int>(n) : 1;
+}
+
+// The links an attach plan (--dry-run -o json) makes: one an attach point,
+// but a perf_event one per CPU it samples (profile: --cpu N, else each
+// online CPU). 0 if out holds no plan.
+int links_in_plan(const std::vector<std::string>& argv, const std::string& out) {
+    for (const std::string& line : lines(out)) {
+        nlohmann::json plan = nlohmann::json::parse(line, nullptr, false);
+        if (plan.is_discarded() || !plan.is_object() || plan.value("type", "") != "attach_plan")
+            continue;
+        bool one_cpu = std::find(argv.begin(), argv.end(), "--cpu") != argv.end();
+        int links = 0;
+        for (const nlohmann::json& step : plan.at("steps"))
+            for (const nlohmann::json& point : step.at("attach"))
+                links += point.at("kind") == "perf_event" && !one_cpu ? online_cpu_count() : 1;
+        return links;
+    }
+    return 0;
+}
+
+} // namespace
+
 ToolProcess::ToolProcess(const std::vector<std::string>& argv, Stdout mode,
-                         const std::function<void()>& before_exec) {
+                         const std::function<void()>& before_exec)
+    : argv_(argv) {
+    // The plan is read alongside the tool's own start, so waiting for it
+    // costs little more time than the tool takes to attach.
+    plan_cacheable_ = before_exec == nullptr;
+    if (!is_dry_run(argv) && !(plan_cacheable_ && plan_cache().count(argv))) {
+        std::vector<std::string> dry = argv;
+        dry.insert(dry.end(), {"--dry-run", "-o", "json"});
+        plan_ = std::make_unique<ToolProcess>(dry, Stdout::pipe, before_exec);
+    }
     int out_pipe[2] = {-1, -1};
     int err_pipe[2];
     if (mode == Stdout::pipe) {
@@ -107,7 +168,8 @@ ToolProcess::ToolProcess(const std::vector<std::string>& argv, Stdout mode,
         dup2(err_pipe[1], 2);
         if (before_exec) before_exec();
         std::vector<char*> args;
-        for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        for (const std::string& a : argv)
+            args.push_back(const_cast<char*>(a.c_str()));
         args.push_back(nullptr);
         execv(args[0], args.data());
         _exit(127);
@@ -148,8 +210,25 @@ std::string ToolProcess::error_output_so_far() {
     return err_;
 }
 
+int ToolProcess::planned_links(double deadline) {
+    if (!plan_) {
+        auto cached = plan_cache().find(argv_);
+        return cached != plan_cache().end() ? cached->second : 0;
+    }
+    Finished plan = plan_->wait(std::max(1.0, deadline - now_s()));
+    plan_.reset();
+    int links = plan.exit_code == 0 ? links_in_plan(argv_, plan.out) : 0;
+    if (plan_cacheable_ && plan.exit_code == 0) plan_cache()[argv_] = links;
+    return links;
+}
+
 bool ToolProcess::wait_attached(double timeout_s) {
     double deadline = now_s() + timeout_s;
+    int planned = planned_links(deadline);
+    // Without a plan: the count has stopped growing when it held for 20
+    // polls (200 ms) in a row.
+    int last = 0;
+    int same = 0;
     while (now_s() < deadline) {
         collect();
         int status;
@@ -159,12 +238,14 @@ bool ToolProcess::wait_attached(double timeout_s) {
             result_.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
             return false;
         }
-        if (bpf_link_count(pid_) > 0) {
-            // The links appear one by one within a few milliseconds.
-            std::this_thread::sleep_for(std::chrono::milliseconds(300));
-            return true;
+        int links = bpf_link_count(pid_);
+        if (planned > 0 && links >= planned) return true;
+        if (planned == 0 && links > 0) {
+            same = links == last ? same + 1 : 0;
+            if (same >= 20) return true;
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        last = links;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return false;
 }
@@ -222,7 +303,9 @@ Finished ToolProcess::stop(int sig, double timeout_s) {
     return finish(timeout_s);
 }
 
-Finished ToolProcess::wait(double timeout_s) { return finish(timeout_s); }
+Finished ToolProcess::wait(double timeout_s) {
+    return finish(timeout_s);
+}
 
 Finished run(const std::vector<std::string>& argv, double timeout_s,
              const std::function<void()>& before_exec) {
@@ -268,7 +351,8 @@ std::set<unsigned> bpf_programs_held_by(pid_t pid) {
 std::set<unsigned> bpf_program_ids() {
     std::set<unsigned> ids;
     __u32 id = 0;
-    while (bpf_prog_get_next_id(id, &id) == 0) ids.insert(id);
+    while (bpf_prog_get_next_id(id, &id) == 0)
+        ids.insert(id);
     return ids;
 }
 
@@ -281,7 +365,8 @@ std::set<unsigned> bpf_programs_unowned(const std::set<unsigned>& ids) {
         char* end = nullptr;
         long pid = std::strtol(e->d_name, &end, 10);
         if (*e->d_name == '\0' || *end != '\0') continue;
-        for (unsigned id : bpf_programs_held_by(static_cast<pid_t>(pid))) unowned.erase(id);
+        for (unsigned id : bpf_programs_held_by(static_cast<pid_t>(pid)))
+            unowned.erase(id);
     }
     closedir(proc);
     return unowned;
@@ -298,6 +383,28 @@ std::vector<std::string> bpf_program_names(const std::set<unsigned>& ids) {
         close(fd);
     }
     return names;
+}
+
+BpfRunStats::BpfRunStats() : fd_(bpf_enable_stats(BPF_STATS_RUN_TIME)) {}
+
+BpfRunStats::~BpfRunStats() {
+    if (fd_ >= 0) close(fd_);
+}
+
+ProgramRuns bpf_program_runs(pid_t pid) {
+    ProgramRuns total;
+    for (unsigned id : bpf_programs_held_by(pid)) {
+        int fd = bpf_prog_get_fd_by_id(id);
+        if (fd < 0) continue;
+        struct bpf_prog_info info {};
+        __u32 len = sizeof info;
+        if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
+            total.runs += info.run_cnt;
+            total.recursion_misses += info.recursion_misses;
+        }
+        close(fd);
+    }
+    return total;
 }
 
 namespace {
@@ -322,7 +429,9 @@ NetNamespace::NetNamespace(const std::string& prefix) : name_(unique_token(prefi
     ok_ = sh("ip netns add " + name_) && sh("ip netns exec " + name_ + " ip link set lo up");
 }
 
-NetNamespace::~NetNamespace() { sh("ip netns del " + name_); }
+NetNamespace::~NetNamespace() {
+    sh("ip netns del " + name_);
+}
 
 bool NetNamespace::exec(const std::string& command) const {
     return sh("ip netns exec " + name_ + " " + command);
@@ -333,6 +442,24 @@ bool NetNamespace::enter() const {
     bool entered = fd >= 0 && setns(fd, CLONE_NEWNET) == 0;
     if (fd >= 0) close(fd);
     return entered;
+}
+
+uint64_t snmp_counter(const std::string& group, const std::string& name) {
+    // "Tcp: name name ..." followed by "Tcp: value value ...".
+    std::ifstream in("/proc/net/snmp");
+    std::vector<std::string> names;
+    for (std::string line; std::getline(in, line);) {
+        std::vector<std::string> f = fields(line);
+        if (f.empty() || f[0] != group + ":") continue;
+        if (names.empty()) {
+            names = f;
+            continue;
+        }
+        for (size_t i = 1; i < f.size() && i < names.size(); i++)
+            if (names[i] == name) return std::stoull(f[i]);
+        return 0;
+    }
+    return 0;
 }
 
 Ports provoke_retransmissions(const NetNamespace& ns, int drop_ms) {
@@ -362,6 +489,7 @@ Ports provoke_retransmissions(const NetNamespace& ns, int drop_ms) {
             !ns.exec("nft add rule inet cs_drop input tcp dport " + port + " drop"))
             _exit(5);
         char data[1000] = {};
+        uint64_t before = snmp_counter("Tcp", "RetransSegs");
         if (send(client, data, sizeof data, 0) != static_cast<ssize_t>(sizeof data)) _exit(6);
         std::this_thread::sleep_for(std::chrono::milliseconds(drop_ms));
         if (!ns.exec("nft delete table inet cs_drop")) _exit(7);
@@ -371,6 +499,7 @@ Ports provoke_retransmissions(const NetNamespace& ns, int drop_ms) {
             if (n <= 0) _exit(8);
             got += static_cast<size_t>(n);
         }
+        ports.retransmissions = snmp_counter("Tcp", "RetransSegs") - before;
         _exit(write(pipefd[1], &ports, sizeof ports) == sizeof ports ? 0 : 9);
     }
     close(pipefd[1]);
@@ -411,7 +540,8 @@ bool TestCgroup::add(pid_t pid) const {
 TestCgroup::~TestCgroup() {
     if (path.empty()) return;
     // The members have exited; the kernel may take a moment to let go.
-    for (int i = 0; i < 100 && rmdir(path.c_str()) != 0; i++) usleep(20000);
+    for (int i = 0; i < 100 && rmdir(path.c_str()) != 0; i++)
+        usleep(20000);
 }
 
 MemoryLimitedCgroup::MemoryLimitedCgroup(const std::string& name, unsigned long long limit_bytes) {
@@ -451,7 +581,8 @@ MemoryLimitedCgroup::MemoryLimitedCgroup(const std::string& name, unsigned long 
 MemoryLimitedCgroup::~MemoryLimitedCgroup() {
     if (path_.empty()) return;
     // The members have exited; the kernel may take a moment to let go.
-    for (int i = 0; i < 100 && rmdir(path_.c_str()) != 0; i++) usleep(20000);
+    for (int i = 0; i < 100 && rmdir(path_.c_str()) != 0; i++)
+        usleep(20000);
 }
 
 bool MemoryLimitedCgroup::enter() const {
@@ -462,7 +593,8 @@ std::vector<std::string> lines(const std::string& text) {
     std::vector<std::string> out;
     std::string line;
     std::istringstream in(text);
-    while (std::getline(in, line)) out.push_back(line);
+    while (std::getline(in, line))
+        out.push_back(line);
     return out;
 }
 

@@ -3,8 +3,11 @@
 // stop it with a signal, and look at what it printed.
 #pragma once
 
+#include "skip.h"
+
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <sys/socket.h>
@@ -16,20 +19,18 @@ namespace itest {
 
 // The built tool (from CORESCOPE_BUILD_DIR, set by meson test).
 std::string tool_path(const std::string& name);
+// Every tool of this build (tool_names in meson.build).
+std::vector<std::string> tool_names();
 
-// Empty when this process may load BPF programs; otherwise why not. Tests
-// that need BPF print "SKIPPED: <reason>" and return.
+// Empty when this process may load BPF programs; otherwise why not.
 std::string bpf_unavailable_reason();
 
 // In a test that needs BPF: where this process may not load BPF programs,
-// the test reports "SKIPPED: <reason>" and returns.
+// the case is skipped (skip.h) with the reason.
 #define REQUIRE_BPF()                                                                              \
     do {                                                                                           \
         std::string why = ::itest::bpf_unavailable_reason();                                       \
-        if (!why.empty()) {                                                                        \
-            WARN("SKIPPED: " << why);                                                              \
-            return;                                                                                \
-        }                                                                                          \
+        if (!why.empty()) SKIP_CASE(why);                                                          \
     } while (0)
 
 // A unique token for this test run, for paths and argv the tools must see.
@@ -58,9 +59,12 @@ class ToolProcess {
     ToolProcess& operator=(const ToolProcess&) = delete;
 
     pid_t pid() const { return pid_; }
-    // Waits until the tool holds BPF links and has settled (attached), or it
-    // exited. Returns false on timeout or early exit.
-    bool wait_attached(double timeout_s = 15);
+    // Waits until the tool holds every BPF link of its attach plan (the plan
+    // its --dry-run -o json prints with the same arguments and environment,
+    // run alongside the tool), or, where it prints none (corescope triage),
+    // until the count has stopped growing. Returns false on timeout or early
+    // exit.
+    bool wait_attached(double timeout_s = 30);
     // Waits until stdout contains needle.
     bool wait_for_output(const std::string& needle, double timeout_s = 10);
     // Waits until stderr contains needle.
@@ -75,6 +79,11 @@ class ToolProcess {
   private:
     void collect();
     Finished finish(double timeout_s);
+    // The links the plan asks for; 0 where the tool printed no plan.
+    int planned_links(double deadline);
+    std::vector<std::string> argv_;
+    std::unique_ptr<ToolProcess> plan_; // the --dry-run, started with the tool
+    bool plan_cacheable_ = false;       // no before_exec: the same argv, the same plan
     pid_t pid_ = -1;
     int out_fd_ = -1;
     int err_fd_ = -1;
@@ -100,6 +109,29 @@ std::vector<std::string> bpf_program_names(const std::set<unsigned>& ids);
 // exited, those are what it left in the kernel. Programs of other BPF users
 // on the machine (held by their own processes) are not counted.
 std::set<unsigned> bpf_programs_unowned(const std::set<unsigned>& ids);
+
+// While one exists, the kernel counts the runs of every BPF program
+// (BPF_ENABLE_STATS: counted by holders, so tests running at the same time
+// do not turn it off for each other).
+class BpfRunStats {
+  public:
+    BpfRunStats();
+    ~BpfRunStats();
+    BpfRunStats(const BpfRunStats&) = delete;
+    BpfRunStats& operator=(const BpfRunStats&) = delete;
+    bool ok() const { return fd_ >= 0; }
+
+  private:
+    int fd_ = -1;
+};
+// How often the kernel ran the BPF programs a process holds (counted only
+// while a BpfRunStats exists), and how often it skipped one because it was
+// already running on that CPU (recursion_misses).
+struct ProgramRuns {
+    uint64_t runs = 0;
+    uint64_t recursion_misses = 0;
+};
+ProgramRuns bpf_program_runs(pid_t pid);
 
 // Is this command on PATH?
 bool have_command(const std::string& name);
@@ -136,12 +168,20 @@ class NetNamespace {
 struct Ports {
     uint16_t client = 0;
     uint16_t server = 0;
+    // The namespace's own count of retransmitted segments (TcpRetransSegs)
+    // over the workload: the connection's, nothing else runs there.
+    uint64_t retransmissions = 0;
 };
+
+// A counter of /proc/net/snmp in the calling process's network namespace,
+// as "Tcp" "RetransSegs"; 0 if absent.
+uint64_t snmp_counter(const std::string& group, const std::string& name);
 
 // In a child inside ns: a connection from 127.0.0.1 to 127.0.0.2; then
 // segments to the server port are dropped (nftables) for drop_ms while the
 // client sends, so it retransmits; then the rule goes and the data must
-// arrive. Returns the ports, or zeros when the workload could not run.
+// arrive. Returns the ports and the retransmissions, or zeros when the
+// workload could not run.
 Ports provoke_retransmissions(const NetNamespace& ns, int drop_ms);
 
 // A writable cgroup v2 directory of the test's own (on whichever cgroup2

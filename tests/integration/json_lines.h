@@ -3,8 +3,12 @@
 
 #include "harness.h"
 
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace itest {
@@ -15,6 +19,44 @@ inline std::vector<nlohmann::json> json_lines(const std::string& text) {
     for (const std::string& line : lines(text))
         out.push_back(nlohmann::json::parse(line));
     return out;
+}
+
+// Checks that a log2 histogram in milliseconds (-m) holds the same values
+// as one in microseconds taken over the same events, divided by 1000. A
+// bucket [low, high] holds values from low to high (the first one 0 and 1),
+// so for each boundary t, each histogram bounds how many values are at or
+// above t (buckets wholly above it, buckets reaching it), and the two ranges
+// must meet. A tool that put microseconds into the millisecond buckets, or
+// the other way round, fails it.
+inline void check_same_in_milliseconds(const nlohmann::json& us, const nlohmann::json& ms) {
+    INFO("usecs: " << us.dump() << "\nmsecs: " << ms.dump());
+    CHECK(us.at("unit") == "usecs");
+    CHECK(ms.at("unit") == "msecs");
+    CHECK(ms.at("total") == us.at("total"));
+    // How many values of hist are surely, and at most, at or above t (in the
+    // histogram's unit).
+    auto at_or_above = [](const nlohmann::json& hist, uint64_t t) {
+        std::pair<uint64_t, uint64_t> range{0, 0};
+        for (const nlohmann::json& b : hist.at("buckets")) {
+            uint64_t count = b.at("count").get<uint64_t>();
+            if (b.at("low").get<uint64_t>() >= t) range.first += count;
+            if (b.at("high").get<uint64_t>() >= t) range.second += count;
+        }
+        return range;
+    };
+    uint64_t highest = 1;
+    for (const nlohmann::json& b : us.at("buckets"))
+        highest = std::max<uint64_t>(highest, b.at("high").get<uint64_t>() / 1000 + 1);
+    for (const nlohmann::json& b : ms.at("buckets"))
+        highest = std::max<uint64_t>(highest, b.at("high").get<uint64_t>() + 1);
+    for (uint64_t t = 1; t <= highest; t *= 2) {
+        auto [us_least, us_most] = at_or_above(us, t * 1000);
+        auto [ms_least, ms_most] = at_or_above(ms, t);
+        INFO("at or above " << t << " ms: " << us_least << " to " << us_most << " in usecs, "
+                            << ms_least << " to " << ms_most << " in msecs");
+        CHECK(ms_least <= us_most);
+        CHECK(ms_most >= us_least);
+    }
 }
 
 } // namespace itest

@@ -1,8 +1,9 @@
 // cachestat against page cache traffic this test makes: a 64 MiB file
 // dropped from the cache and read cold (misses), then read again warm
 // (hits), and new data written (dirtied pages that are not misses). The
-// counts are system-wide, so other activity adds to them; the assertions
-// leave room above and demand the test's own pages below.
+// counts are system-wide, so other activity adds to them: each assertion
+// demands at least every one of the test's own pages (their number known
+// from mincore), and leaves room above only where it says why.
 #include "harness.h"
 
 #include <catch2/catch.hpp>
@@ -77,7 +78,8 @@ Sums measure(Work work) {
     ToolProcess p({tool_path("cachestat"), "-o", "json", "1"});
     REQUIRE(p.wait_attached());
     work();
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // The counts are made in the kernel as the work runs, and the tool prints
+    // the interval so far when stopped.
     Finished r = p.stop();
     CHECK(r.exit_code == 0);
     return sum_records(r.out);
@@ -98,21 +100,29 @@ TEST_CASE("cachestat counts a cold read as misses and a warm read as hits", "[ca
         REQUIRE(write(fd, block.data(), block.size()) == static_cast<ssize_t>(block.size()));
     REQUIRE(fsync(fd) == 0);
     REQUIRE(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
-    REQUIRE(resident_pages(fd, file_size) < pages_of(file_size) / 100);
     const uint64_t pages = pages_of(file_size);
+    const uint64_t cached_before = resident_pages(fd, file_size);
+    REQUIRE(cached_before < pages / 100);
 
+    // Every page read once, and each one not cached a miss.
     Sums cold = measure([&] { read_all(fd); });
     INFO("cold: hits " << cold.hits << " misses " << cold.misses << " accesses " << cold.accesses);
     CHECK(cold.records >= 1);
-    CHECK(cold.misses >= pages * 9 / 10);
-    CHECK(cold.misses <= pages * 2);
-    CHECK(cold.accesses >= pages * 9 / 10);
-    REQUIRE(resident_pages(fd, file_size) >= pages * 99 / 100); // warm for the next read
+    CHECK(cold.misses >= pages - cached_before);
+    CHECK(cold.accesses >= pages);
+    // Room above for other processes' misses meanwhile; a tool that counted
+    // each miss twice (as an access and an insertion) would pass 2x.
+    CHECK(cold.misses < pages * 2);
+    const uint64_t cached = resident_pages(fd, file_size);
+    REQUIRE(cached >= pages * 99 / 100); // warm for the next read
 
+    // Every cached page a hit.
     Sums warm = measure([&] { read_all(fd); });
     INFO("warm: hits " << warm.hits << " misses " << warm.misses << " accesses " << warm.accesses);
-    CHECK(warm.hits >= pages * 9 / 10);
-    CHECK(warm.misses < pages / 4);
+    CHECK(warm.hits >= cached);
+    // At most the pages that were not cached, and room for other processes':
+    // a tool that counted the warm read's pages as misses would show them all.
+    CHECK(warm.misses < pages - cached + pages / 4);
     close(fd);
 }
 
@@ -131,7 +141,9 @@ TEST_CASE("cachestat counts written pages as dirties, not misses", "[cachestat]"
     });
     close(fd);
     INFO("write: dirties " << s.dirties << " misses " << s.misses);
-    CHECK(s.dirties >= pages * 9 / 10);
+    CHECK(s.dirties >= pages); // each new page dirtied
+    // Writes that create pages are no misses; room for other processes' (a
+    // tool that took the writes' insertions for misses would show them all).
     CHECK(s.misses < pages / 2);
 }
 

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <dirent.h>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <pthread.h>
 #include <sstream>
@@ -55,6 +57,27 @@ void reap(pid_t pid) {
     waitpid(pid, nullptr, 0);
 }
 
+// Waits until process pid has taken the command name comm.
+void wait_for_comm(pid_t pid, const std::string& comm) {
+    for (double deadline = now_s() + 10; now_s() < deadline; usleep(1000)) {
+        std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
+        std::string name;
+        if (std::getline(in, name) && name == comm) return;
+    }
+    FAIL("process " << pid << " never took the name " << comm);
+}
+
+// The threads of this process the kernel still has.
+size_t own_thread_count() {
+    size_t n = 0;
+    DIR* d = opendir("/proc/self/task");
+    if (!d) return 0;
+    while (struct dirent* e = readdir(d))
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
 } // namespace
 
 TEST_CASE("exitsnoop reports exit codes and signals with PID, PPID and age", "[exitsnoop]") {
@@ -75,7 +98,8 @@ TEST_CASE("exitsnoop reports exit codes and signals with PID, PPID and age", "[e
         return 0;
     });
     pid_t clean = spawn(comm, [] { return 0; });
-    usleep(100000);
+    // Killed once it runs as itself (named), so its exit shows under comm.
+    wait_for_comm(killed, comm);
     kill(killed, SIGKILL);
     reap(coded);
     reap(killed);
@@ -190,7 +214,11 @@ TEST_CASE("exitsnoop reports a process once, and each thread with --threads", "[
         pthread_t t;
         if (pthread_create(&t, nullptr, thread_body, nullptr) != 0) return 1;
         pthread_join(t, nullptr);
-        usleep(200000); // the thread is gone from the kernel too
+        // pthread_join returns when the thread's TID is cleared, before it
+        // has quite left the kernel: the leader's exit must come after it,
+        // as the process's end.
+        while (own_thread_count() > 1)
+            usleep(1000);
         return 5;
     });
     reap(child);

@@ -169,12 +169,44 @@ Sum sleeper_text(const std::string& out, const std::string& comm, pid_t pid) {
     return sum;
 }
 
-void check_plausible(const Sum& sum, double slept_s) {
-    CHECK(sum.stacks >= 1);
-    // The sleeps take 2 s; nearly all of it is off CPU, and never more than
-    // the wall time they took.
-    CHECK(sum.us >= static_cast<uint64_t>(0.75 * sleeps * sleep_ms * 1000));
-    CHECK(sum.us <= static_cast<uint64_t>(slept_s * 1e6) + 20000);
+// The child's sleeps as a JSON run saw them: its blocks in nanosleep (by the
+// kernel stack, so -U and --user-stacks-only runs are told apart below).
+Sum nanosleeps(const std::vector<json>& records, pid_t pid) {
+    Sum sum;
+    for (const json& r : records) {
+        if (r.at("type") != "stack" || r.at("pid") != pid ||
+            !has_frame(r.at("kernel_stack"), "do_nanosleep"))
+            continue;
+        sum.us += r.at("total_us").get<uint64_t>();
+        sum.count += r.at("count").get<uint64_t>();
+        sum.stacks++;
+    }
+    return sum;
+}
+
+// Every sleep, each of 200 ms (a few microseconds less at most: the switch
+// out comes just after the timer was armed), and no more than the wall time
+// they all took. One may be missing: on the sandbox these tests were written
+// on, the kernel runs no BPF program while its agent's thread is on a CPU
+// (docs/reliability.md), so a sleeper switched in from that thread is not
+// seen back, for every tool alike. A tool that lost or split sleeps, or
+// added to them, still fails.
+void check_sleeps(const Sum& sum, double slept_s) {
+    INFO(sum.count << " sleeps seen, " << sum.us << " us in all, over " << slept_s << " s");
+    CHECK(sum.count <= static_cast<uint64_t>(sleeps));
+    CHECK(sum.count + 1 >= static_cast<uint64_t>(sleeps));
+    CHECK(sum.us >= sum.count * static_cast<uint64_t>(sleep_ms * 1000 - 100));
+    CHECK(sum.us <= static_cast<uint64_t>(slept_s * 1e6));
+}
+
+// Another run (text, folded) over the same sleeps, which gives only a total:
+// the same as the JSON run's, to within the few microseconds between two
+// programs run one after the other at each switch (1 ms over all).
+void check_same_time(const Sum& other, const Sum& from_json) {
+    INFO(other.us << " us against " << from_json.us << " us in JSON");
+    CHECK(other.stacks >= 1);
+    CHECK(other.us + 1000 >= from_json.us);
+    CHECK(other.us <= from_json.us + 1000);
 }
 
 // A filter dropped the sleeps: far less than one of them is left.
@@ -214,15 +246,14 @@ TEST_CASE("offcputime -p sums the time a child blocks, by its stack, in every fo
 
     std::vector<json> records = json_lines(j.out);
     Sum from_json = sleeper_json(records, child.pid);
-    check_plausible(from_json, child.slept_s);
-    CHECK(from_json.count >= static_cast<uint64_t>(sleeps));
+    check_sleeps(nanosleeps(records, child.pid), child.slept_s);
     for (const json& r : records) {
         if (r.at("type") != "stack" || !has_frame(r.at("user_stack"), sleeper)) continue;
         CHECK(r.at("comm") == comm);
         CHECK(!r.at("kernel_stack").empty()); // it blocked in the kernel
     }
-    check_plausible(sleeper_folded(f.out, comm), child.slept_s);
-    check_plausible(sleeper_text(t.out, comm, child.pid), child.slept_s);
+    check_same_time(sleeper_folded(f.out, comm), from_json);
+    check_same_time(sleeper_text(t.out, comm, child.pid), from_json);
 
     // A process that exits before the end still has its stacks named: the
     // tool read its mappings while it ran.
@@ -230,7 +261,9 @@ TEST_CASE("offcputime -p sums the time a child blocks, by its stack, in every fo
     child.end();
     Finished a = after_exit.stop();
     CHECK(a.exit_code == 0);
-    check_plausible(sleeper_json(json_lines(a.out), gone), child.slept_s);
+    std::vector<json> after = json_lines(a.out);
+    check_sleeps(nanosleeps(after, gone), child.slept_s);
+    check_same_time(sleeper_json(after, gone), from_json); // named as before
 
     // Nothing stays loaded once the tool is gone (tp_btf programs are freed
     // after an RCU grace period).
@@ -278,14 +311,15 @@ TEST_CASE("offcputime filters: block length, task state, thread kind, -t, -p, st
     // The sleeps are gone; at most a short page fault in the sleeper is left.
     CHECK(hidden(sleeper_json(finish(above), child.pid)));
     CHECK(hidden(sleeper_json(finish(below), child.pid)));
-    check_plausible(sleeper_json(finish(around), child.pid), child.slept_s);
+    check_sleeps(nanosleeps(finish(around), child.pid), child.slept_s);
     CHECK(hidden(sleeper_json(finish(uninterruptible), child.pid)));
-    check_plausible(sleeper_json(finish(interruptible), child.pid), child.slept_s);
+    check_sleeps(nanosleeps(finish(interruptible), child.pid), child.slept_s);
 
-    check_plausible(sleeper_json(finish(plain), child.pid), child.slept_s);
-    check_plausible(sleeper_json(finish(user_threads), child.pid), child.slept_s);
+    std::vector<json> plain_records = finish(plain);
+    check_sleeps(nanosleeps(plain_records, child.pid), child.slept_s);
+    check_sleeps(nanosleeps(finish(user_threads), child.pid), child.slept_s);
     CHECK(sleeper_json(finish(kernel_threads), child.pid).stacks == 0);
-    check_plausible(sleeper_json(finish(tid_only), child.pid), child.slept_s);
+    check_sleeps(nanosleeps(finish(tid_only), child.pid), child.slept_s);
     for (const json& r : finish(other_process)) {
         if (r.at("type") != "stack") continue;
         CHECK(r.at("pid") == getpid());
@@ -293,20 +327,19 @@ TEST_CASE("offcputime filters: block length, task state, thread kind, -t, -p, st
     }
 
     std::vector<json> user = finish(user_only);
-    check_plausible(sleeper_json(user, child.pid), child.slept_s);
+    check_same_time(sleeper_json(user, child.pid), sleeper_json(plain_records, child.pid));
     for (const json& r : user)
         if (r.at("type") == "stack") CHECK(r.at("kernel_stack").empty());
 
     // Without user stacks the sleeper is not named: find the child's time by
     // its kernel stacks, which all end in the scheduler.
-    uint64_t kernel_us = 0;
-    for (const json& r : finish(kernel_only)) {
+    std::vector<json> kernel = finish(kernel_only);
+    for (const json& r : kernel) {
         if (r.at("type") != "stack") continue;
         CHECK(r.at("user_stack").empty());
         CHECK(!r.at("kernel_stack").empty());
-        kernel_us += r.at("total_us").get<uint64_t>();
     }
-    CHECK(kernel_us >= static_cast<uint64_t>(0.75 * sleeps * sleep_ms * 1000));
+    check_sleeps(nanosleeps(kernel, child.pid), child.slept_s);
 }
 
 TEST_CASE("offcputime rejects bad flags with exit 2, naming the value", "[offcputime]") {

@@ -107,8 +107,7 @@ TEST_CASE("oomkill reports the process killed in a memory cgroup, with its memor
     REQUIRE_BPF();
     MemoryCgroup cgroup(unique_token("corescope-oomkill"));
     if (!cgroup.ok()) {
-        WARN("SKIPPED: " << cgroup.why_not);
-        return;
+        SKIP_CASE(cgroup.why_not);
     }
     std::string comm = "oomvic-" + std::to_string(getpid() % 100000);
     ToolProcess text({tool_path("oomkill")});

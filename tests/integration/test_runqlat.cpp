@@ -176,6 +176,24 @@ TEST_CASE("runqlat interval and count print that many histograms and exit 0", "[
     }
 }
 
+TEST_CASE("runqlat -m holds the same latencies as microseconds, divided by 1000", "[runqlat]") {
+    REQUIRE_BPF();
+    BusyChild child(unique_comm("rqms-"), 2.0);
+    std::string pid = std::to_string(child.pid);
+    ToolProcess us({tool_path("runqlat"), "-p", pid, "-o", "json"});
+    ToolProcess ms({tool_path("runqlat"), "-m", "-p", pid, "-o", "json"});
+    REQUIRE(us.wait_attached());
+    REQUIRE(ms.wait_attached());
+    child.start();
+    child.wait();
+    std::vector<json> in_us = json_lines(us.stop().out);
+    std::vector<json> in_ms = json_lines(ms.stop().out);
+    REQUIRE(in_us.size() == 1);
+    REQUIRE(in_ms.size() == 1);
+    CHECK(in_us[0].at("total").get<uint64_t>() > 0);
+    check_same_in_milliseconds(in_us[0], in_ms[0]);
+}
+
 TEST_CASE("runqlat -L splits by thread and --pidnss by PID namespace", "[runqlat]") {
     REQUIRE_BPF();
     std::string comm = unique_comm("rqthr-");
@@ -186,8 +204,12 @@ TEST_CASE("runqlat -L splits by thread and --pidnss by PID namespace", "[runqlat
     REQUIRE(threads.wait_attached());
     REQUIRE(namespaces.wait_attached());
     child.start();
-    usleep(500000);
-    std::set<long> tids = child.threads();
+    // Its threads, once all have started (the leader and the busy ones).
+    std::set<long> tids;
+    for (double deadline = now_s() + 10; now_s() < deadline; usleep(10000)) {
+        tids = child.threads();
+        if (tids.size() >= static_cast<size_t>(busy_thread_count()) + 1) break;
+    }
     child.wait();
     Finished t = threads.stop();
     Finished n = namespaces.stop();
@@ -218,8 +240,7 @@ TEST_CASE("runqlat -c counts only tasks in the cgroup", "[runqlat]") {
     REQUIRE_BPF();
     TestCgroup cgroup(unique_token("corescope-runqlat"));
     if (cgroup.path.empty()) {
-        WARN("SKIPPED: no writable cgroup v2 hierarchy");
-        return;
+        SKIP_CASE("no writable cgroup v2 hierarchy");
     }
     std::string comm = unique_comm("rqcg-");
     BusyChild inside(comm, 1.5);

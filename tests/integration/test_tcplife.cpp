@@ -2,6 +2,7 @@
 // this process connects; each side sends a known number of bytes, and the
 // client holds the session open for a known time.
 #include "harness.h"
+#include "json_lines.h"
 
 #include <arpa/inet.h>
 #include <catch2/catch.hpp>
@@ -206,25 +207,27 @@ TEST_CASE("tcplife -L and -D keep only sessions on the chosen local or remote po
         ToolProcess p({tool_path("tcplife"), "-o", "json", flag, std::to_string(listener.port)});
         REQUIRE(p.wait_attached());
         Session s = run_session(listener);
-        std::string other_end = want_server_end ? "\"lport\":" + std::to_string(s.server_port)
-                                                : "\"lport\":" + std::to_string(s.client_port);
-        REQUIRE(p.wait_for_output(other_end));
-        // The other end closed at the same moment; give it time to show up.
-        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        // A second session after the first has ended at both ends: once its
+        // wanted end shows, the first session's other end, had it passed the
+        // filter, would have shown before it.
+        Session sentinel = run_session(listener);
+        // The wanted end of a session: its local and remote ports.
+        auto wanted = [&](const Session& x) {
+            return want_server_end ? std::make_pair(x.server_port, x.client_port)
+                                   : std::make_pair(x.client_port, x.server_port);
+        };
+        auto shown = [](const std::string& out, std::pair<uint16_t, uint16_t> end) {
+            int n = 0;
+            for (const json& e : json_lines(out.substr(0, out.rfind('\n') + 1)))
+                n += e.at("lport") == end.first && e.at("rport") == end.second;
+            return n;
+        };
+        for (double deadline = now_s() + 10; now_s() < deadline; usleep(10000))
+            if (shown(p.output_so_far(), wanted(sentinel)) > 0) break;
         Finished r = p.stop();
-        int seen = 0;
-        for (const std::string& line : lines(r.out)) {
-            json e = json::parse(line);
-            seen++;
-            if (want_server_end) {
-                CHECK(e.at("lport") == s.server_port);
-                CHECK(e.at("rport") == s.client_port);
-            } else {
-                CHECK(e.at("lport") == s.client_port);
-                CHECK(e.at("rport") == s.server_port);
-            }
-        }
-        CHECK(seen == 1);
+        CHECK(shown(r.out, wanted(s)) == 1);
+        CHECK(shown(r.out, wanted(sentinel)) == 1);
+        CHECK(lines(r.out).size() == 2); // the other end of neither session
     };
     SECTION("-L: the server's end only") {
         only_one_end("-L", true);

@@ -23,12 +23,25 @@ using nlohmann::json;
 
 namespace {
 
+// The tool must report every retransmission the namespace counted. On the
+// sandbox these tests were written on, though, the kernel runs no BPF
+// program at all for a retransmission made in a softirq on top of its
+// agent's thread (docs/reliability.md: ftrace sees it, no tier of any tool
+// does): one of a few can go missing there, for every tool alike. So at
+// most one may be missing; a tool that reported only a connection's first
+// retransmission, or lost any in its own accounting, would still fail.
+void check_reported_all(uint64_t reported, uint64_t retransmissions) {
+    INFO("reported " << reported << " of the " << retransmissions
+                     << " retransmissions the namespace counted");
+    CHECK(retransmissions >= 2);
+    CHECK(reported <= retransmissions);
+    CHECK(reported + 1 >= retransmissions);
+}
+
 #define REQUIRE_NETNS_TOOLS()                                                                      \
     do {                                                                                           \
-        if (!have_command("nft") || !have_command("ip")) {                                         \
-            WARN("SKIPPED: needs nft and ip (scripts/setup.sh installs nftables and iproute2)");   \
-            return;                                                                                \
-        }                                                                                          \
+        if (!have_command("nft") || !have_command("ip"))                                           \
+            SKIP_CASE("needs nft and ip (scripts/setup.sh installs nftables and iproute2)");       \
     } while (0)
 
 } // namespace
@@ -66,7 +79,7 @@ TEST_CASE("tcpretrans reports retransmissions with the connection's addresses an
         CHECK(f[5] == remote);
         CHECK(f[6] == "ESTABLISHED");
     }
-    CHECK(text_hits >= 1);
+    check_reported_all(text_hits, ports.retransmissions);
 
     int json_hits = 0;
     for (const std::string& line : lines(j.out)) {
@@ -81,7 +94,8 @@ TEST_CASE("tcpretrans reports retransmissions with the connection's addresses an
         CHECK(e.at("state") == "ESTABLISHED");
         CHECK(e.at("pid").is_number());
     }
-    CHECK(json_hits >= 1);
+    check_reported_all(json_hits, ports.retransmissions);
+    CHECK(json_hits == text_hits); // both see what the kernel hands BPF
 }
 
 TEST_CASE("tcpretrans reports retransmissions through each of its tiers", "[tcpretrans]") {
@@ -109,8 +123,9 @@ TEST_CASE("tcpretrans reports retransmissions through each of its tiers", "[tcpr
     CHECK(r.err.find("TCP retransmissions: raw_tp:tcp_retransmit_skb") != std::string::npos);
     CHECK(t.err.find("TCP retransmissions: tracepoint:tcp:tcp_retransmit_skb") !=
           std::string::npos);
+    std::vector<uint64_t> reported;
     for (const Finished* f : {&r, &t}) {
-        int hits = 0;
+        uint64_t hits = 0;
         for (const std::string& line : lines(f->out)) {
             json e = json::parse(line);
             if (e.at("lport") != ports.client) continue;
@@ -120,8 +135,10 @@ TEST_CASE("tcpretrans reports retransmissions through each of its tiers", "[tcpr
             CHECK(e.at("rport") == ports.server);
             CHECK(e.at("state") == "ESTABLISHED");
         }
-        CHECK(hits >= 1);
+        check_reported_all(hits, ports.retransmissions);
+        reported.push_back(hits);
     }
+    CHECK(reported[0] == reported[1]);
 }
 
 TEST_CASE("tcpretrans --count counts a connection's retransmissions", "[tcpretrans]") {
@@ -135,8 +152,8 @@ TEST_CASE("tcpretrans --count counts a connection's retransmissions", "[tcpretra
     REQUIRE(tracer.wait_attached());
     Ports ports = provoke_retransmissions(ns, 700);
     REQUIRE(ports.client != 0);
-    REQUIRE(tracer.wait_for_output("\"lport\":" + std::to_string(ports.client)));
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    // Both counted in the kernel as the retransmissions happened: the
+    // counter's map and the tracer's buffer hold them all by now.
     Finished c = counter.stop();
     Finished t = tracer.stop();
     CHECK(c.exit_code == 0);
@@ -154,7 +171,7 @@ TEST_CASE("tcpretrans --count counts a connection's retransmissions", "[tcpretra
         counted = e.at("retransmits").get<uint64_t>();
     }
     CHECK(rows == 1);
-    CHECK(counted >= 1);
+    check_reported_all(counted, ports.retransmissions);
     CHECK(counted == traced); // the same retransmissions, counted in the kernel
 }
 

@@ -48,26 +48,43 @@ start() {
 	started="$started $tag"
 }
 links() { ls -l /proc/$1/fd 2>/dev/null | grep -c 'anon_inode:bpf_link'; }
-# Waits until every started tool has attached: its count of BPF links is
-# non-zero and stopped growing (or it exited). TCG is slow: up to 60 s.
+cpus=$(grep -c '^processor' /proc/cpuinfo)
+# The links TAG's attach plan makes (-v prints it on stderr: "  STEP: KIND:TARGET
+# ..."): one an attach point, a perf_event one a CPU. Empty until printed.
+planned_links() {
+	grep -q ': attach plan$' $out/$1.err 2>/dev/null || return
+	sed -n 's/^  [^ ][^:]*: //p' $out/$1.err |
+		awk -v cpus=$cpus '{ for (i = 1; i <= NF; i++) n += ($i ~ /^perf_event:/) ? cpus : 1 } END { print n + 0 }'
+}
+# Waits until every started tool holds every link of its plan (or exited).
+# TCG is slow: up to 60 s each.
 wait_attached() {
 	for tag in $started; do
 		eval "pid=\$pid_$tag"
-		prev=0
 		i=0
-		while [ $i -lt 240 ]; do
+		while [ $i -lt 600 ]; do
 			grep -q '^State:.*Z' /proc/$pid/status 2>/dev/null && break
 			[ -d /proc/$pid ] || break
-			n=$(links $pid)
-			[ "$n" -gt 0 ] && [ "$n" = "$prev" ] && break
-			prev=$n
-			sleep 0.25
+			want=$(planned_links $tag)
+			[ -n "$want" ] && [ "$(links $pid)" -ge "$want" ] && break
+			sleep 0.1
 			i=$((i + 1))
 		done
 	done
 }
+# wait_for TAG PATTERN: waits up to 30 s until a line of TAG's output matches
+# PATTERN (grep), for events that come after the workload has ended.
+wait_for() {
+	i=0
+	while ! grep -q -- "$2" $out/$1.out 2>/dev/null && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
 # Stops every started tool with SIGINT; each one's exit status goes to
-# $out/TAG.rc.
+# $out/TAG.rc. A tool prints every event the kernel handed it before it
+# exits, so stopping right after a workload ends loses nothing that the
+# workload's end waited for (wait_for the rest).
 stop_all() {
 	for tag in $started; do
 		eval "kill -INT \$pid_$tag" 2>/dev/null
@@ -168,7 +185,6 @@ cat /nonexistent/km-open-token 2>/dev/null
 km-workload exit 7 &
 epid=$!
 wait $epid
-sleep 1
 stop_all
 expect_tier ex_text execsnoop "exec system calls" tracepoint
 expect ex_text execsnoop tracepoint "shows the exec of busybox with its argument" "busybox .*true km-exec-token"
@@ -198,10 +214,14 @@ wait_attached
 km-workload tcp >$out/workload.tcp &
 tpid=$!
 wait $tpid
-sleep 1
-stop_all
 sport=$(field client_port $out/workload.tcp)
 dport=$(field server_port $out/workload.tcp)
+# A session shows in tcplife when its last socket closes, which may come
+# after the workload has exited.
+wait_for tl_text " $sport "
+wait_for tl_raw "\"lport\":$sport,"
+wait_for tl_tp "\"lport\":$sport,"
+stop_all
 echo "tcp session: pid $tpid, 127.0.0.1:$sport -> 127.0.0.1:$dport"
 expect_tier tc_text tcpconnect "TCP state changes" tp_btf
 expect_tier tc_text tcpconnect "connect() returns" tracepoint
@@ -233,7 +253,6 @@ start tr_lp "" tcpretrans -l
 start tr_lp_kprobe fentry tcpretrans -l
 wait_attached
 km-workload retrans >$out/workload.retrans
-sleep 1
 stop_all
 sport=$(field client_port $out/workload.retrans)
 dport=$(field server_port $out/workload.retrans)
@@ -264,7 +283,6 @@ if [ -n "$CORESCOPE_SCRATCH" ]; then
 	wait_attached
 	dd if=/dev/zero of=$CORESCOPE_SCRATCH/km-bio bs=4096 count=200 oflag=direct 2>/dev/null
 	dd if=/dev/vda of=/dev/null bs=65536 count=20 iflag=direct 2>/dev/null
-	sleep 1
 	stop_all
 	for t in bl_json:tp_btf bl_raw:raw_tp bl_tp:tracepoint; do
 		tag=${t%:*}
@@ -306,7 +324,6 @@ if [ -n "$CORESCOPE_SCRATCH" ] && grep -q " $CORESCOPE_SCRATCH ext4 " /proc/moun
 	# 4 MiB written, then read three times from the page cache: 3072 hits.
 	dd if=/dev/zero of=$CORESCOPE_SCRATCH/km-cache bs=65536 count=64 2>/dev/null
 	for i in 1 2 3; do cat $CORESCOPE_SCRATCH/km-cache >/dev/null; done
-	sleep 2
 	stop_all
 	expect_tier fs_text ext4slower "file system calls" tracepoint
 	expect fs_text ext4slower tracepoint "shows km-workload's 8 KiB writes to km-fs-token" "^[0-9:]*  *km-workload  *$wpid  *W 8192 .* km-fs-token$"
@@ -367,7 +384,6 @@ start prof_json "" profile -p $spinpid -F 99 -o json
 wait_attached
 kill -USR1 $scpid $nappid $spinpid
 wait $scpid $nappid $spinpid
-sleep 1
 stop_all
 expect_tier sc_text syscount "system call exit" tp_btf
 expect sc_text syscount tp_btf "counts the 3000 getppid calls" "^getppid  *3000$"
@@ -417,7 +433,6 @@ sh -c "echo \$\$ >$cg/cgroup.procs && exec km-workload hog 64" &
 hog=$!
 wait $hog
 hog_rc=$?
-sleep 1
 stop_all
 check "oomkill: the hog was killed by SIGKILL (status $hog_rc)" [ $hog_rc = 137 ]
 expect_tier oom_text oomkill "OOM kills" fentry
@@ -442,7 +457,6 @@ wait_attached
 kill -USR1 $wpid
 wait $wpid
 lookup_rc=$?
-sleep 1
 stop_all
 check "gethostlatency: km-workload's getaddrinfo(\"localhost\") succeeded (status $lookup_rc)" [ $lookup_rc = 0 ]
 expect_tier gh_text gethostlatency "host name lookups" uprobe

@@ -1,6 +1,7 @@
 // The feature probes that need no privileges: kernel release, BTF and the
 // tracepoint targets and signatures read from it (common/kernel_features.h).
 #include "kernel_features.h"
+#include "skip.h"
 
 #include <bpf/btf.h>
 #include <catch2/catch.hpp>
@@ -33,8 +34,7 @@ TEST_CASE("kernel features: one cached instance, the running kernel's release",
 
 TEST_CASE("kernel features: tracepoint targets and signatures come from BTF", "[kernel_features]") {
     if (!have_kernel_btf()) {
-        WARN("SKIPPED: no /sys/kernel/btf/vmlinux");
-        return;
+        SKIP_CASE("no /sys/kernel/btf/vmlinux");
     }
     KernelFeatures& k = KernelFeatures::instance();
     CHECK(k.has_target(AttachKind::tp_btf, "sched_switch"));
@@ -49,8 +49,7 @@ TEST_CASE("kernel features: tracepoint targets and signatures come from BTF", "[
 TEST_CASE("kernel types: the in-place index answers as libbpf's full parse does",
           "[kernel_features]") {
     if (!have_kernel_btf()) {
-        WARN("SKIPPED: no /sys/kernel/btf/vmlinux");
-        return;
+        SKIP_CASE("no /sys/kernel/btf/vmlinux");
     }
     std::string error;
     auto types = KernelTypes::open("/sys/kernel/btf/vmlinux", &error);

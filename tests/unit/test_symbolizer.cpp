@@ -2,6 +2,7 @@
 // address, demangled; kernel addresses from kallsyms (a made-up one, and the
 // real one when it shows addresses); addresses in no module; processes that
 // exited.
+#include "skip.h"
 #include "symbolizer.h"
 
 #include <catch2/catch.hpp>
@@ -190,8 +191,7 @@ TEST_CASE("symbolizer says unknown when kptr_restrict hides kernel addresses", "
 TEST_CASE("symbolizer names a known kernel function from /proc/kallsyms", "[symbolizer]") {
     Symbolizer symbolizer;
     if (!symbolizer.kernel_addresses_visible()) {
-        WARN("SKIPPED: /proc/kallsyms shows no addresses here (kptr_restrict, or not root)");
-        return;
+        SKIP_CASE("/proc/kallsyms shows no addresses here (kptr_restrict, or not root)");
     }
     // Every name at schedule's address (an alias may share it).
     std::ifstream kallsyms("/proc/kallsyms");
@@ -286,8 +286,7 @@ struct ChildWithLibraryCopy {
 TEST_CASE("symbolizer names code of another mount namespace, and of deleted files",
           "[symbolizer]") {
     if (geteuid() != 0) {
-        WARN("SKIPPED: needs root (a mount namespace, and /proc/PID/map_files)");
-        return;
+        SKIP_CASE("needs root (a mount namespace, and /proc/PID/map_files)");
     }
     SECTION("a library only the child's mount namespace has") {
         ChildWithLibraryCopy child(true);
