@@ -1,0 +1,865 @@
+// Every flag a tool takes, exercised against events this test makes.
+//
+// The shared filters (-p, -t, -u, -c, -n) and the address families (-4, -6)
+// are checked for every tool that takes them (its --list-options says
+// which) from one table: each tool says how to make one event of its kind
+// and how to find that event in its JSON output. Two child processes (the
+// actors) make the events: B, root, outside the test's cgroup, then A, of
+// a UID of this run's own, in a cgroup of its own, with a name of its own
+// and a second thread. One instance of the tool per filter runs while they
+// do, and each must show exactly the events its filter wants: the unwanted
+// ones come first and the instance has printed its last wanted one before
+// it is stopped, so it had handled them. An unfiltered instance (also
+// exercising --btf with a copy of the kernel's BTF, -o json and -d) must
+// show every event, so an absent one is never an event that was not made;
+// a text instance checks -T, -U and -v.
+//
+// The flags of one tool (its own switches and options, measured by their
+// values) follow, tool by tool.
+#include "harness.h"
+#include "json_lines.h"
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <catch2/catch.hpp>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <grp.h>
+#include <map>
+#include <memory>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <poll.h>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <thread>
+#include <time.h>
+#include <unistd.h>
+
+using namespace itest;
+using nlohmann::json;
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Small helpers.
+
+bool write_text(const std::string& path, const std::string& value) {
+    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool ok = write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
+    close(fd);
+    return ok;
+}
+
+bool copy_file(const std::string& from, const std::string& to) {
+    std::ifstream in(from, std::ios::binary);
+    std::ofstream out(to, std::ios::binary);
+    out << in.rdbuf();
+    return in && out.good();
+}
+
+// The flags a tool takes, short and long, from its hidden --list-options
+// (the table its completions are built from).
+std::set<std::string> options_of(const std::string& tool) {
+    std::set<std::string> names;
+    for (const std::string& line : lines(run({tool_path(tool), "--list-options"}).out)) {
+        std::istringstream in(line);
+        std::string short_name, long_name;
+        std::getline(in, short_name, '\t');
+        std::getline(in, long_name, '\t');
+        if (!short_name.empty()) names.insert(short_name);
+        if (!long_name.empty()) names.insert(long_name);
+    }
+    return names;
+}
+
+// The complete JSON lines of a tool's output so far (a last line still
+// being written is left for later).
+std::vector<json> complete_records(const std::string& text) {
+    std::vector<json> out;
+    size_t start = 0;
+    for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1)
+        out.push_back(json::parse(text.substr(start, nl - start)));
+    return out;
+}
+
+bool wait_until(const std::function<bool()>& condition, double timeout_s) {
+    double deadline = now_s() + timeout_s;
+    for (;;) {
+        if (condition()) return true;
+        if (now_s() > deadline) return false;
+        usleep(10000);
+    }
+}
+
+bool is_clock_time(const std::string& s) {
+    return std::regex_match(s, std::regex("[0-2][0-9]:[0-5][0-9]:[0-6][0-9]"));
+}
+
+// Reads exactly size bytes within timeout_s; false on EOF, error or timeout.
+bool read_exactly(int fd, void* buffer, size_t size, double timeout_s) {
+    double deadline = now_s() + timeout_s;
+    size_t got = 0;
+    while (got < size) {
+        double left = deadline - now_s();
+        if (left <= 0) return false;
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, static_cast<int>(left * 1000) + 1) <= 0) continue;
+        ssize_t n = read(fd, static_cast<char*>(buffer) + got, size - got);
+        if (n <= 0) return false;
+        got += static_cast<size_t>(n);
+    }
+    return true;
+}
+
+// A TCP socket on the loopback address of family (127.0.0.2 or ::1),
+// bound to an ephemeral port and listening.
+struct Listener {
+    int fd = -1;
+    uint16_t port = 0;
+    explicit Listener(int family) {
+        fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_storage addr = loopback(family, 0);
+        if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+            listen(fd, 64) != 0)
+            throw std::runtime_error("cannot listen on the loopback");
+        port = local_port(fd);
+    }
+    ~Listener() {
+        if (fd >= 0) close(fd);
+    }
+    Listener(const Listener&) = delete;
+    Listener& operator=(const Listener&) = delete;
+};
+
+// Connects to port on the loopback address of family; returns the socket.
+int connect_to(int family, uint16_t port) {
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_storage addr = loopback(family, port);
+    if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+        throw std::runtime_error(std::string("connect failed: ") + std::strerror(errno));
+    return fd;
+}
+
+// ---------------------------------------------------------------------------
+// The table of event tools.
+
+// What the actors and the test share; set up before the actors fork.
+struct Context {
+    std::string token; // unique to this run
+    std::string dir;   // a directory anyone may write (01777)
+    uid_t uid = 0;     // actor A's UID, of this run's own: no other process has it
+    std::string cgroup;
+    std::string btf; // a copy of the kernel's BTF
+    // tcpconnect's listeners.
+    std::unique_ptr<Listener> listen4, listen6;
+    uint16_t port(int family) const { return family == AF_INET ? listen4->port : listen6->port; }
+    // biosnoop's file, and where its data lies on the disk.
+    std::unique_ptr<ScratchFile> scratch;
+    std::vector<std::pair<uint64_t, uint64_t>> sectors;
+    bool on_scratch(uint64_t sector) const {
+        for (auto [first, end] : sectors)
+            if (sector >= first && sector < end) return true;
+        return false;
+    }
+};
+
+// One event an actor made.
+struct Made {
+    int index = 0;
+    char actor = 'A';
+    bool on_thread = false;
+    int family = AF_INET;
+    std::string token; // unique to the event
+    pid_t pid = 0;
+    pid_t tid = 0;
+    std::string comm;
+    std::string detail; // what the actor said about it (a port)
+};
+
+// The UID, name and cgroup an actor runs with, and whether it has a second
+// thread.
+struct ActorSpec {
+    char name = 'A';
+    std::string comm;
+    uid_t uid = 0;
+    std::string cgroup;
+    bool with_thread = false;
+};
+
+struct EventTool {
+    std::string name;
+    std::vector<std::string> args; // on every run
+    // Called in the actor (either thread): makes the event m, with the
+    // family and token in m. Returns a detail for shows() (a port), throws
+    // if it could not.
+    std::function<std::string(const Context&, const Made&)> make;
+    // Does the tool's JSON output show m's event?
+    std::function<bool(const std::vector<json>&, const Made&, const Context&)> shows;
+    // The event is the end of the thread or process that makes it (an exit,
+    // an exec): made last.
+    bool ends_actor = false;
+    // Prints once, at the end (nothing to wait for while it runs).
+    bool summary = false;
+    std::function<void(Context&)> prepare = {};
+};
+
+using RecordTest = std::function<bool(const json&, const Made&, const Context&)>;
+
+// shows() for tools with one record per event.
+std::function<bool(const std::vector<json>&, const Made&, const Context&)>
+any_record(RecordTest test) {
+    return [test](const std::vector<json>& records, const Made& m, const Context& c) {
+        for (const json& r : records)
+            if (r.value("type", "") != "lost" && test(r, m, c)) return true;
+        return false;
+    };
+}
+
+bool same_task(const json& r, const Made& m) {
+    return r.at("pid") == m.pid && r.at("tid") == m.tid;
+}
+
+// syscount counts calls, not events: each event makes getppid() calls of a
+// weight of its own (1000 << index), so the count in a summary says which
+// events it holds.
+uint64_t getppid_weight(int index) {
+    return 1000ull << index;
+}
+
+std::optional<uint64_t> getppid_count(const std::vector<json>& summaries) {
+    if (summaries.empty()) return std::nullopt;
+    for (const json& e : summaries.back().at("entries"))
+        if (e.at("syscall") == "getppid") return e.at("count").get<uint64_t>();
+    return 0;
+}
+
+void spin_cpu_ms(double ms) {
+    timespec start{}, now{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
+    volatile uint64_t n = 0;
+    do {
+        for (int i = 0; i < 10000; i++)
+            n = n + 1;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    } while ((now.tv_sec - start.tv_sec) * 1e3 + (now.tv_nsec - start.tv_nsec) / 1e6 < ms);
+}
+
+std::vector<EventTool> event_tools() {
+    return {
+        {"opensnoop",
+         {},
+         [](const Context& c, const Made& m) {
+             int fd = open((c.dir + "/" + m.token).c_str(), O_RDONLY);
+             if (fd >= 0) close(fd);
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context& c) {
+             return same_task(r, m) && r.at("path") == c.dir + "/" + m.token;
+         })},
+        // The exec ends the actor's program: its last event. The command
+        // name after an exec is the file's: a link named as the actor.
+        {"execsnoop",
+         {},
+         [](const Context& c, const Made& m) -> std::string {
+             char comm[16] = {};
+             prctl(PR_GET_NAME, comm);
+             std::string link = c.dir + "/" + comm;
+             if (symlink("/bin/true", link.c_str()) != 0 && errno != EEXIST)
+                 throw std::runtime_error("symlink failed");
+             execl(link.c_str(), comm, m.token.c_str(), nullptr);
+             throw std::runtime_error("exec failed");
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return r.at("pid") == m.pid && r.at("args").size() == 2 && r.at("args")[1] == m.token;
+         }),
+         true},
+        // The exit of the thread (with --threads), or of the process.
+        {"exitsnoop",
+         {"--threads"},
+         [](const Context&, const Made&) { return std::string(); },
+         any_record([](const json& r, const Made& m, const Context&) { return same_task(r, m); }),
+         true},
+        {"fsslower",
+         {"--min", "0"},
+         [](const Context& c, const Made& m) {
+             int fd = open((c.dir + "/" + m.token).c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+             if (fd < 0 || write(fd, "x", 1) != 1) throw std::runtime_error("write failed");
+             close(fd);
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && r.at("file") == m.token;
+         })},
+        // An O_DIRECT read of the test's file: a block request of the
+        // actor's, told from any other I/O of it by where it lies on the disk.
+        {"biosnoop",
+         {},
+         [](const Context& c, const Made& m) {
+             int fd = open(c.scratch->path().c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+             void* buffer = nullptr;
+             bool ok = fd >= 0 && posix_memalign(&buffer, 4096, 4096) == 0 &&
+                       pread(fd, buffer, 4096, 4096 * m.index) == 4096;
+             free(buffer);
+             if (fd >= 0) close(fd);
+             if (!ok) throw std::runtime_error("O_DIRECT read failed");
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context& c) {
+             return same_task(r, m) && c.on_scratch(r.at("sector").get<uint64_t>()) &&
+                    r.at("rwbs").get<std::string>().find('R') != std::string::npos;
+         }),
+         false,
+         false,
+         [](Context& c) {
+             c.scratch = std::make_unique<ScratchFile>(1 << 20);
+             if (!c.scratch->ok()) throw std::runtime_error("cannot write the scratch file");
+             chmod(c.scratch->path().c_str(), 0644);
+             c.sectors = c.scratch->disk_sectors();
+             if (c.sectors.empty()) throw std::runtime_error("cannot map the scratch file");
+         }},
+        {"tcpconnect",
+         {},
+         [](const Context& c, const Made& m) {
+             int fd = connect_to(m.family, c.port(m.family));
+             uint16_t sport = local_port(fd);
+             close(fd);
+             return std::to_string(sport);
+         },
+         any_record([](const json& r, const Made& m, const Context& c) {
+             return same_task(r, m) && r.at("dport") == c.port(m.family) &&
+                    std::to_string(r.at("sport").get<int>()) == m.detail;
+         }),
+         false,
+         false,
+         [](Context& c) {
+             c.listen4 = std::make_unique<Listener>(AF_INET);
+             c.listen6 = std::make_unique<Listener>(AF_INET6);
+         }},
+        // The actor accepts a connection it made to a listener of its own.
+        {"tcpaccept",
+         {},
+         [](const Context&, const Made& m) {
+             Listener l(m.family);
+             int client = connect_to(m.family, l.port);
+             int server = accept(l.fd, nullptr, nullptr);
+             close(client);
+             if (server < 0) throw std::runtime_error("accept failed");
+             close(server);
+             return std::to_string(l.port);
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && std::to_string(r.at("lport").get<int>()) == m.detail;
+         })},
+        // A whole session of the actor's: connect, accept, a few bytes, close
+        // both ends. Its client end is told by its port.
+        {"tcplife",
+         {},
+         [](const Context&, const Made& m) {
+             Listener l(m.family);
+             int client = connect_to(m.family, l.port);
+             int server = accept(l.fd, nullptr, nullptr);
+             if (server < 0 || write(client, "hello", 5) != 5)
+                 throw std::runtime_error("session failed");
+             uint16_t port = local_port(client);
+             close(client);
+             close(server);
+             return std::to_string(port);
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return r.at("pid") == m.pid && std::to_string(r.at("lport").get<int>()) == m.detail;
+         })},
+        // getaddrinfo() of a name that is not numeric, with AI_NUMERICHOST:
+        // it fails at once, without asking DNS, and the name is the token.
+        {"gethostlatency",
+         {},
+         [](const Context&, const Made& m) {
+             addrinfo hints{};
+             hints.ai_flags = AI_NUMERICHOST;
+             addrinfo* result = nullptr;
+             if (getaddrinfo(m.token.c_str(), nullptr, &hints, &result) == 0) freeaddrinfo(result);
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && r.at("host") == m.token;
+         })},
+        // Summary tools: the actor's threads show by their IDs.
+        {"offcputime",
+         {},
+         [](const Context&, const Made&) {
+             for (int i = 0; i < 3; i++)
+                 usleep(2000);
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return r.at("type") == "stack" && same_task(r, m);
+         }),
+         false,
+         true},
+        {"runqlat",
+         {"-L"},
+         [](const Context&, const Made&) {
+             for (int i = 0; i < 5; i++)
+                 usleep(1000);
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return r.at("type") == "histogram" && r.value("tid", 0) == m.tid &&
+                    r.at("total").get<uint64_t>() > 0;
+         }),
+         false,
+         true},
+        // Samples of a thread spinning for 60 ms of CPU time at 199 Hz: about
+        // 12 of them, each thread told by its name.
+        {"profile",
+         {"-F", "199"},
+         [](const Context&, const Made&) {
+             spin_cpu_ms(60);
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return r.contains("pid") && r.at("pid") == m.pid && r.at("comm") == m.comm;
+         }),
+         false,
+         true},
+        {"syscount",
+         {"--top", "0"},
+         [](const Context&, const Made& m) {
+             for (uint64_t i = 0; i < getppid_weight(m.index); i++)
+                 syscall(SYS_getppid);
+             return std::string();
+         },
+         [](const std::vector<json>& summaries, const Made& m, const Context&) {
+             std::optional<uint64_t> count = getppid_count(summaries);
+             // Only sums of whole weights: anything else is a miscount.
+             REQUIRE(count);
+             REQUIRE(*count % 1000 == 0);
+             return ((*count / 1000) >> m.index & 1) != 0;
+         },
+         false,
+         true},
+    };
+}
+
+// ---------------------------------------------------------------------------
+// The actors.
+
+struct Command {
+    int on_thread;
+    int family;
+    int index;
+};
+
+struct Reply {
+    int ok;
+    char detail[120];
+};
+
+struct Hello {
+    pid_t pid;
+    pid_t thread_tid;
+};
+
+std::string event_token(const Context& ctx, int index) {
+    return ctx.token + "-e" + std::to_string(index);
+}
+
+Made made_in_actor(const Context& ctx, const Command& c) {
+    Made m;
+    m.index = c.index;
+    m.on_thread = c.on_thread != 0;
+    m.family = c.family;
+    m.token = event_token(ctx, c.index);
+    return m;
+}
+
+Reply make_here(const EventTool& tool, const Context& ctx, const Command& c) {
+    Reply r{};
+    try {
+        std::string detail = tool.make(ctx, made_in_actor(ctx, c));
+        r.ok = 1;
+        std::snprintf(r.detail, sizeof r.detail, "%s", detail.c_str());
+    } catch (const std::exception& e) {
+        std::snprintf(r.detail, sizeof r.detail, "%s", e.what());
+    }
+    return r;
+}
+
+// A child process of this test that makes events on command, from its main
+// thread or its second one.
+class Actor {
+  public:
+    Actor(const EventTool& tool, const Context& ctx, const ActorSpec& spec)
+        : tool_(tool), spec_(spec) {
+        if (pipe2(command_, O_CLOEXEC) != 0 || pipe2(reply_, O_CLOEXEC) != 0)
+            throw std::runtime_error("pipe failed");
+        pid_ = fork();
+        if (pid_ == 0) {
+            close(command_[1]);
+            close(reply_[0]);
+            _exit(run(ctx));
+        }
+        close(command_[0]);
+        close(reply_[1]);
+        Hello hello{};
+        if (!read_exactly(reply_[0], &hello, sizeof hello, 20))
+            throw std::runtime_error(std::string("actor ") + spec.name + " did not start");
+        thread_tid_ = hello.thread_tid;
+    }
+    ~Actor() {
+        close(command_[1]);
+        close(reply_[0]);
+        if (!reaped_) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+        }
+    }
+    Actor(const Actor&) = delete;
+    Actor& operator=(const Actor&) = delete;
+    pid_t pid() const { return pid_; }
+    const std::string& comm() const { return spec_.comm; }
+
+    // Makes m's event, and fills in who made it. Returns what went wrong,
+    // empty on success.
+    std::string make(Made& m) {
+        m.pid = pid_;
+        m.tid = m.on_thread ? thread_tid_ : pid_;
+        m.comm = m.on_thread ? thread_comm(spec_.comm) : spec_.comm;
+        Command c{m.on_thread, m.family, m.index};
+        if (write(command_[1], &c, sizeof c) != sizeof c) return "cannot reach the actor";
+        if (tool_.ends_actor && !m.on_thread) {
+            // The actor ends (exits, or execs a program that exits).
+            if (!wait_exit(20)) return "the actor did not end";
+            return WIFEXITED(status_) && WEXITSTATUS(status_) == 0
+                       ? ""
+                       : "the actor ended with status " + std::to_string(status_);
+        }
+        Reply r{};
+        if (!read_exactly(reply_[0], &r, sizeof r, 30)) return "the actor did not answer";
+        if (!r.ok) return std::string("the actor failed: ") + r.detail;
+        m.detail = r.detail;
+        return "";
+    }
+
+    static std::string thread_comm(const std::string& comm) { return comm + "t"; }
+
+  private:
+    bool wait_exit(double timeout_s) {
+        double deadline = now_s() + timeout_s;
+        while (now_s() < deadline) {
+            if (waitpid(pid_, &status_, WNOHANG) == pid_) {
+                reaped_ = true;
+                return true;
+            }
+            usleep(2000);
+        }
+        return false;
+    }
+
+    // The child: takes on its cgroup, name and UID, starts its thread, then
+    // makes events until the test closes the command pipe.
+    int run(const Context& ctx) {
+        if (!spec_.cgroup.empty() &&
+            !write_text(spec_.cgroup + "/cgroup.procs", std::to_string(getpid())))
+            return 10;
+        prctl(PR_SET_NAME, spec_.comm.c_str());
+        if (spec_.uid != 0 &&
+            (setgroups(0, nullptr) != 0 || setresgid(spec_.uid, spec_.uid, spec_.uid) != 0 ||
+             setresuid(spec_.uid, spec_.uid, spec_.uid) != 0))
+            return 11;
+        int to_thread[2], from_thread[2];
+        if (pipe2(to_thread, O_CLOEXEC) != 0 || pipe2(from_thread, O_CLOEXEC) != 0) return 12;
+        Hello hello{getpid(), 0};
+        if (spec_.with_thread) {
+            std::thread([&] {
+                prctl(PR_SET_NAME, thread_comm(spec_.comm).c_str());
+                pid_t tid = gettid();
+                if (write(from_thread[1], &tid, sizeof tid) != sizeof tid) return;
+                Command c{};
+                while (read(to_thread[0], &c, sizeof c) == sizeof c) {
+                    Reply r = make_here(tool_, ctx, c);
+                    if (write(from_thread[1], &r, sizeof r) != sizeof r) return;
+                    if (tool_.ends_actor) return; // the event is this thread's exit
+                }
+            }).detach();
+            if (read(from_thread[0], &hello.thread_tid, sizeof hello.thread_tid) !=
+                sizeof hello.thread_tid)
+                return 13;
+        }
+        if (write(reply_[1], &hello, sizeof hello) != sizeof hello) return 14;
+        Command c{};
+        while (read(command_[0], &c, sizeof c) == sizeof c) {
+            Reply r{};
+            if (c.on_thread) {
+                if (write(to_thread[1], &c, sizeof c) != sizeof c ||
+                    read(from_thread[0], &r, sizeof r) != sizeof r)
+                    return 15;
+                if (tool_.ends_actor) {
+                    // Answer once the thread is gone (its exit reported).
+                    std::string task = "/proc/self/task/" + std::to_string(hello.thread_tid);
+                    while (access(task.c_str(), F_OK) == 0)
+                        usleep(1000);
+                }
+            } else {
+                r = make_here(tool_, ctx, c);
+                if (tool_.ends_actor) return r.ok ? 0 : 16;
+            }
+            if (write(reply_[1], &r, sizeof r) != sizeof r) return 17;
+        }
+        return 0;
+    }
+
+    const EventTool& tool_;
+    ActorSpec spec_;
+    int command_[2];
+    int reply_[2];
+    pid_t pid_ = -1;
+    pid_t thread_tid_ = 0;
+    bool reaped_ = false;
+    int status_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// One run of a tool's filters.
+
+// The events, in the order they are made: B's; A's second thread's (for
+// -t); A's main thread's, the one every filter but -6 wants and so the
+// sentinel; then one more of A's main thread over IPv6 (for -4 and -6, the
+// last that -6 wants). Every unwanted event of an instance comes before its
+// last wanted one.
+std::vector<Made> events_for(const EventTool& tool, const std::set<std::string>& takes) {
+    bool families = takes.count("-6") > 0;
+    int other_family = families ? AF_INET6 : AF_INET;
+    std::vector<Made> events;
+    auto add = [&](char actor, bool on_thread, int family) {
+        Made m;
+        m.index = static_cast<int>(events.size());
+        m.actor = actor;
+        m.on_thread = on_thread;
+        m.family = family;
+        events.push_back(m);
+    };
+    add('B', false, other_family);
+    if (takes.count("-t")) add('A', true, other_family);
+    add('A', false, AF_INET);
+    if (families && !tool.ends_actor) add('A', false, AF_INET6);
+    return events;
+}
+
+struct Instance {
+    Instance(std::string label_, std::vector<std::string> args_,
+             std::function<bool(const Made&)> wants_, bool text_ = false)
+        : label(std::move(label_)), args(std::move(args_)), wants(std::move(wants_)), text(text_) {}
+    std::string label;
+    std::vector<std::string> args;
+    std::function<bool(const Made&)> wants;
+    bool text = false;
+    std::unique_ptr<ToolProcess> process;
+    Finished result;
+    double started = 0;
+};
+
+constexpr double control_duration_s = 2;
+
+void check_flags_of(const EventTool& tool) {
+    const std::set<std::string> takes = options_of(tool.name);
+    REQUIRE(takes.count("--btf"));
+    Context ctx;
+    ctx.token = unique_token("flags-" + tool.name);
+    ctx.dir = "/tmp/" + ctx.token;
+    REQUIRE(mkdir(ctx.dir.c_str(), 0755) == 0);
+    chmod(ctx.dir.c_str(), 01777);
+    struct RemovedAtEnd {
+        std::string dir;
+        ~RemovedAtEnd() {
+            std::error_code ignored;
+            std::filesystem::remove_all(dir, ignored);
+        }
+    } remove_dir{ctx.dir};
+    ctx.uid = 40000 + static_cast<uid_t>(getpid() % 20000);
+    TestCgroup cgroup(ctx.token);
+    REQUIRE(!cgroup.path.empty());
+    ctx.cgroup = cgroup.path;
+    ctx.btf = ctx.dir + "/vmlinux.btf";
+    REQUIRE(copy_file("/sys/kernel/btf/vmlinux", ctx.btf));
+    if (tool.prepare) tool.prepare(ctx);
+
+    std::string id = std::to_string(getpid() % 100000);
+    std::vector<Made> events = events_for(tool, takes);
+    for (Made& m : events)
+        m.token = event_token(ctx, m.index);
+    bool threads = takes.count("-t") > 0;
+    Actor b(tool, ctx, {'B', "csfB" + id, 0, "", false});
+    Actor a(tool, ctx, {'A', "csfA" + id, ctx.uid, ctx.cgroup, threads});
+    std::string a_pid = std::to_string(a.pid());
+    std::string b_pid = std::to_string(b.pid());
+    std::vector<std::string> both;
+    if (takes.count("-p")) both = {"-p", a_pid, "-p", b_pid};
+
+    std::vector<Instance> instances;
+    auto of_a = [](const Made& m) { return m.actor == 'A'; };
+    auto json_instance = [&](std::string label, std::vector<std::string> args,
+                             std::function<bool(const Made&)> wants) {
+        args.insert(args.end(), {"-o", "json"});
+        instances.emplace_back(std::move(label), std::move(args), std::move(wants));
+    };
+    if (takes.count("-p")) json_instance("-p", {"-p", a_pid}, of_a);
+    if (takes.count("-t"))
+        json_instance("-t", {"-t", a_pid},
+                      [](const Made& m) { return m.actor == 'A' && !m.on_thread; });
+    if (takes.count("-u")) json_instance("-u", {"-u", std::to_string(ctx.uid)}, of_a);
+    if (takes.count("-c")) json_instance("-c", {"-c", ctx.cgroup}, of_a);
+    if (takes.count("-n")) json_instance("-n", {"-n", a.comm()}, of_a);
+    if (takes.count("-4"))
+        json_instance("-4", {"-4"}, [](const Made& m) { return m.family == AF_INET; });
+    if (takes.count("-6"))
+        json_instance("-6", {"-6"}, [](const Made& m) { return m.family == AF_INET6; });
+    if (!tool.summary) {
+        std::vector<std::string> args = both;
+        for (const char* flag : {"-T", "-U"})
+            if (takes.count(flag)) args.push_back(flag);
+        args.push_back("-v");
+        instances.emplace_back(
+            "text", args, [](const Made&) { return true; }, true);
+    }
+    // The control, started last: its -d runs from when it is attached, and
+    // every event comes after that.
+    std::vector<std::string> control = both;
+    control.insert(control.end(), {"--btf", ctx.btf, "-d", std::to_string(control_duration_s)});
+    json_instance("control", control, [](const Made&) { return true; });
+
+    auto start = [&](Instance& in) {
+        std::vector<std::string> argv = {tool_path(tool.name)};
+        argv.insert(argv.end(), tool.args.begin(), tool.args.end());
+        argv.insert(argv.end(), in.args.begin(), in.args.end());
+        in.started = now_s();
+        in.process = std::make_unique<ToolProcess>(argv);
+    };
+    for (Instance& in : instances)
+        if (&in != &instances.back()) start(in);
+    for (Instance& in : instances)
+        if (&in != &instances.back()) {
+            INFO(in.label);
+            REQUIRE(in.process->wait_attached());
+        }
+    start(instances.back());
+    REQUIRE(instances.back().process->wait_attached());
+
+    for (Made& m : events) {
+        std::string failed = (m.actor == 'A' ? a : b).make(m);
+        INFO("event " << m.index << " of actor " << m.actor);
+        REQUIRE(failed.empty());
+    }
+    auto describe = [&](const Made& m) {
+        std::ostringstream s;
+        s << "event " << m.index << ": actor " << m.actor << (m.on_thread ? ", second thread" : "")
+          << ", PID " << m.pid << ", TID " << m.tid << ", IPv" << (m.family == AF_INET ? 4 : 6)
+          << ", token " << m.token << ", detail '" << m.detail << "'";
+        return s.str();
+    };
+
+    // Each instance has printed its last wanted event before it is stopped.
+    if (!tool.summary)
+        for (Instance& in : instances) {
+            if (in.text) continue;
+            const Made* last = nullptr;
+            for (const Made& m : events)
+                if (in.wants(m)) last = &m;
+            REQUIRE(last);
+            INFO(in.label << " waits for " << describe(*last));
+            CHECK(wait_until(
+                [&] {
+                    return tool.shows(complete_records(in.process->output_so_far()), *last, ctx);
+                },
+                15));
+        }
+    for (Instance& in : instances)
+        if (&in != &instances.back()) in.result = in.process->stop();
+    Instance& ctl = instances.back();
+    ctl.result = ctl.process->wait(control_duration_s + 20);
+    double control_ran = now_s() - ctl.started;
+
+    {
+        INFO("the control ran " << control_ran << " s: " << ctl.result.err);
+        CHECK(ctl.result.exit_code == 0); // by itself, after -d
+        CHECK(control_ran >= control_duration_s);
+    }
+    for (Instance& in : instances) {
+        INFO(tool.name << " " << in.label << " (stderr: " << in.result.err << ")");
+        CHECK(in.result.exit_code == 0);
+        if (in.text) continue;
+        // (A stack tool's -n filters in user space: unfiltered, the kernel
+        // may run out of room for stacks, and it says so.)
+        if (!tool.summary) CHECK(in.result.err.empty());
+        std::vector<json> records = json_lines(in.result.out);
+        for (const Made& m : events) {
+            INFO(describe(m));
+            CHECK(tool.shows(records, m, ctx) == in.wants(m));
+        }
+        // The UID the events carry is the actor's.
+        for (const json& r : records)
+            if (r.contains("uid") && r.contains("pid")) {
+                if (r.at("pid") == a.pid()) CHECK(r.at("uid") == ctx.uid);
+                if (r.at("pid") == b.pid()) CHECK(r.at("uid") == 0);
+            }
+    }
+    // Text: -T and -U columns on the actors' lines, the plan of -v on stderr.
+    for (Instance& in : instances) {
+        if (!in.text) continue;
+        INFO(tool.name << " text: " << in.result.out);
+        CHECK(in.result.err.find(tool.name + ": attach plan") != std::string::npos);
+        std::vector<std::string> out = lines(in.result.out);
+        REQUIRE(!out.empty());
+        std::vector<std::string> header = fields(out[0]);
+        auto column = [&](const std::string& name) {
+            auto it = std::find(header.begin(), header.end(), name);
+            return it == header.end() ? -1 : static_cast<int>(it - header.begin());
+        };
+        int pid_at = column("PID");
+        int time_at = column("TIME");
+        int uid_at = column("UID");
+        REQUIRE(pid_at >= 0);
+        // (Some tools always print the time.)
+        if (takes.count("-T")) CHECK(time_at >= 0);
+        CHECK((uid_at >= 0) == (takes.count("-U") > 0));
+        std::map<char, int> rows;
+        for (size_t i = 1; i < out.size(); i++) {
+            std::vector<std::string> f = fields(out[i]);
+            if (static_cast<int>(f.size()) <= std::max({pid_at, time_at, uid_at})) continue;
+            char actor = f[pid_at] == a_pid ? 'A' : f[pid_at] == b_pid ? 'B' : 0;
+            if (!actor) continue;
+            rows[actor]++;
+            if (time_at >= 0) CHECK(is_clock_time(f[time_at]));
+            if (uid_at >= 0) CHECK(f[uid_at] == std::to_string(actor == 'A' ? ctx.uid : 0));
+        }
+        CHECK(rows['A'] > 0);
+        CHECK(rows['B'] > 0);
+    }
+}
+
+} // namespace
+
+TEST_CASE("every filter of every event tool keeps the events it wants and drops the others",
+          "[flags]") {
+    REQUIRE_BPF();
+    for (const EventTool& tool : event_tools()) {
+        DYNAMIC_SECTION(tool.name) {
+            check_flags_of(tool);
+        }
+    }
+}
