@@ -1280,3 +1280,259 @@ TEST_CASE("runqlat -m puts a known wait in its millisecond bucket", "[flags]") {
     CHECK(long_waits >= rounds - 1);
     CHECK(long_waits <= rounds + 1);
 }
+
+namespace {
+
+// Idle time of all CPUs so far, in seconds (/proc/stat).
+double idle_seconds() {
+    std::ifstream in("/proc/stat");
+    std::string cpu;
+    uint64_t user, nice, system, idle;
+    in >> cpu >> user >> nice >> system >> idle;
+    return static_cast<double>(idle) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+uint64_t samples_of(const std::vector<json>& records, pid_t pid) {
+    uint64_t n = 0;
+    for (const json& r : records)
+        if (r.contains("pid") && r.at("pid") == pid) n += r.at("count").get<uint64_t>();
+    return n;
+}
+
+} // namespace
+
+TEST_CASE("profile --period and -F sample at their rates, --cpu only that CPU, -I the idle task",
+          "[flags]") {
+    REQUIRE_BPF();
+    std::vector<int> cpus = usable_cpus();
+    REQUIRE(!cpus.empty());
+    int cpu = cpus.back();
+    constexpr double spin_ms = 400;
+    Child spinner(
+        [] {
+            spin_cpu_ms(spin_ms);
+            return 0;
+        },
+        [cpu] { return pin_to_cpu(cpu); });
+    std::string pid = spinner.id();
+    auto by_period = start_tool("profile", {"-p", pid, "--period", "2000000", "-o", "json"});
+    auto by_frequency = start_tool("profile", {"-p", pid, "-F", "250", "-o", "json"});
+    auto on_its_cpu = start_tool("profile", {"-p", pid, "--cpu", std::to_string(cpu), "-F", "199",
+                                             "--user-stacks-only", "-o", "json"});
+    std::unique_ptr<ToolProcess> on_another_cpu;
+    if (cpus.size() > 1)
+        on_another_cpu = start_tool("profile", {"-p", pid, "--cpu", std::to_string(cpus.front()),
+                                                "-F", "199", "-o", "json"});
+    // The whole host, kernel stacks only (nothing to name in user space).
+    auto with_idle =
+        start_tool("profile", {"-I", "--kernel-stacks-only", "-F", "99", "-o", "json"});
+    auto without_idle = start_tool("profile", {"--kernel-stacks-only", "-F", "99", "-o", "json"});
+    for (ToolProcess* p : {by_period.get(), by_frequency.get(), on_its_cpu.get(),
+                           on_another_cpu.get(), with_idle.get(), without_idle.get()})
+        if (p) REQUIRE(p->wait_attached());
+    double idle_before = idle_seconds();
+    spinner.go();
+    REQUIRE(spinner.finish() == 0);
+    double idle_s = idle_seconds() - idle_before;
+    Finished period = by_period->stop(), frequency = by_frequency->stop(),
+             its_cpu = on_its_cpu->stop(), idle = with_idle->stop(), no_idle = without_idle->stop();
+    for (const Finished* f : {&period, &frequency, &its_cpu, &idle, &no_idle})
+        CHECK(f->exit_code == 0);
+
+    // The sampling timer fires every period of the CPU's clock and counts
+    // whoever runs: the spinner gets its CPU time over the period, give or
+    // take the chance of where each stretch on the CPU begins (a few
+    // percent of a few hundred samples; a period or frequency not applied
+    // is off by a factor).
+    double cpu_s = spinner.cpu_s();
+    INFO("the spinner used " << cpu_s << " s of CPU");
+    uint64_t at_period = samples_of(json_lines(period.out), spinner.pid());
+    uint64_t at_frequency = samples_of(json_lines(frequency.out), spinner.pid());
+    CHECK(at_period >= 0.75 * cpu_s / 0.002);
+    CHECK(at_period <= 1.25 * cpu_s / 0.002);
+    CHECK(at_frequency >= 0.7 * cpu_s * 250);
+    CHECK(at_frequency <= 1.3 * cpu_s * 250);
+
+    std::vector<json> on_cpu = json_lines(its_cpu.out);
+    CHECK(samples_of(on_cpu, spinner.pid()) > 0);
+    for (const json& r : on_cpu) {
+        CHECK(!r.contains("kernel_stack")); // --user-stacks-only
+        if (r.contains("user_stack")) CHECK(!r.at("user_stack").empty());
+    }
+    if (on_another_cpu) {
+        Finished other = on_another_cpu->stop();
+        CHECK(other.exit_code == 0);
+        CHECK(samples_of(json_lines(other.out), spinner.pid()) == 0);
+    }
+
+    // The idle task is PID 0: only with -I, and whenever a CPU idled long
+    // enough to be sampled (a host kept busy on every CPU may never idle).
+    CHECK(samples_of(json_lines(no_idle.out), 0) == 0);
+    uint64_t idle_samples = samples_of(json_lines(idle.out), 0);
+    INFO("the CPUs idled " << idle_s << " s; " << idle_samples << " samples of the idle task");
+    if (idle_s * 99 >= 20)
+        CHECK(idle_samples > 0);
+    else
+        WARN("-I not checked: the CPUs idled only " << idle_s << " s while profile ran");
+}
+
+namespace {
+
+// A tool whose stdout and stderr the test reads at its own pace (the
+// harness reads both whenever it looks).
+struct SlowlyRead {
+    pid_t pid = -1;
+    int out = -1;
+    int err = -1;
+    SlowlyRead(const std::vector<std::string>& argv, bool perf_buffer) {
+        int o[2], e[2];
+        if (pipe2(o, O_CLOEXEC) != 0 || pipe2(e, O_CLOEXEC) != 0)
+            throw std::runtime_error("pipe failed");
+        pid = fork();
+        if (pid == 0) {
+            if (perf_buffer) setenv("CORESCOPE_PERF_BUFFER", "1", 1);
+            dup2(o[1], 1);
+            dup2(e[1], 2);
+            std::vector<char*> args;
+            for (const std::string& a : argv)
+                args.push_back(const_cast<char*>(a.c_str()));
+            args.push_back(nullptr);
+            execv(args[0], args.data());
+            _exit(127);
+        }
+        close(o[1]);
+        close(e[1]);
+        out = o[0];
+        err = e[0];
+        // A small pipe: the tool blocks on it soon.
+        fcntl(out, F_SETPIPE_SZ, 4096);
+        fcntl(out, F_SETFL, O_NONBLOCK);
+        fcntl(err, F_SETFL, O_NONBLOCK);
+    }
+    ~SlowlyRead() {
+        if (pid > 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, nullptr, 0);
+        }
+        close(out);
+        close(err);
+    }
+    // Reads up to max bytes of stdout that are there.
+    size_t read_out(std::string& into, size_t max) {
+        char buf[65536];
+        size_t got = 0;
+        while (got < max) {
+            ssize_t n = read(out, buf, std::min(sizeof buf, max - got));
+            if (n <= 0) break;
+            into.append(buf, static_cast<size_t>(n));
+            got += static_cast<size_t>(n);
+        }
+        return got;
+    }
+    // The stderr lines that came, each with when it was read.
+    void read_err(std::vector<std::pair<double, std::string>>& lines_seen, std::string& partial) {
+        char buf[4096];
+        for (ssize_t n; (n = read(err, buf, sizeof buf)) > 0;) {
+            partial.append(buf, static_cast<size_t>(n));
+            for (size_t nl; (nl = partial.find('\n')) != std::string::npos;) {
+                lines_seen.emplace_back(now_s(), partial.substr(0, nl));
+                partial.erase(0, nl + 1);
+            }
+        }
+    }
+};
+
+void lost_reported_once_a_second(bool perf_buffer) {
+    constexpr double overload_s = 3;
+    std::string token = unique_token("flags-lost");
+    // Fails opens of long missing paths, as fast as it can, for 3.5 s.
+    Child flood([&] {
+        std::string base = "/tmp/" + token + "-" + std::string(200, 'x') + "-";
+        double end = now_s() + overload_s;
+        for (long i = 0; now_s() < end; i++)
+            open((base + std::to_string(i)).c_str(), O_RDONLY);
+        return 0;
+    });
+    SlowlyRead tool({tool_path("opensnoop"), "-p", flood.id(), "-o", "json"}, perf_buffer);
+    REQUIRE(wait_until([&] { return bpf_link_count(tool.pid) > 0; }, 15));
+    std::string out, partial;
+    std::vector<std::pair<double, std::string>> reports;
+    flood.go();
+    // A reader that takes 4 KiB every 20 ms: far slower than the flood.
+    while (flood.finish(0) == -1) {
+        tool.read_out(out, 4096);
+        tool.read_err(reports, partial);
+        usleep(20000);
+    }
+    size_t while_flooded = reports.size();
+    // Then it reads everything, and the tool is stopped.
+    double quiet_since = now_s();
+    while (now_s() - quiet_since < 0.5)
+        if (tool.read_out(out, 1 << 20) > 0) quiet_since = now_s();
+    kill(tool.pid, SIGINT);
+    int status = 0;
+    REQUIRE(wait_until(
+        [&] {
+            tool.read_out(out, 1 << 20);
+            tool.read_err(reports, partial);
+            return waitpid(tool.pid, &status, WNOHANG) == tool.pid;
+        },
+        20));
+    tool.pid = -1;
+    tool.read_out(out, 1 << 20);
+    tool.read_err(reports, partial);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+
+    // stderr: one line per report, N lost since the last, M in all.
+    std::regex report(
+        "opensnoop: lost ([0-9]+) events \\(kernel buffer full; ([0-9]+) lost in all\\)");
+    std::vector<uint64_t> lost;
+    uint64_t total = 0;
+    for (auto& [when, line] : reports) {
+        INFO(line);
+        std::smatch m;
+        REQUIRE(std::regex_match(line, m, report));
+        lost.push_back(std::stoull(m[1]));
+        total += lost.back();
+        CHECK(std::stoull(m[2]) == total);
+    }
+    INFO(reports.size() << " reports, " << while_flooded << " while the flood ran");
+    // While it happens: once a second (the first a second after the tool
+    // started), so two or three in 3 s of losses; the reads of a busy
+    // test may bunch them by a little.
+    CHECK(while_flooded >= 2);
+    for (size_t i = 1; i < while_flooded; i++)
+        CHECK(reports[i].first - reports[i - 1].first >= 0.8);
+    // JSON: the same reports, in order, as {"type":"lost"} records.
+    std::vector<json> records = json_lines(out);
+    std::vector<uint64_t> in_json;
+    uint64_t printed = 0;
+    for (const json& r : records) {
+        if (r.value("type", "") == "lost") {
+            in_json.push_back(r.at("lost").get<uint64_t>());
+            uint64_t so_far = 0;
+            for (uint64_t n : in_json)
+                so_far += n;
+            CHECK(r.at("lost_total") == so_far);
+        } else {
+            printed++;
+        }
+    }
+    CHECK(in_json == lost);
+    CHECK(total > 0);
+    CHECK(printed > 0);
+}
+
+} // namespace
+
+TEST_CASE("a tool that cannot keep up says once a second what it lost, on stderr and in JSON",
+          "[flags]") {
+    REQUIRE_BPF();
+    SECTION("ring buffer") {
+        lost_reported_once_a_second(false);
+    }
+    SECTION("perf buffer") {
+        lost_reported_once_a_second(true);
+    }
+}
