@@ -1536,3 +1536,239 @@ TEST_CASE("a tool that cannot keep up says once a second what it lost, on stderr
         lost_reported_once_a_second(true);
     }
 }
+
+namespace {
+
+// The path of a mapped file of this process whose name contains name.
+std::string mapped_file(const std::string& name) {
+    std::ifstream maps("/proc/self/maps");
+    for (std::string line; std::getline(maps, line);) {
+        size_t slash = line.find('/');
+        if (slash != std::string::npos && line.find(name, slash) != std::string::npos)
+            return line.substr(slash);
+    }
+    return "";
+}
+
+// The text rows whose first column (PID) is pid.
+std::vector<std::string> rows_of(const std::string& text, pid_t pid) {
+    std::vector<std::string> out;
+    for (const std::string& line : lines(text)) {
+        std::vector<std::string> f = fields(line);
+        if (!f.empty() && f[0] == std::to_string(pid)) out.push_back(line);
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("tcplife -w fits an IPv6 address in its columns", "[flags]") {
+    REQUIRE_BPF();
+    if (!have_command("ip")) {
+        WARN("SKIPPED: needs ip (iproute2)");
+        return;
+    }
+    // An address of the longest form, 39 characters, in a namespace of the
+    // test's own.
+    const std::string address = "fd00:1234:5678:9abc:def0:1234:5678:9abc";
+    NetNamespace ns("cs-flags-w");
+    REQUIRE(ns.ok());
+    REQUIRE(ns.exec("ip -6 addr add " + address + "/128 dev lo nodad"));
+    Child session(
+        [&] {
+            sockaddr_in6 addr{};
+            addr.sin6_family = AF_INET6;
+            inet_pton(AF_INET6, address.c_str(), &addr.sin6_addr);
+            int listener = socket(AF_INET6, SOCK_STREAM, 0);
+            socklen_t len = sizeof addr;
+            if (bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+                listen(listener, 1) != 0 ||
+                getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+                return 1;
+            int client = socket(AF_INET6, SOCK_STREAM, 0);
+            if (connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return 2;
+            int server = accept(listener, nullptr, nullptr);
+            if (server < 0 || write(client, "hello", 5) != 5) return 3;
+            close(client);
+            close(server);
+            return 0;
+        },
+        [&] { return ns.enter(); });
+    auto wide = start_tool("tcplife", {"-w", "-p", session.id()});
+    auto narrow = start_tool("tcplife", {"-p", session.id()});
+    REQUIRE(wide->wait_attached());
+    REQUIRE(narrow->wait_attached());
+    session.go();
+    REQUIRE(session.finish() == 0);
+    // Both ends of the session close in the child, one after the other.
+    CHECK(
+        wait_until([&] { return rows_of(wide->output_so_far(), session.pid()).size() == 2; }, 10));
+    CHECK(wait_until([&] { return rows_of(narrow->output_so_far(), session.pid()).size() == 2; },
+                     10));
+    Finished w = wide->stop(), n = narrow->stop();
+    CHECK(w.exit_code == 0);
+    CHECK(n.exit_code == 0);
+    // Every column starts under its heading, the addresses whole.
+    auto aligned = [&](const std::string& text) {
+        std::vector<std::string> out = lines(text);
+        REQUIRE(!out.empty());
+        const std::string& header = out[0];
+        std::vector<std::string> rows = rows_of(text, session.pid());
+        REQUIRE(rows.size() == 2);
+        bool all = true;
+        for (const std::string& row : rows) {
+            std::vector<std::string> f = fields(row);
+            REQUIRE(f.size() >= 7);
+            CHECK(f[2] == address); // LADDR
+            CHECK(f[4] == address); // RADDR
+            for (auto [heading, value] : {std::pair<std::string, std::string>{"LPORT", f[3]},
+                                          {"RADDR", f[4]},
+                                          {"RPORT", f[5]},
+                                          {"TX_KB", f[6]}}) {
+                size_t at = header.find(heading);
+                REQUIRE(at != std::string::npos);
+                // Numbers are right-aligned: the value ends where its heading does.
+                bool text_column = heading == "RADDR";
+                size_t start = text_column ? at : at + heading.size() - value.size();
+                if (row.compare(start, value.size(), value) != 0) all = false;
+            }
+        }
+        return all;
+    };
+    INFO("with -w:\n" << w.out << "without:\n" << n.out);
+    CHECK(aligned(w.out));
+    // Without -w the columns are 15 wide: this address pushes the rest out
+    // of line (what -w is for).
+    CHECK(!aligned(n.out));
+}
+
+TEST_CASE("gethostlatency --libc probes the C library it names; gethostbyname2 is shown",
+          "[flags]") {
+    REQUIRE_BPF();
+    std::string libc = mapped_file("/libc.so.6");
+    std::string loader = mapped_file("/ld-linux");
+    REQUIRE(!libc.empty());
+    REQUIRE(!loader.empty());
+    // A copy of the C library, which only a program started with it uses:
+    // getent through the dynamic loader (getent hosts asks
+    // gethostbyname2()).
+    std::string dir = "/tmp/" + unique_token("flags-libc");
+    REQUIRE(mkdir(dir.c_str(), 0755) == 0);
+    struct RemovedAtEnd {
+        std::string dir;
+        ~RemovedAtEnd() {
+            std::error_code ignored;
+            std::filesystem::remove_all(dir, ignored);
+        }
+    } remove_dir{dir};
+    std::string copy = dir + "/libc.so.6";
+    REQUIRE(copy_file(libc, copy));
+    std::string token = unique_token("flags-host");
+    auto with_system_libc = [&](const std::string& host) {
+        return [host] {
+            if (gethostbyname2("localhost", AF_INET) == nullptr) return 1;
+            addrinfo hints{};
+            hints.ai_flags = AI_NUMERICHOST;
+            addrinfo* result = nullptr;
+            if (getaddrinfo(host.c_str(), nullptr, &hints, &result) == 0) freeaddrinfo(result);
+            return 0;
+        };
+    };
+    Child before(with_system_libc(token + "-before"));
+    Child after(with_system_libc(token + "-after"));
+    Child with_copy([&] {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        execl(loader.c_str(), loader.c_str(), "--library-path", dir.c_str(), "/usr/bin/getent",
+              "hosts", "localhost", nullptr);
+        return 127;
+    });
+    auto named_system = start_tool("gethostlatency", {"--libc", libc, "-o", "json"});
+    auto named_copy = start_tool("gethostlatency", {"--libc", copy, "-o", "json"});
+    auto by_default = start_tool("gethostlatency", {"-o", "json"});
+    for (ToolProcess* p : {named_system.get(), named_copy.get(), by_default.get()})
+        REQUIRE(p->wait_attached());
+    for (Child* c : {&before, &with_copy, &after}) {
+        c->go();
+        REQUIRE(c->finish() == 0);
+    }
+    auto lookups = [](const std::string& text, pid_t pid) {
+        std::vector<json> out;
+        for (const json& r : complete_records(text))
+            if (r.at("pid") == pid) out.push_back(r);
+        return out;
+    };
+    auto has_host = [&](ToolProcess& p, pid_t pid, const std::string& host) {
+        for (const json& r : lookups(p.output_so_far(), pid))
+            if (r.at("host") == host) return true;
+        return false;
+    };
+    CHECK(wait_until([&] { return has_host(*named_copy, with_copy.pid(), "localhost"); }, 10));
+    CHECK(wait_until([&] { return has_host(*named_system, after.pid(), token + "-after"); }, 10));
+    CHECK(wait_until([&] { return has_host(*by_default, after.pid(), token + "-after"); }, 10));
+    Finished s = named_system->stop(), c = named_copy->stop(), d = by_default->stop();
+    for (const Finished* f : {&s, &c, &d})
+        CHECK(f->exit_code == 0);
+
+    // The copy's lookups, in the copy's tool only.
+    std::vector<json> copy_lookups = lookups(c.out, with_copy.pid());
+    REQUIRE(!copy_lookups.empty());
+    CHECK(copy_lookups[0].at("function") == "gethostbyname2");
+    CHECK(copy_lookups[0].at("host") == "localhost");
+    CHECK(lookups(c.out, before.pid()).empty());
+    CHECK(lookups(s.out, with_copy.pid()).empty());
+    CHECK(lookups(d.out, with_copy.pid()).empty());
+    // The system library's, by name and by default.
+    for (const std::string* out : {&s.out, &d.out}) {
+        std::vector<json> seen = lookups(*out, before.pid());
+        REQUIRE(seen.size() == 2);
+        CHECK(seen[0].at("function") == "gethostbyname2");
+        CHECK(seen[0].at("host") == "localhost");
+        CHECK(seen[0].at("failed") == false);
+        CHECK(seen[1].at("function") == "getaddrinfo");
+        CHECK(seen[1].at("host") == token + "-before");
+        CHECK(seen[1].at("failed") == true);
+    }
+}
+
+TEST_CASE("tcpconnect reports a TCP Fast Open connection, which never calls connect()", "[flags]") {
+    REQUIRE_BPF();
+    std::ifstream sysctl("/proc/sys/net/ipv4/tcp_fastopen");
+    int fastopen = 0;
+    sysctl >> fastopen;
+    if (!(fastopen & 1)) {
+        WARN("SKIPPED: net.ipv4.tcp_fastopen does not let clients use Fast Open here");
+        return;
+    }
+    Listener server(AF_INET);
+    int queue = 8;
+    setsockopt(server.fd, IPPROTO_TCP, TCP_FASTOPEN, &queue, sizeof queue);
+    int report[2];
+    REQUIRE(pipe(report) == 0);
+    Child client([&] {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_storage addr = loopback(AF_INET, server.port);
+        if (sendto(fd, "hello", 5, MSG_FASTOPEN, reinterpret_cast<sockaddr*>(&addr),
+                   sizeof(sockaddr_in)) != 5)
+            return 1;
+        uint16_t port = local_port(fd);
+        return write(report[1], &port, sizeof port) == sizeof port ? 0 : 2;
+    });
+    auto p = start_tool("tcpconnect", {"-P", std::to_string(server.port), "-o", "json"});
+    REQUIRE(p->wait_attached());
+    client.go();
+    REQUIRE(client.finish() == 0);
+    uint16_t sport = 0;
+    REQUIRE(read(report[0], &sport, sizeof sport) == sizeof sport);
+    CHECK(wait_until([&] { return !complete_records(p->output_so_far()).empty(); }, 10));
+    Finished r = p->stop();
+    CHECK(r.exit_code == 0);
+    std::vector<json> connects = json_lines(r.out);
+    REQUIRE(connects.size() == 1);
+    CHECK(connects[0].at("pid") == client.pid());
+    CHECK(connects[0].at("tid") == client.pid());
+    CHECK(connects[0].at("saddr") == "127.0.0.1");
+    CHECK(connects[0].at("sport") == sport);
+    CHECK(connects[0].at("daddr") == "127.0.0.2");
+    CHECK(connects[0].at("dport") == server.port);
+}
