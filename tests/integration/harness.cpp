@@ -439,6 +439,11 @@ MemoryLimitedCgroup::~MemoryLimitedCgroup() {
     for (int i = 0; i < 100 && rmdir(path_.c_str()) != 0; i++) usleep(20000);
 }
 
+std::string MemoryLimitedCgroup::limit_file() const {
+    return path_ + (access((path_ + "/memory.max").c_str(), F_OK) == 0 ? "/memory.max"
+                                                                         : "/memory.limit_in_bytes");
+}
+
 bool MemoryLimitedCgroup::enter() const {
     return ok() && write_text(path_ + "/cgroup.procs", std::to_string(getpid()));
 }

@@ -41,6 +41,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -1771,4 +1772,134 @@ TEST_CASE("tcpconnect reports a TCP Fast Open connection, which never calls conn
     CHECK(connects[0].at("sport") == sport);
     CHECK(connects[0].at("daddr") == "127.0.0.2");
     CHECK(connects[0].at("dport") == server.port);
+}
+
+namespace {
+
+// A number from a "Name:   value kB" line of /proc/self/status, read with
+// plain system calls: nothing is allocated, so nothing is mapped.
+uint64_t status_kib(const char* name) {
+    char buffer[8192];
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buffer, sizeof buffer - 1) : -1;
+    if (fd >= 0) close(fd);
+    if (n <= 0) return 0;
+    buffer[n] = '\0';
+    const char* at = strstr(buffer, name);
+    return at ? strtoull(at + strlen(name) + 1, nullptr, 10) : 0;
+}
+
+} // namespace
+
+TEST_CASE("oomkill reports the killed process's memory as the kernel had it, and its cgroup's "
+          "limit",
+          "[flags]") {
+    REQUIRE_BPF();
+    // A memory cgroup's OOM only: a host-wide one on a machine of this size
+    // would take the whole host's memory (the kernel-matrix guest, a small
+    // VM of its own, is where that could be shown).
+    MemoryLimitedCgroup cgroup(unique_token("flags-oom"), 32ull << 20);
+    if (!cgroup.ok()) {
+        WARN("SKIPPED: " << cgroup.why());
+        return;
+    }
+    std::ifstream limit_in(cgroup.limit_file());
+    uint64_t limit_bytes = 0;
+    limit_in >> limit_bytes;
+    REQUIRE(limit_bytes > 0);
+    std::string comm = unique_comm("csfoom");
+    int report[2];
+    REQUIRE(pipe(report) == 0);
+    constexpr size_t size = 200u << 20;
+    Child hog(
+        [&] {
+            // Mapped, then measured, then touched: touching maps nothing
+            // more, so the victim's total-vm is what was measured.
+            char* memory = static_cast<char*>(
+                mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+            if (memory == MAP_FAILED) return 1;
+            uint64_t measured[2] = {status_kib("VmSize:"), status_kib("VmPTE:")};
+            if (write(report[1], measured, sizeof measured) != sizeof measured) return 2;
+            for (size_t i = 0; i < size; i += 4096)
+                memory[i] = 1;
+            return 3; // not reached: the OOM killer ends it first
+        },
+        [&] {
+            prctl(PR_SET_NAME, comm.c_str());
+            return cgroup.enter();
+        });
+    BtfCopy btf;
+    constexpr double duration_s = 4;
+    auto plain = start_tool("oomkill", {"-o", "json"});
+    REQUIRE(plain->wait_attached());
+    auto control = start_tool("oomkill", {"--btf", btf.path, "-d", "4", "-o", "json"});
+    double started = now_s();
+    REQUIRE(control->wait_attached());
+    hog.go();
+    uint64_t measured[2] = {0, 0};
+    REQUIRE(read(report[0], measured, sizeof measured) == sizeof measured);
+    CHECK(hog.finish() == -1); // killed
+    std::string needle = "\"pid\":" + hog.id() + ",";
+    CHECK(plain->wait_for_output(needle, 15));
+    Finished p = plain->stop();
+    Finished c = control->wait(duration_s + 20);
+    CHECK(now_s() - started >= duration_s);
+    CHECK(p.exit_code == 0);
+    CHECK(c.exit_code == 0);
+    INFO("VmSize " << measured[0] << " kB and VmPTE " << measured[1] << " kB before touching");
+    for (const std::string* out : {&p.out, &c.out}) {
+        INFO(*out);
+        int kills = 0;
+        for (const json& e : json_lines(*out)) {
+            if (e.at("pid") != hog.pid()) continue;
+            kills++;
+            CHECK(e.at("comm") == comm);
+            CHECK(e.at("trigger_pid") == hog.pid());
+            CHECK(e.at("constraint") == "memcg");
+            CHECK(e.at("cgroup") == cgroup.path());
+            CHECK(e.at("allowed_kb") == limit_bytes / 1024);
+            CHECK(e.at("total_vm_kb") == measured[0]);
+            // Touching the memory added page tables.
+            CHECK(e.at("pgtables_kb").get<uint64_t>() > measured[1]);
+            // The program's own code was running: some of its file pages
+            // were resident.
+            CHECK(e.at("file_rss_kb").get<uint64_t>() > 0);
+            CHECK(e.at("shmem_rss_kb").is_number());
+            // The touched memory, charged to the cgroup until its limit (the
+            // kernel's per-CPU RSS counters are read without their per-CPU
+            // parts, so only a real part of it is asserted).
+            CHECK(e.at("anon_rss_kb").get<uint64_t>() > limit_bytes / 1024 / 2);
+        }
+        CHECK(kills == 1);
+    }
+}
+
+TEST_CASE("cachestat with --btf counts the test's cached reads and ends after -d", "[flags]") {
+    REQUIRE_BPF();
+    ScratchFile file(4 << 20);
+    REQUIRE(file.ok());
+    auto read_all = [&] {
+        int fd = open(file.path().c_str(), O_RDONLY);
+        REQUIRE(fd >= 0);
+        char buffer[65536];
+        while (read(fd, buffer, sizeof buffer) > 0) {
+        }
+        close(fd);
+    };
+    read_all(); // cached now
+    BtfCopy btf;
+    constexpr double duration_s = 1.5;
+    auto p = start_tool("cachestat", {"--btf", btf.path, "-d", "1.5", "-o", "json"});
+    double started = now_s();
+    REQUIRE(p->wait_attached());
+    read_all();
+    Finished r = p->wait(duration_s + 20);
+    CHECK(now_s() - started >= duration_s);
+    CHECK(r.exit_code == 0);
+    uint64_t hits = 0;
+    std::vector<json> records = json_lines(r.out);
+    CHECK(records.size() == 2); // after a second, and at the end
+    for (const json& e : records)
+        hits += e.at("hits").get<uint64_t>();
+    CHECK(hits >= (4u << 20) / 4096);
 }
