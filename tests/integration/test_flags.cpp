@@ -1903,3 +1903,235 @@ TEST_CASE("cachestat with --btf counts the test's cached reads and ends after -d
         hits += e.at("hits").get<uint64_t>();
     CHECK(hits >= (4u << 20) / 4096);
 }
+
+namespace {
+
+// A loop device over a 4 MiB file of the test's own, on the disk; removed at
+// the end. Its requests are the test's alone.
+struct LoopDevice {
+    std::string backing = "/var/tmp/" + unique_token("flags-loop") + ".img";
+    std::string device;
+    std::string name;
+    static constexpr size_t size = 4 << 20;
+    LoopDevice() {
+        int fd = open(backing.c_str(), O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0600);
+        std::string data(size, 'l');
+        bool ok =
+            fd >= 0 && write(fd, data.data(), size) == static_cast<ssize_t>(size) && fsync(fd) == 0;
+        if (fd >= 0) close(fd);
+        if (!ok) return;
+        Finished r = run({"/bin/sh", "-c", "losetup -f --show " + backing});
+        if (r.exit_code != 0) return;
+        device = r.out.substr(0, r.out.find('\n'));
+        name = device.substr(device.rfind('/') + 1);
+    }
+    ~LoopDevice() {
+        if (!device.empty()) run({"/bin/sh", "-c", "losetup -d " + device});
+        unlink(backing.c_str());
+    }
+    // Takes the first half of the backing file out of the page cache (a
+    // read of it then goes on to the disk) and brings the first 64 KiB of
+    // the second half in.
+    bool first_half_cold() const {
+        int fd = open(backing.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return false;
+        char buffer[65536];
+        bool ok = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0 &&
+                  pread(fd, buffer, sizeof buffer, size / 2) == static_cast<ssize_t>(sizeof buffer);
+        close(fd);
+        return ok;
+    }
+};
+
+// count O_DIRECT reads of size bytes from path, at offset + size * i.
+bool direct_reads(const std::string& path, off_t offset, int count, size_t size = 4096) {
+    int fd = open(path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+    void* buffer = nullptr;
+    bool ok = fd >= 0 && posix_memalign(&buffer, 4096, size) == 0;
+    for (int i = 0; ok && i < count; i++)
+        ok = pread(fd, buffer, size, offset + static_cast<off_t>(size) * i) ==
+             static_cast<ssize_t>(size);
+    free(buffer);
+    if (fd >= 0) close(fd);
+    return ok;
+}
+
+struct Request {
+    std::string disk;
+    uint64_t sector;
+    double latency_ms;
+};
+
+std::vector<Request> requests_of(const std::string& text, pid_t pid) {
+    std::vector<Request> out;
+    for (const json& r : complete_records(text))
+        if (r.value("type", "") != "lost" && r.at("pid") == pid &&
+            r.at("rwbs").get<std::string>().find('R') != std::string::npos)
+            out.push_back({r.at("disk"), r.at("sector"), r.at("latency_ms")});
+    return out;
+}
+
+uint64_t histogram_total(const std::vector<json>& records) {
+    uint64_t total = 0;
+    for (const json& r : records)
+        total += r.at("total").get<uint64_t>();
+    return total;
+}
+
+} // namespace
+
+TEST_CASE("biosnoop and biolatency --disk keep that disk only, biosnoop --min by the latency, "
+          "biolatency -m by the same requests, -c by the submitter's cgroup",
+          "[flags]") {
+    REQUIRE_BPF();
+    LoopDevice loop;
+    if (loop.device.empty()) {
+        WARN("SKIPPED: cannot set up a loop device (losetup)");
+        return;
+    }
+    REQUIRE(loop.first_half_cold());
+    ScratchFile file(1 << 20);
+    REQUIRE(file.ok());
+    std::string disk = disk_of(file.path());
+    REQUIRE(!disk.empty());
+    REQUIRE(disk != loop.name);
+    TestCgroup cgroup(unique_token("flags-disk"));
+    REQUIRE(!cgroup.path.empty());
+    BtfCopy btf;
+
+    // Outside the cgroup: many reads of the file on the disk.
+    constexpr int others = 200;
+    Child outsider([&] { return direct_reads(file.path(), 0, others) ? 0 : 1; });
+    // In the cgroup: 8 reads of 256 KiB of the loop device that go on to the
+    // disk (cold), 8 of the file on the disk, 16 of 4 KiB of the loop device
+    // served from the page cache (warm): slower and faster requests.
+    constexpr int cold = 8, on_disk = 8, warm = 16;
+    Child reader(
+        [&] {
+            bool ok = direct_reads(loop.device, 0, cold, 256 << 10) &&
+                      direct_reads(file.path(), 0, on_disk) &&
+                      direct_reads(loop.device, LoopDevice::size / 2, warm);
+            return ok ? 0 : 1;
+        },
+        [&] { return write_text(cgroup.path + "/cgroup.procs", std::to_string(getpid())); });
+    std::string pid = reader.id();
+    auto snoop_loop = start_tool("biosnoop", {"--disk", loop.name, "-p", pid, "-o", "json"});
+    auto snoop_disk = start_tool("biosnoop", {"--disk", disk, "-p", pid, "-o", "json"});
+    // Thresholds across the spread of the reads' latencies (a few
+    // microseconds from the page cache, tenths of a millisecond from the
+    // disk, more on a busy machine): some request falls on each side of
+    // one of them.
+    const std::vector<double> thresholds = {0.02, 0.05, 0.1, 0.2, 0.5};
+    std::vector<std::unique_ptr<ToolProcess>> snoop_min;
+    for (double t : thresholds) {
+        std::ostringstream ms;
+        ms << t;
+        snoop_min.push_back(start_tool(
+            "biosnoop", {"--disk", loop.name, "-p", pid, "--min", ms.str(), "-o", "json"}));
+    }
+    auto lat_us = start_tool("biolatency", {"--disk", loop.name, "-o", "json"});
+    auto lat_ms = start_tool("biolatency", {"--disk", loop.name, "-m", "-o", "json"});
+    auto lat_disk = start_tool("biolatency", {"--disk", disk, "-D", "-o", "json"});
+    auto lat_cgroup =
+        start_tool("biolatency", {"-c", cgroup.path, "--btf", btf.path, "-o", "json"});
+    std::vector<ToolProcess*> all = {snoop_loop.get(), snoop_disk.get(), lat_us.get(),
+                                     lat_ms.get(),     lat_disk.get(),   lat_cgroup.get()};
+    for (auto& p : snoop_min)
+        all.push_back(p.get());
+    for (ToolProcess* p : all)
+        REQUIRE(p->wait_attached());
+    outsider.go();
+    REQUIRE(outsider.finish() == 0);
+    reader.go();
+    REQUIRE(reader.finish() == 0);
+    // The loop device's last request and the disk's are in (each instance's
+    // last wanted one).
+    auto last_loop_request = [&](const std::string& out) {
+        for (const Request& r : requests_of(out, reader.pid()))
+            if (r.sector == (LoopDevice::size / 2 + 4096 * (warm - 1)) / 512) return true;
+        return false;
+    };
+    CHECK(wait_until([&] { return last_loop_request(snoop_loop->output_so_far()); }, 15));
+    CHECK(wait_until(
+        [&] {
+            int n = 0;
+            for (const Request& r : requests_of(snoop_disk->output_so_far(), reader.pid()))
+                n += r.disk == disk;
+            return n >= on_disk;
+        },
+        15));
+    std::vector<Finished> results;
+    for (ToolProcess* p : all) {
+        results.push_back(p->stop());
+        CHECK(results.back().exit_code == 0);
+    }
+    const Finished &on_loop = results[0], &on_file_disk = results[1], &us = results[2],
+                   &ms = results[3], &per_disk = results[4], &in_cgroup = results[5];
+
+    // biosnoop --disk: one disk each, and all of the reader's requests there.
+    // (A read of 256 KiB may be split into several requests.)
+    std::vector<Request> loop_requests = requests_of(on_loop.out, reader.pid());
+    CHECK(loop_requests.size() >= cold + warm);
+    for (const json& r : json_lines(on_loop.out))
+        if (r.value("type", "") != "lost") CHECK(r.at("disk") == loop.name);
+    int file_requests = 0;
+    for (const json& r : json_lines(on_file_disk.out)) {
+        if (r.value("type", "") == "lost") continue;
+        CHECK(r.at("disk") == disk);
+        file_requests += r.at("pid") == reader.pid();
+    }
+    CHECK(file_requests >= on_disk);
+
+    // biosnoop --min: a request is shown when its latency is at least the
+    // threshold, and only then. Its latency as the unfiltered instance
+    // timed it: the two instances' probes run one after the other at the
+    // same tracepoints, microseconds apart, unless an interrupt (or, in a
+    // VM, the host) comes between them: requests within 0.05 ms of the
+    // threshold may go either way.
+    bool both_sides = false;
+    for (size_t i = 0; i < thresholds.size(); i++) {
+        double t = thresholds[i];
+        INFO("--min " << t);
+        std::vector<Request> kept = requests_of(results[6 + i].out, reader.pid());
+        std::set<uint64_t> kept_sectors;
+        for (const Request& r : kept) {
+            kept_sectors.insert(r.sector);
+            CHECK(r.latency_ms >= t);
+        }
+        int above = 0, below = 0;
+        for (const Request& r : loop_requests) {
+            INFO("a request of " << r.latency_ms << " ms at sector " << r.sector);
+            if (r.latency_ms >= t + 0.05) {
+                above++;
+                CHECK(kept_sectors.count(r.sector) == 1);
+            } else if (r.latency_ms < t - 0.05) {
+                below++;
+                CHECK(kept_sectors.count(r.sector) == 0);
+            }
+        }
+        both_sides = both_sides || (above > 0 && below > 0);
+    }
+    INFO("latencies on the loop device (ms):");
+    for (const Request& r : loop_requests)
+        INFO(r.latency_ms);
+    CHECK(both_sides); // the cold and warm reads straddle a threshold
+
+    // biolatency --disk: the loop device's requests are the reader's alone.
+    std::vector<json> in_us = json_lines(us.out), in_ms = json_lines(ms.out);
+    REQUIRE(in_us.size() == 1);
+    REQUIRE(in_ms.size() == 1);
+    CHECK(in_us[0].at("total") == loop_requests.size());
+    check_same_samples_in_ms(in_us[0], in_ms[0]);
+    std::vector<json> disks = json_lines(per_disk.out);
+    REQUIRE(!disks.empty());
+    for (const json& r : disks)
+        CHECK(r.at("disk") == disk);
+    CHECK(histogram_total(disks) >= on_disk + others);
+
+    // biolatency -c: the reader's requests (its direct reads are issued by
+    // it; a few may be issued later by the block layer's worker, outside
+    // the cgroup), not the outsider's 200.
+    uint64_t counted = histogram_total(json_lines(in_cgroup.out));
+    CHECK(counted >= (cold + on_disk + warm) * 9 / 10);
+    CHECK(counted <= 2 * (cold + on_disk + warm));
+}
