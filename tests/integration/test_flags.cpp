@@ -30,6 +30,7 @@
 #include <fstream>
 #include <functional>
 #include <grp.h>
+#include <linux/userfaultfd.h>
 #include <map>
 #include <memory>
 #include <netdb.h>
@@ -41,6 +42,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -2134,4 +2136,203 @@ TEST_CASE("biosnoop and biolatency --disk keep that disk only, biosnoop --min by
     uint64_t counted = histogram_total(json_lines(in_cgroup.out));
     CHECK(counted >= (cold + on_disk + warm) * 9 / 10);
     CHECK(counted <= 2 * (cold + on_disk + warm));
+}
+
+namespace {
+
+// Writes a page from a buffer whose page is missing until a userfaultfd
+// handler fills it, delay_ms later: the write() takes at least that long.
+// In the calling process (a child: it leaves a thread behind).
+bool slow_write(int fd, int delay_ms) {
+    int uffd = static_cast<int>(syscall(SYS_userfaultfd, O_CLOEXEC));
+    if (uffd < 0) return false;
+    uffdio_api api{};
+    api.api = UFFD_API;
+    if (ioctl(uffd, UFFDIO_API, &api) != 0) return false;
+    void* page = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED) return false;
+    uffdio_register reg{};
+    reg.range.start = reinterpret_cast<uintptr_t>(page);
+    reg.range.len = 4096;
+    reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+    if (ioctl(uffd, UFFDIO_REGISTER, &reg) != 0) return false;
+    std::thread([uffd, delay_ms] {
+        static char filled[4096];
+        std::memset(filled, 's', sizeof filled);
+        uffd_msg msg{};
+        if (read(uffd, &msg, sizeof msg) != sizeof msg || msg.event != UFFD_EVENT_PAGEFAULT) return;
+        usleep(delay_ms * 1000);
+        uffdio_copy copy{};
+        copy.dst = msg.arg.pagefault.address & ~4095ull;
+        copy.src = reinterpret_cast<uintptr_t>(filled);
+        copy.len = 4096;
+        ioctl(uffd, UFFDIO_COPY, &copy);
+    }).detach();
+    return write(fd, page, 4096) == 4096;
+}
+
+// Is this thread a kernel thread (PF_KTHREAD in its flags)? Empty when it is
+// gone.
+std::optional<bool> is_kernel_thread(const json& record) {
+    std::ifstream in("/proc/" + std::to_string(record.at("pid").get<long>()) + "/task/" +
+                     std::to_string(record.at("tid").get<long>()) + "/stat");
+    std::string stat;
+    if (!std::getline(in, stat)) return std::nullopt;
+    std::istringstream after_comm(stat.substr(stat.rfind(')') + 2));
+    std::string state;
+    long ppid, pgrp, session, tty, tpgid;
+    unsigned long flags = 0;
+    after_comm >> state >> ppid >> pgrp >> session >> tty >> tpgid >> flags;
+    return (flags & 0x00200000) != 0;
+}
+
+} // namespace
+
+TEST_CASE("fsslower --min shows a call as slow as the threshold and hides faster ones", "[flags]") {
+    REQUIRE_BPF();
+    std::string token = unique_token("flags-fsmin");
+    std::string fast = "/tmp/" + token + "-fast", slow = "/tmp/" + token + "-slow";
+    struct RemovedAtEnd {
+        std::vector<std::string> paths;
+        ~RemovedAtEnd() {
+            for (const std::string& p : paths)
+                unlink(p.c_str());
+        }
+    } remove{{fast, slow}};
+    constexpr int delay_ms = 40;
+    Child writer([&] {
+        int f = open(fast.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+        int s = open(slow.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+        if (f < 0 || s < 0) return 1;
+        for (int i = 0; i < 10; i++)
+            if (write(f, "x", 1) != 1) return 2;
+        return slow_write(s, delay_ms) ? 0 : 3;
+    });
+    auto all = start_tool("fsslower", {"--min", "0", "-p", writer.id(), "-o", "json"});
+    auto slow_only = start_tool("fsslower", {"--min", "20", "-p", writer.id(), "-o", "json"});
+    REQUIRE(all->wait_attached());
+    REQUIRE(slow_only->wait_attached());
+    writer.go();
+    REQUIRE(writer.finish() == 0);
+    std::string slow_name = slow.substr(5);
+    auto slow_write_shown = [&](ToolProcess& p) {
+        for (const json& r : complete_records(p.output_so_far()))
+            if (r.at("file") == slow_name && r.at("op") == "W") return true;
+        return false;
+    };
+    CHECK(wait_until([&] { return slow_write_shown(*all); }, 10));
+    CHECK(wait_until([&] { return slow_write_shown(*slow_only); }, 10));
+    Finished a = all->stop(), s = slow_only->stop();
+    CHECK(a.exit_code == 0);
+    CHECK(s.exit_code == 0);
+    // The unfiltered instance timed every call; the slow one took the delay.
+    int slow_writes = 0, fast_writes = 0;
+    std::vector<json> everything = json_lines(a.out), kept = json_lines(s.out);
+    for (const json& r : everything) {
+        if (r.at("op") != "W") continue;
+        if (r.at("file") == slow_name) {
+            slow_writes++;
+            CHECK(r.at("latency_ms").get<double>() >= delay_ms);
+        }
+        if (r.at("file") == fast.substr(5)) fast_writes++;
+    }
+    CHECK(slow_writes == 1);
+    CHECK(fast_writes == 10);
+    // --min 20: the slow write, and of the rest only what took 20 ms (as
+    // timed unfiltered, give or take a millisecond between the two
+    // instances' probes).
+    for (const json& r : kept)
+        CHECK(r.at("latency_ms").get<double>() >= 20);
+    for (const json& r : everything) {
+        double ms = r.at("latency_ms").get<double>();
+        bool shown = std::any_of(kept.begin(), kept.end(), [&](const json& k) {
+            return k.at("tid") == r.at("tid") && k.at("op") == r.at("op") &&
+                   k.at("file") == r.at("file") && k.at("offset") == r.at("offset");
+        });
+        INFO(r.dump());
+        if (ms >= 21) CHECK(shown);
+        if (ms < 19) CHECK(!shown);
+    }
+}
+
+TEST_CASE("offcputime: --kernel- and --user-threads-only split threads by kind, "
+          "--perf-max-stack-depth and --stack-storage-size limit what is kept",
+          "[flags]") {
+    REQUIRE_BPF();
+    int never[2];
+    REQUIRE(pipe(never) == 0);
+    // Blocks in two places: a nap, then a read that the test ends.
+    Child sleeper([&] {
+        usleep(50000);
+        char c;
+        return read(never[0], &c, 1) == 1 ? 0 : 1;
+    });
+    std::string pid = sleeper.id();
+    auto kernel_threads =
+        start_tool("offcputime", {"--kernel-threads-only", "--kernel-stacks-only", "-o", "json"});
+    auto user_threads =
+        start_tool("offcputime", {"--user-threads-only", "--kernel-stacks-only", "-o", "json"});
+    auto shallow =
+        start_tool("offcputime", {"-p", pid, "--perf-max-stack-depth", "3", "-o", "json"});
+    auto deep = start_tool("offcputime", {"-p", pid, "-o", "json"});
+    auto one_stack =
+        start_tool("offcputime", {"-p", pid, "--stack-storage-size", "1", "-o", "json"});
+    for (ToolProcess* p :
+         {kernel_threads.get(), user_threads.get(), shallow.get(), deep.get(), one_stack.get()})
+        REQUIRE(p->wait_attached());
+    sleeper.go();
+    // The nap is over and the sleeper blocks in its read.
+    REQUIRE(wait_until(
+        [&] {
+            std::ifstream wchan("/proc/" + pid + "/wchan");
+            std::string w;
+            std::getline(wchan, w);
+            return w.find("pipe") != std::string::npos;
+        },
+        10));
+    REQUIRE(write(never[1], "x", 1) == 1);
+    REQUIRE(sleeper.finish() == 0);
+    Finished k = kernel_threads->stop(), u = user_threads->stop(), s = shallow->stop(),
+             d = deep->stop(), o = one_stack->stop();
+    for (const Finished* f : {&k, &u, &s, &d, &o})
+        CHECK(f->exit_code == 0);
+
+    auto stacks = [](const std::string& out) {
+        std::vector<json> records;
+        for (const json& r : json_lines(out))
+            if (r.at("type") == "stack") records.push_back(r);
+        return records;
+    };
+    int kernel_seen = 0, user_seen = 0;
+    bool sleeper_seen = false;
+    for (const json& r : stacks(k.out)) {
+        std::optional<bool> kernel = is_kernel_thread(r);
+        if (kernel) CHECK(*kernel);
+        kernel_seen += kernel.value_or(false);
+        CHECK(r.at("pid") != sleeper.pid());
+    }
+    for (const json& r : stacks(u.out)) {
+        std::optional<bool> kernel = is_kernel_thread(r);
+        if (kernel) CHECK(!*kernel);
+        user_seen += kernel.has_value() && !*kernel;
+        sleeper_seen = sleeper_seen || r.at("pid") == sleeper.pid();
+    }
+    CHECK(kernel_seen > 0); // kernel threads block all the time
+    CHECK(user_seen > 0);
+    CHECK(sleeper_seen);
+
+    size_t deepest = 0, deepest_shallow = 0;
+    for (const json& r : stacks(d.out))
+        deepest = std::max({deepest, r.at("kernel_stack").size(), r.at("user_stack").size()});
+    for (const json& r : stacks(s.out))
+        deepest_shallow =
+            std::max({deepest_shallow, r.at("kernel_stack").size(), r.at("user_stack").size()});
+    CHECK(deepest > 3);
+    CHECK(deepest_shallow > 0);
+    CHECK(deepest_shallow <= 3);
+
+    // Two distinct stacks, room for one: it says what it could not keep.
+    CHECK(d.err.empty());
+    CHECK(o.err.find("stacks were not recorded") != std::string::npos);
+    CHECK(o.err.find("--stack-storage-size (now 1)") != std::string::npos);
 }
