@@ -15,7 +15,10 @@
 // a text instance checks -T and -U.
 //
 // The flags of one tool (its own switches and options, measured by their
-// values) follow, tool by tool.
+// values) follow, tool by tool, and last a check that every flag of every
+// tool is exercised somewhere. A new event tool adds one entry to
+// event_tools() (how to make its event, how to find it) and lists where its
+// own flags are tested in exercised_elsewhere.
 #include "harness.h"
 #include "json_lines.h"
 
