@@ -1376,23 +1376,21 @@ TEST_CASE("profile --period and -F sample at their rates, --cpu only that CPU, -
     // The sampling timer fires every period of the CPU's clock and counts
     // whoever runs: the spinner gets its CPU time over the period, give or
     // take the chance of where each stretch on the CPU begins (a few
-    // percent of a few hundred samples), and fewer when the host of a VM
-    // takes the CPU away (the guest counts that time as the spinner's, the
-    // timer cannot fire: 74 % of them under a load of 15 here). A period
-    // or frequency not applied is off by a factor: the default 49 Hz gives
-    // a tenth; and the two instances, over the same time, keep near their
-    // ratio of 2 (1.56 seen under that load).
+    // percent of a few hundred samples). In a VM whose host takes the CPU
+    // away it gets fewer: the guest counts that time as the spinner's, and
+    // a timer that fires late skips the periods it missed (under a load of
+    // 12 here: 52 % of them every 2 ms, 90 % at 250 Hz). A period or
+    // frequency not applied is still off by a factor: the default 49 Hz
+    // gives a tenth, or a fifth.
     double cpu_s = spinner.cpu_s();
     uint64_t at_period = samples_of(json_lines(period.out), spinner.pid());
     uint64_t at_frequency = samples_of(json_lines(frequency.out), spinner.pid());
     INFO("the spinner used " << cpu_s << " s of CPU; " << at_period << " samples every 2 ms, "
                              << at_frequency << " at 250 Hz");
-    CHECK(at_period >= 0.5 * cpu_s / 0.002);
+    CHECK(at_period >= 0.4 * cpu_s / 0.002);
     CHECK(at_period <= 1.1 * cpu_s / 0.002);
-    CHECK(at_frequency >= 0.5 * cpu_s * 250);
-    CHECK(at_frequency <= 1.15 * cpu_s * 250);
-    CHECK(at_period >= 1.4 * at_frequency);
-    CHECK(at_period <= 2.6 * at_frequency);
+    CHECK(at_frequency >= 0.4 * cpu_s * 250);
+    CHECK(at_frequency <= 1.1 * cpu_s * 250);
 
     std::vector<json> on_cpu = json_lines(its_cpu.out);
     CHECK(samples_of(on_cpu, spinner.pid()) > 0);
