@@ -61,13 +61,21 @@ void EventStream::record(const void* data, size_t size) {
     }
 }
 
+void EventStream::handled_one() {
+    handled_++;
+    // Every 16 events: often enough for a report once a second from the
+    // slowest reader worth serving, rare enough to cost nothing.
+    if (tick_ && ++since_tick_ % 16 == 0) tick_();
+}
+
 int EventStream::on_ring_event(void* self, void* data, size_t size) {
     auto* stream = static_cast<EventStream*>(self);
     stream->record(data, size);
-    stream->handled_++;
+    bool keep = stream->handler_(data, size);
+    stream->handled_one();
     // A negative return stops libbpf's consumption cleanly: nothing is
     // thrown through its C frames.
-    return stream->handler_(data, size) ? 0 : -ECANCELED;
+    return keep ? 0 : -ECANCELED;
 }
 
 void EventStream::on_perf_event(void* self, int, void* data, __u32 size) {
@@ -81,10 +89,10 @@ void EventStream::on_perf_event(void* self, int, void* data, __u32 size) {
         data = stream->aligned_.data();
     }
     stream->record(data, size);
-    stream->handled_++;
     // The perf buffer cannot be stopped from here; the loop sees the
     // closed output after this batch.
     stream->handler_(data, size);
+    stream->handled_one();
 }
 
 void EventStream::on_perf_lost(void* self, int, __u64 count) {

@@ -78,6 +78,11 @@ class EventStream {
     // Hands over everything still pending, without waiting.
     int drain();
     uint64_t lost() const;
+    // Called every few events in the middle of a poll or drain: when the
+    // reader is slower than the kernel, one poll can hand over events for
+    // seconds (the ring buffer's goes on while the kernel keeps adding), and
+    // what must happen regularly (the lost-event report) happens here.
+    void set_tick(std::function<void()> tick) { tick_ = std::move(tick); }
 
   private:
     static int on_ring_event(void* self, void* data, size_t size);
@@ -94,6 +99,9 @@ class EventStream {
     uint64_t perf_lost_ = 0;
     std::vector<uint64_t> aligned_; // perf records, copied to 8-byte alignment
     int handled_ = 0;
+    std::function<void()> tick_;
+    unsigned since_tick_ = 0;
+    void handled_one();
 };
 
 } // namespace corescope

@@ -170,6 +170,13 @@ void run_event_loop(const std::string& tool, EventStream& stream, Output& out,
             lost_reported = lost;
         }
     };
+    auto check_lost_each_second = [&]() {
+        if (monotonic_seconds() < next_lost_check) return;
+        check_lost();
+        next_lost_check = monotonic_seconds() + 1.0;
+    };
+    // Also from inside a poll that a slow reader keeps busy for seconds.
+    stream.set_tick(check_lost_each_second);
     while (!stop_requested() && !out.closed()) {
         if (should_stop && should_stop()) break;
         int timeout = poll_period_ms;
@@ -181,11 +188,9 @@ void run_event_loop(const std::string& tool, EventStream& stream, Output& out,
         stream.poll(timeout);
         out.flush();
         if (out.reader_gone()) break;
-        if (monotonic_seconds() >= next_lost_check) {
-            check_lost();
-            next_lost_check = monotonic_seconds() + 1.0;
-        }
+        check_lost_each_second();
     }
+    stream.set_tick({});
     // Everything the kernel handed over before we stopped is printed.
     if (!out.closed()) {
         while (stream.drain() > 0 && !out.closed()) out.flush();

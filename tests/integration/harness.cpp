@@ -585,6 +585,11 @@ MemoryLimitedCgroup::~MemoryLimitedCgroup() {
         usleep(20000);
 }
 
+std::string MemoryLimitedCgroup::limit_file() const {
+    return path_ + (access((path_ + "/memory.max").c_str(), F_OK) == 0 ? "/memory.max"
+                                                                         : "/memory.limit_in_bytes");
+}
+
 bool MemoryLimitedCgroup::enter() const {
     return ok() && write_text(path_ + "/cgroup.procs", std::to_string(getpid()));
 }

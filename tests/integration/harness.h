@@ -207,6 +207,9 @@ class MemoryLimitedCgroup {
     MemoryLimitedCgroup& operator=(const MemoryLimitedCgroup&) = delete;
     bool ok() const { return !path_.empty(); }
     const std::string& why() const { return why_; }
+    // The cgroup's directory; its limit is in limit_file().
+    const std::string& path() const { return path_; }
+    std::string limit_file() const;
     // Moves the calling process into the cgroup (call it in a child).
     bool enter() const;
 
