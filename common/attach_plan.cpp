@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "errors.h"
+#include "fd.h"
 #include "output.h"
 
 #include <bpf/libbpf.h>
@@ -75,9 +76,9 @@ void attach_perf_events(bpf_program* prog, const AttachPoint& point, Links& link
         } else {
             attr.sample_period = spec.period;
         }
-        int fd = static_cast<int>(
-            syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC));
-        if (fd < 0) {
+        FileDescriptor fd(static_cast<int>(
+            syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC)));
+        if (!fd.valid()) {
             // A CPU that went offline since we listed them has nothing to sample.
             if (errno == ENODEV && spec.cpus.empty()) continue;
             throw RuntimeError(errno_message("cannot open the " + point.target +
@@ -85,14 +86,14 @@ void attach_perf_events(bpf_program* prog, const AttachPoint& point, Links& link
                                              errno));
         }
         errno = 0;
-        struct bpf_link* link = bpf_program__attach_perf_event(prog, fd);
+        struct bpf_link* link = bpf_program__attach_perf_event(prog, fd.get());
         if (link == nullptr) {
             int err = errno ? errno : EINVAL;
-            close(fd);
             throw RuntimeError(errno_message("cannot attach perf_event " + point.target +
                                                  " on CPU " + std::to_string(cpu),
                                              err));
         }
+        fd.release(); // the link owns it now
         links.add(link);
     }
 }

@@ -27,8 +27,8 @@ EventStream::EventStream(const EventStreamConfig& config, struct bpf_map* events
         if (stat(where, &st) == 0 && S_ISDIR(st.st_mode))
             path += "/" + std::string(program_invocation_short_name) + "-" +
                     std::to_string(getpid()) + ".events";
-        record_fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        if (record_fd_ < 0)
+        record_fd_.reset(open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+        if (!record_fd_.valid())
             throw RuntimeError(errno_message("cannot record events to " + path, errno));
     }
     errno = 0;
@@ -47,18 +47,15 @@ EventStream::EventStream(const EventStreamConfig& config, struct bpf_map* events
 EventStream::~EventStream() {
     ring_buffer__free(ring_);
     perf_buffer__free(perf_);
-    if (record_fd_ >= 0) close(record_fd_);
 }
 
 void EventStream::record(const void* data, size_t size) {
-    if (record_fd_ < 0) return;
+    if (!record_fd_.valid()) return;
     uint32_t size32 = static_cast<uint32_t>(size);
     std::string bytes(reinterpret_cast<const char*>(&size32), sizeof size32);
     bytes.append(static_cast<const char*>(data), size);
-    if (write(record_fd_, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size())) {
-        close(record_fd_); // a full disk stops the recording, not the trace
-        record_fd_ = -1;
-    }
+    if (write(record_fd_.get(), bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()))
+        record_fd_.reset(); // a full disk stops the recording, not the trace
 }
 
 void EventStream::handled_one() {

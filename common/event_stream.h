@@ -12,6 +12,7 @@
 #pragma once
 
 #include "errors.h"
+#include "fd.h"
 #include "kernel_features.h"
 
 #include <bpf/libbpf.h>
@@ -92,7 +93,7 @@ class EventStream {
     void record(const void* data, size_t size);
 
     Handler handler_;
-    int record_fd_ = -1; // CORESCOPE_RECORD_EVENTS: every event's bytes, for golden tests
+    FileDescriptor record_fd_; // CORESCOPE_RECORD_EVENTS: every event's bytes, for golden tests
     struct bpf_map* events_lost_;
     struct ring_buffer* ring_ = nullptr;
     struct perf_buffer* perf_ = nullptr;

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "errors.h"
+#include "fd.h"
 
 #include <bpf/libbpf.h>
 #include <cerrno>
@@ -37,12 +38,13 @@ void fill_filter_maps(Skeleton* skel, const CommonOptions& options) {
         if (err) throw RuntimeError(errno_message("cannot set the PID filter", err));
     }
     if (!options.cgroup.empty()) {
-        int fd = open(options.cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) throw RuntimeError(errno_message("cannot open cgroup " + options.cgroup, errno));
+        FileDescriptor fd(open(options.cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!fd.valid())
+            throw RuntimeError(errno_message("cannot open cgroup " + options.cgroup, errno));
         uint32_t zero = 0;
-        uint32_t value = static_cast<uint32_t>(fd);
-        int err = bpf_map__update_elem(skel->maps.filter_cgroup, &zero, sizeof zero, &value, sizeof value, BPF_ANY);
-        close(fd);
+        uint32_t value = static_cast<uint32_t>(fd.get());
+        int err = bpf_map__update_elem(skel->maps.filter_cgroup, &zero, sizeof zero, &value,
+                                       sizeof value, BPF_ANY);
         if (err)
             throw RuntimeError(errno_message("cannot filter on cgroup " + options.cgroup +
                                                  " (is it a cgroup v2 directory?)", err));

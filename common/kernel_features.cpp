@@ -2,6 +2,7 @@
 #include "text_file.h"
 
 #include "errors.h"
+#include "fd.h"
 
 #include <algorithm>
 #include <bpf/bpf.h>
@@ -35,14 +36,6 @@ struct MinimalProgram {
         insns[1].code = BPF_JMP | BPF_EXIT;
     }
 };
-
-struct FdCloser {
-    int fd;
-    ~FdCloser() {
-        if (fd >= 0) close(fd);
-    }
-};
-
 
 } // namespace
 
@@ -158,9 +151,9 @@ bool KernelFeatures::ringbuf() {
 bool KernelFeatures::bpf_permitted(std::string* why_not) {
     std::lock_guard lock(mutex_);
     if (!permitted_) {
-        int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "corescope_probe", 4, 4, 1, nullptr);
-        if (fd >= 0) {
-            close(fd);
+        FileDescriptor probe(
+            bpf_map_create(BPF_MAP_TYPE_ARRAY, "corescope_probe", 4, 4, 1, nullptr));
+        if (probe.valid()) {
             permitted_ = {true, ""};
         } else if (errno == EPERM || errno == EACCES) {
             permitted_ = {false, geteuid() != 0 ? "not running as root: run it with sudo, or "
@@ -223,9 +216,9 @@ bool KernelFeatures::probe_tracing_prog(int attach_type, const std::string& targ
     LIBBPF_OPTS(bpf_prog_load_opts, opts,
                 .expected_attach_type = static_cast<bpf_attach_type>(attach_type),
                 .attach_btf_id = static_cast<__u32>(id));
-    FdCloser prog_fd{
-        bpf_prog_load(BPF_PROG_TYPE_TRACING, "corescope_probe", "GPL", prog.insns, 2, &opts)};
-    if (prog_fd.fd < 0) {
+    FileDescriptor prog_fd(
+        bpf_prog_load(BPF_PROG_TYPE_TRACING, "corescope_probe", "GPL", prog.insns, 2, &opts));
+    if (!prog_fd.valid()) {
         *why_not = errno_message("programs fail to load", errno);
         return false;
     }
@@ -235,8 +228,8 @@ bool KernelFeatures::probe_tracing_prog(int attach_type, const std::string& targ
     // grace period, which made back-to-back runs take 11 to 27 ms to plan
     // instead of 2.
     if (attach_type == BPF_TRACE_RAW_TP) return true;
-    FdCloser link_fd{bpf_raw_tracepoint_open(nullptr, prog_fd.fd)};
-    if (link_fd.fd < 0) {
+    FileDescriptor link_fd(bpf_raw_tracepoint_open(nullptr, prog_fd.get()));
+    if (!link_fd.valid()) {
         *why_not = errno_message("programs fail to attach", errno);
         return false;
     }
@@ -247,9 +240,9 @@ bool KernelFeatures::probe_raw_tp(std::string* why_not) {
     // Loading is the test: every kernel with BTF attaches raw tracepoints,
     // and attaching one here would cost what the tp_btf probe avoids.
     MinimalProgram prog;
-    FdCloser prog_fd{bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "corescope_probe", "GPL",
-                                   prog.insns, 2, nullptr)};
-    if (prog_fd.fd < 0) {
+    FileDescriptor prog_fd(bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "corescope_probe", "GPL",
+                                         prog.insns, 2, nullptr));
+    if (!prog_fd.valid()) {
         *why_not = errno_message("programs fail to load", errno);
         return false;
     }
@@ -263,9 +256,9 @@ bool KernelFeatures::probe_perf_event(std::string* why_not) {
     attr.config = PERF_COUNT_SW_CPU_CLOCK;
     attr.sample_freq = 49;
     attr.freq = 1;
-    FdCloser fd{
-        static_cast<int>(syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC))};
-    if (fd.fd < 0) {
+    FileDescriptor fd(
+        static_cast<int>(syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC)));
+    if (!fd.valid()) {
         *why_not = errno_message("perf_event_open fails", errno);
         return false;
     }

@@ -1,4 +1,5 @@
 #include "kernel_types.h"
+#include "fd.h"
 
 #include <bpf/libbpf.h>
 #include <cerrno>
@@ -80,17 +81,18 @@ std::unique_ptr<KernelTypes> KernelTypes::open(const std::string& path, std::str
     std::string ignored;
     if (error == nullptr) error = &ignored;
     std::unique_ptr<KernelTypes> types(new KernelTypes);
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) {
         *error = std::strerror(errno);
         return nullptr;
     }
     struct stat st {};
     uint16_t magic = 0;
-    bool raw = pread(fd, &magic, sizeof magic, 0) == sizeof magic && magic == BTF_MAGIC;
-    if (raw && fstat(fd, &st) == 0 && st.st_size > 0) {
+    bool raw = pread(fd.get(), &magic, sizeof magic, 0) == sizeof magic && magic == BTF_MAGIC;
+    if (raw && fstat(fd.get(), &st) == 0 && st.st_size > 0) {
         // /sys/kernel/btf/vmlinux can be mapped since Linux 6.16.
-        void* m = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+        void* m =
+            mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd.get(), 0);
         if (m != MAP_FAILED) {
             types->mapping_ = m;
             types->data_ = static_cast<const uint8_t*>(m);
@@ -99,13 +101,12 @@ std::unique_ptr<KernelTypes> KernelTypes::open(const std::string& path, std::str
     }
     if (raw && types->mapping_ == nullptr) {
         types->copy_.reserve(st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0);
-        if (!read_whole(fd, &types->copy_)) {
+        if (!read_whole(fd.get(), &types->copy_)) {
             *error = std::strerror(errno);
-            ::close(fd);
             return nullptr;
         }
     }
-    ::close(fd);
+    fd.reset(); // the mapping or the copy holds the types now
     if (!raw) {
         // Not raw BTF (or the other byte order): let libbpf find and convert it.
         struct btf* parsed = btf__parse(path.c_str(), nullptr);

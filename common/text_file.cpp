@@ -1,4 +1,5 @@
 #include "text_file.h"
+#include "fd.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -8,21 +9,17 @@
 namespace corescope {
 
 std::optional<std::string> read_text_file(const std::string& path) {
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return std::nullopt;
+    FileDescriptor fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return std::nullopt;
     std::string text;
     char chunk[4096];
     for (;;) {
-        ssize_t n = read(fd, chunk, sizeof chunk);
+        ssize_t n = read(fd.get(), chunk, sizeof chunk);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            close(fd);
-            return std::nullopt;
-        }
+        if (n < 0) return std::nullopt;
         if (n == 0) break;
         text.append(chunk, static_cast<size_t>(n));
     }
-    close(fd);
     return text;
 }
 

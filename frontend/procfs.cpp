@@ -1,4 +1,5 @@
 #include "procfs.h"
+#include "fd.h"
 
 #include <cerrno>
 #include <cstring>
@@ -218,14 +219,14 @@ std::string classify_kernel_log_line(const std::string& text) {
 
 KernelLog read_kernel_log(const std::string& kmsg) {
     KernelLog log;
-    int fd = open(kmsg.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
+    FileDescriptor fd(open(kmsg.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!fd.valid()) {
         log.error = "cannot read " + kmsg + ": " + strerror(errno);
         return log;
     }
     char buf[8192];
     for (;;) {
-        ssize_t n = read(fd, buf, sizeof buf - 1);
+        ssize_t n = read(fd.get(), buf, sizeof buf - 1);
         if (n < 0) {
             if (errno == EPIPE) continue; // records overwritten while reading: go on
             if (errno != EAGAIN) log.error = "cannot read " + kmsg + ": " + strerror(errno);
@@ -249,7 +250,6 @@ KernelLog read_kernel_log(const std::string& kmsg) {
         if (kind.empty()) continue;
         log.trouble.push_back({number, std::strtod(usecs.c_str(), nullptr) / 1e6, kind, text});
     }
-    close(fd);
     return log;
 }
 

@@ -1,4 +1,5 @@
 #include "subprocess.h"
+#include "fd.h"
 
 #include <cerrno>
 #include <csignal>
@@ -22,15 +23,13 @@ ChildResult run_self(const std::vector<std::string>& args, int timeout_ms) {
     ChildResult result;
     int out_pipe[2], err_pipe[2];
     if (pipe2(out_pipe, O_CLOEXEC) != 0) return result;
-    if (pipe2(err_pipe, O_CLOEXEC) != 0) {
-        close(out_pipe[0]);
-        close(out_pipe[1]);
-        return result;
-    }
+    FileDescriptor out_read(out_pipe[0]), out_write(out_pipe[1]);
+    if (pipe2(err_pipe, O_CLOEXEC) != 0) return result;
+    FileDescriptor err_read(err_pipe[0]), err_write(err_pipe[1]);
     pid_t pid = fork();
     if (pid == 0) {
-        dup2(out_pipe[1], 1);
-        dup2(err_pipe[1], 2);
+        dup2(out_write.get(), 1);
+        dup2(err_write.get(), 2);
         std::vector<char*> argv;
         std::string self = "corescope";
         argv.push_back(self.data());
@@ -39,15 +38,13 @@ ChildResult run_self(const std::vector<std::string>& args, int timeout_ms) {
         execv("/proc/self/exe", argv.data());
         _exit(127);
     }
-    close(out_pipe[1]);
-    close(err_pipe[1]);
-    if (pid < 0) {
-        close(out_pipe[0]);
-        close(err_pipe[0]);
-        return result;
-    }
+    // Only the child writes: the reads below end when it exits.
+    out_write.reset();
+    err_write.reset();
+    if (pid < 0) return result;
     long long deadline = now_ms() + timeout_ms;
-    struct pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+    FileDescriptor* readers[2] = {&out_read, &err_read};
+    struct pollfd fds[2] = {{out_read.get(), POLLIN, 0}, {err_read.get(), POLLIN, 0}};
     int open_fds = 2;
     while (open_fds > 0) {
         long long left = deadline - now_ms();
@@ -63,14 +60,16 @@ ChildResult run_self(const std::vector<std::string>& args, int timeout_ms) {
             if (n > 0) {
                 (i == 0 ? result.out : result.err).append(buf, static_cast<size_t>(n));
             } else {
-                close(fds[i].fd);
+                readers[i]->reset();
                 fds[i].fd = -1;
                 open_fds--;
             }
         }
     }
-    for (auto& f : fds)
-        if (f.fd >= 0) close(f.fd);
+    // Closed before the wait: a child still writing (poll failed) gets
+    // EPIPE instead of blocking on a full pipe.
+    out_read.reset();
+    err_read.reset();
     int status = 0;
     waitpid(pid, &status, 0);
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

@@ -7,6 +7,7 @@
 
 #include "attach_plan.h"
 #include "cli.h"
+#include "fd.h"
 #include "host_lookups.h"
 #include "kernel_features.h"
 #include "output.h"
@@ -132,7 +133,7 @@ class TriageProbes {
         load_skeleton("triage", skel_.get(), plan_);
         links_ = plan_.attach_available(skel_->obj, unavailable);
         if (options.verbose) std::fputs(plan_.describe().c_str(), stderr);
-        stats_fd_ = bpf_enable_stats(BPF_STATS_RUN_TIME);
+        stats_fd_.reset(bpf_enable_stats(BPF_STATS_RUN_TIME));
     }
 
     bool loaded() const { return skel_ != nullptr; }
@@ -154,10 +155,6 @@ class TriageProbes {
             report.dns_lookups = report.dns_latency_us.total();
         }
         report.bpf_cpu_seconds = bpf_run_time_seconds();
-    }
-
-    ~TriageProbes() {
-        if (stats_fd_ >= 0) close(stats_fd_);
     }
 
   private:
@@ -243,7 +240,7 @@ class TriageProbes {
     }
 
     double bpf_run_time_seconds() {
-        if (stats_fd_ < 0) return 0;
+        if (!stats_fd_.valid()) return 0;
         uint64_t total_ns = 0;
         bpf_program* prog;
         bpf_object__for_each_program(prog, skel_->obj) {
@@ -259,7 +256,7 @@ class TriageProbes {
     AttachPlan plan_;
     SkeletonPtr<triage_bpf> skel_;
     Links links_;
-    int stats_fd_ = -1;
+    FileDescriptor stats_fd_; // run-time statistics stay on while it is open
 };
 
 struct Snapshot {

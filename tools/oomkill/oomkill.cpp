@@ -2,6 +2,7 @@
 // memory, and which limit was hit.
 #include "decoder.h"
 #include "event_fields.h"
+#include "fd.h"
 #include "run.h"
 #include "text_file.h"
 
@@ -59,17 +60,13 @@ class MemcgPaths {
             }
         }
         if (mount_.empty()) mount_ = v1;
-        if (!mount_.empty()) mount_fd_ = open(mount_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    }
-    MemcgPaths(const MemcgPaths&) = delete;
-    MemcgPaths& operator=(const MemcgPaths&) = delete;
-    ~MemcgPaths() {
-        if (mount_fd_ >= 0) close(mount_fd_);
+        if (!mount_.empty())
+            mount_fd_.reset(open(mount_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     }
 
     // Empty when the cgroup is gone or cannot be resolved.
     std::string path(uint64_t id) {
-        if (id == 0 || mount_fd_ < 0) return {};
+        if (id == 0 || !mount_fd_.valid()) return {};
         auto cached = cache_.find(id);
         if (cached != cache_.end()) return cached->second;
         alignas(
@@ -78,12 +75,12 @@ class MemcgPaths {
         handle->handle_bytes = sizeof id;
         handle->handle_type = 0xfe; // FILEID_KERNFS
         std::memcpy(buffer + sizeof(struct file_handle), &id, sizeof id);
-        int fd = open_by_handle_at(mount_fd_, handle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) return {};
+        FileDescriptor fd(
+            open_by_handle_at(mount_fd_.get(), handle, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!fd.valid()) return {};
         char target[4096];
-        ssize_t n =
-            readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), target, sizeof target - 1);
-        close(fd);
+        ssize_t n = readlink(("/proc/self/fd/" + std::to_string(fd.get())).c_str(), target,
+                             sizeof target - 1);
         if (n <= 0) return {};
         std::string found(target, static_cast<size_t>(n));
         cache_.emplace(id, found);
@@ -109,7 +106,7 @@ class MemcgPaths {
     }
 
     std::string mount_;
-    int mount_fd_ = -1;
+    FileDescriptor mount_fd_;
     std::map<uint64_t, std::string> cache_;
 };
 
