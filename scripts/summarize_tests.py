@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Prints one closing line for a meson test run, "N passed, N failed,
+"""Prints one closing line for meson test runs (their testlog.json files), "N passed, N failed,
 N skipped", counting the Catch2 test cases of every suite (from meson's
 testlog.json), and exits 1 if any failed.
 
@@ -33,30 +33,33 @@ def catch2_counts(stdout):
 
 
 passed = failed = skipped = 0
-with open(sys.argv[1], encoding="utf-8") as log:
-    for line in log:
-        test = json.loads(line)
-        stdout = test.get("stdout") or ""
-        counts = catch2_counts(stdout)
-        if counts is None:
-            # The kernel-matrix guest: its own closing line.
-            m = re.findall(r"^(\d+) passed, (\d+) failed$", stdout, re.M)
-            if m:
-                counts = (int(m[-1][0]), int(m[-1][1]), 0)
-        if counts is not None:
-            passed += counts[0]
-            failed += counts[1]
-            skipped += counts[2]
-            # A binary that reported its cases but still failed (a crash
-            # after its summary, a skip under CORESCOPE_NO_SKIP=1).
-            if counts[1] == 0 and test.get("result") not in ("OK", "SKIP"):
-                failed += 1
-            continue
-        if test.get("result") == "SKIP":
-            skipped += 1
-        elif test.get("result") == "OK":
-            passed += 1
-        else:
+lines = []
+for path in sys.argv[1:]:  # one testlog.json per meson test run
+    with open(path, encoding="utf-8") as log:
+        lines += log.readlines()
+for line in lines:
+    test = json.loads(line)
+    stdout = test.get("stdout") or ""
+    counts = catch2_counts(stdout)
+    if counts is None:
+        # The kernel-matrix guest: its own closing line.
+        m = re.findall(r"^(\d+) passed, (\d+) failed$", stdout, re.M)
+        if m:
+            counts = (int(m[-1][0]), int(m[-1][1]), 0)
+    if counts is not None:
+        passed += counts[0]
+        failed += counts[1]
+        skipped += counts[2]
+        # A binary that reported its cases but still failed (a crash
+        # after its summary, a skip under CORESCOPE_NO_SKIP=1).
+        if counts[1] == 0 and test.get("result") not in ("OK", "SKIP"):
             failed += 1
+        continue
+    if test.get("result") == "SKIP":
+        skipped += 1
+    elif test.get("result") == "OK":
+        passed += 1
+    else:
+        failed += 1
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 sys.exit(1 if failed else 0)
