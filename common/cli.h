@@ -1,7 +1,7 @@
-// The one command line of DESIGN.md. A tool names the shared flags it takes
-// (each always with the same letter and meaning) and adds its own; the
-// parser fills CommonOptions and calls the tool's setters, and throws
-// UsageError naming the bad value.
+// The one command line every tool shares (docs/flags.md). A tool names
+// the shared flags it takes (each always with the same letter and
+// meaning) and adds its own; the parser fills CommonOptions and calls the
+// tool's setters, and throws UsageError naming the bad value.
 #pragma once
 
 #include <cstdint>

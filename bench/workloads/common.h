@@ -4,7 +4,9 @@
 #ifndef BENCH_WORKLOADS_COMMON_H
 #define BENCH_WORKLOADS_COMMON_H
 
+#ifndef _GNU_SOURCE /* the build may define it on the command line */
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>

@@ -295,7 +295,7 @@ struct LoadCase {
     // shortfall_ppm of it, for the reasons given in the table.
     bool exact = true;
     // The perf buffer (64 pages a CPU) fills in a fraction of a second,
-    // the ring buffer (8 MiB) only after seconds: the ring buffer's case is
+    // the ring buffer (4 MiB) only after seconds: the ring buffer's case is
     // opensnoop's (below) and the soak's.
     bool perf_buffer = false;
     uint64_t shortfall_ppm = 0;
