@@ -1,5 +1,6 @@
 #include "checks.h"
 #include "tool_entries.h"
+#include "utf8.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -9,23 +10,9 @@
 namespace fuzz {
 
 const char* check_utf8(std::string_view s) {
-    auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
     for (size_t i = 0; i < s.size();) {
-        unsigned char c = byte(i);
-        size_t len = c < 0x80                 ? 1
-                     : c >= 0xc2 && c <= 0xdf ? 2
-                     : c >= 0xe0 && c <= 0xef ? 3
-                     : c >= 0xf0 && c <= 0xf4 ? 4
-                                              : 0;
-        if (len == 0 || i + len > s.size()) return "invalid UTF-8";
-        uint32_t cp = len == 1 ? c : c & (0xff >> (len + 1));
-        for (size_t k = 1; k < len; k++) {
-            if ((byte(i + k) & 0xc0) != 0x80) return "invalid UTF-8";
-            cp = (cp << 6) | (byte(i + k) & 0x3f);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return "invalid UTF-8 (overlong or surrogate)";
+        size_t len = testutf8::sequence_length(s, i);
+        if (len == 0) return "invalid UTF-8 (a bad, cut, overlong or surrogate sequence)";
         i += len;
     }
     return nullptr;

@@ -5,6 +5,7 @@
 // bytes become U+FFFD).
 #include "harness.h"
 #include "json_lines.h"
+#include "utf8.h"
 
 #include <catch2/catch.hpp>
 #include <fcntl.h>
@@ -36,19 +37,9 @@ void check_terminal_safe(const std::string& text) {
 // of a valid UTF-8 sequence becomes U+FFFD; everything else stays.
 std::string json_replaced(const std::string& s) {
     std::string out;
-    auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
     for (size_t i = 0; i < s.size();) {
-        unsigned char c = byte(i);
-        size_t len = c < 0x80                 ? 1
-                     : c >= 0xc2 && c <= 0xdf ? 2
-                     : c >= 0xe0 && c <= 0xef ? 3
-                     : c >= 0xf0 && c <= 0xf4 ? 4
-                                              : 0;
-        bool valid = len > 0 && i + len <= s.size();
-        for (size_t k = 1; valid && k < len; k++)
-            valid = (byte(i + k) & 0xc0) == 0x80;
-        // (overlong and surrogate forms do not occur in these tests' inputs)
-        if (valid) {
+        size_t len = testutf8::sequence_length(s, i);
+        if (len > 0) {
             out.append(s, i, len);
             i += len;
         } else {
