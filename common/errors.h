@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace corescope {
 
@@ -40,6 +41,9 @@ std::string errno_message(const std::string& what, int err);
 // ENOENT for 2 (negative values too); the number where the C library has
 // no name for it.
 std::string errno_name(int err);
+// An errno given on the command line, by name (ENOENT) or number (1 to
+// 4095); UsageError naming flag otherwise.
+int parse_errno(const char* flag, std::string_view text);
 // The errno a system call's return value carries: -4095..-1 (MAX_ERRNO) is
 // -errno, anything else (a result, or a value no errno can be) is 0.
 inline int errno_of_return(int64_t ret) {

@@ -1,4 +1,5 @@
 #include "symbolizer.h"
+#include "text_file.h"
 
 #include <algorithm>
 #include <cinttypes>
@@ -7,9 +8,7 @@
 #include <cstring>
 #include <cxxabi.h>
 #include <elfutils/libdwfl.h>
-#include <fstream>
 #include <gelf.h>
-#include <sstream>
 
 namespace corescope {
 
@@ -299,11 +298,11 @@ Symbolizer::Process& Symbolizer::process(uint32_t pid) {
     auto it = processes_.find(pid);
     if (it != processes_.end()) return it->second;
     Process& proc = processes_[pid];
-    std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+    std::optional<std::string> maps = read_text_file("/proc/" + std::to_string(pid) + "/maps");
     if (!maps) return proc;
     proc.readable = true;
-    std::string line;
-    while (std::getline(maps, line)) {
+    for (std::string_view line_view : split_lines(*maps)) {
+        std::string line(line_view);
         // start-end perms offset dev inode   path
         Mapping m{};
         char perms[8] = {};

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -27,6 +28,19 @@ std::optional<std::string> read_first_line(const std::string& path) {
     std::optional<std::string> text = read_text_file(path);
     if (text) text->erase(std::min(text->find('\n'), text->size()));
     return text;
+}
+
+std::map<std::string, uint64_t> read_name_values(const std::string& path) {
+    std::map<std::string, uint64_t> values;
+    std::string text = read_text_file(path).value_or("");
+    for (std::string_view line : split_lines(text)) {
+        std::vector<std::string_view> words = split_words(line);
+        if (words.size() < 2) continue;
+        std::string_view name = words[0];
+        if (name.back() == ':') name.remove_suffix(1);
+        values[std::string(name)] = std::strtoull(std::string(words[1]).c_str(), nullptr, 10);
+    }
+    return values;
 }
 
 std::vector<std::string_view> split_lines(std::string_view text) {

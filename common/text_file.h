@@ -4,6 +4,8 @@
 // --dry-run: 11.4 -> 10.9 ms) and pages of memory.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +18,11 @@ std::optional<std::string> read_text_file(const std::string& path);
 
 // Its first line, without the newline; nullopt as above.
 std::optional<std::string> read_first_line(const std::string& path);
+
+// A file of "name value" lines (/proc/meminfo's "Name: value kB",
+// /proc/vmstat's "name value"): each name, without its colon, and its first
+// number. Empty when the file cannot be read.
+std::map<std::string, uint64_t> read_name_values(const std::string& path);
 
 // The lines of text, without their newlines; views into text.
 std::vector<std::string_view> split_lines(std::string_view text);

@@ -1,11 +1,11 @@
 #include "procfs.h"
 #include "fd.h"
+#include "text_file.h"
 
 #include <cerrno>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
-#include <fstream>
 #include <sstream>
 #include <unistd.h>
 
@@ -13,8 +13,9 @@ namespace corescope::procfs {
 
 namespace {
 
-std::ifstream open_file(const std::string& path) {
-    return std::ifstream(path);
+// A kernel text file to parse with >> (text_file.h: no std::ifstream).
+std::istringstream open_file(const std::string& path) {
+    return std::istringstream(read_text_file(path).value_or(""));
 }
 
 CpuTimes parse_cpu_line(std::istringstream& in) {
@@ -50,7 +51,7 @@ long ticks_per_second() {
 
 Stat read_stat(const std::string& root) {
     Stat stat;
-    std::ifstream in = open_file(root + "/stat");
+    std::istringstream in = open_file(root + "/stat");
     std::string line;
     while (std::getline(in, line)) {
         std::istringstream fields(line);
@@ -70,7 +71,7 @@ Stat read_stat(const std::string& root) {
 
 LoadAverage read_loadavg(const std::string& root) {
     LoadAverage load;
-    std::ifstream in = open_file(root + "/loadavg");
+    std::istringstream in = open_file(root + "/loadavg");
     char slash;
     in >> load.one >> load.five >> load.fifteen >> load.running >> slash >> load.threads;
     return load;
@@ -83,34 +84,16 @@ double read_uptime_seconds(const std::string& root) {
 }
 
 std::map<std::string, uint64_t> read_meminfo(const std::string& root) {
-    std::map<std::string, uint64_t> values;
-    std::ifstream in = open_file(root + "/meminfo");
-    std::string key;
-    uint64_t value;
-    std::string line;
-    while (std::getline(in, line)) {
-        std::istringstream fields(line);
-        if (fields >> key >> value) {
-            if (!key.empty() && key.back() == ':') key.pop_back();
-            values[key] = value;
-        }
-    }
-    return values;
+    return read_name_values(root + "/meminfo");
 }
 
 std::map<std::string, uint64_t> read_vmstat(const std::string& root) {
-    std::map<std::string, uint64_t> values;
-    std::ifstream in = open_file(root + "/vmstat");
-    std::string key;
-    uint64_t value;
-    while (in >> key >> value)
-        values[key] = value;
-    return values;
+    return read_name_values(root + "/vmstat");
 }
 
 std::vector<DiskStats> read_diskstats(const std::string& root) {
     std::vector<DiskStats> disks;
-    std::ifstream in = open_file(root + "/diskstats");
+    std::istringstream in = open_file(root + "/diskstats");
     std::string line;
     while (std::getline(in, line)) {
         std::istringstream fields(line);
@@ -128,7 +111,7 @@ std::vector<DiskStats> read_diskstats(const std::string& root) {
 
 std::vector<NetDevice> read_net_dev(const std::string& root) {
     std::vector<NetDevice> devices;
-    std::ifstream in = open_file(root + "/net/dev");
+    std::istringstream in = open_file(root + "/net/dev");
     std::string line;
     while (std::getline(in, line)) {
         auto colon = line.find(':');
@@ -147,7 +130,7 @@ std::vector<NetDevice> read_net_dev(const std::string& root) {
 
 std::map<std::string, uint64_t> read_tcp_counters(const std::string& root) {
     std::map<std::string, uint64_t> values;
-    std::ifstream in = open_file(root + "/net/snmp");
+    std::istringstream in = open_file(root + "/net/snmp");
     std::string names, numbers;
     while (std::getline(in, names)) {
         if (names.rfind("Tcp:", 0) != 0 || !std::getline(in, numbers)) continue;
@@ -169,7 +152,7 @@ std::map<pid_t, ProcessCpu> read_process_cpu(const std::string& root) {
         char* end = nullptr;
         long pid = std::strtol(entry->d_name, &end, 10);
         if (*end != '\0' || pid <= 0) continue;
-        std::ifstream in(root + "/" + entry->d_name + "/stat");
+        std::istringstream in = open_file(root + "/" + entry->d_name + "/stat");
         std::string text;
         if (!std::getline(in, text)) continue;
         // comm is in parentheses and may itself contain spaces and ')'.

@@ -40,16 +40,8 @@ Totals read_totals(const bpf_map* map) {
 
 // Buffers and Cached from /proc/meminfo, in MiB.
 std::pair<uint64_t, uint64_t> buffers_and_cached_mb() {
-    std::string meminfo = read_text_file("/proc/meminfo").value_or("");
-    uint64_t buffers = 0, cached = 0;
-    for (std::string_view line : split_lines(meminfo)) {
-        std::vector<std::string_view> words = split_words(line);
-        if (words.size() < 2) continue;
-        uint64_t kb = std::strtoull(std::string(words[1]).c_str(), nullptr, 10);
-        if (words[0] == "Buffers:") buffers = kb;
-        if (words[0] == "Cached:") cached = kb;
-    }
-    return {buffers / 1024, cached / 1024};
+    std::map<std::string, uint64_t> kb = read_name_values("/proc/meminfo");
+    return {kb["Buffers"] / 1024, kb["Cached"] / 1024};
 }
 
 struct Interval {

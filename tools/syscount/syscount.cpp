@@ -30,17 +30,6 @@ struct Settings {
 };
 
 // ENOENT, or a number 1..4095.
-int parse_errno(std::string_view text) {
-    if (!text.empty() && text[0] >= '0' && text[0] <= '9')
-        return static_cast<int>(parse_unsigned("errno", text, 1, 4095));
-    for (int e = 1; e < 4096; e++) {
-        const char* name = strerrorname_np(e);
-        if (name && text == name) return e;
-    }
-    throw UsageError("invalid errno '" + std::string(text) +
-                     "': not an errno name (like ENOENT) or number");
-}
-
 std::string syscall_label(uint32_t nr) {
     std::string_view name = syscall_name(nr);
     return name.empty() ? "[" + std::to_string(nr) + "]" : std::string(name);
@@ -257,7 +246,7 @@ int syscount(int argc, char** argv) {
         [&](std::string_view v) { settings.top = parse_unsigned("--top", v, 0, 100000); });
     cli.add_option('e', "errno", "ERRNO",
                    "only calls that failed with ERRNO (a name like ENOENT, or a number)",
-                   [&](std::string_view v) { settings.errno_value = parse_errno(v); });
+                   [&](std::string_view v) { settings.errno_value = parse_errno("errno", v); });
     cli.add_switch('l', "list", "list the system calls this tool knows by name, and exit",
                    &settings.list);
     cli.set_examples("  syscount                   count system calls until Ctrl-C, top 10\n"
