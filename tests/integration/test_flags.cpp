@@ -302,6 +302,17 @@ std::vector<EventTool> event_tools() {
          [](const Context&, const Made&) { return std::string(); },
          any_record([](const json& r, const Made& m, const Context&) { return same_task(r, m); }),
          true},
+        {"syncsnoop",
+         {},
+         [](const Context& c, const Made& m) {
+             int fd = open((c.dir + "/" + m.token).c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+             if (fd < 0 || fsync(fd) != 0) throw std::runtime_error("fsync failed");
+             close(fd);
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context& c) {
+             return same_task(r, m) && r.at("call") == "fsync" && r.at("file") == c.dir + "/" + m.token;
+         })},
         {"fsslower",
          {"--min", "0"},
          [](const Context& c, const Made& m) {
@@ -1348,6 +1359,8 @@ TEST_CASE("profile --period and -F sample at their rates, --cpu only that CPU, -
     auto by_frequency = start_tool("profile", {"-p", pid, "-F", "250", "-o", "json"});
     auto on_its_cpu = start_tool("profile", {"-p", pid, "--cpu", std::to_string(cpu), "-F", "199",
                                              "--user-stacks-only", "-o", "json"});
+    auto shallow = start_tool("profile", {"-I", "--kernel-stacks-only", "-F", "99",
+                                          "--perf-max-stack-depth", "2", "-o", "json"});
     std::unique_ptr<ToolProcess> on_another_cpu;
     if (cpus.size() > 1)
         on_another_cpu = start_tool("profile", {"-p", pid, "--cpu", std::to_string(cpus.front()),
@@ -1356,7 +1369,7 @@ TEST_CASE("profile --period and -F sample at their rates, --cpu only that CPU, -
     auto with_idle =
         start_tool("profile", {"-I", "--kernel-stacks-only", "-F", "99", "-o", "json"});
     auto without_idle = start_tool("profile", {"--kernel-stacks-only", "-F", "99", "-o", "json"});
-    for (ToolProcess* p : {by_period.get(), by_frequency.get(), on_its_cpu.get(),
+    for (ToolProcess* p : {by_period.get(), by_frequency.get(), on_its_cpu.get(), shallow.get(),
                            on_another_cpu.get(), with_idle.get(), without_idle.get()})
         if (p) REQUIRE(p->wait_attached());
     double idle_before = idle_seconds();
@@ -1365,8 +1378,9 @@ TEST_CASE("profile --period and -F sample at their rates, --cpu only that CPU, -
     REQUIRE(read_exactly(spun[0], &c, 1, 60));
     double idle_s = idle_seconds() - idle_before;
     Finished period = by_period->stop(), frequency = by_frequency->stop(),
-             its_cpu = on_its_cpu->stop(), idle = with_idle->stop(), no_idle = without_idle->stop();
-    for (const Finished* f : {&period, &frequency, &its_cpu, &idle, &no_idle})
+             its_cpu = on_its_cpu->stop(), idle = with_idle->stop(), no_idle = without_idle->stop(),
+             two_deep = shallow->stop();
+    for (const Finished* f : {&period, &frequency, &its_cpu, &idle, &no_idle, &two_deep})
         CHECK(f->exit_code == 0);
     std::unique_ptr<Finished> other;
     if (on_another_cpu) other = std::make_unique<Finished>(on_another_cpu->stop());
@@ -1398,13 +1412,25 @@ TEST_CASE("profile --period and -F sample at their rates, --cpu only that CPU, -
     // spun (a sample taken where the user stack cannot be read has none).
     bool spin_named = false;
     for (const json& r : on_cpu) {
-        CHECK(!r.contains("kernel_stack"));
+        CHECK(r.at("kernel_stack").empty());
         for (const json& frame : r.at("user_stack"))
             if (frame.at("symbol").is_string() &&
                 frame.at("symbol").get<std::string>().find("spin_cpu_ms") != std::string::npos)
                 spin_named = true;
     }
     CHECK(spin_named);
+    // --perf-max-stack-depth 2 cuts the host's kernel stacks (an interrupt
+    // or system call is several frames above its entry) to their two
+    // innermost frames.
+    auto deepest_kernel_stack = [](const std::string& out) {
+        size_t deepest = 0;
+        for (const json& r : json_lines(out))
+            if (r.value("type", "") == "stack")
+                deepest = std::max(deepest, r.at("kernel_stack").size());
+        return deepest;
+    };
+    CHECK(deepest_kernel_stack(idle.out) > 2);
+    CHECK(deepest_kernel_stack(two_deep.out) == 2);
     if (other) {
         CHECK(other->exit_code == 0);
         CHECK(samples_of(json_lines(other->out), spinner.pid()) == 0);
@@ -2444,13 +2470,15 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"--kernel-stacks-only", "test_profile.cpp"},
       {"-f", "test_profile.cpp"},
       {"-I", "test_flags.cpp"},
-      {"--stack-storage-size", "test_profile.cpp"}}},
+      {"--stack-storage-size", "test_profile.cpp"},
+      {"--perf-max-stack-depth", "test_flags.cpp"}}},
     {"runqlat",
      {{"-T", "test_runqlat.cpp"},
       {"-m", "test_flags.cpp"},
       {"-P", "test_runqlat.cpp"},
       {"-L", "test_runqlat.cpp"},
       {"--pidnss", "test_runqlat.cpp"}}},
+    {"syncsnoop", {{"-x", "test_syncsnoop.cpp"}, {"--min", "test_syncsnoop.cpp"}}},
     {"syscount",
      {{"-x", "test_syscount.cpp"},
       {"-T", "test_syscount.cpp"},
