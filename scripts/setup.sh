@@ -18,6 +18,7 @@ packages=(
     pandoc            # the man pages (docs/man/*.8.md)
     e2fsprogs         # the kernel-matrix suite formats its ext4 scratch disk
     debhelper zsh     # the packaging suite: the Debian package, zsh completion
+    clang-format      # the format suite (scripts/check_format.sh)
     libclang-rt-14-dev # libFuzzer and the sanitizer runtimes (sanitize and fuzz suites)
 )
 packages+=("$@") # extra packages a caller needs
