@@ -128,9 +128,9 @@ static __always_inline __u32 block_rwbs_op(const char rwbs[BLOCK_RWBS_LEN], __u3
 
 /* A flag of enum req_flag_bits, 0 on kernels that lack it. */
 #define BLOCK_FLAG(flags, name)                                                                    \
-	(bpf_core_enum_value_exists(enum req_flag_bits, name) ?                                    \
-		 ((flags) >> bpf_core_enum_value(enum req_flag_bits, name)) & 1 :                  \
-		 0)
+	(bpf_core_enum_value_exists(enum req_flag_bits, name)                                      \
+		 ? ((flags) >> bpf_core_enum_value(enum req_flag_bits, name)) & 1                  \
+		 : 0)
 
 static __always_inline void block_rq_rwbs(struct request *rq, char rwbs[BLOCK_RWBS_MAX])
 {

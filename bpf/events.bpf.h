@@ -76,7 +76,7 @@ static __always_inline long events_output(void *ctx, void *data, __u64 size)
 }
 
 /* A per-CPU scratch area for events too large for the 512-byte stack. */
-#define EVENT_SCRATCH(value_type, name)                                                                \
+#define EVENT_SCRATCH(value_type, name)                                                            \
 	struct {                                                                                   \
 		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);                                           \
 		__uint(max_entries, 1);                                                            \

@@ -13,8 +13,8 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 
-#define FILE_PATH_MAX 4096 /* a power of two */
-#define FILE_NAME_MAX 256  /* NAME_MAX + 1 */
+#define FILE_PATH_MAX	4096 /* a power of two */
+#define FILE_NAME_MAX	256  /* NAME_MAX + 1 */
 #define FILE_PATH_DEPTH 32
 /* The buffer: room for one more name past FILE_PATH_MAX, so the verifier
  * sees every read in bounds. */

@@ -14,8 +14,8 @@
 
 #include "files.bpf.h"
 
-#define SOCK_AF_INET 2
-#define SOCK_AF_INET6 10
+#define SOCK_AF_INET	 2
+#define SOCK_AF_INET6	 10
 #define SOCK_IPPROTO_TCP 6
 
 /* include/net/tcp_states.h */
@@ -76,7 +76,7 @@ static __always_inline __u16 sock_read_endpoints(const struct sock *sk, __u8 *sa
  * (host order), saddr/daddr[4] and saddr_v6/daddr_v6[16], as
  * sock:inet_sock_set_state and tcp:tcp_retransmit_skb do. A macro because
  * each tracepoint has its own record type. */
-#define SOCK_TP_READ_ENDPOINTS(rec, out_saddr, out_daddr, out_sport, out_dport)                   \
+#define SOCK_TP_READ_ENDPOINTS(rec, out_saddr, out_daddr, out_sport, out_dport)                    \
 	({                                                                                         \
 		__u16 __family = (rec)->family;                                                    \
 		if (__family == SOCK_AF_INET) {                                                    \
@@ -110,9 +110,9 @@ static __always_inline struct sock *sock_from_fd(int fd)
 /* -4/-6 and port filters. The loader sets the switches in rodata (so the
  * verifier drops the checks a run does not use) and fills port_filter with
  * keys PORT_FILTER_KEY(side, port). */
-#define PORT_FILTER_LOCAL 0
-#define PORT_FILTER_REMOTE 1
-#define PORT_FILTER_MAX 1024
+#define PORT_FILTER_LOCAL	    0
+#define PORT_FILTER_REMOTE	    1
+#define PORT_FILTER_MAX		    1024
 #define PORT_FILTER_KEY(side, port) (((__u32)(side) << 16) | (__u16)(port))
 
 const volatile __u16 filter_family = 0; /* SOCK_AF_INET, SOCK_AF_INET6, or 0: both */

@@ -122,16 +122,17 @@ Links::~Links() {
         t.join();
 }
 
-AttachStep syscall_tiers(std::string what, const std::vector<SyscallProgram>& calls, bool raw_enter_too) {
+AttachStep syscall_tiers(std::string what, const std::vector<SyscallProgram>& calls,
+                         bool raw_enter_too) {
     AttachWay tracepoints, raw;
     bool enter = raw_enter_too, exit = false;
     for (const SyscallProgram& c : calls) {
         if (c.enter)
-            tracepoints.points.push_back(
-                {"tp_enter_" + c.call, AttachKind::tracepoint, "syscalls:sys_enter_" + c.call, c.optional});
+            tracepoints.points.push_back({"tp_enter_" + c.call, AttachKind::tracepoint,
+                                          "syscalls:sys_enter_" + c.call, c.optional});
         if (c.exit)
-            tracepoints.points.push_back(
-                {"tp_exit_" + c.call, AttachKind::tracepoint, "syscalls:sys_exit_" + c.call, c.optional});
+            tracepoints.points.push_back({"tp_exit_" + c.call, AttachKind::tracepoint,
+                                          "syscalls:sys_exit_" + c.call, c.optional});
         enter = enter || c.enter;
         exit = exit || c.exit;
     }
@@ -144,7 +145,9 @@ AttachStep tracepoint_tiers(std::string what, const std::vector<TracepointProgra
                             std::vector<AttachKind> kinds) {
     AttachStep step{std::move(what), {}};
     for (AttachKind kind : kinds) {
-        const char* prefix = kind == AttachKind::tp_btf ? "btf_" : kind == AttachKind::raw_tp ? "raw_" : "tp_";
+        const char* prefix = kind == AttachKind::tp_btf   ? "btf_"
+                             : kind == AttachKind::raw_tp ? "raw_"
+                                                          : "tp_";
         AttachWay way;
         for (const TracepointProgram& p : programs) {
             std::string target = p.tracepoint;
@@ -162,7 +165,8 @@ AttachPlan AttachPlan::choose(const std::string& tool, const std::vector<AttachS
     plan.tool_ = tool;
     for (const AttachStep& step : steps)
         for (const AttachWay& way : step.ways)
-            for (const AttachPoint& point : way.points) plan.named_programs_.push_back(point.program);
+            for (const AttachPoint& point : way.points)
+                plan.named_programs_.push_back(point.program);
     for (const AttachStep& step : steps) {
         Choice choice;
         choice.what = step.what;
@@ -213,7 +217,8 @@ AttachPlan AttachPlan::choose_available(const std::string& tool,
     plan.tool_ = tool;
     for (const AttachStep& step : steps) {
         for (const AttachWay& way : step.ways)
-            for (const AttachPoint& point : way.points) plan.named_programs_.push_back(point.program);
+            for (const AttachPoint& point : way.points)
+                plan.named_programs_.push_back(point.program);
         try {
             AttachPlan one = choose(tool, {step}, features);
             plan.choices_.push_back(std::move(one.choices_.front()));

@@ -18,8 +18,8 @@ std::string unescape(const std::string& s) {
     for (size_t i = 0; i < s.size(); i++) {
         if (s[i] == '\\' && i + 3 < s.size() && octal(s[i + 1]) && octal(s[i + 2]) &&
             octal(s[i + 3])) {
-            out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 +
-                                     (s[i + 3] - '0'));
+            out +=
+                static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
             i += 3;
             continue;
         }
@@ -50,16 +50,14 @@ MemcgPaths::MemcgPaths() {
         }
     }
     if (mount_.empty()) mount_ = v1;
-    if (!mount_.empty())
-        mount_fd_.reset(open(mount_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!mount_.empty()) mount_fd_.reset(open(mount_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 }
 
 std::string MemcgPaths::path(uint64_t id) {
     if (id == 0 || !mount_fd_.valid()) return {};
     auto cached = cache_.find(id);
     if (cached != cache_.end()) return cached->second;
-    alignas(
-        struct file_handle) unsigned char buffer[sizeof(struct file_handle) + sizeof id] = {};
+    alignas(struct file_handle) unsigned char buffer[sizeof(struct file_handle) + sizeof id] = {};
     auto* handle = reinterpret_cast<struct file_handle*>(buffer);
     handle->handle_bytes = sizeof id;
     handle->handle_type = 0xfe; // FILEID_KERNFS
@@ -68,8 +66,8 @@ std::string MemcgPaths::path(uint64_t id) {
         open_by_handle_at(mount_fd_.get(), handle, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd.valid()) return {};
     char target[4096];
-    ssize_t n = readlink(("/proc/self/fd/" + std::to_string(fd.get())).c_str(), target,
-                         sizeof target - 1);
+    ssize_t n =
+        readlink(("/proc/self/fd/" + std::to_string(fd.get())).c_str(), target, sizeof target - 1);
     if (n <= 0) return {};
     std::string found(target, static_cast<size_t>(n));
     cache_.emplace(id, found);

@@ -16,7 +16,9 @@ namespace {
 // The kernel never hands out PIDs above PID_MAX_LIMIT (4M on 64-bit).
 constexpr uint64_t pid_max_limit = 4194304;
 
-std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+std::string quoted(std::string_view text) {
+    return "'" + std::string(text) + "'";
+}
 
 bool parse_only = false;
 
@@ -86,13 +88,14 @@ double parse_milliseconds(std::string_view what, std::string_view text) {
     return value;
 }
 
-void CommandLine::add_text(char short_name, std::string long_name, std::string value_name, std::string help,
-                           std::string* target) {
+void CommandLine::add_text(char short_name, std::string long_name, std::string value_name,
+                           std::string help, std::string* target) {
     std::string what = "--" + long_name;
-    add_option(short_name, std::move(long_name), std::move(value_name), std::move(help), [=](std::string_view v) {
-        if (v.empty()) throw UsageError("invalid " + what + " '': must not be empty");
-        *target = std::string(v);
-    });
+    add_option(short_name, std::move(long_name), std::move(value_name), std::move(help),
+               [=](std::string_view v) {
+                   if (v.empty()) throw UsageError("invalid " + what + " '': must not be empty");
+                   *target = std::string(v);
+               });
 }
 
 CommandLine::CommandLine(std::string tool, std::string summary, std::vector<Flag> flags)
@@ -109,14 +112,14 @@ void CommandLine::add_common(const std::vector<Flag>& flags, CommonOptions** tar
     };
     auto opts = [target]() -> CommonOptions& { return **target; };
     if (has(Flag::pid))
-        options_.push_back({'p', "pid", "PID", "only this process (repeatable)",
-                            [opts](std::string_view v) { opts().pids.push_back(parse_pid("PID", v)); }});
+        options_.push_back(
+            {'p', "pid", "PID", "only this process (repeatable)",
+             [opts](std::string_view v) { opts().pids.push_back(parse_pid("PID", v)); }});
     if (has(Flag::tid))
         options_.push_back({'t', "tid", "TID", "only this thread",
                             [opts](std::string_view v) { opts().tid = parse_pid("TID", v); }});
     if (has(Flag::uid))
-        options_.push_back({'u', "uid", "UID", "only this user",
-                            [opts](std::string_view v) {
+        options_.push_back({'u', "uid", "UID", "only this user", [opts](std::string_view v) {
                                 opts().uid = static_cast<uint32_t>(
                                     parse_unsigned("UID", v, 0, UINT32_MAX - 1));
                             }});
@@ -133,7 +136,8 @@ void CommandLine::add_common(const std::vector<Flag>& flags, CommonOptions** tar
     if (has(Flag::name))
         options_.push_back({'n', "name", "TEXT", "only commands whose name contains TEXT",
                             [opts](std::string_view v) {
-                                if (v.empty()) throw UsageError("invalid name '': must not be empty");
+                                if (v.empty())
+                                    throw UsageError("invalid name '': must not be empty");
                                 opts().name = std::string(v);
                             }});
     if (has(Flag::failed))
@@ -146,26 +150,28 @@ void CommandLine::add_common(const std::vector<Flag>& flags, CommonOptions** tar
         options_.push_back({'U', "print-uid", "", "print a UID column",
                             [opts](std::string_view) { opts().print_uid = true; }});
     if (has(Flag::duration))
-        options_.push_back({'d', "duration", "SECONDS", "stop after this long",
-                            [opts](std::string_view v) { opts().duration = parse_seconds("duration", v); }});
+        options_.push_back(
+            {'d', "duration", "SECONDS", "stop after this long",
+             [opts](std::string_view v) { opts().duration = parse_seconds("duration", v); }});
     if (has(Flag::milliseconds))
-        options_.push_back({'m', "milliseconds", "", "histogram in milliseconds instead of microseconds",
+        options_.push_back({'m', "milliseconds", "",
+                            "histogram in milliseconds instead of microseconds",
                             [opts](std::string_view) { opts().milliseconds = true; }});
     takes_interval_ = has(Flag::interval);
 
-    options_.push_back({'o', "output", "FORMAT", "output format: text or json",
-                        [opts](std::string_view v) {
-                            if (v == "text")
-                                opts().format = OutputFormat::text;
-                            else if (v == "json")
-                                opts().format = OutputFormat::json;
-                            else
-                                throw UsageError("invalid output format " + quoted(v) +
-                                                 ": must be text or json");
-                        }});
+    options_.push_back(
+        {'o', "output", "FORMAT", "output format: text or json", [opts](std::string_view v) {
+             if (v == "text")
+                 opts().format = OutputFormat::text;
+             else if (v == "json")
+                 opts().format = OutputFormat::json;
+             else
+                 throw UsageError("invalid output format " + quoted(v) + ": must be text or json");
+         }});
     options_.push_back({0, "json", "", "same as -o json",
                         [opts](std::string_view) { opts().format = OutputFormat::json; }});
-    options_.push_back({'v', "verbose", "", "print the attach plan and libbpf diagnostics on stderr",
+    options_.push_back({'v', "verbose", "",
+                        "print the attach plan and libbpf diagnostics on stderr",
                         [opts](std::string_view) { opts().verbose = true; }});
     options_.push_back({0, "dry-run", "", "probe, load and verify, print the plan, attach nothing",
                         [opts](std::string_view) { opts().dry_run = true; }});
@@ -185,7 +191,8 @@ void CommandLine::set_positional(std::string name, std::string help,
     positional_ = Positional{std::move(name), std::move(help), std::move(setter)};
 }
 
-void CommandLine::add_switch(char short_name, std::string long_name, std::string help, bool* target) {
+void CommandLine::add_switch(char short_name, std::string long_name, std::string help,
+                             bool* target) {
     options_.push_back({short_name, std::move(long_name), "", std::move(help),
                         [target](std::string_view) { *target = true; }});
 }
@@ -245,8 +252,7 @@ ParseResult CommandLine::parse(int argc, const char* const* argv, CommonOptions&
             const Option* o = find_long(name);
             if (o == nullptr) throw UsageError("unknown option " + quoted(arg));
             if (o->value_name.empty()) {
-                if (inline_value)
-                    throw UsageError("option --" + o->long_name + " takes no value");
+                if (inline_value) throw UsageError("option --" + o->long_name + " takes no value");
                 o->apply({});
             } else if (inline_value) {
                 o->apply(*inline_value);
@@ -261,8 +267,7 @@ ParseResult CommandLine::parse(int argc, const char* const* argv, CommonOptions&
         // value: -xT, -p123, -xp 123.
         for (size_t j = 1; j < arg.size(); j++) {
             const Option* o = find_short(arg[j]);
-            if (o == nullptr)
-                throw UsageError("unknown option '-" + std::string(1, arg[j]) + "'");
+            if (o == nullptr) throw UsageError("unknown option '-" + std::string(1, arg[j]) + "'");
             if (o->value_name.empty()) {
                 o->apply({});
                 continue;
@@ -330,7 +335,8 @@ std::string CommandLine::help() const {
     out += "  -h, --help                show this help and exit\n";
     out += "      --version             print the version and exit\n";
     if (takes_interval_)
-        out += "\nArguments:\n  interval                  seconds between summaries (default: one at exit)\n"
+        out += "\nArguments:\n  interval                  seconds between summaries (default: one "
+               "at exit)\n"
                "  count                     number of summaries, then exit\n";
     else if (positional_) {
         std::string left = "  " + positional_->name;

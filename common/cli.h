@@ -81,11 +81,13 @@ class CommandLine {
     // An option whose value is a whole number from min to max, stored in
     // target (a usage error names the option and the range otherwise).
     template <class Number>
-    void add_number(char short_name, std::string long_name, std::string value_name, std::string help,
-                    Number* target, uint64_t min, uint64_t max) {
+    void add_number(char short_name, std::string long_name, std::string value_name,
+                    std::string help, Number* target, uint64_t min, uint64_t max) {
         std::string what = "--" + long_name;
         add_option(short_name, std::move(long_name), std::move(value_name), std::move(help),
-                   [=](std::string_view v) { *target = static_cast<Number>(parse_unsigned(what, v, min, max)); });
+                   [=](std::string_view v) {
+                       *target = static_cast<Number>(parse_unsigned(what, v, min, max));
+                   });
     }
     // An option whose value is text, not empty, stored in target.
     void add_text(char short_name, std::string long_name, std::string value_name, std::string help,

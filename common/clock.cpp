@@ -69,7 +69,8 @@ void EventClock::append_iso(std::string& out, uint64_t monotonic_ns) {
         iso_second_ = second;
     }
     char frac[16];
-    snprintf(frac, sizeof frac, ".%06lluZ", static_cast<unsigned long long>((real % 1000000000ull) / 1000));
+    snprintf(frac, sizeof frac, ".%06lluZ",
+             static_cast<unsigned long long>((real % 1000000000ull) / 1000));
     out += iso_text_;
     out += frac;
 }

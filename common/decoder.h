@@ -58,7 +58,8 @@ void decode_events(Printer printer, const CommonOptions& options, Output& out,
                    std::span<const RecordedEvent> events) {
     RecordWriter records(options, out, printer.layout());
     records.header();
-    for (const RecordedEvent& e : events) printer.print(records, e.data, e.size);
+    for (const RecordedEvent& e : events)
+        printer.print(records, e.data, e.size);
 }
 
 } // namespace corescope

@@ -33,7 +33,8 @@ std::string_view tail_string(const void* data, size_t size, const char (&field)[
 
 // A block of NUL-separated strings (an argv) of len bytes, max of them at
 // most; cut says whether more were left.
-inline std::vector<std::string_view> split_nul_separated(const char* block, size_t len, size_t max, bool& cut) {
+inline std::vector<std::string_view> split_nul_separated(const char* block, size_t len, size_t max,
+                                                         bool& cut) {
     std::vector<std::string_view> parts;
     cut = false;
     size_t start = 0;
@@ -43,7 +44,8 @@ inline std::vector<std::string_view> split_nul_separated(const char* block, size
             break;
         }
         size_t end = start;
-        while (end < len && block[end] != '\0') end++;
+        while (end < len && block[end] != '\0')
+            end++;
         parts.emplace_back(block + start, end - start);
         start = end + 1;
     }
@@ -63,7 +65,8 @@ inline std::string path_from_components(std::string_view block, bool complete) {
         start = end + 1;
     }
     std::string path = complete ? "" : "...";
-    for (auto it = parts.rbegin(); it != parts.rend(); ++it) path.append("/").append(*it);
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it)
+        path.append("/").append(*it);
     return path.empty() ? "/" : path;
 }
 

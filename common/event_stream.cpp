@@ -35,12 +35,14 @@ EventStream::EventStream(const EventStreamConfig& config, struct bpf_map* events
     if (config.use_ringbuf) {
         ring_ = ring_buffer__new(bpf_map__fd(events), on_ring_event, this, nullptr);
         if (ring_ == nullptr)
-            throw RuntimeError(errno_message("cannot open the ring buffer", errno ? errno : EINVAL));
+            throw RuntimeError(
+                errno_message("cannot open the ring buffer", errno ? errno : EINVAL));
     } else {
         perf_ = perf_buffer__new(bpf_map__fd(events), config.perf_pages_per_cpu, on_perf_event,
                                  on_perf_lost, this, nullptr);
         if (perf_ == nullptr)
-            throw RuntimeError(errno_message("cannot open the perf buffer", errno ? errno : EINVAL));
+            throw RuntimeError(
+                errno_message("cannot open the perf buffer", errno ? errno : EINVAL));
     }
 }
 
@@ -128,7 +130,8 @@ uint64_t EventStream::lost() const {
     std::vector<uint64_t> per_cpu(static_cast<size_t>(cpus));
     uint32_t zero = 0;
     if (bpf_map_lookup_elem(bpf_map__fd(events_lost_), &zero, per_cpu.data()) == 0)
-        for (uint64_t n : per_cpu) total += n;
+        for (uint64_t n : per_cpu)
+            total += n;
     return total;
 }
 

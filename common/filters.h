@@ -34,7 +34,8 @@ template <class Skeleton>
 void fill_filter_maps(Skeleton* skel, const CommonOptions& options) {
     for (uint32_t pid : options.pids) {
         uint8_t one = 1;
-        int err = bpf_map__update_elem(skel->maps.filter_pids, &pid, sizeof pid, &one, sizeof one, BPF_ANY);
+        int err = bpf_map__update_elem(skel->maps.filter_pids, &pid, sizeof pid, &one, sizeof one,
+                                       BPF_ANY);
         if (err) throw RuntimeError(errno_message("cannot set the PID filter", err));
     }
     if (!options.cgroup.empty()) {
@@ -47,7 +48,8 @@ void fill_filter_maps(Skeleton* skel, const CommonOptions& options) {
                                        sizeof value, BPF_ANY);
         if (err)
             throw RuntimeError(errno_message("cannot filter on cgroup " + options.cgroup +
-                                                 " (is it a cgroup v2 directory?)", err));
+                                                 " (is it a cgroup v2 directory?)",
+                                             err));
     }
 }
 
@@ -60,7 +62,8 @@ inline bool comm_matches(std::string_view comm, const std::string& name) {
 template <size_t N>
 std::string_view fixed_string(const char (&chars)[N]) {
     size_t len = 0;
-    while (len < N && chars[len] != '\0') len++;
+    while (len < N && chars[len] != '\0')
+        len++;
     return {chars, len};
 }
 

@@ -8,20 +8,30 @@ namespace corescope {
 std::string open_flag_names(uint64_t flags) {
     std::string out;
     switch (flags & O_ACCMODE) {
-    case O_RDONLY: out = "O_RDONLY"; break;
-    case O_WRONLY: out = "O_WRONLY"; break;
-    case O_RDWR: out = "O_RDWR"; break;
-    default: out = "O_ACCMODE"; break;
+    case O_RDONLY:
+        out = "O_RDONLY";
+        break;
+    case O_WRONLY:
+        out = "O_WRONLY";
+        break;
+    case O_RDWR:
+        out = "O_RDWR";
+        break;
+    default:
+        out = "O_ACCMODE";
+        break;
     }
     // In the order open(2) lists them. O_SYNC includes O_DSYNC's bit: it
     // is named instead of it.
     static const std::pair<uint64_t, const char*> names[] = {
-        {O_CREAT, "O_CREAT"},         {O_EXCL, "O_EXCL"},           {O_NOCTTY, "O_NOCTTY"},
-        {O_TRUNC, "O_TRUNC"},         {O_APPEND, "O_APPEND"},       {O_NONBLOCK, "O_NONBLOCK"},
-        {O_DSYNC, "O_DSYNC"},         {O_ASYNC, "O_ASYNC"},         {O_DIRECT, "O_DIRECT"},
-        {O_LARGEFILE, "O_LARGEFILE"}, {O_DIRECTORY, "O_DIRECTORY"}, {O_NOFOLLOW, "O_NOFOLLOW"},
-        {O_NOATIME, "O_NOATIME"},     {O_CLOEXEC, "O_CLOEXEC"},     {O_PATH, "O_PATH"},
-        {O_TMPFILE & ~O_DIRECTORY, "O_TMPFILE"},
+        {O_CREAT, "O_CREAT"},         {O_EXCL, "O_EXCL"},
+        {O_NOCTTY, "O_NOCTTY"},       {O_TRUNC, "O_TRUNC"},
+        {O_APPEND, "O_APPEND"},       {O_NONBLOCK, "O_NONBLOCK"},
+        {O_DSYNC, "O_DSYNC"},         {O_ASYNC, "O_ASYNC"},
+        {O_DIRECT, "O_DIRECT"},       {O_LARGEFILE, "O_LARGEFILE"},
+        {O_DIRECTORY, "O_DIRECTORY"}, {O_NOFOLLOW, "O_NOFOLLOW"},
+        {O_NOATIME, "O_NOATIME"},     {O_CLOEXEC, "O_CLOEXEC"},
+        {O_PATH, "O_PATH"},           {O_TMPFILE & ~O_DIRECTORY, "O_TMPFILE"},
     };
     bool sync = flags & (O_SYNC & ~O_DSYNC);
     for (auto [bit, name] : names)

@@ -15,7 +15,8 @@ Histogram Histogram::log2(std::vector<uint64_t> slots) {
 
 uint64_t Histogram::total() const {
     uint64_t sum = 0;
-    for (uint64_t c : slots_) sum += c;
+    for (uint64_t c : slots_)
+        sum += c;
     return sum;
 }
 
@@ -28,8 +29,10 @@ Bucket Histogram::bucket(size_t i) const {
 std::vector<Bucket> Histogram::buckets() const {
     std::vector<Bucket> out;
     size_t last = slots_.size();
-    while (last > 0 && slots_[last - 1] == 0) last--;
-    for (size_t i = 0; i < last; i++) out.push_back(bucket(i));
+    while (last > 0 && slots_[last - 1] == 0)
+        last--;
+    for (size_t i = 0; i < last; i++)
+        out.push_back(bucket(i));
     return out;
 }
 
@@ -68,7 +71,8 @@ std::string render_histogram_text(const Histogram& h, std::string_view unit) {
              2 * value_width + 4 - indent, std::string(unit).c_str());
     out.append(line);
     for (const Bucket& b : rows) {
-        int stars = max_count ? static_cast<int>((b.count * bar_width + max_count - 1) / max_count) : 0;
+        int stars =
+            max_count ? static_cast<int>((b.count * bar_width + max_count - 1) / max_count) : 0;
         if (b.count == 0) stars = 0;
         snprintf(line, sizeof line, "%*llu -> %-*llu : %-8llu |%-*s|\n", value_width,
                  static_cast<unsigned long long>(b.low), value_width,
@@ -83,8 +87,11 @@ std::string histogram_buckets_json(const Histogram& h) {
     std::string buckets = "[";
     for (const Bucket& b : h.buckets()) {
         if (buckets.size() > 1) buckets += ',';
-        JsonObject(buckets).unsigned_number("low", b.low).unsigned_number("high", b.high)
-            .unsigned_number("count", b.count).end();
+        JsonObject(buckets)
+            .unsigned_number("low", b.low)
+            .unsigned_number("high", b.high)
+            .unsigned_number("count", b.count)
+            .end();
     }
     return buckets + ']';
 }

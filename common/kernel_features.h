@@ -55,12 +55,12 @@ class KernelFeatures : public FeatureSource {
     bool supports(AttachKind kind, std::string* why_not) override;
     bool has_target(AttachKind kind, const std::string& target) override;
 
-    bool btf();                // kernel BTF present
-    bool tracefs();            // tracefs (or debugfs tracing) mounted
+    bool btf();                 // kernel BTF present
+    bool tracefs();             // tracefs (or debugfs tracing) mounted
     std::string tracefs_path(); // e.g. /sys/kernel/tracing; empty when absent
-    bool ringbuf();            // BPF ring buffer map
+    bool ringbuf();             // BPF ring buffer map
     bool bpf_permitted(std::string* why_not = nullptr); // may this process load BPF?
-    std::string lockdown();    // none, integrity, confidentiality, or unknown
+    std::string lockdown(); // none, integrity, confidentiality, or unknown
     std::string kernel_release();
     // Parameters of a BTF-typed tracepoint (btf_trace_NAME), not counting
     // the context pointer; -1 when the tracepoint is not in BTF.

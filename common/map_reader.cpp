@@ -67,13 +67,14 @@ bool read_batched(int fd, RawEntries& raw, size_t key_size, bool take, size_t li
     for (;;) {
         __u32 count = static_cast<__u32>(limit - raw.count);
         LIBBPF_OPTS(bpf_map_batch_opts, opts);
-        int err = take ? bpf_map_lookup_and_delete_batch(fd, first ? nullptr : &in_batch, &out_batch,
-                                                         raw.keys.data() + raw.count * key_size,
-                                                         raw.values.data() + raw.count * raw.value_bytes,
-                                                         &count, &opts)
+        int err = take ? bpf_map_lookup_and_delete_batch(
+                             fd, first ? nullptr : &in_batch, &out_batch,
+                             raw.keys.data() + raw.count * key_size,
+                             raw.values.data() + raw.count * raw.value_bytes, &count, &opts)
                        : bpf_map_lookup_batch(fd, first ? nullptr : &in_batch, &out_batch,
                                               raw.keys.data() + raw.count * key_size,
-                                              raw.values.data() + raw.count * raw.value_bytes, &count, &opts);
+                                              raw.values.data() + raw.count * raw.value_bytes,
+                                              &count, &opts);
         if (err < 0 && err != -ENOENT) {
             if (first && batch_unsupported(err)) return false;
             throw RuntimeError(errno_message("cannot read a BPF map", err));
@@ -109,11 +110,14 @@ void read_key_by_key(int fd, RawEntries& raw, size_t key_size, bool take, size_t
 
 } // namespace
 
-RawEntries read_entries(const MapHandle& map, size_t key_size, size_t value_size, bool take, size_t limit) {
+RawEntries read_entries(const MapHandle& map, size_t key_size, size_t value_size, bool take,
+                        size_t limit) {
     RawEntries raw;
     size_t capacity = map.max_entries;
     if (limit == 0 || limit > capacity) limit = capacity;
-    raw.value_bytes = is_percpu(map) ? (value_size + 7) / 8 * 8 * static_cast<size_t>(possible_cpus()) : value_size;
+    raw.value_bytes = is_percpu(map)
+                          ? (value_size + 7) / 8 * 8 * static_cast<size_t>(possible_cpus())
+                          : value_size;
     raw.keys.resize(limit * key_size);
     raw.values.resize(limit * raw.value_bytes);
     bool array = map.type == BPF_MAP_TYPE_ARRAY || map.type == BPF_MAP_TYPE_PERCPU_ARRAY;
@@ -132,8 +136,8 @@ void record_entry(const void* key, size_t key_size, const void* value, size_t va
         std::string path = where;
         struct stat st {};
         if (stat(where, &st) == 0 && S_ISDIR(st.st_mode))
-            path += "/" + std::string(program_invocation_short_name) + "-" + std::to_string(getpid()) +
-                    ".entries";
+            path += "/" + std::string(program_invocation_short_name) + "-" +
+                    std::to_string(getpid()) + ".entries";
         return open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     }();
     if (fd < 0) return;

@@ -50,7 +50,8 @@ void record_entry(const void* key, size_t key_size, const void* value, size_t va
 
 template <class Key, class Value>
 void record(const std::vector<MapEntry<Key, Value>>& entries) {
-    for (const auto& e : entries) record_entry(&e.key, sizeof e.key, &e.value, sizeof e.value);
+    for (const auto& e : entries)
+        record_entry(&e.key, sizeof e.key, &e.value, sizeof e.value);
 }
 
 } // namespace detail

@@ -43,7 +43,9 @@ void Output::check() const {
 
 bool Output::reader_gone() {
     if (closed_) return true;
-    struct pollfd pfd {fd_, 0, 0};
+    struct pollfd pfd {
+        fd_, 0, 0
+    };
     // A pipe whose read end is closed reports POLLERR; other files never do.
     if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR)) {
         buffer_.clear();
@@ -129,11 +131,20 @@ void append_text_escaped(std::string& out, std::string_view s) {
         }
         if (c < 0x80 || c == 0x7f) {
             switch (c) {
-            case '\n': out += "\\n"; break;
-            case '\t': out += "\\t"; break;
-            case '\r': out += "\\r"; break;
-            case 0x1b: out += "\\e"; break;
-            default: append_hex_byte(out, "\\x", c);
+            case '\n':
+                out += "\\n";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case 0x1b:
+                out += "\\e";
+                break;
+            default:
+                append_hex_byte(out, "\\x", c);
             }
             i++;
             continue;
@@ -176,10 +187,17 @@ void append_json_string(std::string& out, std::string_view s) {
         }
         if (c < 0x80) {
             switch (c) {
-            case '\n': out += "\\n"; break;
-            case '\t': out += "\\t"; break;
-            case '\r': out += "\\r"; break;
-            default: append_hex_byte(out, "\\u00", c);
+            case '\n':
+                out += "\\n";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            default:
+                append_hex_byte(out, "\\u00", c);
             }
             i++;
             continue;

@@ -69,9 +69,9 @@ void append_json_string(std::string& out, std::string_view s);
 // Text helpers.
 void append_padded(std::string& out, std::string_view s, int width); // left-aligned
 void append_escaped_padded(std::string& out, std::string_view s, int width);
-void append_number(std::string& out, int64_t v, int width = 0);     // right-aligned
-void append_unsigned(std::string& out, uint64_t v, int width = 0);  // right-aligned
-void append_wall_time(std::string& out);                             // HH:MM:SS
+void append_number(std::string& out, int64_t v, int width = 0);    // right-aligned
+void append_unsigned(std::string& out, uint64_t v, int width = 0); // right-aligned
+void append_wall_time(std::string& out);                           // HH:MM:SS
 std::string iso_time_now(); // 2026-11-22T07:40:01.123456Z, as events are stamped
 
 // Builds one JSON object; keys are the tool's own snake_case constants.

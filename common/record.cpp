@@ -33,8 +33,8 @@ void append_json_key(std::string& b, bool& first, std::string_view key) {
 
 RecordWriter::RecordWriter(const CommonOptions& options, Output& out, RecordLayout layout)
     : options_(options), out_(out), layout_(std::move(layout)),
-      json_(options.format == OutputFormat::json),
-      show_time_(options.time && layout_.time_prefix), show_uid_(options.print_uid) {
+      json_(options.format == OutputFormat::json), show_time_(options.time && layout_.time_prefix),
+      show_uid_(options.print_uid) {
     for (size_t i = 0; i < layout_.fields.size(); i++)
         if (text_shows(layout_.fields[i])) last_text_column_ = i;
 }
@@ -90,7 +90,8 @@ Record::Record(RecordWriter* writer, const Task* task, std::string* target)
         if (parts & task_pid) append_json_key(b, first_, "pid"), append_unsigned(b, task->pid);
         if (parts & task_tid) append_json_key(b, first_, "tid"), append_unsigned(b, task->tid);
         if (parts & task_uid) append_json_key(b, first_, "uid"), append_unsigned(b, task->uid);
-        if (parts & task_comm) append_json_key(b, first_, "comm"), append_json_string(b, task->comm);
+        if (parts & task_comm)
+            append_json_key(b, first_, "comm"), append_json_string(b, task->comm);
         return;
     }
     if (writer->show_time_) {
@@ -117,7 +118,8 @@ void Record::pad(const Field& f, size_t start) {
     size_t fill = static_cast<size_t>(f.width) - written;
     if (f.align == Align::right)
         b_->insert(start, fill, ' ');
-    else if (&f - writer_->layout_.fields.data() != static_cast<ptrdiff_t>(writer_->last_text_column_))
+    else if (&f - writer_->layout_.fields.data() !=
+             static_cast<ptrdiff_t>(writer_->last_text_column_))
         b_->append(fill, ' ');
 }
 
@@ -130,12 +132,23 @@ void Record::task_columns() {
         separate();
         size_t start = b_->size();
         switch (f.from) {
-        case From::task_pid: append_unsigned(*b_, task_.pid); break;
-        case From::task_tid: append_unsigned(*b_, task_.tid); break;
-        case From::task_uid: append_unsigned(*b_, task_.uid); break;
-        case From::task_comm: append_text_escaped(*b_, task_.comm); break;
-        case From::task_time: writer_->clock_.append_hms(*b_, task_.ts_ns); break;
-        case From::tool: break;
+        case From::task_pid:
+            append_unsigned(*b_, task_.pid);
+            break;
+        case From::task_tid:
+            append_unsigned(*b_, task_.tid);
+            break;
+        case From::task_uid:
+            append_unsigned(*b_, task_.uid);
+            break;
+        case From::task_comm:
+            append_text_escaped(*b_, task_.comm);
+            break;
+        case From::task_time:
+            writer_->clock_.append_hms(*b_, task_.ts_ns);
+            break;
+        case From::tool:
+            break;
         }
         pad(f, start);
     }

@@ -49,7 +49,7 @@ struct Field {
     int text_decimals = -1;  // ... in text, where it differs from JSON
     std::string_view suffix; // text only: written right after the value ("%")
     From from = From::tool;
-    bool shown = true; // false: an option turned it off; its call is still made
+    bool shown = true;  // false: an option turned it off; its call is still made
     bool octal = false; // integers in text: octal, zero-padded to the width
 };
 
@@ -187,8 +187,8 @@ class Record {
     explicit operator bool() const { return writer_ != nullptr; }
 
     template <class Integer>
-        requires std::is_integral_v<Integer> && (!std::is_same_v<Integer, bool>)
-    Record& number(Integer v) {
+    requires std::is_integral_v<Integer> &&
+        (!std::is_same_v<Integer, bool>)Record& number(Integer v) {
         if constexpr (std::is_signed_v<Integer>)
             return signed_number(static_cast<int64_t>(v));
         else
@@ -220,8 +220,9 @@ class Record {
         using Value = std::decay_t<decltype(value)>;
         if constexpr (std::is_same_v<Value, Formatted>)
             return formatted(value.text);
-        else if constexpr (std::is_same_v<Value, std::string> || std::is_same_v<Value, std::string_view> ||
-                      std::is_same_v<Value, const char*>)
+        else if constexpr (std::is_same_v<Value, std::string> ||
+                           std::is_same_v<Value, std::string_view> ||
+                           std::is_same_v<Value, const char*>)
             return text(value);
         else if constexpr (std::is_floating_point_v<Value>)
             return real(value);
@@ -252,7 +253,7 @@ class Record {
 
     RecordWriter* writer_ = nullptr;
     std::string* b_ = nullptr;
-    Task task_;            // a copy: records outlive the expression that made their task
+    Task task_; // a copy: records outlive the expression that made their task
     bool has_task_ = false;
     bool nested_ = false; // written into another record: no newline, no flush
     size_t index_ = 0;

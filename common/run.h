@@ -90,17 +90,20 @@ template <class Skeleton>
 void check_declared_filters(const ToolSpec<Skeleton>& spec) {
     const CommonOptions& options = spec.options;
     auto refuse = [&](const char* flag, const char* missing) {
-        throw RuntimeError("internal error: " + spec.name + " takes " + flag + " but its BPF side has no " +
-                           missing);
+        throw RuntimeError("internal error: " + spec.name + " takes " + flag +
+                           " but its BPF side has no " + missing);
     };
     bool filters = has_filters<Skeleton>;
     if (options.accepts(Flag::pid) && !filters) refuse("-p", "PID filter (bpf/filters.bpf.h)");
     if (options.accepts(Flag::tid) && !filters) refuse("-t", "TID filter (bpf/filters.bpf.h)");
     if (options.accepts(Flag::uid) && !filters) refuse("-u", "UID filter (bpf/filters.bpf.h)");
-    if (options.accepts(Flag::cgroup) && !filters) refuse("-c", "cgroup filter (bpf/filters.bpf.h)");
-    if (options.accepts(Flag::failed) && !has_failed_filter<Skeleton>) refuse("-x", "failed_only switch");
+    if (options.accepts(Flag::cgroup) && !filters)
+        refuse("-c", "cgroup filter (bpf/filters.bpf.h)");
+    if (options.accepts(Flag::failed) && !has_failed_filter<Skeleton>)
+        refuse("-x", "failed_only switch");
     if constexpr (has_event_stream<Skeleton>)
-        if (options.accepts(Flag::interval)) refuse("interval [count]", "summary to print per interval");
+        if (options.accepts(Flag::interval))
+            refuse("interval [count]", "summary to print per interval");
 }
 
 // Everything before attach. Empty after --dry-run printed the plan.

@@ -28,7 +28,8 @@ SkeletonPtr<Skeleton> open_skeleton(const std::string& tool, const bpf_object_op
     errno = 0;
     Skeleton* raw = Skeleton::open(opts);
     if (raw == nullptr)
-        throw RuntimeError(errno_message("cannot open the BPF object of " + tool, errno ? errno : EINVAL));
+        throw RuntimeError(
+            errno_message("cannot open the BPF object of " + tool, errno ? errno : EINVAL));
     return SkeletonPtr<Skeleton>(raw);
 }
 

@@ -9,21 +9,24 @@
 namespace corescope {
 
 void add_stack_options(CommandLine& cli, StackOptions& stacks) {
-    cli.add_switch(0, "user-stacks-only", "only user stacks (the classic tools' -U)", &stacks.user_only);
+    cli.add_switch(0, "user-stacks-only", "only user stacks (the classic tools' -U)",
+                   &stacks.user_only);
     cli.add_switch(0, "kernel-stacks-only", "only kernel stacks (the classic tools' -K)",
                    &stacks.kernel_only);
-    cli.add_switch('f', "folded", "folded output, one line a stack, for flame graphs", &stacks.folded);
+    cli.add_switch('f', "folded", "folded output, one line a stack, for flame graphs",
+                   &stacks.folded);
     cli.add_option(0, "stack-storage-size", "COUNT",
-                   "distinct stacks the kernel keeps (default " + std::to_string(default_stack_storage_size) +
-                       ")",
+                   "distinct stacks the kernel keeps (default " +
+                       std::to_string(default_stack_storage_size) + ")",
                    [&](std::string_view v) {
-                       stacks.storage_size =
-                           static_cast<uint32_t>(parse_unsigned("stack storage size", v, 1, max_stack_storage_size));
+                       stacks.storage_size = static_cast<uint32_t>(
+                           parse_unsigned("stack storage size", v, 1, max_stack_storage_size));
                    });
     cli.add_option(0, "perf-max-stack-depth", "FRAMES",
                    "the deepest stack recorded (default " + std::to_string(max_stack_depth) + ")",
                    [&](std::string_view v) {
-                       stacks.depth = static_cast<uint32_t>(parse_unsigned("stack depth", v, 1, max_stack_depth));
+                       stacks.depth = static_cast<uint32_t>(
+                           parse_unsigned("stack depth", v, 1, max_stack_depth));
                    });
 }
 
@@ -185,7 +188,8 @@ RecordLayout stack_layout(std::vector<Field> fields) {
     RecordLayout layout{0, {json_field("type")}};
     layout.fields.insert(layout.fields.end(), fields.begin(), fields.end());
     // Both stacks always, empty when the run did not collect one.
-    for (const char* key : {"user_stack", "user_stack_missed", "kernel_stack", "kernel_stack_missed"})
+    for (const char* key :
+         {"user_stack", "user_stack_missed", "kernel_stack", "kernel_stack_missed"})
         layout.fields.push_back(json_field(key));
     layout.text_header = false;
     return layout;
@@ -208,9 +212,11 @@ void StackPrinter::print_text(const std::vector<StackRecord>& records) {
         out.end_record();
     };
     if (stacks_.folded) {
-        for (auto it = records.begin(); it != records.end() && !out.closed(); ++it) one(*it);
+        for (auto it = records.begin(); it != records.end() && !out.closed(); ++it)
+            one(*it);
     } else {
-        for (auto it = records.rbegin(); it != records.rend() && !out.closed(); ++it) one(*it);
+        for (auto it = records.rbegin(); it != records.rend() && !out.closed(); ++it)
+            one(*it);
     }
 }
 
@@ -222,14 +228,15 @@ void StackPrinter::end_json(Record& r, const StackRecord& record) {
         .end();
 }
 
-void report_missed_stacks(uint64_t collisions, uint64_t map_full,
-                          uint32_t storage_size, Output& out, bool json) {
+void report_missed_stacks(uint64_t collisions, uint64_t map_full, uint32_t storage_size,
+                          Output& out, bool json) {
     if (collisions == 0 && map_full == 0) return;
-    warn("%llu stacks were not recorded (%llu hash collisions, %llu with the stack map full); try a "
-         "larger --stack-storage-size (now %u)",
-         static_cast<unsigned long long>(collisions + map_full),
-                 static_cast<unsigned long long>(collisions),
-                 static_cast<unsigned long long>(map_full), storage_size);
+    warn(
+        "%llu stacks were not recorded (%llu hash collisions, %llu with the stack map full); try a "
+        "larger --stack-storage-size (now %u)",
+        static_cast<unsigned long long>(collisions + map_full),
+        static_cast<unsigned long long>(collisions), static_cast<unsigned long long>(map_full),
+        storage_size);
     if (json)
         JsonObject(out.buffer())
             .string("type", "missed_stacks")

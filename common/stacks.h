@@ -169,7 +169,7 @@ class StackPrinter {
 // At the end of a run, when stacks were missed: one line on stderr that says
 // how many and what to do, and under -o json a record
 // {"type":"missed_stacks","collisions":N,"map_full":M,"stack_storage_size":S}.
-void report_missed_stacks(uint64_t collisions, uint64_t map_full,
-                          uint32_t storage_size, Output& out, bool json);
+void report_missed_stacks(uint64_t collisions, uint64_t map_full, uint32_t storage_size,
+                          Output& out, bool json);
 
 } // namespace corescope

@@ -17,8 +17,10 @@ RecordLayout with_entries(RecordLayout table) {
 
 } // namespace
 
-TablePrinter::TablePrinter(const CommonOptions& options, Output& out, RecordLayout rows, RecordLayout table)
-    : rows_(options, out, without_time(std::move(rows))), tables_(options, out, with_entries(std::move(table))) {}
+TablePrinter::TablePrinter(const CommonOptions& options, Output& out, RecordLayout rows,
+                           RecordLayout table)
+    : rows_(options, out, without_time(std::move(rows))),
+      tables_(options, out, with_entries(std::move(table))) {}
 
 void TablePrinter::begin() {
     if (rows_.json()) {

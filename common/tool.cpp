@@ -20,7 +20,9 @@ namespace {
 
 std::atomic<bool> stop_flag{false};
 
-void on_stop_signal(int) { stop_flag.store(true); }
+void on_stop_signal(int) {
+    stop_flag.store(true);
+}
 
 bool verbose_logging = false;
 std::mutex log_mutex;
@@ -32,7 +34,8 @@ int libbpf_log(enum libbpf_print_level level, const char* format, va_list args) 
     char line[512];
     vsnprintf(line, sizeof line, format, args);
     std::string text(line);
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+        text.pop_back();
     std::lock_guard lock(log_mutex);
     log_lines.push_back(text);
     if (log_lines.size() > 3) log_lines.pop_front();
@@ -52,7 +55,9 @@ void install_stop_handlers() {
     signal(SIGPIPE, SIG_IGN);
 }
 
-bool stop_requested() { return stop_flag.load(); }
+bool stop_requested() {
+    return stop_flag.load();
+}
 
 void setup_libbpf_logging(bool verbose) {
     verbose_logging = verbose;
@@ -62,7 +67,8 @@ void setup_libbpf_logging(bool verbose) {
 std::string recent_libbpf_messages() {
     std::lock_guard lock(log_mutex);
     std::string out;
-    for (const std::string& line : log_lines) out += (out.empty() ? "" : "; ") + line;
+    for (const std::string& line : log_lines)
+        out += (out.empty() ? "" : "; ") + line;
     return out;
 }
 
@@ -100,7 +106,8 @@ void require_bpf(const CommonOptions& options) {
         // Named by the user: a file that is not BTF is a bad argument, said
         // here rather than as a CO-RE relocation failure after loading.
         if (features.kernel_btf() == nullptr)
-            throw UsageError("invalid BTF file '" + options.btf_path + "': " + features.btf_error());
+            throw UsageError("invalid BTF file '" + options.btf_path +
+                             "': " + features.btf_error());
     }
     std::string why;
     if (!features.bpf_permitted(&why)) throw RuntimeError("cannot use BPF: " + why);
@@ -118,7 +125,8 @@ bpf_object_open_opts make_open_opts(const CommonOptions& options) {
 
 void show_plan(const AttachPlan& plan, const CommonOptions& options) {
     if (options.dry_run) {
-        std::string text = options.format == OutputFormat::json ? plan.describe_json() : plan.describe();
+        std::string text =
+            options.format == OutputFormat::json ? plan.describe_json() : plan.describe();
         std::fputs(text.c_str(), stdout);
         std::fflush(stdout);
     } else if (options.verbose) {
@@ -151,8 +159,11 @@ void report_lost(const std::string& tool, uint64_t newly_lost, uint64_t total, O
                  name.c_str(), static_cast<unsigned long long>(newly_lost),
                  static_cast<unsigned long long>(total));
     if (options.format == OutputFormat::json) {
-        JsonObject(out.buffer()).string("type", "lost").unsigned_number("lost", newly_lost)
-            .unsigned_number("lost_total", total).end_line();
+        JsonObject(out.buffer())
+            .string("type", "lost")
+            .unsigned_number("lost", newly_lost)
+            .unsigned_number("lost_total", total)
+            .end_line();
     }
 }
 
@@ -193,7 +204,8 @@ void run_event_loop(const std::string& tool, EventStream& stream, Output& out,
     stream.set_tick({});
     // Everything the kernel handed over before we stopped is printed.
     if (!out.closed()) {
-        while (stream.drain() > 0 && !out.closed()) out.flush();
+        while (stream.drain() > 0 && !out.closed())
+            out.flush();
         check_lost();
         out.flush();
     }

@@ -44,7 +44,8 @@ bpf_object_open_opts make_open_opts(const CommonOptions& options);
 
 // Disables the programs the plan did not choose and loads the rest.
 template <class Skeleton>
-void load_skeleton([[maybe_unused]] const std::string& tool, Skeleton* skel, const AttachPlan& plan) {
+void load_skeleton([[maybe_unused]] const std::string& tool, Skeleton* skel,
+                   const AttachPlan& plan) {
     plan.apply(skel->obj);
     KernelFeatures::instance().release_btf();
     int err = Skeleton::load(skel);

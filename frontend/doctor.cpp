@@ -25,7 +25,7 @@ struct Capabilities {
 
 Capabilities effective_capabilities() {
     struct __user_cap_header_struct header {};
-    struct __user_cap_data_struct data[2] {};
+    struct __user_cap_data_struct data[2]{};
     header.version = _LINUX_CAPABILITY_VERSION_3;
     Capabilities caps;
     if (syscall(SYS_capget, &header, data) != 0) return caps;
@@ -36,9 +36,10 @@ Capabilities effective_capabilities() {
     return caps;
 }
 
-const AttachKind doctor_kinds[] = {AttachKind::tracepoint, AttachKind::tp_btf, AttachKind::raw_tp,
-                                   AttachKind::fentry,     AttachKind::fexit,  AttachKind::kprobe,
-                                   AttachKind::kretprobe,  AttachKind::uprobe, AttachKind::perf_event};
+const AttachKind doctor_kinds[] = {
+    AttachKind::tracepoint, AttachKind::tp_btf, AttachKind::raw_tp,
+    AttachKind::fentry,     AttachKind::fexit,  AttachKind::kprobe,
+    AttachKind::kretprobe,  AttachKind::uprobe, AttachKind::perf_event};
 
 struct ToolCheck {
     std::string name;
@@ -57,19 +58,22 @@ ToolCheck check_tool(const ToolEntry& tool) {
         std::string prefix = check.name + ": ";
         if (err.rfind(prefix, 0) == 0) err = err.substr(prefix.size());
         if (auto nl = err.find('\n'); nl != std::string::npos) err.resize(nl);
-        check.reason = err.empty() ? "dry run failed with exit code " + std::to_string(json.exit_code) : err;
+        check.reason =
+            err.empty() ? "dry run failed with exit code " + std::to_string(json.exit_code) : err;
         return check;
     }
     check.available = true;
     check.plan_json = json.out;
-    while (!check.plan_json.empty() && check.plan_json.back() == '\n') check.plan_json.pop_back();
+    while (!check.plan_json.empty() && check.plan_json.back() == '\n')
+        check.plan_json.pop_back();
     ChildResult text = run_self({std::string(tool.name), "--dry-run"}, 20000);
     // Lines 2.. of the text plan: "  what: kind:target ..."; keep the chosen ways.
     std::string plan;
     size_t start = text.out.find('\n');
     while (start != std::string::npos && start + 1 < text.out.size()) {
         size_t end = text.out.find('\n', start + 1);
-        std::string line = text.out.substr(start + 1, end == std::string::npos ? std::string::npos : end - start - 1);
+        std::string line = text.out.substr(start + 1, end == std::string::npos ? std::string::npos
+                                                                               : end - start - 1);
         if (line.rfind("    ", 0) != 0) {
             auto colon = line.find(": ");
             std::string points = colon == std::string::npos ? line : line.substr(colon + 2);
@@ -87,7 +91,8 @@ ToolCheck check_tool(const ToolEntry& tool) {
 int doctor(int argc, char** argv) {
     CommonOptions options;
     CommandLine cli("corescope doctor",
-                    "Show what this kernel and this process can do, and which tools can run here.", {});
+                    "Show what this kernel and this process can do, and which tools can run here.",
+                    {});
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     setup_libbpf_logging(options.verbose);
 
@@ -111,7 +116,8 @@ int doctor(int argc, char** argv) {
         kinds.push_back({kind, {ok, why}});
     }
     std::vector<ToolCheck> tools;
-    for (const ToolEntry& tool : all_tools()) tools.push_back(check_tool(tool));
+    for (const ToolEntry& tool : all_tools())
+        tools.push_back(check_tool(tool));
 
     if (options.format == OutputFormat::json) {
         std::string attach = "{";
@@ -137,12 +143,23 @@ int doctor(int argc, char** argv) {
             o.end();
         }
         tool_list += ']';
-        JsonObject(b).string("type", "doctor").string("kernel_release", uts.release)
-            .string("machine", uts.machine).boolean("btf", btf).boolean("tracefs", !tracefs.empty())
-            .string("tracefs_path", tracefs).string("lockdown", features.lockdown())
-            .number("euid", geteuid()).boolean("cap_bpf", caps.bpf).boolean("cap_perfmon", caps.perfmon)
-            .boolean("cap_sys_admin", caps.sys_admin).boolean("bpf_permitted", permitted)
-            .boolean("ringbuf", ringbuf).raw("attach_types", attach).raw("tools", tool_list).end_line();
+        JsonObject(b)
+            .string("type", "doctor")
+            .string("kernel_release", uts.release)
+            .string("machine", uts.machine)
+            .boolean("btf", btf)
+            .boolean("tracefs", !tracefs.empty())
+            .string("tracefs_path", tracefs)
+            .string("lockdown", features.lockdown())
+            .number("euid", geteuid())
+            .boolean("cap_bpf", caps.bpf)
+            .boolean("cap_perfmon", caps.perfmon)
+            .boolean("cap_sys_admin", caps.sys_admin)
+            .boolean("bpf_permitted", permitted)
+            .boolean("ringbuf", ringbuf)
+            .raw("attach_types", attach)
+            .raw("tools", tool_list)
+            .end_line();
         out.flush();
         return exit_ok;
     }
@@ -152,8 +169,10 @@ int doctor(int argc, char** argv) {
         b += value + "\n";
     };
     row("kernel", std::string(uts.release) + " (" + uts.machine + ")");
-    row("BTF", btf ? "yes (/sys/kernel/btf/vmlinux)" : "no: CO-RE needs a kernel built with CONFIG_DEBUG_INFO_BTF");
-    row("tracefs", tracefs.empty() ? "not mounted: mount -t tracefs tracefs /sys/kernel/tracing" : "yes (" + tracefs + ")");
+    row("BTF", btf ? "yes (/sys/kernel/btf/vmlinux)"
+                   : "no: CO-RE needs a kernel built with CONFIG_DEBUG_INFO_BTF");
+    row("tracefs", tracefs.empty() ? "not mounted: mount -t tracefs tracefs /sys/kernel/tracing"
+                                   : "yes (" + tracefs + ")");
     row("lockdown", features.lockdown());
     row("privileges", std::string(geteuid() == 0 ? "root" : "uid " + std::to_string(geteuid())) +
                           (caps.bpf ? ", CAP_BPF" : "") + (caps.perfmon ? ", CAP_PERFMON" : "") +

@@ -23,18 +23,17 @@ const ToolEntry* find_tool(std::string_view name) {
 namespace {
 
 void print_usage(FILE* to) {
-    std::fprintf(to,
-                 "Usage: corescope COMMAND [ARGS]\n"
-                 "       corescope TOOL [ARGS]\n"
-                 "Linux observability tools built on BPF CO-RE.\n\n"
-                 "Commands:\n"
-                 "  triage     the 60-second incident checklist in one command\n"
-                 "  doctor     what this kernel can do and which tools can run here\n"
-                 "  list       every tool with what it shows\n"
-                 "  TOOL       run a tool (see list); TOOL --help for its options\n\n"
-                 "Options:\n"
-                 "  -h, --help     show this help\n"
-                 "      --version  print the version\n");
+    std::fprintf(to, "Usage: corescope COMMAND [ARGS]\n"
+                     "       corescope TOOL [ARGS]\n"
+                     "Linux observability tools built on BPF CO-RE.\n\n"
+                     "Commands:\n"
+                     "  triage     the 60-second incident checklist in one command\n"
+                     "  doctor     what this kernel can do and which tools can run here\n"
+                     "  list       every tool with what it shows\n"
+                     "  TOOL       run a tool (see list); TOOL --help for its options\n\n"
+                     "Options:\n"
+                     "  -h, --help     show this help\n"
+                     "      --version  print the version\n");
 }
 
 int list_tools(int argc, char** argv) {
@@ -55,7 +54,10 @@ int list_tools(int argc, char** argv) {
     Output out;
     for (const ToolEntry& tool : all_tools()) {
         if (json) {
-            JsonObject(out.buffer()).string("tool", tool.name).string("summary", tool.summary).end_line();
+            JsonObject(out.buffer())
+                .string("tool", tool.name)
+                .string("summary", tool.summary)
+                .end_line();
         } else {
             append_padded(out.buffer(), tool.name, 16);
             out.buffer() += std::string(tool.summary) + "\n";
@@ -115,10 +117,12 @@ int main(int argc, char** argv) {
     }
     if (command == "list") return run_tool("corescope list", argc - 1, argv + 1, list_tools);
     if (command == "doctor") return run_tool("corescope doctor", argc - 1, argv + 1, doctor);
-    if (command == "triage") return run_tool("corescope triage", argc - 1, argv + 1, triage_command);
+    if (command == "triage")
+        return run_tool("corescope triage", argc - 1, argv + 1, triage_command);
     // Named as typed: `corescope ext4slower` is ext4slower in its messages.
     if (const ToolEntry* tool = tool_named(command))
         return run_tool(command.c_str(), argc - 1, argv + 1, tool->main);
-    std::fprintf(stderr, "corescope: unknown command or tool '%s'\nTry 'corescope list'.\n", command.c_str());
+    std::fprintf(stderr, "corescope: unknown command or tool '%s'\nTry 'corescope list'.\n",
+                 command.c_str());
     return exit_usage_error;
 }

@@ -33,7 +33,8 @@ ChildResult run_self(const std::vector<std::string>& args, int timeout_ms) {
         std::vector<char*> argv;
         std::string self = "corescope";
         argv.push_back(self.data());
-        for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        for (const std::string& a : args)
+            argv.push_back(const_cast<char*>(a.c_str()));
         argv.push_back(nullptr);
         execv("/proc/self/exe", argv.data());
         _exit(127);

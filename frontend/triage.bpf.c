@@ -107,10 +107,18 @@ static __always_inline void on_switch(struct task_struct *prev, struct task_stru
 }
 
 SEC("tp_btf/sched_wakeup")
-int BPF_PROG(btf_sched_wakeup, struct task_struct *p) { mark_runnable(p); return 0; }
+int BPF_PROG(btf_sched_wakeup, struct task_struct *p)
+{
+	mark_runnable(p);
+	return 0;
+}
 
 SEC("tp_btf/sched_wakeup_new")
-int BPF_PROG(btf_sched_wakeup_new, struct task_struct *p) { mark_runnable(p); return 0; }
+int BPF_PROG(btf_sched_wakeup_new, struct task_struct *p)
+{
+	mark_runnable(p);
+	return 0;
+}
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(btf_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
@@ -120,10 +128,18 @@ int BPF_PROG(btf_sched_switch, bool preempt, struct task_struct *prev, struct ta
 }
 
 SEC("raw_tp/sched_wakeup")
-int BPF_PROG(raw_sched_wakeup, struct task_struct *p) { mark_runnable(p); return 0; }
+int BPF_PROG(raw_sched_wakeup, struct task_struct *p)
+{
+	mark_runnable(p);
+	return 0;
+}
 
 SEC("raw_tp/sched_wakeup_new")
-int BPF_PROG(raw_sched_wakeup_new, struct task_struct *p) { mark_runnable(p); return 0; }
+int BPF_PROG(raw_sched_wakeup_new, struct task_struct *p)
+{
+	mark_runnable(p);
+	return 0;
+}
 
 SEC("raw_tp/sched_switch")
 int BPF_PROG(raw_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
@@ -185,7 +201,11 @@ int btf_block_rq_issue(__u64 *ctx)
 }
 
 SEC("tp_btf/block_rq_complete")
-int BPF_PROG(btf_block_rq_complete, struct request *rq) { on_complete(rq); return 0; }
+int BPF_PROG(btf_block_rq_complete, struct request *rq)
+{
+	on_complete(rq);
+	return 0;
+}
 
 SEC("raw_tp/block_rq_issue")
 int raw_block_rq_issue(struct bpf_raw_tracepoint_args *ctx)
@@ -195,7 +215,11 @@ int raw_block_rq_issue(struct bpf_raw_tracepoint_args *ctx)
 }
 
 SEC("raw_tp/block_rq_complete")
-int BPF_PROG(raw_block_rq_complete, struct request *rq) { on_complete(rq); return 0; }
+int BPF_PROG(raw_block_rq_complete, struct request *rq)
+{
+	on_complete(rq);
+	return 0;
+}
 
 /* --- new processes by command --- */
 
@@ -220,10 +244,18 @@ static __always_inline void count_exec(void)
 }
 
 SEC("tp_btf/sched_process_exec")
-int BPF_PROG(btf_sched_process_exec) { count_exec(); return 0; }
+int BPF_PROG(btf_sched_process_exec)
+{
+	count_exec();
+	return 0;
+}
 
 SEC("raw_tp/sched_process_exec")
-int BPF_PROG(raw_sched_process_exec) { count_exec(); return 0; }
+int BPF_PROG(raw_sched_process_exec)
+{
+	count_exec();
+	return 0;
+}
 
 /* --- failed opens by command and errno --- */
 

@@ -1,7 +1,7 @@
 /* The maps triage's BPF programs fill, shared by both sides. */
 #pragma once
 
-#define TRIAGE_SLOTS 32
+#define TRIAGE_SLOTS	32
 #define TRIAGE_COMM_LEN 16
 
 struct triage_hist {

@@ -11,37 +11,33 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-int main(int argc, char **argv)
-{
-	int missing = 0;
-	uint64_t n, i, t0, t1;
-	const char *path;
+int main(int argc, char** argv) {
+    int missing = 0;
+    uint64_t n, i, t0, t1;
+    const char* path;
 
-	if (argc > 1 && strcmp(argv[1], "-m") == 0) {
-		missing = 1;
-		argc--;
-		argv++;
-	}
-	if (argc != 3)
-		die("usage: open_loop [-m] N PATH");
-	n = parse_count("N", argv[1]);
-	path = argv[2];
-	if (n == 0)
-		die("N must be > 0");
+    if (argc > 1 && strcmp(argv[1], "-m") == 0) {
+        missing = 1;
+        argc--;
+        argv++;
+    }
+    if (argc != 3) die("usage: open_loop [-m] N PATH");
+    n = parse_count("N", argv[1]);
+    path = argv[2];
+    if (n == 0) die("N must be > 0");
 
-	t0 = now_ns();
-	for (i = 0; i < n; i++) {
-		int fd = open(path, O_RDONLY);
+    t0 = now_ns();
+    for (i = 0; i < n; i++) {
+        int fd = open(path, O_RDONLY);
 
-		if (fd >= 0) {
-			if (missing)
-				die("open_loop: %s exists but -m was given", path);
-			close(fd);
-		} else if (!missing || errno != ENOENT) {
-			die("open_loop: open %s: %s", path, strerror(errno));
-		}
-	}
-	t1 = now_ns();
-	print_ns_per_iter(t1 - t0, n);
-	return 0;
+        if (fd >= 0) {
+            if (missing) die("open_loop: %s exists but -m was given", path);
+            close(fd);
+        } else if (!missing || errno != ENOENT) {
+            die("open_loop: open %s: %s", path, strerror(errno));
+        }
+    }
+    t1 = now_ns();
+    print_ns_per_iter(t1 - t0, n);
+    return 0;
 }

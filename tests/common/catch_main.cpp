@@ -25,9 +25,7 @@ Tally& tally() {
 
 struct SkipListener : Catch::TestEventListenerBase {
     using TestEventListenerBase::TestEventListenerBase;
-    void testCaseStarting(const Catch::TestCaseInfo& info) override {
-        tally().current = info.name;
-    }
+    void testCaseStarting(const Catch::TestCaseInfo& info) override { tally().current = info.name; }
     void testCaseEnded(const Catch::TestCaseStats& stats) override {
         tally().ran++;
         // A case that failed is a failure, whatever it skipped.

@@ -587,7 +587,7 @@ MemoryLimitedCgroup::~MemoryLimitedCgroup() {
 
 std::string MemoryLimitedCgroup::limit_file() const {
     return path_ + (access((path_ + "/memory.max").c_str(), F_OK) == 0 ? "/memory.max"
-                                                                         : "/memory.limit_in_bytes");
+                                                                       : "/memory.limit_in_bytes");
 }
 
 bool MemoryLimitedCgroup::enter() const {

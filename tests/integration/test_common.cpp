@@ -24,7 +24,8 @@ std::vector<std::string> all_tools() {
     std::vector<std::string> names;
     std::stringstream in(CORESCOPE_TOOLS);
     std::string name;
-    while (std::getline(in, name, ',')) names.push_back(name);
+    while (std::getline(in, name, ','))
+        names.push_back(name);
     return names;
 }
 
@@ -163,20 +164,24 @@ TEST_CASE("a BTF file given by option that is not BTF is a usage error naming it
 TEST_CASE("a tool whose reader goes away ends promptly and quietly", "[common]") {
     REQUIRE_BPF();
     for (const std::vector<std::string>& argv :
-         {std::vector<std::string>{tool_path("opensnoop")}, {tool_path("execsnoop")},
+         {std::vector<std::string>{tool_path("opensnoop")},
+          {tool_path("execsnoop")},
           // A summary tool: runqlat has samples every second on any host
           // (biolatency prints nothing for a second without disk I/O).
           {tool_path("runqlat"), "1"}}) {
         INFO(argv[0]);
-        std::string command = argv[0] + (argv.size() > 1 ? " " + argv[1] : "") +
-                              " 2>/tmp/corescope-itest-head.err | head -1; echo status=${PIPESTATUS[0]}";
+        std::string command =
+            argv[0] + (argv.size() > 1 ? " " + argv[1] : "") +
+            " 2>/tmp/corescope-itest-head.err | head -1; echo status=${PIPESTATUS[0]}";
         auto start = std::chrono::steady_clock::now();
         Finished r = run({"/bin/bash", "-c", command}, 20);
-        double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        double took =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         CHECK(took < 5);
         CHECK(r.out.find("status=0") != std::string::npos);
         std::ifstream err("/tmp/corescope-itest-head.err");
-        std::string err_text((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+        std::string err_text((std::istreambuf_iterator<char>(err)),
+                             std::istreambuf_iterator<char>());
         CHECK(err_text.empty());
     }
     unlink("/tmp/corescope-itest-head.err");
@@ -226,7 +231,8 @@ TEST_CASE("map reader: whole maps, in batches and key by key", "[common][map_rea
             keys.insert(e.key);
         }
         CHECK(keys.size() == 700);
-        CHECK(corescope::read_map<uint32_t, uint64_t>(corescope::MapHandle(hash), 100).size() == 100);
+        CHECK(corescope::read_map<uint32_t, uint64_t>(corescope::MapHandle(hash), 100).size() ==
+              100);
         CHECK(corescope::take_map<uint32_t, uint64_t>(corescope::MapHandle(hash)).size() == 700);
         uint32_t next;
         CHECK(bpf_map_get_next_key(hash, nullptr, &next) != 0); // empty after take

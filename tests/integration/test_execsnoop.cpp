@@ -19,7 +19,8 @@ int spawn_and_wait(const std::vector<std::string>& argv, int* child_pid = nullpt
     pid_t pid = fork();
     if (pid == 0) {
         std::vector<char*> args;
-        for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        for (const std::string& a : argv)
+            args.push_back(const_cast<char*>(a.c_str()));
         args.push_back(nullptr);
         execv(args[0], args.data());
         _exit(127);
@@ -61,7 +62,8 @@ TEST_CASE("execsnoop reports each of 200 short-lived children exactly once", "[e
         seen[arg]++;
     }
     CHECK(seen.size() == 200);
-    for (auto& [arg, count] : seen) CHECK(count == 1);
+    for (auto& [arg, count] : seen)
+        CHECK(count == 1);
 }
 
 TEST_CASE("execsnoop shows failed execs with their error, and -x shows only those", "[execsnoop]") {
@@ -93,7 +95,8 @@ TEST_CASE("execsnoop shows failed execs with their error, and -x shows only thos
 TEST_CASE("execsnoop JSON carries argv exactly, hostile bytes included", "[execsnoop]") {
     REQUIRE_BPF();
     std::string token = unique_token("execsnoop-json");
-    std::vector<std::string> argv = {"/bin/true", token, "two words", "esc\x1b[2Jclear", "new\nline", ""};
+    std::vector<std::string> argv = {"/bin/true",       token,       "two words",
+                                     "esc\x1b[2Jclear", "new\nline", ""};
     ToolProcess jsonl({tool_path("execsnoop"), "-o", "json"});
     ToolProcess text({tool_path("execsnoop")});
     REQUIRE(jsonl.wait_attached());
@@ -119,14 +122,16 @@ TEST_CASE("execsnoop JSON carries argv exactly, hostile bytes included", "[execs
     auto hits = lines_containing(t.out, token);
     REQUIRE(hits.size() == 1);
     CHECK(hits[0].find("esc\\e[2Jclear new\\nline") != std::string::npos);
-    for (char c : t.out) CHECK((c == '\n' || static_cast<unsigned char>(c) >= 0x20));
+    for (char c : t.out)
+        CHECK((c == '\n' || static_cast<unsigned char>(c) >= 0x20));
 }
 
 TEST_CASE("execsnoop limits arguments by count and size, and says so", "[execsnoop]") {
     REQUIRE_BPF();
     std::string token = unique_token("execsnoop-limit");
     std::vector<std::string> argv = {"/bin/true", token};
-    for (int i = 0; i < 30; i++) argv.push_back("a" + std::to_string(i));
+    for (int i = 0; i < 30; i++)
+        argv.push_back("a" + std::to_string(i));
     ToolProcess count({tool_path("execsnoop"), "--max-args", "3", "-o", "json"});
     ToolProcess size({tool_path("execsnoop"), "--args-size", "64"});
     ToolProcess classic({tool_path("execsnoop")});

@@ -224,8 +224,8 @@ TEST_CASE("exitsnoop reports a process once, and each thread with --threads", "[
     reap(child);
     REQUIRE(processes.wait_for_output("\"pid\":" + std::to_string(child)));
     // The leader's record: every record opens with time, pid, tid.
-    REQUIRE(threads.wait_for_output("\"pid\":" + std::to_string(child) + ",\"tid\":" +
-                                    std::to_string(child) + ","));
+    REQUIRE(threads.wait_for_output("\"pid\":" + std::to_string(child) +
+                                    ",\"tid\":" + std::to_string(child) + ","));
     Finished p = processes.stop();
     Finished t = threads.stop();
 

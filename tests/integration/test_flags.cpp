@@ -311,7 +311,8 @@ std::vector<EventTool> event_tools() {
              return std::string();
          },
          any_record([](const json& r, const Made& m, const Context& c) {
-             return same_task(r, m) && r.at("call") == "fsync" && r.at("file") == c.dir + "/" + m.token;
+             return same_task(r, m) && r.at("call") == "fsync" &&
+                    r.at("file") == c.dir + "/" + m.token;
          })},
         {"fsslower",
          {"--min", "0"},

@@ -143,7 +143,8 @@ TEST_CASE("opensnoop JSON output parses and carries the same events as text", "[
     ToolProcess jsonl({tool_path("opensnoop"), "-o", "json", "-p", self_pid()});
     REQUIRE(text.wait_attached());
     REQUIRE(jsonl.wait_attached());
-    for (int i = 0; i < 20; i++) try_open("/tmp/" + token + "/" + std::to_string(i));
+    for (int i = 0; i < 20; i++)
+        try_open("/tmp/" + token + "/" + std::to_string(i));
     REQUIRE(text.wait_for_output(token + "/19"));
     REQUIRE(jsonl.wait_for_output(token + "/19"));
     Finished t = text.stop();
@@ -161,12 +162,14 @@ TEST_CASE("opensnoop JSON output parses and carries the same events as text", "[
         CHECK(e.at("time").is_string());
     }
     std::set<std::string> text_paths;
-    for (const std::string& line : lines_containing(t.out, token)) text_paths.insert(line.substr(line.rfind(' ') + 1));
+    for (const std::string& line : lines_containing(t.out, token))
+        text_paths.insert(line.substr(line.rfind(' ') + 1));
     CHECK(json_paths.size() == 20);
     CHECK(json_paths == text_paths);
 }
 
-TEST_CASE("opensnoop escapes hostile file names in text and keeps them exact in JSON", "[opensnoop]") {
+TEST_CASE("opensnoop escapes hostile file names in text and keeps them exact in JSON",
+          "[opensnoop]") {
     REQUIRE_BPF();
     std::string token = unique_token("opensnoop-hostile");
     std::string hostile = "/tmp/" + token + "-a\nb\x1b[2J\x1b]0;pwned\x07-\xff\xfe";
@@ -179,8 +182,10 @@ TEST_CASE("opensnoop escapes hostile file names in text and keeps them exact in 
     REQUIRE(jsonl.wait_for_output(token));
     Finished t = text.stop();
     Finished j = jsonl.stop();
-    for (char c : t.out) CHECK((c == '\n' || static_cast<unsigned char>(c) >= 0x20));
-    for (unsigned char c : t.out) CHECK(c != 0x7f);
+    for (char c : t.out)
+        CHECK((c == '\n' || static_cast<unsigned char>(c) >= 0x20));
+    for (unsigned char c : t.out)
+        CHECK(c != 0x7f);
     auto hits = lines_containing(t.out, token);
     REQUIRE(hits.size() == 1);
     CHECK(hits[0].find("-a\\nb\\e[2J\\e]0;pwned\\x07-\\xff\\xfe") != std::string::npos);
@@ -203,15 +208,22 @@ TEST_CASE("opensnoop prints every event read before exit, whatever stops it", "[
         argv.insert(argv.end(), extra.begin(), extra.end());
         ToolProcess p(argv, ToolProcess::Stdout::file);
         REQUIRE(p.wait_attached());
-        for (int i = 0; i < opens; i++) try_open("/tmp/" + token + "-" + std::to_string(i));
+        for (int i = 0; i < opens; i++)
+            try_open("/tmp/" + token + "-" + std::to_string(i));
         Finished r = sig ? p.stop(sig) : p.wait(30);
         CHECK(r.exit_code == 0);
         CHECK(lines_containing(r.out, token).size() == opens);
         CHECK(r.err.find("lost") == std::string::npos);
     };
-    SECTION("SIGINT") { burst_then({}, SIGINT); }
-    SECTION("SIGTERM") { burst_then({}, SIGTERM); }
-    SECTION("-d") { burst_then({"-d", "3"}, 0); }
+    SECTION("SIGINT") {
+        burst_then({}, SIGINT);
+    }
+    SECTION("SIGTERM") {
+        burst_then({}, SIGTERM);
+    }
+    SECTION("-d") {
+        burst_then({"-d", "3"}, 0);
+    }
 }
 
 TEST_CASE("opensnoop delivers an event through a pipe within about 100 ms", "[opensnoop]") {
@@ -225,7 +237,8 @@ TEST_CASE("opensnoop delivers an event through a pipe within about 100 ms", "[op
         auto start = std::chrono::steady_clock::now();
         try_open(path);
         REQUIRE(p.wait_for_output(path, 5));
-        delays.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        delays.push_back(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
         // Apart, so each open is a lone event on an idle stream: what is
         // timed is the wake-up of a quiet tool, not part of a batch.
         std::this_thread::sleep_for(std::chrono::milliseconds(137));
@@ -259,10 +272,12 @@ TEST_CASE("opensnoop -T, -U and -e add their columns", "[opensnoop]") {
     CHECK(pid == self_pid());
     CHECK(std::stoi(fd) >= 0);
     CHECK(err == "0");
-    CHECK(std::stoul(flags, nullptr, 8) == static_cast<unsigned long>(O_WRONLY | O_CREAT | O_TRUNC));
+    CHECK(std::stoul(flags, nullptr, 8) ==
+          static_cast<unsigned long>(O_WRONLY | O_CREAT | O_TRUNC));
 }
 
-TEST_CASE("without tracefs opensnoop falls back to raw tracepoints and still works", "[opensnoop]") {
+TEST_CASE("without tracefs opensnoop falls back to raw tracepoints and still works",
+          "[opensnoop]") {
     REQUIRE_BPF();
     // A private mount namespace: tracefs disappears for the tool only.
     auto hide_tracefs = [] {
@@ -277,7 +292,8 @@ TEST_CASE("without tracefs opensnoop falls back to raw tracepoints and still wor
     CHECK(plan.out.find("passed over tracepoint: tracefs is not mounted") != std::string::npos);
 
     std::string path = "/tmp/" + unique_token("opensnoop-rawtp");
-    ToolProcess p({tool_path("opensnoop"), "-p", self_pid()}, ToolProcess::Stdout::pipe, hide_tracefs);
+    ToolProcess p({tool_path("opensnoop"), "-p", self_pid()}, ToolProcess::Stdout::pipe,
+                  hide_tracefs);
     REQUIRE(p.wait_attached());
     try_open(path);
     REQUIRE(p.wait_for_output(path));
@@ -299,11 +315,13 @@ TEST_CASE("opensnoop works through the perf buffer, the pre-5.8 event path", "[o
     for (int fd = 0; fd < 256; fd++) {
         std::ifstream in(fdinfo + std::to_string(fd));
         for (std::string line; std::getline(in, line);)
-            if (line.rfind("map_type:", 0) == 0) map_types.insert(line.substr(line.find_first_not_of(" \t", 9)));
+            if (line.rfind("map_type:", 0) == 0)
+                map_types.insert(line.substr(line.find_first_not_of(" \t", 9)));
     }
     CHECK(map_types.count("4") == 1);
     CHECK(map_types.count("27") == 0);
-    for (int i = 0; i < 500; i++) try_open("/tmp/" + token + "-" + std::to_string(i));
+    for (int i = 0; i < 500; i++)
+        try_open("/tmp/" + token + "-" + std::to_string(i));
     Finished r = p.stop();
     CHECK(r.exit_code == 0);
     CHECK(lines_containing(r.out, token).size() == 500);

@@ -22,8 +22,8 @@ namespace {
 
 // The calls the child makes, in order, and how many of each syncsnoop must
 // show: msync(MS_ASYNC) is not a sync and must not show.
-const std::map<std::string, int> made = {{"fsync", 3},  {"fdatasync", 2}, {"sync_file_range", 1},
-                                         {"msync", 1},  {"syncfs", 1},    {"sync", 1}};
+const std::map<std::string, int> made = {{"fsync", 3}, {"fdatasync", 2}, {"sync_file_range", 1},
+                                         {"msync", 1}, {"syncfs", 1},    {"sync", 1}};
 
 // A child named comm that writes path and syncs it as `made` says, then a
 // failed fsync of a descriptor that is not open (EBADF), then exits.
@@ -182,8 +182,9 @@ TEST_CASE("syncsnoop -x shows only the failed call, --min only the slow ones", "
     CHECK(every.size() == 12); // the 10 calls above, the slow fsync and the fast fdatasync
     auto kept_call = [&](const json& e) {
         for (const json& k : kept)
-            if (k.at("pid") == e.at("pid") && k.at("call") == e.at("call") && k.at("fd") == e.at("fd") &&
-                k.at("errno") == e.at("errno") && k.at("file") == e.at("file"))
+            if (k.at("pid") == e.at("pid") && k.at("call") == e.at("call") &&
+                k.at("fd") == e.at("fd") && k.at("errno") == e.at("errno") &&
+                k.at("file") == e.at("file"))
                 return true;
         return false;
     };

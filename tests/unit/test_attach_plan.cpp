@@ -35,12 +35,17 @@ class FakeKernel : public FeatureSource {
 
 FakeKernel everything() {
     FakeKernel k;
-    k.supported = {AttachKind::tp_btf, AttachKind::raw_tp, AttachKind::tracepoint,
-                   AttachKind::fentry, AttachKind::fexit,  AttachKind::kprobe,
+    k.supported = {AttachKind::tp_btf,   AttachKind::raw_tp, AttachKind::tracepoint,
+                   AttachKind::fentry,   AttachKind::fexit,  AttachKind::kprobe,
                    AttachKind::kretprobe};
-    k.targets = {"sched_process_exec", "sched:sched_process_exec", "syscalls:sys_enter_openat",
-                 "syscalls:sys_enter_openat2", "syscalls:sys_exit_openat",
-                 "syscalls:sys_exit_openat2", "do_sys_openat2", "vfs_read"};
+    k.targets = {"sched_process_exec",
+                 "sched:sched_process_exec",
+                 "syscalls:sys_enter_openat",
+                 "syscalls:sys_enter_openat2",
+                 "syscalls:sys_exit_openat",
+                 "syscalls:sys_exit_openat2",
+                 "do_sys_openat2",
+                 "vfs_read"};
     return k;
 }
 
@@ -184,8 +189,7 @@ TEST_CASE("attach plan: a missing required target passes the way over", "[attach
     CHECK_THAT(c.passed_over[0], Contains("do_sys_openat2"));
 }
 
-TEST_CASE("attach plan: a way made only of absent optional points is not chosen",
-          "[attach_plan]") {
+TEST_CASE("attach plan: a way made only of absent optional points is not chosen", "[attach_plan]") {
     FakeKernel kernel = everything();
     AttachStep step{"optional only",
                     {

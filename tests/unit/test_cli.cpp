@@ -20,8 +20,8 @@ using Catch::Matchers::Contains;
 namespace {
 
 const std::vector<Flag> all_event_flags = {
-    Flag::pid,  Flag::tid,       Flag::uid,      Flag::cgroup,       Flag::name,
-    Flag::failed, Flag::time,    Flag::print_uid, Flag::duration,    Flag::milliseconds,
+    Flag::pid,    Flag::tid,  Flag::uid,       Flag::cgroup,   Flag::name,
+    Flag::failed, Flag::time, Flag::print_uid, Flag::duration, Flag::milliseconds,
 };
 
 std::vector<const char*> make_argv(std::initializer_list<const char*> args) {
@@ -47,7 +47,8 @@ CommonOptions parse_ok(const CommandLine& cl, std::initializer_list<const char*>
 // when nothing (or something else) is thrown.
 std::string usage_error(const CommandLine& cl, std::initializer_list<const char*> args) {
     std::string joined;
-    for (const char* a : args) joined += std::string(" [") + a + "]";
+    for (const char* a : args)
+        joined += std::string(" [") + a + "]";
     INFO("arguments:" << joined);
     CommonOptions options;
     try {
@@ -88,7 +89,8 @@ std::string capture_stdout(F&& f) {
     std::string text;
     char buf[4096];
     lseek(mem, 0, SEEK_SET);
-    for (ssize_t n; (n = read(mem, buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+    for (ssize_t n; (n = read(mem, buf, sizeof buf)) > 0;)
+        text.append(buf, static_cast<size_t>(n));
     close(mem);
     return text;
 }
@@ -228,8 +230,7 @@ TEST_CASE("cli: bad values are usage errors that name the value", "[cli]") {
     CHECK_THAT(usage_error(cl, {"-p", "0"}), Contains("'0'"));
     CHECK_THAT(usage_error(cl, {"-p", "99999999"}), Contains("'99999999'"));
     CHECK_THAT(usage_error(cl, {"-p", "4194305"}), Contains("'4194305'"));
-    CHECK_THAT(usage_error(cl, {"-p", "18446744073709551616"}),
-               Contains("'18446744073709551616'"));
+    CHECK_THAT(usage_error(cl, {"-p", "18446744073709551616"}), Contains("'18446744073709551616'"));
     CHECK_THAT(usage_error(cl, {"-p", "5x"}), Contains("'5x'"));
     CHECK_THAT(usage_error(cl, {"-p", " 5"}), Contains("' 5'"));
     CHECK_THAT(usage_error(cl, {"--pid="}), Contains("PID"));
@@ -377,9 +378,8 @@ TEST_CASE("cli: tool-specific switches and options", "[cli]") {
     bool all = false;
     uint64_t size = 0;
     cl.add_switch('a', "all", "show everything", &all);
-    cl.add_option('s', "size", "BYTES", "minimum size", [&size](std::string_view v) {
-        size = parse_unsigned("size", v, 1, 1u << 20);
-    });
+    cl.add_option('s', "size", "BYTES", "minimum size",
+                  [&size](std::string_view v) { size = parse_unsigned("size", v, 1, 1u << 20); });
 
     SECTION("short forms") {
         parse_ok(cl, {"-a", "-s", "512"});
@@ -450,11 +450,16 @@ TEST_CASE("cli: help lists each enabled flag and none of the disabled ones", "[c
         const char* line; // how the flag appears in --help
     };
     const std::vector<Entry> entries = {
-        {Flag::pid, "-p, --pid PID"},         {Flag::tid, "-t, --tid TID"},
-        {Flag::uid, "-u, --uid UID"},         {Flag::cgroup, "-c, --cgroup PATH"},
-        {Flag::name, "-n, --name TEXT"},      {Flag::failed, "-x, --failed"},
-        {Flag::time, "-T, --time"},           {Flag::print_uid, "-U, --print-uid"},
-        {Flag::duration, "-d, --duration SECONDS"}, {Flag::milliseconds, "-m, --milliseconds"},
+        {Flag::pid, "-p, --pid PID"},
+        {Flag::tid, "-t, --tid TID"},
+        {Flag::uid, "-u, --uid UID"},
+        {Flag::cgroup, "-c, --cgroup PATH"},
+        {Flag::name, "-n, --name TEXT"},
+        {Flag::failed, "-x, --failed"},
+        {Flag::time, "-T, --time"},
+        {Flag::print_uid, "-U, --print-uid"},
+        {Flag::duration, "-d, --duration SECONDS"},
+        {Flag::milliseconds, "-m, --milliseconds"},
     };
     auto help_for = [](const std::vector<Flag>& flags) {
         CommandLine cl("tool", "test tool", flags);
@@ -462,7 +467,8 @@ TEST_CASE("cli: help lists each enabled flag and none of the disabled ones", "[c
     };
 
     std::string full = help_for(all_event_flags);
-    for (const Entry& e : entries) CHECK_THAT(full, Contains(e.line));
+    for (const Entry& e : entries)
+        CHECK_THAT(full, Contains(e.line));
     for (const char* always : {"-o, --output FORMAT", "--json", "-v, --verbose", "--dry-run",
                                "-h, --help", "--version", "--btf FILE"})
         CHECK_THAT(full, Contains(always));
@@ -527,7 +533,8 @@ TEST_CASE("cli: value parsers", "[cli]") {
     CHECK(parse_unsigned("n", "18446744073709551615", 0, UINT64_MAX) == UINT64_MAX);
     CHECK_THROWS_AS(parse_unsigned("n", "11", 0, 10), UsageError);
     CHECK_THROWS_AS(parse_unsigned("n", "18446744073709551616", 0, UINT64_MAX), UsageError);
-    CHECK_THROWS_WITH(parse_unsigned("widgets", "+3", 0, 10), Contains("widgets") && Contains("'+3'"));
+    CHECK_THROWS_WITH(parse_unsigned("widgets", "+3", 0, 10),
+                      Contains("widgets") && Contains("'+3'"));
     CHECK_THROWS_AS(parse_unsigned("n", "", 0, 10), UsageError);
 
     CHECK(parse_pid("PID", "1") == 1u);

@@ -69,7 +69,8 @@ class ScopedTimeZone {
 
 const char* const far_zone = "XST-5:30"; // UTC+05:30
 
-const std::regex iso_pattern(R"(^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{6}Z$)");
+const std::regex iso_pattern(
+    R"(^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{6}Z$)");
 
 } // namespace
 
@@ -129,8 +130,8 @@ TEST_CASE("clock: append_iso keeps microseconds and crosses seconds correctly", 
     uint64_t base = now_ns(CLOCK_MONOTONIC);
     std::string first, same_second, later, much_later;
     clock.append_iso(first, base);
-    clock.append_iso(same_second, base + 1000); // +1 us
-    clock.append_iso(later, base + 1500000000ull); // +1.5 s
+    clock.append_iso(same_second, base + 1000);                                   // +1 us
+    clock.append_iso(later, base + 1500000000ull);                                // +1.5 s
     clock.append_iso(much_later, base + 86400ull * 1000000000ull + 250000000ull); // +1 day 0.25 s
     for (const std::string* s : {&first, &same_second, &later, &much_later}) {
         INFO(*s);

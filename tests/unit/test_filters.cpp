@@ -101,7 +101,8 @@ TEST_CASE("filters: configure_filters sets the rodata switches", "[filters]") {
     CHECK_FALSE(skel.rodata->filter_by_pid);
 
     CommonOptions max;
-    for (uint32_t p = 1; p <= filter_max_pids; p++) max.pids.push_back(p);
+    for (uint32_t p = 1; p <= filter_max_pids; p++)
+        max.pids.push_back(p);
     CHECK_NOTHROW(configure_filters(&skel, max));
     max.pids.push_back(1000);
     CHECK_THROWS_AS(configure_filters(&skel, max), UsageError);
@@ -115,7 +116,7 @@ struct SkeletonWithoutFilters {
     } maps;
     struct {
         bool events_use_ringbuf;
-    }* rodata;
+    } * rodata;
 };
 struct SkeletonWithFilters {
     struct {
@@ -124,7 +125,7 @@ struct SkeletonWithFilters {
     } maps;
     struct {
         bool failed_only;
-    }* rodata;
+    } * rodata;
 };
 } // namespace
 
@@ -132,7 +133,8 @@ TEST_CASE("a filter flag a tool declares must be one its BPF side applies", "[fi
     CommonOptions options;
     options.accepted = {Flag::pid, Flag::duration};
     ToolSpec<SkeletonWithoutFilters> without{.name = "t", .options = options, .attach_steps = {}};
-    CHECK_THROWS_WITH(check_declared_filters(without), Contains("takes -p but its BPF side has no PID filter"));
+    CHECK_THROWS_WITH(check_declared_filters(without),
+                      Contains("takes -p but its BPF side has no PID filter"));
     ToolSpec<SkeletonWithFilters> with{.name = "t", .options = options, .attach_steps = {}};
     CHECK_NOTHROW(check_declared_filters(with));
     options.accepted = {Flag::failed};

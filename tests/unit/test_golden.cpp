@@ -29,7 +29,8 @@ std::string read_file(const std::string& path) {
 
 // The recording's events, each copied to 8-byte alignment as the event
 // stream hands them over.
-std::vector<std::vector<uint64_t>> read_events(const std::string& path, std::vector<size_t>& sizes) {
+std::vector<std::vector<uint64_t>> read_events(const std::string& path,
+                                               std::vector<size_t>& sizes) {
     std::string bytes = read_file(path);
     std::vector<std::vector<uint64_t>> events;
     size_t at = 0;
@@ -69,7 +70,8 @@ Case parse_case(const std::string& line) {
             c.options.milliseconds = true;
         } else if (word == "-o") {
             words >> word;
-            c.options.format = word == "json" ? corescope::OutputFormat::json : corescope::OutputFormat::text;
+            c.options.format =
+                word == "json" ? corescope::OutputFormat::json : corescope::OutputFormat::text;
         } else if (word == "-n") {
             words >> c.options.name;
         } else if (word == "--variant") {
@@ -85,14 +87,16 @@ Case parse_case(const std::string& line) {
 
 // What the decoder printed: flushed (past Output's threshold) and buffered.
 std::string decode_all(const tool_entries::ToolDecoder& tool, const Case& c,
-                       const std::vector<std::vector<uint64_t>>& events, const std::vector<size_t>& sizes) {
+                       const std::vector<std::vector<uint64_t>>& events,
+                       const std::vector<size_t>& sizes) {
     int fd = memfd_create("golden-output", 0);
     REQUIRE(fd >= 0);
     std::string printed;
     {
         corescope::Output out(fd);
         std::vector<corescope::RecordedEvent> recorded;
-        for (size_t i = 0; i < events.size(); i++) recorded.push_back({events[i].data(), sizes[i]});
+        for (size_t i = 0; i < events.size(); i++)
+            recorded.push_back({events[i].data(), sizes[i]});
         tool.decode(c.options, c.variant, out, recorded);
         out.flush();
     }
@@ -119,7 +123,8 @@ std::string first_difference(const std::string& want, const std::string& got) {
 
 } // namespace
 
-TEST_CASE("every tool's decoder prints its recorded events exactly as its golden files say", "[golden]") {
+TEST_CASE("every tool's decoder prints its recorded events exactly as its golden files say",
+          "[golden]") {
     // Times in the files: the recording's monotonic stamps read as if the
     // monotonic clock had started at 2026-12-04T00:00:00Z, in UTC.
     setenv("TZ", "UTC", 1);

@@ -20,7 +20,8 @@ namespace {
 std::vector<std::string> lines_of(const std::string& text) {
     std::vector<std::string> lines;
     std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    for (std::string line; std::getline(in, line);)
+        lines.push_back(line);
     return lines;
 }
 
@@ -45,7 +46,8 @@ std::vector<Row> parse_rows(const std::vector<std::string>& lines) {
 
 size_t stars(const std::string& bar) {
     size_t n = 0;
-    for (char c : bar) n += c == '*';
+    for (char c : bar)
+        n += c == '*';
     return n;
 }
 
@@ -53,7 +55,8 @@ size_t stars(const std::string& bar) {
 
 TEST_CASE("histogram: log2 bucket bounds", "[histogram]") {
     std::vector<uint64_t> slots(64, 0);
-    for (size_t i = 0; i < slots.size(); i++) slots[i] = i + 1;
+    for (size_t i = 0; i < slots.size(); i++)
+        slots[i] = i + 1;
     std::vector<Bucket> b = Histogram::log2(slots).buckets();
     REQUIRE(b.size() == 64);
     CHECK(b[0].low == 0);
@@ -123,7 +126,8 @@ TEST_CASE("histogram: quantiles", "[histogram]") {
     CHECK(h.quantile(2.0) == 63);
 
     // A long tail: p50 stays low while p99 sees the tail.
-    Histogram tail = Histogram::log2({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 980, 0, 0, 0, 0, 0, 0, 0, 0, 0, 20});
+    Histogram tail =
+        Histogram::log2({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 980, 0, 0, 0, 0, 0, 0, 0, 0, 0, 20});
     CHECK(tail.quantile(0.5) == 2047);
     CHECK(tail.quantile(0.98) == 2047);
     CHECK(tail.quantile(0.99) == (uint64_t{1} << 21) - 1);
@@ -186,10 +190,12 @@ TEST_CASE("histogram: text rendering with other units and wide values", "[histog
     CHECK(rows.back().high == (uint64_t{1} << 41) - 1);
     CHECK(stars(rows.back().bar) == 40);
     size_t colon = lines[0].find(':');
-    for (const std::string& line : lines) CHECK(line.find(':') == colon);
+    for (const std::string& line : lines)
+        CHECK(line.find(':') == colon);
 
     // Nothing counted: no rows.
-    std::vector<std::string> empty_lines = lines_of(render_histogram_text(Histogram::log2({0, 0}), "usecs"));
+    std::vector<std::string> empty_lines =
+        lines_of(render_histogram_text(Histogram::log2({0, 0}), "usecs"));
     for (size_t i = 0; i < empty_lines.size(); i++)
         CHECK_FALSE(std::regex_match(empty_lines[i], row_pattern));
 }

@@ -80,7 +80,8 @@ TEST_CASE("net_format: -4 and -6 pick one family and cannot be combined", "[net_
         CommandLine cli("tcpconnect", "test", {});
         add_family_switches(cli, filters);
         std::vector<char*> argv = {const_cast<char*>("tcpconnect")};
-        for (std::string& a : args) argv.push_back(a.data());
+        for (std::string& a : args)
+            argv.push_back(a.data());
         CommonOptions options;
         return cli.parse(static_cast<int>(argv.size()), argv.data(), options);
     };

@@ -72,7 +72,7 @@ std::vector<std::string> random_byte_strings(size_t n) {
     std::mt19937 rng(20261122);
     const unsigned char interesting[] = {0x00, 0x07, 0x08, 0x0a, 0x0d, 0x1b, 0x22, 0x5c, 0x7f,
                                          0x80, 0x9b, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0,
-                                         0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff, '[', 'A'};
+                                         0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff, '[',  'A'};
     std::uniform_int_distribution<int> length(0, 24);
     std::uniform_int_distribution<int> any(0, 255);
     std::uniform_int_distribution<int> pick(0, sizeof interesting - 1);
@@ -85,7 +85,8 @@ std::vector<std::string> random_byte_strings(size_t n) {
         out.push_back(s);
     }
     // Every single byte and every two-byte lead/continuation pair too.
-    for (int b = 0; b < 256; b++) out.push_back(std::string(1, static_cast<char>(b)));
+    for (int b = 0; b < 256; b++)
+        out.push_back(std::string(1, static_cast<char>(b)));
     for (int lead = 0xc0; lead <= 0xff; lead++)
         for (int cont = 0x80; cont <= 0xbf; cont += 0x0f)
             out.push_back({static_cast<char>(lead), static_cast<char>(cont)});
@@ -146,10 +147,10 @@ TEST_CASE("output: text escaping of control characters", "[output][escape]") {
 TEST_CASE("output: text escaping of bytes that are not valid UTF-8", "[output][escape]") {
     CHECK(text_escaped("\xff") == "\\xff");
     CHECK(text_escaped("\xfe") == "\\xfe");
-    CHECK(text_escaped("a\x80z") == "a\\x80z");        // lone continuation byte
-    CHECK(text_escaped("\xc3") == "\\xc3");            // truncated at the end
-    CHECK(text_escaped("\xc3(") == "\\xc3(");          // lead without continuation
-    CHECK(text_escaped("\xe2\x82") == "\\xe2\\x82");   // truncated 3-byte sequence
+    CHECK(text_escaped("a\x80z") == "a\\x80z");      // lone continuation byte
+    CHECK(text_escaped("\xc3") == "\\xc3");          // truncated at the end
+    CHECK(text_escaped("\xc3(") == "\\xc3(");        // lead without continuation
+    CHECK(text_escaped("\xe2\x82") == "\\xe2\\x82"); // truncated 3-byte sequence
     // Overlong encodings ('/' and NUL in disguise).
     CHECK(text_escaped("\xc0\xaf") == "\\xc0\\xaf");
     CHECK(text_escaped("\xc1\xbf") == "\\xc1\\xbf");
@@ -165,7 +166,8 @@ TEST_CASE("output: text escaping of bytes that are not valid UTF-8", "[output][e
 }
 
 TEST_CASE("output: text escaping of C1 controls", "[output][escape]") {
-    CHECK(text_escaped("\xc2\x9b""2J") == "\\u009b2J"); // CSI
+    CHECK(text_escaped("\xc2\x9b"
+                       "2J") == "\\u009b2J"); // CSI
     CHECK(text_escaped("\xc2\x80") == "\\u0080");
     CHECK(text_escaped("\xc2\x85") == "\\u0085"); // NEL
     CHECK(text_escaped("\xc2\x9f") == "\\u009f");
@@ -173,10 +175,10 @@ TEST_CASE("output: text escaping of C1 controls", "[output][escape]") {
 }
 
 TEST_CASE("output: valid multi-byte UTF-8 passes through unchanged", "[output][escape]") {
-    for (const char* s : {"caf\xc3\xa9", "\xe2\x82\xac 5", "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
-                          "\xf0\x9f\x98\x80", "\xd0\x9f\xd1\x80\xd0\xb8", "\xef\xbf\xbd",
-                          "\xed\x9f\xbf", "\xee\x80\x80", "\xf4\x8f\xbf\xbf", "\xdf\xbf",
-                          "\xe0\xa0\x80", "\xf0\x90\x80\x80"}) {
+    for (const char* s :
+         {"caf\xc3\xa9", "\xe2\x82\xac 5", "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
+          "\xf0\x9f\x98\x80", "\xd0\x9f\xd1\x80\xd0\xb8", "\xef\xbf\xbd", "\xed\x9f\xbf",
+          "\xee\x80\x80", "\xf4\x8f\xbf\xbf", "\xdf\xbf", "\xe0\xa0\x80", "\xf0\x90\x80\x80"}) {
         INFO(hex(s));
         CHECK(text_escaped(s) == s);
     }
@@ -241,7 +243,8 @@ TEST_CASE("output: JSON strings round-trip valid UTF-8", "[output][json]") {
         "\x1b[2J\x1b]0;title\x07",
         "\x08\x0c",
         "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xe6\x97\xa5\xe6\x9c\xac",
-        "\xc2\x9b""2J \xc2\x85",
+        "\xc2\x9b"
+        "2J \xc2\x85",
         "/usr/lib/x86_64-linux-gnu/libc.so.6",
     };
     for (const std::string& s : inputs) {
@@ -263,12 +266,15 @@ TEST_CASE("output: JSON strings round-trip valid UTF-8", "[output][json]") {
 
 TEST_CASE("output: invalid UTF-8 in JSON strings becomes U+FFFD", "[output][json]") {
     const std::string fffd = "\xef\xbf\xbd";
-    auto decoded = [](std::string_view s) { return json::parse(json_literal(s)).get<std::string>(); };
+    auto decoded = [](std::string_view s) {
+        return json::parse(json_literal(s)).get<std::string>();
+    };
 
     CHECK(decoded("\xff") == fffd);
-    CHECK(decoded("a\xff" "b") == "a" + fffd + "b");
+    CHECK(decoded("a\xff"
+                  "b") == "a" + fffd + "b");
     CHECK(decoded("\x80") == fffd);
-    CHECK(decoded("\xc0\xaf") == fffd + fffd); // overlong '/'
+    CHECK(decoded("\xc0\xaf") == fffd + fffd);            // overlong '/'
     CHECK(decoded("\xed\xa0\x80") == fffd + fffd + fffd); // surrogate, one per byte
     CHECK(decoded("\xf4\x90\x80\x80") == fffd + fffd + fffd + fffd);
     // An invalid byte never swallows the quote or backslash after it.
@@ -290,7 +296,8 @@ TEST_CASE("output: every byte string gives a JSON string that parses", "[output]
             // Valid UTF-8 comes back unchanged; invalid bytes only add U+FFFD.
             if (valid_utf8(s) && parsed.get<std::string>() != s)
                 throw std::runtime_error("valid UTF-8 changed");
-            if (!valid_utf8(s) && parsed.get<std::string>().find("\xef\xbf\xbd") == std::string::npos)
+            if (!valid_utf8(s) &&
+                parsed.get<std::string>().find("\xef\xbf\xbd") == std::string::npos)
                 throw std::runtime_error("invalid UTF-8 without U+FFFD");
             if (!terminal_safe(literal)) throw std::runtime_error("raw control byte");
         } catch (const std::exception& e) {
@@ -377,7 +384,8 @@ TEST_CASE("output: JsonObject real() keeps the value of large numbers", "[output
     }
 }
 
-TEST_CASE("output: writer buffers until flush and writes everything to a pipe", "[output][writer]") {
+TEST_CASE("output: writer buffers until flush and writes everything to a pipe",
+          "[output][writer]") {
     Pipe p;
     {
         Output out(p.fds[1]);
@@ -399,7 +407,8 @@ TEST_CASE("output: flush writes past the pipe's capacity completely", "[output][
     int fds[2];
     REQUIRE(pipe2(fds, O_CLOEXEC) == 0); // blocking: write() returns short counts
     std::string expected;
-    for (int i = 0; expected.size() < 1024 * 1024; i++) expected += std::to_string(i) + "\n";
+    for (int i = 0; expected.size() < 1024 * 1024; i++)
+        expected += std::to_string(i) + "\n";
     std::string received;
     std::thread reader([&] {
         char buf[8192];

@@ -33,7 +33,14 @@ RecordLayout sample_layout(bool extended) {
 
 void sample_record(RecordWriter& w, const Task& task, int fd, std::string_view path) {
     if (Record r = w.begin(task))
-        r.number(fd).number(2).text("openat").number(0644u).real(1.23456).real(42.0).text(path).end();
+        r.number(fd)
+            .number(2)
+            .text("openat")
+            .number(0644u)
+            .real(1.23456)
+            .real(42.0)
+            .text(path)
+            .end();
 }
 
 const Task task{5000000000ull, 42, 43, 1000, "cat"};
@@ -59,7 +66,8 @@ TEST_CASE("record: an option's column, octal, -T and -U", "[record]") {
     w.header();
     sample_record(w, task, 3, "/x");
     std::string text = p.text();
-    CHECK_THAT(text, Contains("TIME     UID     PID     COMM              FD ERR FLAGS    LAT(ms)"));
+    CHECK_THAT(text,
+               Contains("TIME     UID     PID     COMM              FD ERR FLAGS    LAT(ms)"));
     CHECK_THAT(text, Contains(" 00000644 "));
     // The UID column holds the task's UID; the time is HH:MM:SS.
     std::string row = text.substr(text.find('\n') + 1);
@@ -77,7 +85,8 @@ TEST_CASE("record: JSON opens with the task, keeps its own keys and types", "[re
     REQUIRE(text.back() == '\n');
     json j = json::parse(text);
     CHECK(text.rfind("{\"time\":\"", 0) == 0);
-    CHECK(text.find("\"pid\":42,\"tid\":43,\"uid\":1000,\"comm\":\"cat\",\"fd\":3") != std::string::npos);
+    CHECK(text.find("\"pid\":42,\"tid\":43,\"uid\":1000,\"comm\":\"cat\",\"fd\":3") !=
+          std::string::npos);
     CHECK(j.at("errno") == 2);
     CHECK(j.at("syscall") == "openat");
     CHECK(j.at("latency_ms") == 1.235); // three decimals in JSON
@@ -90,7 +99,11 @@ TEST_CASE("record: JSON opens with the task, keeps its own keys and types", "[re
 TEST_CASE("record: text escapes what the traced system hands over", "[record]") {
     Printed p;
     RecordWriter w(p.options, p.out, sample_layout(false));
-    sample_record(w, {0, 1, 1, 0, "a\x1b" "b"}, 3, "/x\n\x7f");
+    sample_record(w,
+                  {0, 1, 1, 0,
+                   "a\x1b"
+                   "b"},
+                  3, "/x\n\x7f");
     CHECK_THAT(p.text(), Contains("a\\eb"));
     CHECK_THAT(p.text(), Contains("/x\\n\\x7f\n"));
 }
@@ -111,7 +124,14 @@ TEST_CASE("record: an excluded task's record takes every call and writes nothing
         p.options.format = format;
         RecordWriter w(p.options, p.out, sample_layout(true));
         // Printers that fill a record before ending it need not test it first.
-        w.begin({0, 1, 1, 0, "dog"}).number(3).null().absent().text("x").real(1.0).boolean(true).end();
+        w.begin({0, 1, 1, 0, "dog"})
+            .number(3)
+            .null()
+            .absent()
+            .text("x")
+            .real(1.0)
+            .boolean(true)
+            .end();
         w.begin({0, 1, 1, 0, "dog"}).lazy([] { return 1; }).formatted("y").strings({"z"}).end();
         CHECK(p.text().empty());
     }
@@ -144,7 +164,8 @@ TEST_CASE("record: null, absent, booleans, lists and lazy values in both formats
     js.options.format = OutputFormat::json;
     RecordWriter jw(js.options, js.out, layout);
     fill(jw);
-    CHECK(js.text() == "{\"a\":null,\"ok\":true,\"args\":[\"x y\",\"z\"],\"never\":\"computed\"}\n");
+    CHECK(js.text() ==
+          "{\"a\":null,\"ok\":true,\"args\":[\"x y\",\"z\"],\"never\":\"computed\"}\n");
     CHECK(made == 1);
 }
 
@@ -173,8 +194,10 @@ TEST_CASE("record: a table prints a header per table in text, one record with en
     TablePrinter jt(js.options, js.out, rows, table);
     print(jt);
     std::string j = js.text();
-    CHECK(j == "{\"total\":15,\"entries\":[{\"name\":\"read\",\"count\":10},{\"name\":\"write\",\"count\":5}]}\n"
-                   "{\"total\":15,\"entries\":[{\"name\":\"read\",\"count\":10},{\"name\":\"write\",\"count\":5}]}\n");
+    CHECK(j == "{\"total\":15,\"entries\":[{\"name\":\"read\",\"count\":10},{\"name\":\"write\","
+               "\"count\":5}]}\n"
+               "{\"total\":15,\"entries\":[{\"name\":\"read\",\"count\":10},{\"name\":\"write\","
+               "\"count\":5}]}\n");
 }
 
 TEST_CASE("record: a histogram is a label line and bars in text, one record in JSON",
@@ -183,8 +206,10 @@ TEST_CASE("record: a histogram is a label line and bars in text, one record in J
     Printed text;
     HistogramPrinter th(text.options, text.out, {json_field("pid")}, "usecs");
     th.begin_interval();
-    th.print(h, [](Record& r) { r.number(7); }, [] { return std::string("pid = 7"); });
-    th.print(Histogram::log2({}), [](Record& r) { r.number(8); }, [] { return std::string("pid = 8"); });
+    th.print(
+        h, [](Record& r) { r.number(7); }, [] { return std::string("pid = 7"); });
+    th.print(
+        Histogram::log2({}), [](Record& r) { r.number(8); }, [] { return std::string("pid = 8"); });
     CHECK(text.text().rfind("pid = 7\n", 0) == 0);
     CHECK_THAT(text.text(), Contains("4 -> 7"));
     CHECK(text.text().find("pid = 8") == std::string::npos); // empty: nothing in text
@@ -193,7 +218,8 @@ TEST_CASE("record: a histogram is a label line and bars in text, one record in J
     js.options.format = OutputFormat::json;
     HistogramPrinter jh(js.options, js.out, {json_field("pid")}, "usecs");
     jh.begin_interval();
-    jh.print(h, [](Record& r) { r.number(7); }, [] { return std::string(); });
+    jh.print(
+        h, [](Record& r) { r.number(7); }, [] { return std::string(); });
     json j = json::parse(js.text());
     CHECK(j.at("type") == "histogram");
     CHECK(j.at("pid") == 7);

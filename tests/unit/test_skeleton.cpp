@@ -156,7 +156,8 @@ TEST_CASE("skeleton: open_skeleton failure names the tool and the error", "[skel
 }
 
 TEST_CASE("errors: errno_message and exit codes", "[errors]") {
-    CHECK(errno_message("cannot open x", ENOENT) == std::string("cannot open x: ") + std::strerror(ENOENT));
+    CHECK(errno_message("cannot open x", ENOENT) ==
+          std::string("cannot open x: ") + std::strerror(ENOENT));
     CHECK(errno_message("cannot open x", -ENOENT) == errno_message("cannot open x", ENOENT));
     CHECK(UsageError("u").exit_code() == 2);
     CHECK(RuntimeError("r").exit_code() == 1);

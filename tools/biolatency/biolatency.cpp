@@ -91,7 +91,8 @@ class Printer {
     Printer(const CommonOptions& options, const Settings& settings, Output& out,
             std::shared_ptr<DiskNames> disks)
         : settings_(settings), disks_(std::move(disks)),
-          histograms_(options, out, label_fields(settings), options.milliseconds ? "msecs" : "usecs") {
+          histograms_(options, out, label_fields(settings),
+                      options.milliseconds ? "msecs" : "usecs") {
         if (settings.per_op) ops_.emplace();
     }
 
@@ -120,7 +121,8 @@ class Printer {
                     if (settings_.per_disk) label += "disk = " + text_escaped(disk(k.dev));
                     if (settings_.per_disk && settings_.per_op) label += '\t';
                     if (settings_.per_op)
-                        label += "operation = " + std::string(k.sync ? "Sync-" : "") + ops_->name(k.op);
+                        label +=
+                            "operation = " + std::string(k.sync ? "Sync-" : "") + ops_->name(k.op);
                     return label;
                 });
         }
@@ -176,7 +178,8 @@ void decode_biolatency(const CommonOptions& options, uint32_t variant, Output& o
     Settings settings;
     settings.per_disk = (variant & 1) != 0;
     settings.queued = (variant & 2) != 0;
-    Printer(options, settings, out, nullptr).print(recorded_entries<biolatency_key, biolatency_hist>(events));
+    Printer(options, settings, out, nullptr)
+        .print(recorded_entries<biolatency_key, biolatency_hist>(events));
 }
 
 int biolatency(int argc, char** argv) {
@@ -184,22 +187,24 @@ int biolatency(int argc, char** argv) {
     Settings settings;
     CommandLine cli("biolatency", "Summarize block device I/O latency as a histogram.",
                     {Flag::cgroup, Flag::time, Flag::duration, Flag::milliseconds, Flag::interval});
-    cli.add_switch('Q', "queued", "include the time requests wait in the OS queue", &settings.queued);
+    cli.add_switch('Q', "queued", "include the time requests wait in the OS queue",
+                   &settings.queued);
     cli.add_switch('D', "disks", "one histogram per disk", &settings.per_disk);
-    cli.add_switch('F', "flags", "one histogram per operation (Read, Write, Flush, ...), sync or not",
+    cli.add_switch('F', "flags",
+                   "one histogram per operation (Read, Write, Flush, ...), sync or not",
                    &settings.per_op);
-    cli.add_option(0, "disk", "NAME", "only this disk (vda, sda, nvme0n1)", [&](std::string_view v) {
-        settings.disk_dev = find_disk(v);
-    });
-    cli.set_examples("  biolatency                one histogram, printed at Ctrl-C\n"
-                     "  biolatency 1 10           ten 1-second histograms\n"
-                     "  biolatency -mT 1          per second, in milliseconds, with times\n"
-                     "  biolatency -Q             include the time queued in the OS\n"
-                     "  biolatency -D             one histogram per disk\n"
-                     "  biolatency -F             one histogram per operation\n"
-                     "  biolatency --disk sda     only sda\n"
-                     "  biolatency -c /sys/fs/cgroup/unified/db.slice  only I/O that cgroup submits\n"
-                     "  biolatency -o json 5      a JSON Lines record every 5 seconds\n");
+    cli.add_option(0, "disk", "NAME", "only this disk (vda, sda, nvme0n1)",
+                   [&](std::string_view v) { settings.disk_dev = find_disk(v); });
+    cli.set_examples(
+        "  biolatency                one histogram, printed at Ctrl-C\n"
+        "  biolatency 1 10           ten 1-second histograms\n"
+        "  biolatency -mT 1          per second, in milliseconds, with times\n"
+        "  biolatency -Q             include the time queued in the OS\n"
+        "  biolatency -D             one histogram per disk\n"
+        "  biolatency -F             one histogram per operation\n"
+        "  biolatency --disk sda     only sda\n"
+        "  biolatency -c /sys/fs/cgroup/unified/db.slice  only I/O that cgroup submits\n"
+        "  biolatency -o json 5      a JSON Lines record every 5 seconds\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
 
     return run_summary_tool<biolatency_bpf>(
@@ -221,14 +226,16 @@ int biolatency(int argc, char** argv) {
                  // sector keys need.
                  if (!settings.queued && !plan.uses("tp_issue")) {
                      int err = bpf_map__set_type(skel.maps.starts, BPF_MAP_TYPE_HASH);
-                     if (err) throw RuntimeError(errno_message("cannot set up the request map", err));
+                     if (err)
+                         throw RuntimeError(errno_message("cannot set up the request map", err));
                  }
              },
          .announcement = "Tracing block device I/O... Hit Ctrl-C to end."},
         [&](biolatency_bpf& skel, const AttachPlan&, Output& out) {
             return [printer = Printer(options, settings, out, std::make_shared<DiskNames>()),
                     hists = skel.maps.hists]() mutable {
-                printer.print(take_map<biolatency_key, biolatency_hist>(hists, BIOLATENCY_MAX_KEYS));
+                printer.print(
+                    take_map<biolatency_key, biolatency_hist>(hists, BIOLATENCY_MAX_KEYS));
             };
         });
 }

@@ -3,7 +3,7 @@
 #pragma once
 
 /* Log2 slots: the last one also holds everything above 2^31 units. */
-#define BIOLATENCY_SLOTS 32
+#define BIOLATENCY_SLOTS    32
 #define BIOLATENCY_MAX_KEYS 1024
 
 /* An operation the kernel did not name in the tracepoint record (tracepoint
@@ -11,9 +11,9 @@
 #define BIOLATENCY_OP_UNKNOWN 0xffff
 
 struct biolatency_key {
-	__u32 dev;  /* the disk, as the kernel's dev_t (major << 20 | minor); 0 unless -D */
-	__u16 op;   /* REQ_OP_* (cmd_flags & REQ_OP_MASK); 0 unless -F */
-	__u8 sync;  /* REQ_SYNC was set; 0 unless -F */
+	__u32 dev; /* the disk, as the kernel's dev_t (major << 20 | minor); 0 unless -D */
+	__u16 op;  /* REQ_OP_* (cmd_flags & REQ_OP_MASK); 0 unless -F */
+	__u8 sync; /* REQ_SYNC was set; 0 unless -F */
 	__u8 pad;
 };
 

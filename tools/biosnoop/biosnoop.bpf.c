@@ -40,7 +40,7 @@ struct request_key {
 
 struct request_info {
 	__u64 insert_ns; /* 0 until inserted */
-	__u64 issue_ns;  /* 0 until issued */
+	__u64 issue_ns;	 /* 0 until issued */
 	__u64 sector;
 	__u32 bytes;
 	__u32 dev;
@@ -106,9 +106,9 @@ static __always_inline void request_complete(void *ctx, const struct request_key
 		goto done;
 	e.ts_ns = now;
 	e.lat_ns = now - info->issue_ns;
-	e.queue_ns = info->insert_ns && info->insert_ns <= info->issue_ns ?
-			     info->issue_ns - info->insert_ns :
-			     0;
+	e.queue_ns = info->insert_ns && info->insert_ns <= info->issue_ns
+			     ? info->issue_ns - info->insert_ns
+			     : 0;
 	e.sector = info->sector;
 	e.bytes = info->bytes;
 	e.dev = info->dev;

@@ -36,7 +36,8 @@ struct Printer {
         return {task_time | task_pid | task_tid | task_comm,
                 {with_decimals(6, column("elapsed_s", "TIME(s)", 11)), comm_column(), pid_column(),
                  column("disk", "DISK", 9), json_field("major"), json_field("minor"),
-                 column("rwbs", "T", 4), column("sector", "SECTOR", 12), column("bytes", "BYTES", 7),
+                 column("rwbs", "T", 4), column("sector", "SECTOR", 12),
+                 column("bytes", "BYTES", 7),
                  shown_if(settings.queued, column("queue_ms", "QUE(ms)", 7, Align::right)),
                  column("latency_ms", "LAT(ms)", 7, Align::right)}};
     }
@@ -47,8 +48,9 @@ struct Printer {
         Record r = records.begin(task_of(*e));
         if (!r) return;
         r.real(e->ts_ns > start_ns ? static_cast<double>(e->ts_ns - start_ns) / 1e9 : 0.0)
-            .text(disks ? disks->name(e->dev) : std::to_string(kernel_dev_major(e->dev)) + ":" +
-                                                    std::to_string(kernel_dev_minor(e->dev)))
+            .text(disks ? disks->name(e->dev)
+                        : std::to_string(kernel_dev_major(e->dev)) + ":" +
+                              std::to_string(kernel_dev_minor(e->dev)))
             .number(kernel_dev_major(e->dev))
             .number(kernel_dev_minor(e->dev))
             .text(fixed_string(e->rwbs))
@@ -67,10 +69,10 @@ struct Printer {
 // forgets a request merged away, which never completes.
 std::vector<AttachStep> attach_steps() {
     return {tracepoint_tiers("block I/O requests", {{"io_start", "block:block_io_start", true},
-                                                     {"merge", "block:block_rq_merge", true},
-                                                     {"insert", "block:block_rq_insert"},
-                                                     {"issue", "block:block_rq_issue"},
-                                                     {"complete", "block:block_rq_complete"}})};
+                                                    {"merge", "block:block_rq_merge", true},
+                                                    {"insert", "block:block_rq_insert"},
+                                                    {"issue", "block:block_rq_issue"},
+                                                    {"complete", "block:block_rq_complete"}})};
 }
 
 // 2 arguments, (q, rq), before 5.11; (rq) since.

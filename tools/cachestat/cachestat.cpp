@@ -98,15 +98,19 @@ class Printer {
     // tracepoints; live: Buffers and Cached read from /proc/meminfo
     // (decoders show 0).
     Printer(const CommonOptions& options, Output& out, Totals start, bool by_functions, bool live)
-        : records_(options, out, layout()), before_(start), by_functions_(by_functions), live_(live) {
+        : records_(options, out, layout()), before_(start), by_functions_(by_functions),
+          live_(live) {
         records_.header();
     }
 
     void print(const Totals& now) {
         Interval i = by_functions_ ? from_functions(now, before_) : from_tracepoints(now, before_);
         before_ = now;
-        double ratio = i.hits + i.misses ? static_cast<double>(i.hits) / static_cast<double>(i.hits + i.misses) : 0;
-        auto [buffers_mb, cached_mb] = live_ ? buffers_and_cached_mb() : std::pair<uint64_t, uint64_t>{0, 0};
+        double ratio = i.hits + i.misses
+                           ? static_cast<double>(i.hits) / static_cast<double>(i.hits + i.misses)
+                           : 0;
+        auto [buffers_mb, cached_mb] =
+            live_ ? buffers_and_cached_mb() : std::pair<uint64_t, uint64_t>{0, 0};
         records_.begin()
             .text(iso_time_now())
             .number(i.hits)
@@ -124,7 +128,8 @@ class Printer {
     static RecordLayout layout() {
         return {0,
                 {json_field("time"), column("hits", "HITS", 8, Align::right),
-                 column("misses", "MISSES", 8, Align::right), column("dirties", "DIRTIES", 8, Align::right),
+                 column("misses", "MISSES", 8, Align::right),
+                 column("dirties", "DIRTIES", 8, Align::right),
                  with_decimals(4, json_field("hit_ratio")),
                  with_suffix("%", with_decimals(2, text_column("HITRATIO", 8, Align::right))),
                  json_field("accesses"), column("buffers_mb", "BUFFERS_MB", 12, Align::right),
@@ -172,7 +177,8 @@ std::vector<AttachStep> attach_steps() {
 void decode_cachestat(const CommonOptions& options, uint32_t variant, Output& out,
                       std::span<const RecordedEvent> events) {
     Printer printer(options, out, {}, (variant & 1) != 0, false);
-    for (const auto& e : recorded_entries<uint32_t, Totals>(events)) printer.print(e.value);
+    for (const auto& e : recorded_entries<uint32_t, Totals>(events))
+        printer.print(e.value);
 }
 
 int cachestat(int argc, char** argv) {
@@ -199,8 +205,10 @@ int cachestat(int argc, char** argv) {
          .announcement = "Counting page cache activity... Hit Ctrl-C to end."},
         [&](cachestat_bpf& skel, const AttachPlan& plan, Output& out) {
             bool by_functions = plan.uses("fentry_accessed") || plan.uses("kprobe_accessed");
-            return [printer = Printer(options, out, read_totals(skel.maps.counters), by_functions, true),
-                    counters = skel.maps.counters]() mutable { printer.print(read_totals(counters)); };
+            return
+                [printer =
+                     Printer(options, out, read_totals(skel.maps.counters), by_functions, true),
+                 counters = skel.maps.counters]() mutable { printer.print(read_totals(counters)); };
         });
 }
 

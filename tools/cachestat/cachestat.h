@@ -4,14 +4,14 @@
 
 struct cachestat_counters {
 	__u64 read_pages;    /* pages read() and friends looked up in the page cache */
-	__u64 faults;        /* page faults on file mappings that looked up a page */
-	__u64 added;         /* pages inserted into the page cache */
+	__u64 faults;	     /* page faults on file mappings that looked up a page */
+	__u64 added;	     /* pages inserted into the page cache */
 	__u64 added_dirtied; /* of those, pages a write created (dirtied right after insertion) */
-	__u64 dirtied;       /* pages that turned dirty */
+	__u64 dirtied;	     /* pages that turned dirty */
 	/* The classic tool's counts, by call, where kernel functions can be
 	 * traced (fentry, kprobe). */
-	__u64 calls_accessed;     /* folio_mark_accessed */
-	__u64 calls_added;        /* filemap_add_folio */
+	__u64 calls_accessed;	  /* folio_mark_accessed */
+	__u64 calls_added;	  /* filemap_add_folio */
 	__u64 calls_buffer_dirty; /* mark_buffer_dirty */
-	__u64 dirtied_folios;     /* writeback_dirty_folio, one per folio */
+	__u64 dirtied_folios;	  /* writeback_dirty_folio, one per folio */
 };

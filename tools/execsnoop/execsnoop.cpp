@@ -32,17 +32,24 @@ struct Printer {
     void print(RecordWriter& records, const void* data, size_t size) const {
         const auto* e = event_in<execsnoop_event>(data, size, offsetof(execsnoop_event, args));
         if (!e) return;
-        size_t len = std::min<size_t>({e->args_len, size - offsetof(execsnoop_event, args), sizeof e->args});
+        size_t len =
+            std::min<size_t>({e->args_len, size - offsetof(execsnoop_event, args), sizeof e->args});
         bool cut = false;
-        std::vector<std::string_view> args = split_nul_separated(e->args, len, settings.max_args, cut);
+        std::vector<std::string_view> args =
+            split_nul_separated(e->args, len, settings.max_args, cut);
         bool truncated = cut || e->args_truncated;
         if (!settings.line_filter.empty()) {
             std::string line;
-            for (std::string_view a : args) line.append(a).append(" ");
+            for (std::string_view a : args)
+                line.append(a).append(" ");
             if (line.find(settings.line_filter) == std::string::npos) return;
         }
         if (Record r = records.begin(task_of(*e)))
-            r.number(e->ppid).number(e->ret).strings(args, truncated ? "..." : "").boolean(truncated).end();
+            r.number(e->ppid)
+                .number(e->ret)
+                .strings(args, truncated ? "..." : "")
+                .boolean(truncated)
+                .end();
     }
 };
 
@@ -65,11 +72,14 @@ void decode_execsnoop(const CommonOptions& options, uint32_t variant, Output& ou
 int execsnoop(int argc, char** argv) {
     CommonOptions options;
     Settings settings;
-    CommandLine cli("execsnoop", "Trace new processes: execve() and execveat() with their arguments.",
+    CommandLine cli("execsnoop",
+                    "Trace new processes: execve() and execveat() with their arguments.",
                     {Flag::pid, Flag::uid, Flag::cgroup, Flag::name, Flag::failed, Flag::time,
                      Flag::print_uid, Flag::duration});
-    cli.add_text('l', "line", "TEXT", "only execs whose argument line contains TEXT", &settings.line_filter);
-    cli.add_number(0, "max-args", "N", "show at most N arguments (default 20)", &settings.max_args, 1, 4096);
+    cli.add_text('l', "line", "TEXT", "only execs whose argument line contains TEXT",
+                 &settings.line_filter);
+    cli.add_number(0, "max-args", "N", "show at most N arguments (default 20)", &settings.max_args,
+                   1, 4096);
     cli.add_number(0, "args-size", "BYTES",
                    "read at most BYTES of arguments per exec (default 4096, at most " +
                        std::to_string(EXECSNOOP_ARGS_SIZE_MAX) + ")",
@@ -86,7 +96,8 @@ int execsnoop(int argc, char** argv) {
         {.name = "execsnoop",
          .options = options,
          .attach_steps = attach_steps,
-         .configure = [&](execsnoop_bpf& skel, const AttachPlan&) { skel.rodata->args_size = settings.args_size; },
+         .configure = [&](execsnoop_bpf& skel,
+                          const AttachPlan&) { skel.rodata->args_size = settings.args_size; },
          .announcement = "Tracing exec system calls... Hit Ctrl-C to end."},
         Printer{settings});
 }

@@ -5,8 +5,8 @@
 /* The argument buffer: room for the largest --args-size, plus one argument
  * so that the failed-exec path can always read a whole one. */
 #define EXECSNOOP_ARGS_SIZE_MAX 16384
-#define EXECSNOOP_ARG_MAX 1024
-#define EXECSNOOP_ARGS_BUF (EXECSNOOP_ARGS_SIZE_MAX + EXECSNOOP_ARG_MAX)
+#define EXECSNOOP_ARG_MAX	1024
+#define EXECSNOOP_ARGS_BUF	(EXECSNOOP_ARGS_SIZE_MAX + EXECSNOOP_ARG_MAX)
 /* The failed-exec path reads argv entries one by one, up to this many. */
 #define EXECSNOOP_FAILED_ARGS_MAX 64
 
@@ -15,8 +15,8 @@ struct execsnoop_event {
 	__u32 pid;
 	__u32 ppid;
 	__u32 uid;
-	__s32 ret; /* 0, or -errno */
-	__u32 args_len;       /* bytes used in args */
+	__s32 ret;	      /* 0, or -errno */
+	__u32 args_len;	      /* bytes used in args */
 	__u32 args_truncated; /* more bytes or arguments than were read */
 	char comm[EXECSNOOP_COMM_LEN];
 	/* NUL-separated arguments; only args_len bytes are sent. */

@@ -61,7 +61,8 @@ struct Printer {
         Record r = records.begin(task_of(e));
         if (!r) return;
         ExitStatus status = decode(e.exit_code);
-        r.number(e.ppid).real(e.ts_ns > e.start_ns ? static_cast<double>(e.ts_ns - e.start_ns) / 1e9 : 0.0);
+        r.number(e.ppid).real(e.ts_ns > e.start_ns ? static_cast<double>(e.ts_ns - e.start_ns) / 1e9
+                                                   : 0.0);
         if (status.signal)
             r.null().number(status.signal).text(signal_name(status.signal));
         else

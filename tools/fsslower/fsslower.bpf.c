@@ -25,9 +25,9 @@ const volatile __u32 self_tgid = 0;
 const volatile __u32 type_count = 0;
 const volatile char types[FSSLOWER_MAX_TYPES][FSSLOWER_TYPE_LEN] = {};
 
-#define MODE_TYPE_MASK 0170000
-#define MODE_REGULAR 0100000
-#define OFFSET_NONE (-1)
+#define MODE_TYPE_MASK	0170000
+#define MODE_REGULAR	0100000
+#define OFFSET_NONE	(-1)
 #define OFFSET_FILE_POS (-2) /* read the file position at entry */
 
 struct pending_call {
@@ -102,7 +102,9 @@ static __always_inline int enter_io(long fd, __s64 offset, __u32 syscall, __u32 
 
 static __always_inline int enter_open(__u32 syscall)
 {
-	struct pending_call call = { .offset = OFFSET_NONE, .syscall = syscall, .op = FSSLOWER_OP_OPEN };
+	struct pending_call call = { .offset = OFFSET_NONE,
+				     .syscall = syscall,
+				     .op = FSSLOWER_OP_OPEN };
 	__u32 tid;
 
 	if (ignored())
@@ -140,7 +142,8 @@ static __always_inline int on_exit(void *ctx, long ret)
 		if (!file || !file_wanted(file, e->fs_type))
 			goto done;
 	} else if (bpf_probe_read_kernel_str(e->fs_type, sizeof(e->fs_type),
-					     BPF_CORE_READ(file, f_inode, i_sb, s_type, name)) <= 0) {
+					     BPF_CORE_READ(file, f_inode, i_sb, s_type, name)) <=
+		   0) {
 		e->fs_type[0] = '\0';
 	}
 	e->ts_ns = now;
@@ -153,7 +156,8 @@ static __always_inline int on_exit(void *ctx, long ret)
 	e->syscall = call->syscall;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	dentry = BPF_CORE_READ(file, f_path.dentry);
-	len = bpf_probe_read_kernel_str(e->name, sizeof(e->name), BPF_CORE_READ(dentry, d_name.name));
+	len = bpf_probe_read_kernel_str(e->name, sizeof(e->name),
+					BPF_CORE_READ(dentry, d_name.name));
 	if (len <= 0) {
 		e->name[0] = '\0';
 		len = 1;
@@ -176,28 +180,19 @@ static __always_inline __s64 pos_or_file_pos(__s64 pos)
  * calls pay. */
 
 #define IO_TRACEPOINTS(call, syscall, op, offset)                                                  \
-	SEC("tracepoint/syscalls/sys_enter_" #call)                                               \
-	int tp_enter_##call(struct trace_event_raw_sys_enter *ctx)                                \
+	SEC("tracepoint/syscalls/sys_enter_" #call)                                                \
+	int tp_enter_##call(struct trace_event_raw_sys_enter *ctx)                                 \
 	{                                                                                          \
-		return enter_io(ctx->args[0], offset, syscall, op);                               \
+		return enter_io(ctx->args[0], offset, syscall, op);                                \
 	}                                                                                          \
-	SEC("tracepoint/syscalls/sys_exit_" #call)                                                \
-	int tp_exit_##call(struct trace_event_raw_sys_exit *ctx)                                  \
-	{                                                                                          \
-		return on_exit(ctx, ctx->ret);                                                     \
-	}
+	SEC("tracepoint/syscalls/sys_exit_" #call)                                                 \
+	int tp_exit_##call(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
 
 #define OPEN_TRACEPOINTS(call, syscall)                                                            \
-	SEC("tracepoint/syscalls/sys_enter_" #call)                                               \
-	int tp_enter_##call(struct trace_event_raw_sys_enter *ctx)                                \
-	{                                                                                          \
-		return enter_open(syscall);                                                        \
-	}                                                                                          \
-	SEC("tracepoint/syscalls/sys_exit_" #call)                                                \
-	int tp_exit_##call(struct trace_event_raw_sys_exit *ctx)                                  \
-	{                                                                                          \
-		return on_exit(ctx, ctx->ret);                                                     \
-	}
+	SEC("tracepoint/syscalls/sys_enter_" #call)                                                \
+	int tp_enter_##call(struct trace_event_raw_sys_enter *ctx) { return enter_open(syscall); } \
+	SEC("tracepoint/syscalls/sys_exit_" #call)                                                 \
+	int tp_exit_##call(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
 
 IO_TRACEPOINTS(read, FSSLOWER_READ, FSSLOWER_OP_READ, OFFSET_FILE_POS)
 IO_TRACEPOINTS(write, FSSLOWER_WRITE, FSSLOWER_OP_WRITE, OFFSET_FILE_POS)
@@ -226,7 +221,7 @@ int raw_enter(struct bpf_raw_tracepoint_args *ctx)
 	long nr = ctx->args[1];
 
 /* The registers are read only for the calls traced. */
-#define FD PT_REGS_PARM1_CORE_SYSCALL(regs)
+#define FD  PT_REGS_PARM1_CORE_SYSCALL(regs)
 #define POS ((__s64)PT_REGS_PARM4_CORE_SYSCALL(regs))
 	switch (nr) {
 	case SYSCALL_NR_READ:

@@ -129,11 +129,12 @@ struct Printer {
 
 std::vector<AttachStep> attach_steps() {
     std::vector<SyscallProgram> calls;
-    for (const char* call : {"read", "write", "pread64", "pwrite64", "readv", "writev", "openat", "fsync",
-                             "fdatasync"})
+    for (const char* call : {"read", "write", "pread64", "pwrite64", "readv", "writev", "openat",
+                             "fsync", "fdatasync"})
         calls.push_back({call});
     // Absent on some architectures (open, creat) or older kernels (openat2).
-    for (const char* call : {"preadv", "pwritev", "preadv2", "pwritev2", "open", "creat", "openat2"})
+    for (const char* call :
+         {"preadv", "pwritev", "preadv2", "pwritev2", "open", "creat", "openat2"})
         calls.push_back({call, true, true, true});
     return {syscall_tiers("file system calls", calls)};
 }

@@ -1,9 +1,9 @@
 /* The event fsslower's BPF program sends, shared by both sides. */
 #pragma once
 
-#define FSSLOWER_NAME_MAX 256 /* NAME_MAX and its NUL */
-#define FSSLOWER_COMM_LEN 16
-#define FSSLOWER_TYPE_LEN 16
+#define FSSLOWER_NAME_MAX  256 /* NAME_MAX and its NUL */
+#define FSSLOWER_COMM_LEN  16
+#define FSSLOWER_TYPE_LEN  16
 #define FSSLOWER_MAX_TYPES 4 /* --type ext4,xfs,... */
 
 /* The T column. */

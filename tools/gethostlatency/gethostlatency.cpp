@@ -35,7 +35,8 @@ struct Printer {
     }
 
     void print(RecordWriter& records, const void* data, size_t size) const {
-        const auto* e = event_in<gethostlatency_event>(data, size, offsetof(gethostlatency_event, host));
+        const auto* e =
+            event_in<gethostlatency_event>(data, size, offsetof(gethostlatency_event, host));
         if (!e) return;
         // getaddrinfo returns 0 or an EAI_ code; gethostbyname* a pointer or NULL.
         bool failed = e->func == GETHOSTLATENCY_GETADDRINFO ? e->ret != 0 : e->ret == 0;

@@ -21,8 +21,8 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define PF_KTHREAD 0x00200000 /* include/linux/sched.h */
-#define TASK_REPORT_MAX 0x100 /* tracefs prev_state of a preempted task (4.14+) */
+#define PF_KTHREAD	0x00200000 /* include/linux/sched.h */
+#define TASK_REPORT_MAX 0x100	   /* tracefs prev_state of a preempted task (4.14+) */
 
 const volatile __u32 threads = OFFCPUTIME_ALL_THREADS;
 const volatile bool user_stacks = true;

@@ -70,16 +70,18 @@ void drop_probe_frames(ResolvedStack& stack) {
 class Printer {
   public:
     Printer(const CommonOptions& options, const Settings& settings, Output& out)
-        : options_(options),
-          stacks_(options, settings.stacks, out,
-                  {json_field("pid"), json_field("tid"), json_field("comm"), json_field("total_us"),
-                   json_field("count")}) {}
+        : options_(options), stacks_(options, settings.stacks, out,
+                                     {json_field("pid"), json_field("tid"), json_field("comm"),
+                                      json_field("total_us"), json_field("count")}) {}
 
     // reader: names the stacks; nullptr where there is no stack map (decoders).
     void print(std::vector<Total> totals, StackReader* reader) {
-        std::erase_if(totals, [&](const Total& t) { return !comm_matches(fixed_string(t.key.comm), options_.name); });
-        std::sort(totals.begin(), totals.end(),
-                  [](const Total& a, const Total& b) { return a.value.total_ns > b.value.total_ns; });
+        std::erase_if(totals, [&](const Total& t) {
+            return !comm_matches(fixed_string(t.key.comm), options_.name);
+        });
+        std::sort(totals.begin(), totals.end(), [](const Total& a, const Total& b) {
+            return a.value.total_ns > b.value.total_ns;
+        });
         std::vector<StackRecord> records;
         for (const Total& t : totals) {
             StackRecord record;
@@ -95,7 +97,11 @@ class Printer {
         }
         stacks_.print(records, [&](const StackRecord& record, Record& r) {
             const Total& t = totals[static_cast<size_t>(&record - records.data())];
-            r.number(t.key.pid).number(t.key.tid).text(record.comm).number(record.value).number(t.value.count);
+            r.number(t.key.pid)
+                .number(t.key.tid)
+                .text(record.comm)
+                .number(record.value)
+                .number(t.value.count);
         });
     }
 
@@ -110,13 +116,12 @@ void report_dropped(const __u64 (&dropped)[OFFCPUTIME_DROP_KINDS], const CommonO
     uint64_t threads = dropped[OFFCPUTIME_THREADS_DROPPED];
     uint64_t keys = dropped[OFFCPUTIME_KEYS_DROPPED];
     if (threads > 0)
-        warn( "%llu blocks not timed (more than %u threads off CPU)",
-                     static_cast<unsigned long long>(threads), OFFCPUTIME_MAX_THREADS);
+        warn("%llu blocks not timed (more than %u threads off CPU)",
+             static_cast<unsigned long long>(threads), OFFCPUTIME_MAX_THREADS);
     if (keys > 0)
-        warn(
-                     "%llu blocks not counted (table of %u stacks full: narrow the "
-                     "trace with -p, -t, -c or --state)",
-                     static_cast<unsigned long long>(keys), OFFCPUTIME_MAX_KEYS);
+        warn("%llu blocks not counted (table of %u stacks full: narrow the "
+             "trace with -p, -t, -c or --state)",
+             static_cast<unsigned long long>(keys), OFFCPUTIME_MAX_KEYS);
     if (options.format == OutputFormat::json && threads + keys > 0)
         JsonObject(out.buffer())
             .string("type", "dropped")
@@ -136,15 +141,18 @@ struct Summary {
     StackCollector collector;
 
     void every_second() {
-        for (const Total& t : read_map<offcputime_key, offcputime_value>(skel.maps.totals, OFFCPUTIME_MAX_KEYS))
+        for (const Total& t :
+             read_map<offcputime_key, offcputime_value>(skel.maps.totals, OFFCPUTIME_MAX_KEYS))
             collector.remember(t.key.pid);
     }
 
     void print() {
-        printer.print(read_map<offcputime_key, offcputime_value>(skel.maps.totals, OFFCPUTIME_MAX_KEYS),
-                      &collector.reader());
+        printer.print(
+            read_map<offcputime_key, offcputime_value>(skel.maps.totals, OFFCPUTIME_MAX_KEYS),
+            &collector.reader());
         report_missed_stacks(skel.bss->stack_id_collisions, skel.bss->stack_id_no_memory,
-                             settings.stacks.storage_size, out, options.format == OutputFormat::json);
+                             settings.stacks.storage_size, out,
+                             options.format == OutputFormat::json);
         report_dropped(skel.bss->dropped, options, out);
     }
 };
@@ -162,7 +170,8 @@ void decode_offcputime(const CommonOptions& options, uint32_t variant, Output& o
                        std::span<const RecordedEvent> events) {
     Settings settings;
     settings.stacks.folded = (variant & 1) != 0 && options.format == OutputFormat::text;
-    Printer(options, settings, out).print(recorded_entries<offcputime_key, offcputime_value>(events), nullptr);
+    Printer(options, settings, out)
+        .print(recorded_entries<offcputime_key, offcputime_value>(events), nullptr);
 }
 
 int offcputime(int argc, char** argv) {
@@ -224,7 +233,11 @@ int offcputime(int argc, char** argv) {
          .announcement = "Tracing off-CPU time (us) by stack... Hit Ctrl-C to end.",
          .detach_before_summary = true},
         [&](offcputime_bpf& skel, const AttachPlan&, Output& out) {
-            return Summary{skel, options, settings, out, Printer(options, settings, out),
+            return Summary{skel,
+                           options,
+                           settings,
+                           out,
+                           Printer(options, settings, out),
                            StackCollector(skel.maps.stack_traces)};
         });
 }

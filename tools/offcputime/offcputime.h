@@ -1,8 +1,8 @@
 /* The maps offcputime's BPF program fills, shared by both sides. */
 #pragma once
 
-#define OFFCPUTIME_COMM_LEN 16
-#define OFFCPUTIME_MAX_KEYS 10240
+#define OFFCPUTIME_COMM_LEN    16
+#define OFFCPUTIME_MAX_KEYS    10240
 #define OFFCPUTIME_MAX_THREADS 32768 /* threads off CPU at once that can be followed */
 
 /* Which threads to follow (--user-threads-only, --kernel-threads-only). */
@@ -41,6 +41,6 @@ struct offcputime_value {
  * bpf/stacks.bpf.h). */
 enum offcputime_drop {
 	OFFCPUTIME_THREADS_DROPPED = 0, /* the table of threads off CPU was full */
-	OFFCPUTIME_KEYS_DROPPED = 1,    /* the table of totals was full */
+	OFFCPUTIME_KEYS_DROPPED = 1,	/* the table of totals was full */
 	OFFCPUTIME_DROP_KINDS = 2,
 };

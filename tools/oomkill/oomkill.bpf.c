@@ -33,8 +33,8 @@ struct mm_struct___old {
 } __attribute__((preserve_access_index));
 
 /* enum NR_MM_COUNTERS, stable since 4.5 */
-#define MM_FILEPAGES 0
-#define MM_ANONPAGES 1
+#define MM_FILEPAGES  0
+#define MM_ANONPAGES  1
 #define MM_SHMEMPAGES 3
 
 static __always_inline __u64 mm_counter(struct mm_struct *mm, int member)
@@ -48,10 +48,7 @@ static __always_inline __u64 mm_counter(struct mm_struct *mm, int member)
 	return pages > 0 ? pages : 0;
 }
 
-static __always_inline __u64 pages_to_kb(__u64 pages)
-{
-	return pages << (page_shift - 10);
-}
+static __always_inline __u64 pages_to_kb(__u64 pages) { return pages << (page_shift - 10); }
 
 /* The memory figures of the kernel's own report, from the victim. */
 static __always_inline void read_memory(struct oomkill_event *e, struct task_struct *task)
@@ -98,7 +95,7 @@ static __always_inline __u64 memcg_cgroup_id(struct mem_cgroup *memcg)
 /* A memcg OOM happens when a charge cannot fit under some memory cgroup's
  * limit, so at the kill one of the victim's memory cgroups is within a
  * charge (at most a huge page) of its limit. The root's is unlimited. */
-#define MEMCG_DEPTH 16
+#define MEMCG_DEPTH	   16
 #define CHARGE_SLACK_PAGES 512
 
 static __always_inline void infer_constraint(struct oomkill_event *e, struct task_struct *task)
@@ -205,7 +202,8 @@ int tp_mark_victim(struct trace_event_raw_mark_victim___corescope *args)
 	if (bpf_core_field_exists(args->__data_loc_comm)) {
 		__u32 loc = args->__data_loc_comm;
 
-		bpf_probe_read_kernel_str(e.victim_comm, sizeof(e.victim_comm), (void *)args + (loc & 0xffff));
+		bpf_probe_read_kernel_str(e.victim_comm, sizeof(e.victim_comm),
+					  (void *)args + (loc & 0xffff));
 		e.flags |= OOMKILL_HAVE_VICTIM_COMM;
 	}
 	if (bpf_core_field_exists(args->total_vm)) {

@@ -62,7 +62,8 @@ std::string sentence(const oomkill_event& e, std::string_view trigger, std::stri
         b += " OOM";
         if (e.constraint == OOMKILL_CONSTRAINT_MEMCG) {
             b += " in ";
-            append_text_escaped(b, cgroup.empty() ? "cgroup " + std::to_string(e.memcg_id) : cgroup);
+            append_text_escaped(b,
+                                cgroup.empty() ? "cgroup " + std::to_string(e.memcg_id) : cgroup);
         }
         if (e.allowed_kb) b += " (limit " + std::to_string(e.allowed_kb) + "kB)";
     }
@@ -76,14 +77,25 @@ struct Printer {
 
     RecordLayout layout() const {
         RecordLayout layout{task_time,
-                            {time_column(), json_field("trigger_pid"), json_field("trigger_tid"),
-                             json_field("trigger_comm"), json_field("pid"), json_field("tid"),
-                             json_field("comm"), json_field("uid"), json_field("total_vm_kb"),
-                             json_field("anon_rss_kb"), json_field("file_rss_kb"),
-                             json_field("shmem_rss_kb"), json_field("pgtables_kb"),
-                             json_field("oom_score_adj"), json_field("constraint"),
-                             json_field("constraint_inferred"), json_field("cgroup_id"),
-                             json_field("cgroup"), json_field("allowed_kb"),
+                            {time_column(),
+                             json_field("trigger_pid"),
+                             json_field("trigger_tid"),
+                             json_field("trigger_comm"),
+                             json_field("pid"),
+                             json_field("tid"),
+                             json_field("comm"),
+                             json_field("uid"),
+                             json_field("total_vm_kb"),
+                             json_field("anon_rss_kb"),
+                             json_field("file_rss_kb"),
+                             json_field("shmem_rss_kb"),
+                             json_field("pgtables_kb"),
+                             json_field("oom_score_adj"),
+                             json_field("constraint"),
+                             json_field("constraint_inferred"),
+                             json_field("cgroup_id"),
+                             json_field("cgroup"),
+                             json_field("allowed_kb"),
                              text_column("KILL", 0)}};
         layout.text_header = false;
         return layout;
@@ -115,7 +127,8 @@ struct Printer {
         else
             r.null();
         number_or_null(r, e.flags & OOMKILL_HAVE_UID, e.victim_uid);
-        for (uint64_t kb : {e.total_vm_kb, e.anon_rss_kb, e.file_rss_kb, e.shmem_rss_kb, e.pgtables_kb})
+        for (uint64_t kb :
+             {e.total_vm_kb, e.anon_rss_kb, e.file_rss_kb, e.shmem_rss_kb, e.pgtables_kb})
             number_or_null(r, memory, kb);
         number_or_null(r, memory, e.oom_score_adj);
         if (constraint)
@@ -129,8 +142,10 @@ struct Printer {
         else
             r.null();
         number_or_null(r, e.allowed_kb != 0, e.allowed_kb);
-        r.lazy([&] { return Formatted{sentence(e, trigger, have_victim_comm ? victim : "", constraint, cgroup)}; })
-            .end();
+        r.lazy([&] {
+             return Formatted{
+                 sentence(e, trigger, have_victim_comm ? victim : "", constraint, cgroup)};
+         }).end();
     }
 };
 

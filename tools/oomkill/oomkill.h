@@ -4,18 +4,19 @@
 #define OOMKILL_COMM_LEN 16
 
 /* enum oom_constraint, plus "not known" for the tracepoint tiers. */
-#define OOMKILL_CONSTRAINT_NONE 0 /* global: the whole machine is out of memory */
-#define OOMKILL_CONSTRAINT_CPUSET 1
+#define OOMKILL_CONSTRAINT_NONE		 0 /* global: the whole machine is out of memory */
+#define OOMKILL_CONSTRAINT_CPUSET	 1
 #define OOMKILL_CONSTRAINT_MEMORY_POLICY 2
-#define OOMKILL_CONSTRAINT_MEMCG 3
-#define OOMKILL_CONSTRAINT_UNKNOWN 0xff
+#define OOMKILL_CONSTRAINT_MEMCG	 3
+#define OOMKILL_CONSTRAINT_UNKNOWN	 0xff
 
 /* Which parts of the event are filled in. */
-#define OOMKILL_HAVE_MEMORY 0x1     /* total_vm_kb ... pgtables_kb, oom_score_adj */
+#define OOMKILL_HAVE_MEMORY	 0x1 /* total_vm_kb ... pgtables_kb, oom_score_adj */
 #define OOMKILL_HAVE_VICTIM_COMM 0x2
 #define OOMKILL_HAVE_VICTIM_TGID 0x4 /* victim_pid is the process, not only the thread */
-#define OOMKILL_HAVE_UID 0x8
-#define OOMKILL_CONSTRAINT_INFERRED 0x10 /* from the memory cgroups' usage, not the kernel's decision */
+#define OOMKILL_HAVE_UID	 0x8
+#define OOMKILL_CONSTRAINT_INFERRED                                                                \
+	0x10 /* from the memory cgroups' usage, not the kernel's decision */
 
 struct oomkill_event {
 	__u64 ts_ns; /* CLOCK_MONOTONIC */

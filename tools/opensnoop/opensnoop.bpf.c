@@ -34,7 +34,9 @@ EVENT_SCRATCH(struct opensnoop_event, scratch);
 
 static __always_inline int on_enter(const char *path, __u64 flags, __u32 mode, __u32 syscall)
 {
-	struct pending_open open = { .path = path, .flags = flags, .mode = mode, .syscall = syscall };
+	struct pending_open open = {
+		.path = path, .flags = flags, .mode = mode, .syscall = syscall
+	};
 	__u32 tid;
 
 	if (current_filtered_out())
@@ -109,7 +111,8 @@ SEC("tracepoint/syscalls/sys_enter_creat")
 int tp_enter_creat(struct trace_event_raw_sys_enter *ctx)
 {
 	/* creat(path, mode) is open(path, O_CREAT|O_WRONLY|O_TRUNC, mode) */
-	return on_enter((const char *)ctx->args[0], 01 | 0100 | 01000, ctx->args[1], OPENSNOOP_CREAT);
+	return on_enter((const char *)ctx->args[0], 01 | 0100 | 01000, ctx->args[1],
+			OPENSNOOP_CREAT);
 }
 
 SEC("tracepoint/syscalls/sys_exit_open")

@@ -70,7 +70,8 @@ int opensnoop(int argc, char** argv) {
     CommandLine cli("opensnoop", "Trace open(), openat(), openat2() and creat() system calls.",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::failed,
                      Flag::time, Flag::print_uid, Flag::duration});
-    cli.add_switch('e', "extended", "show the open flags (octal), and their names in JSON", &extended);
+    cli.add_switch('e', "extended", "show the open flags (octal), and their names in JSON",
+                   &extended);
     cli.set_examples("  opensnoop                 trace all opens\n"
                      "  opensnoop -x              only failed opens\n"
                      "  opensnoop -p 181 -T       PID 181 only, with times\n"

@@ -85,14 +85,16 @@ class Printer {
   public:
     Printer(const CommonOptions& options, const Settings& settings, Output& out)
         : options_(options), stacks_(options, settings.stacks, out,
-                                     {json_field("pid"), json_field("comm"), json_field("count")}) {}
+                                     {json_field("pid"), json_field("comm"), json_field("count")}) {
+    }
 
     // reader: names the stacks; nullptr where there is no stack map (decoders).
     void print(std::vector<Entry> entries, StackReader* reader) {
         std::erase_if(entries, [&](const Entry& e) {
             return e.value == 0 || !comm_matches(fixed_string(e.key.comm), options_.name);
         });
-        std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.value > b.value; });
+        std::stable_sort(entries.begin(), entries.end(),
+                         [](const Entry& a, const Entry& b) { return a.value > b.value; });
         std::vector<StackRecord> records;
         for (const Entry& e : entries) {
             StackRecord record;
@@ -126,21 +128,23 @@ struct Summary {
     StackCollector collector;
 
     void every_second() {
-        for (const Entry& e : read_map<profile_key, uint64_t>(skel.maps.counts)) collector.remember(e.key.pid);
+        for (const Entry& e : read_map<profile_key, uint64_t>(skel.maps.counts))
+            collector.remember(e.key.pid);
     }
 
     void print() {
         printer.print(read_map<profile_key, uint64_t>(skel.maps.counts), &collector.reader());
         if (!settings.stacks.user_only && !collector.symbolizer().kernel_addresses_visible())
-            warn( "/proc/kallsyms shows no addresses, so kernel frames are "
-                                 "[unknown]; set kernel.kptr_restrict to 0 or 1 and run as root");
+            warn("/proc/kallsyms shows no addresses, so kernel frames are "
+                 "[unknown]; set kernel.kptr_restrict to 0 or 1 and run as root");
         report_missed_stacks(skel.bss->stack_id_collisions, skel.bss->stack_id_no_memory,
-                             settings.stacks.storage_size, out, options.format == OutputFormat::json);
+                             settings.stacks.storage_size, out,
+                             options.format == OutputFormat::json);
         if (skel.bss->samples_dropped)
-            warn(
-                         "%llu samples dropped (the counts map was full); try a larger "
-                         "--stack-storage-size (now %u)",
-                         static_cast<unsigned long long>(skel.bss->samples_dropped), settings.stacks.storage_size);
+            warn("%llu samples dropped (the counts map was full); try a larger "
+                 "--stack-storage-size (now %u)",
+                 static_cast<unsigned long long>(skel.bss->samples_dropped),
+                 settings.stacks.storage_size);
     }
 };
 
@@ -151,7 +155,7 @@ std::string announcement(const CommonOptions& options, const Settings& settings)
     text += options.pids.empty() && !options.tid ? " of all threads" : " of the chosen tasks";
     text += settings.stacks.user_only     ? " by user stack"
             : settings.stacks.kernel_only ? " by kernel stack"
-                                   : " by user + kernel stack";
+                                          : " by user + kernel stack";
     if (settings.cpu) text += " on CPU " + std::to_string(*settings.cpu);
     if (options.duration) {
         char seconds[32];
@@ -215,13 +219,18 @@ int profile(int argc, char** argv) {
                  skel.rodata->user_stacks = !settings.stacks.kernel_only;
                  skel.rodata->kernel_stacks = !settings.stacks.user_only;
                  configure_stack_map(skel.maps.stack_traces, settings.stacks);
-                 if (int err = bpf_map__set_max_entries(skel.maps.counts, settings.stacks.storage_size))
+                 if (int err =
+                         bpf_map__set_max_entries(skel.maps.counts, settings.stacks.storage_size))
                      throw RuntimeError(errno_message("cannot size the counts map", err));
              },
          .announcement = announcement(options, settings),
          .detach_before_summary = true},
         [&](profile_bpf& skel, const AttachPlan&, Output& out) {
-            return Summary{skel, options, settings, out, Printer(options, settings, out),
+            return Summary{skel,
+                           options,
+                           settings,
+                           out,
+                           Printer(options, settings, out),
                            StackCollector(skel.maps.stack_traces)};
         });
 }

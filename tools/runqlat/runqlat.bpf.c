@@ -69,7 +69,8 @@ static __always_inline __u32 pidns_of(struct task_struct *task)
 	unsigned int level = BPF_CORE_READ(pid, level);
 	struct upid upid = {};
 
-	bpf_core_read(&upid, sizeof(upid), (void *)&pid->numbers[0] + level * bpf_core_type_size(struct upid));
+	bpf_core_read(&upid, sizeof(upid),
+		      (void *)&pid->numbers[0] + level * bpf_core_type_size(struct upid));
 	return BPF_CORE_READ(upid.ns, ns.inum);
 }
 
@@ -173,8 +174,8 @@ int BPF_PROG(btf_switch, bool preempt, struct task_struct *prev, struct task_str
 {
 	/* ctx[3] exists only where the loader saw it; the verifier drops the
 	 * branch that is not taken. */
-	on_switch(preempt, prev, next, switch_has_state ? (long)(unsigned int)ctx[3] : task_state(prev),
-		  true);
+	on_switch(preempt, prev, next,
+		  switch_has_state ? (long)(unsigned int)ctx[3] : task_state(prev), true);
 	return 0;
 }
 

@@ -47,27 +47,33 @@ class Printer {
     // keeps the one they had when first seen, which an exec may have
     // changed); decoders print what the entries say.
     Printer(const CommonOptions& options, const Settings& settings, Output& out, bool live)
-        : settings_(settings), live_(live),
-          histograms_(options, out, label_fields(settings), options.milliseconds ? "msecs" : "usecs") {}
+        : settings_(settings), live_(live), histograms_(options, out, label_fields(settings),
+                                                        options.milliseconds ? "msecs" : "usecs") {}
 
     // One interval's histograms, as read from the map.
     void print(std::vector<Entry> entries) {
         histograms_.begin_interval();
-        std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.key < b.key; });
+        std::sort(entries.begin(), entries.end(),
+                  [](const Entry& a, const Entry& b) { return a.key < b.key; });
         // Unsplit there is one histogram, so an idle interval says so too.
         if (entries.empty() && settings_.split() == RUNQLAT_ALL) entries.push_back({0, {}});
         for (const Entry& e : entries) {
             std::string comm(fixed_string(e.value.comm));
-            if (live_ && (settings_.per_process || settings_.per_thread)) comm = current_comm(e.key, comm);
+            if (live_ && (settings_.per_process || settings_.per_thread))
+                comm = current_comm(e.key, comm);
             histograms_.print(
                 Histogram::log2_slots(e.value.slots),
                 [&](Record& r) { r.number(e.key).text(comm); },
                 [&] {
                     switch (settings_.split()) {
-                    case RUNQLAT_PER_PROCESS: return "pid = " + std::to_string(e.key) + " " + text_escaped(comm);
-                    case RUNQLAT_PER_THREAD: return "tid = " + std::to_string(e.key) + " " + text_escaped(comm);
-                    case RUNQLAT_PER_PIDNS: return "pidns = " + std::to_string(e.key);
-                    default: return std::string();
+                    case RUNQLAT_PER_PROCESS:
+                        return "pid = " + std::to_string(e.key) + " " + text_escaped(comm);
+                    case RUNQLAT_PER_THREAD:
+                        return "tid = " + std::to_string(e.key) + " " + text_escaped(comm);
+                    case RUNQLAT_PER_PIDNS:
+                        return "pidns = " + std::to_string(e.key);
+                    default:
+                        return std::string();
                     }
                 });
         }
@@ -77,7 +83,8 @@ class Printer {
     static std::vector<Field> label_fields(const Settings& settings) {
         bool named = settings.per_process || settings.per_thread;
         std::string_view key = settings.per_process ? "pid" : settings.per_thread ? "tid" : "pidns";
-        return {shown_if(settings.split() != RUNQLAT_ALL, json_field(key)), shown_if(named, json_field("comm"))};
+        return {shown_if(settings.split() != RUNQLAT_ALL, json_field(key)),
+                shown_if(named, json_field("comm"))};
     }
 
     const Settings& settings_;
@@ -152,7 +159,8 @@ int runqlat(int argc, char** argv) {
              },
          .announcement = "Tracing run queue latency... Hit Ctrl-C to end."},
         [&](runqlat_bpf& skel, const AttachPlan&, Output& out) {
-            return [printer = Printer(options, settings, out, true), hists = skel.maps.hists]() mutable {
+            return [printer = Printer(options, settings, out, true),
+                    hists = skel.maps.hists]() mutable {
                 printer.print(take_map<uint32_t, runqlat_hist>(hists, RUNQLAT_MAX_KEYS));
             };
         });

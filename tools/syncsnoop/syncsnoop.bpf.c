@@ -107,21 +107,30 @@ done:
 SEC("tracepoint/syscalls/sys_enter_sync")
 int tp_enter_sync(struct trace_event_raw_sys_enter *ctx) { return on_enter(SYNCSNOOP_SYNC, -1, 0); }
 SEC("tracepoint/syscalls/sys_enter_fsync")
-int tp_enter_fsync(struct trace_event_raw_sys_enter *ctx) { return on_enter(SYNCSNOOP_FSYNC, ctx->args[0], 0); }
+int tp_enter_fsync(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_enter(SYNCSNOOP_FSYNC, ctx->args[0], 0);
+}
 SEC("tracepoint/syscalls/sys_enter_fdatasync")
 int tp_enter_fdatasync(struct trace_event_raw_sys_enter *ctx)
 {
 	return on_enter(SYNCSNOOP_FDATASYNC, ctx->args[0], 0);
 }
 SEC("tracepoint/syscalls/sys_enter_syncfs")
-int tp_enter_syncfs(struct trace_event_raw_sys_enter *ctx) { return on_enter(SYNCSNOOP_SYNCFS, ctx->args[0], 0); }
+int tp_enter_syncfs(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_enter(SYNCSNOOP_SYNCFS, ctx->args[0], 0);
+}
 SEC("tracepoint/syscalls/sys_enter_sync_file_range")
 int tp_enter_sync_file_range(struct trace_event_raw_sys_enter *ctx)
 {
 	return on_enter(SYNCSNOOP_SYNC_FILE_RANGE, ctx->args[0], ctx->args[3]);
 }
 SEC("tracepoint/syscalls/sys_enter_msync")
-int tp_enter_msync(struct trace_event_raw_sys_enter *ctx) { return on_enter(SYNCSNOOP_MSYNC, -1, ctx->args[2]); }
+int tp_enter_msync(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_enter(SYNCSNOOP_MSYNC, -1, ctx->args[2]);
+}
 
 SEC("tracepoint/syscalls/sys_exit_sync")
 int tp_exit_sync(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }

@@ -40,7 +40,8 @@ struct Printer {
         else
             r.null();
         r.number(e->flags);
-        std::string_view block(e->path, std::min<size_t>(e->path_len, size - offsetof(syncsnoop_event, path)));
+        std::string_view block(
+            e->path, std::min<size_t>(e->path_len, size - offsetof(syncsnoop_event, path)));
         if (block.empty())
             r.null();
         else
@@ -69,10 +70,11 @@ void decode_syncsnoop(const CommonOptions& options, uint32_t, Output& out,
 int syncsnoop(int argc, char** argv) {
     CommonOptions options;
     double min_ms = 0;
-    CommandLine cli("syncsnoop",
-                    "Trace sync(), fsync(), fdatasync(), syncfs(), sync_file_range() and msync(MS_SYNC).",
-                    {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::failed, Flag::time,
-                     Flag::print_uid, Flag::duration});
+    CommandLine cli(
+        "syncsnoop",
+        "Trace sync(), fsync(), fdatasync(), syncfs(), sync_file_range() and msync(MS_SYNC).",
+        {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::failed, Flag::time,
+         Flag::print_uid, Flag::duration});
     cli.add_option(0, "min", "MS", "only calls that took at least this long (default 0: all)",
                    [&](std::string_view v) { min_ms = parse_milliseconds("minimum latency", v); });
     cli.set_examples("  syncsnoop                 every sync call\n"
@@ -85,8 +87,10 @@ int syncsnoop(int argc, char** argv) {
         {.name = "syncsnoop",
          .options = options,
          .attach_steps = attach_steps,
-         .configure = [&](syncsnoop_bpf& skel,
-                          const AttachPlan&) { skel.rodata->min_lat_ns = static_cast<__u64>(std::llround(min_ms * 1e6)); },
+         .configure =
+             [&](syncsnoop_bpf& skel, const AttachPlan&) {
+                 skel.rodata->min_lat_ns = static_cast<__u64>(std::llround(min_ms * 1e6));
+             },
          .announcement = "Tracing sync calls... Hit Ctrl-C to end."},
         Printer{});
 }

@@ -1,7 +1,7 @@
 /* The event syncsnoop's BPF program sends, shared by both sides. */
 #pragma once
 
-#define SYNCSNOOP_COMM_LEN 16
+#define SYNCSNOOP_COMM_LEN    16
 #define SYNCSNOOP_PATH_BUFFER (4096 + 256) /* FILE_PATH_BUFFER of bpf/files.bpf.h */
 
 enum syncsnoop_call {
@@ -22,10 +22,10 @@ struct syncsnoop_event {
 	__u32 pid;
 	__u32 tid;
 	__u32 uid;
-	__u32 call;   /* enum syncsnoop_call */
-	__s32 fd;     /* -1 for sync and msync */
+	__u32 call;	     /* enum syncsnoop_call */
+	__s32 fd;	     /* -1 for sync and msync */
 	__u32 path_complete; /* the path reached the root (bpf/files.bpf.h) */
-	__u32 path_len;      /* bytes of path used: components, leaf first */
+	__u32 path_len;	     /* bytes of path used: components, leaf first */
 	__u32 pad;
 	char comm[SYNCSNOOP_COMM_LEN];
 	/* Only path_len bytes of path are sent. */

@@ -25,13 +25,14 @@ const volatile __s32 only_errno = 0; /* count only calls that fail with this err
 const volatile __u32 self_tgid = 0;  /* syscount itself is left out */
 
 #if defined(__TARGET_ARCH_x86)
-#define SYSCOUNT_NR_EXIT 60
+#define SYSCOUNT_NR_EXIT       60
 #define SYSCOUNT_NR_EXIT_GROUP 231
-#define SYSCOUNT_NR_PRCTL 157
-#elif defined(__TARGET_ARCH_arm64) || defined(__TARGET_ARCH_riscv) || defined(__TARGET_ARCH_loongarch)
-#define SYSCOUNT_NR_EXIT 93
+#define SYSCOUNT_NR_PRCTL      157
+#elif defined(__TARGET_ARCH_arm64) || defined(__TARGET_ARCH_riscv) ||                              \
+	defined(__TARGET_ARCH_loongarch)
+#define SYSCOUNT_NR_EXIT       93
 #define SYSCOUNT_NR_EXIT_GROUP 94
-#define SYSCOUNT_NR_PRCTL 167
+#define SYSCOUNT_NR_PRCTL      167
 #else
 #error "add this architecture's exit system call numbers"
 #endif
@@ -164,24 +165,15 @@ static __always_inline int on_exit(long nr, long ret)
 /* Tier 1: BTF-typed raw tracepoints (the registers are read directly). */
 
 SEC("tp_btf/sys_enter")
-int BPF_PROG(btf_enter, struct pt_regs *regs, long id)
-{
-	return on_enter(id);
-}
+int BPF_PROG(btf_enter, struct pt_regs *regs, long id) { return on_enter(id); }
 
 SEC("tp_btf/sys_exit")
-int BPF_PROG(btf_exit, struct pt_regs *regs, long ret)
-{
-	return on_exit(syscall_nr_of(regs), ret);
-}
+int BPF_PROG(btf_exit, struct pt_regs *regs, long ret) { return on_exit(syscall_nr_of(regs), ret); }
 
 /* Tier 2: raw tracepoints. */
 
 SEC("raw_tp/sys_enter")
-int raw_enter(struct bpf_raw_tracepoint_args *ctx)
-{
-	return on_enter(ctx->args[1]);
-}
+int raw_enter(struct bpf_raw_tracepoint_args *ctx) { return on_enter(ctx->args[1]); }
 
 SEC("raw_tp/sys_exit")
 int raw_exit(struct bpf_raw_tracepoint_args *ctx)
@@ -192,13 +184,7 @@ int raw_exit(struct bpf_raw_tracepoint_args *ctx)
 /* Tier 3: the raw_syscalls tracepoints (need tracefs). */
 
 SEC("tracepoint/raw_syscalls/sys_enter")
-int tp_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	return on_enter(ctx->id);
-}
+int tp_enter(struct trace_event_raw_sys_enter *ctx) { return on_enter(ctx->id); }
 
 SEC("tracepoint/raw_syscalls/sys_exit")
-int tp_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return on_exit(ctx->id, ctx->ret);
-}
+int tp_exit(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx->id, ctx->ret); }

@@ -72,12 +72,15 @@ class Reader {
   public:
     Reader(syscount_bpf* skel, const Settings& settings) : skel_(skel), settings_(settings) {}
 
-    std::vector<Row> interval_rows() { return settings_.by_process ? process_rows() : syscall_rows(); }
+    std::vector<Row> interval_rows() {
+        return settings_.by_process ? process_rows() : syscall_rows();
+    }
 
   private:
     std::vector<Row> syscall_rows() {
         std::vector<Row> rows;
-        for (const auto& e : read_percpu_map<uint32_t, syscount_counts>(skel_->maps.by_nr, add_counts)) {
+        for (const auto& e :
+             read_percpu_map<uint32_t, syscount_counts>(skel_->maps.by_nr, add_counts)) {
             if (e.key >= SYSCOUNT_MAX_NR) continue;
             Counts d = delta(e.value, by_nr_[e.key]);
             by_nr_[e.key] = {e.value.count, e.value.total_ns};
@@ -89,8 +92,8 @@ class Reader {
     std::vector<Row> process_rows() {
         std::vector<Row> rows;
         std::map<uint32_t, Counts> seen;
-        for (const auto& e :
-             read_percpu_map<uint32_t, syscount_process>(skel_->maps.by_pid, add_process, SYSCOUNT_MAX_PIDS)) {
+        for (const auto& e : read_percpu_map<uint32_t, syscount_process>(
+                 skel_->maps.by_pid, add_process, SYSCOUNT_MAX_PIDS)) {
             Counts d = delta(e.value.counts, by_pid_[e.key]);
             // A process found gone cannot add more: its entry goes once its
             // last counts are read.
@@ -113,7 +116,8 @@ class Reader {
 class Printer {
   public:
     Printer(const CommonOptions& options, const Settings& settings, Output& out)
-        : options_(options), settings_(settings), table_(options, out, row_layout(), table_layout()) {}
+        : options_(options), settings_(settings),
+          table_(options, out, row_layout(), table_layout()) {}
 
     // One interval's rows: the most frequent (or, with -L, the slowest) first.
     void print(std::vector<Row> rows) {
@@ -121,7 +125,8 @@ class Printer {
         double interval = now - last_;
         last_ = now;
         uint64_t total = 0;
-        for (const Row& r : rows) total += r.counts.count;
+        for (const Row& r : rows)
+            total += r.counts.count;
         std::sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
             if (settings_.latency && a.counts.total_ns != b.counts.total_ns)
                 return a.counts.total_ns > b.counts.total_ns;
@@ -146,7 +151,8 @@ class Printer {
                 .number(r.counts.total_ns)
                 .number(r.counts.total_ns / r.counts.count)
                 .real(static_cast<double>(r.counts.total_ns) / divisor)
-                .real(static_cast<double>(r.counts.total_ns) / divisor / static_cast<double>(r.counts.count))
+                .real(static_cast<double>(r.counts.total_ns) / divisor /
+                      static_cast<double>(r.counts.count))
                 .end();
         }
         table_.end([&](Record& t) {
@@ -165,14 +171,18 @@ class Printer {
         bool by_process = settings_.by_process;
         bool ms = options_.milliseconds;
         return {0,
-                {shown_if(by_process, column("pid", "PID", 7)), shown_if(by_process, column("comm", "COMM", 16)),
-                 shown_if(!by_process, json_field("syscall")), shown_if(!by_process, json_field("nr")),
+                {shown_if(by_process, column("pid", "PID", 7)),
+                 shown_if(by_process, column("comm", "COMM", 16)),
+                 shown_if(!by_process, json_field("syscall")),
+                 shown_if(!by_process, json_field("nr")),
                  shown_if(!by_process, text_column("SYSCALL", 24)),
                  column("count", "COUNT", 10, Align::right),
                  shown_if(settings_.latency, json_field("total_ns")),
                  shown_if(settings_.latency, json_field("avg_ns")),
-                 shown_if(settings_.latency, text_column(ms ? "TOTAL(ms)" : "TOTAL(us)", 16, Align::right)),
-                 shown_if(settings_.latency, text_column(ms ? "AVG(ms)" : "AVG(us)", 12, Align::right))}};
+                 shown_if(settings_.latency,
+                          text_column(ms ? "TOTAL(ms)" : "TOTAL(us)", 16, Align::right)),
+                 shown_if(settings_.latency,
+                          text_column(ms ? "AVG(ms)" : "AVG(us)", 12, Align::right))}};
     }
 
     RecordLayout table_layout() const {
@@ -193,7 +203,8 @@ std::vector<AttachStep> attach_steps(bool latency) {
     std::vector<TracepointProgram> programs;
     if (latency) programs.push_back({"enter", "raw_syscalls:sys_enter"});
     programs.push_back({"exit", "raw_syscalls:sys_exit"});
-    return {tracepoint_tiers(latency ? "system call entry and exit" : "system call exit", programs)};
+    return {
+        tracepoint_tiers(latency ? "system call entry and exit" : "system call exit", programs)};
 }
 
 void list_syscalls() {
@@ -222,7 +233,8 @@ void decode_syscount(const CommonOptions& options, uint32_t variant, Output& out
     if (settings.by_process) {
         for (const auto& e : recorded_entries<uint32_t, syscount_process>(events))
             if (e.value.counts.count)
-                rows.push_back({e.key, std::string(fixed_string(e.value.comm)), delta(e.value.counts, {})});
+                rows.push_back(
+                    {e.key, std::string(fixed_string(e.value.comm)), delta(e.value.counts, {})});
     } else {
         for (const auto& e : recorded_entries<uint32_t, syscount_counts>(events))
             if (e.value.count) rows.push_back({e.key, {}, delta(e.value, {})});
@@ -286,7 +298,8 @@ int syscount(int argc, char** argv) {
                                    std::to_string(*options.interval) + " s... Hit Ctrl-C to end."
                              : "Tracing system calls... Hit Ctrl-C to end."},
         [&](syscount_bpf& skel, const AttachPlan&, Output& out) {
-            return [printer = Printer(options, settings, out), reader = Reader(&skel, settings)]() mutable {
+            return [printer = Printer(options, settings, out),
+                    reader = Reader(&skel, settings)]() mutable {
                 printer.print(reader.interval_rows());
             };
         });

@@ -4,7 +4,7 @@
 #define SYSCOUNT_COMM_LEN 16
 /* System call numbers at or above this are not counted (x86_64 and the
  * generic table end below 512; x32 calls carry bit 30 and are left out). */
-#define SYSCOUNT_MAX_NR 512
+#define SYSCOUNT_MAX_NR	  512
 #define SYSCOUNT_MAX_PIDS 16384
 
 /* Per system call number (per-CPU array) and per process (per-CPU hash

@@ -181,15 +181,9 @@ int tp_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 
 /* connect() returns, tier 1: its own exit tracepoint (needs tracefs). */
 SEC("tracepoint/syscalls/sys_exit_connect")
-int tp_exit_connect(struct trace_event_raw_sys_exit *ctx)
-{
-	return on_syscall_exit(ctx);
-}
+int tp_exit_connect(struct trace_event_raw_sys_exit *ctx) { return on_syscall_exit(ctx); }
 
 /* Tier 2: the raw exit of every system call; only threads that just moved
  * a socket to SYN_SENT have an entry, and their next exit is connect()'s. */
 SEC("raw_tp/sys_exit")
-int raw_exit(struct bpf_raw_tracepoint_args *ctx)
-{
-	return on_syscall_exit(ctx);
-}
+int raw_exit(struct bpf_raw_tracepoint_args *ctx) { return on_syscall_exit(ctx); }

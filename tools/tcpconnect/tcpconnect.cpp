@@ -57,12 +57,14 @@ struct CountPrinter {
     RecordLayout layout() const {
         return {0,
                 {json_field("ip"), column("saddr", "LADDR", 25),
-                 shown_if(settings.sport, column("sport", "LPORT", 5)), column("daddr", "RADDR", 25),
-                 column("dport", "RPORT", 6), column("connects", "CONNECTS", 9, Align::right)}};
+                 shown_if(settings.sport, column("sport", "LPORT", 5)),
+                 column("daddr", "RADDR", 25), column("dport", "RPORT", 6),
+                 column("connects", "CONNECTS", 9, Align::right)}};
     }
 
     void print(RecordWriter& records, std::vector<CountEntry> counts) const {
-        std::sort(counts.begin(), counts.end(), [](const auto& a, const auto& b) { return a.value > b.value; });
+        std::sort(counts.begin(), counts.end(),
+                  [](const auto& a, const auto& b) { return a.value > b.value; });
         records.header();
         for (const CountEntry& c : counts)
             records.begin()
@@ -80,9 +82,8 @@ struct CountPrinter {
 void report_dropped(tcpconnect_bpf* skel) {
     uint64_t dropped = skel->bss->counts_dropped;
     if (dropped > 0)
-        warn( "%llu connections not counted (table of %u full)",
-                     static_cast<unsigned long long>(dropped),
-                     bpf_map__max_entries(skel->maps.counts));
+        warn("%llu connections not counted (table of %u full)",
+             static_cast<unsigned long long>(dropped), bpf_map__max_entries(skel->maps.counts));
 }
 
 std::vector<AttachStep> attach_steps() {

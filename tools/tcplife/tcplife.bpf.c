@@ -106,7 +106,8 @@ static __always_inline int report(void *ctx, const struct sock *sk, __u64 key, _
 		bpf_get_current_comm(e->comm, sizeof(e->comm));
 	}
 	bpf_map_delete_elem(&idents, &key);
-	if (filtered_out || family_filtered_out(e->family) || ports_filtered_out(e->lport, e->rport))
+	if (filtered_out || family_filtered_out(e->family) ||
+	    ports_filtered_out(e->lport, e->rport))
 		return 0;
 	e->ts_ns = bpf_ktime_get_ns();
 	e->duration_ns = e->ts_ns - birth_ns;

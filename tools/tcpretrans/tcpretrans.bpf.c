@@ -150,10 +150,7 @@ int tp_retransmit(void *raw)
 
 /* Tail loss probes (-l): no tracepoint, so fentry, or a kprobe. */
 SEC("fentry/tcp_send_loss_probe")
-int BPF_PROG(fentry_loss_probe, struct sock *sk)
-{
-	return on_sock(ctx, sk, TCPRETRANS_LOSS_PROBE);
-}
+int BPF_PROG(fentry_loss_probe, struct sock *sk) { return on_sock(ctx, sk, TCPRETRANS_LOSS_PROBE); }
 
 SEC("kprobe/tcp_send_loss_probe")
 int BPF_KPROBE(kprobe_loss_probe, struct sock *sk)

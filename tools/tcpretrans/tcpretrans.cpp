@@ -67,12 +67,14 @@ struct CountPrinter {
                  text_column("LADDR:LPORT", 21), text_column(" ", 3), json_field("raddr"),
                  json_field("rport"), text_column("RADDR:RPORT", 21),
                  column("retransmits", "RETRANSMITS", 11, Align::right),
-                 shown_if(settings.loss_probes, column("loss_probes", "LOSS_PROBES", 11, Align::right))}};
+                 shown_if(settings.loss_probes,
+                          column("loss_probes", "LOSS_PROBES", 11, Align::right))}};
     }
 
     void print(RecordWriter& records, std::vector<CountEntry> counts) const {
         std::sort(counts.begin(), counts.end(), [](const CountEntry& a, const CountEntry& b) {
-            return a.value.retransmits + a.value.loss_probes > b.value.retransmits + b.value.loss_probes;
+            return a.value.retransmits + a.value.loss_probes >
+                   b.value.retransmits + b.value.loss_probes;
         });
         records.header();
         for (const CountEntry& c : counts) {
@@ -97,9 +99,8 @@ struct CountPrinter {
 void report_dropped(tcpretrans_bpf* skel) {
     uint64_t dropped = skel->bss->counts_dropped;
     if (dropped > 0)
-        warn( "%llu events not counted (table of %u connections full)",
-                     static_cast<unsigned long long>(dropped),
-                     bpf_map__max_entries(skel->maps.counts));
+        warn("%llu events not counted (table of %u connections full)",
+             static_cast<unsigned long long>(dropped), bpf_map__max_entries(skel->maps.counts));
 }
 
 std::vector<AttachStep> attach_steps(bool loss_probes) {
@@ -162,7 +163,8 @@ int tcpretrans(int argc, char** argv) {
         return run_summary_tool(spec, [&](tcpretrans_bpf& skel, const AttachPlan&, Output& out) {
             CountPrinter printer{settings};
             return [&, printer, records = RecordWriter(options, out, printer.layout())]() mutable {
-                printer.print(records, read_map<tcpretrans_count_key, tcpretrans_count>(skel.maps.counts));
+                printer.print(records,
+                              read_map<tcpretrans_count_key, tcpretrans_count>(skel.maps.counts));
                 report_dropped(&skel);
             };
         });

@@ -12,8 +12,8 @@ enum tcpretrans_type {
 
 struct tcpretrans_event {
 	__u64 ts_ns; /* CLOCK_MONOTONIC */
-	__u32 pid; /* the task the kernel ran in: often unrelated (timers, softirq) */
-	__u32 type; /* enum tcpretrans_type */
+	__u32 pid;   /* the task the kernel ran in: often unrelated (timers, softirq) */
+	__u32 type;  /* enum tcpretrans_type */
 	__u32 state; /* TCP state of the socket */
 	SOCK_ENDPOINT_FIELDS;
 };

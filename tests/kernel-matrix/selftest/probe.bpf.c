@@ -16,31 +16,31 @@ const volatile __u32 target_tgid = 0;
 __u64 hits = 0;
 
 struct probe_event {
-    __u32 tgid;
-    __u32 kind;
+	__u32 tgid;
+	__u32 kind;
 };
 
 struct {
-    __uint(type, BPF_MAP_TYPE_RINGBUF);
-    __uint(max_entries, 4096);
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
 } ring SEC(".maps");
 
 struct {
-    __uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
-    __uint(key_size, sizeof(__u32));
-    __uint(value_size, sizeof(__u32));
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
 } perf SEC(".maps");
 
 static __always_inline bool is_target(void)
 {
-    return (bpf_get_current_pid_tgid() >> 32) == target_tgid;
+	return (bpf_get_current_pid_tgid() >> 32) == target_tgid;
 }
 
 static __always_inline int count(void)
 {
-    if (is_target())
-        __sync_fetch_and_add(&hits, 1);
-    return 0;
+	if (is_target())
+		__sync_fetch_and_add(&hits, 1);
+	return 0;
 }
 
 // kprobe/kretprobe/fentry/fexit have no target in their section name: the
@@ -75,28 +75,28 @@ int probe_perf_event(void *ctx) { return count(); }
 SEC("raw_tp/sys_enter")
 int probe_ringbuf(void *ctx)
 {
-    struct probe_event *e;
+	struct probe_event *e;
 
-    if (!is_target())
-        return 0;
-    e = bpf_ringbuf_reserve(&ring, sizeof(*e), 0);
-    if (!e)
-        return 0;
-    e->tgid = target_tgid;
-    e->kind = 1;
-    bpf_ringbuf_submit(e, 0);
-    __sync_fetch_and_add(&hits, 1);
-    return 0;
+	if (!is_target())
+		return 0;
+	e = bpf_ringbuf_reserve(&ring, sizeof(*e), 0);
+	if (!e)
+		return 0;
+	e->tgid = target_tgid;
+	e->kind = 1;
+	bpf_ringbuf_submit(e, 0);
+	__sync_fetch_and_add(&hits, 1);
+	return 0;
 }
 
 SEC("raw_tp/sys_enter")
 int probe_perfbuf(void *ctx)
 {
-    struct probe_event e = {.tgid = target_tgid, .kind = 2};
+	struct probe_event e = { .tgid = target_tgid, .kind = 2 };
 
-    if (!is_target())
-        return 0;
-    bpf_perf_event_output(ctx, &perf, BPF_F_CURRENT_CPU, &e, sizeof(e));
-    __sync_fetch_and_add(&hits, 1);
-    return 0;
+	if (!is_target())
+		return 0;
+	bpf_perf_event_output(ctx, &perf, BPF_F_CURRENT_CPU, &e, sizeof(e));
+	__sync_fetch_and_add(&hits, 1);
+	return 0;
 }
