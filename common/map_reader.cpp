@@ -12,6 +12,12 @@
 
 namespace corescope {
 
+void set_map_entries(bpf_map* map, uint32_t entries) {
+    if (int err = bpf_map__set_max_entries(map, entries))
+        throw RuntimeError(
+            errno_message(std::string("cannot size the BPF map ") + bpf_map__name(map), err));
+}
+
 int possible_cpus() {
     static int cpus = libbpf_num_possible_cpus();
     if (cpus <= 0) throw RuntimeError(errno_message("cannot count the possible CPUs", cpus));

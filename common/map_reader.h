@@ -6,6 +6,8 @@
 //
 // CORESCOPE_RECORD_EVENTS (common/event_stream.h) records the entries read,
 // each as key then value, the input format of the golden-output tests.
+//
+// Also sizes maps before the load (set_map_entries).
 #pragma once
 
 #include <bpf/libbpf.h>
@@ -14,6 +16,11 @@
 #include <vector>
 
 namespace corescope {
+
+// Sets how many entries a map holds, between open and load; a map this
+// run's code never touches gets 1. RuntimeError naming the map when libbpf
+// refuses.
+void set_map_entries(bpf_map* map, uint32_t entries);
 
 // A map to read: from a skeleton's map, or from a file descriptor (the
 // kernel tells its type and size).

@@ -229,7 +229,7 @@ void StackPrinter::end_json(Record& r, const StackRecord& record) {
 }
 
 void report_missed_stacks(uint64_t collisions, uint64_t map_full, uint32_t storage_size,
-                          Output& out, bool json) {
+                          const CommonOptions& options, Output& out) {
     if (collisions == 0 && map_full == 0) return;
     warn(
         "%llu stacks were not recorded (%llu hash collisions, %llu with the stack map full); try a "
@@ -237,13 +237,8 @@ void report_missed_stacks(uint64_t collisions, uint64_t map_full, uint32_t stora
         static_cast<unsigned long long>(collisions + map_full),
         static_cast<unsigned long long>(collisions), static_cast<unsigned long long>(map_full),
         storage_size);
-    if (json)
-        JsonObject(out.buffer())
-            .string("type", "missed_stacks")
-            .unsigned_number("collisions", collisions)
-            .unsigned_number("map_full", map_full)
-            .unsigned_number("stack_storage_size", storage_size)
-            .end_line();
+    json_notice(options, out, "missed_stacks",
+                {{"collisions", collisions}, {"map_full", map_full}, {"stack_storage_size", storage_size}});
 }
 
 } // namespace corescope

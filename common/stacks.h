@@ -170,6 +170,6 @@ class StackPrinter {
 // how many and what to do, and under -o json a record
 // {"type":"missed_stacks","collisions":N,"map_full":M,"stack_storage_size":S}.
 void report_missed_stacks(uint64_t collisions, uint64_t map_full, uint32_t storage_size,
-                          Output& out, bool json);
+                          const CommonOptions& options, Output& out);
 
 } // namespace corescope

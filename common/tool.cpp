@@ -146,6 +146,16 @@ void warn(const char* format, ...) {
     std::fputs(line.c_str(), stderr);
 }
 
+void json_notice(const CommonOptions& options, Output& out, std::string_view type,
+                 std::initializer_list<std::pair<std::string_view, uint64_t>> counts) {
+    if (options.format != OutputFormat::json) return;
+    JsonObject record(out.buffer());
+    record.string("type", type);
+    for (const auto& [name, count] : counts)
+        record.unsigned_number(name, count);
+    record.end_line();
+}
+
 void announce(const std::string& text) {
     if (isatty(STDERR_FILENO)) std::fprintf(stderr, "%s\n", text.c_str());
 }
@@ -158,13 +168,7 @@ void report_lost(const std::string& tool, uint64_t newly_lost, uint64_t total, O
     std::fprintf(stderr, "%s: lost %llu events (kernel buffer full; %llu lost in all)\n",
                  name.c_str(), static_cast<unsigned long long>(newly_lost),
                  static_cast<unsigned long long>(total));
-    if (options.format == OutputFormat::json) {
-        JsonObject(out.buffer())
-            .string("type", "lost")
-            .unsigned_number("lost", newly_lost)
-            .unsigned_number("lost_total", total)
-            .end_line();
-    }
+    json_notice(options, out, "lost", {{"lost", newly_lost}, {"lost_total", total}});
 }
 
 } // namespace

@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 #include <chrono>
 #include <functional>
+#include <initializer_list>
 #include <string>
 
 namespace corescope {
@@ -83,5 +84,10 @@ void announce(const std::string& text);
 // A warning on stderr, printf-style, after the program's name: what the run
 // could not do, and what to do about it.
 [[gnu::format(printf, 1, 2)]] void warn(const char* format, ...);
+
+// Under -o json, a record of what a warning counted, for readers of stdout:
+// {"type":TYPE,"NAME":N,...}. Nothing in text (the warning said it).
+void json_notice(const CommonOptions& options, Output& out, std::string_view type,
+                 std::initializer_list<std::pair<std::string_view, uint64_t>> counts);
 
 } // namespace corescope

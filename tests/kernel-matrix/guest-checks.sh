@@ -197,9 +197,9 @@ expect op_raw opensnoop raw_tp "JSON carries the path and errno" '"comm":"cat".*
 expect_tier exit_text exitsnoop "process exit" tp_btf
 expect exit_text exitsnoop tp_btf "shows km-workload's exit with code 7" "^km-workload  *$epid .* code 7"
 expect_tier exit_raw exitsnoop "process exit" raw_tp
-expect exit_raw exitsnoop raw_tp "JSON has the PID and exit code" "\"comm\":\"km-workload\",\"pid\":$epid,.*\"exit_code\":7"
+expect exit_raw exitsnoop raw_tp "JSON has the PID and exit code" "\"pid\":$epid,.*\"comm\":\"km-workload\",.*\"exit_code\":7"
 expect_tier exit_tp exitsnoop "process exit" tracepoint
-expect exit_tp exitsnoop tracepoint "JSON has the PID and exit code" "\"comm\":\"km-workload\",\"pid\":$epid,.*\"exit_code\":7"
+expect exit_tp exitsnoop tracepoint "JSON has the PID and exit code" "\"pid\":$epid,.*\"comm\":\"km-workload\",.*\"exit_code\":7"
 
 # --- tcpconnect, tcpaccept, tcplife: one loopback session ------------------------
 section "tcpconnect, tcpaccept, tcplife"

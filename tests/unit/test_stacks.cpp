@@ -115,9 +115,13 @@ TEST_CASE("JSON frames: address, symbol, offset, module", "[stacks]") {
 
 TEST_CASE("missed stacks are reported once, with what to do", "[stacks]") {
     Output out(-1);
-    report_missed_stacks(0, 0, 1024, out, true);
+    CommonOptions options;
+    report_missed_stacks(3, 2, 1024, options, out);
+    CHECK(out.buffer().empty()); // text: the warning on stderr says it
+    options.format = OutputFormat::json;
+    report_missed_stacks(0, 0, 1024, options, out);
     CHECK(out.buffer().empty());
-    report_missed_stacks(3, 2, 1024, out, true);
+    report_missed_stacks(3, 2, 1024, options, out);
     auto record = nlohmann::json::parse(out.buffer());
     CHECK(record["type"] == "missed_stacks");
     CHECK(record["collisions"] == 3);

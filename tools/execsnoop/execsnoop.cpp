@@ -7,8 +7,6 @@
 #include "execsnoop/execsnoop.h"
 #include "execsnoop.skel.h"
 
-#include <cstddef>
-
 namespace corescope::tools {
 
 namespace {
@@ -44,12 +42,9 @@ struct Printer {
                 line.append(a).append(" ");
             if (line.find(settings.line_filter) == std::string::npos) return;
         }
-        if (Record r = records.begin(task_of(*e)))
-            r.number(e->ppid)
-                .number(e->ret)
-                .strings(args, truncated ? "..." : "")
-                .boolean(truncated)
-                .end();
+        Record r = records.begin(task_of(*e));
+        r.number(e->ppid).number(e->ret).strings(args, truncated ? "..." : "").boolean(truncated);
+        r.end();
     }
 };
 
@@ -59,8 +54,7 @@ std::vector<AttachStep> attach_steps() {
 
 } // namespace
 
-// For tests/golden and tests/fuzz (common/decoder.h); variant bit 0: --max-args 3;
-// bit 1: --line a.
+// For tests/golden and tests/fuzz (common/decoder.h); variant bits: --max-args 3, --line a.
 void decode_execsnoop(const CommonOptions& options, uint32_t variant, Output& out,
                       std::span<const RecordedEvent> events) {
     Settings settings;

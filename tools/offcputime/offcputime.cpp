@@ -122,12 +122,8 @@ void report_dropped(const __u64 (&dropped)[OFFCPUTIME_DROP_KINDS], const CommonO
         warn("%llu blocks not counted (table of %u stacks full: narrow the "
              "trace with -p, -t, -c or --state)",
              static_cast<unsigned long long>(keys), OFFCPUTIME_MAX_KEYS);
-    if (options.format == OutputFormat::json && threads + keys > 0)
-        JsonObject(out.buffer())
-            .string("type", "dropped")
-            .unsigned_number("threads_dropped", threads)
-            .unsigned_number("stacks_dropped", keys)
-            .end_line();
+    if (threads + keys > 0)
+        json_notice(options, out, "dropped", {{"threads_dropped", threads}, {"stacks_dropped", keys}});
 }
 
 // The totals, named, once at the end; meanwhile, every second, the mappings
@@ -151,8 +147,7 @@ struct Summary {
             read_map<offcputime_key, offcputime_value>(skel.maps.totals, OFFCPUTIME_MAX_KEYS),
             &collector.reader());
         report_missed_stacks(skel.bss->stack_id_collisions, skel.bss->stack_id_no_memory,
-                             settings.stacks.storage_size, out,
-                             options.format == OutputFormat::json);
+                             settings.stacks.storage_size, options, out);
         report_dropped(skel.bss->dropped, options, out);
     }
 };

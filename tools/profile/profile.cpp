@@ -138,8 +138,7 @@ struct Summary {
             warn("/proc/kallsyms shows no addresses, so kernel frames are "
                  "[unknown]; set kernel.kptr_restrict to 0 or 1 and run as root");
         report_missed_stacks(skel.bss->stack_id_collisions, skel.bss->stack_id_no_memory,
-                             settings.stacks.storage_size, out,
-                             options.format == OutputFormat::json);
+                             settings.stacks.storage_size, options, out);
         if (skel.bss->samples_dropped)
             warn("%llu samples dropped (the counts map was full); try a larger "
                  "--stack-storage-size (now %u)",
@@ -219,9 +218,7 @@ int profile(int argc, char** argv) {
                  skel.rodata->user_stacks = !settings.stacks.kernel_only;
                  skel.rodata->kernel_stacks = !settings.stacks.user_only;
                  configure_stack_map(skel.maps.stack_traces, settings.stacks);
-                 if (int err =
-                         bpf_map__set_max_entries(skel.maps.counts, settings.stacks.storage_size))
-                     throw RuntimeError(errno_message("cannot size the counts map", err));
+                 set_map_entries(skel.maps.counts, settings.stacks.storage_size);
              },
          .announcement = announcement(options, settings),
          .detach_before_summary = true},

@@ -151,11 +151,10 @@ int runqlat(int argc, char** argv) {
                  // shrink to nothing (task storage is not even created: a kernel
                  // before 5.11 has none, and only the tp_btf tier can use it).
                  bool typed = plan.uses("btf_switch");
-                 int err = bpf_map__set_autocreate(skel.maps.task_start, typed);
-                 if (!err && typed) err = bpf_map__set_max_entries(skel.maps.start, 1);
-                 if (!err && !plan.uses("tp_switch"))
-                     err = bpf_map__set_max_entries(skel.maps.pending, 1);
-                 if (err) throw RuntimeError(errno_message("cannot size the BPF maps", err));
+                 if (int err = bpf_map__set_autocreate(skel.maps.task_start, typed))
+                     throw RuntimeError(errno_message("cannot leave out task storage", err));
+                 if (typed) set_map_entries(skel.maps.start, 1);
+                 if (!plan.uses("tp_switch")) set_map_entries(skel.maps.pending, 1);
              },
          .announcement = "Tracing run queue latency... Hit Ctrl-C to end."},
         [&](runqlat_bpf& skel, const AttachPlan&, Output& out) {

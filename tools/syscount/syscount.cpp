@@ -29,21 +29,16 @@ struct Settings {
     int errno_value = 0;
 };
 
-// ENOENT, or a number 1..4095.
+// The system call's name, or [NR] for a number without one.
 std::string syscall_label(uint32_t nr) {
     std::string_view name = syscall_name(nr);
     return name.empty() ? "[" + std::to_string(nr) + "]" : std::string(name);
 }
 
-struct Counts {
-    uint64_t count = 0;
-    uint64_t total_ns = 0;
-};
-
 struct Row {
     uint32_t key; // system call number or PID
     std::string comm;
-    Counts counts;
+    syscount_counts counts;
 };
 
 void add_counts(syscount_counts& sum, const syscount_counts& one) {
@@ -62,7 +57,7 @@ void add_process(syscount_process& sum, const syscount_process& one) {
 
 // The counts since the last read; a smaller count means the slot was
 // reused (a PID recycled).
-Counts delta(const syscount_counts& now, const Counts& before) {
+syscount_counts delta(const syscount_counts& now, const syscount_counts& before) {
     if (now.count < before.count) return {now.count, now.total_ns};
     return {now.count - before.count, now.total_ns - before.total_ns};
 }
@@ -82,8 +77,8 @@ class Reader {
         for (const auto& e :
              read_percpu_map<uint32_t, syscount_counts>(skel_->maps.by_nr, add_counts)) {
             if (e.key >= SYSCOUNT_MAX_NR) continue;
-            Counts d = delta(e.value, by_nr_[e.key]);
-            by_nr_[e.key] = {e.value.count, e.value.total_ns};
+            syscount_counts d = delta(e.value, by_nr_[e.key]);
+            by_nr_[e.key] = e.value;
             if (d.count) rows.push_back({e.key, {}, d});
         }
         return rows;
@@ -91,16 +86,16 @@ class Reader {
 
     std::vector<Row> process_rows() {
         std::vector<Row> rows;
-        std::map<uint32_t, Counts> seen;
+        std::map<uint32_t, syscount_counts> seen;
         for (const auto& e : read_percpu_map<uint32_t, syscount_process>(
                  skel_->maps.by_pid, add_process, SYSCOUNT_MAX_PIDS)) {
-            Counts d = delta(e.value.counts, by_pid_[e.key]);
+            syscount_counts d = delta(e.value.counts, by_pid_[e.key]);
             // A process found gone cannot add more: its entry goes once its
             // last counts are read.
             if (kill(static_cast<pid_t>(e.key), 0) != 0 && errno == ESRCH)
                 bpf_map__delete_elem(skel_->maps.by_pid, &e.key, sizeof e.key, 0);
             else
-                seen[e.key] = {e.value.counts.count, e.value.counts.total_ns};
+                seen[e.key] = e.value.counts;
             if (d.count) rows.push_back({e.key, std::string(fixed_string(e.value.comm)), d});
         }
         by_pid_ = std::move(seen);
@@ -109,8 +104,8 @@ class Reader {
 
     syscount_bpf* skel_;
     const Settings& settings_;
-    Counts by_nr_[SYSCOUNT_MAX_NR];
-    std::map<uint32_t, Counts> by_pid_;
+    syscount_counts by_nr_[SYSCOUNT_MAX_NR] = {};
+    std::map<uint32_t, syscount_counts> by_pid_;
 };
 
 class Printer {
@@ -285,13 +280,8 @@ int syscount(int argc, char** argv) {
                  skel.rodata->only_errno = settings.errno_value;
                  skel.rodata->self_tgid = static_cast<uint32_t>(getpid());
                  // The maps this run does not use take one slot (their code is dead).
-                 int err = 0;
-                 if (settings.by_process)
-                     err = bpf_map__set_max_entries(skel.maps.by_nr, 1);
-                 else
-                     err = bpf_map__set_max_entries(skel.maps.by_pid, 1);
-                 if (!err && !settings.latency) err = bpf_map__set_max_entries(skel.maps.start, 1);
-                 if (err) throw RuntimeError(errno_message("cannot size the BPF maps", err));
+                 set_map_entries(settings.by_process ? skel.maps.by_nr : skel.maps.by_pid, 1);
+                 if (!settings.latency) set_map_entries(skel.maps.start, 1);
              },
          .announcement = options.interval
                              ? "Tracing system calls, printing every " +
