@@ -237,8 +237,9 @@ void report_missed_stacks(uint64_t collisions, uint64_t map_full, uint32_t stora
         static_cast<unsigned long long>(collisions + map_full),
         static_cast<unsigned long long>(collisions), static_cast<unsigned long long>(map_full),
         storage_size);
-    json_notice(options, out, "missed_stacks",
-                {{"collisions", collisions}, {"map_full", map_full}, {"stack_storage_size", storage_size}});
+    json_notice(
+        options, out, "missed_stacks",
+        {{"collisions", collisions}, {"map_full", map_full}, {"stack_storage_size", storage_size}});
 }
 
 } // namespace corescope

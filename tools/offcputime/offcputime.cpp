@@ -123,7 +123,8 @@ void report_dropped(const __u64 (&dropped)[OFFCPUTIME_DROP_KINDS], const CommonO
              "trace with -p, -t, -c or --state)",
              static_cast<unsigned long long>(keys), OFFCPUTIME_MAX_KEYS);
     if (threads + keys > 0)
-        json_notice(options, out, "dropped", {{"threads_dropped", threads}, {"stacks_dropped", keys}});
+        json_notice(options, out, "dropped",
+                    {{"threads_dropped", threads}, {"stacks_dropped", keys}});
 }
 
 // The totals, named, once at the end; meanwhile, every second, the mappings
