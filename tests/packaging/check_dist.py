@@ -4,6 +4,10 @@
   dist: makes the tarball (of the committed tree), unpacks it, builds it
         offline with system packages only (--wrap-mode=nofallback,
         -Dtool_prefix=bpf-) and checks that build's install with the prefix.
+        It builds two tools (DIST_TOOLS): the tarball holds the whole
+        committed tree, and what it must carry besides (vmlinux.h, debian/,
+        the man page sources) every tool needs alike; the deb test builds
+        them all.
   deb:  makes the tarball, builds the Debian package from the unpacked tree
         (dpkg-buildpackage -b -us -uc), installs it with apt-get install
         ./corescope_*.deb, checks its dependencies and runs corescope and a
@@ -25,6 +29,8 @@ from checks import Checks, bpf_permitted, run
 HERE = os.path.dirname(os.path.abspath(__file__))
 # debian/rules builds with -Dtool_prefix=bpf-: libbpf-tools owns the bare names.
 PREFIX = "bpf-"
+# An event tool, and the tool the aliases (ext4slower, ...) run.
+DIST_TOOLS = ["opensnoop", "fsslower"]
 
 
 def make_tarball(c, build_dir, work, archive="xztar"):
@@ -55,14 +61,16 @@ def check_dist(c, build_dir, source_dir, rest):
             return
         dist_build = os.path.join(work, "build")
         r = run(["meson", "setup", dist_build, tree, "--wrap-mode=nofallback", "-Dtests=false",
-                 "-Dtool_prefix=bpf-", "-Dman=enabled"])
+                 "-Dtool_prefix=bpf-", "-Dman=enabled", "-Dtools=" + ",".join(DIST_TOOLS)])
         if not c.check(r.returncode == 0, "the unpacked tarball configures with system packages only",
                        r.stdout[-2000:] + r.stderr[-2000:]):
             return
         r = run(["ninja", "-C", dist_build])
         if not c.check(r.returncode == 0, "the unpacked tarball builds", r.stdout[-3000:]):
             return
-        r = run([sys.executable, os.path.join(HERE, "check_install.py"), dist_build, tree, "bpf-", "false", *rest])
+        aliases = rest[rest.index("--"):] if "--" in rest else []
+        r = run([sys.executable, os.path.join(HERE, "check_install.py"), dist_build, tree, "bpf-", "false",
+                 *DIST_TOOLS, *aliases])
         add_nested(c, r, "the install checks of the tarball build ran")
     finally:
         shutil.rmtree(work, ignore_errors=True)

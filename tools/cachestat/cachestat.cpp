@@ -53,6 +53,13 @@ int64_t delta(uint64_t now, uint64_t before) {
     return static_cast<int64_t>(now - before);
 }
 
+// a - b, held within int64_t (a recorded or fuzzed input can hold anything).
+int64_t difference(int64_t a, int64_t b) {
+    int64_t d;
+    if (__builtin_sub_overflow(a, b, &d)) return b < 0 ? INT64_MAX : INT64_MIN;
+    return d;
+}
+
 // The tracepoint way: accesses are the pages reads and faults looked up;
 // misses the pages inserted for them (insertions a write made are not
 // misses). Readahead can insert pages in an interval before the one in
@@ -61,7 +68,7 @@ Interval from_tracepoints(const Totals& now, const Totals& before) {
     Interval i{};
     i.accesses = (now.read_pages - before.read_pages) + (now.faults - before.faults);
     int64_t misses =
-        delta(now.added, before.added) - delta(now.added_dirtied, before.added_dirtied);
+        difference(delta(now.added, before.added), delta(now.added_dirtied, before.added_dirtied));
     i.misses = misses > 0 ? static_cast<uint64_t>(misses) : 0;
     i.hits = i.accesses > i.misses ? i.accesses - i.misses : 0;
     i.dirties = now.dirtied - before.dirtied;
@@ -72,10 +79,10 @@ Interval from_tracepoints(const Totals& now, const Totals& before) {
 // buffer dirtying, misses the insertions less the folios dirtied; when
 // misses exceed accesses, all accesses count as misses.
 Interval from_functions(const Totals& now, const Totals& before) {
-    int64_t total = delta(now.calls_accessed, before.calls_accessed) -
-                    delta(now.calls_buffer_dirty, before.calls_buffer_dirty);
-    int64_t misses = delta(now.calls_added, before.calls_added) -
-                     delta(now.dirtied_folios, before.dirtied_folios);
+    int64_t total = difference(delta(now.calls_accessed, before.calls_accessed),
+                               delta(now.calls_buffer_dirty, before.calls_buffer_dirty));
+    int64_t misses = difference(delta(now.calls_added, before.calls_added),
+                                delta(now.dirtied_folios, before.dirtied_folios));
     total = std::max<int64_t>(total, 0);
     misses = std::max<int64_t>(misses, 0);
     int64_t hits = total - misses;

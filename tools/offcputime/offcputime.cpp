@@ -134,8 +134,8 @@ struct Summary {
     const CommonOptions& options;
     const Settings& settings;
     Output& out;
-    Printer printer;
-    StackCollector collector;
+    Printer printer = Printer(options, settings, out);
+    StackCollector collector = StackCollector(skel.maps.stack_traces);
 
     void every_second() {
         for (const Total& t :
@@ -229,12 +229,7 @@ int offcputime(int argc, char** argv) {
          .announcement = "Tracing off-CPU time (us) by stack... Hit Ctrl-C to end.",
          .detach_before_summary = true},
         [&](offcputime_bpf& skel, const AttachPlan&, Output& out) {
-            return Summary{skel,
-                           options,
-                           settings,
-                           out,
-                           Printer(options, settings, out),
-                           StackCollector(skel.maps.stack_traces)};
+            return Summary{skel, options, settings, out};
         });
 }
 

@@ -124,8 +124,8 @@ struct Summary {
     const CommonOptions& options;
     const Settings& settings;
     Output& out;
-    Printer printer;
-    StackCollector collector;
+    Printer printer = Printer(options, settings, out);
+    StackCollector collector = StackCollector(skel.maps.stack_traces);
 
     void every_second() {
         for (const Entry& e : read_map<profile_key, uint64_t>(skel.maps.counts))
@@ -223,12 +223,7 @@ int profile(int argc, char** argv) {
          .announcement = announcement(options, settings),
          .detach_before_summary = true},
         [&](profile_bpf& skel, const AttachPlan&, Output& out) {
-            return Summary{skel,
-                           options,
-                           settings,
-                           out,
-                           Printer(options, settings, out),
-                           StackCollector(skel.maps.stack_traces)};
+            return Summary{skel, options, settings, out};
         });
 }
 
