@@ -81,6 +81,10 @@ bool read_batched(int fd, RawEntries& raw, size_t key_size, bool take, size_t li
                                               raw.keys.data() + raw.count * key_size,
                                               raw.values.data() + raw.count * raw.value_bytes,
                                               &count, &opts);
+        // A hash map hands over whole buckets: when the next one holds more
+        // entries than the room left under the limit, stop short of it (or,
+        // with nothing read yet, read key by key).
+        if (err == -ENOSPC) return raw.count > 0;
         if (err < 0 && err != -ENOENT) {
             if (first && batch_unsupported(err)) return false;
             throw RuntimeError(errno_message("cannot read a BPF map", err));

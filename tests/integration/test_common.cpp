@@ -231,8 +231,12 @@ TEST_CASE("map reader: whole maps, in batches and key by key", "[common][map_rea
             keys.insert(e.key);
         }
         CHECK(keys.size() == 700);
-        CHECK(corescope::read_map<uint32_t, uint64_t>(corescope::MapHandle(hash), 100).size() ==
-              100);
+        // Never more than the limit. In batches a hash map hands over whole
+        // buckets, so the read may stop a bucket (a few entries) short of it.
+        size_t limited =
+            corescope::read_map<uint32_t, uint64_t>(corescope::MapHandle(hash), 100).size();
+        CHECK(limited <= 100);
+        CHECK(limited >= (std::string(batches) == "1" ? 90 : 100));
         CHECK(corescope::take_map<uint32_t, uint64_t>(corescope::MapHandle(hash)).size() == 700);
         uint32_t next;
         CHECK(bpf_map_get_next_key(hash, nullptr, &next) != 0); // empty after take
