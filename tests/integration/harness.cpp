@@ -407,7 +407,6 @@ ProgramRuns bpf_program_runs(pid_t pid) {
     return total;
 }
 
-namespace {
 bool write_text(const std::string& path, const std::string& value) {
     int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) return false;
@@ -415,7 +414,6 @@ bool write_text(const std::string& path, const std::string& value) {
     close(fd);
     return ok;
 }
-} // namespace
 
 bool have_command(const std::string& name) {
     return std::system(("command -v " + name + " >/dev/null 2>&1").c_str()) == 0;

@@ -275,4 +275,7 @@ class ScratchFile {
 std::string disk_of(const std::string& path, unsigned* major_out = nullptr,
                     unsigned* minor_out = nullptr);
 
+// Writes value to a kernel file (cgroup and /proc knobs); false if it could not.
+bool write_text(const std::string& path, const std::string& value);
+
 } // namespace itest

@@ -65,14 +65,6 @@ namespace {
 // ---------------------------------------------------------------------------
 // Small helpers.
 
-bool write_text(const std::string& path, const std::string& value) {
-    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    bool ok = write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
-    close(fd);
-    return ok;
-}
-
 bool copy_file(const std::string& from, const std::string& to) {
     std::ifstream in(from, std::ios::binary);
     std::ofstream out(to, std::ios::binary);
