@@ -7,12 +7,14 @@
 #pragma once
 
 #include "cli.h"
+#include "map_reader.h"
 #include "output.h"
 #include "record.h"
 #include "symbolizer.h"
 
 #include <bpf/libbpf.h>
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -164,6 +166,37 @@ class StackPrinter {
     const StackOptions& stacks_;
     RecordWriter records_;
     bool json_;
+};
+
+// A stack tool's summary (common/run.h): the totals map (keys with a pid),
+// read and printed once at the end by the tool's printer (print(entries,
+// StackReader*)); meanwhile, every second, the mappings of processes new in
+// it, so a process that exits before the end still has its frames named.
+// After printing, `report` says what the run missed.
+template <class Key, class Value, class Printer>
+class StackSummary {
+  public:
+    StackSummary(const bpf_map* totals, size_t limit, const bpf_map* stack_map, Printer printer,
+                 std::function<void(Symbolizer&)> report)
+        : totals_(totals), limit_(limit), printer_(std::move(printer)), collector_(stack_map),
+          report_(std::move(report)) {}
+
+    void every_second() {
+        for (const MapEntry<Key, Value>& e : read_map<Key, Value>(totals_, limit_))
+            collector_.remember(e.key.pid);
+    }
+
+    void print() {
+        printer_.print(read_map<Key, Value>(totals_, limit_), &collector_.reader());
+        report_(collector_.symbolizer());
+    }
+
+  private:
+    const bpf_map* totals_;
+    size_t limit_;
+    Printer printer_;
+    StackCollector collector_;
+    std::function<void(Symbolizer&)> report_;
 };
 
 // At the end of a run, when stacks were missed: one line on stderr that says

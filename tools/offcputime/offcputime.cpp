@@ -127,32 +127,6 @@ void report_dropped(const __u64 (&dropped)[OFFCPUTIME_DROP_KINDS], const CommonO
                     {{"threads_dropped", threads}, {"stacks_dropped", keys}});
 }
 
-// The totals, named, once at the end; meanwhile, every second, the mappings
-// of processes new in them.
-struct Summary {
-    offcputime_bpf& skel;
-    const CommonOptions& options;
-    const Settings& settings;
-    Output& out;
-    Printer printer = Printer(options, settings, out);
-    StackCollector collector = StackCollector(skel.maps.stack_traces);
-
-    void every_second() {
-        for (const Total& t :
-             read_map<offcputime_key, offcputime_value>(skel.maps.totals, OFFCPUTIME_MAX_KEYS))
-            collector.remember(t.key.pid);
-    }
-
-    void print() {
-        printer.print(
-            read_map<offcputime_key, offcputime_value>(skel.maps.totals, OFFCPUTIME_MAX_KEYS),
-            &collector.reader());
-        report_missed_stacks(skel.bss->stack_id_collisions, skel.bss->stack_id_no_memory,
-                             settings.stacks.storage_size, options, out);
-        report_dropped(skel.bss->dropped, options, out);
-    }
-};
-
 std::vector<AttachStep> attach_steps() {
     return {tracepoint_tiers("scheduler switches", {{"switch", "sched:sched_switch"}})};
 }
@@ -229,7 +203,14 @@ int offcputime(int argc, char** argv) {
          .announcement = "Tracing off-CPU time (us) by stack... Hit Ctrl-C to end.",
          .detach_before_summary = true},
         [&](offcputime_bpf& skel, const AttachPlan&, Output& out) {
-            return Summary{skel, options, settings, out};
+            return StackSummary<offcputime_key, offcputime_value, Printer>(
+                skel.maps.totals, OFFCPUTIME_MAX_KEYS, skel.maps.stack_traces,
+                Printer(options, settings, out), [&](Symbolizer&) {
+                    report_missed_stacks(skel.bss->stack_id_collisions,
+                                         skel.bss->stack_id_no_memory, settings.stacks.storage_size,
+                                         options, out);
+                    report_dropped(skel.bss->dropped, options, out);
+                });
         });
 }
 

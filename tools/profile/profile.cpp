@@ -117,36 +117,6 @@ class Printer {
     StackPrinter stacks_;
 };
 
-// The samples, named, once at the end; meanwhile, every second, the mappings
-// of processes new in them.
-struct Summary {
-    profile_bpf& skel;
-    const CommonOptions& options;
-    const Settings& settings;
-    Output& out;
-    Printer printer = Printer(options, settings, out);
-    StackCollector collector = StackCollector(skel.maps.stack_traces);
-
-    void every_second() {
-        for (const Entry& e : read_map<profile_key, uint64_t>(skel.maps.counts))
-            collector.remember(e.key.pid);
-    }
-
-    void print() {
-        printer.print(read_map<profile_key, uint64_t>(skel.maps.counts), &collector.reader());
-        if (!settings.stacks.user_only && !collector.symbolizer().kernel_addresses_visible())
-            warn("/proc/kallsyms shows no addresses, so kernel frames are "
-                 "[unknown]; set kernel.kptr_restrict to 0 or 1 and run as root");
-        report_missed_stacks(skel.bss->stack_id_collisions, skel.bss->stack_id_no_memory,
-                             settings.stacks.storage_size, options, out);
-        if (skel.bss->samples_dropped)
-            warn("%llu samples dropped (the counts map was full); try a larger "
-                 "--stack-storage-size (now %u)",
-                 static_cast<unsigned long long>(skel.bss->samples_dropped),
-                 settings.stacks.storage_size);
-    }
-};
-
 std::string announcement(const CommonOptions& options, const Settings& settings) {
     std::string text = "Sampling at ";
     text += settings.period_ns ? "every " + std::to_string(settings.period_ns) + " ns of CPU time"
@@ -223,7 +193,21 @@ int profile(int argc, char** argv) {
          .announcement = announcement(options, settings),
          .detach_before_summary = true},
         [&](profile_bpf& skel, const AttachPlan&, Output& out) {
-            return Summary{skel, options, settings, out};
+            return StackSummary<profile_key, uint64_t, Printer>(
+                skel.maps.counts, 0, skel.maps.stack_traces, Printer(options, settings, out),
+                [&](Symbolizer& symbolizer) {
+                    if (!settings.stacks.user_only && !symbolizer.kernel_addresses_visible())
+                        warn("/proc/kallsyms shows no addresses, so kernel frames are "
+                             "[unknown]; set kernel.kptr_restrict to 0 or 1 and run as root");
+                    report_missed_stacks(skel.bss->stack_id_collisions,
+                                         skel.bss->stack_id_no_memory, settings.stacks.storage_size,
+                                         options, out);
+                    if (skel.bss->samples_dropped)
+                        warn("%llu samples dropped (the counts map was full); try a larger "
+                             "--stack-storage-size (now %u)",
+                             static_cast<unsigned long long>(skel.bss->samples_dropped),
+                             settings.stacks.storage_size);
+                });
         });
 }
 
