@@ -291,8 +291,13 @@ struct LoadCase {
     // Events each workload makes beyond its count (exitsnoop: its own exit).
     uint64_t extra_made = 0;
     // Exact: the filter keeps exactly the workload's events, so printed +
-    // lost must equal made. Otherwise at least made, short by at most
-    // shortfall_ppm of it, for the reasons given in the table.
+    // lost must equal made. Otherwise printed + lost must equal what a
+    // second instance of the tool, with the same filter and a reader that
+    // never stalls (output to a file), printed and lost: the kernel hands
+    // both the same events, and on a busy machine may not hand them all of
+    // the workload's (biosnoop: completions in a softirq on top of this
+    // sandbox's agent thread reach no BPF program, docs/reliability.md);
+    // and that is at least made, short by at most shortfall_ppm of it.
     bool exact = true;
     // The perf buffer (64 pages a CPU) fills in a fraction of a second,
     // the ring buffer (4 MiB) only after seconds: the ring buffer's case is
@@ -328,11 +333,13 @@ std::vector<LoadCase> load_cases() {
              return line.find(c.token) != std::string::npos;
          },
          I::cgroup, 1, true, true},
-        // Nearly exact: on a busy machine biosnoop neither prints nor counts
-        // as lost up to 0.18 % of I/Os (109 in 60,000, the worst of about
-        // 100 runs in the default tier; cause not established, below the
-        // output path, see docs/reliability.md), so printed + lost may fall
-        // a little short of made.
+        // Against a second instance (see exact), and at least 98 % of made:
+        // the kernel has handed both instances up to 0.55 % fewer
+        // completions than the workload made (a CI run under stress-ng;
+        // docs/reliability.md). A loss in the output path fails the exact
+        // comparison; one the two instances share (their filter, their
+        // request table) fails the floor if it is above 2 %, and the exact
+        // byte counts of test_biosnoop.cpp on a quiet machine below that.
         {"biosnoop", "odirect_io",
          [](const LoadContext& c, int) {
              return std::vector<std::string>{"20000", "/var/tmp/" + c.token, "60"};
@@ -341,7 +348,7 @@ std::vector<LoadCase> load_cases() {
          [](const LoadContext&, const std::string& line) {
              return line.find("odirect_io") != std::string::npos;
          },
-         I::none, 0, false, true, 2500},
+         I::none, 0, false, true, 20000},
         {"fsslower", "pread_loop",
          [](const LoadContext& c, int) {
              return std::vector<std::string>{"30000", "0", "/var/tmp/" + c.token};
@@ -503,6 +510,11 @@ void run_load_case(const LoadCase& lc) {
         if (perf) setenv("CORESCOPE_PERF_BUFFER", "1", 1);
     });
     REQUIRE(p.wait_attached());
+    std::optional<ToolProcess> reference;
+    if (!lc.exact && !lc.is_event) {
+        reference.emplace(argv, ToolProcess::Stdout::file);
+        REQUIRE(reference->wait_attached());
+    }
 
     uint64_t made = 0;
     std::vector<long> rss_after;
@@ -523,6 +535,14 @@ void run_load_case(const LoadCase& lc) {
     ProgramRuns runs = bpf_program_runs(p.pid());
     Finished r = p.stop(SIGINT, 30);
     CHECK(r.exit_code == 0);
+    uint64_t handed = 0; // what the reference printed and lost
+    if (reference) {
+        Finished ref = reference->stop(SIGINT, 30);
+        CHECK(ref.exit_code == 0);
+        for (const std::string& line : lines(ref.out))
+            if (lc.is_workloads(ctx, line)) handed++;
+        handed += lost_on_stderr(ref.err);
+    }
 
     uint64_t printed = 0;
     uint64_t printed_any = 0;
@@ -534,6 +554,7 @@ void run_load_case(const LoadCase& lc) {
     INFO(lc.tool << ": made " << made << ", printed " << printed << ", lost " << lost
                  << "; the tool's programs ran " << runs.runs << " times (recursion misses "
                  << runs.recursion_misses << "), printed " << printed_any << " events in all"
+                 << "; the reference instance printed and lost " << handed
                  << "; the workload alone took " << alone_s << " s, with the stalled tool "
                  << took[0] << " s and " << took[1] << " s; RSS after each burst (KiB) "
                  << rss_after[0] << ", " << rss_after[1]);
@@ -548,7 +569,9 @@ void run_load_case(const LoadCase& lc) {
     } else if (lc.exact) {
         CHECK(printed + lost == made);
     } else {
-        CHECK(printed + lost + made * lc.shortfall_ppm / 1000000 >= made);
+        CHECK(printed + lost == handed);
+        CHECK(handed <= made);
+        CHECK(handed + made * lc.shortfall_ppm / 1000000 >= made);
     }
     for (const std::string& line : lines(r.err))
         CHECK(line.find(lc.tool + ": lost ") == 0);
