@@ -35,8 +35,15 @@ RecordWriter::RecordWriter(const CommonOptions& options, Output& out, RecordLayo
     : options_(options), out_(out), layout_(std::move(layout)),
       json_(options.format == OutputFormat::json), show_time_(options.time && layout_.time_prefix),
       show_uid_(options.print_uid) {
-    for (size_t i = 0; i < layout_.fields.size(); i++)
-        if (text_shows(layout_.fields[i])) last_text_column_ = i;
+    for (size_t i = 0; i < layout_.fields.size(); i++) {
+        const Field& f = layout_.fields[i];
+        if (text_shows(f)) last_text_column_ = i;
+        if (f.from != From::tool)
+            steps_.push_back(!json_ && text_shows(f) ? task_shown : task_hidden);
+        else
+            steps_.push_back((json_ ? json_shows(f) : text_shows(f)) ? shown : hidden);
+    }
+    steps_.push_back(end_of_fields);
 }
 
 void RecordWriter::header() {
@@ -107,11 +114,6 @@ Record::Record(RecordWriter* writer, const Task* task, std::string* target)
     }
 }
 
-void Record::separate() {
-    if (!first_) *b_ += ' ';
-    first_ = false;
-}
-
 void Record::pad(const Field& f, size_t start) {
     size_t written = b_->size() - start;
     if (static_cast<int>(written) >= f.width) return;
@@ -123,64 +125,49 @@ void Record::pad(const Field& f, size_t start) {
         b_->append(fill, ' ');
 }
 
-// Renders the task's text columns that come before the next tool field.
-void Record::task_columns() {
-    const std::vector<Field>& fields = writer_->layout_.fields;
-    while (index_ < fields.size() && fields[index_].from != From::tool) {
-        const Field& f = fields[index_++];
-        if (writer_->json_ || !text_shows(f) || !has_task_) continue;
-        separate();
-        size_t start = b_->size();
-        switch (f.from) {
-        case From::task_pid:
-            append_unsigned(*b_, task_.pid);
-            break;
-        case From::task_tid:
-            append_unsigned(*b_, task_.tid);
-            break;
-        case From::task_uid:
-            append_unsigned(*b_, task_.uid);
-            break;
-        case From::task_comm:
-            append_text_escaped(*b_, task_.comm);
-            break;
-        case From::task_time:
-            writer_->clock_.append_hms(*b_, task_.ts_ns);
-            break;
-        case From::tool:
-            break;
-        }
-        pad(f, start);
-    }
+void Record::json_key(std::string_view key) {
+    append_json_key(*b_, first_, key);
 }
 
-const Field* Record::next() {
-    if (!writer_) return nullptr;
-    task_columns();
-    const std::vector<Field>& fields = writer_->layout_.fields;
-    assert(index_ < fields.size() && "more values than the layout has fields");
-    if (index_ >= fields.size()) return nullptr;
-    const Field& f = fields[index_++];
-    if (writer_->json_) {
-        if (!json_shows(f)) return nullptr;
-        append_json_key(*b_, first_, f.key);
-    } else {
-        if (!text_shows(f)) return nullptr;
-        separate();
+void Record::task_column(const Field& f) {
+    separate();
+    size_t start = b_->size();
+    switch (f.from) {
+    case From::task_pid:
+        append_unsigned(*b_, task_.pid);
+        break;
+    case From::task_tid:
+        append_unsigned(*b_, task_.tid);
+        break;
+    case From::task_uid:
+        append_unsigned(*b_, task_.uid);
+        break;
+    case From::task_comm:
+        append_text_escaped(*b_, task_.comm);
+        break;
+    case From::task_time:
+        writer_->clock_.append_hms(*b_, task_.ts_ns);
+        break;
+    case From::tool:
+        break;
     }
-    return &f;
+    pad(f, start);
 }
 
-bool Record::next_shows() {
-    if (!writer_) return false;
-    task_columns();
-    const std::vector<Field>& fields = writer_->layout_.fields;
-    if (index_ >= fields.size()) return false;
-    return writer_->json_ ? json_shows(fields[index_]) : text_shows(fields[index_]);
+// A right-aligned number without a suffix takes its padding as it is
+// appended (pad() would move it along): the common case, on every event.
+namespace {
+bool pads_as_appended(const Field& f, bool json) {
+    return !json && f.align == Align::right && f.suffix.empty();
 }
+} // namespace
 
 Record& Record::signed_number(int64_t v) {
     if (const Field* f = next()) {
+        if (pads_as_appended(*f, writer_->json_)) {
+            append_number(*b_, v, f->width);
+            return *this;
+        }
         size_t start = b_->size();
         append_number(*b_, v);
         if (!writer_->json_) b_->append(f->suffix), pad(*f, start);
@@ -195,6 +182,10 @@ Record& Record::unsigned_number(uint64_t v) {
             char digits[32];
             snprintf(digits, sizeof digits, "%0*llo", f->width, static_cast<unsigned long long>(v));
             *b_ += digits;
+            return *this;
+        }
+        if (pads_as_appended(*f, writer_->json_)) {
+            append_unsigned(*b_, v, f->width);
             return *this;
         }
         append_unsigned(*b_, v);
@@ -287,7 +278,7 @@ Record& Record::null() {
 Record& Record::absent() {
     if (writer_ && writer_->json_) {
         task_columns();
-        index_++;
+        if (writer_->steps_[index_] != RecordWriter::end_of_fields) index_++;
         return *this;
     }
     return null();
@@ -305,7 +296,8 @@ Record& Record::formatted(std::string_view v) {
 void Record::end() {
     if (!writer_) return;
     task_columns();
-    assert(index_ == writer_->layout_.fields.size() && "fewer values than the layout has fields");
+    assert(writer_->steps_[index_] == RecordWriter::end_of_fields &&
+           "fewer values than the layout has fields");
     if (nested_) {
         *b_ += writer_->json_ ? "}" : "\n";
         return;

@@ -177,8 +177,12 @@ class RecordWriter {
     EventClock clock_;
     bool json_;
     size_t last_text_column_ = 0; // the last column text shows: not padded when left-aligned
-    bool show_time_;              // -T's TIME opens text lines
-    bool show_uid_;               // -U's UID opens text lines
+    // What each field is in this format, looked up per value (a record
+    // fills its fields on every event): one entry a field, then an end mark.
+    enum Step : uint8_t { hidden, shown, task_shown, task_hidden, end_of_fields };
+    std::vector<Step> steps_;
+    bool show_time_; // -T's TIME opens text lines
+    bool show_uid_;  // -U's UID opens text lines
 };
 
 class Record {
@@ -241,13 +245,45 @@ class Record {
 
     // The next field this call fills, after the task's own text columns
     // before it; nullptr when the current format does not show it.
-    const Field* next();
-    bool next_shows();
+    const Field* next() {
+        if (!writer_) return nullptr;
+        task_columns();
+        size_t i = index_;
+        assert(writer_->steps_[i] != RecordWriter::end_of_fields &&
+               "more values than the layout has fields");
+        if (writer_->steps_[i] == RecordWriter::end_of_fields) return nullptr;
+        index_++;
+        if (writer_->steps_[i] == RecordWriter::hidden) return nullptr;
+        const Field& f = writer_->layout_.fields[i];
+        if (writer_->json_)
+            json_key(f.key);
+        else
+            separate();
+        return &f;
+    }
+    bool next_shows() {
+        if (!writer_) return false;
+        task_columns();
+        return writer_->steps_[index_] == RecordWriter::shown;
+    }
+    void json_key(std::string_view key);
     Record& signed_number(int64_t v);
     Record& unsigned_number(uint64_t v);
     void skip() { next(); } // only where the field does not show: writes nothing
-    void task_columns();
-    void separate();
+    // Renders the task's text columns that come before the next tool field.
+    void task_columns() {
+        while (writer_->steps_[index_] >= RecordWriter::task_shown &&
+               writer_->steps_[index_] != RecordWriter::end_of_fields) {
+            size_t i = index_++;
+            if (writer_->steps_[i] == RecordWriter::task_shown && has_task_)
+                task_column(writer_->layout_.fields[i]);
+        }
+    }
+    void task_column(const Field& f);
+    void separate() {
+        if (!first_) *b_ += ' ';
+        first_ = false;
+    }
     void pad(const Field& f, size_t start);
     void append_real(const Field& f, double v);
 
