@@ -38,6 +38,10 @@ struct ToolSpec {
     std::function<void(Skeleton&, const AttachPlan&)> configure = {};
     // After load, after the filter maps, unless --dry-run: the tool's own maps.
     std::function<void(Skeleton&)> fill_maps = {};
+    // A tool with an event stream for one mode and a summary for another
+    // (softirqs --slower): it takes interval [count] for the summary and
+    // refuses it with the events itself.
+    bool events_or_summary = false;
     // "Tracing ... Hit Ctrl-C to end.", said on a terminal once attached.
     std::string announcement = {};
     // Summary tools that print once, at the end: detach before reading the
@@ -102,7 +106,7 @@ void check_declared_filters(const ToolSpec<Skeleton>& spec) {
     if (options.accepts(Flag::failed) && !has_failed_filter<Skeleton>)
         refuse("-x", "failed_only switch");
     if constexpr (has_event_stream<Skeleton>)
-        if (options.accepts(Flag::interval))
+        if (options.accepts(Flag::interval) && !spec.events_or_summary)
             refuse("interval [count]", "summary to print per interval");
 }
 

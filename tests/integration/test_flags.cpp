@@ -1977,6 +1977,60 @@ TEST_CASE("cachestat with --btf counts the test's cached reads and ends after -d
     CHECK(hits >= (4u << 20) / 4096);
 }
 
+TEST_CASE("hardirqs and softirqs: -m and -N scale the histograms, --btf, -d and -v", "[flags]") {
+    REQUIRE_BPF();
+    BtfCopy btf;
+    for (std::string tool : {"hardirqs", "softirqs"}) {
+        INFO(tool);
+        auto ms =
+            start_tool(tool, {"--btf", btf.path, "-d", "1.5", "-v", "-D", "-m", "-o", "json"});
+        auto ns = start_tool(tool, {"-d", "1.5", "-D", "-N", "-o", "json"});
+        double started = now_s();
+        REQUIRE(ms->wait_attached());
+        REQUIRE(ns->wait_attached());
+        // Disk interrupts (flushed writes on /var/tmp, a disk); timer
+        // softirqs tick anyway.
+        std::string path = "/var/tmp/" + unique_token("flags-irq") + ".dat";
+        int fd = open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
+        REQUIRE(fd >= 0);
+        for (int i = 0; i < 20; i++)
+            CHECK((pwrite(fd, "x", 1, i * 4096) == 1 && fdatasync(fd) == 0));
+        close(fd);
+        unlink(path.c_str());
+        Finished m = ms->wait(20);
+        Finished n = ns->wait(20);
+        CHECK(now_s() - started >= 1.5); // -d
+        CHECK(m.exit_code == 0);
+        CHECK(n.exit_code == 0);
+        CHECK(m.err.find(tool + ": attach plan") != std::string::npos); // -v
+        // The mean run time (total_ns / count) lies within the histogram's
+        // buckets in its unit: buckets filled in another unit than the one
+        // they are labelled with miss it by a factor of 1000.
+        auto check_unit = [](const std::string& out, const std::string& unit, double unit_ns) {
+            auto records = json_lines(out);
+            CHECK(!records.empty());
+            for (const json& r : records) {
+                INFO(r.dump());
+                CHECK(r.at("unit") == unit);
+                REQUIRE(r.at("count").get<uint64_t>() > 0);
+                double mean =
+                    r.at("total_ns").get<double>() / r.at("count").get<double>() / unit_ns;
+                uint64_t low = UINT64_MAX, high = 0;
+                for (const json& b : r.at("buckets")) {
+                    if (b.at("count").get<uint64_t>() == 0) continue;
+                    low = std::min(low, b.at("low").get<uint64_t>());
+                    high = std::max(high, b.at("high").get<uint64_t>());
+                }
+                // Bucket [low, high] holds values that truncate into it.
+                CHECK(mean >= static_cast<double>(low));
+                CHECK(mean < static_cast<double>(high) + 1);
+            }
+        };
+        check_unit(m.out, "msecs", 1e6);
+        check_unit(n.out, "nsecs", 1);
+    }
+}
+
 namespace {
 
 // A loop device over a 4 MiB file of the test's own, on the disk; removed at
@@ -2453,6 +2507,15 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"--max-block", "test_offcputime.cpp"},
       {"--stack-storage-size", "test_flags.cpp"},
       {"--perf-max-stack-depth", "test_flags.cpp"}}},
+    {"hardirqs",
+     {{"-T", "test_hardirqs.cpp"},
+      {"-d", "test_flags.cpp"},
+      {"-m", "test_flags.cpp"},
+      {"-v", "test_flags.cpp"},
+      {"--btf", "test_flags.cpp"},
+      {"-D", "test_hardirqs.cpp, test_flags.cpp"},
+      {"-C", "test_hardirqs.cpp"},
+      {"-N", "test_hardirqs.cpp, test_flags.cpp"}}},
     {"oomkill", {{"-d", "test_flags.cpp"}, {"-v", "test_flags.cpp"}, {"--btf", "test_flags.cpp"}}},
     {"opensnoop", {{"-x", "test_opensnoop.cpp"}, {"-e", "test_opensnoop.cpp"}}},
     {"profile",
@@ -2471,6 +2534,16 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"-P", "test_runqlat.cpp"},
       {"-L", "test_runqlat.cpp"},
       {"--pidnss", "test_runqlat.cpp"}}},
+    {"softirqs",
+     {{"-T", "test_softirqs.cpp"},
+      {"-d", "test_flags.cpp"},
+      {"-m", "test_softirqs.cpp, test_flags.cpp"},
+      {"-v", "test_flags.cpp"},
+      {"--btf", "test_flags.cpp"},
+      {"-D", "test_softirqs.cpp, test_flags.cpp"},
+      {"-C", "test_softirqs.cpp"},
+      {"-N", "test_flags.cpp"},
+      {"--slower", "test_softirqs.cpp"}}},
     {"syncsnoop", {{"-x", "test_syncsnoop.cpp"}, {"--min", "test_syncsnoop.cpp"}}},
     {"syscount",
      {{"-x", "test_syscount.cpp"},

@@ -308,6 +308,52 @@ else
 	fail "biolatency, biosnoop: no scratch disk in the guest (run-in-vm.sh --disk)"
 fi
 
+# --- hardirqs, softirqs: the scratch disk's interrupts, and timers ---------------
+section "hardirqs, softirqs"
+# Runs of a softirq vector on every CPU, from /proc/softirqs.
+softirq_runs() { awk -v v="$1:" '$1 == v { for (i = 2; i <= NF; i++) s += $i } END { print s + 0 }' /proc/softirqs; }
+if [ -n "$CORESCOPE_SCRATCH" ]; then
+	start hi_json "" hardirqs -C -o json
+	start hi_raw tp_btf hardirqs -o json
+	start hi_tp tp_btf,raw_tp hardirqs -o json
+	start si_json "" softirqs -o json
+	start si_raw tp_btf softirqs -C
+	start si_tp tp_btf,raw_tp softirqs -D -o json
+	start sl_json "" softirqs --slower 0 -o json
+	wait_attached
+	t1=$(softirq_runs TIMER)
+	dd if=/dev/zero of=$CORESCOPE_SCRATCH/km-irq bs=4096 count=200 oflag=direct 2>/dev/null
+	t2=$(softirq_runs TIMER)
+	stop_all
+	for t in hi_json:tp_btf hi_raw:raw_tp hi_tp:tracepoint; do
+		tag=${t%:*}
+		kind=${t#*:}
+		expect_tier $tag hardirqs "hard IRQ handler entry and exit" $kind
+		# dd waits for each write's completion interrupt: the disk's handler ran 200 times.
+		most=$(grep -o '"name":"[^"]*","count":[0-9]*' $out/$tag.out | sed 's/.*"count"://' | sort -n | tail -n 1)
+		check "hardirqs[$kind]: a handler (the disk's) ran for each of dd's 200 O_DIRECT writes (got ${most:-none})" \
+			[ "${most:-0}" -ge 200 ]
+	done
+	ticks=$((t2 - t1))
+	for t in si_json:tp_btf si_raw:raw_tp si_tp:tracepoint; do
+		tag=${t%:*}
+		kind=${t#*:}
+		expect_tier $tag softirqs "softirq entry and exit" $kind
+		if [ $tag = si_raw ]; then
+			got=$(awk '$1 == "timer" { print $2 }' $out/$tag.out)
+		else
+			got=$(grep -o '"vec":1,"name":"timer","count":[0-9]*' $out/$tag.out | sed 's/.*"count"://' | head -n 1)
+		fi
+		# Every TIMER run /proc/softirqs counted during dd, the tool counted too.
+		check "softirqs[$kind]: counts the $ticks TIMER runs /proc/softirqs counted during dd (got ${got:-none})" \
+			[ "$ticks" -ge 1 -a "${got:-0}" -ge "$ticks" ]
+	done
+	expect_tier sl_json softirqs "softirq raise, entry and exit" tp_btf
+	expect sl_json softirqs tp_btf "--slower 0 prints a timer softirq with its raise-to-run wait" '"softirq":"timer","vec":1,"cpu":[0-9]*,"run_ms":[0-9.]*,"wait_ms":[0-9.]'
+else
+	fail "hardirqs, softirqs: no scratch disk in the guest (run-in-vm.sh --disk)"
+fi
+
 # --- fsslower (ext4slower), cachestat, syncsnoop: files on the ext4 scratch disk --
 section "fsslower, cachestat, syncsnoop"
 if [ -n "$CORESCOPE_SCRATCH" ] && grep -q " $CORESCOPE_SCRATCH ext4 " /proc/mounts; then

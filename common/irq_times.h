@@ -1,0 +1,76 @@
+// Time spent in interrupt handlers (hardirqs, softirqs), per interval: a
+// table of totals (time, or -C counts) or, with --distributed, one log2
+// histogram per handler. The BPF maps hold counts since the start;
+// IrqTimeDeltas turns each read into the interval's share, so nothing is
+// deleted while the kernel adds to it.
+#pragma once
+
+#include "histogram_printer.h"
+#include "table_printer.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace corescope {
+
+// The flags both tools share with libbpf-tools' hardirqs and softirqs.
+struct IrqTimeSettings {
+    bool distributed = false; // --distributed: histograms instead of totals
+    bool counts = false;      // -C: text shows counts instead of time
+    bool nanoseconds = false; // -N: times in nanoseconds
+};
+
+// What a handler is called in the output: hardirqs {"irq", "HARDIRQ", 26,
+// "hardirq"}, softirqs {"vec", "SOFTIRQ", 16, "softirq"}.
+struct IrqKind {
+    std::string_view id_key; // JSON key of the number (IRQ, vector)
+    std::string_view column; // text header of the name column
+    int width;               // ... and its width, as the classic tool has it
+    std::string_view label;  // histograms' text label: "hardirq = NAME"
+};
+
+// One handler's figures over an interval.
+struct IrqTimeRow {
+    int64_t id = 0;
+    std::string name;
+    uint64_t count = 0;
+    uint64_t total_ns = 0;
+    std::vector<uint64_t> slots; // log2 histogram of run times (--distributed)
+};
+
+// The histograms' unit, and the nanoseconds it stands for (the BPF side's unit_ns).
+std::string irq_time_unit(const CommonOptions& options, const IrqTimeSettings& settings);
+uint64_t irq_time_unit_ns(const CommonOptions& options, const IrqTimeSettings& settings);
+
+// The cumulative figures the map holds, turned into each interval's.
+class IrqTimeDeltas {
+  public:
+    // rows: every handler's figures since the start; returns those that
+    // changed since the last call, with what they gained.
+    std::vector<IrqTimeRow> interval(std::vector<IrqTimeRow> rows);
+
+  private:
+    std::map<std::pair<int64_t, std::string>, IrqTimeRow> last_;
+};
+
+class IrqTimePrinter {
+  public:
+    IrqTimePrinter(const CommonOptions& options, const IrqTimeSettings& settings, IrqKind kind,
+                   Output& out);
+    // One interval: the busiest first (by time, or by count with -C).
+    void print(std::vector<IrqTimeRow> rows);
+
+  private:
+    const CommonOptions& options_;
+    IrqTimeSettings settings_;
+    IrqKind kind_;
+    uint64_t unit_ns_;
+    TablePrinter table_;
+    HistogramPrinter histograms_;
+    double last_s_;
+};
+
+} // namespace corescope

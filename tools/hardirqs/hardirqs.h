@@ -1,0 +1,19 @@
+/* The map of hardirqs, shared by both sides: per hard IRQ handler (an IRQ
+ * number and the name its driver registered), how often it ran, for how
+ * long in all, and with --distributed a log2 histogram of its run times. */
+#pragma once
+
+#define HARDIRQS_NAME_LEN 32 /* the handler's name, cut to fit, NUL-terminated */
+#define HARDIRQS_SLOTS	  32 /* the last one also holds everything above 2^31 units */
+#define HARDIRQS_MAX_KEYS 1024
+
+struct hardirqs_key {
+	__s32 irq;
+	char name[HARDIRQS_NAME_LEN];
+};
+
+struct hardirqs_value {
+	__u64 count;			/* handler runs */
+	__u64 total_ns;			/* time in the handler, nanoseconds */
+	__u64 slots[HARDIRQS_SLOTS];	/* --distributed: run times, log2 of unit_ns units */
+};
