@@ -51,6 +51,7 @@ struct Workload {
         if (target == 0) {
             prctl(PR_SET_NAME, target_comm.c_str());
             signal(SIGUSR2, SIG_IGN);
+            if (write(acks[1], "r", 1) != 1) _exit(2); // named and ready
             for (int i = 0; i < usr1_sent; i++) {
                 if (sigwaitinfo(&usr1, nullptr) != SIGUSR1) _exit(1);
                 if (write(acks[1], "a", 1) != 1) _exit(2);
@@ -62,11 +63,11 @@ struct Workload {
         if (sender == 0) {
             prctl(PR_SET_NAME, sender_comm.c_str());
             char ack;
+            if (read(acks[0], &ack, 1) != 1) _exit(3); // the target is ready
             for (int i = 0; i < usr1_sent; i++) {
-                long r = i < usr1_kills ? kill(target, SIGUSR1)
-                         : i == usr1_kills
-                             ? syscall(SYS_tkill, target, SIGUSR1)
-                             : syscall(SYS_tgkill, target, target, SIGUSR1);
+                long r = i < usr1_kills    ? kill(target, SIGUSR1)
+                         : i == usr1_kills ? syscall(SYS_tkill, target, SIGUSR1)
+                                           : syscall(SYS_tgkill, target, target, SIGUSR1);
                 if (r != 0 || read(acks[0], &ack, 1) != 1) _exit(3);
             }
             for (int i = 0; i < usr2_sent; i++)
@@ -162,8 +163,8 @@ TEST_CASE("sigsnoop -x shows only signals not queued, -s only the one signal", "
     Workload w;
     ToolProcess failed({tool_path("sigsnoop"), "-x", "-o", "json", "-n", w.sender_comm});
     ToolProcess usr2({tool_path("sigsnoop"), "-s", "SIGUSR2", "-o", "json", "-n", w.sender_comm});
-    ToolProcess usr1({tool_path("sigsnoop"), "-s", std::to_string(SIGUSR1), "-o", "json", "-n",
-                      w.sender_comm});
+    ToolProcess usr1(
+        {tool_path("sigsnoop"), "-s", std::to_string(SIGUSR1), "-o", "json", "-n", w.sender_comm});
     ToolProcess all({tool_path("sigsnoop"), "-o", "json", "-n", w.sender_comm});
     for (ToolProcess* p : {&failed, &usr2, &usr1, &all})
         REQUIRE(p->wait_attached());
@@ -196,8 +197,8 @@ TEST_CASE("killsnoop shows kill, tkill and tgkill calls with their result; -x, -
     ToolProcess text({tool_path("killsnoop"), "-n", w.sender_comm});
     ToolProcess jsonl({tool_path("killsnoop"), "-o", "json", "-n", w.sender_comm});
     ToolProcess failed({tool_path("killsnoop"), "-x", "-o", "json", "-n", w.sender_comm});
-    ToolProcess usr2({tool_path("sigsnoop"), "-k", "-s", "usr2", "-o", "json", "-n",
-                      w.sender_comm});
+    ToolProcess usr2(
+        {tool_path("sigsnoop"), "-k", "-s", "usr2", "-o", "json", "-n", w.sender_comm});
     for (ToolProcess* p : {&text, &jsonl, &failed, &usr2})
         REQUIRE(p->wait_attached());
     w.run();
@@ -249,10 +250,10 @@ TEST_CASE("killsnoop shows kill, tkill and tgkill calls with their result; -x, -
         text_seen[r[2] + " " + r[3] + " " + r[4]]++;
     }
     std::string target = std::to_string(w.target);
-    CHECK(text_seen == std::map<std::string, int>{
-                           {"SIGUSR1 " + target + " 0", usr1_sent},
-                           {"SIGUSR2 " + target + " 0", usr2_sent},
-                           {"SIGUSR1 " + std::to_string(no_such_pid) + " -3", 1}});
+    CHECK(text_seen ==
+          std::map<std::string, int>{{"SIGUSR1 " + target + " 0", usr1_sent},
+                                     {"SIGUSR2 " + target + " 0", usr2_sent},
+                                     {"SIGUSR1 " + std::to_string(no_such_pid) + " -3", 1}});
 }
 
 TEST_CASE("sigsnoop and killsnoop reject a bad -s, naming it", "[sigsnoop][killsnoop]") {

@@ -21,16 +21,22 @@ const char* const source_names[SIGSNOOP_SOURCES] = {"generate", "kill", "tkill",
 const char* const result_names[SIGSNOOP_RESULTS] = {"delivered", "ignored", "already_pending",
                                                     "overflow", "delivered_without_info"};
 
+// What became of the signal: the word for a generated one; the return of a
+// kill-family call (0 or -errno), as the classic killsnoop prints it.
+std::string result_text(const sigsnoop_event& e) {
+    if (e.source != SIGSNOOP_GENERATE) return std::to_string(e.result);
+    return static_cast<uint32_t>(e.result) < SIGSNOOP_RESULTS ? result_names[e.result] : "unknown";
+}
+
 struct Printer {
     bool kill_mode; // -k, killsnoop: the kill-family calls
 
     RecordLayout layout() const {
         return {task_all,
-                {pid_column(), comm_column(), column("signal_name", "SIG", 9),
-                 json_field("signal"), column("target_pid", "TPID", 7),
-                 shown_if(!kill_mode, json_field("target_comm")),
-                 shown_if(!kill_mode, json_field("group")), shown_if(!kill_mode, json_field("code")),
-                 shown_if(kill_mode, json_field("call")),
+                {pid_column(), comm_column(), column("signal_name", "SIG", 9), json_field("signal"),
+                 column("target_pid", "TPID", 7), shown_if(!kill_mode, json_field("target_comm")),
+                 shown_if(!kill_mode, json_field("group")),
+                 shown_if(!kill_mode, json_field("code")), shown_if(kill_mode, json_field("call")),
                  shown_if(!kill_mode, column("result", "RESULT", 0)),
                  shown_if(kill_mode, json_field("errno")),
                  shown_if(kill_mode, text_column("RESULT", 0))}};
@@ -46,17 +52,14 @@ struct Printer {
         r.lazy([&] { return signal_name(e.sig); }).number(e.sig).number(e.target_pid);
         r.text(fixed_string(e.target_comm)).boolean(e.group != 0).number(e.code);
         r.text(source_names[e.source % SIGSNOOP_SOURCES]);
-        r.text(static_cast<uint32_t>(e.result) < SIGSNOOP_RESULTS ? result_names[e.result]
-                                                                  : "unknown");
-        // The kill family's return as the classic killsnoop prints it: 0 or -errno.
-        r.number(errno_of_return(e.result)).number(e.result);
+        std::string result = result_text(e);
+        r.text(result).number(errno_of_return(e.result)).text(result);
         r.end();
     }
 };
 
 std::vector<AttachStep> attach_steps(bool kill_mode) {
-    if (kill_mode)
-        return {syscall_tiers("kill system calls", {{"kill"}, {"tkill"}, {"tgkill"}})};
+    if (kill_mode) return {syscall_tiers("kill system calls", {{"kill"}, {"tkill"}, {"tgkill"}})};
     return {tracepoint_tiers("signal generation", {{"generate", "signal:signal_generate"}})};
 }
 
