@@ -257,6 +257,74 @@ int BPF_PROG(raw_sched_process_exec)
 	return 0;
 }
 
+/* --- signals that end their target, by signal and target command --- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct triage_signal_key);
+	__type(value, __u64);
+} fatal_signals SEC(".maps");
+
+#define TRIAGE_SIGKILL 9
+
+/* Whether the target takes sig with its default action (SIG_DFL): a
+ * handler or SIG_IGN would keep it alive. A fault the task cannot handle
+ * has been reset to SIG_DFL before the signal is generated. */
+static __always_inline bool default_action(struct task_struct *task, int sig)
+{
+	struct sighand_struct *sighand = BPF_CORE_READ(task, sighand);
+	void *handler = (void *)1;
+	__u64 offset;
+
+	if (sig < 1 || sig > 64 || !sighand)
+		return false;
+	offset = bpf_core_field_offset(struct sighand_struct, action) +
+		 (sig - 1) * bpf_core_type_size(struct k_sigaction) +
+		 bpf_core_field_offset(struct k_sigaction, sa) +
+		 bpf_core_field_offset(struct sigaction, sa_handler);
+	if (bpf_probe_read_kernel(&handler, sizeof(handler), (void *)sighand + offset))
+		return false;
+	return handler == NULL;
+}
+
+/* Queued signals the target takes by default (user space keeps those whose
+ * default ends a process), and every SIGKILL. result 0 is delivered, 4
+ * delivered without its siginfo. */
+static __always_inline void count_fatal_signal(int sig, struct task_struct *task, int result)
+{
+	struct triage_signal_key key = {};
+	__u64 one = 1, *count;
+
+	if (result != 0 && result != 4)
+		return;
+	if (sig != TRIAGE_SIGKILL && !default_action(task, sig))
+		return;
+	key.sig = sig;
+	BPF_CORE_READ_STR_INTO(&key.comm, task, comm);
+	count = bpf_map_lookup_elem(&fatal_signals, &key);
+	if (count)
+		__sync_fetch_and_add(count, 1);
+	else
+		bpf_map_update_elem(&fatal_signals, &key, &one, BPF_NOEXIST);
+}
+
+SEC("tp_btf/signal_generate")
+int BPF_PROG(btf_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task,
+	     int group, int result)
+{
+	count_fatal_signal(sig, task, result);
+	return 0;
+}
+
+SEC("raw_tp/signal_generate")
+int BPF_PROG(raw_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task,
+	     int group, int result)
+{
+	count_fatal_signal(sig, task, result);
+	return 0;
+}
+
 /* --- failed opens by command and errno --- */
 
 struct {

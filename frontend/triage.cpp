@@ -12,6 +12,7 @@
 #include "kernel_features.h"
 #include "output.h"
 #include "procfs.h"
+#include "signals.h"
 #include "skeleton.h"
 #include "tool.h"
 #include "triage_findings.h"
@@ -99,6 +100,8 @@ std::vector<AttachStep> attach_steps(const std::vector<std::string>& libcs) {
             {"tp_exit_open", AttachKind::tracepoint, "syscalls:sys_exit_open", true},
             {"tp_exit_openat2", AttachKind::tracepoint, "syscalls:sys_exit_openat2", true}}}}},
         {"OOM kills", {{{{"tp_mark_victim", AttachKind::tracepoint, "oom:mark_victim"}}}}},
+        tracepoint_tiers("fatal signals", {{"signal_generate", "signal:signal_generate"}},
+                         {AttachKind::tp_btf, AttachKind::raw_tp}),
     };
     if (!libcs.empty())
         steps.push_back(
@@ -115,7 +118,7 @@ class TriageProbes {
         std::string why;
         if (!KernelFeatures::instance().bpf_permitted(&why)) {
             unavailable.push_back(
-                "BPF sources (run-queue, disk latency, execs, failed opens, DNS): " + why);
+                "BPF sources (run-queue, disk latency, execs, failed opens, signals, DNS): " + why);
             return;
         }
         std::vector<std::string> libcs;
@@ -145,6 +148,7 @@ class TriageProbes {
         read_disks(report, disks);
         read_execs(report);
         read_failed_opens(report);
+        read_fatal_signals(report);
         read_oom(report);
         uint32_t zero = 0;
         triage_hist dns{};
@@ -230,6 +234,18 @@ class TriageProbes {
             });
         report.failed_open_errors = sorted(by_errno);
         report.failed_open_commands = sorted(by_comm);
+    }
+
+    void read_fatal_signals(Report& report) {
+        for_each<triage_signal_key, uint64_t>(
+            skel_->maps.fatal_signals, [&](const triage_signal_key& k, uint64_t n) {
+                if (!signal_terminates_by_default(k.sig)) return; // SIGSTOP and the like
+                report.fatal_signals += n;
+                report.fatal_signal_targets.push_back(
+                    {signal_name(k.sig), std::string(k.comm, strnlen(k.comm, sizeof k.comm)), n});
+            });
+        std::sort(report.fatal_signal_targets.begin(), report.fatal_signal_targets.end(),
+                  [](auto& a, auto& b) { return a.count > b.count; });
     }
 
     void read_oom(Report& report) {

@@ -30,3 +30,11 @@ struct triage_oom {
 	__u64 rss_kb;
 	char comm[TRIAGE_COMM_LEN];
 };
+
+/* A signal that ends its target (see triage.bpf.c), by signal and the
+ * target's command. */
+struct triage_signal_key {
+	char comm[TRIAGE_COMM_LEN];
+	__s32 sig;
+	__u32 pad;
+};

@@ -157,6 +157,11 @@ std::string render_text(const Report& r, const std::vector<Finding>& findings) {
              (r.failed_open_errors.empty() ? ""
                                            : "; " + top_names(r.failed_open_errors, 4) + "; by " +
                                                  top_names(r.failed_open_commands, 3)));
+    std::vector<NameCount> signal_targets;
+    for (const FatalSignal& f : r.fatal_signal_targets)
+        signal_targets.push_back({f.signal + " to " + f.target, f.count});
+    line(b, "   fatal signals: " + std::to_string(r.fatal_signals) +
+                (signal_targets.empty() ? "" : "; " + top_names(signal_targets, 5)));
     if (r.dns_lookups > 0)
         line(b, "   DNS lookups: " + std::to_string(r.dns_lookups) + ", p50 " +
                     as_ms(r.dns_latency_us.quantile(0.5)) + ", p99 " +
@@ -338,6 +343,13 @@ std::string render_json(const Report& r, const std::vector<Finding>& findings) {
         .unsigned_number("failed_opens", r.failed_opens)
         .raw("failed_open_errors", names(r.failed_open_errors))
         .raw("failed_open_commands", names(r.failed_open_commands))
+        .unsigned_number("fatal_signals", r.fatal_signals)
+        .raw("fatal_signal_targets", array(r.fatal_signal_targets,
+                                           [](JsonObject& o, const FatalSignal& f) {
+                                               o.string("signal", f.signal)
+                                                   .string("target_comm", f.target)
+                                                   .unsigned_number("count", f.count);
+                                           }))
         .raw("dns", dns)
         .raw("kernel_log", array(r.kernel_log,
                                  [](JsonObject& o, const LogLine& l) {

@@ -77,6 +77,14 @@ struct LogLine {
     bool during_window = false;
 };
 
+// Signals that ended (or will end) a process: SIGKILL, or a signal whose
+// default action ends it taken with that default.
+struct FatalSignal {
+    std::string signal; // "SIGKILL"
+    std::string target; // the target's command
+    uint64_t count = 0;
+};
+
 struct Report {
     std::string hostname, kernel, started_at;
     double window_s = 0;
@@ -107,6 +115,8 @@ struct Report {
     uint64_t failed_opens = 0;
     std::vector<NameCount> failed_open_errors;   // "ENOENT", most frequent first
     std::vector<NameCount> failed_open_commands; // most frequent first
+    uint64_t fatal_signals = 0;
+    std::vector<FatalSignal> fatal_signal_targets; // most frequent first
     uint64_t dns_lookups = 0;
     Histogram dns_latency_us = Histogram::log2({});
 

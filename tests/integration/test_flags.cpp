@@ -294,6 +294,29 @@ std::vector<EventTool> event_tools() {
          [](const Context&, const Made&) { return std::string(); },
          any_record([](const json& r, const Made& m, const Context&) { return same_task(r, m); }),
          true},
+        // A SIGURG the thread sends itself (ignored by default: harmless).
+        {"sigsnoop",
+         {"-s", "SIGURG"},
+         [](const Context&, const Made&) {
+             if (syscall(SYS_tgkill, getpid(), gettid(), SIGURG) != 0)
+                 throw std::runtime_error("tgkill failed");
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && r.at("signal_name") == "SIGURG" &&
+                    r.at("target_pid") == m.tid;
+         })},
+        // The same tgkill, as a call (killsnoop is sigsnoop -k).
+        {"killsnoop",
+         {"-s", "SIGURG"},
+         [](const Context&, const Made&) {
+             if (syscall(SYS_tgkill, getpid(), gettid(), SIGURG) != 0)
+                 throw std::runtime_error("tgkill failed");
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && r.at("call") == "tgkill" && r.at("target_pid") == m.tid;
+         })},
         {"syncsnoop",
          {},
          [](const Context& c, const Made& m) {
@@ -2534,6 +2557,8 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"-P", "test_runqlat.cpp"},
       {"-L", "test_runqlat.cpp"},
       {"--pidnss", "test_runqlat.cpp"}}},
+    {"sigsnoop",
+     {{"-x", "test_sigsnoop.cpp"}, {"-s", "test_sigsnoop.cpp"}, {"-k", "test_sigsnoop.cpp"}}},
     {"softirqs",
      {{"-T", "test_softirqs.cpp"},
       {"-d", "test_flags.cpp"},

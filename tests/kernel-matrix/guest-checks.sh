@@ -464,6 +464,41 @@ expect_tier prof_text profile "timed on-CPU samples" perf_event
 expect prof_text profile perf_event "samples km_spin in km-workload" "km_spin"
 expect prof_json profile perf_event "JSON samples km_spin with the PID" "\"pid\":$spinpid,\"comm\":\"km-workload\",\"count\":[0-9]*,\"user_stack\":\[{[^}]*\"symbol\":\"km_spin\""
 
+# --- sigsnoop, killsnoop: km-workload signalling its child ----------------------
+section "sigsnoop, killsnoop"
+gated signals 5
+sigpid=$wpid
+start sig_text "" sigsnoop -p $sigpid
+start sig_raw tp_btf sigsnoop -p $sigpid -o json
+start sig_tp tp_btf,raw_tp sigsnoop -p $sigpid -o json
+start kill_text "" killsnoop -p $sigpid
+start kill_raw tracepoint killsnoop -x -p $sigpid -o json
+wait_attached
+kill -USR1 $sigpid
+wait $sigpid
+sig_rc=$?
+stop_all
+check "sigsnoop: km-workload signals exited 0 (status $sig_rc)" [ $sig_rc = 0 ]
+tpid=$(field target $out/workload.signals)
+expect_tier sig_text sigsnoop "signal generation" tp_btf
+n=$(grep -c "^$sigpid  *km-workload  *SIGUSR2  *${tpid:-none}  *delivered$" $out/sig_text.out)
+check "sigsnoop[tp_btf]: shows the 5 SIGUSR2 km-workload sends its child, delivered (got $n)" [ "$n" = 5 ]
+for t in sig_raw:raw_tp sig_tp:tracepoint; do
+	tag=${t%:*}
+	kind=${t#*:}
+	expect_tier $tag sigsnoop "signal generation" $kind
+	n=$(grep -c "\"pid\":$sigpid,.*\"signal_name\":\"SIGUSR2\",\"signal\":12,\"target_pid\":${tpid:-none},\"target_comm\":\"km-workload\".*\"result\":\"delivered\"" $out/$tag.out)
+	check "sigsnoop[$kind]: JSON shows the 5 SIGUSR2 with target and result (got $n)" [ "$n" = 5 ]
+done
+expect_tier kill_text killsnoop "kill system calls" tracepoint
+n=$(grep -c "^$sigpid  *km-workload  *SIGUSR2  *${tpid:-none}  *0$" $out/kill_text.out)
+check "killsnoop[tracepoint]: shows the 5 kill calls with result 0 (got $n)" [ "$n" = 5 ]
+expect kill_text killsnoop tracepoint "shows the kill of PID 2147483647 failing with -3 (ESRCH)" "^$sigpid  *km-workload  *SIGUSR2  *2147483647  *-3$"
+expect_tier kill_raw killsnoop "kill system calls" raw_tp
+n=$(grep -c '"pid"' $out/kill_raw.out)
+check "killsnoop[raw_tp]: -x shows only the failed call (got $n lines)" [ "$n" = 1 ]
+expect kill_raw killsnoop raw_tp "JSON has the call, target and errno" "\"pid\":$sigpid,.*\"target_pid\":2147483647,\"call\":\"kill\",\"errno\":3"
+
 # --- oomkill: a memory hog in a memory cgroup of 16 MiB -------------------------
 section "oomkill"
 cg=/sys/fs/cgroup/km-oom

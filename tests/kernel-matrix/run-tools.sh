@@ -19,7 +19,8 @@ ninja -C "$static_build" corescope >/dev/null
 files=$(mktemp -d /tmp/corescope-km.XXXXXX)
 trap 'rm -rf "$files"' EXIT
 cp "$static_build/corescope" "$files/"
-for tool in $("$files/corescope" list | cut -d' ' -f1) ext4slower xfsslower btrfsslower nfsslower; do
+for tool in $("$files/corescope" list | cut -d' ' -f1) ext4slower xfsslower btrfsslower nfsslower \
+    killsnoop; do
     ln -s corescope "$files/$tool"
 done
 cp "$here/guest-checks.sh" "$files/"

@@ -16,6 +16,9 @@
 //                      (tcpconnect, tcpaccept, tcplife)
 //   retrans            a connect to a listener whose accept queue is full, so
 //                      its SYN is dropped and sent again (tcpretrans)
+//   signals COUNT      kill() a child with SIGUSR2 COUNT times, each taken
+//                      before the next (so each is delivered), then kill a
+//                      PID no process has (ESRCH) (sigsnoop, killsnoop)
 // Whatever the checks need to match (ports, PID) is printed as key=value.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -30,6 +33,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -171,6 +175,33 @@ static void wait_for_usr1(void) {
     sigwait(&set, &sig);
 }
 
+// The child blocks SIGUSR2 and takes each one with sigwaitinfo, answering
+// on a pipe: every kill finds no SIGUSR2 pending, so each is queued.
+static int signals(int count) {
+    int acks[2];
+    sigset_t usr2;
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &usr2, NULL);
+    if (pipe(acks) != 0) die("pipe");
+    pid_t child = fork();
+    if (child < 0) die("fork");
+    if (child == 0) {
+        for (int i = 0; i < count; i++)
+            if (sigwaitinfo(&usr2, NULL) != SIGUSR2 || write(acks[1], "a", 1) != 1) _exit(1);
+        _exit(0);
+    }
+    printf("target=%d\n", child);
+    fflush(stdout);
+    char ack;
+    for (int i = 0; i < count; i++)
+        if (kill(child, SIGUSR2) != 0 || read(acks[0], &ack, 1) != 1) die("kill");
+    if (kill(INT32_MAX, SIGUSR2) == 0 || errno != ESRCH) die("kill of no process");
+    int status = 0;
+    if (waitpid(child, &status, 0) != child || status != 0) die("the child");
+    return 0;
+}
+
 int main(int argc, char** argv) {
     if (argc > 1 && strcmp(argv[1], "wait") == 0) {
         wait_for_usr1();
@@ -195,8 +226,10 @@ int main(int argc, char** argv) {
     if (strcmp(cmd, "lookup") == 0 && argc == 3) return lookup(argv[2]);
     if (strcmp(cmd, "tcp") == 0 && argc == 2) return tcp_session();
     if (strcmp(cmd, "retrans") == 0 && argc == 2) return retransmit_syn();
+    if (strcmp(cmd, "signals") == 0 && argc == 3) return signals(atoi(argv[2]));
 usage:
-    fprintf(stderr, "usage: km-workload [wait] spin SECONDS | nap COUNT MS | syscalls COUNT | "
-                    "exit CODE | hog MB | files DIR | lookup NAME | tcp | retrans\n");
+    fprintf(stderr,
+            "usage: km-workload [wait] spin SECONDS | nap COUNT MS | syscalls COUNT | "
+            "exit CODE | hog MB | files DIR | lookup NAME | tcp | retrans | signals COUNT\n");
     return 2;
 }
