@@ -466,6 +466,26 @@ std::vector<EventTool> event_tools() {
          },
          false,
          true},
+        // vfsstat counts calls too: rmdir()s of a missing directory, of
+        // the event's weight, in the summaries' rmdir counts.
+        {"vfsstat",
+         {"60"},
+         [](const Context& c, const Made& m) {
+             std::string missing = c.dir + "/" + m.token;
+             for (uint64_t i = 0; i < getppid_weight(m.index); i++)
+                 syscall(SYS_rmdir, missing.c_str());
+             return std::string();
+         },
+         [](const std::vector<json>& summaries, const Made& m, const Context&) {
+             uint64_t count = 0;
+             for (const json& s : summaries)
+                 count += s.at("rmdir").get<uint64_t>();
+             // Only sums of whole weights: anything else is a miscount.
+             REQUIRE(count % 1000 == 0);
+             return ((count / 1000) >> m.index & 1) != 0;
+         },
+         false,
+         true},
     };
 }
 
@@ -2455,6 +2475,11 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"--perf-max-stack-depth", "test_flags.cpp"}}},
     {"oomkill", {{"-d", "test_flags.cpp"}, {"-v", "test_flags.cpp"}, {"--btf", "test_flags.cpp"}}},
     {"opensnoop", {{"-x", "test_opensnoop.cpp"}, {"-e", "test_opensnoop.cpp"}}},
+    {"pidpersec",
+     {{"-T", "test_pidpersec.cpp"},
+      {"-d", "test_pidpersec.cpp"},
+      {"-v", "test_pidpersec.cpp"},
+      {"--btf", "test_pidpersec.cpp"}}},
     {"profile",
      {{"-F", "test_profile.cpp, test_flags.cpp"},
       {"--period", "test_flags.cpp"},
@@ -2493,6 +2518,7 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"-6", "test_flags.cpp"},
       {"-l", "test_flags.cpp"},
       {"-C", "test_tcpretrans.cpp"}}},
+    {"vfsstat", {{"-T", "test_vfsstat.cpp"}}},
 };
 
 } // namespace
