@@ -13,7 +13,7 @@ enum file_call_family {
 	FILE_CALL_READ,	    /* read, readv, pread64, preadv, preadv2 */
 	FILE_CALL_WRITE,    /* write, writev, pwrite64, pwritev, pwritev2 */
 	FILE_CALL_FSYNC,    /* fsync, fdatasync, sync_file_range */
-	FILE_CALL_OPEN,	    /* open, openat, openat2, creat, open_by_handle_at */
+	FILE_CALL_OPEN,	    /* open, openat, openat2, open_by_handle_at */
 	FILE_CALL_CREATE,   /* creat, mknod, mknodat, and opens with O_CREAT (vfsstat) */
 	FILE_CALL_UNLINK,   /* unlink, unlinkat */
 	FILE_CALL_MKDIR,    /* mkdir, mkdirat */

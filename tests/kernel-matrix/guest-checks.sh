@@ -388,8 +388,11 @@ for t in pps_json:tp_btf pps_raw:raw_tp pps_tp:tracepoint; do
 	kind=${t#*:}
 	expect_tier $tag pidpersec "new tasks" $kind
 	n=$(sum_json processes $out/$tag.out)
-	check "pidpersec[$kind]: counts the shell's 100 forks as processes (got $n, want 100 to 150)" \
-		[ "$n" -ge 100 -a "$n" -le 150 ]
+	# The checks' own shell forks too (each $(...) of wait_attached's
+	# polls, about 50 in a run): a fork counted as a thread would fall
+	# short of 100, and counting every task twice would pass 250.
+	check "pidpersec[$kind]: counts the shell's 100 forks as processes (got $n, want 100 to 250)" \
+		[ "$n" -ge 100 -a "$n" -le 250 ]
 done
 if [ -n "$CORESCOPE_SCRATCH" ]; then
 	expect_tier vfs_text vfsstat "system call entry" tp_btf

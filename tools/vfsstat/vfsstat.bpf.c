@@ -87,6 +87,7 @@ static __always_inline int on_enter(long nr, struct pt_regs *regs, const unsigne
 	if (family == FILE_CALL_UNLINK && nr == SYSCALL_NR_UNLINKAT &&
 	    (arg_of(regs, args, 2) & VFSSTAT_AT_REMOVEDIR))
 		family = FILE_CALL_RMDIR;
+	__sync_fetch_and_add(&c->calls[FILE_CALL_NONE], 1);
 	add(c, family);
 	if (family == FILE_CALL_OPEN && (open_flags(nr, regs, args) & VFSSTAT_O_CREAT))
 		add(c, FILE_CALL_CREATE);

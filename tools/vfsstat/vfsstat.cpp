@@ -40,7 +40,9 @@ class Printer {
 
     void print(const vfsstat_counts& now, double seconds) {
         Record r = records_.begin();
-        r.text(iso_time_now()).real(seconds);
+        r.text(iso_time_now())
+            .real(seconds)
+            .number(now.calls[FILE_CALL_NONE] - before_.calls[FILE_CALL_NONE]);
         for (int f = FILE_CALL_NONE + 1; f < FILE_CALL_FAMILIES; f++) {
             uint64_t n = now.calls[f] - before_.calls[f];
             r.number(n).real(seconds > 0 ? static_cast<double>(n) / seconds : 0);
@@ -51,7 +53,8 @@ class Printer {
 
   private:
     static RecordLayout layout() {
-        std::vector<Field> fields = {json_field("time"), json_field("interval_s")};
+        std::vector<Field> fields = {json_field("time"), json_field("interval_s"),
+                                     json_field("total")};
         for (auto [key, header] : headers)
             fields.insert(fields.end(), {json_field(key),
                                          with_decimals(0, text_column(header, 8, Align::right))});

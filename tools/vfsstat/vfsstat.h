@@ -5,5 +5,7 @@
 #include "file_call_family.h"
 
 struct vfsstat_counts {
-	__u64 calls[FILE_CALL_FAMILIES]; /* by enum file_call_family; [0] unused */
+	__u64 calls[FILE_CALL_FAMILIES]; /* by enum file_call_family; [FILE_CALL_NONE]: every file
+					  * call counted, once (an open with O_CREAT is an open and
+					  * a create) */
 };
