@@ -101,6 +101,12 @@ static __always_inline void syscall_counts_take_comm(struct syscall_process_coun
 	value->comm_ns = bpf_ktime_get_ns();
 }
 
+static __always_inline bool syscall_counts_renames(long nr)
+{
+	return nr == SYSCALL_NR_EXECVE || nr == SYSCALL_NR_EXECVEAT ||
+	       nr == SYSCALL_COUNTS_NR_PRCTL;
+}
+
 /* nr: the call returning, which may have renamed the process. */
 static __always_inline struct syscall_counts *syscall_counts_process_slot(__u32 tgid, long nr)
 {
@@ -108,8 +114,7 @@ static __always_inline struct syscall_counts *syscall_counts_process_slot(__u32 
 	struct syscall_process_counts fresh = {};
 
 	if (value) {
-		if (nr == SYSCALL_NR_EXECVE || nr == SYSCALL_NR_EXECVEAT ||
-		    nr == SYSCALL_COUNTS_NR_PRCTL)
+		if (syscall_counts_renames(nr))
 			syscall_counts_take_comm(value);
 		return &value->counts;
 	}
@@ -160,5 +165,22 @@ static __always_inline int syscall_counts_exit(long nr, long ret)
 	__sync_fetch_and_add(&value->count, 1);
 	if (measure_latency)
 		__sync_fetch_and_add(&value->total_ns, elapsed);
+	return 0;
+}
+
+/* For a call the tool does not count: with by_process, a process already
+ * counted takes its new name after an exec or prctl, as it would at a
+ * counted call. */
+static __always_inline int syscall_counts_uncounted_exit(long nr)
+{
+	struct syscall_process_counts *value;
+	__u32 tgid;
+
+	if (!by_process || !syscall_counts_renames(nr))
+		return 0;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	value = bpf_map_lookup_elem(&by_pid, &tgid);
+	if (value)
+		syscall_counts_take_comm(value);
 	return 0;
 }
