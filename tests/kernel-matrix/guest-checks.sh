@@ -362,8 +362,8 @@ else
 	fail "fsslower, cachestat: no ext4 scratch disk in the guest (run-in-vm.sh --disk N --ext4)"
 fi
 
-# --- pidpersec, vfsstat: sched_process_fork, raw sys_enter -----------------------
-section "pidpersec, vfsstat"
+# --- pidpersec, vfsstat, vfscount: sched_process_fork, raw sys_enter/exit ---------
+section "pidpersec, vfsstat, vfscount"
 start pps_json "" pidpersec -o json
 start pps_raw tp_btf pidpersec -o json
 start pps_tp tp_btf,raw_tp pidpersec -o json
@@ -373,6 +373,10 @@ if [ -n "$CORESCOPE_SCRATCH" ]; then
 	start vfs_json "" vfsstat -p $wpid -o json
 	start vfs_raw tp_btf vfsstat -p $wpid -o json
 	start vfs_tp tp_btf,raw_tp vfsstat -p $wpid -o json
+	start vfc_text "" vfscount -p $wpid
+	start vfc_json "" vfscount -p $wpid -o json
+	start vfc_raw tp_btf vfscount -p $wpid -o json
+	start vfc_tp tp_btf,raw_tp vfscount -p $wpid -o json
 fi
 wait_attached
 # 100 processes from the shell (the guest makes few others).
@@ -404,6 +408,17 @@ if [ -n "$CORESCOPE_SCRATCH" ]; then
 		got="$(sum_json read $out/$tag.out) $(sum_json write $out/$tag.out) $(sum_json fsync $out/$tag.out) $(sum_json open $out/$tag.out) $(sum_json create $out/$tag.out) $(sum_json unlink $out/$tag.out)"
 		check "vfsstat[$kind]: -p counts km-workload's 1 read, 16 writes, 1 fsync, 1 open with O_CREAT and 1 unlink (got read write fsync open create unlink: $got)" \
 			[ "$got" = "1 16 1 1 1 1" ]
+	done
+	expect_tier vfc_text vfscount "system call exit" tp_btf
+	expect vfc_text vfscount tp_btf "counts km-workload's 16 writes, the most frequent call" "^write  *16$"
+	for t in vfc_json:tp_btf vfc_raw:raw_tp vfc_tp:tracepoint; do
+		tag=${t%:*}
+		kind=${t#*:}
+		expect_tier $tag vfscount "system call exit" $kind
+		# 20 file calls: the unlink is unlink or unlinkat as the C library chooses.
+		expect $tag vfscount $kind "JSON counts km-workload's 20 file calls: 16 writes, 1 openat, 1 fsync, 1 pread64" \
+			'"total":20,' '"syscall":"write","nr":1,"count":16}' '"syscall":"openat","nr":257,"count":1}' \
+			'"syscall":"fsync","nr":74,"count":1}' '"syscall":"pread64","nr":17,"count":1}'
 	done
 fi
 
