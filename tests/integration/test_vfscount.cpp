@@ -190,8 +190,8 @@ TEST_CASE("vfscount -p counts each of the child's file calls exactly, on every t
     out = lines(f.out);
     REQUIRE(out.size() == 2);
     CHECK(std::regex_match(out[0], std::regex("PID +COMM +COUNT")));
-    CHECK(std::regex_match(out[1], std::regex(pid + " +" + child_name + " +" +
-                                              std::to_string(total_calls()))));
+    CHECK(std::regex_match(
+        out[1], std::regex(pid + " +" + child_name + " +" + std::to_string(total_calls()))));
 }
 
 TEST_CASE("vfscount prints a summary per interval and stops after count", "[vfscount]") {
@@ -210,4 +210,46 @@ TEST_CASE("vfscount prints a summary per interval and stops after count", "[vfsc
             CHECK(e.at("syscall") != "getppid");
         }
     }
+}
+
+TEST_CASE("vfscount -P names a process by what it exec'd, though exec is not a file call",
+          "[vfscount]") {
+    REQUIRE_BPF();
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        close(fds[1]);
+        prctl(PR_SET_NAME, child_name);
+        char c;
+        // Counted under child_name: this read, which returns after go.
+        if (syscall(SYS_read, fds[0], &c, 1) != 1) _exit(100);
+        execl("/bin/true", "true", static_cast<char*>(nullptr)); // loads its libraries
+        _exit(101);
+    }
+    close(fds[0]);
+    for (int i = 0; i < 5000; i++) {
+        std::ifstream in("/proc/" + std::to_string(pid) + "/syscall");
+        std::string nr;
+        if (in >> nr && nr == std::to_string(SYS_read)) break;
+        usleep(1000);
+    }
+    auto tool = start({"-P", "-p", std::to_string(pid), "-o", "json"});
+    REQUIRE(tool->wait_attached());
+    REQUIRE(write(fds[1], "g", 1) == 1);
+    close(fds[1]);
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    REQUIRE((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+    Finished f = tool->stop();
+    CHECK(f.exit_code == 0);
+    std::vector<json> records = json_lines(f.out);
+    REQUIRE(records.size() == 1);
+    REQUIRE(records[0].at("entries").size() == 1);
+    const json& e = records[0].at("entries")[0];
+    CHECK(e.at("pid") == pid);
+    CHECK(e.at("comm") == "true");
+    // The read, and the dynamic loader's opens and reads of libc at least.
+    CHECK(e.at("count").get<uint64_t>() > 3);
 }

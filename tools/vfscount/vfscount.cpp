@@ -54,9 +54,9 @@ int vfscount(int argc, char** argv) {
                                    std::to_string(*options.interval) + " s... Hit Ctrl-C to end."
                              : "Counting file-system calls... Hit Ctrl-C to end."},
         [&](vfscount_bpf& skel, const AttachPlan&, Output& out) {
-            return SyscallCountSummary{SyscallCountPrinter(options, settings, out),
-                                       SyscallCountReader(skel.maps.by_nr, skel.maps.by_pid,
-                                                          settings.by_process)};
+            return SyscallCountSummary{
+                SyscallCountPrinter(options, settings, out),
+                SyscallCountReader(skel.maps.by_nr, skel.maps.by_pid, settings.by_process)};
         });
 }
 
