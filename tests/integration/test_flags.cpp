@@ -489,6 +489,47 @@ std::vector<EventTool> event_tools() {
          },
          false,
          true},
+        // vfscount counts calls too: rmdir()s of a missing directory, of
+        // the event's weight, in the summaries' rmdir entries.
+        {"vfscount",
+         {"--top", "0"},
+         [](const Context& c, const Made& m) {
+             std::string missing = c.dir + "/" + m.token;
+             for (uint64_t i = 0; i < getppid_weight(m.index); i++)
+                 syscall(SYS_rmdir, missing.c_str());
+             return std::string();
+         },
+         [](const std::vector<json>& summaries, const Made& m, const Context&) {
+             uint64_t count = 0;
+             for (const json& s : summaries)
+                 for (const json& e : s.at("entries"))
+                     if (e.at("syscall") == "rmdir") count += e.at("count").get<uint64_t>();
+             // Only sums of whole weights: anything else is a miscount.
+             REQUIRE(count % 1000 == 0);
+             return ((count / 1000) >> m.index & 1) != 0;
+         },
+         false,
+         true},
+        // vfsstat counts calls too: rmdir()s of a missing directory, of
+        // the event's weight, in the summaries' rmdir counts.
+        {"vfsstat",
+         {"60"},
+         [](const Context& c, const Made& m) {
+             std::string missing = c.dir + "/" + m.token;
+             for (uint64_t i = 0; i < getppid_weight(m.index); i++)
+                 syscall(SYS_rmdir, missing.c_str());
+             return std::string();
+         },
+         [](const std::vector<json>& summaries, const Made& m, const Context&) {
+             uint64_t count = 0;
+             for (const json& s : summaries)
+                 count += s.at("rmdir").get<uint64_t>();
+             // Only sums of whole weights: anything else is a miscount.
+             REQUIRE(count % 1000 == 0);
+             return ((count / 1000) >> m.index & 1) != 0;
+         },
+         false,
+         true},
     };
 }
 
@@ -2541,6 +2582,11 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"-N", "test_hardirqs.cpp, test_flags.cpp"}}},
     {"oomkill", {{"-d", "test_flags.cpp"}, {"-v", "test_flags.cpp"}, {"--btf", "test_flags.cpp"}}},
     {"opensnoop", {{"-x", "test_opensnoop.cpp"}, {"-e", "test_opensnoop.cpp"}}},
+    {"pidpersec",
+     {{"-T", "test_pidpersec.cpp"},
+      {"-d", "test_pidpersec.cpp"},
+      {"-v", "test_pidpersec.cpp"},
+      {"--btf", "test_pidpersec.cpp"}}},
     {"profile",
      {{"-F", "test_profile.cpp, test_flags.cpp"},
       {"--period", "test_flags.cpp"},
@@ -2591,6 +2637,9 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"-6", "test_flags.cpp"},
       {"-l", "test_flags.cpp"},
       {"-C", "test_tcpretrans.cpp"}}},
+    {"vfscount",
+     {{"-T", "test_vfscount.cpp"}, {"-P", "test_vfscount.cpp"}, {"--top", "test_vfscount.cpp"}}},
+    {"vfsstat", {{"-T", "test_vfsstat.cpp"}}},
 };
 
 } // namespace
@@ -2612,8 +2661,9 @@ TEST_CASE("every flag of every tool is exercised against events by some test", "
             if (flag.empty()) flag = fields(line).at(0); // long only
             if (by_every_tool.count(flag)) continue;
             // The table's text instance shows -T only for event tools.
-            bool table = in_table.count(tool) && by_the_table.count(flag) &&
-                         !(flag == "-T" && (tool == "runqlat" || tool == "syscount"));
+            bool table =
+                in_table.count(tool) && by_the_table.count(flag) &&
+                !(flag == "-T" && (tool == "runqlat" || tool == "syscount" || tool == "vfscount"));
             bool elsewhere = own != exercised_elsewhere.end() && own->second.count(flag);
             INFO(tool << " " << flag << ": exercised by no test (test_flags.cpp lists where each "
                       << "flag is)");

@@ -1,190 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0
 /* syscount: count system calls by number or by process, optionally with the
- * time spent in them.
- *
- * Counting needs only the exit of each call, where the number (from the
- * saved registers) and the result are both at hand; --latency adds the
- * entry, which stamps the start per thread. Counts go into per-CPU slots
- * that only grow, so user space reads them without stopping the kernel side
- * and reports the difference between two reads. */
+ * time spent in them; every call counts (bpf/syscall_counts.bpf.h). */
 #include "vmlinux.h"
-#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "filters.bpf.h"
-#include "syscall_nr.bpf.h"
-#include "syscount/syscount.h"
+#include "syscall_counts.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-const volatile bool by_process = false;
-const volatile bool measure_latency = false;
-const volatile bool failed_only = false;
-const volatile __s32 only_errno = 0; /* count only calls that fail with this errno */
-const volatile __u32 self_tgid = 0;  /* syscount itself is left out */
-
-#if defined(__TARGET_ARCH_x86)
-#define SYSCOUNT_NR_EXIT       60
-#define SYSCOUNT_NR_EXIT_GROUP 231
-#define SYSCOUNT_NR_PRCTL      157
-#elif defined(__TARGET_ARCH_arm64) || defined(__TARGET_ARCH_riscv) ||                              \
-	defined(__TARGET_ARCH_loongarch)
-#define SYSCOUNT_NR_EXIT       93
-#define SYSCOUNT_NR_EXIT_GROUP 94
-#define SYSCOUNT_NR_PRCTL      167
-#else
-#error "add this architecture's exit system call numbers"
-#endif
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SYSCOUNT_MAX_NR);
-	__type(key, __u32);
-	__type(value, struct syscount_counts);
-} by_nr SEC(".maps");
-
-/* Allocated as processes appear: preallocation would cost max_entries
- * times the number of CPUs. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, SYSCOUNT_MAX_PIDS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u32);
-	__type(value, struct syscount_process);
-} by_pid SEC(".maps");
-
-/* Entry time per thread, with --latency. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 32768);
-	__type(key, __u32);
-	__type(value, __u64);
-} start SEC(".maps");
-
-/* The number of the call a thread is returning from, as syscall_get_nr()
- * reads it. */
-static __always_inline long syscall_nr_of(struct pt_regs *regs)
-{
-#if defined(__TARGET_ARCH_x86)
-	return BPF_CORE_READ(regs, orig_ax);
-#elif defined(__TARGET_ARCH_arm64)
-	return BPF_CORE_READ(regs, syscallno);
-#elif defined(__TARGET_ARCH_riscv)
-	return BPF_CORE_READ(regs, a7);
-#elif defined(__TARGET_ARCH_loongarch)
-	return BPF_CORE_READ(regs, regs[11]);
-#endif
-}
-
-static __always_inline int on_enter(long nr)
-{
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
-	__u64 now;
-
-	/* These never return, so their entry would never be cleared. */
-	if (nr == SYSCOUNT_NR_EXIT || nr == SYSCOUNT_NR_EXIT_GROUP)
-		return 0;
-	if (pid_tgid >> 32 == self_tgid || current_filtered_out())
-		return 0;
-	now = bpf_ktime_get_ns();
-	bpf_map_update_elem(&start, &tid, &now, BPF_ANY);
-	return 0;
-}
-
-static __always_inline void take_comm(struct syscount_process *value)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-
-	BPF_CORE_READ_STR_INTO(&value->comm, task, group_leader, comm);
-	value->comm_ns = bpf_ktime_get_ns();
-}
-
-/* nr: the call returning, which may have renamed the process. */
-static __always_inline struct syscount_counts *process_slot(__u32 tgid, long nr)
-{
-	struct syscount_process *value = bpf_map_lookup_elem(&by_pid, &tgid);
-	struct syscount_process fresh = {};
-
-	if (value) {
-		if (nr == SYSCALL_NR_EXECVE || nr == SYSCALL_NR_EXECVEAT || nr == SYSCOUNT_NR_PRCTL)
-			take_comm(value);
-		return &value->counts;
-	}
-	take_comm(&fresh);
-	bpf_map_update_elem(&by_pid, &tgid, &fresh, BPF_NOEXIST);
-	value = bpf_map_lookup_elem(&by_pid, &tgid);
-	return value ? &value->counts : NULL;
-}
-
-static __always_inline int on_exit(long nr, long ret)
-{
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
-	struct syscount_counts *value;
-	__u64 elapsed = 0;
-	__u32 key;
-
-	if (measure_latency) {
-		/* Only threads that passed the filters at entry have a start. */
-		__u64 *begin = bpf_map_lookup_elem(&start, &tid);
-
-		if (!begin)
-			return 0;
-		elapsed = bpf_ktime_get_ns() - *begin;
-		bpf_map_delete_elem(&start, &tid);
-	}
-	if (only_errno) {
-		if (ret != -only_errno)
-			return 0;
-	} else if (failed_only && !(ret < 0 && ret >= -4095)) {
-		return 0;
-	}
-	if (nr < 0 || nr >= SYSCOUNT_MAX_NR)
-		return 0;
-	if (!measure_latency && (pid_tgid >> 32 == self_tgid || current_filtered_out()))
-		return 0;
-
-	if (by_process) {
-		value = process_slot(pid_tgid >> 32, nr);
-	} else {
-		key = nr;
-		value = bpf_map_lookup_elem(&by_nr, &key);
-	}
-	if (!value)
-		return 0;
-	/* Per-CPU, but a preempted program can share the slot with another
-	 * run on the same CPU, so add atomically. */
-	__sync_fetch_and_add(&value->count, 1);
-	if (measure_latency)
-		__sync_fetch_and_add(&value->total_ns, elapsed);
-	return 0;
-}
 
 /* Tier 1: BTF-typed raw tracepoints (the registers are read directly). */
 
 SEC("tp_btf/sys_enter")
-int BPF_PROG(btf_enter, struct pt_regs *regs, long id) { return on_enter(id); }
+int BPF_PROG(btf_enter, struct pt_regs *regs, long id) { return syscall_counts_enter(id); }
 
 SEC("tp_btf/sys_exit")
-int BPF_PROG(btf_exit, struct pt_regs *regs, long ret) { return on_exit(syscall_nr_of(regs), ret); }
+int BPF_PROG(btf_exit, struct pt_regs *regs, long ret)
+{
+	return syscall_counts_exit(syscall_nr_of(regs), ret);
+}
 
 /* Tier 2: raw tracepoints. */
 
 SEC("raw_tp/sys_enter")
-int raw_enter(struct bpf_raw_tracepoint_args *ctx) { return on_enter(ctx->args[1]); }
+int raw_enter(struct bpf_raw_tracepoint_args *ctx) { return syscall_counts_enter(ctx->args[1]); }
 
 SEC("raw_tp/sys_exit")
 int raw_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	return on_exit(syscall_nr_of((struct pt_regs *)ctx->args[0]), ctx->args[1]);
+	return syscall_counts_exit(syscall_nr_of((struct pt_regs *)ctx->args[0]), ctx->args[1]);
 }
 
 /* Tier 3: the raw_syscalls tracepoints (need tracefs). */
 
 SEC("tracepoint/raw_syscalls/sys_enter")
-int tp_enter(struct trace_event_raw_sys_enter *ctx) { return on_enter(ctx->id); }
+int tp_enter(struct trace_event_raw_sys_enter *ctx) { return syscall_counts_enter(ctx->id); }
 
 SEC("tracepoint/raw_syscalls/sys_exit")
-int tp_exit(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx->id, ctx->ret); }
+int tp_exit(struct trace_event_raw_sys_exit *ctx) { return syscall_counts_exit(ctx->id, ctx->ret); }

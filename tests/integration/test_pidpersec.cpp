@@ -1,0 +1,140 @@
+// pidpersec against forks and threads this test makes in known numbers.
+// Its counts are system-wide, so the rest of the host adds to them: each
+// assertion demands at least the test's own, and bounds the other column so
+// that a task counted in the wrong one (a thread as a process, or the other
+// way round) would overshoot by thousands and fail.
+#include "harness.h"
+#include "json_lines.h"
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+using namespace itest;
+using nlohmann::json;
+
+namespace {
+
+constexpr uint64_t forks = 2000;
+constexpr uint64_t threads = 5000;
+// What the rest of the host may add over the few seconds a run lasts: other
+// tests and builds fork tens of processes a second on this machine, not
+// thousands; a misclassified workload would add 2000 or 5000.
+constexpr uint64_t host_slack = 1500;
+
+void make_forks(uint64_t n) {
+    for (uint64_t i = 0; i < n; i++) {
+        pid_t child = fork();
+        REQUIRE(child >= 0);
+        if (child == 0) _exit(0);
+        REQUIRE(waitpid(child, nullptr, 0) == child);
+    }
+}
+
+void make_threads(uint64_t n) {
+    for (uint64_t i = 0; i < n; i += 10) {
+        std::vector<std::thread> batch;
+        for (int j = 0; j < 10; j++)
+            batch.emplace_back([] {});
+        for (std::thread& t : batch)
+            t.join();
+    }
+}
+
+struct Totals {
+    uint64_t processes = 0, threads = 0;
+    size_t records = 0;
+};
+
+Totals sum_records(const std::string& out) {
+    Totals t;
+    for (const json& r : json_lines(out)) {
+        uint64_t p = r.at("processes").get<uint64_t>();
+        uint64_t th = r.at("threads").get<uint64_t>();
+        double seconds = r.at("interval_s").get<double>();
+        CHECK(seconds > 0);
+        // The rates are the counts over the measured interval; interval_s
+        // is printed to the millisecond, so rate * interval_s may be off by
+        // half a millisecond's worth of the rate (a wrong divisor is off by
+        // far more).
+        auto consistent = [&](const char* rate_key, uint64_t count) {
+            double rate = r.at(rate_key).get<double>();
+            CHECK(rate * seconds ==
+                  Approx(static_cast<double>(count)).margin(rate * 0.0006 + 0.01));
+        };
+        consistent("processes_per_s", p);
+        consistent("threads_per_s", th);
+        t.processes += p;
+        t.threads += th;
+        t.records++;
+    }
+    return t;
+}
+
+std::function<void()> skip_attach(const char* kinds) {
+    return [kinds] { setenv("CORESCOPE_SKIP_ATTACH", kinds, 1); };
+}
+
+} // namespace
+
+TEST_CASE("pidpersec counts the test's forks as processes and its threads as threads, on every "
+          "tier",
+          "[pidpersec]") {
+    REQUIRE_BPF();
+    std::vector<std::unique_ptr<ToolProcess>> tiers;
+    tiers.push_back(std::make_unique<ToolProcess>(
+        std::vector<std::string>{tool_path("pidpersec"), "-o", "json"}));
+    tiers.push_back(std::make_unique<ToolProcess>(
+        std::vector<std::string>{tool_path("pidpersec"), "-o", "json"}, ToolProcess::Stdout::pipe,
+        skip_attach("tp_btf")));
+    tiers.push_back(std::make_unique<ToolProcess>(
+        std::vector<std::string>{tool_path("pidpersec"), "-o", "json"}, ToolProcess::Stdout::pipe,
+        skip_attach("tp_btf,raw_tp")));
+    for (auto& t : tiers)
+        REQUIRE(t->wait_attached());
+    make_forks(forks);
+    make_threads(threads);
+    for (size_t i = 0; i < tiers.size(); i++) {
+        INFO("tier " << i << " (0: tp_btf, 1: raw_tp, 2: tracefs)");
+        Finished f = tiers[i]->stop();
+        CHECK(f.exit_code == 0);
+        Totals t = sum_records(f.out);
+        CHECK(t.records >= 1);
+        CHECK(t.processes >= forks);
+        CHECK(t.processes < forks + host_slack);
+        CHECK(t.threads >= threads);
+        CHECK(t.threads < threads + host_slack);
+    }
+}
+
+TEST_CASE("pidpersec prints a text line per interval and stops after count", "[pidpersec]") {
+    REQUIRE_BPF();
+    Finished f = run({tool_path("pidpersec"), "-T", "1", "2"}, 30);
+    CHECK(f.exit_code == 0);
+    std::vector<std::string> out = lines(f.out);
+    REQUIRE(out.size() == 3); // the header and two intervals
+    CHECK(std::regex_match(out[0], std::regex("TIME +PIDS/s +THREADS/s")));
+    for (size_t i = 1; i < out.size(); i++)
+        CHECK(
+            std::regex_match(out[i], std::regex("[0-2][0-9]:[0-5][0-9]:[0-6][0-9] +[0-9]+\\.[0-9] +"
+                                                "[0-9]+\\.[0-9]")));
+}
+
+TEST_CASE("pidpersec with --btf and -v ends after -d with the partial interval", "[pidpersec]") {
+    REQUIRE_BPF();
+    double started = now_s();
+    Finished f = run({tool_path("pidpersec"), "--btf", "/sys/kernel/btf/vmlinux", "-v", "-d", "1.5",
+                      "-o", "json"},
+                     30);
+    CHECK(now_s() - started >= 1.5);
+    CHECK(f.exit_code == 0);
+    CHECK(f.err.find("pidpersec: attach plan") != std::string::npos); // -v
+    std::vector<json> records = json_lines(f.out);
+    REQUIRE(records.size() == 2); // after a second, and the half second to the end
+    CHECK(records[1].at("interval_s").get<double>() == Approx(0.5).margin(0.3));
+}
