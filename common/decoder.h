@@ -62,4 +62,13 @@ void decode_events(Printer printer, const CommonOptions& options, Output& out,
         printer.print(records, e.data, e.size);
 }
 
+// A rate tool's decoder (pidpersec, vfsstat): the recorded counters at the
+// end of each one-second interval (key, then the counters summed over the
+// CPUs), each printed against the one before.
+template <class Counters, class Printer>
+void decode_intervals(Printer printer, std::span<const RecordedEvent> events) {
+    for (const auto& e : recorded_entries<uint32_t, Counters>(events))
+        printer.print(e.value, 1.0);
+}
+
 } // namespace corescope

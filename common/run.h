@@ -6,6 +6,7 @@
 // hands over, in a ToolSpec and a printer, only what is its own.
 #pragma once
 
+#include "clock.h"
 #include "filters.h"
 #include "net_format.h"
 #include "record.h"
@@ -197,6 +198,19 @@ int run_summary_tool(const ToolSpec<Skeleton>& spec, MakeSummary make_summary) {
         every_second = [&] { summary.every_second(); };
     run_summary_loop(spec.options, out, print, every_second);
     return exit_ok;
+}
+
+// A rate tool's summary (pidpersec, vfsstat): each interval, the counters
+// read now and the seconds since the last reading, for the printer to turn
+// into per-second rates against the counters it printed before.
+template <class Printer, class Read>
+auto print_rates(Printer printer, Read read) {
+    return [printer = std::move(printer), read = std::move(read),
+            last = monotonic_seconds()]() mutable {
+        double now = monotonic_seconds();
+        printer.print(read(), now - last);
+        last = now;
+    };
 }
 
 } // namespace corescope

@@ -72,9 +72,7 @@ std::vector<AttachStep> attach_steps() {
 // the CPUs), the first interval counted from zero.
 void decode_pidpersec(const CommonOptions& options, uint32_t, Output& out,
                       std::span<const RecordedEvent> events) {
-    Printer printer(options, out, {});
-    for (const auto& e : recorded_entries<uint32_t, pidpersec_counts>(events))
-        printer.print(e.value, 1.0);
+    decode_intervals<pidpersec_counts>(Printer(options, out, {}), events);
 }
 
 int pidpersec(int argc, char** argv) {
@@ -95,12 +93,8 @@ int pidpersec(int argc, char** argv) {
          .attach_steps = attach_steps,
          .announcement = "Counting new processes... Hit Ctrl-C to end."},
         [&](pidpersec_bpf& skel, const AttachPlan&, Output& out) {
-            return [printer = Printer(options, out, read_counts(skel.maps.counts)),
-                    counts = skel.maps.counts, last = monotonic_seconds()]() mutable {
-                double now = monotonic_seconds();
-                printer.print(read_counts(counts), now - last);
-                last = now;
-            };
+            return print_rates(Printer(options, out, read_counts(skel.maps.counts)),
+                               [counts = skel.maps.counts] { return read_counts(counts); });
         });
 }
 

@@ -83,9 +83,7 @@ std::vector<AttachStep> attach_steps() {
 // CPUs), the first interval counted from zero.
 void decode_vfsstat(const CommonOptions& options, uint32_t, Output& out,
                     std::span<const RecordedEvent> events) {
-    Printer printer(options, out, {});
-    for (const auto& e : recorded_entries<uint32_t, vfsstat_counts>(events))
-        printer.print(e.value, 1.0);
+    decode_intervals<vfsstat_counts>(Printer(options, out, {}), events);
 }
 
 int vfsstat(int argc, char** argv) {
@@ -114,12 +112,8 @@ int vfsstat(int argc, char** argv) {
              },
          .announcement = "Counting file-system calls... Hit Ctrl-C to end."},
         [&](vfsstat_bpf& skel, const AttachPlan&, Output& out) {
-            return [printer = Printer(options, out, read_counts(skel.maps.counts)),
-                    counts = skel.maps.counts, last = monotonic_seconds()]() mutable {
-                double now = monotonic_seconds();
-                printer.print(read_counts(counts), now - last);
-                last = now;
-            };
+            return print_rates(Printer(options, out, read_counts(skel.maps.counts)),
+                               [counts = skel.maps.counts] { return read_counts(counts); });
         });
 }
 
