@@ -68,9 +68,11 @@ def check_dist(c, build_dir, source_dir, rest):
         r = run(["ninja", "-C", dist_build])
         if not c.check(r.returncode == 0, "the unpacked tarball builds", r.stdout[-3000:]):
             return
-        aliases = rest[rest.index("--"):] if "--" in rest else []
+        # Only the aliases of the tools this build has (ALIAS=TOOL).
+        aliases = [a for a in rest[rest.index("--") + 1:] if a.split("=")[-1] in DIST_TOOLS] \
+            if "--" in rest else []
         r = run([sys.executable, os.path.join(HERE, "check_install.py"), dist_build, tree, "bpf-", "false",
-                 *DIST_TOOLS, *aliases])
+                 *DIST_TOOLS, "--", *aliases])
         add_nested(c, r, "the install checks of the tarball build ran")
     finally:
         shutil.rmtree(work, ignore_errors=True)

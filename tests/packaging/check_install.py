@@ -63,7 +63,8 @@ def main():
     build_dir, source_dir, prefix, multicall = sys.argv[1:5]
     rest = sys.argv[5:]
     tools = rest[:rest.index("--")] if "--" in rest else rest
-    aliases = rest[rest.index("--") + 1:] if "--" in rest else []
+    # ALIAS=TOOL: an alias and the tool it runs.
+    aliases = [a.split("=")[0] for a in rest[rest.index("--") + 1:]] if "--" in rest else []
     multicall = multicall == "true"
     c = Checks("install" + (f" (prefix {prefix})" if prefix else "") + (" (multi-call)" if multicall else ""))
     destdir = tempfile.mkdtemp(prefix="corescope-destdir-")
