@@ -68,8 +68,7 @@ IrqTimePrinter::IrqTimePrinter(const CommonOptions& options, const IrqTimeSettin
                                IrqKind kind, Output& out)
     : options_(options), settings_(settings), kind_(kind),
       unit_ns_(irq_time_unit_ns(options, settings)),
-      table_(options, out, row_layout(options, settings, kind),
-             table_layout()),
+      table_(options, out, row_layout(options, settings, kind), table_layout()),
       histograms_(options, out, label_fields(kind), irq_time_unit(options, settings)),
       last_s_(monotonic_seconds()) {}
 
@@ -107,9 +106,8 @@ void IrqTimePrinter::print(std::vector<IrqTimeRow> rows) {
             .number(settings_.counts ? row.count : row.total_ns / unit_ns_)
             .end();
     }
-    table_.end([&](Record& t) {
-        t.text(iso_time_now()).real(interval).number(count).number(total_ns);
-    });
+    table_.end(
+        [&](Record& t) { t.text(iso_time_now()).real(interval).number(count).number(total_ns); });
 }
 
 } // namespace corescope

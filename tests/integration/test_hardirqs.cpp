@@ -19,7 +19,7 @@ using nlohmann::json;
 namespace {
 
 struct IrqLine {
-    uint64_t count = 0; // over every CPU
+    uint64_t count = 0;  // over every CPU
     bool shared = false; // more than one handler: the tool counts each
 };
 
@@ -153,7 +153,7 @@ TEST_CASE("hardirqs counts and times the disk interrupts of flushed writes as /p
     CHECK(summary.at("total_ns").get<uint64_t>() == total_ns);
     // Handler time is CPU time: at most the window on every CPU.
     CHECK(total_ns <= static_cast<uint64_t>(summary.at("interval_s").get<double>() * 1e9 *
-                                           static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN))));
+                                            static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN))));
     // The summary covers the tool's whole run, the workload inside it.
     CHECK(summary.at("interval_s").get<double>() >= workload_s);
     for (const auto& [irq, line] : p2) {

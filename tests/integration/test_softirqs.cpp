@@ -142,7 +142,7 @@ TEST_CASE("softirqs counts and times the NET_RX runs of loopback traffic as /pro
     CHECK(summary.at("total_ns").get<uint64_t>() == total_ns);
     // Softirq time is CPU time: at most the window on every CPU.
     CHECK(total_ns <= static_cast<uint64_t>(summary.at("interval_s").get<double>() * 1e9 *
-                                           static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN))));
+                                            static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN))));
     // The summary covers the tool's whole run, the workload inside it.
     CHECK(summary.at("interval_s").get<double>() >= workload_s);
     for (const auto& [name, n] : p2) {
@@ -210,9 +210,11 @@ TEST_CASE("softirqs --slower prints each run over the threshold, in the task it 
     for (const json& r : json_lines(e.out)) {
         if (r.at("pid") != child) continue;
         INFO(r.dump());
-        CHECK(r.at("comm") == comm);
         CHECK(r.at("tid") == child);
+        // A softirq may run in the child before it has taken its name (one
+        // did, under the sanitizers); its sends come after.
         if (r.at("softirq") != "net_rx") continue;
+        CHECK(r.at("comm") == comm);
         in_child++;
         CHECK(r.at("vec") == 3);
         CHECK(r.at("cpu").get<int>() >= 0);
@@ -229,8 +231,8 @@ TEST_CASE("softirqs --slower prints each run over the threshold, in the task it 
 
     auto text_lines = lines(t.out);
     REQUIRE(!text_lines.empty());
-    CHECK(fields(text_lines[0]) == std::vector<std::string>{"TIME", "SOFTIRQ", "CPU", "LAT(ms)",
-                                                            "WAIT(ms)", "PID", "COMM"});
+    CHECK(fields(text_lines[0]) ==
+          std::vector<std::string>{"TIME", "SOFTIRQ", "CPU", "LAT(ms)", "WAIT(ms)", "PID", "COMM"});
     CHECK(lines_containing(t.out, comm).size() >= static_cast<size_t>(round_trips));
 }
 

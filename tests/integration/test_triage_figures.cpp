@@ -923,7 +923,9 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
            rate_tolerance(util, number(*io_row, "%util")));
     c.at_most("disk busy seconds (span of the I/O)", util * W / 100, io.last_s - io.first_s,
               0.01 + 0.0005 * W);
-    CHECK(util > 0);
+    // Not zero where iostat saw the device busy: a loop device over the page
+    // cache can serve the 320 requests in under 2 ms, which both show as 0.0.
+    if (number(*io_row, "%util") >= 0.1) CHECK(util > 0);
     // I/O latency from BPF: one sample per request, none longer than its
     // caller saw (a log2 bucket's upper bound is less than twice a value in
     // it).

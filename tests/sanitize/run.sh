@@ -4,10 +4,14 @@
 # UndefinedBehaviorSanitizer. Any report fails the suite: each sanitized
 # process writes its reports to a file under a fresh directory (the tools'
 # stderr stays what the tests expect), and the suite fails if one appears.
-# The load cases ([load]) and the flag table ([flags]) are left out: they
-# run every tool again on the same code paths the other cases reach, and
-# under the sanitizers they would double the suite's time (the budget,
-# docs/architecture.md); CORESCOPE_SANITIZE_ALL=1 runs them too.
+# Of the integration suite, the cases that span the tools run: [common]
+# and [faults] run every tool, with events of its kind flowing through its
+# printer or summary, [hostile] every tool on hostile names and argv,
+# [corescope] and [triage] the front end. The per-tool cases, the load
+# cases and the flag table run the same code paths again with other
+# options; under the sanitizers they would more than double the suite's
+# time, and the fuzzers feed every decoder under the same sanitizers (the
+# budget, docs/architecture.md). CORESCOPE_SANITIZE_ALL=1 runs every case.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${CORESCOPE_SANITIZE_BUILD:?set by meson test}
@@ -19,9 +23,10 @@ export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:print_stacktrace=1:log_path=
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan"
 export LSAN_OPTIONS="print_suppressions=0"
 status=0
-test_args=('~[load]~[flags]')
+test_args=('[common],[faults],[hostile],[corescope],[triage]')
 [ "${CORESCOPE_SANITIZE_ALL:-0}" = 1 ] && test_args=()
-meson test -C "$build" --no-rebuild --print-errorlogs --suite unit --suite integration \
+meson test -C "$build" --no-rebuild --print-errorlogs --suite unit || status=$?
+meson test -C "$build" --no-rebuild --print-errorlogs --suite integration \
     ${test_args[@]+--test-args "${test_args[@]}"} || status=$?
 # A process killed while LeakSanitizer checks it at exit (a test's cleanup
 # sends SIGKILL to a tool it no longer waits for) leaves one line from the

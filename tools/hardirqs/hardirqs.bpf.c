@@ -57,7 +57,8 @@ static __always_inline void on_entry(int irq, struct irqaction *action, const ch
 		return;
 	s->key.irq = irq;
 	if (action)
-		bpf_probe_read_kernel_str(s->key.name, sizeof(s->key.name), BPF_CORE_READ(action, name));
+		bpf_probe_read_kernel_str(s->key.name, sizeof(s->key.name),
+					  BPF_CORE_READ(action, name));
 	else
 		bpf_probe_read_kernel_str(s->key.name, sizeof(s->key.name), tracefs_name);
 	s->ts = bpf_ktime_get_ns();

@@ -28,8 +28,9 @@ std::vector<IrqTimeRow> rows_of(const std::vector<Entry>& entries) {
 
 // One step: an exit is paired with the entry its own tier stamped.
 std::vector<AttachStep> attach_steps() {
-    return {tracepoint_tiers("hard IRQ handler entry and exit",
-                             {{"entry", "irq:irq_handler_entry"}, {"exit", "irq:irq_handler_exit"}})};
+    return {
+        tracepoint_tiers("hard IRQ handler entry and exit",
+                         {{"entry", "irq:irq_handler_entry"}, {"exit", "irq:irq_handler_exit"}})};
 }
 
 } // namespace

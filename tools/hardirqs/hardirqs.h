@@ -13,7 +13,7 @@ struct hardirqs_key {
 };
 
 struct hardirqs_value {
-	__u64 count;			/* handler runs */
-	__u64 total_ns;			/* time in the handler, nanoseconds */
-	__u64 slots[HARDIRQS_SLOTS];	/* --distributed: run times, log2 of unit_ns units */
+	__u64 count;		     /* handler runs */
+	__u64 total_ns;		     /* time in the handler, nanoseconds */
+	__u64 slots[HARDIRQS_SLOTS]; /* --distributed: run times, log2 of unit_ns units */
 };

@@ -20,9 +20,9 @@
 char LICENSE[] SEC("license") = "GPL";
 
 const volatile bool distributed = false;
-const volatile __u64 unit_ns = 1000;	/* histogram unit: 1 ns, 1 us or 1 ms */
-const volatile bool slower = false;	/* --slower: events instead of the summary */
-const volatile __u64 threshold_ns = 0;	/* --slower's threshold */
+const volatile __u64 unit_ns = 1000;   /* histogram unit: 1 ns, 1 us or 1 ms */
+const volatile bool slower = false;    /* --slower: events instead of the summary */
+const volatile __u64 threshold_ns = 0; /* --slower's threshold */
 
 struct start {
 	__u64 ts; /* 0: no entry seen on this CPU since the last exit */

@@ -22,8 +22,9 @@ constexpr IrqKind softirq_kind{"vec", "SOFTIRQ", 16, "softirq"};
 // The kernel's names (enum of include/linux/interrupt.h), lower case as
 // libbpf-tools prints them.
 std::string vector_name(uint32_t vec) {
-    static const char* const names[SOFTIRQS_VECTORS] = {
-        "hi", "timer", "net_tx", "net_rx", "block", "irq_poll", "tasklet", "sched", "hrtimer", "rcu"};
+    static const char* const names[SOFTIRQS_VECTORS] = {"hi",      "timer",    "net_tx",  "net_rx",
+                                                        "block",   "irq_poll", "tasklet", "sched",
+                                                        "hrtimer", "rcu"};
     return vec < SOFTIRQS_VECTORS ? names[vec] : "vec" + std::to_string(vec);
 }
 
@@ -62,8 +63,10 @@ struct SlowPrinter {
         if (!e) return;
         Record r = records.begin(task_of(*e));
         if (!r) return;
-        r.text(vector_name(e->vec)).number(e->vec).number(e->cpu).real(
-            static_cast<double>(e->run_ns) / 1e6);
+        r.text(vector_name(e->vec))
+            .number(e->vec)
+            .number(e->cpu)
+            .real(static_cast<double>(e->run_ns) / 1e6);
         if (e->wait_ns)
             r.real(static_cast<double>(e->wait_ns) / 1e6);
         else
@@ -150,8 +153,8 @@ int softirqs(int argc, char** argv) {
     return run_summary_tool(spec, [&](softirqs_bpf& skel, const AttachPlan&, Output& out) {
         return [printer = IrqTimePrinter(options, settings, softirq_kind, out),
                 deltas = IrqTimeDeltas(), vectors = skel.maps.vectors]() mutable {
-            printer.print(deltas.interval(rows_of(read_percpu_map<uint32_t, softirqs_value>(
-                vectors, add_value, SOFTIRQS_VECTORS))));
+            printer.print(deltas.interval(rows_of(
+                read_percpu_map<uint32_t, softirqs_value>(vectors, add_value, SOFTIRQS_VECTORS))));
         };
     });
 }

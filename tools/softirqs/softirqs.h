@@ -7,9 +7,9 @@
 
 /* Per vector and CPU (a per-CPU array indexed by vector): since the start. */
 struct softirqs_value {
-	__u64 count;			/* runs of the vector's handler */
-	__u64 total_ns;			/* time in it, nanoseconds */
-	__u64 slots[SOFTIRQS_SLOTS];	/* --distributed: run times, log2 of unit_ns units */
+	__u64 count;		     /* runs of the vector's handler */
+	__u64 total_ns;		     /* time in it, nanoseconds */
+	__u64 slots[SOFTIRQS_SLOTS]; /* --distributed: run times, log2 of unit_ns units */
 };
 
 /* --slower: one softirq run that took at least the threshold, or waited at
