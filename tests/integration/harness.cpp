@@ -1,6 +1,7 @@
 #include "harness.h"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -23,6 +24,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -768,6 +771,45 @@ std::string disk_of(const std::string& path, unsigned* major_out, unsigned* mino
     if (major_out) *major_out = maj;
     if (minor_out) *minor_out = min;
     return dir.substr(dir.rfind('/') + 1);
+}
+
+GatedChild::GatedChild(const std::function<int()>& work, const char* name) {
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+        close(fds[1]);
+        if (name) prctl(PR_SET_NAME, name);
+        char c;
+        if (syscall(SYS_read, fds[0], &c, 1) != 1) _exit(100);
+        _exit(work());
+    }
+    close(fds[0]);
+    go_fd_ = fds[1];
+    // Until the child is in that read (its number in /proc/PID/syscall).
+    for (int i = 0; i < 5000; i++) {
+        std::ifstream in("/proc/" + std::to_string(pid_) + "/syscall");
+        std::string nr;
+        if (in >> nr && nr == std::to_string(SYS_read)) return;
+        usleep(1000);
+    }
+    FAIL("the child never blocked on its pipe");
+}
+
+GatedChild::~GatedChild() {
+    if (go_fd_ >= 0) close(go_fd_); // an unrun child reads EOF and exits 100
+    if (!reaped_) waitpid(pid_, nullptr, 0);
+}
+
+int GatedChild::run() {
+    REQUIRE(write(go_fd_, "g", 1) == 1);
+    close(go_fd_);
+    go_fd_ = -1;
+    int status = 0;
+    REQUIRE(waitpid(pid_, &status, 0) == pid_);
+    reaped_ = true;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 } // namespace itest

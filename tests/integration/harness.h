@@ -47,6 +47,25 @@ struct Finished {
 Finished run(const std::vector<std::string>& argv, double timeout_s = 20,
              const std::function<void()>& before_exec = {});
 
+// A child blocked in read() on a pipe (its system call entered before any
+// tool attaches, so no tool counts it) until run(), which lets it call
+// work() and returns its exit status (work's return), -1 if it was killed.
+// Its command name is name where one is given.
+class GatedChild {
+  public:
+    explicit GatedChild(const std::function<int()>& work, const char* name = nullptr);
+    ~GatedChild();
+    GatedChild(const GatedChild&) = delete;
+    GatedChild& operator=(const GatedChild&) = delete;
+    pid_t pid() const { return pid_; }
+    int run();
+
+  private:
+    pid_t pid_ = -1;
+    int go_fd_ = -1;
+    bool reaped_ = false;
+};
+
 class ToolProcess {
   public:
     enum class Stdout { pipe, file };

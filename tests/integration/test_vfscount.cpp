@@ -54,42 +54,6 @@ int file_calls(const std::string& dir) {
     return 0;
 }
 
-// A child, named child_name, blocked reading a pipe until run().
-struct Child {
-    pid_t pid = -1;
-    int go_fd = -1;
-    explicit Child(const std::string& dir) {
-        int fds[2];
-        REQUIRE(pipe(fds) == 0);
-        pid = fork();
-        REQUIRE(pid >= 0);
-        if (pid == 0) {
-            close(fds[1]);
-            prctl(PR_SET_NAME, child_name);
-            char c;
-            if (syscall(SYS_read, fds[0], &c, 1) != 1) _exit(100);
-            _exit(file_calls(dir));
-        }
-        close(fds[0]);
-        go_fd = fds[1];
-        // Wait until the child is in that read (its number in /proc/PID/syscall).
-        for (int i = 0; i < 5000; i++) {
-            std::ifstream in("/proc/" + std::to_string(pid) + "/syscall");
-            std::string nr;
-            if (in >> nr && nr == std::to_string(SYS_read)) return;
-            usleep(1000);
-        }
-        FAIL("the child never blocked on its pipe");
-    }
-    int run() {
-        REQUIRE(write(go_fd, "g", 1) == 1);
-        close(go_fd);
-        int status = 0;
-        REQUIRE(waitpid(pid, &status, 0) == pid);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    }
-};
-
 std::function<void()> skip_attach(const char* kinds) {
     return [kinds] { setenv("CORESCOPE_SKIP_ATTACH", kinds, 1); };
 }
@@ -114,8 +78,8 @@ TEST_CASE("vfscount -p counts each of the child's file calls exactly, on every t
     char dir_template[] = "/tmp/vfscount-XXXXXX";
     REQUIRE(mkdtemp(dir_template));
     std::string dir = dir_template;
-    Child child(dir);
-    std::string pid = std::to_string(child.pid);
+    GatedChild child([&] { return file_calls(dir); }, child_name);
+    std::string pid = std::to_string(child.pid());
     std::vector<std::unique_ptr<ToolProcess>> tiers;
     for (const char* skip : {"", "tp_btf", "tp_btf,raw_tp"})
         tiers.push_back(start({"-p", pid, "--top", "0", "-o", "json"}, skip));
@@ -181,7 +145,7 @@ TEST_CASE("vfscount -p counts each of the child's file calls exactly, on every t
     CHECK(records[0].at("by") == "process");
     REQUIRE(records[0].at("entries").size() == 1);
     const json& e = records[0].at("entries")[0];
-    CHECK(e.at("pid") == child.pid);
+    CHECK(e.at("pid") == child.pid());
     CHECK(e.at("comm") == child_name);
     CHECK(e.at("count") == total_calls());
 

@@ -69,42 +69,6 @@ int file_calls(const std::string& dir) {
     return 0;
 }
 
-// A child that is blocked reading a pipe (entered before any tool attached,
-// so not counted) until go().
-struct Child {
-    pid_t pid = -1;
-    int go_fd = -1;
-    explicit Child(const std::string& dir) {
-        int fds[2];
-        REQUIRE(pipe(fds) == 0);
-        pid = fork();
-        REQUIRE(pid >= 0);
-        if (pid == 0) {
-            close(fds[1]);
-            char c;
-            if (read(fds[0], &c, 1) != 1) _exit(100);
-            _exit(file_calls(dir));
-        }
-        close(fds[0]);
-        go_fd = fds[1];
-        // Wait until the child is in that read (number 0 in /proc/PID/syscall).
-        for (int i = 0; i < 5000; i++) {
-            std::ifstream in("/proc/" + std::to_string(pid) + "/syscall");
-            std::string nr;
-            if (in >> nr && nr == std::to_string(SYS_read)) return;
-            usleep(1000);
-        }
-        FAIL("the child never blocked on its pipe");
-    }
-    int run() {
-        REQUIRE(write(go_fd, "g", 1) == 1);
-        close(go_fd);
-        int status = 0;
-        REQUIRE(waitpid(pid, &status, 0) == pid);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    }
-};
-
 std::map<std::string, uint64_t> sums(const std::string& out) {
     std::map<std::string, uint64_t> s;
     for (const json& r : json_lines(out)) {
@@ -127,8 +91,8 @@ TEST_CASE("vfsstat -p counts each family of the child's file calls exactly, on e
     char dir_template[] = "/tmp/vfsstat-XXXXXX";
     REQUIRE(mkdtemp(dir_template));
     std::string dir = dir_template;
-    Child child(dir);
-    std::string pid = std::to_string(child.pid);
+    GatedChild child([&] { return file_calls(dir); });
+    std::string pid = std::to_string(child.pid());
     std::vector<std::unique_ptr<ToolProcess>> tiers;
     for (const char* skip : {"", "tp_btf", "tp_btf,raw_tp"})
         tiers.push_back(std::make_unique<ToolProcess>(
