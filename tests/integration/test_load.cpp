@@ -26,6 +26,10 @@ using nlohmann::json;
 
 namespace {
 
+// The sanitize suite runs this binary against sanitized tools, with
+// ASAN_OPTIONS set (tests/sanitize/run.sh).
+bool tools_sanitized() { return std::getenv("ASAN_OPTIONS") != nullptr; }
+
 long rss_kib(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
     for (std::string line; std::getline(in, line);)
@@ -181,7 +185,7 @@ void stalled_reader_accounts_for_every_event(bool as_json, bool perf_buffer) {
         CHECK(line.find("opensnoop: lost ") == 0);
     // Flat: the second burst, as large as the first, adds no memory. (Not
     // under AddressSanitizer, whose quarantine keeps freed memory.)
-    if (std::getenv("ASAN_OPTIONS") == nullptr) CHECK(rss_after[1] - rss_after[0] < 2048);
+    if (!tools_sanitized()) CHECK(rss_after[1] - rss_after[0] < 2048);
 }
 
 // One of bench/workloads (built into this test's build directory by meson):
@@ -582,21 +586,7 @@ void run_load_case(const LoadCase& lc) {
         for (double t : took)
             CHECK(t < 10 * alone_s + 5);
     // Flat: the second burst, as large as the first, adds no memory.
-    if (std::getenv("ASAN_OPTIONS") == nullptr) CHECK(rss_after[1] - rss_after[0] < 2048);
-}
-
-constexpr bool built_with_sanitizers() {
-#if defined(__SANITIZE_ADDRESS__)
-    return true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
-    return true;
-#else
-    return false;
-#endif
-#else
-    return false;
-#endif
+    if (!tools_sanitized()) CHECK(rss_after[1] - rss_after[0] < 2048);
 }
 
 } // namespace
@@ -610,7 +600,7 @@ TEST_CASE("every event tool under a stalled reader accounts for every event, nev
     // exitsnoop counted 2 exits more than its workload made; the biosnoop
     // and tcpretrans workloads did not finish in time), and what the sanitizer
     // suite is for, memory errors, the other cases cover.
-    if (built_with_sanitizers()) {
+    if (tools_sanitized()) {
         SKIP_CASE("the load cases run in the plain build, not under the sanitizers");
     }
     for (const LoadCase& lc : load_cases()) {

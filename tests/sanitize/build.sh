@@ -17,7 +17,7 @@ if [ ! -f "$build/build.ninja" ]; then
     # information (test_flags.cpp: 24 s against 31 s), on the largest build
     # of the suite budget (docs/architecture.md).
     CC=clang CXX=clang++ meson setup "$build" "$root" \
-        -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=true \
+        -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=true -Dintegration_tests=false \
         -Doptimization=1 -Ddebug=false \
         -Dc_args='-fno-sanitize-recover=all -fno-omit-frame-pointer -gline-tables-only' \
         -Dcpp_args='-fno-sanitize-recover=all -fno-omit-frame-pointer -gline-tables-only' >/dev/null
