@@ -34,9 +34,12 @@ std::string open_flag_names(uint64_t flags) {
         {O_NOATIME, "O_NOATIME"},     {O_CLOEXEC, "O_CLOEXEC"},
         {O_PATH, "O_PATH"},           {O_TMPFILE & ~O_DIRECTORY, "O_TMPFILE"},
     };
+    // A flag the C library defines as 0 (O_LARGEFILE on 64-bit systems) is
+    // never named: every value would "have" it.
     bool sync = flags & (O_SYNC & ~O_DSYNC);
     for (auto [bit, name] : names)
-        if ((flags & bit) == bit && !(bit == O_DSYNC && sync)) out += std::string("|") + name;
+        if (bit != 0 && (flags & bit) == bit && !(bit == O_DSYNC && sync))
+            out += std::string("|") + name;
     if (sync) out += "|O_SYNC";
     return out;
 }
