@@ -165,7 +165,7 @@ TEST_CASE("mountsnoop shows a process's mounts and unmounts with their arguments
     }
 
     // Text: the child's lines alone (-n), each call as strace writes it.
-    CHECK(lines(t.out)[0].find("PID     COMM             MNT_NS     LAT(ms) CALL") == 0);
+    CHECK(lines(t.out)[0].find("PID     COMM             MNT_NS      LAT(ms) CALL") == 0);
     auto rows = lines_containing(t.out, w.comm);
     REQUIRE(rows.size() == 11);
     // The CALL column: what follows the first four (PID, COMM, MNT_NS, LAT).

@@ -193,6 +193,7 @@ TEST_CASE("statsnoop shows each stat and access call of a process with its path 
     for (const Call& c : w.expected(w.hostile_json))
         if (std::get<2>(c) != 0) failed_expected.insert(c);
     for (const json& e : json_lines(x.out))
-        failed_seen.insert({e.at("call"), e.at("path"), e.at("errno")});
+        failed_seen.insert({e.at("call").get<std::string>(), e.at("path").get<std::string>(),
+                            e.at("errno").get<int>()});
     CHECK(failed_seen == failed_expected);
 }
