@@ -1,5 +1,6 @@
 #include "flag_names.h"
 
+#include <cstdio>
 #include <fcntl.h>
 #include <utility>
 
@@ -33,11 +34,32 @@ std::string open_flag_names(uint64_t flags) {
         {O_NOATIME, "O_NOATIME"},     {O_CLOEXEC, "O_CLOEXEC"},
         {O_PATH, "O_PATH"},           {O_TMPFILE & ~O_DIRECTORY, "O_TMPFILE"},
     };
+    // A flag the C library defines as 0 (O_LARGEFILE on 64-bit systems) is
+    // never named: every value would "have" it.
     bool sync = flags & (O_SYNC & ~O_DSYNC);
     for (auto [bit, name] : names)
-        if ((flags & bit) == bit && !(bit == O_DSYNC && sync)) out += std::string("|") + name;
+        if (bit != 0 && (flags & bit) == bit && !(bit == O_DSYNC && sync))
+            out += std::string("|") + name;
     if (sync) out += "|O_SYNC";
     return out;
+}
+
+std::string flag_names(uint64_t flags, std::span<const FlagName> names) {
+    std::string out;
+    uint64_t named = 0;
+    for (const FlagName& f : names) {
+        if (f.bits == 0 || (flags & f.bits) != f.bits) continue;
+        if (!out.empty()) out += '|';
+        out += f.name;
+        named |= f.bits;
+    }
+    if (uint64_t rest = flags & ~named) {
+        char hex[24];
+        snprintf(hex, sizeof(hex), "0x%llx", static_cast<unsigned long long>(rest));
+        if (!out.empty()) out += '|';
+        out += hex;
+    }
+    return out.empty() ? "0" : out;
 }
 
 } // namespace corescope

@@ -19,6 +19,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -257,7 +258,11 @@ void make_events_of_every_kind() {
         _exit(127);
     }
     waitpid(child, nullptr, 0);
-    close(open(("/tmp/" + unique_token("missing")).c_str(), O_RDONLY));
+    std::string missing = "/tmp/" + unique_token("missing");
+    close(open(missing.c_str(), O_RDONLY));
+    struct stat st;
+    stat(missing.c_str(), &st);
+    syscall(SYS_umount2, missing.c_str(), 0); // fails (ENOENT): a mount call all the same
     {
         ScratchFile file(1 << 20);
         CHECK(file.direct_writes(4096, 4));

@@ -329,6 +329,28 @@ std::vector<EventTool> event_tools() {
              return same_task(r, m) && r.at("call") == "fsync" &&
                     r.at("file") == c.dir + "/" + m.token;
          })},
+        {"statsnoop",
+         {},
+         [](const Context& c, const Made& m) {
+             struct stat st;
+             stat((c.dir + "/" + m.token).c_str(), &st); // missing: a failed stat is an event too
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context& c) {
+             return same_task(r, m) && r.at("path") == c.dir + "/" + m.token;
+         })},
+        {"mountsnoop",
+         {},
+         [](const Context& c, const Made& m) {
+             // Fails (no such type, or EPERM for the unprivileged actor):
+             // an event all the same, and nothing is mounted.
+             syscall(SYS_mount, m.token.c_str(), (c.dir + "/" + m.token).c_str(), "t15nosuchfs", 0,
+                     nullptr);
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && r.at("call") == "mount" && r.at("source") == m.token;
+         })},
         {"fsslower",
          {"--min", "0"},
          [](const Context& c, const Made& m) {
@@ -2616,6 +2638,8 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"-N", "test_flags.cpp"},
       {"--slower", "test_softirqs.cpp"}}},
     {"syncsnoop", {{"-x", "test_syncsnoop.cpp"}, {"--min", "test_syncsnoop.cpp"}}},
+    {"statsnoop", {{"-x", "test_statsnoop.cpp"}}},
+    {"mountsnoop", {{"-x", "test_mountsnoop.cpp"}}},
     {"syscount",
      {{"-x", "test_syscount.cpp"},
       {"-T", "test_syscount.cpp"},

@@ -417,6 +417,31 @@ else
 	fail "fsslower, cachestat: no ext4 scratch disk in the guest (run-in-vm.sh --disk N --ext4)"
 fi
 
+# --- statsnoop, mountsnoop: syscall tracepoints ----------------------------------
+section "statsnoop, mountsnoop"
+mkdir -p /tmp/km-mnt
+start st_text "" statsnoop -x
+start st_raw tracepoint statsnoop -x -o json
+start mnt_text "" mountsnoop
+start mnt_raw tracepoint mountsnoop -o json
+wait_attached
+stat /nonexistent/km-stat-token >/dev/null 2>&1
+mount -t tmpfs -o size=1m,nosuid km-mount-token /tmp/km-mnt
+umount /tmp/km-mnt
+mount -t km-nosuchfs km-bad-token /tmp/km-mnt 2>/dev/null
+stop_all
+expect_tier st_text statsnoop "stat and access system calls" tracepoint
+expect st_text statsnoop tracepoint "-x: shows stat's failed lookup with ERR 2" "^[0-9]*  *stat  *-1  *2 [a-z]* */nonexistent/km-stat-token$"
+expect_tier st_raw statsnoop "stat and access system calls" raw_tp
+expect st_raw statsnoop raw_tp "JSON carries the call, errno and path" '"comm":"stat".*"errno":2,"call":"[a-z]*".*"path":"/nonexistent/km-stat-token"'
+expect_tier mnt_text mountsnoop "mount system calls" tracepoint
+expect mnt_text mountsnoop tracepoint "shows the tmpfs mount with its flags and data" 'mount("km-mount-token", "/tmp/km-mnt", "tmpfs", [A-Z_|]*MS_NOSUID[A-Z_|]*, "size=1m") = 0$'
+expect mnt_text mountsnoop tracepoint "shows its unmount" 'umount2("/tmp/km-mnt", [A-Z_|0]*) = 0$'
+expect mnt_text mountsnoop tracepoint "shows the failed mount's ENODEV" 'mount("km-bad-token", "/tmp/km-mnt", "km-nosuchfs", .*) = -1 ENODEV$'
+expect_tier mnt_raw mountsnoop "mount system calls" raw_tp
+expect mnt_raw mountsnoop raw_tp "JSON carries source, target, fstype, flag names, data" '"call":"mount","ret":0,"errno":0,.*"source":"km-mount-token","target":"/tmp/km-mnt","fstype":"tmpfs",.*"flag_names":"[A-Z_|]*MS_NOSUID.*"data":"size=1m"'
+expect mnt_raw mountsnoop raw_tp "JSON carries the failed mount's errno" '"call":"mount","ret":-1,"errno":19,.*"fstype":"km-nosuchfs"'
+
 # --- pidpersec, vfsstat, vfscount: sched_process_fork, raw sys_enter/exit ---------
 section "pidpersec, vfsstat, vfscount"
 start pps_json "" pidpersec -o json
