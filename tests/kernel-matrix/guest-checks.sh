@@ -477,8 +477,8 @@ if [ -n "$CORESCOPE_SCRATCH" ]; then
 	done
 fi
 
-# --- syscount, runqlat, offcputime, profile: processes of their own ---------------
-section "syscount, runqlat, offcputime, profile"
+# --- syscount, runqlat, cpudist, runqslower, offcputime, profile: processes of their own
+section "syscount, runqlat, cpudist, runqslower, offcputime, profile"
 gated syscalls 3000
 scpid=$wpid
 gated nap 20 50
@@ -491,6 +491,12 @@ start sc_tp tp_btf,raw_tp syscount -p $scpid -o json
 start rq_json "" runqlat -p $nappid -o json
 start rq_raw tp_btf runqlat -p $nappid -o json
 start rq_tp tp_btf,raw_tp runqlat -p $nappid -o json
+start cd_json "" cpudist -O -m -p $nappid -o json
+start cd_raw tp_btf cpudist -O -m -p $nappid -o json
+start cd_tp tp_btf,raw_tp cpudist -O -m -p $nappid -o json
+start rqs_json "" runqslower -p $nappid -o json 0
+start rqs_raw tp_btf runqslower -p $nappid -o json 0
+start rqs_tp tp_btf,raw_tp runqslower -p $nappid -o json 0
 start off_json "" offcputime -p $nappid -o json
 start off_raw tp_btf offcputime -p $nappid -o json
 start off_tp tp_btf,raw_tp offcputime -p $nappid -o json
@@ -515,6 +521,25 @@ for t in rq_json:tp_btf rq_raw:raw_tp rq_tp:tracepoint; do
 	total=$(grep -o '"total":[0-9]*' $out/$tag.out | head -n 1 | cut -d: -f2)
 	check "runqlat[$kind]: one run-queue latency per wake-up of the 20 naps (got ${total:-none}, want 20 to 40)" \
 		[ "${total:-0}" -ge 20 -a "${total:-0}" -le 40 ]
+done
+for t in cd_json:tp_btf cd_raw:raw_tp cd_tp:tracepoint; do
+	tag=${t%:*}
+	kind=${t#*:}
+	expect_tier $tag cpudist "context switches" $kind
+	# Each 50 ms nap is one stretch off the CPU of 32 ms or more; nothing
+	# else of the process is that long (the gate's wait began before attaching).
+	long=$(grep -o '"low":[0-9]*,"high":[0-9]*,"count":[0-9]*' $out/$tag.out |
+		awk -F'[:,]' '$2 >= 32 { s += $6 } END { print s + 0 }')
+	check "cpudist[$kind]: -O puts the 20 naps of 50 ms at 32 ms or more (got ${long:-none})" \
+		[ "${long:-0}" -eq 20 ]
+done
+for t in rqs_json:tp_btf rqs_raw:raw_tp rqs_tp:tracepoint; do
+	tag=${t%:*}
+	kind=${t#*:}
+	expect_tier $tag runqslower "scheduler wake-ups and switches" $kind
+	n=$(grep -c "\"pid\":$nappid,.*\"latency_us\":" $out/$tag.out)
+	check "runqslower[$kind]: with 0 us, a wait for each wake-up of the 20 naps (got ${n:-none}, want 20 to 40)" \
+		[ "${n:-0}" -ge 20 -a "${n:-0}" -le 40 ]
 done
 for t in off_json:tp_btf off_raw:raw_tp off_tp:tracepoint; do
 	tag=${t%:*}
