@@ -477,8 +477,8 @@ if [ -n "$CORESCOPE_SCRATCH" ]; then
 	done
 fi
 
-# --- syscount, runqlat, cpudist, runqslower, offcputime, profile: processes of their own
-section "syscount, runqlat, cpudist, runqslower, offcputime, profile"
+# --- syscount, runqlat, offcputime, profile: processes of their own ---------------
+section "syscount, runqlat, offcputime, profile"
 gated syscalls 3000
 scpid=$wpid
 gated nap 20 50
@@ -491,12 +491,6 @@ start sc_tp tp_btf,raw_tp syscount -p $scpid -o json
 start rq_json "" runqlat -p $nappid -o json
 start rq_raw tp_btf runqlat -p $nappid -o json
 start rq_tp tp_btf,raw_tp runqlat -p $nappid -o json
-start cd_json "" cpudist -O -m -p $nappid -o json
-start cd_raw tp_btf cpudist -O -m -p $nappid -o json
-start cd_tp tp_btf,raw_tp cpudist -O -m -p $nappid -o json
-start rqs_json "" runqslower -p $nappid -o json 0
-start rqs_raw tp_btf runqslower -p $nappid -o json 0
-start rqs_tp tp_btf,raw_tp runqslower -p $nappid -o json 0
 start off_json "" offcputime -p $nappid -o json
 start off_raw tp_btf offcputime -p $nappid -o json
 start off_tp tp_btf,raw_tp offcputime -p $nappid -o json
@@ -522,6 +516,40 @@ for t in rq_json:tp_btf rq_raw:raw_tp rq_tp:tracepoint; do
 	check "runqlat[$kind]: one run-queue latency per wake-up of the 20 naps (got ${total:-none}, want 20 to 40)" \
 		[ "${total:-0}" -ge 20 -a "${total:-0}" -le 40 ]
 done
+for t in off_json:tp_btf off_raw:raw_tp off_tp:tracepoint; do
+	tag=${t%:*}
+	kind=${t#*:}
+	expect_tier $tag offcputime "scheduler switches" $kind
+	line=$(grep "\"pid\":$nappid,.*\"symbol\":\"do_nanosleep\"" $out/$tag.out | head -n 1)
+	us=$(echo "$line" | sed -n 's/.*"total_us":\([0-9]*\),"count":\([0-9]*\).*/\1/p')
+	count=$(echo "$line" | sed -n 's/.*"total_us":\([0-9]*\),"count":\([0-9]*\).*/\2/p')
+	# Off-CPU time runs from the switch out, which comes a little after
+	# the timer was armed, to the switch back in: a 50 ms nap can show as
+	# a few microseconds less (999,993 us for the 20 in one run).
+	check "offcputime[$kind]: the nanosleep stack blocked 20 times for about 1 s, 0.98 s or more (got ${count:-none} for ${us:-none} us)" \
+		[ "${count:-0}" -ge 20 -a "${us:-0}" -ge 980000 ]
+done
+expect_tier prof_text profile "timed on-CPU samples" perf_event
+expect prof_text profile perf_event "samples km_spin in km-workload" "km_spin"
+expect prof_json profile perf_event "JSON samples km_spin with the PID" "\"pid\":$spinpid,\"comm\":\"km-workload\",\"count\":[0-9]*,\"user_stack\":\[{[^}]*\"symbol\":\"km_spin\""
+
+# --- cpudist, runqslower: a napping process of their own --------------------------
+# Apart from runqlat's section: the more tools poll on the guest's CPU, the
+# more often the napping process is preempted, and each preemption is one
+# more wait.
+section "cpudist, runqslower"
+gated nap 20 50
+nappid=$wpid
+start cd_json "" cpudist -O -m -p $nappid -o json
+start cd_raw tp_btf cpudist -O -m -p $nappid -o json
+start cd_tp tp_btf,raw_tp cpudist -O -m -p $nappid -o json
+start rqs_json "" runqslower -p $nappid -o json 0
+start rqs_raw tp_btf runqslower -p $nappid -o json 0
+start rqs_tp tp_btf,raw_tp runqslower -p $nappid -o json 0
+wait_attached
+kill -USR1 $nappid
+wait $nappid
+stop_all
 for t in cd_json:tp_btf cd_raw:raw_tp cd_tp:tracepoint; do
 	tag=${t%:*}
 	kind=${t#*:}
@@ -541,22 +569,6 @@ for t in rqs_json:tp_btf rqs_raw:raw_tp rqs_tp:tracepoint; do
 	check "runqslower[$kind]: with 0 us, a wait for each wake-up of the 20 naps (got ${n:-none}, want 20 to 40)" \
 		[ "${n:-0}" -ge 20 -a "${n:-0}" -le 40 ]
 done
-for t in off_json:tp_btf off_raw:raw_tp off_tp:tracepoint; do
-	tag=${t%:*}
-	kind=${t#*:}
-	expect_tier $tag offcputime "scheduler switches" $kind
-	line=$(grep "\"pid\":$nappid,.*\"symbol\":\"do_nanosleep\"" $out/$tag.out | head -n 1)
-	us=$(echo "$line" | sed -n 's/.*"total_us":\([0-9]*\),"count":\([0-9]*\).*/\1/p')
-	count=$(echo "$line" | sed -n 's/.*"total_us":\([0-9]*\),"count":\([0-9]*\).*/\2/p')
-	# Off-CPU time runs from the switch out, which comes a little after
-	# the timer was armed, to the switch back in: a 50 ms nap can show as
-	# a few microseconds less (999,993 us for the 20 in one run).
-	check "offcputime[$kind]: the nanosleep stack blocked 20 times for about 1 s, 0.98 s or more (got ${count:-none} for ${us:-none} us)" \
-		[ "${count:-0}" -ge 20 -a "${us:-0}" -ge 980000 ]
-done
-expect_tier prof_text profile "timed on-CPU samples" perf_event
-expect prof_text profile perf_event "samples km_spin in km-workload" "km_spin"
-expect prof_json profile perf_event "JSON samples km_spin with the PID" "\"pid\":$spinpid,\"comm\":\"km-workload\",\"count\":[0-9]*,\"user_stack\":\[{[^}]*\"symbol\":\"km_spin\""
 
 # --- sigsnoop, killsnoop: km-workload signalling its child ----------------------
 section "sigsnoop, killsnoop"
