@@ -482,6 +482,46 @@ std::vector<EventTool> event_tools() {
          }),
          false,
          true},
+        {"cpudist",
+         {"-L"},
+         [](const Context&, const Made&) {
+             for (int i = 0; i < 5; i++)
+                 usleep(1000);
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return r.at("type") == "histogram" && r.value("tid", 0) == m.tid &&
+                    r.at("total").get<uint64_t>() > 0;
+         }),
+         false,
+         true},
+        // The actor's thread and a second one spin on one CPU for 30 ms, so
+        // each waits in the run queue for the other's time slice
+        // (milliseconds, over the 500 us threshold).
+        {"runqslower",
+         {"500"},
+         [](const Context&, const Made&) {
+             cpu_set_t before, one;
+             if (sched_getaffinity(0, sizeof before, &before) != 0)
+                 throw std::runtime_error("sched_getaffinity failed");
+             CPU_ZERO(&one);
+             CPU_SET(sched_getcpu(), &one);
+             auto spin = [one] {
+                 if (sched_setaffinity(0, sizeof one, &one) != 0) return;
+                 double end = now_s() + 0.03;
+                 volatile uint64_t n = 0;
+                 while (now_s() < end)
+                     n = n + 1;
+             };
+             std::thread other(spin);
+             spin();
+             other.join();
+             sched_setaffinity(0, sizeof before, &before);
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && r.at("latency_us").get<uint64_t>() >= 500;
+         })},
         // Samples of a thread spinning for 60 ms of CPU time at 199 Hz: about
         // 12 of them, each thread told by its name.
         {"profile",
@@ -945,6 +985,9 @@ void check_flags_of(const EventTool& tool) {
             return it == header.end() ? -1 : static_cast<int>(it - header.begin());
         };
         int pid_at = column("PID");
+        // runqslower's classic layout names the thread only: the actors'
+        // main threads' TIDs are their PIDs.
+        if (pid_at < 0) pid_at = column("TID");
         int time_at = column("TIME");
         int uid_at = column("UID");
         REQUIRE(pid_at >= 0);
@@ -2619,12 +2662,19 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"-I", "test_flags.cpp"},
       {"--stack-storage-size", "test_profile.cpp"},
       {"--perf-max-stack-depth", "test_flags.cpp"}}},
+    {"cpudist",
+     {{"-m", "test_cpudist.cpp"},
+      {"-O", "test_cpudist.cpp"},
+      {"-P", "test_cpudist.cpp"},
+      {"-L", "test_cpudist.cpp"},
+      {"-T", "test_cpudist.cpp"}}},
     {"runqlat",
      {{"-T", "test_runqlat.cpp"},
       {"-m", "test_flags.cpp"},
       {"-P", "test_runqlat.cpp"},
       {"-L", "test_runqlat.cpp"},
       {"--pidnss", "test_runqlat.cpp"}}},
+    {"runqslower", {{"-P", "test_runqslower.cpp"}, {"--min", "test_runqslower.cpp"}}},
     {"sigsnoop",
      {{"-x", "test_sigsnoop.cpp"}, {"-s", "test_sigsnoop.cpp"}, {"-k", "test_sigsnoop.cpp"}}},
     {"softirqs",
@@ -2685,9 +2735,9 @@ TEST_CASE("every flag of every tool is exercised against events by some test", "
             if (flag.empty()) flag = fields(line).at(0); // long only
             if (by_every_tool.count(flag)) continue;
             // The table's text instance shows -T only for event tools.
-            bool table =
-                in_table.count(tool) && by_the_table.count(flag) &&
-                !(flag == "-T" && (tool == "runqlat" || tool == "syscount" || tool == "vfscount"));
+            bool table = in_table.count(tool) && by_the_table.count(flag) &&
+                         !(flag == "-T" && (tool == "runqlat" || tool == "cpudist" ||
+                                            tool == "syscount" || tool == "vfscount"));
             bool elsewhere = own != exercised_elsewhere.end() && own->second.count(flag);
             INFO(tool << " " << flag << ": exercised by no test (test_flags.cpp lists where each "
                       << "flag is)");

@@ -558,6 +558,43 @@ expect_tier prof_text profile "timed on-CPU samples" perf_event
 expect prof_text profile perf_event "samples km_spin in km-workload" "km_spin"
 expect prof_json profile perf_event "JSON samples km_spin with the PID" "\"pid\":$spinpid,\"comm\":\"km-workload\",\"count\":[0-9]*,\"user_stack\":\[{[^}]*\"symbol\":\"km_spin\""
 
+# --- cpudist, runqslower: a napping process of their own --------------------------
+# Apart from runqlat's section: the more tools poll on the guest's CPU, the
+# more often the napping process is preempted, and each preemption is one
+# more wait.
+section "cpudist, runqslower"
+gated nap 20 50
+nappid=$wpid
+start cd_json "" cpudist -O -m -p $nappid -o json
+start cd_raw tp_btf cpudist -O -m -p $nappid -o json
+start cd_tp tp_btf,raw_tp cpudist -O -m -p $nappid -o json
+start rqs_json "" runqslower -p $nappid -o json 0
+start rqs_raw tp_btf runqslower -p $nappid -o json 0
+start rqs_tp tp_btf,raw_tp runqslower -p $nappid -o json 0
+wait_attached
+kill -USR1 $nappid
+wait $nappid
+stop_all
+for t in cd_json:tp_btf cd_raw:raw_tp cd_tp:tracepoint; do
+	tag=${t%:*}
+	kind=${t#*:}
+	expect_tier $tag cpudist "context switches" $kind
+	# Each 50 ms nap is one stretch off the CPU of 32 ms or more; nothing
+	# else of the process is that long (the gate's wait began before attaching).
+	long=$(grep -o '"low":[0-9]*,"high":[0-9]*,"count":[0-9]*' $out/$tag.out |
+		awk -F'[:,]' '$2 >= 32 { s += $6 } END { print s + 0 }')
+	check "cpudist[$kind]: -O puts the 20 naps of 50 ms at 32 ms or more (got ${long:-none})" \
+		[ "${long:-0}" -eq 20 ]
+done
+for t in rqs_json:tp_btf rqs_raw:raw_tp rqs_tp:tracepoint; do
+	tag=${t%:*}
+	kind=${t#*:}
+	expect_tier $tag runqslower "scheduler wake-ups and switches" $kind
+	n=$(grep -c "\"pid\":$nappid,.*\"latency_us\":" $out/$tag.out)
+	check "runqslower[$kind]: with 0 us, a wait for each wake-up of the 20 naps (got ${n:-none}, want 20 to 40)" \
+		[ "${n:-0}" -ge 20 -a "${n:-0}" -le 40 ]
+done
+
 # --- sigsnoop, killsnoop: km-workload signalling its child ----------------------
 section "sigsnoop, killsnoop"
 gated signals 5

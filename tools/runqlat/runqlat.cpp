@@ -1,20 +1,16 @@
 // runqlat: run-queue (scheduler) latency as log2 histograms, in all or per
 // process, thread or PID namespace.
 #include "decoder.h"
-#include "histogram_printer.h"
 #include "map_reader.h"
 #include "run.h"
 #include "task_filters.h"
-#include "text_file.h"
+#include "task_histograms.h"
 
 #include "runqlat.skel.h"
 #include "runqlat/runqlat.h"
 #include <linux/types.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <cstring>
-#include <time.h>
 
 namespace corescope::tools {
 
@@ -25,71 +21,12 @@ struct Settings {
     bool per_thread = false;  // -L
     bool per_pidns = false;   // --pidnss
 
-    runqlat_split split() const {
-        if (per_process) return RUNQLAT_PER_PROCESS;
-        if (per_thread) return RUNQLAT_PER_THREAD;
-        if (per_pidns) return RUNQLAT_PER_PIDNS;
-        return RUNQLAT_ALL;
+    task_hist_split split() const {
+        if (per_process) return TASK_HIST_PER_PROCESS;
+        if (per_thread) return TASK_HIST_PER_THREAD;
+        if (per_pidns) return TASK_HIST_PER_PIDNS;
+        return TASK_HIST_ALL;
     }
-};
-
-// The current name of a live process or thread, or fallback.
-std::string current_comm(uint32_t id, const std::string& fallback) {
-    std::string comm = read_first_line("/proc/" + std::to_string(id) + "/comm").value_or("");
-    return comm.empty() ? fallback : comm;
-}
-
-using Entry = MapEntry<uint32_t, runqlat_hist>;
-
-class Printer {
-  public:
-    // live: names live processes by their current name (the kernel side
-    // keeps the one they had when first seen, which an exec may have
-    // changed); decoders print what the entries say.
-    Printer(const CommonOptions& options, const Settings& settings, Output& out, bool live)
-        : settings_(settings), live_(live), histograms_(options, out, label_fields(settings),
-                                                        options.milliseconds ? "msecs" : "usecs") {}
-
-    // One interval's histograms, as read from the map.
-    void print(std::vector<Entry> entries) {
-        histograms_.begin_interval();
-        std::sort(entries.begin(), entries.end(),
-                  [](const Entry& a, const Entry& b) { return a.key < b.key; });
-        // Unsplit there is one histogram, so an idle interval says so too.
-        if (entries.empty() && settings_.split() == RUNQLAT_ALL) entries.push_back({0, {}});
-        for (const Entry& e : entries) {
-            std::string comm(fixed_string(e.value.comm));
-            if (live_ && (settings_.per_process || settings_.per_thread))
-                comm = current_comm(e.key, comm);
-            histograms_.print(
-                Histogram::log2_slots(e.value.slots),
-                [&](Record& r) { r.number(e.key).text(comm); },
-                [&] {
-                    switch (settings_.split()) {
-                    case RUNQLAT_PER_PROCESS:
-                        return "pid = " + std::to_string(e.key) + " " + text_escaped(comm);
-                    case RUNQLAT_PER_THREAD:
-                        return "tid = " + std::to_string(e.key) + " " + text_escaped(comm);
-                    case RUNQLAT_PER_PIDNS:
-                        return "pidns = " + std::to_string(e.key);
-                    default:
-                        return std::string();
-                    }
-                });
-        }
-    }
-
-  private:
-    static std::vector<Field> label_fields(const Settings& settings) {
-        bool named = settings.per_process || settings.per_thread;
-        std::string_view key = settings.per_process ? "pid" : settings.per_thread ? "tid" : "pidns";
-        return {shown_if(settings.split() != RUNQLAT_ALL, json_field(key)),
-                shown_if(named, json_field("comm"))};
-    }
-
-    const Settings& settings_;
-    bool live_;
-    HistogramPrinter histograms_;
 };
 
 // One step, so that wake-ups and switches always come from the same tier:
@@ -112,7 +49,8 @@ void decode_runqlat(const CommonOptions& options, uint32_t variant, Output& out,
     settings.per_process = (variant & 3) == 1;
     settings.per_thread = (variant & 3) == 2;
     settings.per_pidns = (variant & 3) == 3;
-    Printer(options, settings, out, false).print(recorded_entries<uint32_t, runqlat_hist>(events));
+    TaskHistogramPrinter(options, settings.split(), out, false)
+        .print(recorded_entries<uint32_t, task_hist>(events));
 }
 
 int runqlat(int argc, char** argv) {
@@ -142,8 +80,8 @@ int runqlat(int argc, char** argv) {
          .attach_steps = attach_steps,
          .configure =
              [&](runqlat_bpf& skel, const AttachPlan& plan) {
-                 skel.rodata->split = settings.split();
-                 skel.rodata->unit_ns = options.milliseconds ? 1000000 : 1000;
+                 skel.rodata->hist_split = settings.split();
+                 skel.rodata->hist_unit_ns = options.milliseconds ? 1000000 : 1000;
                  // sched_switch(preempt, prev, next, prev_state) since 5.18; no prev_state before.
                  skel.rodata->switch_has_state =
                      KernelFeatures::instance().tracepoint_arg_count("sched_switch") >= 4;
@@ -158,9 +96,9 @@ int runqlat(int argc, char** argv) {
              },
          .announcement = "Tracing run queue latency... Hit Ctrl-C to end."},
         [&](runqlat_bpf& skel, const AttachPlan&, Output& out) {
-            return [printer = Printer(options, settings, out, true),
+            return [printer = TaskHistogramPrinter(options, settings.split(), out, true),
                     hists = skel.maps.hists]() mutable {
-                printer.print(take_map<uint32_t, runqlat_hist>(hists, RUNQLAT_MAX_KEYS));
+                printer.print(take_map<uint32_t, task_hist>(hists, TASK_HIST_MAX_KEYS));
             };
         });
 }
