@@ -15,7 +15,7 @@ if [ ! -f "$build/build.ninja" ]; then
     # -O1 and line tables only: what reports need (file and line of every
     # frame), and a fifth less compile time than -O2 with full debug
     # information (test_flags.cpp: 24 s against 31 s), on the largest build
-    # of the suite budget (docs/architecture.md).
+    # of the time budget (docs/architecture.md).
     CC=clang CXX=clang++ meson setup "$build" "$root" \
         -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=true -Dintegration_tests=false \
         -Doptimization=1 -Ddebug=false \

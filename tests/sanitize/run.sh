@@ -11,7 +11,7 @@
 # cases and the flag table run the same code paths again with other
 # options; under the sanitizers they would more than double the suite's
 # time, and the fuzzers feed every decoder under the same sanitizers (the
-# budget, docs/architecture.md). CORESCOPE_SANITIZE_ALL=1 runs every case.
+# time budget, docs/architecture.md). CORESCOPE_SANITIZE_ALL=1 runs every case.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${CORESCOPE_SANITIZE_BUILD:?set by meson test}
