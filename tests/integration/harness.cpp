@@ -595,6 +595,33 @@ bool MemoryLimitedCgroup::enter() const {
     return ok() && write_text(path_ + "/cgroup.procs", std::to_string(getpid()));
 }
 
+ColdFile::ColdFile(size_t size) : path_("/var/tmp/" + unique_token("cold-file")) {
+    int fd = open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return;
+    std::string chunk(1 << 20, 'c');
+    bool written = true;
+    for (size_t done = 0; written && done < size; done += chunk.size())
+        written = write(fd, chunk.data(), chunk.size()) == static_cast<ssize_t>(chunk.size());
+    ok_ = written && fdatasync(fd) == 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0;
+    close(fd);
+}
+
+ColdFile::~ColdFile() {
+    unlink(path_.c_str());
+}
+
+int read_in_cgroup(const MemoryLimitedCgroup& cgroup, const std::string& path) {
+    if (!cgroup.enter()) return 1;
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 2;
+    static char buffer[1 << 20];
+    ssize_t n;
+    while ((n = read(fd, buffer, sizeof buffer)) > 0) {
+    }
+    close(fd);
+    return n == 0 ? 0 : 3;
+}
+
 std::vector<std::string> lines(const std::string& text) {
     std::vector<std::string> out;
     std::string line;

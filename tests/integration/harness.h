@@ -237,6 +237,29 @@ class MemoryLimitedCgroup {
     std::string why_;
 };
 
+// A file of size bytes on disk (in /var/tmp, which is not tmpfs: its pages
+// are clean page cache that reclaim can drop without swap), written, synced
+// and dropped from the page cache, so that reading it charges every page to
+// the reader's memory cgroup. Removed on destruction.
+class ColdFile {
+  public:
+    explicit ColdFile(size_t size);
+    ~ColdFile();
+    ColdFile(const ColdFile&) = delete;
+    ColdFile& operator=(const ColdFile&) = delete;
+    bool ok() const { return ok_; }
+    const std::string& path() const { return path_; }
+
+  private:
+    std::string path_;
+    bool ok_ = false;
+};
+
+// In a child: enters cgroup and reads the whole file at path; 0 on success.
+// A file larger than the cgroup's limit makes the child reclaim from its
+// cgroup (memory cgroup reclaim) again and again.
+int read_in_cgroup(const MemoryLimitedCgroup& cgroup, const std::string& path);
+
 // Splits text into lines (without the newline).
 std::vector<std::string> lines(const std::string& text);
 // The lines of text that contain needle.

@@ -22,39 +22,6 @@ namespace {
 constexpr unsigned long long limit_bytes = 32ULL << 20;
 constexpr size_t file_bytes = 64 << 20;
 
-// A file on disk (/tmp is the root file system here, not tmpfs: its pages
-// are clean page cache, which reclaim can drop without swap), written,
-// synced and then dropped from the page cache, so that reading it charges
-// every page to the reader's cgroup.
-struct ColdFile {
-    std::string path = "/tmp/" + unique_token("t15-drsnoop");
-    bool ok = false;
-    ColdFile() {
-        int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
-        if (fd < 0) return;
-        std::string chunk(1 << 20, 'd');
-        bool written = true;
-        for (size_t done = 0; written && done < file_bytes; done += chunk.size())
-            written = write(fd, chunk.data(), chunk.size()) == static_cast<ssize_t>(chunk.size());
-        ok = written && fdatasync(fd) == 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0;
-        close(fd);
-    }
-    ~ColdFile() { unlink(path.c_str()); }
-};
-
-// In a child: enter the cgroup, read the whole file; 0 on success.
-int read_in_cgroup(const MemoryLimitedCgroup& cgroup, const std::string& path) {
-    if (!cgroup.enter()) return 1;
-    int fd = open(path.c_str(), O_RDONLY);
-    if (fd < 0) return 2;
-    static char buffer[1 << 20];
-    ssize_t n;
-    while ((n = read(fd, buffer, sizeof buffer)) > 0) {
-    }
-    close(fd);
-    return n == 0 ? 0 : 3;
-}
-
 // A line of /proc/meminfo ("MemTotal", in KiB) or /proc/vmstat
 // ("nr_free_pages", in pages); 0 where absent.
 uint64_t proc_value(const std::string& file, const std::string& key) {
@@ -75,8 +42,8 @@ TEST_CASE("drsnoop shows the memory cgroup reclaim of a process at its cgroup's 
     REQUIRE_BPF();
     MemoryLimitedCgroup cgroup(unique_token("t15-drsnoop"), limit_bytes);
     if (!cgroup.ok()) SKIP_CASE(cgroup.why());
-    ColdFile file;
-    REQUIRE(file.ok);
+    ColdFile file(file_bytes);
+    REQUIRE(file.ok());
     struct stat cg {};
     REQUIRE(stat(cgroup.path().c_str(), &cg) == 0);
 
@@ -97,10 +64,10 @@ TEST_CASE("drsnoop shows the memory cgroup reclaim of a process at its cgroup's 
     GatedChild a(
         [&] {
             if (unified && !unified->add(getpid())) return 4;
-            return read_in_cgroup(cgroup, file.path);
+            return read_in_cgroup(cgroup, file.path());
         },
         comm_a.c_str());
-    GatedChild b([&] { return read_in_cgroup(cgroup, file.path); }, comm_b.c_str());
+    GatedChild b([&] { return read_in_cgroup(cgroup, file.path()); }, comm_b.c_str());
     // -p, and -t -u -c together, show A and not B; -n shows B and not A.
     ToolProcess jsonl({tool_path("drsnoop"), "-o", "json", "-p", std::to_string(a.pid())});
     ToolProcess filtered({tool_path("drsnoop"), "-o", "json", "-t", std::to_string(a.pid()), "-u",

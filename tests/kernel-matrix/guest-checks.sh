@@ -605,9 +605,9 @@ if [ -n "$CORESCOPE_SCRATCH" ]; then
 	echo +memory >/sys/fs/cgroup/cgroup.subtree_control
 	mkdir -p $cg
 	echo $((16 << 20)) >$cg/memory.max
-	# A 48 MiB file, out of the page cache: reading it in the cgroup charges
+	# A 40 MiB file, out of the page cache: reading it in the cgroup charges
 	# every page to it, so the reader reclaims from it again and again.
-	dd if=/dev/zero of=$CORESCOPE_SCRATCH/km-drs bs=1048576 count=48 2>/dev/null
+	dd if=/dev/zero of=$CORESCOPE_SCRATCH/km-drs bs=1048576 count=40 2>/dev/null
 	sync
 	echo 1 >/proc/sys/vm/drop_caches
 	start dr_text "" drsnoop
