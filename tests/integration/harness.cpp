@@ -622,6 +622,23 @@ int read_in_cgroup(const MemoryLimitedCgroup& cgroup, const std::string& path) {
     return n == 0 ? 0 : 3;
 }
 
+LoopDisk::LoopDisk(size_t size) : file_("/var/tmp/" + unique_token("cs-loop")) {
+    int fd = open(file_.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0 || posix_fallocate(fd, 0, static_cast<off_t>(size)) != 0) {
+        if (fd >= 0) close(fd);
+        return;
+    }
+    close(fd);
+    Finished f = run({"/usr/sbin/losetup", "--find", "--show", file_});
+    std::vector<std::string> w = fields(f.out);
+    if (f.exit_code == 0 && w.size() == 1) path_ = w[0];
+}
+
+LoopDisk::~LoopDisk() {
+    if (!path_.empty()) run({"/usr/sbin/losetup", "-d", path_});
+    unlink(file_.c_str());
+}
+
 std::vector<std::string> lines(const std::string& text) {
     std::vector<std::string> out;
     std::string line;
