@@ -595,6 +595,50 @@ bool MemoryLimitedCgroup::enter() const {
     return ok() && write_text(path_ + "/cgroup.procs", std::to_string(getpid()));
 }
 
+ColdFile::ColdFile(size_t size) : path_("/var/tmp/" + unique_token("cold-file")) {
+    int fd = open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return;
+    std::string chunk(1 << 20, 'c');
+    bool written = true;
+    for (size_t done = 0; written && done < size; done += chunk.size())
+        written = write(fd, chunk.data(), chunk.size()) == static_cast<ssize_t>(chunk.size());
+    ok_ = written && fdatasync(fd) == 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0;
+    close(fd);
+}
+
+ColdFile::~ColdFile() {
+    unlink(path_.c_str());
+}
+
+int read_in_cgroup(const MemoryLimitedCgroup& cgroup, const std::string& path) {
+    if (!cgroup.enter()) return 1;
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 2;
+    static char buffer[1 << 20];
+    ssize_t n;
+    while ((n = read(fd, buffer, sizeof buffer)) > 0) {
+    }
+    close(fd);
+    return n == 0 ? 0 : 3;
+}
+
+LoopDisk::LoopDisk(size_t size) : file_("/var/tmp/" + unique_token("cs-loop")) {
+    int fd = open(file_.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0 || posix_fallocate(fd, 0, static_cast<off_t>(size)) != 0) {
+        if (fd >= 0) close(fd);
+        return;
+    }
+    close(fd);
+    Finished f = run({"/usr/sbin/losetup", "--find", "--show", file_});
+    std::vector<std::string> w = fields(f.out);
+    if (f.exit_code == 0 && w.size() == 1) path_ = w[0];
+}
+
+LoopDisk::~LoopDisk() {
+    if (!path_.empty()) run({"/usr/sbin/losetup", "-d", path_});
+    unlink(file_.c_str());
+}
+
 std::vector<std::string> lines(const std::string& text) {
     std::vector<std::string> out;
     std::string line;

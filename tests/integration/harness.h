@@ -237,6 +237,48 @@ class MemoryLimitedCgroup {
     std::string why_;
 };
 
+// A file of size bytes on disk (in /var/tmp, which is not tmpfs: its pages
+// are clean page cache that reclaim can drop without swap), written, synced
+// and dropped from the page cache, so that reading it charges every page to
+// the reader's memory cgroup. Removed on destruction.
+class ColdFile {
+  public:
+    explicit ColdFile(size_t size);
+    ~ColdFile();
+    ColdFile(const ColdFile&) = delete;
+    ColdFile& operator=(const ColdFile&) = delete;
+    bool ok() const { return ok_; }
+    const std::string& path() const { return path_; }
+
+  private:
+    std::string path_;
+    bool ok_ = false;
+};
+
+// In a child: enters cgroup and reads the whole file at path; 0 on success.
+// A file larger than the cgroup's limit makes the child reclaim from its
+// cgroup (memory cgroup reclaim) again and again.
+int read_in_cgroup(const MemoryLimitedCgroup& cgroup, const std::string& path);
+
+// A loop device over a file of the test's own (in /var/tmp), size bytes:
+// a disk in /sys/block, and a workqueue (loopN), that only this test uses,
+// so every request on it is the workload's. Detached on destruction; path()
+// is empty where losetup failed.
+class LoopDisk {
+  public:
+    explicit LoopDisk(size_t size);
+    ~LoopDisk();
+    LoopDisk(const LoopDisk&) = delete;
+    LoopDisk& operator=(const LoopDisk&) = delete;
+    const std::string& path() const { return path_; }
+    // loop0 for /dev/loop0.
+    std::string name() const { return path_.substr(path_.rfind('/') + 1); }
+
+  private:
+    std::string file_;
+    std::string path_;
+};
+
 // Splits text into lines (without the newline).
 std::vector<std::string> lines(const std::string& text);
 // The lines of text that contain needle.

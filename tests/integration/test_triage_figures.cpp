@@ -391,33 +391,6 @@ void tcp_traffic(int report_fd, const NetNamespace& ns, int connections, size_t 
     (void)!write(report_fd, &traffic, sizeof traffic);
 }
 
-// A loop device over a file of the test's own: a disk in /sys/block that
-// only this test uses, so every request on it is the workload's.
-class LoopDevice {
-  public:
-    explicit LoopDevice(size_t size) : file_("/var/tmp/" + unique_token("cs-triage-loop")) {
-        int fd = open(file_.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-        if (fd < 0 || posix_fallocate(fd, 0, static_cast<off_t>(size)) != 0) {
-            if (fd >= 0) close(fd);
-            return;
-        }
-        close(fd);
-        Finished f = run({"/usr/sbin/losetup", "--find", "--show", file_});
-        std::vector<std::string> w = fields(f.out);
-        if (f.exit_code == 0 && w.size() == 1) path_ = w[0];
-    }
-    ~LoopDevice() {
-        if (!path_.empty()) run({"/usr/sbin/losetup", "-d", path_});
-        unlink(file_.c_str());
-    }
-    const std::string& path() const { return path_; }
-    std::string name() const { return path_.substr(path_.rfind('/') + 1); }
-
-  private:
-    std::string file_;
-    std::string path_;
-};
-
 struct DiskWork {
     bool ok = false;
     double first_s = 0, last_s = 0; // from the first submission to the last completion
@@ -524,7 +497,7 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
         int fd = open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd >= 0) setns(fd, CLONE_NEWNET);
     };
-    LoopDevice loop(64 << 20);
+    LoopDisk loop(64 << 20);
     REQUIRE(!loop.path().empty());
     std::string disk = loop.name();
     unsigned max_request_kb = 0;

@@ -660,6 +660,52 @@ expect_tier oom_tp oomkill "OOM kills" tracepoint
 expect oom_tp oomkill tracepoint "JSON has the victim's thread ID" "\"tid\":$hog,"
 rmdir $cg 2>/dev/null
 
+# --- drsnoop, wqlat: reclaim in a memory cgroup of 16 MiB; writeback work -------
+section "drsnoop, wqlat"
+if [ -n "$CORESCOPE_SCRATCH" ]; then
+	cg=/sys/fs/cgroup/km-drs
+	echo +memory >/sys/fs/cgroup/cgroup.subtree_control
+	mkdir -p $cg
+	echo $((16 << 20)) >$cg/memory.max
+	# A 40 MiB file, out of the page cache: reading it in the cgroup charges
+	# every page to it, so the reader reclaims from it again and again.
+	dd if=/dev/zero of=$CORESCOPE_SCRATCH/km-drs bs=1048576 count=40 2>/dev/null
+	sync
+	echo 1 >/proc/sys/vm/drop_caches
+	start dr_text "" drsnoop
+	start dr_raw tp_btf drsnoop -o json
+	start dr_tp tp_btf,raw_tp drsnoop -o json
+	start wq_json "" wqlat -W -o json
+	start wq_raw tp_btf wqlat -w writeback -o json
+	start wq_tp tp_btf,raw_tp wqlat -W
+	wait_attached
+	sh -c "echo \$\$ >$cg/cgroup.procs && exec cat $CORESCOPE_SCRATCH/km-drs" >/dev/null &
+	reader=$!
+	wait $reader
+	# Dirty pages, then sync: the flusher's work on the writeback workqueue.
+	dd if=/dev/zero of=$CORESCOPE_SCRATCH/km-wq bs=4096 count=16 2>/dev/null
+	sync
+	stop_all
+	expect_tier dr_text drsnoop reclaim tp_btf
+	expect dr_text drsnoop tp_btf "shows the reader's memory cgroup reclaim with pages freed" "^$reader  *[^ ]*  *memcg  *[0-9.]*  *[1-9][0-9]* .*km-drs$"
+	for t in dr_raw:raw_tp dr_tp:tracepoint; do
+		tag=${t%:*}
+		kind=${t#*:}
+		expect_tier $tag drsnoop reclaim $kind
+		expect $tag drsnoop $kind "JSON shows the reader's memory cgroup reclaim with pages freed" "\"pid\":$reader,.*\"kind\":\"memcg\"" '"pages":[1-9]' '"free_kb":[1-9]' '"cgroup":"[^"]*km-drs"'
+	done
+	expect_tier wq_json wqlat "work queueing and start" tp_btf
+	expect wq_json wqlat tp_btf "JSON counts work on the writeback workqueue" '"workqueue":"writeback"' '"total":[1-9]'
+	expect_tier wq_raw wqlat "work queueing and start" raw_tp
+	expect wq_raw wqlat raw_tp "-w writeback counts its work" '"workqueue":"writeback"' '"total":[1-9]'
+	expect_tier wq_tp wqlat "work queueing and start" tracepoint
+	expect wq_tp wqlat tracepoint "text labels the writeback workqueue's histogram" "^workqueue = writeback$"
+	rm -f $CORESCOPE_SCRATCH/km-drs $CORESCOPE_SCRATCH/km-wq
+	rmdir $cg 2>/dev/null
+else
+	fail "drsnoop, wqlat: no scratch disk in the guest (run-in-vm.sh --disk)"
+fi
+
 # --- gethostlatency: getaddrinfo through the guest's glibc ----------------------
 section "gethostlatency"
 gated lookup localhost
