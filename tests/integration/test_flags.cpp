@@ -317,6 +317,18 @@ std::vector<EventTool> event_tools() {
          any_record([](const json& r, const Made& m, const Context&) {
              return same_task(r, m) && r.at("call") == "tgkill" && r.at("target_pid") == m.tid;
          })},
+        // A set*id call that changes nothing (root stays root).
+        {"setuids",
+         {},
+         [](const Context&, const Made&) {
+             if (syscall(SYS_setresuid, -1, -1, -1) != 0)
+                 throw std::runtime_error("setresuid failed");
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && r.at("call") == "setresuid" && r.at("new_ruid") == -1 &&
+                    r.at("errno") == 0;
+         })},
         {"syncsnoop",
          {},
          [](const Context& c, const Made& m) {
@@ -2603,6 +2615,7 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"-P", "test_runqlat.cpp"},
       {"-L", "test_runqlat.cpp"},
       {"--pidnss", "test_runqlat.cpp"}}},
+    {"setuids", {{"-x", "test_setuids.cpp"}}},
     {"sigsnoop",
      {{"-x", "test_sigsnoop.cpp"}, {"-s", "test_sigsnoop.cpp"}, {"-k", "test_sigsnoop.cpp"}}},
     {"softirqs",

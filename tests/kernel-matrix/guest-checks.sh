@@ -201,6 +201,22 @@ expect exit_raw exitsnoop raw_tp "JSON has the PID and exit code" "\"pid\":$epid
 expect_tier exit_tp exitsnoop "process exit" tracepoint
 expect exit_tp exitsnoop tracepoint "JSON has the PID and exit code" "\"pid\":$epid,.*\"comm\":\"km-workload\",.*\"exit_code\":7"
 
+# --- setuids: km-workload drops to 4241/4242, then fails to regain root ----------
+section "setuids"
+gated creds
+start su_text "" setuids -p $wpid
+start su_raw tracepoint setuids -p $wpid -o json
+wait_attached
+kill -USR1 $wpid
+wait $wpid
+stop_all
+expect_tier su_text setuids "set*id system calls" tracepoint
+expect su_text setuids tracepoint "shows setresuid from root to 4241" "^$wpid  *km-workload  *setresuid  *ruid=4241 euid=4241 suid=4241  *0/0/0/0  *0$"
+expect su_text setuids tracepoint "shows the failed setuid(0) with EPERM" "^$wpid  *km-workload  *setuid  *uid=0  *4241/4241/4241/4241  *1$"
+expect_tier su_raw setuids "set*id system calls" raw_tp
+expect su_raw setuids raw_tp "JSON shows setresgid's requested and old IDs" "\"pid\":$wpid,.*\"call\":\"setresgid\",\"new_rgid\":4242,\"new_egid\":4242,\"new_sgid\":4242,\"old_ruid\":0,.*\"errno\":0"
+expect su_raw setuids raw_tp "JSON shows the failed setuid(0)" "\"pid\":$wpid,.*\"call\":\"setuid\",\"new_uid\":0,\"old_ruid\":4241,.*\"errno\":1"
+
 # --- tcpconnect, tcpaccept, tcplife: one loopback session ------------------------
 section "tcpconnect, tcpaccept, tcplife"
 start tc_text "" tcpconnect -s
