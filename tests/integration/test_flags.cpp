@@ -317,6 +317,22 @@ std::vector<EventTool> event_tools() {
          any_record([](const json& r, const Made& m, const Context&) {
              return same_task(r, m) && r.at("call") == "tgkill" && r.at("target_pid") == m.tid;
          })},
+        // sethostname() to the name the host has: a CAP_SYS_ADMIN check,
+        // granted for the root actor, refused for the other; both audited,
+        // so shown by default on every tier.
+        {"capable",
+         {},
+         [](const Context&, const Made&) {
+             char name[256] = {};
+             if (gethostname(name, sizeof name - 1) != 0)
+                 throw std::runtime_error("gethostname failed");
+             if (sethostname(name, strlen(name)) != 0 && errno != EPERM)
+                 throw std::runtime_error("sethostname failed other than with EPERM");
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && r.at("cap_name") == "CAP_SYS_ADMIN";
+         })},
         // A set*id call that changes nothing (root stays root).
         {"setuids",
          {},
@@ -2559,6 +2575,7 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"--disk", "test_flags.cpp"}}},
     {"biosnoop",
      {{"-Q", "test_biosnoop.cpp"}, {"--disk", "test_flags.cpp"}, {"--min", "test_flags.cpp"}}},
+    {"capable", {{"-x", "test_capable.cpp"}, {"--all", "test_capable.cpp"}}},
     {"cachestat",
      {{"-T", "test_cachestat.cpp"},
       {"-d", "test_flags.cpp"},
