@@ -42,6 +42,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <poll.h>
+#include <pthread.h>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -344,6 +345,21 @@ std::vector<EventTool> event_tools() {
          any_record([](const json& r, const Made& m, const Context&) {
              return same_task(r, m) && r.at("call") == "setresuid" && r.at("new_ruid") == -1 &&
                     r.at("errno") == 0;
+         })},
+        // A thread made with pthread_create and joined.
+        {"threadsnoop",
+         {},
+         [](const Context&, const Made&) {
+             pthread_t t;
+             if (pthread_create(
+                     &t, nullptr, [](void* arg) { return arg; }, nullptr) != 0 ||
+                 pthread_join(t, nullptr) != 0)
+                 throw std::runtime_error("pthread_create failed");
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && r.at("new_tid").get<long>() > 0 &&
+                    r.at("start_address").is_number();
          })},
         {"syncsnoop",
          {},
@@ -2656,6 +2672,7 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"-e", "test_syscount.cpp"},
       {"-l", "test_syscount.cpp"}}},
     {"tcpaccept", {{"-P", "test_tcpaccept.cpp"}}},
+    {"threadsnoop", {{"--libc", "test_threadsnoop.cpp"}}},
     {"tcpconnect",
      {{"-P", "test_tcpconnect.cpp"}, {"-C", "test_tcpconnect.cpp"}, {"-s", "test_tcpconnect.cpp"}}},
     {"tcplife", {{"-L", "test_tcplife.cpp"}, {"-D", "test_tcplife.cpp"}, {"-w", "test_flags.cpp"}}},

@@ -227,6 +227,27 @@ check "capable[tp_btf]: without fexit and kprobes exits 1 naming the missing tra
 	sh -c "[ $rc = 1 ] && echo \"\$1\" | grep -q 'no way to trace capability checks.*kernel has no .*cap_capable'" sh "$msg"
 expect su_raw setuids raw_tp "JSON shows the failed setuid(0)" "\"pid\":$wpid,.*\"call\":\"setuid\",\"new_uid\":0,\"old_ruid\":4241,.*\"errno\":1"
 
+# --- threadsnoop: km-workload makes 4 threads through pthread_create ------------
+section "threadsnoop"
+gated threads 4
+start th_text "" threadsnoop -p $wpid
+start th_raw tp_btf threadsnoop -p $wpid -o json
+start th_tp tp_btf,raw_tp threadsnoop -p $wpid -o json
+wait_attached
+kill -USR1 $wpid
+wait $wpid
+stop_all
+expect_tier th_text threadsnoop "new threads" tp_btf
+got=$(grep -c "^$wpid  *$wpid  *km-workload  *[0-9][0-9]*  *km_thread" $out/th_text.out)
+check "threadsnoop[tp_btf]: 4 lines of km-workload's threads starting in km_thread (got $got)" [ "$got" = 4 ]
+for tag in th_raw th_tp; do
+	kind=raw_tp
+	[ $tag = th_tp ] && kind=tracepoint
+	expect_tier $tag threadsnoop "new threads" $kind
+	got=$(grep -c "\"pid\":$wpid,.*\"new_tid\":[0-9]*,\"start_address\":[0-9]*,\"start_routine\":\"km_thread\"" $out/$tag.out)
+	check "threadsnoop[$kind]: JSON has the 4 threads with their routine (got $got)" [ "$got" = 4 ]
+done
+
 # --- tcpconnect, tcpaccept, tcplife: one loopback session ------------------------
 section "tcpconnect, tcpaccept, tcplife"
 start tc_text "" tcpconnect -s
