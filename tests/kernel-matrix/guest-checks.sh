@@ -212,10 +212,10 @@ wait_attached
 kill -USR1 $wpid
 wait $wpid
 stop_all
-expect_tier su_text setuids "set*id system calls" tracepoint
+expect_tier su_text setuids "setuid family system calls" tracepoint
 expect su_text setuids tracepoint "shows setresuid from root to 4241" "^$wpid  *km-workload  *setresuid  *ruid=4241 euid=4241 suid=4241  *0/0/0/0  *0$"
 expect su_text setuids tracepoint "shows the failed setuid(0) with EPERM" "^$wpid  *km-workload  *setuid  *uid=0  *4241/4241/4241/4241  *1$"
-expect_tier su_raw setuids "set*id system calls" raw_tp
+expect_tier su_raw setuids "setuid family system calls" raw_tp
 expect su_raw setuids raw_tp "JSON shows setresgid's requested and old IDs" "\"pid\":$wpid,.*\"call\":\"setresgid\",\"new_rgid\":4242,\"new_egid\":4242,\"new_sgid\":4242,\"old_ruid\":0,.*\"errno\":0"
 expect_tier cap_text capable "capability checks" fexit
 expect cap_text capable fexit "shows the refused, audited CAP_SETUID check" "^$wpid  *km-workload  *7 CAP_SETUID  *1 deny$"

@@ -129,15 +129,15 @@ struct Printer {
 };
 
 std::vector<AttachStep> attach_steps() {
-    return {syscall_tiers("set*id system calls", {{"setuid"},
-                                                  {"setgid"},
-                                                  {"setreuid"},
-                                                  {"setregid"},
-                                                  {"setresuid"},
-                                                  {"setresgid"},
-                                                  {"setfsuid"},
-                                                  {"setfsgid"},
-                                                  {"setgroups"}})};
+    return {syscall_tiers("setuid family system calls", {{"setuid"},
+                                                         {"setgid"},
+                                                         {"setreuid"},
+                                                         {"setregid"},
+                                                         {"setresuid"},
+                                                         {"setresgid"},
+                                                         {"setfsuid"},
+                                                         {"setfsgid"},
+                                                         {"setgroups"}})};
 }
 
 } // namespace
