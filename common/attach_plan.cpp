@@ -264,11 +264,15 @@ void attach_point(bpf_object* object, const AttachPoint& p, Links& links) {
         colon != std::string::npos) {
         // "BINARY:FUNCTION", chosen at run time (a SEC("uprobe") without
         // a target cannot auto-attach): all processes, by symbol name.
+        // "BINARY:0xOFFSET" names the file offset itself (a symbol that
+        // libbpf cannot pick among its versioned names).
         std::string binary = p.target.substr(0, colon);
         std::string func = p.target.substr(colon + 1);
+        bool offset = func.rfind("0x", 0) == 0;
         LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = p.kind == AttachKind::uretprobe,
-                    .func_name = func.c_str());
-        link = bpf_program__attach_uprobe_opts(prog, -1, binary.c_str(), 0, &opts);
+                    .func_name = offset ? nullptr : func.c_str());
+        link = bpf_program__attach_uprobe_opts(prog, -1, binary.c_str(),
+                                               offset ? std::stoull(func, nullptr, 16) : 0, &opts);
     } else {
         link = bpf_program__attach(prog);
     }

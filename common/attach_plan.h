@@ -31,8 +31,10 @@ struct PerfEventSpec {
 struct AttachPoint {
     std::string program; // the program's name in the BPF object
     AttachKind kind;
-    std::string target;    // "syscalls:sys_enter_openat", "block_rq_issue", "vfs_read", "cpu-clock"
-    bool optional = false; // skipped when the target is absent (e.g. openat2 before 5.6)
+    // "syscalls:sys_enter_openat", "block_rq_issue", "vfs_read", "cpu-clock";
+    // uprobes "BINARY:FUNCTION" or "BINARY:0xFILE_OFFSET"
+    std::string target;
+    bool optional = false;         // skipped when the target is absent (e.g. openat2 before 5.6)
     PerfEventSpec perf_event = {}; // AttachKind::perf_event only
 };
 

@@ -42,6 +42,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <poll.h>
+#include <pthread.h>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -316,6 +317,49 @@ std::vector<EventTool> event_tools() {
          },
          any_record([](const json& r, const Made& m, const Context&) {
              return same_task(r, m) && r.at("call") == "tgkill" && r.at("target_pid") == m.tid;
+         })},
+        // sethostname() to the name the host has: a CAP_SYS_ADMIN check,
+        // granted for the root actor, refused for the other; both audited,
+        // so shown by default on every tier.
+        {"capable",
+         {},
+         [](const Context&, const Made&) {
+             char name[256] = {};
+             if (gethostname(name, sizeof name - 1) != 0)
+                 throw std::runtime_error("gethostname failed");
+             if (sethostname(name, strlen(name)) != 0 && errno != EPERM)
+                 throw std::runtime_error("sethostname failed other than with EPERM");
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && r.at("cap_name") == "CAP_SYS_ADMIN";
+         })},
+        // A set*id call that changes nothing (root stays root).
+        {"setuids",
+         {},
+         [](const Context&, const Made&) {
+             if (syscall(SYS_setresuid, -1, -1, -1) != 0)
+                 throw std::runtime_error("setresuid failed");
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && r.at("call") == "setresuid" && r.at("new_ruid") == -1 &&
+                    r.at("errno") == 0;
+         })},
+        // A thread made with pthread_create and joined.
+        {"threadsnoop",
+         {},
+         [](const Context&, const Made&) {
+             pthread_t t;
+             if (pthread_create(
+                     &t, nullptr, [](void* arg) { return arg; }, nullptr) != 0 ||
+                 pthread_join(t, nullptr) != 0)
+                 throw std::runtime_error("pthread_create failed");
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && r.at("new_tid").get<long>() > 0 &&
+                    r.at("start_address").is_number();
          })},
         {"syncsnoop",
          {},
@@ -2612,6 +2656,7 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"--disk", "test_flags.cpp"}}},
     {"biosnoop",
      {{"-Q", "test_biosnoop.cpp"}, {"--disk", "test_flags.cpp"}, {"--min", "test_flags.cpp"}}},
+    {"capable", {{"-x", "test_capable.cpp"}, {"--all", "test_capable.cpp"}}},
     {"cachestat",
      {{"-T", "test_cachestat.cpp"},
       {"-d", "test_flags.cpp"},
@@ -2687,6 +2732,7 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"-L", "test_runqlat.cpp"},
       {"--pidnss", "test_runqlat.cpp"}}},
     {"runqslower", {{"-P", "test_runqslower.cpp"}, {"--min", "test_runqslower.cpp"}}},
+    {"setuids", {{"-x", "test_setuids.cpp"}}},
     {"sigsnoop",
      {{"-x", "test_sigsnoop.cpp"}, {"-s", "test_sigsnoop.cpp"}, {"-k", "test_sigsnoop.cpp"}}},
     {"softirqs",
@@ -2712,6 +2758,7 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"-e", "test_syscount.cpp"},
       {"-l", "test_syscount.cpp"}}},
     {"tcpaccept", {{"-P", "test_tcpaccept.cpp"}}},
+    {"threadsnoop", {{"--libc", "test_threadsnoop.cpp"}}},
     {"tcpconnect",
      {{"-P", "test_tcpconnect.cpp"}, {"-C", "test_tcpconnect.cpp"}, {"-s", "test_tcpconnect.cpp"}}},
     {"tcplife", {{"-L", "test_tcplife.cpp"}, {"-D", "test_tcplife.cpp"}, {"-w", "test_flags.cpp"}}},

@@ -201,6 +201,53 @@ expect exit_raw exitsnoop raw_tp "JSON has the PID and exit code" "\"pid\":$epid
 expect_tier exit_tp exitsnoop "process exit" tracepoint
 expect exit_tp exitsnoop tracepoint "JSON has the PID and exit code" "\"pid\":$epid,.*\"comm\":\"km-workload\",.*\"exit_code\":7"
 
+# --- setuids, capable: km-workload drops to 4241/4242, then fails to regain root --
+section "setuids, capable"
+gated creds
+start su_text "" setuids -p $wpid
+start su_raw tracepoint setuids -p $wpid -o json
+start cap_text "" capable -p $wpid
+start cap_kprobe fexit capable -p $wpid -o json
+wait_attached
+kill -USR1 $wpid
+wait $wpid
+stop_all
+expect_tier su_text setuids "setuid family system calls" tracepoint
+expect su_text setuids tracepoint "shows setresuid from root to 4241" "^$wpid  *km-workload  *setresuid  *ruid=4241 euid=4241 suid=4241  *0/0/0/0  *0$"
+expect su_text setuids tracepoint "shows the failed setuid(0) with EPERM" "^$wpid  *km-workload  *setuid  *uid=0  *4241/4241/4241/4241  *1$"
+expect_tier su_raw setuids "setuid family system calls" raw_tp
+expect su_raw setuids raw_tp "JSON shows setresgid's requested and old IDs" "\"pid\":$wpid,.*\"call\":\"setresgid\",\"new_rgid\":4242,\"new_egid\":4242,\"new_sgid\":4242,\"old_ruid\":0,.*\"errno\":0"
+expect_tier cap_text capable "capability checks" fexit
+expect cap_text capable fexit "shows the refused, audited CAP_SETUID check" "^$wpid  *km-workload  *7 CAP_SETUID  *1 deny$"
+expect_tier cap_kprobe capable "capability checks" kprobe
+expect cap_kprobe capable kprobe "JSON shows the granted, audited CAP_SETGID check" "\"pid\":$wpid,.*\"cap\":6,\"cap_name\":\"CAP_SETGID\",\"audit\":true,.*\"verdict\":\"allow\",\"ret\":0"
+msg=$(CORESCOPE_SKIP_ATTACH=fexit,kprobe capable --dry-run 2>&1)
+rc=$?
+check "capable[tp_btf]: without fexit and kprobes exits 1 naming the missing tracepoint (6.14's capability:cap_capable)" \
+	sh -c "[ $rc = 1 ] && echo \"\$1\" | grep -q 'no way to trace capability checks.*kernel has no .*cap_capable'" sh "$msg"
+expect su_raw setuids raw_tp "JSON shows the failed setuid(0)" "\"pid\":$wpid,.*\"call\":\"setuid\",\"new_uid\":0,\"old_ruid\":4241,.*\"errno\":1"
+
+# --- threadsnoop: km-workload makes 4 threads through pthread_create ------------
+section "threadsnoop"
+gated threads 4
+start th_text "" threadsnoop -p $wpid
+start th_raw tp_btf threadsnoop -p $wpid -o json
+start th_tp tp_btf,raw_tp threadsnoop -p $wpid -o json
+wait_attached
+kill -USR1 $wpid
+wait $wpid
+stop_all
+expect_tier th_text threadsnoop "new threads" tp_btf
+got=$(grep -c "^$wpid  *$wpid  *km-workload  *[0-9][0-9]*  *km_thread" $out/th_text.out)
+check "threadsnoop[tp_btf]: 4 lines of km-workload's threads starting in km_thread (got $got)" [ "$got" = 4 ]
+for tag in th_raw th_tp; do
+	kind=raw_tp
+	[ $tag = th_tp ] && kind=tracepoint
+	expect_tier $tag threadsnoop "new threads" $kind
+	got=$(grep -c "\"pid\":$wpid,.*\"new_tid\":[0-9]*,\"start_address\":[0-9]*,\"start_routine\":\"km_thread\"" $out/$tag.out)
+	check "threadsnoop[$kind]: JSON has the 4 threads with their routine (got $got)" [ "$got" = 4 ]
+done
+
 # --- tcpconnect, tcpaccept, tcplife: one loopback session ------------------------
 section "tcpconnect, tcpaccept, tcplife"
 start tc_text "" tcpconnect -s

@@ -19,6 +19,11 @@
 //   signals COUNT      kill() a child with SIGUSR2 COUNT times, each taken
 //                      before the next (so each is delivered), then kill a
 //                      PID no process has (ESRCH) (sigsnoop, killsnoop)
+//   creds              as root: setresgid(4242, 4242, 4242), setresuid(4241,
+//                      4241, 4241), then setuid(0), which fails with EPERM
+//                      (setuids; capable: CAP_SETGID allowed, CAP_SETUID denied)
+//   threads COUNT      COUNT threads made with pthread_create, starting in
+//                      km_thread() (threadsnoop)
 // Whatever the checks need to match (ports, PID) is printed as key=value.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -26,6 +31,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -202,6 +208,26 @@ static int signals(int count) {
     return 0;
 }
 
+static int creds(void) {
+    if (syscall(SYS_setresgid, 4242, 4242, 4242) != 0) die("setresgid");
+    if (syscall(SYS_setresuid, 4241, 4241, 4241) != 0) die("setresuid");
+    if (syscall(SYS_setuid, 0) == 0 || errno != EPERM) die("setuid(0) did not fail with EPERM");
+    return 0;
+}
+
+__attribute__((noinline)) static void* km_thread(void* arg) {
+    return arg;
+}
+
+static int threads(int count) {
+    for (int i = 0; i < count; i++) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, km_thread, NULL) != 0 || pthread_join(t, NULL) != 0)
+            die("pthread_create");
+    }
+    return 0;
+}
+
 int main(int argc, char** argv) {
     if (argc > 1 && strcmp(argv[1], "wait") == 0) {
         wait_for_usr1();
@@ -227,9 +253,12 @@ int main(int argc, char** argv) {
     if (strcmp(cmd, "tcp") == 0 && argc == 2) return tcp_session();
     if (strcmp(cmd, "retrans") == 0 && argc == 2) return retransmit_syn();
     if (strcmp(cmd, "signals") == 0 && argc == 3) return signals(atoi(argv[2]));
+    if (strcmp(cmd, "creds") == 0 && argc == 2) return creds();
+    if (strcmp(cmd, "threads") == 0 && argc == 3) return threads(atoi(argv[2]));
 usage:
     fprintf(stderr,
             "usage: km-workload [wait] spin SECONDS | nap COUNT MS | syscalls COUNT | "
-            "exit CODE | hog MB | files DIR | lookup NAME | tcp | retrans | signals COUNT\n");
+            "exit CODE | hog MB | files DIR | lookup NAME | tcp | retrans | signals COUNT | "
+            "creds | threads COUNT\n");
     return 2;
 }
