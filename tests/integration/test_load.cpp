@@ -28,7 +28,9 @@ namespace {
 
 // The sanitize suite runs this binary against sanitized tools, with
 // ASAN_OPTIONS set (tests/sanitize/run.sh).
-bool tools_sanitized() { return std::getenv("ASAN_OPTIONS") != nullptr; }
+bool tools_sanitized() {
+    return std::getenv("ASAN_OPTIONS") != nullptr;
+}
 
 long rss_kib(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");

@@ -1,6 +1,5 @@
 // Precompiled for the unit and integration tests (tests/meson.build): the
 // headers every test file includes and that cost most of its compile time.
-#pragma once
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
