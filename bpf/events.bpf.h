@@ -75,6 +75,18 @@ static __always_inline long events_output(void *ctx, void *data, __u64 size)
 	return err;
 }
 
+/* Hands the first size bytes of an event of max bytes: its fixed part and
+ * the used part of its tail (a path). The compiler may prove size <= max
+ * and drop a plain check that the verifier still needs to see: barrier_var
+ * keeps it. */
+static __always_inline long events_output_prefix(void *ctx, void *data, __u64 size, __u64 max)
+{
+	barrier_var(size);
+	if (size > max)
+		size = max;
+	return events_output(ctx, data, size);
+}
+
 /* A per-CPU scratch area for events too large for the 512-byte stack. */
 #define EVENT_SCRATCH(value_type, name)                                                            \
 	struct {                                                                                   \

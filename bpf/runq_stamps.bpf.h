@@ -16,6 +16,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 
 #include "task_filters.bpf.h"
 
@@ -107,3 +108,45 @@ static __always_inline __u64 runq_waited_pid(__u32 tid)
  * preempted) when prev stays runnable; sleeping states are single bits below
  * TASK_REPORT_MAX (0x100 since 4.14). */
 static __always_inline bool runq_record_runnable(__u64 prev_state) { return !(prev_state & 0xff); }
+
+/* The wake-up programs of the three tiers, which stamp the woken task and
+ * are the same in every tool that times run-queue waits; the tool writes
+ * its own sched_switch programs (btf_switch, raw_switch, tp_switch). */
+#define RUNQ_WAKEUP_PROGRAMS()                                                                     \
+	SEC("tp_btf/sched_wakeup")                                                                 \
+	int BPF_PROG(btf_wakeup, struct task_struct *p)                                            \
+	{                                                                                          \
+		runq_enqueue(p, true);                                                             \
+		return 0;                                                                          \
+	}                                                                                          \
+	SEC("tp_btf/sched_wakeup_new")                                                             \
+	int BPF_PROG(btf_wakeup_new, struct task_struct *p)                                        \
+	{                                                                                          \
+		runq_enqueue(p, true);                                                             \
+		return 0;                                                                          \
+	}                                                                                          \
+	SEC("raw_tp/sched_wakeup")                                                                 \
+	int raw_wakeup(struct bpf_raw_tracepoint_args *ctx)                                        \
+	{                                                                                          \
+		runq_enqueue((struct task_struct *)ctx->args[0], false);                           \
+		return 0;                                                                          \
+	}                                                                                          \
+	SEC("raw_tp/sched_wakeup_new")                                                             \
+	int raw_wakeup_new(struct bpf_raw_tracepoint_args *ctx)                                    \
+	{                                                                                          \
+		runq_enqueue((struct task_struct *)ctx->args[0], false);                           \
+		return 0;                                                                          \
+	}                                                                                          \
+	/* tracefs: PIDs only, every task stamped */                                               \
+	SEC("tracepoint/sched/sched_wakeup")                                                       \
+	int tp_wakeup(struct trace_event_raw_sched_wakeup_template *ctx)                           \
+	{                                                                                          \
+		runq_stamp_pid(ctx->pid);                                                          \
+		return 0;                                                                          \
+	}                                                                                          \
+	SEC("tracepoint/sched/sched_wakeup_new")                                                   \
+	int tp_wakeup_new(struct trace_event_raw_sched_wakeup_template *ctx)                       \
+	{                                                                                          \
+		runq_stamp_pid(ctx->pid);                                                          \
+		return 0;                                                                          \
+	}

@@ -40,21 +40,10 @@ static __always_inline void on_switch(bool preempt, struct task_struct *prev,
 		task_hist_add(next, waited);
 }
 
+/* The wake-ups of every tier (bpf/runq_stamps.bpf.h). */
+RUNQ_WAKEUP_PROGRAMS()
+
 /* Tier 1: BTF-typed tracepoints. */
-
-SEC("tp_btf/sched_wakeup")
-int BPF_PROG(btf_wakeup, struct task_struct *p)
-{
-	runq_enqueue(p, true);
-	return 0;
-}
-
-SEC("tp_btf/sched_wakeup_new")
-int BPF_PROG(btf_wakeup_new, struct task_struct *p)
-{
-	runq_enqueue(p, true);
-	return 0;
-}
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(btf_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
@@ -68,20 +57,6 @@ int BPF_PROG(btf_switch, bool preempt, struct task_struct *prev, struct task_str
 
 /* Tier 2: raw tracepoints (the same arguments, untyped). */
 
-SEC("raw_tp/sched_wakeup")
-int raw_wakeup(struct bpf_raw_tracepoint_args *ctx)
-{
-	runq_enqueue((struct task_struct *)ctx->args[0], false);
-	return 0;
-}
-
-SEC("raw_tp/sched_wakeup_new")
-int raw_wakeup_new(struct bpf_raw_tracepoint_args *ctx)
-{
-	runq_enqueue((struct task_struct *)ctx->args[0], false);
-	return 0;
-}
-
 SEC("raw_tp/sched_switch")
 int raw_switch(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -93,20 +68,6 @@ int raw_switch(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* Tier 3: tracefs tracepoints, which carry PIDs only. */
-
-SEC("tracepoint/sched/sched_wakeup")
-int tp_wakeup(struct trace_event_raw_sched_wakeup_template *ctx)
-{
-	runq_stamp_pid(ctx->pid);
-	return 0;
-}
-
-SEC("tracepoint/sched/sched_wakeup_new")
-int tp_wakeup_new(struct trace_event_raw_sched_wakeup_template *ctx)
-{
-	runq_stamp_pid(ctx->pid);
-	return 0;
-}
 
 SEC("tracepoint/sched/sched_switch")
 int tp_switch(struct trace_event_raw_sched_switch *ctx)

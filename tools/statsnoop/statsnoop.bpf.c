@@ -64,7 +64,6 @@ static __always_inline int on_exit(void *ctx, long ret)
 	struct file *file = NULL;
 	bool complete = false;
 	long len = 0;
-	__u64 size;
 
 	stat = bpf_map_lookup_elem(&pending, &tid);
 	if (!stat)
@@ -105,12 +104,7 @@ static __always_inline int on_exit(void *ctx, long ret)
 		len = 0;
 	e->path_complete = complete;
 	e->path_len = len;
-	size = offsetof(struct statsnoop_event, path) + len;
-	/* The verifier needs to see the bound the compiler may drop. */
-	barrier_var(size);
-	if (size > sizeof(*e))
-		size = sizeof(*e);
-	events_output(ctx, e, size);
+	events_output_prefix(ctx, e, offsetof(struct statsnoop_event, path) + len, sizeof(*e));
 done:
 	bpf_map_delete_elem(&pending, &tid);
 	return 0;

@@ -63,7 +63,6 @@ static __always_inline int on_exit(void *ctx, long ret)
 	struct syncsnoop_event *e;
 	bool complete = false;
 	__u32 len = 0;
-	__u64 size;
 
 	sync = bpf_map_lookup_elem(&pending, &tid);
 	if (!sync)
@@ -90,13 +89,7 @@ static __always_inline int on_exit(void *ctx, long ret)
 		len = file_path(sync->file, e->path, &complete);
 	e->path_complete = complete;
 	e->path_len = len;
-	size = offsetof(struct syncsnoop_event, path) + len;
-	/* The compiler knows the walk's bound and drops a plain check; the
-	 * verifier needs to see it. */
-	barrier_var(size);
-	if (size > sizeof(*e))
-		size = sizeof(*e);
-	events_output(ctx, e, size);
+	events_output_prefix(ctx, e, offsetof(struct syncsnoop_event, path) + len, sizeof(*e));
 done:
 	bpf_map_delete_elem(&pending, &tid);
 	return 0;
