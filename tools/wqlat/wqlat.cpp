@@ -67,9 +67,11 @@ class Printer {
         // In one histogram, an idle interval says so too.
         if (by_label.empty() && !settings_.execution && !settings_.per_workqueue)
             by_label[settings_.only_workqueue] = std::vector<uint64_t>(WQLAT_SLOTS);
-        for (const auto& [label, slots] : by_label) {
+        for (const auto& entry : by_label) {
+            // Not a structured binding: clang before 16 cannot capture one.
+            const std::string& label = entry.first;
             histograms_.print(
-                Histogram::log2(slots), [&](Record& r) { r.text(label); },
+                Histogram::log2(entry.second), [&](Record& r) { r.text(label); },
                 [&] {
                     if (settings_.execution) return "function = " + text_escaped(label);
                     if (settings_.named()) return "workqueue = " + text_escaped(label);
