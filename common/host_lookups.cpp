@@ -4,6 +4,11 @@
 #include "text_file.h"
 
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
 #include <set>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -92,6 +97,57 @@ AttachWay host_lookup_uprobes(const std::vector<std::string>& libcs,
         }
     }
     return uprobes;
+}
+
+void add_libc_option(CommandLine& cli, std::string& libc_option, const std::string& help) {
+    cli.add_option(0, "libc", "PATH", help + " (default: the one processes use)",
+                   [&libc_option](std::string_view v) {
+                       std::string path(v);
+                       struct stat st {};
+                       if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+                           throw UsageError("invalid C library '" + path + "': no such file");
+                       libc_option = path;
+                   });
+}
+
+std::string uprobe_target_in(const std::string& path, const char* function) {
+    std::string found = function;
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return found;
+    elf_version(EV_CURRENT);
+    Elf* elf = elf_begin(fd, ELF_C_READ, nullptr);
+    uint64_t address = 0;
+    for (Elf_Scn* scn = nullptr; elf && !address && (scn = elf_nextscn(elf, scn));) {
+        GElf_Shdr shdr;
+        if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != SHT_DYNSYM) continue;
+        Elf_Data* data = elf_getdata(scn, nullptr);
+        for (size_t i = 0; data && shdr.sh_entsize && i < shdr.sh_size / shdr.sh_entsize; i++) {
+            GElf_Sym sym;
+            if (!gelf_getsym(data, static_cast<int>(i), &sym)) continue;
+            const char* name = elf_strptr(elf, shdr.sh_link, sym.st_name);
+            if (name && std::strcmp(name, function) == 0 && sym.st_value) {
+                address = sym.st_value;
+                break;
+            }
+        }
+    }
+    size_t headers = 0;
+    if (address && elf_getphdrnum(elf, &headers) == 0) {
+        for (size_t i = 0; i < headers; i++) {
+            GElf_Phdr ph;
+            if (gelf_getphdr(elf, static_cast<int>(i), &ph) && ph.p_type == PT_LOAD &&
+                address >= ph.p_vaddr && address < ph.p_vaddr + ph.p_filesz) {
+                char offset[32];
+                std::snprintf(offset, sizeof offset, "0x%llx",
+                              static_cast<unsigned long long>(address - ph.p_vaddr + ph.p_offset));
+                found = offset;
+                break;
+            }
+        }
+    }
+    if (elf) elf_end(elf);
+    close(fd);
+    return found;
 }
 
 } // namespace corescope

@@ -1,9 +1,11 @@
-// The C library's host name lookups (getaddrinfo, gethostbyname,
-// gethostbyname2), which gethostlatency and triage time with uprobes: where
-// the library is, and the attach points on it.
+// The C library, for the tools that put uprobes in it (gethostlatency,
+// threadsnoop, triage): where it is, the --libc option, a function's place
+// in it, and the attach points of its host name lookups (getaddrinfo,
+// gethostbyname, gethostbyname2).
 #pragma once
 
 #include "attach_plan.h"
+#include "cli.h"
 
 #include <cstdint>
 #include <functional>
@@ -24,6 +26,17 @@ inline constexpr const char* host_lookup_functions[] = {"getaddrinfo", "gethostb
 // listed once. Throws RuntimeError saying what is missing.
 std::vector<std::string> libc_paths(const std::string& libc_option = {},
                                     const std::vector<uint32_t>& pids = {});
+
+// --libc PATH: a regular file, or exit 2 naming it; help says what is done
+// with it ("(default: the one processes use)" is added).
+void add_libc_option(CommandLine& cli, std::string& libc_option, const std::string& help);
+
+// Where function is in the library at path, as a uprobe target's
+// "0xFILE_OFFSET" read from its dynamic symbols: glibc 2.34 and later define
+// some functions twice (pthread_create@GLIBC_2.2.5 and @@GLIBC_2.34, one
+// address), which libbpf 1.1 refuses to choose between. The plain name
+// where no such symbol is found (libbpf then says why it fails).
+std::string uprobe_target_in(const std::string& path, const char* function);
 
 // One way to trace lookups: on each library, an entry uprobe on each
 // function (the program entry_program(function) names) and a return uprobe

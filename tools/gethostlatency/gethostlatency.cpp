@@ -64,14 +64,7 @@ int gethostlatency(int argc, char** argv) {
                     "Show the latency of host name lookups: getaddrinfo(), gethostbyname() and "
                     "gethostbyname2() in the C library.",
                     {Flag::pid, Flag::tid, Flag::name, Flag::duration});
-    cli.add_option(0, "libc", "PATH", "probe this C library (default: the one processes use)",
-                   [&](std::string_view v) {
-                       std::string path(v);
-                       struct stat st {};
-                       if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-                           throw UsageError("invalid C library '" + path + "': no such file");
-                       libc_option = path;
-                   });
+    add_libc_option(cli, libc_option, "probe this C library");
     cli.set_examples("  gethostlatency                 all lookups\n"
                      "  gethostlatency -p 181          lookups of PID 181 (and its C library)\n"
                      "  gethostlatency --libc /srv/root/lib/libc.so.6\n"

@@ -11,14 +11,8 @@
 #include "threadsnoop/threadsnoop.h"
 
 #include <cstdio>
-#include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
-#include <unistd.h>
-#include <cstring>
 #include <memory>
 #include <string>
-#include <sys/stat.h>
 
 namespace corescope::tools {
 
@@ -61,52 +55,10 @@ struct Printer {
     }
 };
 
-// Where pthread_create is in the library at path, as "0xFILE_OFFSET": glibc
-// 2.34 and later define it twice (pthread_create@GLIBC_2.2.5 and
-// @@GLIBC_2.34, one address), which libbpf 1.1 refuses to choose between.
-// The plain name where the dynamic symbols have no such function (libbpf
-// then says why it fails).
-std::string pthread_create_in(const std::string& path) {
-    std::string found = "pthread_create";
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return found;
-    elf_version(EV_CURRENT);
-    Elf* elf = elf_begin(fd, ELF_C_READ, nullptr);
-    uint64_t address = 0;
-    for (Elf_Scn* scn = nullptr; elf && !address && (scn = elf_nextscn(elf, scn));) {
-        GElf_Shdr shdr;
-        if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != SHT_DYNSYM) continue;
-        Elf_Data* data = elf_getdata(scn, nullptr);
-        for (size_t i = 0; data && shdr.sh_entsize && i < shdr.sh_size / shdr.sh_entsize; i++) {
-            GElf_Sym sym;
-            if (!gelf_getsym(data, static_cast<int>(i), &sym)) continue;
-            const char* name = elf_strptr(elf, shdr.sh_link, sym.st_name);
-            if (name && std::strcmp(name, "pthread_create") == 0 && sym.st_value) {
-                address = sym.st_value;
-                break;
-            }
-        }
-    }
-    size_t headers = 0;
-    if (address && elf_getphdrnum(elf, &headers) == 0) {
-        for (size_t i = 0; i < headers; i++) {
-            GElf_Phdr ph;
-            if (gelf_getphdr(elf, static_cast<int>(i), &ph) && ph.p_type == PT_LOAD &&
-                address >= ph.p_vaddr && address < ph.p_vaddr + ph.p_filesz) {
-                found = hex(address - ph.p_vaddr + ph.p_offset);
-                break;
-            }
-        }
-    }
-    if (elf) elf_end(elf);
-    close(fd);
-    return found;
-}
-
 std::vector<AttachStep> attach_steps(const std::vector<std::string>& libcs) {
     AttachWay uprobes;
     for (const std::string& libc : libcs) {
-        std::string target = libc + ":" + pthread_create_in(libc);
+        std::string target = libc + ":" + uprobe_target_in(libc, "pthread_create");
         uprobes.points.push_back({"pthread_create_entry", AttachKind::uprobe, target});
         uprobes.points.push_back({"pthread_create_return", AttachKind::uretprobe, target});
     }
@@ -128,15 +80,7 @@ int threadsnoop(int argc, char** argv) {
     CommandLine cli("threadsnoop", "Trace new threads: creator, new thread ID, start routine.",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::time,
                      Flag::print_uid, Flag::duration});
-    cli.add_option(0, "libc", "PATH",
-                   "find pthread_create in this C library (default: the one processes use)",
-                   [&](std::string_view v) {
-                       std::string path(v);
-                       struct stat st {};
-                       if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-                           throw UsageError("invalid C library '" + path + "': no such file");
-                       libc_option = path;
-                   });
+    add_libc_option(cli, libc_option, "find pthread_create in this C library");
     cli.set_examples("  threadsnoop               every new thread\n"
                      "  threadsnoop -p 181 -T     threads process 181 makes, with times\n"
                      "  threadsnoop -o json -d 60 a minute of JSON Lines\n");
