@@ -3,6 +3,7 @@
 #include "decoder.h"
 #include "map_reader.h"
 #include "run.h"
+#include "run_queue.h"
 #include "task_filters.h"
 #include "task_histograms.h"
 
@@ -28,15 +29,6 @@ struct Settings {
         return TASK_HIST_ALL;
     }
 };
-
-// One step, so that wake-ups and switches always come from the same tier:
-// the tracefs tier stamps and accounts differently from the other two.
-std::vector<AttachStep> attach_steps() {
-    return {tracepoint_tiers("scheduler wake-ups and switches",
-                             {{"wakeup", "sched:sched_wakeup"},
-                              {"wakeup_new", "sched:sched_wakeup_new"},
-                              {"switch", "sched:sched_switch"}})};
-}
 
 } // namespace
 
@@ -77,7 +69,7 @@ int runqlat(int argc, char** argv) {
     return run_summary_tool<runqlat_bpf>(
         {.name = "runqlat",
          .options = options,
-         .attach_steps = attach_steps,
+         .attach_steps = run_queue_attach_steps,
          .configure =
              [&](runqlat_bpf& skel, const AttachPlan& plan) {
                  skel.rodata->hist_split = settings.split();

@@ -3,6 +3,7 @@
 #include "decoder.h"
 #include "event_fields.h"
 #include "run.h"
+#include "run_queue.h"
 
 #include <linux/types.h>
 #include "runqslower/runqslower.h"
@@ -41,14 +42,6 @@ struct Printer {
             .end();
     }
 };
-
-// One step, so that wake-ups and switches always come from the same tier.
-std::vector<AttachStep> attach_steps() {
-    return {tracepoint_tiers("scheduler wake-ups and switches",
-                             {{"wakeup", "sched:sched_wakeup"},
-                              {"wakeup_new", "sched:sched_wakeup_new"},
-                              {"switch", "sched:sched_switch"}})};
-}
 
 } // namespace
 
@@ -96,7 +89,7 @@ int runqslower(int argc, char** argv) {
     return run_event_tool<runqslower_bpf>(
         {.name = "runqslower",
          .options = options,
-         .attach_steps = attach_steps,
+         .attach_steps = run_queue_attach_steps,
          .configure =
              [&](runqslower_bpf& skel, const AttachPlan& plan) {
                  skel.rodata->min_wait_ns = static_cast<__u64>(std::llround(min_us * 1000));
