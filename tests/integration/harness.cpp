@@ -1,4 +1,5 @@
 #include "harness.h"
+#include "syscall_tool_runs.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -854,6 +855,28 @@ int GatedChild::run() {
     REQUIRE(waitpid(pid_, &status, 0) == pid_);
     reaped_ = true;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+SyscallToolRuns run_on_both_syscall_tiers(const std::string& tool, GatedChild& child,
+                                          GatedChild& other, const std::string& comm,
+                                          const std::string& last) {
+    std::string pid = std::to_string(child.pid());
+    ToolProcess text({tool_path(tool), "-n", comm});
+    ToolProcess tracepoints({tool_path(tool), "-o", "json", "-p", pid});
+    ToolProcess raw({tool_path(tool), "-o", "json", "-p", pid}, ToolProcess::Stdout::pipe,
+                    [] { setenv("CORESCOPE_SKIP_ATTACH", "tracepoint", 1); });
+    ToolProcess failed({tool_path(tool), "-x", "-o", "json", "-n", comm});
+    for (ToolProcess* t : {&text, &tracepoints, &raw, &failed})
+        REQUIRE(t->wait_attached());
+    REQUIRE(other.run() == 0);
+    REQUIRE(child.run() == 0);
+    for (ToolProcess* t : {&text, &tracepoints, &raw, &failed})
+        REQUIRE(t->wait_for_output(last));
+    SyscallToolRuns runs;
+    runs.text = text.stop();
+    runs.json = {tracepoints.stop(), raw.stop()};
+    runs.failed = failed.stop();
+    return runs;
 }
 
 } // namespace itest

@@ -3,6 +3,7 @@
 // API) and unmounts it, and fails a mount of a file system type that does
 // not exist.
 #include "harness.h"
+#include "syscall_tool_runs.h"
 #include "json_lines.h"
 
 #include <catch2/catch.hpp>
@@ -65,10 +66,6 @@ struct Workload {
     }
 };
 
-std::function<void()> skip_attach(const char* kinds) {
-    return [kinds] { setenv("CORESCOPE_SKIP_ATTACH", kinds, 1); };
-}
-
 std::string own_mount_namespace() {
     char link[64] = {};
     REQUIRE(readlink("/proc/self/ns/mnt", link, sizeof(link) - 1) > 0);
@@ -87,23 +84,11 @@ TEST_CASE("mountsnoop shows a process's mounts and unmounts with their arguments
     // Another process of the test's own making the same calls under another
     // name: what -p and -n must leave out.
     GatedChild other([&] { return w.calls(); }, "t15-other");
+    SyscallToolRuns runs = run_on_both_syscall_tiers("mountsnoop", child, other, w.comm, w.last);
+    Finished& t = runs.text;
+    std::vector<Finished>& json_runs = runs.json;
+    Finished& x = runs.failed;
     std::string pid = std::to_string(child.pid());
-    ToolProcess text({tool_path("mountsnoop"), "-n", w.comm});
-    ToolProcess tracepoints({tool_path("mountsnoop"), "-o", "json", "-p", pid});
-    ToolProcess raw({tool_path("mountsnoop"), "-o", "json", "-p", pid}, ToolProcess::Stdout::pipe,
-                    skip_attach("tracepoint"));
-    ToolProcess failed({tool_path("mountsnoop"), "-x", "-o", "json", "-n", w.comm});
-    REQUIRE(text.wait_attached());
-    REQUIRE(tracepoints.wait_attached());
-    REQUIRE(raw.wait_attached());
-    REQUIRE(failed.wait_attached());
-    REQUIRE(other.run() == 0);
-    REQUIRE(child.run() == 0);
-    for (ToolProcess* t : {&text, &tracepoints, &raw, &failed})
-        REQUIRE(t->wait_for_output(w.last));
-    Finished t = text.stop();
-    std::vector<Finished> json_runs = {tracepoints.stop(), raw.stop()};
-    Finished x = failed.stop();
     CHECK(t.exit_code == 0);
     CHECK(x.exit_code == 0);
     std::string host_ns = own_mount_namespace();

@@ -1,6 +1,7 @@
 // statsnoop against a child of this test that makes a known set of stat and
 // access calls on paths of its own, some of them missing.
 #include "harness.h"
+#include "syscall_tool_runs.h"
 #include "json_lines.h"
 
 #include <catch2/catch.hpp>
@@ -105,10 +106,6 @@ struct Workload {
     }
 };
 
-std::function<void()> skip_attach(const char* kinds) {
-    return [kinds] { setenv("CORESCOPE_SKIP_ATTACH", kinds, 1); };
-}
-
 } // namespace
 
 TEST_CASE("statsnoop shows each stat and access call of a process with its path and result, on "
@@ -120,25 +117,11 @@ TEST_CASE("statsnoop shows each stat and access call of a process with its path 
     // Another process of the test's own, with the same calls on the same
     // paths under another name: what -p and -n must leave out.
     GatedChild other([&] { return w.calls(); }, "t15-other");
+    SyscallToolRuns runs = run_on_both_syscall_tiers("statsnoop", child, other, w.comm, w.last);
+    Finished& t = runs.text;
+    std::vector<Finished>& json_runs = runs.json;
+    Finished& x = runs.failed;
     std::string pid = std::to_string(child.pid());
-    ToolProcess text({tool_path("statsnoop"), "-n", w.comm});
-    ToolProcess tracepoints({tool_path("statsnoop"), "-o", "json", "-p", pid});
-    ToolProcess raw({tool_path("statsnoop"), "-o", "json", "-p", pid}, ToolProcess::Stdout::pipe,
-                    skip_attach("tracepoint"));
-    ToolProcess failed({tool_path("statsnoop"), "-x", "-o", "json", "-n", w.comm});
-    REQUIRE(text.wait_attached());
-    REQUIRE(tracepoints.wait_attached());
-    REQUIRE(raw.wait_attached());
-    REQUIRE(failed.wait_attached());
-    REQUIRE(other.run() == 0);
-    REQUIRE(child.run() == 0);
-    // The failed stat of `last` is the child's last call: once an instance
-    // shows it, it was handed everything before it.
-    for (ToolProcess* t : {&text, &tracepoints, &raw, &failed})
-        REQUIRE(t->wait_for_output(w.last));
-    Finished t = text.stop();
-    std::vector<Finished> json_runs = {tracepoints.stop(), raw.stop()};
-    Finished x = failed.stop();
     CHECK(t.exit_code == 0);
     CHECK(x.exit_code == 0);
 
