@@ -4,9 +4,16 @@
 #include "output.h"
 
 #include <algorithm>
+#include <iterator>
 #include <tuple>
 
 namespace corescope {
+
+std::string softirq_vector_name(uint32_t vec) {
+    static const char* const names[] = {"hi",       "timer",   "net_tx", "net_rx",  "block",
+                                        "irq_poll", "tasklet", "sched",  "hrtimer", "rcu"};
+    return vec < std::size(names) ? names[vec] : "vec" + std::to_string(vec);
+}
 
 std::string irq_time_unit(const CommonOptions& options, const IrqTimeSettings& settings) {
     if (settings.nanoseconds) return "nsecs";

@@ -41,6 +41,10 @@ struct IrqTimeRow {
     std::vector<uint64_t> slots; // log2 histogram of run times (--distributed)
 };
 
+// A softirq vector's name (the kernel's enum in include/linux/interrupt.h),
+// lower case: "net_rx"; "vec12" for one this list does not know.
+std::string softirq_vector_name(uint32_t vec);
+
 // The histograms' unit, and the nanoseconds it stands for (the BPF side's unit_ns).
 std::string irq_time_unit(const CommonOptions& options, const IrqTimeSettings& settings);
 uint64_t irq_time_unit_ns(const CommonOptions& options, const IrqTimeSettings& settings);

@@ -10,6 +10,8 @@
 #include <bpf/bpf_tracing.h>
 
 #include "block.bpf.h"
+#include "hardirq_time.bpf.h"
+#include "softirq_time.bpf.h"
 #include "log2.bpf.h"
 #include "triage_bpf.h"
 
@@ -424,5 +426,80 @@ int BPF_KRETPROBE(dns_lookup_exit)
 	if (hist)
 		log2_hist_add(hist->slots, TRIAGE_SLOTS, (bpf_ktime_get_ns() - *start) / 1000);
 	bpf_map_delete_elem(&lookup_started, &tid);
+	return 0;
+}
+
+/* --- time in interrupt handlers: hard IRQs per handler, softirqs per vector --- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct hardirq_key);
+	__type(value, struct triage_irq_time);
+} hardirq_time SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TRIAGE_SOFTIRQ_VECTORS);
+	__type(key, __u32);
+	__type(value, struct triage_irq_time);
+} softirq_time SEC(".maps");
+
+static __always_inline void hardirq_ran(const struct hardirq_key *key, __u64 ns)
+{
+	static const struct triage_irq_time zero = {};
+	struct triage_irq_time *t = bpf_map_lookup_elem(&hardirq_time, key);
+
+	if (!t) {
+		bpf_map_update_elem(&hardirq_time, key, &zero, BPF_NOEXIST);
+		t = bpf_map_lookup_elem(&hardirq_time, key);
+		if (!t)
+			return;
+	}
+	__sync_fetch_and_add(&t->count, 1);
+	__sync_fetch_and_add(&t->ns, ns);
+}
+
+HARDIRQ_PROGRAMS()
+
+static __always_inline void softirq_done(__u32 vec)
+{
+	struct triage_irq_time *t;
+	__u64 ns = 0;
+
+	if (!softirq_exited(vec, bpf_ktime_get_ns(), &ns))
+		return;
+	t = bpf_map_lookup_elem(&softirq_time, &vec);
+	if (t) { /* per-CPU copy */
+		t->count++;
+		t->ns += ns;
+	}
+}
+
+SEC("tp_btf/softirq_entry")
+int BPF_PROG(btf_softirq_entry, unsigned int vec)
+{
+	softirq_entered(vec, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("tp_btf/softirq_exit")
+int BPF_PROG(btf_softirq_exit, unsigned int vec)
+{
+	softirq_done(vec);
+	return 0;
+}
+
+SEC("raw_tp/softirq_entry")
+int raw_softirq_entry(struct bpf_raw_tracepoint_args *ctx)
+{
+	softirq_entered((__u32)ctx->args[0], bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("raw_tp/softirq_exit")
+int raw_softirq_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	softirq_done((__u32)ctx->args[0]);
 	return 0;
 }

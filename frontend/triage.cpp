@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "fd.h"
 #include "host_lookups.h"
+#include "irq_times.h"
 #include "kernel_features.h"
 #include "output.h"
 #include "procfs.h"
@@ -20,6 +21,7 @@
 #include "triage_report.h"
 
 #include "triage.skel.h"
+#include "irq_handler_key.h"
 #include "triage_bpf.h"
 #include <linux/types.h>
 
@@ -100,6 +102,12 @@ std::vector<AttachStep> attach_steps(const std::vector<std::string>& libcs) {
             {"tp_exit_open", AttachKind::tracepoint, "syscalls:sys_exit_open", true},
             {"tp_exit_openat2", AttachKind::tracepoint, "syscalls:sys_exit_openat2", true}}}}},
         {"OOM kills", {{{{"tp_mark_victim", AttachKind::tracepoint, "oom:mark_victim"}}}}},
+        tracepoint_tiers("hard IRQ time", {{"hardirq_entry", "irq:irq_handler_entry"},
+                                           {"hardirq_exit", "irq:irq_handler_exit"}}),
+        tracepoint_tiers(
+            "soft IRQ time",
+            {{"softirq_entry", "irq:softirq_entry"}, {"softirq_exit", "irq:softirq_exit"}},
+            {AttachKind::tp_btf, AttachKind::raw_tp}),
         tracepoint_tiers("fatal signals", {{"signal_generate", "signal:signal_generate"}},
                          {AttachKind::tp_btf, AttachKind::raw_tp}),
     };
@@ -118,7 +126,9 @@ class TriageProbes {
         std::string why;
         if (!KernelFeatures::instance().bpf_permitted(&why)) {
             unavailable.push_back(
-                "BPF sources (run-queue, disk latency, execs, failed opens, signals, DNS): " + why);
+                "BPF sources (run-queue, disk latency, IRQ time, execs, failed opens, signals, "
+                "DNS): " +
+                why);
             return;
         }
         std::vector<std::string> libcs;
@@ -150,6 +160,7 @@ class TriageProbes {
         read_failed_opens(report);
         read_fatal_signals(report);
         read_oom(report);
+        read_interrupt_times(report);
         uint32_t zero = 0;
         triage_hist dns{};
         if (bpf_map__lookup_elem(skel_->maps.dns_hist, &zero, sizeof zero, &dns, sizeof dns, 0) ==
@@ -253,6 +264,33 @@ class TriageProbes {
             report.oom_kills.push_back(
                 {v.pid, std::string(v.comm, strnlen(v.comm, sizeof v.comm)), v.rss_kb, "bpf"});
         });
+    }
+
+    void read_interrupt_times(Report& report) {
+        auto busiest_first = [](std::vector<triage::InterruptTime>& v) {
+            std::sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.time_us > b.time_us; });
+        };
+        for_each<hardirq_key, triage_irq_time>(
+            skel_->maps.hardirq_time, [&](const hardirq_key& k, const triage_irq_time& t) {
+                report.hardirqs.handlers.push_back(
+                    {k.irq, std::string(k.name, strnlen(k.name, sizeof k.name)), t.count,
+                     t.ns / 1000});
+            });
+        busiest_first(report.hardirqs.handlers);
+        int cpus = std::max(libbpf_num_possible_cpus(), 1);
+        std::vector<triage_irq_time> per_cpu(static_cast<size_t>(cpus));
+        for (uint32_t vec = 0; vec < TRIAGE_SOFTIRQ_VECTORS; vec++) {
+            if (bpf_map__lookup_elem(skel_->maps.softirq_time, &vec, sizeof vec, per_cpu.data(),
+                                     per_cpu.size() * sizeof(triage_irq_time), 0) != 0)
+                continue;
+            triage::InterruptTime sum{vec, softirq_vector_name(vec)};
+            for (const triage_irq_time& t : per_cpu) {
+                sum.count += t.count;
+                sum.time_us += t.ns / 1000;
+            }
+            if (sum.count) report.softirqs.handlers.push_back(sum);
+        }
+        busiest_first(report.softirqs.handlers);
     }
 
     double bpf_run_time_seconds() {

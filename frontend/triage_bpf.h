@@ -31,6 +31,15 @@ struct triage_oom {
 	char comm[TRIAGE_COMM_LEN];
 };
 
+/* Time in interrupt handlers: per hard IRQ handler (keyed by struct
+ * hardirq_key) and per softirq vector (a per-CPU array). */
+#define TRIAGE_SOFTIRQ_VECTORS 10 /* NR_SOFTIRQS, the same since 4.1 */
+
+struct triage_irq_time {
+	__u64 count; /* handler runs */
+	__u64 ns;    /* time in the handler */
+};
+
 /* A signal that ends its target (see triage.bpf.c), by signal and the
  * target's command. */
 struct triage_signal_key {

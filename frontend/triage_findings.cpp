@@ -96,6 +96,23 @@ std::vector<Finding> analyze(const Report& r, const Thresholds& t) {
             format_value("steal %.0f%%", r.cpu.steal),
             format_value("steal above %.0f%%", t.steal_percent));
 
+    double hard = r.hardirqs.percent_of_cpu(r.window_s, r.cpus);
+    double soft = r.softirqs.percent_of_cpu(r.window_s, r.cpus);
+    if (hard + soft > t.interrupt_percent) {
+        std::vector<InterruptTime> all = r.hardirqs.handlers;
+        all.insert(all.end(), r.softirqs.handlers.begin(), r.softirqs.handlers.end());
+        std::stable_sort(all.begin(), all.end(),
+                         [](auto& a, auto& b) { return a.time_us > b.time_us; });
+        std::string top;
+        for (size_t i = 0; i < all.size() && i < 3; i++)
+            top += (i ? ", " : "") + text_escaped(all[i].name) + " " + as_ms(all[i].time_us);
+        add(Severity::warning, "Interrupt handling takes a large share of the CPUs.",
+            format_value("hard IRQ handlers %.1f%%", hard) +
+                format_value(", softirqs %.1f%% of CPU time", soft) +
+                (top.empty() ? "" : "; busiest: " + top),
+            format_value("above %.0f%% of CPU time in interrupt handlers", t.interrupt_percent));
+    }
+
     // Memory.
     if (r.mem_total_kb > 0) {
         double available =

@@ -24,6 +24,7 @@ struct Thresholds {
     double cpu_busy_percent = 90;
     double iowait_percent = 20;
     double steal_percent = 10;
+    double interrupt_percent = 10; // hard IRQ and softirq handlers, of all CPU time
     double mem_available_percent = 10;
     double disk_util_percent = 80;
     double disk_p99_ms = 50;

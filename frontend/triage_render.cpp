@@ -76,6 +76,22 @@ std::string render_text(const Report& r, const std::vector<Finding>& findings) {
     for (size_t i = 0; i < r.per_cpu.size(); i++)
         cpu_row("cpu" + std::to_string(i), r.per_cpu[i]);
     line(b, format_value("   context switches %.0f/s", r.context_switches_per_s));
+    // Where the irq column's time went, by handler (BPF): the busiest three,
+    // as "time  runs  name".
+    auto interrupt_line = [&](const std::string& what, const InterruptTimes& t) {
+        line(b,
+             "   " + what + ": " + as_ms(t.time_us()) +
+                 format_value(" in all, %.2f%% of CPU time", t.percent_of_cpu(r.window_s, r.cpus)));
+        for (size_t i = 0; i < t.handlers.size() && i < 3; i++) {
+            std::string row = "     ";
+            append_padded(row, as_ms(t.handlers[i].time_us), 11);
+            append_padded(row, std::to_string(t.handlers[i].count), 9);
+            append_text_escaped(row, t.handlers[i].name);
+            line(b, row);
+        }
+    };
+    interrupt_line("hard IRQ handlers", r.hardirqs);
+    interrupt_line("softirqs", r.softirqs);
     if (!r.busiest.empty()) {
         b += "   busiest processes (% of one CPU):\n";
         for (size_t i = 0; i < r.busiest.size() && i < 5; i++) {
@@ -228,6 +244,20 @@ std::string render_json(const Report& r, const std::vector<Finding>& findings) {
             o.string("name", n.name).unsigned_number("count", n.count);
         });
     };
+    auto interrupt_times = [&](const InterruptTimes& t, const char* id_key) {
+        std::string out;
+        JsonObject o(out);
+        o.real("time_ms", static_cast<double>(t.time_us()) / 1000.0, 3)
+            .real("percent_of_cpu", t.percent_of_cpu(r.window_s, r.cpus), 3)
+            .raw("handlers", array(t.handlers, [&](JsonObject& h, const InterruptTime& i) {
+                     h.number(id_key, i.id)
+                         .string("name", i.name)
+                         .unsigned_number("count", i.count)
+                         .real("time_ms", static_cast<double>(i.time_us) / 1000.0, 3);
+                 }));
+        o.end();
+        return out;
+    };
     std::string all_cpu;
     {
         JsonObject o(all_cpu);
@@ -338,6 +368,8 @@ std::string render_json(const Report& r, const std::vector<Finding>& findings) {
                                       .unsigned_number("tx_errors", n.tx_errors);
                               }))
         .raw("tcp", tcp)
+        .raw("hardirq_time", interrupt_times(r.hardirqs, "irq"))
+        .raw("softirq_time", interrupt_times(r.softirqs, "vec"))
         .unsigned_number("execs", r.execs)
         .raw("exec_commands", names(r.exec_commands))
         .unsigned_number("failed_opens", r.failed_opens)

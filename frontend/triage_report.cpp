@@ -18,6 +18,18 @@ void keep_recent_kernel_log(Report& r, std::vector<LogLine> lines, double window
     }
 }
 
+uint64_t InterruptTimes::time_us() const {
+    uint64_t sum = 0;
+    for (const InterruptTime& h : handlers)
+        sum += h.time_us;
+    return sum;
+}
+
+double InterruptTimes::percent_of_cpu(double window_s, unsigned cpus) const {
+    double capacity_us = window_s * 1e6 * (cpus ? cpus : 1);
+    return capacity_us > 0 ? 100.0 * static_cast<double>(time_us()) / capacity_us : 0;
+}
+
 std::string format_value(const char* format, double value) {
     char buf[64];
     snprintf(buf, sizeof buf, format, value);

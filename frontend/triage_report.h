@@ -85,6 +85,23 @@ struct FatalSignal {
     uint64_t count = 0;
 };
 
+// Time in one interrupt handler over the window, on all CPUs: a hard IRQ
+// handler (id: its IRQ number) or a softirq vector (id: the vector).
+struct InterruptTime {
+    int64_t id = 0;
+    std::string name; // "virtio1-req.0", "net_rx"
+    uint64_t count = 0;
+    uint64_t time_us = 0;
+};
+
+// Hard or soft IRQ handlers' time over the window, busiest first.
+struct InterruptTimes {
+    std::vector<InterruptTime> handlers;
+    uint64_t time_us() const;
+    // Of the time all CPUs had over window_s seconds.
+    double percent_of_cpu(double window_s, unsigned cpus) const;
+};
+
 struct Report {
     std::string hostname, kernel, started_at;
     double window_s = 0;
@@ -96,6 +113,7 @@ struct Report {
     std::vector<CpuShare> per_cpu;
     std::vector<BusyProcess> busiest;
     double context_switches_per_s = 0;
+    InterruptTimes hardirqs, softirqs; // from BPF
 
     Histogram run_queue_us = Histogram::log2({});
     std::vector<Waiter> waiters;

@@ -3,6 +3,7 @@
 // every source collected where the matching standalone tool works.
 #include "harness.h"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <sstream>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
@@ -178,7 +180,8 @@ const std::vector<std::pair<std::string, std::string>> sources_and_tools = {
     {"run-queue latency", "runqlat"}, {"block I/O latency", "biolatency"},
     {"new processes", "execsnoop"},   {"failed opens", "opensnoop"},
     {"OOM kills", "oomkill"},         {"DNS latency", "gethostlatency"},
-    {"fatal signals", "sigsnoop"},
+    {"fatal signals", "sigsnoop"},    {"hard IRQ time", "hardirqs"},
+    {"soft IRQ time", "softirqs"},
 };
 
 // Every "not collected" entry of a report must be a source whose standalone
@@ -415,4 +418,123 @@ TEST_CASE("triage shows the kernel log lines of its window whole and oldest firs
     // Written during the window: a finding says so.
     CHECK(squeezed(r.out).find(squeezed("during the window: corescope test " + token)) !=
           std::string::npos);
+}
+
+namespace {
+
+// /proc/softirqs: each vector's runs on all CPUs, by its lower-case name.
+std::map<std::string, uint64_t> softirq_runs() {
+    std::map<std::string, uint64_t> runs;
+    std::ifstream in("/proc/softirqs");
+    std::string line;
+    std::getline(in, line); // the CPUs' header
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::string name;
+        fields >> name;
+        if (name.empty() || name.back() != ':') continue;
+        name.pop_back();
+        std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+        for (uint64_t n; fields >> n;)
+            runs[name] += n;
+    }
+    return runs;
+}
+
+// /proc/interrupts: each numbered IRQ's interrupts on all CPUs.
+std::map<int64_t, uint64_t> hardirq_runs() {
+    std::map<int64_t, uint64_t> runs;
+    std::ifstream in("/proc/interrupts");
+    std::string line;
+    std::getline(in, line);
+    int cpus = 0;
+    for (std::istringstream header(line); header >> line;)
+        cpus++;
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        int64_t irq = 0;
+        char colon = 0;
+        if (!(fields >> irq >> colon) || colon != ':') continue; // NMI, LOC...: not handlers
+        for (int c = 0; c < cpus; c++) {
+            uint64_t n = 0;
+            fields >> n;
+            runs[irq] += n;
+        }
+    }
+    return runs;
+}
+
+template <class Key>
+std::map<Key, uint64_t> growth(const std::map<Key, uint64_t>& before,
+                               const std::map<Key, uint64_t>& after) {
+    std::map<Key, uint64_t> grew;
+    for (const auto& [key, n] : after) {
+        auto was = before.find(key);
+        grew[key] = n - (was == before.end() ? 0 : was->second);
+    }
+    return grew;
+}
+
+} // namespace
+
+// The kernel counts each softirq run in /proc/softirqs and each interrupt
+// in /proc/interrupts; triage must count the same runs. Its programs are
+// attached before its window starts and read after it stops, so for every
+// handler its count lies between the growth over the window (read inside
+// it) and the growth over triage's whole life (read around it).
+TEST_CASE("triage's interrupt handler runs agree with /proc/softirqs and /proc/interrupts",
+          "[triage]") {
+    REQUIRE_BPF();
+    std::map<std::string, uint64_t> soft_outer_start = softirq_runs(), soft_inner_start;
+    std::map<int64_t, uint64_t> hard_outer_start = hardirq_runs(), hard_inner_start;
+    std::map<std::string, uint64_t> soft_inner;
+    std::map<int64_t, uint64_t> hard_inner;
+    std::string file = "/var/tmp/" + unique_token("cs-triage-irq");
+    Finished r = triage_around("json", [&] {
+        soft_inner_start = softirq_runs();
+        hard_inner_start = hardirq_runs();
+        // Block I/O completes in hard and soft interrupts.
+        int fd = open(file.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
+        REQUIRE(fd >= 0);
+        std::string block(64 << 10, 'i');
+        for (int i = 0; i < 20; i++) {
+            REQUIRE(write(fd, block.data(), block.size()) == static_cast<ssize_t>(block.size()));
+            REQUIRE(fdatasync(fd) == 0);
+        }
+        close(fd);
+        unlink(file.c_str());
+        soft_inner = growth(soft_inner_start, softirq_runs());
+        hard_inner = growth(hard_inner_start, hardirq_runs());
+    });
+    std::map<std::string, uint64_t> soft_outer = growth(soft_outer_start, softirq_runs());
+    std::map<int64_t, uint64_t> hard_outer = growth(hard_outer_start, hardirq_runs());
+    INFO(r.out);
+    json report = json::parse(r.out);
+
+    std::map<std::string, uint64_t> soft_seen;
+    for (const json& h : report.at("softirq_time").at("handlers"))
+        soft_seen[h.at("name")] = h.at("count");
+    uint64_t soft_window = 0;
+    for (const auto& [name, inner] : soft_inner) {
+        INFO("softirq " << name << ": window " << inner << ", triage " << soft_seen[name]
+                        << ", its whole life " << soft_outer[name]);
+        CHECK(soft_seen[name] >= inner);
+        CHECK(soft_seen[name] <= soft_outer[name]);
+        soft_window += inner;
+    }
+    REQUIRE(soft_window > 0); // the timer alone runs every tick
+
+    // Per IRQ number: a shared IRQ's handlers are each a row of triage's.
+    std::map<int64_t, uint64_t> hard_seen;
+    for (const json& h : report.at("hardirq_time").at("handlers"))
+        hard_seen[h.at("irq").get<int64_t>()] += h.at("count").get<uint64_t>();
+    for (const auto& [irq, inner] : hard_inner) {
+        INFO("IRQ " << irq << ": window " << inner << ", triage " << hard_seen[irq]
+                    << ", its whole life " << hard_outer[irq]);
+        CHECK(hard_seen[irq] >= inner);
+        CHECK(hard_seen[irq] <= hard_outer[irq]);
+    }
+    double percent = report.at("softirq_time").at("percent_of_cpu");
+    CHECK(percent > 0);
+    CHECK(percent < 100);
 }

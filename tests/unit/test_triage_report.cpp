@@ -206,3 +206,37 @@ TEST_CASE("only the latest 20 kernel log lines are printed; the rest are counted
     CHECK(text.find("crash 24\n") != std::string::npos);
     CHECK(text.find("6 earlier lines of trouble") != std::string::npos);
 }
+
+TEST_CASE("interrupt handlers above 10% of CPU time are a finding naming the busiest, and both "
+          "renderings show their time",
+          "[triage]") {
+    Report r = quiet_report(); // 10 s on 2 CPUs: 20 s of CPU time, 2 s is 10%
+    r.hardirqs.handlers = {{36, "virtio1-req.0", 5000, 400000}};
+    r.softirqs.handlers = {{3, "net_rx", 90000, 1600000}, {1, "timer", 2000, 60000}};
+    auto findings = analyze(r);
+    const Finding* f = find(findings, "Interrupt handling");
+    REQUIRE(f);
+    CHECK(f->evidence ==
+          "hard IRQ handlers 2.0%, softirqs 8.3% of CPU time; busiest: net_rx 1600.0 ms, "
+          "virtio1-req.0 400.0 ms, timer 60.0 ms");
+    CHECK(f->threshold.find("10%") != std::string::npos);
+
+    std::string text = render_text(r, findings);
+    INFO(text);
+    CHECK(text.find("   hard IRQ handlers: 400.0 ms in all, 2.00% of CPU time\n"
+                    "     400.0 ms   5000     virtio1-req.0\n"
+                    "   softirqs: 1660.0 ms in all, 8.30% of CPU time\n"
+                    "     1600.0 ms  90000    net_rx\n"
+                    "     60.0 ms    2000     timer\n") != std::string::npos);
+    auto json = nlohmann::json::parse(render_json(r, findings));
+    CHECK(json.at("hardirq_time").at("percent_of_cpu") == 2.0);
+    CHECK(
+        json.at("hardirq_time").at("handlers").at(0) ==
+        nlohmann::json::parse(R"({"irq":36,"name":"virtio1-req.0","count":5000,"time_ms":400.0})"));
+    CHECK(json.at("softirq_time").at("time_ms") == 1660.0);
+    CHECK(json.at("softirq_time").at("handlers").size() == 2);
+    CHECK(json.at("softirq_time").at("handlers").at(0).at("vec") == 3);
+
+    r.softirqs.handlers[0].time_us = 1000000; // 1.06 s + 0.4 s: 7.3%, below
+    CHECK_FALSE(find(analyze(r), "Interrupt handling"));
+}

@@ -15,7 +15,7 @@ namespace {
 
 constexpr IrqKind hardirq_kind{"irq", "HARDIRQ", 26, "hardirq"};
 
-using Entry = MapEntry<hardirqs_key, hardirqs_value>;
+using Entry = MapEntry<hardirq_key, hardirqs_value>;
 
 std::vector<IrqTimeRow> rows_of(const std::vector<Entry>& entries) {
     std::vector<IrqTimeRow> rows;
@@ -28,9 +28,9 @@ std::vector<IrqTimeRow> rows_of(const std::vector<Entry>& entries) {
 
 // One step: an exit is paired with the entry its own tier stamped.
 std::vector<AttachStep> attach_steps() {
-    return {
-        tracepoint_tiers("hard IRQ handler entry and exit",
-                         {{"entry", "irq:irq_handler_entry"}, {"exit", "irq:irq_handler_exit"}})};
+    return {tracepoint_tiers(
+        "hard IRQ handler entry and exit",
+        {{"hardirq_entry", "irq:irq_handler_entry"}, {"hardirq_exit", "irq:irq_handler_exit"}})};
 }
 
 } // namespace
@@ -44,7 +44,7 @@ void decode_hardirqs(const CommonOptions& options, uint32_t variant, Output& out
                              .counts = (variant & 2) != 0,
                              .nanoseconds = (variant & 4) != 0};
     IrqTimePrinter(options, settings, hardirq_kind, out)
-        .print(rows_of(recorded_entries<hardirqs_key, hardirqs_value>(events)));
+        .print(rows_of(recorded_entries<hardirq_key, hardirqs_value>(events)));
 }
 
 int hardirqs(int argc, char** argv) {
@@ -83,7 +83,7 @@ int hardirqs(int argc, char** argv) {
             return [printer = IrqTimePrinter(options, settings, hardirq_kind, out),
                     deltas = IrqTimeDeltas(), handlers = skel.maps.handlers]() mutable {
                 printer.print(deltas.interval(
-                    rows_of(read_map<hardirqs_key, hardirqs_value>(handlers, HARDIRQS_MAX_KEYS))));
+                    rows_of(read_map<hardirq_key, hardirqs_value>(handlers, HARDIRQS_MAX_KEYS))));
             };
         });
 }

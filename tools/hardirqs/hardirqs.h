@@ -3,14 +3,10 @@
  * long in all, and with --distributed a log2 histogram of its run times. */
 #pragma once
 
-#define HARDIRQS_NAME_LEN 32 /* the handler's name, cut to fit, NUL-terminated */
+#include "irq_handler_key.h" /* struct hardirq_key */
+
 #define HARDIRQS_SLOTS	  32 /* the last one also holds everything above 2^31 units */
 #define HARDIRQS_MAX_KEYS 1024
-
-struct hardirqs_key {
-	__s32 irq;
-	char name[HARDIRQS_NAME_LEN];
-};
 
 struct hardirqs_value {
 	__u64 count;		     /* handler runs */

@@ -4,9 +4,9 @@
  * vector; with --slower, each run that took (or waited from its raise)
  * at least a threshold, as an event.
  *
- * Softirqs do not nest on a CPU, and a vector raised on a CPU runs on that
- * CPU: per-CPU slots hold the start of the run and each vector's first
- * raise since its last run. A hard interrupt during a softirq counts in the
+ * A vector raised on a CPU runs on that CPU: per-CPU slots hold the start
+ * of the run (bpf/softirq_time.bpf.h) and each vector's first raise since
+ * its last run. A hard interrupt during a softirq counts in the
  * softirq's time, as in every tool that times from entry to exit. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -14,6 +14,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "events.bpf.h"
+#include "softirq_time.bpf.h"
 #include "log2.bpf.h"
 #include "softirqs/softirqs.h"
 
@@ -23,19 +24,6 @@ const volatile bool distributed = false;
 const volatile __u64 unit_ns = 1000;   /* histogram unit: 1 ns, 1 us or 1 ms */
 const volatile bool slower = false;    /* --slower: events instead of the summary */
 const volatile __u64 threshold_ns = 0; /* --slower's threshold */
-
-struct start {
-	__u64 ts; /* 0: no entry seen on this CPU since the last exit */
-	__u64 wait_ns;
-	__u32 vec;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct start);
-} starts SEC(".maps");
 
 /* --slower: per CPU, when each vector was first raised since it last ran. */
 struct {
@@ -62,25 +50,19 @@ static __always_inline void on_raise(__u32 vec)
 
 static __always_inline void on_entry(__u32 vec)
 {
-	__u32 zero = 0;
-	struct start *s = bpf_map_lookup_elem(&starts, &zero);
 	__u64 now = bpf_ktime_get_ns(), *stamp;
+	struct softirq_start *s = softirq_entered(vec, now);
 
-	if (!s)
+	if (!s || !slower)
 		return;
-	s->wait_ns = 0;
-	if (slower) {
-		stamp = bpf_map_lookup_elem(&raised, &vec);
-		if (stamp && *stamp) {
-			s->wait_ns = now - *stamp;
-			*stamp = 0;
-		}
+	stamp = bpf_map_lookup_elem(&raised, &vec);
+	if (stamp && *stamp) {
+		s->wait_ns = now - *stamp;
+		*stamp = 0;
 	}
-	s->vec = vec;
-	s->ts = now;
 }
 
-static __always_inline void report(void *ctx, struct start *s, __u64 now, __u64 run_ns)
+static __always_inline void report(void *ctx, struct softirq_start *s, __u64 now, __u64 run_ns)
 {
 	struct softirqs_event e = {};
 	__u64 id = bpf_get_current_pid_tgid();
@@ -98,17 +80,13 @@ static __always_inline void report(void *ctx, struct start *s, __u64 now, __u64 
 
 static __always_inline void on_exit(void *ctx, __u32 vec)
 {
-	__u32 zero = 0;
-	struct start *s = bpf_map_lookup_elem(&starts, &zero);
 	struct softirqs_value *value;
-	__u64 now, delta;
+	struct softirq_start *s;
+	__u64 now = bpf_ktime_get_ns(), delta = 0;
 
-	/* An exit whose entry came before the attach. */
-	if (!s || !s->ts || s->vec != vec)
+	s = softirq_exited(vec, now, &delta);
+	if (!s)
 		return;
-	now = bpf_ktime_get_ns();
-	delta = now - s->ts;
-	s->ts = 0;
 	if (slower) {
 		if (delta >= threshold_ns || s->wait_ns >= threshold_ns)
 			report(ctx, s, now, delta);

@@ -19,15 +19,6 @@ namespace {
 
 constexpr IrqKind softirq_kind{"vec", "SOFTIRQ", 16, "softirq"};
 
-// The kernel's names (enum of include/linux/interrupt.h), lower case as
-// libbpf-tools prints them.
-std::string vector_name(uint32_t vec) {
-    static const char* const names[SOFTIRQS_VECTORS] = {"hi",      "timer",    "net_tx",  "net_rx",
-                                                        "block",   "irq_poll", "tasklet", "sched",
-                                                        "hrtimer", "rcu"};
-    return vec < SOFTIRQS_VECTORS ? names[vec] : "vec" + std::to_string(vec);
-}
-
 void add_value(softirqs_value& sum, const softirqs_value& one) {
     sum.count += one.count;
     sum.total_ns += one.total_ns;
@@ -41,7 +32,7 @@ std::vector<IrqTimeRow> rows_of(const std::vector<Entry>& entries) {
     std::vector<IrqTimeRow> rows;
     for (const Entry& e : entries)
         if (e.value.count)
-            rows.push_back({e.key, vector_name(e.key), e.value.count, e.value.total_ns,
+            rows.push_back({e.key, softirq_vector_name(e.key), e.value.count, e.value.total_ns,
                             std::vector<uint64_t>(e.value.slots, e.value.slots + SOFTIRQS_SLOTS)});
     return rows;
 }
@@ -63,7 +54,7 @@ struct SlowPrinter {
         if (!e) return;
         Record r = records.begin(task_of(*e));
         if (!r) return;
-        r.text(vector_name(e->vec))
+        r.text(softirq_vector_name(e->vec))
             .number(e->vec)
             .number(e->cpu)
             .real(static_cast<double>(e->run_ns) / 1e6);
