@@ -10,6 +10,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "events.bpf.h"
+#include "syscall_pairs.bpf.h"
 #include "files.bpf.h"
 #include "filters.bpf.h"
 #include "syscall_nr.bpf.h"
@@ -38,13 +39,7 @@ struct pending_call {
 	__u32 op;
 };
 
-/* LRU: a thread that dies in the middle of a call leaves its entry. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct pending_call);
-} pending SEC(".maps");
+PENDING_CALLS(struct pending_call, 16384);
 
 EVENT_SCRATCH(struct fsslower_event, scratch);
 
@@ -84,7 +79,6 @@ static __always_inline int enter_io(long fd, __s64 offset, __u32 syscall, __u32 
 	struct pending_call call = { .offset = offset, .syscall = syscall, .op = op };
 	char fs_type[FSSLOWER_TYPE_LEN] = {};
 	struct file *file;
-	__u32 tid;
 
 	if (ignored())
 		return 0;
@@ -94,10 +88,8 @@ static __always_inline int enter_io(long fd, __s64 offset, __u32 syscall, __u32 
 	call.file = file;
 	if (offset == OFFSET_FILE_POS)
 		call.offset = BPF_CORE_READ(file, f_pos);
-	tid = (__u32)bpf_get_current_pid_tgid();
 	call.start_ns = bpf_ktime_get_ns();
-	bpf_map_update_elem(&pending, &tid, &call, BPF_ANY);
-	return 0;
+	return pending_call_keep(&pending, &call);
 }
 
 static __always_inline int enter_open(__u32 syscall)
@@ -105,14 +97,11 @@ static __always_inline int enter_open(__u32 syscall)
 	struct pending_call call = { .offset = OFFSET_NONE,
 				     .syscall = syscall,
 				     .op = FSSLOWER_OP_OPEN };
-	__u32 tid;
 
 	if (ignored())
 		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
 	call.start_ns = bpf_ktime_get_ns();
-	bpf_map_update_elem(&pending, &tid, &call, BPF_ANY);
-	return 0;
+	return pending_call_keep(&pending, &call);
 }
 
 static __always_inline int on_exit(void *ctx, long ret)
@@ -185,14 +174,12 @@ static __always_inline __s64 pos_or_file_pos(__s64 pos)
 	{                                                                                          \
 		return enter_io(ctx->args[0], offset, syscall, op);                                \
 	}                                                                                          \
-	SEC("tracepoint/syscalls/sys_exit_" #call)                                                 \
-	int tp_exit_##call(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
+	SYSCALL_EXIT(call)
 
 #define OPEN_TRACEPOINTS(call, syscall)                                                            \
 	SEC("tracepoint/syscalls/sys_enter_" #call)                                                \
 	int tp_enter_##call(struct trace_event_raw_sys_enter *ctx) { return enter_open(syscall); } \
-	SEC("tracepoint/syscalls/sys_exit_" #call)                                                 \
-	int tp_exit_##call(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
+	SYSCALL_EXIT(call)
 
 IO_TRACEPOINTS(read, FSSLOWER_READ, FSSLOWER_OP_READ, OFFSET_FILE_POS)
 IO_TRACEPOINTS(write, FSSLOWER_WRITE, FSSLOWER_OP_WRITE, OFFSET_FILE_POS)
@@ -263,9 +250,4 @@ int raw_enter(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
-SEC("raw_tp/sys_exit")
-int raw_exit(struct bpf_raw_tracepoint_args *ctx)
-{
-	/* Only threads whose entry was a traced call have a pending entry. */
-	return on_exit(ctx, ctx->args[1]);
-}
+RAW_SYSCALL_EXIT()

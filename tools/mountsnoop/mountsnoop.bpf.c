@@ -10,6 +10,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "events.bpf.h"
+#include "syscall_pairs.bpf.h"
 #include "filters.bpf.h"
 #include "syscall_nr.bpf.h"
 #include "mountsnoop/mountsnoop.h"
@@ -29,26 +30,18 @@ struct pending_call {
 	__u32 call;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct pending_call);
-} pending SEC(".maps");
+PENDING_CALLS(struct pending_call, 4096);
 
 EVENT_SCRATCH(struct mountsnoop_event, scratch);
 
 static __always_inline int on_enter(__u32 call, __u64 a0, __u64 a1, __u64 a2, __u64 a3, __u64 a4)
 {
 	struct pending_call c = { .args = { a0, a1, a2, a3, a4 }, .call = call };
-	__u32 tid;
 
 	if (current_filtered_out())
 		return 0;
 	c.start_ns = bpf_ktime_get_ns();
-	tid = (__u32)bpf_get_current_pid_tgid();
-	bpf_map_update_elem(&pending, &tid, &c, BPF_ANY);
-	return 0;
+	return pending_call_keep(&pending, &c);
 }
 
 /* Reads the string at user address ptr into dst; sets bit in *has when
@@ -155,8 +148,7 @@ done:
 	{                                                                                          \
 		return on_enter(call, args(ctx));                                                  \
 	}                                                                                          \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
-	int tp_exit_##name(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
+	SYSCALL_EXIT(name)
 
 TRACE_CALL(mount, MOUNTSNOOP_MOUNT, ARGS5)
 TRACE_CALL(umount, MOUNTSNOOP_UMOUNT2, ARGS2)
@@ -207,9 +199,4 @@ int raw_enter(struct bpf_raw_tracepoint_args *ctx)
 			PT_REGS_PARM5_CORE_SYSCALL(regs));
 }
 
-SEC("raw_tp/sys_exit")
-int raw_exit(struct bpf_raw_tracepoint_args *ctx)
-{
-	/* Only threads whose entry was a mount call have a pending entry. */
-	return on_exit(ctx, ctx->args[1]);
-}
+RAW_SYSCALL_EXIT()

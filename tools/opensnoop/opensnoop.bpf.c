@@ -8,6 +8,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "events.bpf.h"
+#include "syscall_pairs.bpf.h"
 #include "filters.bpf.h"
 #include "syscall_nr.bpf.h"
 #include "opensnoop/opensnoop.h"
@@ -23,12 +24,7 @@ struct pending_open {
 	__u32 syscall;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct pending_open);
-} pending SEC(".maps");
+PENDING_CALLS(struct pending_open, 16384);
 
 EVENT_SCRATCH(struct opensnoop_event, scratch);
 
@@ -37,13 +33,10 @@ static __always_inline int on_enter(const char *path, __u64 flags, __u32 mode, _
 	struct pending_open open = {
 		.path = path, .flags = flags, .mode = mode, .syscall = syscall
 	};
-	__u32 tid;
 
 	if (current_filtered_out())
 		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	bpf_map_update_elem(&pending, &tid, &open, BPF_ANY);
-	return 0;
+	return pending_call_keep(&pending, &open);
 }
 
 static __always_inline int on_exit(void *ctx, long ret)
@@ -115,17 +108,13 @@ int tp_enter_creat(struct trace_event_raw_sys_enter *ctx)
 			OPENSNOOP_CREAT);
 }
 
-SEC("tracepoint/syscalls/sys_exit_open")
-int tp_exit_open(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
+SYSCALL_EXIT(open)
 
-SEC("tracepoint/syscalls/sys_exit_openat")
-int tp_exit_openat(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
+SYSCALL_EXIT(openat)
 
-SEC("tracepoint/syscalls/sys_exit_openat2")
-int tp_exit_openat2(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
+SYSCALL_EXIT(openat2)
 
-SEC("tracepoint/syscalls/sys_exit_creat")
-int tp_exit_creat(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
+SYSCALL_EXIT(creat)
 
 /* Tier 2: the raw syscall tracepoints, which need no tracefs but run for
  * every system call. */
@@ -156,9 +145,4 @@ int raw_enter(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
-SEC("raw_tp/sys_exit")
-int raw_exit(struct bpf_raw_tracepoint_args *ctx)
-{
-	/* Only threads whose entry was an open have a pending entry. */
-	return on_exit(ctx, ctx->args[1]);
-}
+RAW_SYSCALL_EXIT()

@@ -10,6 +10,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "events.bpf.h"
+#include "syscall_pairs.bpf.h"
 #include "filters.bpf.h"
 #include "syscall_nr.bpf.h"
 #include "setuids/setuids.h"
@@ -18,12 +19,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 const volatile bool failed_only = false;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct setuids_event);
-} pending SEC(".maps");
+PENDING_CALLS(struct setuids_event, 4096);
 
 EVENT_SCRATCH(struct setuids_event, scratch);
 
@@ -97,16 +93,13 @@ static __always_inline int on_exit(void *ctx, long ret)
  * the arguments its call has: the kernel refuses to attach one whose reads
  * go past the tracepoint's record. */
 
-#define SETUIDS_EXIT(name)                                                                         \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
-	int tp_exit_##name(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
 #define SETUIDS_ENTER(name, call, a1, a2)                                                          \
 	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
 	int tp_enter_##name(struct trace_event_raw_sys_enter *ctx)                                 \
 	{                                                                                          \
 		return on_enter(call, ctx->args[0], a1, a2);                                       \
 	}                                                                                          \
-	SETUIDS_EXIT(name)
+	SYSCALL_EXIT(name)
 
 SETUIDS_ENTER(setuid, SETUIDS_SETUID, 0, 0)
 SETUIDS_ENTER(setgid, SETUIDS_SETGID, 0, 0)
@@ -159,9 +152,4 @@ int raw_enter(struct bpf_raw_tracepoint_args *ctx)
 			PT_REGS_PARM3_CORE_SYSCALL(regs));
 }
 
-SEC("raw_tp/sys_exit")
-int raw_exit(struct bpf_raw_tracepoint_args *ctx)
-{
-	/* Only threads whose entry was one of these calls have a pending event. */
-	return on_exit(ctx, ctx->args[1]);
-}
+RAW_SYSCALL_EXIT()

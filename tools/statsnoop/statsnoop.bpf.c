@@ -10,6 +10,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "events.bpf.h"
+#include "syscall_pairs.bpf.h"
 #include "files.bpf.h"
 #include "filters.bpf.h"
 #include "syscall_nr.bpf.h"
@@ -31,12 +32,7 @@ struct pending_stat {
 	__u32 call;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct pending_stat);
-} pending SEC(".maps");
+PENDING_CALLS(struct pending_stat, 16384);
 
 EVENT_SCRATCH(struct statsnoop_event, scratch);
 
@@ -45,14 +41,11 @@ static __always_inline int on_enter(__u32 call, long fd, const char *path, __u64
 	struct pending_stat stat = {
 		.path = path, .fd = fd, .flags = flags, .mask = mask, .call = call
 	};
-	__u32 tid;
 
 	if (current_filtered_out())
 		return 0;
 	stat.start_ns = bpf_ktime_get_ns();
-	tid = (__u32)bpf_get_current_pid_tgid();
-	bpf_map_update_elem(&pending, &tid, &stat, BPF_ANY);
-	return 0;
+	return pending_call_keep(&pending, &stat);
 }
 
 static __always_inline int on_exit(void *ctx, long ret)
@@ -169,26 +162,16 @@ int tp_enter_faccessat2(struct trace_event_raw_sys_enter *ctx)
 			ctx->args[3], ctx->args[2]);
 }
 
-SEC("tracepoint/syscalls/sys_exit_newstat")
-int tp_exit_newstat(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
-SEC("tracepoint/syscalls/sys_exit_newlstat")
-int tp_exit_newlstat(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
-SEC("tracepoint/syscalls/sys_exit_newfstat")
-int tp_exit_newfstat(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
-SEC("tracepoint/syscalls/sys_exit_newfstatat")
-int tp_exit_newfstatat(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
-SEC("tracepoint/syscalls/sys_exit_statx")
-int tp_exit_statx(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
-SEC("tracepoint/syscalls/sys_exit_statfs")
-int tp_exit_statfs(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
-SEC("tracepoint/syscalls/sys_exit_fstatfs")
-int tp_exit_fstatfs(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
-SEC("tracepoint/syscalls/sys_exit_access")
-int tp_exit_access(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
-SEC("tracepoint/syscalls/sys_exit_faccessat")
-int tp_exit_faccessat(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
-SEC("tracepoint/syscalls/sys_exit_faccessat2")
-int tp_exit_faccessat2(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
+SYSCALL_EXIT(newstat)
+SYSCALL_EXIT(newlstat)
+SYSCALL_EXIT(newfstat)
+SYSCALL_EXIT(newfstatat)
+SYSCALL_EXIT(statx)
+SYSCALL_EXIT(statfs)
+SYSCALL_EXIT(fstatfs)
+SYSCALL_EXIT(access)
+SYSCALL_EXIT(faccessat)
+SYSCALL_EXIT(faccessat2)
 
 /* Tier 2: the raw syscall tracepoints, which need no tracefs but run for
  * every system call. A call this architecture lacks has number -1, which no
@@ -237,9 +220,4 @@ int raw_enter(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
-SEC("raw_tp/sys_exit")
-int raw_exit(struct bpf_raw_tracepoint_args *ctx)
-{
-	/* Only threads whose entry was one of these calls have a pending entry. */
-	return on_exit(ctx, ctx->args[1]);
-}
+RAW_SYSCALL_EXIT()

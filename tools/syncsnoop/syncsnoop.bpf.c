@@ -8,6 +8,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "events.bpf.h"
+#include "syscall_pairs.bpf.h"
 #include "files.bpf.h"
 #include "filters.bpf.h"
 #include "syscall_nr.bpf.h"
@@ -28,19 +29,13 @@ struct pending_sync {
 	__u32 call;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct pending_sync);
-} pending SEC(".maps");
+PENDING_CALLS(struct pending_sync, 16384);
 
 EVENT_SCRATCH(struct syncsnoop_event, scratch);
 
 static __always_inline int on_enter(__u32 call, long fd, __u64 flags)
 {
 	struct pending_sync sync = { .call = call, .fd = fd, .flags = flags };
-	__u32 tid;
 
 	if (current_filtered_out())
 		return 0;
@@ -50,9 +45,7 @@ static __always_inline int on_enter(__u32 call, long fd, __u64 flags)
 	if (fd >= 0)
 		sync.file = current_fd_file(fd);
 	sync.start_ns = bpf_ktime_get_ns();
-	tid = (__u32)bpf_get_current_pid_tgid();
-	bpf_map_update_elem(&pending, &tid, &sync, BPF_ANY);
-	return 0;
+	return pending_call_keep(&pending, &sync);
 }
 
 static __always_inline int on_exit(void *ctx, long ret)
@@ -125,18 +118,12 @@ int tp_enter_msync(struct trace_event_raw_sys_enter *ctx)
 	return on_enter(SYNCSNOOP_MSYNC, -1, ctx->args[2]);
 }
 
-SEC("tracepoint/syscalls/sys_exit_sync")
-int tp_exit_sync(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
-SEC("tracepoint/syscalls/sys_exit_fsync")
-int tp_exit_fsync(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
-SEC("tracepoint/syscalls/sys_exit_fdatasync")
-int tp_exit_fdatasync(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
-SEC("tracepoint/syscalls/sys_exit_syncfs")
-int tp_exit_syncfs(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
-SEC("tracepoint/syscalls/sys_exit_sync_file_range")
-int tp_exit_sync_file_range(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
-SEC("tracepoint/syscalls/sys_exit_msync")
-int tp_exit_msync(struct trace_event_raw_sys_exit *ctx) { return on_exit(ctx, ctx->ret); }
+SYSCALL_EXIT(sync)
+SYSCALL_EXIT(fsync)
+SYSCALL_EXIT(fdatasync)
+SYSCALL_EXIT(syncfs)
+SYSCALL_EXIT(sync_file_range)
+SYSCALL_EXIT(msync)
 
 /* Tier 2: the raw syscall tracepoints, which need no tracefs but run for
  * every system call. */
@@ -163,9 +150,4 @@ int raw_enter(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
-SEC("raw_tp/sys_exit")
-int raw_exit(struct bpf_raw_tracepoint_args *ctx)
-{
-	/* Only threads whose entry was a sync have a pending entry. */
-	return on_exit(ctx, ctx->args[1]);
-}
+RAW_SYSCALL_EXIT()
