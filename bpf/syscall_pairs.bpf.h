@@ -15,12 +15,12 @@
 
 /* LRU: a thread that dies in the middle of a call leaves its entry, which
  * must not fill the map. */
-#define PENDING_CALLS(value_type, entries)                                                               \
+#define PENDING_CALLS(value_type, entries)                                                         \
 	struct {                                                                                   \
-		__uint(type, BPF_MAP_TYPE_LRU_HASH);                                                   \
+		__uint(type, BPF_MAP_TYPE_LRU_HASH);                                               \
 		__uint(max_entries, entries);                                                      \
 		__type(key, __u32);                                                                \
-		__type(value, value_type);                                                             \
+		__type(value, value_type);                                                         \
 	} pending SEC(".maps")
 
 /* At a traced call's entry: keeps *call for this thread's exit. */

@@ -13,6 +13,7 @@
 #include "hardirq_time.bpf.h"
 #include "softirq_time.bpf.h"
 #include "log2.bpf.h"
+#include "maps.bpf.h"
 #include "triage_bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -185,13 +186,9 @@ static __always_inline void on_complete(struct request *rq)
 	delta = bpf_ktime_get_ns() - *start;
 	bpf_map_delete_elem(&issued_at, &key);
 	dev = block_rq_dev(rq);
-	hist = bpf_map_lookup_elem(&disk_hist, &dev);
-	if (!hist) {
-		bpf_map_update_elem(&disk_hist, &dev, &zero, BPF_NOEXIST);
-		hist = bpf_map_lookup_elem(&disk_hist, &dev);
-		if (!hist)
-			return;
-	}
+	hist = map_lookup_or_insert(&disk_hist, &dev, &zero);
+	if (!hist)
+		return;
 	log2_hist_add(hist->slots, TRIAGE_SLOTS, delta / 1000);
 }
 
@@ -235,14 +232,9 @@ struct {
 static __always_inline void count_exec(void)
 {
 	struct triage_comm_key key = {};
-	__u64 one = 1, *count;
 
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
-	count = bpf_map_lookup_elem(&exec_counts, &key);
-	if (count)
-		__sync_fetch_and_add(count, 1);
-	else
-		bpf_map_update_elem(&exec_counts, &key, &one, BPF_NOEXIST);
+	map_count(&exec_counts, &key);
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -296,7 +288,6 @@ static __always_inline bool default_action(struct task_struct *task, int sig)
 static __always_inline void count_fatal_signal(int sig, struct task_struct *task, int result)
 {
 	struct triage_signal_key key = {};
-	__u64 one = 1, *count;
 
 	if (result != 0 && result != 4)
 		return;
@@ -304,11 +295,7 @@ static __always_inline void count_fatal_signal(int sig, struct task_struct *task
 		return;
 	key.sig = sig;
 	BPF_CORE_READ_STR_INTO(&key.comm, task, comm);
-	count = bpf_map_lookup_elem(&fatal_signals, &key);
-	if (count)
-		__sync_fetch_and_add(count, 1);
-	else
-		bpf_map_update_elem(&fatal_signals, &key, &one, BPF_NOEXIST);
+	map_count(&fatal_signals, &key);
 }
 
 SEC("tp_btf/signal_generate")
@@ -339,17 +326,12 @@ struct {
 static __always_inline int count_failed_open(long ret)
 {
 	struct triage_failed_open_key key = {};
-	__u64 one = 1, *count;
 
 	if (ret >= 0)
 		return 0;
 	key.err = -ret;
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
-	count = bpf_map_lookup_elem(&failed_opens, &key);
-	if (count)
-		__sync_fetch_and_add(count, 1);
-	else
-		bpf_map_update_elem(&failed_opens, &key, &one, BPF_NOEXIST);
+	map_count(&failed_opens, &key);
 	return 0;
 }
 
@@ -448,14 +430,10 @@ struct {
 static __always_inline void hardirq_ran(const struct hardirq_key *key, __u64 ns)
 {
 	static const struct triage_irq_time zero = {};
-	struct triage_irq_time *t = bpf_map_lookup_elem(&hardirq_time, key);
+	struct triage_irq_time *t = map_lookup_or_insert(&hardirq_time, key, &zero);
 
-	if (!t) {
-		bpf_map_update_elem(&hardirq_time, key, &zero, BPF_NOEXIST);
-		t = bpf_map_lookup_elem(&hardirq_time, key);
-		if (!t)
-			return;
-	}
+	if (!t)
+		return;
 	__sync_fetch_and_add(&t->count, 1);
 	__sync_fetch_and_add(&t->ns, ns);
 }

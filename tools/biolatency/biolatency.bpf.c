@@ -15,6 +15,7 @@
 #include "block.bpf.h"
 #include "filters.bpf.h"
 #include "log2.bpf.h"
+#include "maps.bpf.h"
 #include "biolatency/biolatency.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -98,13 +99,7 @@ static __always_inline void complete(const struct start_key *skey)
 		return;
 	delta = bpf_ktime_get_ns() - start->ts_ns;
 	if ((__s64)delta >= 0) {
-		hist = bpf_map_lookup_elem(&hists, &start->key);
-		if (!hist) {
-			/* Another CPU may create it first: then NOEXIST fails and
-			 * the second lookup finds theirs. */
-			bpf_map_update_elem(&hists, &start->key, &empty_hist, BPF_NOEXIST);
-			hist = bpf_map_lookup_elem(&hists, &start->key);
-		}
+		hist = map_lookup_or_insert(&hists, &start->key, &empty_hist);
 		if (hist)
 			log2_hist_add(hist->slots, BIOLATENCY_SLOTS, delta / unit_ns);
 	}

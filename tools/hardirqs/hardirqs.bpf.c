@@ -11,6 +11,7 @@
 
 #include "hardirq_time.bpf.h"
 #include "log2.bpf.h"
+#include "maps.bpf.h"
 #include "hardirqs/hardirqs.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -28,15 +29,10 @@ struct {
 static __always_inline void hardirq_ran(const struct hardirq_key *key, __u64 ns)
 {
 	static const struct hardirqs_value zero = {};
-	struct hardirqs_value *value;
+	struct hardirqs_value *value = map_lookup_or_insert(&handlers, key, &zero);
 
-	value = bpf_map_lookup_elem(&handlers, key);
-	if (!value) {
-		bpf_map_update_elem(&handlers, key, &zero, BPF_NOEXIST);
-		value = bpf_map_lookup_elem(&handlers, key);
-		if (!value)
-			return;
-	}
+	if (!value)
+		return;
 	__sync_fetch_and_add(&value->count, 1);
 	__sync_fetch_and_add(&value->total_ns, ns);
 	if (distributed)

@@ -15,6 +15,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "filters.bpf.h"
+#include "maps.bpf.h"
 #include "stacks.bpf.h"
 #include "task_state.bpf.h"
 #include "offcputime/offcputime.h"
@@ -117,14 +118,10 @@ static __always_inline void switch_in(__u32 tid)
 	if (delta < min_block_ns || delta > max_block_ns)
 		return;
 
-	value = bpf_map_lookup_elem(&totals, &key);
+	value = map_lookup_or_insert(&totals, &key, &zero);
 	if (!value) {
-		bpf_map_update_elem(&totals, &key, &zero, BPF_NOEXIST);
-		value = bpf_map_lookup_elem(&totals, &key);
-		if (!value) {
-			__sync_fetch_and_add(&dropped[OFFCPUTIME_KEYS_DROPPED], 1);
-			return;
-		}
+		__sync_fetch_and_add(&dropped[OFFCPUTIME_KEYS_DROPPED], 1);
+		return;
 	}
 	__sync_fetch_and_add(&value->total_ns, delta);
 	__sync_fetch_and_add(&value->count, 1);

@@ -11,6 +11,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "filters.bpf.h"
+#include "maps.bpf.h"
 #include "stacks.bpf.h"
 #include "profile/profile.h"
 
@@ -36,8 +37,6 @@ int sample(struct bpf_perf_event_data *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct profile_key key = {};
-	__u64 one = 1;
-	__u64 *count;
 
 	/* Thread 0 is the idle task of whichever CPU this is. */
 	if (!include_idle && (__u32)pid_tgid == 0)
@@ -50,18 +49,7 @@ int sample(struct bpf_perf_event_data *ctx)
 	key.user_stack_id = user_stacks ? stack_id_of(ctx, BPF_F_USER_STACK) : STACK_ID_NONE;
 	key.kernel_stack_id = kernel_stacks ? stack_id_of(ctx, 0) : STACK_ID_NONE;
 
-	count = bpf_map_lookup_elem(&counts, &key);
-	if (count) {
-		__sync_fetch_and_add(count, 1);
-		return 0;
-	}
-	/* Another CPU may have added the key meanwhile: then add to its count. */
-	if (bpf_map_update_elem(&counts, &key, &one, BPF_NOEXIST) == 0)
-		return 0;
-	count = bpf_map_lookup_elem(&counts, &key);
-	if (count)
-		__sync_fetch_and_add(count, 1);
-	else
+	if (!map_count(&counts, &key))
 		__sync_fetch_and_add(&samples_dropped, 1);
 	return 0;
 }

@@ -14,6 +14,7 @@
 
 #include "events.bpf.h"
 #include "filters.bpf.h"
+#include "maps.bpf.h"
 #include "sock.bpf.h"
 #include "tcpconnect/tcpconnect.h"
 
@@ -60,26 +61,14 @@ __u64 counts_dropped = 0;
 static __always_inline void count_connect(const struct tcpconnect_event *e)
 {
 	struct tcpconnect_count_key key = {};
-	__u64 one = 1, *count;
 
 	key.family = e->family;
 	key.dport = e->dport;
 	key.sport = count_sport ? e->sport : 0;
 	__builtin_memcpy(key.saddr, e->saddr, sizeof(key.saddr));
 	__builtin_memcpy(key.daddr, e->daddr, sizeof(key.daddr));
-	count = bpf_map_lookup_elem(&counts, &key);
-	if (count) {
-		__sync_fetch_and_add(count, 1);
-		return;
-	}
-	if (bpf_map_update_elem(&counts, &key, &one, BPF_NOEXIST)) {
-		/* Another CPU may have added the key meanwhile. */
-		count = bpf_map_lookup_elem(&counts, &key);
-		if (count)
-			__sync_fetch_and_add(count, 1);
-		else
-			__sync_fetch_and_add(&counts_dropped, 1);
-	}
+	if (!map_count(&counts, &key))
+		__sync_fetch_and_add(&counts_dropped, 1);
 }
 
 /* Reports the connect of sk that p recorded, and forgets it. */

@@ -9,6 +9,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "events.bpf.h"
+#include "maps.bpf.h"
 #include "sock.bpf.h"
 #include "tcpretrans/tcpretrans.h"
 
@@ -40,15 +41,10 @@ static __always_inline void count_event(const struct tcpretrans_event *e)
 	key.rport = e->rport;
 	__builtin_memcpy(key.laddr, e->laddr, sizeof(key.laddr));
 	__builtin_memcpy(key.raddr, e->raddr, sizeof(key.raddr));
-	count = bpf_map_lookup_elem(&counts, &key);
+	count = map_lookup_or_insert(&counts, &key, &zero);
 	if (!count) {
-		/* BPF_NOEXIST: another CPU may have added the key meanwhile. */
-		bpf_map_update_elem(&counts, &key, &zero, BPF_NOEXIST);
-		count = bpf_map_lookup_elem(&counts, &key);
-		if (!count) {
-			__sync_fetch_and_add(&counts_dropped, 1);
-			return;
-		}
+		__sync_fetch_and_add(&counts_dropped, 1);
+		return;
 	}
 	if (e->type == TCPRETRANS_LOSS_PROBE)
 		__sync_fetch_and_add(&count->loss_probes, 1);

@@ -13,6 +13,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "log2.bpf.h"
+#include "maps.bpf.h"
 #include "wqlat/wqlat.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -69,15 +70,10 @@ static __always_inline bool workqueue_wanted(const char *name)
 static __always_inline void hist_add(struct wqlat_key *key, __u64 delta_ns)
 {
 	static const struct wqlat_hist zero = {};
-	struct wqlat_hist *hist = bpf_map_lookup_elem(&hists, key);
+	struct wqlat_hist *hist = map_lookup_or_insert(&hists, key, &zero);
 
-	if (!hist) {
-		bpf_map_update_elem(&hists, key, &zero, BPF_NOEXIST);
-		hist = bpf_map_lookup_elem(&hists, key);
-		if (!hist)
-			return;
-	}
-	log2_hist_add(hist->slots, WQLAT_SLOTS, delta_ns / unit_ns);
+	if (hist)
+		log2_hist_add(hist->slots, WQLAT_SLOTS, delta_ns / unit_ns);
 }
 
 /* name: the workqueue's name, in the kernel (pwq->wq->name) or in the
