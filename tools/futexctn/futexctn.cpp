@@ -84,7 +84,10 @@ class Printer {
         if (settings_.top && entries.size() > *settings_.top) entries.resize(*settings_.top);
         for (const Entry& e : entries) {
             ResolvedStack stack;
-            if (reader) stack = reader->user(e.key.pid, e.key.user_stack_id);
+            if (reader)
+                stack = reader->user(e.key.pid, e.key.user_stack_id);
+            else if (e.key.user_stack_id < 0 && e.key.user_stack_id != -EFAULT)
+                stack.state = ResolvedStack::State::missed; // decoders: no map, the ID says
             std::string comm(fixed_string(e.key.comm));
             uint64_t min_ns = e.value.count ? e.value.min_ns : 0;
             histograms_.print(
