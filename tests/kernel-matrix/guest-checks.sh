@@ -256,8 +256,16 @@ start ft_tp "" futexctn -p $wpid -o json
 start ft_raw tracepoint futexctn -p $wpid -o json --no-stacks
 wait_attached
 kill -USR1 $wpid
-wait $wpid
+# It stays until the tools have printed: they name its stack from its
+# mappings, which go when it exits.
+i=0
+while ! grep -q contended $out/workload.contend && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 stop_all
+kill -USR1 $wpid
+wait $wpid
 lock=$(printf '0x%x' "$(field lock $out/workload.contend)")
 expect_tier ft_text futexctn "futex waits" tracepoint
 expect ft_text futexctn tracepoint "the lock's label: PID, comm, address, waits" "^PID $wpid (km-workload) lock $lock: [5-9] waits"

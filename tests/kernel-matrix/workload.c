@@ -26,8 +26,9 @@
 //                      km_thread() (threadsnoop)
 //   contend COUNT MS   two threads take one pthread mutex in turn: the main
 //                      thread holds it MS ms while a second one waits for it
-//                      in km_lock_wait(), COUNT times; prints lock=ADDRESS
-//                      (futexctn)
+//                      in km_lock_wait(), COUNT times; prints lock=ADDRESS,
+//                      then "contended", and stays until SIGUSR1 so its stack
+//                      can still be named (futexctn)
 // Whatever the checks need to match (ports, PID) is printed as key=value.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -268,6 +269,9 @@ static int contend(int count, int ms) {
         if (read(km_turn[1][0], &c, 1) != 1) die("read");
     }
     pthread_join(waiter, NULL);
+    printf("contended\n");
+    fflush(stdout);
+    wait_for_usr1();
     return 0;
 }
 
