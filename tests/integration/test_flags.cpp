@@ -33,6 +33,7 @@
 #include <fstream>
 #include <functional>
 #include <grp.h>
+#include <linux/futex.h>
 #include <linux/userfaultfd.h>
 #include <map>
 #include <memory>
@@ -510,6 +511,27 @@ std::vector<EventTool> event_tools() {
          },
          any_record([](const json& r, const Made& m, const Context&) {
              return r.at("type") == "stack" && same_task(r, m);
+         }),
+         false,
+         true},
+        // A futex wait on a word of its own (leaked, so no other event's
+        // word has its address) that times out after 1 ms.
+        {"futexctn",
+         {"--no-stacks"},
+         [](const Context&, const Made&) {
+             auto* word = new uint32_t(0);
+             struct timespec timeout {
+                 0, 1000000
+             };
+             syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, 0, &timeout, nullptr, 0);
+             char address[32];
+             std::snprintf(address, sizeof address, "0x%llx",
+                           static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(word)));
+             return std::string(address);
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return r.at("type") == "histogram" && r.at("pid") == m.pid &&
+                    r.at("lock") == m.detail && r.at("count") == 1;
          }),
          false,
          true},
@@ -2682,6 +2704,13 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
     {"exitsnoop", {{"-x", "test_exitsnoop.cpp"}, {"--threads", "test_exitsnoop.cpp"}}},
     {"fsslower", {{"--min", "test_flags.cpp"}, {"--type", "test_fsslower.cpp"}}},
     {"gethostlatency", {{"--libc", "test_flags.cpp"}}},
+    {"futexctn",
+     {{"-m", "test_futexctn.cpp"},
+      {"-l", "test_futexctn.cpp"},
+      {"--min-wait", "test_futexctn.cpp"},
+      {"--top", "test_futexctn.cpp"},
+      {"--no-stacks", "test_futexctn.cpp"},
+      {"--stack-storage-size", "test_futexctn.cpp"}}},
     {"offcputime",
      {{"--user-stacks-only", "test_offcputime.cpp"},
       {"--kernel-stacks-only", "test_offcputime.cpp"},

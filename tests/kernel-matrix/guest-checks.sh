@@ -248,6 +248,35 @@ for tag in th_raw th_tp; do
 	check "threadsnoop[$kind]: JSON has the 4 threads with their routine (got $got)" [ "$got" = 4 ]
 done
 
+# --- futexctn: km-workload's waiter blocks 6 times on a mutex held 50 ms -------
+section "futexctn"
+gated contend 6 50
+start ft_text "" futexctn -p $wpid
+start ft_tp "" futexctn -p $wpid -o json
+start ft_raw tracepoint futexctn -p $wpid -o json --no-stacks
+wait_attached
+kill -USR1 $wpid
+# It stays until the tools have printed: they name its stack from its
+# mappings, which go when it exits.
+i=0
+while ! grep -q contended $out/workload.contend && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+stop_all
+kill -USR1 $wpid
+wait $wpid
+lock=$(printf '0x%x' "$(field lock $out/workload.contend)")
+expect_tier ft_text futexctn "futex waits" tracepoint
+expect ft_text futexctn tracepoint "the lock's label: PID, comm, address, waits" "^PID $wpid (km-workload) lock $lock: [5-9] waits"
+expect ft_text futexctn tracepoint "the waiter's stack names km_lock_wait or km_waiter" "^    km_\(lock_wait\|waiter\)$"
+for tag in ft_tp ft_raw; do
+	kind=tracepoint
+	[ $tag = ft_raw ] && kind=raw_tp
+	expect_tier $tag futexctn "futex waits" $kind
+	expect $tag futexctn $kind "JSON has the lock's waits, the longest over 10 ms" "\"pid\":$wpid,.*\"lock\":\"$lock\",\"count\":[5-9]," '"max_us":[1-9][0-9][0-9][0-9][0-9]'
+done
+
 # --- tcpconnect, tcpaccept, tcplife: one loopback session ------------------------
 section "tcpconnect, tcpaccept, tcplife"
 start tc_text "" tcpconnect -s

@@ -24,6 +24,11 @@
 //                      (setuids; capable: CAP_SETGID allowed, CAP_SETUID denied)
 //   threads COUNT      COUNT threads made with pthread_create, starting in
 //                      km_thread() (threadsnoop)
+//   contend COUNT MS   two threads take one pthread mutex in turn: the main
+//                      thread holds it MS ms while a second one waits for it
+//                      in km_lock_wait(), COUNT times; prints lock=ADDRESS,
+//                      then "contended", and stays until SIGUSR1 so its stack
+//                      can still be named (futexctn)
 // Whatever the checks need to match (ports, PID) is printed as key=value.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -228,6 +233,48 @@ static int threads(int count) {
     return 0;
 }
 
+static pthread_mutex_t km_lock = PTHREAD_MUTEX_INITIALIZER;
+static int km_turn[2][2]; /* [0]: the waiter's turn to wait; [1]: the holder's */
+static int km_rounds;
+
+__attribute__((noinline)) static void km_lock_wait(void) {
+    pthread_mutex_lock(&km_lock);
+    pthread_mutex_unlock(&km_lock);
+}
+
+static void* km_waiter(void* arg) {
+    char c;
+    for (int i = 0; i < km_rounds; i++) {
+        if (read(km_turn[0][0], &c, 1) != 1) break;
+        km_lock_wait();
+        if (write(km_turn[1][1], "x", 1) != 1) break;
+    }
+    return arg;
+}
+
+static int contend(int count, int ms) {
+    pthread_t waiter;
+    char c;
+    km_rounds = count;
+    if (pipe(km_turn[0]) != 0 || pipe(km_turn[1]) != 0) die("pipe");
+    printf("lock=%llu\n", (unsigned long long)(uintptr_t)&km_lock);
+    fflush(stdout);
+    if (pthread_create(&waiter, NULL, km_waiter, NULL) != 0) die("pthread_create");
+    for (int i = 0; i < count; i++) {
+        struct timespec hold = {ms / 1000, (ms % 1000) * 1000000L};
+        pthread_mutex_lock(&km_lock);
+        if (write(km_turn[0][1], "x", 1) != 1) die("write");
+        nanosleep(&hold, NULL);
+        pthread_mutex_unlock(&km_lock);
+        if (read(km_turn[1][0], &c, 1) != 1) die("read");
+    }
+    pthread_join(waiter, NULL);
+    printf("contended\n");
+    fflush(stdout);
+    wait_for_usr1();
+    return 0;
+}
+
 int main(int argc, char** argv) {
     if (argc > 1 && strcmp(argv[1], "wait") == 0) {
         wait_for_usr1();
@@ -255,10 +302,11 @@ int main(int argc, char** argv) {
     if (strcmp(cmd, "signals") == 0 && argc == 3) return signals(atoi(argv[2]));
     if (strcmp(cmd, "creds") == 0 && argc == 2) return creds();
     if (strcmp(cmd, "threads") == 0 && argc == 3) return threads(atoi(argv[2]));
+    if (strcmp(cmd, "contend") == 0 && argc == 4) return contend(atoi(argv[2]), atoi(argv[3]));
 usage:
     fprintf(stderr,
             "usage: km-workload [wait] spin SECONDS | nap COUNT MS | syscalls COUNT | "
             "exit CODE | hog MB | files DIR | lookup NAME | tcp | retrans | signals COUNT | "
-            "creds | threads COUNT\n");
+            "creds | threads COUNT | contend COUNT MS\n");
     return 2;
 }
