@@ -12,8 +12,10 @@
 
 #include "filters.bpf.h"
 #include "log2.bpf.h"
+#include "maps.bpf.h"
 #include "stacks.bpf.h"
 #include "syscall_nr.bpf.h"
+#include "syscall_pairs.bpf.h"
 #include "futexctn/futexctn.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -42,12 +44,7 @@ struct futex_wait_start {
 	__s32 user_stack_id;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, FUTEXCTN_MAX_THREADS);
-	__type(key, __u32);
-	__type(value, struct futex_wait_start);
-} start SEC(".maps");
+PENDING_CALLS(struct futex_wait_start, FUTEXCTN_MAX_THREADS);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -67,7 +64,6 @@ static __always_inline bool op_waits(long op)
 static __always_inline int on_enter(void *ctx, __u64 uaddr)
 {
 	struct futex_wait_start stamp = {};
-	__u32 tid;
 
 	if (wanted_lock && uaddr != wanted_lock)
 		return 0;
@@ -76,10 +72,7 @@ static __always_inline int on_enter(void *ctx, __u64 uaddr)
 	stamp.uaddr = uaddr;
 	stamp.user_stack_id = user_stacks ? stack_id_of(ctx, BPF_F_USER_STACK) : STACK_ID_NONE;
 	stamp.start_ns = bpf_ktime_get_ns();
-	tid = (__u32)bpf_get_current_pid_tgid();
-	if (bpf_map_update_elem(&start, &tid, &stamp, BPF_ANY))
-		__sync_fetch_and_add(&dropped[FUTEXCTN_THREADS_DROPPED], 1);
-	return 0;
+	return pending_call_keep(&pending, &stamp);
 }
 
 /* futex_waitv(waiters, nr, ...): the lock is the first waiter's word
@@ -92,7 +85,7 @@ static __always_inline int on_enter_waitv(void *ctx, __u64 waiters)
 	return on_enter(ctx, uaddr);
 }
 
-static __always_inline int on_exit(void)
+static __always_inline int on_exit(void *ctx, long ret)
 {
 	static const struct futexctn_value zero = { .min_ns = ~0ULL };
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -102,26 +95,22 @@ static __always_inline int on_exit(void)
 	struct futexctn_key key = {};
 	__u64 delta;
 
-	stamp = bpf_map_lookup_elem(&start, &tid);
+	stamp = bpf_map_lookup_elem(&pending, &tid);
 	if (!stamp)
 		return 0;
 	delta = bpf_ktime_get_ns() - stamp->start_ns;
 	key.uaddr = stamp->uaddr;
 	key.user_stack_id = stamp->user_stack_id;
-	bpf_map_delete_elem(&start, &tid);
+	bpf_map_delete_elem(&pending, &tid);
 	if (delta < min_wait_ns)
 		return 0;
 	key.pid = pid_tgid >> 32;
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
 
-	value = bpf_map_lookup_elem(&waits, &key);
+	value = map_lookup_or_insert(&waits, &key, &zero);
 	if (!value) {
-		bpf_map_update_elem(&waits, &key, &zero, BPF_NOEXIST);
-		value = bpf_map_lookup_elem(&waits, &key);
-		if (!value) {
-			__sync_fetch_and_add(&dropped[FUTEXCTN_KEYS_DROPPED], 1);
-			return 0;
-		}
+		__sync_fetch_and_add(&dropped[FUTEXCTN_KEYS_DROPPED], 1);
+		return 0;
 	}
 	__sync_fetch_and_add(&value->count, 1);
 	__sync_fetch_and_add(&value->total_ns, delta);
@@ -155,12 +144,9 @@ int tp_enter_futex_wait(struct trace_event_raw_sys_enter *ctx)
 	return on_enter(ctx, ctx->args[0]);
 }
 
-SEC("tracepoint/syscalls/sys_exit_futex")
-int tp_exit_futex(struct trace_event_raw_sys_exit *ctx) { return on_exit(); }
-SEC("tracepoint/syscalls/sys_exit_futex_waitv")
-int tp_exit_futex_waitv(struct trace_event_raw_sys_exit *ctx) { return on_exit(); }
-SEC("tracepoint/syscalls/sys_exit_futex_wait")
-int tp_exit_futex_wait(struct trace_event_raw_sys_exit *ctx) { return on_exit(); }
+SYSCALL_EXIT(futex)
+SYSCALL_EXIT(futex_waitv)
+SYSCALL_EXIT(futex_wait)
 
 /* Tier 2: the raw system-call tracepoints, which need no tracefs but run for
  * every system call. */
@@ -183,9 +169,4 @@ int raw_enter(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
-SEC("raw_tp/sys_exit")
-int raw_exit(struct bpf_raw_tracepoint_args *ctx)
-{
-	/* Only threads whose entry was a waiting futex call have a stamp. */
-	return on_exit();
-}
+RAW_SYSCALL_EXIT()

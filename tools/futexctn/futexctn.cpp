@@ -159,21 +159,12 @@ class Summary {
     // What the kernel side could not record, once per run, on stderr (and
     // as a JSON record).
     void report() {
-        uint64_t threads = skel_.bss->dropped[FUTEXCTN_THREADS_DROPPED];
         uint64_t keys = skel_.bss->dropped[FUTEXCTN_KEYS_DROPPED];
-        if (threads + keys > reported_threads_ + reported_keys_) {
-            if (threads > reported_threads_)
-                warn("%llu waits not timed (more than %u threads waiting)",
-                     static_cast<unsigned long long>(threads - reported_threads_),
-                     FUTEXCTN_MAX_THREADS);
-            if (keys > reported_keys_)
-                warn("%llu waits not counted (table of %u locks full: narrow the trace with -p, "
-                     "-t, -l or --min-wait)",
-                     static_cast<unsigned long long>(keys - reported_keys_), FUTEXCTN_MAX_KEYS);
-            json_notice(options_, out_, "dropped",
-                        {{"threads_dropped", threads - reported_threads_},
-                         {"locks_dropped", keys - reported_keys_}});
-            reported_threads_ = threads;
+        if (keys > reported_keys_) {
+            warn("%llu waits not counted (table of %u locks full: narrow the trace with -p, "
+                 "-t, -l or --min-wait)",
+                 static_cast<unsigned long long>(keys - reported_keys_), FUTEXCTN_MAX_KEYS);
+            json_notice(options_, out_, "dropped", {{"locks_dropped", keys - reported_keys_}});
             reported_keys_ = keys;
         }
         uint64_t collisions = skel_.bss->stack_id_collisions;
@@ -190,7 +181,7 @@ class Summary {
     const CommonOptions& options_;
     const Settings& settings_;
     Output& out_;
-    uint64_t reported_threads_ = 0, reported_keys_ = 0, reported_stacks_ = 0;
+    uint64_t reported_keys_ = 0, reported_stacks_ = 0;
 };
 
 std::vector<AttachStep> attach_steps() {

@@ -28,7 +28,6 @@ struct futexctn_value {
 /* Waits that could not be recorded, in .bss (lost stacks are counted by
  * bpf/stacks.bpf.h). */
 enum futexctn_drop {
-	FUTEXCTN_THREADS_DROPPED = 0, /* the table of waiting threads was full */
-	FUTEXCTN_KEYS_DROPPED = 1,    /* the table of locks was full */
-	FUTEXCTN_DROP_KINDS = 2,
+	FUTEXCTN_KEYS_DROPPED = 0, /* the table of locks was full */
+	FUTEXCTN_DROP_KINDS = 1,
 };
