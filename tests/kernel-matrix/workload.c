@@ -24,6 +24,9 @@
 //                      (setuids; capable: CAP_SETGID allowed, CAP_SETUID denied)
 //   threads COUNT      COUNT threads made with pthread_create, starting in
 //                      km_thread() (threadsnoop)
+//   pinned CPU COUNT SECONDS
+//                      COUNT processes spinning on CPU alone for SECONDS, so
+//                      its run queue holds COUNT-1 waiting (runqlen)
 // Whatever the checks need to match (ports, PID) is printed as key=value.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -32,6 +35,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -228,6 +232,22 @@ static int threads(int count) {
     return 0;
 }
 
+static int pinned(int cpu, int count, double seconds) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    if (sched_setaffinity(0, sizeof one, &one) != 0) die("sched_setaffinity");
+    for (int i = 1; i < count; i++) {
+        pid_t pid = fork(); // inherits the affinity
+        if (pid < 0) die("fork");
+        if (pid == 0) _exit(km_spin(seconds) == 0);
+    }
+    km_spin(seconds);
+    while (wait(NULL) > 0) {
+    }
+    return 0;
+}
+
 int main(int argc, char** argv) {
     if (argc > 1 && strcmp(argv[1], "wait") == 0) {
         wait_for_usr1();
@@ -255,10 +275,12 @@ int main(int argc, char** argv) {
     if (strcmp(cmd, "signals") == 0 && argc == 3) return signals(atoi(argv[2]));
     if (strcmp(cmd, "creds") == 0 && argc == 2) return creds();
     if (strcmp(cmd, "threads") == 0 && argc == 3) return threads(atoi(argv[2]));
+    if (strcmp(cmd, "pinned") == 0 && argc == 5)
+        return pinned(atoi(argv[2]), atoi(argv[3]), atof(argv[4]));
 usage:
     fprintf(stderr,
             "usage: km-workload [wait] spin SECONDS | nap COUNT MS | syscalls COUNT | "
             "exit CODE | hog MB | files DIR | lookup NAME | tcp | retrans | signals COUNT | "
-            "creds | threads COUNT\n");
+            "creds | threads COUNT | pinned CPU COUNT SECONDS\n");
     return 2;
 }
