@@ -249,10 +249,10 @@ TEST_CASE("histogram: linear buckets hold one value each, printed one a row", "[
     CHECK(h.quantile(0.3) == 0);
     CHECK(h.quantile(0.5) == 2);
     CHECK(render_histogram_text(h, "runqlen") ==
-          "     runqlen              : count    distribution\n"
-          "         0                : 3        |********************                    |\n"
-          "         1                : 0        |                                        |\n"
-          "         2                : 6        |****************************************|\n");
+          "     runqlen             : count    distribution\n"
+          "         0               : 3        |********************                    |\n"
+          "         1               : 0        |                                        |\n"
+          "         2               : 6        |****************************************|\n");
     CHECK(histogram_buckets_json(h) ==
           R"([{"low":0,"high":0,"count":3},{"low":1,"high":1,"count":0},)"
           R"({"low":2,"high":2,"count":6}])");
