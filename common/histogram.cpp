@@ -13,6 +13,13 @@ Histogram Histogram::log2(std::vector<uint64_t> slots) {
     return h;
 }
 
+Histogram Histogram::linear(std::vector<uint64_t> slots) {
+    Histogram h;
+    h.slots_ = std::move(slots);
+    h.linear_ = true;
+    return h;
+}
+
 uint64_t Histogram::total() const {
     uint64_t sum = 0;
     for (uint64_t c : slots_)
@@ -21,6 +28,7 @@ uint64_t Histogram::total() const {
 }
 
 Bucket Histogram::bucket(size_t i) const {
+    if (linear_) return {i, i, slots_[i]};
     uint64_t low = i == 0 ? 0 : (uint64_t{1} << i);
     uint64_t high = i >= 63 ? UINT64_MAX : (uint64_t{1} << (i + 1)) - 1;
     return {low, high, slots_[i]};
@@ -74,10 +82,17 @@ std::string render_histogram_text(const Histogram& h, std::string_view unit) {
         int stars =
             max_count ? static_cast<int>((b.count * bar_width + max_count - 1) / max_count) : 0;
         if (b.count == 0) stars = 0;
-        snprintf(line, sizeof line, "%*llu -> %-*llu : %-8llu |%-*s|\n", value_width,
-                 static_cast<unsigned long long>(b.low), value_width,
-                 static_cast<unsigned long long>(b.high), static_cast<unsigned long long>(b.count),
-                 bar_width, std::string(stars, '*').c_str());
+        if (h.is_linear())
+            snprintf(line, sizeof line, "%*llu%*s : %-8llu |%-*s|\n", value_width,
+                     static_cast<unsigned long long>(b.low), value_width + 4, "",
+                     static_cast<unsigned long long>(b.count), bar_width,
+                     std::string(stars, '*').c_str());
+        else
+            snprintf(line, sizeof line, "%*llu -> %-*llu : %-8llu |%-*s|\n", value_width,
+                     static_cast<unsigned long long>(b.low), value_width,
+                     static_cast<unsigned long long>(b.high),
+                     static_cast<unsigned long long>(b.count), bar_width,
+                     std::string(stars, '*').c_str());
         out.append(line);
     }
     return out;

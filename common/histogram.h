@@ -25,6 +25,10 @@ class Histogram {
     static Histogram log2_slots(const Count (&slots)[N]) {
         return log2(std::vector<uint64_t>(slots, slots + N));
     }
+    // Linear, one value a slot: slot i counts the value i (runqlen's queue
+    // lengths); printed one value a row.
+    static Histogram linear(std::vector<uint64_t> slots);
+    bool is_linear() const { return linear_; }
     const std::vector<uint64_t>& slots() const { return slots_; }
     uint64_t total() const;
     bool empty() const { return total() == 0; }
@@ -38,11 +42,15 @@ class Histogram {
   private:
     Bucket bucket(size_t i) const;
     std::vector<uint64_t> slots_;
+    bool linear_ = false;
 };
 
 // The classic layout:
 //      usecs               : count    distribution
 //          0 -> 1          : 3        |****                                    |
+// and for a linear histogram one value a row:
+//      runqlen             : count    distribution
+//          0               : 3        |****                                    |
 std::string render_histogram_text(const Histogram& h, std::string_view unit);
 // {"unit":"usecs","total":N,"p50":..,"p99":..,"buckets":[{"low":0,"high":1,"count":3},...]}
 std::string render_histogram_json(const Histogram& h, std::string_view unit);

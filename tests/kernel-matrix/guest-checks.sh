@@ -671,6 +671,30 @@ for t in rqs_json:tp_btf rqs_raw:raw_tp rqs_tp:tracepoint; do
 		[ "${n:-0}" -ge 20 -a "${n:-0}" -le 40 ]
 done
 
+# --- runqlen: three processes pinned to the last CPU ------------------------------
+section "runqlen"
+pincpu=$(($(grep -c ^processor /proc/cpuinfo) - 1))
+gated pinned $pincpu 3 2
+pinpid=$wpid
+start rl_json "" runqlen -C -o json
+start rl_occ "" runqlen -O -C
+wait_attached
+kill -USR1 $pinpid
+wait $pinpid
+stop_all
+expect_tier rl_json runqlen "timed run-queue samples" perf_event
+# Three spinners on the CPU for 2 s: at 99 Hz about 200 samples with 2 or
+# more tasks waiting; half of that allows for TCG's slow clock.
+queued=$(grep "\"cpu\":$pincpu," $out/rl_json.out | grep -o '"low":[0-9]*,"high":[0-9]*,"count":[0-9]*' |
+	awk -F'[:,]' '$2 >= 2 { s += $6 } END { print s + 0 }')
+check "runqlen[perf_event]: -C shows 2 or more waiting on CPU $pincpu while 3 spin there (got ${queued:-none} samples, want 100 or more)" \
+	[ "${queued:-0}" -ge 100 ]
+expect_tier rl_occ runqlen "timed run-queue samples" perf_event
+# The tool ran before and after the spinning too: some occupancy, not 100 %.
+occ=$(sed -n "s/^$pincpu  *\([0-9.]*\)%$/\1/p" $out/rl_occ.out | head -n 1)
+check "runqlen[perf_event]: -O -C prints CPU $pincpu's occupancy above 0 (got ${occ:-none} %)" \
+	awk "BEGIN { exit !(${occ:-0} > 0) }"
+
 # --- sigsnoop, killsnoop: km-workload signalling its child ----------------------
 section "sigsnoop, killsnoop"
 gated signals 5

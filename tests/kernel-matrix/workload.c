@@ -29,6 +29,9 @@
 //                      in km_lock_wait(), COUNT times; prints lock=ADDRESS,
 //                      then "contended", and stays until SIGUSR1 so its stack
 //                      can still be named (futexctn)
+//   pinned CPU COUNT SECONDS
+//                      COUNT processes spinning on CPU alone for SECONDS, so
+//                      its run queue holds COUNT-1 waiting (runqlen)
 // Whatever the checks need to match (ports, PID) is printed as key=value.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -37,6 +40,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -275,6 +279,22 @@ static int contend(int count, int ms) {
     return 0;
 }
 
+static int pinned(int cpu, int count, double seconds) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    if (sched_setaffinity(0, sizeof one, &one) != 0) die("sched_setaffinity");
+    for (int i = 1; i < count; i++) {
+        pid_t pid = fork(); // inherits the affinity
+        if (pid < 0) die("fork");
+        if (pid == 0) _exit(km_spin(seconds) == 0);
+    }
+    km_spin(seconds);
+    while (wait(NULL) > 0) {
+    }
+    return 0;
+}
+
 int main(int argc, char** argv) {
     if (argc > 1 && strcmp(argv[1], "wait") == 0) {
         wait_for_usr1();
@@ -303,10 +323,12 @@ int main(int argc, char** argv) {
     if (strcmp(cmd, "creds") == 0 && argc == 2) return creds();
     if (strcmp(cmd, "threads") == 0 && argc == 3) return threads(atoi(argv[2]));
     if (strcmp(cmd, "contend") == 0 && argc == 4) return contend(atoi(argv[2]), atoi(argv[3]));
+    if (strcmp(cmd, "pinned") == 0 && argc == 5)
+        return pinned(atoi(argv[2]), atoi(argv[3]), atof(argv[4]));
 usage:
     fprintf(stderr,
             "usage: km-workload [wait] spin SECONDS | nap COUNT MS | syscalls COUNT | "
             "exit CODE | hog MB | files DIR | lookup NAME | tcp | retrans | signals COUNT | "
-            "creds | threads COUNT | contend COUNT MS\n");
+            "creds | threads COUNT | contend COUNT MS | pinned CPU COUNT SECONDS\n");
     return 2;
 }

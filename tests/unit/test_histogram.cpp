@@ -235,3 +235,25 @@ TEST_CASE("histogram: JSON rendering", "[histogram][render]") {
     json quoted = json::parse(render_histogram_json(Histogram::log2({1}), "odd \"unit\""));
     CHECK(quoted["unit"] == "odd \"unit\"");
 }
+
+TEST_CASE("histogram: linear buckets hold one value each, printed one a row", "[histogram]") {
+    Histogram h = Histogram::linear({3, 0, 6, 0, 0});
+    std::vector<Bucket> b = h.buckets();
+    REQUIRE(b.size() == 3);
+    for (size_t i = 0; i < b.size(); i++) {
+        CHECK(b[i].low == i);
+        CHECK(b[i].high == i);
+    }
+    CHECK(b[2].count == 6);
+    CHECK(h.total() == 9);
+    CHECK(h.quantile(0.3) == 0);
+    CHECK(h.quantile(0.5) == 2);
+    CHECK(render_histogram_text(h, "runqlen") ==
+          "     runqlen             : count    distribution\n"
+          "         0               : 3        |********************                    |\n"
+          "         1               : 0        |                                        |\n"
+          "         2               : 6        |****************************************|\n");
+    CHECK(histogram_buckets_json(h) ==
+          R"([{"low":0,"high":0,"count":3},{"low":1,"high":1,"count":0},)"
+          R"({"low":2,"high":2,"count":6}])");
+}
