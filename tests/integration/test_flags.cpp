@@ -2797,7 +2797,8 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"-6", "test_flags.cpp"},
       {"-l", "test_flags.cpp"},
       {"-C", "test_tcpretrans.cpp"}}},
-    {"rwsize", {{"-T", "test_rwsize.cpp"}, {"-H", "test_rwsize.cpp"}, {"--top", "test_rwsize.cpp"}}},
+    {"rwsize",
+     {{"-T", "test_rwsize.cpp"}, {"-H", "test_rwsize.cpp"}, {"--top", "test_rwsize.cpp"}}},
     {"vfscount",
      {{"-T", "test_vfscount.cpp"}, {"-P", "test_vfscount.cpp"}, {"--top", "test_vfscount.cpp"}}},
     {"vfsstat", {{"-T", "test_vfsstat.cpp"}}},
@@ -2832,10 +2833,10 @@ TEST_CASE("every flag of every tool is exercised against events by some test", "
             if (flag.empty()) flag = fields(line).at(0); // long only
             if (by_every_tool.count(flag)) continue;
             // The table's text instance shows -T only for event tools.
-            bool table = in_table.count(tool) && by_the_table.count(flag) &&
-                         !(flag == "-T" && (tool == "runqlat" || tool == "cpudist" ||
-                                            tool == "syscount" || tool == "vfscount" ||
-                                            tool == "rwsize"));
+            bool table =
+                in_table.count(tool) && by_the_table.count(flag) &&
+                !(flag == "-T" && (tool == "runqlat" || tool == "cpudist" || tool == "syscount" ||
+                                   tool == "vfscount" || tool == "rwsize"));
             bool elsewhere = own != exercised_elsewhere.end() && own->second.count(flag);
             INFO(tool << " " << flag << ": exercised by no test (test_flags.cpp lists where each "
                       << "flag is)");

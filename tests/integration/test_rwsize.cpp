@@ -54,7 +54,7 @@ int reads_and_writes() {
     for (int i = 0; i < 4; i++)
         syscall(SYS_read, -1, buffer, 10); // EBADF
     for (int i = 0; i < 2; i++)
-        syscall(SYS_write, zero, buffer, 10); // EBADF: opened read-only
+        syscall(SYS_write, zero, buffer, 10);               // EBADF: opened read-only
     if (syscall(SYS_read, null, buffer, 10) != 0) return 5; // end of file
     return 0;
 }
@@ -94,9 +94,8 @@ void check_child_entry(const json& e, pid_t pid) {
 
 std::unique_ptr<ToolProcess> start(std::vector<std::string> args, const char* skip = "") {
     args.insert(args.begin(), tool_path("rwsize"));
-    return std::make_unique<ToolProcess>(args, ToolProcess::Stdout::pipe, [skip] {
-        setenv("CORESCOPE_SKIP_ATTACH", skip, 1);
-    });
+    return std::make_unique<ToolProcess>(args, ToolProcess::Stdout::pipe,
+                                         [skip] { setenv("CORESCOPE_SKIP_ATTACH", skip, 1); });
 }
 
 } // namespace
@@ -166,12 +165,12 @@ TEST_CASE("rwsize counts the child's reads and writes, bytes and sizes exactly, 
     INFO(f.out);
     REQUIRE(out.size() >= 3);
     CHECK(std::regex_match(out[0], std::regex("\\[[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\\]")));
-    CHECK(std::regex_match(out[1], std::regex("PID +COMM +READS +READ_BYTES +WRITES +WRITE_BYTES")));
-    CHECK(std::regex_match(out[2], std::regex(pid + " +" + child_name + " +" +
-                                              std::to_string(reads) + " +" +
-                                              std::to_string(read_bytes) + " +" +
-                                              std::to_string(writes) + " +" +
-                                              std::to_string(write_bytes))));
+    CHECK(
+        std::regex_match(out[1], std::regex("PID +COMM +READS +READ_BYTES +WRITES +WRITE_BYTES")));
+    CHECK(std::regex_match(
+        out[2], std::regex(pid + " +" + child_name + " +" + std::to_string(reads) + " +" +
+                           std::to_string(read_bytes) + " +" + std::to_string(writes) + " +" +
+                           std::to_string(write_bytes))));
     // Then the histograms: each label, and the non-empty buckets' counts.
     std::vector<std::string> rest(out.begin() + 3, out.end());
     auto label_at = [&](const std::string& what) {

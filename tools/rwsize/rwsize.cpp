@@ -166,8 +166,8 @@ class Printer {
                 Histogram h = Histogram::log2_slots(d->slots);
                 if (h.empty()) continue;
                 std::string& b = out_.buffer();
-                b += "\npid = " + std::to_string(r.pid) + " " + text_escaped(r.comm) + " " +
-                     what + " sizes\n";
+                b += "\npid = " + std::to_string(r.pid) + " " + text_escaped(r.comm) + " " + what +
+                     " sizes\n";
                 b += render_histogram_text(h, "bytes");
                 out_.end_record();
             }
@@ -178,11 +178,10 @@ class Printer {
         return {0,
                 {column("pid", "PID", 7), column("comm", "COMM", 16),
                  column("reads", "READS", 10, Align::right),
-                 column("read_bytes", "READ_BYTES", 14, Align::right),
-                 json_field("read_errors"), json_field("read_sizes"),
-                 column("writes", "WRITES", 10, Align::right),
-                 column("write_bytes", "WRITE_BYTES", 14, Align::right),
-                 json_field("write_errors"), json_field("write_sizes")}};
+                 column("read_bytes", "READ_BYTES", 14, Align::right), json_field("read_errors"),
+                 json_field("read_sizes"), column("writes", "WRITES", 10, Align::right),
+                 column("write_bytes", "WRITE_BYTES", 14, Align::right), json_field("write_errors"),
+                 json_field("write_sizes")}};
     }
     static RecordLayout table_layout() {
         return {0,
@@ -244,8 +243,8 @@ int rwsize(int argc, char** argv) {
          .options = options,
          .attach_steps =
              [] {
-                 return std::vector<AttachStep>{tracepoint_tiers(
-                     "system call exit", {{"exit", "raw_syscalls:sys_exit"}})};
+                 return std::vector<AttachStep>{
+                     tracepoint_tiers("system call exit", {{"exit", "raw_syscalls:sys_exit"}})};
              },
          .configure =
              [&](rwsize_bpf& skel, const AttachPlan&) {

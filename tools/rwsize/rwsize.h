@@ -4,9 +4,9 @@
  * grow; user space reports the difference between two reads. */
 #pragma once
 
-#define RWSIZE_SLOTS	 32 /* the last one also holds everything above 2^31 bytes */
-#define RWSIZE_MAX_PIDS	 10240
-#define RWSIZE_COMM_LEN	 16
+#define RWSIZE_SLOTS	32 /* the last one also holds everything above 2^31 bytes */
+#define RWSIZE_MAX_PIDS 10240
+#define RWSIZE_COMM_LEN 16
 
 struct rwsize_direction {
 	__u64 calls;  /* calls that moved data (result > 0) */
