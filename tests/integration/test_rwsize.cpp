@@ -125,6 +125,7 @@ TEST_CASE("rwsize counts the child's reads and writes, bytes and sizes exactly, 
         const json& r = records[0];
         CHECK(r.at("read_bytes") == read_bytes);
         CHECK(r.at("write_bytes") == write_bytes);
+        CHECK(r.at("total") == reads + writes);
         CHECK(r.at("processes") == 1); // not the other child
         REQUIRE(r.at("entries").size() == 1);
         check_child_entry(r.at("entries")[0], child.pid());

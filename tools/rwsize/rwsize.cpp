@@ -121,10 +121,11 @@ class Printer {
         double now = monotonic_seconds();
         double interval = now - last_;
         last_ = now;
-        uint64_t read_bytes = 0, write_bytes = 0;
+        uint64_t read_bytes = 0, write_bytes = 0, calls = 0;
         for (const Row& r : rows) {
             read_bytes += r.read.bytes;
             write_bytes += r.write.bytes;
+            calls += r.read.calls + r.write.calls;
         }
         std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
             if (a.bytes() != b.bytes()) return a.bytes() > b.bytes();
@@ -152,6 +153,7 @@ class Printer {
                 .real(interval)
                 .number(read_bytes)
                 .number(write_bytes)
+                .number(calls)
                 .number(processes);
         });
         if (settings_.histograms && !json_) print_histograms(rows);
@@ -186,7 +188,7 @@ class Printer {
     static RecordLayout table_layout() {
         return {0,
                 {json_field("time"), json_field("interval_s"), json_field("read_bytes"),
-                 json_field("write_bytes"), json_field("processes")}};
+                 json_field("write_bytes"), json_field("total"), json_field("processes")}};
     }
 
     Settings settings_;
