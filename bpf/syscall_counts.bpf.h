@@ -17,6 +17,7 @@
 #include "filters.bpf.h"
 #include "syscall_count_values.h"
 #include "syscall_nr.bpf.h"
+#include "syscall_regs.bpf.h"
 
 const volatile bool by_process = false;
 const volatile bool measure_latency = false;
@@ -61,21 +62,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } start SEC(".maps");
-
-/* The number of the call a thread is returning from, as syscall_get_nr()
- * reads it. */
-static __always_inline long syscall_nr_of(struct pt_regs *regs)
-{
-#if defined(__TARGET_ARCH_x86)
-	return BPF_CORE_READ(regs, orig_ax);
-#elif defined(__TARGET_ARCH_arm64)
-	return BPF_CORE_READ(regs, syscallno);
-#elif defined(__TARGET_ARCH_riscv)
-	return BPF_CORE_READ(regs, a7);
-#elif defined(__TARGET_ARCH_loongarch)
-	return BPF_CORE_READ(regs, regs[11]);
-#endif
-}
 
 static __always_inline int syscall_counts_enter(long nr)
 {

@@ -518,8 +518,8 @@ expect_tier mnt_raw mountsnoop "mount system calls" raw_tp
 expect mnt_raw mountsnoop raw_tp "JSON carries source, target, fstype, flag names, data" '"call":"mount","ret":0,"errno":0,.*"source":"km-mount-token","target":"/tmp/km-mnt","fstype":"tmpfs",.*"flag_names":"[A-Z_|]*MS_NOSUID.*"data":"size=1m"'
 expect mnt_raw mountsnoop raw_tp "JSON carries the failed mount's errno" '"call":"mount","ret":-1,"errno":19,.*"fstype":"km-nosuchfs"'
 
-# --- pidpersec, vfsstat, vfscount: sched_process_fork, raw sys_enter/exit ---------
-section "pidpersec, vfsstat, vfscount"
+# --- pidpersec, vfsstat, vfscount, rwsize: sched_process_fork, raw sys_enter/exit -
+section "pidpersec, vfsstat, vfscount, rwsize"
 start pps_json "" pidpersec -o json
 start pps_raw tp_btf pidpersec -o json
 start pps_tp tp_btf,raw_tp pidpersec -o json
@@ -533,6 +533,10 @@ if [ -n "$CORESCOPE_SCRATCH" ]; then
 	start vfc_json "" vfscount -p $wpid -o json
 	start vfc_raw tp_btf vfscount -p $wpid -o json
 	start vfc_tp tp_btf,raw_tp vfscount -p $wpid -o json
+	start rws_text "" rwsize -p $wpid
+	start rws_json "" rwsize -p $wpid -o json
+	start rws_raw tp_btf rwsize -p $wpid -o json
+	start rws_tp tp_btf,raw_tp rwsize -p $wpid -o json
 fi
 wait_attached
 # 100 processes from the shell (the guest makes few others).
@@ -575,6 +579,17 @@ if [ -n "$CORESCOPE_SCRATCH" ]; then
 		expect $tag vfscount $kind "JSON counts km-workload's 20 file calls: 16 writes, 1 openat, 1 fsync, 1 pread64" \
 			'"total":20,' '"syscall":"write","nr":1,"count":16}' '"syscall":"openat","nr":257,"count":1}' \
 			'"syscall":"fsync","nr":74,"count":1}' '"syscall":"pread64","nr":17,"count":1}'
+	done
+	expect_tier rws_text rwsize "system call exit" tp_btf
+	expect rws_text rwsize tp_btf "shows km-workload's pread of 8 KiB and 16 writes of 8 KiB" \
+		"^$wpid  *km-workload  *1  *8192  *16  *131072$"
+	for t in rws_json:tp_btf rws_raw:raw_tp rws_tp:tracepoint; do
+		tag=${t%:*}
+		kind=${t#*:}
+		expect_tier $tag rwsize "system call exit" $kind
+		expect $tag rwsize $kind "JSON has km-workload's bytes and the 8 KiB bucket" \
+			'"reads":1,"read_bytes":8192,"read_errors":0,' '"writes":16,"write_bytes":131072,"write_errors":0,' \
+			'"write_sizes":{[^}]*"buckets":\[.*{"low":8192,"high":16383,"count":16}\]}}'
 	done
 fi
 
