@@ -11,6 +11,7 @@
 
 #include "filters.bpf.h"
 #include "log2.bpf.h"
+#include "maps.bpf.h"
 #include "syscall_nr.bpf.h"
 #include "syscall_regs.bpf.h"
 #include "rwsize/rwsize.h"
@@ -82,15 +83,11 @@ static __always_inline int on_exit(long nr, long ret)
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	if (tgid == self_tgid || current_filtered_out())
 		return 0;
-	value = bpf_map_lookup_elem(&by_pid, &tgid);
-	if (!value) {
-		bpf_map_update_elem(&by_pid, &tgid, &zero, BPF_NOEXIST);
-		value = bpf_map_lookup_elem(&by_pid, &tgid);
-		if (!value)
-			return 0;
-		if (!value->comm_ns)
-			take_comm(value);
-	}
+	value = map_lookup_or_insert(&by_pid, &tgid, &zero);
+	if (!value)
+		return 0;
+	if (!value->comm_ns) /* new */
+		take_comm(value);
 	d = direction == READS ? &value->read : &value->write;
 	/* Per-CPU, but a preempted program can share the slot with another
 	 * run on the same CPU, so add atomically. */
