@@ -24,6 +24,9 @@
 //                      (setuids; capable: CAP_SETGID allowed, CAP_SETUID denied)
 //   threads COUNT      COUNT threads made with pthread_create, starting in
 //                      km_thread() (threadsnoop)
+//   wake COUNT MS      a thread named km-waker sleeps MS ms and then writes a
+//                      byte to a pipe, COUNT times, each read by the main
+//                      thread blocked in km_wait_read() (wakeuptime, offwaketime)
 // Whatever the checks need to match (ports, PID) is printed as key=value.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -37,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -228,6 +232,35 @@ static int threads(int count) {
     return 0;
 }
 
+static int wake_pipe[2];
+static int wake_count, wake_ms;
+
+static void* km_waker(void* arg) {
+    (void)arg;
+    prctl(PR_SET_NAME, "km-waker");
+    for (int i = 0; i < wake_count; i++) {
+        km_nap(1, wake_ms);
+        if (write(wake_pipe[1], "w", 1) != 1) die("write");
+    }
+    return NULL;
+}
+
+__attribute__((noinline)) static void km_wait_read(int count) {
+    char c;
+    for (int i = 0; i < count; i++)
+        if (read(wake_pipe[0], &c, 1) != 1) die("read");
+}
+
+static int wakes(int count, int ms) {
+    pthread_t t;
+    wake_count = count;
+    wake_ms = ms;
+    if (pipe(wake_pipe) != 0) die("pipe");
+    if (pthread_create(&t, NULL, km_waker, NULL) != 0) die("pthread_create");
+    km_wait_read(count);
+    return pthread_join(t, NULL) != 0;
+}
+
 int main(int argc, char** argv) {
     if (argc > 1 && strcmp(argv[1], "wait") == 0) {
         wait_for_usr1();
@@ -255,10 +288,11 @@ int main(int argc, char** argv) {
     if (strcmp(cmd, "signals") == 0 && argc == 3) return signals(atoi(argv[2]));
     if (strcmp(cmd, "creds") == 0 && argc == 2) return creds();
     if (strcmp(cmd, "threads") == 0 && argc == 3) return threads(atoi(argv[2]));
+    if (strcmp(cmd, "wake") == 0 && argc == 4) return wakes(atoi(argv[2]), atoi(argv[3]));
 usage:
     fprintf(stderr,
             "usage: km-workload [wait] spin SECONDS | nap COUNT MS | syscalls COUNT | "
             "exit CODE | hog MB | files DIR | lookup NAME | tcp | retrans | signals COUNT | "
-            "creds | threads COUNT\n");
+            "creds | threads COUNT | wake COUNT MS\n");
     return 2;
 }
