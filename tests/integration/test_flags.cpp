@@ -528,6 +528,18 @@ std::vector<EventTool> event_tools() {
          }),
          false,
          true},
+        {"offwaketime",
+         {"--kernel-stacks-only"},
+         [](const Context&, const Made&) {
+             for (int i = 0; i < 3; i++)
+                 usleep(2000);
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return r.at("type") == "stack" && same_task(r, m);
+         }),
+         false,
+         true},
         {"runqlat",
          {"-L"},
          [](const Context&, const Made&) {
@@ -2708,6 +2720,16 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"--max-block", "test_offcputime.cpp"},
       {"--stack-storage-size", "test_flags.cpp"},
       {"--perf-max-stack-depth", "test_flags.cpp"}}},
+    {"offwaketime",
+     {{"--user-stacks-only", "test_offwaketime.cpp"},
+      {"--kernel-stacks-only", "test_offwaketime.cpp"},
+      {"--user-threads-only", "test_offwaketime.cpp"},
+      {"--kernel-threads-only", "test_offwaketime.cpp"},
+      {"-f", "test_offwaketime.cpp"},
+      {"--min-block", "test_offwaketime.cpp"},
+      {"--max-block", "test_offwaketime.cpp"},
+      {"--stack-storage-size", "test_offwaketime.cpp"},
+      {"--perf-max-stack-depth", "test_offwaketime.cpp"}}},
     {"wakeuptime",
      {{"--user-stacks-only", "test_wakeuptime.cpp"},
       {"--kernel-stacks-only", "test_wakeuptime.cpp"},

@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-extern "C" __attribute__((noinline)) long corescope_wakeup_test_syscall3(long nr, long a, long b,
-                                                                         long c) {
+extern "C" inline __attribute__((noinline)) long corescope_wakeup_test_syscall3(long nr, long a,
+                                                                                long b, long c) {
 #if defined(__x86_64__)
     long ret;
     asm volatile("syscall" : "=a"(ret) : "0"(nr), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
@@ -38,16 +38,17 @@ extern "C" __attribute__((noinline)) long corescope_wakeup_test_syscall3(long nr
 #endif
 }
 
-// The target's block: a read of one byte. Not static, not inlined: the
-// symbolizer must find it, and it must be on the stack.
-extern "C" __attribute__((noinline)) long corescope_wakeup_test_read(int fd, char* c) {
+// The target's block: a read of one byte. Not static, never inlined (inline
+// only so that both tests' files may include it): the symbolizer must find
+// it, and it must be on the stack.
+extern "C" inline __attribute__((noinline)) long corescope_wakeup_test_read(int fd, char* c) {
     long ret = corescope_wakeup_test_syscall3(SYS_read, fd, reinterpret_cast<long>(c), 1);
     asm volatile("" ::: "memory"); // no tail call: this frame stays
     return ret;
 }
 
 // The waker's wake-up: a write of one byte.
-extern "C" __attribute__((noinline)) long corescope_wakeup_test_write(int fd) {
+extern "C" inline __attribute__((noinline)) long corescope_wakeup_test_write(int fd) {
     char c = 'w';
     long ret = corescope_wakeup_test_syscall3(SYS_write, fd, reinterpret_cast<long>(&c), 1);
     asm volatile("" ::: "memory");
