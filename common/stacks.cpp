@@ -3,6 +3,7 @@
 #include "errors.h"
 #include "tool.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 
@@ -95,6 +96,8 @@ void append_frame(std::string& out, const Frame& frame) {
     append_text_escaped(out, symbol_label(frame.symbol));
 }
 
+} // namespace
+
 // Escaped, and with ';' (the frame separator of the folded form) and ' '
 // before the count kept unambiguous: a semicolon becomes \x3b.
 void append_folded_text(std::string& out, std::string_view text) {
@@ -107,30 +110,60 @@ void append_folded_text(std::string& out, std::string_view text) {
     }
 }
 
-} // namespace
+void drop_probe_frames(ResolvedStack& stack) {
+    auto is_probe = [](const Frame& f) {
+        const std::string& name = f.symbol.name;
+        return f.symbol.module == "bpf" || name.starts_with("bpf_prog_") ||
+               name.starts_with("bpf_trace_run") || name.starts_with("__traceiter_") ||
+               name.starts_with("__bpf_trace_");
+    };
+    auto first_kept = std::find_if_not(stack.frames.begin(), stack.frames.end(), is_probe);
+    if (first_kept != stack.frames.end()) stack.frames.erase(stack.frames.begin(), first_kept);
+}
+
+void append_frames_multiline(std::string& out, const ResolvedStack& stack, const char* kind,
+                             bool outermost_first) {
+    if (stack.state == ResolvedStack::State::missed) {
+        out += "    [missed ";
+        out += kind;
+        out += " stack]\n";
+        return;
+    }
+    auto one = [&](const Frame& frame) {
+        out += "    ";
+        append_frame(out, frame);
+        out += '\n';
+    };
+    if (outermost_first)
+        std::for_each(stack.frames.rbegin(), stack.frames.rend(), one);
+    else
+        std::for_each(stack.frames.begin(), stack.frames.end(), one);
+}
+
+void append_frames_folded(std::string& out, const ResolvedStack& stack, const char* kind,
+                          bool innermost_first) {
+    if (stack.state == ResolvedStack::State::missed) {
+        out += ";[missed ";
+        out += kind;
+        out += " stack]";
+        return;
+    }
+    auto one = [&](const Frame& frame) {
+        out += ';';
+        append_folded_text(out, symbol_label(frame.symbol));
+    };
+    if (innermost_first)
+        std::for_each(stack.frames.begin(), stack.frames.end(), one);
+    else
+        std::for_each(stack.frames.rbegin(), stack.frames.rend(), one);
+}
 
 void append_stack_multiline(std::string& out, const StackRecord& record) {
     bool kernel_shown = record.kernel.state != ResolvedStack::State::absent;
     bool user_shown = record.user.state != ResolvedStack::State::absent;
-    if (record.kernel.state == ResolvedStack::State::missed) {
-        out += "    [missed kernel stack]\n";
-    } else {
-        for (const Frame& frame : record.kernel.frames) {
-            out += "    ";
-            append_frame(out, frame);
-            out += '\n';
-        }
-    }
+    append_frames_multiline(out, record.kernel, "kernel");
     if (kernel_shown && user_shown) out += "    --\n";
-    if (record.user.state == ResolvedStack::State::missed) {
-        out += "    [missed user stack]\n";
-    } else {
-        for (const Frame& frame : record.user.frames) {
-            out += "    ";
-            append_frame(out, frame);
-            out += '\n';
-        }
-    }
+    append_frames_multiline(out, record.user, "user");
     char pid[32];
     std::snprintf(pid, sizeof pid, " (%u)\n", record.pid);
     out += "    -                ";
@@ -143,19 +176,8 @@ void append_stack_multiline(std::string& out, const StackRecord& record) {
 
 void append_stack_folded(std::string& out, const StackRecord& record) {
     append_folded_text(out, record.comm);
-    auto half = [&](const ResolvedStack& stack, const char* missed) {
-        if (stack.state == ResolvedStack::State::missed) {
-            out += ';';
-            out += missed;
-            return;
-        }
-        for (auto it = stack.frames.rbegin(); it != stack.frames.rend(); ++it) {
-            out += ';';
-            append_folded_text(out, symbol_label(it->symbol));
-        }
-    };
-    half(record.user, "[missed user stack]");
-    half(record.kernel, "[missed kernel stack]");
+    append_frames_folded(out, record.user, "user");
+    append_frames_folded(out, record.kernel, "kernel");
     out += ' ';
     append_unsigned(out, record.value);
     out += '\n';
@@ -202,10 +224,12 @@ StackPrinter::StackPrinter(const CommonOptions& options, const StackOptions& sta
     : stacks_(stacks), records_(options, out, stack_layout(std::move(fields))),
       json_(options.format == OutputFormat::json) {}
 
-void StackPrinter::print_text(const std::vector<StackRecord>& records) {
+void StackPrinter::print_text(const std::vector<StackRecord>& records, const TextForm& text) {
     Output& out = records_.output();
     auto one = [&](const StackRecord& record) {
-        if (stacks_.folded)
+        if (text)
+            text(out.buffer(), record);
+        else if (stacks_.folded)
             append_stack_folded(out.buffer(), record);
         else
             append_stack_multiline(out.buffer(), record);

@@ -89,6 +89,24 @@ struct StackRecord {
     uint64_t value = 0;
 };
 
+// The kernel stack is taken inside the probe: on the tp_btf and raw_tp tiers
+// its innermost frames are the BPF program and the tracepoint's own calls.
+// They are the same for every stack and say nothing about the event, so
+// the stack starts where the kernel called the tracepoint, as on the
+// tracefs tier.
+void drop_probe_frames(ResolvedStack& stack);
+
+// A stack's frames in the classic form, one a line, indented: innermost
+// first (or outermost first), or one line "[missed KIND stack]".
+void append_frames_multiline(std::string& out, const ResolvedStack& stack, const char* kind,
+                             bool outermost_first = false);
+// A stack's frames in the folded form, each after a ';': outermost first
+// (or innermost first), or ";[missed KIND stack]".
+void append_frames_folded(std::string& out, const ResolvedStack& stack, const char* kind,
+                          bool innermost_first = false);
+// Text for the folded form: escaped, a ';' written as "\x3b".
+void append_folded_text(std::string& out, std::string_view text);
+
 // The classic form: kernel frames innermost first, "--" between kernel and
 // user frames, user frames innermost first, then "-  comm (pid)" and the
 // value on its own line, and a blank line:
@@ -142,12 +160,16 @@ class StackPrinter {
     StackPrinter(const CommonOptions& options, const StackOptions& stacks, Output& out,
                  std::vector<Field> fields);
 
+    // A tool's own text form of one record (the classic and the folded
+    // form of tools whose records are more than one task's stacks).
+    using TextForm = std::function<void(std::string&, const StackRecord&)>;
+
     // records sorted by value, the largest first; fill(record, Record&)
-    // fills the tool's fields of one.
+    // fills the tool's fields of one; text, if given, writes one in text.
     template <class Fill>
-    void print(const std::vector<StackRecord>& records, Fill&& fill) {
+    void print(const std::vector<StackRecord>& records, Fill&& fill, const TextForm& text = {}) {
         if (!json_) {
-            print_text(records);
+            print_text(records, text);
             return;
         }
         for (const StackRecord& record : records) {
@@ -160,7 +182,7 @@ class StackPrinter {
     }
 
   private:
-    void print_text(const std::vector<StackRecord>& records);
+    void print_text(const std::vector<StackRecord>& records, const TextForm& text);
     void end_json(Record& r, const StackRecord& record);
 
     const StackOptions& stacks_;
@@ -172,18 +194,26 @@ class StackPrinter {
 // read and printed once at the end by the tool's printer (print(entries,
 // StackReader*)); meanwhile, every second, the mappings of processes new in
 // it, so a process that exits before the end still has its frames named.
-// After printing, `report` says what the run missed.
+// After printing, `report` says what the run missed. `remember`, where a
+// key holds more than key.pid's stacks (a waker's and a woken thread's),
+// remembers each of their processes.
 template <class Key, class Value, class Printer>
 class StackSummary {
   public:
     StackSummary(const bpf_map* totals, size_t limit, const bpf_map* stack_map, Printer printer,
-                 std::function<void(Symbolizer&)> report)
+                 std::function<void(Symbolizer&)> report,
+                 std::function<void(StackCollector&, const Key&)> remember = {})
         : totals_(totals), limit_(limit), printer_(std::move(printer)), collector_(stack_map),
-          report_(std::move(report)) {}
+          report_(std::move(report)), remember_(std::move(remember)) {}
 
     void every_second() {
-        for (const MapEntry<Key, Value>& e : read_map<Key, Value>(totals_, limit_))
-            collector_.remember(e.key.pid);
+        for (const MapEntry<Key, Value>& e : read_map<Key, Value>(totals_, limit_)) {
+            if (remember_) {
+                remember_(collector_, e.key);
+            } else {
+                if constexpr (requires { e.key.pid; }) collector_.remember(e.key.pid);
+            }
+        }
     }
 
     void print() {
@@ -197,6 +227,7 @@ class StackSummary {
     Printer printer_;
     StackCollector collector_;
     std::function<void(Symbolizer&)> report_;
+    std::function<void(StackCollector&, const Key&)> remember_;
 };
 
 // At the end of a run, when stacks were missed: one line on stderr that says

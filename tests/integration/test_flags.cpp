@@ -535,6 +535,33 @@ std::vector<EventTool> event_tools() {
          }),
          false,
          true},
+        // The actor's naps, ended by the timer: the blocked thread is the
+        // actor's (the waker is whatever the timer interrupt found running).
+        {"wakeuptime",
+         {"--kernel-stacks-only"},
+         [](const Context&, const Made&) {
+             for (int i = 0; i < 3; i++)
+                 usleep(2000);
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return r.at("type") == "stack" && r.at("target_pid") == m.pid &&
+                    r.at("target_tid") == m.tid;
+         }),
+         false,
+         true},
+        {"offwaketime",
+         {"--kernel-stacks-only"},
+         [](const Context&, const Made&) {
+             for (int i = 0; i < 3; i++)
+                 usleep(2000);
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return r.at("type") == "stack" && same_task(r, m);
+         }),
+         false,
+         true},
         {"runqlat",
          {"-L"},
          [](const Context&, const Made&) {
@@ -2749,6 +2776,26 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"--max-block", "test_offcputime.cpp"},
       {"--stack-storage-size", "test_flags.cpp"},
       {"--perf-max-stack-depth", "test_flags.cpp"}}},
+    {"offwaketime",
+     {{"--user-stacks-only", "test_offwaketime.cpp"},
+      {"--kernel-stacks-only", "test_offwaketime.cpp"},
+      {"--user-threads-only", "test_offwaketime.cpp"},
+      {"--kernel-threads-only", "test_offwaketime.cpp"},
+      {"-f", "test_offwaketime.cpp"},
+      {"--min-block", "test_offwaketime.cpp"},
+      {"--max-block", "test_offwaketime.cpp"},
+      {"--stack-storage-size", "test_offwaketime.cpp"},
+      {"--perf-max-stack-depth", "test_offwaketime.cpp"}}},
+    {"wakeuptime",
+     {{"--user-stacks-only", "test_wakeuptime.cpp"},
+      {"--kernel-stacks-only", "test_wakeuptime.cpp"},
+      {"--user-threads-only", "test_wakeuptime.cpp"},
+      {"--kernel-threads-only", "test_wakeuptime.cpp"},
+      {"-f", "test_wakeuptime.cpp"},
+      {"--min-block", "test_wakeuptime.cpp"},
+      {"--max-block", "test_wakeuptime.cpp"},
+      {"--stack-storage-size", "test_wakeuptime.cpp"},
+      {"--perf-max-stack-depth", "test_wakeuptime.cpp"}}},
     {"hardirqs",
      {{"-T", "test_hardirqs.cpp"},
       {"-d", "test_flags.cpp"},

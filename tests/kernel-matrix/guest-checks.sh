@@ -710,6 +710,47 @@ occ=$(sed -n "s/^$pincpu  *\([0-9.]*\)%$/\1/p" $out/rl_occ.out | head -n 1)
 check "runqlen[perf_event]: -O -C prints CPU $pincpu's occupancy above 0 (got ${occ:-none} %)" \
 	awk "BEGIN { exit !(${occ:-0} > 0) }"
 
+# --- wakeuptime, offwaketime: km-workload's waker thread and its reader --------------
+section "wakeuptime, offwaketime"
+gated wake 20 50
+wakepid=$wpid
+start wk_json "" wakeuptime -p $wakepid -o json
+start wk_raw tp_btf wakeuptime -p $wakepid -o json
+start wk_tp tp_btf,raw_tp wakeuptime -p $wakepid -o json
+start ow_json "" offwaketime -p $wakepid -o json
+start ow_raw tp_btf offwaketime -p $wakepid -o json
+start ow_tp tp_btf,raw_tp offwaketime -p $wakepid -o json
+wait_attached
+kill -USR1 $wakepid
+wait $wakepid
+stop_all
+for t in wk_json:tp_btf wk_raw:raw_tp wk_tp:tracepoint; do
+	tag=${t%:*}
+	kind=${t#*:}
+	expect_tier $tag wakeuptime "scheduler switches and wake-ups" $kind
+	# The reader's 20 blocks, each ended by km-waker's write through the
+	# pipe after a 50 ms nap: 20 wake-ups, 1 s less a few microseconds each
+	# (from the wake-up to the reader's next block) or more.
+	line=$(grep "\"waker_comm\":\"km-waker\",\"target_pid\":$wakepid,\"target_tid\":$wakepid,.*\"symbol\":\"[a-z_]*pipe_write\"" $out/$tag.out | head -n 1)
+	us=$(echo "$line" | sed -n 's/.*"total_us":\([0-9]*\),"count":\([0-9]*\).*/\1/p')
+	count=$(echo "$line" | sed -n 's/.*"total_us":\([0-9]*\),"count":\([0-9]*\).*/\2/p')
+	check "wakeuptime[$kind]: km-waker's pipe write woke the reader 20 times after 0.98 s or more (got ${count:-none} for ${us:-none} us)" \
+		[ "${count:-0}" -eq 20 -a "${us:-0}" -ge 980000 ]
+done
+for t in ow_json:tp_btf ow_raw:raw_tp ow_tp:tracepoint; do
+	tag=${t%:*}
+	kind=${t#*:}
+	expect_tier $tag offwaketime "scheduler switches and wake-ups" $kind
+	# The reader blocked in the pipe's read (kernel frames: libc's read has
+	# no frame pointer to unwind the user stack through), woken by
+	# km-waker's pipe write: 20 blocks, 0.98 s or more (to the switch back in).
+	line=$(grep "\"pid\":$wakepid,\"tid\":$wakepid,.*\"waker_comm\":\"km-waker\",.*\"symbol\":\"[a-z_]*pipe_write\".*\"kernel_stack\":.*\"symbol\":\"[a-z_]*pipe_read\"" $out/$tag.out | head -n 1)
+	us=$(echo "$line" | sed -n 's/.*"total_us":\([0-9]*\),"count":\([0-9]*\).*/\1/p')
+	count=$(echo "$line" | sed -n 's/.*"total_us":\([0-9]*\),"count":\([0-9]*\).*/\2/p')
+	check "offwaketime[$kind]: the pipe read blocked 20 times, woken by km-waker's pipe write, 0.98 s or more (got ${count:-none} for ${us:-none} us)" \
+		[ "${count:-0}" -eq 20 -a "${us:-0}" -ge 980000 ]
+done
+
 # --- sigsnoop, killsnoop: km-workload signalling its child ----------------------
 section "sigsnoop, killsnoop"
 gated signals 5

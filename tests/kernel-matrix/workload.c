@@ -32,6 +32,9 @@
 //   pinned CPU COUNT SECONDS
 //                      COUNT processes spinning on CPU alone for SECONDS, so
 //                      its run queue holds COUNT-1 waiting (runqlen)
+//   wake COUNT MS      a thread named km-waker sleeps MS ms and then writes a
+//                      byte to a pipe, COUNT times, each read by the main
+//                      thread blocked in km_wait_read() (wakeuptime, offwaketime)
 // Whatever the checks need to match (ports, PID) is printed as key=value.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -46,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -295,6 +299,35 @@ static int pinned(int cpu, int count, double seconds) {
     return 0;
 }
 
+static int wake_pipe[2];
+static int wake_count, wake_ms;
+
+static void* km_waker(void* arg) {
+    (void)arg;
+    prctl(PR_SET_NAME, "km-waker");
+    for (int i = 0; i < wake_count; i++) {
+        km_nap(1, wake_ms);
+        if (write(wake_pipe[1], "w", 1) != 1) die("write");
+    }
+    return NULL;
+}
+
+__attribute__((noinline)) static void km_wait_read(int count) {
+    char c;
+    for (int i = 0; i < count; i++)
+        if (read(wake_pipe[0], &c, 1) != 1) die("read");
+}
+
+static int wakes(int count, int ms) {
+    pthread_t t;
+    wake_count = count;
+    wake_ms = ms;
+    if (pipe(wake_pipe) != 0) die("pipe");
+    if (pthread_create(&t, NULL, km_waker, NULL) != 0) die("pthread_create");
+    km_wait_read(count);
+    return pthread_join(t, NULL) != 0;
+}
+
 int main(int argc, char** argv) {
     if (argc > 1 && strcmp(argv[1], "wait") == 0) {
         wait_for_usr1();
@@ -325,10 +358,11 @@ int main(int argc, char** argv) {
     if (strcmp(cmd, "contend") == 0 && argc == 4) return contend(atoi(argv[2]), atoi(argv[3]));
     if (strcmp(cmd, "pinned") == 0 && argc == 5)
         return pinned(atoi(argv[2]), atoi(argv[3]), atof(argv[4]));
+    if (strcmp(cmd, "wake") == 0 && argc == 4) return wakes(atoi(argv[2]), atoi(argv[3]));
 usage:
     fprintf(stderr,
             "usage: km-workload [wait] spin SECONDS | nap COUNT MS | syscalls COUNT | "
             "exit CODE | hog MB | files DIR | lookup NAME | tcp | retrans | signals COUNT | "
-            "creds | threads COUNT | contend COUNT MS | pinned CPU COUNT SECONDS\n");
+            "creds | threads COUNT | contend COUNT MS | pinned CPU COUNT SECONDS | wake COUNT MS\n");
     return 2;
 }

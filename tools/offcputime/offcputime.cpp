@@ -49,22 +49,6 @@ uint32_t parse_state_mask(std::string_view text) {
     return static_cast<uint32_t>(parse_unsigned("state mask", text, 0, UINT32_MAX));
 }
 
-// The kernel stack is taken inside the probe: on the tp_btf and raw_tp tiers
-// its innermost frames are the BPF program and the tracepoint's own calls.
-// They are the same for every stack and say nothing about the block, so the
-// stack starts where the scheduler called the tracepoint (__schedule), as on
-// the tracefs tier.
-void drop_probe_frames(ResolvedStack& stack) {
-    auto is_probe = [](const Frame& f) {
-        const std::string& name = f.symbol.name;
-        return f.symbol.module == "bpf" || name.starts_with("bpf_prog_") ||
-               name.starts_with("bpf_trace_run") || name.starts_with("__traceiter_") ||
-               name.starts_with("__bpf_trace_");
-    };
-    auto first_kept = std::find_if_not(stack.frames.begin(), stack.frames.end(), is_probe);
-    if (first_kept != stack.frames.end()) stack.frames.erase(stack.frames.begin(), first_kept);
-}
-
 // The totals as stacks, the most time first; the classic line names the
 // thread (the key is per thread), as the classic tool does.
 class Printer {
