@@ -360,9 +360,10 @@ int main(int argc, char** argv) {
         return pinned(atoi(argv[2]), atoi(argv[3]), atof(argv[4]));
     if (strcmp(cmd, "wake") == 0 && argc == 4) return wakes(atoi(argv[2]), atoi(argv[3]));
 usage:
-    fprintf(stderr,
-            "usage: km-workload [wait] spin SECONDS | nap COUNT MS | syscalls COUNT | "
-            "exit CODE | hog MB | files DIR | lookup NAME | tcp | retrans | signals COUNT | "
-            "creds | threads COUNT | contend COUNT MS | pinned CPU COUNT SECONDS | wake COUNT MS\n");
+    fprintf(
+        stderr,
+        "usage: km-workload [wait] spin SECONDS | nap COUNT MS | syscalls COUNT | "
+        "exit CODE | hog MB | files DIR | lookup NAME | tcp | retrans | signals COUNT | "
+        "creds | threads COUNT | contend COUNT MS | pinned CPU COUNT SECONDS | wake COUNT MS\n");
     return 2;
 }

@@ -8,6 +8,7 @@
  * and name are kept for it; when it runs again, the time since the stamp is
  * summed by both. The time so includes any wait in the run queue after the
  * wake-up, as offcputime's does. */
+#include "maps.bpf.h"
 #include "wakeups.bpf.h"
 #include "offwaketime/offwaketime.h"
 
@@ -82,14 +83,10 @@ static __always_inline void wakeups_switch_in(__u32 tid)
 	if (!block_selected(delta))
 		return;
 
-	value = bpf_map_lookup_elem(&totals, &key);
+	value = map_lookup_or_insert(&totals, &key, &zero);
 	if (!value) {
-		bpf_map_update_elem(&totals, &key, &zero, BPF_NOEXIST);
-		value = bpf_map_lookup_elem(&totals, &key);
-		if (!value) {
-			__sync_fetch_and_add(&dropped[WAKEUPS_KEYS_DROPPED], 1);
-			return;
-		}
+		__sync_fetch_and_add(&dropped[WAKEUPS_KEYS_DROPPED], 1);
+		return;
 	}
 	__sync_fetch_and_add(&value->total_ns, delta);
 	__sync_fetch_and_add(&value->count, 1);

@@ -6,6 +6,7 @@
  * wake-up current is the waker, whose stacks and name key the time from
  * the stamp to now. The time so ends at the wake-up, before any wait in
  * the run queue, as in the classic tool. */
+#include "maps.bpf.h"
 #include "wakeups.bpf.h"
 #include "wakeuptime/wakeuptime.h"
 
@@ -57,14 +58,10 @@ static __always_inline void wakeups_waking(void *ctx, __u32 tid)
 		return;
 	current_stacks(ctx, &key.waker, current_is_kthread());
 
-	value = bpf_map_lookup_elem(&totals, &key);
+	value = map_lookup_or_insert(&totals, &key, &zero);
 	if (!value) {
-		bpf_map_update_elem(&totals, &key, &zero, BPF_NOEXIST);
-		value = bpf_map_lookup_elem(&totals, &key);
-		if (!value) {
-			__sync_fetch_and_add(&dropped[WAKEUPS_KEYS_DROPPED], 1);
-			return;
-		}
+		__sync_fetch_and_add(&dropped[WAKEUPS_KEYS_DROPPED], 1);
+		return;
 	}
 	__sync_fetch_and_add(&value->total_ns, delta);
 	__sync_fetch_and_add(&value->count, 1);
