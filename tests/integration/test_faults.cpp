@@ -10,6 +10,7 @@
 #include <csignal>
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <fstream>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
@@ -264,6 +265,11 @@ void make_events_of_every_kind() {
     stat(missing.c_str(), &st);
     syscall(SYS_umount2, missing.c_str(), 0); // fails (ENOENT): a mount call all the same
     syscall(SYS_setresuid, -1, -1, -1);       // changes nothing: a set*id call all the same
+    uint32_t word = 0;                        // a futex wait that times out after 1 ms: futexctn
+    struct timespec timeout {
+        0, 1000000
+    };
+    syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, &timeout, nullptr, 0);
     {
         ScratchFile file(1 << 20);
         CHECK(file.direct_writes(4096, 4));
