@@ -21,6 +21,21 @@ inline std::vector<nlohmann::json> json_lines(const std::string& text) {
     return out;
 }
 
+// Whether a stack's frames ({"address":N,"symbol":"name"|null,"offset":N,
+// "module":...}) have one whose symbol is name, or has part in it.
+inline bool has_frame(const nlohmann::json& frames, const std::string& name) {
+    for (const nlohmann::json& f : frames)
+        if (f.at("symbol").is_string() && f.at("symbol").get<std::string>() == name) return true;
+    return false;
+}
+inline bool has_frame_containing(const nlohmann::json& frames, const std::string& part) {
+    for (const nlohmann::json& f : frames)
+        if (f.at("symbol").is_string() &&
+            f.at("symbol").get<std::string>().find(part) != std::string::npos)
+            return true;
+    return false;
+}
+
 // Checks that a log2 histogram in milliseconds (-m) holds the same values
 // as one in microseconds taken over the same events, divided by 1000. A
 // bucket [low, high] holds values from low to high (the first one 0 and 1),

@@ -128,12 +128,6 @@ std::string lock_address() {
     return b;
 }
 
-bool has_frame(const json& frames, const std::string& name) {
-    for (const json& f : frames)
-        if (f.at("symbol").is_string() && f.at("symbol").get<std::string>() == name) return true;
-    return false;
-}
-
 // The JSON records of the child's lock.
 std::vector<json> lock_rows(const std::string& out, pid_t pid) {
     std::vector<json> rows;

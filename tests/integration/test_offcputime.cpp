@@ -99,13 +99,6 @@ struct SleepingChild {
     }
 };
 
-// Frames are {"address":N,"symbol":"name"|null,"offset":N,"module":...}.
-bool has_frame(const json& frames, const std::string& name) {
-    for (const json& f : frames)
-        if (f.at("symbol").is_string() && f.at("symbol").get<std::string>() == name) return true;
-    return false;
-}
-
 // Microseconds off CPU, summed over the stacks that went through the sleeper.
 struct Sum {
     uint64_t us = 0;

@@ -9,7 +9,9 @@
 
 #include "harness.h"
 
+#include <catch2/catch.hpp>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
 #include <pthread.h>
 #include <stdexcept>
@@ -186,5 +188,36 @@ class WakeupChild {
     int done_fd_ = -1;
     Shared* shared_ = nullptr;
 };
+
+// What a run saw of the child's blocks: microseconds, wake-ups, and the
+// stacks (records or lines) they came in.
+struct Sum {
+    uint64_t us = 0;
+    uint64_t count = 0;
+    size_t stacks = 0;
+};
+
+// Every wake-up, each after a block of at least the waker's 50 ms sleep less
+// the few microseconds between a wake-up and the target's next block (1 ms
+// allowed), and no more than the wall time they all took. One may be
+// missing, as for offcputime (docs/reliability.md: no BPF program runs
+// while the sandbox agent's thread is on a CPU). A tool that lost, split or
+// padded the blocks still fails.
+inline void check_wakes(const Sum& sum, double took_s) {
+    INFO(sum.count << " wake-ups seen, " << sum.us << " us in all, over " << took_s << " s");
+    CHECK(sum.count <= static_cast<uint64_t>(WakeupChild::wakes));
+    CHECK(sum.count + 1 >= static_cast<uint64_t>(WakeupChild::wakes));
+    CHECK(sum.us >= sum.count * static_cast<uint64_t>(WakeupChild::sleep_ms * 1000 - 1000));
+    CHECK(sum.us <= static_cast<uint64_t>(took_s * 1e6));
+}
+
+// Another run over the same blocks gives the same total, to within the
+// microseconds between two programs run one after the other (1 ms in all).
+inline void check_same_time(const Sum& other, const Sum& from_json) {
+    INFO(other.us << " us against " << from_json.us << " us in JSON");
+    CHECK(other.stacks >= 1);
+    CHECK(other.us + 1000 >= from_json.us);
+    CHECK(other.us <= from_json.us + 1000);
+}
 
 } // namespace itest
