@@ -66,6 +66,9 @@ static __always_inline __u64 runq_switch(bool preempt, struct task_struct *prev,
 
 	if (preempt || prev_state == 0 /* TASK_RUNNING */)
 		runq_enqueue(prev, typed);
+	/* A filtered-out task is never stamped: no storage or map to read. */
+	if (task_filtered_out(next))
+		return 0;
 	if (typed) {
 		begin = bpf_task_storage_get(&task_start, next, 0, 0);
 		if (!begin || !*begin)

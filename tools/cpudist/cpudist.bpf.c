@@ -93,8 +93,13 @@ static __always_inline void account(struct task_struct *task, __u64 now, bool ty
 static __always_inline void on_switch(struct task_struct *prev, struct task_struct *next,
 				      bool typed)
 {
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now;
 
+	/* A filtered-out task is never stamped: when neither is traced there
+	 * is nothing to account or stamp, and no clock or storage to read. */
+	if (task_filtered_out(prev) && task_filtered_out(next))
+		return;
+	now = bpf_ktime_get_ns();
 	if (offcpu) {
 		/* A task leaving for the last time never comes back. */
 		if (!BPF_CORE_READ(prev, exit_state))
