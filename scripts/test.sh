@@ -3,17 +3,14 @@
 # test suites with meson test. Ends with one "N passed, N failed, N skipped"
 # line counting the test cases of all suites, and fails if any failed.
 #
-#   scripts/test.sh                 every default suite (README, Tests), no
-#                                   load
+#   scripts/test.sh                 every default suite (README, Tests), the
+#                                   integration suite last, on its own,
+#                                   under the load (as CI runs it)
 #   scripts/test.sh --under-load    every default suite under the load
-#   scripts/test.sh --integration-under-load
-#                                   every default suite, the integration
-#                                   suite last, on its own, under the load
-#                                   (not yet the default: biosnoop's counts
-#                                   fall short there, see docs/reliability.md)
-#   scripts/test.sh [--under-load|--no-load] MESON-TEST-ARGS...
+#   scripts/test.sh --no-load       every default suite, no load
+#   scripts/test.sh [--under-load] MESON-TEST-ARGS...
 #                                   only what the arguments select (e.g.
-#                                   --suite unit), under the load with
+#                                   --suite unit), without the load unless
 #                                   --under-load
 #
 # The load: stress-ng with two CPU hogs and one disk writer (installed when
@@ -24,12 +21,15 @@
 # broken test.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-load=none # which runs have the load: none, all or integration
+load= # which runs have the load: none, all or integration
 case "${1:-}" in
 --under-load) load=all; shift ;;
---integration-under-load) load=integration; shift ;;
---no-load) shift ;;
+--integration-under-load) load=integration; shift ;; # the default, by name
+--no-load) load=none; shift ;;
 esac
+if [ -z "$load" ]; then
+    if [ $# -gt 0 ]; then load=none; else load=integration; fi
+fi
 [ $# -gt 0 ] && [ $load = integration ] && load=all
 if [ $load = none ]; then
     "$root/scripts/setup.sh"
