@@ -3,6 +3,8 @@
 // so a busy tool does not call strftime per event.
 #pragma once
 
+#include "string_appender.h"
+
 #include <cstdint>
 #include <string>
 
@@ -26,8 +28,10 @@ class EventClock {
   public:
     EventClock();
     // Appends HH:MM:SS (local time) for a monotonic timestamp.
+    void append_hms(StringAppender& out, uint64_t monotonic_ns);
     void append_hms(std::string& out, uint64_t monotonic_ns);
     // Appends 2026-11-22T07:40:01.123456Z (UTC) for a monotonic timestamp.
+    void append_iso(StringAppender& out, uint64_t monotonic_ns);
     void append_iso(std::string& out, uint64_t monotonic_ns);
     uint64_t to_realtime_ns(uint64_t monotonic_ns) const { return monotonic_ns + offset_ns_; }
 

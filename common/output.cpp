@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <sys/time.h>
 #include <poll.h>
@@ -19,8 +20,10 @@ Output::~Output() {
 
 void Output::flush() {
     size_t done = 0;
-    while (done < buffer_.size() && !closed_) {
-        ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+    size_t size = buffered();
+    const char* data = appender_.is_open() ? appender_.data() : buffer_.data();
+    while (done < size && !closed_) {
+        ssize_t n = ::write(fd_, data + done, size - done);
         if (n >= 0) {
             done += static_cast<size_t>(n);
             continue;
@@ -34,7 +37,10 @@ void Output::flush() {
         closed_ = true;
         break;
     }
-    buffer_.clear();
+    if (appender_.is_open())
+        appender_.rewind();
+    else
+        buffer_.clear();
 }
 
 void Output::check() const {
@@ -48,7 +54,7 @@ bool Output::reader_gone() {
     };
     // A pipe whose read end is closed reports POLLERR; other files never do.
     if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR)) {
-        buffer_.clear();
+        buffer().clear();
         closed_ = true;
     }
     return closed_;
@@ -107,41 +113,41 @@ size_t plain_run(std::string_view s, size_t i, char quote) {
 
 const char hex_digits[] = "0123456789abcdef";
 
-void append_hex_byte(std::string& out, const char* prefix, unsigned char c) {
-    out += prefix;
-    out += hex_digits[c >> 4];
-    out += hex_digits[c & 0xf];
+void append_hex_byte(StringAppender& out, std::string_view prefix, unsigned char c) {
+    out.put(prefix);
+    char digits[2] = {hex_digits[c >> 4], hex_digits[c & 0xf]};
+    out.put(std::string_view(digits, 2));
 }
 
 } // namespace
 
-void append_text_escaped(std::string& out, std::string_view s) {
+void append_text_escaped(StringAppender& out, std::string_view s) {
     for (size_t i = 0; i < s.size();) {
         size_t plain = plain_run(s, i, '\\');
         if (plain > i) {
-            out.append(s.data() + i, plain - i);
+            out.put(s.substr(i, plain - i));
             i = plain;
             continue;
         }
         unsigned char c = static_cast<unsigned char>(s[i]);
         if (c == '\\') {
-            out += "\\\\";
+            out.put("\\\\");
             i++;
             continue;
         }
         if (c < 0x80 || c == 0x7f) {
             switch (c) {
             case '\n':
-                out += "\\n";
+                out.put("\\n");
                 break;
             case '\t':
-                out += "\\t";
+                out.put("\\t");
                 break;
             case '\r':
-                out += "\\r";
+                out.put("\\r");
                 break;
             case 0x1b:
-                out += "\\e";
+                out.put("\\e");
                 break;
             default:
                 append_hex_byte(out, "\\x", c);
@@ -157,10 +163,15 @@ void append_text_escaped(std::string& out, std::string_view s) {
             append_hex_byte(out, "\\u00", static_cast<unsigned char>(s[i + 1]));
             i += 2;
         } else {
-            out.append(s.substr(i, len));
+            out.put(s.substr(i, len));
             i += len;
         }
     }
+}
+
+void append_text_escaped(std::string& out, std::string_view s) {
+    StringAppender appender(out, s.size());
+    append_text_escaped(appender, s);
 }
 
 std::string text_escaped(std::string_view s) {
@@ -169,32 +180,32 @@ std::string text_escaped(std::string_view s) {
     return out;
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-    out += '"';
+void append_json_string(StringAppender& out, std::string_view s) {
+    out.put('"');
     for (size_t i = 0; i < s.size();) {
         size_t plain = plain_run(s, i, '"');
         if (plain > i) {
-            out.append(s.data() + i, plain - i);
+            out.put(s.substr(i, plain - i));
             i = plain;
             continue;
         }
         unsigned char c = static_cast<unsigned char>(s[i]);
         if (c == '"' || c == '\\') {
-            out += '\\';
-            out += static_cast<char>(c);
+            char escaped[2] = {'\\', static_cast<char>(c)};
+            out.put(std::string_view(escaped, 2));
             i++;
             continue;
         }
         if (c < 0x80) {
             switch (c) {
             case '\n':
-                out += "\\n";
+                out.put("\\n");
                 break;
             case '\t':
-                out += "\\t";
+                out.put("\\t");
                 break;
             case '\r':
-                out += "\\r";
+                out.put("\\r");
                 break;
             default:
                 append_hex_byte(out, "\\u00", c);
@@ -204,17 +215,22 @@ void append_json_string(std::string& out, std::string_view s) {
         }
         size_t len = utf8_sequence_length(s, i);
         if (len == 0) {
-            out += "\\ufffd";
+            out.put("\\ufffd");
             i++;
         } else if (len == 2 && is_c1_control(s, i)) {
             append_hex_byte(out, "\\u00", static_cast<unsigned char>(s[i + 1]));
             i += 2;
         } else {
-            out.append(s.substr(i, len));
+            out.put(s.substr(i, len));
             i += len;
         }
     }
-    out += '"';
+    out.put('"');
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+    StringAppender appender(out, s.size() + 2);
+    append_json_string(appender, s);
 }
 
 void append_padded(std::string& out, std::string_view s, int width) {
@@ -230,29 +246,51 @@ void append_escaped_padded(std::string& out, std::string_view s, int width) {
     if (static_cast<int>(written) < width) out.append(width - written, ' ');
 }
 
+namespace {
+// A number right-aligned in width, formatted in place.
+template <class Integer>
+void append_integer(StringAppender& out, Integer v, int width) {
+    char* at = out.room(24 + static_cast<size_t>(width > 0 ? width : 0));
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
+    size_t len = static_cast<size_t>(end - digits);
+    size_t fill = static_cast<int>(len) < width ? static_cast<size_t>(width) - len : 0;
+    std::memset(at, ' ', fill);
+    std::memcpy(at + fill, digits, len);
+    out.advance(fill + len);
+}
+} // namespace
+
+void append_number(StringAppender& out, int64_t v, int width) {
+    append_integer(out, v, width);
+}
+
+void append_unsigned(StringAppender& out, uint64_t v, int width) {
+    append_integer(out, v, width);
+}
+
 void append_number(std::string& out, int64_t v, int width) {
-    char buf[24];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-    int len = static_cast<int>(end - buf);
-    if (len < width) out.append(width - len, ' ');
-    out.append(buf, end);
+    StringAppender appender(out, 24 + static_cast<size_t>(width > 0 ? width : 0));
+    append_integer(appender, v, width);
 }
 
 void append_unsigned(std::string& out, uint64_t v, int width) {
-    char buf[24];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-    int len = static_cast<int>(end - buf);
-    if (len < width) out.append(width - len, ' ');
-    out.append(buf, end);
+    StringAppender appender(out, 24 + static_cast<size_t>(width > 0 ? width : 0));
+    append_integer(appender, v, width);
 }
 
-void append_wall_time(std::string& out) {
+void append_wall_time(StringAppender& out) {
     time_t now = static_cast<time_t>(realtime_ns() / 1000000000ull);
     struct tm tm {};
     localtime_r(&now, &tm);
     char buf[16];
     size_t n = strftime(buf, sizeof buf, "%H:%M:%S", &tm);
-    out.append(buf, n);
+    out.put(std::string_view(buf, n));
+}
+
+void append_wall_time(std::string& out) {
+    StringAppender appender(out, 16);
+    append_wall_time(appender);
 }
 
 std::string iso_time_now() {

@@ -15,6 +15,8 @@
 // closes it and is kept, and check() throws it once, from the main loop.
 #pragma once
 
+#include "string_appender.h"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -28,11 +30,23 @@ class Output {
     Output& operator=(const Output&) = delete;
     ~Output();
 
-    std::string& buffer() { return buffer_; }
+    // What is buffered, to append to. (Closes the appender, below.)
+    std::string& buffer() {
+        appender_.finish();
+        return buffer_;
+    }
+    // The same buffer through an appender kept open across records and
+    // flushes (common/record writes every event through it); buffer()
+    // closes it, and the next call opens it again.
+    StringAppender& appender() {
+        if (!appender_.is_open()) appender_.open_on(buffer_, 1024);
+        return appender_;
+    }
     // Call after each record: writes out when the buffer is large.
     void end_record() {
-        if (buffer_.size() >= flush_threshold) flush();
+        if (buffered() >= flush_threshold) flush();
     }
+    size_t buffered() const { return appender_.is_open() ? appender_.size() : buffer_.size(); }
     // Writes everything buffered. A reader that went away (EPIPE) closes
     // the output quietly; any other error closes it too, for check().
     void flush();
@@ -52,6 +66,7 @@ class Output {
     bool closed_ = false;
     int write_error_ = 0; // errno of a failed write
     std::string buffer_;
+    StringAppender appender_; // declared after buffer_: closed before it goes
 };
 
 // Appends s so that it cannot move the cursor or change the terminal:
@@ -59,12 +74,14 @@ class Output {
 // C1 controls, backslash and invalid bytes become C-style escapes
 // (\n, \t, \e, \\, \xNN, \u009b).
 void append_text_escaped(std::string& out, std::string_view s);
+void append_text_escaped(StringAppender& out, std::string_view s);
 std::string text_escaped(std::string_view s);
 
 // Appends s as a JSON string literal (with the quotes). Control characters,
 // DEL and C1 controls are \u-escaped; bytes that are not valid UTF-8 become
 // U+FFFD, so the line is always valid JSON.
 void append_json_string(std::string& out, std::string_view s);
+void append_json_string(StringAppender& out, std::string_view s);
 
 // Text helpers.
 void append_padded(std::string& out, std::string_view s, int width); // left-aligned
@@ -72,6 +89,9 @@ void append_escaped_padded(std::string& out, std::string_view s, int width);
 void append_number(std::string& out, int64_t v, int width = 0);    // right-aligned
 void append_unsigned(std::string& out, uint64_t v, int width = 0); // right-aligned
 void append_wall_time(std::string& out);                           // HH:MM:SS
+void append_number(StringAppender& out, int64_t v, int width = 0);
+void append_unsigned(StringAppender& out, uint64_t v, int width = 0);
+void append_wall_time(StringAppender& out);
 std::string iso_time_now(); // 2026-11-22T07:40:01.123456Z, as events are stamped
 
 // Builds one JSON object; keys are the tool's own snake_case constants.

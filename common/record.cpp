@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 namespace corescope {
 
@@ -21,12 +22,17 @@ bool json_shows(const Field& f) {
     return f.shown && !f.key.empty() && f.from == From::tool;
 }
 
-void append_json_key(std::string& b, bool& first, std::string_view key) {
-    if (!first) b += ',';
+void append_json_key(StringAppender& out, bool& first, std::string_view key) {
+    char* start = out.room(key.size() + 4);
+    char* at = start;
+    if (!first) *at++ = ',';
     first = false;
-    b += '"';
-    b.append(key);
-    b += "\":";
+    *at++ = '"';
+    std::memcpy(at, key.data(), key.size());
+    at += key.size();
+    *at++ = '"';
+    *at++ = ':';
+    out.advance(static_cast<size_t>(at - start));
 }
 
 } // namespace
@@ -81,72 +87,83 @@ Record RecordWriter::begin_in(std::string& target) {
 }
 
 Record::Record(RecordWriter* writer, const Task* task, std::string* target)
-    : writer_(writer), b_(target ? target : &writer->out_.buffer()), task_(task ? *task : Task{}),
-      has_task_(task != nullptr), nested_(target != nullptr) {
-    std::string& b = *b_;
+    : writer_(writer), task_(task ? *task : Task{}), has_task_(task != nullptr),
+      nested_(target != nullptr) {
+    if (target) {
+        nested_target_.open_on(*target, 256);
+        out_ = &nested_target_;
+    } else {
+        out_ = &writer->out_.appender();
+    }
     if (writer->json_) {
-        b += '{';
+        out_->put('{');
         if (!task) return;
         unsigned parts = writer->layout_.task;
         if (parts & task_time) {
-            append_json_key(b, first_, "time");
-            b += '"';
-            writer->clock_.append_iso(b, task->ts_ns);
-            b += '"';
+            append_json_key(*out_, first_, "time");
+            out_->put('"');
+            writer->clock_.append_iso(*out_, task->ts_ns);
+            out_->put('"');
         }
-        if (parts & task_pid) append_json_key(b, first_, "pid"), append_unsigned(b, task->pid);
-        if (parts & task_tid) append_json_key(b, first_, "tid"), append_unsigned(b, task->tid);
-        if (parts & task_uid) append_json_key(b, first_, "uid"), append_unsigned(b, task->uid);
+        if (parts & task_pid)
+            append_json_key(*out_, first_, "pid"), append_unsigned(*out_, task->pid);
+        if (parts & task_tid)
+            append_json_key(*out_, first_, "tid"), append_unsigned(*out_, task->tid);
+        if (parts & task_uid)
+            append_json_key(*out_, first_, "uid"), append_unsigned(*out_, task->uid);
         if (parts & task_comm)
-            append_json_key(b, first_, "comm"), append_json_string(b, task->comm);
+            append_json_key(*out_, first_, "comm"), append_json_string(*out_, task->comm);
         return;
     }
     if (writer->show_time_) {
         if (task)
-            writer->clock_.append_hms(b, task->ts_ns);
+            writer->clock_.append_hms(*out_, task->ts_ns);
         else
-            append_wall_time(b);
+            append_wall_time(*out_);
         first_ = false;
     }
     if (writer->show_uid_) {
         separate();
-        append_padded(b, std::to_string(task ? task->uid : 0), uid_prefix.width);
+        size_t start = out_->size();
+        append_unsigned(*out_, task ? task->uid : 0);
+        size_t written = out_->size() - start;
+        if (written < static_cast<size_t>(uid_prefix.width)) out_->fill(uid_prefix.width - written);
     }
 }
 
 void Record::pad(const Field& f, size_t start) {
-    size_t written = b_->size() - start;
+    size_t written = out_->size() - start;
     if (static_cast<int>(written) >= f.width) return;
     size_t fill = static_cast<size_t>(f.width) - written;
     if (f.align == Align::right)
-        b_->insert(start, fill, ' ');
+        out_->pad_before(start, fill);
     else if (&f - writer_->layout_.fields.data() !=
              static_cast<ptrdiff_t>(writer_->last_text_column_))
-        b_->append(fill, ' ');
+        out_->fill(fill);
 }
 
 void Record::json_key(std::string_view key) {
-    append_json_key(*b_, first_, key);
+    append_json_key(*out_, first_, key);
 }
 
 void Record::task_column(const Field& f) {
     separate();
-    size_t start = b_->size();
+    size_t start = out_->size();
     switch (f.from) {
     case From::task_pid:
-        append_unsigned(*b_, task_.pid);
+        append_unsigned(*out_, task_.pid);
         break;
     case From::task_tid:
-        append_unsigned(*b_, task_.tid);
+        append_unsigned(*out_, task_.tid);
         break;
     case From::task_uid:
-        append_unsigned(*b_, task_.uid);
+        append_unsigned(*out_, task_.uid);
         break;
     case From::task_comm:
-        append_text_escaped(*b_, task_.comm);
+        append_text_escaped(*out_, task_.comm);
         break;
     case From::task_time:
-        writer_->clock_.append_hms(*b_, task_.ts_ns);
+        writer_->clock_.append_hms(*out_, task_.ts_ns);
         break;
     case From::tool:
         break;
@@ -165,56 +182,58 @@ bool pads_as_appended(const Field& f, bool json) {
 Record& Record::signed_number(int64_t v) {
     if (const Field* f = next()) {
         if (pads_as_appended(*f, writer_->json_)) {
-            append_number(*b_, v, f->width);
+            append_number(*out_, v, f->width);
             return *this;
         }
-        size_t start = b_->size();
-        append_number(*b_, v);
-        if (!writer_->json_) b_->append(f->suffix), pad(*f, start);
+        size_t start = out_->size();
+        append_number(*out_, v);
+        if (!writer_->json_) out_->put(f->suffix), pad(*f, start);
     }
     return *this;
 }
 
 Record& Record::unsigned_number(uint64_t v) {
     if (const Field* f = next()) {
-        size_t start = b_->size();
+        size_t start = out_->size();
         if (f->octal && !writer_->json_) {
             char digits[32];
-            snprintf(digits, sizeof digits, "%0*llo", f->width, static_cast<unsigned long long>(v));
-            *b_ += digits;
+            int n = snprintf(digits, sizeof digits, "%0*llo", f->width,
+                             static_cast<unsigned long long>(v));
+            out_->put(std::string_view(digits, static_cast<size_t>(n)));
             return *this;
         }
         if (pads_as_appended(*f, writer_->json_)) {
-            append_unsigned(*b_, v, f->width);
+            append_unsigned(*out_, v, f->width);
             return *this;
         }
-        append_unsigned(*b_, v);
-        if (!writer_->json_) b_->append(f->suffix), pad(*f, start);
+        append_unsigned(*out_, v);
+        if (!writer_->json_) out_->put(f->suffix), pad(*f, start);
     }
     return *this;
 }
 
 void Record::append_real(const Field& f, double v) {
     int decimals = !writer_->json_ && f.text_decimals >= 0 ? f.text_decimals : f.decimals;
-    char buf[64];
     if (std::isnan(v) || std::isinf(v)) {
-        *b_ += writer_->json_ ? "null" : "-"; // JSON has no NaN or infinity
+        out_->put(writer_->json_ ? "null" : "-"); // JSON has no NaN or infinity
         return;
     }
     // Fixed notation reads best; past 1e15 it would print noise digits (or
     // overflow the buffer), so large magnitudes use the shortest exact form.
+    char buf[64];
+    int n;
     if (v > 1e15 || v < -1e15)
-        snprintf(buf, sizeof buf, "%.17g", v);
+        n = snprintf(buf, sizeof buf, "%.17g", v);
     else
-        snprintf(buf, sizeof buf, "%.*f", decimals, v);
-    *b_ += buf;
+        n = snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    out_->put(std::string_view(buf, static_cast<size_t>(n)));
 }
 
 Record& Record::real(double v) {
     if (const Field* f = next()) {
-        size_t start = b_->size();
+        size_t start = out_->size();
         append_real(*f, v);
-        if (!writer_->json_) b_->append(f->suffix), pad(*f, start);
+        if (!writer_->json_) out_->put(f->suffix), pad(*f, start);
     }
     return *this;
 }
@@ -222,11 +241,11 @@ Record& Record::real(double v) {
 Record& Record::text(std::string_view v) {
     if (const Field* f = next()) {
         if (writer_->json_) {
-            append_json_string(*b_, v);
+            append_json_string(*out_, v);
         } else {
-            size_t start = b_->size();
-            append_text_escaped(*b_, v);
-            b_->append(f->suffix);
+            size_t start = out_->size();
+            append_text_escaped(*out_, v);
+            out_->put(f->suffix);
             pad(*f, start);
         }
     }
@@ -235,21 +254,21 @@ Record& Record::text(std::string_view v) {
 
 Record& Record::strings(const std::vector<std::string_view>& v, std::string_view text_tail) {
     if (const Field* f = next()) {
-        size_t start = b_->size();
-        if (writer_->json_) *b_ += '[';
+        size_t start = out_->size();
+        if (writer_->json_) out_->put('[');
         for (size_t i = 0; i < v.size(); i++) {
-            if (i) *b_ += writer_->json_ ? ',' : ' ';
+            if (i) out_->put(writer_->json_ ? ',' : ' ');
             if (writer_->json_)
-                append_json_string(*b_, v[i]);
+                append_json_string(*out_, v[i]);
             else
-                append_text_escaped(*b_, v[i]);
+                append_text_escaped(*out_, v[i]);
         }
         if (writer_->json_) {
-            *b_ += ']';
+            out_->put(']');
         } else {
             if (!text_tail.empty()) {
-                if (!v.empty()) *b_ += ' ';
-                b_->append(text_tail);
+                if (!v.empty()) out_->put(' ');
+                out_->put(text_tail);
             }
             pad(*f, start);
         }
@@ -259,8 +278,8 @@ Record& Record::strings(const std::vector<std::string_view>& v, std::string_view
 
 Record& Record::boolean(bool v) {
     if (const Field* f = next()) {
-        size_t start = b_->size();
-        *b_ += v ? "true" : "false";
+        size_t start = out_->size();
+        out_->put(v ? "true" : "false");
         if (!writer_->json_) pad(*f, start);
     }
     return *this;
@@ -268,8 +287,8 @@ Record& Record::boolean(bool v) {
 
 Record& Record::null() {
     if (const Field* f = next()) {
-        size_t start = b_->size();
-        *b_ += writer_->json_ ? "null" : "-";
+        size_t start = out_->size();
+        out_->put(writer_->json_ ? "null" : "-");
         if (!writer_->json_) pad(*f, start);
     }
     return *this;
@@ -286,8 +305,8 @@ Record& Record::absent() {
 
 Record& Record::formatted(std::string_view v) {
     if (const Field* f = next()) {
-        size_t start = b_->size();
-        b_->append(v);
+        size_t start = out_->size();
+        out_->put(v);
         if (!writer_->json_) pad(*f, start);
     }
     return *this;
@@ -299,10 +318,11 @@ void Record::end() {
     assert(writer_->steps_[index_] == RecordWriter::end_of_fields &&
            "fewer values than the layout has fields");
     if (nested_) {
-        *b_ += writer_->json_ ? "}" : "\n";
+        out_->put(writer_->json_ ? "}" : "\n");
+        out_->finish();
         return;
     }
-    *b_ += writer_->json_ ? "}\n" : "\n";
+    out_->put(writer_->json_ ? "}\n" : "\n");
     writer_->out_.end_record();
 }
 

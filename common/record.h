@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "output.h"
+#include "string_appender.h"
 
 #include <cassert>
 #include <cstdint>
@@ -185,8 +186,13 @@ class RecordWriter {
     bool show_uid_;  // -U's UID opens text lines
 };
 
+// Made by RecordWriter::begin and filled in the same statement or block:
+// neither copied nor moved.
 class Record {
   public:
+    Record(const Record&) = delete;
+    Record& operator=(const Record&) = delete;
+
     // False when -n excluded the task: every call on it then does nothing.
     explicit operator bool() const { return writer_ != nullptr; }
 
@@ -281,15 +287,16 @@ class Record {
     }
     void task_column(const Field& f);
     void separate() {
-        if (!first_) *b_ += ' ';
+        if (!first_) out_->put(' ');
         first_ = false;
     }
     void pad(const Field& f, size_t start);
     void append_real(const Field& f, double v);
 
     RecordWriter* writer_ = nullptr;
-    std::string* b_ = nullptr;
-    Task task_; // a copy: records outlive the expression that made their task
+    StringAppender nested_target_;  // begin_in's target
+    StringAppender* out_ = nullptr; // the output's appender, or nested_target_
+    Task task_;                     // a copy: records outlive the expression that made their task
     bool has_task_ = false;
     bool nested_ = false; // written into another record: no newline, no flush
     size_t index_ = 0;

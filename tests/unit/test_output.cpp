@@ -497,3 +497,51 @@ TEST_CASE("output: wall-clock helpers", "[output]") {
     CHECK_THAT(iso_time_now(),
                Catch::Matchers::Matches(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)"));
 }
+
+TEST_CASE("string appender: writes in place, grows past its window, cuts to what was written",
+          "[output][appender]") {
+    std::string s = "ab";
+    {
+        StringAppender a(s, 4); // a small window, so the writes below outgrow it
+        CHECK(a.size() == 2);
+        a.put('c');
+        a.put(std::string_view("defgh"));
+        a.fill(3, '.');
+        size_t start = a.size();
+        a.put(std::string_view("42"));
+        a.pad_before(start, 3); // right-aligns "42" in 5 columns
+        std::string long_text(5000, 'x');
+        a.put(long_text);
+        CHECK(a.size() == 2 + 1 + 5 + 3 + 5 + 5000);
+    } // the destructor cuts the window off
+    CHECK(s == "abcdefgh...   42" + std::string(5000, 'x'));
+    StringAppender nowhere; // a skipped record's: finishing it is harmless
+    nowhere.finish();
+}
+
+TEST_CASE("output: records through the appender and through buffer() interleave in order",
+          "[output][appender]") {
+    int fd = memfd_create("appender", MFD_CLOEXEC);
+    REQUIRE(fd >= 0);
+    std::string expected;
+    {
+        Output out(fd);
+        for (int i = 0; i < 3000; i++) { // 150 KB: several flushes past 64 KiB
+            std::string line = "line " + std::to_string(i) + std::string(40, '-') + "\n";
+            if (i % 7 == 0)
+                out.buffer() += line; // closes the appender; the next put opens it
+            else
+                out.appender().put(line);
+            expected += line;
+            out.end_record();
+            CHECK(out.buffered() < Output::flush_threshold + line.size());
+        }
+        out.flush();
+        CHECK(out.buffered() == 0);
+        CHECK_FALSE(out.closed());
+    }
+    std::string got(static_cast<size_t>(file_size(fd)), '\0');
+    REQUIRE(pread(fd, got.data(), got.size(), 0) == static_cast<ssize_t>(got.size()));
+    close(fd);
+    CHECK(got == expected);
+}

@@ -15,7 +15,7 @@ namespace corescope::tools {
 
 namespace {
 
-const char* const syscall_names[] = {"open", "openat", "openat2", "creat"};
+constexpr std::string_view syscall_names[] = {"open", "openat", "openat2", "creat"};
 
 struct Printer {
     bool extended; // -e
