@@ -62,6 +62,21 @@ uint64_t parse_unsigned(std::string_view what, std::string_view text, uint64_t m
     return value;
 }
 
+uint64_t parse_address(std::string_view what, std::string_view text) {
+    std::string_view digits = text;
+    int base = 10;
+    if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+        digits.remove_prefix(2);
+        base = 16;
+    }
+    uint64_t value = 0;
+    auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
+    if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size() || value == 0)
+        throw UsageError("invalid " + std::string(what) + " " + quoted(text) +
+                         ": a non-zero address, e.g. 0x7f1c2a3b4010");
+    return value;
+}
+
 uint32_t parse_pid(std::string_view what, std::string_view text) {
     return static_cast<uint32_t>(parse_unsigned(what, text, 1, pid_max_limit));
 }

@@ -151,5 +151,7 @@ uint32_t parse_pid(std::string_view what, std::string_view text);
 double parse_seconds(std::string_view what, std::string_view text);
 // A latency threshold: 0 to one hour, fractions allowed.
 double parse_milliseconds(std::string_view what, std::string_view text);
+// A user-space address as tools print them: 0x hex, or decimal; not 0.
+uint64_t parse_address(std::string_view what, std::string_view text);
 
 } // namespace corescope

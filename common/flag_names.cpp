@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <fcntl.h>
+#include <iterator>
 #include <utility>
 
 namespace corescope {
@@ -42,6 +43,68 @@ std::string open_flag_names(uint64_t flags) {
             out += std::string("|") + name;
     if (sync) out += "|O_SYNC";
     return out;
+}
+
+namespace {
+
+// Written out: the C library's headers and the kernel's clash, and older
+// ones lack the new mount API.
+constexpr FlagName mount_flag_table[] = {
+    {1, "MS_RDONLY"},          {2, "MS_NOSUID"},           {4, "MS_NODEV"},
+    {8, "MS_NOEXEC"},          {16, "MS_SYNCHRONOUS"},     {32, "MS_REMOUNT"},
+    {64, "MS_MANDLOCK"},       {128, "MS_DIRSYNC"},        {256, "MS_NOSYMFOLLOW"},
+    {1024, "MS_NOATIME"},      {2048, "MS_NODIRATIME"},    {4096, "MS_BIND"},
+    {8192, "MS_MOVE"},         {16384, "MS_REC"},          {32768, "MS_SILENT"},
+    {1 << 16, "MS_POSIXACL"},  {1 << 17, "MS_UNBINDABLE"}, {1 << 18, "MS_PRIVATE"},
+    {1 << 19, "MS_SLAVE"},     {1 << 20, "MS_SHARED"},     {1 << 21, "MS_RELATIME"},
+    {1 << 22, "MS_KERNMOUNT"}, {1 << 23, "MS_I_VERSION"},  {1 << 24, "MS_STRICTATIME"},
+    {1 << 25, "MS_LAZYTIME"},
+};
+constexpr FlagName umount_flag_table[] = {
+    {1, "MNT_FORCE"}, {2, "MNT_DETACH"}, {4, "MNT_EXPIRE"}, {8, "UMOUNT_NOFOLLOW"}};
+constexpr FlagName fsopen_flag_table[] = {{1, "FSOPEN_CLOEXEC"}};
+constexpr FlagName fsmount_flag_table[] = {{1, "FSMOUNT_CLOEXEC"}};
+constexpr FlagName mount_attr_table[] = {
+    {0x1, "MOUNT_ATTR_RDONLY"},          {0x2, "MOUNT_ATTR_NOSUID"},
+    {0x4, "MOUNT_ATTR_NODEV"},           {0x8, "MOUNT_ATTR_NOEXEC"},
+    {0x10, "MOUNT_ATTR_NOATIME"},        {0x20, "MOUNT_ATTR_STRICTATIME"},
+    {0x80, "MOUNT_ATTR_NODIRATIME"},     {0x100000, "MOUNT_ATTR_IDMAP"},
+    {0x200000, "MOUNT_ATTR_NOSYMFOLLOW"}};
+constexpr FlagName move_mount_flag_table[] = {
+    {0x1, "MOVE_MOUNT_F_SYMLINKS"},    {0x2, "MOVE_MOUNT_F_AUTOMOUNTS"},
+    {0x4, "MOVE_MOUNT_F_EMPTY_PATH"},  {0x10, "MOVE_MOUNT_T_SYMLINKS"},
+    {0x20, "MOVE_MOUNT_T_AUTOMOUNTS"}, {0x40, "MOVE_MOUNT_T_EMPTY_PATH"},
+    {0x100, "MOVE_MOUNT_SET_GROUP"},   {0x200, "MOVE_MOUNT_BENEATH"}};
+constexpr FlagName open_tree_flag_table[] = {
+    {1, "OPEN_TREE_CLONE"},     {02000000, "OPEN_TREE_CLOEXEC"}, {0x100, "AT_SYMLINK_NOFOLLOW"},
+    {0x800, "AT_NO_AUTOMOUNT"}, {0x1000, "AT_EMPTY_PATH"},       {0x8000, "AT_RECURSIVE"}};
+constexpr FlagName fspick_flag_table[] = {{1, "FSPICK_CLOEXEC"},
+                                          {2, "FSPICK_SYMLINK_NOFOLLOW"},
+                                          {4, "FSPICK_NO_AUTOMOUNT"},
+                                          {8, "FSPICK_EMPTY_PATH"}};
+constexpr FlagName mount_setattr_flag_table[] = {{0x100, "AT_SYMLINK_NOFOLLOW"},
+                                                 {0x800, "AT_NO_AUTOMOUNT"},
+                                                 {0x1000, "AT_EMPTY_PATH"},
+                                                 {0x8000, "AT_RECURSIVE"}};
+const char* const fsconfig_command_names[] = {
+    "FSCONFIG_SET_FLAG",   "FSCONFIG_SET_STRING",      "FSCONFIG_SET_BINARY",
+    "FSCONFIG_SET_PATH",   "FSCONFIG_SET_PATH_EMPTY",  "FSCONFIG_SET_FD",
+    "FSCONFIG_CMD_CREATE", "FSCONFIG_CMD_RECONFIGURE", "FSCONFIG_CMD_CREATE_EXCL"};
+
+} // namespace
+
+const std::span<const FlagName> mount_flags = mount_flag_table, umount_flags = umount_flag_table,
+                                fsopen_flags = fsopen_flag_table,
+                                fsmount_flags = fsmount_flag_table,
+                                mount_attr_flags = mount_attr_table,
+                                move_mount_flags = move_mount_flag_table,
+                                open_tree_flags = open_tree_flag_table,
+                                fspick_flags = fspick_flag_table,
+                                mount_setattr_flags = mount_setattr_flag_table;
+
+std::string fsconfig_command_name(uint64_t cmd) {
+    return cmd < std::size(fsconfig_command_names) ? fsconfig_command_names[cmd]
+                                                   : std::to_string(cmd);
 }
 
 std::string flag_names(uint64_t flags, std::span<const FlagName> names) {

@@ -288,6 +288,12 @@ void append_wall_time(StringAppender& out) {
     out.put(std::string_view(buf, n));
 }
 
+std::string hex_number(uint64_t v) {
+    char digits[24] = "0x";
+    auto [end, ec] = std::to_chars(digits + 2, digits + sizeof digits, v, 16);
+    return std::string(digits, end);
+}
+
 void append_wall_time(std::string& out) {
     StringAppender appender(out, 16);
     append_wall_time(appender);

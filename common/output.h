@@ -89,6 +89,7 @@ void append_escaped_padded(std::string& out, std::string_view s, int width);
 void append_number(std::string& out, int64_t v, int width = 0);    // right-aligned
 void append_unsigned(std::string& out, uint64_t v, int width = 0); // right-aligned
 void append_wall_time(std::string& out);                           // HH:MM:SS
+std::string hex_number(uint64_t v);                                // 0x7f1c2a3b4010
 void append_number(StringAppender& out, int64_t v, int width = 0);
 void append_unsigned(StringAppender& out, uint64_t v, int width = 0);
 void append_wall_time(StringAppender& out);

@@ -211,6 +211,12 @@ class Record {
     // A list of strings: a JSON array, or in text the escaped strings joined
     // by spaces, then text_tail ("..." for a list that was cut).
     Record& strings(const std::vector<std::string_view>& v, std::string_view text_tail = {});
+    // The value where the record has it, else absent().
+    template <class Integer>
+    Record& number_if(bool has, Integer v) {
+        return has ? number(v) : absent();
+    }
+    Record& text_if(bool has, std::string_view v) { return has ? text(v) : absent(); }
     // No value: null in JSON, "-" in text.
     Record& null();
     // Not in this record: JSON leaves the key out, text shows "-".

@@ -43,7 +43,8 @@ struct ToolSpec {
     // (softirqs --slower): it takes interval [count] for the summary and
     // refuses it with the events itself.
     bool events_or_summary = false;
-    // "Tracing ... Hit Ctrl-C to end.", said on a terminal once attached.
+    // "Tracing ... Hit Ctrl-C to end.", said on a terminal once attached
+    // (interval_announcement() for a summary tool printing every interval).
     std::string announcement = {};
     // Summary tools that print once, at the end: detach before reading the
     // maps, since naming stacks can take seconds on a busy host and what
@@ -65,6 +66,14 @@ struct LoadedTool {
 // one), -x's failed_only, and the network filters of bpf/sock.bpf.h. The
 // flags a tool's command line declares are checked against it
 // (check_declared_filters).
+// "Tracing WHAT, printing every N s... Hit Ctrl-C to end." (without the
+// interval when there is none).
+inline std::string interval_announcement(const CommonOptions& options, std::string_view what) {
+    std::string text(what);
+    if (options.interval) text += ", printing every " + std::to_string(*options.interval) + " s";
+    return text + "... Hit Ctrl-C to end.";
+}
+
 template <class Skeleton>
 inline constexpr bool has_event_stream = requires(Skeleton* s) {
     s->maps.events_lost;

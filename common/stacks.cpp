@@ -16,18 +16,22 @@ void add_stack_options(CommandLine& cli, StackOptions& stacks) {
                    &stacks.kernel_only);
     cli.add_switch('f', "folded", "folded output, one line a stack, for flame graphs",
                    &stacks.folded);
-    cli.add_option(0, "stack-storage-size", "COUNT",
-                   "distinct stacks the kernel keeps (default " +
-                       std::to_string(default_stack_storage_size) + ")",
-                   [&](std::string_view v) {
-                       stacks.storage_size = static_cast<uint32_t>(
-                           parse_unsigned("stack storage size", v, 1, max_stack_storage_size));
-                   });
+    add_stack_storage_option(cli, stacks.storage_size);
     cli.add_option(0, "perf-max-stack-depth", "FRAMES",
                    "the deepest stack recorded (default " + std::to_string(max_stack_depth) + ")",
                    [&](std::string_view v) {
                        stacks.depth = static_cast<uint32_t>(
                            parse_unsigned("stack depth", v, 1, max_stack_depth));
+                   });
+}
+
+void add_stack_storage_option(CommandLine& cli, uint32_t& storage_size) {
+    cli.add_option(0, "stack-storage-size", "COUNT",
+                   "distinct stacks the kernel keeps (default " +
+                       std::to_string(default_stack_storage_size) + ")",
+                   [&storage_size](std::string_view v) {
+                       storage_size = static_cast<uint32_t>(
+                           parse_unsigned("stack storage size", v, 1, max_stack_storage_size));
                    });
 }
 

@@ -38,6 +38,8 @@ struct StackOptions {
 
 // Adds the stack options to a tool's command line.
 void add_stack_options(CommandLine& cli, StackOptions& stacks);
+// Only --stack-storage-size, for a tool with one kind of stack.
+void add_stack_storage_option(CommandLine& cli, uint32_t& storage_size);
 // Throws UsageError for combinations that cannot be honoured.
 void check_stack_options(const StackOptions& stacks, const CommonOptions& options);
 // Before load: sizes the stack map (bpf/stacks.bpf.h) for the options.

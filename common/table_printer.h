@@ -16,6 +16,7 @@ class TablePrinter {
 
     // Starts a table.
     void begin();
+    bool json() const { return rows_.json(); }
     // One row: fill the row layout's fields and end() it.
     Record row();
     // Ends the table: fill the table layout's fields, then call end() on

@@ -21,6 +21,25 @@ inline std::vector<nlohmann::json> json_lines(const std::string& text) {
     return out;
 }
 
+// The interval_s of a summary tool's records, which it measures itself.
+// Prints are due on a fixed grid (start + k intervals) and come late on a
+// busy machine, never early: the first interval is at least the one asked
+// for, all of them together at least that many intervals, and they fit in
+// wall_s, the time the test saw the tool run. A tool that printed the
+// asked interval instead of the measured one, or measured from an earlier
+// start, fails the last check. (Printed to the millisecond: 0.005 s slack.)
+inline void check_intervals(const std::vector<nlohmann::json>& records, double asked_s,
+                            double wall_s) {
+    double measured = 0;
+    for (const nlohmann::json& r : records) {
+        CHECK(r.at("interval_s").get<double>() > 0);
+        measured += r.at("interval_s").get<double>();
+    }
+    if (!records.empty()) CHECK(records[0].at("interval_s").get<double>() >= asked_s - 0.005);
+    CHECK(measured >= static_cast<double>(records.size()) * asked_s - 0.005);
+    CHECK(measured < wall_s);
+}
+
 // Whether a stack's frames ({"address":N,"symbol":"name"|null,"offset":N,
 // "module":...}) have one whose symbol is name, or has part in it.
 inline bool has_frame(const nlohmann::json& frames, const std::string& name) {

@@ -271,13 +271,15 @@ TEST_CASE("biolatency 1 2 prints two histograms and exits by itself", "[biolaten
     }
     SECTION("JSON") {
         BackgroundWriter writer(file);
+        double started = now_s();
         Finished r = run({tool_path("biolatency"), "-o", "json", "1", "2"}, 10);
+        double wall = now_s() - started;
         CHECK(writer.stop());
         CHECK(r.exit_code == 0);
         std::vector<json> records = json_lines(r.out);
         REQUIRE(records.size() == 2);
+        check_intervals(records, 1, wall);
         for (const json& h : records) {
-            CHECK(h.at("interval_s").get<double>() == Approx(1.0).margin(0.5));
             CHECK(h.at("total").get<uint64_t>() > 0);
         }
         CHECK(records[0].at("time") != records[1].at("time"));

@@ -21,12 +21,6 @@ namespace {
 
 const char* const kind_names[DRSNOOP_KINDS] = {"direct", "memcg"};
 
-std::string hex(uint64_t v) {
-    char b[24];
-    std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-    return b;
-}
-
 struct Printer {
     bool extended; // -e: the allocation's order and gfp flags in text
     // Names the task's memory cgroup on the running system; decoders do not.
@@ -58,7 +52,7 @@ struct Printer {
             r.null();
         else
             r.number(e.free_kb);
-        r.number(e.order).number(e.order).number(e.gfp_flags).text(hex(e.gfp_flags));
+        r.number(e.order).number(e.order).number(e.gfp_flags).text(hex_number(e.gfp_flags));
         if (e.memcg_id)
             r.number(e.memcg_id);
         else

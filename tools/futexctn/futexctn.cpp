@@ -13,7 +13,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -32,31 +31,6 @@ struct Settings {
 };
 
 using Entry = MapEntry<futexctn_key, futexctn_value>;
-
-std::string hex(uint64_t v) {
-    char b[24];
-    std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-    return b;
-}
-
-// -l takes the address as the workload prints it: 0x hex, or decimal.
-uint64_t parse_lock(std::string_view text) {
-    std::string digits(text);
-    int base = 10;
-    if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
-        digits = digits.substr(2);
-        base = 16;
-    }
-    const char* valid = base == 16 ? "0123456789abcdefABCDEF" : "0123456789";
-    char* end = nullptr;
-    errno = 0;
-    unsigned long long value = std::strtoull(digits.c_str(), &end, base);
-    if (digits.empty() || digits.find_first_not_of(valid) != std::string::npos || errno != 0 ||
-        value == 0)
-        throw UsageError("invalid lock address '" + std::string(text) +
-                         "': a non-zero address, e.g. 0x7f1c2a3b4010");
-    return value;
-}
 
 // Each interval: one histogram per (process, lock, stack), the most time
 // waited first; the label line says who waited where, how often and how long,
@@ -95,7 +69,7 @@ class Printer {
                 [&](Record& r) {
                     r.number(e.key.pid)
                         .text(comm)
-                        .text(hex(e.key.uaddr))
+                        .text(hex_number(e.key.uaddr))
                         .number(e.value.count)
                         .number(e.value.total_ns / 1000)
                         .number(min_ns / 1000)
@@ -111,12 +85,12 @@ class Printer {
     std::string text_label(const Entry& e, const std::string& comm, uint64_t min_ns,
                            const ResolvedStack& stack) const {
         char line[200];
-        std::snprintf(line, sizeof line,
-                      " lock %s: %llu waits, total %llu us, min %llu us, max %llu us",
-                      hex(e.key.uaddr).c_str(), static_cast<unsigned long long>(e.value.count),
-                      static_cast<unsigned long long>(e.value.total_ns / 1000),
-                      static_cast<unsigned long long>(min_ns / 1000),
-                      static_cast<unsigned long long>(e.value.max_ns / 1000));
+        std::snprintf(
+            line, sizeof line, " lock %s: %llu waits, total %llu us, min %llu us, max %llu us",
+            hex_number(e.key.uaddr).c_str(), static_cast<unsigned long long>(e.value.count),
+            static_cast<unsigned long long>(e.value.total_ns / 1000),
+            static_cast<unsigned long long>(min_ns / 1000),
+            static_cast<unsigned long long>(e.value.max_ns / 1000));
         std::string label = "PID " + std::to_string(e.key.pid) + " (" + text_escaped(comm) + ")";
         label += line;
         if (!settings_.stacks) return label;
@@ -214,7 +188,7 @@ int futexctn(int argc, char** argv) {
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::time,
                      Flag::duration, Flag::milliseconds, Flag::interval});
     cli.add_option('l', "lock", "ADDR", "only this lock (the futex word's address, 0x hex)",
-                   [&](std::string_view v) { settings.lock = parse_lock(v); });
+                   [&](std::string_view v) { settings.lock = parse_address("lock address", v); });
     cli.add_option(0, "min-wait", "USECS", "only waits at least this long",
                    [&](std::string_view v) {
                        settings.min_wait_us = parse_unsigned("--min-wait", v, 0, UINT64_MAX / 1000);
@@ -224,13 +198,7 @@ int futexctn(int argc, char** argv) {
         [&](std::string_view v) { settings.top = parse_unsigned("--top", v, 1, 1u << 20); });
     cli.add_switch(0, "no-stacks", "no user stacks: one histogram per process and lock",
                    &no_stacks);
-    cli.add_option(0, "stack-storage-size", "COUNT",
-                   "distinct stacks the kernel keeps (default " +
-                       std::to_string(default_stack_storage_size) + ")",
-                   [&](std::string_view v) {
-                       settings.storage_size = static_cast<uint32_t>(
-                           parse_unsigned("stack storage size", v, 1, max_stack_storage_size));
-                   });
+    add_stack_storage_option(cli, settings.storage_size);
     cli.set_examples("  futexctn                     every process, until Ctrl-C\n"
                      "  futexctn -p 185 5            process 185, every 5 seconds\n"
                      "  futexctn -p 185 -l 0x7f3a4c000b40  one lock of it\n"

@@ -11,117 +11,58 @@
 #include "mountsnoop/mountsnoop.h"
 #include "mountsnoop.skel.h"
 
-#include <cstddef>
-#include <cstring>
-
 namespace corescope::tools {
 
 namespace {
 
-const char* const call_names[MOUNTSNOOP_CALLS] = {"mount",     "umount2", "fsopen",
-                                                  "fsconfig",  "fsmount", "move_mount",
-                                                  "open_tree", "fspick",  "mount_setattr"};
-
-// The flags as <linux/mount.h> and <fcntl.h> name them (written out: the C
-// library's headers and the kernel's clash, and older ones lack the new API).
-constexpr FlagName mount_flags[] = {
-    {1, "MS_RDONLY"},          {2, "MS_NOSUID"},           {4, "MS_NODEV"},
-    {8, "MS_NOEXEC"},          {16, "MS_SYNCHRONOUS"},     {32, "MS_REMOUNT"},
-    {64, "MS_MANDLOCK"},       {128, "MS_DIRSYNC"},        {256, "MS_NOSYMFOLLOW"},
-    {1024, "MS_NOATIME"},      {2048, "MS_NODIRATIME"},    {4096, "MS_BIND"},
-    {8192, "MS_MOVE"},         {16384, "MS_REC"},          {32768, "MS_SILENT"},
-    {1 << 16, "MS_POSIXACL"},  {1 << 17, "MS_UNBINDABLE"}, {1 << 18, "MS_PRIVATE"},
-    {1 << 19, "MS_SLAVE"},     {1 << 20, "MS_SHARED"},     {1 << 21, "MS_RELATIME"},
-    {1 << 22, "MS_KERNMOUNT"}, {1 << 23, "MS_I_VERSION"},  {1 << 24, "MS_STRICTATIME"},
-    {1 << 25, "MS_LAZYTIME"},
-};
-constexpr FlagName umount_flags[] = {
-    {1, "MNT_FORCE"}, {2, "MNT_DETACH"}, {4, "MNT_EXPIRE"}, {8, "UMOUNT_NOFOLLOW"}};
-constexpr FlagName fsopen_flags[] = {{1, "FSOPEN_CLOEXEC"}};
-constexpr FlagName fsmount_flags[] = {{1, "FSMOUNT_CLOEXEC"}};
-constexpr FlagName mount_attrs[] = {
-    {0x1, "MOUNT_ATTR_RDONLY"},          {0x2, "MOUNT_ATTR_NOSUID"},
-    {0x4, "MOUNT_ATTR_NODEV"},           {0x8, "MOUNT_ATTR_NOEXEC"},
-    {0x10, "MOUNT_ATTR_NOATIME"},        {0x20, "MOUNT_ATTR_STRICTATIME"},
-    {0x80, "MOUNT_ATTR_NODIRATIME"},     {0x100000, "MOUNT_ATTR_IDMAP"},
-    {0x200000, "MOUNT_ATTR_NOSYMFOLLOW"}};
-constexpr FlagName move_mount_flags[] = {
-    {0x1, "MOVE_MOUNT_F_SYMLINKS"},    {0x2, "MOVE_MOUNT_F_AUTOMOUNTS"},
-    {0x4, "MOVE_MOUNT_F_EMPTY_PATH"},  {0x10, "MOVE_MOUNT_T_SYMLINKS"},
-    {0x20, "MOVE_MOUNT_T_AUTOMOUNTS"}, {0x40, "MOVE_MOUNT_T_EMPTY_PATH"},
-    {0x100, "MOVE_MOUNT_SET_GROUP"},   {0x200, "MOVE_MOUNT_BENEATH"}};
-constexpr FlagName open_tree_flags[] = {
-    {1, "OPEN_TREE_CLONE"},     {02000000, "OPEN_TREE_CLOEXEC"}, {0x100, "AT_SYMLINK_NOFOLLOW"},
-    {0x800, "AT_NO_AUTOMOUNT"}, {0x1000, "AT_EMPTY_PATH"},       {0x8000, "AT_RECURSIVE"}};
-constexpr FlagName fspick_flags[] = {{1, "FSPICK_CLOEXEC"},
-                                     {2, "FSPICK_SYMLINK_NOFOLLOW"},
-                                     {4, "FSPICK_NO_AUTOMOUNT"},
-                                     {8, "FSPICK_EMPTY_PATH"}};
-constexpr FlagName at_flags[] = {{0x100, "AT_SYMLINK_NOFOLLOW"},
-                                 {0x800, "AT_NO_AUTOMOUNT"},
-                                 {0x1000, "AT_EMPTY_PATH"},
-                                 {0x8000, "AT_RECURSIVE"}};
-const char* const fsconfig_commands[] = {
-    "FSCONFIG_SET_FLAG",   "FSCONFIG_SET_STRING",      "FSCONFIG_SET_BINARY",
-    "FSCONFIG_SET_PATH",   "FSCONFIG_SET_PATH_EMPTY",  "FSCONFIG_SET_FD",
-    "FSCONFIG_CMD_CREATE", "FSCONFIG_CMD_RECONFIGURE", "FSCONFIG_CMD_CREATE_EXCL"};
-
 constexpr uint64_t ms_magic_mask = 0xffff0000, ms_magic = 0xc0ed0000; // MS_MGC_VAL
 constexpr int at_fdcwd = -100;
 
-std::string fsconfig_command(uint64_t cmd) {
-    return cmd < std::size(fsconfig_commands) ? fsconfig_commands[cmd] : std::to_string(cmd);
-}
-
-// The names of a call's flags argument; empty for a call without one.
-std::string flags_of(const mountsnoop_event& e) {
-    const __u64* a = e.args;
-    switch (e.call) {
-    case MOUNTSNOOP_MOUNT: {
-        uint64_t flags = a[3];
-        if ((flags & ms_magic_mask) == ms_magic) flags &= ~ms_magic_mask; // pre-2.4 callers
-        return flag_names(flags, mount_flags);
-    }
-    case MOUNTSNOOP_UMOUNT2:
-        return flag_names(a[1] & 0xffffffff, umount_flags);
-    case MOUNTSNOOP_FSOPEN:
-        return flag_names(a[1] & 0xffffffff, fsopen_flags);
-    case MOUNTSNOOP_FSMOUNT:
-        return flag_names(a[1] & 0xffffffff, fsmount_flags);
-    case MOUNTSNOOP_MOVE_MOUNT:
-        return flag_names(a[4] & 0xffffffff, move_mount_flags);
-    case MOUNTSNOOP_OPEN_TREE:
-        return flag_names(a[2] & 0xffffffff, open_tree_flags);
-    case MOUNTSNOOP_FSPICK:
-        return flag_names(a[2] & 0xffffffff, fspick_flags);
-    case MOUNTSNOOP_MOUNT_SETATTR:
-        return flag_names(a[2] & 0xffffffff, at_flags);
-    }
-    return {};
+// Each call's name, where its flags argument is and its flags' names (a
+// function: the name tables are another file's statics); fsconfig has no flags.
+struct Call {
+    const char* name;
+    int flags_arg;
+    std::span<const FlagName> flag_names;
+};
+const Call& call_of(uint32_t call) {
+    static const Call calls[MOUNTSNOOP_CALLS] = {{"mount", 3, mount_flags},
+                                                 {"umount2", 1, umount_flags},
+                                                 {"fsopen", 1, fsopen_flags},
+                                                 {"fsconfig", 0, {}},
+                                                 {"fsmount", 1, fsmount_flags},
+                                                 {"move_mount", 4, move_mount_flags},
+                                                 {"open_tree", 2, open_tree_flags},
+                                                 {"fspick", 2, fspick_flags},
+                                                 {"mount_setattr", 2, mount_setattr_flags}};
+    return calls[call % MOUNTSNOOP_CALLS];
 }
 
 // The flags argument's value, for JSON.
 uint64_t flags_value(const mountsnoop_event& e) {
-    // Where each call's flags are; fsconfig has none.
-    static const int index[MOUNTSNOOP_CALLS] = {3, 1, 1, 0, 1, 4, 2, 2, 2};
-    uint64_t v = e.args[index[e.call % MOUNTSNOOP_CALLS]];
+    uint64_t v = e.args[call_of(e.call).flags_arg];
     return e.call == MOUNTSNOOP_MOUNT ? v : v & 0xffffffff;
 }
 
-std::string_view string_of(const char* field, size_t size) {
-    return {field, strnlen(field, size)};
+// The names of a call's flags argument; empty for a call without one.
+std::string flags_of(const mountsnoop_event& e) {
+    if (e.call == MOUNTSNOOP_FSCONFIG) return {};
+    uint64_t flags = flags_value(e);
+    if (e.call == MOUNTSNOOP_MOUNT && (flags & ms_magic_mask) == ms_magic)
+        flags &= ~ms_magic_mask; // pre-2.4 callers
+    return flag_names(flags, call_of(e.call).flag_names);
 }
 
 // The call as strace would write it, its strings escaped: mount("none",
 // "/mnt", "tmpfs", MS_NOSUID, "size=1m") = 0, or = -1 ENODEV.
 std::string call_line(const mountsnoop_event& e) {
     const __u64* a = e.args;
-    auto str = [&](const char* field, size_t size, uint32_t bit) {
-        return (e.has & bit) ? "\"" + text_escaped(string_of(field, size)) + "\"" : "NULL";
+    auto str = [&](std::string_view value, uint32_t bit) {
+        return (e.has & bit) ? "\"" + text_escaped(value) + "\"" : "NULL";
     };
-    std::string source = str(e.source, sizeof(e.source), MOUNTSNOOP_HAS_SOURCE);
-    std::string target = str(e.target, sizeof(e.target), MOUNTSNOOP_HAS_TARGET);
-    std::string name = str(e.name, sizeof(e.name), MOUNTSNOOP_HAS_NAME);
+    std::string source = str(fixed_string(e.source), MOUNTSNOOP_HAS_SOURCE);
+    std::string target = str(fixed_string(e.target), MOUNTSNOOP_HAS_TARGET);
+    std::string name = str(fixed_string(e.name), MOUNTSNOOP_HAS_NAME);
     auto fd = [](uint64_t v) {
         int fd = static_cast<int32_t>(v);
         return fd == at_fdcwd ? std::string("AT_FDCWD") : std::to_string(fd);
@@ -130,21 +71,22 @@ std::string call_line(const mountsnoop_event& e) {
     switch (e.call) {
     case MOUNTSNOOP_MOUNT:
         args = source + ", " + target + ", " + name + ", " + flags_of(e) + ", " +
-               str(e.data, sizeof(e.data), MOUNTSNOOP_HAS_DATA);
+               str(fixed_string(e.data), MOUNTSNOOP_HAS_DATA);
         break;
     case MOUNTSNOOP_UMOUNT2:
     case MOUNTSNOOP_FSOPEN:
         args = (e.call == MOUNTSNOOP_FSOPEN ? name : target) + ", " + flags_of(e);
         break;
     case MOUNTSNOOP_FSCONFIG:
-        args = fd(a[0]) + ", " + fsconfig_command(a[1]) + ", " + name + ", " +
+        args = fd(a[0]) + ", " + fsconfig_command_name(a[1]) + ", " + name + ", " +
                ((e.has & MOUNTSNOOP_HAS_SOURCE) ? source
                 : a[3]                          ? "..."
                                                 : "NULL") +
                ", " + std::to_string(static_cast<int32_t>(a[4]));
         break;
     case MOUNTSNOOP_FSMOUNT:
-        args = fd(a[0]) + ", " + flags_of(e) + ", " + flag_names(a[2] & 0xffffffff, mount_attrs);
+        args =
+            fd(a[0]) + ", " + flags_of(e) + ", " + flag_names(a[2] & 0xffffffff, mount_attr_flags);
         break;
     case MOUNTSNOOP_MOVE_MOUNT:
         args = fd(a[0]) + ", " + source + ", " + fd(a[2]) + ", " + target + ", " + flags_of(e);
@@ -156,14 +98,14 @@ std::string call_line(const mountsnoop_event& e) {
     case MOUNTSNOOP_MOUNT_SETATTR:
         args = fd(a[0]) + ", " + target + ", " + flags_of(e) + ", ";
         if (e.has & MOUNTSNOOP_HAS_ATTR)
-            args += "{attr_set=" + flag_names(e.attr_set, mount_attrs) +
-                    ", attr_clr=" + flag_names(e.attr_clr, mount_attrs) +
+            args += "{attr_set=" + flag_names(e.attr_set, mount_attr_flags) +
+                    ", attr_clr=" + flag_names(e.attr_clr, mount_attr_flags) +
                     ", propagation=" + flag_names(e.propagation, mount_flags) + "}";
         else
             args += "NULL";
         break;
     }
-    std::string line = std::string(call_names[e.call]) + "(" + args + ") = ";
+    std::string line = std::string(call_of(e.call).name) + "(" + args + ") = ";
     if (e.ret >= 0) return line + std::to_string(e.ret);
     return line + "-1 " + errno_name(errno_of_return(e.ret));
 }
@@ -211,17 +153,15 @@ struct Printer {
                 if (c == call) return true;
             return false;
         };
-        auto fd = [&](bool applies, uint64_t v) -> Record& {
-            return applies ? r.number(static_cast<int32_t>(v)) : r.absent();
-        };
+        auto fd = [&](bool applies, uint64_t v) { r.number_if(applies, static_cast<int32_t>(v)); };
         // A string the call takes: null where it passed none (or an
         // unreadable one).
-        auto str = [&](bool applies, const char* field, size_t size, uint32_t bit) -> Record& {
+        auto str = [&](bool applies, std::string_view value, uint32_t bit) -> Record& {
             if (!applies) return r.absent();
-            return (e->has & bit) ? r.text(string_of(field, size)) : r.null();
+            return (e->has & bit) ? r.text(value) : r.null();
         };
         bool has_flags = call != MOUNTSNOOP_FSCONFIG;
-        r.text(call_names[call])
+        r.text(call_of(call).name)
             .number(e->ret >= 0 ? e->ret : -1)
             .number(errno_of_return(e->ret))
             .number(e->mnt_ns)
@@ -229,39 +169,30 @@ struct Printer {
         fd(is({MOUNTSNOOP_FSCONFIG, MOUNTSNOOP_FSMOUNT}), a[0]);
         fd(is({MOUNTSNOOP_OPEN_TREE, MOUNTSNOOP_FSPICK, MOUNTSNOOP_MOUNT_SETATTR}), a[0]);
         fd(call == MOUNTSNOOP_MOVE_MOUNT, a[0]);
-        str(is({MOUNTSNOOP_MOUNT, MOUNTSNOOP_MOVE_MOUNT}), e->source, sizeof(e->source),
+        str(is({MOUNTSNOOP_MOUNT, MOUNTSNOOP_MOVE_MOUNT}), fixed_string(e->source),
             MOUNTSNOOP_HAS_SOURCE);
         fd(call == MOUNTSNOOP_MOVE_MOUNT, a[2]);
-        str(is({MOUNTSNOOP_MOUNT, MOUNTSNOOP_UMOUNT2, MOUNTSNOOP_MOVE_MOUNT}), e->target,
-            sizeof(e->target), MOUNTSNOOP_HAS_TARGET);
-        str(is({MOUNTSNOOP_OPEN_TREE, MOUNTSNOOP_FSPICK, MOUNTSNOOP_MOUNT_SETATTR}), e->target,
-            sizeof(e->target), MOUNTSNOOP_HAS_TARGET);
-        str(is({MOUNTSNOOP_MOUNT, MOUNTSNOOP_FSOPEN}), e->name, sizeof(e->name),
-            MOUNTSNOOP_HAS_NAME);
-        if (call == MOUNTSNOOP_FSCONFIG)
-            r.text(fsconfig_command(a[1]));
-        else
-            r.absent();
-        str(call == MOUNTSNOOP_FSCONFIG, e->name, sizeof(e->name), MOUNTSNOOP_HAS_NAME);
-        str(call == MOUNTSNOOP_FSCONFIG && (e->has & MOUNTSNOOP_HAS_SOURCE), e->source,
-            sizeof(e->source), MOUNTSNOOP_HAS_SOURCE);
+        str(is({MOUNTSNOOP_MOUNT, MOUNTSNOOP_UMOUNT2, MOUNTSNOOP_MOVE_MOUNT}),
+            fixed_string(e->target), MOUNTSNOOP_HAS_TARGET);
+        str(is({MOUNTSNOOP_OPEN_TREE, MOUNTSNOOP_FSPICK, MOUNTSNOOP_MOUNT_SETATTR}),
+            fixed_string(e->target), MOUNTSNOOP_HAS_TARGET);
+        str(is({MOUNTSNOOP_MOUNT, MOUNTSNOOP_FSOPEN}), fixed_string(e->name), MOUNTSNOOP_HAS_NAME);
+        r.text_if(call == MOUNTSNOOP_FSCONFIG, fsconfig_command_name(a[1]));
+        str(call == MOUNTSNOOP_FSCONFIG, fixed_string(e->name), MOUNTSNOOP_HAS_NAME);
+        str(call == MOUNTSNOOP_FSCONFIG && (e->has & MOUNTSNOOP_HAS_SOURCE),
+            fixed_string(e->source), MOUNTSNOOP_HAS_SOURCE);
         fd(call == MOUNTSNOOP_FSCONFIG, a[4]);
         if (has_flags)
             r.number(flags_value(*e)).lazy([&] { return flags_of(*e); });
         else
             r.absent().absent();
+        bool attr = call == MOUNTSNOOP_MOUNT_SETATTR && (e->has & MOUNTSNOOP_HAS_ATTR);
         if (call == MOUNTSNOOP_FSMOUNT)
             r.number(a[2] & 0xffffffff);
-        else if (call == MOUNTSNOOP_MOUNT_SETATTR && (e->has & MOUNTSNOOP_HAS_ATTR))
-            r.number(e->attr_set);
         else
-            r.absent();
-        bool attr = call == MOUNTSNOOP_MOUNT_SETATTR && (e->has & MOUNTSNOOP_HAS_ATTR);
-        if (attr)
-            r.number(e->attr_clr).number(e->propagation);
-        else
-            r.absent().absent();
-        str(call == MOUNTSNOOP_MOUNT, e->data, sizeof(e->data), MOUNTSNOOP_HAS_DATA);
+            r.number_if(attr, e->attr_set);
+        r.number_if(attr, e->attr_clr).number_if(attr, e->propagation);
+        str(call == MOUNTSNOOP_MOUNT, fixed_string(e->data), MOUNTSNOOP_HAS_DATA);
         r.lazy([&] { return Formatted{call_line(*e)}; }).end();
     }
 };

@@ -40,12 +40,10 @@ struct Printer {
             .text(syscall_names[e->syscall & 3])
             .number(e->flags)
             .lazy([&] { return open_flag_names(e->flags); })
-            .number(e->flags);
-        if (creates)
-            r.number(e->mode);
-        else
-            r.absent();
-        r.text(tail_string(data, size, e->path)).end();
+            .number(e->flags)
+            .number_if(creates, e->mode)
+            .text(tail_string(data, size, e->path))
+            .end();
     }
 };
 

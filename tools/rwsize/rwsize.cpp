@@ -10,10 +10,9 @@
 #include "run.h"
 #include "table_printer.h"
 
-#include "rwsize.skel.h"
 #include <linux/types.h>
-
 #include "rwsize/rwsize.h"
+#include "rwsize.skel.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -37,20 +36,24 @@ struct Row {
     rwsize_direction read;
     rwsize_direction write;
     uint64_t bytes() const { return read.bytes + write.bytes; }
+    bool idle() const { return !read.calls && !read.errors && !write.calls && !write.errors; }
 };
 
-void add_direction(rwsize_direction& sum, const rwsize_direction& one) {
-    sum.calls += one.calls;
-    sum.bytes += one.bytes;
-    sum.errors += one.errors;
+// Applies op to each counter of a direction and its pair in another.
+template <class Op>
+void each_counter(rwsize_direction& a, const rwsize_direction& b, Op op) {
+    op(a.calls, b.calls);
+    op(a.bytes, b.bytes);
+    op(a.errors, b.errors);
     for (int i = 0; i < RWSIZE_SLOTS; i++)
-        sum.slots[i] += one.slots[i];
+        op(a.slots[i], b.slots[i]);
 }
 
 // The per-CPU copies of a process's entry: the counts added, the newest name.
 void add_process(rwsize_process& sum, const rwsize_process& one) {
-    add_direction(sum.read, one.read);
-    add_direction(sum.write, one.write);
+    auto add = [](auto& total, auto v) { total += v; };
+    each_counter(sum.read, one.read, add);
+    each_counter(sum.write, one.write, add);
     if (one.comm_ns >= sum.comm_ns) {
         sum.comm_ns = one.comm_ns;
         std::memcpy(sum.comm, one.comm, sizeof sum.comm);
@@ -60,43 +63,38 @@ void add_process(rwsize_process& sum, const rwsize_process& one) {
 // What grew since the last read; anything smaller means the entry was
 // reused (a PID recycled), and then all of it is new.
 rwsize_direction delta(const rwsize_direction& now, const rwsize_direction& before) {
-    bool reused = now.calls < before.calls || now.errors < before.errors;
-    for (int i = 0; i < RWSIZE_SLOTS; i++)
-        reused = reused || now.slots[i] < before.slots[i];
-    if (reused) return now;
-    rwsize_direction d = now;
-    d.calls -= before.calls;
-    d.bytes -= before.bytes;
-    d.errors -= before.errors;
-    for (int i = 0; i < RWSIZE_SLOTS; i++)
-        d.slots[i] -= before.slots[i];
-    return d;
+    rwsize_direction grown = now;
+    bool reused = false;
+    each_counter(grown, before, [&](auto& v, auto was) {
+        reused = reused || v < was;
+        v -= was;
+    });
+    return reused ? now : grown;
 }
 
-bool idle(const Row& r) {
-    return !r.read.calls && !r.read.errors && !r.write.calls && !r.write.errors;
-}
-
-// Reads the cumulative per-CPU values and turns them into per-interval rows.
+// Turns the processes' cumulative counts into what each did since the last
+// call. Live (with the map), the entry of a process found gone is deleted
+// once its last counts are read: it cannot add more.
 class Reader {
   public:
-    explicit Reader(bpf_map* by_pid) : map_(by_pid) {}
+    explicit Reader(bpf_map* by_pid = nullptr) : map_(by_pid) {}
 
     std::vector<Row> interval_rows() {
+        return interval_rows(
+            read_percpu_map<uint32_t, rwsize_process>(map_, add_process, RWSIZE_MAX_PIDS));
+    }
+    std::vector<Row> interval_rows(const std::vector<MapEntry<uint32_t, rwsize_process>>& now) {
         std::vector<Row> rows;
         std::map<uint32_t, rwsize_process> seen;
-        for (const auto& e :
-             read_percpu_map<uint32_t, rwsize_process>(map_, add_process, RWSIZE_MAX_PIDS)) {
+        for (const auto& e : now) {
             const rwsize_process& before = last_[e.key];
             Row row{e.key, std::string(fixed_string(e.value.comm)),
                     delta(e.value.read, before.read), delta(e.value.write, before.write)};
-            // A process found gone cannot add more: its entry goes once its
-            // last counts are read.
-            if (kill(static_cast<pid_t>(e.key), 0) != 0 && errno == ESRCH)
+            if (map_ && kill(static_cast<pid_t>(e.key), 0) != 0 && errno == ESRCH)
                 bpf_map__delete_elem(map_, &e.key, sizeof e.key, 0);
             else
                 seen[e.key] = e.value;
-            if (!idle(row)) rows.push_back(std::move(row));
+            if (!row.idle()) rows.push_back(std::move(row));
         }
         last_ = std::move(seen);
         return rows;
@@ -115,7 +113,7 @@ class Printer {
   public:
     Printer(const CommonOptions& options, const Settings& settings, Output& out)
         : settings_(settings), out_(out), table_(options, out, row_layout(), table_layout()),
-          json_(options.format == OutputFormat::json), last_(monotonic_seconds()) {}
+          last_(monotonic_seconds()) {}
 
     void print(std::vector<Row> rows) {
         double now = monotonic_seconds();
@@ -156,24 +154,21 @@ class Printer {
                 .number(calls)
                 .number(processes);
         });
-        if (settings_.histograms && !json_) print_histograms(rows);
+        if (settings_.histograms && !table_.json()) print_histograms(rows);
     }
 
   private:
     // Under the table, each row's histograms, labelled as the classic
     // per-process histograms are.
     void print_histograms(const std::vector<Row>& rows) {
-        for (const Row& r : rows) {
+        for (const Row& r : rows)
             for (auto [what, d] : {std::pair{"read", &r.read}, std::pair{"write", &r.write}}) {
                 Histogram h = Histogram::log2_slots(d->slots);
                 if (h.empty()) continue;
-                std::string& b = out_.buffer();
-                b += "\npid = " + std::to_string(r.pid) + " " + text_escaped(r.comm) + " " + what +
-                     " sizes\n";
-                b += render_histogram_text(h, "bytes");
+                out_.buffer() += "\npid = " + std::to_string(r.pid) + " " + text_escaped(r.comm) +
+                                 " " + what + " sizes\n" + render_histogram_text(h, "bytes");
                 out_.end_record();
             }
-        }
     }
 
     static RecordLayout row_layout() {
@@ -194,18 +189,8 @@ class Printer {
     Settings settings_;
     Output& out_;
     TablePrinter table_;
-    bool json_;
     double last_;
 };
-
-std::vector<Row> recorded_rows(std::span<const RecordedEvent> events) {
-    std::vector<Row> rows;
-    for (const auto& e : recorded_entries<uint32_t, rwsize_process>(events)) {
-        Row row{e.key, std::string(fixed_string(e.value.comm)), e.value.read, e.value.write};
-        if (!idle(row)) rows.push_back(std::move(row));
-    }
-    return rows;
-}
 
 } // namespace
 
@@ -217,7 +202,8 @@ void decode_rwsize(const CommonOptions& options, uint32_t variant, Output& out,
     Settings settings;
     settings.histograms = (variant & 1) != 0;
     settings.top = (variant & 2) ? 2 : 0;
-    Printer(options, settings, out).print(recorded_rows(events));
+    Printer(options, settings, out)
+        .print(Reader().interval_rows(recorded_entries<uint32_t, rwsize_process>(events)));
 }
 
 int rwsize(int argc, char** argv) {
@@ -252,10 +238,7 @@ int rwsize(int argc, char** argv) {
              [&](rwsize_bpf& skel, const AttachPlan&) {
                  skel.rodata->self_tgid = static_cast<uint32_t>(getpid());
              },
-         .announcement = options.interval
-                             ? "Tracing reads and writes, printing every " +
-                                   std::to_string(*options.interval) + " s... Hit Ctrl-C to end."
-                             : "Tracing reads and writes... Hit Ctrl-C to end."},
+         .announcement = interval_announcement(options, "Tracing reads and writes")},
         [&](rwsize_bpf& skel, const AttachPlan&, Output& out) {
             return [printer = Printer(options, settings, out),
                     reader = Reader(skel.maps.by_pid)]() mutable {

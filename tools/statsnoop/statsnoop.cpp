@@ -51,18 +51,15 @@ struct Printer {
         Record r = records.begin(task_of(*e));
         if (!r) return;
         uint32_t call = e->call % STATSNOOP_CALLS;
-        auto number_if = [&](bool applies, auto v) -> Record& {
-            return applies ? r.number(v) : r.absent();
-        };
         r.number(e->ret >= 0 ? e->ret : -1)
             .number(errno_of_return(e->ret))
             .text(call_names[call])
-            .real(static_cast<double>(e->lat_ns) / 1e6);
-        number_if(takes_fd(call), e->fd);
-        number_if(takes_dirfd(call), e->fd);
-        number_if(takes_flags(call), e->flags);
-        number_if(call == STATSNOOP_STATX, e->mask);
-        number_if(takes_mode(call), e->mask);
+            .real(static_cast<double>(e->lat_ns) / 1e6)
+            .number_if(takes_fd(call), e->fd)
+            .number_if(takes_dirfd(call), e->fd)
+            .number_if(takes_flags(call), e->flags)
+            .number_if(call == STATSNOOP_STATX, e->mask)
+            .number_if(takes_mode(call), e->mask);
         std::string_view block(
             e->path, std::min<size_t>(e->path_len, size - offsetof(statsnoop_event, path)));
         if (e->path_kind == STATSNOOP_PATH_ARGUMENT)

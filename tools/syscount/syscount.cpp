@@ -78,10 +78,7 @@ int syscount(int argc, char** argv) {
              [&](syscount_bpf& skel, const AttachPlan&) {
                  configure_syscall_counts(skel, settings, static_cast<uint32_t>(getpid()));
              },
-         .announcement = options.interval
-                             ? "Tracing system calls, printing every " +
-                                   std::to_string(*options.interval) + " s... Hit Ctrl-C to end."
-                             : "Tracing system calls... Hit Ctrl-C to end."},
+         .announcement = interval_announcement(options, "Tracing system calls")},
         [&](syscount_bpf& skel, const AttachPlan&, Output& out) {
             return SyscallCountSummary{
                 SyscallCountPrinter(options, settings, out),
