@@ -174,7 +174,8 @@ int run_event_tool(const ToolSpec<Skeleton>& spec, Printer printer) {
     if constexpr (requires { printer.started(); }) printer.started();
     records.header();
     announce(spec.announcement);
-    run_event_loop(spec.name, stream, out, spec.options);
+    run_event_loop(spec.name, stream, out, spec.options,
+                   [&] { Links detached = std::move(links); }); // destroyed here: detached
     return exit_ok;
 }
 

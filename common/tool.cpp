@@ -174,7 +174,8 @@ void report_lost(const std::string& tool, uint64_t newly_lost, uint64_t total, O
 } // namespace
 
 void run_event_loop(const std::string& tool, EventStream& stream, Output& out,
-                    const CommonOptions& options, const std::function<bool()>& should_stop) {
+                    const CommonOptions& options, const std::function<void()>& detach,
+                    const std::function<bool()>& should_stop) {
     double deadline = options.duration ? monotonic_seconds() + *options.duration : 0;
     uint64_t lost_reported = 0;
     double next_lost_check = monotonic_seconds() + 1.0;
@@ -206,6 +207,10 @@ void run_event_loop(const std::string& tool, EventStream& stream, Output& out,
         check_lost_each_second();
     }
     stream.set_tick({});
+    // Detached first: under a steady stream of events (runqslower 0 on a
+    // busy host) the drain below would otherwise never find the buffer
+    // empty, and the tool would not end.
+    detach();
     // Everything the kernel handed over before we stopped is printed.
     if (!out.closed()) {
         while (stream.drain() > 0 && !out.closed())

@@ -64,9 +64,11 @@ void show_plan(const AttachPlan& plan, const CommonOptions& options);
 // The main loop of an event tool: polls the stream, flushes the output after
 // every batch, reports lost events on stderr (and as a JSON record), and
 // stops on SIGINT/SIGTERM, -d, a closed reader, or when should_stop says so.
-// Before returning it hands over every event still pending and flushes.
+// Then it calls detach (the kernel stops producing) and hands over every
+// event still pending, and flushes.
 void run_event_loop(const std::string& tool, EventStream& stream, Output& out,
-                    const CommonOptions& options, const std::function<bool()>& should_stop = {});
+                    const CommonOptions& options, const std::function<void()>& detach,
+                    const std::function<bool()>& should_stop = {});
 
 // The main loop of a summary tool: calls print_summary every interval
 // (or once at the end when there is no interval), count times at most,

@@ -406,7 +406,11 @@ TEST_CASE("biosnoop --min drops requests faster than the threshold", "[biosnoop]
         // Each instance times a request itself, with its own programs run
         // one after another at issue and at completion (an interrupt between
         // them on a busy machine makes it tens of microseconds): a request
-        // this close to a threshold may fall either side of it.
+        // this close to a threshold may fall either side of it. And a vCPU
+        // the host preempts between two instances' programs can time one
+        // request apart by more than any margin: one request a threshold
+        // may land on the other side. A threshold ignored or misapplied
+        // misplaces the many requests of one kind, and fails.
         auto margin_ms = [](double t) { return 0.02 + t / 10; };
         int split = 0;
         for (size_t i = 0; i < thresholds.size(); i++) {
@@ -417,17 +421,19 @@ TEST_CASE("biosnoop --min drops requests faster than the threshold", "[biosnoop]
                 CHECK(req.latency_ms >= t);
                 kept.insert({req.sector, req.bytes});
             }
-            int slower = 0, faster = 0;
+            int slower = 0, faster = 0, misplaced = 0;
             for (const Request& req : all) {
+                bool is_kept = kept.count({req.sector, req.bytes}) == 1;
                 if (req.latency_ms >= t + margin_ms(t)) {
                     slower++;
-                    CHECK(kept.count({req.sector, req.bytes}) == 1);
+                    misplaced += !is_kept;
                 } else if (req.latency_ms < t - margin_ms(t)) {
                     faster++;
-                    CHECK(kept.count({req.sector, req.bytes}) == 0);
+                    misplaced += is_kept;
                 }
             }
-            split += slower > 0 && faster > 0;
+            CHECK(misplaced <= 1);
+            split += slower > 1 && faster > 1;
         }
         CHECK(split > 0);
     }
