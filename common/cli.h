@@ -153,5 +153,12 @@ double parse_seconds(std::string_view what, std::string_view text);
 double parse_milliseconds(std::string_view what, std::string_view text);
 // A user-space address as tools print them: 0x hex, or decimal; not 0.
 uint64_t parse_address(std::string_view what, std::string_view text);
+// A parsed threshold in whole nanoseconds, rounded to the nearest: ms
+// from parse_milliseconds (0 to an hour). Not std::llround, which is the
+// one call that would link libm.so: its pages add ~300 KiB to a tool's
+// resident memory and its loading to start-up.
+inline uint64_t milliseconds_to_ns(double ms) {
+    return static_cast<uint64_t>(ms * 1e6 + 0.5);
+}
 
 } // namespace corescope

@@ -173,6 +173,9 @@ int run_event_tool(const ToolSpec<Skeleton>& spec, Printer printer) {
     Links links = tool->plan.attach(skel.obj);
     if constexpr (requires { printer.started(); }) printer.started();
     records.header();
+    // Now, not after the first poll period (50 ms later, when no event
+    // comes): the header is how a reader knows the tool is attached.
+    out.flush();
     announce(spec.announcement);
     run_event_loop(spec.name, stream, out, spec.options,
                    [&] { Links detached = std::move(links); }); // destroyed here: detached
@@ -193,6 +196,7 @@ int run_summary_tool(const ToolSpec<Skeleton>& spec, MakeSummary make_summary) {
     Output out;
     Links links = tool->plan.attach(skel.obj);
     auto summary = make_summary(skel, tool->plan, out);
+    out.flush(); // a header the summary printed (vfsstat), at once
     announce(spec.announcement);
     auto print = [&] {
         if (spec.detach_before_summary) {

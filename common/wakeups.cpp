@@ -47,6 +47,16 @@ void read_task_stacks(StackReader* reader, const task_stacks& task, ResolvedStac
     drop_probe_frames(kernel);
 }
 
+StackRecord wakeup_record(StackReader* reader, const task_stacks& task,
+                          const wakeups_value& value) {
+    StackRecord record;
+    record.pid = task.tid;
+    record.comm = std::string(fixed_string(task.comm));
+    read_task_stacks(reader, task, record.user, record.kernel);
+    record.value = value.total_ns / 1000;
+    return record;
+}
+
 void append_task_line(std::string& out, const char* label, std::string_view comm, uint32_t tid) {
     char head[32];
     std::snprintf(head, sizeof head, "    %-16s ", label);

@@ -10,7 +10,6 @@
 #include "biosnoop/biosnoop.h"
 #include <linux/types.h>
 
-#include <cmath>
 #include <cstdio>
 #include <memory>
 
@@ -121,7 +120,7 @@ int biosnoop(int argc, char** argv) {
                  skel.rodata->issue_rq_arg = request_arg_index("block_rq_issue");
                  skel.rodata->merge_rq_arg = request_arg_index("block_rq_merge");
                  skel.rodata->only_dev = settings.disk_dev;
-                 skel.rodata->min_lat_ns = static_cast<__u64>(std::llround(settings.min_ms * 1e6));
+                 skel.rodata->min_lat_ns = milliseconds_to_ns(settings.min_ms);
              },
          .announcement = "Tracing block device I/O... Hit Ctrl-C to end."},
         Printer{settings, std::make_shared<DiskNames>()});

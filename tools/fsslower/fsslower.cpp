@@ -13,7 +13,6 @@
 #include "fsslower.skel.h"
 #include "fsslower/fsslower.h"
 
-#include <cmath>
 #include <cstddef>
 #include <cstring>
 #include <unistd.h>
@@ -208,7 +207,7 @@ int fsslower(int argc, char** argv) {
          .configure =
              [&](fsslower_bpf& skel, const AttachPlan&) {
                  skel.rodata->self_tgid = static_cast<__u32>(getpid());
-                 skel.rodata->min_lat_ns = static_cast<__u64>(std::llround(settings.min_ms * 1e6));
+                 skel.rodata->min_lat_ns = milliseconds_to_ns(settings.min_ms);
                  skel.rodata->type_count = static_cast<__u32>(settings.types.size());
                  for (size_t i = 0; i < settings.types.size(); i++) {
                      auto* slot = const_cast<char*>(skel.rodata->types[i]);

@@ -9,8 +9,6 @@
 #include "runqslower/runqslower.h"
 #include "runqslower.skel.h"
 
-#include <cmath>
-
 namespace corescope::tools {
 
 namespace {
@@ -92,7 +90,7 @@ int runqslower(int argc, char** argv) {
          .attach_steps = run_queue_attach_steps,
          .configure =
              [&](runqslower_bpf& skel, const AttachPlan& plan) {
-                 skel.rodata->min_wait_ns = static_cast<__u64>(std::llround(min_us * 1000));
+                 skel.rodata->min_wait_ns = milliseconds_to_ns(min_us / 1000);
                  skel.rodata->switch_has_state =
                      KernelFeatures::instance().tracepoint_arg_count("sched_switch") >= 4;
                  // Each tier keeps its stamps in its own map; the others shrink to

@@ -8,7 +8,6 @@
 #include "syncsnoop/syncsnoop.h"
 #include "syncsnoop.skel.h"
 
-#include <cmath>
 #include <cstddef>
 
 namespace corescope::tools {
@@ -89,7 +88,7 @@ int syncsnoop(int argc, char** argv) {
          .attach_steps = attach_steps,
          .configure =
              [&](syncsnoop_bpf& skel, const AttachPlan&) {
-                 skel.rodata->min_lat_ns = static_cast<__u64>(std::llround(min_ms * 1e6));
+                 skel.rodata->min_lat_ns = milliseconds_to_ns(min_ms);
              },
          .announcement = "Tracing sync calls... Hit Ctrl-C to end."},
         Printer{});

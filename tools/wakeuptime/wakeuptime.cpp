@@ -1,18 +1,11 @@
 // wakeuptime: time threads spend blocked, summed by the thread that woke
 // them (its name and its user and kernel stacks at the wake-up) and the
 // thread woken; classic stacks, folded lines for flame graphs, or JSON Lines.
-#include "decoder.h"
-#include "filters.h"
-#include "map_reader.h"
-#include "run.h"
-#include "stacks.h"
 #include "wakeups.h"
 
 #include "wakeuptime.skel.h"
 #include "wakeuptime/wakeuptime.h"
-#include <linux/types.h>
 
-#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -20,7 +13,7 @@ namespace corescope::tools {
 
 namespace {
 
-using Total = MapEntry<wakeuptime_key, wakeups_value>;
+using Total = WakeupTotal<wakeuptime_key>;
 
 // The totals as the waker's stacks, the most time first. The record's
 // stacks and pid/comm are the waker's.
@@ -35,22 +28,11 @@ class Printer {
 
     // reader: names the stacks; nullptr where there is no stack map (decoders).
     void print(std::vector<Total> totals, StackReader* reader) {
-        // -n selects the woken thread, as -p and the others do.
-        std::erase_if(totals, [&](const Total& t) {
-            return !comm_matches(fixed_string(t.key.target_comm), options_.name);
-        });
-        std::sort(totals.begin(), totals.end(), [](const Total& a, const Total& b) {
-            return a.value.total_ns > b.value.total_ns;
-        });
+        select_wakeup_totals(totals, options_,
+                             [](const Total& t) { return fixed_string(t.key.target_comm); });
         std::vector<StackRecord> records;
-        for (const Total& t : totals) {
-            StackRecord record;
-            record.pid = t.key.waker.tid;
-            record.comm = std::string(fixed_string(t.key.waker.comm));
-            read_task_stacks(reader, t.key.waker, record.user, record.kernel);
-            record.value = t.value.total_ns / 1000;
-            records.push_back(std::move(record));
-        }
+        for (const Total& t : totals)
+            records.push_back(wakeup_record(reader, t.key.waker, t.value));
         auto total_of = [&](const StackRecord& record) -> const Total& {
             return totals[static_cast<size_t>(&record - records.data())];
         };
@@ -112,52 +94,24 @@ class Printer {
 
 } // namespace
 
-// For tests/golden and tests/fuzz (common/decoder.h): the totals map's
-// entries (key, then value), their stacks not named (no stack map);
-// variant bit 0: -f.
 void decode_wakeuptime(const CommonOptions& options, uint32_t variant, Output& out,
                        std::span<const RecordedEvent> events) {
-    WakeupOptions wakeups;
-    wakeups.stacks.folded = (variant & 1) != 0 && options.format == OutputFormat::text;
-    Printer(options, wakeups, out)
-        .print(recorded_entries<wakeuptime_key, wakeups_value>(events), nullptr);
+    decode_wakeup_totals<wakeuptime_key, Printer>(options, variant, out, events);
 }
 
 int wakeuptime(int argc, char** argv) {
-    CommonOptions options;
-    WakeupOptions wakeups;
-    CommandLine cli("wakeuptime", "Summarize time blocked by the stack of the thread that woke it.",
-                    {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::duration});
-    add_wakeup_options(cli, wakeups);
-    cli.set_examples("  wakeuptime                   every thread, until Ctrl-C\n"
+    return run_wakeup_tool<wakeuptime_bpf, wakeuptime_key, Printer>(
+        argc, argv,
+        {.name = "wakeuptime",
+         .summary = "Summarize time blocked by the stack of the thread that woke it.",
+         .examples = "  wakeuptime                   every thread, until Ctrl-C\n"
                      "  wakeuptime -d 5              for five seconds\n"
                      "  wakeuptime -p 185            threads of process 185 woken\n"
                      "  wakeuptime --min-block 1000  only blocks of 1 ms or more\n"
                      "  wakeuptime -f -d 10          folded, for flamegraph.pl\n"
-                     "  wakeuptime -o json -p 185    one JSON object per waker stack");
-    if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
-    check_wakeup_options(wakeups, options);
-
-    return run_summary_tool<wakeuptime_bpf>(
-        {.name = "wakeuptime",
-         .options = options,
-         .attach_steps = wakeup_attach_steps,
-         .configure = [&](wakeuptime_bpf& skel,
-                          const AttachPlan&) { configure_wakeups(skel, wakeups); },
-         .announcement = "Tracing blocked time (us) by waker stack... Hit Ctrl-C to end.",
-         .detach_before_summary = true},
-        [&](wakeuptime_bpf& skel, const AttachPlan&, Output& out) {
-            return StackSummary<wakeuptime_key, wakeups_value, Printer>(
-                skel.maps.totals, WAKEUPS_MAX_KEYS, skel.maps.stack_traces,
-                Printer(options, wakeups, out),
-                [&](Symbolizer&) {
-                    report_missed_stacks(skel.bss->stack_id_collisions,
-                                         skel.bss->stack_id_no_memory, wakeups.stacks.storage_size,
-                                         options, out);
-                    report_wakeups_dropped(skel.bss->dropped, options, out);
-                },
-                [](StackCollector& c, const wakeuptime_key& key) { c.remember(key.waker.pid); });
-        });
+                     "  wakeuptime -o json -p 185    one JSON object per waker stack",
+         .announcement = "Tracing blocked time (us) by waker stack... Hit Ctrl-C to end."},
+        [](StackCollector& c, const wakeuptime_key& key) { c.remember(key.waker.pid); });
 }
 
 } // namespace corescope::tools
