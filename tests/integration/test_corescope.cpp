@@ -135,17 +135,25 @@ TEST_CASE("corescope doctor reports this kernel as it is, and its available tool
 TEST_CASE("triage finds run-queue latency when more threads spin than there are CPUs", "[triage]") {
     REQUIRE_BPF();
     unsigned cpus = std::thread::hardware_concurrency();
-    json report = triage_during(4, [&](std::atomic<bool>& stop) {
-        std::vector<std::thread> spinners;
-        for (unsigned i = 0; i < cpus * 4; i++)
-            spinners.emplace_back([&] {
-                volatile uint64_t x = 0;
-                while (!stop)
-                    x = x + 1;
-            });
-        for (auto& t : spinners)
-            t.join();
-    });
+    // Spinning before triage starts and until it ends, so they fill its
+    // whole window however long its attach takes on a busy machine (once,
+    // at load 15, the spinners started after the attach had used most of
+    // a 4 s window, and the window held too few waits).
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> spinners;
+    for (unsigned i = 0; i < cpus * 4; i++)
+        spinners.emplace_back([&] {
+            volatile uint64_t x = 0;
+            while (!stop)
+                x = x + 1;
+        });
+    Finished r = run({corescope(), "triage", "-d", "4", "-o", "json"}, 120);
+    stop = true;
+    for (auto& t : spinners)
+        t.join();
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    json report = json::parse(r.out);
     const json* f = finding_about(report, "wait long for a CPU");
     REQUIRE(f);
     CHECK(f->at("severity") == "warning");
