@@ -57,6 +57,7 @@ class StringAppender {
         *at_++ = c;
     }
     [[gnu::always_inline]] void put(std::string_view v) {
+        if (v.empty()) return; // an empty view's data() may be null: no memcpy from it
         reserve(v.size());
         std::memcpy(at_, v.data(), v.size());
         at_ += v.size();
