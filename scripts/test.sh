@@ -3,9 +3,12 @@
 # test suites with meson test. Ends with one "N passed, N failed, N skipped"
 # line counting the test cases of all suites, and fails if any failed.
 #
-#   scripts/test.sh                 every default suite (README, Tests), the
-#                                   integration suite last, on its own,
-#                                   under the load (as CI runs it)
+#   scripts/test.sh                 every default suite (README, Tests), no
+#                                   load (as CI runs it, until three loaded
+#                                   runs in a row pass: README, Tests)
+#   scripts/test.sh --integration-under-load
+#                                   the same, the integration suite last, on
+#                                   its own, under the load
 #   scripts/test.sh --under-load    every default suite under the load
 #   scripts/test.sh --no-load       every default suite, no load
 #   scripts/test.sh [--under-load] MESON-TEST-ARGS...
@@ -24,12 +27,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 load= # which runs have the load: none, all or integration
 case "${1:-}" in
 --under-load) load=all; shift ;;
---integration-under-load) load=integration; shift ;; # the default, by name
+--integration-under-load) load=integration; shift ;;
 --no-load) load=none; shift ;;
 esac
-if [ -z "$load" ]; then
-    if [ $# -gt 0 ]; then load=none; else load=integration; fi
-fi
+load=${load:-none}
 [ $# -gt 0 ] && [ $load = integration ] && load=all
 if [ $load = none ]; then
     "$root/scripts/setup.sh"
