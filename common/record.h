@@ -216,7 +216,6 @@ class Record {
     Record& number_if(bool has, Integer v) {
         return has ? number(v) : absent();
     }
-    Record& text_if(bool has, std::string_view v) { return has ? text(v) : absent(); }
     // No value: null in JSON, "-" in text.
     Record& null();
     // Not in this record: JSON leaves the key out, text shows "-".

@@ -177,7 +177,10 @@ struct Printer {
         str(is({MOUNTSNOOP_OPEN_TREE, MOUNTSNOOP_FSPICK, MOUNTSNOOP_MOUNT_SETATTR}),
             fixed_string(e->target), MOUNTSNOOP_HAS_TARGET);
         str(is({MOUNTSNOOP_MOUNT, MOUNTSNOOP_FSOPEN}), fixed_string(e->name), MOUNTSNOOP_HAS_NAME);
-        r.text_if(call == MOUNTSNOOP_FSCONFIG, fsconfig_command_name(a[1]));
+        if (call == MOUNTSNOOP_FSCONFIG) // named only for the call that has one
+            r.text(fsconfig_command_name(a[1]));
+        else
+            r.absent();
         str(call == MOUNTSNOOP_FSCONFIG, fixed_string(e->name), MOUNTSNOOP_HAS_NAME);
         str(call == MOUNTSNOOP_FSCONFIG && (e->has & MOUNTSNOOP_HAS_SOURCE),
             fixed_string(e->source), MOUNTSNOOP_HAS_SOURCE);
