@@ -71,7 +71,8 @@ inline std::string path_from_components(std::string_view block, bool complete) {
 }
 
 // The task an event is about, from the members it has of ts_ns, pid, tid,
-// uid and comm.
+// uid, comm and owner_known (bpf/sock_owners.bpf.h: false when the socket's
+// process was never seen).
 template <class Event>
 Task task_of(const Event& e) {
     Task t;
@@ -80,6 +81,7 @@ Task task_of(const Event& e) {
     if constexpr (requires { e.tid; }) t.tid = e.tid;
     if constexpr (requires { e.uid; }) t.uid = e.uid;
     if constexpr (requires { e.comm; }) t.comm = fixed_string(e.comm);
+    if constexpr (requires { e.owner_known; }) t.known = e.owner_known;
     return t;
 }
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 namespace corescope {
 
@@ -105,6 +106,12 @@ Record::Record(RecordWriter* writer, const Task* task, std::string* target)
             writer->clock_.append_iso(*out_, task->ts_ns);
             out_->put('"');
         }
+        if (!task->known) {
+            for (auto [part, key] : {std::pair{task_pid, "pid"}, {task_tid, "tid"},
+                                     {task_uid, "uid"}, {task_comm, "comm"}})
+                if (parts & part) append_json_key(*out_, first_, key), out_->put("null");
+            return;
+        }
         if (parts & task_pid)
             append_json_key(*out_, first_, "pid"), append_unsigned(*out_, task->pid);
         if (parts & task_tid)
@@ -125,7 +132,10 @@ Record::Record(RecordWriter* writer, const Task* task, std::string* target)
     if (writer->show_uid_) {
         separate();
         size_t start = out_->size();
-        append_unsigned(*out_, task ? task->uid : 0);
+        if (task && !task->known)
+            out_->put('-');
+        else
+            append_unsigned(*out_, task ? task->uid : 0);
         size_t written = out_->size() - start;
         if (written < static_cast<size_t>(uid_prefix.width)) out_->fill(uid_prefix.width - written);
     }
@@ -149,6 +159,11 @@ void Record::json_key(std::string_view key) {
 void Record::task_column(const Field& f) {
     separate();
     size_t start = out_->size();
+    if (!task_.known && f.from != From::task_time && f.from != From::tool) {
+        out_->put('-');
+        pad(f, start);
+        return;
+    }
     switch (f.from) {
     case From::task_pid:
         append_unsigned(*out_, task_.pid);

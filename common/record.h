@@ -133,6 +133,10 @@ struct Task {
     uint32_t tid = 0;
     uint32_t uid = 0;
     std::string_view comm;
+    // false: the process is not known (a socket whose owner no hook saw in
+    // its process, bpf/sock_owners.bpf.h). JSON has null for pid, tid, uid
+    // and comm, text "-" for each: never a wrong process.
+    bool known = true;
 };
 
 struct RecordLayout {

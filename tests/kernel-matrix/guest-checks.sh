@@ -13,9 +13,14 @@
 #
 # Prints a PASS/FAIL line per check (tool[tier]: what was expected) and a
 # closing "N passed, N failed" line; exits 1 if anything failed.
+#
+# Arguments, if any, name the sections to run (a tool's name runs the
+# section it is in; doctor always runs): `run-tools.sh tcpstates` checks
+# one tool in a minute.
 passed=0
 failed=0
 out=/tmp/km
+only="$*"
 mkdir -p $out
 
 pass() {
@@ -139,7 +144,22 @@ gated() {
 	done
 }
 # A section header with the guest's uptime, to see where the time goes.
-section() { echo "== $* (uptime $(cut -d' ' -f1 /proc/uptime) s)"; }
+# "if section NAMES; then ... fi": runs the block when no section was asked
+# for (the arguments of this script, and of run-tools.sh), or one of NAMES
+# was, and prints its header with the guest's uptime, to see where the time
+# goes.
+section() {
+	wanted=
+	if [ -z "$only" ]; then
+		wanted=1
+	else
+		for word in $(echo "$*" | tr ',' ' '); do
+			case " $only " in *" $word "*) wanted=1 ;; esac
+		done
+	fi
+	[ -n "$wanted" ] || return 1
+	echo "== $* (uptime $(cut -d' ' -f1 /proc/uptime) s)"
+}
 field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" "$2" | head -n 1; }
 sum_json() { grep -o "\"$1\":[0-9]*" "$2" | cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }'; }
 
@@ -171,7 +191,7 @@ for tool in xfsslower btrfsslower nfsslower; do
 done
 
 # --- execsnoop, opensnoop, exitsnoop: syscall tracepoints, sched_process_exit ---
-section "execsnoop, opensnoop, exitsnoop"
+if section "execsnoop, opensnoop, exitsnoop"; then
 start ex_text "" execsnoop
 start ex_raw tracepoint execsnoop -o json
 start op_text "" opensnoop -x
@@ -201,8 +221,10 @@ expect exit_raw exitsnoop raw_tp "JSON has the PID and exit code" "\"pid\":$epid
 expect_tier exit_tp exitsnoop "process exit" tracepoint
 expect exit_tp exitsnoop tracepoint "JSON has the PID and exit code" "\"pid\":$epid,.*\"comm\":\"km-workload\",.*\"exit_code\":7"
 
+fi
+
 # --- setuids, capable: km-workload drops to 4241/4242, then fails to regain root --
-section "setuids, capable"
+if section "setuids, capable"; then
 gated creds
 start su_text "" setuids -p $wpid
 start su_raw tracepoint setuids -p $wpid -o json
@@ -227,8 +249,10 @@ check "capable[tp_btf]: without fexit and kprobes exits 1 naming the missing tra
 	sh -c "[ $rc = 1 ] && echo \"\$1\" | grep -q 'no way to trace capability checks.*kernel has no .*cap_capable'" sh "$msg"
 expect su_raw setuids raw_tp "JSON shows the failed setuid(0)" "\"pid\":$wpid,.*\"call\":\"setuid\",\"new_uid\":0,\"old_ruid\":4241,.*\"errno\":1"
 
+fi
+
 # --- threadsnoop: km-workload makes 4 threads through pthread_create ------------
-section "threadsnoop"
+if section "threadsnoop"; then
 gated threads 4
 start th_text "" threadsnoop -p $wpid
 start th_raw tp_btf threadsnoop -p $wpid -o json
@@ -248,8 +272,10 @@ for tag in th_raw th_tp; do
 	check "threadsnoop[$kind]: JSON has the 4 threads with their routine (got $got)" [ "$got" = 4 ]
 done
 
+fi
+
 # --- futexctn: km-workload's waiter blocks 6 times on a mutex held 50 ms -------
-section "futexctn"
+if section "futexctn"; then
 gated contend 6 50
 start ft_text "" futexctn -p $wpid
 start ft_tp "" futexctn -p $wpid -o json
@@ -277,8 +303,10 @@ for tag in ft_tp ft_raw; do
 	expect $tag futexctn $kind "JSON has the lock's waits, the longest over 10 ms" "\"pid\":$wpid,.*\"lock\":\"$lock\",\"count\":[5-9]," '"max_us":[1-9][0-9][0-9][0-9][0-9]'
 done
 
+fi
+
 # --- tcpconnect, tcpaccept, tcplife: one loopback session ------------------------
-section "tcpconnect, tcpaccept, tcplife"
+if section "tcpconnect, tcpaccept, tcplife"; then
 start tc_text "" tcpconnect -s
 start tc_raw tp_btf,tracepoint tcpconnect -s -o json
 start ta_text "" tcpaccept
@@ -319,8 +347,10 @@ for t in tl_raw:raw_tp tl_tp:tracepoint; do
 		"\"pid\":$tpid,.*\"lport\":$sport,.*\"rport\":$dport,\"tx_bytes\":300[0-9],.*\"duration_ms\":\([4-9][0-9]\|[1-9][0-9][0-9]\)"
 done
 
+fi
+
 # --- tcpretrans: a SYN dropped by a full accept queue is sent again --------------
-section "tcpretrans"
+if section "tcpretrans"; then
 start tr_text "" tcpretrans
 start tr_raw tp_btf tcpretrans -o json
 start tr_tp tp_btf,raw_tp tcpretrans -o json
@@ -347,8 +377,10 @@ expect tr_lp tcpretrans fentry "-l still shows the SYN retransmit" "127.0.0.1:$s
 expect_tier tr_lp_kprobe tcpretrans "TCP tail loss probes (-l)" kprobe
 expect tr_lp_kprobe tcpretrans kprobe "-l still shows the SYN retransmit" "127.0.0.1:$sport  *R> 127.0.0.1:$dport"
 
+fi
+
 # --- biolatency, biosnoop: the scratch disk -----------------------------------------
-section "biolatency, biosnoop"
+if section "biolatency, biosnoop"; then
 if [ -n "$CORESCOPE_SCRATCH" ]; then
 	start bl_json "" biolatency -o json
 	start bl_raw tp_btf biolatency -o json
@@ -384,8 +416,10 @@ else
 	fail "biolatency, biosnoop: no scratch disk in the guest (run-in-vm.sh --disk)"
 fi
 
+fi
+
 # --- hardirqs, softirqs: the scratch disk's interrupts, and timers ---------------
-section "hardirqs, softirqs"
+if section "hardirqs, softirqs"; then
 # Runs of a softirq vector on every CPU, from /proc/softirqs.
 softirq_runs() { awk -v v="$1:" '$1 == v { for (i = 2; i <= NF; i++) s += $i } END { print s + 0 }' /proc/softirqs; }
 # Each interrupt line of /proc/interrupts and its count on every CPU.
@@ -439,8 +473,10 @@ else
 	fail "hardirqs, softirqs: no scratch disk in the guest (run-in-vm.sh --disk)"
 fi
 
+fi
+
 # --- fsslower (ext4slower), cachestat, syncsnoop: files on the ext4 scratch disk --
-section "fsslower, cachestat, syncsnoop"
+if section "fsslower, cachestat, syncsnoop"; then
 if [ -n "$CORESCOPE_SCRATCH" ] && grep -q " $CORESCOPE_SCRATCH ext4 " /proc/mounts; then
 	gated files $CORESCOPE_SCRATCH
 	start fs_text "" ext4slower --min 0 -p $wpid
@@ -493,8 +529,10 @@ else
 	fail "fsslower, cachestat: no ext4 scratch disk in the guest (run-in-vm.sh --disk N --ext4)"
 fi
 
+fi
+
 # --- statsnoop, mountsnoop: syscall tracepoints ----------------------------------
-section "statsnoop, mountsnoop"
+if section "statsnoop, mountsnoop"; then
 mkdir -p /tmp/km-mnt
 start st_text "" statsnoop -x
 start st_raw tracepoint statsnoop -x -o json
@@ -518,8 +556,10 @@ expect_tier mnt_raw mountsnoop "mount system calls" raw_tp
 expect mnt_raw mountsnoop raw_tp "JSON carries source, target, fstype, flag names, data" '"call":"mount","ret":0,"errno":0,.*"source":"km-mount-token","target":"/tmp/km-mnt","fstype":"tmpfs",.*"flag_names":"[A-Z_|]*MS_NOSUID.*"data":"size=1m"'
 expect mnt_raw mountsnoop raw_tp "JSON carries the failed mount's errno" '"call":"mount","ret":-1,"errno":19,.*"fstype":"km-nosuchfs"'
 
+fi
+
 # --- pidpersec, vfsstat, vfscount, rwsize: sched_process_fork, raw sys_enter/exit -
-section "pidpersec, vfsstat, vfscount, rwsize"
+if section "pidpersec, vfsstat, vfscount, rwsize"; then
 start pps_json "" pidpersec -o json
 start pps_raw tp_btf pidpersec -o json
 start pps_tp tp_btf,raw_tp pidpersec -o json
@@ -593,8 +633,10 @@ if [ -n "$CORESCOPE_SCRATCH" ]; then
 	done
 fi
 
+fi
+
 # --- syscount, runqlat, offcputime, profile: processes of their own ---------------
-section "syscount, runqlat, offcputime, profile"
+if section "syscount, runqlat, offcputime, profile"; then
 gated syscalls 3000
 scpid=$wpid
 gated nap 20 50
@@ -649,11 +691,13 @@ expect_tier prof_text profile "timed on-CPU samples" perf_event
 expect prof_text profile perf_event "samples km_spin in km-workload" "km_spin"
 expect prof_json profile perf_event "JSON samples km_spin with the PID" "\"pid\":$spinpid,\"comm\":\"km-workload\",\"count\":[0-9]*,\"user_stack\":\[{[^}]*\"symbol\":\"km_spin\""
 
+fi
+
 # --- cpudist, runqslower: a napping process of their own --------------------------
 # Apart from runqlat's section: the more tools poll on the guest's CPU, the
 # more often the napping process is preempted, and each preemption is one
 # more wait.
-section "cpudist, runqslower"
+if section "cpudist, runqslower"; then
 gated nap 20 50
 nappid=$wpid
 start cd_json "" cpudist -O -m -p $nappid -o json
@@ -686,8 +730,10 @@ for t in rqs_json:tp_btf rqs_raw:raw_tp rqs_tp:tracepoint; do
 		[ "${n:-0}" -ge 20 -a "${n:-0}" -le 40 ]
 done
 
+fi
+
 # --- runqlen: three processes pinned to the last CPU ------------------------------
-section "runqlen"
+if section "runqlen"; then
 pincpu=$(($(grep -c ^processor /proc/cpuinfo) - 1))
 gated pinned $pincpu 3 2
 pinpid=$wpid
@@ -710,8 +756,10 @@ occ=$(sed -n "s/^$pincpu  *\([0-9.]*\)%$/\1/p" $out/rl_occ.out | head -n 1)
 check "runqlen[perf_event]: -O -C prints CPU $pincpu's occupancy above 0 (got ${occ:-none} %)" \
 	awk "BEGIN { exit !(${occ:-0} > 0) }"
 
+fi
+
 # --- wakeuptime, offwaketime: km-workload's waker thread and its reader --------------
-section "wakeuptime, offwaketime"
+if section "wakeuptime, offwaketime"; then
 gated wake 20 50
 wakepid=$wpid
 start wk_json "" wakeuptime -p $wakepid -o json
@@ -751,8 +799,10 @@ for t in ow_json:tp_btf ow_raw:raw_tp ow_tp:tracepoint; do
 		[ "${count:-0}" -eq 20 -a "${us:-0}" -ge 980000 ]
 done
 
+fi
+
 # --- sigsnoop, killsnoop: km-workload signalling its child ----------------------
-section "sigsnoop, killsnoop"
+if section "sigsnoop, killsnoop"; then
 gated signals 5
 sigpid=$wpid
 start sig_text "" sigsnoop -p $sigpid
@@ -786,8 +836,10 @@ n=$(grep -c '"pid"' $out/kill_raw.out)
 check "killsnoop[raw_tp]: -x shows only the failed call (got $n lines)" [ "$n" = 1 ]
 expect kill_raw killsnoop raw_tp "JSON has the call, target and errno" "\"pid\":$sigpid,.*\"target_pid\":2147483647,\"call\":\"kill\",\"errno\":3"
 
+fi
+
 # --- oomkill: a memory hog in a memory cgroup of 16 MiB -------------------------
-section "oomkill"
+if section "oomkill"; then
 cg=/sys/fs/cgroup/km-oom
 echo +memory >/sys/fs/cgroup/cgroup.subtree_control
 mkdir -p $cg
@@ -816,8 +868,10 @@ expect_tier oom_tp oomkill "OOM kills" tracepoint
 expect oom_tp oomkill tracepoint "JSON has the victim's thread ID" "\"tid\":$hog,"
 rmdir $cg 2>/dev/null
 
+fi
+
 # --- drsnoop, wqlat: reclaim in a memory cgroup of 16 MiB; writeback work -------
-section "drsnoop, wqlat"
+if section "drsnoop, wqlat"; then
 if [ -n "$CORESCOPE_SCRATCH" ]; then
 	cg=/sys/fs/cgroup/km-drs
 	echo +memory >/sys/fs/cgroup/cgroup.subtree_control
@@ -862,8 +916,10 @@ else
 	fail "drsnoop, wqlat: no scratch disk in the guest (run-in-vm.sh --disk)"
 fi
 
+fi
+
 # --- gethostlatency: getaddrinfo through the guest's glibc ----------------------
-section "gethostlatency"
+if section "gethostlatency"; then
 gated lookup localhost
 start gh_text "" gethostlatency
 start gh_pid "" gethostlatency -p $wpid -o json
@@ -878,11 +934,13 @@ expect gh_text gethostlatency uprobe "shows the lookup of localhost with PID and
 expect_tier gh_pid gethostlatency "host name lookups" uprobe
 expect gh_pid gethostlatency uprobe "-p PID finds the process's libc and shows its lookup" "\"pid\":$wpid,.*\"host\":\"localhost\""
 
+fi
+
 # --- corescope triage: every source collected, DNS latency among them ---------
 # Every standalone tool runs here (doctor above), so triage must collect
 # every section: nothing under "not collected". Its window starts after it
 # has attached (-v says when); km-workload's getaddrinfo falls inside it.
-section "triage"
+if section "triage"; then
 gated lookup localhost
 corescope triage -v -d 600 -o json >$out/triage.out 2>$out/triage.err &
 tpid=$!
@@ -908,6 +966,8 @@ fi
 lookups=$(sed -n 's/.*"dns":{"lookups":\([0-9]*\).*/\1/p' $out/triage.out)
 check "triage: DNS latency counts km-workload's lookup (got ${lookups:-none} lookups, want >= 1)" \
 	[ "${lookups:-0}" -ge 1 ]
+
+fi
 
 # Nothing stays attached once the tools are gone.
 check "no BPF link left" sh -c '! ls -l /proc/[0-9]*/fd 2>/dev/null | grep -q bpf_link'

@@ -41,5 +41,5 @@ cp -L "$loader" "$files/lib/ld-linux-x86-64.so.2"
 status=0
 "$here/run-in-vm.sh" --files "$files" --disk 64 --ext4 --memory 2048 --timeout 900 \
     --append softlockup_panic=1 -- \
-    sh /corescope/guest-checks.sh || status=$?
+    sh /corescope/guest-checks.sh "$@" || status=$?
 exit $status

@@ -108,6 +108,33 @@ TEST_CASE("record: text escapes what the traced system hands over", "[record]") 
     CHECK_THAT(p.text(), Contains("/x\\n\\x7f\n"));
 }
 
+TEST_CASE("record: an unknown process is null in JSON and '-' in text, never a guess",
+          "[record]") {
+    Task unknown = task;
+    unknown.known = false;
+    Printed text;
+    text.options.print_uid = true;
+    RecordWriter tw(text.options, text.out, sample_layout(false));
+    sample_record(tw, unknown, 3, "/x");
+    CHECK(text.text() == "-       -       -                  3   2    1.23  42.0% /x\n");
+
+    Printed js;
+    js.options.format = OutputFormat::json;
+    RecordWriter jw(js.options, js.out, sample_layout(false));
+    sample_record(jw, unknown, 3, "/x");
+    json j = json::parse(js.text());
+    for (const char* key : {"pid", "tid", "uid", "comm"})
+        CHECK(j.at(key).is_null());
+    CHECK(j.at("fd") == 3);
+
+    // -n cannot match a process that is not known.
+    Printed named;
+    named.options.name = "ca";
+    RecordWriter nw(named.options, named.out, sample_layout(false));
+    unknown.comm = {};
+    CHECK_FALSE(static_cast<bool>(nw.begin(unknown)));
+}
+
 TEST_CASE("record: -n keeps only tasks whose command contains the text", "[record]") {
     Printed p;
     p.options.name = "ca";
