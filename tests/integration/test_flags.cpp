@@ -485,6 +485,19 @@ std::vector<EventTool> event_tools() {
          any_record([](const json& r, const Made& m, const Context&) {
              return r.at("pid") == m.pid && std::to_string(r.at("lport").get<int>()) == m.detail;
          })},
+        // The actor connects to a listener of its own: the move of its
+        // socket to SYN_SENT runs in its connect(), which records the owner.
+        {"tcpstates",
+         {},
+         [](const Context&, const Made& m) {
+             Listener l(m.family);
+             close(connect_to(m.family, l.port));
+             return std::to_string(l.port);
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && r.at("new_state") == "SYN_SENT" &&
+                    std::to_string(r.at("rport").get<int>()) == m.detail;
+         })},
         // getaddrinfo() of a name that is not numeric, with AI_NUMERICHOST:
         // it fails at once, without asking DNS, and the name is the token.
         {"gethostlatency",
@@ -2873,6 +2886,8 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
     {"tcpconnect",
      {{"-P", "test_tcpconnect.cpp"}, {"-C", "test_tcpconnect.cpp"}, {"-s", "test_tcpconnect.cpp"}}},
     {"tcplife", {{"-L", "test_tcplife.cpp"}, {"-D", "test_tcplife.cpp"}, {"-w", "test_flags.cpp"}}},
+    {"tcpstates",
+     {{"-L", "test_tcpstates.cpp"}, {"-D", "test_tcpstates.cpp"}, {"-w", "test_tcpstates.cpp"}}},
     {"tcpretrans",
      {{"-d", "test_flags.cpp"},
       {"-v", "test_tcpretrans.cpp"},
