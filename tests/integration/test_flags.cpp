@@ -485,6 +485,18 @@ std::vector<EventTool> event_tools() {
          any_record([](const json& r, const Made& m, const Context&) {
              return r.at("pid") == m.pid && std::to_string(r.at("lport").get<int>()) == m.detail;
          })},
+        // The actor connects to a listener of its own; the handshake ends in
+        // softirq context, and the owner comes from connect()'s stamp.
+        {"tcpconnlat",
+         {},
+         [](const Context&, const Made& m) {
+             Listener l(m.family);
+             close(connect_to(m.family, l.port));
+             return std::to_string(l.port);
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && std::to_string(r.at("dport").get<int>()) == m.detail;
+         })},
         // The actor connects to a listener of its own: the move of its
         // socket to SYN_SENT runs in its connect(), which records the owner.
         {"tcpstates",
@@ -2886,6 +2898,11 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
     {"tcpconnect",
      {{"-P", "test_tcpconnect.cpp"}, {"-C", "test_tcpconnect.cpp"}, {"-s", "test_tcpconnect.cpp"}}},
     {"tcplife", {{"-L", "test_tcplife.cpp"}, {"-D", "test_tcplife.cpp"}, {"-w", "test_flags.cpp"}}},
+    {"tcpconnlat",
+     {{"--min", "test_tcpconnlat.cpp"},
+      {"-L", "test_tcpconnlat.cpp"},
+      {"-F", "test_tcpconnlat.cpp"},
+      {"-x", "test_tcpconnlat.cpp"}}},
     {"tcpstates",
      {{"-L", "test_tcpstates.cpp"}, {"-D", "test_tcpstates.cpp"}, {"-w", "test_tcpstates.cpp"}}},
     {"tcpretrans",

@@ -349,6 +349,87 @@ done
 
 fi
 
+# --- tcpstates: every state change of a loopback session -------------------------
+if section "tcpstates"; then
+start ts_text "" tcpstates
+start ts_raw tp_btf,tracepoint tcpstates -o json
+start ts_tp tp_btf,raw_tp tcpstates -o json
+wait_attached
+km-workload tcp >$out/workload.tcp &
+tpid=$!
+wait $tpid
+sport=$(field client_port $out/workload.tcp)
+dport=$(field server_port $out/workload.tcp)
+# The listener closes last; its move to CLOSE may come after the workload
+# has exited.
+wait_for ts_text "127.0.0.1  *$dport  *0.0.0.0  *0  *LISTEN  *->  *CLOSE"
+wait_for ts_raw "\"lport\":$dport,\"raddr\":\"0.0.0.0\",\"rport\":0,\"old_state\":\"LISTEN\",\"new_state\":\"CLOSE\""
+wait_for ts_tp "\"lport\":$dport,\"raddr\":\"0.0.0.0\",\"rport\":0,\"old_state\":\"LISTEN\",\"new_state\":\"CLOSE\""
+stop_all
+echo "tcp session: pid $tpid, 127.0.0.1:$sport -> 127.0.0.1:$dport"
+expect_tier ts_text tcpstates "TCP state changes" tp_btf
+expect_tier ts_text tcpstates "accept returns" tracepoint
+expect ts_text tcpstates tp_btf "the connect's handshake, owned by the connecting process" \
+	"^[0-9a-f]\{16\}  *$tpid  *km-workload  *127.0.0.1  *$sport  *127.0.0.1  *$dport  *SYN_SENT  *->  *ESTABLISHED  *[0-9]"
+expect ts_text tcpstates tp_btf "the accepted socket's handshake, before accept() returns: owner unknown" \
+	"^[0-9a-f]\{16\}  *-  *-  *127.0.0.1  *$dport  *127.0.0.1  *$sport  *SYN_RECV  *->  *ESTABLISHED"
+expect ts_text tcpstates tracepoint "the accepted socket's CLOSE_WAIT, owned by the accepting process" \
+	"^[0-9a-f]\{16\}  *$tpid  *km-workload  *127.0.0.1  *$dport  *127.0.0.1  *$sport  *ESTABLISHED  *->  *CLOSE_WAIT"
+for t in ts_raw:raw_tp ts_tp:tracepoint; do
+	tag=${t%:*}
+	kind=${t#*:}
+	expect_tier $tag tcpstates "TCP state changes" $kind
+	expect_tier $tag tcpstates "accept returns" $kind
+	expect $tag tcpstates $kind "JSON: the client spent 50 ms or more in ESTABLISHED" \
+		"\"pid\":$tpid,.*\"comm\":\"km-workload\",.*\"lport\":$sport,.*\"rport\":$dport,\"old_state\":\"ESTABLISHED\",\"new_state\":\"FIN_WAIT1\",\"old_state_ms\":\([5-9][0-9]\|[1-9][0-9][0-9]\)"
+	expect $tag tcpstates $kind "JSON: the accepted socket's CLOSE_WAIT, owned by the accepting process" \
+		"\"pid\":$tpid,.*\"lport\":$dport,.*\"rport\":$sport,\"old_state\":\"ESTABLISHED\",\"new_state\":\"CLOSE_WAIT\""
+	expect $tag tcpstates $kind "JSON: the accepted socket's handshake, owner null" \
+		"\"pid\":null,.*\"comm\":null,.*\"lport\":$dport,.*\"rport\":$sport,\"old_state\":\"SYN_RECV\",\"new_state\":\"ESTABLISHED\""
+done
+
+fi
+
+# --- tcpconnlat: a connect that completes and one that fails --------------------
+# km-workload retrans: a connect to a listener of backlog 0 completes (the
+# accept queue takes it), the next one's SYNs are dropped (the queue is full)
+# until it is closed 2.5 s later: a failed connect of 2.5 s.
+if section "tcpconnlat"; then
+start cl_text "" tcpconnlat -L -F
+start cl_raw tp_btf tcpconnlat -o json -F
+start cl_tp tp_btf,raw_tp tcpconnlat -o json -x
+wait_attached
+km-workload retrans >$out/workload.connlat &
+tpid=$!
+wait $tpid
+sport=$(field client_port $out/workload.connlat)
+dport=$(field server_port $out/workload.connlat)
+wait_for cl_text " $sport "
+wait_for cl_raw "\"lport\":$sport,"
+wait_for cl_tp "\"lport\":$sport,"
+stop_all
+echo "connects: pid $tpid, the failed one 127.0.0.1:$sport -> 127.0.0.1:$dport"
+expect_tier cl_text tcpconnlat "TCP state changes" tp_btf
+expect cl_text tcpconnlat tp_btf "the completed connect with PID and port, under a second" \
+	"^$tpid  *km-workload  *4  *127.0.0.1  *[0-9][0-9]*  *127.0.0.1  *$dport  *[0-9]\{1,3\}\.[0-9][0-9] ok"
+expect cl_text tcpconnlat tp_btf "the failed connect, after 2 s or more" \
+	"^$tpid  *km-workload  *4  *127.0.0.1  *$sport  *127.0.0.1  *$dport  *[2-9][0-9][0-9][0-9]\.[0-9][0-9] failed"
+expect_tier cl_raw tcpconnlat "TCP state changes" raw_tp
+expect cl_raw tcpconnlat raw_tp "JSON: the completed connect" \
+	"\"pid\":$tpid,.*\"comm\":\"km-workload\",.*\"dport\":$dport,\"latency_ms\":[0-9.]*,\"failed\":false"
+expect cl_raw tcpconnlat raw_tp "JSON: the failed connect, after 2 s or more" \
+	"\"pid\":$tpid,.*\"lport\":$sport,.*\"dport\":$dport,\"latency_ms\":[2-9][0-9][0-9][0-9]\.[0-9]*,\"failed\":true"
+expect_tier cl_tp tcpconnlat "TCP state changes" tracepoint
+expect cl_tp tcpconnlat tracepoint "JSON, -x: the failed connect" \
+	"\"pid\":$tpid,.*\"lport\":$sport,.*\"dport\":$dport,\"latency_ms\":[2-9][0-9][0-9][0-9]\.[0-9]*,\"failed\":true"
+if grep -q '"failed":false' $out/cl_tp.out; then
+	fail "tcpconnlat[tracepoint]: -x shows failed connects only"
+else
+	pass "tcpconnlat[tracepoint]: -x shows failed connects only"
+fi
+
+fi
+
 # --- tcpretrans: a SYN dropped by a full accept queue is sent again --------------
 if section "tcpretrans"; then
 start tr_text "" tcpretrans
