@@ -46,6 +46,17 @@ const char* tcp_state_name(int state) {
     return names[state];
 }
 
+std::string tcp_flag_names(uint8_t flags) {
+    static const char* const names[] = {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"};
+    std::string out;
+    for (int bit = 0; bit < 8; bit++) {
+        if (!(flags & (1u << bit))) continue;
+        if (!out.empty()) out += '|';
+        out += names[bit];
+    }
+    return out;
+}
+
 std::vector<uint16_t> parse_port_list(std::string_view what, std::string_view text) {
     std::vector<uint16_t> ports;
     std::string_view rest = text;

@@ -31,6 +31,10 @@ std::string format_endpoint(uint16_t family, const uint8_t* addr, uint16_t port)
 // TCP_ prefix; "UNKNOWN" for anything else.
 const char* tcp_state_name(int state);
 
+// A TCP header's flags byte as the classic tools show it, from the lowest
+// bit: "FIN|SYN|RST|PSH|ACK|URG|ECE|CWR" (those set); "" for none.
+std::string tcp_flag_names(uint8_t flags);
+
 // "80" or "80,443,8080": ports 1 to 65535. Throws UsageError naming the bad
 // value ("invalid port 'x' in '80,x'").
 std::vector<uint16_t> parse_port_list(std::string_view what, std::string_view text);

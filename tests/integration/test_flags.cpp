@@ -467,6 +467,37 @@ std::vector<EventTool> event_tools() {
          any_record([](const json& r, const Made& m, const Context&) {
              return same_task(r, m) && std::to_string(r.at("lport").get<int>()) == m.detail;
          })},
+        // A segment dropped on its way into a socket of the actor's: it
+        // connects to a listener of its own, makes its end refuse what
+        // comes in with a hop limit below 255 (IP_MINTTL, IPV6_MINHOPCOUNT;
+        // loopback's is 64), and has the accepted end send a byte
+        // (TCP_MINTTL; the owner is the connecting thread). Closed with a
+        // reset, so nothing is sent again.
+        {"tcpdrop",
+         {"--no-stack"},
+         [](const Context&, const Made& m) {
+             Listener l(m.family);
+             int client = connect_to(m.family, l.port);
+             int server = accept(l.fd, nullptr, nullptr);
+             int max_hops = 255;
+             bool ok = server >= 0 &&
+                       (m.family == AF_INET
+                            ? setsockopt(client, IPPROTO_IP, IP_MINTTL, &max_hops, sizeof max_hops)
+                            : setsockopt(client, IPPROTO_IPV6, IPV6_MINHOPCOUNT, &max_hops,
+                                         sizeof max_hops)) == 0 &&
+                       write(server, "x", 1) == 1;
+             linger reset = {1, 0};
+             ok = ok && setsockopt(client, SOL_SOCKET, SO_LINGER, &reset, sizeof reset) == 0;
+             uint16_t port = local_port(client);
+             close(client);
+             if (server >= 0) close(server);
+             if (!ok) throw std::runtime_error("could not make the drop");
+             return std::to_string(port);
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && r.at("reason") == "TCP_MINTTL" &&
+                    std::to_string(r.at("dport").get<int>()) == m.detail;
+         })},
         // A whole session of the actor's: connect, accept, a few bytes, close
         // both ends. Its client end is told by its port.
         {"tcplife",
@@ -2894,6 +2925,10 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"-e", "test_syscount.cpp"},
       {"-l", "test_syscount.cpp"}}},
     {"tcpaccept", {{"-P", "test_tcpaccept.cpp"}}},
+    {"tcpdrop",
+     {{"-P", "test_tcpdrop.cpp"},
+      {"--all", "test_tcpdrop.cpp"},
+      {"--no-stack", "test_tcpdrop.cpp, test_flags.cpp"}}},
     {"threadsnoop", {{"--libc", "test_threadsnoop.cpp"}}},
     {"tcpconnect",
      {{"-P", "test_tcpconnect.cpp"}, {"-C", "test_tcpconnect.cpp"}, {"-s", "test_tcpconnect.cpp"}}},

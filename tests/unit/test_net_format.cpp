@@ -94,3 +94,12 @@ TEST_CASE("net_format: -4 and -6 pick one family and cannot be combined", "[net_
     NetFilters both;
     CHECK_THROWS_AS(parse({"-4", "-6"}, both), UsageError);
 }
+
+TEST_CASE("net_format: TCP flags by name, lowest bit first", "[net_format]") {
+    CHECK(tcp_flag_names(0x02) == "SYN");
+    CHECK(tcp_flag_names(0x12) == "SYN|ACK");
+    CHECK(tcp_flag_names(0x11) == "FIN|ACK");
+    CHECK(tcp_flag_names(0x04) == "RST");
+    CHECK(tcp_flag_names(0xff) == "FIN|SYN|RST|PSH|ACK|URG|ECE|CWR");
+    CHECK(tcp_flag_names(0).empty());
+}

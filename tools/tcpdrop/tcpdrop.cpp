@@ -1,0 +1,297 @@
+// tcpdrop: trace the TCP packets the kernel drops (or, with --all, every
+// dropped packet), with the drop reason by name and the kernel stack.
+#include "decoder.h"
+#include "drop_reasons.h"
+#include "event_fields.h"
+#include "kernel_features.h"
+#include "net_format.h"
+#include "output.h"
+#include "run.h"
+#include "stacks.h"
+#include "symbolizer.h"
+
+#include <linux/types.h> // the event layouts use __u64 and friends
+
+#include "tcpdrop.skel.h"
+#include "tcpdrop/tcpdrop.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdio>
+#include <memory>
+
+namespace corescope::tools {
+
+namespace {
+
+struct Settings {
+    NetFilters net;
+    bool all = false;       // --all
+    bool no_stacks = false; // --no-stack
+};
+
+// The transport protocol, or the EtherType of a packet that is not IP.
+std::string protocol_name(const tcpdrop_event& e) {
+    if (e.family == family_inet || e.family == family_inet6) {
+        switch (e.ip_proto) {
+        case 1:
+            return "ICMP";
+        case 6:
+            return "TCP";
+        case 17:
+            return "UDP";
+        case 58:
+            return "ICMPv6";
+        case 132:
+            return "SCTP";
+        case 136:
+            return "UDPLite";
+        case 0:
+            return "-";
+        default:
+            return std::to_string(e.ip_proto);
+        }
+    }
+    switch (e.protocol) {
+    case 0:
+        return "-";
+    case 0x0800:
+        return "IPv4";
+    case 0x0806:
+        return "ARP";
+    case 0x86dd:
+        return "IPv6";
+    default: {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "0x%04x", e.protocol);
+        return hex;
+    }
+    }
+}
+
+bool has_ports(const tcpdrop_event& e) {
+    return (e.family == family_inet || e.family == family_inet6) &&
+           (e.ip_proto == 6 || e.ip_proto == 17 || e.ip_proto == 132 || e.ip_proto == 136);
+}
+
+const char* source_name(uint8_t source) {
+    switch (source) {
+    case TCPDROP_FROM_PACKET:
+        return "packet";
+    case TCPDROP_FROM_SOCKET:
+        return "socket";
+    default:
+        return nullptr;
+    }
+}
+
+// The kernel stack of a drop: from the function that freed the packet
+// outwards. The frames inside the tracepoint and the BPF program go: the
+// frame whose return address is the tracepoint's location is the caller of
+// the freeing function, so the stack starts one frame in from it.
+ResolvedStack drop_stack(const tcpdrop_event& e, size_t size, Symbolizer* symbolizer) {
+    ResolvedStack stack;
+    stack.state = ResolvedStack::State::present;
+    size_t room = size > offsetof(tcpdrop_event, stack)
+                      ? (size - offsetof(tcpdrop_event, stack)) / sizeof(uint64_t)
+                      : 0;
+    size_t frames = std::min<size_t>({e.stack_frames, room, TCPDROP_STACK_MAX});
+    if (frames == 0) {
+        stack.state = ResolvedStack::State::missed;
+        return stack;
+    }
+    std::vector<uint64_t> addresses(e.stack, e.stack + frames);
+    auto at = std::find(addresses.begin(), addresses.end(), e.location);
+    bool trimmed = at != addresses.end();
+    if (trimmed) addresses.erase(addresses.begin(), at == addresses.begin() ? at : at - 1);
+    for (uint64_t address : addresses) {
+        Frame f;
+        f.address = address;
+        if (symbolizer) f.symbol = symbolizer->kernel(address);
+        stack.frames.push_back(std::move(f));
+    }
+    if (!trimmed && symbolizer) drop_probe_frames(stack);
+    return stack;
+}
+
+struct Printer {
+    const Settings& settings;
+    std::shared_ptr<const DropReasons> reasons;
+    std::shared_ptr<Symbolizer> symbolizer; // none in the decoder: frames as addresses
+
+    RecordLayout layout() const {
+        return {task_all,
+                {time_column(),
+                 pid_column(),
+                 comm_column(),
+                 column("ip", "IP", 2),
+                 shown_if(settings.all, column("protocol", "PROTO", 6)),
+                 json_field("saddr"),
+                 json_field("sport"),
+                 text_column("SADDR:SPORT", 21),
+                 text_column(">", 1),
+                 json_field("daddr"),
+                 json_field("dport"),
+                 text_column("DADDR:DPORT", 21),
+                 column("state", "STATE", 11),
+                 json_field("tcp_flags"),
+                 text_column("(FLAGS)", 9),
+                 column("reason", "REASON", 0),
+                 json_field("reason_code"),
+                 json_field("addresses_from"),
+                 json_field("location"),
+                 shown_if(!settings.no_stacks, json_field("kernel_stack"))}};
+    }
+
+    void print(RecordWriter& records, const void* data, size_t size) const {
+        const auto* e = event_in<tcpdrop_event>(data, size, offsetof(tcpdrop_event, stack));
+        if (!e) return;
+        bool ip = e->family == family_inet || e->family == family_inet6;
+        bool ports = has_ports(*e);
+        auto endpoint = [&](const uint8_t* addr, uint16_t port) -> std::string {
+            if (!ip) return "-";
+            if (!ports) return format_ip(e->family, addr);
+            return format_endpoint(e->family, addr, port);
+        };
+        std::string_view reason = reasons ? reasons->name(e->reason) : std::string_view{};
+        std::string flags = e->has_flags ? tcp_flag_names(e->tcp_flags) : std::string();
+        Record r = records.begin(task_of(*e));
+        if (!r) return;
+        if (ip)
+            r.number(ip_version(e->family));
+        else
+            r.null();
+        r.lazy([&] { return protocol_name(*e); });
+        if (ip)
+            r.text(format_ip(e->family, e->saddr));
+        else
+            r.null();
+        if (ports)
+            r.number(e->sport);
+        else
+            r.null();
+        r.lazy([&] { return endpoint(e->saddr, e->sport); }).text(">");
+        if (ip)
+            r.text(format_ip(e->family, e->daddr));
+        else
+            r.null();
+        if (ports)
+            r.number(e->dport);
+        else
+            r.null();
+        r.lazy([&] { return endpoint(e->daddr, e->dport); });
+        if (e->state)
+            r.text(tcp_state_name(e->state));
+        else
+            r.null();
+        if (e->has_flags)
+            r.text(flags);
+        else
+            r.null();
+        r.lazy([&] { return e->has_flags ? "(" + flags + ")" : std::string("-"); });
+        if (!reason.empty())
+            r.text(reason);
+        else if (records.json())
+            r.null();
+        else
+            r.text(std::to_string(e->reason));
+        r.number(e->reason);
+        if (const char* from = source_name(e->source))
+            r.text(from);
+        else
+            r.null();
+        r.number(e->location);
+        ResolvedStack stack;
+        if (!settings.no_stacks) stack = drop_stack(*e, size, symbolizer.get());
+        r.lazy([&] { return Formatted{stack_frames_json(stack)}; });
+        r.end();
+        if (settings.no_stacks || records.json()) return;
+        // The classic form: a frame a line, indented, then a blank line.
+        std::string& out = records.output().buffer();
+        if (stack.state == ResolvedStack::State::missed) out += "    [missed kernel stack]\n";
+        for (const Frame& f : stack.frames) {
+            out += "    ";
+            if (f.symbol.known()) {
+                append_text_escaped(out, symbol_label(f.symbol));
+            } else {
+                char hex[24];
+                std::snprintf(hex, sizeof hex, "0x%llx",
+                              static_cast<unsigned long long>(f.address));
+                out += hex;
+            }
+            out += '\n';
+        }
+        out += '\n';
+    }
+};
+
+std::vector<AttachStep> attach_steps() {
+    return {tracepoint_tiers("dropped packets", {{"kfree_skb", "skb:kfree_skb"}}),
+            tracepoint_tiers("socket owners (connect, listen)",
+                             {{"set_state", "sock:inet_sock_set_state"}}),
+            syscall_tiers("socket owners (accept)",
+                          {{"accept4", false, true, true}, {"accept", false, true, true}}, true)};
+}
+
+} // namespace
+
+// For tests/golden and tests/fuzz (common/decoder.h): variant bit 0: --all,
+// bit 1: --no-stack. Reasons show as numbers and frames as addresses: a
+// decoder looks up neither the kernel's BTF nor its symbols.
+void decode_tcpdrop(const CommonOptions& options, uint32_t variant, Output& out,
+                    std::span<const RecordedEvent> events) {
+    Settings settings;
+    settings.all = (variant & 1) != 0;
+    settings.no_stacks = (variant & 2) != 0;
+    decode_events(Printer{settings, nullptr, nullptr}, options, out, events);
+}
+
+int tcpdrop(int argc, char** argv) {
+    CommonOptions options;
+    Settings settings;
+    CommandLine cli("tcpdrop",
+                    "Trace TCP packets the kernel drops, with the drop reason and the kernel "
+                    "stack, IPv4 and IPv6.",
+                    {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::print_uid,
+                     Flag::duration});
+    add_family_switches(cli, settings.net);
+    cli.add_option('P', "port", "PORTS", "only packets from or to these ports (comma-separated)",
+                   [&](std::string_view v) {
+                       auto ports = parse_port_list("port", v);
+                       settings.net.local_ports.insert(settings.net.local_ports.end(),
+                                                       ports.begin(), ports.end());
+                   });
+    cli.add_switch(0, "all", "every dropped packet, not only TCP", &settings.all);
+    cli.add_switch(0, "no-stack", "leave out the kernel stack", &settings.no_stacks);
+    cli.set_examples("  tcpdrop                    trace dropped TCP packets\n"
+                     "  tcpdrop -4 -P 80,443       IPv4 to or from ports 80 and 443\n"
+                     "  tcpdrop --all --no-stack   every dropped packet, one line each\n"
+                     "  tcpdrop -o json            as JSON Lines, the stack as an array");
+    if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
+
+    auto reasons = std::make_shared<DropReasons>();
+    ToolSpec<tcpdrop_bpf> spec{
+        .name = "tcpdrop",
+        .options = options,
+        .attach_steps = attach_steps,
+        .net_filters = &settings.net,
+        .configure =
+            [&](tcpdrop_bpf& skel, const AttachPlan&) {
+                KernelFeatures& features = KernelFeatures::instance();
+                int args = features.tracepoint_arg_count("kfree_skb");
+                skel.rodata->all_drops = settings.all;
+                skel.rodata->kfree_skb_has_reason = args >= 3;
+                skel.rodata->kfree_skb_has_rx_sk = args >= 4;
+                *reasons = DropReasons::of_running_kernel();
+                if (reasons->empty())
+                    warn("this kernel's BTF names no drop reasons (enum skb_drop_reason): "
+                         "reasons are shown as numbers");
+                features.release_btf();
+            },
+        .announcement = "Tracing dropped TCP packets... Hit Ctrl-C to end."};
+    std::shared_ptr<Symbolizer> symbolizer;
+    if (!settings.no_stacks) symbolizer = std::make_shared<Symbolizer>();
+    return run_event_tool(spec, Printer{settings, reasons, symbolizer});
+}
+
+} // namespace corescope::tools
