@@ -38,6 +38,10 @@ static __always_inline void hardirq_entered(int irq, struct irqaction *action,
 	if (!s)
 		return;
 	s->key.irq = irq;
+	/* The slot held the CPU's previous handler: a shorter name read over
+	 * it would keep that one's tail past its NUL, and the same handler
+	 * would count under several keys. */
+	__builtin_memset(s->key.name, 0, sizeof(s->key.name));
 	if (action)
 		bpf_probe_read_kernel_str(s->key.name, sizeof(s->key.name),
 					  BPF_CORE_READ(action, name));

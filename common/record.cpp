@@ -107,8 +107,10 @@ Record::Record(RecordWriter* writer, const Task* task, std::string* target)
             out_->put('"');
         }
         if (!task->known) {
-            for (auto [part, key] : {std::pair{task_pid, "pid"}, {task_tid, "tid"},
-                                     {task_uid, "uid"}, {task_comm, "comm"}})
+            for (auto [part, key] : {std::pair{task_pid, "pid"},
+                                     {task_tid, "tid"},
+                                     {task_uid, "uid"},
+                                     {task_comm, "comm"}})
                 if (parts & part) append_json_key(*out_, first_, key), out_->put("null");
             return;
         }

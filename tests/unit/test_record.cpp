@@ -108,8 +108,7 @@ TEST_CASE("record: text escapes what the traced system hands over", "[record]") 
     CHECK_THAT(p.text(), Contains("/x\\n\\x7f\n"));
 }
 
-TEST_CASE("record: an unknown process is null in JSON and '-' in text, never a guess",
-          "[record]") {
+TEST_CASE("record: an unknown process is null in JSON and '-' in text, never a guess", "[record]") {
     Task unknown = task;
     unknown.known = false;
     Printed text;
