@@ -14,6 +14,8 @@
 #include "softirq_time.bpf.h"
 #include "log2.bpf.h"
 #include "maps.bpf.h"
+#include "sock.bpf.h"
+#include "tcp_connect_latency.bpf.h"
 #include "triage_bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -21,6 +23,9 @@ char LICENSE[] SEC("license") = "GPL";
 /* Where struct request sits in block_rq_issue's arguments (0 since 5.11, 1
  * before, when the queue came first); set by the loader from BTF. */
 const volatile __u32 rq_issue_arg = 0;
+
+/* skb:kfree_skb carries the drop reason since 5.17; set by the loader. */
+const volatile bool kfree_skb_has_reason = true;
 
 /* --- run-queue latency: wake-up (or preemption) to running --- */
 
@@ -479,5 +484,104 @@ SEC("raw_tp/softirq_exit")
 int raw_softirq_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	softirq_done((__u32)ctx->args[0]);
+	return 0;
+}
+
+/* --- packets dropped, by the kernel's reason (names: common/drop_reasons.h;
+ * the user side leaves out the reasons that mark a packet not dropped) ---
+ * Every dropped packet of any protocol runs this: a per-CPU count, so a
+ * flood of drops on several CPUs does not contend on one counter. */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32); /* enum skb_drop_reason, or TRIAGE_DROP_REASON_UNKNOWN */
+	__type(value, __u64);
+} drops_by_reason SEC(".maps");
+
+static __always_inline void count_drop(__u32 reason) { map_count(&drops_by_reason, &reason); }
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(btf_kfree_skb, struct sk_buff *skb, void *location)
+{
+	/* Only read where the kernel has it: the verifier refuses a read past
+	 * the tracepoint's arguments, and drops the dead branch. */
+	count_drop(kfree_skb_has_reason ? (__u32)ctx[2] : TRIAGE_DROP_REASON_UNKNOWN);
+	return 0;
+}
+
+SEC("raw_tp/kfree_skb")
+int BPF_PROG(raw_kfree_skb, struct sk_buff *skb, void *location)
+{
+	count_drop(kfree_skb_has_reason ? (__u32)ctx[2] : TRIAGE_DROP_REASON_UNKNOWN);
+	return 0;
+}
+
+SEC("tracepoint/skb/kfree_skb")
+int tp_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
+{
+	__u32 reason = TRIAGE_DROP_REASON_UNKNOWN;
+
+	if (bpf_core_field_exists(ctx->reason))
+		reason = ctx->reason;
+	count_drop(reason);
+	return 0;
+}
+
+/* --- active TCP connects: latency of the established ones, count of the
+ * failed ones (bpf/tcp_connect_latency.bpf.h, as tcpconnlat) --- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct triage_connects);
+} connects SEC(".maps");
+
+static __always_inline void on_tcp_state(const struct sock *sk, int oldstate, int newstate)
+{
+	struct triage_connects *c;
+	enum tcp_connect_phase phase;
+	__u64 latency_ns = 0;
+	__u32 zero = 0;
+
+	phase = tcp_connect_latency_on_state(sk, oldstate, newstate, true, &latency_ns);
+	if (phase != TCP_CONNECT_ESTABLISHED && phase != TCP_CONNECT_FAILED)
+		return;
+	c = bpf_map_lookup_elem(&connects, &zero);
+	if (!c)
+		return;
+	if (phase == TCP_CONNECT_FAILED)
+		__sync_fetch_and_add(&c->failed, 1);
+	else
+		log2_hist_add(c->latency_us.slots, TRIAGE_SLOTS, latency_ns / 1000);
+}
+
+/* Most state changes are neither a connect's start nor its end: they stop
+ * at the first comparison. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(btf_inet_sock_set_state, const struct sock *sk, int oldstate, int newstate)
+{
+	if ((oldstate == SOCK_TCP_SYN_SENT || newstate == SOCK_TCP_SYN_SENT) &&
+	    sock_protocol(sk) == SOCK_IPPROTO_TCP)
+		on_tcp_state(sk, oldstate, newstate);
+	return 0;
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(raw_inet_sock_set_state, const struct sock *sk, int oldstate, int newstate)
+{
+	if ((oldstate == SOCK_TCP_SYN_SENT || newstate == SOCK_TCP_SYN_SENT) &&
+	    sock_protocol(sk) == SOCK_IPPROTO_TCP)
+		on_tcp_state(sk, oldstate, newstate);
+	return 0;
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int tp_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	if ((ctx->oldstate == SOCK_TCP_SYN_SENT || ctx->newstate == SOCK_TCP_SYN_SENT) &&
+	    ctx->protocol == SOCK_IPPROTO_TCP)
+		on_tcp_state(ctx->skaddr, ctx->oldstate, ctx->newstate);
 	return 0;
 }

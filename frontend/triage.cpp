@@ -2,11 +2,13 @@
 // loaded once, collect what the first minute on a sick host needs (the
 // classic checklist: uptime, dmesg, vmstat, mpstat, pidstat, iostat, free,
 // sar -n DEV/TCP, top; plus run-queue and disk latency, new processes,
-// failed opens and DNS latency from BPF), then say what crossed a threshold.
+// failed opens, DNS and TCP connect latency and packet drops by reason from
+// BPF), then say what crossed a threshold.
 #include "triage.h"
 
 #include "attach_plan.h"
 #include "cli.h"
+#include "drop_reasons.h"
 #include "fd.h"
 #include "host_lookups.h"
 #include "irq_times.h"
@@ -110,6 +112,9 @@ std::vector<AttachStep> attach_steps(const std::vector<std::string>& libcs) {
             {AttachKind::tp_btf, AttachKind::raw_tp}),
         tracepoint_tiers("fatal signals", {{"signal_generate", "signal:signal_generate"}},
                          {AttachKind::tp_btf, AttachKind::raw_tp}),
+        tracepoint_tiers("packet drops", {{"kfree_skb", "skb:kfree_skb"}}),
+        tracepoint_tiers("TCP connect latency",
+                         {{"inet_sock_set_state", "sock:inet_sock_set_state"}}),
     };
     if (!libcs.empty())
         steps.push_back(
@@ -127,7 +132,7 @@ class TriageProbes {
         if (!KernelFeatures::instance().bpf_permitted(&why)) {
             unavailable.push_back(
                 "BPF sources (run-queue, disk latency, IRQ time, execs, failed opens, signals, "
-                "DNS): " +
+                "DNS, packet drops, TCP connects): " +
                 why);
             return;
         }
@@ -143,6 +148,8 @@ class TriageProbes {
         skel_ = open_skeleton<triage_bpf>("triage", &open_opts);
         int args = KernelFeatures::instance().tracepoint_arg_count("block_rq_issue");
         skel_->rodata->rq_issue_arg = args == 2 ? 1 : 0;
+        skel_->rodata->kfree_skb_has_reason =
+            KernelFeatures::instance().tracepoint_arg_count("kfree_skb") >= 3;
         load_skeleton("triage", skel_.get(), plan_);
         links_ = plan_.attach_available(skel_->obj, unavailable);
         if (options.verbose) std::fputs(plan_.describe().c_str(), stderr);
@@ -161,7 +168,15 @@ class TriageProbes {
         read_fatal_signals(report);
         read_oom(report);
         read_interrupt_times(report);
+        read_drops(report);
         uint32_t zero = 0;
+        triage_connects connects{};
+        if (bpf_map__lookup_elem(skel_->maps.connects, &zero, sizeof zero, &connects,
+                                 sizeof connects, 0) == 0) {
+            report.connect_latency_us = Histogram::log2(std::vector<uint64_t>(
+                connects.latency_us.slots, connects.latency_us.slots + TRIAGE_SLOTS));
+            report.connects_failed = connects.failed;
+        }
         triage_hist dns{};
         if (bpf_map__lookup_elem(skel_->maps.dns_hist, &zero, sizeof zero, &dns, sizeof dns, 0) ==
             0) {
@@ -264,6 +279,33 @@ class TriageProbes {
             report.oom_kills.push_back(
                 {v.pid, std::string(v.comm, strnlen(v.comm, sizeof v.comm)), v.rss_kb, "bpf"});
         });
+    }
+
+    // By the running kernel's names; the marks of packets that were not
+    // dropped (CONSUMED), which some kernels pass to kfree_skb, are left out.
+    void read_drops(Report& report) {
+        DropReasons reasons = DropReasons::of_running_kernel();
+        std::map<std::string, uint64_t> by_reason;
+        int cpus = std::max(libbpf_num_possible_cpus(), 1);
+        std::vector<uint64_t> per_cpu(static_cast<size_t>(cpus));
+        uint32_t key = 0, next = 0;
+        uint32_t* previous = nullptr;
+        bpf_map* map = skel_->maps.drops_by_reason;
+        while (bpf_map__get_next_key(map, previous, &next, sizeof next) == 0) {
+            key = next;
+            previous = &key;
+            if (bpf_map__lookup_elem(map, &key, sizeof key, per_cpu.data(),
+                                     per_cpu.size() * sizeof(uint64_t), 0) != 0)
+                continue;
+            bool unknown = key == TRIAGE_DROP_REASON_UNKNOWN;
+            if (!unknown && !reasons.is_drop(key)) continue;
+            uint64_t n = 0;
+            for (uint64_t c : per_cpu)
+                n += c;
+            by_reason[unknown ? "unknown" : reasons.label(key)] += n;
+            report.packet_drops += n;
+        }
+        report.drop_reasons = sorted(by_reason);
     }
 
     void read_interrupt_times(Report& report) {

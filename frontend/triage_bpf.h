@@ -47,3 +47,13 @@ struct triage_signal_key {
 	__s32 sig;
 	__u32 pad;
 };
+
+/* Dropped packets are counted by reason (enum skb_drop_reason); a kernel
+ * before 5.17 gives none, and its drops count under this key. */
+#define TRIAGE_DROP_REASON_UNKNOWN 0xffffffffu
+
+/* Active TCP connects: established ones by latency, failed ones counted. */
+struct triage_connects {
+	struct triage_hist latency_us;
+	__u64 failed;
+};

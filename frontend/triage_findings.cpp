@@ -162,6 +162,20 @@ std::vector<Finding> analyze(const Report& r, const Thresholds& t) {
                 std::to_string(n.rx_drops) + " received and " + std::to_string(n.tx_drops) +
                     " sent dropped, " + std::to_string(n.rx_errors + n.tx_errors) + " errors",
                 "any drop or error");
+    if (static_cast<double>(r.packet_drops) / window > t.drops_per_s)
+        add(Severity::warning, "The kernel is dropping packets.",
+            format_value("%.0f drops/s", static_cast<double>(r.packet_drops) / window) + " (" +
+                std::to_string(r.packet_drops) +
+                " in all); by reason: " + top_names(r.drop_reasons, 3),
+            format_value("above %.0f drops/s", t.drops_per_s));
+    uint64_t connects = r.connect_latency_us.total();
+    if (connects > 0 &&
+        static_cast<double>(r.connect_latency_us.quantile(0.99)) / 1000.0 > t.connect_p99_ms)
+        add(Severity::warning, "TCP connects are slow: SYNs may be lost or a backlog full.",
+            std::to_string(connects) + " connects, p50 " +
+                as_ms(r.connect_latency_us.quantile(0.5)) + ", p99 " +
+                as_ms(r.connect_latency_us.quantile(0.99)),
+            format_value("connect latency p99 above %.0f ms", t.connect_p99_ms));
     if (r.tcp.attempt_fails > 0)
         add(Severity::notice, "TCP connection attempts failed.",
             std::to_string(r.tcp.attempt_fails) + " failed attempts, " +

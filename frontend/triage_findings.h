@@ -32,6 +32,10 @@ struct Thresholds {
     double execs_per_s = 50;
     double failed_opens_per_s = 100;
     double dns_p99_ms = 100;
+    double drops_per_s = 10; // packets the kernel dropped, any reason
+    // A lost SYN costs a connect a 1 s retransmission timeout: a p99 above
+    // this says SYNs or SYN-ACKs are being lost, or a backlog overflows.
+    double connect_p99_ms = 500;
     uint64_t swap_pages_per_s = 100;
 };
 

@@ -163,6 +163,17 @@ std::string render_text(const Report& r, const std::vector<Finding>& findings) {
                 format_value(" (%.2f%% of segments)", r.tcp.retrans_percent()) + ", " +
                 std::to_string(r.tcp.out_resets) + " resets sent, " +
                 std::to_string(r.tcp.attempt_fails) + " failed attempts");
+    uint64_t connects = r.connect_latency_us.total();
+    if (connects > 0 || r.connects_failed > 0)
+        line(b, "   TCP connects: " + std::to_string(connects) + ", p50 " +
+                    as_ms(r.connect_latency_us.quantile(0.5)) + ", p99 " +
+                    as_ms(r.connect_latency_us.quantile(0.99)) + ", max " +
+                    as_ms(r.connect_latency_us.quantile(1.0)) + "; " +
+                    std::to_string(r.connects_failed) + " failed");
+    else
+        line(b, "   TCP connects: none seen");
+    line(b, "   packet drops: " + std::to_string(r.packet_drops) +
+                (r.drop_reasons.empty() ? "" : "; by reason: " + top_names(r.drop_reasons, 4)));
 
     b += "\n== Processes and files\n";
     line(b,
@@ -334,6 +345,17 @@ std::string render_json(const Report& r, const std::vector<Finding>& findings) {
         .unsigned_number("out_resets", r.tcp.out_resets)
         .unsigned_number("in_errors", r.tcp.in_errors)
         .end();
+    std::string drops;
+    JsonObject(drops)
+        .unsigned_number("count", r.packet_drops)
+        .raw("reasons", names(r.drop_reasons))
+        .end();
+    std::string connects;
+    JsonObject(connects)
+        .unsigned_number("established", r.connect_latency_us.total())
+        .unsigned_number("failed", r.connects_failed)
+        .raw("latency", histogram_json(r.connect_latency_us, "usecs"))
+        .end();
     std::string dns;
     JsonObject(dns)
         .unsigned_number("lookups", r.dns_lookups)
@@ -368,6 +390,8 @@ std::string render_json(const Report& r, const std::vector<Finding>& findings) {
                                       .unsigned_number("tx_errors", n.tx_errors);
                               }))
         .raw("tcp", tcp)
+        .raw("tcp_connects", connects)
+        .raw("packet_drops", drops)
         .raw("hardirq_time", interrupt_times(r.hardirqs, "irq"))
         .raw("softirq_time", interrupt_times(r.softirqs, "vec"))
         .unsigned_number("execs", r.execs)

@@ -138,6 +138,15 @@ struct Report {
     uint64_t dns_lookups = 0;
     Histogram dns_latency_us = Histogram::log2({});
 
+    // Packets the kernel dropped (skb:kfree_skb), by its reason ("NO_SOCKET";
+    // "unknown" where the kernel gives none), most frequent first.
+    uint64_t packet_drops = 0;
+    std::vector<NameCount> drop_reasons;
+    // Active TCP connects: SYN sent to established (microseconds), and those
+    // that failed (refused, timed out).
+    Histogram connect_latency_us = Histogram::log2({});
+    uint64_t connects_failed = 0;
+
     // Trouble in the kernel log, oldest first: the lines of the window and
     // of the kernel_log_minutes_before minutes before it.
     std::vector<LogLine> kernel_log;

@@ -177,11 +177,17 @@ Finished triage_around(const std::string& format, const std::function<void()>& w
 // Each source of triage's BPF half and the standalone tool that attaches
 // to the same kernel events.
 const std::vector<std::pair<std::string, std::string>> sources_and_tools = {
-    {"run-queue latency", "runqlat"}, {"block I/O latency", "biolatency"},
-    {"new processes", "execsnoop"},   {"failed opens", "opensnoop"},
-    {"OOM kills", "oomkill"},         {"DNS latency", "gethostlatency"},
-    {"fatal signals", "sigsnoop"},    {"hard IRQ time", "hardirqs"},
+    {"run-queue latency", "runqlat"},
+    {"block I/O latency", "biolatency"},
+    {"new processes", "execsnoop"},
+    {"failed opens", "opensnoop"},
+    {"OOM kills", "oomkill"},
+    {"DNS latency", "gethostlatency"},
+    {"fatal signals", "sigsnoop"},
+    {"hard IRQ time", "hardirqs"},
     {"soft IRQ time", "softirqs"},
+    {"packet drops", "tcpdrop"},
+    {"TCP connect latency", "tcpconnlat"},
 };
 
 // Every "not collected" entry of a report must be a source whose standalone
@@ -480,8 +486,9 @@ std::map<Key, uint64_t> growth(const std::map<Key, uint64_t>& before,
 // The kernel counts each softirq run in /proc/softirqs and each interrupt
 // in /proc/interrupts; triage must count the same runs. Its programs are
 // attached before its window starts and read after it stops, so for every
-// handler its count lies between the growth over the window (read inside
-// it) and the growth over triage's whole life (read around it).
+// softirq its count lies between the growth over the window (read inside
+// it) and the growth over triage's whole life (read around it); hard IRQs
+// have a looser lower bound (below).
 TEST_CASE("triage's interrupt handler runs agree with /proc/softirqs and /proc/interrupts",
           "[triage]") {
     REQUIRE_BPF();
@@ -529,10 +536,15 @@ TEST_CASE("triage's interrupt handler runs agree with /proc/softirqs and /proc/i
     for (const json& h : report.at("hardirq_time").at("handlers"))
         hard_seen[h.at("irq").get<int64_t>()] += h.at("count").get<uint64_t>();
     uint64_t hard_window = 0;
+    // Below, no exact bound: /proc/interrupts grows by a few more than the
+    // handler runs irq_handler_entry sees (test_hardirqs.cpp says how many),
+    // so each IRQ is bounded by 90% of its growth in the window: a count
+    // that lost one run in ten fails it, one that counted twice fails the
+    // upper bound.
     for (const auto& [irq, inner] : hard_inner) {
         INFO("IRQ " << irq << ": window " << inner << ", triage " << hard_seen[irq]
                     << ", its whole life " << hard_outer[irq]);
-        CHECK(hard_seen[irq] >= inner);
+        CHECK(hard_seen[irq] * 10 >= inner * 9);
         CHECK(hard_seen[irq] <= hard_outer[irq]);
         hard_window += inner;
     }
@@ -542,4 +554,90 @@ TEST_CASE("triage's interrupt handler runs agree with /proc/softirqs and /proc/i
     double percent = report.at("softirq_time").at("percent_of_cpu");
     CHECK(percent > 0);
     CHECK(percent < 100);
+}
+
+// Connects the test makes in a network namespace of its own: fast ones to a
+// listener, refused ones to a closed port (each a failed connect, and its
+// SYN dropped for want of a socket), and one whose first SYN nftables drops
+// (numgen: every other SYN to that port), so the connect waits for the
+// kernel's 1 s SYN retransmission. triage counts the whole host, so each of
+// its figures is at least the test's own.
+TEST_CASE("triage counts TCP connects by latency, failed connects, and dropped packets by reason",
+          "[triage]") {
+    REQUIRE_BPF();
+    if (!have_command("nft") || !have_command("ip")) SKIP_CASE("needs nft and ip");
+    constexpr int fast = 20, refused = 5;
+    NetNamespace ns("cs-triage-tcp");
+    REQUIRE(ns.ok());
+    Finished r = triage_around("json", [&] {
+        GatedChild child(
+            [&] {
+                if (!ns.enter()) return 2;
+                auto listener = [](bool listening) {
+                    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                    sockaddr_storage addr = loopback(AF_INET, 0);
+                    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+                        (listening && listen(fd, 64) != 0))
+                        return -1;
+                    return fd;
+                };
+                auto connect_to = [](uint16_t port) {
+                    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                    sockaddr_storage addr = loopback(AF_INET, port);
+                    int rc = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+                    int err = rc == 0 ? 0 : errno;
+                    close(fd);
+                    return err;
+                };
+                int server = listener(true), closed = listener(false), slow = listener(true);
+                if (server < 0 || closed < 0 || slow < 0) return 3;
+                std::string rule = "nft add rule inet cs_triage in tcp dport " +
+                                   std::to_string(local_port(slow)) +
+                                   " 'tcp flags & (syn | ack) == syn' numgen inc mod 2 == 0 drop";
+                if (!ns.exec("nft add table inet cs_triage") ||
+                    !ns.exec("nft add chain inet cs_triage in "
+                             "'{ type filter hook input priority 0; }'") ||
+                    !ns.exec(rule))
+                    return 4;
+                for (int i = 0; i < fast; i++)
+                    if (connect_to(local_port(server)) != 0) return 5;
+                for (int i = 0; i < refused; i++)
+                    if (connect_to(local_port(closed)) != ECONNREFUSED) return 6;
+                return connect_to(local_port(slow)) == 0 ? 0 : 7;
+            },
+            "cs-triage-tcp");
+        REQUIRE(child.run() == 0);
+    });
+    INFO(r.out);
+    json report = json::parse(r.out);
+    check_nothing_missing_that_works(report);
+
+    const json& connects = report.at("tcp_connects");
+    CHECK(connects.at("established").get<uint64_t>() >= fast + 1);
+    CHECK(connects.at("failed").get<uint64_t>() >= refused);
+    const json& latency = connects.at("latency");
+    CHECK(latency.at("unit") == "usecs");
+    CHECK(latency.at("total") == connects.at("established"));
+    // The slow connect took at least the 1 s retransmission timeout: the
+    // histogram's top is at least that, in microseconds.
+    uint64_t slowest_us = 0;
+    for (const json& b : latency.at("buckets"))
+        if (b.at("count").get<uint64_t>() > 0)
+            slowest_us = std::max(slowest_us, b.at("high").get<uint64_t>());
+    CHECK(slowest_us >= 1000000);
+    // And no connect took longer than the window (a bucket's top is below
+    // twice its values): nanoseconds taken for microseconds fail here.
+    CHECK(static_cast<double>(slowest_us) <= 2e6 * report.at("window_s").get<double>());
+
+    const json& drops = report.at("packet_drops");
+    std::map<std::string, uint64_t> by_reason;
+    uint64_t sum = 0;
+    for (const json& reason : drops.at("reasons")) {
+        by_reason[reason.at("name")] = reason.at("count");
+        sum += reason.at("count").get<uint64_t>();
+    }
+    CHECK(drops.at("count").get<uint64_t>() == sum);
+    CHECK(by_reason["NO_SOCKET"] >= static_cast<uint64_t>(refused));
+    CHECK(by_reason["NETFILTER_DROP"] >= 1);
+    CHECK(by_reason.count("CONSUMED") == 0);
 }

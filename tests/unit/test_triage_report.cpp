@@ -240,3 +240,54 @@ TEST_CASE("interrupt handlers above 10% of CPU time are a finding naming the bus
     r.softirqs.handlers[0].time_us = 1000000; // 1.06 s + 0.4 s: 7.3%, below
     CHECK_FALSE(find(analyze(r), "Interrupt handling"));
 }
+
+TEST_CASE("packet drops above 10 a second and TCP connects slower than 500 ms at p99 are findings, "
+          "and both renderings show them",
+          "[triage]") {
+    Report r = quiet_report(); // a 10 s window
+    r.packet_drops = 101;
+    r.drop_reasons = {{"NO_SOCKET", 90}, {"NETFILTER_DROP", 10}, {"unknown", 1}};
+    r.connect_latency_us = log2_with(19, 3); // 524288..1048575 us: a lost SYN's 1 s
+    r.connects_failed = 2;
+    auto findings = analyze(r);
+    const Finding* drops = find(findings, "dropping packets");
+    REQUIRE(drops);
+    CHECK(drops->evidence ==
+          "10 drops/s (101 in all); by reason: NO_SOCKET (90), NETFILTER_DROP (10), unknown (1)");
+    CHECK(drops->threshold == "above 10 drops/s");
+    const Finding* slow = find(findings, "TCP connects are slow");
+    REQUIRE(slow);
+    CHECK(slow->evidence == "3 connects, p50 1048.6 ms, p99 1048.6 ms");
+    CHECK(slow->threshold == "connect latency p99 above 500 ms");
+
+    std::string text = render_text(r, findings);
+    INFO(text);
+    CHECK(
+        text.find("   TCP connects: 3, p50 1048.6 ms, p99 1048.6 ms, max 1048.6 ms; 2 failed\n") !=
+        std::string::npos);
+    // Wrapped whole at 80 columns.
+    CHECK(
+        text.find("   packet drops: 101; by reason: NO_SOCKET (90), NETFILTER_DROP (10), unknown\n"
+                  "       (1)\n") != std::string::npos);
+    auto json = nlohmann::json::parse(render_json(r, findings));
+    CHECK(json.at("tcp_connects").at("established") == 3);
+    CHECK(json.at("tcp_connects").at("failed") == 2);
+    CHECK(json.at("tcp_connects").at("latency").at("total") == 3);
+    CHECK(json.at("packet_drops").at("count") == 101);
+    CHECK(json.at("packet_drops").at("reasons").at(0) ==
+          nlohmann::json::parse(R"({"name":"NO_SOCKET","count":90})"));
+
+    r.packet_drops = 100;                    // 10/s: not above
+    r.connect_latency_us = log2_with(18, 3); // up to 524 ms
+    findings = analyze(r);
+    CHECK_FALSE(find(findings, "dropping packets"));
+    CHECK(find(findings, "TCP connects are slow")); // 524.3 ms is above 500
+    r.connect_latency_us = log2_with(17, 3);        // up to 262 ms
+    CHECK_FALSE(find(analyze(r), "TCP connects are slow"));
+    CHECK(render_text(r, analyze(r)).find("   TCP connects: 3, p50 262.1 ms") != std::string::npos);
+
+    Report quiet = quiet_report();
+    std::string quiet_text = render_text(quiet, analyze(quiet));
+    CHECK(quiet_text.find("   TCP connects: none seen\n") != std::string::npos);
+    CHECK(quiet_text.find("   packet drops: 0\n") != std::string::npos);
+}
