@@ -3,6 +3,7 @@
 // listening port).
 #include "decoder.h"
 #include "histogram_printer.h"
+#include "kernel_types.h"
 #include "map_reader.h"
 #include "net_format.h"
 #include "run.h"
@@ -13,6 +14,9 @@
 #include "tcpsynbl/tcpsynbl.h"
 
 #include <algorithm>
+#include <bpf/btf.h>
+#include <cstdio>
+#include <sys/utsname.h>
 #include <tuple>
 
 namespace corescope::tools {
@@ -64,15 +68,34 @@ class Printer {
     HistogramPrinter histograms_;
 };
 
+// Whether a BPF trampoline (fentry) can take function here. x86-64's took
+// at most six arguments before Linux 6.6, and Debian's 6.1 gives
+// tcp_v4_syn_recv_sock a seventh (opt_child_init, a backport): its fentry
+// program loads there, but attaching it fails (ENOTSUPP). Unknown: yes.
+bool trampoline_takes(const char* function) {
+    struct utsname uts {};
+    int major = 0, minor = 0;
+    if (uname(&uts) != 0 || std::sscanf(uts.release, "%d.%d", &major, &minor) != 2 || major > 6 ||
+        (major == 6 && minor >= 6))
+        return true;
+    auto types = KernelTypes::open("/sys/kernel/btf/vmlinux");
+    int id = types ? types->find(function, BTF_KIND_FUNC) : -1;
+    const btf_type* func = id > 0 ? types->type(static_cast<uint32_t>(id)) : nullptr;
+    const btf_type* proto = func ? types->type(func->type) : nullptr;
+    return !proto || btf_vlen(proto) <= 6;
+}
+
 // The handshake's end where fentry or kprobes reach it (every completed
 // handshake, the queue's length before it); else the listener's wake-up
-// (only those queued, the length after, less the one queued).
+// (only those queued, the length after, less the one queued). fentry only
+// where its trampoline takes the function's arguments (above).
 std::vector<AttachStep> attach_steps() {
-    AttachStep step{"TCP handshakes completed on listening sockets",
-                    {{{{"fentry_v4", AttachKind::fentry, "tcp_v4_syn_recv_sock"},
-                       {"fentry_v6", AttachKind::fentry, "tcp_v6_syn_recv_sock", true}}},
-                     {{{"kprobe_v4", AttachKind::kprobe, "tcp_v4_syn_recv_sock"},
-                       {"kprobe_v6", AttachKind::kprobe, "tcp_v6_syn_recv_sock", true}}}}};
+    AttachStep step{"TCP handshakes completed on listening sockets", {}};
+    if (trampoline_takes("tcp_v4_syn_recv_sock"))
+        step.ways.push_back({{{"fentry_v4", AttachKind::fentry, "tcp_v4_syn_recv_sock"},
+                              {"fentry_v6", AttachKind::fentry, "tcp_v6_syn_recv_sock", true}}});
+    step.ways.push_back({{{"kprobe_v4", AttachKind::kprobe, "tcp_v4_syn_recv_sock"},
+                          {"kprobe_v6", AttachKind::kprobe, "tcp_v6_syn_recv_sock", true}}});
     AttachStep woken = tracepoint_tiers("", {{"data_ready", "sock:sk_data_ready"}});
     step.ways.insert(step.ways.end(), woken.ways.begin(), woken.ways.end());
     return {step};
