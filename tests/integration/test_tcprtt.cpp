@@ -8,6 +8,10 @@
 #include "json_lines.h"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <netinet/in.h>
+#include <filesystem>
+#include <arpa/inet.h>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -240,4 +244,66 @@ TEST_CASE("tcprtt refuses bad addresses and families that cannot match", "[tcprt
     Finished clash = run({tool_path("tcprtt"), "-4", "-A", "::1"});
     CHECK(clash.exit_code == 2);
     CHECK(clash.err.find("-4") != std::string::npos);
+}
+
+namespace {
+
+// A loopback TCP session of the test's own: a listener on 127.0.0.1 (its
+// port in *port), a connection to it, 100 bytes each way, both closed.
+bool tcprtt_session(uint16_t* port) {
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (listener < 0 || bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        listen(listener, 4) != 0 ||
+        getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+        return false;
+    *port = ntohs(addr.sin_port);
+    int client = socket(AF_INET, SOCK_STREAM, 0);
+    bool ok = client >= 0 && connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    int server = ok ? accept(listener, nullptr, nullptr) : -1;
+    char data[100] = {};
+    ok = server >= 0 && send(client, data, sizeof data, 0) == sizeof data &&
+         recv(server, data, sizeof data, MSG_WAITALL) == sizeof data &&
+         send(server, data, sizeof data, 0) == sizeof data &&
+         recv(client, data, sizeof data, MSG_WAITALL) == sizeof data;
+    for (int fd : {client, server, listener})
+        if (fd >= 0) close(fd);
+    return ok;
+}
+
+} // namespace
+
+// -T, --btf and -d, which the cases above do not take: the time line opens
+// the summary, the kernel's types come from a copy of its BTF, and the
+// tool ends by itself after -d.
+TEST_CASE("tcprtt -T with --btf ends by itself after -d, with a loopback session's events",
+          "[tcprtt]") {
+    REQUIRE_BPF();
+    std::string btf = "/tmp/" + unique_token("tcprtt-btf") + ".btf";
+    REQUIRE(std::filesystem::copy_file("/sys/kernel/btf/vmlinux", btf));
+    constexpr double duration_s = 3;
+    double started = now_s();
+    ToolProcess p({tool_path("tcprtt"), "-T", "--btf", btf, "-d", "3"});
+    REQUIRE(p.wait_attached());
+    uint16_t port = 0;
+    REQUIRE(tcprtt_session(&port));
+    Finished f = p.wait(duration_s + 30);
+    unlink(btf.c_str());
+    CHECK(f.exit_code == 0);
+    CHECK(now_s() - started >= duration_s);
+    INFO(f.out);
+    std::vector<std::string> out = lines(f.out);
+    REQUIRE(!out.empty());
+    CHECK(std::regex_search(out[0], std::regex(R"(^\[?\d\d:\d\d:\d\d\]?$)")));
+    // The session's segments (other traffic may add to them).
+    uint64_t counted = 0;
+    std::regex row(R"(^\s*\d+ -> \d+\s*: (\d+))");
+    for (const std::string& line : out) {
+        std::smatch m;
+        if (std::regex_search(line, m, row)) counted += std::stoull(m[1]);
+    }
+    CHECK(counted >= 2);
 }

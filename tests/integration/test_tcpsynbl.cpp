@@ -9,6 +9,9 @@
 
 #include <arpa/inet.h>
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <regex>
+#include <filesystem>
 #include <chrono>
 #include <cstdlib>
 #include <netinet/in.h>
@@ -162,4 +165,66 @@ TEST_CASE("tcpsynbl counts the same through each tier of its plan", "[tcpsynbl]"
         CHECK(f->exit_code == 0);
         check_listener_histogram(f->out, listener.port);
     }
+}
+
+namespace {
+
+// A loopback TCP session of the test's own: a listener on 127.0.0.1 (its
+// port in *port), a connection to it, 100 bytes each way, both closed.
+bool tcpsynbl_session(uint16_t* port) {
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (listener < 0 || bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        listen(listener, 4) != 0 ||
+        getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+        return false;
+    *port = ntohs(addr.sin_port);
+    int client = socket(AF_INET, SOCK_STREAM, 0);
+    bool ok = client >= 0 && connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    int server = ok ? accept(listener, nullptr, nullptr) : -1;
+    char data[100] = {};
+    ok = server >= 0 && send(client, data, sizeof data, 0) == sizeof data &&
+         recv(server, data, sizeof data, MSG_WAITALL) == sizeof data &&
+         send(server, data, sizeof data, 0) == sizeof data &&
+         recv(client, data, sizeof data, MSG_WAITALL) == sizeof data;
+    for (int fd : {client, server, listener})
+        if (fd >= 0) close(fd);
+    return ok;
+}
+
+} // namespace
+
+// -T, --btf and -d, which the cases above do not take: the time line opens
+// the summary, the kernel's types come from a copy of its BTF, and the
+// tool ends by itself after -d.
+TEST_CASE("tcpsynbl -T with --btf ends by itself after -d, with a loopback session's events",
+          "[tcpsynbl]") {
+    REQUIRE_BPF();
+    std::string btf = "/tmp/" + unique_token("tcpsynbl-btf") + ".btf";
+    REQUIRE(std::filesystem::copy_file("/sys/kernel/btf/vmlinux", btf));
+    constexpr double duration_s = 3;
+    double started = now_s();
+    ToolProcess p({tool_path("tcpsynbl"), "-T", "--btf", btf, "-d", "3"});
+    REQUIRE(p.wait_attached());
+    uint16_t port = 0;
+    REQUIRE(tcpsynbl_session(&port));
+    Finished f = p.wait(duration_s + 30);
+    unlink(btf.c_str());
+    CHECK(f.exit_code == 0);
+    CHECK(now_s() - started >= duration_s);
+    INFO(f.out);
+    std::vector<std::string> out = lines(f.out);
+    REQUIRE(!out.empty());
+    CHECK(std::regex_search(out[0], std::regex(R"(^\[?\d\d:\d\d:\d\d\]?$)")));
+    // The session's handshake, on a listener of backlog 4, found it empty.
+    auto label = std::find(out.begin(), out.end(), "backlog_max = 4");
+    REQUIRE(label != out.end());
+    REQUIRE(out.end() - label >= 3);
+    auto row = fields(label[2]);
+    REQUIRE(row.size() >= 5);
+    CHECK(row[0] == "0");
+    CHECK(std::stoull(row[4]) >= 1);
 }
