@@ -460,6 +460,82 @@ expect tr_lp_kprobe tcpretrans kprobe "-l still shows the SYN retransmit" "127.0
 
 fi
 
+# --- tcprtt: the smoothed RTT of a loopback session's segments ------------------
+if section "tcprtt"; then
+start rtt_text "" tcprtt -b -e
+start rtt_raw tp_btf tcprtt -B -o json
+start rtt_tp tp_btf,raw_tp tcprtt -a 127.0.0.1 -o json
+start rtt_none "" tcprtt -A 127.0.0.2 -o json
+wait_attached
+km-workload tcp >$out/workload.rtt
+stop_all
+expect_tier rtt_text tcprtt "TCP segments received (smoothed RTT)" tp_btf
+expect rtt_text tcprtt tp_btf "-b labels the histogram with the local address and its mean" "^Local Address = 127.0.0.1 \[avg = [0-9.]* usecs\]"
+expect rtt_text tcprtt tp_btf "counts the session's segments in a bucket" "^ *[0-9]* -> [0-9]*  *: [1-9]"
+expect_tier rtt_raw tcprtt "TCP segments received (smoothed RTT)" raw_tp
+expect rtt_raw tcprtt raw_tp "-B JSON: a histogram of remote 127.0.0.1 with samples" '"raddr":"127.0.0.1",' '"total":[1-9]'
+expect_tier rtt_tp tcprtt "TCP segments received (smoothed RTT)" tracepoint
+expect rtt_tp tcprtt tracepoint "-a 127.0.0.1 JSON: samples" '"type":"histogram"' '"total":[1-9]'
+n=$(grep -c '"total":[1-9]' $out/rtt_none.out)
+check "tcprtt[tp_btf]: -A 127.0.0.2 counts none of the session's segments (got $n histograms with samples)" [ "$n" = 0 ]
+
+fi
+
+# --- tcpsynbl: the backlog of a listener at each completed handshake --------------
+if section "tcpsynbl"; then
+start sb_text "" tcpsynbl
+start sb_json "" tcpsynbl --per-port -o json
+wait_attached
+km-workload tcp >$out/workload.synbl
+stop_all
+dport=$(field server_port $out/workload.synbl)
+# Debian's 6.1 gives tcp_v4_syn_recv_sock seven arguments, one more than
+# x86-64's BPF trampolines took before 6.6 (fentry attach: ENOTSUPP), so
+# the plan offers no fentry here and takes the kprobe.
+expect_tier sb_text tcpsynbl "TCP handshakes completed on listening sockets" kprobe
+expect sb_text tcpsynbl kprobe "labels the histogram with the listener's backlog limit, 8" "^backlog_max = 8$"
+expect sb_text tcpsynbl kprobe "counts the handshake in the 0 -> 1 bucket" "^ *0 -> 1  *: [1-9]"
+expect_tier sb_json tcpsynbl "TCP handshakes completed on listening sockets" kprobe
+expect sb_json tcpsynbl kprobe "--per-port JSON: the listener's port and limit, one handshake" "\"backlog_max\":8,\"ip\":4,\"port\":$dport," '"total":1,'
+# 6.1 has no sock:sk_data_ready (6.6+), so the tracepoint tiers are out
+# there: without kprobes the tool must say so and stop.
+msg=$(CORESCOPE_SKIP_ATTACH=fentry,kprobe tcpsynbl --dry-run 2>&1)
+rc=$?
+check "tcpsynbl[tp_btf]: unavailable on 6.1 (no sk_data_ready); without kprobes it exits 1 naming it (got $rc)" \
+	sh -c "[ $rc = 1 ] && echo \"\$1\" | grep -q 'no way to trace TCP handshakes completed on listening sockets.*sk_data_ready'" sh "$msg"
+
+fi
+
+# --- tcpcong: a loopback session through the loss state ---------------------------
+if section "tcpcong"; then
+start cg_text "" tcpcong
+start cg_raw tp_btf tcpcong -o json
+start cg_tp tp_btf,raw_tp tcpcong -4 -o json
+start cg_v6 "" tcpcong -6 -o json
+wait_attached
+km-workload lossy >$out/workload.lossy
+stop_all
+sport=$(field client_port $out/workload.lossy)
+dport=$(field server_port $out/workload.lossy)
+echo "lossy session: 127.0.0.1:$sport -> 127.0.0.1:$dport"
+expect_tier cg_text tcpcong "TCP congestion state changes" tp_btf
+expect_tier cg_text tcpcong "TCP state changes" tp_btf
+expect cg_text tcpcong tp_btf "the client's row: 100 ms or more in loss, 2 changes or more" \
+	"^127.0.0.1:$sport  *127.0.0.1:$dport  *[0-9]*  *[0-9]*  *[0-9]*  *[0-9]*  *[1-9][0-9][0-9][0-9]*  *\([2-9]\|[1-9][0-9]\)$"
+expect cg_text tcpcong tp_btf "the server's row: open only, no change" \
+	"^127.0.0.1:$dport  *127.0.0.1:$sport  *[1-9][0-9]*  *0  *0  *0  *0  *0$"
+for t in cg_raw:raw_tp cg_tp:tracepoint; do
+	tag=${t%:*}
+	kind=${t#*:}
+	expect_tier $tag tcpcong "TCP congestion state changes" $kind
+	expect $tag tcpcong $kind "JSON: the client's time in loss, its changes, closed" \
+		"\"lport\":$sport,\"raddr\":\"127.0.0.1\",\"rport\":$dport,.*\"loss_ms\":[1-9][0-9][0-9][0-9.]*,\"changes\":\([2-9]\|[1-9][0-9]\),\"closed\":true"
+done
+n=$(grep -c "\"lport\":$sport," $out/cg_v6.out)
+check "tcpcong[tp_btf]: -6 shows nothing of the IPv4 session (got $n tables with it)" [ "$n" = 0 ]
+
+fi
+
 # --- biolatency, biosnoop: the scratch disk -----------------------------------------
 if section "biolatency, biosnoop"; then
 if [ -n "$CORESCOPE_SCRATCH" ]; then

@@ -35,6 +35,11 @@
 //   wake COUNT MS      a thread named km-waker sleeps MS ms and then writes a
 //                      byte to a pipe, COUNT times, each read by the main
 //                      thread blocked in km_wait_read() (wakeuptime, offwaketime)
+//   lossy              a loopback session whose data is dropped (a socket
+//                      filter on the accepted socket refuses every segment)
+//                      until the client's retransmission timer has put it in
+//                      the loss state, then let through: the client goes
+//                      open, loss, open (tcpcong)
 // Whatever the checks need to match (ports, PID) is printed as key=value.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -49,6 +54,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <netinet/tcp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -146,6 +153,58 @@ static int retransmit_syn(void) {
     km_nap(1, 2500);
     close(dropped);
     close(queued);
+    close(server);
+    return 0;
+}
+
+// The client's congestion state (TCP_CA_*), -1 if unknown.
+static int ca_state(int fd) {
+    struct tcp_info info;
+    socklen_t len = sizeof info;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return -1;
+    return info.tcpi_ca_state;
+}
+
+// Waits up to 60 s (TCG is slow) until fd's congestion state is state.
+static void wait_ca_state(int fd, int state, const char* what) {
+    double end = now_s() + 60;
+    while (ca_state(fd) != state) {
+        if (now_s() > end) {
+            fprintf(stderr, "km-workload: the client never reached %s\n", what);
+            exit(1);
+        }
+        km_nap(1, 5);
+    }
+}
+
+static int lossy_session(void) {
+    uint16_t server_port, client_port;
+    char buf[1000];
+    struct sock_filter refuse = BPF_STMT(BPF_RET | BPF_K, 0);
+    struct sock_fprog filter = {.len = 1, .filter = &refuse};
+    int server = listener(8, &server_port);
+    int client = connect_to(server_port, 0, &client_port);
+    int accepted = accept(server, NULL, NULL);
+    if (accepted < 0) die("accept");
+    if (setsockopt(accepted, SOL_SOCKET, SO_ATTACH_FILTER, &filter, sizeof filter))
+        die("SO_ATTACH_FILTER");
+    printf("server_port=%u client_port=%u\n", server_port, client_port);
+    fflush(stdout);
+    memset(buf, 'l', sizeof buf);
+    if (write(client, buf, sizeof buf) != (ssize_t)sizeof buf) die("write");
+    wait_ca_state(client, TCP_CA_Loss, "the loss state");
+    int unused = 0;
+    if (setsockopt(accepted, SOL_SOCKET, SO_DETACH_FILTER, &unused, sizeof unused))
+        die("SO_DETACH_FILTER");
+    size_t got = 0;
+    while (got < sizeof buf) {
+        ssize_t n = read(accepted, buf, sizeof buf - got);
+        if (n <= 0) die("read");
+        got += n;
+    }
+    wait_ca_state(client, TCP_CA_Open, "the open state again");
+    close(client);
+    close(accepted);
     close(server);
     return 0;
 }
@@ -359,11 +418,12 @@ int main(int argc, char** argv) {
     if (strcmp(cmd, "pinned") == 0 && argc == 5)
         return pinned(atoi(argv[2]), atoi(argv[3]), atof(argv[4]));
     if (strcmp(cmd, "wake") == 0 && argc == 4) return wakes(atoi(argv[2]), atoi(argv[3]));
+    if (strcmp(cmd, "lossy") == 0 && argc == 2) return lossy_session();
 usage:
-    fprintf(
-        stderr,
-        "usage: km-workload [wait] spin SECONDS | nap COUNT MS | syscalls COUNT | "
-        "exit CODE | hog MB | files DIR | lookup NAME | tcp | retrans | signals COUNT | "
-        "creds | threads COUNT | contend COUNT MS | pinned CPU COUNT SECONDS | wake COUNT MS\n");
+    fprintf(stderr,
+            "usage: km-workload [wait] spin SECONDS | nap COUNT MS | syscalls COUNT | "
+            "exit CODE | hog MB | files DIR | lookup NAME | tcp | retrans | signals COUNT | "
+            "creds | threads COUNT | contend COUNT MS | pinned CPU COUNT SECONDS | wake COUNT MS | "
+            "lossy\n");
     return 2;
 }

@@ -1,0 +1,294 @@
+// tcpcong against a connection of the test's own, on the loopback of a
+// network namespace it creates, that must go through the loss state: an
+// nftables rule drops every segment to the server while the client sends,
+// until the client's retransmission timer has put it in the loss state
+// (TCP_INFO says so); then the rule goes, the next retransmission gets
+// through, and the client is open again (the test waits for that too).
+// The loss lasts at least from the first retransmission to the second,
+// which the timer's doubling puts 400 ms apart or more (its floor is
+// 200 ms). The server side never leaves open.
+#include "harness.h"
+#include "json_lines.h"
+
+#include <catch2/catch.hpp>
+#include <algorithm>
+#include <regex>
+#include <filesystem>
+#include <arpa/inet.h>
+#include <chrono>
+#include <cstdlib>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <nlohmann/json.hpp>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace itest;
+using nlohmann::json;
+
+namespace {
+
+constexpr uint16_t server_port = 47395;
+constexpr uint16_t client_port = 47396;
+// The least time the client spends in loss (see above), with a margin.
+constexpr double min_loss_ms = 300;
+
+#define REQUIRE_NETNS_TOOLS()                                                                      \
+    do {                                                                                           \
+        if (!have_command("nft") || !have_command("ip"))                                           \
+            SKIP_CASE("needs nft and ip (scripts/setup.sh installs nftables and iproute2)");       \
+    } while (0)
+
+// True once fd's congestion state is state (TCP_CA_*), false after 30 s.
+bool wait_ca_state(int fd, int state) {
+    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < end) {
+        tcp_info info{};
+        socklen_t len = sizeof info;
+        if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return false;
+        if (info.tcpi_ca_state == state) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+}
+
+// In a child inside ns: client_port on 127.0.0.1 connects to server_port
+// on 127.0.0.2, its data is dropped until the client is in loss, then must
+// arrive; both close once the client is open again. True when it all went
+// so.
+bool lossy_connection(const NetNamespace& ns) {
+    pid_t child = fork();
+    if (child == 0) {
+        if (!ns.enter()) _exit(1);
+        int listener = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_storage server = loopback(AF_INET, server_port);
+        if (bind(listener, reinterpret_cast<sockaddr*>(&server), sizeof(sockaddr_in)) != 0 ||
+            listen(listener, 1) != 0)
+            _exit(2);
+        int client = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in local{};
+        local.sin_family = AF_INET;
+        local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        local.sin_port = htons(client_port);
+        if (bind(client, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) _exit(3);
+        if (connect(client, reinterpret_cast<sockaddr*>(&server), sizeof(sockaddr_in)) != 0)
+            _exit(4);
+        int conn = accept(listener, nullptr, nullptr);
+        if (conn < 0) _exit(5);
+        std::string port = std::to_string(server_port);
+        if (!ns.exec("nft add table inet cs_cong") ||
+            !ns.exec("nft add chain inet cs_cong input '{ type filter hook input priority 0; }'") ||
+            !ns.exec("nft add rule inet cs_cong input tcp dport " + port + " drop"))
+            _exit(6);
+        char data[1000] = {};
+        if (send(client, data, sizeof data, 0) != static_cast<ssize_t>(sizeof data)) _exit(7);
+        if (!wait_ca_state(client, TCP_CA_Loss)) _exit(10);
+        if (!ns.exec("nft delete table inet cs_cong")) _exit(8);
+        size_t got = 0;
+        while (got < sizeof data) {
+            ssize_t n = recv(conn, data, sizeof data - got, 0);
+            if (n <= 0) _exit(9);
+            got += static_cast<size_t>(n);
+        }
+        if (!wait_ca_state(client, TCP_CA_Open)) _exit(11);
+        close(client);
+        close(conn);
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// The rows of every table whose local and remote ports are these.
+std::vector<json> rows_of(const std::string& out, uint16_t lport, uint16_t rport) {
+    std::vector<json> rows;
+    for (const json& table : json_lines(out))
+        for (const json& row : table.at("entries"))
+            if (row.at("lport") == lport && row.at("rport") == rport) rows.push_back(row);
+    return rows;
+}
+
+void check_client(const json& row) {
+    INFO(row.dump());
+    CHECK(row.at("laddr") == "127.0.0.1");
+    CHECK(row.at("raddr") == "127.0.0.2");
+    CHECK(row.at("ip") == 4);
+    // Into loss and back to open at least; maybe through recovery or
+    // disorder on the way out.
+    CHECK(row.at("changes").get<uint64_t>() >= 2);
+    CHECK(row.at("loss_ms").get<double>() >= min_loss_ms);
+    CHECK(row.at("open_ms").get<double>() > 0);
+    CHECK(row.at("closed") == true);
+}
+
+void check_server(const json& row) {
+    INFO(row.dump());
+    CHECK(row.at("changes") == 0);
+    CHECK(row.at("loss_ms") == 0);
+    CHECK(row.at("recovery_ms") == 0);
+    // Open all along, through the client's loss.
+    CHECK(row.at("open_ms").get<double>() >= min_loss_ms);
+    CHECK(row.at("closed") == true);
+}
+
+} // namespace
+
+TEST_CASE("tcpcong times the loss state of a connection whose segments are dropped, with "
+          "each filter's both sides",
+          "[tcpcong]") {
+    REQUIRE_BPF();
+    REQUIRE_NETNS_TOOLS();
+    NetNamespace ns("cs-tcpcong");
+    REQUIRE(ns.ok());
+    std::string sport = std::to_string(server_port);
+    ToolProcess text({tool_path("tcpcong"), "-R", sport});
+    ToolProcess all({tool_path("tcpcong"), "-o", "json", "-4"});
+    ToolProcess server({tool_path("tcpcong"), "-o", "json", "-L", sport});
+    ToolProcess v6({tool_path("tcpcong"), "-o", "json", "-6", "-R", sport});
+    for (ToolProcess* p : {&text, &all, &server, &v6})
+        REQUIRE(p->wait_attached());
+    REQUIRE(lossy_connection(ns));
+    Finished t = text.stop();
+    Finished a = all.stop();
+    Finished s = server.stop();
+    Finished v = v6.stop();
+    for (const Finished* f : {&t, &a, &s, &v})
+        CHECK(f->exit_code == 0);
+
+    // Text: the client's row only (-R: its remote port is the server's).
+    INFO(t.out);
+    std::vector<std::string> out = lines(t.out);
+    REQUIRE(!out.empty());
+    CHECK(fields(out[0]) == std::vector<std::string>{"LADDR:LPORT", "RADDR:RPORT", "OPEN_MS",
+                                                     "DISORD_MS", "CWR_MS", "RECOV_MS", "LOSS_MS",
+                                                     "CHGS"});
+    int client_lines = 0;
+    for (const std::string& line : out) {
+        auto f = fields(line);
+        CHECK(f[0] != "127.0.0.2:" + sport); // the server's side
+        if (f[0] != "127.0.0.1:" + std::to_string(client_port)) continue;
+        client_lines++;
+        REQUIRE(f.size() == 8);
+        CHECK(f[1] == "127.0.0.2:" + sport);
+        CHECK(std::stod(f[6]) >= min_loss_ms);
+        CHECK(std::stoul(f[7]) >= 2);
+    }
+    CHECK(client_lines == 1);
+
+    // JSON, all: both sides.
+    std::vector<json> client = rows_of(a.out, client_port, server_port);
+    std::vector<json> server_rows = rows_of(a.out, server_port, client_port);
+    REQUIRE(client.size() == 1);
+    REQUIRE(server_rows.size() == 1);
+    check_client(client[0]);
+    check_server(server_rows[0]);
+    json table = json_lines(a.out).back();
+    CHECK(table.at("connections").get<uint64_t>() >= 2);
+    CHECK(table.at("interval_s").get<double>() > 0);
+
+    // -L: the server's side only.
+    CHECK(rows_of(s.out, client_port, server_port).empty());
+    server_rows = rows_of(s.out, server_port, client_port);
+    REQUIRE(server_rows.size() == 1);
+    check_server(server_rows[0]);
+
+    // -6: nothing of this IPv4 connection.
+    CHECK(rows_of(v.out, client_port, server_port).empty());
+}
+
+TEST_CASE("tcpcong times the loss state through each tier", "[tcpcong]") {
+    REQUIRE_BPF();
+    REQUIRE_NETNS_TOOLS();
+    NetNamespace ns("cs-tcpcong");
+    REQUIRE(ns.ok());
+    std::vector<std::string> argv = {tool_path("tcpcong"),       "-v", "-o", "json", "-R",
+                                     std::to_string(server_port)};
+    ToolProcess raw(argv, ToolProcess::Stdout::pipe,
+                    [] { setenv("CORESCOPE_SKIP_ATTACH", "tp_btf", 1); });
+    ToolProcess tp(argv, ToolProcess::Stdout::pipe,
+                   [] { setenv("CORESCOPE_SKIP_ATTACH", "tp_btf,raw_tp", 1); });
+    REQUIRE(raw.wait_attached());
+    REQUIRE(tp.wait_attached());
+    REQUIRE(lossy_connection(ns));
+    Finished r = raw.stop();
+    Finished t = tp.stop();
+    CHECK(r.err.find("TCP congestion state changes: raw_tp:tcp_cong_state_set") !=
+          std::string::npos);
+    CHECK(t.err.find("TCP congestion state changes: tracepoint:tcp:tcp_cong_state_set") !=
+          std::string::npos);
+    for (const Finished* f : {&r, &t}) {
+        CHECK(f->exit_code == 0);
+        std::vector<json> client = rows_of(f->out, client_port, server_port);
+        REQUIRE(client.size() == 1);
+        check_client(client[0]);
+    }
+}
+
+namespace {
+
+// A loopback TCP session of the test's own: a listener on 127.0.0.1 (its
+// port in *port), a connection to it, 100 bytes each way, both closed.
+bool tcpcong_session(uint16_t* port) {
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (listener < 0 || bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        listen(listener, 4) != 0 ||
+        getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+        return false;
+    *port = ntohs(addr.sin_port);
+    int client = socket(AF_INET, SOCK_STREAM, 0);
+    bool ok = client >= 0 && connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    int server = ok ? accept(listener, nullptr, nullptr) : -1;
+    char data[100] = {};
+    ok = server >= 0 && send(client, data, sizeof data, 0) == sizeof data &&
+         recv(server, data, sizeof data, MSG_WAITALL) == sizeof data &&
+         send(server, data, sizeof data, 0) == sizeof data &&
+         recv(client, data, sizeof data, MSG_WAITALL) == sizeof data;
+    for (int fd : {client, server, listener})
+        if (fd >= 0) close(fd);
+    return ok;
+}
+
+} // namespace
+
+// -T, --btf and -d, which the cases above do not take: the time line opens
+// the summary, the kernel's types come from a copy of its BTF, and the
+// tool ends by itself after -d.
+TEST_CASE("tcpcong -T with --btf ends by itself after -d, with a loopback session's events",
+          "[tcpcong]") {
+    REQUIRE_BPF();
+    std::string btf = "/tmp/" + unique_token("tcpcong-btf") + ".btf";
+    REQUIRE(std::filesystem::copy_file("/sys/kernel/btf/vmlinux", btf));
+    constexpr double duration_s = 3;
+    double started = now_s();
+    ToolProcess p({tool_path("tcpcong"), "-T", "--btf", btf, "-d", "3"});
+    REQUIRE(p.wait_attached());
+    uint16_t port = 0;
+    REQUIRE(tcpcong_session(&port));
+    Finished f = p.wait(duration_s + 30);
+    unlink(btf.c_str());
+    CHECK(f.exit_code == 0);
+    CHECK(now_s() - started >= duration_s);
+    INFO(f.out);
+    std::vector<std::string> out = lines(f.out);
+    REQUIRE(!out.empty());
+    CHECK(std::regex_search(out[0], std::regex(R"(^\[?\d\d:\d\d:\d\d\]?$)")));
+    // The header, and the session's client row: open all along.
+    REQUIRE(out.size() >= 2);
+    CHECK(fields(out[1]).at(0) == "LADDR:LPORT");
+    int rows = 0;
+    for (const std::string& line : out) {
+        auto f = fields(line);
+        if (f.size() != 8 || f[1] != "127.0.0.1:" + std::to_string(port)) continue;
+        rows++;
+        CHECK(f[6] == "0");
+        CHECK(f[7] == "0");
+    }
+    CHECK(rows == 1);
+}

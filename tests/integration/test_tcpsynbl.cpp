@@ -1,0 +1,230 @@
+// tcpsynbl against a listener of the test's own on loopback that never
+// accepts: a backlog of 5 holds 6 connections (the kernel queues one more
+// than the limit), so 8 connects made one after the other find the queue
+// 0, 1, 2, 3, 4 and 5 long, and the last two are refused at their SYN
+// (the queue is full) and never complete. Each tier must count exactly
+// those 6, in the buckets 0 -> 1, 2 -> 3 and 4 -> 7, two each.
+#include "harness.h"
+#include "json_lines.h"
+
+#include <arpa/inet.h>
+#include <catch2/catch.hpp>
+#include <algorithm>
+#include <regex>
+#include <filesystem>
+#include <chrono>
+#include <cstdlib>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <nlohmann/json.hpp>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace itest;
+using nlohmann::json;
+
+namespace {
+
+constexpr int backlog = 5;
+constexpr int connects = 8;
+constexpr int queued = backlog + 1;
+
+struct Listener {
+    int fd = -1;
+    uint16_t port = 0;
+    std::vector<int> clients;
+
+    Listener() {
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_storage addr = loopback(AF_INET, 0);
+        if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(sockaddr_in)) != 0 ||
+            listen(fd, backlog) != 0)
+            return;
+        port = local_port(fd);
+    }
+    ~Listener() {
+        for (int c : clients)
+            close(c);
+        if (fd >= 0) close(fd);
+    }
+
+    // The accept queue's length: a listener's tcpi_unacked.
+    uint32_t queue_length() const {
+        tcp_info info{};
+        socklen_t len = sizeof info;
+        if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return 0;
+        return info.tcpi_unacked;
+    }
+
+    // connects connections, each waited for in the queue before the next,
+    // where there is room; the rest only started (their SYN is dropped).
+    bool fill() {
+        for (int i = 0; i < connects; i++) {
+            bool fits = i < queued;
+            int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (fits ? 0 : SOCK_NONBLOCK), 0);
+            clients.push_back(c);
+            sockaddr_storage addr = loopback(AF_INET, port);
+            int rc = connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof(sockaddr_in));
+            if (fits && rc != 0) return false;
+            if (!fits) continue;
+            for (int tries = 0; queue_length() < static_cast<uint32_t>(i + 1); tries++) {
+                if (tries == 2000) return false;
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
+        }
+        return queue_length() == queued;
+    }
+};
+
+// The JSON histogram of the listener (--per-port), with the buckets it must have.
+void check_listener_histogram(const std::string& out, uint16_t port) {
+    int found = 0;
+    for (const json& h : json_lines(out)) {
+        CHECK(h.at("type") == "histogram");
+        if (h.at("port") != port) continue;
+        found++;
+        CHECK(h.at("backlog_max") == backlog);
+        CHECK(h.at("ip") == 4);
+        CHECK(h.at("unit") == "backlog");
+        CHECK(h.at("total") == queued);
+        std::vector<std::tuple<uint64_t, uint64_t, uint64_t>> buckets;
+        for (const json& b : h.at("buckets"))
+            buckets.emplace_back(b.at("low"), b.at("high"), b.at("count"));
+        CHECK(buckets == std::vector<std::tuple<uint64_t, uint64_t, uint64_t>>{
+                             {0, 1, 2}, {2, 3, 2}, {4, 7, 2}});
+        CHECK(h.at("p99") == 7);
+    }
+    CHECK(found == 1);
+}
+
+} // namespace
+
+TEST_CASE("tcpsynbl counts the backlog each queued connection found, per listening port",
+          "[tcpsynbl]") {
+    REQUIRE_BPF();
+    Listener listener;
+    REQUIRE(listener.port != 0);
+    ToolProcess text({tool_path("tcpsynbl"), "-4"});
+    ToolProcess per_port({tool_path("tcpsynbl"), "-o", "json", "--per-port"});
+    ToolProcess v6({tool_path("tcpsynbl"), "-o", "json", "-6", "--per-port"});
+    for (ToolProcess* p : {&text, &per_port, &v6})
+        REQUIRE(p->wait_attached());
+    REQUIRE(listener.fill());
+    Finished t = text.stop();
+    Finished p = per_port.stop();
+    Finished v = v6.stop();
+    for (const Finished* f : {&t, &p, &v})
+        CHECK(f->exit_code == 0);
+
+    // Text: the histogram of backlog limit 5 (other listeners of that
+    // limit on this machine may add to it, never take away).
+    INFO(t.out);
+    std::vector<std::string> out = lines(t.out);
+    auto label = std::find(out.begin(), out.end(), "backlog_max = " + std::to_string(backlog));
+    REQUIRE(label != out.end());
+    REQUIRE(out.end() - label >= 5);
+    CHECK(fields(label[1]) == std::vector<std::string>{"backlog", ":", "count", "distribution"});
+    for (int row = 0; row < 3; row++) {
+        auto f = fields(label[2 + row]);
+        REQUIRE(f.size() >= 5);
+        CHECK(std::stoull(f[4]) >= 2);
+    }
+
+    check_listener_histogram(p.out, listener.port);
+    // -6: the IPv4 listener is not there.
+    for (const json& h : json_lines(v.out))
+        CHECK(h.at("port") != listener.port);
+}
+
+TEST_CASE("tcpsynbl counts the same through each tier of its plan", "[tcpsynbl]") {
+    REQUIRE_BPF();
+    Listener listener;
+    REQUIRE(listener.port != 0);
+    std::vector<std::string> argv = {tool_path("tcpsynbl"), "-v", "-o", "json", "--per-port"};
+    ToolProcess best(argv);
+    ToolProcess raw(argv, ToolProcess::Stdout::pipe,
+                    [] { setenv("CORESCOPE_SKIP_ATTACH", "fentry,kprobe,tp_btf", 1); });
+    ToolProcess tp(argv, ToolProcess::Stdout::pipe,
+                   [] { setenv("CORESCOPE_SKIP_ATTACH", "fentry,kprobe,tp_btf,raw_tp", 1); });
+    for (ToolProcess* p : {&best, &raw, &tp})
+        REQUIRE(p->wait_attached());
+    REQUIRE(listener.fill());
+    Finished b = best.stop();
+    Finished r = raw.stop();
+    Finished t = tp.stop();
+    // The best this kernel has: fentry where allowed, else kprobes, else
+    // the wake-up's BTF tracepoint.
+    INFO(b.err);
+    CHECK((b.err.find("fentry:tcp_v4_syn_recv_sock") != std::string::npos ||
+           b.err.find("kprobe:tcp_v4_syn_recv_sock") != std::string::npos ||
+           b.err.find("tp_btf:sk_data_ready") != std::string::npos));
+    CHECK(r.err.find("raw_tp:sk_data_ready") != std::string::npos);
+    CHECK(t.err.find("tracepoint:sock:sk_data_ready") != std::string::npos);
+    for (const Finished* f : {&b, &r, &t}) {
+        CHECK(f->exit_code == 0);
+        check_listener_histogram(f->out, listener.port);
+    }
+}
+
+namespace {
+
+// A loopback TCP session of the test's own: a listener on 127.0.0.1 (its
+// port in *port), a connection to it, 100 bytes each way, both closed.
+bool tcpsynbl_session(uint16_t* port) {
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (listener < 0 || bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        listen(listener, 4) != 0 ||
+        getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+        return false;
+    *port = ntohs(addr.sin_port);
+    int client = socket(AF_INET, SOCK_STREAM, 0);
+    bool ok = client >= 0 && connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    int server = ok ? accept(listener, nullptr, nullptr) : -1;
+    char data[100] = {};
+    ok = server >= 0 && send(client, data, sizeof data, 0) == sizeof data &&
+         recv(server, data, sizeof data, MSG_WAITALL) == sizeof data &&
+         send(server, data, sizeof data, 0) == sizeof data &&
+         recv(client, data, sizeof data, MSG_WAITALL) == sizeof data;
+    for (int fd : {client, server, listener})
+        if (fd >= 0) close(fd);
+    return ok;
+}
+
+} // namespace
+
+// -T, --btf and -d, which the cases above do not take: the time line opens
+// the summary, the kernel's types come from a copy of its BTF, and the
+// tool ends by itself after -d.
+TEST_CASE("tcpsynbl -T with --btf ends by itself after -d, with a loopback session's events",
+          "[tcpsynbl]") {
+    REQUIRE_BPF();
+    std::string btf = "/tmp/" + unique_token("tcpsynbl-btf") + ".btf";
+    REQUIRE(std::filesystem::copy_file("/sys/kernel/btf/vmlinux", btf));
+    constexpr double duration_s = 3;
+    double started = now_s();
+    ToolProcess p({tool_path("tcpsynbl"), "-T", "--btf", btf, "-d", "3"});
+    REQUIRE(p.wait_attached());
+    uint16_t port = 0;
+    REQUIRE(tcpsynbl_session(&port));
+    Finished f = p.wait(duration_s + 30);
+    unlink(btf.c_str());
+    CHECK(f.exit_code == 0);
+    CHECK(now_s() - started >= duration_s);
+    INFO(f.out);
+    std::vector<std::string> out = lines(f.out);
+    REQUIRE(!out.empty());
+    CHECK(std::regex_search(out[0], std::regex(R"(^\[?\d\d:\d\d:\d\d\]?$)")));
+    // The session's handshake, on a listener of backlog 4, found it empty.
+    auto label = std::find(out.begin(), out.end(), "backlog_max = 4");
+    REQUIRE(label != out.end());
+    REQUIRE(out.end() - label >= 3);
+    auto row = fields(label[2]);
+    REQUIRE(row.size() >= 5);
+    CHECK(row[0] == "0");
+    CHECK(std::stoull(row[4]) >= 1);
+}
