@@ -12,7 +12,7 @@ static_build=${CORESCOPE_STATIC_BUILD:-$root/build-static}
 # The same options as the packaging suite's static test, which shares this
 # build dir (tests/packaging/check_static.py).
 if [ ! -f "$static_build/build.ninja" ]; then
-    meson setup "$static_build" "$root" -Dstatic=true -Dmulticall=true -Dtests=false >/dev/null
+    meson setup "$static_build" "$root" -Dstatic=true -Dmulticall=true -Dtests=false -Ddebug=false >/dev/null
 fi
 ninja -C "$static_build" corescope >/dev/null
 
