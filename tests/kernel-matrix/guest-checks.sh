@@ -474,6 +474,33 @@ done
 
 fi
 
+# --- solisten: the listen() of a loopback session --------------------------------
+if section "solisten"; then
+start sl_text "" solisten
+start sl_raw tracepoint solisten -o json
+start sl_failed "" solisten -x -o json
+wait_attached
+km-workload tcp >$out/workload.listen &
+tpid=$!
+wait $tpid
+dport=$(field server_port $out/workload.listen)
+# The listen is reported at its return, before the workload goes on.
+stop_all
+echo "listener: pid $tpid, 127.0.0.1:$dport"
+expect_tier sl_text solisten "listen system calls" tracepoint
+expect sl_text solisten tracepoint "the listen with PID, backlog, address and port" \
+	"^$tpid  *km-workload  *0  *8  *TCPv4  *127.0.0.1  *$dport$"
+expect_tier sl_raw solisten "listen system calls" raw_tp
+expect sl_raw solisten raw_tp "JSON: the listen with its result, backlogs and address" \
+	"\"pid\":$tpid,.*\"comm\":\"km-workload\",.*\"ret\":0,\"backlog\":8,\"max_backlog\":8,\"proto\":\"TCP\",\"ip\":4,\"addr\":\"127.0.0.1\",\"port\":$dport"
+if grep -q "\"pid\":$tpid," $out/sl_failed.out; then
+	fail "solisten[tracepoint]: -x leaves out the successful listen"
+else
+	pass "solisten[tracepoint]: -x leaves out the successful listen"
+fi
+
+fi
+
 # --- tcpretrans: a SYN dropped by a full accept queue is sent again --------------
 if section "tcpretrans"; then
 start tr_text "" tcpretrans
