@@ -541,6 +541,35 @@ std::vector<EventTool> event_tools() {
              return same_task(r, m) && r.at("new_state") == "SYN_SENT" &&
                     std::to_string(r.at("rport").get<int>()) == m.detail;
          })},
+        // The actor connects to a listener of its own and accepts the
+        // connection: the accept, in the actor's thread, is the event.
+        {"tcptracer",
+         {},
+         [](const Context&, const Made& m) {
+             Listener l(m.family);
+             int client = connect_to(m.family, l.port);
+             int server = accept(l.fd, nullptr, nullptr);
+             close(client);
+             if (server < 0) throw std::runtime_error("accept failed");
+             close(server);
+             return std::to_string(l.port);
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && r.at("type") == "accept" &&
+                    std::to_string(r.at("sport").get<int>()) == m.detail;
+         })},
+        // The actor listens on a loopback port of its own: the listen() is
+        // the event, told by its port.
+        {"solisten",
+         {},
+         [](const Context&, const Made& m) {
+             Listener l(m.family);
+             return std::to_string(l.port);
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && r.at("ret") == 0 &&
+                    std::to_string(r.at("port").get<int>()) == m.detail;
+         })},
         // getaddrinfo() of a name that is not numeric, with AI_NUMERICHOST:
         // it fails at once, without asking DNS, and the name is the token.
         {"gethostlatency",
@@ -2912,6 +2941,7 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"-C", "test_softirqs.cpp"},
       {"-N", "test_flags.cpp"},
       {"--slower", "test_softirqs.cpp"}}},
+    {"solisten", {{"-x", "test_solisten.cpp"}, {"-P", "test_solisten.cpp"}}},
     {"syncsnoop", {{"-x", "test_syncsnoop.cpp"}, {"--min", "test_syncsnoop.cpp"}}},
     {"statsnoop", {{"-x", "test_statsnoop.cpp"}}},
     {"mountsnoop", {{"-x", "test_mountsnoop.cpp"}}},

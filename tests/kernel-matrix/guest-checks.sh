@@ -430,6 +430,77 @@ fi
 
 fi
 
+# --- tcptracer: connect, accept and closes of a loopback session ---------------
+if section "tcptracer"; then
+start tt_text "" tcptracer
+start tt_raw tp_btf,tracepoint tcptracer -o json
+start tt_tp tp_btf,raw_tp tcptracer -o json
+wait_attached
+km-workload tcp >$out/workload.tracer &
+tpid=$!
+wait $tpid
+sport=$(field client_port $out/workload.tracer)
+dport=$(field server_port $out/workload.tracer)
+# The accepted end closes last (after the client's close).
+wait_for tt_text "^X  *$tpid  *km-workload  *4  *127.0.0.1  *127.0.0.1  *$dport  *$sport"
+wait_for tt_raw "\"type\":\"close\",.*\"sport\":$dport,\"dport\":$sport"
+wait_for tt_tp "\"type\":\"close\",.*\"sport\":$dport,\"dport\":$sport"
+stop_all
+echo "tcp session: pid $tpid, 127.0.0.1:$sport -> 127.0.0.1:$dport"
+expect_tier tt_text tcptracer "TCP state changes" tp_btf
+expect_tier tt_text tcptracer "accept returns" tracepoint
+expect tt_text tcptracer tp_btf "the connect with PID and ports" \
+	"^C  *$tpid  *km-workload  *4  *127.0.0.1  *127.0.0.1  *$sport  *$dport$"
+expect tt_text tcptracer tracepoint "the accept with PID and ports" \
+	"^A  *$tpid  *km-workload  *4  *127.0.0.1  *127.0.0.1  *$dport  *$sport$"
+expect tt_text tcptracer tp_btf "the client's close" \
+	"^X  *$tpid  *km-workload  *4  *127.0.0.1  *127.0.0.1  *$sport  *$dport$"
+expect tt_text tcptracer tp_btf "the accepted end's close" \
+	"^X  *$tpid  *km-workload  *4  *127.0.0.1  *127.0.0.1  *$dport  *$sport$"
+for t in tt_raw:raw_tp tt_tp:tracepoint; do
+	tag=${t%:*}
+	kind=${t#*:}
+	expect_tier $tag tcptracer "TCP state changes" $kind
+	expect_tier $tag tcptracer "accept returns" $kind
+	expect $tag tcptracer $kind "JSON: the connect" \
+		"\"pid\":$tpid,.*\"comm\":\"km-workload\",\"type\":\"connect\",\"ip\":4,.*\"sport\":$sport,\"dport\":$dport"
+	expect $tag tcptracer $kind "JSON: the accept" \
+		"\"pid\":$tpid,.*\"type\":\"accept\",\"ip\":4,.*\"sport\":$dport,\"dport\":$sport"
+	expect $tag tcptracer $kind "JSON: both closes" \
+		"\"pid\":$tpid,.*\"type\":\"close\",\"ip\":4,.*\"sport\":$sport,\"dport\":$dport"
+	n=$(grep -c "\"type\":\"close\",.*\"\(sport\|dport\)\":$dport" $out/$tag.out)
+	if [ "$n" = 2 ]; then pass "tcptracer[$kind]: one close at each end"; else fail "tcptracer[$kind]: one close at each end (got $n)"; fi
+done
+
+fi
+
+# --- solisten: the listen() of a loopback session --------------------------------
+if section "solisten"; then
+start sl_text "" solisten
+start sl_raw tracepoint solisten -o json
+start sl_failed "" solisten -x -o json
+wait_attached
+km-workload tcp >$out/workload.listen &
+tpid=$!
+wait $tpid
+dport=$(field server_port $out/workload.listen)
+# The listen is reported at its return, before the workload goes on.
+stop_all
+echo "listener: pid $tpid, 127.0.0.1:$dport"
+expect_tier sl_text solisten "listen system calls" tracepoint
+expect sl_text solisten tracepoint "the listen with PID, backlog, address and port" \
+	"^$tpid  *km-workload  *0  *8  *TCPv4  *127.0.0.1  *$dport$"
+expect_tier sl_raw solisten "listen system calls" raw_tp
+expect sl_raw solisten raw_tp "JSON: the listen with its result, backlogs and address" \
+	"\"pid\":$tpid,.*\"comm\":\"km-workload\",.*\"ret\":0,\"backlog\":8,\"max_backlog\":8,\"proto\":\"TCP\",\"ip\":4,\"addr\":\"127.0.0.1\",\"port\":$dport"
+if grep -q "\"pid\":$tpid," $out/sl_failed.out; then
+	fail "solisten[tracepoint]: -x leaves out the successful listen"
+else
+	pass "solisten[tracepoint]: -x leaves out the successful listen"
+fi
+
+fi
+
 # --- tcpretrans: a SYN dropped by a full accept queue is sent again --------------
 if section "tcpretrans"; then
 start tr_text "" tcpretrans
