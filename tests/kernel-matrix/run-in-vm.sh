@@ -357,7 +357,7 @@ qemu_args=(
     -accel tcg,thread=single -machine pc -cpu max -smp "$cpus" -m "$memory"
     -nographic -no-reboot -nic none
     -kernel "$boot_image" -initrd "$work/initramfs.cpio.gz"
-    -append "console=ttyS0 panic=-1 quiet ${append}"
+    -append "console=ttyS0 panic=-1 quiet no_timer_check ${append}"
 )
 if [ -n "$disk_mb" ]; then
     truncate -s "${disk_mb}M" "$work/disk.raw"
