@@ -493,6 +493,25 @@ std::vector<EventTool> event_tools() {
          any_record([](const json& r, const Made& m, const Context&) {
              return r.at("pid") == m.pid && std::to_string(r.at("lport").get<int>()) == m.detail;
          })},
+        // tcppktlat: the actor reads 5 bytes it sent itself to a listener
+        // of its own, on the thread that makes the event.
+        {"tcppktlat",
+         {},
+         [](const Context&, const Made& m) {
+             Listener l(m.family);
+             int client = connect_to(m.family, l.port);
+             int server = accept(l.fd, nullptr, nullptr);
+             char buf[5];
+             if (server < 0 || write(client, "hello", 5) != 5 ||
+                 recv(server, buf, sizeof buf, MSG_WAITALL) != 5)
+                 throw std::runtime_error("session failed");
+             close(client);
+             close(server);
+             return std::to_string(l.port);
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && std::to_string(r.at("lport").get<int>()) == m.detail;
+         })},
         // tcptop: the actor sends 5 bytes to a listener of its own and reads
         // them; its row for the client's port has them.
         {"tcptop",
@@ -2960,6 +2979,11 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"-r", "test_tcptop.cpp"},
       {"-s", "test_tcptop.cpp"}}},
     {"tcpsubnet", {{"--subnets", "test_tcpsubnet.cpp"}, {"-f", "test_tcpsubnet.cpp"}}},
+    {"tcppktlat",
+     {{"--min", "test_tcppktlat.cpp"},
+      {"-l", "test_tcppktlat.cpp"},
+      {"-r", "test_tcppktlat.cpp"},
+      {"-w", "test_tcppktlat.cpp"}}},
     {"tcpretrans",
      {{"-d", "test_flags.cpp"},
       {"-v", "test_tcpretrans.cpp"},
