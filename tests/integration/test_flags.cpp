@@ -382,6 +382,39 @@ std::vector<EventTool> event_tools() {
              return same_task(r, m) && r.at("call") == "fsync" &&
                     r.at("file") == c.dir + "/" + m.token;
          })},
+        // sofdsnoop: the actor sends a descriptor of a file named by the
+        // token over a Unix socket pair of its own.
+        {"sofdsnoop",
+         {},
+         [](const Context& c, const Made& m) {
+             int sv[2];
+             int fd = open((c.dir + "/" + m.token).c_str(), O_CREAT | O_RDONLY | O_CLOEXEC, 0644);
+             if (fd < 0 || socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0)
+                 throw std::runtime_error("sofdsnoop setup failed");
+             char byte = 'f';
+             char control[CMSG_SPACE(sizeof(int))] = {};
+             iovec iov{&byte, 1};
+             msghdr msg{};
+             msg.msg_iov = &iov;
+             msg.msg_iovlen = 1;
+             msg.msg_control = control;
+             msg.msg_controllen = sizeof control;
+             cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+             cm->cmsg_level = SOL_SOCKET;
+             cm->cmsg_type = SCM_RIGHTS;
+             cm->cmsg_len = CMSG_LEN(sizeof(int));
+             memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+             bool sent = sendmsg(sv[0], &msg, 0) == 1;
+             close(sv[0]);
+             close(sv[1]);
+             close(fd);
+             if (!sent) throw std::runtime_error("sendmsg with SCM_RIGHTS failed");
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && r.at("action") == "send" &&
+                    r.at("names") == json::array({m.token});
+         })},
         {"statsnoop",
          {},
          [](const Context& c, const Made& m) {
@@ -2967,6 +3000,7 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"--top", "test_flags.cpp"},
       {"-e", "test_syscount.cpp"},
       {"-l", "test_syscount.cpp"}}},
+    {"sofdsnoop", {{"-x", "test_sofdsnoop.cpp"}}},
     {"tcpaccept", {{"-P", "test_tcpaccept.cpp"}}},
     {"threadsnoop", {{"--libc", "test_threadsnoop.cpp"}}},
     {"tcpconnect",

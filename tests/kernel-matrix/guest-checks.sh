@@ -936,6 +936,29 @@ expect gh_pid gethostlatency uprobe "-p PID finds the process's libc and shows i
 
 fi
 
+# --- sofdsnoop: descriptors of /etc/hosts and a pipe passed over a Unix socket ------
+if section "sofdsnoop"; then
+gated fdpass
+start sf_text "" sofdsnoop -p $wpid
+start sf_raw tracepoint sofdsnoop -p $wpid -o json
+wait_attached
+kill -USR1 $wpid
+wait $wpid
+stop_all
+ssock=$(field send_sock $out/workload.fdpass)
+rsock=$(field recv_sock $out/workload.fdpass)
+sent=$(sed -n 's/.* sent=\([0-9,]*\).*/\1/p' $out/workload.fdpass)
+received=$(sed -n 's/.* received=\([0-9,]*\).*/\1/p' $out/workload.fdpass)
+echo "fdpass: pid $wpid, sockets $ssock -> $rsock, descriptors $sent sent, $received received"
+expect_tier sf_text sofdsnoop "sendmsg and recvmsg system calls" tracepoint
+expect sf_text sofdsnoop tracepoint "shows the send with the sender's descriptors and their files" "^$wpid  *$wpid  *km-workload  *send  *$ssock  *0  *$sent  *hosts pipe:\[[0-9]*\]$"
+expect sf_text sofdsnoop tracepoint "shows the receive with the receiver's descriptors" "^$wpid  *$wpid  *km-workload  *recv  *$rsock  *0  *$received  *hosts pipe:\[[0-9]*\]$"
+expect_tier sf_raw sofdsnoop "sendmsg and recvmsg system calls" raw_tp
+expect sf_raw sofdsnoop raw_tp "JSON: the send, its descriptors and names" "\"pid\":$wpid,.*\"action\":\"send\",\"sock_fd\":$ssock,\"errno\":0,\"ret\":1,\"fd_count\":2,\"truncated\":false,\"fds\":\[$sent\],\"names\":\[\"hosts\",\"pipe:\[[0-9]*\]\"\]"
+expect sf_raw sofdsnoop raw_tp "JSON: the receive, its descriptors and names" "\"pid\":$wpid,.*\"action\":\"recv\",\"sock_fd\":$rsock,.*\"fds\":\[$received\],\"names\":\[\"hosts\",\"pipe:\[[0-9]*\]\"\]"
+
+fi
+
 # --- tcptop, tcpsubnet, tcppktlat: bytes each way, data left waiting 100 ms ---------
 # 6.1 has no sock:sock_send_length (6.3+): tcptop and tcpsubnet count on
 # tcp_sendmsg's return and tcp_cleanup_rbuf, fexit/fentry else kprobes.
