@@ -22,7 +22,7 @@ TablePrinter::TablePrinter(const CommonOptions& options, Output& out, RecordLayo
     : rows_(options, out, without_time(std::move(rows))),
       tables_(options, out, with_entries(std::move(table))) {}
 
-void TablePrinter::begin() {
+void TablePrinter::begin(std::string_view preamble) {
     if (rows_.json()) {
         entries_.assign(1, '[');
         return;
@@ -30,6 +30,7 @@ void TablePrinter::begin() {
     std::string& b = rows_.output().buffer();
     if (!first_table_) b += '\n';
     first_table_ = false;
+    b += preamble;
     if (rows_.options().time) {
         b += '[';
         append_wall_time(b);

@@ -7,6 +7,7 @@
 #include "record.h"
 
 #include <string>
+#include <string_view>
 
 namespace corescope {
 
@@ -14,8 +15,10 @@ class TablePrinter {
   public:
     TablePrinter(const CommonOptions& options, Output& out, RecordLayout rows, RecordLayout table);
 
-    // Starts a table.
-    void begin();
+    // Starts a table. preamble: in text only, written as it is after the
+    // blank line between tables and before the time and the header (tcptop's
+    // clear-screen and load average line; end a line with '\n').
+    void begin(std::string_view preamble = {});
     bool json() const { return rows_.json(); }
     // One row: fill the row layout's fields and end() it.
     Record row();

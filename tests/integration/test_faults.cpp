@@ -284,6 +284,12 @@ void make_events_of_every_kind() {
     REQUIRE(connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof(sockaddr_in)) == 0);
     int server = accept(listener, nullptr, nullptr);
     CHECK(server >= 0);
+    // Bytes each way, read by the other side (tcptop, tcpsubnet, tcppktlat).
+    char bytes[16] = "0123456789abcde";
+    CHECK(send(client, bytes, sizeof bytes, 0) == sizeof bytes);
+    CHECK(recv(server, bytes, sizeof bytes, MSG_WAITALL) == sizeof bytes);
+    CHECK(send(server, bytes, sizeof bytes, 0) == sizeof bytes);
+    CHECK(recv(client, bytes, sizeof bytes, MSG_WAITALL) == sizeof bytes);
     close(client);
     close(server);
     close(listener);
@@ -313,6 +319,8 @@ uint64_t reported(const std::string& out) {
         json e = json::parse(line);
         if (e.contains("total"))
             n += e.at("total").get<uint64_t>();
+        else if (e.contains("entries")) // a table (tcptop, tcpsubnet): its rows
+            n += e.at("entries").size();
         else if (e.value("type", "") != "lost")
             n++;
     }

@@ -157,6 +157,14 @@ int connect_to(int family, uint16_t port) {
     return fd;
 }
 
+// tcpsubnet's list for the table: 127.88.I.1/32 for each event index I.
+std::string tcpsubnet_event_subnets() {
+    std::string list;
+    for (int i = 0; i < 64; i++)
+        list += (i ? ",127.88." : "127.88.") + std::to_string(i) + ".1/32";
+    return list;
+}
+
 // ---------------------------------------------------------------------------
 // The table of event tools.
 
@@ -374,6 +382,39 @@ std::vector<EventTool> event_tools() {
              return same_task(r, m) && r.at("call") == "fsync" &&
                     r.at("file") == c.dir + "/" + m.token;
          })},
+        // sofdsnoop: the actor sends a descriptor of a file named by the
+        // token over a Unix socket pair of its own.
+        {"sofdsnoop",
+         {},
+         [](const Context& c, const Made& m) {
+             int sv[2];
+             int fd = open((c.dir + "/" + m.token).c_str(), O_CREAT | O_RDONLY | O_CLOEXEC, 0644);
+             if (fd < 0 || socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0)
+                 throw std::runtime_error("sofdsnoop setup failed");
+             char byte = 'f';
+             char control[CMSG_SPACE(sizeof(int))] = {};
+             iovec iov{&byte, 1};
+             msghdr msg{};
+             msg.msg_iov = &iov;
+             msg.msg_iovlen = 1;
+             msg.msg_control = control;
+             msg.msg_controllen = sizeof control;
+             cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+             cm->cmsg_level = SOL_SOCKET;
+             cm->cmsg_type = SCM_RIGHTS;
+             cm->cmsg_len = CMSG_LEN(sizeof(int));
+             memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+             bool sent = sendmsg(sv[0], &msg, 0) == 1;
+             close(sv[0]);
+             close(sv[1]);
+             close(fd);
+             if (!sent) throw std::runtime_error("sendmsg with SCM_RIGHTS failed");
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && r.at("action") == "send" &&
+                    r.at("names") == json::array({m.token});
+         })},
         {"statsnoop",
          {},
          [](const Context& c, const Made& m) {
@@ -570,6 +611,97 @@ std::vector<EventTool> event_tools() {
              return same_task(r, m) && r.at("ret") == 0 &&
                     std::to_string(r.at("port").get<int>()) == m.detail;
          })},
+        // tcppktlat: the actor reads 5 bytes it sent itself to a listener
+        // of its own, on the thread that makes the event.
+        {"tcppktlat",
+         {},
+         [](const Context&, const Made& m) {
+             Listener l(m.family);
+             int client = connect_to(m.family, l.port);
+             int server = accept(l.fd, nullptr, nullptr);
+             char buf[5];
+             if (server < 0 || write(client, "hello", 5) != 5 ||
+                 recv(server, buf, sizeof buf, MSG_WAITALL) != 5)
+                 throw std::runtime_error("session failed");
+             close(client);
+             close(server);
+             return std::to_string(l.port);
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && std::to_string(r.at("lport").get<int>()) == m.detail;
+         })},
+        // tcptop: the actor sends 5 bytes to a listener of its own and reads
+        // them; its row for the client's port has them.
+        {"tcptop",
+         {"-r", "0", "600"},
+         [](const Context&, const Made& m) {
+             Listener l(m.family);
+             int client = connect_to(m.family, l.port);
+             int server = accept(l.fd, nullptr, nullptr);
+             char buf[5];
+             if (server < 0 || write(client, "hello", 5) != 5 ||
+                 recv(server, buf, sizeof buf, MSG_WAITALL) != 5)
+                 throw std::runtime_error("session failed");
+             uint16_t port = local_port(client);
+             close(client);
+             close(server);
+             return std::to_string(port);
+         },
+         [](const std::vector<json>& tables, const Made& m, const Context&) {
+             for (const json& t : tables)
+                 for (const json& e : t.at("entries"))
+                     if (e.at("pid") == m.pid &&
+                         std::to_string(e.at("lport").get<int>()) == m.detail &&
+                         e.at("tx_bytes") == 5)
+                         return true;
+             return false;
+         },
+         false,
+         true},
+        // tcpsubnet: each event sends 5 bytes to an address of its own,
+        // 127.88.INDEX.1 (from an IPv6 socket as ::ffff:127.88.INDEX.1), whose
+        // /32 is in the list: nothing else on the host sends there.
+        {"tcpsubnet",
+         {"--subnets", tcpsubnet_event_subnets(), "600"},
+         [](const Context&, const Made& m) {
+             std::string v4 = "127.88." + std::to_string(m.index) + ".1";
+             int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+             sockaddr_in addr{};
+             addr.sin_family = AF_INET;
+             inet_pton(AF_INET, v4.c_str(), &addr.sin_addr);
+             socklen_t len = sizeof addr;
+             if (listener < 0 || bind(listener, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+                 listen(listener, 1) != 0 ||
+                 getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+                 throw std::runtime_error("cannot listen on " + v4);
+             int client = socket(m.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+             int ok = -1;
+             if (m.family == AF_INET) {
+                 ok = connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+             } else {
+                 sockaddr_in6 mapped{};
+                 mapped.sin6_family = AF_INET6;
+                 mapped.sin6_port = addr.sin_port;
+                 inet_pton(AF_INET6, ("::ffff:" + v4).c_str(), &mapped.sin6_addr);
+                 ok = connect(client, reinterpret_cast<sockaddr*>(&mapped), sizeof mapped);
+             }
+             if (client < 0 || ok != 0 || write(client, "hello", 5) != 5)
+                 throw std::runtime_error("cannot send to " + v4);
+             close(client);
+             close(listener);
+             return std::string();
+         },
+         [](const std::vector<json>& tables, const Made& m, const Context&) {
+             std::string subnet = "127.88." + std::to_string(m.index) + ".1/32";
+             uint64_t bytes = 0;
+             for (const json& t : tables)
+                 for (const json& e : t.at("entries"))
+                     if (e.at("subnet") == subnet) bytes += e.at("bytes").get<uint64_t>();
+             REQUIRE((bytes == 0 || bytes == 5));
+             return bytes == 5;
+         },
+         false,
+         true},
         // getaddrinfo() of a name that is not numeric, with AI_NUMERICHOST:
         // it fails at once, without asking DNS, and the name is the token.
         {"gethostlatency",
@@ -2954,7 +3086,20 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"--top", "test_flags.cpp"},
       {"-e", "test_syscount.cpp"},
       {"-l", "test_syscount.cpp"}}},
+    {"sofdsnoop", {{"-x", "test_sofdsnoop.cpp"}}},
     {"tcpaccept", {{"-P", "test_tcpaccept.cpp"}}},
+    {"tcptop",
+     {{"-T", "test_tcptop.cpp"},
+      {"-C", "test_tcptop.cpp"},
+      {"-S", "test_tcptop.cpp"},
+      {"-r", "test_tcptop.cpp"},
+      {"-s", "test_tcptop.cpp"}}},
+    {"tcpsubnet", {{"--subnets", "test_tcpsubnet.cpp"}, {"-f", "test_tcpsubnet.cpp"}}},
+    {"tcppktlat",
+     {{"--min", "test_tcppktlat.cpp"},
+      {"-l", "test_tcppktlat.cpp"},
+      {"-r", "test_tcppktlat.cpp"},
+      {"-w", "test_tcppktlat.cpp"}}},
     {"tcpdrop",
      {{"-P", "test_tcpdrop.cpp"},
       {"--all", "test_tcpdrop.cpp"},
@@ -3049,7 +3194,8 @@ TEST_CASE("every flag of every tool is exercised against events by some test", "
             bool table =
                 in_table.count(tool) && by_the_table.count(flag) &&
                 !(flag == "-T" && (tool == "runqlat" || tool == "cpudist" || tool == "syscount" ||
-                                   tool == "vfscount" || tool == "rwsize"));
+                                   tool == "vfscount" || tool == "rwsize" || tool == "tcptop" ||
+                                   tool == "tcpsubnet"));
             bool elsewhere = own != exercised_elsewhere.end() && own->second.count(flag);
             INFO(tool << " " << flag << ": exercised by no test (test_flags.cpp lists where each "
                       << "flag is)");

@@ -1164,6 +1164,82 @@ expect gh_pid gethostlatency uprobe "-p PID finds the process's libc and shows i
 
 fi
 
+# --- sofdsnoop: descriptors of /etc/hosts and a pipe passed over a Unix socket ------
+if section "sofdsnoop"; then
+gated fdpass
+start sf_text "" sofdsnoop -p $wpid
+start sf_raw tracepoint sofdsnoop -p $wpid -o json
+wait_attached
+kill -USR1 $wpid
+wait $wpid
+stop_all
+ssock=$(field send_sock $out/workload.fdpass)
+rsock=$(field recv_sock $out/workload.fdpass)
+sent=$(sed -n 's/.* sent=\([0-9,]*\).*/\1/p' $out/workload.fdpass)
+received=$(sed -n 's/.* received=\([0-9,]*\).*/\1/p' $out/workload.fdpass)
+echo "fdpass: pid $wpid, sockets $ssock -> $rsock, descriptors $sent sent, $received received"
+expect_tier sf_text sofdsnoop "sendmsg and recvmsg system calls" tracepoint
+expect sf_text sofdsnoop tracepoint "shows the send with the sender's descriptors and their files" "^$wpid  *$wpid  *km-workload  *send  *$ssock  *0  *$sent  *hosts pipe:\[[0-9]*\]$"
+expect sf_text sofdsnoop tracepoint "shows the receive with the receiver's descriptors" "^$wpid  *$wpid  *km-workload  *recv  *$rsock  *0  *$received  *hosts pipe:\[[0-9]*\]$"
+expect_tier sf_raw sofdsnoop "sendmsg and recvmsg system calls" raw_tp
+expect sf_raw sofdsnoop raw_tp "JSON: the send, its descriptors and names" "\"pid\":$wpid,.*\"action\":\"send\",\"sock_fd\":$ssock,\"errno\":0,\"ret\":1,\"fd_count\":2,\"truncated\":false,\"fds\":\[$sent\],\"names\":\[\"hosts\",\"pipe:\[[0-9]*\]\"\]"
+expect sf_raw sofdsnoop raw_tp "JSON: the receive, its descriptors and names" "\"pid\":$wpid,.*\"action\":\"recv\",\"sock_fd\":$rsock,.*\"fds\":\[$received\],\"names\":\[\"hosts\",\"pipe:\[[0-9]*\]\"\]"
+
+fi
+
+# --- tcptop, tcpsubnet, tcppktlat: bytes each way, data left waiting 100 ms ---------
+# 6.1 has no sock:sock_send_length (6.3+): tcptop and tcpsubnet count on
+# tcp_sendmsg's return and tcp_cleanup_rbuf, fexit/fentry else kprobes.
+if section "tcptop, tcpsubnet, tcppktlat"; then
+gated tcpwait 100
+start tt_text "" tcptop -C -S -p $wpid 60
+start tt_json "" tcptop -p $wpid -o json 60
+start tt_kprobe fentry,fexit tcptop -p $wpid -o json 60
+start ts_text "" tcpsubnet --subnets 127.0.0.1/32,0.0.0.0/0 -p $wpid 60
+start ts_kprobe fentry,fexit tcpsubnet --subnets 10.0.0.0/8,127.0.0.0/8 -p $wpid -o json 60
+start pl_text "" tcppktlat -p $wpid
+start pl_raw tp_btf tcppktlat -p $wpid -o json
+start pl_tp tp_btf,raw_tp tcppktlat --min 50 -p $wpid -o json
+wait_attached
+kill -USR1 $wpid
+wait $wpid
+stop_all
+sport=$(field server_port $out/workload.tcpwait)
+cport=$(field client_port $out/workload.tcpwait)
+echo "tcp session: pid $wpid, 127.0.0.1:$cport -> 127.0.0.1:$sport, the server reads after 100 ms"
+# The client sent 3000 bytes and read 1000; the server the other way round.
+expect_tier tt_text tcptop "TCP bytes sent" fexit
+expect_tier tt_text tcptop "TCP bytes received" fentry
+expect tt_text tcptop fexit "shows the client's connection, 2 KiB sent (3000 bytes)" "^$wpid  *km-workload  *127.0.0.1:$cport  *127.0.0.1:$sport  *0  *2$"
+expect tt_text tcptop fentry "shows the server's side, 2 KiB received" "^$wpid  *km-workload  *127.0.0.1:$sport  *127.0.0.1:$cport  *2  *0$"
+for t in tt_json:fexit tt_kprobe:kprobe; do
+	tag=${t%:*}
+	kind=${t#*:}
+	[ $kind = kprobe ] && expect_tier $tag tcptop "TCP bytes sent" kprobe
+	[ $kind = kprobe ] && expect_tier $tag tcptop "TCP bytes received" kprobe
+	expect $tag tcptop $kind "JSON: the client sent 3000 bytes and received 1000" "\"pid\":$wpid,\"comm\":\"km-workload\",\"ip\":4,\"laddr\":\"127.0.0.1\",\"lport\":$cport,\"raddr\":\"127.0.0.1\",\"rport\":$sport,\"rx_bytes\":1000,\"tx_bytes\":3000}"
+	expect $tag tcptop $kind "JSON: the server received 3000 bytes and sent 1000" "\"lport\":$sport,\"raddr\":\"127.0.0.1\",\"rport\":$cport,\"rx_bytes\":3000,\"tx_bytes\":1000}"
+	expect $tag tcptop $kind "JSON: 4000 bytes each way in all, 2 connections" '"rx_bytes":4000,"tx_bytes":4000,"connections":2,'
+done
+expect_tier ts_text tcpsubnet "TCP bytes sent" fexit
+expect ts_text tcpsubnet fexit "4000 bytes sent to 127.0.0.1/32, none to 0.0.0.0/0" "^127.0.0.1/32  *4000$"
+check "tcpsubnet[fexit]: no line for 0.0.0.0/0" sh -c "! grep -q '^0.0.0.0/0' $out/ts_text.out"
+expect_tier ts_kprobe tcpsubnet "TCP bytes sent" kprobe
+expect ts_kprobe tcpsubnet kprobe "JSON: 4000 bytes to 127.0.0.0/8, only that subnet" '"bytes":4000,"unmatched_bytes":0,"entries":\[{"subnet":"127.0.0.0/8","bytes":4000}\]'
+expect_tier pl_text tcppktlat "TCP data arrival and read" tp_btf
+expect pl_text tcppktlat tp_btf "shows the server's read of data that waited 100 ms or more" "^$wpid  *$wpid  *km-workload  *127.0.0.1  *$sport  *127.0.0.1  *$cport  *\([1-9][0-9][0-9]\|[0-9][0-9][0-9][0-9]\)\.[0-9][0-9]$"
+for t in pl_raw:raw_tp pl_tp:tracepoint; do
+	tag=${t%:*}
+	kind=${t#*:}
+	expect_tier $tag tcppktlat "TCP data arrival and read" $kind
+	expect $tag tcppktlat $kind "JSON: the server's read, waited 100 ms or more" "\"pid\":$wpid,.*\"lport\":$sport,\"raddr\":\"127.0.0.1\",\"rport\":$cport,\"wait_ms\":\([1-9][0-9][0-9]\|[0-9][0-9][0-9][0-9]\)\."
+done
+check "tcppktlat[tracepoint]: --min 50 leaves out the client's read of data that did not wait" \
+	sh -c "! grep -q '\"lport\":$cport,' $out/pl_tp.out"
+check "tcppktlat[raw_tp]: without --min the client's read shows too" grep -q "\"lport\":$cport," $out/pl_raw.out
+
+fi
+
 # --- corescope triage: every source collected, DNS latency among them ---------
 # Every standalone tool runs here (doctor above), so triage must collect
 # every section: nothing under "not collected". Its window starts after it

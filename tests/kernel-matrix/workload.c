@@ -14,6 +14,13 @@
 //   lookup NAME        getaddrinfo(NAME) (gethostlatency)
 //   tcp                a loopback session: connect, accept, 3000 bytes, close
 //                      (tcpconnect, tcpaccept, tcplife)
+//   tcpwait MS         a loopback session: the client sends 3000 bytes, the
+//                      server reads them after napping MS ms, then sends 1000
+//                      back, which the client reads (tcptop, tcpsubnet,
+//                      tcppktlat)
+//   fdpass             sends a descriptor of /etc/hosts and a pipe's read end
+//                      over a Unix socket pair (SCM_RIGHTS) and receives them;
+//                      prints the socket and descriptor numbers (sofdsnoop)
 //   retrans            a connect to a listener whose accept queue is full, so
 //                      its SYN is dropped and sent again (tcpretrans)
 //   signals COUNT      kill() a child with SIGUSR2 COUNT times, each taken
@@ -138,6 +145,62 @@ static int tcp_session(void) {
     close(client);
     close(accepted);
     close(server);
+    return 0;
+}
+
+static void read_all(int fd, char* buf, size_t size) {
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = read(fd, buf + got, size - got);
+        if (n <= 0) die("read");
+        got += n;
+    }
+}
+
+static int tcp_wait_session(int ms) {
+    uint16_t server_port, client_port;
+    char buf[3000];
+    int server = listener(8, &server_port);
+    int client = connect_to(server_port, 0, &client_port);
+    int accepted = accept(server, NULL, NULL);
+    if (accepted < 0) die("accept");
+    printf("server_port=%u client_port=%u\n", server_port, client_port);
+    fflush(stdout);
+    memset(buf, 'w', sizeof buf);
+    if (write(client, buf, sizeof buf) != (ssize_t)sizeof buf) die("write");
+    km_nap(1, ms); // the data waits in the server's receive queue
+    read_all(accepted, buf, sizeof buf);
+    if (write(accepted, buf, 1000) != 1000) die("write back");
+    read_all(client, buf, 1000);
+    close(client);
+    close(accepted);
+    close(server);
+    return 0;
+}
+
+static int pass_fds(void) {
+    int sv[2], pipefd[2], hosts = open("/etc/hosts", O_RDONLY);
+    if (hosts < 0 || pipe(pipefd) || socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) die("fdpass setup");
+    int sent[2] = {hosts, pipefd[0]}, received[2] = {-1, -1};
+    char byte = 'f', control[CMSG_SPACE(sizeof sent)];
+    struct iovec iov = {&byte, 1};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    memset(control, 0, sizeof control);
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof sent);
+    memcpy(CMSG_DATA(c), sent, sizeof sent);
+    if (sendmsg(sv[0], &msg, 0) != 1) die("sendmsg");
+    memset(control, 0, sizeof control);
+    msg.msg_controllen = sizeof control;
+    if (recvmsg(sv[1], &msg, 0) != 1) die("recvmsg");
+    c = CMSG_FIRSTHDR(&msg);
+    if (!c || c->cmsg_type != SCM_RIGHTS) die("no SCM_RIGHTS received");
+    memcpy(received, CMSG_DATA(c), sizeof received);
+    printf("send_sock=%d recv_sock=%d sent=%d,%d received=%d,%d\n", sv[0], sv[1], sent[0], sent[1],
+           received[0], received[1]);
     return 0;
 }
 
@@ -410,6 +473,8 @@ int main(int argc, char** argv) {
     if (strcmp(cmd, "files") == 0 && argc == 3) return files(argv[2]);
     if (strcmp(cmd, "lookup") == 0 && argc == 3) return lookup(argv[2]);
     if (strcmp(cmd, "tcp") == 0 && argc == 2) return tcp_session();
+    if (strcmp(cmd, "tcpwait") == 0 && argc == 3) return tcp_wait_session(atoi(argv[2]));
+    if (strcmp(cmd, "fdpass") == 0 && argc == 2) return pass_fds();
     if (strcmp(cmd, "retrans") == 0 && argc == 2) return retransmit_syn();
     if (strcmp(cmd, "signals") == 0 && argc == 3) return signals(atoi(argv[2]));
     if (strcmp(cmd, "creds") == 0 && argc == 2) return creds();
@@ -422,7 +487,8 @@ int main(int argc, char** argv) {
 usage:
     fprintf(stderr,
             "usage: km-workload [wait] spin SECONDS | nap COUNT MS | syscalls COUNT | "
-            "exit CODE | hog MB | files DIR | lookup NAME | tcp | retrans | signals COUNT | "
+            "exit CODE | hog MB | files DIR | lookup NAME | tcp | tcpwait MS | fdpass | retrans | "
+            "signals COUNT | "
             "creds | threads COUNT | contend COUNT MS | pinned CPU COUNT SECONDS | wake COUNT MS | "
             "lossy\n");
     return 2;
