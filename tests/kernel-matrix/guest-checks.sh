@@ -379,6 +379,34 @@ expect tr_lp_kprobe tcpretrans kprobe "-l still shows the SYN retransmit" "127.0
 
 fi
 
+if section "tcpdrop"; then
+start td_text "" tcpdrop
+start td_raw tp_btf tcpdrop -o json
+start td_tp tp_btf,raw_tp tcpdrop -o json --no-stack
+wait_attached
+km-workload drops >$out/workload.drops
+stop_all
+closed=$(field closed_port $out/workload.drops)
+minttl=$(field minttl_port $out/workload.drops)
+echo "SYN to the closed port $closed; byte refused by IP_MINTTL on port $minttl"
+expect_tier td_text tcpdrop "dropped packets" tp_btf
+# No socket took the SYN: no owner (never the softirq's task).
+expect td_text tcpdrop tp_btf "shows the SYN to the closed port, NO_SOCKET, owner unknown" \
+	"^[0-9:]*  *-  *-  *4  *127.0.0.1:[0-9]*  *> 127.0.0.1:$closed  *-  *(SYN)  *NO_SOCKET$"
+expect td_text tcpdrop tp_btf "the kernel stack goes through tcp_v4_rcv" "^    tcp_v4_rcv$"
+expect td_text tcpdrop tp_btf "shows the byte IP_MINTTL refused" \
+	"> 127.0.0.1:$minttl  .*(PSH|ACK)  *TCP_MINTTL$"
+for t in td_raw:raw_tp td_tp:tracepoint; do
+	tag=${t%:*}
+	kind=${t#*:}
+	expect_tier $tag tcpdrop "dropped packets" $kind
+	expect $tag tcpdrop $kind "JSON: the NO_SOCKET drop with its ports, flags and no owner" \
+		"\"dport\":$closed," '"pid":null' '"tcp_flags":"SYN"' '"reason":"NO_SOCKET"'
+	expect $tag tcpdrop $kind "JSON: the TCP_MINTTL drop" "\"dport\":$minttl," '"reason":"TCP_MINTTL"'
+done
+expect td_raw tcpdrop raw_tp "JSON carries the kernel stack" "\"dport\":$closed," '"kernel_stack":\[{"address"'
+fi
+
 # --- biolatency, biosnoop: the scratch disk -----------------------------------------
 if section "biolatency, biosnoop"; then
 if [ -n "$CORESCOPE_SCRATCH" ]; then

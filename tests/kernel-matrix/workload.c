@@ -16,6 +16,9 @@
 //                      (tcpconnect, tcpaccept, tcplife)
 //   retrans            a connect to a listener whose accept queue is full, so
 //                      its SYN is dropped and sent again (tcpretrans)
+//   drops              a SYN to a closed port (NO_SOCKET), and a byte sent
+//                      to a connected socket that takes nothing with a hop
+//                      limit below 255 (IP_MINTTL: TCP_MINTTL) (tcpdrop)
 //   signals COUNT      kill() a child with SIGUSR2 COUNT times, each taken
 //                      before the next (so each is delivered), then kill a
 //                      PID no process has (ESRCH) (sigsnoop, killsnoop)
@@ -146,6 +149,34 @@ static int retransmit_syn(void) {
     km_nap(1, 2500);
     close(dropped);
     close(queued);
+    close(server);
+    return 0;
+}
+
+static int drops(void) {
+    uint16_t closed_port, server_port, client_port;
+    // A port nothing listens on: bound, then closed.
+    close(listener(1, &closed_port));
+    int refused = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(closed_port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (refused < 0 || connect(refused, (struct sockaddr*)&addr, sizeof addr) == 0 ||
+        errno != ECONNREFUSED)
+        die("connect to a closed port");
+    close(refused);
+    int server = listener(1, &server_port);
+    int client = connect_to(server_port, 0, &client_port);
+    int accepted = accept(server, NULL, NULL);
+    int max_ttl = 255;
+    struct linger reset = {1, 0};
+    if (accepted < 0 || setsockopt(client, IPPROTO_IP, IP_MINTTL, &max_ttl, sizeof max_ttl) ||
+        write(accepted, "x", 1) != 1 ||
+        setsockopt(client, SOL_SOCKET, SO_LINGER, &reset, sizeof reset))
+        die("minttl drop");
+    printf("closed_port=%u minttl_port=%u\n", closed_port, client_port);
+    fflush(stdout);
+    close(client);
+    close(accepted);
     close(server);
     return 0;
 }
@@ -352,6 +383,7 @@ int main(int argc, char** argv) {
     if (strcmp(cmd, "lookup") == 0 && argc == 3) return lookup(argv[2]);
     if (strcmp(cmd, "tcp") == 0 && argc == 2) return tcp_session();
     if (strcmp(cmd, "retrans") == 0 && argc == 2) return retransmit_syn();
+    if (strcmp(cmd, "drops") == 0 && argc == 2) return drops();
     if (strcmp(cmd, "signals") == 0 && argc == 3) return signals(atoi(argv[2]));
     if (strcmp(cmd, "creds") == 0 && argc == 2) return creds();
     if (strcmp(cmd, "threads") == 0 && argc == 3) return threads(atoi(argv[2]));
@@ -363,7 +395,8 @@ usage:
     fprintf(
         stderr,
         "usage: km-workload [wait] spin SECONDS | nap COUNT MS | syscalls COUNT | "
-        "exit CODE | hog MB | files DIR | lookup NAME | tcp | retrans | signals COUNT | "
+        "exit CODE | hog MB | files DIR | lookup NAME | tcp | retrans | drops | "
+        "signals COUNT | "
         "creds | threads COUNT | contend COUNT MS | pinned CPU COUNT SECONDS | wake COUNT MS\n");
     return 2;
 }
