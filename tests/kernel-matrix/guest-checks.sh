@@ -410,6 +410,35 @@ done
 expect td_raw tcpdrop raw_tp "JSON carries the kernel stack" "\"dport\":$closed," '"kernel_stack":\[{"address"'
 fi
 
+if section "bindsnoop"; then
+start bs_text "" bindsnoop
+start bs_raw tracepoint bindsnoop -o json
+wait_attached
+km-workload binds >$out/workload.binds &
+bpid=$!
+wait $bpid
+stop_all
+taken=$(field taken_port $out/workload.binds)
+udp=$(field udp_port $out/workload.binds)
+echo "binds: pid $bpid, TCP port $taken (then EADDRINUSE), UDP port $udp"
+expect_tier bs_text bindsnoop "bind system call" tracepoint
+expect bs_text bindsnoop tracepoint "shows the TCP bind with SO_REUSEADDR" \
+	"^$bpid  *km-workload  *0  *TCP  *\.\.\.R\.  *0  *$taken  *127.0.0.1$"
+expect bs_text bindsnoop tracepoint "shows the bind that failed with EADDRINUSE" \
+	"^$bpid  *km-workload  *-98  *TCP  *\.\.\.\.\.  *0  *$taken  *127.0.0.1$"
+# 6.1 keeps these options in inet_sock's bit fields (6.6+: inet_flags).
+expect bs_text bindsnoop tracepoint "shows IP_FREEBIND and SO_REUSEPORT on UDP" \
+	"^$bpid  *km-workload  *0  *UDP  *F\.\.\.r  *0  *$udp  *127.0.0.1$"
+expect bs_text bindsnoop tracepoint "shows IP_TRANSPARENT and IP_BIND_ADDRESS_NO_PORT, port 0" \
+	"^$bpid  *km-workload  *0  *TCP  *\.TN\.\.  *0  *0  *127.0.0.1$"
+expect_tier bs_raw bindsnoop "bind system call" raw_tp
+expect bs_raw bindsnoop raw_tp "JSON: the failed bind" "\"pid\":$bpid," '"ret":-98,"errno":98,' \
+	"\"port\":$taken,\"bound_port\":null,\"addr\":\"127.0.0.1\""
+expect bs_raw bindsnoop raw_tp "JSON: the UDP bind's options and port" "\"pid\":$bpid," \
+	'"protocol":"UDP","type":"DGRAM","options":\["FREEBIND","REUSEPORT"\]' \
+	"\"port\":0,\"bound_port\":$udp,"
+fi
+
 # --- biolatency, biosnoop: the scratch disk -----------------------------------------
 if section "biolatency, biosnoop"; then
 if [ -n "$CORESCOPE_SCRATCH" ]; then
