@@ -508,6 +508,22 @@ std::vector<EventTool> event_tools() {
          any_record([](const json& r, const Made& m, const Context&) {
              return same_task(r, m) && std::to_string(r.at("lport").get<int>()) == m.detail;
          })},
+        // A bind of the actor's to a loopback port the kernel picks.
+        {"bindsnoop",
+         {},
+         [](const Context&, const Made& m) {
+             int fd = socket(m.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+             sockaddr_storage addr = loopback(m.family, 0);
+             bool ok = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+             uint16_t port = ok ? local_port(fd) : 0;
+             if (fd >= 0) close(fd);
+             if (!ok) throw std::runtime_error("bind failed");
+             return std::to_string(port);
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && r.at("bound_port").is_number() &&
+                    std::to_string(r.at("bound_port").get<int>()) == m.detail;
+         })},
         // A segment dropped on its way into a socket of the actor's: it
         // connects to a listener of its own, makes its end refuse what
         // comes in with a hop limit below 255 (IP_MINTTL, IPV6_MINHOPCOUNT;
@@ -2941,6 +2957,7 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"-T", "test_biolatency.cpp"},
       {"-d", "test_biolatency.cpp"},
       {"-m", "test_flags.cpp"},
+    {"bindsnoop", {{"-x", "test_bindsnoop.cpp"}, {"-P", "test_bindsnoop.cpp"}}},
       {"-v", "test_flags.cpp"},
       {"--btf", "test_flags.cpp"},
       {"-Q", "test_biolatency.cpp"},

@@ -607,6 +607,66 @@ check "tcpcong[tp_btf]: -6 shows nothing of the IPv4 session (got $n tables with
 
 fi
 
+if section "tcpdrop"; then
+start td_text "" tcpdrop
+start td_raw tp_btf tcpdrop -o json
+start td_tp tp_btf,raw_tp tcpdrop -o json --no-stack
+wait_attached
+km-workload drops >$out/workload.drops
+stop_all
+closed=$(field closed_port $out/workload.drops)
+minttl=$(field minttl_port $out/workload.drops)
+echo "SYN to the closed port $closed; byte refused by IP_MINTTL on port $minttl"
+expect_tier td_text tcpdrop "dropped packets" tp_btf
+# No socket took the SYN: no owner (never the softirq's task).
+expect td_text tcpdrop tp_btf "shows the SYN to the closed port, NO_SOCKET, owner unknown" \
+	"^[0-9:]*  *-  *-  *4  *127.0.0.1:[0-9]*  *> 127.0.0.1:$closed  *-  *(SYN)  *NO_SOCKET$"
+expect td_text tcpdrop tp_btf "the kernel stack goes through tcp_v4_rcv" "^    tcp_v4_rcv$"
+# 6.1 drops it without a reason (TCP_MINTTL is 6.2's): NOT_SPECIFIED, as
+# the kernel passes it.
+expect td_text tcpdrop tp_btf "shows the byte IP_MINTTL refused, reason NOT_SPECIFIED" \
+	"> 127.0.0.1:$minttl  .*(PSH|ACK)  *NOT_SPECIFIED$"
+for t in td_raw:raw_tp td_tp:tracepoint; do
+	tag=${t%:*}
+	kind=${t#*:}
+	expect_tier $tag tcpdrop "dropped packets" $kind
+	expect $tag tcpdrop $kind "JSON: the NO_SOCKET drop with its ports, flags and no owner" \
+		"\"dport\":$closed," '"pid":null' '"tcp_flags":"SYN"' '"reason":"NO_SOCKET"'
+	expect $tag tcpdrop $kind "JSON: the IP_MINTTL drop" "\"dport\":$minttl," '"tcp_flags":"PSH|ACK"' \
+		'"reason":"NOT_SPECIFIED"'
+done
+expect td_raw tcpdrop raw_tp "JSON carries the kernel stack" "\"dport\":$closed," '"kernel_stack":\[{"address"'
+fi
+
+if section "bindsnoop"; then
+start bs_text "" bindsnoop
+start bs_raw tracepoint bindsnoop -o json
+wait_attached
+km-workload binds >$out/workload.binds &
+bpid=$!
+wait $bpid
+stop_all
+taken=$(field taken_port $out/workload.binds)
+udp=$(field udp_port $out/workload.binds)
+echo "binds: pid $bpid, TCP port $taken (then EADDRINUSE), UDP port $udp"
+expect_tier bs_text bindsnoop "bind system call" tracepoint
+expect bs_text bindsnoop tracepoint "shows the TCP bind with SO_REUSEADDR" \
+	"^$bpid  *km-workload  *0  *TCP  *\.\.\.R\.  *0  *$taken  *127.0.0.1$"
+expect bs_text bindsnoop tracepoint "shows the bind that failed with EADDRINUSE" \
+	"^$bpid  *km-workload  *-98  *TCP  *\.\.\.\.\.  *0  *$taken  *127.0.0.1$"
+# 6.1 keeps these options in inet_sock's bit fields (6.6+: inet_flags).
+expect bs_text bindsnoop tracepoint "shows IP_FREEBIND and SO_REUSEPORT on UDP" \
+	"^$bpid  *km-workload  *0  *UDP  *F\.\.\.r  *0  *$udp  *127.0.0.1$"
+expect bs_text bindsnoop tracepoint "shows IP_TRANSPARENT and IP_BIND_ADDRESS_NO_PORT, port 0" \
+	"^$bpid  *km-workload  *0  *TCP  *\.TN\.\.  *0  *0  *127.0.0.1$"
+expect_tier bs_raw bindsnoop "bind system call" raw_tp
+expect bs_raw bindsnoop raw_tp "JSON: the failed bind" "\"pid\":$bpid," '"ret":-98,"errno":98,' \
+	"\"port\":$taken,\"bound_port\":null,\"addr\":\"127.0.0.1\""
+expect bs_raw bindsnoop raw_tp "JSON: the UDP bind's options and port" "\"pid\":$bpid," \
+	'"protocol":"UDP","type":"DGRAM","options":\["FREEBIND","REUSEPORT"\]' \
+	"\"port\":0,\"bound_port\":$udp,"
+fi
+
 # --- biolatency, biosnoop: the scratch disk -----------------------------------------
 if section "biolatency, biosnoop"; then
 if [ -n "$CORESCOPE_SCRATCH" ]; then

@@ -23,6 +23,13 @@
 //                      prints the socket and descriptor numbers (sofdsnoop)
 //   retrans            a connect to a listener whose accept queue is full, so
 //                      its SYN is dropped and sent again (tcpretrans)
+//   drops              a SYN to a closed port (NO_SOCKET), and a byte sent
+//                      to a connected socket that takes nothing with a hop
+//                      limit below 255 (IP_MINTTL: TCP_MINTTL) (tcpdrop)
+//   binds              binds on 127.0.0.1: TCP with SO_REUSEADDR to port 0,
+//                      the same port again (EADDRINUSE), UDP with
+//                      IP_FREEBIND and SO_REUSEPORT, TCP with
+//                      IP_TRANSPARENT and IP_BIND_ADDRESS_NO_PORT (bindsnoop)
 //   signals COUNT      kill() a child with SIGUSR2 COUNT times, each taken
 //                      before the next (so each is delivered), then kill a
 //                      PID no process has (ESRCH) (sigsnoop, killsnoop)
@@ -272,6 +279,79 @@ static int lossy_session(void) {
     return 0;
 }
 
+static int drops(void) {
+    uint16_t closed_port, server_port, client_port;
+    // A port nothing listens on: bound, then closed.
+    close(listener(1, &closed_port));
+    int refused = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(closed_port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (refused < 0 || connect(refused, (struct sockaddr*)&addr, sizeof addr) == 0 ||
+        errno != ECONNREFUSED)
+        die("connect to a closed port");
+    close(refused);
+    int server = listener(1, &server_port);
+    int client = connect_to(server_port, 0, &client_port);
+    int accepted = accept(server, NULL, NULL);
+    int max_ttl = 255;
+    struct linger reset = {1, 0};
+    if (accepted < 0 || setsockopt(client, IPPROTO_IP, IP_MINTTL, &max_ttl, sizeof max_ttl) ||
+        write(accepted, "x", 1) != 1 ||
+        setsockopt(client, SOL_SOCKET, SO_LINGER, &reset, sizeof reset))
+        die("minttl drop");
+    printf("closed_port=%u minttl_port=%u\n", closed_port, client_port);
+    fflush(stdout);
+    close(client);
+    close(accepted);
+    close(server);
+    return 0;
+}
+
+static int bind_loopback(int type, uint16_t port, const int* options, int count) {
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
+    int one = 1;
+    int fd = socket(AF_INET, type, 0);
+    if (fd < 0) die("socket");
+    for (int i = 0; i < count; i += 2)
+        if (setsockopt(fd, options[i], options[i + 1], &one, sizeof one)) die("setsockopt");
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr*)&addr, sizeof addr)) {
+        int err = errno;
+        close(fd);
+        return -err;
+    }
+    return fd;
+}
+
+static uint16_t port_of(int fd) {
+    struct sockaddr_in addr;
+    socklen_t len = sizeof addr;
+    if (getsockname(fd, (struct sockaddr*)&addr, &len)) die("getsockname");
+    return ntohs(addr.sin_port);
+}
+
+static int binds(void) {
+    const int reuse_addr[] = {SOL_SOCKET, SO_REUSEADDR};
+    const int freebind_reuseport[] = {IPPROTO_IP, IP_FREEBIND, SOL_SOCKET, SO_REUSEPORT};
+    const int transparent_no_port[] = {IPPROTO_IP, IP_TRANSPARENT, IPPROTO_IP,
+                                       IP_BIND_ADDRESS_NO_PORT};
+    int taken = bind_loopback(SOCK_STREAM, 0, reuse_addr, 2);
+    if (taken < 0) die("bind with SO_REUSEADDR");
+    uint16_t taken_port = port_of(taken);
+    if (bind_loopback(SOCK_STREAM, taken_port, NULL, 0) != -EADDRINUSE)
+        die("bind to a taken port did not fail with EADDRINUSE");
+    int udp = bind_loopback(SOCK_DGRAM, 0, freebind_reuseport, 4);
+    if (udp < 0) die("bind with IP_FREEBIND");
+    int no_port = bind_loopback(SOCK_STREAM, 0, transparent_no_port, 4);
+    if (no_port < 0) die("bind with IP_TRANSPARENT");
+    printf("taken_port=%u udp_port=%u\n", taken_port, port_of(udp));
+    fflush(stdout);
+    close(no_port);
+    close(udp);
+    close(taken);
+    return 0;
+}
+
 static int hog(long mb) {
     for (long i = 0; i < mb; i++) {
         char* p = malloc(1 << 20);
@@ -476,6 +556,8 @@ int main(int argc, char** argv) {
     if (strcmp(cmd, "tcpwait") == 0 && argc == 3) return tcp_wait_session(atoi(argv[2]));
     if (strcmp(cmd, "fdpass") == 0 && argc == 2) return pass_fds();
     if (strcmp(cmd, "retrans") == 0 && argc == 2) return retransmit_syn();
+    if (strcmp(cmd, "drops") == 0 && argc == 2) return drops();
+    if (strcmp(cmd, "binds") == 0 && argc == 2) return binds();
     if (strcmp(cmd, "signals") == 0 && argc == 3) return signals(atoi(argv[2]));
     if (strcmp(cmd, "creds") == 0 && argc == 2) return creds();
     if (strcmp(cmd, "threads") == 0 && argc == 3) return threads(atoi(argv[2]));
@@ -488,6 +570,7 @@ usage:
     fprintf(stderr,
             "usage: km-workload [wait] spin SECONDS | nap COUNT MS | syscalls COUNT | "
             "exit CODE | hog MB | files DIR | lookup NAME | tcp | tcpwait MS | fdpass | retrans | "
+            "drops | binds | "
             "signals COUNT | "
             "creds | threads COUNT | contend COUNT MS | pinned CPU COUNT SECONDS | wake COUNT MS | "
             "lossy\n");

@@ -37,6 +37,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define HEADER_UNSET	 0xffff
 
 const volatile bool all_drops = false; /* --all: not only TCP */
+const volatile bool with_stack = true; /* false: --no-stack (the walk is most of the cost) */
 /* The loader sets these from the kernel's tracepoint (its BTF prototype):
  * kfree_skb gained its reason in 5.17 and the receiving socket in 6.11. */
 const volatile bool kfree_skb_has_reason = true;
@@ -215,7 +216,7 @@ static __always_inline int on_drop(void *ctx, const struct sk_buff *skb, __u64 l
 		return 0;
 	e->owner_known = SOCK_OWNER_FILL(e, owner);
 	e->ts_ns = bpf_ktime_get_ns();
-	bytes = bpf_get_stack(ctx, e->stack, sizeof(e->stack), 0);
+	bytes = with_stack ? bpf_get_stack(ctx, e->stack, sizeof(e->stack), 0) : 0;
 	if (bytes < 0)
 		bytes = 0;
 	e->stack_frames = bytes / sizeof(__u64);

@@ -280,6 +280,7 @@ int tcpdrop(int argc, char** argv) {
                 KernelFeatures& features = KernelFeatures::instance();
                 int args = features.tracepoint_arg_count("kfree_skb");
                 skel.rodata->all_drops = settings.all;
+                skel.rodata->with_stack = !settings.no_stacks;
                 skel.rodata->kfree_skb_has_reason = args >= 3;
                 skel.rodata->kfree_skb_has_rx_sk = args >= 4;
                 *reasons = DropReasons::of_running_kernel();
