@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -293,6 +294,25 @@ void make_events_of_every_kind() {
     close(client);
     close(server);
     close(listener);
+    // A descriptor passed over a Unix socket pair (sofdsnoop).
+    int pair[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) == 0);
+    char byte = 'f';
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &pair[1], sizeof(int));
+    CHECK(sendmsg(pair[0], &msg, 0) == 1);
+    close(pair[0]);
+    close(pair[1]);
     usleep(20000);
 }
 
