@@ -88,4 +88,14 @@ void add_family_switches(CommandLine& cli, NetFilters& filters) {
                    [set](std::string_view) { set(family_inet6); });
 }
 
+void add_port_option(CommandLine& cli, char short_name, std::string long_name,
+                     std::string value_name, std::string help, std::string_view what,
+                     std::vector<uint16_t>& ports) {
+    cli.add_option(short_name, std::move(long_name), std::move(value_name), std::move(help),
+                   [what = std::string(what), &ports](std::string_view v) {
+                       std::vector<uint16_t> more = parse_port_list(what, v);
+                       ports.insert(ports.end(), more.begin(), more.end());
+                   });
+}
+
 } // namespace corescope

@@ -49,6 +49,13 @@ struct NetFilters {
 // Adds -4, --ipv4 and -6, --ipv6 (which cannot be combined).
 void add_family_switches(CommandLine& cli, NetFilters& filters);
 
+// Adds a ports option (-P PORTS, -L PORTS, ...): each use appends the
+// comma-separated ports it is given to ports; a bad one is a UsageError
+// naming it as what ("invalid local port 'x' in '80,x'").
+void add_port_option(CommandLine& cli, char short_name, std::string long_name,
+                     std::string value_name, std::string help, std::string_view what,
+                     std::vector<uint16_t>& ports);
+
 // Before load: the rodata switches of bpf/sock.bpf.h.
 template <class Skeleton>
 void configure_net_filters(Skeleton* skel, const NetFilters& filters) {

@@ -879,4 +879,28 @@ SyscallToolRuns run_on_both_syscall_tiers(const std::string& tool, GatedChild& c
     return runs;
 }
 
+bool loopback_session(uint16_t* port) {
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (listener < 0 || bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        listen(listener, 4) != 0 ||
+        getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+        return false;
+    *port = ntohs(addr.sin_port);
+    int client = socket(AF_INET, SOCK_STREAM, 0);
+    bool ok = client >= 0 && connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    int server = ok ? accept(listener, nullptr, nullptr) : -1;
+    char data[100] = {};
+    ok = server >= 0 && send(client, data, sizeof data, 0) == sizeof data &&
+         recv(server, data, sizeof data, MSG_WAITALL) == sizeof data &&
+         send(server, data, sizeof data, 0) == sizeof data &&
+         recv(client, data, sizeof data, MSG_WAITALL) == sizeof data;
+    for (int fd : {client, server, listener})
+        if (fd >= 0) close(fd);
+    return ok;
+}
+
 } // namespace itest

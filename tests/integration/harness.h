@@ -164,6 +164,11 @@ sockaddr_storage loopback(int family, uint16_t port);
 // The local port a socket is bound to (IPv4 or IPv6).
 uint16_t local_port(int fd);
 
+// A loopback TCP session of the test's own, in the calling process: a
+// listener on 127.0.0.1 (its port in *port), a connection to it, 100 bytes
+// each way, all closed. False if a step failed.
+bool loopback_session(uint16_t* port);
+
 // A network namespace of the test's own with its loopback up; deleted on
 // destruction. Needs ip (iproute2).
 class NetNamespace {

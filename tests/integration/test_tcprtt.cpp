@@ -246,36 +246,6 @@ TEST_CASE("tcprtt refuses bad addresses and families that cannot match", "[tcprt
     CHECK(clash.err.find("-4") != std::string::npos);
 }
 
-namespace {
-
-// A loopback TCP session of the test's own: a listener on 127.0.0.1 (its
-// port in *port), a connection to it, 100 bytes each way, both closed.
-bool tcprtt_session(uint16_t* port) {
-    int listener = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (listener < 0 || bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        listen(listener, 4) != 0 ||
-        getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-        return false;
-    *port = ntohs(addr.sin_port);
-    int client = socket(AF_INET, SOCK_STREAM, 0);
-    bool ok = client >= 0 && connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    int server = ok ? accept(listener, nullptr, nullptr) : -1;
-    char data[100] = {};
-    ok = server >= 0 && send(client, data, sizeof data, 0) == sizeof data &&
-         recv(server, data, sizeof data, MSG_WAITALL) == sizeof data &&
-         send(server, data, sizeof data, 0) == sizeof data &&
-         recv(client, data, sizeof data, MSG_WAITALL) == sizeof data;
-    for (int fd : {client, server, listener})
-        if (fd >= 0) close(fd);
-    return ok;
-}
-
-} // namespace
-
 // -T, --btf and -d, which the cases above do not take: the time line opens
 // the summary, the kernel's types come from a copy of its BTF, and the
 // tool ends by itself after -d.
@@ -289,7 +259,7 @@ TEST_CASE("tcprtt -T with --btf ends by itself after -d, with a loopback session
     ToolProcess p({tool_path("tcprtt"), "-T", "--btf", btf, "-d", "3"});
     REQUIRE(p.wait_attached());
     uint16_t port = 0;
-    REQUIRE(tcprtt_session(&port));
+    REQUIRE(loopback_session(&port));
     Finished f = p.wait(duration_s + 30);
     unlink(btf.c_str());
     CHECK(f.exit_code == 0);

@@ -154,13 +154,10 @@ int bindsnoop(int argc, char** argv) {
                     "the socket's options and the result.",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::failed,
                      Flag::time, Flag::print_uid, Flag::duration});
-    cli.add_option('P', "port", "PORTS",
-                   "only binds to these ports (comma-separated; for port 0, the port the kernel "
-                   "chose)",
-                   [&](std::string_view v) {
-                       auto ports = parse_port_list("port", v);
-                       net.local_ports.insert(net.local_ports.end(), ports.begin(), ports.end());
-                   });
+    add_port_option(cli, 'P', "port", "PORTS",
+                    "only binds to these ports (comma-separated; for port 0, the port the kernel "
+                    "chose)",
+                    "port", net.local_ports);
     add_family_switches(cli, net);
     cli.set_examples("  bindsnoop                  every bind() on an IPv4 or IPv6 socket\n"
                      "  bindsnoop -x               only binds that failed\n"

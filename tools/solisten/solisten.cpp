@@ -81,11 +81,8 @@ int solisten(int argc, char** argv) {
                     "backlog, the local address and port.",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::failed,
                      Flag::time, Flag::print_uid, Flag::duration});
-    cli.add_option('P', "port", "PORTS", "only these local ports (comma-separated)",
-                   [&](std::string_view v) {
-                       auto ports = parse_port_list("port", v);
-                       net.local_ports.insert(net.local_ports.end(), ports.begin(), ports.end());
-                   });
+    add_port_option(cli, 'P', "port", "PORTS", "only these local ports (comma-separated)", "port",
+                    net.local_ports);
     add_family_switches(cli, net);
     cli.set_examples("  solisten                   every listen()\n"
                      "  solisten -T -p 181         those of process 181, with times\n"

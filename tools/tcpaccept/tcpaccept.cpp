@@ -57,11 +57,8 @@ int tcpaccept(int argc, char** argv) {
         "Trace TCP connections accepted by processes (accept(), accept4()), IPv4 and IPv6.",
         {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::time, Flag::print_uid,
          Flag::duration});
-    cli.add_option('P', "port", "PORTS", "only these local ports (comma-separated)",
-                   [&](std::string_view v) {
-                       auto ports = parse_port_list("port", v);
-                       net.local_ports.insert(net.local_ports.end(), ports.begin(), ports.end());
-                   });
+    add_port_option(cli, 'P', "port", "PORTS", "only these local ports (comma-separated)", "port",
+                    net.local_ports);
     add_family_switches(cli, net);
     cli.set_examples("  tcpaccept                  trace all accepted TCP connections\n"
                      "  tcpaccept -T -U            with time and UID columns\n"

@@ -152,18 +152,10 @@ int tcpcong(int argc, char** argv) {
                     "Time each TCP connection spends in each congestion state (open, disorder, "
                     "cwr, recovery, loss).",
                     {Flag::time, Flag::duration, Flag::interval});
-    cli.add_option('L', "localport", "PORTS", "only these local ports (comma-separated)",
-                   [&](std::string_view v) {
-                       auto ports = parse_port_list("local port", v);
-                       settings.net.local_ports.insert(settings.net.local_ports.end(),
-                                                       ports.begin(), ports.end());
-                   });
-    cli.add_option('R', "remoteport", "PORTS", "only these remote ports (comma-separated)",
-                   [&](std::string_view v) {
-                       auto ports = parse_port_list("remote port", v);
-                       settings.net.remote_ports.insert(settings.net.remote_ports.end(),
-                                                        ports.begin(), ports.end());
-                   });
+    add_port_option(cli, 'L', "localport", "PORTS", "only these local ports (comma-separated)",
+                    "local port", settings.net.local_ports);
+    add_port_option(cli, 'R', "remoteport", "PORTS", "only these remote ports (comma-separated)",
+                    "remote port", settings.net.remote_ports);
     add_family_switches(cli, settings.net);
     cli.set_examples("  tcpcong                   every connection's times, printed at Ctrl-C\n"
                      "  tcpcong 1 10              ten 1-second tables\n"

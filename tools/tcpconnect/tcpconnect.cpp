@@ -113,12 +113,8 @@ int tcpconnect(int argc, char** argv) {
     CommandLine cli("tcpconnect", "Trace active TCP connections (connect()), IPv4 and IPv6.",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::time,
                      Flag::print_uid, Flag::duration});
-    cli.add_option('P', "port", "PORTS", "only these destination ports (comma-separated)",
-                   [&](std::string_view v) {
-                       auto ports = parse_port_list("port", v);
-                       settings.net.remote_ports.insert(settings.net.remote_ports.end(),
-                                                        ports.begin(), ports.end());
-                   });
+    add_port_option(cli, 'P', "port", "PORTS", "only these destination ports (comma-separated)",
+                    "port", settings.net.remote_ports);
     add_family_switches(cli, settings.net);
     cli.add_switch('C', "count",
                    "count connections per source, destination and port; print at the end",

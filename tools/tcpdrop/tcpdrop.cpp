@@ -255,12 +255,9 @@ int tcpdrop(int argc, char** argv) {
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::print_uid,
                      Flag::duration});
     add_family_switches(cli, settings.net);
-    cli.add_option('P', "port", "PORTS", "only packets from or to these ports (comma-separated)",
-                   [&](std::string_view v) {
-                       auto ports = parse_port_list("port", v);
-                       settings.net.local_ports.insert(settings.net.local_ports.end(),
-                                                       ports.begin(), ports.end());
-                   });
+    add_port_option(cli, 'P', "port", "PORTS",
+                    "only packets from or to these ports (comma-separated)", "port",
+                    settings.net.local_ports);
     cli.add_switch(0, "all", "every dropped packet, not only TCP", &settings.all);
     cli.add_switch(0, "no-stack", "leave out the kernel stack", &settings.no_stacks);
     cli.set_examples("  tcpdrop                    trace dropped TCP packets\n"

@@ -89,18 +89,10 @@ int tcppktlat(int argc, char** argv) {
                                   parse_unsigned("minimum latency", v, 0, 3600ULL * 1000 * 1000)) /
                                   1000);
         });
-    cli.add_option('l', "lport", "PORTS", "only these local ports (comma-separated)",
-                   [&](std::string_view v) {
-                       auto ports = parse_port_list("local port", v);
-                       settings.net.local_ports.insert(settings.net.local_ports.end(),
-                                                       ports.begin(), ports.end());
-                   });
-    cli.add_option('r', "rport", "PORTS", "only these remote ports (comma-separated)",
-                   [&](std::string_view v) {
-                       auto ports = parse_port_list("remote port", v);
-                       settings.net.remote_ports.insert(settings.net.remote_ports.end(),
-                                                        ports.begin(), ports.end());
-                   });
+    add_port_option(cli, 'l', "lport", "PORTS", "only these local ports (comma-separated)",
+                    "local port", settings.net.local_ports);
+    add_port_option(cli, 'r', "rport", "PORTS", "only these remote ports (comma-separated)",
+                    "remote port", settings.net.remote_ports);
     add_family_switches(cli, settings.net);
     cli.add_switch('w', "wide", "wide address columns (fit IPv6 addresses)", &settings.wide);
     cli.set_examples("  tcppktlat                  every read of waiting TCP data\n"

@@ -140,19 +140,12 @@ int tcprtt(int argc, char** argv) {
     Settings settings;
     CommandLine cli("tcprtt", "Summarize the smoothed RTT of TCP connections as a histogram.",
                     {Flag::time, Flag::duration, Flag::milliseconds, Flag::interval});
-    cli.add_option('L', "lport", "PORTS", "only connections on these local ports (comma-separated)",
-                   [&](std::string_view v) {
-                       auto ports = parse_port_list("local port", v);
-                       settings.net.local_ports.insert(settings.net.local_ports.end(),
-                                                       ports.begin(), ports.end());
-                   });
-    cli.add_option('P', "rport", "PORTS",
-                   "only connections to these remote ports (comma-separated)",
-                   [&](std::string_view v) {
-                       auto ports = parse_port_list("remote port", v);
-                       settings.net.remote_ports.insert(settings.net.remote_ports.end(),
-                                                        ports.begin(), ports.end());
-                   });
+    add_port_option(cli, 'L', "lport", "PORTS",
+                    "only connections on these local ports (comma-separated)", "local port",
+                    settings.net.local_ports);
+    add_port_option(cli, 'P', "rport", "PORTS",
+                    "only connections to these remote ports (comma-separated)", "remote port",
+                    settings.net.remote_ports);
     cli.add_option('a', "laddr", "ADDR", "only connections with this local address",
                    [&](std::string_view v) { settings.laddr = parse_address("local address", v); });
     cli.add_option(

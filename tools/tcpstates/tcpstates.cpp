@@ -83,18 +83,10 @@ int tcpstates(int argc, char** argv) {
                     "owner.",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::time,
                      Flag::print_uid, Flag::duration});
-    cli.add_option('L', "localport", "PORTS", "only these local ports (comma-separated)",
-                   [&](std::string_view v) {
-                       auto ports = parse_port_list("local port", v);
-                       settings.net.local_ports.insert(settings.net.local_ports.end(),
-                                                       ports.begin(), ports.end());
-                   });
-    cli.add_option('D', "remoteport", "PORTS", "only these remote ports (comma-separated)",
-                   [&](std::string_view v) {
-                       auto ports = parse_port_list("remote port", v);
-                       settings.net.remote_ports.insert(settings.net.remote_ports.end(),
-                                                        ports.begin(), ports.end());
-                   });
+    add_port_option(cli, 'L', "localport", "PORTS", "only these local ports (comma-separated)",
+                    "local port", settings.net.local_ports);
+    add_port_option(cli, 'D', "remoteport", "PORTS", "only these remote ports (comma-separated)",
+                    "remote port", settings.net.remote_ports);
     add_family_switches(cli, settings.net);
     cli.add_switch('w', "wide", "wide address columns (fit IPv6 addresses)", &settings.wide);
     cli.set_examples("  tcpstates                  trace all TCP state changes\n"
