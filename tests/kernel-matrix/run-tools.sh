@@ -1,24 +1,24 @@
 #!/bin/bash
-# The kernel-matrix suite: builds corescope statically, boots Debian's 6.1
-# kernel under qemu with it, and runs guest-checks.sh there, so each tool is
+# The kernel-matrix suite: boots Debian's 6.1 kernel under qemu with the
+# build's corescope-static, and runs guest-checks.sh there, so each tool is
 # shown to work on a second kernel (one with kprobes and fentry) from the
-# same binary. Run as root from anywhere; used by `meson test --suite
-# kernel-matrix`.
+# same binary. Run as root from anywhere (CORESCOPE_BUILD_DIR: the build,
+# ./build by default); used by `meson test --suite kernel-matrix`.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-static_build=${CORESCOPE_STATIC_BUILD:-$root/build-static}
+build=${CORESCOPE_BUILD_DIR:-$root/build}
 
-# The same options as the packaging suite's static test, which shares this
-# build dir (tests/packaging/check_static.py).
-if [ ! -f "$static_build/build.ninja" ]; then
-    meson setup "$static_build" "$root" -Dstatic=true -Dmulticall=true -Dtests=false -Ddebug=false >/dev/null
+if ! out=$(ninja -C "$build" corescope-static 2>&1); then
+    echo "$out" | tail -n 30 >&2
+    echo "run-tools.sh: cannot build corescope-static in $build (ninja's output above)" >&2
+    exit 1
 fi
-ninja -C "$static_build" corescope >/dev/null
 
 files=$(mktemp -d /tmp/corescope-km.XXXXXX)
 trap 'rm -rf "$files"' EXIT
-cp "$static_build/corescope" "$files/"
+# Without its debug information: the guest's initramfs holds it in memory.
+strip --strip-debug -o "$files/corescope" "$build/corescope-static"
 for tool in $("$files/corescope" list | cut -d' ' -f1) ext4slower xfsslower btrfsslower nfsslower \
     killsnoop; do
     ln -s corescope "$files/$tool"

@@ -2,12 +2,14 @@
 """`meson dist` and what is built from its tarball.
 
   dist: makes the tarball (of the committed tree), unpacks it, builds it
-        offline with system packages only (--wrap-mode=nofallback,
-        -Dtool_prefix=bpf-) and checks that build's install with the prefix.
-        It builds two tools (DIST_TOOLS): the tarball holds the whole
+        offline with system packages only (--wrap-mode=nofallback) as the
+        static multi-call corescope with a prefix (-Dstatic=true
+        -Dmulticall=true -Dtool_prefix=bpf-), and checks that build's
+        install: corescope and a prefixed symlink to it per tool. It builds
+        two tools (DIST_TOOLS), unoptimized: the tarball holds the whole
         committed tree, and what it must carry besides (vmlinux.h, debian/,
         the man page sources) every tool needs alike; the deb test builds
-        them all.
+        them all, with shared libraries.
   deb:  makes the tarball, builds the Debian package from the unpacked tree
         (dpkg-buildpackage -b -us -uc), installs it with apt-get install
         ./corescope_*.deb, checks its dependencies and runs corescope and a
@@ -61,7 +63,8 @@ def check_dist(c, build_dir, source_dir, rest):
             return
         dist_build = os.path.join(work, "build")
         r = run(["meson", "setup", dist_build, tree, "--wrap-mode=nofallback", "-Dtests=false",
-                 "-Dtool_prefix=bpf-", "-Dman=enabled", "-Dtools=" + ",".join(DIST_TOOLS)])
+                 "-Dtool_prefix=bpf-", "-Dman=enabled", "-Dtools=" + ",".join(DIST_TOOLS),
+                 "-Dstatic=true", "-Dmulticall=true", "-Doptimization=0", "-Ddebug=false"])
         if not c.check(r.returncode == 0, "the unpacked tarball configures with system packages only",
                        r.stdout[-2000:] + r.stderr[-2000:]):
             return
@@ -71,7 +74,10 @@ def check_dist(c, build_dir, source_dir, rest):
         # Only the aliases of the tools this build has (ALIAS=TOOL).
         aliases = [a for a in rest[rest.index("--") + 1:] if a.split("=")[-1] in DIST_TOOLS] \
             if "--" in rest else []
-        r = run([sys.executable, os.path.join(HERE, "check_install.py"), dist_build, tree, "bpf-", "false",
+        r = run(["readelf", "--dynamic", os.path.join(dist_build, "corescope")])
+        c.check("There is no dynamic section" in r.stdout, "the tarball's -Dstatic=true corescope has no dynamic section",
+                r.stdout[-1000:])
+        r = run([sys.executable, os.path.join(HERE, "check_install.py"), dist_build, tree, "bpf-", "true",
                  *DIST_TOOLS, "--", *aliases])
         add_nested(c, r, "the install checks of the tarball build ran")
     finally:
