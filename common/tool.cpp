@@ -1,4 +1,5 @@
 #include "tool.h"
+#include "standalone.h"
 
 #include "clock.h"
 
@@ -97,6 +98,11 @@ std::string invoked_name(int argc, char** argv, const char* fallback) {
     std::string path = argv[0];
     std::string base = path.substr(path.rfind('/') + 1);
     return base.empty() ? fallback : base;
+}
+
+int run_standalone(const char* default_name, int argc, char** argv, int (*body)(int, char**)) {
+    std::string name = invoked_name(argc, argv, default_name);
+    return run_tool(name.c_str(), argc, argv, body);
 }
 
 void require_bpf(const CommonOptions& options) {
