@@ -16,8 +16,11 @@ if [ ! -f "$build/build.ninja" ]; then
     # frame), and a fifth less compile time than -O2 with full debug
     # information (test_flags.cpp: 24 s against 31 s), on the largest build
     # of the time budget (docs/architecture.md).
+    # Multi-call: each tool a symlink to one sanitized corescope, which
+    # spares linking every tool again with the sanitizers' runtimes.
     CC=clang CXX=clang++ meson setup "$build" "$root" \
         -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=true -Dintegration_tests=false \
+        -Dmulticall=true \
         -Doptimization=1 -Ddebug=false \
         -Dc_args='-fno-sanitize-recover=all -fno-omit-frame-pointer -gline-tables-only' \
         -Dcpp_args='-fno-sanitize-recover=all -fno-omit-frame-pointer -gline-tables-only' >/dev/null
