@@ -33,6 +33,14 @@ std::string bpf_unavailable_reason();
         if (!why.empty()) SKIP_CASE(why);                                                          \
     } while (0)
 
+// In a test that makes network namespaces and nftables rules: without nft
+// and ip, the case is skipped (skip.h) with what to install.
+#define REQUIRE_NETNS_TOOLS()                                                                      \
+    do {                                                                                           \
+        if (!::itest::have_command("nft") || !::itest::have_command("ip"))                         \
+            SKIP_CASE("needs nft and ip (scripts/setup.sh installs nftables and iproute2)");       \
+    } while (0)
+
 // A unique token for this test run, for paths and argv the tools must see.
 std::string unique_token(const std::string& prefix);
 

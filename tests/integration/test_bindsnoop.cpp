@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+namespace test_bindsnoop {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -188,3 +190,5 @@ TEST_CASE("bindsnoop -P and JSON: only binds to the chosen port", "[bindsnoop]")
     CHECK(e.at("bound_port") == wanted);
     CHECK(e.at("addr") == "::1");
 }
+
+} // namespace test_bindsnoop

@@ -22,6 +22,8 @@
 #include <thread>
 #include <unistd.h>
 
+namespace test_biolatency {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -369,3 +371,5 @@ TEST_CASE("biolatency -c with a path that is not a cgroup fails in one line", "[
     CHECK(r.err.find("/nonexistent-cgroup") != std::string::npos);
     CHECK(lines(r.err).size() <= 2);
 }
+
+} // namespace test_biolatency

@@ -23,6 +23,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+namespace test_biosnoop {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -482,3 +484,5 @@ TEST_CASE("biosnoop --dry-run plans start, merge, insert, issue and completion f
     CHECK(targets == expected);
     CHECK(kinds == std::set<std::string>{"tp_btf"});
 }
+
+} // namespace test_biosnoop

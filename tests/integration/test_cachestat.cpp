@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <vector>
 
+namespace test_cachestat {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -173,3 +175,5 @@ TEST_CASE("cachestat rejects a bad interval with exit 2 naming it", "[cachestat]
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("'0'") != std::string::npos);
 }
+
+} // namespace test_cachestat

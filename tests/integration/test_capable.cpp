@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+namespace test_capable {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -125,3 +127,5 @@ TEST_CASE("capable shows a process's capability checks with their verdicts; -x o
     }
     CHECK(denied_row);
 }
+
+} // namespace test_capable

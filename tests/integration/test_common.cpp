@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <sstream>
 
+namespace test_common {
+
 using namespace itest;
 
 namespace {
@@ -256,3 +258,5 @@ TEST_CASE("map reader: whole maps, in batches and key by key", "[common][map_rea
     }
     unsetenv("CORESCOPE_NO_MAP_BATCH");
 }
+
+} // namespace test_common

@@ -17,6 +17,8 @@
 #include <thread>
 #include <unistd.h>
 
+namespace test_corescope {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -386,3 +388,5 @@ TEST_CASE("triage shows the time left on a terminal's stderr, and the report on 
     CHECK(r.out.find("== Findings") != std::string::npos);
     CHECK(r.out.find("s left") == std::string::npos);
 }
+
+} // namespace test_corescope

@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <time.h>
 
+namespace test_cpudist {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -139,3 +141,5 @@ TEST_CASE("cpudist rejects -P with -L", "[cpudist]") {
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("-L") != std::string::npos);
 }
+
+} // namespace test_cpudist

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+namespace test_drsnoop {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -168,3 +170,5 @@ TEST_CASE("drsnoop -d ends the trace by itself", "[drsnoop]") {
     CHECK(now_s() - start < 15); // the load takes a moment; run() kills at 20 s
     CHECK(lines(f.out).at(0).find("PID     COMM") == 0);
 }
+
+} // namespace test_drsnoop

@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+namespace test_execsnoop {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -238,3 +240,5 @@ TEST_CASE("execsnoop -T prints the time of each exec", "[execsnoop]") {
     CHECK(hits[0][2] == ':');
     CHECK(hits[0][5] == ':');
 }
+
+} // namespace test_execsnoop

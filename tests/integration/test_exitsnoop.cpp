@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+namespace test_exitsnoop {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -244,3 +246,5 @@ TEST_CASE("exitsnoop reports a process once, and each thread with --threads", "[
     CHECK(leader.at("process_exit") == true);
     CHECK(leader.at("exit_code") == 5);
 }
+
+} // namespace test_exitsnoop

@@ -25,6 +25,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+namespace test_faults {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -396,3 +398,5 @@ TEST_CASE("a PID filter for a process that does not exist runs and reports no ev
         CHECK(reported(r.out) == 0);
     }
 }
+
+} // namespace test_faults

@@ -59,6 +59,8 @@
 #include <time.h>
 #include <unistd.h>
 
+namespace test_flags {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -3220,3 +3222,5 @@ TEST_CASE("every flag of every tool is exercised against events by some test", "
         }
     }
 }
+
+} // namespace test_flags

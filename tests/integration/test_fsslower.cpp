@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <vector>
 
+namespace test_fsslower {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -244,3 +246,5 @@ TEST_CASE("ext4slower names itself in its messages, standalone and through cores
     CHECK(run({tool_path("ext4slower"), "0", "--dry-run"}, 60).exit_code ==
           (bpf_unavailable_reason().empty() ? 0 : 1));
 }
+
+} // namespace test_fsslower

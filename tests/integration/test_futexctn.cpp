@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+namespace test_futexctn {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -289,3 +291,5 @@ TEST_CASE("futexctn refuses a bad lock address and prints intervals", "[futexctn
     CHECK(two.exit_code == 0);
     CHECK(lines(two.out).size() == 2); // the two time lines
 }
+
+} // namespace test_futexctn

@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+namespace test_gethostlatency {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -121,3 +123,5 @@ TEST_CASE("gethostlatency rejects a missing --libc with exit 2", "[gethostlatenc
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("/nonexistent/libc.so.6") != std::string::npos);
 }
+
+} // namespace test_gethostlatency

@@ -14,6 +14,8 @@
 #include <sstream>
 #include <unistd.h>
 
+namespace test_hardirqs {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -242,3 +244,5 @@ TEST_CASE("hardirqs interval and count print that many summaries and exit 0", "[
     CHECK(headers == 2);
     CHECK(stamps == 2);
 }
+
+} // namespace test_hardirqs

@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+namespace test_hostile {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -205,3 +207,5 @@ TEST_CASE("execsnoop shows invalid UTF-8 and escapes in argv, and the longest ar
     }
     CHECK(found == 1);
 }
+
+} // namespace test_hostile

@@ -21,6 +21,8 @@
 #include <thread>
 #include <unistd.h>
 
+namespace test_load {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -625,3 +627,5 @@ TEST_CASE("opensnoop with a stalled reader reports every lost event and never bl
         stalled_reader_accounts_for_every_event(false, true);
     }
 }
+
+} // namespace test_load

@@ -16,6 +16,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+namespace test_mountsnoop {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -183,3 +185,5 @@ TEST_CASE("mountsnoop shows a process's mounts and unmounts with their arguments
     }
     CHECK(failed_calls == std::vector<std::string>{"mount", "umount2"});
 }
+
+} // namespace test_mountsnoop

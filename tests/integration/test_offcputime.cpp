@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+namespace test_offcputime {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -360,3 +362,5 @@ TEST_CASE("offcputime rejects bad flags with exit 2, naming the value", "[offcpu
         CHECK(r.out.empty());
     }
 }
+
+} // namespace test_offcputime

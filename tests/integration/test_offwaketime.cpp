@@ -8,6 +8,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+namespace test_offwaketime {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -215,3 +217,5 @@ TEST_CASE("offwaketime rejects bad flags with exit 2, naming the value", "[offwa
         CHECK(r.out.empty());
     }
 }
+
+} // namespace test_offwaketime

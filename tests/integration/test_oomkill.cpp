@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+namespace test_oomkill {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -180,3 +182,5 @@ TEST_CASE("oomkill reports the process killed in a memory cgroup, with its memor
     }
     CHECK(found == 1);
 }
+
+} // namespace test_oomkill

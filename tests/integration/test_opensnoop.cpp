@@ -16,6 +16,8 @@
 #include <thread>
 #include <unistd.h>
 
+namespace test_opensnoop {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -327,3 +329,5 @@ TEST_CASE("opensnoop works through the perf buffer, the pre-5.8 event path", "[o
     CHECK(lines_containing(r.out, token).size() == 500);
     CHECK(r.err.empty());
 }
+
+} // namespace test_opensnoop

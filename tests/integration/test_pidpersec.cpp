@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <vector>
 
+namespace test_pidpersec {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -147,3 +149,5 @@ TEST_CASE("pidpersec with --btf and -v ends after -d with the partial interval",
     CHECK(first + partial < wall);
     CHECK(partial < 0.95);
 }
+
+} // namespace test_pidpersec

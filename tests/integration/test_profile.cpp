@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+namespace test_profile {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -329,3 +331,5 @@ TEST_CASE("profile rejects a PID that does not exist and bad frequencies with ex
     CHECK(cpu.exit_code == 2);
     CHECK(cpu.err.find("'100000'") != std::string::npos);
 }
+
+} // namespace test_profile

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+namespace test_runqlat {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -268,3 +270,5 @@ TEST_CASE("runqlat rejects two ways to split", "[runqlat]") {
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("--pidnss") != std::string::npos);
 }
+
+} // namespace test_runqlat

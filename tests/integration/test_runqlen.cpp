@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+namespace test_runqlen {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -233,3 +235,5 @@ TEST_CASE("runqlen: a CPU with pinned spinners shows their queue in -C histogram
         CHECK(seen == 2);
     }
 }
+
+} // namespace test_runqlen

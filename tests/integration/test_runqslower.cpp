@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+namespace test_runqslower {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -152,3 +154,5 @@ TEST_CASE("runqslower takes its threshold once: min_us or --min", "[runqslower]"
     CHECK(bad.exit_code == 2);
     CHECK(bad.err.find("10ms") != std::string::npos);
 }
+
+} // namespace test_runqslower

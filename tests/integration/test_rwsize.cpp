@@ -15,6 +15,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+namespace test_rwsize {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -214,3 +216,5 @@ TEST_CASE("rwsize prints a summary per interval and stops after count", "[rwsize
         CHECK(r.at("entries").size() <= 10);
     }
 }
+
+} // namespace test_rwsize

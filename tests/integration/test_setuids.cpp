@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+namespace test_setuids {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -143,3 +145,5 @@ TEST_CASE("setuids shows each set*id call with the old IDs, the requested ones a
     CHECK(f[5] == "4241/4241/4241/4241");
     CHECK(f[6] == "1");
 }
+
+} // namespace test_setuids

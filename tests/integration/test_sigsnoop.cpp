@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+namespace test_sigsnoop {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -265,3 +267,5 @@ TEST_CASE("sigsnoop and killsnoop reject a bad -s, naming it", "[sigsnoop][kills
             CHECK(r.err.find(std::string("'") + bad + "'") != std::string::npos);
         }
 }
+
+} // namespace test_sigsnoop

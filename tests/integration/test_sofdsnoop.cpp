@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+namespace test_sofdsnoop {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -271,3 +273,5 @@ TEST_CASE("sofdsnoop escapes a hostile file name in text and keeps it exact in J
     CHECK(rows[0].find("\\e[2J\\nevil\\xff") != std::string::npos);
     CHECK(lines(t.out).size() == 3); // the header and two lines: the newline was escaped
 }
+
+} // namespace test_sofdsnoop

@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+namespace test_softirqs {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -260,3 +262,5 @@ TEST_CASE("softirqs interval and count print that many summaries and exit 0", "[
     CHECK(headers == 2);
     CHECK(stamps == 2);
 }
+
+} // namespace test_softirqs

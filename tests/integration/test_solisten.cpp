@@ -20,6 +20,8 @@
 #include <unistd.h>
 #include <vector>
 
+namespace test_solisten {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -252,3 +254,5 @@ TEST_CASE("solisten rejects -4 with -6 and a bad port with exit 2", "[solisten]"
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("'x'") != std::string::npos);
 }
+
+} // namespace test_solisten

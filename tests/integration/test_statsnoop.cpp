@@ -14,6 +14,8 @@
 #include <tuple>
 #include <unistd.h>
 
+namespace test_statsnoop {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -180,3 +182,5 @@ TEST_CASE("statsnoop shows each stat and access call of a process with its path 
                             e.at("errno").get<int>()});
     CHECK(failed_seen == failed_expected);
 }
+
+} // namespace test_statsnoop

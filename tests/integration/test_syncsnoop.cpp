@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+namespace test_syncsnoop {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -215,3 +217,5 @@ TEST_CASE("syncsnoop rejects a bad --min", "[syncsnoop]") {
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("'abc'") != std::string::npos);
 }
+
+} // namespace test_syncsnoop

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+namespace test_syscount {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -237,3 +239,5 @@ TEST_CASE("syscount rejects a bad errno and a bad --top with exit 2", "[syscount
     CHECK(l.exit_code == 0);
     CHECK(l.out.find(std::to_string(SYS_getppid) + " getppid\n") != std::string::npos);
 }
+
+} // namespace test_syscount

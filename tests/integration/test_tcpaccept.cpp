@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+namespace test_tcpaccept {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -164,3 +166,5 @@ TEST_CASE("tcpaccept -p and JSON: the accepting process only, with numeric field
     }
     CHECK(seen == 1);
 }
+
+} // namespace test_tcpaccept

@@ -25,6 +25,8 @@
 #include <thread>
 #include <unistd.h>
 
+namespace test_tcpcong {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -34,12 +36,6 @@ constexpr uint16_t server_port = 47395;
 constexpr uint16_t client_port = 47396;
 // The least time the client spends in loss (see above), with a margin.
 constexpr double min_loss_ms = 300;
-
-#define REQUIRE_NETNS_TOOLS()                                                                      \
-    do {                                                                                           \
-        if (!have_command("nft") || !have_command("ip"))                                           \
-            SKIP_CASE("needs nft and ip (scripts/setup.sh installs nftables and iproute2)");       \
-    } while (0)
 
 // True once fd's congestion state is state (TCP_CA_*), false after 30 s.
 bool wait_ca_state(int fd, int state) {
@@ -262,3 +258,5 @@ TEST_CASE("tcpcong -T with --btf ends by itself after -d, with a loopback sessio
     }
     CHECK(rows == 1);
 }
+
+} // namespace test_tcpcong

@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+namespace test_tcpconnect {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -199,3 +201,5 @@ TEST_CASE("tcpconnect rejects bad ports and conflicting options with exit 2", "[
     CHECK(run({tool_path("tcpconnect"), "-4", "-6"}).exit_code == 2);
     CHECK(run({tool_path("tcpconnect"), "-C", "-T"}).exit_code == 2);
 }
+
+} // namespace test_tcpconnect

@@ -21,6 +21,8 @@
 #include <unistd.h>
 #include <vector>
 
+namespace test_tcpconnlat {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -294,3 +296,5 @@ TEST_CASE("tcpconnlat rejects a bad or doubled minimum and -4 with -6 with exit 
     CHECK(twice.err.find("twice") != std::string::npos);
     CHECK(run({tool_path("tcpconnlat"), "-4", "-6"}).exit_code == 2);
 }
+
+} // namespace test_tcpconnlat

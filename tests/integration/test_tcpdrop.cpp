@@ -14,16 +14,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+namespace test_tcpdrop {
+
 using namespace itest;
 using nlohmann::json;
 
 namespace {
-
-#define REQUIRE_NETNS_TOOLS()                                                                      \
-    do {                                                                                           \
-        if (!have_command("nft") || !have_command("ip"))                                           \
-            SKIP_CASE("needs nft and ip (scripts/setup.sh installs nftables and iproute2)");       \
-    } while (0)
 
 constexpr int filtered_syns = 3; // to DropDropPorts::filtered, dropped by nftables
 constexpr int refused_syns = 2;  // to DropPorts::closed over IPv6, nothing listening
@@ -346,3 +342,5 @@ TEST_CASE("tcpdrop reports the same drops through each of its tiers", "[tcpdrop]
     }
     CHECK(text_filtered == filtered_syns);
 }
+
+} // namespace test_tcpdrop

@@ -16,6 +16,8 @@
 #include <thread>
 #include <unistd.h>
 
+namespace test_tcplife {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -244,3 +246,5 @@ TEST_CASE("tcplife rejects bad port lists with exit 2", "[tcplife]") {
         CHECK(r.err.find("'abc'") != std::string::npos);
     }
 }
+
+} // namespace test_tcplife

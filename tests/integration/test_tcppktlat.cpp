@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+namespace test_tcppktlat {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -209,3 +211,5 @@ TEST_CASE("tcppktlat times how long data waited for the reader, with its filters
     REQUIRE(std::regex_match(out[2], m, std::regex(line + "([0-9]+\\.[0-9][0-9])")));
     CHECK(std::stod(m[1]) >= hold_ms);
 }
+
+} // namespace test_tcppktlat

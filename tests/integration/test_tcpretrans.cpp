@@ -18,6 +18,8 @@
 #include <thread>
 #include <unistd.h>
 
+namespace test_tcpretrans {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -37,12 +39,6 @@ void check_reported_all(uint64_t reported, uint64_t retransmissions) {
     CHECK(reported <= retransmissions);
     CHECK(reported + 1 >= retransmissions);
 }
-
-#define REQUIRE_NETNS_TOOLS()                                                                      \
-    do {                                                                                           \
-        if (!have_command("nft") || !have_command("ip"))                                           \
-            SKIP_CASE("needs nft and ip (scripts/setup.sh installs nftables and iproute2)");       \
-    } while (0)
 
 } // namespace
 
@@ -193,3 +189,5 @@ TEST_CASE("tcpretrans -l either traces loss probes or says in one line what the 
     CHECK(plain.exit_code == 0);
     CHECK(plain.out.find("tcp_send_loss_probe") == std::string::npos);
 }
+
+} // namespace test_tcpretrans

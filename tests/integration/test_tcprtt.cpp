@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+namespace test_tcprtt {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -277,3 +279,5 @@ TEST_CASE("tcprtt -T with --btf ends by itself after -d, with a loopback session
     }
     CHECK(counted >= 2);
 }
+
+} // namespace test_tcprtt

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+namespace test_tcpstates {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -254,3 +256,5 @@ TEST_CASE("tcpstates rejects bad port lists and -4 with -6 with exit 2", "[tcpst
     }
     CHECK(run({tool_path("tcpstates"), "-4", "-6"}).exit_code == 2);
 }
+
+} // namespace test_tcpstates

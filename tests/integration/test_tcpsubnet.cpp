@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+namespace test_tcpsubnet {
+
 using namespace itest;
 using namespace itest::tcp_sessions;
 using nlohmann::json;
@@ -108,3 +110,5 @@ TEST_CASE("tcpsubnet refuses a bad subnet naming it, and prints per interval", "
     REQUIRE(records.size() == 2);
     check_intervals(records, 1, wall);
 }
+
+} // namespace test_tcpsubnet

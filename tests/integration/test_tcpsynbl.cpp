@@ -21,6 +21,8 @@
 #include <thread>
 #include <unistd.h>
 
+namespace test_tcpsynbl {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -198,3 +200,5 @@ TEST_CASE("tcpsynbl -T with --btf ends by itself after -d, with a loopback sessi
     CHECK(row[0] == "0");
     CHECK(std::stoull(row[4]) >= 1);
 }
+
+} // namespace test_tcpsynbl

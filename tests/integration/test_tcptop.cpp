@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+namespace test_tcptop {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -157,3 +159,5 @@ TEST_CASE("tcptop prints a table per interval and stops after count", "[tcptop]"
     for (const json& r : records)
         CHECK(r.at("entries").size() <= 20);
 }
+
+} // namespace test_tcptop

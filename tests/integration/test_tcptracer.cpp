@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+namespace test_tcptracer {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -149,3 +151,5 @@ TEST_CASE("tcptracer shows each connection's connect, accept and closes with the
 TEST_CASE("tcptracer rejects -4 with -6 with exit 2", "[tcptracer]") {
     CHECK(run({tool_path("tcptracer"), "-4", "-6"}).exit_code == 2);
 }
+
+} // namespace test_tcptracer

@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+namespace test_threadsnoop {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -119,3 +121,5 @@ TEST_CASE("threadsnoop shows each new thread with its creator, its ID and its st
         CHECK(f[4] == "threadsnoop_test_start");
     }
 }
+
+} // namespace test_threadsnoop

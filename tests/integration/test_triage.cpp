@@ -28,6 +28,8 @@
 #include <thread>
 #include <unistd.h>
 
+namespace test_triage {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -641,3 +643,5 @@ TEST_CASE("triage counts TCP connects by latency, failed connects, and dropped p
     CHECK(by_reason["NETFILTER_DROP"] >= 1);
     CHECK(by_reason.count("CONSUMED") == 0);
 }
+
+} // namespace test_triage

@@ -46,6 +46,8 @@
 #include <tuple>
 #include <unistd.h>
 
+namespace test_triage_figures {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -985,3 +987,5 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
 
     WARN("triage against sysstat, vmstat and the workload: " << context << "\n" << c.table());
 }
+
+} // namespace test_triage_figures

@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+namespace test_vfscount {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -219,3 +221,5 @@ TEST_CASE("vfscount -P names a process by what it exec'd, though exec is not a f
     // The read, and the dynamic loader's opens and reads of libc at least.
     CHECK(e.at("count").get<uint64_t>() > 3);
 }
+
+} // namespace test_vfscount

@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+namespace test_vfsstat {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -148,3 +150,5 @@ TEST_CASE("vfsstat prints a line per interval and stops after count", "[vfsstat]
             CHECK(r.at(family).is_number_unsigned());
     }
 }
+
+} // namespace test_vfsstat

@@ -8,6 +8,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+namespace test_wakeuptime {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -203,3 +205,5 @@ TEST_CASE("wakeuptime rejects bad flags with exit 2, naming the value", "[wakeup
         CHECK(r.out.empty());
     }
 }
+
+} // namespace test_wakeuptime

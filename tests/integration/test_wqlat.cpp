@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+namespace test_wqlat {
+
 using namespace itest;
 using nlohmann::json;
 
@@ -180,3 +182,5 @@ TEST_CASE("wqlat interval and -d: a summary every interval until the duration en
         CHECK(!s.contains("workqueue"));
     }
 }
+
+} // namespace test_wqlat

@@ -11,6 +11,8 @@
 #include <vector>
 #include <unistd.h>
 
+namespace test_attach_plan {
+
 using namespace corescope;
 using Catch::Matchers::Contains;
 using json = nlohmann::json;
@@ -349,3 +351,5 @@ TEST_CASE("attach plan: CPU lists as sysfs writes them", "[attach_plan]") {
     CHECK_FALSE(online.empty());
     CHECK(static_cast<long>(online.size()) <= sysconf(_SC_NPROCESSORS_CONF));
 }
+
+} // namespace test_attach_plan

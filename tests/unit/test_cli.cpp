@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <vector>
 
+namespace test_cli {
+
 using namespace corescope;
 using Catch::Matchers::Contains;
 
@@ -545,3 +547,5 @@ TEST_CASE("cli: value parsers", "[cli]") {
     CHECK_THROWS_WITH(parse_seconds("duration", "1e30"), Contains("'1e30'"));
     CHECK_THROWS_AS(parse_seconds("duration", ""), UsageError);
 }
+
+} // namespace test_cli

@@ -11,6 +11,8 @@
 #include <regex>
 #include <string>
 
+namespace test_clock {
+
 using namespace corescope;
 
 namespace {
@@ -146,3 +148,5 @@ TEST_CASE("clock: append_iso keeps microseconds and crosses seconds correctly", 
     clock.append_iso(back, base);
     CHECK(back == first);
 }
+
+} // namespace test_clock

@@ -11,6 +11,8 @@
 #include <string>
 #include <unistd.h>
 
+namespace test_drop_reasons {
+
 using namespace corescope;
 
 namespace {
@@ -95,3 +97,5 @@ TEST_CASE("drop_reasons: the running kernel's, where it has BTF", "[drop_reasons
     CHECK(reasons.name(*no_socket) == "NO_SOCKET");
     CHECK(reasons.value("NOT_SPECIFIED"));
 }
+
+} // namespace test_drop_reasons

@@ -8,6 +8,8 @@
 #include <type_traits>
 #include <unistd.h>
 
+namespace test_fd {
+
 using namespace corescope;
 
 namespace {
@@ -98,3 +100,5 @@ TEST_CASE("fd: reset closes the old one; release gives it up unclosed", "[fd]") 
     CHECK(is_open(second));
     close(second);
 }
+
+} // namespace test_fd

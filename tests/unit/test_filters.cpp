@@ -7,6 +7,8 @@
 #include <cstring>
 #include <string>
 
+namespace test_filters {
+
 using namespace corescope;
 using Catch::Matchers::Contains;
 
@@ -143,3 +145,5 @@ TEST_CASE("a filter flag a tool declares must be one its BPF side applies", "[fi
     options.accepted = {Flag::interval};
     CHECK_THROWS_WITH(check_declared_filters(with), Contains("interval"));
 }
+
+} // namespace test_filters

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <fcntl.h>
 
+namespace test_flag_names {
+
 using namespace corescope;
 
 TEST_CASE("open_flag_names names the access mode and each flag", "[flag_names]") {
@@ -23,3 +25,5 @@ TEST_CASE("flag_names joins the names of the bits set, in table order, and the r
     CHECK(flag_names(0x1 | 0x100, names) == "A|0x100");
     CHECK(flag_names(0x100, names) == "0x100");
 }
+
+} // namespace test_flag_names

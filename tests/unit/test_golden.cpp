@@ -16,6 +16,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+namespace test_golden {
+
 namespace {
 
 const std::string golden_dir = CORESCOPE_GOLDEN_DIR;
@@ -160,3 +162,5 @@ TEST_CASE("every tool's decoder prints its recorded events exactly as its golden
     }
     CHECK(tools_checked == tool_entries::tool_decoders().size());
 }
+
+} // namespace test_golden

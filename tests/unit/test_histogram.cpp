@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+namespace test_histogram {
+
 using namespace corescope;
 using Catch::Matchers::Contains;
 using json = nlohmann::json;
@@ -257,3 +259,5 @@ TEST_CASE("histogram: linear buckets hold one value each, printed one a row", "[
           R"([{"low":0,"high":0,"count":3},{"low":1,"high":1,"count":0},)"
           R"({"low":2,"high":2,"count":6}])");
 }
+
+} // namespace test_histogram

@@ -10,6 +10,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+namespace test_kernel_features {
+
 using namespace corescope;
 
 namespace {
@@ -118,3 +120,5 @@ TEST_CASE("kernel features: CORESCOPE_SKIP_ATTACH names the attach kinds to trea
                       Catch::Contains("unknown attach kind 'kprobes'") &&
                           Catch::Contains("tp_btf, raw_tp"));
 }
+
+} // namespace test_kernel_features

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+namespace test_net_format {
+
 using namespace corescope;
 
 namespace {
@@ -103,3 +105,5 @@ TEST_CASE("net_format: TCP flags by name, lowest bit first", "[net_format]") {
     CHECK(tcp_flag_names(0xff) == "FIN|SYN|RST|PSH|ACK|URG|ECE|CWR");
     CHECK(tcp_flag_names(0).empty());
 }
+
+} // namespace test_net_format

@@ -21,6 +21,8 @@
 #include <unistd.h>
 #include <vector>
 
+namespace test_output {
+
 using namespace corescope;
 using Catch::Matchers::Contains;
 using json = nlohmann::json;
@@ -545,3 +547,5 @@ TEST_CASE("output: records through the appender and through buffer() interleave 
     close(fd);
     CHECK(got == expected);
 }
+
+} // namespace test_output

@@ -8,6 +8,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+namespace test_record {
+
 using namespace corescope;
 using Catch::Matchers::Contains;
 using nlohmann::json;
@@ -254,3 +256,5 @@ TEST_CASE("record: a histogram is a label line and bars in text, one record in J
     CHECK(j.at("buckets").size() == 4);
     CHECK(j.at("buckets")[2].at("count") == 3);
 }
+
+} // namespace test_record

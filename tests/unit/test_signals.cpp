@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <csignal>
 
+namespace test_signals {
+
 using namespace corescope;
 
 TEST_CASE("signal names are kill -l's", "[signals]") {
@@ -53,3 +55,5 @@ TEST_CASE("which signals end a process by default", "[signals]") {
     for (int sig : {0, SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGURG, SIGWINCH, 65})
         CHECK_FALSE(signal_terminates_by_default(sig));
 }
+
+} // namespace test_signals

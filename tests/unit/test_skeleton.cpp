@@ -11,6 +11,8 @@
 #include <type_traits>
 #include <utility>
 
+namespace test_skeleton {
+
 using namespace corescope;
 using Catch::Matchers::Contains;
 
@@ -163,3 +165,5 @@ TEST_CASE("errors: errno_message and exit codes", "[errors]") {
     CHECK(RuntimeError("r").exit_code() == 1);
     CHECK(exit_ok == 0);
 }
+
+} // namespace test_skeleton

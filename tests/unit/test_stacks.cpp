@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+namespace test_stacks {
+
 using namespace corescope;
 
 namespace {
@@ -129,3 +131,5 @@ TEST_CASE("missed stacks are reported once, with what to do", "[stacks]") {
     CHECK(record["stack_storage_size"] == 1024);
     out.buffer().clear();
 }
+
+} // namespace test_stacks

@@ -21,9 +21,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-using namespace corescope;
-using Catch::Matchers::StartsWith;
-
 extern "C" [[gnu::noinline]] int corescope_unit_symbolizer_c_target(int x) {
     asm volatile("" ::: "memory"); // keep the body, and so the symbol, distinct
     return x * 3 + 1;
@@ -38,6 +35,14 @@ namespace corescope_unit_ns {
     return x * 5 + 2;
 }
 } // namespace corescope_unit_ns
+
+// The rest in a namespace of its own: the unit tests are compiled several
+// files to a translation unit (tests/unit/meson.build). The targets above
+// stay outside it, named as the checks expect.
+namespace test_symbolizer {
+
+using namespace corescope;
+using Catch::Matchers::StartsWith;
 
 namespace {
 
@@ -308,3 +313,5 @@ TEST_CASE("symbolizer names code of another mount namespace, and of deleted file
         CHECK(symbol.module == child.copy_path); // without " (deleted)"
     }
 }
+
+} // namespace test_symbolizer

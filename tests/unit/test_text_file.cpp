@@ -6,6 +6,8 @@
 #include <string>
 #include <unistd.h>
 
+namespace test_text_file {
+
 using namespace corescope;
 
 namespace {
@@ -69,3 +71,5 @@ TEST_CASE("split_words splits at runs of spaces and tabs", "[text_file]") {
     CHECK(split_words("") == V{});
     CHECK(split_words("   ") == V{});
 }
+
+} // namespace test_text_file

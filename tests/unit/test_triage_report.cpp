@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+namespace test_triage_report {
+
 using namespace corescope;
 using namespace corescope::triage;
 
@@ -291,3 +293,5 @@ TEST_CASE("packet drops above 10 a second and TCP connects slower than 500 ms at
     CHECK(quiet_text.find("   TCP connects: none seen\n") != std::string::npos);
     CHECK(quiet_text.find("   packet drops: 0\n") != std::string::npos);
 }
+
+} // namespace test_triage_report
