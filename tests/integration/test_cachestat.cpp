@@ -118,10 +118,14 @@ TEST_CASE("cachestat counts a cold read as misses and a warm read as hits", "[ca
     const uint64_t cached = resident_pages(fd, file_size);
     REQUIRE(cached >= pages * 99 / 100); // warm for the next read
 
-    // Every cached page a hit.
+    // Every cached page a hit. Hits are accesses less misses, system-wide
+    // (cachestat(8)), so a page another process brings in meanwhile (the
+    // journal's, say) takes one from the hits: a run in CI showed 16383 of
+    // 16384 with 1 miss. A tool that missed the hits would still fail, the
+    // misses being bounded below.
     Sums warm = measure([&] { read_all(fd); });
     INFO("warm: hits " << warm.hits << " misses " << warm.misses << " accesses " << warm.accesses);
-    CHECK(warm.hits >= cached);
+    CHECK(warm.hits + warm.misses >= cached);
     // At most the pages that were not cached, and room for other processes':
     // a tool that counted the warm read's pages as misses would show them all.
     CHECK(warm.misses < pages - cached + pages / 4);
