@@ -86,6 +86,14 @@ wait_for() {
 		i=$((i + 1))
 	done
 }
+# wait_for_count TAG PATTERN COUNT: the same, until COUNT lines match.
+wait_for_count() {
+	i=0
+	while [ "$(grep -c -- "$2" $out/$1.out 2>/dev/null)" -lt "$3" ] && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
 # Stops every started tool with SIGINT; each one's exit status goes to
 # $out/TAG.rc. A tool prints every event the kernel handed it before it
 # exits, so stopping right after a workload ends loses nothing that the
@@ -258,6 +266,11 @@ start th_text "" threadsnoop -p $wpid
 start th_raw tp_btf threadsnoop -p $wpid -o json
 start th_tp tp_btf,raw_tp threadsnoop -p $wpid -o json
 wait_attached
+kill -USR1 $wpid
+# The workload stays until the tools have named its threads' routine.
+wait_for_count th_text km_thread 4
+wait_for_count th_raw km_thread 4
+wait_for_count th_tp km_thread 4
 kill -USR1 $wpid
 wait $wpid
 stop_all

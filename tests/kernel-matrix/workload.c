@@ -37,7 +37,7 @@
 //                      4241, 4241), then setuid(0), which fails with EPERM
 //                      (setuids; capable: CAP_SETGID allowed, CAP_SETUID denied)
 //   threads COUNT      COUNT threads made with pthread_create, starting in
-//                      km_thread() (threadsnoop)
+//                      km_thread(); then waits for SIGUSR1 (threadsnoop)
 //   contend COUNT MS   two threads take one pthread mutex in turn: the main
 //                      thread holds it MS ms while a second one waits for it
 //                      in km_lock_wait(), COUNT times; prints lock=ADDRESS,
@@ -440,6 +440,11 @@ static int threads(int count) {
         if (pthread_create(&t, NULL, km_thread, NULL) != 0 || pthread_join(t, NULL) != 0)
             die("pthread_create");
     }
+    /* Alive until told: the tools name the start routine from this
+     * process's maps, which go when it exits. */
+    printf("threads made\n");
+    fflush(stdout);
+    wait_for_usr1();
     return 0;
 }
 
