@@ -16,11 +16,13 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <filesystem>
 #include <fstream>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <regex>
 #include <sched.h>
 #include <sstream>
 #include <stdexcept>
@@ -901,6 +903,29 @@ bool loopback_session(uint16_t* port) {
     for (int fd : {client, server, listener})
         if (fd >= 0) close(fd);
     return ok;
+}
+
+TimedSummary timed_summary_with_btf_copy(const std::string& tool) {
+    TimedSummary run;
+    std::string btf = "/tmp/" + unique_token(tool + "-btf") + ".btf";
+    REQUIRE(std::filesystem::copy_file("/sys/kernel/btf/vmlinux", btf));
+    constexpr double duration_s = 3;
+    double started = now_s();
+    ToolProcess p({tool_path(tool), "-T", "--btf", btf, "-d", "3"});
+    bool attached = p.wait_attached();
+    bool session = attached && loopback_session(&run.port);
+    Finished f = p.wait(duration_s + 30);
+    unlink(btf.c_str());
+    REQUIRE(attached);
+    REQUIRE(session);
+    CHECK(f.exit_code == 0);
+    CHECK(now_s() - started >= duration_s);
+    INFO(f.out);
+    run.out = f.out;
+    run.lines = lines(f.out);
+    REQUIRE(!run.lines.empty());
+    CHECK(std::regex_search(run.lines[0], std::regex(R"(^\[?\d\d:\d\d:\d\d\]?$)")));
+    return run;
 }
 
 } // namespace itest

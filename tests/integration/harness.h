@@ -176,6 +176,17 @@ uint16_t local_port(int fd);
 // listener on 127.0.0.1 (its port in *port), a connection to it, 100 bytes
 // each way, all closed. False if a step failed.
 bool loopback_session(uint16_t* port);
+// A summary tool run with -T, --btf (a copy of the kernel's BTF) and -d 3
+// around one loopback_session: checks that it ends by itself, with status
+// 0, after the 3 s, and that its first line is the time; returns its
+// output (and its lines) and the session's port. For the flags the TCP
+// summary tools' own cases do not take.
+struct TimedSummary {
+    std::string out;
+    std::vector<std::string> lines;
+    uint16_t port = 0;
+};
+TimedSummary timed_summary_with_btf_copy(const std::string& tool);
 
 // A network namespace of the test's own with its loopback up; deleted on
 // destruction. Needs ip (iproute2).

@@ -229,29 +229,16 @@ TEST_CASE("tcpcong times the loss state through each tier", "[tcpcong]") {
 TEST_CASE("tcpcong -T with --btf ends by itself after -d, with a loopback session's events",
           "[tcpcong]") {
     REQUIRE_BPF();
-    std::string btf = "/tmp/" + unique_token("tcpcong-btf") + ".btf";
-    REQUIRE(std::filesystem::copy_file("/sys/kernel/btf/vmlinux", btf));
-    constexpr double duration_s = 3;
-    double started = now_s();
-    ToolProcess p({tool_path("tcpcong"), "-T", "--btf", btf, "-d", "3"});
-    REQUIRE(p.wait_attached());
-    uint16_t port = 0;
-    REQUIRE(loopback_session(&port));
-    Finished f = p.wait(duration_s + 30);
-    unlink(btf.c_str());
-    CHECK(f.exit_code == 0);
-    CHECK(now_s() - started >= duration_s);
-    INFO(f.out);
-    std::vector<std::string> out = lines(f.out);
-    REQUIRE(!out.empty());
-    CHECK(std::regex_search(out[0], std::regex(R"(^\[?\d\d:\d\d:\d\d\]?$)")));
+    TimedSummary run = timed_summary_with_btf_copy("tcpcong");
+    const std::vector<std::string>& out = run.lines;
+    INFO(run.out);
     // The header, and the session's client row: open all along.
     REQUIRE(out.size() >= 2);
     CHECK(fields(out[1]).at(0) == "LADDR:LPORT");
     int rows = 0;
     for (const std::string& line : out) {
         auto f = fields(line);
-        if (f.size() != 8 || f[1] != "127.0.0.1:" + std::to_string(port)) continue;
+        if (f.size() != 8 || f[1] != "127.0.0.1:" + std::to_string(run.port)) continue;
         rows++;
         CHECK(f[6] == "0");
         CHECK(f[7] == "0");

@@ -254,22 +254,9 @@ TEST_CASE("tcprtt refuses bad addresses and families that cannot match", "[tcprt
 TEST_CASE("tcprtt -T with --btf ends by itself after -d, with a loopback session's events",
           "[tcprtt]") {
     REQUIRE_BPF();
-    std::string btf = "/tmp/" + unique_token("tcprtt-btf") + ".btf";
-    REQUIRE(std::filesystem::copy_file("/sys/kernel/btf/vmlinux", btf));
-    constexpr double duration_s = 3;
-    double started = now_s();
-    ToolProcess p({tool_path("tcprtt"), "-T", "--btf", btf, "-d", "3"});
-    REQUIRE(p.wait_attached());
-    uint16_t port = 0;
-    REQUIRE(loopback_session(&port));
-    Finished f = p.wait(duration_s + 30);
-    unlink(btf.c_str());
-    CHECK(f.exit_code == 0);
-    CHECK(now_s() - started >= duration_s);
-    INFO(f.out);
-    std::vector<std::string> out = lines(f.out);
-    REQUIRE(!out.empty());
-    CHECK(std::regex_search(out[0], std::regex(R"(^\[?\d\d:\d\d:\d\d\]?$)")));
+    TimedSummary run = timed_summary_with_btf_copy("tcprtt");
+    const std::vector<std::string>& out = run.lines;
+    INFO(run.out);
     // The session's segments (other traffic may add to them).
     uint64_t counted = 0;
     std::regex row(R"(^\s*\d+ -> \d+\s*: (\d+))");

@@ -175,22 +175,9 @@ TEST_CASE("tcpsynbl counts the same through each tier of its plan", "[tcpsynbl]"
 TEST_CASE("tcpsynbl -T with --btf ends by itself after -d, with a loopback session's events",
           "[tcpsynbl]") {
     REQUIRE_BPF();
-    std::string btf = "/tmp/" + unique_token("tcpsynbl-btf") + ".btf";
-    REQUIRE(std::filesystem::copy_file("/sys/kernel/btf/vmlinux", btf));
-    constexpr double duration_s = 3;
-    double started = now_s();
-    ToolProcess p({tool_path("tcpsynbl"), "-T", "--btf", btf, "-d", "3"});
-    REQUIRE(p.wait_attached());
-    uint16_t port = 0;
-    REQUIRE(loopback_session(&port));
-    Finished f = p.wait(duration_s + 30);
-    unlink(btf.c_str());
-    CHECK(f.exit_code == 0);
-    CHECK(now_s() - started >= duration_s);
-    INFO(f.out);
-    std::vector<std::string> out = lines(f.out);
-    REQUIRE(!out.empty());
-    CHECK(std::regex_search(out[0], std::regex(R"(^\[?\d\d:\d\d:\d\d\]?$)")));
+    TimedSummary run = timed_summary_with_btf_copy("tcpsynbl");
+    const std::vector<std::string>& out = run.lines;
+    INFO(run.out);
     // The session's handshake, on a listener of backlog 4, found it empty.
     auto label = std::find(out.begin(), out.end(), "backlog_max = 4");
     REQUIRE(label != out.end());
