@@ -87,6 +87,20 @@ std::vector<std::string> tool_names() {
     return names;
 }
 
+std::vector<std::string> tools_under_test() {
+    std::vector<std::string> all = tool_names();
+    const char* chosen = std::getenv("CORESCOPE_TEST_TOOLS");
+    if (chosen == nullptr || *chosen == '\0') return all;
+    std::vector<std::string> names;
+    std::stringstream in(chosen);
+    for (std::string name; std::getline(in, name, ',');) {
+        if (std::find(all.begin(), all.end(), name) == all.end())
+            throw std::runtime_error("CORESCOPE_TEST_TOOLS: no tool '" + name + "' in this build");
+        names.push_back(name);
+    }
+    return names;
+}
+
 std::string bpf_unavailable_reason() {
     if (geteuid() != 0) return "not running as root";
     int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "itest_probe", 4, 4, 1, nullptr);

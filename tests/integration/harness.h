@@ -21,6 +21,11 @@ namespace itest {
 std::string tool_path(const std::string& name);
 // Every tool of this build (tool_names in meson.build).
 std::vector<std::string> tool_names();
+// The tools the cases that span every tool ([common], [faults]) run: every
+// tool of the build, or the ones CORESCOPE_TEST_TOOLS names (comma-separated;
+// the sanitize suite's representative slice). A name that is not a tool of
+// this build throws.
+std::vector<std::string> tools_under_test();
 
 // Empty when this process may load BPF programs; otherwise why not.
 std::string bpf_unavailable_reason();

@@ -20,21 +20,8 @@ namespace test_common {
 
 using namespace itest;
 
-namespace {
-
-std::vector<std::string> all_tools() {
-    std::vector<std::string> names;
-    std::stringstream in(CORESCOPE_TOOLS);
-    std::string name;
-    while (std::getline(in, name, ','))
-        names.push_back(name);
-    return names;
-}
-
-} // namespace
-
 TEST_CASE("every tool rejects bad usage with exit 2 and names the bad value", "[common]") {
-    for (const std::string& tool : all_tools()) {
+    for (const std::string& tool : tools_under_test()) {
         INFO(tool);
         Finished unknown = run({tool_path(tool), "--no-such-flag"});
         CHECK(unknown.exit_code == 2);
@@ -68,7 +55,7 @@ TEST_CASE("tools that take a PID reject bad PIDs with exit 2", "[common]") {
 
 TEST_CASE("--dry-run loads and verifies, prints the plan, and leaves nothing behind", "[common]") {
     REQUIRE_BPF();
-    for (const std::string& tool : all_tools()) {
+    for (const std::string& tool : tools_under_test()) {
         INFO(tool);
         std::set<unsigned> before = bpf_program_ids();
         Finished r = run({tool_path(tool), "--dry-run"});
@@ -111,7 +98,7 @@ TEST_CASE("CORESCOPE_SKIP_ATTACH moves a plan to its next tier, and rejects unkn
 
 TEST_CASE("no BPF program outlives a tool, whatever signal ends it", "[common]") {
     REQUIRE_BPF();
-    for (const std::string& tool : all_tools()) {
+    for (const std::string& tool : tools_under_test()) {
         for (int sig : {SIGINT, SIGTERM, SIGKILL}) {
             INFO(tool << " ended by signal " << sig);
             ToolProcess p({tool_path(tool)});
@@ -131,7 +118,7 @@ TEST_CASE("no BPF program outlives a tool, whatever signal ends it", "[common]")
 
 TEST_CASE("a tool run without privileges says so in one line and exits 1", "[common]") {
     REQUIRE_BPF();
-    for (const std::string& tool : all_tools()) {
+    for (const std::string& tool : tools_under_test()) {
         INFO(tool);
         Finished r = run({tool_path(tool)}, 20, [] {
             if (setgid(65534) != 0 || setuid(65534) != 0) _exit(99);
@@ -144,7 +131,7 @@ TEST_CASE("a tool run without privileges says so in one line and exits 1", "[com
 }
 
 TEST_CASE("a BTF file given by option that does not exist is a usage error", "[common]") {
-    for (const std::string& tool : all_tools()) {
+    for (const std::string& tool : tools_under_test()) {
         INFO(tool);
         Finished r = run({tool_path(tool), "--btf", "/nonexistent/vmlinux.btf"});
         CHECK(r.exit_code == 2);
@@ -154,7 +141,7 @@ TEST_CASE("a BTF file given by option that does not exist is a usage error", "[c
 
 TEST_CASE("a BTF file given by option that is not BTF is a usage error naming it", "[common]") {
     REQUIRE_BPF();
-    for (const std::string& tool : all_tools()) {
+    for (const std::string& tool : tools_under_test()) {
         INFO(tool);
         Finished r = run({tool_path(tool), "--btf", "/etc/passwd", "--dry-run"});
         CHECK(r.exit_code == 2);

@@ -32,15 +32,6 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<std::string> all_tools() {
-    std::vector<std::string> names;
-    std::stringstream in(CORESCOPE_TOOLS);
-    std::string name;
-    while (std::getline(in, name, ','))
-        names.push_back(name);
-    return names;
-}
-
 // Which of ids still exist in the kernel, by kind.
 std::set<unsigned> still_loaded(const std::set<unsigned>& ids, int (*next)(__u32, __u32*)) {
     std::set<unsigned> left;
@@ -232,7 +223,7 @@ TEST_CASE("a process that exits before its summary still shows with its name", "
 TEST_CASE("without tracefs every tool falls back or says in one line that it needs tracefs",
           "[faults]") {
     REQUIRE_BPF();
-    for (const std::string& tool : all_tools()) {
+    for (const std::string& tool : tools_under_test()) {
         INFO(tool);
         Finished r = run({tool_path(tool), "--dry-run"}, 30, hide_tracefs);
         if (r.exit_code == 0) {
@@ -353,7 +344,7 @@ uint64_t reported(const std::string& out) {
 
 TEST_CASE("a PID filter for a process that does not exist runs and reports no event", "[faults]") {
     REQUIRE_BPF();
-    for (const std::string& tool : all_tools()) {
+    for (const std::string& tool : tools_under_test()) {
         Finished help = run({tool_path(tool), "--help"});
         if (help.out.find("--pid") == std::string::npos) continue;
         INFO(tool);

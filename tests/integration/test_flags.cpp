@@ -3202,8 +3202,7 @@ TEST_CASE("every flag of every tool is exercised against events by some test", "
     std::set<std::string> in_table;
     for (const EventTool& tool : event_tools())
         in_table.insert(tool.name);
-    std::stringstream names(CORESCOPE_TOOLS);
-    for (std::string tool; std::getline(names, tool, ',');) {
+    for (const std::string& tool : tool_names()) {
         auto own = exercised_elsewhere.find(tool);
         for (const std::string& line : lines(run({tool_path(tool), "--list-options"}).out)) {
             std::string flag = line.substr(0, line.find('\t'));

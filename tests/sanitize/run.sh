@@ -5,13 +5,15 @@
 # process writes its reports to a file under a fresh directory (the tools'
 # stderr stays what the tests expect), and the suite fails if one appears.
 # Of the integration suite, the cases that span the tools run: [common]
-# and [faults] run every tool, with events of its kind flowing through its
-# printer or summary, [hostile] every tool on hostile names and argv,
-# [corescope] and [triage] the front end. The per-tool cases, the load
-# cases and the flag table run the same code paths again with other
+# and [faults] run each tool of a representative slice (below), with events
+# of its kind flowing through its printer or summary, [hostile] the tools
+# that print names and argv on hostile ones, [corescope] and [triage] the
+# front end. The per-tool cases, the load cases, the flag table and the
+# rest of the tools run the same shared code paths again with other
 # options; under the sanitizers they would more than double the suite's
-# time, and the fuzzers feed every decoder under the same sanitizers (the
-# time budget, docs/architecture.md). CORESCOPE_SANITIZE_ALL=1 runs every case.
+# time, and the fuzzers feed every tool's decoder under the same sanitizers
+# (the time budget, docs/architecture.md). CORESCOPE_SANITIZE_ALL=1 runs
+# every case for every tool.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${CORESCOPE_SANITIZE_BUILD:?set by meson test}
@@ -24,7 +26,19 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan
 export LSAN_OPTIONS="print_suppressions=0"
 status=0
 test_args=('[common],[faults],[hostile],[corescope],[triage]')
-[ "${CORESCOPE_SANITIZE_ALL:-0}" = 1 ] && test_args=()
+# One tool for each shared piece of common/ and bpf/: the event ring buffer
+# and paths (opensnoop), argv (execsnoop), addresses (tcpconnect), drop
+# reasons and kernel stacks (tcpdrop), the top table (tcptop), uprobes
+# (gethostlatency), histograms and disks (biolatency), per-task histograms
+# (runqlat), user stacks and symbols (offcputime, futexctn), perf events
+# (profile, runqlen), system call counts (syscount), interval summaries
+# (cachestat), interrupt times (hardirqs), wakeups (wakeuptime), sockets and
+# descriptors (sofdsnoop).
+export CORESCOPE_TEST_TOOLS=opensnoop,execsnoop,tcpconnect,tcpdrop,tcptop,gethostlatency,biolatency,runqlat,offcputime,futexctn,profile,runqlen,syscount,cachestat,hardirqs,wakeuptime,sofdsnoop
+if [ "${CORESCOPE_SANITIZE_ALL:-0}" = 1 ]; then
+    test_args=()
+    unset CORESCOPE_TEST_TOOLS
+fi
 meson test -C "$build" --no-rebuild --print-errorlogs --suite unit || status=$?
 # The main tree's integration binary (the harness needs no sanitizer; the
 # tools it runs are the sanitized ones).
