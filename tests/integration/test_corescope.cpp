@@ -29,14 +29,22 @@ std::string corescope() {
 }
 
 // Runs triage for `seconds` while `workload` runs in this process.
+// triage's window lasts at least seconds, and until the workload is done:
+// triage runs with a far bound and is stopped with SIGINT (it then reports
+// the window so far) once both hold. A workload that loops until stop is
+// stopped after seconds. (A fixed -d window once ended before a slow OOM
+// kill on a busy machine.)
 json triage_during(int seconds, const std::function<void(std::atomic<bool>&)>& workload) {
-    ToolProcess p({corescope(), "triage", "-d", std::to_string(seconds), "-o", "json"});
+    ToolProcess p({corescope(), "triage", "-d", "600", "-o", "json"});
     REQUIRE(p.wait_attached());
+    double started = now_s();
     std::atomic<bool> stop{false};
     std::thread load([&] { workload(stop); });
-    Finished r = p.wait(seconds + 30);
+    while (now_s() - started < seconds)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
     stop = true;
     load.join();
+    Finished r = p.stop(SIGINT, 60);
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     return json::parse(r.out);
