@@ -721,7 +721,6 @@ fi
 
 # --- bitesize, biopattern: O_DIRECT reads of /dev/vda ---------------------------------
 if section "bitesize, biopattern"; then
-	dd --version >/dev/null # dd's own pages in the page cache: none of its requests is a page-in
 	start bz_text "" bitesize -n dd
 	start bz_raw tp_btf bitesize -n dd -o json
 	start bz_tp tp_btf,raw_tp bitesize -n dd -o json
@@ -755,8 +754,8 @@ if section "bitesize, biopattern"; then
 		expect_tier $tag biopattern "block I/O completions" $kind
 		seq=$(sum_json sequential $out/$tag.out)
 		rnd=$(sum_json random $out/$tag.out)
-		check "biopattern[$kind]: vda's sequential dd reads (got $seq, want >= 45) and random ones (got $rnd, want >= 10)" \
-			[ "$seq" -ge 45 -a "$rnd" -ge 10 ]
+		check "biopattern[$kind]: vda's sequential dd reads (got $seq of 48, want >= 40: the scratch disk's journal may come between) and random ones (got $rnd, want >= 10)" \
+			[ "$seq" -ge 40 -a "$rnd" -ge 10 ]
 		expect $tag biopattern $kind "JSON: vda's entry" '"disk":"vda"'
 	done
 fi
