@@ -719,6 +719,47 @@ fi
 
 fi
 
+# --- bitesize, biopattern: O_DIRECT reads of /dev/vda ---------------------------------
+if section "bitesize, biopattern"; then
+	start bz_text "" bitesize -n dd
+	start bz_raw tp_btf bitesize -n dd -o json
+	start bz_tp tp_btf,raw_tp bitesize -n dd -o json
+	start bp_json "" biopattern --disk vda -o json
+	start bp_raw tp_btf biopattern --disk vda -o json
+	start bp_tp tp_btf,raw_tp biopattern --disk vda -o json
+	wait_attached
+	# 20 sequential reads of 64 KiB, 30 of 16 KiB, then 10 single 4 KiB
+	# reads, each below the one before (random).
+	dd if=/dev/vda of=/dev/null bs=65536 count=20 iflag=direct 2>/dev/null
+	dd if=/dev/vda of=/dev/null bs=16384 count=30 skip=100 iflag=direct 2>/dev/null
+	for i in 0 1 2 3 4 5 6 7 8 9; do
+		dd if=/dev/vda of=/dev/null bs=4096 count=1 skip=$((5000 - 7 * i)) iflag=direct 2>/dev/null
+	done
+	stop_all
+	expect_tier bz_text bitesize "block I/O requests" tp_btf
+	expect bz_text bitesize tp_btf "text: dd's 20 reads of 64 KiB" "^ *64 -> 127 *: 20 "
+	expect bz_text bitesize tp_btf "text: dd's 30 reads of 16 KiB" "^ *16 -> 31 *: 30 "
+	expect bz_text bitesize tp_btf "text: the label" "^Process Name = dd$"
+	for t in bz_raw:raw_tp bz_tp:tracepoint; do
+		tag=${t%:*}
+		kind=${t#*:}
+		expect_tier $tag bitesize "block I/O requests" $kind
+		expect $tag bitesize $kind "JSON: dd's 20 reads of 64 KiB and 30 of 16 KiB, 10 of 4 KiB" \
+			'"comm":"dd"' '"unit":"Kbytes"' '{"low":64,"high":127,"count":20}' \
+			'{"low":16,"high":31,"count":30}' '{"low":4,"high":7,"count":10}'
+	done
+	for t in bp_json:tp_btf bp_raw:raw_tp bp_tp:tracepoint; do
+		tag=${t%:*}
+		kind=${t#*:}
+		expect_tier $tag biopattern "block I/O completions" $kind
+		seq=$(sum_json sequential $out/$tag.out)
+		rnd=$(sum_json random $out/$tag.out)
+		check "biopattern[$kind]: vda's sequential dd reads (got $seq of 48, want >= 40: the scratch disk's journal may come between) and random ones (got $rnd, want >= 10)" \
+			[ "$seq" -ge 40 -a "$rnd" -ge 10 ]
+		expect $tag biopattern $kind "JSON: vda's entry" '"disk":"vda"'
+	done
+fi
+
 # --- hardirqs, softirqs: the scratch disk's interrupts, and timers ---------------
 if section "hardirqs, softirqs"; then
 # Runs of a softirq vector on every CPU, from /proc/softirqs.
