@@ -123,8 +123,7 @@ static __always_inline void send_deleted(void *ctx, struct pending_call *c)
 	if (e->name[0] != '/')
 		e->path_len = dirfd_path(c->dirfd, e->path, &complete);
 	e->path_complete = complete;
-	events_output_prefix(ctx, e, offsetof(struct filelife_event, path) + e->path_len,
-			     sizeof(*e));
+	events_output_prefix(ctx, e, offsetof(struct filelife_event, name) + len, sizeof(*e));
 }
 
 static __always_inline int on_exit(void *ctx, long ret)

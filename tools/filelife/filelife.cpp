@@ -56,8 +56,10 @@ struct Printer {
             return;
         }
         if (e->kind != FILELIFE_DELETE) return;
-        std::string_view name(e->name,
-                              strnlen(e->name, std::min<size_t>(e->name_len, sizeof(e->name))));
+        size_t name_room = size > offsetof(filelife_event, name)
+                               ? std::min(size - offsetof(filelife_event, name), sizeof(e->name))
+                               : 0;
+        std::string_view name(e->name, strnlen(e->name, std::min<size_t>(e->name_len, name_room)));
         std::string base = components.empty() ? std::string("/")
                                               : path_from_components(components, e->path_complete);
         auto it = files.find(join_path_lexically(base, name));

@@ -35,7 +35,9 @@ struct filelife_event {
 	__u32 path_len;	     /* bytes of path used (components, leaf first) */
 	__u32 name_len;	     /* DELETE: bytes of name used, with its NUL; else 0 */
 	char comm[FILELIFE_COMM_LEN];
-	char name[FILELIFE_NAME_MAX];
-	/* Only path_len bytes of path are sent. */
+	/* CREATE: only path_len bytes of path are sent (a file created and
+	 * never deleted costs no more); DELETE: path whole, then name_len
+	 * bytes of name. */
 	char path[FILELIFE_PATH_BUFFER];
+	char name[FILELIFE_NAME_MAX];
 };
