@@ -874,7 +874,7 @@ rm /tmp/km-life-token
 touch /tmp/km-gone-a
 mv /tmp/km-gone-a /tmp/km-gone-b
 rm /tmp/km-gone-b
-rm /tmp/km-gone-missing 2>/dev/null
+rmdir /tmp/km-gone-missing 2>/dev/null
 stop_all
 expect_tier fl_text filelife "open and unlink system calls" tracepoint
 expect fl_text filelife tracepoint "shows rm deleting the file touch made, aged 1 s" "^[0-9]*  *rm  *1\.[0-9][0-9] /tmp/km-life-token$"
@@ -885,7 +885,7 @@ expect fg_text filegone tracepoint "shows mv's rename" "^[0-9]*  *mv  *RENAME /t
 expect fg_text filegone tracepoint "shows rm's deletion" "^[0-9]*  *rm  *DELETE /tmp/km-gone-b$"
 expect_tier fg_raw filegone "unlink, rmdir and rename system calls" raw_tp
 expect fg_raw filegone raw_tp "JSON carries the rename's names" '"comm":"mv","errno":0,"action":"RENAME","call":"rename[a-z0-9]*",.*"file":"/tmp/km-gone-a","new_file":"/tmp/km-gone-b"'
-expect fg_failed filegone tracepoint "-x: shows rm's failed deletion with ERR 2" "^[0-9]*  *rm  *2 DELETE /tmp/km-gone-missing$"
+expect fg_failed filegone tracepoint "-x: shows rmdir's failed deletion with ERR 2" "^[0-9]*  *rmdir  *2 DELETE /tmp/km-gone-missing$"
 
 fi
 
