@@ -85,22 +85,56 @@ static long file_path_step(__u32 i, void *ctx)
 	return 0;
 }
 
-/* Writes file's path components into buf (FILE_PATH_BUFFER bytes of a map
- * value), leaf first; returns the bytes used, 0 when there is none.
- * *complete is set when the walk reached the root: otherwise the path lacks
- * its top. A loop of bpf_loop() (5.17+): its step is verified once, where a
- * plain loop's branches multiply with each iteration. */
-static __always_inline __u32 file_path(struct file *file, char *buf, bool *complete)
+/* Writes the path components of the dentry on the mount vfsmnt into buf
+ * (FILE_PATH_BUFFER bytes of a map value), leaf first; returns the bytes
+ * used, 0 when there is none. *complete is set when the walk reached the
+ * root: otherwise the path lacks its top. A loop of bpf_loop() (5.17+): its
+ * step is verified once, where a plain loop's branches multiply with each
+ * iteration. */
+static __always_inline __u32 dentry_path_components(struct vfsmount *vfsmnt, struct dentry *dentry,
+						    char *buf, bool *complete)
 {
-	struct vfsmount *vfsmnt = BPF_CORE_READ(file, f_path.mnt);
 	struct file_path_walk w = {
-		.dentry = BPF_CORE_READ(file, f_path.dentry),
+		.dentry = dentry,
 		.vfsmnt = vfsmnt,
 		.mnt = container_of(vfsmnt, struct mount, mnt),
 		.buf = buf,
 	};
 
+	*complete = false;
+	if (!vfsmnt || !dentry)
+		return 0;
 	bpf_loop(FILE_PATH_DEPTH, file_path_step, &w, 0);
 	*complete = w.complete;
 	return w.used < FILE_PATH_BUFFER ? w.used : FILE_PATH_BUFFER;
+}
+
+/* file's path, as dentry_path_components writes it. */
+static __always_inline __u32 file_path(struct file *file, char *buf, bool *complete)
+{
+	return dentry_path_components(BPF_CORE_READ(file, f_path.mnt),
+				      BPF_CORE_READ(file, f_path.dentry), buf, complete);
+}
+
+#define FILES_AT_FDCWD -100
+
+/* The directory a relative path argument of a *at() call is taken from:
+ * the current task's working directory for AT_FDCWD, else the directory
+ * open on dirfd; its path as dentry_path_components writes it (0 when
+ * dirfd is no open file). */
+static __always_inline __u32 dirfd_path(long dirfd, char *buf, bool *complete)
+{
+	struct task_struct *task;
+	struct file *dir;
+
+	*complete = false;
+	if (dirfd == FILES_AT_FDCWD) {
+		task = (struct task_struct *)bpf_get_current_task();
+		return dentry_path_components(BPF_CORE_READ(task, fs, pwd.mnt),
+					      BPF_CORE_READ(task, fs, pwd.dentry), buf, complete);
+	}
+	dir = current_fd_file(dirfd);
+	if (!dir)
+		return 0;
+	return file_path(dir, buf, complete);
 }

@@ -70,6 +70,37 @@ inline std::string path_from_components(std::string_view block, bool complete) {
     return path.empty() ? "/" : path;
 }
 
+// A path argument as the kernel would look it up, lexically: name itself
+// when absolute, else name under base (the directory it is taken from, a
+// path as path_from_components returns it); "." and empty components
+// dropped, ".." taking one away (never above the root). Symbolic links are
+// not followed: a name through one differs from the file's own path.
+inline std::string join_path_lexically(std::string_view base, std::string_view name) {
+    std::vector<std::string_view> parts;
+    auto add = [&parts](std::string_view path) {
+        size_t start = 0;
+        while (start <= path.size()) {
+            size_t end = path.find('/', start);
+            if (end == std::string_view::npos) end = path.size();
+            std::string_view part = path.substr(start, end - start);
+            if (part == "..") {
+                if (!parts.empty() && parts.back() != "...") parts.pop_back();
+            } else if (!part.empty() && part != ".") {
+                parts.push_back(part);
+            }
+            start = end + 1;
+        }
+    };
+    if (name.empty() || name.front() != '/') add(base);
+    add(name);
+    std::string path;
+    for (size_t i = 0; i < parts.size(); i++) {
+        if (i > 0 || parts[i] != "...") path += '/';
+        path.append(parts[i]);
+    }
+    return path.empty() ? "/" : path;
+}
+
 // The task an event is about, from the members it has of ts_ns, pid, tid,
 // uid, comm and owner_known (bpf/sock_owners.bpf.h: false when the socket's
 // process was never seen).

@@ -427,6 +427,34 @@ std::vector<EventTool> event_tools() {
          any_record([](const json& r, const Made& m, const Context& c) {
              return same_task(r, m) && r.at("path") == c.dir + "/" + m.token;
          })},
+        // A file made and deleted (filelife: its life; filegone: its deletion).
+        {"filelife",
+         {},
+         [](const Context& c, const Made& m) {
+             std::string path = c.dir + "/" + m.token;
+             int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+             if (fd < 0) throw std::runtime_error("cannot create " + path);
+             close(fd);
+             unlink(path.c_str());
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context& c) {
+             return same_task(r, m) && r.at("file") == c.dir + "/" + m.token;
+         })},
+        {"filegone",
+         {},
+         [](const Context& c, const Made& m) {
+             unlink((c.dir + "/" + m.token).c_str()); // missing: -x shows it, else none
+             std::string path = c.dir + "/" + m.token;
+             int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+             if (fd < 0) throw std::runtime_error("cannot create " + path);
+             close(fd);
+             unlink(path.c_str());
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context& c) {
+             return same_task(r, m) && r.at("file") == c.dir + "/" + m.token;
+         })},
         {"mountsnoop",
          {},
          [](const Context& c, const Made& m) {
@@ -3009,6 +3037,7 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"--max-args", "test_execsnoop.cpp"},
       {"--args-size", "test_execsnoop.cpp, test_hostile.cpp"}}},
     {"exitsnoop", {{"-x", "test_exitsnoop.cpp"}, {"--threads", "test_exitsnoop.cpp"}}},
+    {"filegone", {{"-x", "test_filegone.cpp"}}},
     {"fsslower", {{"--min", "test_flags.cpp"}, {"--type", "test_fsslower.cpp"}}},
     {"gethostlatency", {{"--libc", "test_flags.cpp"}}},
     {"futexctn",

@@ -900,6 +900,36 @@ expect mnt_raw mountsnoop raw_tp "JSON carries the failed mount's errno" '"call"
 
 fi
 
+# --- filelife, filegone: syscall tracepoints -------------------------------------
+if section "filelife, filegone"; then
+rm -f /tmp/km-life-token /tmp/km-gone-a /tmp/km-gone-b
+start fl_text "" filelife
+start fl_raw tracepoint filelife -o json
+start fg_text "" filegone
+start fg_raw tracepoint filegone -o json
+start fg_failed "" filegone -x
+wait_attached
+touch /tmp/km-life-token
+sleep 1
+rm /tmp/km-life-token
+touch /tmp/km-gone-a
+mv /tmp/km-gone-a /tmp/km-gone-b
+rm /tmp/km-gone-b
+rmdir /tmp/km-gone-missing 2>/dev/null
+stop_all
+expect_tier fl_text filelife "open and unlink system calls" tracepoint
+expect fl_text filelife tracepoint "shows rm deleting the file touch made, aged 1 s" "^[0-9]*  *rm  *1\.[0-9][0-9] /tmp/km-life-token$"
+expect_tier fl_raw filelife "open and unlink system calls" raw_tp
+expect fl_raw filelife raw_tp "JSON carries the age, the file and its creator" '"comm":"rm","age_s":1\.[0-9]*,"call":"unlink[a-z]*",.*"created_by_pid":[0-9]*,"file":"/tmp/km-life-token"'
+expect_tier fg_text filegone "unlink, rmdir and rename system calls" tracepoint
+expect fg_text filegone tracepoint "shows mv's rename" "^[0-9]*  *mv  *RENAME /tmp/km-gone-a > /tmp/km-gone-b$"
+expect fg_text filegone tracepoint "shows rm's deletion" "^[0-9]*  *rm  *DELETE /tmp/km-gone-b$"
+expect_tier fg_raw filegone "unlink, rmdir and rename system calls" raw_tp
+expect fg_raw filegone raw_tp "JSON carries the rename's names" '"comm":"mv","errno":0,"action":"RENAME","call":"rename[a-z0-9]*",.*"file":"/tmp/km-gone-a","new_file":"/tmp/km-gone-b"'
+expect fg_failed filegone tracepoint "-x: shows rmdir's failed deletion with ERR 2" "^[0-9]*  *rmdir  *2 DELETE /tmp/km-gone-missing$"
+
+fi
+
 # --- pidpersec, vfsstat, vfscount, rwsize: sched_process_fork, raw sys_enter/exit -
 if section "pidpersec, vfsstat, vfscount, rwsize"; then
 start pps_json "" pidpersec -o json
