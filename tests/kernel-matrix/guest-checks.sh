@@ -1250,7 +1250,10 @@ if [ -n "$CORESCOPE_SCRATCH" ] && grep -q " $CORESCOPE_SCRATCH ext4 " /proc/moun
 	rc=$?
 	check "slabratetop[tracepoint]: unavailable on 6.1 (no name field); without tp_btf and raw_tp it exits 1 (got $rc: $msg)" \
 		[ $rc = 1 ]
-	dev=$(mountpoint -d $CORESCOPE_SCRATCH)
+	# The scratch disk's numbers: its file system's and, unpartitioned, its
+	# backing device's name.
+	disk=$(awk -v m=$CORESCOPE_SCRATCH '$2 == m { print $1 }' /proc/mounts | head -n 1)
+	dev=$(cat /sys/class/block/${disk#/dev/}/dev)
 	expect_tier wb_text writeback "writeback passes" tp_btf
 	pages=$(awk -v d="$dev" '$1 == d && $3 == "sync" { print $2 }' $out/wb_text.out | sort -n | tail -n 1)
 	check "writeback[tp_btf]: a sync pass on $dev wrote the 64 dirty pages (most: ${pages:-none})" [ "${pages:-0}" -ge 64 ]
@@ -1258,7 +1261,7 @@ if [ -n "$CORESCOPE_SCRATCH" ] && grep -q " $CORESCOPE_SCRATCH ext4 " /proc/moun
 		tag=${t%:*}
 		kind=${t#*:}
 		expect_tier $tag writeback "writeback passes" $kind
-		pages=$(grep "\"sb_dev\":\"$dev\"" $out/$tag.out | grep '"reason":"sync"' | grep -o '"pages":[0-9]*' | cut -d: -f2 | sort -n | tail -n 1)
+		pages=$(grep "\"device\":\"$dev\"" $out/$tag.out | grep '"reason":"sync"' | grep -o '"pages":[0-9]*' | cut -d: -f2 | sort -n | tail -n 1)
 		check "writeback[$kind]: JSON shows a sync pass on $dev with the 64 pages (most: ${pages:-none})" [ "${pages:-0}" -ge 64 ]
 	done
 	rm -f $CORESCOPE_SCRATCH/km-wb

@@ -40,13 +40,15 @@ static __always_inline struct slabratetop_value *entry(struct slabratetop_key *k
 	return value;
 }
 
-/* Tiers 1 and 2: (call_site, ptr, s, gfp_flags, node). */
-static __always_inline int on_alloc(const void *ptr, struct kmem_cache *s)
+/* Tiers 1 and 2: (call_site, ptr, s, gfp_flags, node). The object's
+ * pointer is not read: 6.1's verifier refuses a tp_btf program reading a
+ * void * argument, so a failed allocation (rare) counts too, on every tier. */
+static __always_inline int on_alloc(struct kmem_cache *s)
 {
 	struct slabratetop_key key = { .cache = (__u64)s };
 	struct slabratetop_value *value;
 
-	if (!ptr || !s || current_filtered_out())
+	if (!s || current_filtered_out())
 		return 0;
 	value = bpf_map_lookup_elem(&caches, &key);
 	if (!value) {
@@ -65,21 +67,14 @@ static __always_inline int on_alloc(const void *ptr, struct kmem_cache *s)
 }
 
 SEC("tp_btf/kmem_cache_alloc")
-int BPF_PROG(btf_alloc, unsigned long call_site, const void *ptr, struct kmem_cache *s)
-{
-	return on_alloc(ptr, s);
-}
+int BPF_PROG(btf_alloc) { return on_alloc((struct kmem_cache *)ctx[2]); }
 
 SEC("raw_tp/kmem_cache_alloc")
-int BPF_PROG(raw_alloc, unsigned long call_site, const void *ptr, struct kmem_cache *s)
-{
-	return on_alloc(ptr, s);
-}
+int BPF_PROG(raw_alloc) { return on_alloc((struct kmem_cache *)ctx[2]); }
 
 /* Tier 3: the tracefs record, with its name (6.x recent) and bytes_alloc. */
 
 struct trace_event_raw_kmem_cache_alloc___named {
-	const void *ptr;
 	__u32 __data_loc_name;
 	size_t bytes_alloc;
 } __attribute__((preserve_access_index));
@@ -92,7 +87,7 @@ int tp_alloc(struct trace_event_raw_kmem_cache_alloc___named *args)
 	struct slabratetop_value *value;
 	__u32 loc;
 
-	if (!args->ptr || current_filtered_out())
+	if (current_filtered_out())
 		return 0;
 	if (!bpf_core_field_exists(args->__data_loc_name))
 		return 0; /* not offered then */

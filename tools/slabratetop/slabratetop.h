@@ -13,7 +13,7 @@ struct slabratetop_key {
 };
 
 struct slabratetop_value {
-	__u64 allocs;			 /* allocations that succeeded */
+	__u64 allocs;			 /* allocation calls (a failed one, rare, too) */
 	__u64 bytes;			 /* their bytes: the cache's object size (with its
 					  * metadata and alignment, slabinfo's objsize) each */
 	__u64 size;			 /* that size, 0 when the tier gives it per allocation */
