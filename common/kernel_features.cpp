@@ -195,6 +195,47 @@ int KernelFeatures::tracepoint_arg_count(const std::string& name) {
     return btf_vlen(t) - 1;
 }
 
+std::string KernelFeatures::tracepoint_arg_struct(const std::string& name, int index) {
+    const KernelTypes* b = vmlinux_btf();
+    if (!b || index < 0) return "";
+    int id = b->find("btf_trace_" + name, BTF_KIND_TYPEDEF);
+    if (id < 0) return "";
+    const struct btf_type* t = b->type(id);
+    while (t && (btf_is_typedef(t) || btf_is_ptr(t)))
+        t = b->type(t->type);
+    if (!t || !btf_is_func_proto(t) || index + 1 >= btf_vlen(t)) return "";
+    // Through the pointer, past const, volatile and typedefs, to the struct.
+    t = b->type(btf_params(t)[index + 1].type);
+    if (!t || !btf_is_ptr(t)) return "";
+    t = b->type(t->type);
+    while (t && (btf_is_mod(t) || btf_is_typedef(t)))
+        t = b->type(t->type);
+    if (!t || !btf_is_struct(t)) return "";
+    return std::string(b->name(t->name_off));
+}
+
+bool KernelFeatures::tracepoint_has_field(const std::string& tracepoint, const std::string& field) {
+    size_t colon = tracepoint.find(':');
+    std::string root = tracefs_path();
+    if (colon == std::string::npos || root.empty()) return false;
+    std::string format = read_text_file(root + "/events/" + tracepoint.substr(0, colon) + "/" +
+                                        tracepoint.substr(colon + 1) + "/format")
+                             .value_or("");
+    // "\tfield:__data_loc char[] name;\toffset:24;..." or "field:long nr_pages;"
+    for (size_t at = format.find("field:"); at != std::string::npos;
+         at = format.find("field:", at + 1)) {
+        size_t semi = format.find(';', at);
+        if (semi == std::string::npos) break;
+        std::string_view decl(format.data() + at, semi - at);
+        size_t end = decl.size();
+        if (decl.ends_with(']')) end = decl.rfind('['); // char name[32]
+        size_t start = decl.find_last_of(" *\t", end - 1);
+        if (start != std::string_view::npos && decl.substr(start + 1, end - start - 1) == field)
+            return true;
+    }
+    return false;
+}
+
 bool KernelFeatures::probe_tracing_prog(int attach_type, const std::string& target,
                                         std::string* why_not) {
     // Attach IDs must come from the running kernel: the cached BTF is that

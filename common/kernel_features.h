@@ -65,6 +65,13 @@ class KernelFeatures : public FeatureSource {
     // Parameters of a BTF-typed tracepoint (btf_trace_NAME), not counting
     // the context pointer; -1 when the tracepoint is not in BTF.
     int tracepoint_arg_count(const std::string& name);
+    // The struct that parameter index (0 for the first after ctx) of that
+    // tracepoint points to ("kmem_cache" for kmem_cache_alloc's third since
+    // 6.1); empty when it is not a pointer to a struct, or unknown.
+    std::string tracepoint_arg_struct(const std::string& name, int index);
+    // Does the tracefs tracepoint "category:name" record a field of that
+    // name (its format file has "... field_name;")? False without tracefs.
+    bool tracepoint_has_field(const std::string& tracepoint, const std::string& field);
     // Override the BTF used for target checks (--btf).
     void set_btf_path(const std::string& path);
     // The kernel's types (from --btf if given), read once; nullptr when

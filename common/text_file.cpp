@@ -68,4 +68,11 @@ std::vector<std::string_view> split_words(std::string_view line) {
     return words;
 }
 
+std::string load_average(const std::string& path) {
+    std::string text = read_text_file(path).value_or("");
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+        text.pop_back();
+    return text;
+}
+
 } // namespace corescope

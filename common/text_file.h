@@ -30,4 +30,8 @@ std::vector<std::string_view> split_lines(std::string_view text);
 // The words of a line, split at runs of spaces and tabs; views into line.
 std::vector<std::string_view> split_words(std::string_view line);
 
+// /proc/loadavg as the top-like tools print it, "0.12 0.08 0.03 2/345 6789"
+// (without its newline); empty when it cannot be read.
+std::string load_average(const std::string& path = "/proc/loadavg");
+
 } // namespace corescope

@@ -46,6 +46,28 @@ TEST_CASE("kernel features: tracepoint targets and signatures come from BTF", "[
     CHECK(n >= 3);
     CHECK(n <= 4);
     CHECK(k.tracepoint_arg_count("no_such_tracepoint_xyz") == -1);
+    // sched_switch(preempt, prev, next, ...): prev points to a task_struct,
+    // preempt is no pointer.
+    CHECK(k.tracepoint_arg_struct("sched_switch", 1) == "task_struct");
+    CHECK(k.tracepoint_arg_struct("sched_switch", 0).empty());
+    CHECK(k.tracepoint_arg_struct("sched_switch", 9).empty());
+    CHECK(k.tracepoint_arg_struct("no_such_tracepoint_xyz", 0).empty());
+}
+
+TEST_CASE("kernel features: a tracefs tracepoint's fields come from its format",
+          "[kernel_features]") {
+    KernelFeatures& k = KernelFeatures::instance();
+    if (!k.tracefs()) {
+        SKIP_CASE("no tracefs");
+    }
+    // sched_switch records prev_comm[16], prev_pid and next_pid.
+    CHECK(k.tracepoint_has_field("sched:sched_switch", "prev_comm"));
+    CHECK(k.tracepoint_has_field("sched:sched_switch", "next_pid"));
+    CHECK(k.tracepoint_has_field("sched:sched_switch", "common_pid"));
+    CHECK_FALSE(k.tracepoint_has_field("sched:sched_switch", "prev"));
+    CHECK_FALSE(k.tracepoint_has_field("sched:sched_switch", "no_such_field"));
+    CHECK_FALSE(k.tracepoint_has_field("sched:no_such_tracepoint_xyz", "prev_pid"));
+    CHECK_FALSE(k.tracepoint_has_field("no_colon", "prev_pid"));
 }
 
 TEST_CASE("kernel types: the in-place index answers as libbpf's full parse does",

@@ -43,6 +43,13 @@ TEST_CASE("read_text_file and read_first_line say when a file cannot be read", "
     CHECK_FALSE(read_text_file("/").has_value()); // a directory: read() fails
 }
 
+TEST_CASE("load_average is /proc/loadavg's line without its newline", "[text_file]") {
+    TempFile f("0.50 0.25 0.10 2/300 4242\n");
+    CHECK(load_average(f.path) == "0.50 0.25 0.10 2/300 4242");
+    CHECK(load_average("/nonexistent/loadavg").empty());
+    CHECK(load_average().find('\n') == std::string::npos);
+}
+
 TEST_CASE("read_first_line stops at the first newline, or takes all without one", "[text_file]") {
     CHECK(read_first_line(TempFile("[none] integrity\nsecond\n").path) == "[none] integrity");
     CHECK(read_first_line(TempFile("0-1").path) == "0-1");

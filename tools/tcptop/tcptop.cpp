@@ -33,14 +33,6 @@ struct Settings {
 
 using Entry = MapEntry<tcptop_key, tcptop_bytes>;
 
-// "0.12 0.08 0.03 2/345 6789" from /proc/loadavg.
-std::string load_average() {
-    std::string text = read_text_file("/proc/loadavg").value_or("");
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
-        text.pop_back();
-    return text;
-}
-
 class Printer {
   public:
     // load_average gives the summary line's figures (the decoder's are fixed);
@@ -201,15 +193,15 @@ int tcptop(int argc, char** argv) {
          .net_filters = &settings.net,
          .announcement = interval_announcement(options, "Tracing TCP bytes")},
         [&](tcptop_bpf& skel, const AttachPlan&, Output& out) {
-            return
-                [&skel, printer = Printer(options, settings, out, clear, load_average)]() mutable {
-                    printer.print(take_map<tcptop_key, tcptop_bytes>(skel.maps.bytes));
-                    uint64_t dropped =
-                        __atomic_exchange_n(&skel.bss->bytes_dropped, 0, __ATOMIC_RELAXED);
-                    if (dropped)
-                        warn("%llu bytes not counted (table of %d connections full)",
-                             static_cast<unsigned long long>(dropped), TCPTOP_CONNECTIONS);
-                };
+            return [&skel, printer = Printer(options, settings, out, clear,
+                                             [] { return load_average(); })]() mutable {
+                printer.print(take_map<tcptop_key, tcptop_bytes>(skel.maps.bytes));
+                uint64_t dropped =
+                    __atomic_exchange_n(&skel.bss->bytes_dropped, 0, __ATOMIC_RELAXED);
+                if (dropped)
+                    warn("%llu bytes not counted (table of %d connections full)",
+                         static_cast<unsigned long long>(dropped), TCPTOP_CONNECTIONS);
+            };
         });
 }
 
