@@ -240,17 +240,18 @@ TEST_CASE("softirqs --slower prints each run over the threshold, in the task it 
 
 TEST_CASE("softirqs interval and count print that many summaries and exit 0", "[softirqs]") {
     REQUIRE_BPF();
+    double started = now_s();
     ToolProcess jsonl({tool_path("softirqs"), "-o", "json", "1", "2"});
     ToolProcess text({tool_path("softirqs"), "-T", "-m", "1", "2"});
     Finished j = jsonl.wait(10);
+    double wall = now_s() - started;
     Finished t = text.wait(10);
     CHECK(j.exit_code == 0);
     CHECK(t.exit_code == 0);
     auto records = json_lines(j.out);
     REQUIRE(records.size() == 2);
+    check_intervals(records, 1, wall);
     for (const json& r : records) {
-        CHECK(r.at("interval_s").get<double>() > 0.9);
-        CHECK(r.at("interval_s").get<double>() < 1.5);
         // Timers tick on every CPU every interval.
         CHECK(r.at("count").get<uint64_t>() > 0);
     }
