@@ -144,8 +144,8 @@ std::map<std::string, uint64_t> read_tcp_counters(const std::string& root) {
     return values;
 }
 
-std::map<pid_t, ProcessCpu> read_process_cpu(const std::string& root) {
-    std::map<pid_t, ProcessCpu> processes;
+std::map<pid_t, ProcessCounters> read_processes(const std::string& root) {
+    std::map<pid_t, ProcessCounters> processes;
     DIR* dir = opendir(root.c_str());
     if (!dir) return processes;
     while (struct dirent* entry = readdir(dir)) {
@@ -159,7 +159,7 @@ std::map<pid_t, ProcessCpu> read_process_cpu(const std::string& root) {
         auto open = text.find('(');
         auto close = text.rfind(')');
         if (open == std::string::npos || close == std::string::npos) continue;
-        ProcessCpu p;
+        ProcessCounters p;
         p.pid = static_cast<pid_t>(pid);
         p.comm = text.substr(open + 1, close - open - 1);
         std::istringstream fields(text.substr(close + 2));
@@ -173,6 +173,17 @@ std::map<pid_t, ProcessCpu> read_process_cpu(const std::string& root) {
             }
         }
         p.ticks = utime + stime;
+        // Bytes fetched from and sent to storage on the process's behalf
+        // (writes counted when dirtied), as pidstat -d reads them.
+        std::istringstream io = open_file(root + "/" + entry->d_name + "/io");
+        std::string key;
+        uint64_t value = 0;
+        while (io >> key >> value) {
+            p.has_io = true;
+            if (key == "read_bytes:") p.read_bytes = value;
+            if (key == "write_bytes:") p.write_bytes = value;
+            if (key == "cancelled_write_bytes:") p.cancelled_write_bytes = value;
+        }
         processes[p.pid] = p;
     }
     closedir(dir);

@@ -56,12 +56,15 @@ std::vector<NetDevice> read_net_dev(const std::string& root = "/proc");
 // The Tcp: line of /proc/net/snmp (ActiveOpens, PassiveOpens, RetransSegs, ...).
 std::map<std::string, uint64_t> read_tcp_counters(const std::string& root = "/proc");
 
-struct ProcessCpu {
+// A process's CPU time and storage I/O so far (pidstat -u and -d).
+struct ProcessCounters {
     pid_t pid = 0;
     std::string comm;
-    uint64_t ticks = 0; // utime + stime
+    uint64_t ticks = 0;  // utime + stime
+    bool has_io = false; // /proc/PID/io was readable
+    uint64_t read_bytes = 0, write_bytes = 0, cancelled_write_bytes = 0; // /proc/PID/io
 };
-std::map<pid_t, ProcessCpu> read_process_cpu(const std::string& root = "/proc");
+std::map<pid_t, ProcessCounters> read_processes(const std::string& root = "/proc");
 
 // Kernel log records that signal trouble: OOM kills, hung tasks, I/O
 // errors, segfaults, soft lockups, panics and warnings.

@@ -14,6 +14,7 @@
 #include "softirq_time.bpf.h"
 #include "log2.bpf.h"
 #include "maps.bpf.h"
+#include "page_cache.bpf.h"
 #include "sock.bpf.h"
 #include "tcp_connect_latency.bpf.h"
 #include "triage_bpf.h"
@@ -585,3 +586,6 @@ int tp_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		on_tcp_state(ctx->skaddr, ctx->oldstate, ctx->newstate);
 	return 0;
 }
+
+/* Page cache hits and misses: cachestat's counters. */
+PAGE_CACHE_PROGRAMS()

@@ -1,9 +1,9 @@
 // corescope triage: over one window, in one process with its BPF programs
 // loaded once, collect what the first minute on a sick host needs (the
 // classic checklist: uptime, dmesg, vmstat, mpstat, pidstat, iostat, free,
-// sar -n DEV/TCP, top; plus run-queue and disk latency, new processes,
-// failed opens, DNS and TCP connect latency and packet drops by reason from
-// BPF), then say what crossed a threshold.
+// sar -n DEV/TCP, top, pidstat -d; plus run-queue and disk latency, page
+// cache hits, new processes, failed opens, DNS and TCP connect latency and
+// packet drops by reason from BPF), then say what crossed a threshold.
 #include "triage.h"
 
 #include "attach_plan.h"
@@ -14,6 +14,7 @@
 #include "irq_times.h"
 #include "kernel_features.h"
 #include "output.h"
+#include "page_cache.h"
 #include "procfs.h"
 #include "signals.h"
 #include "skeleton.h"
@@ -115,6 +116,7 @@ std::vector<AttachStep> attach_steps(const std::vector<std::string>& libcs) {
         tracepoint_tiers("packet drops", {{"kfree_skb", "skb:kfree_skb"}}),
         tracepoint_tiers("TCP connect latency",
                          {{"inet_sock_set_state", "sock:inet_sock_set_state"}}),
+        page_cache_attach_step(),
     };
     if (!libcs.empty())
         steps.push_back(
@@ -132,7 +134,7 @@ class TriageProbes {
         if (!KernelFeatures::instance().bpf_permitted(&why)) {
             unavailable.push_back(
                 "BPF sources (run-queue, disk latency, IRQ time, execs, failed opens, signals, "
-                "DNS, packet drops, TCP connects): " +
+                "DNS, packet drops, TCP connects, page cache): " +
                 why);
             return;
         }
@@ -150,13 +152,27 @@ class TriageProbes {
         skel_->rodata->rq_issue_arg = args == 2 ? 1 : 0;
         skel_->rodata->kfree_skb_has_reason =
             KernelFeatures::instance().tracepoint_arg_count("kfree_skb") >= 3;
+        skel_->rodata->page_cache_page_shift = page_shift();
         load_skeleton("triage", skel_.get(), plan_);
+        size_t unavailable_before = unavailable.size();
         links_ = plan_.attach_available(skel_->obj, unavailable);
+        std::string page_cache_step = page_cache_attach_step().what;
+        for (const AttachPlan::Choice& c : plan_.choices())
+            page_cache_attached_ = page_cache_attached_ || c.what == page_cache_step;
+        for (size_t i = unavailable_before; i < unavailable.size(); i++)
+            if (unavailable[i].starts_with(page_cache_step + ":")) page_cache_attached_ = false;
         if (options.verbose) std::fputs(plan_.describe().c_str(), stderr);
         stats_fd_.reset(bpf_enable_stats(BPF_STATS_RUN_TIME));
     }
 
     bool loaded() const { return skel_ != nullptr; }
+
+    // The counters that only grow are read when the window starts, so that
+    // what happened between attach and the window is left out.
+    void window_started() {
+        if (page_cache_attached_)
+            page_cache_at_start_ = read_page_cache_counters(skel_->maps.page_cache_totals);
+    }
 
     void collect(Report& report, const std::vector<procfs::DiskStats>& disks) {
         if (!skel_) return;
@@ -183,6 +199,12 @@ class TriageProbes {
             report.dns_latency_us =
                 Histogram::log2(std::vector<uint64_t>(dns.slots, dns.slots + TRIAGE_SLOTS));
             report.dns_lookups = report.dns_latency_us.total();
+        }
+        if (page_cache_attached_) {
+            PageCacheActivity pages =
+                page_cache_activity(read_page_cache_counters(skel_->maps.page_cache_totals),
+                                    page_cache_at_start_, page_cache_by_functions(plan_));
+            report.page_cache = {true, pages.hits, pages.misses, pages.dirties};
         }
         report.bpf_cpu_seconds = bpf_run_time_seconds();
     }
@@ -350,6 +372,8 @@ class TriageProbes {
     }
 
     AttachPlan plan_;
+    bool page_cache_attached_ = false;
+    PageCacheCounters page_cache_at_start_{};
     SkeletonPtr<triage_bpf> skel_;
     Links links_;
     FileDescriptor stats_fd_; // run-time statistics stay on while it is open
@@ -364,7 +388,7 @@ struct Snapshot {
     std::vector<procfs::NetDevice> net;
     std::map<std::string, uint64_t> tcp;
     std::map<std::string, uint64_t> vmstat;
-    std::map<pid_t, procfs::ProcessCpu> processes;
+    std::map<pid_t, procfs::ProcessCounters> processes;
 
     // The window runs from one reading of the kernel's counters to the
     // next: at the start everything else is read first, at the end after,
@@ -372,7 +396,7 @@ struct Snapshot {
     // outside it.
     static Snapshot at_start() {
         Snapshot s;
-        s.processes = procfs::read_process_cpu();
+        s.processes = procfs::read_processes();
         s.kernel_log_seq = procfs::read_kernel_log().next_seq;
         s.read_counters();
         return s;
@@ -380,7 +404,7 @@ struct Snapshot {
     static Snapshot at_end() {
         Snapshot s;
         s.read_counters();
-        s.processes = procfs::read_process_cpu();
+        s.processes = procfs::read_processes();
         return s;
     }
 
@@ -425,6 +449,28 @@ void fill_from_snapshots(Report& r, const Snapshot& start, const Snapshot& end) 
     std::sort(r.busiest.begin(), r.busiest.end(),
               [](auto& a, auto& b) { return a.cpu_percent > b.cpu_percent; });
     if (r.busiest.size() > 10) r.busiest.resize(10);
+
+    // Storage I/O by process, as pidstat -d: a process that started in the
+    // window counts from zero; one that ended in it is not seen.
+    for (auto& [pid, p] : end.processes) {
+        if (!p.has_io) continue;
+        procfs::ProcessCounters zero;
+        auto found = start.processes.find(pid);
+        const procfs::ProcessCounters& before =
+            found == start.processes.end() || !found->second.has_io ? zero : found->second;
+        auto grown = [](uint64_t now, uint64_t then) { return now > then ? now - then : 0; };
+        uint64_t read = grown(p.read_bytes, before.read_bytes);
+        uint64_t written = grown(p.write_bytes, before.write_bytes);
+        uint64_t cancelled = grown(p.cancelled_write_bytes, before.cancelled_write_bytes);
+        written = written > cancelled ? written - cancelled : 0;
+        if (read + written == 0) continue;
+        r.io_busiest.push_back({static_cast<uint32_t>(pid), p.comm,
+                                static_cast<double>(read) / 1024.0 / window,
+                                static_cast<double>(written) / 1024.0 / window});
+    }
+    std::sort(r.io_busiest.begin(), r.io_busiest.end(),
+              [](auto& a, auto& b) { return a.kb_per_s() > b.kb_per_s(); });
+    if (r.io_busiest.size() > 10) r.io_busiest.resize(10);
 
     auto meminfo = procfs::read_meminfo();
     r.mem_total_kb = meminfo["MemTotal"];
@@ -546,6 +592,7 @@ int triage_command(int argc, char** argv) {
     }
 
     Snapshot start = Snapshot::at_start();
+    probes.window_started();
     // When, on CLOCK_MONOTONIC: a caller (the tests) can line other tools'
     // windows up with this one.
     if (options.verbose)

@@ -130,14 +130,31 @@ std::vector<Finding> analyze(const Report& r, const Thresholds& t) {
             format_value("%.0f pages/s swapped in and out", swap_rate),
             "above " + std::to_string(t.swap_pages_per_s) + " pages/s");
 
-    // Disks.
+    double misses_per_s = static_cast<double>(r.page_cache.misses) / window;
+    if (r.page_cache.measured && r.page_cache.hit_percent() < t.page_cache_hit_percent &&
+        misses_per_s > t.page_cache_misses_per_s)
+        add(Severity::warning, "Reads miss the page cache: files are read from disk.",
+            format_value("hit ratio %.1f%%", r.page_cache.hit_percent()) +
+                format_value(", %.0f misses/s", misses_per_s) + " (" +
+                std::to_string(r.page_cache.hits) + " hits, " +
+                std::to_string(r.page_cache.misses) + " misses)",
+            format_value("hit ratio below %.0f%%", t.page_cache_hit_percent) +
+                format_value(" with more than %.0f misses/s", t.page_cache_misses_per_s));
+
+    // Disks: a busy one names the processes doing the most I/O.
+    std::string io_top;
+    for (size_t i = 0; i < r.io_busiest.size() && i < 3; i++)
+        io_top += (i ? ", " : "") + text_escaped(r.io_busiest[i].comm) + " (PID " +
+                  std::to_string(r.io_busiest[i].pid) +
+                  format_value(", %.0f kB/s)", r.io_busiest[i].kb_per_s());
     for (const Disk& d : r.disks) {
         if (d.util_percent <= t.disk_util_percent) continue;
         std::string latency =
             d.latency_us.empty() ? "" : ", I/O latency p99 " + as_ms(d.latency_us.quantile(0.99));
         add(Severity::warning, "Disk " + d.name + " is nearly always busy.",
             format_value("%.0f%% busy", d.util_percent) +
-                format_value(", %.0f IOPS", d.reads_per_s + d.writes_per_s) + latency,
+                format_value(", %.0f IOPS", d.reads_per_s + d.writes_per_s) + latency +
+                (io_top.empty() ? "" : "; most I/O: " + io_top),
             format_value("above %.0f%% busy", t.disk_util_percent));
     }
     for (const Disk& d : r.disks) {

@@ -37,6 +37,11 @@ struct Thresholds {
     // this says SYNs or SYN-ACKs are being lost, or a backlog overflows.
     double connect_p99_ms = 500;
     uint64_t swap_pages_per_s = 100;
+    // Reads that miss the page cache go to disk: a hit ratio below this,
+    // with more misses a second than page_cache_misses_per_s (below that
+    // the misses cost too little to matter: 1000 pages are 4 MiB).
+    double page_cache_hit_percent = 80;
+    double page_cache_misses_per_s = 1000;
 };
 
 std::vector<Finding> analyze(const Report& report, const Thresholds& thresholds = {});

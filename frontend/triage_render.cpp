@@ -125,8 +125,11 @@ std::string render_text(const Report& r, const std::vector<Finding>& findings) {
     line(b, "   swapped in " + std::to_string(r.swap_in_pages) + ", out " +
                 std::to_string(r.swap_out_pages) + " pages; major faults " +
                 std::to_string(r.major_faults));
-    if (r.page_cache_hit_percent >= 0)
-        line(b, format_value("   page-cache hit ratio %.1f%%", r.page_cache_hit_percent));
+    if (r.page_cache.measured)
+        line(b, format_value("   page cache: hit ratio %.1f%%", r.page_cache.hit_percent()) + " (" +
+                    std::to_string(r.page_cache.hits) + " hits, " +
+                    std::to_string(r.page_cache.misses) + " misses, " +
+                    std::to_string(r.page_cache.dirtied) + " pages dirtied)");
     line(b, "   OOM kills: " +
                 std::to_string(std::max<uint64_t>(r.oom_kill_counter, r.oom_kills.size())));
     for (const OomKill& k : r.oom_kills) {
@@ -146,6 +149,18 @@ std::string render_text(const Report& r, const std::vector<Finding>& findings) {
             row += format_value(" %8.2f", static_cast<double>(d.latency_us.quantile(0.5)) / 1000) +
                    format_value(" %8.2f", static_cast<double>(d.latency_us.quantile(0.99)) / 1000);
         line(b, row);
+    }
+    if (!r.io_busiest.empty()) {
+        b += "   busiest processes by storage I/O (kB/s read, written):\n";
+        for (size_t i = 0; i < r.io_busiest.size() && i < 5; i++) {
+            const IoProcess& p = r.io_busiest[i];
+            std::string row = "     ";
+            append_padded(row, format_value("%.0f", p.read_kb_per_s), 9);
+            append_padded(row, format_value("%.0f", p.write_kb_per_s), 9);
+            append_padded(row, std::to_string(p.pid), 8);
+            append_text_escaped(row, p.comm);
+            line(b, row);
+        }
     }
 
     b += "\n== Network    rxkB/s  txkB/s  drops  errors\n";
@@ -320,10 +335,17 @@ std::string render_json(const Report& r, const std::vector<Finding>& findings) {
             .unsigned_number("swap_in_pages", r.swap_in_pages)
             .unsigned_number("swap_out_pages", r.swap_out_pages)
             .unsigned_number("major_faults", r.major_faults);
-        if (r.page_cache_hit_percent >= 0)
-            m.real("page_cache_hit_percent", r.page_cache_hit_percent, 1);
-        else
-            m.null("page_cache_hit_percent");
+        if (r.page_cache.measured) {
+            std::string pages;
+            JsonObject(pages)
+                .unsigned_number("hits", r.page_cache.hits)
+                .unsigned_number("misses", r.page_cache.misses)
+                .unsigned_number("dirtied", r.page_cache.dirtied)
+                .end();
+            m.real("page_cache_hit_percent", r.page_cache.hit_percent(), 1)
+                .raw("page_cache", pages);
+        } else
+            m.null("page_cache_hit_percent").null("page_cache");
         m.unsigned_number("oom_kill_counter", r.oom_kill_counter)
             .raw("oom_kills", array(r.oom_kills, [](JsonObject& o, const OomKill& k) {
                      o.unsigned_number("pid", k.pid)
@@ -379,6 +401,13 @@ std::string render_json(const Report& r, const std::vector<Finding>& findings) {
                                     .real("util_percent", d.util_percent, 1)
                                     .raw("latency", histogram_json(d.latency_us, "usecs"));
                             }))
+        .raw("io_busiest", array(r.io_busiest,
+                                 [](JsonObject& o, const IoProcess& p) {
+                                     o.unsigned_number("pid", p.pid)
+                                         .string("comm", p.comm)
+                                         .real("read_kb_per_s", p.read_kb_per_s, 1)
+                                         .real("write_kb_per_s", p.write_kb_per_s, 1);
+                                 }))
         .raw("network", array(r.net,
                               [](JsonObject& o, const NetDevice& n) {
                                   o.string("name", n.name)

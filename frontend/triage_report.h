@@ -23,6 +23,27 @@ struct BusyProcess {
     double cpu_percent = 0; // of one CPU
 };
 
+// A process's storage I/O over the window (pidstat -d): bytes it read from
+// storage and bytes it dirtied for writing, less the dirtied bytes that
+// were truncated away before writeback (cancelled).
+struct IoProcess {
+    uint32_t pid = 0;
+    std::string comm;
+    double read_kb_per_s = 0, write_kb_per_s = 0;
+    double kb_per_s() const { return read_kb_per_s + write_kb_per_s; }
+};
+
+// Page cache lookups over the window (as cachestat counts them).
+struct PageCache {
+    bool measured = false;
+    uint64_t hits = 0, misses = 0, dirtied = 0; // pages
+    double hit_percent() const {
+        return hits + misses
+                   ? 100.0 * static_cast<double>(hits) / static_cast<double>(hits + misses)
+                   : 0;
+    }
+};
+
 struct Waiter { // time spent runnable but not running
     uint32_t pid = 0;
     std::string comm;
@@ -120,11 +141,12 @@ struct Report {
 
     uint64_t mem_total_kb = 0, mem_available_kb = 0, swap_total_kb = 0, swap_free_kb = 0;
     uint64_t swap_in_pages = 0, swap_out_pages = 0, major_faults = 0;
-    double page_cache_hit_percent = -1; // -1: not measured
+    PageCache page_cache; // from BPF
     std::vector<OomKill> oom_kills;
     uint64_t oom_kill_counter = 0; // vmstat oom_kill delta
 
     std::vector<Disk> disks;
+    std::vector<IoProcess> io_busiest; // most kB/s first, at most 10
     std::vector<NetDevice> net;
     Tcp tcp;
 

@@ -190,6 +190,7 @@ const std::vector<std::pair<std::string, std::string>> sources_and_tools = {
     {"soft IRQ time", "softirqs"},
     {"packet drops", "tcpdrop"},
     {"TCP connect latency", "tcpconnlat"},
+    {"page cache activity", "cachestat"},
 };
 
 // Every "not collected" entry of a report must be a source whose standalone

@@ -2,7 +2,8 @@
 // measurement of the same window: Debian's sysstat (mpstat, iostat, sar,
 // pidstat) and vmstat, run beside it, and the quantities the test's own
 // workload knows (bytes it wrote and sent, connections it made, CPU time
-// its spinners used, execs, failed opens, I/O requests).
+// its spinners used, execs, failed opens, I/O requests and the process
+// that made them, pages read cold and warm from the page cache).
 //
 // One window serves every comparison. triage starts first; once its window
 // has started, the sysstat commands start, and once each has taken its
@@ -103,11 +104,14 @@ std::vector<Row> table_rows(const std::string& text, const std::string& first_co
     return rows;
 }
 
+// The first row whose column holds value (and that has the column
+// with_column, for output with several tables: pidstat -u -d).
 const Row* row_where(const std::vector<Row>& rows, const std::string& column,
-                     const std::string& value) {
+                     const std::string& value, const std::string& with_column = "") {
     for (const Row& r : rows) {
         auto it = r.find(column);
-        if (it != r.end() && it->second == value) return &r;
+        if (it != r.end() && it->second == value && (with_column.empty() || r.count(with_column)))
+            return &r;
     }
     return nullptr;
 }
@@ -526,12 +530,14 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
     double memory_slack_kb = std::max(0.01 * total_kb, 64.0 * 1024);
     std::string cache_file = "/var/tmp/" + unique_token("cs-triage-cache");
     std::string exec_dir = "/tmp/" + unique_token("cs-triage-exec");
+    std::string read_file = "/var/tmp/" + unique_token("cs-triage-read");
     std::string exec_name = unique_comm("csx");
     struct Cleanup {
         std::function<void()> run;
         ~Cleanup() { run(); }
     } cleanup{[&] {
         unlink(cache_file.c_str());
+        unlink(read_file.c_str());
         unlink((exec_dir + "/" + exec_name).c_str());
         rmdir(exec_dir.c_str());
     }};
@@ -569,6 +575,21 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
     REQUIRE(symlink("/bin/true", (exec_dir + "/" + exec_name).c_str()) == 0);
     std::string opener_name = unique_comm("csf");
     std::string missing = "/tmp/" + unique_token("cs-triage-missing");
+    // A file on disk, out of the page cache: the reader reads it once from
+    // disk (every page a miss), then warm_reads times from the cache.
+    const size_t read_file_pages = 2048;
+    const int warm_reads = 8;
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    {
+        int fd = open(read_file.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+        REQUIRE(fd >= 0);
+        std::vector<char> chunk(1 << 20, 'r');
+        for (size_t done = 0; done < read_file_pages * page; done += chunk.size())
+            REQUIRE(write(fd, chunk.data(), chunk.size()) == static_cast<ssize_t>(chunk.size()));
+        REQUIRE(fsync(fd) == 0);
+        REQUIRE(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
+        close(fd);
+    }
 
     Worker spinner([&](int fd) { burn(fd, first_cpu, false, burn_s); });
     Worker burner([&](int fd) { burn(fd, last_cpu, true, burn_s); });
@@ -596,6 +617,23 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
             if (open(missing.c_str(), O_RDONLY | O_CLOEXEC) < 0 && errno == ENOENT) failed++;
         (void)!write(fd, &failed, sizeof failed);
     });
+    // The disk I/O in a process of its own, so that its storage I/O
+    // (/proc/PID/io, pidstat -d) is exactly the workload's.
+    Worker disker([&](int fd) {
+        DiskWork work = direct_io(loop.path(), io_size, io_writes, io_reads);
+        (void)!write(fd, &work, sizeof work);
+    });
+    Worker reader([&](int fd) {
+        size_t bytes_read = 0;
+        std::vector<char> buffer(1 << 20);
+        for (int round = 0; round < 1 + warm_reads; round++) {
+            int file = open(read_file.c_str(), O_RDONLY | O_CLOEXEC);
+            for (ssize_t n; file >= 0 && (n = read(file, buffer.data(), buffer.size())) > 0;)
+                bytes_read += static_cast<size_t>(n);
+            if (file >= 0) close(file);
+        }
+        (void)!write(fd, &bytes_read, sizeof bytes_read);
+    });
 
     // The commands are forked ahead and held at a gate: vmstat -s and free
     // for the end, then the sysstat commands and vmstat -s for the start
@@ -619,9 +657,10 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
     auto mpstat = held(start_gate, {"mpstat", "-P", "ALL", "60", "1"});
     auto iostat = held(start_gate, {"iostat", "-x", "-y", "-d", disk, "60", "1"});
     auto pidstat =
-        held(start_gate,
-             {"pidstat", "-u", "-p",
-              std::to_string(spinner.pid()) + "," + std::to_string(burner.pid()), "60", "1"});
+        held(start_gate, {"pidstat", "-u", "-d", "-p",
+                          std::to_string(spinner.pid()) + "," + std::to_string(burner.pid()) + "," +
+                              std::to_string(disker.pid()),
+                          "60", "1"});
     auto sar = held(start_gate, {"sar", "-n", "DEV,TCP,ETCP", "60", "1"});
     auto vmstat_at_start = held(start_gate, {"vmstat", "-s"});
     // triage, in the namespace (its TCP counters and interfaces are the
@@ -654,17 +693,16 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
     // The workload, all of it between the first samples and the last. The
     // window lasts as long as it takes: a few seconds here, more on a
     // machine whose CPUs are shared with heavier work.
-    for (Worker* w : {&spinner, &burner, &pinger, &network, &execer, &opener})
+    for (Worker* w : {&spinner, &burner, &pinger, &network, &execer, &opener, &disker, &reader})
         w->go();
-    DiskWork io;
-    std::thread disk_thread([&] { io = direct_io(loop.path(), io_size, io_writes, io_reads); });
     Ports retransmitted;
     std::thread retransmit_thread([&] { retransmitted = provoke_retransmissions(ns, 500); });
     CpuUse spun = spinner.result<CpuUse>(), burnt = burner.result<CpuUse>();
     int pinged = pinger.result<int>();
     Traffic traffic = network.result<Traffic>();
     int execed = execer.result<int>(), failed = opener.result<int>();
-    disk_thread.join();
+    DiskWork io = disker.result<DiskWork>();
+    size_t bytes_read = reader.result<size_t>();
     retransmit_thread.join();
     double workload_done = now_s();
     REQUIRE(io.ok);
@@ -674,6 +712,7 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
     REQUIRE(traffic.bytes_sent >= bytes);
     REQUIRE(execed == execs);
     REQUIRE(failed == failed_opens);
+    REQUIRE(bytes_read == (1 + warm_reads) * read_file_pages * page);
 
     // The window lasts at least 4 s, so that the skew between the tools'
     // windows (a few hundred milliseconds at most, measured below) is a
@@ -781,7 +820,7 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
         INFO(name << ", PID " << pid);
         const json* p = busiest_with_pid(report, pid);
         REQUIRE(p);
-        const Row* row = row_where(pid_rows, "PID", std::to_string(pid));
+        const Row* row = row_where(pid_rows, "PID", std::to_string(pid), "%CPU");
         REQUIRE(row);
         double percent = p->at("cpu_percent").get<double>();
         // Both read the process's CPU time in ticks at both ends, and it ran
@@ -909,6 +948,42 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
            io_writes + io_reads, 0);
     c.at_most("disk latency p99 us (2x the slowest call)", latency.at("p99").get<double>(),
               2 * io.longest_s * 1e6);
+
+    // --- storage I/O by process: the disk worker, as pidstat -d shows it --
+    // Ground truth: it read and wrote through O_DIRECT, bytes counted as
+    // they were submitted, all inside the window; it did nothing else. Read
+    // and write swapped, or page cache reads (rchar) counted instead, fail.
+    const json* io_process = nullptr;
+    for (const json& p : report.at("io_busiest"))
+        if (p.at("pid") == disker.pid()) io_process = &p;
+    REQUIRE(io_process);
+    double rd_kb_s = io_process->at("read_kb_per_s").get<double>();
+    double wr_kb_s = io_process->at("write_kb_per_s").get<double>();
+    c.near("disk worker kB read (its reads)", rd_kb_s * W, io_reads * kib, counted(rd_kb_s));
+    c.near("disk worker kB written (its writes)", wr_kb_s * W, io_writes * kib, counted(wr_kb_s));
+    const Row* io_pid_row = row_where(pid_rows, "PID", std::to_string(disker.pid()), "kB_rd/s");
+    REQUIRE(io_pid_row);
+    c.near("disk worker kB_rd/s (pidstat -d)", rd_kb_s, number(*io_pid_row, "kB_rd/s"),
+           rate_tolerance(rd_kb_s, number(*io_pid_row, "kB_rd/s")));
+    c.near("disk worker kB_wr/s (pidstat -d)", wr_kb_s, number(*io_pid_row, "kB_wr/s"),
+           rate_tolerance(wr_kb_s, number(*io_pid_row, "kB_wr/s")));
+
+    // --- page cache: the reader's cold read missed, its warm reads hit ----
+    // Counted machine-wide, so only bounds: every page of the cold read a
+    // miss; the warm reads' pages hits, less what other processes' misses
+    // took from the hits (hits are lookups less misses): allow half of
+    // them. Hits and misses swapped fail the first bound, as do misses
+    // counted in bytes the second.
+    const json& memory = report.at("memory");
+    REQUIRE(memory.at("page_cache").is_object());
+    double hits = memory.at("page_cache").at("hits").get<double>();
+    double misses = memory.at("page_cache").at("misses").get<double>();
+    c.at_least("page cache hits (warm reads' pages / 2)", hits, warm_reads * read_file_pages / 2.0);
+    c.at_least("page cache misses (cold read's pages)", misses, read_file_pages);
+    c.at_least("page cache lookups (all reads' pages)", hits + misses,
+               (1 + warm_reads) * read_file_pages);
+    c.near("page cache hit % (its hits and misses)",
+           memory.at("page_cache_hit_percent").get<double>(), 100 * hits / (hits + misses), 0.05);
 
     // --- network: the namespace's loopback, as sar shows it; bytes sent --
     std::vector<Row> sar_rows = average_rows(sar_out.out);

@@ -1466,6 +1466,11 @@ fi
 lookups=$(sed -n 's/.*"dns":{"lookups":\([0-9]*\).*/\1/p' $out/triage.out)
 check "triage: DNS latency counts km-workload's lookup (got ${lookups:-none} lookups, want >= 1)" \
 	[ "${lookups:-0}" -ge 1 ]
+# The lookup read /etc/hosts and friends through the page cache.
+pc_hits=$(sed -n 's/.*"page_cache":{"hits":\([0-9]*\),"misses":\([0-9]*\).*/\1/p' $out/triage.out)
+pc_misses=$(sed -n 's/.*"page_cache":{"hits":\([0-9]*\),"misses":\([0-9]*\).*/\2/p' $out/triage.out)
+check "triage: the page cache counts the lookup's file reads (got ${pc_hits:-none} hits, ${pc_misses:-none} misses, want >= 1 lookup)" \
+	[ $((${pc_hits:-0} + ${pc_misses:-0})) -ge 1 ]
 
 fi
 

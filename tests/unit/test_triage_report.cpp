@@ -79,6 +79,58 @@ TEST_CASE("a busy disk is a finding with its p99 latency", "[triage]") {
     CHECK_FALSE(find(analyze(r), "nearly always busy"));
 }
 
+TEST_CASE("a busy disk's finding names the processes doing the most storage I/O", "[triage]") {
+    Report r = quiet_report();
+    Disk d;
+    d.name = "vda";
+    d.util_percent = 95;
+    r.disks.push_back(d);
+    r.io_busiest = {{7, "dd", 0, 51200}, {8, "tar", 2048, 0}};
+    auto findings = analyze(r);
+    const Finding* f = find(findings, "Disk vda is nearly always busy");
+    REQUIRE(f);
+    CHECK(f->evidence.find("most I/O: dd (PID 7, 51200 kB/s), tar (PID 8, 2048 kB/s)") !=
+          std::string::npos);
+
+    std::string text = render_text(r, analyze(r));
+    CHECK(text.find("busiest processes by storage I/O") != std::string::npos);
+    CHECK(text.find("51200    7       dd") != std::string::npos);
+    auto json = nlohmann::json::parse(render_json(r, analyze(r)));
+    REQUIRE(json.at("io_busiest").size() == 2);
+    CHECK(json.at("io_busiest")[0].at("pid") == 7);
+    CHECK(json.at("io_busiest")[0].at("write_kb_per_s") == 51200.0);
+    CHECK(json.at("io_busiest")[1].at("read_kb_per_s") == 2048.0);
+}
+
+TEST_CASE("a page cache hit ratio below 80% is a finding when misses pass 1000 a second",
+          "[triage]") {
+    Report r = quiet_report();              // a 10 s window
+    r.page_cache = {true, 30000, 20001, 5}; // 60.0%, 2000 misses/s
+    auto findings = analyze(r);
+    const Finding* f = find(findings, "miss the page cache");
+    REQUIRE(f);
+    CHECK(f->evidence.find("hit ratio 60.0%, 2000 misses/s") != std::string::npos);
+    CHECK(f->threshold.find("below 80%") != std::string::npos);
+
+    r.page_cache = {true, 3000, 9000, 0}; // 25%, but 900 misses/s: too few to matter
+    CHECK_FALSE(find(analyze(r), "miss the page cache"));
+    r.page_cache = {true, 90000, 20000, 0}; // 81.8%
+    CHECK_FALSE(find(analyze(r), "miss the page cache"));
+    r.page_cache = {false, 0, 50000, 0}; // not measured
+    CHECK_FALSE(find(analyze(r), "miss the page cache"));
+
+    r.page_cache = {true, 30000, 20001, 5};
+    CHECK(render_text(r, {}).find("page cache: hit ratio 60.0% (30000 hits, 20001 misses, 5 "
+                                  "pages dirtied)") != std::string::npos);
+    auto json = nlohmann::json::parse(render_json(r, {}));
+    CHECK(json.at("memory").at("page_cache_hit_percent") == 60.0);
+    CHECK(json.at("memory").at("page_cache").at("misses") == 20001);
+    r.page_cache = {};
+    json = nlohmann::json::parse(render_json(r, {}));
+    CHECK(json.at("memory").at("page_cache_hit_percent").is_null());
+    CHECK(json.at("memory").at("page_cache").is_null());
+}
+
 TEST_CASE("retransmits above 1% of segments are a finding", "[triage]") {
     Report r = quiet_report();
     r.tcp.out_segs = 1000;

@@ -1,8 +1,9 @@
-/* The counters cachestat's BPF programs keep per CPU, shared by both sides.
- * They only grow; the loader prints the difference every interval. */
+/* The page cache counters kept per CPU by PAGE_CACHE_PROGRAMS()
+ * (page_cache.bpf.h), shared by both sides (cachestat, triage). They only
+ * grow; a reader takes the difference between two readings. */
 #pragma once
 
-struct cachestat_counters {
+struct page_cache_counters {
 	__u64 read_pages;    /* pages read() and friends looked up in the page cache */
 	__u64 faults;	     /* page faults on file mappings that looked up a page */
 	__u64 added;	     /* pages inserted into the page cache */
