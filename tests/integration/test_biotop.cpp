@@ -97,7 +97,7 @@ TEST_CASE("biotop counts each process's requests and KiB per direction exactly, 
     auto all = start({"--disk", disk, "-o", "json", "-r", "0", "600"});
     auto text = start({"--disk", disk, "-C", "-T", "-r", "0", "600"});
     auto by_pid = start({"-p", a_pid, "-o", "json", "600"});
-    auto by_tid = start({"-t", b_pid, "-o", "json", "600"});
+    auto by_tid = start({"-t", b_pid, "--btf", "/sys/kernel/btf/vmlinux", "-o", "json", "600"});
     auto by_uid = start({"-u", "0", "--disk", disk, "-o", "json", "600"});
     auto not_uid = start({"-u", "65534", "--disk", disk, "-o", "json", "600"});
     auto by_cgroup = start({"-c", cgroup.path, "-o", "json", "600"});

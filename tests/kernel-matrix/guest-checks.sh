@@ -760,6 +760,30 @@ if section "bitesize, biopattern"; then
 	done
 fi
 
+# --- biotop: O_DIRECT reads of /dev/vda, one dd per size -----------------------
+if section "biotop"; then
+	start bt_text "" biotop -C -n dd 600
+	start bt_raw tp_btf biotop -n dd -o json 600
+	start bt_tp tp_btf,raw_tp biotop -n dd -o json 600
+	wait_attached
+	dd if=/dev/vda of=/dev/null bs=65536 count=20 iflag=direct 2>/dev/null
+	dd if=/dev/vda of=/dev/null bs=16384 count=30 skip=100 iflag=direct 2>/dev/null
+	stop_all
+	expect_tier bt_text biotop "block I/O requests" tp_btf
+	expect bt_text biotop tp_btf "text: dd's row of 20 reads, 1280 KiB, on vda" \
+		"^[0-9]* *dd *R *[0-9]* *[0-9]* *vda *20 *1280 *[0-9.]*$"
+	expect bt_text biotop tp_btf "text: dd's row of 30 reads, 480 KiB, on vda" \
+		"^[0-9]* *dd *R *[0-9]* *[0-9]* *vda *30 *480 *[0-9.]*$"
+	for t in bt_raw:raw_tp bt_tp:tracepoint; do
+		tag=${t%:*}
+		kind=${t#*:}
+		expect_tier $tag biotop "block I/O requests" $kind
+		expect $tag biotop $kind "JSON: dd's 20 reads of 64 KiB and 30 of 16 KiB on vda" \
+			'"comm":"dd","direction":"R","major":[0-9]*,"minor":0,"disk":"vda","io":20,"kbytes":1280' \
+			'"comm":"dd","direction":"R","major":[0-9]*,"minor":0,"disk":"vda","io":30,"kbytes":480'
+	done
+fi
+
 # --- hardirqs, softirqs: the scratch disk's interrupts, and timers ---------------
 if section "hardirqs, softirqs"; then
 # Runs of a softirq vector on every CPU, from /proc/softirqs.
