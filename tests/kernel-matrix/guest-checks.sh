@@ -784,6 +784,27 @@ if section "biotop"; then
 	done
 fi
 
+# --- biostacks: O_DIRECT reads of /dev/vda by dd ---------------------------------
+if section "biostacks"; then
+	start bs_text "" biostacks -n dd
+	start bs_raw tp_btf biostacks -n dd -o json
+	start bs_tp tp_btf,raw_tp biostacks -n dd -o json
+	wait_attached
+	dd if=/dev/vda of=/dev/null bs=65536 count=20 iflag=direct 2>/dev/null
+	stop_all
+	expect_tier bs_text biostacks "block I/O requests" tp_btf
+	expect bs_text biostacks tp_btf "text: dd's head line on vda" "^dd ([0-9]*) on vda$"
+	expect bs_text biostacks tp_btf "text: the block device's read path" "^    blkdev_read_iter$"
+	expect bs_text biostacks tp_btf "text: dd's 20 reads" "^    count 20, total "
+	for t in bs_raw:raw_tp bs_tp:tracepoint; do
+		tag=${t%:*}
+		kind=${t#*:}
+		expect_tier $tag biostacks "block I/O requests" $kind
+		expect $tag biostacks $kind "JSON: dd's 20 reads on vda under blkdev_read_iter" \
+			'"comm":"dd","disk":"vda"' '"count":20,' '"symbol":"blkdev_read_iter"'
+	done
+fi
+
 # --- hardirqs, softirqs: the scratch disk's interrupts, and timers ---------------
 if section "hardirqs, softirqs"; then
 # Runs of a softirq vector on every CPU, from /proc/softirqs.
