@@ -2,9 +2,9 @@
  * that started the request, with the submitting process and the disk. */
 #pragma once
 
-#define BIOSTACKS_COMM_LEN  16
-#define BIOSTACKS_MAX_KEYS  10240
-#define BIOSTACKS_SLOTS	    32
+#define BIOSTACKS_COMM_LEN 16
+#define BIOSTACKS_MAX_KEYS 10240
+#define BIOSTACKS_SLOTS	   32
 
 struct biostacks_key {
 	__u32 pid; /* the submitter's process (thread group ID) */
