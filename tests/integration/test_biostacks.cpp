@@ -101,6 +101,7 @@ TEST_CASE("biostacks sums each child's requests under its read or write path's s
     auto not_uid = start({"-u", "65534", "--disk", disk, "-o", "json"});
     auto by_uid = start({"-u", "0", "--disk", disk, "--stack-storage-size", "1024", "-o", "json"});
     auto other = start({"--disk", other_disk, "-o", "json"});
+    auto msecs = start({"-m", "-p", a_pid, "-o", "json"});
     auto raw = start({"-v", "--disk", disk, "-o", "json"}, "tp_btf");
     auto tracefs = start({"-v", "--disk", disk, "-o", "json"}, "tp_btf,raw_tp");
     std::vector<ToolProcess*> tools = {all.get(),       text.get(),    by_pid.get(),  by_tid.get(),
@@ -143,6 +144,14 @@ TEST_CASE("biostacks sums each child's requests under its read or write path's s
         std::vector<json> r = records_of(*by_uid);
         check_child(r, a.pid(), a_comm, "blkdev_read_iter", a_reads, disk);
         check_child(r, b.pid(), b_comm, "blkdev_write_iter", b_writes, disk);
+    }
+    {
+        INFO("-m: the histogram in milliseconds, the same count");
+        std::vector<json> r = of_pid(records_of(*msecs), a.pid());
+        REQUIRE(r.size() == 1);
+        CHECK(r[0].at("histogram").at("unit") == "msecs");
+        CHECK(r[0].at("histogram").at("total") == a_reads);
+        CHECK(r[0].at("count") == a_reads);
     }
     {
         INFO("-u nobody and another --disk: none of the children's");

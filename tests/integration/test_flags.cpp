@@ -3009,6 +3009,7 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"-v", "test_biostacks.cpp"},
       {"--btf", "test_biostacks.cpp"},
       {"--stack-storage-size", "test_biostacks.cpp"},
+      {"-m", "test_biostacks.cpp"},
       {"--disk", "test_biostacks.cpp"}}},
     {"biotop",
      {{"-p", "test_biotop.cpp"},

@@ -32,6 +32,8 @@ const volatile __u32 issue_rq_arg = 0;
 const volatile __u32 merge_rq_arg = 0;
 
 const volatile __u32 only_dev = 0; /* --disk: its dev_t; 0 for all */
+const volatile __u64 unit_ns =
+	1000; /* the histogram's unit: 1000 for usecs, 1000000 for msecs (-m) */
 
 /* Requests the table of totals had no room for. */
 __u64 requests_dropped = 0;
@@ -123,7 +125,7 @@ static __always_inline void request_complete(const struct request_key *key)
 	}
 	__sync_fetch_and_add(&value->count, 1);
 	__sync_fetch_and_add(&value->total_ns, delta);
-	log2_hist_add(value->slots, BIOSTACKS_SLOTS, delta / 1000);
+	log2_hist_add(value->slots, BIOSTACKS_SLOTS, delta / unit_ns);
 done:
 	bpf_map_delete_elem(&requests, key);
 }

@@ -37,7 +37,8 @@ class Printer {
     // disks: names from /sys (decoders show MAJ:MIN instead).
     Printer(const CommonOptions& options, const Settings& settings, Output& out,
             std::shared_ptr<DiskNames> disks)
-        : options_(options), disks_(std::move(disks)),
+        : options_(options), unit_(options.milliseconds ? "msecs" : "usecs"),
+          disks_(std::move(disks)),
           stacks_(options, settings.stacks, out,
                   {json_field("pid"), json_field("comm"), json_field("disk"), json_field("major"),
                    json_field("minor"), json_field("count"), json_field("total_us"),
@@ -80,7 +81,7 @@ class Printer {
                     .number(t.value.count)
                     .number(t.value.total_ns / 1000)
                     .number(t.value.count ? t.value.total_ns / 1000 / t.value.count : 0)
-                    .formatted(render_histogram_json(h, "usecs"));
+                    .formatted(render_histogram_json(h, unit_));
             },
             [&](std::string& out, const StackRecord& record) {
                 const Total& t = total_of(record);
@@ -98,7 +99,7 @@ class Printer {
                                                   static_cast<double>(t.value.count)
                                             : 0.0);
                 out += line;
-                out += render_histogram_text(Histogram::log2_slots(t.value.slots), "usecs");
+                out += render_histogram_text(Histogram::log2_slots(t.value.slots), unit_);
                 out += '\n';
             });
     }
@@ -110,6 +111,7 @@ class Printer {
     }
 
     const CommonOptions& options_;
+    std::string unit_; // the histograms': usecs, or msecs with -m
     std::shared_ptr<DiskNames> disks_;
     StackPrinter stacks_;
 };
@@ -148,7 +150,8 @@ int biostacks(int argc, char** argv) {
     Settings settings;
     CommandLine cli("biostacks",
                     "Block device I/O latency by the kernel stack that started each request.",
-                    {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::duration});
+                    {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::duration,
+                     Flag::milliseconds});
     add_stack_storage_option(cli, settings.stacks.storage_size);
     cli.add_option(0, "disk", "NAME", "only this disk (vda, sda, nvme0n1)",
                    [&](std::string_view v) { settings.disk_dev = find_disk(v); });
@@ -156,6 +159,7 @@ int biostacks(int argc, char** argv) {
                      "  biostacks -d 10           for ten seconds\n"
                      "  biostacks -p 185          requests submitted by process 185\n"
                      "  biostacks --disk sda      only sda\n"
+                     "  biostacks -m              histograms in milliseconds\n"
                      "  biostacks -o json -d 5    a JSON Lines record per stack");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
 
@@ -169,6 +173,7 @@ int biostacks(int argc, char** argv) {
                  skel.rodata->issue_rq_arg = request_arg_index("block_rq_issue");
                  skel.rodata->merge_rq_arg = request_arg_index("block_rq_merge");
                  skel.rodata->only_dev = settings.disk_dev;
+                 skel.rodata->unit_ns = options.milliseconds ? 1000000 : 1000;
                  configure_stack_map(skel.maps.stack_traces, settings.stacks);
              },
          .announcement = "Tracing block I/O latency by kernel stack... Hit Ctrl-C to end.",

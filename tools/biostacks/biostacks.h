@@ -19,5 +19,5 @@ struct biostacks_key {
 struct biostacks_value {
 	__u64 count;		      /* requests completed */
 	__u64 total_ns;		      /* their latencies added up: start to completion */
-	__u64 slots[BIOSTACKS_SLOTS]; /* requests by latency: slot log2(usecs) */
+	__u64 slots[BIOSTACKS_SLOTS]; /* requests by latency: slot log2(usecs), or msecs with -m */
 };
