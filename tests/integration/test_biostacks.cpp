@@ -97,7 +97,9 @@ TEST_CASE("biostacks sums each child's requests under its read or write path's s
     auto by_pid = start({"-p", a_pid, "-o", "json"});
     auto by_tid = start({"-t", b_pid, "--btf", "/sys/kernel/btf/vmlinux", "-o", "json"});
     auto by_cgroup = start({"-c", cgroup.path, "-o", "json"});
-    auto by_name = start({"-n", b_comm, "-o", "json"});
+    // --disk: -n is applied in user space, so without it every stack on the
+    // host would share the stack map (and could take the bucket of B's).
+    auto by_name = start({"-n", b_comm, "--disk", disk, "-o", "json"});
     auto not_uid = start({"-u", "65534", "--disk", disk, "-o", "json"});
     auto by_uid = start({"-u", "0", "--disk", disk, "--stack-storage-size", "1024", "-o", "json"});
     auto other = start({"--disk", other_disk, "-o", "json"});
