@@ -55,8 +55,7 @@ struct {
 	__type(value, BLOCK_REQUEST_INFO);
 } requests SEC(".maps");
 
-static __always_inline void block_request_started(void *ctx,
-						  const struct block_request_key *key);
+static __always_inline void block_request_started(void *ctx, const struct block_request_key *key);
 static __always_inline void block_request_issued(const struct block_request_key *key, __u32 dev,
 						 __u32 op, __u64 bytes);
 static __always_inline void block_request_completed(const struct block_request_key *key);
