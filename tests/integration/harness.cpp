@@ -656,6 +656,34 @@ LoopDisk::~LoopDisk() {
     unlink(file_.c_str());
 }
 
+namespace {
+
+bool direct_io_from_start(const std::string& path, bool write, size_t size, int count) {
+    int fd = open(path.c_str(), (write ? O_WRONLY : O_RDONLY) | O_DIRECT | O_CLOEXEC);
+    if (fd < 0) return false;
+    void* buffer = nullptr;
+    bool ok = posix_memalign(&buffer, 4096, size) == 0;
+    if (ok) memset(buffer, 0x5a, size);
+    for (int i = 0; ok && i < count; i++) {
+        off_t offset = static_cast<off_t>(i * size);
+        ssize_t done = write ? pwrite(fd, buffer, size, offset) : pread(fd, buffer, size, offset);
+        ok = done == static_cast<ssize_t>(size);
+    }
+    free(buffer);
+    close(fd);
+    return ok;
+}
+
+} // namespace
+
+bool direct_reads(const std::string& path, size_t size, int count) {
+    return direct_io_from_start(path, false, size, count);
+}
+
+bool direct_writes(const std::string& path, size_t size, int count) {
+    return direct_io_from_start(path, true, size, count);
+}
+
 std::vector<std::string> lines(const std::string& text) {
     std::vector<std::string> out;
     std::string line;

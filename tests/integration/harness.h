@@ -308,6 +308,13 @@ class LoopDisk {
     std::string path_;
 };
 
+// count O_DIRECT reads of size bytes each from path (a loop device's node,
+// a file), one after the other from offset 0; false if any failed. Each
+// is one block request of that size where the disk's limits allow it.
+bool direct_reads(const std::string& path, size_t size, int count);
+// The same with O_DIRECT writes (no O_DSYNC: no cache flush follows them).
+bool direct_writes(const std::string& path, size_t size, int count);
+
 // Splits text into lines (without the newline).
 std::vector<std::string> lines(const std::string& text);
 // The lines of text that contain needle.

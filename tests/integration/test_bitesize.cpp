@@ -25,20 +25,6 @@ using nlohmann::json;
 
 namespace {
 
-// count O_DIRECT reads of size bytes each from path, one after the other
-// from offset 0; false if any failed.
-bool direct_reads(const std::string& path, size_t size, int count) {
-    int fd = open(path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
-    if (fd < 0) return false;
-    void* buffer = nullptr;
-    bool ok = posix_memalign(&buffer, 4096, size) == 0;
-    for (int i = 0; ok && i < count; i++)
-        ok = pread(fd, buffer, size, static_cast<off_t>(i * size)) == static_cast<ssize_t>(size);
-    free(buffer);
-    close(fd);
-    return ok;
-}
-
 // The counts of one JSON histogram by bucket low bound (KiB), empty ones left out.
 std::map<uint64_t, uint64_t> buckets(const json& h) {
     std::map<uint64_t, uint64_t> out;

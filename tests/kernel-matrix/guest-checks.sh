@@ -760,6 +760,51 @@ if section "bitesize, biopattern"; then
 	done
 fi
 
+# --- biotop: O_DIRECT reads of /dev/vda, one dd per size -----------------------
+if section "biotop"; then
+	start bt_text "" biotop -C -n dd 600
+	start bt_raw tp_btf biotop -n dd -o json 600
+	start bt_tp tp_btf,raw_tp biotop -n dd -o json 600
+	wait_attached
+	dd if=/dev/vda of=/dev/null bs=65536 count=20 iflag=direct 2>/dev/null
+	dd if=/dev/vda of=/dev/null bs=16384 count=30 skip=100 iflag=direct 2>/dev/null
+	stop_all
+	expect_tier bt_text biotop "block I/O requests" tp_btf
+	expect bt_text biotop tp_btf "text: dd's row of 20 reads, 1280 KiB, on vda" \
+		"^[0-9]* *dd *R *[0-9]* *[0-9]* *vda *20 *1280 *[0-9.]*$"
+	expect bt_text biotop tp_btf "text: dd's row of 30 reads, 480 KiB, on vda" \
+		"^[0-9]* *dd *R *[0-9]* *[0-9]* *vda *30 *480 *[0-9.]*$"
+	for t in bt_raw:raw_tp bt_tp:tracepoint; do
+		tag=${t%:*}
+		kind=${t#*:}
+		expect_tier $tag biotop "block I/O requests" $kind
+		expect $tag biotop $kind "JSON: dd's 20 reads of 64 KiB and 30 of 16 KiB on vda" \
+			'"comm":"dd","direction":"R","major":[0-9]*,"minor":0,"disk":"vda","io":20,"kbytes":1280' \
+			'"comm":"dd","direction":"R","major":[0-9]*,"minor":0,"disk":"vda","io":30,"kbytes":480'
+	done
+fi
+
+# --- biostacks: O_DIRECT reads of /dev/vda by dd ---------------------------------
+if section "biostacks"; then
+	start bs_text "" biostacks -n dd
+	start bs_raw tp_btf biostacks -n dd -o json
+	start bs_tp tp_btf,raw_tp biostacks -n dd -o json
+	wait_attached
+	dd if=/dev/vda of=/dev/null bs=65536 count=20 iflag=direct 2>/dev/null
+	stop_all
+	expect_tier bs_text biostacks "block I/O requests" tp_btf
+	expect bs_text biostacks tp_btf "text: dd's head line on vda" "^dd ([0-9]*) on vda$"
+	expect bs_text biostacks tp_btf "text: the block device's read path" "^    blkdev_read_iter$"
+	expect bs_text biostacks tp_btf "text: dd's 20 reads" "^    count 20, total "
+	for t in bs_raw:raw_tp bs_tp:tracepoint; do
+		tag=${t%:*}
+		kind=${t#*:}
+		expect_tier $tag biostacks "block I/O requests" $kind
+		expect $tag biostacks $kind "JSON: dd's 20 reads on vda under blkdev_read_iter" \
+			'"comm":"dd","disk":"vda"' '"count":20,' '"symbol":"blkdev_read_iter"'
+	done
+fi
+
 # --- hardirqs, softirqs: the scratch disk's interrupts, and timers ---------------
 if section "hardirqs, softirqs"; then
 # Runs of a softirq vector on every CPU, from /proc/softirqs.
