@@ -52,11 +52,13 @@ static void file_rw_done(struct file *file, __u64 cookie, bool write, long bytes
 	}
 	if (!value->type) { /* new */
 		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-		__u32 type = BPF_CORE_READ(inode, i_mode) & FILE_RW_MODE_TYPE;
+		__u16 mode = BPF_CORE_READ(inode, i_mode);
+		__u32 type = mode & FILE_RW_MODE_TYPE;
 
 		BPF_CORE_READ_STR_INTO(&value->comm, task, group_leader, comm);
 		bpf_probe_read_kernel_str(value->name, sizeof(value->name),
 					  BPF_CORE_READ(file, f_path.dentry, d_name.name));
+		value->mode = mode;
 		value->type = type == FILE_RW_MODE_REGULAR ? 'R'
 			      : type == FILE_RW_MODE_SOCKET ? 'S'
 							    : 'O';

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace corescope::tools {
@@ -33,6 +34,15 @@ using Entry = MapEntry<filetop_key, filetop_value>;
 
 std::string type_name(char type) {
     return type == 'R' || type == 'S' || type == 'O' ? std::string(1, type) : std::string("?");
+}
+
+// The file's name; one without (a pipe, an anonymous inode) by its inode,
+// as /proc/PID/fd shows it.
+std::string file_name(const filetop_key& key, const filetop_value& value) {
+    std::string name(fixed_string(value.name));
+    if (!name.empty()) return name;
+    const char* kind = S_ISFIFO(value.mode) ? "pipe" : S_ISSOCK(value.mode) ? "socket" : "anon";
+    return std::string(kind) + ":[" + std::to_string(key.ino) + "]";
 }
 
 class Printer {
@@ -101,7 +111,7 @@ class Printer {
                 .number(v.write_bytes / 1024)
                 .text(type_name(v.type))
                 .number(e.key.ino)
-                .text(fixed_string(v.name))
+                .text(file_name(e.key, v))
                 .end();
         }
         table_.end([&](Record& t) {
