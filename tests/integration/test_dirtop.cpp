@@ -82,7 +82,7 @@ TEST_CASE("dirtop counts reads and writes under each watched directory exactly, 
     auto repeated = start({"--dir", a, "--dir", b, "-o", "json", "-p", pid, "600"}, "tracepoint");
     auto not_pid = start({"--dir", dirs, "-o", "json", "-p", other, "600"});
     auto top = start({"--dir", dirs, "-o", "json", "-s", "reads", "-r", "1", "-p", pid, "600"});
-    auto text = start({"--dir", dirs, "-C", "-p", pid, "600"});
+    auto text = start({"--dir", dirs, "-C", "-T", "-p", pid, "600"});
     for (ToolProcess* t : {by_pid.get(), repeated.get(), not_pid.get(), top.get(), text.get()})
         REQUIRE(t->wait_attached());
     REQUIRE(actor.run() == 0);
@@ -123,11 +123,12 @@ TEST_CASE("dirtop counts reads and writes under each watched directory exactly, 
     CHECK(f.exit_code == 0);
     INFO(f.out);
     std::vector<std::string> out = lines(f.out);
-    REQUIRE(out.size() == 4);
+    REQUIRE(out.size() == 5);
     CHECK(std::regex_match(out[0], std::regex("[0-2][0-9]:[0-5][0-9]:[0-6][0-9] loadavg: .*")));
-    CHECK(std::regex_match(out[1], std::regex(" *READS +WRITES +R_Kb +W_Kb +PATH")));
-    CHECK(std::regex_match(out[2], std::regex(" *2 +3 +1 +2 +" + a)));
-    CHECK(std::regex_match(out[3], std::regex(" *4 +5 +0 +0 +" + b)));
+    CHECK(std::regex_match(out[1], std::regex("\\[[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\\]")));
+    CHECK(std::regex_match(out[2], std::regex(" *READS +WRITES +R_Kb +W_Kb +PATH")));
+    CHECK(std::regex_match(out[3], std::regex(" *2 +3 +1 +2 +" + a)));
+    CHECK(std::regex_match(out[4], std::regex(" *4 +5 +0 +0 +" + b)));
     std::filesystem::remove_all(root);
 }
 
