@@ -46,6 +46,8 @@ std::vector<json> rows_of(const json& record, pid_t pid, const std::string& file
     return out;
 }
 
+const std::string hostile_name = "\x1b[2J\nbad\xff";
+
 // The child's work: on data.bin 4 writes (write, pwrite64, writev, pwritev2)
 // of 1000 + 2000 + 3000 + 500 bytes, then 5 reads (read, pread64, readv,
 // preadv, preadv2) of 100 + 200 + 300 + 400 + 0 (at its end) bytes; on
@@ -75,6 +77,10 @@ int work(const std::string& dir) {
     if (preadv2(fd, r2, 1, -1, 0) != 0) return 13; // at the end: a read of 0 bytes
     for (int i = 0; i < 7; i++)
         if (write(log, buf, 10) != 10) return 14;
+    // A hostile name: escaped in text, exact in JSON.
+    int evil = open((dir + "/" + hostile_name).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (evil < 0 || write(evil, buf, 1) != 1) return 18;
+    close(evil);
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) return 15;
     for (int i = 0; i < 3; i++)
@@ -102,7 +108,11 @@ void check_data(const json& record, pid_t pid) {
     CHECK(log[0].at("write_bytes") == 70);
     CHECK(log[0].at("reads") == 0);
     CHECK(log[0].at("read_bytes") == 0);
-    CHECK(record.at("write_bytes").get<uint64_t>() >= 6570);
+    std::vector<json> evil = rows_of(record, pid, "\x1b[2J\nbad\xef\xbf\xbd");
+    REQUIRE(evil.size() == 1);
+    CHECK(evil[0].at("writes") == 1);
+    CHECK(evil[0].at("write_bytes") == 1);
+    CHECK(record.at("write_bytes").get<uint64_t>() >= 6571);
     CHECK(record.at("files").get<uint64_t>() >= 2);
     CHECK(record.at("interval_s").get<double>() > 0);
 }
@@ -165,13 +175,14 @@ TEST_CASE("filetop counts a process's reads and writes per file exactly, pipes w
     CHECK(f.exit_code == 0);
     INFO(f.out);
     std::vector<std::string> out = lines(f.out);
-    REQUIRE(out.size() >= 5);
+    REQUIRE(out.size() >= 6);
     CHECK(std::regex_match(out[0], std::regex("[0-2][0-9]:[0-5][0-9]:[0-6][0-9] loadavg: .*")));
     CHECK(std::regex_match(out[1], std::regex("\\[[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\\]")));
     CHECK(std::regex_match(out[2], std::regex("PID +COMM +READS +WRITES +R_Kb +W_Kb +T +FILE")));
     CHECK(std::regex_match(out[3], std::regex(pid + " +t16filetopper +5 +5 +0 +6 +R +data.bin")));
     CHECK(std::regex_match(out[4], std::regex(pid + " +t16filetopper +0 +7 +0 +0 +R +log.txt")));
-    CHECK(f.out.find('\033') == std::string::npos); // a pipe is not cleared
+    CHECK(std::regex_match(out[5], std::regex(pid + " +t16filetopper +0 +1 +0 +0 +R +\\\\e\\[2J\\\\nbad\\\\xff")));
+    CHECK(f.out.find('\033') == std::string::npos); // a pipe is not cleared, names escaped
     std::filesystem::remove_all(dir);
 }
 
