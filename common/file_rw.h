@@ -18,6 +18,8 @@ inline std::vector<SyscallProgram> file_rw_calls() {
     return calls;
 }
 
-inline AttachStep file_rw_step() { return syscall_tiers("file reads and writes", file_rw_calls()); }
+inline AttachStep file_rw_step() {
+    return syscall_tiers("file reads and writes", file_rw_calls());
+}
 
 } // namespace corescope

@@ -132,8 +132,7 @@ TEST_CASE("dirtop counts reads and writes under each watched directory exactly, 
     std::filesystem::remove_all(root);
 }
 
-TEST_CASE("dirtop refuses a missing directory, a file, a bad sort key and row count",
-          "[dirtop]") {
+TEST_CASE("dirtop refuses a missing directory, a file, a bad sort key and row count", "[dirtop]") {
     Finished f = run({tool_path("dirtop"), "--dir", "/nonexistent/dirtop-dir"});
     CHECK(f.exit_code == 2);
     CHECK(f.err.find("/nonexistent/dirtop-dir") != std::string::npos);

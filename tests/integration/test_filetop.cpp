@@ -135,7 +135,8 @@ TEST_CASE("filetop counts a process's reads and writes per file exactly, pipes w
     auto top = start({"-o", "json", "-s", "wbytes", "-r", "1", "-p", pid, "600"});
     auto text = start({"-C", "-T", "-r", "0", "-p", pid, "600"});
     auto raw = start({"-a", "-o", "json", "-r", "0", "-p", pid, "600"}, "tracepoint");
-    for (ToolProcess* t : {by_pid.get(), all.get(), not_pid.get(), top.get(), text.get(), raw.get()})
+    for (ToolProcess* t :
+         {by_pid.get(), all.get(), not_pid.get(), top.get(), text.get(), raw.get()})
         REQUIRE(t->wait_attached());
     REQUIRE(actor.run() == 0);
 
@@ -181,7 +182,8 @@ TEST_CASE("filetop counts a process's reads and writes per file exactly, pipes w
     CHECK(std::regex_match(out[2], std::regex("PID +COMM +READS +WRITES +R_Kb +W_Kb +T +FILE")));
     CHECK(std::regex_match(out[3], std::regex(pid + " +t16filetopper +5 +5 +0 +6 +R +data.bin")));
     CHECK(std::regex_match(out[4], std::regex(pid + " +t16filetopper +0 +7 +0 +0 +R +log.txt")));
-    CHECK(std::regex_match(out[5], std::regex(pid + " +t16filetopper +0 +1 +0 +0 +R +\\\\e\\[2J\\\\nbad\\\\xff")));
+    CHECK(std::regex_match(
+        out[5], std::regex(pid + " +t16filetopper +0 +1 +0 +0 +R +\\\\e\\[2J\\\\nbad\\\\xff")));
     CHECK(f.out.find('\033') == std::string::npos); // a pipe is not cleared, names escaped
     std::filesystem::remove_all(dir);
 }

@@ -692,8 +692,8 @@ std::vector<EventTool> event_tools() {
          [](const std::vector<json>& tables, const Made& m, const Context&) {
              for (const json& t : tables)
                  for (const json& e : t.at("entries"))
-                     if (e.at("pid") == m.pid && e.at("file") == m.token &&
-                         e.at("writes") == 1 && e.at("write_bytes") == 5)
+                     if (e.at("pid") == m.pid && e.at("file") == m.token && e.at("writes") == 1 &&
+                         e.at("write_bytes") == 5)
                          return true;
              return false;
          },
@@ -3336,8 +3336,7 @@ TEST_CASE("every flag of every tool is exercised against events by some test", "
                 in_table.count(tool) && by_the_table.count(flag) &&
                 !(flag == "-T" && (tool == "runqlat" || tool == "cpudist" || tool == "syscount" ||
                                    tool == "vfscount" || tool == "rwsize" || tool == "tcptop" ||
-                                   tool == "filetop" || tool == "dirtop" ||
-                                   tool == "tcpsubnet"));
+                                   tool == "filetop" || tool == "dirtop" || tool == "tcpsubnet"));
             bool elsewhere = own != exercised_elsewhere.end() && own->second.count(flag);
             INFO(tool << " " << flag << ": exercised by no test (test_flags.cpp lists where each "
                       << "flag is)");

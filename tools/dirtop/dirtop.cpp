@@ -94,9 +94,8 @@ class Printer {
         table_.begin(preamble);
         for (const Entry& e : entries) {
             const dirtop_value& v = e.value;
-            std::string path = e.key.dir < settings_.paths.size()
-                                   ? settings_.paths[e.key.dir]
-                                   : "?" + std::to_string(e.key.dir);
+            std::string path = e.key.dir < settings_.paths.size() ? settings_.paths[e.key.dir]
+                                                                  : "?" + std::to_string(e.key.dir);
             table_.row()
                 .number(v.reads)
                 .number(v.writes)

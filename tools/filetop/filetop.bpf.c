@@ -59,7 +59,7 @@ static void file_rw_done(struct file *file, __u64 cookie, bool write, long bytes
 		bpf_probe_read_kernel_str(value->name, sizeof(value->name),
 					  BPF_CORE_READ(file, f_path.dentry, d_name.name));
 		value->mode = mode;
-		value->type = type == FILE_RW_MODE_REGULAR ? 'R'
+		value->type = type == FILE_RW_MODE_REGULAR  ? 'R'
 			      : type == FILE_RW_MODE_SOCKET ? 'S'
 							    : 'O';
 	}

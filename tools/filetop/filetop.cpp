@@ -133,8 +133,8 @@ class Printer {
                  column("reads", "READS", 6, Align::right),
                  column("writes", "WRITES", 6, Align::right), json_field("read_bytes"),
                  text_column("R_Kb", 7, Align::right), json_field("write_bytes"),
-                 text_column("W_Kb", 7, Align::right), column("type", "T", 1),
-                 json_field("inode"), column("file", "FILE", 0)}};
+                 text_column("W_Kb", 7, Align::right), column("type", "T", 1), json_field("inode"),
+                 column("file", "FILE", 0)}};
     }
     static RecordLayout table_layout() {
         return {0,
@@ -186,8 +186,10 @@ int filetop(int argc, char** argv) {
                     "(1 s unless given).",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::time, Flag::duration,
                      Flag::interval});
-    cli.add_switch('a', "all-files", "every file type (sockets, pipes, devices), not only "
-                   "regular files", &settings.all_files);
+    cli.add_switch('a', "all-files",
+                   "every file type (sockets, pipes, devices), not only "
+                   "regular files",
+                   &settings.all_files);
     cli.add_switch('C', "noclear", "do not clear the screen between intervals", &settings.no_clear);
     cli.add_option(
         'r', "rows", "ROWS", "print at most ROWS files (default 20; 0 for all)",

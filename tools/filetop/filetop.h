@@ -14,13 +14,13 @@ struct filetop_key {
 };
 
 struct filetop_value {
-	__u64 reads;		      /* read-family calls that succeeded */
-	__u64 writes;		      /* write-family calls that succeeded */
-	__u64 read_bytes;	      /* their results: bytes read */
-	__u64 write_bytes;	      /* bytes written */
-	char comm[FILETOP_COMM_LEN];  /* the process's name when the entry was made */
-	__u16 mode;		      /* the inode's mode: S_IFMT bits and permissions */
-	char type;		      /* R: regular file, S: socket, O: other */
-	char name[FILETOP_NAME_LEN];  /* the file's name (its dentry's, not the path;
-				       * empty for a pipe) */
+	__u64 reads;		     /* read-family calls that succeeded */
+	__u64 writes;		     /* write-family calls that succeeded */
+	__u64 read_bytes;	     /* their results: bytes read */
+	__u64 write_bytes;	     /* bytes written */
+	char comm[FILETOP_COMM_LEN]; /* the process's name when the entry was made */
+	__u16 mode;		     /* the inode's mode: S_IFMT bits and permissions */
+	char type;		     /* R: regular file, S: socket, O: other */
+	char name[FILETOP_NAME_LEN]; /* the file's name (its dentry's, not the path;
+				      * empty for a pipe) */
 };
