@@ -186,7 +186,7 @@ int filetop(int argc, char** argv) {
                     "(1 s unless given).",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::time, Flag::duration,
                      Flag::interval});
-    cli.add_switch('a', "all-files",
+    cli.add_switch('a', "all",
                    "every file type (sockets, pipes, devices), not only "
                    "regular files",
                    &settings.all_files);
