@@ -368,6 +368,7 @@ TEST_CASE("a PID filter for a process that does not exist runs and reports no ev
         // the filtered one had events to drop.
         std::vector<std::string> args = {"-o", "json"};
         if (tool == "fsslower") args.insert(args.end(), {"--min", "0"});
+        if (tool == "dirtop") args.insert(args.end(), {"--dir", "/"}); // every file
         if (tool == "runqslower") args.push_back("0"); // every wait, not only those over 10 ms
         std::vector<std::string> filtered = {tool_path(tool), "-p", "4194000"};
         std::vector<std::string> unfiltered = {tool_path(tool)};

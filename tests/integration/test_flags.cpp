@@ -678,6 +678,52 @@ std::vector<EventTool> event_tools() {
          })},
         // tcptop: the actor sends 5 bytes to a listener of its own and reads
         // them; its row for the client's port has them.
+        // filetop: the actor writes 5 bytes to a file named by the event's
+        // token; its row for that file has them.
+        {"filetop",
+         {"-r", "0", "600"},
+         [](const Context& c, const Made& m) {
+             int fd = open((c.dir + "/" + m.token).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+             if (fd < 0 || write(fd, "hello", 5) != 5)
+                 throw std::runtime_error("cannot write " + m.token);
+             close(fd);
+             return std::string();
+         },
+         [](const std::vector<json>& tables, const Made& m, const Context&) {
+             for (const json& t : tables)
+                 for (const json& e : t.at("entries"))
+                     if (e.at("pid") == m.pid && e.at("file") == m.token && e.at("writes") == 1 &&
+                         e.at("write_bytes") == 5)
+                         return true;
+             return false;
+         },
+         false,
+         true},
+        // dirtop watches the run's directory: each event makes 1 << index
+        // one-byte writes to a file there, so the count of writes says which
+        // events the row holds.
+        {"dirtop",
+         {"--dir", "@DIR@", "600"},
+         [](const Context& c, const Made& m) {
+             int fd = open((c.dir + "/" + m.token).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+             if (fd < 0) throw std::runtime_error("cannot open " + m.token);
+             for (int i = 0; i < 1 << m.index; i++)
+                 if (write(fd, "x", 1) != 1) throw std::runtime_error("cannot write " + m.token);
+             close(fd);
+             return std::string();
+         },
+         [](const std::vector<json>& tables, const Made& m, const Context& c) {
+             uint64_t writes = 0;
+             for (const json& t : tables)
+                 for (const json& e : t.at("entries"))
+                     if (e.at("path") == c.dir) {
+                         REQUIRE(e.at("write_bytes") == e.at("writes"));
+                         writes += e.at("writes").get<uint64_t>();
+                     }
+             return (writes >> m.index & 1) != 0;
+         },
+         false,
+         true},
         {"tcptop",
          {"-r", "0", "600"},
          [](const Context&, const Made& m) {
@@ -1267,7 +1313,8 @@ void check_flags_of(const EventTool& tool) {
 
     auto start = [&](Instance& in) {
         std::vector<std::string> argv = {tool_path(tool.name)};
-        argv.insert(argv.end(), tool.args.begin(), tool.args.end());
+        for (const std::string& arg : tool.args) // @DIR@: the run's directory
+            argv.push_back(arg == "@DIR@" ? ctx.dir : arg);
         argv.insert(argv.end(), in.args.begin(), in.args.end());
         in.started = now_s();
         in.process = std::make_unique<ToolProcess>(argv);
@@ -3214,6 +3261,18 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"-C", "test_slabratetop.cpp"},
       {"-r", "test_slabratetop.cpp"},
       {"-s", "test_slabratetop.cpp"}}},
+    {"filetop",
+     {{"-T", "test_filetop.cpp"},
+      {"-C", "test_filetop.cpp"},
+      {"-a", "test_filetop.cpp"},
+      {"-r", "test_filetop.cpp"},
+      {"-s", "test_filetop.cpp"}}},
+    {"dirtop",
+     {{"-T", "test_dirtop.cpp"},
+      {"-C", "test_dirtop.cpp"},
+      {"--dir", "test_dirtop.cpp, test_flags.cpp"},
+      {"-r", "test_dirtop.cpp"},
+      {"-s", "test_dirtop.cpp"}}},
     {"sofdsnoop", {{"-x", "test_sofdsnoop.cpp"}}},
     {"tcpaccept", {{"-P", "test_tcpaccept.cpp"}}},
     {"tcptop",
@@ -3327,7 +3386,7 @@ TEST_CASE("every flag of every tool is exercised against events by some test", "
                 in_table.count(tool) && by_the_table.count(flag) &&
                 !(flag == "-T" && (tool == "runqlat" || tool == "cpudist" || tool == "syscount" ||
                                    tool == "vfscount" || tool == "rwsize" || tool == "tcptop" ||
-                                   tool == "tcpsubnet"));
+                                   tool == "filetop" || tool == "dirtop" || tool == "tcpsubnet"));
             bool elsewhere = own != exercised_elsewhere.end() && own->second.count(flag);
             INFO(tool << " " << flag << ": exercised by no test (test_flags.cpp lists where each "
                       << "flag is)");

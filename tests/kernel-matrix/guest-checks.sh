@@ -1052,6 +1052,38 @@ fi
 
 fi
 
+# --- filetop, dirtop: the read and write system calls with their files ------------
+if section "filetop, dirtop"; then
+if [ -n "$CORESCOPE_SCRATCH" ]; then
+	gated files $CORESCOPE_SCRATCH
+	start ft_text "" filetop -C -p $wpid 3600
+	start ft_json "" filetop -p $wpid -o json 3600
+	start ft_raw tracepoint filetop -p $wpid -o json 3600
+	start dt_text "" dirtop --dir $CORESCOPE_SCRATCH -C -p $wpid 3600
+	start dt_raw tracepoint dirtop --dir $CORESCOPE_SCRATCH -p $wpid -o json 3600
+	wait_attached
+	kill -USR1 $wpid && wait $wpid
+	stop_all
+	expect_tier ft_text filetop "file reads and writes" tracepoint
+	expect ft_text filetop tracepoint "shows km-workload's pread of 8 KiB and 16 writes of 8 KiB" \
+		"^$wpid  *km-workload  *1  *16  *8  *128 R km-fs-token$"
+	for t in ft_json:tracepoint ft_raw:raw_tp; do
+		tag=${t%:*}
+		kind=${t#*:}
+		expect_tier $tag filetop "file reads and writes" $kind
+		expect $tag filetop $kind "JSON has km-workload's calls and exact bytes on its file" \
+			'"comm":"km-workload","reads":1,"writes":16,"read_bytes":8192,"write_bytes":131072,"type":"R","inode":[0-9]*,"file":"km-fs-token"'
+	done
+	expect_tier dt_text dirtop "file reads and writes" tracepoint
+	expect dt_text dirtop tracepoint "shows km-workload's 1 read and 16 writes under the scratch directory" \
+		"^ *1  *16  *8  *128 $(realpath $CORESCOPE_SCRATCH)$"
+	expect_tier dt_raw dirtop "file reads and writes" raw_tp
+	expect dt_raw dirtop raw_tp "JSON has the exact bytes under the scratch directory" \
+		"\"reads\":1,\"writes\":16,\"read_bytes\":8192,\"write_bytes\":131072,\"path\":\"$(realpath $CORESCOPE_SCRATCH)\""
+fi
+
+fi
+
 # --- syscount, runqlat, offcputime, profile: processes of their own ---------------
 if section "syscount, runqlat, offcputime, profile"; then
 gated syscalls 3000

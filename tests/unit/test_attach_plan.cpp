@@ -1,5 +1,6 @@
 // Attach plans (common/attach_plan.h) chosen against made-up kernels.
 #include "attach_plan.h"
+#include "file_rw.h"
 #include "errors.h"
 
 #include <catch2/catch.hpp>
@@ -350,6 +351,30 @@ TEST_CASE("attach plan: CPU lists as sysfs writes them", "[attach_plan]") {
     std::vector<int> online = online_cpus();
     CHECK_FALSE(online.empty());
     CHECK(static_cast<long>(online.size()) <= sysconf(_SC_NPROCESSORS_CONF));
+}
+
+TEST_CASE("file_rw_step: both families' entries and exits, then the raw pair (filetop, dirtop)",
+          "[attach_plan]") {
+    AttachStep step = file_rw_step();
+    REQUIRE(step.ways.size() == 2);
+    std::set<std::string> required, optional;
+    for (const AttachPoint& p : step.ways[0].points) {
+        CHECK(p.kind == AttachKind::tracepoint);
+        CHECK(p.target == "syscalls:sys_" + p.program.substr(3)); // tp_enter_read: sys_enter_read
+        (p.optional ? optional : required).insert(p.program);
+    }
+    for (const char* call : {"read", "write", "pread64", "pwrite64", "readv", "writev"}) {
+        CHECK(required.count(std::string("tp_enter_") + call) == 1);
+        CHECK(required.count(std::string("tp_exit_") + call) == 1);
+    }
+    for (const char* call : {"preadv", "pwritev", "preadv2", "pwritev2"}) {
+        CHECK(optional.count(std::string("tp_enter_") + call) == 1);
+        CHECK(optional.count(std::string("tp_exit_") + call) == 1);
+    }
+    CHECK(required.size() + optional.size() == 20);
+    REQUIRE(step.ways[1].points.size() == 2);
+    CHECK(step.ways[1].points[0].program == "raw_enter");
+    CHECK(step.ways[1].points[1].program == "raw_exit");
 }
 
 } // namespace test_attach_plan
