@@ -184,13 +184,17 @@ Sum nanosleeps(const std::vector<json>& records, pid_t pid) {
 // they all took. One may be missing: on the sandbox these tests were written
 // on, the kernel runs no BPF program while its agent's thread is on a CPU
 // (docs/reliability.md), so a sleeper switched in from that thread is not
-// seen back, for every tool alike. A tool that lost or split sleeps, or
-// added to them, still fails.
+// seen back, for every tool alike. The kernel may split a sleep in two: a
+// wake-up that is not the timer's puts the task back to sleep inside
+// do_nanosleep (a loaded run saw 11 blocks of 2.0 s in all, in each of four
+// runs alike), so the blocks are counted loosely and the time strictly. A
+// tool that lost sleeps, cut them short or added to them still fails.
 void check_sleeps(const Sum& sum, double slept_s) {
     INFO(sum.count << " sleeps seen, " << sum.us << " us in all, over " << slept_s << " s");
-    CHECK(sum.count <= static_cast<uint64_t>(sleeps));
+    CHECK(sum.count <= static_cast<uint64_t>(sleeps) + 2);
     CHECK(sum.count + 1 >= static_cast<uint64_t>(sleeps));
-    CHECK(sum.us >= sum.count * static_cast<uint64_t>(sleep_ms * 1000 - 100));
+    uint64_t least_us = static_cast<uint64_t>(sleep_ms * 1000 - 100);
+    CHECK(sum.us >= std::min<uint64_t>(sum.count, sleeps) * least_us);
     CHECK(sum.us <= static_cast<uint64_t>(slept_s * 1e6));
 }
 
