@@ -69,12 +69,22 @@ TEST_CASE("compactsnoop shows the compaction of every zone the test's writer to 
     if (access(compact_memory, W_OK) != 0) SKIP_CASE("no /proc/sys/vm/compact_memory");
     std::map<std::string, Zone> zones = populated_zones();
     REQUIRE(!zones.empty());
+    TestCgroup cgroup(unique_token("t16-compactsnoop"));
+    if (cgroup.path.empty()) SKIP_CASE("no cgroup v2 hierarchy for -c");
+    std::string btf = "/tmp/" + unique_token("t16-compactsnoop-btf");
+    REQUIRE(sh("cp /sys/kernel/btf/vmlinux " + btf));
     std::string comm = unique_comm("cpsn-");
-    GatedChild child([] { return write_text(compact_memory, "1") ? 0 : 3; }, comm.c_str());
+    GatedChild child(
+        [&] {
+            if (!cgroup.add(getpid())) return 4;
+            return write_text(compact_memory, "1") ? 0 : 3;
+        },
+        comm.c_str());
     GatedChild other([] { return 0; });
     std::string pid = std::to_string(child.pid());
     ToolProcess jsonl({tool_path("compactsnoop"), "-o", "json", "-p", pid});
-    ToolProcess by_ids({tool_path("compactsnoop"), "-o", "json", "-t", pid, "-u", "0"});
+    ToolProcess by_ids({tool_path("compactsnoop"), "-o", "json", "-t", pid, "-u", "0", "-c",
+                        cgroup.path, "-v", "--btf", btf});
     ToolProcess text({tool_path("compactsnoop"), "-e", "-T", "-U", "-n", comm},
                      ToolProcess::Stdout::pipe, skip_attach("tp_btf"));
     ToolProcess not_it({tool_path("compactsnoop"), "-o", "json", "-p", std::to_string(other.pid())});
@@ -90,6 +100,8 @@ TEST_CASE("compactsnoop shows the compaction of every zone the test's writer to 
     Finished ids = by_ids.stop();
     Finished t = text.stop();
     Finished o = not_it.stop();
+    unlink(btf.c_str());
+    CHECK(ids.err.find("compactsnoop: attach plan") != std::string::npos); // -v
     CHECK(j.exit_code == 0);
     CHECK(ids.exit_code == 0);
     CHECK(t.exit_code == 0);

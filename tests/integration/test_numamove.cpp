@@ -75,16 +75,25 @@ TEST_CASE("numamove -a counts the migrations of the test's compaction, on every 
           "[numamove]") {
     REQUIRE_BPF();
     if (access(compact_memory, W_OK) != 0) SKIP_CASE("no /proc/sys/vm/compact_memory");
+    TestCgroup cgroup(unique_token("t16-numamove"));
+    if (cgroup.path.empty()) SKIP_CASE("no cgroup v2 hierarchy for -c");
+    std::string btf = "/tmp/" + unique_token("t16-numamove-btf");
+    REQUIRE(sh("cp /sys/kernel/btf/vmlinux " + btf));
     std::string comm = unique_comm("nmv-");
-    GatedChild child([] { return write_text(compact_memory, "1") ? 0 : 3; }, comm.c_str());
+    GatedChild child(
+        [&] {
+            if (!cgroup.add(getpid())) return 4;
+            return write_text(compact_memory, "1") ? 0 : 3;
+        },
+        comm.c_str());
     GatedChild other([] { return 0; });
     std::string pid = std::to_string(child.pid());
     std::vector<std::unique_ptr<ToolProcess>> tiers;
     tiers.push_back(std::make_unique<ToolProcess>(
         std::vector<std::string>{tool_path("numamove"), "-a", "-o", "json", "-p", pid}));
     tiers.push_back(std::make_unique<ToolProcess>(
-        std::vector<std::string>{tool_path("numamove"), "--all", "-o", "json", "-t", pid, "-u",
-                                 "0"},
+        std::vector<std::string>{tool_path("numamove"), "--all", "-o", "json", "-t", pid, "-u", "0",
+                                 "-c", cgroup.path, "-v", "--btf", btf},
         ToolProcess::Stdout::pipe, skip_attach("tp_btf")));
     // Text, through tracefs, by name, one interval of a minute: printed when stopped.
     ToolProcess text({tool_path("numamove"), "-a", "-T", "-n", comm, "60"},
@@ -110,6 +119,7 @@ TEST_CASE("numamove -a counts the migrations of the test's compaction, on every 
         INFO("tier " << i << " (0: tp_btf, 1: raw_tp)");
         Finished f = tiers[i]->stop();
         CHECK(f.exit_code == 0);
+        if (i == 1) CHECK(f.err.find("numamove: attach plan") != std::string::npos); // -v
         Totals t = sum_records(f.out);
         CHECK(t.records >= 1);
         // Compacting every zone of a host that has run for a while moves
@@ -144,6 +154,7 @@ TEST_CASE("numamove -a counts the migrations of the test's compaction, on every 
     CHECK(other_totals.pages == 0);
 
     Finished t = text.stop();
+    unlink(btf.c_str());
     CHECK(t.exit_code == 0);
     std::vector<std::string> out = lines(t.out);
     REQUIRE(out.size() == 2); // the header and the interval cut short
@@ -166,6 +177,15 @@ TEST_CASE("numamove prints bcc's columns every interval and stops after count", 
                            std::regex(" *NUMA_migrations +NUMA_migrations_ms +PAGES +FAILED")));
     for (size_t i = 1; i < out.size(); i++)
         CHECK(std::regex_match(out[i], std::regex(" *[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+")));
+}
+
+TEST_CASE("numamove -d ends with the partial interval", "[numamove]") {
+    REQUIRE_BPF();
+    Finished f = run({tool_path("numamove"), "-d", "1.5", "-o", "json"}, 30);
+    CHECK(f.exit_code == 0);
+    std::vector<json> records = json_lines(f.out);
+    REQUIRE(records.size() == 2); // after a second, and the rest of -d's 1.5 s
+    CHECK(records[1].at("interval_s").get<double>() < 0.95);
 }
 
 } // namespace test_numamove

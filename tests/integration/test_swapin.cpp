@@ -14,6 +14,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
@@ -119,12 +120,29 @@ TEST_CASE("swapin counts the pages a process in a small memory cgroup reads back
         REQUIRE(write_text(cgroup.path() + "/memory.memsw.limit_in_bytes", "-1"));
     SwapFile swap(96 << 20);
     if (!swap.ok()) SKIP_CASE(swap.why());
+    // -c takes a cgroup v2 directory: the memory cgroup itself where memory
+    // is on v2, else one of the test's own on the v2 hierarchy.
+    std::unique_ptr<TestCgroup> unified;
+    std::string v2_path = cgroup.path();
+    if (cgroup.limit_file().find("memory.max") == std::string::npos) {
+        unified = std::make_unique<TestCgroup>(unique_token("t16-swapin-v2"));
+        if (unified->path.empty()) SKIP_CASE("no cgroup v2 hierarchy for -c");
+        v2_path = unified->path;
+    }
+    std::string btf = "/tmp/" + unique_token("t16-swapin-btf");
+    REQUIRE(sh("cp /sys/kernel/btf/vmlinux " + btf));
     std::string comm = unique_comm("swpi-");
-    GatedChild child([&] { return swap_out_and_in(cgroup); }, comm.c_str());
+    GatedChild child(
+        [&] {
+            if (unified && !unified->add(getpid())) return 4;
+            return swap_out_and_in(cgroup);
+        },
+        comm.c_str());
     GatedChild other([] { return 0; });
     std::string pid = std::to_string(child.pid());
     ToolProcess jsonl({tool_path("swapin"), "-o", "json", "-p", pid});
-    ToolProcess raw({tool_path("swapin"), "-o", "json", "-t", pid, "-u", "0"},
+    ToolProcess raw({tool_path("swapin"), "-o", "json", "-t", pid, "-u", "0", "-c", v2_path, "-v",
+                     "--btf", btf},
                     ToolProcess::Stdout::pipe, skip_attach("fentry,kprobe,tp_btf"));
     // Text: one interval of a minute, printed when stopped.
     ToolProcess text({tool_path("swapin"), "-T", "-n", comm, "60"});
@@ -141,6 +159,9 @@ TEST_CASE("swapin counts the pages a process in a small memory cgroup reads back
     Finished r = raw.stop();
     Finished t = text.stop();
     Finished o = not_it.stop();
+    unlink(btf.c_str());
+    CHECK(r.err.find("swapin: attach plan") != std::string::npos); // -v
+    CHECK(r.err.find("raw_tp:block_bio_queue") != std::string::npos);
     CHECK(j.exit_code == 0);
     CHECK(r.exit_code == 0);
     CHECK(t.exit_code == 0);
