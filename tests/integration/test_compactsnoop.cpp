@@ -52,9 +52,9 @@ std::map<std::string, Zone> populated_zones() {
     return zones;
 }
 
-const std::set<std::string> statuses = {
-    "not_suitable_zone", "skipped", "deferred",  "no_suitable_page", "continue",
-    "complete",          "partial_skipped", "contended", "success"};
+const std::set<std::string> statuses = {"not_suitable_zone", "skipped",   "deferred",
+                                        "no_suitable_page",  "continue",  "complete",
+                                        "partial_skipped",   "contended", "success"};
 
 std::function<void()> skip_attach(const char* kinds) {
     return [kinds] { setenv("CORESCOPE_SKIP_ATTACH", kinds, 1); };
@@ -87,7 +87,8 @@ TEST_CASE("compactsnoop shows the compaction of every zone the test's writer to 
                         cgroup.path, "-v", "--btf", btf});
     ToolProcess text({tool_path("compactsnoop"), "-e", "-T", "-U", "-n", comm},
                      ToolProcess::Stdout::pipe, skip_attach("tp_btf"));
-    ToolProcess not_it({tool_path("compactsnoop"), "-o", "json", "-p", std::to_string(other.pid())});
+    ToolProcess not_it(
+        {tool_path("compactsnoop"), "-o", "json", "-p", std::to_string(other.pid())});
     REQUIRE(jsonl.wait_attached());
     REQUIRE(by_ids.wait_attached());
     REQUIRE(text.wait_attached());
@@ -118,8 +119,8 @@ TEST_CASE("compactsnoop shows the compaction of every zone the test's writer to 
         CHECK(e.at("tid") == child.pid());
         CHECK(e.at("uid") == 0);
         CHECK(e.at("comm") == comm);
-        std::string zone = std::to_string(e.at("node").get<int>()) + " " +
-                           e.at("zone").get<std::string>();
+        std::string zone =
+            std::to_string(e.at("node").get<int>()) + " " + e.at("zone").get<std::string>();
         CHECK(zones.count(zone) == 1);
         CHECK(seen.insert(zone).second);
         CHECK(e.at("order") == -1);

@@ -18,7 +18,6 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
-#include <sys/mman.h>
 #include <unistd.h>
 #include <vector>
 
@@ -39,50 +38,6 @@ uint64_t vmstat(const std::string& key) {
     while (in >> name >> value)
         if (name == key) return value;
     return 0;
-}
-
-// A swap file of the test's own, on while it lives.
-class SwapFile {
-  public:
-    explicit SwapFile(size_t bytes) : path_("/var/tmp/" + unique_token("cs-swap")) {
-        if (!have_command("mkswap") || !have_command("swapon")) {
-            why_ = "needs mkswap and swapon (util-linux)";
-            return;
-        }
-        on_ = sh("dd if=/dev/zero of=" + path_ + " bs=1M count=" + std::to_string(bytes >> 20) +
-                 " status=none && chmod 600 " + path_ + " && mkswap " + path_ +
-                 " >/dev/null && swapon " + path_);
-        if (!on_) why_ = "cannot make and turn on a swap file in /var/tmp";
-    }
-    ~SwapFile() {
-        if (on_) sh("swapoff " + path_);
-        unlink(path_.c_str());
-    }
-    SwapFile(const SwapFile&) = delete;
-    SwapFile& operator=(const SwapFile&) = delete;
-    bool ok() const { return on_; }
-    const std::string& why() const { return why_; }
-
-  private:
-    std::string path_;
-    std::string why_;
-    bool on_ = false;
-};
-
-// In the child: enter the cgroup, write every page, read every page back.
-int swap_out_and_in(const MemoryLimitedCgroup& cgroup) {
-    if (!cgroup.enter()) return 1;
-    size_t page = static_cast<size_t>(getpagesize());
-    auto* p = static_cast<volatile uint64_t*>(
-        mmap(nullptr, touched_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-    if (p == MAP_FAILED) return 2;
-    size_t words = page / sizeof(uint64_t);
-    for (size_t i = 0; i < touched_bytes / page; i++)
-        p[i * words] = i + 1;
-    uint64_t wrong = 0;
-    for (size_t i = 0; i < touched_bytes / page; i++)
-        wrong += p[i * words] != i + 1;
-    return wrong ? 3 : 0;
 }
 
 std::function<void()> skip_attach(const char* kinds) {
@@ -113,11 +68,7 @@ TEST_CASE("swapin counts the pages a process in a small memory cgroup reads back
     REQUIRE_BPF();
     MemoryLimitedCgroup cgroup(unique_token("t16-swapin"), limit_bytes);
     if (!cgroup.ok()) SKIP_CASE(cgroup.why());
-    // The harness's cgroup allows no swap: allow it here.
-    if (cgroup.limit_file().find("memory.max") != std::string::npos)
-        REQUIRE(write_text(cgroup.path() + "/memory.swap.max", "max"));
-    else
-        REQUIRE(write_text(cgroup.path() + "/memory.memsw.limit_in_bytes", "-1"));
+    REQUIRE(allow_swap(cgroup));
     SwapFile swap(96 << 20);
     if (!swap.ok()) SKIP_CASE(swap.why());
     // -c takes a cgroup v2 directory: the memory cgroup itself where memory
@@ -135,7 +86,7 @@ TEST_CASE("swapin counts the pages a process in a small memory cgroup reads back
     GatedChild child(
         [&] {
             if (unified && !unified->add(getpid())) return 4;
-            return swap_out_and_in(cgroup);
+            return swap_out_and_in(cgroup, touched_bytes);
         },
         comm.c_str());
     GatedChild other([] { return 0; });

@@ -39,8 +39,8 @@ static __always_inline __u32 mode_of(struct compact_control *cc)
 static __always_inline __u32 status_of(int status)
 {
 #define STATUS(name)                                                                               \
-	if (bpf_core_enum_value_exists(enum compact_result, COMPACT_##name) &&                      \
-	    status == bpf_core_enum_value(enum compact_result, COMPACT_##name))                     \
+	if (bpf_core_enum_value_exists(enum compact_result, COMPACT_##name) &&                     \
+	    status == bpf_core_enum_value(enum compact_result, COMPACT_##name))                    \
 		return COMPACTSNOOP_##name;
 	STATUS(NOT_SUITABLE_ZONE)
 	STATUS(SKIPPED)
@@ -120,8 +120,8 @@ SEC("tp_btf/mm_compaction_begin")
 int BPF_PROG(btf_begin, struct compact_control *cc) { return on_begin(cc); }
 
 SEC("tp_btf/mm_compaction_end")
-int BPF_PROG(btf_end, struct compact_control *cc, unsigned long zone_start,
-	     unsigned long zone_end, bool sync, int status)
+int BPF_PROG(btf_end, struct compact_control *cc, unsigned long zone_start, unsigned long zone_end,
+	     bool sync, int status)
 {
 	return on_end(ctx, status);
 }
@@ -132,8 +132,8 @@ SEC("raw_tp/mm_compaction_begin")
 int BPF_PROG(raw_begin, struct compact_control *cc) { return on_begin(cc); }
 
 SEC("raw_tp/mm_compaction_end")
-int BPF_PROG(raw_end, struct compact_control *cc, unsigned long zone_start,
-	     unsigned long zone_end, bool sync, int status)
+int BPF_PROG(raw_end, struct compact_control *cc, unsigned long zone_start, unsigned long zone_end,
+	     bool sync, int status)
 {
 	return on_end(ctx, status);
 }

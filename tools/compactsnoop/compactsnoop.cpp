@@ -19,8 +19,8 @@ namespace {
 const char* const mode_names[COMPACTSNOOP_MODES] = {"async", "sync_light", "sync", "unknown"};
 // The kernel's names for enum compact_result (its tracepoints' print format).
 const char* const status_names[COMPACTSNOOP_STATUSES] = {
-    "not_suitable_zone", "skipped", "deferred", "no_suitable_page", "continue",
-    "complete",          "partial_skipped", "contended", "success", "unknown"};
+    "not_suitable_zone", "skipped",         "deferred",  "no_suitable_page", "continue",
+    "complete",          "partial_skipped", "contended", "success",          "unknown"};
 
 struct Printer {
     bool extended; // -e: the zone's free pages and watermarks at the begin in text
@@ -33,10 +33,9 @@ struct Printer {
                  with_decimals(
                      6, with_text_decimals(3, column("latency_ms", "LAT(ms)", 9, Align::right))),
                  column("status", "STATUS", 17), json_field("free_pages"),
-                 shown_if(extended, text_column("FREE", 9, Align::right)),
-                 json_field("min_pages"), shown_if(extended, text_column("MIN", 7, Align::right)),
-                 json_field("low_pages"), shown_if(extended, text_column("LOW", 7, Align::right)),
-                 json_field("high_pages"),
+                 shown_if(extended, text_column("FREE", 9, Align::right)), json_field("min_pages"),
+                 shown_if(extended, text_column("MIN", 7, Align::right)), json_field("low_pages"),
+                 shown_if(extended, text_column("LOW", 7, Align::right)), json_field("high_pages"),
                  shown_if(extended, text_column("HIGH", 7, Align::right))}};
     }
 
@@ -72,10 +71,10 @@ struct Printer {
 
 std::vector<AttachStep> attach_steps() {
     // The tracefs records carry PFNs, not the zone or order: BTF and raw only.
-    return {tracepoint_tiers("compaction",
-                             {{"begin", "compaction:mm_compaction_begin"},
-                              {"end", "compaction:mm_compaction_end"}},
-                             {AttachKind::tp_btf, AttachKind::raw_tp})};
+    return {tracepoint_tiers(
+        "compaction",
+        {{"begin", "compaction:mm_compaction_begin"}, {"end", "compaction:mm_compaction_end"}},
+        {AttachKind::tp_btf, AttachKind::raw_tp})};
 }
 
 } // namespace

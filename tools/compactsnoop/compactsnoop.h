@@ -3,7 +3,7 @@
 
 #define COMPACTSNOOP_COMM_LEN 16
 #define COMPACTSNOOP_ZONE_LEN 16
-#define COMPACTSNOOP_UNKNOWN (~0ULL)
+#define COMPACTSNOOP_UNKNOWN  (~0ULL)
 
 /* The compaction's migration mode (the kernel's enum migrate_mode, whose
  * values the BPF side reads from BTF). */
@@ -43,10 +43,10 @@ struct compactsnoop_event {
 	__u32 pid;
 	__u32 tid;
 	__u32 uid;
-	__s32 node;	/* the zone's NUMA node; -1: unknown */
-	__s32 order;	/* compacting for a block of 2^order pages; -1: the whole zone */
-	__u32 mode;	/* enum compactsnoop_mode */
-	__u32 status;	/* enum compactsnoop_status */
+	__s32 node;   /* the zone's NUMA node; -1: unknown */
+	__s32 order;  /* compacting for a block of 2^order pages; -1: the whole zone */
+	__u32 mode;   /* enum compactsnoop_mode */
+	__u32 status; /* enum compactsnoop_status */
 	__u32 pad;
 	char zone[COMPACTSNOOP_ZONE_LEN]; /* the kernel's name of the zone ("DMA32", "Normal") */
 	char comm[COMPACTSNOOP_COMM_LEN];

@@ -52,16 +52,16 @@ class Printer {
   private:
     // bcc's column names for NUMA balancing; plain ones for every reason.
     static RecordLayout layout(bool all_reasons) {
-        return {0,
-                {json_field("time"), json_field("interval_s"),
-                 column("migrations", all_reasons ? "MIGRATIONS" : "NUMA_migrations", 15,
-                        Align::right),
-                 with_decimals(6, with_text_decimals(0, column("ms",
-                                                               all_reasons ? "MIGRATIONS_ms"
-                                                                           : "NUMA_migrations_ms",
-                                                               18, Align::right))),
-                 column("pages", "PAGES", 10, Align::right),
-                 column("failed", "FAILED", 8, Align::right)}};
+        return {
+            0,
+            {json_field("time"), json_field("interval_s"),
+             column("migrations", all_reasons ? "MIGRATIONS" : "NUMA_migrations", 15, Align::right),
+             with_decimals(6,
+                           with_text_decimals(
+                               0, column("ms", all_reasons ? "MIGRATIONS_ms" : "NUMA_migrations_ms",
+                                         18, Align::right))),
+             column("pages", "PAGES", 10, Align::right),
+             column("failed", "FAILED", 8, Align::right)}};
     }
 
     RecordWriter records_;
@@ -109,9 +109,8 @@ int numamove(int argc, char** argv) {
          .announcement = interval_announcement(options, all_reasons ? "Counting page migrations"
                                                                     : "Counting NUMA migrations")},
         [&](numamove_bpf& skel, const AttachPlan&, Output& out) {
-            return print_rates(
-                Printer(options, out, all_reasons, read_counts(skel.maps.counts)),
-                [counts = skel.maps.counts] { return read_counts(counts); });
+            return print_rates(Printer(options, out, all_reasons, read_counts(skel.maps.counts)),
+                               [counts = skel.maps.counts] { return read_counts(counts); });
         });
 }
 

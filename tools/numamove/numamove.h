@@ -3,8 +3,8 @@
 #pragma once
 
 struct numamove_counts {
-	__u64 migrations;  /* calls of the kernel's migrate_pages() counted */
-	__u64 pages;	   /* pages they moved (nr_succeeded) */
-	__u64 failed;	   /* pages they could not move (nr_failed) */
-	__u64 ns;	   /* time spent in them, in nanoseconds */
+	__u64 migrations; /* calls of the kernel's migrate_pages() counted */
+	__u64 pages;	  /* pages they moved (nr_succeeded) */
+	__u64 failed;	  /* pages they could not move (nr_failed) */
+	__u64 ns;	  /* time spent in them, in nanoseconds */
 };

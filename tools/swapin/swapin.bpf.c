@@ -52,6 +52,26 @@ static __always_inline int count_swapin(__u64 pages)
 	return 0;
 }
 
+/* struct page's flags: an unsigned long before 6.17, since then wrapped in
+ * a struct (memdesc_flags_t); CO-RE matches each flavor only where its type
+ * fits. */
+struct page___flags_long {
+	unsigned long flags;
+} __attribute__((preserve_access_index));
+struct page___flags_struct {
+	struct {
+		unsigned long f;
+	} flags;
+} __attribute__((preserve_access_index));
+
+static __always_inline int page_flags(struct page *page, unsigned long *flags)
+{
+	if (bpf_core_field_exists(struct page___flags_long, flags))
+		return bpf_core_read(flags, sizeof(*flags),
+				     &((struct page___flags_long *)page)->flags);
+	return bpf_core_read(flags, sizeof(*flags), &((struct page___flags_struct *)page)->flags.f);
+}
+
 /* Is this bio a read whose first page is in the swap cache? */
 static __always_inline bool swap_read(struct bio *bio)
 {
@@ -64,7 +84,7 @@ static __always_inline bool swap_read(struct bio *bio)
 	/* REQ_OP_BITS is 8 on every kernel with REQ_OP_READ in an enum. */
 	if ((opf & 0xff) != bpf_core_enum_value(enum req_op, REQ_OP_READ) || !page)
 		return false;
-	if (bpf_core_read(&flags, sizeof(flags), &page->flags))
+	if (page_flags(page, &flags))
 		return false;
 	return (flags >> swapcache & 1) && (flags >> swapbacked & 1);
 }

@@ -2,7 +2,7 @@
  * process, emptied by the loader every interval. */
 #pragma once
 
-#define SWAPIN_COMM_LEN 16
+#define SWAPIN_COMM_LEN	 16
 #define SWAPIN_PROCESSES 10240
 
 struct swapin_key {
