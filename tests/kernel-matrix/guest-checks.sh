@@ -1317,6 +1317,7 @@ if [ -n "$CORESCOPE_SCRATCH" ]; then
 	start nm_tp tp_btf,raw_tp numamove -a
 	start sw_text "" swapin 60
 	start sw_json "" swapin -o json 60
+	start sw_kp fentry swapin -o json 60
 	start sw_bio fentry,kprobe swapin -o json 60
 	start sw_raw fentry,kprobe,tp_btf swapin -o json 60
 	wait_attached
@@ -1346,7 +1347,7 @@ if [ -n "$CORESCOPE_SCRATCH" ]; then
 	fi
 	expect_tier sw_text swapin swap-ins fentry
 	expect sw_text swapin fentry "text counts the process's swap-ins" "^km-workload  *$swapper  *[0-9]*  *[0-9]*$"
-	for t in sw_json:fentry sw_bio:tp_btf sw_raw:raw_tp; do
+	for t in sw_json:fentry sw_kp:kprobe sw_bio:tp_btf sw_raw:raw_tp; do
 		tag=${t%:*}
 		kind=${t#*:}
 		expect_tier $tag swapin swap-ins $kind
