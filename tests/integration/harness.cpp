@@ -27,6 +27,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/socket.h>
@@ -637,6 +638,44 @@ int read_in_cgroup(const MemoryLimitedCgroup& cgroup, const std::string& path) {
     }
     close(fd);
     return n == 0 ? 0 : 3;
+}
+
+SwapFile::SwapFile(size_t bytes) : path_("/var/tmp/" + unique_token("cs-swap")) {
+    if (!have_command("mkswap") || !have_command("swapon") || !have_command("swapoff")) {
+        why_ = "needs mkswap, swapon and swapoff (util-linux)";
+        return;
+    }
+    on_ = sh("dd if=/dev/zero of=" + path_ + " bs=1M count=" + std::to_string(bytes >> 20) +
+             " status=none && chmod 600 " + path_ + " && mkswap " + path_ +
+             " >/dev/null && swapon " + path_);
+    if (!on_) why_ = "cannot make and turn on a swap file in /var/tmp";
+}
+
+SwapFile::~SwapFile() {
+    if (on_) sh("swapoff " + path_);
+    unlink(path_.c_str());
+}
+
+bool allow_swap(const MemoryLimitedCgroup& cgroup) {
+    if (cgroup.limit_file().find("memory.max") != std::string::npos)
+        return write_text(cgroup.path() + "/memory.swap.max", "max");
+    return write_text(cgroup.path() + "/memory.memsw.limit_in_bytes", "-1");
+}
+
+int swap_out_and_in(const MemoryLimitedCgroup& cgroup, size_t bytes) {
+    if (!cgroup.enter()) return 1;
+    size_t page = static_cast<size_t>(getpagesize());
+    auto* p = static_cast<volatile uint64_t*>(
+        mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    if (p == MAP_FAILED) return 2;
+    size_t words = page / sizeof(uint64_t);
+    for (size_t i = 0; i < bytes / page; i++)
+        p[i * words] = i + 1;
+    uint64_t wrong = 0;
+    for (size_t i = 0; i < bytes / page; i++)
+        wrong += p[i * words] != i + 1;
+    munmap(const_cast<uint64_t*>(p), bytes);
+    return wrong ? 3 : 0;
 }
 
 LoopDisk::LoopDisk(size_t size) : file_("/var/tmp/" + unique_token("cs-loop")) {

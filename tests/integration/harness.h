@@ -289,6 +289,34 @@ class ColdFile {
 // cgroup (memory cgroup reclaim) again and again.
 int read_in_cgroup(const MemoryLimitedCgroup& cgroup, const std::string& path);
 
+// A swap file of the test's own in /var/tmp (on disk), turned on while it
+// lives, then off and removed. ok() is false, with why(), where mkswap or
+// swapon is missing or fails.
+class SwapFile {
+  public:
+    explicit SwapFile(size_t bytes);
+    ~SwapFile();
+    SwapFile(const SwapFile&) = delete;
+    SwapFile& operator=(const SwapFile&) = delete;
+    bool ok() const { return on_; }
+    const std::string& why() const { return why_; }
+
+  private:
+    std::string path_;
+    std::string why_;
+    bool on_ = false;
+};
+
+// Lets the cgroup's tasks swap (MemoryLimitedCgroup allows none).
+bool allow_swap(const MemoryLimitedCgroup& cgroup);
+
+// In a child: enters cgroup, writes bytes of anonymous memory (no page all
+// zeros: 6.12+ writes none of those to swap), then reads every page back;
+// 0 when every page read back what was written. In a cgroup limited below
+// bytes with swap on, the pages beyond the limit go out to swap and come
+// back, read by this process.
+int swap_out_and_in(const MemoryLimitedCgroup& cgroup, size_t bytes);
+
 // A loop device over a file of the test's own (in /var/tmp), size bytes:
 // a disk in /sys/block, and a workqueue (loopN), that only this test uses,
 // so every request on it is the workload's. Detached on destruction; path()

@@ -324,6 +324,38 @@ void reclaim_in_a_cgroup() {
     CHECK(WEXITSTATUS(status) == 0);
 }
 
+// Compaction of every zone, in a child (compactsnoop; numamove -a counts
+// its migrations).
+void compact_memory() {
+    pid_t child = fork();
+    if (child == 0) _exit(write_text("/proc/sys/vm/compact_memory", "1") ? 0 : 1);
+    int status = 0;
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+}
+
+// Swap-ins: a child in a 16 MiB cgroup writes and reads back 32 MiB with a
+// swap file on (swapin). False, with a warning, where no swap file can be
+// turned on.
+bool swap_in_a_cgroup() {
+    MemoryLimitedCgroup cgroup(unique_token("faults-swap"), 16 << 20);
+    REQUIRE(cgroup.ok());
+    REQUIRE(allow_swap(cgroup));
+    SwapFile swap(64 << 20);
+    if (!swap.ok()) {
+        WARN("swapin not checked: " << swap.why());
+        return false;
+    }
+    pid_t child = fork();
+    if (child == 0) _exit(swap_out_and_in(cgroup, 32 << 20));
+    int status = 0;
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    return true;
+}
+
 // Events or counts in a tool's JSON output: event lines, stacks, or a
 // summary's total.
 uint64_t reported(const std::string& out) {
@@ -332,6 +364,8 @@ uint64_t reported(const std::string& out) {
         json e = json::parse(line);
         if (e.contains("total"))
             n += e.at("total").get<uint64_t>();
+        else if (e.contains("migrations")) // numamove's interval line
+            n += e.at("migrations").get<uint64_t>();
         else if (e.contains("entries")) // a table (tcptop, tcpsubnet): its rows
             n += e.at("entries").size();
         else if (e.value("type", "") != "lost")
@@ -370,6 +404,7 @@ TEST_CASE("a PID filter for a process that does not exist runs and reports no ev
         if (tool == "fsslower") args.insert(args.end(), {"--min", "0"});
         if (tool == "dirtop") args.insert(args.end(), {"--dir", "/"}); // every file
         if (tool == "runqslower") args.push_back("0"); // every wait, not only those over 10 ms
+        if (tool == "numamove") args.push_back("-a");  // compaction's too: one NUMA node here
         std::vector<std::string> filtered = {tool_path(tool), "-p", "4194000"};
         std::vector<std::string> unfiltered = {tool_path(tool)};
         filtered.insert(filtered.end(), args.begin(), args.end());
@@ -380,8 +415,11 @@ TEST_CASE("a PID filter for a process that does not exist runs and reports no ev
         REQUIRE(all.wait_attached());
         make_events_of_every_kind();
         if (tool == "drsnoop") reclaim_in_a_cgroup();
+        if (tool == "compactsnoop" || tool == "numamove") compact_memory();
+        bool made = tool != "swapin" || swap_in_a_cgroup();
         Finished a = all.stop();
         Finished r = none.stop();
+        if (!made) continue;
         CHECK(a.exit_code == 0);
         CHECK(reported(a.out) > 0);
         CHECK(r.exit_code == 0);

@@ -1367,6 +1367,79 @@ fi
 
 fi
 
+# --- compactsnoop, numamove, swapin: a write to compact_memory; swap-ins ------
+if section "compactsnoop, numamove, swapin"; then
+if [ -n "$CORESCOPE_SCRATCH" ]; then
+	cg=/sys/fs/cgroup/km-swap
+	echo +memory >/sys/fs/cgroup/cgroup.subtree_control
+	mkdir -p $cg
+	echo $((8 << 20)) >$cg/memory.max
+	swap=$CORESCOPE_SCRATCH/km-swapfile
+	dd if=/dev/zero of=$swap bs=1048576 count=24 2>/dev/null
+	chmod 600 $swap
+	mkswap $swap >/dev/null && swapon $swap
+	# Fragment memory a little so that compaction has pages to move: page
+	# cache of many small files, every other one deleted.
+	mkdir -p /tmp/km-frag
+	i=0
+	while [ $i -lt 2000 ]; do
+		echo $i >/tmp/km-frag/$i
+		i=$((i + 1))
+	done
+	rm -f /tmp/km-frag/*[02468]
+	start cs_text "" compactsnoop -e
+	start cs_raw tp_btf compactsnoop -o json
+	start nm_json "" numamove -a -o json
+	start nm_raw tp_btf numamove -a -o json
+	start nm_tp tp_btf,raw_tp numamove -a
+	start sw_text "" swapin 60
+	start sw_json "" swapin -o json 60
+	start sw_kp fentry swapin -o json 60
+	start sw_bio fentry,kprobe swapin -o json 60
+	start sw_raw fentry,kprobe,tp_btf swapin -o json 60
+	wait_attached
+	sh -c 'echo 1 >/proc/sys/vm/compact_memory' &
+	writer=$!
+	wait $writer
+	# 16 MiB written and read back under 8 MiB: at least 2048 pages come back.
+	sh -c "echo \$\$ >$cg/cgroup.procs && exec km-workload swap 16" &
+	swapper=$!
+	wait $swapper
+	swapper_rc=$?
+	stop_all
+	expect_tier cs_text compactsnoop compaction tp_btf
+	expect cs_text compactsnoop tp_btf "shows the writer's compaction of each zone, order -1, sync, with watermarks" "^$writer  *sh  *0 [A-Za-z0-9]*  *-1 sync  *[0-9.]* [a-z_]*  *[0-9]*  *[0-9]*  *[0-9]*  *[1-9][0-9]*$"
+	expect_tier cs_raw compactsnoop compaction raw_tp
+	expect cs_raw compactsnoop raw_tp "JSON shows the writer's compaction of the DMA32 zone" "\"pid\":$writer,.*\"zone\":\"DMA32\",\"order\":-1,\"mode\":\"sync\",\"latency_ms\":[0-9.]*,\"status\":\"[a-z_]*\""
+	for t in nm_json:tp_btf nm_raw:raw_tp; do
+		tag=${t%:*}
+		kind=${t#*:}
+		expect_tier $tag numamove "page migrations" $kind
+		expect $tag numamove $kind "-a counts the compaction's migrations" '"migrations":[1-9]' '"pages":[1-9]'
+	done
+	expect_tier nm_tp numamove "page migrations" tracepoint
+	expect nm_tp numamove tracepoint "-a text has migrations" "^ *[1-9][0-9]*  *[0-9]*  *[1-9][0-9]*  *[0-9]*$"
+	if [ $swapper_rc -ne 0 ]; then
+		fail "swapin: km-workload swap 16 failed ($swapper_rc)"
+	fi
+	expect_tier sw_text swapin swap-ins fentry
+	expect sw_text swapin fentry "text counts the process's swap-ins" "^km-workload  *$swapper  *[0-9]*  *[0-9]*$"
+	for t in sw_json:fentry sw_kp:kprobe sw_bio:tp_btf sw_raw:raw_tp; do
+		tag=${t%:*}
+		kind=${t#*:}
+		expect_tier $tag swapin swap-ins $kind
+		expect $tag swapin $kind "JSON counts at least 2048 pages read back by the process" "\"pid\":$swapper,\"comm\":\"km-workload\"" '"pages":\([2-9][0-9][0-9][0-9]\|[0-9]\{5,\}\)'
+	done
+	swapoff $swap
+	rm -f $swap
+	rm -rf /tmp/km-frag
+	rmdir $cg 2>/dev/null
+else
+	fail "compactsnoop, numamove, swapin: no scratch disk in the guest (run-in-vm.sh --disk)"
+fi
+
+fi
+
 # --- slabratetop, writeback: slab allocations by cache; flusher passes ---------
 if section "slabratetop, writeback"; then
 if [ -n "$CORESCOPE_SCRATCH" ] && grep -q " $CORESCOPE_SCRATCH ext4 " /proc/mounts; then

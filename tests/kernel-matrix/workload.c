@@ -71,6 +71,7 @@
 #include <linux/filter.h>
 #include <netinet/tcp.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -361,6 +362,22 @@ static int hog(long mb) {
     return 0;
 }
 
+/* Writes mb MiB of anonymous memory, no page all zeros (6.12+ writes no
+ * swap for those), then reads every page back: in a memory cgroup smaller
+ * than mb, the pages beyond its limit go to swap and come back. */
+static int swapper(long mb) {
+    size_t bytes = (size_t)mb << 20, page = (size_t)sysconf(_SC_PAGESIZE);
+    volatile unsigned long* p =
+        mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    unsigned long wrong = 0;
+    if (p == MAP_FAILED) die("mmap");
+    for (size_t i = 0; i < bytes / page; i++)
+        p[i * (page / sizeof(long))] = i + 1;
+    for (size_t i = 0; i < bytes / page; i++)
+        wrong += p[i * (page / sizeof(long))] != i + 1;
+    return wrong ? 1 : 0;
+}
+
 static int files(const char* dir) {
     char path[4096], buf[8192];
     snprintf(path, sizeof path, "%s/km-fs-token", dir);
@@ -555,6 +572,7 @@ int main(int argc, char** argv) {
     }
     if (strcmp(cmd, "exit") == 0 && argc == 3) return atoi(argv[2]);
     if (strcmp(cmd, "hog") == 0 && argc == 3) return hog(atol(argv[2]));
+    if (strcmp(cmd, "swap") == 0 && argc == 3) return swapper(atol(argv[2]));
     if (strcmp(cmd, "files") == 0 && argc == 3) return files(argv[2]);
     if (strcmp(cmd, "lookup") == 0 && argc == 3) return lookup(argv[2]);
     if (strcmp(cmd, "tcp") == 0 && argc == 2) return tcp_session();
@@ -574,7 +592,8 @@ int main(int argc, char** argv) {
 usage:
     fprintf(stderr,
             "usage: km-workload [wait] spin SECONDS | nap COUNT MS | syscalls COUNT | "
-            "exit CODE | hog MB | files DIR | lookup NAME | tcp | tcpwait MS | fdpass | retrans | "
+            "exit CODE | hog MB | swap MB | files DIR | lookup NAME | tcp | tcpwait MS | fdpass | "
+            "retrans | "
             "drops | binds | "
             "signals COUNT | "
             "creds | threads COUNT | contend COUNT MS | pinned CPU COUNT SECONDS | wake COUNT MS | "
