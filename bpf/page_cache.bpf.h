@@ -210,8 +210,7 @@ static __always_inline void page_cache_on_add(struct folio *folio)
 			       BPF_CORE_READ(folio, index), page_cache_folio_pages(folio));
 }
 
-static __always_inline void page_cache_on_dirty(struct folio *folio,
-						struct address_space *mapping)
+static __always_inline void page_cache_on_dirty(struct folio *folio, struct address_space *mapping)
 {
 	if (!folio || !mapping)
 		return;
@@ -221,99 +220,99 @@ static __always_inline void page_cache_on_dirty(struct folio *folio,
 
 /* The typed (tp_btf) and untyped (raw_tp) tracepoints take the same
  * arguments. */
-#define PAGE_CACHE_TRACEPOINT_PROGRAMS(kind, prefix) \
-	SEC(#kind "/mm_filemap_get_pages") \
-	int BPF_PROG(prefix##_filemap_get_pages, struct address_space *mapping, \
-		     unsigned long index, unsigned long last) \
-	{ \
-		page_cache_on_get_pages(mapping, index, last); \
-		return 0; \
-	} \
-	SEC(#kind "/mm_filemap_fault") \
-	int BPF_PROG(prefix##_filemap_fault) \
-	{ \
-		page_cache_count_fault(); \
-		return 0; \
-	} \
-	SEC(#kind "/mm_filemap_add_to_page_cache") \
-	int BPF_PROG(prefix##_filemap_add, struct folio *folio) \
-	{ \
-		page_cache_on_add(folio); \
-		return 0; \
-	} \
-	SEC(#kind "/writeback_dirty_folio") \
-	int BPF_PROG(prefix##_folio_dirty, struct folio *folio, struct address_space *mapping) \
-	{ \
-		page_cache_on_dirty(folio, mapping); \
-		return 0; \
+#define PAGE_CACHE_TRACEPOINT_PROGRAMS(kind, prefix)                                               \
+	SEC(#kind "/mm_filemap_get_pages")                                                         \
+	int BPF_PROG(prefix##_filemap_get_pages, struct address_space *mapping,                    \
+		     unsigned long index, unsigned long last)                                      \
+	{                                                                                          \
+		page_cache_on_get_pages(mapping, index, last);                                     \
+		return 0;                                                                          \
+	}                                                                                          \
+	SEC(#kind "/mm_filemap_fault")                                                             \
+	int BPF_PROG(prefix##_filemap_fault)                                                       \
+	{                                                                                          \
+		page_cache_count_fault();                                                          \
+		return 0;                                                                          \
+	}                                                                                          \
+	SEC(#kind "/mm_filemap_add_to_page_cache")                                                 \
+	int BPF_PROG(prefix##_filemap_add, struct folio *folio)                                    \
+	{                                                                                          \
+		page_cache_on_add(folio);                                                          \
+		return 0;                                                                          \
+	}                                                                                          \
+	SEC(#kind "/writeback_dirty_folio")                                                        \
+	int BPF_PROG(prefix##_folio_dirty, struct folio *folio, struct address_space *mapping)     \
+	{                                                                                          \
+		page_cache_on_dirty(folio, mapping);                                               \
+		return 0;                                                                          \
 	}
 
-#define PAGE_CACHE_PROGRAMS() \
-	SEC("fentry/folio_mark_accessed") \
-	int BPF_PROG(fentry_page_accessed) \
-	{ \
-		page_cache_count_call(PAGE_CACHE_ACCESSED); \
-		return 0; \
-	} \
-	SEC("fentry/filemap_add_folio") \
-	int BPF_PROG(fentry_page_added) \
-	{ \
-		page_cache_count_call(PAGE_CACHE_ADDED); \
-		return 0; \
-	} \
-	SEC("fentry/mark_buffer_dirty") \
-	int BPF_PROG(fentry_buffer_dirty) \
-	{ \
-		page_cache_count_call(PAGE_CACHE_BUFFER_DIRTY); \
-		return 0; \
-	} \
-	SEC("kprobe/folio_mark_accessed") \
-	int BPF_KPROBE(kprobe_page_accessed) \
-	{ \
-		page_cache_count_call(PAGE_CACHE_ACCESSED); \
-		return 0; \
-	} \
-	SEC("kprobe/filemap_add_folio") \
-	int BPF_KPROBE(kprobe_page_added) \
-	{ \
-		page_cache_count_call(PAGE_CACHE_ADDED); \
-		return 0; \
-	} \
-	SEC("kprobe/mark_buffer_dirty") \
-	int BPF_KPROBE(kprobe_buffer_dirty) \
-	{ \
-		page_cache_count_call(PAGE_CACHE_BUFFER_DIRTY); \
-		return 0; \
-	} \
-	PAGE_CACHE_TRACEPOINT_PROGRAMS(tp_btf, btf) \
-	PAGE_CACHE_TRACEPOINT_PROGRAMS(raw_tp, raw) \
-	/* tracefs: inode numbers and indexes, but not the file size (no \
-	 * end-of-file cut) nor a dirtied folio's size. */ \
-	SEC("tracepoint/filemap/mm_filemap_get_pages") \
-	int tp_filemap_get_pages(struct trace_event_raw_mm_filemap_op_page_cache_range *ctx) \
-	{ \
-		page_cache_count_read(ctx->i_ino, ctx->index, ctx->last_index); \
-		return 0; \
-	} \
-	SEC("tracepoint/filemap/mm_filemap_fault") \
-	int tp_filemap_fault(void *ctx) \
-	{ \
-		page_cache_count_fault(); \
-		return 0; \
-	} \
-	SEC("tracepoint/filemap/mm_filemap_add_to_page_cache") \
-	int tp_filemap_add(struct trace_event_raw_mm_filemap_op_page_cache *ctx) \
-	{ \
-		__u64 pages = 1; \
-		\
-		if (bpf_core_field_exists(ctx->order)) \
-			pages = 1ULL << (BPF_CORE_READ(ctx, order) & 31); \
-		page_cache_count_added(ctx->i_ino, ctx->index, pages); \
-		return 0; \
-	} \
-	SEC("tracepoint/writeback/writeback_dirty_folio") \
-	int tp_folio_dirty(struct trace_event_raw_writeback_folio_template *ctx) \
-	{ \
-		page_cache_count_dirtied(ctx->ino, ctx->index, 0); \
-		return 0; \
+#define PAGE_CACHE_PROGRAMS()                                                                      \
+	SEC("fentry/folio_mark_accessed")                                                          \
+	int BPF_PROG(fentry_page_accessed)                                                         \
+	{                                                                                          \
+		page_cache_count_call(PAGE_CACHE_ACCESSED);                                        \
+		return 0;                                                                          \
+	}                                                                                          \
+	SEC("fentry/filemap_add_folio")                                                            \
+	int BPF_PROG(fentry_page_added)                                                            \
+	{                                                                                          \
+		page_cache_count_call(PAGE_CACHE_ADDED);                                           \
+		return 0;                                                                          \
+	}                                                                                          \
+	SEC("fentry/mark_buffer_dirty")                                                            \
+	int BPF_PROG(fentry_buffer_dirty)                                                          \
+	{                                                                                          \
+		page_cache_count_call(PAGE_CACHE_BUFFER_DIRTY);                                    \
+		return 0;                                                                          \
+	}                                                                                          \
+	SEC("kprobe/folio_mark_accessed")                                                          \
+	int BPF_KPROBE(kprobe_page_accessed)                                                       \
+	{                                                                                          \
+		page_cache_count_call(PAGE_CACHE_ACCESSED);                                        \
+		return 0;                                                                          \
+	}                                                                                          \
+	SEC("kprobe/filemap_add_folio")                                                            \
+	int BPF_KPROBE(kprobe_page_added)                                                          \
+	{                                                                                          \
+		page_cache_count_call(PAGE_CACHE_ADDED);                                           \
+		return 0;                                                                          \
+	}                                                                                          \
+	SEC("kprobe/mark_buffer_dirty")                                                            \
+	int BPF_KPROBE(kprobe_buffer_dirty)                                                        \
+	{                                                                                          \
+		page_cache_count_call(PAGE_CACHE_BUFFER_DIRTY);                                    \
+		return 0;                                                                          \
+	}                                                                                          \
+	PAGE_CACHE_TRACEPOINT_PROGRAMS(tp_btf, btf)                                                \
+	PAGE_CACHE_TRACEPOINT_PROGRAMS(raw_tp, raw)                                                \
+	/* tracefs: inode numbers and indexes, but not the file size (no                           \
+	 * end-of-file cut) nor a dirtied folio's size. */                                         \
+	SEC("tracepoint/filemap/mm_filemap_get_pages")                                             \
+	int tp_filemap_get_pages(struct trace_event_raw_mm_filemap_op_page_cache_range *ctx)       \
+	{                                                                                          \
+		page_cache_count_read(ctx->i_ino, ctx->index, ctx->last_index);                    \
+		return 0;                                                                          \
+	}                                                                                          \
+	SEC("tracepoint/filemap/mm_filemap_fault")                                                 \
+	int tp_filemap_fault(void *ctx)                                                            \
+	{                                                                                          \
+		page_cache_count_fault();                                                          \
+		return 0;                                                                          \
+	}                                                                                          \
+	SEC("tracepoint/filemap/mm_filemap_add_to_page_cache")                                     \
+	int tp_filemap_add(struct trace_event_raw_mm_filemap_op_page_cache *ctx)                   \
+	{                                                                                          \
+		__u64 pages = 1;                                                                   \
+                                                                                                   \
+		if (bpf_core_field_exists(ctx->order))                                             \
+			pages = 1ULL << (BPF_CORE_READ(ctx, order) & 31);                          \
+		page_cache_count_added(ctx->i_ino, ctx->index, pages);                             \
+		return 0;                                                                          \
+	}                                                                                          \
+	SEC("tracepoint/writeback/writeback_dirty_folio")                                          \
+	int tp_folio_dirty(struct trace_event_raw_writeback_folio_template *ctx)                   \
+	{                                                                                          \
+		page_cache_count_dirtied(ctx->ino, ctx->index, 0);                                 \
+		return 0;                                                                          \
 	}

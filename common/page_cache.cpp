@@ -83,8 +83,8 @@ double PageCacheActivity::hit_ratio() const {
     return hits + misses ? static_cast<double>(hits) / static_cast<double>(hits + misses) : 0;
 }
 
-PageCacheActivity page_cache_activity(const PageCacheCounters& now,
-                                      const PageCacheCounters& before, bool by_functions) {
+PageCacheActivity page_cache_activity(const PageCacheCounters& now, const PageCacheCounters& before,
+                                      bool by_functions) {
     return by_functions ? from_functions(now, before) : from_tracepoints(now, before);
 }
 
@@ -119,8 +119,7 @@ bool page_cache_by_functions(const AttachPlan& plan) {
 }
 
 uint32_t page_shift() {
-    return static_cast<uint32_t>(
-        __builtin_ctzl(static_cast<unsigned long>(sysconf(_SC_PAGESIZE))));
+    return static_cast<uint32_t>(__builtin_ctzl(static_cast<unsigned long>(sysconf(_SC_PAGESIZE))));
 }
 
 } // namespace corescope

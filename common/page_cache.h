@@ -28,8 +28,8 @@ struct PageCacheActivity {
 
 // by_functions: counted on the classic kernel functions (fentry, kprobe)
 // rather than on the tracepoints; the two count differently.
-PageCacheActivity page_cache_activity(const PageCacheCounters& now,
-                                      const PageCacheCounters& before, bool by_functions);
+PageCacheActivity page_cache_activity(const PageCacheCounters& now, const PageCacheCounters& before,
+                                      bool by_functions);
 
 // One step, so that every count comes from the same way: the kernel
 // functions by fentry, then kprobe, then the tracepoints by tp_btf, raw_tp

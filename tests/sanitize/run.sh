@@ -31,10 +31,11 @@ test_args=('[common],[faults],[hostile],[corescope],[triage]')
 # reasons and kernel stacks (tcpdrop), the top table (tcptop), uprobes
 # (gethostlatency), histograms and disks (biolatency), per-task histograms
 # (runqlat), user stacks and symbols (offcputime, futexctn), perf events
-# (profile, runqlen), system call counts (syscount), interval summaries
-# (cachestat), interrupt times (hardirqs), wakeups (wakeuptime), sockets and
-# descriptors (sofdsnoop).
-export CORESCOPE_TEST_TOOLS=opensnoop,execsnoop,tcpconnect,tcpdrop,tcptop,gethostlatency,biolatency,runqlat,offcputime,futexctn,profile,runqlen,syscount,cachestat,hardirqs,wakeuptime,sofdsnoop
+# (profile, runqlen), system call counts (syscount), interval summaries and
+# the page cache (cachestat), interrupt times (hardirqs), wakeups
+# (wakeuptime), sockets and descriptors (sofdsnoop), the file behind a
+# read or write (filetop), block requests from start to completion (biotop).
+export CORESCOPE_TEST_TOOLS=opensnoop,execsnoop,tcpconnect,tcpdrop,tcptop,gethostlatency,biolatency,runqlat,offcputime,futexctn,profile,runqlen,syscount,cachestat,hardirqs,wakeuptime,sofdsnoop,filetop,biotop
 if [ "${CORESCOPE_SANITIZE_ALL:-0}" = 1 ]; then
     test_args=()
     unset CORESCOPE_TEST_TOOLS
