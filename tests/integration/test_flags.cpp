@@ -1878,14 +1878,18 @@ TEST_CASE("runqlat -m puts a known wait in its millisecond bucket", "[flags]") {
     REQUIRE(hus.size() == 1);
     REQUIRE(hms.size() == 1);
     check_same_samples_in_ms(hus[0], hms[0]);
-    // The long waits: 16 ms or more (the 16 -> 31 bucket, or later ones on
-    // a machine so busy that the child waits on after the hog sleeps). A
-    // wrong unit puts them all in another bucket.
+    // The long waits: 16 to 63 ms (the 16 -> 31 bucket, or the next on a
+    // machine so busy that the child waits on after the hog sleeps). A
+    // wrong unit puts them all elsewhere: microseconds in the 16384 ->
+    // 32767 bucket, seconds in 0 -> 1. Not one per measured wait: a loaded
+    // run measured 5 waits of 22 ms and more and runqlat had 4 of them long
+    // and 2 short (the fair server ran the child briefly in one wait, so
+    // the scheduler saw it split), so only their presence is asserted.
     uint64_t long_waits = 0;
     for (const Bucket& b : buckets_of(hms[0]))
-        if (b.low >= 16) long_waits += b.count;
+        if (b.low >= 16 && b.low < 64) long_waits += b.count;
     INFO(ms.out);
-    CHECK(long_waits >= static_cast<uint64_t>(long_measured));
+    CHECK(long_waits >= 1);
     CHECK(long_waits <= rounds + 1);
     for (int fd : {wake[0], wake[1], done[0], done[1], measured[0], measured[1]})
         close(fd);
