@@ -169,9 +169,16 @@ class TriageProbes {
 
     // The counters that only grow are read when the window starts, so that
     // what happened between attach and the window is left out.
-    void window_started() {
-        if (page_cache_attached_)
+    // A reading that fails leaves the page cache out of the report (the
+    // rest still prints) and says why.
+    void window_started(std::vector<std::string>& unavailable) {
+        if (!page_cache_attached_) return;
+        try {
             page_cache_at_start_ = read_page_cache_counters(skel_->maps.page_cache_totals);
+        } catch (const RuntimeError& e) {
+            page_cache_attached_ = false;
+            unavailable.push_back(std::string("page cache activity: ") + e.what());
+        }
     }
 
     void collect(Report& report, const std::vector<procfs::DiskStats>& disks) {
@@ -201,10 +208,14 @@ class TriageProbes {
             report.dns_lookups = report.dns_latency_us.total();
         }
         if (page_cache_attached_) {
-            PageCacheActivity pages =
-                page_cache_activity(read_page_cache_counters(skel_->maps.page_cache_totals),
-                                    page_cache_at_start_, page_cache_by_functions(plan_));
-            report.page_cache = {true, pages.hits, pages.misses, pages.dirties};
+            try {
+                PageCacheActivity pages =
+                    page_cache_activity(read_page_cache_counters(skel_->maps.page_cache_totals),
+                                        page_cache_at_start_, page_cache_by_functions(plan_));
+                report.page_cache = {true, pages.hits, pages.misses, pages.dirties};
+            } catch (const RuntimeError& e) {
+                report.unavailable.push_back(std::string("page cache activity: ") + e.what());
+            }
         }
         report.bpf_cpu_seconds = bpf_run_time_seconds();
     }
@@ -592,7 +603,7 @@ int triage_command(int argc, char** argv) {
     }
 
     Snapshot start = Snapshot::at_start();
-    probes.window_started();
+    probes.window_started(report.unavailable);
     // When, on CLOCK_MONOTONIC: a caller (the tests) can line other tools'
     // windows up with this one.
     if (options.verbose)
