@@ -444,7 +444,10 @@ std::vector<LoadCase> load_cases() {
 void run_load_case(const LoadCase& lc) {
     LoadContext ctx;
     ctx.token = unique_token("ld").substr(0, 15); // a command name, for exitsnoop
-    int port = 20000 + getpid() % 20000;
+    // Below the namespace's ephemeral ports (32768 up): a client's port
+    // equal to a listener's would match tcplife's -D on the server side (a
+    // loaded run printed 24002 of 24000 sessions).
+    int port = 20000 + 2 * (getpid() % 6000);
     ctx.ports = {std::to_string(port), std::to_string(port + 1)};
     // biosnoop's and fsslower's workloads write this file (on a disk, not
     // tmpfs).
