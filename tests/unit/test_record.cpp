@@ -4,6 +4,7 @@
 #include "histogram_printer.h"
 #include "record.h"
 #include "table_printer.h"
+#include "top_table.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -226,6 +227,61 @@ TEST_CASE("record: a table prints a header per table in text, one record with en
                "\"count\":5}]}\n"
                "{\"total\":15,\"entries\":[{\"name\":\"read\",\"count\":10},{\"name\":\"write\","
                "\"count\":5}]}\n");
+}
+
+TEST_CASE("record: a top table is ranked and cut to -r, under a load line, time and load first "
+          "in JSON",
+          "[record][table][top]") {
+    RecordLayout rows{0, {column("name", "NAME", 6), column("count", "COUNT", 5, Align::right)}};
+    std::vector<std::pair<std::string, int>> counts = {{"b", 2}, {"c", 9}, {"a", 5}};
+    TopOptions top;
+    top.rows = 2;
+    auto print = [&](TopTable& t) {
+        auto ranked = counts;
+        size_t all = t.rank(ranked, [](auto& x, auto& y) { return x.second > y.second; });
+        CHECK(all == 3);
+        REQUIRE(ranked.size() == 2);
+        t.begin();
+        for (auto& [name, count] : ranked)
+            t.row().text(name).number(count).end();
+        t.end([&](Record& r) { r.number(all); });
+    };
+
+    Printed text;
+    TopTable tt(text.options, text.out, top, true, rows, {json_field("rows")}, fixed_load_average);
+    print(tt);
+    std::string t = text.text();
+    // Cleared like top, then the wall time and the load average.
+    CHECK(t.rfind("\033[H\033[2J", 0) == 0);
+    CHECK_THAT(t, Contains(" loadavg: " + fixed_load_average() +
+                           "\nNAME   COUNT\nc          9\n"
+                           "a          5\n"));
+    CHECK_THAT(t, !Contains("b "));
+
+    Printed quiet; // -S, -C: no load line, nothing cleared
+    TopTable qt(quiet.options, quiet.out, top, false, rows, {json_field("rows")},
+                fixed_load_average, false);
+    print(qt);
+    CHECK(quiet.text().rfind("NAME   COUNT\n", 0) == 0);
+
+    Printed js;
+    js.options.format = OutputFormat::json;
+    TopTable jt(js.options, js.out, top, true, rows, {json_field("rows")}, fixed_load_average);
+    print(jt);
+    json record = json::parse(js.text());
+    CHECK(record.at("time").get<std::string>().size() == 27);
+    CHECK(record.at("interval_s").get<double>() >= 0);
+    CHECK(record.at("loadavg") == fixed_load_average());
+    CHECK(record.at("rows") == 3);
+    CHECK(record.at("entries") ==
+          json::parse(R"([{"name":"c","count":9},{"name":"a","count":5}])"));
+
+    Printed js_quiet;
+    js_quiet.options.format = OutputFormat::json;
+    TopTable jq(js_quiet.options, js_quiet.out, top, false, rows, {json_field("rows")},
+                fixed_load_average, false);
+    print(jq);
+    CHECK(!json::parse(js_quiet.text()).contains("loadavg"));
 }
 
 TEST_CASE("record: a histogram is a label line and bars in text, one record in JSON",

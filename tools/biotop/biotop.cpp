@@ -7,18 +7,15 @@
 #include "kernel_features.h"
 #include "map_reader.h"
 #include "run.h"
-#include "table_printer.h"
 #include "text_file.h"
+#include "top_table.h"
 
 #include <linux/types.h>
 #include "biotop.skel.h"
 #include "biotop/biotop.h"
 
-#include <algorithm>
-#include <functional>
 #include <memory>
 #include <tuple>
-#include <unistd.h>
 
 namespace corescope::tools {
 
@@ -27,8 +24,7 @@ namespace {
 enum class SortKey { all, io, bytes, time };
 
 struct Settings {
-    bool no_clear = false; // -C
-    uint64_t rows = 20;    // -r; 0: all
+    TopOptions top;
     SortKey sort = SortKey::all;
     uint32_t disk_dev = 0; // --disk, as its dev_t; 0 for all
 };
@@ -37,19 +33,14 @@ using Entry = MapEntry<biotop_key, biotop_value>;
 
 class Printer {
   public:
-    // disks: names from /sys (decoders show MAJ:MIN instead); load gives the
-    // summary line's figures (the decoder's are fixed); clear: a terminal
-    // that is redrawn like top.
+    // disks: names from /sys (decoders show MAJ:MIN instead).
     Printer(const CommonOptions& options, const Settings& settings, Output& out, bool clear,
-            std::shared_ptr<DiskNames> disks, std::function<std::string()> load)
-        : settings_(settings), name_(options.name), clear_(clear), disks_(std::move(disks)),
-          load_(std::move(load)), table_(options, out, row_layout(), table_layout()),
-          last_(monotonic_seconds()) {}
+            std::shared_ptr<DiskNames> disks, LoadAverage load)
+        : sort_(settings.sort), name_(options.name), disks_(std::move(disks)),
+          table_(options, out, settings.top, clear, row_layout(),
+                 {json_field("io"), json_field("bytes"), json_field("rows")}, std::move(load)) {}
 
     void print(std::vector<Entry> entries) {
-        double now = monotonic_seconds();
-        double interval = now - last_;
-        last_ = now;
         // -n: the name is part of the key, so the filter drops whole rows.
         std::erase_if(entries, [&](const Entry& e) {
             return !comm_matches(fixed_string(e.key.comm), name_);
@@ -59,9 +50,9 @@ class Printer {
             io += e.value.io;
             bytes += e.value.bytes;
         }
-        std::sort(entries.begin(), entries.end(), [&](const Entry& a, const Entry& b) {
+        size_t processes = table_.rank(entries, [&](const Entry& a, const Entry& b) {
             const biotop_value &x = a.value, &y = b.value;
-            switch (settings_.sort) {
+            switch (sort_) {
             case SortKey::all:
                 if (std::tuple(x.io, x.bytes, x.total_ns) != std::tuple(y.io, y.bytes, y.total_ns))
                     return std::tuple(x.io, x.bytes, x.total_ns) >
@@ -80,16 +71,7 @@ class Printer {
             return std::tuple(a.key.pid, fixed_string(a.key.comm), a.key.dev, a.key.write) <
                    std::tuple(b.key.pid, fixed_string(b.key.comm), b.key.dev, b.key.write);
         });
-        size_t processes = entries.size();
-        if (settings_.rows && entries.size() > settings_.rows) entries.resize(settings_.rows);
-        std::string load = load_();
-        std::string preamble;
-        if (!table_.json()) {
-            if (clear_) preamble = "\033[H\033[2J";
-            append_wall_time(preamble);
-            preamble += " loadavg: " + load + "\n";
-        }
-        table_.begin(preamble);
+        table_.begin();
         for (const Entry& e : entries) {
             const biotop_value& v = e.value;
             double avg_ms = v.io ? static_cast<double>(v.total_ns) / 1e6 / v.io : 0.0;
@@ -107,14 +89,7 @@ class Printer {
                 .number(v.total_ns / 1000)
                 .end();
         }
-        table_.end([&](Record& t) {
-            t.text(iso_time_now())
-                .real(interval)
-                .text(load)
-                .number(io)
-                .number(bytes)
-                .number(processes);
-        });
+        table_.end([&](Record& t) { t.number(io).number(bytes).number(processes); });
     }
 
   private:
@@ -127,24 +102,16 @@ class Printer {
                  with_decimals(2, column("avg_ms", "AVGms", 7, Align::right)), json_field("bytes"),
                  json_field("total_us")}};
     }
-    static RecordLayout table_layout() {
-        return {0,
-                {json_field("time"), json_field("interval_s"), json_field("loadavg"),
-                 json_field("io"), json_field("bytes"), json_field("rows")}};
-    }
 
     std::string disk(uint32_t dev) const {
         if (disks_) return disks_->name(dev);
         return std::to_string(kernel_dev_major(dev)) + ":" + std::to_string(kernel_dev_minor(dev));
     }
 
-    Settings settings_;
+    SortKey sort_;
     std::string name_;
-    bool clear_;
     std::shared_ptr<DiskNames> disks_;
-    std::function<std::string()> load_;
-    TablePrinter table_;
-    double last_;
+    TopTable table_;
 };
 
 // One step, so that every block tracepoint comes from the same tier: the
@@ -183,13 +150,12 @@ void decode_biotop(const CommonOptions& options, uint32_t variant, Output& out,
                    std::span<const RecordedEvent> events) {
     Settings settings;
     if (variant & 1) {
-        settings.rows = 2;
+        settings.top.rows = 2;
         settings.sort = SortKey::bytes;
     }
     if (variant & 2) settings.sort = SortKey::time;
-    Printer(options, settings, out, (variant & 4) != 0, nullptr, [] {
-        return "0.50 0.25 0.10 2/300 4242";
-    }).print(recorded_entries<biotop_key, biotop_value>(events));
+    Printer(options, settings, out, (variant & 4) != 0, nullptr, fixed_load_average)
+        .print(recorded_entries<biotop_key, biotop_value>(events));
 }
 
 int biotop(int argc, char** argv) {
@@ -200,10 +166,7 @@ int biotop(int argc, char** argv) {
                     "interval (1 s unless given).",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::time,
                      Flag::duration, Flag::interval});
-    cli.add_switch('C', "noclear", "do not clear the screen between intervals", &settings.no_clear);
-    cli.add_option(
-        'r', "maxrows", "ROWS", "print at most ROWS rows (default 20; 0 for all)",
-        [&](std::string_view v) { settings.rows = parse_unsigned("--maxrows", v, 0, 1000000); });
+    add_top_flags(cli, settings.top, "maxrows", "rows");
     cli.add_option('s', "sort", "KEY",
                    "sort by all (I/O, then bytes, then time: default), io, "
                    "bytes or time",
@@ -218,7 +181,7 @@ int biotop(int argc, char** argv) {
                      "  biotop -o json 10       JSON Lines, a record every 10 seconds");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     if (!options.interval) options.interval = 1;
-    bool clear = !settings.no_clear && options.format == OutputFormat::text && isatty(1);
+    bool clear = top_clears_screen(options, settings.top);
 
     return run_summary_tool<biotop_bpf>(
         {.name = "biotop",

@@ -6,19 +6,17 @@
 #include "file_rw.h"
 #include "map_reader.h"
 #include "run.h"
-#include "table_printer.h"
 #include "text_file.h"
+#include "top_table.h"
 
 #include <linux/types.h>
 #include "dirtop/dirtop.h"
 #include "dirtop.skel.h"
 
-#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
-#include <functional>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -27,33 +25,28 @@ namespace corescope::tools {
 
 namespace {
 
-enum class SortKey { all, reads, writes, rbytes, wbytes };
-
 struct Settings {
     std::vector<std::string> given; // --dir, as typed
     std::vector<std::string> paths; // their absolute paths, in order
     std::vector<dirtop_dir> dirs;   // their inodes, in order
-    bool no_clear = false;          // -C
-    uint64_t rows = 20;             // -r; 0: all
-    SortKey sort = SortKey::all;
+    TopOptions top;
+    FileRwSort sort = FileRwSort::all;
 };
 
 using Entry = MapEntry<dirtop_key, dirtop_value>;
 
 class Printer {
   public:
-    // paths: the watched directories by index; load gives the summary
-    // line's figures (the decoder's are fixed); clear: a terminal that is
-    // redrawn like top.
+    // settings.paths: the watched directories by index.
     Printer(const CommonOptions& options, const Settings& settings, Output& out, bool clear,
-            std::function<std::string()> load)
-        : settings_(settings), clear_(clear), load_(std::move(load)),
-          table_(options, out, row_layout(), table_layout()), last_(monotonic_seconds()) {}
+            LoadAverage load)
+        : paths_(settings.paths), sort_(settings.sort),
+          table_(options, out, settings.top, clear, row_layout(),
+                 {json_field("reads"), json_field("writes"), json_field("read_bytes"),
+                  json_field("write_bytes"), json_field("dirs")},
+                 std::move(load)) {}
 
     void print(std::vector<Entry> entries) {
-        double now = monotonic_seconds();
-        double interval = now - last_;
-        last_ = now;
         uint64_t reads = 0, writes = 0, read_bytes = 0, write_bytes = 0;
         for (const Entry& e : entries) {
             reads += e.value.reads;
@@ -61,41 +54,16 @@ class Printer {
             read_bytes += e.value.read_bytes;
             write_bytes += e.value.write_bytes;
         }
-        auto weight = [&](const Entry& e) -> std::pair<uint64_t, uint64_t> {
-            const dirtop_value& v = e.value;
-            switch (settings_.sort) {
-            case SortKey::reads:
-                return {v.reads, 0};
-            case SortKey::writes:
-                return {v.writes, 0};
-            case SortKey::rbytes:
-                return {v.read_bytes, 0};
-            case SortKey::wbytes:
-                return {v.write_bytes, 0};
-            case SortKey::all:
-                break;
-            }
-            return {v.read_bytes + v.write_bytes, v.reads + v.writes};
-        };
-        std::sort(entries.begin(), entries.end(), [&](const Entry& a, const Entry& b) {
-            auto wa = weight(a), wb = weight(b);
+        size_t dirs = table_.rank(entries, [&](const Entry& a, const Entry& b) {
+            auto wa = file_rw_weight(sort_, a.value), wb = file_rw_weight(sort_, b.value);
             if (wa != wb) return wa > wb;
             return a.key.dir < b.key.dir;
         });
-        size_t dirs = entries.size();
-        if (settings_.rows && entries.size() > settings_.rows) entries.resize(settings_.rows);
-        std::string load = load_();
-        std::string preamble;
-        if (!table_.json()) {
-            if (clear_) preamble = "\033[H\033[2J";
-            append_wall_time(preamble);
-            preamble += " loadavg: " + load + "\n";
-        }
-        table_.begin(preamble);
+        table_.begin();
         for (const Entry& e : entries) {
             const dirtop_value& v = e.value;
-            std::string path = e.key.dir < settings_.paths.size() ? settings_.paths[e.key.dir]
-                                                                  : "?" + std::to_string(e.key.dir);
+            std::string path =
+                e.key.dir < paths_.size() ? paths_[e.key.dir] : "?" + std::to_string(e.key.dir);
             table_.row()
                 .number(v.reads)
                 .number(v.writes)
@@ -107,14 +75,7 @@ class Printer {
                 .end();
         }
         table_.end([&](Record& t) {
-            t.text(iso_time_now())
-                .real(interval)
-                .text(load)
-                .number(reads)
-                .number(writes)
-                .number(read_bytes)
-                .number(write_bytes)
-                .number(dirs);
+            t.number(reads).number(writes).number(read_bytes).number(write_bytes).number(dirs);
         });
     }
 
@@ -126,29 +87,11 @@ class Printer {
                  text_column("R_Kb", 7, Align::right), json_field("write_bytes"),
                  text_column("W_Kb", 7, Align::right), column("path", "PATH", 0)}};
     }
-    static RecordLayout table_layout() {
-        return {0,
-                {json_field("time"), json_field("interval_s"), json_field("loadavg"),
-                 json_field("reads"), json_field("writes"), json_field("read_bytes"),
-                 json_field("write_bytes"), json_field("dirs")}};
-    }
 
-    Settings settings_;
-    bool clear_;
-    std::function<std::string()> load_;
-    TablePrinter table_;
-    double last_;
+    std::vector<std::string> paths_;
+    FileRwSort sort_;
+    TopTable table_;
 };
-
-SortKey parse_sort(std::string_view v) {
-    if (v == "all") return SortKey::all;
-    if (v == "reads") return SortKey::reads;
-    if (v == "writes") return SortKey::writes;
-    if (v == "rbytes") return SortKey::rbytes;
-    if (v == "wbytes") return SortKey::wbytes;
-    throw UsageError("invalid sort key '" + std::string(v) +
-                     "' (all, reads, writes, rbytes or wbytes)");
-}
 
 // Each --dir: a directory that exists, by its absolute path and inode.
 void resolve_dirs(Settings& settings) {
@@ -188,13 +131,12 @@ void decode_dirtop(const CommonOptions& options, uint32_t variant, Output& out,
     for (int i = 0; i < 4; i++)
         settings.paths.push_back("/golden/" + std::to_string(i));
     if (variant & 1) {
-        settings.rows = 2;
-        settings.sort = SortKey::reads;
+        settings.top.rows = 2;
+        settings.sort = FileRwSort::reads;
     }
-    if (variant & 2) settings.sort = SortKey::wbytes;
-    Printer(options, settings, out, (variant & 4) != 0, [] {
-        return "0.50 0.25 0.10 2/300 4242";
-    }).print(recorded_entries<dirtop_key, dirtop_value>(events));
+    if (variant & 2) settings.sort = FileRwSort::wbytes;
+    Printer(options, settings, out, (variant & 4) != 0, fixed_load_average)
+        .print(recorded_entries<dirtop_key, dirtop_value>(events));
 }
 
 int dirtop(int argc, char** argv) {
@@ -221,13 +163,10 @@ int dirtop(int argc, char** argv) {
                            start = comma + 1;
                        }
                    });
-    cli.add_switch('C', "noclear", "do not clear the screen between intervals", &settings.no_clear);
-    cli.add_option(
-        'r', "maxrows", "ROWS", "print at most ROWS directories (default 20; 0 for all)",
-        [&](std::string_view v) { settings.rows = parse_unsigned("--maxrows", v, 0, 1000000); });
+    add_top_flags(cli, settings.top, "maxrows", "directories");
     cli.add_option('s', "sort", "KEY",
                    "sort by all (bytes, then calls; default), reads, writes, rbytes or wbytes",
-                   [&](std::string_view v) { settings.sort = parse_sort(v); });
+                   [&](std::string_view v) { settings.sort = parse_file_rw_sort(v); });
     cli.set_examples("  dirtop                          the current directory, every second\n"
                      "  dirtop --dir /srv/a,/srv/b -C   two directories, screen not cleared\n"
                      "  dirtop --dir /var/log -p 181    process 181's I/O under /var/log\n"
@@ -235,7 +174,7 @@ int dirtop(int argc, char** argv) {
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     if (!options.interval) options.interval = 1;
     resolve_dirs(settings);
-    bool clear = !settings.no_clear && options.format == OutputFormat::text && isatty(1);
+    bool clear = top_clears_screen(options, settings.top);
 
     return run_summary_tool<dirtop_bpf>(
         {.name = "dirtop",

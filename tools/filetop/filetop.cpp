@@ -5,15 +5,13 @@
 #include "file_rw.h"
 #include "map_reader.h"
 #include "run.h"
-#include "table_printer.h"
 #include "text_file.h"
+#include "top_table.h"
 
 #include <linux/types.h>
 #include "filetop.skel.h"
 #include "filetop/filetop.h"
 
-#include <algorithm>
-#include <functional>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,13 +19,10 @@ namespace corescope::tools {
 
 namespace {
 
-enum class SortKey { all, reads, writes, rbytes, wbytes };
-
 struct Settings {
-    bool no_clear = false;  // -C
+    TopOptions top;
     bool all_files = false; // -a
-    uint64_t rows = 20;     // -r; 0: all
-    SortKey sort = SortKey::all;
+    FileRwSort sort = FileRwSort::all;
 };
 
 using Entry = MapEntry<filetop_key, filetop_value>;
@@ -47,17 +42,15 @@ std::string file_name(const filetop_key& key, const filetop_value& value) {
 
 class Printer {
   public:
-    // load gives the summary line's figures (the decoder's are fixed);
-    // clear: a terminal that is redrawn like top.
     Printer(const CommonOptions& options, const Settings& settings, Output& out, bool clear,
-            std::function<std::string()> load)
-        : settings_(settings), clear_(clear), load_(std::move(load)),
-          table_(options, out, row_layout(), table_layout()), last_(monotonic_seconds()) {}
+            LoadAverage load)
+        : sort_(settings.sort),
+          table_(options, out, settings.top, clear, row_layout(),
+                 {json_field("reads"), json_field("writes"), json_field("read_bytes"),
+                  json_field("write_bytes"), json_field("files")},
+                 std::move(load)) {}
 
     void print(std::vector<Entry> entries) {
-        double now = monotonic_seconds();
-        double interval = now - last_;
-        last_ = now;
         uint64_t reads = 0, writes = 0, read_bytes = 0, write_bytes = 0;
         for (const Entry& e : entries) {
             reads += e.value.reads;
@@ -65,39 +58,14 @@ class Printer {
             read_bytes += e.value.read_bytes;
             write_bytes += e.value.write_bytes;
         }
-        auto weight = [&](const Entry& e) -> std::pair<uint64_t, uint64_t> {
-            const filetop_value& v = e.value;
-            switch (settings_.sort) {
-            case SortKey::reads:
-                return {v.reads, 0};
-            case SortKey::writes:
-                return {v.writes, 0};
-            case SortKey::rbytes:
-                return {v.read_bytes, 0};
-            case SortKey::wbytes:
-                return {v.write_bytes, 0};
-            case SortKey::all:
-                break;
-            }
-            return {v.read_bytes + v.write_bytes, v.reads + v.writes};
-        };
-        std::sort(entries.begin(), entries.end(), [&](const Entry& a, const Entry& b) {
-            auto wa = weight(a), wb = weight(b);
+        size_t files = table_.rank(entries, [&](const Entry& a, const Entry& b) {
+            auto wa = file_rw_weight(sort_, a.value), wb = file_rw_weight(sort_, b.value);
             if (wa != wb) return wa > wb;
             if (a.key.pid != b.key.pid) return a.key.pid < b.key.pid;
             if (a.key.dev != b.key.dev) return a.key.dev < b.key.dev;
             return a.key.ino < b.key.ino;
         });
-        size_t files = entries.size();
-        if (settings_.rows && entries.size() > settings_.rows) entries.resize(settings_.rows);
-        std::string load = load_();
-        std::string preamble;
-        if (!table_.json()) {
-            if (clear_) preamble = "\033[H\033[2J";
-            append_wall_time(preamble);
-            preamble += " loadavg: " + load + "\n";
-        }
-        table_.begin(preamble);
+        table_.begin();
         for (const Entry& e : entries) {
             const filetop_value& v = e.value;
             table_.row()
@@ -115,14 +83,7 @@ class Printer {
                 .end();
         }
         table_.end([&](Record& t) {
-            t.text(iso_time_now())
-                .real(interval)
-                .text(load)
-                .number(reads)
-                .number(writes)
-                .number(read_bytes)
-                .number(write_bytes)
-                .number(files);
+            t.number(reads).number(writes).number(read_bytes).number(write_bytes).number(files);
         });
     }
 
@@ -136,29 +97,10 @@ class Printer {
                  text_column("W_Kb", 7, Align::right), column("type", "T", 1), json_field("inode"),
                  column("file", "FILE", 0)}};
     }
-    static RecordLayout table_layout() {
-        return {0,
-                {json_field("time"), json_field("interval_s"), json_field("loadavg"),
-                 json_field("reads"), json_field("writes"), json_field("read_bytes"),
-                 json_field("write_bytes"), json_field("files")}};
-    }
 
-    Settings settings_;
-    bool clear_;
-    std::function<std::string()> load_;
-    TablePrinter table_;
-    double last_;
+    FileRwSort sort_;
+    TopTable table_;
 };
-
-SortKey parse_sort(std::string_view v) {
-    if (v == "all") return SortKey::all;
-    if (v == "reads") return SortKey::reads;
-    if (v == "writes") return SortKey::writes;
-    if (v == "rbytes") return SortKey::rbytes;
-    if (v == "wbytes") return SortKey::wbytes;
-    throw UsageError("invalid sort key '" + std::string(v) +
-                     "' (all, reads, writes, rbytes or wbytes)");
-}
 
 } // namespace
 
@@ -169,13 +111,12 @@ void decode_filetop(const CommonOptions& options, uint32_t variant, Output& out,
                     std::span<const RecordedEvent> events) {
     Settings settings;
     if (variant & 1) {
-        settings.rows = 2;
-        settings.sort = SortKey::reads;
+        settings.top.rows = 2;
+        settings.sort = FileRwSort::reads;
     }
-    if (variant & 2) settings.sort = SortKey::wbytes;
-    Printer(options, settings, out, (variant & 4) != 0, [] {
-        return "0.50 0.25 0.10 2/300 4242";
-    }).print(recorded_entries<filetop_key, filetop_value>(events));
+    if (variant & 2) settings.sort = FileRwSort::wbytes;
+    Printer(options, settings, out, (variant & 4) != 0, fixed_load_average)
+        .print(recorded_entries<filetop_key, filetop_value>(events));
 }
 
 int filetop(int argc, char** argv) {
@@ -190,13 +131,10 @@ int filetop(int argc, char** argv) {
                    "every file type (sockets, pipes, devices), not only "
                    "regular files",
                    &settings.all_files);
-    cli.add_switch('C', "noclear", "do not clear the screen between intervals", &settings.no_clear);
-    cli.add_option(
-        'r', "rows", "ROWS", "print at most ROWS files (default 20; 0 for all)",
-        [&](std::string_view v) { settings.rows = parse_unsigned("--rows", v, 0, 1000000); });
+    add_top_flags(cli, settings.top, "rows", "files");
     cli.add_option('s', "sort", "KEY",
                    "sort by all (bytes, then calls; default), reads, writes, rbytes or wbytes",
-                   [&](std::string_view v) { settings.sort = parse_sort(v); });
+                   [&](std::string_view v) { settings.sort = parse_file_rw_sort(v); });
     cli.set_examples("  filetop                    refresh every second, like top\n"
                      "  filetop -C 5 3             three tables 5 s apart, screen not cleared\n"
                      "  filetop -p 181 -s wbytes   process 181's files, most written first\n"
@@ -204,7 +142,7 @@ int filetop(int argc, char** argv) {
                      "  filetop -o json 10         JSON Lines, a record every 10 seconds");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     if (!options.interval) options.interval = 1;
-    bool clear = !settings.no_clear && options.format == OutputFormat::text && isatty(1);
+    bool clear = top_clears_screen(options, settings.top);
 
     return run_summary_tool<filetop_bpf>(
         {.name = "filetop",

@@ -5,17 +5,15 @@
 #include "kernel_features.h"
 #include "map_reader.h"
 #include "run.h"
-#include "table_printer.h"
 #include "text_file.h"
+#include "top_table.h"
 
 #include <linux/types.h>
 #include "slabratetop.skel.h"
 #include "slabratetop/slabratetop.h"
 
 #include <algorithm>
-#include <functional>
 #include <map>
-#include <unistd.h>
 
 namespace corescope::tools {
 
@@ -24,8 +22,7 @@ namespace {
 enum class SortKey { size, count, name };
 
 struct Settings {
-    bool no_clear = false; // -C
-    uint64_t rows = 20;    // -r; 0: all
+    TopOptions top;
     SortKey sort = SortKey::size;
 };
 
@@ -39,17 +36,14 @@ struct Cache {
 
 class Printer {
   public:
-    // load gives the summary line's figures (the decoder's are fixed);
-    // clear: a terminal that is redrawn like top.
     Printer(const CommonOptions& options, const Settings& settings, Output& out, bool clear,
-            std::function<std::string()> load)
-        : settings_(settings), clear_(clear), load_(std::move(load)),
-          table_(options, out, row_layout(), table_layout()), last_(monotonic_seconds()) {}
+            LoadAverage load)
+        : sort_(settings.sort),
+          table_(options, out, settings.top, clear, row_layout(),
+                 {json_field("allocs"), json_field("bytes"), json_field("caches")},
+                 std::move(load)) {}
 
     void print(const std::vector<Entry>& entries) {
-        double now = monotonic_seconds();
-        double interval = now - last_;
-        last_ = now;
         // One row per name: caches of one name (and, on the tracefs tier,
         // the one entry per name) add up.
         std::map<std::string, Cache> by_name;
@@ -67,8 +61,8 @@ class Printer {
         rows.reserve(by_name.size());
         for (auto& [name, c] : by_name)
             rows.push_back(std::move(c));
-        std::sort(rows.begin(), rows.end(), [&](const Cache& a, const Cache& b) {
-            switch (settings_.sort) {
+        size_t caches = table_.rank(rows, [&](const Cache& a, const Cache& b) {
+            switch (sort_) {
             case SortKey::size:
                 if (a.bytes != b.bytes) return a.bytes > b.bytes;
                 break;
@@ -80,26 +74,10 @@ class Printer {
             }
             return a.name < b.name;
         });
-        size_t caches = rows.size();
-        if (settings_.rows && rows.size() > settings_.rows) rows.resize(settings_.rows);
-        std::string load = load_();
-        std::string preamble;
-        if (!table_.json()) {
-            if (clear_) preamble = "\033[H\033[2J";
-            append_wall_time(preamble);
-            preamble += " loadavg: " + load + "\n";
-        }
-        table_.begin(preamble);
+        table_.begin();
         for (const Cache& c : rows)
             table_.row().text(c.name).number(c.allocs).number(c.bytes).end();
-        table_.end([&](Record& t) {
-            t.text(iso_time_now())
-                .real(interval)
-                .text(load)
-                .number(allocs)
-                .number(bytes)
-                .number(caches);
-        });
+        table_.end([&](Record& t) { t.number(allocs).number(bytes).number(caches); });
     }
 
   private:
@@ -108,17 +86,9 @@ class Printer {
                 {column("name", "CACHE", 24), column("allocs", "ALLOCS", 8, Align::right),
                  column("bytes", "BYTES", 12, Align::right)}};
     }
-    static RecordLayout table_layout() {
-        return {0,
-                {json_field("time"), json_field("interval_s"), json_field("loadavg"),
-                 json_field("allocs"), json_field("bytes"), json_field("caches")}};
-    }
 
-    Settings settings_;
-    bool clear_;
-    std::function<std::string()> load_;
-    TablePrinter table_;
-    double last_;
+    SortKey sort_;
+    TopTable table_;
 };
 
 std::vector<AttachStep> attach_steps() {
@@ -152,13 +122,12 @@ void decode_slabratetop(const CommonOptions& options, uint32_t variant, Output& 
                         std::span<const RecordedEvent> events) {
     Settings settings;
     if (variant & 1) {
-        settings.rows = 2;
+        settings.top.rows = 2;
         settings.sort = SortKey::count;
     }
     if (variant & 2) settings.sort = SortKey::name;
-    Printer(options, settings, out, (variant & 4) != 0, [] {
-        return "0.50 0.25 0.10 2/300 4242";
-    }).print(recorded_entries<slabratetop_key, slabratetop_value>(events));
+    Printer(options, settings, out, (variant & 4) != 0, fixed_load_average)
+        .print(recorded_entries<slabratetop_key, slabratetop_value>(events));
 }
 
 int slabratetop(int argc, char** argv) {
@@ -169,10 +138,7 @@ int slabratetop(int argc, char** argv) {
                     "(1 s unless given).",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::time, Flag::duration,
                      Flag::interval});
-    cli.add_switch('C', "noclear", "do not clear the screen between intervals", &settings.no_clear);
-    cli.add_option(
-        'r', "maxrows", "ROWS", "print at most ROWS caches (default 20; 0 for all)",
-        [&](std::string_view v) { settings.rows = parse_unsigned("--maxrows", v, 0, 1000000); });
+    add_top_flags(cli, settings.top, "maxrows", "caches");
     cli.add_option('s', "sort", "KEY", "sort by size (bytes, default), count or name",
                    [&](std::string_view v) { settings.sort = parse_sort(v); });
     cli.set_examples("  slabratetop                 refresh every second, like top\n"
@@ -182,7 +148,7 @@ int slabratetop(int argc, char** argv) {
                      "  slabratetop -o json 10      JSON Lines, a record every 10 seconds");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     if (!options.interval) options.interval = 1;
-    bool clear = !settings.no_clear && options.format == OutputFormat::text && isatty(1);
+    bool clear = top_clears_screen(options, settings.top);
 
     return run_summary_tool<slabratetop_bpf>(
         {.name = "slabratetop",

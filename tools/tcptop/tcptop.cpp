@@ -5,17 +5,13 @@
 #include "map_reader.h"
 #include "net_format.h"
 #include "run.h"
-#include "table_printer.h"
 #include "tcp_bytes.h"
 #include "text_file.h"
+#include "top_table.h"
 
 #include <linux/types.h>
 #include "tcptop.skel.h"
 #include "tcptop/tcptop.h"
-
-#include <algorithm>
-#include <functional>
-#include <unistd.h>
 
 namespace corescope::tools {
 
@@ -25,9 +21,8 @@ enum class SortKey { all, sent, received };
 
 struct Settings {
     NetFilters net;
-    bool no_clear = false;   // -C
+    TopOptions top;
     bool no_summary = false; // -S
-    uint64_t rows = 20;      // -r; 0: all
     SortKey sort = SortKey::all;
 };
 
@@ -35,24 +30,21 @@ using Entry = MapEntry<tcptop_key, tcptop_bytes>;
 
 class Printer {
   public:
-    // load_average gives the summary line's figures (the decoder's are fixed);
-    // clear: a terminal that is redrawn like top.
     Printer(const CommonOptions& options, const Settings& settings, Output& out, bool clear,
-            std::function<std::string()> load)
-        : settings_(settings), clear_(clear), load_(std::move(load)),
-          table_(options, out, row_layout(), table_layout()), last_(monotonic_seconds()) {}
+            LoadAverage load)
+        : sort_(settings.sort),
+          table_(options, out, settings.top, clear, row_layout(),
+                 {json_field("rx_bytes"), json_field("tx_bytes"), json_field("connections")},
+                 std::move(load), !settings.no_summary) {}
 
     void print(std::vector<Entry> entries) {
-        double now = monotonic_seconds();
-        double interval = now - last_;
-        last_ = now;
         uint64_t received = 0, sent = 0;
         for (const Entry& e : entries) {
             received += e.value.received;
             sent += e.value.sent;
         }
         auto weight = [&](const Entry& e) {
-            switch (settings_.sort) {
+            switch (sort_) {
             case SortKey::sent:
                 return e.value.sent;
             case SortKey::received:
@@ -62,24 +54,13 @@ class Printer {
             }
             return e.value.sent + e.value.received;
         };
-        std::sort(entries.begin(), entries.end(), [&](const Entry& a, const Entry& b) {
+        size_t connections = table_.rank(entries, [&](const Entry& a, const Entry& b) {
             if (weight(a) != weight(b)) return weight(a) > weight(b);
             if (a.key.pid != b.key.pid) return a.key.pid < b.key.pid;
             if (a.key.lport != b.key.lport) return a.key.lport < b.key.lport;
             return a.key.rport < b.key.rport;
         });
-        size_t connections = entries.size();
-        if (settings_.rows && entries.size() > settings_.rows) entries.resize(settings_.rows);
-        std::string load = settings_.no_summary ? std::string() : load_();
-        std::string preamble;
-        if (!table_.json()) {
-            if (clear_) preamble = "\033[H\033[2J";
-            if (!settings_.no_summary) {
-                append_wall_time(preamble);
-                preamble += " loadavg: " + load + "\n";
-            }
-        }
-        table_.begin(preamble);
+        table_.begin();
         for (const Entry& e : entries) {
             const tcptop_key& k = e.key;
             table_.row()
@@ -98,14 +79,7 @@ class Printer {
                 .number(e.value.sent / 1024)
                 .end();
         }
-        table_.end([&](Record& t) {
-            t.text(iso_time_now()).real(interval);
-            if (settings_.no_summary)
-                t.absent();
-            else
-                t.text(load);
-            t.number(received).number(sent).number(connections);
-        });
+        table_.end([&](Record& t) { t.number(received).number(sent).number(connections); });
     }
 
   private:
@@ -117,17 +91,9 @@ class Printer {
                  json_field("rx_bytes"), text_column("RX_KB", 7, Align::right),
                  json_field("tx_bytes"), text_column("TX_KB", 7, Align::right)}};
     }
-    static RecordLayout table_layout() {
-        return {0,
-                {json_field("time"), json_field("interval_s"), json_field("loadavg"),
-                 json_field("rx_bytes"), json_field("tx_bytes"), json_field("connections")}};
-    }
 
-    Settings settings_;
-    bool clear_;
-    std::function<std::string()> load_;
-    TablePrinter table_;
-    double last_;
+    SortKey sort_;
+    TopTable table_;
 };
 
 } // namespace
@@ -140,12 +106,11 @@ void decode_tcptop(const CommonOptions& options, uint32_t variant, Output& out,
     Settings settings;
     settings.no_summary = (variant & 1) != 0;
     if (variant & 2) {
-        settings.rows = 2;
+        settings.top.rows = 2;
         settings.sort = SortKey::received;
     }
-    Printer(options, settings, out, (variant & 4) != 0, [] {
-        return "0.50 0.25 0.10 2/300 4242";
-    }).print(recorded_entries<tcptop_key, tcptop_bytes>(events));
+    Printer(options, settings, out, (variant & 4) != 0, fixed_load_average)
+        .print(recorded_entries<tcptop_key, tcptop_bytes>(events));
 }
 
 int tcptop(int argc, char** argv) {
@@ -157,11 +122,8 @@ int tcptop(int argc, char** argv) {
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::time, Flag::duration,
                      Flag::interval});
     add_family_switches(cli, settings.net);
-    cli.add_switch('C', "noclear", "do not clear the screen between intervals", &settings.no_clear);
+    add_top_flags(cli, settings.top, "lines", "connections");
     cli.add_switch('S', "nosummary", "no load average line", &settings.no_summary);
-    cli.add_option(
-        'r', "lines", "ROWS", "print at most ROWS connections (default 20; 0 for all)",
-        [&](std::string_view v) { settings.rows = parse_unsigned("--lines", v, 0, 1000000); });
     cli.add_option('s', "sort", "KEY", "sort by all (received + sent, default), sent or received",
                    [&](std::string_view v) {
                        if (v == "all")
@@ -181,7 +143,7 @@ int tcptop(int argc, char** argv) {
                      "  tcptop -o json 10          JSON Lines, a record every 10 seconds");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     if (!options.interval) options.interval = 1;
-    bool clear = !settings.no_clear && options.format == OutputFormat::text && isatty(1);
+    bool clear = top_clears_screen(options, settings.top);
 
     return run_summary_tool<tcptop_bpf>(
         {.name = "tcptop",
