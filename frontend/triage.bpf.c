@@ -10,6 +10,8 @@
 #include <bpf/bpf_tracing.h>
 
 #include "block.bpf.h"
+#include "file_rw.bpf.h"
+#include "file_rw_by_file.bpf.h"
 #include "hardirq_time.bpf.h"
 #include "softirq_time.bpf.h"
 #include "log2.bpf.h"
@@ -589,3 +591,18 @@ int tp_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 
 /* Page cache hits and misses: cachestat's counters. */
 PAGE_CACHE_PROGRAMS()
+
+/* Reads and writes of regular files by process and file: filetop's
+ * counting. The loader sets file_rw_self_tgid, so triage's own output is
+ * left out. */
+static bool file_rw_wanted(struct file *file, __u64 *cookie)
+{
+	return (file_rw_mode(file) & FILE_RW_MODE_TYPE) == FILE_RW_MODE_REGULAR;
+}
+
+static void file_rw_done(struct file *file, __u64 cookie, bool write, long bytes)
+{
+	file_rw_count_by_file(file, write, bytes);
+}
+
+FILE_RW_PROGRAMS()

@@ -10,9 +10,12 @@
 #include "cli.h"
 #include "drop_reasons.h"
 #include "fd.h"
+#include "file_rw.h"
+#include "filters.h"
 #include "host_lookups.h"
 #include "irq_times.h"
 #include "kernel_features.h"
+#include "map_reader.h"
 #include "output.h"
 #include "page_cache.h"
 #include "procfs.h"
@@ -26,6 +29,7 @@
 #include "triage.skel.h"
 #include "irq_handler_key.h"
 #include "triage_bpf.h"
+#include "file_rw_by_file.h"
 #include <linux/types.h>
 
 #include <algorithm>
@@ -117,6 +121,7 @@ std::vector<AttachStep> attach_steps(const std::vector<std::string>& libcs) {
         tracepoint_tiers("TCP connect latency",
                          {{"inet_sock_set_state", "sock:inet_sock_set_state"}}),
         page_cache_attach_step(),
+        file_rw_step(),
     };
     if (!libcs.empty())
         steps.push_back(
@@ -153,6 +158,7 @@ class TriageProbes {
         skel_->rodata->kfree_skb_has_reason =
             KernelFeatures::instance().tracepoint_arg_count("kfree_skb") >= 3;
         skel_->rodata->page_cache_page_shift = page_shift();
+        skel_->rodata->file_rw_self_tgid = static_cast<__u32>(getpid());
         load_skeleton("triage", skel_.get(), plan_);
         size_t unavailable_before = unavailable.size();
         links_ = plan_.attach_available(skel_->obj, unavailable);
@@ -172,6 +178,11 @@ class TriageProbes {
     // A reading that fails leaves the page cache out of the report (the
     // rest still prints) and says why.
     void window_started(std::vector<std::string>& unavailable) {
+        try {
+            take_map<file_rw_key, file_rw_counts>(skel_->maps.files, FILE_RW_FILES);
+        } catch (const RuntimeError& e) {
+            unavailable.push_back(std::string("file reads and writes: ") + e.what());
+        }
         if (!page_cache_attached_) return;
         try {
             page_cache_at_start_ = read_page_cache_counters(skel_->maps.page_cache_totals);
@@ -191,6 +202,7 @@ class TriageProbes {
         read_fatal_signals(report);
         read_oom(report);
         read_interrupt_times(report);
+        read_files(report);
         read_drops(report);
         uint32_t zero = 0;
         triage_connects connects{};
@@ -271,6 +283,24 @@ class TriageProbes {
                             Histogram::log2(std::vector<uint64_t>(h.slots, h.slots + TRIAGE_SLOTS));
             }
         });
+    }
+
+    // Counted from the window's start (window_started emptied the map).
+    void read_files(Report& report) {
+        std::vector<MapEntry<file_rw_key, file_rw_counts>> entries;
+        try {
+            entries = read_map<file_rw_key, file_rw_counts>(skel_->maps.files, FILE_RW_FILES);
+        } catch (const RuntimeError& e) {
+            report.unavailable.push_back(std::string("file reads and writes: ") + e.what());
+            return;
+        }
+        for (const auto& [key, v] : entries)
+            report.io_files.push_back({key.pid, std::string(fixed_string(v.comm)),
+                                       std::string(fixed_string(v.name)), v.reads, v.writes,
+                                       v.read_bytes, v.write_bytes});
+        std::sort(report.io_files.begin(), report.io_files.end(),
+                  [](auto& a, auto& b) { return a.bytes() > b.bytes(); });
+        if (report.io_files.size() > 10) report.io_files.resize(10);
     }
 
     void read_execs(Report& report) {

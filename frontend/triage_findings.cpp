@@ -147,6 +147,12 @@ std::vector<Finding> analyze(const Report& r, const Thresholds& t) {
         io_top += (i ? ", " : "") + text_escaped(r.io_busiest[i].comm) + " (PID " +
                   std::to_string(r.io_busiest[i].pid) +
                   format_value(", %.0f kB/s)", r.io_busiest[i].kb_per_s());
+    std::string files_top;
+    for (size_t i = 0; i < r.io_files.size() && i < 3; i++) {
+        const FileIo& f = r.io_files[i];
+        files_top += (i ? ", " : "") + text_escaped(f.file) + " (" + text_escaped(f.comm) +
+                     format_value(", %.0f kB/s)", f.kb_per_s(f.bytes(), r.window_s));
+    }
     for (const Disk& d : r.disks) {
         if (d.util_percent <= t.disk_util_percent) continue;
         std::string latency =
@@ -154,7 +160,8 @@ std::vector<Finding> analyze(const Report& r, const Thresholds& t) {
         add(Severity::warning, "Disk " + d.name + " is nearly always busy.",
             format_value("%.0f%% busy", d.util_percent) +
                 format_value(", %.0f IOPS", d.reads_per_s + d.writes_per_s) + latency +
-                (io_top.empty() ? "" : "; most I/O: " + io_top),
+                (io_top.empty() ? "" : "; most I/O: " + io_top) +
+                (files_top.empty() ? "" : "; files read and written most: " + files_top),
             format_value("above %.0f%% busy", t.disk_util_percent));
     }
     for (const Disk& d : r.disks) {

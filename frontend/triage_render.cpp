@@ -162,6 +162,20 @@ std::string render_text(const Report& r, const std::vector<Finding>& findings) {
             line(b, row);
         }
     }
+    if (!r.io_files.empty()) {
+        b += "   files read and written most (kB/s read, written; cached or not):\n";
+        for (size_t i = 0; i < r.io_files.size() && i < 5; i++) {
+            const FileIo& f = r.io_files[i];
+            std::string row = "     ";
+            append_padded(row, format_value("%.0f", f.kb_per_s(f.read_bytes, r.window_s)), 9);
+            append_padded(row, format_value("%.0f", f.kb_per_s(f.write_bytes, r.window_s)), 9);
+            append_padded(row, std::to_string(f.pid), 8);
+            append_padded(row, text_escaped(f.comm), 16);
+            row += ' ';
+            append_text_escaped(row, f.file);
+            line(b, row);
+        }
+    }
 
     b += "\n== Network    rxkB/s  txkB/s  drops  errors\n";
     for (const NetDevice& n : r.net) {
@@ -408,6 +422,16 @@ std::string render_json(const Report& r, const std::vector<Finding>& findings) {
                                          .real("read_kb_per_s", p.read_kb_per_s, 1)
                                          .real("write_kb_per_s", p.write_kb_per_s, 1);
                                  }))
+        .raw("io_files", array(r.io_files,
+                               [](JsonObject& o, const FileIo& f) {
+                                   o.unsigned_number("pid", f.pid)
+                                       .string("comm", f.comm)
+                                       .string("file", f.file)
+                                       .unsigned_number("reads", f.reads)
+                                       .unsigned_number("writes", f.writes)
+                                       .unsigned_number("read_bytes", f.read_bytes)
+                                       .unsigned_number("write_bytes", f.write_bytes);
+                               }))
         .raw("network", array(r.net,
                               [](JsonObject& o, const NetDevice& n) {
                                   o.string("name", n.name)

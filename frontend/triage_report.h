@@ -33,6 +33,19 @@ struct IoProcess {
     double kb_per_s() const { return read_kb_per_s + write_kb_per_s; }
 };
 
+// Reads and writes of one regular file by one process over the window
+// (filetop's counting: the system calls' results, cached or not).
+struct FileIo {
+    uint32_t pid = 0;
+    std::string comm;
+    std::string file; // its name, not its path
+    uint64_t reads = 0, writes = 0, read_bytes = 0, write_bytes = 0;
+    uint64_t bytes() const { return read_bytes + write_bytes; }
+    double kb_per_s(uint64_t b, double window_s) const {
+        return static_cast<double>(b) / 1024 / (window_s > 0 ? window_s : 1);
+    }
+};
+
 // Page cache lookups over the window (as cachestat counts them).
 struct PageCache {
     bool measured = false;
@@ -147,6 +160,7 @@ struct Report {
 
     std::vector<Disk> disks;
     std::vector<IoProcess> io_busiest; // most kB/s first, at most 10
+    std::vector<FileIo> io_files;      // most bytes first, at most 10
     std::vector<NetDevice> net;
     Tcp tcp;
 

@@ -291,6 +291,10 @@ double cpu_seconds(clockid_t clock) {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
+struct FileReads {
+    size_t bytes = 0, calls = 0;
+};
+
 struct CpuUse {
     double total_s = 0, user_s = 0, system_s = 0;
     double before_gate_s = 0; // for the record: what the tools' first samples held
@@ -635,15 +639,19 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
         (void)!write(fd, &work, sizeof work);
     });
     Worker reader([&](int fd) {
-        size_t bytes_read = 0;
+        FileReads done;
         std::vector<char> buffer(1 << 20);
         for (int round = 0; round < 1 + warm_reads; round++) {
             int file = open(read_file.c_str(), O_RDONLY | O_CLOEXEC);
-            for (ssize_t n; file >= 0 && (n = read(file, buffer.data(), buffer.size())) > 0;)
-                bytes_read += static_cast<size_t>(n);
+            for (ssize_t n = 1; file >= 0 && n > 0;) {
+                n = read(file, buffer.data(), buffer.size());
+                if (n < 0) break;
+                done.calls++; // the read at the end of the file too
+                done.bytes += static_cast<size_t>(n);
+            }
             if (file >= 0) close(file);
         }
-        (void)!write(fd, &bytes_read, sizeof bytes_read);
+        (void)!write(fd, &done, sizeof done);
     });
 
     // The commands are forked ahead and held at a gate: vmstat -s and free
@@ -713,7 +721,8 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
     Traffic traffic = network.result<Traffic>();
     int execed = execer.result<int>(), failed = opener.result<int>();
     DiskWork io = disker.result<DiskWork>();
-    size_t bytes_read = reader.result<size_t>();
+    FileReads file_reads = reader.result<FileReads>();
+    size_t bytes_read = file_reads.bytes;
     retransmit_thread.join();
     double workload_done = now_s();
     REQUIRE(io.ok);
@@ -999,6 +1008,23 @@ TEST_CASE("triage's figures agree with sysstat's and vmstat's over the same wind
                (1 + warm_reads) * read_file_pages);
     c.near("page cache hit % (its hits and misses)",
            memory.at("page_cache_hit_percent").get<double>(), 100 * hits / (hits + misses), 0.05);
+
+    // --- files by reads and writes: the reader's file, exactly ----------
+    // Ground truth: the reader's read() calls and their results, all inside
+    // the window, on one regular file. Bytes from the page cache count (a
+    // storage-only count would hold the cold read's alone); reads and writes
+    // swapped, or the calls counted at entry with the asked-for size (1 MiB,
+    // the end-of-file read too), fail.
+    const json* file_row = nullptr;
+    for (const json& f : report.at("io_files"))
+        if (f.at("pid") == reader.pid()) file_row = &f;
+    INFO("io_files: " << report.at("io_files").dump());
+    REQUIRE(file_row);
+    CHECK(file_row->at("file") == read_file.substr(read_file.rfind('/') + 1));
+    CHECK(file_row->at("read_bytes") == file_reads.bytes);
+    CHECK(file_row->at("reads") == file_reads.calls);
+    CHECK(file_row->at("writes") == 0);
+    CHECK(file_row->at("write_bytes") == 0);
 
     // --- network: the namespace's loopback, as sar shows it; bytes sent --
     std::vector<Row> sar_rows = average_rows(sar_out.out);

@@ -1626,6 +1626,11 @@ pc_hits=$(sed -n 's/.*"page_cache":{"hits":\([0-9]*\),"misses":\([0-9]*\).*/\1/p
 pc_misses=$(sed -n 's/.*"page_cache":{"hits":\([0-9]*\),"misses":\([0-9]*\).*/\2/p' $out/triage.out)
 check "triage: the page cache counts the lookup's file reads (got ${pc_hits:-none} hits, ${pc_misses:-none} misses, want >= 1 lookup)" \
 	[ $((${pc_hits:-0} + ${pc_misses:-0})) -ge 1 ]
+# And those reads (/etc/hosts, nsswitch.conf) are among the files read most:
+# nothing else reads much in the guest's window.
+km_files=$(grep -o '"io_files":\[.*' $out/triage.out | grep -o "{\"pid\":$wpid,\"comm\":\"[^\"]*\",\"file\":\"[^\"]*\",\"reads\":[1-9][0-9]*" | head -n 3 | tr '\n' ' ')
+check "triage: the files read most hold km-workload's lookup's reads (got: ${km_files:-none})" \
+	[ -n "$km_files" ]
 
 fi
 

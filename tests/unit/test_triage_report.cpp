@@ -102,6 +102,32 @@ TEST_CASE("a busy disk's finding names the processes doing the most storage I/O"
     CHECK(json.at("io_busiest")[1].at("read_kb_per_s") == 2048.0);
 }
 
+TEST_CASE("the files read and written most show under Disks, in JSON and in a busy disk's finding",
+          "[triage]") {
+    Report r = quiet_report(); // a 10 s window
+    Disk d;
+    d.name = "vda";
+    d.util_percent = 95;
+    r.disks.push_back(d);
+    r.io_files = {{7, "dd", "big.img", 0, 100, 0, 10 << 20},
+                  {8, "cat\x1b", "a\nb", 3, 0, 20480, 0}};
+    auto findings = analyze(r);
+    const Finding* f = find(findings, "Disk vda is nearly always busy");
+    REQUIRE(f);
+    CHECK(f->evidence.find("files read and written most: big.img (dd, 1024 kB/s), a\\nb "
+                           "(cat\\e, 2 kB/s)") != std::string::npos);
+
+    std::string text = render_text(r, {});
+    CHECK(text.find("files read and written most") != std::string::npos);
+    CHECK(text.find("0        1024     7       dd               big.img\n") != std::string::npos);
+    CHECK(text.find("2        0        8       cat\\e            a\\nb\n") != std::string::npos);
+    auto json = nlohmann::json::parse(render_json(r, {}));
+    REQUIRE(json.at("io_files").size() == 2);
+    CHECK(json.at("io_files")[0] == nlohmann::json::parse(R"({"pid":7,"comm":"dd","file":"big.img",
+        "reads":0,"writes":100,"read_bytes":0,"write_bytes":10485760})"));
+    CHECK(json.at("io_files")[1].at("file") == "a\nb");
+}
+
 TEST_CASE("a page cache hit ratio below 80% is a finding when misses pass 1000 a second",
           "[triage]") {
     Report r = quiet_report();              // a 10 s window

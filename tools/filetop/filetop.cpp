@@ -10,7 +10,7 @@
 
 #include <linux/types.h>
 #include "filetop.skel.h"
-#include "filetop/filetop.h"
+#include "file_rw_by_file.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,7 +25,7 @@ struct Settings {
     FileRwSort sort = FileRwSort::all;
 };
 
-using Entry = MapEntry<filetop_key, filetop_value>;
+using Entry = MapEntry<file_rw_key, file_rw_counts>;
 
 std::string type_name(char type) {
     return type == 'R' || type == 'S' || type == 'O' ? std::string(1, type) : std::string("?");
@@ -33,7 +33,7 @@ std::string type_name(char type) {
 
 // The file's name; one without (a pipe, an anonymous inode) by its inode,
 // as /proc/PID/fd shows it.
-std::string file_name(const filetop_key& key, const filetop_value& value) {
+std::string file_name(const file_rw_key& key, const file_rw_counts& value) {
     std::string name(fixed_string(value.name));
     if (!name.empty()) return name;
     const char* kind = S_ISFIFO(value.mode) ? "pipe" : S_ISSOCK(value.mode) ? "socket" : "anon";
@@ -67,7 +67,7 @@ class Printer {
         });
         table_.begin();
         for (const Entry& e : entries) {
-            const filetop_value& v = e.value;
+            const file_rw_counts& v = e.value;
             table_.row()
                 .number(e.key.pid)
                 .text(fixed_string(v.comm))
@@ -116,7 +116,7 @@ void decode_filetop(const CommonOptions& options, uint32_t variant, Output& out,
     }
     if (variant & 2) settings.sort = FileRwSort::wbytes;
     Printer(options, settings, out, (variant & 4) != 0, fixed_load_average)
-        .print(recorded_entries<filetop_key, filetop_value>(events));
+        .print(recorded_entries<file_rw_key, file_rw_counts>(events));
 }
 
 int filetop(int argc, char** argv) {
@@ -157,12 +157,12 @@ int filetop(int argc, char** argv) {
         [&](filetop_bpf& skel, const AttachPlan&, Output& out) {
             return [&skel, printer = Printer(options, settings, out, clear,
                                              [] { return load_average(); })]() mutable {
-                printer.print(take_map<filetop_key, filetop_value>(skel.maps.files));
+                printer.print(take_map<file_rw_key, file_rw_counts>(skel.maps.files));
                 uint64_t dropped =
                     __atomic_exchange_n(&skel.bss->calls_dropped, 0, __ATOMIC_RELAXED);
                 if (dropped)
                     warn("%llu reads and writes not counted (table of %d files full)",
-                         static_cast<unsigned long long>(dropped), FILETOP_FILES);
+                         static_cast<unsigned long long>(dropped), FILE_RW_FILES);
             };
         });
 }
