@@ -47,9 +47,9 @@ const volatile char fs_calls_types[FS_CALLS_MAX_TYPES][FS_CALLS_TYPE_LEN] = {};
 struct fs_call {
 	__u64 start_ns;
 	struct file *file; /* NULL for opens until their exit */
-	__s64 offset;      /* the file offset at entry; -1 for opens and fsyncs */
-	__u32 syscall;     /* enum fs_call_syscall */
-	__u32 op;          /* enum fs_call_op */
+	__s64 offset;	   /* the file offset at entry; -1 for opens and fsyncs */
+	__u32 syscall;	   /* enum fs_call_syscall */
+	__u32 op;	   /* enum fs_call_op */
 };
 
 PENDING_CALLS(struct fs_call, 16384);

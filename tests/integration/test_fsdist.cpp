@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <string>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -244,11 +245,17 @@ TEST_CASE("fsdist rejects an unknown file-system type with exit 2 naming it, and
     }
 }
 
-TEST_CASE("ext4dist interval count prints every operation each interval and ends by itself",
+TEST_CASE("ext4dist interval count prints every operation each interval and ends by itself; -T "
+          "opens each interval with its time",
           "[fsdist]") {
     REQUIRE_BPF();
+    ToolProcess text({tool_path("ext4dist"), "-T", "1", "1"});
     Finished r = run({tool_path("ext4dist"), "-o", "json", "1", "1"}, 30);
+    Finished t = text.wait(30);
     CHECK(r.exit_code == 0);
+    CHECK(t.exit_code == 0);
+    REQUIRE(!lines(t.out).empty());
+    CHECK(std::regex_match(lines(t.out).at(0), std::regex("[0-2][0-9]:[0-5][0-9]:[0-6][0-9]")));
     std::vector<std::string> ops;
     for (const std::string& line : lines(r.out)) {
         json j = json::parse(line);

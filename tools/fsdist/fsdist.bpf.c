@@ -26,10 +26,7 @@ struct {
 /* Too large for the stack: the initial value of a new histogram. */
 static const struct fsdist_hist empty_hist;
 
-static __always_inline bool fs_call_timed(__u64 lat_ns)
-{
-	return true;
-}
+static __always_inline bool fs_call_timed(__u64 lat_ns) { return true; }
 
 static __always_inline void fs_call_done(void *ctx, const struct fs_call *call, struct file *file,
 					 long ret, __u64 now_ns, __u64 lat_ns)

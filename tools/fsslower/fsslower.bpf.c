@@ -18,10 +18,7 @@ const volatile __u64 min_lat_ns = 10000000;
 
 EVENT_SCRATCH(struct fsslower_event, scratch);
 
-static __always_inline bool fs_call_timed(__u64 lat_ns)
-{
-	return lat_ns >= min_lat_ns;
-}
+static __always_inline bool fs_call_timed(__u64 lat_ns) { return lat_ns >= min_lat_ns; }
 
 static __always_inline void fs_call_done(void *ctx, const struct fs_call *call, struct file *file,
 					 long ret, __u64 now_ns, __u64 lat_ns)

@@ -44,8 +44,7 @@ struct Printer {
         Record r = records.begin(task_of(*e));
         if (!r) return;
         bool moves_bytes = e->op == FS_CALL_OP_READ || e->op == FS_CALL_OP_WRITE;
-        r.text(std::string_view(&op_letters[e->op & 3], 1))
-            .text(fs_call_syscall_name(e->syscall));
+        r.text(std::string_view(&op_letters[e->op & 3], 1)).text(fs_call_syscall_name(e->syscall));
         if (moves_bytes)
             r.number(e->ret > 0 ? e->ret : 0).number(e->offset);
         else
@@ -129,8 +128,7 @@ int fsslower(int argc, char** argv) {
              },
          .configure =
              [&](fsslower_bpf& skel, const AttachPlan&) {
-                 configure_fs_calls(skel.rodata, static_cast<uint32_t>(getpid()),
-                                    settings.types);
+                 configure_fs_calls(skel.rodata, static_cast<uint32_t>(getpid()), settings.types);
                  skel.rodata->min_lat_ns = milliseconds_to_ns(settings.min_ms);
              },
          .announcement = "Tracing " + what + " operations slower than " + min_text +

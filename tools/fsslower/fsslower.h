@@ -3,9 +3,9 @@
 
 #include "fs_calls.h"
 
-#define FSSLOWER_NAME_MAX  256 /* NAME_MAX and its NUL */
-#define FSSLOWER_COMM_LEN  16
-#define FSSLOWER_TYPE_LEN  FS_CALLS_TYPE_LEN
+#define FSSLOWER_NAME_MAX 256 /* NAME_MAX and its NUL */
+#define FSSLOWER_COMM_LEN 16
+#define FSSLOWER_TYPE_LEN FS_CALLS_TYPE_LEN
 
 /* op is an enum fs_call_op (the T column), syscall an enum fs_call_syscall
  * (JSON "syscall"): bpf/fs_calls.h. */
