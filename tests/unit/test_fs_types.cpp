@@ -23,7 +23,8 @@ TEST_CASE("parse_fs_types splits at commas, adds nfs4 to nfs and names bad text"
             CHECK(std::string(e.what()).find("'" + std::string(bad) + "'") != std::string::npos);
         }
     }
-    CHECK_THROWS_AS(parse_fs_types("nfs,ext4,xfs"), UsageError); // nfs is two
+    CHECK(parse_fs_types("nfs,ext4,xfs").size() == 4);
+    CHECK_THROWS_AS(parse_fs_types("nfs,ext4,xfs,btrfs"), UsageError); // nfs is two
 }
 
 TEST_CASE("fs_type_from_name reads the type from a tool's name", "[fs_types]") {
