@@ -897,6 +897,29 @@ std::vector<EventTool> event_tools() {
          }),
          false,
          true},
+        // fsdist sums calls in histograms: each event is fdatasync()s of a
+        // weight of its own (1 << index) on a file of tmpfs (/dev/shm, where
+        // nothing else syncs), so the fsync total says which events it holds.
+        {"fsdist",
+         {"--type", "tmpfs"},
+         [](const Context&, const Made& m) {
+             std::string path = "/dev/shm/" + m.token;
+             int fd = open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+             if (fd < 0) throw std::runtime_error("open failed");
+             for (int i = 0; i < 1 << m.index; i++)
+                 fdatasync(fd);
+             close(fd);
+             unlink(path.c_str());
+             return std::string();
+         },
+         [](const std::vector<json>& summaries, const Made& m, const Context&) {
+             uint64_t fsyncs = 0;
+             for (const json& r : summaries)
+                 if (r.value("operation", "") == "fsync") fsyncs = r.at("total").get<uint64_t>();
+             return (fsyncs >> m.index & 1) != 0;
+         },
+         false,
+         true},
         // The actor's thread and a second one spin on one CPU for 30 ms, so
         // each waits in the run queue for the other's time slice
         // (milliseconds, over the 500 us threshold).
@@ -3151,6 +3174,8 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"--args-size", "test_execsnoop.cpp, test_hostile.cpp"}}},
     {"exitsnoop", {{"-x", "test_exitsnoop.cpp"}, {"--threads", "test_exitsnoop.cpp"}}},
     {"filegone", {{"-x", "test_filegone.cpp"}}},
+    {"fsdist",
+     {{"-m", "test_fsdist.cpp"}, {"-T", "test_fsdist.cpp"}, {"--type", "test_fsdist.cpp"}}},
     {"fsslower", {{"--min", "test_flags.cpp"}, {"--type", "test_fsslower.cpp"}}},
     {"gethostlatency", {{"--libc", "test_flags.cpp"}}},
     {"futexctn",
@@ -3421,9 +3446,10 @@ TEST_CASE("every flag of every tool is exercised against events by some test", "
             // The table's text instance shows -T only for event tools.
             bool table =
                 in_table.count(tool) && by_the_table.count(flag) &&
-                !(flag == "-T" && (tool == "runqlat" || tool == "cpudist" || tool == "syscount" ||
-                                   tool == "vfscount" || tool == "rwsize" || tool == "tcptop" ||
-                                   tool == "filetop" || tool == "dirtop" || tool == "tcpsubnet"));
+                !(flag == "-T" && (tool == "runqlat" || tool == "cpudist" || tool == "fsdist" ||
+                                   tool == "syscount" || tool == "vfscount" || tool == "rwsize" ||
+                                   tool == "tcptop" || tool == "filetop" || tool == "dirtop" ||
+                                   tool == "tcpsubnet"));
             bool elsewhere = own != exercised_elsewhere.end() && own->second.count(flag);
             INFO(tool << " " << flag << ": exercised by no test (test_flags.cpp lists where each "
                       << "flag is)");

@@ -194,7 +194,7 @@ check "corescope doctor: all $tools tools available on $(uname -r) (got $n, exit
 
 # Every tool runs below; the file-system aliases that do not (there is only
 # ext4 here) at least load and verify.
-for tool in xfsslower btrfsslower nfsslower; do
+for tool in xfsslower btrfsslower nfsslower xfsdist btrfsdist nfsdist; do
 	check "$tool: --dry-run loads and verifies" "$tool" --dry-run
 done
 
@@ -867,12 +867,14 @@ fi
 
 fi
 
-# --- fsslower (ext4slower), cachestat, syncsnoop: files on the ext4 scratch disk --
-if section "fsslower, cachestat, syncsnoop"; then
+# --- fsslower (ext4slower), fsdist (ext4dist), cachestat, syncsnoop: files on the ext4 scratch disk --
+if section "fsslower, fsdist, cachestat, syncsnoop"; then
 if [ -n "$CORESCOPE_SCRATCH" ] && grep -q " $CORESCOPE_SCRATCH ext4 " /proc/mounts; then
 	gated files $CORESCOPE_SCRATCH
 	start fs_text "" ext4slower --min 0 -p $wpid
 	start fs_raw tracepoint fsslower --type ext4 --min 0 -p $wpid -o json
+	start fd_text "" ext4dist -p $wpid
+	start fd_raw tracepoint fsdist --type ext4 -p $wpid -o json
 	start cs_json "" cachestat -o json 1
 	start cs_kprobe fentry cachestat 1
 	start sync_text "" syncsnoop -p $wpid
@@ -896,6 +898,17 @@ if [ -n "$CORESCOPE_SCRATCH" ] && grep -q " $CORESCOPE_SCRATCH ext4 " /proc/moun
 		check "fsslower[$kind]: JSON shows the 16 writes of 8 KiB on ext4 (got $n)" [ "$n" = 16 ]
 		expect $tag fsslower $kind "JSON shows the fsync" "\"pid\":$wpid,.*\"syscall\":\"fsync\".*\"fs_type\":\"ext4\",\"file\":\"km-fs-token\""
 	done
+	# km-workload on ext4: one open, 16 writes, one fsync, one pread.
+	expect_tier fd_text ext4dist "file system calls" tracepoint
+	for op in open:1 write:16 fsync:1 read:1; do
+		n=$(awk -v op="operation = ${op%:*}" '/^operation = / { on = ($0 == op) } on && /->/ { s += $5 } END { print s + 0 }' $out/fd_text.out)
+		check "ext4dist[tracepoint]: text counts km-workload's ${op#*:} ${op%:*} calls (got $n)" [ "$n" = "${op#*:}" ]
+	done
+	expect_tier fd_raw fsdist "file system calls" raw_tp
+	for op in open:1 write:16 fsync:1 read:1; do
+		n=$(grep -o "\"operation\":\"${op%:*}\",\"fs_type\":\"ext4\",\"unit\":\"usecs\",\"total\":[0-9]*" $out/fd_raw.out | cut -d: -f5)
+		check "fsdist[raw_tp]: JSON counts km-workload's ${op#*:} ${op%:*} calls (got $n)" [ "$n" = "${op#*:}" ]
+	done
 	expect_tier sync_text syncsnoop "sync system calls" tracepoint
 	expect sync_text syncsnoop tracepoint "shows km-workload's fsync with the file's path" "^$wpid  *km-workload  *fsync  *[0-9.]*  *0 $CORESCOPE_SCRATCH/km-fs-token$"
 	expect_tier sync_raw syncsnoop "sync system calls" raw_tp
@@ -918,7 +931,7 @@ if [ -n "$CORESCOPE_SCRATCH" ] && grep -q " $CORESCOPE_SCRATCH ext4 " /proc/moun
 	check "cachestat[tp_btf]: unavailable on 6.1 (no mm_filemap_get_pages); without fentry and kprobes it exits 1 naming it (got $rc)" \
 		sh -c "[ $rc = 1 ] && echo \"\$1\" | grep -q 'no way to trace page cache activity.*kernel has no mm_filemap_get_pages'" sh "$msg"
 else
-	fail "fsslower, cachestat: no ext4 scratch disk in the guest (run-in-vm.sh --disk N --ext4)"
+	fail "fsslower, fsdist, cachestat: no ext4 scratch disk in the guest (run-in-vm.sh --disk N --ext4)"
 fi
 
 fi

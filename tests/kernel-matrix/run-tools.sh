@@ -20,7 +20,7 @@ trap 'rm -rf "$files"' EXIT
 # Without its debug information: the guest's initramfs holds it in memory.
 strip --strip-debug -o "$files/corescope" "$build/corescope-static"
 for tool in $("$files/corescope" list | cut -d' ' -f1) ext4slower xfsslower btrfsslower nfsslower \
-    killsnoop; do
+    ext4dist xfsdist btrfsdist nfsdist killsnoop; do
     ln -s corescope "$files/$tool"
 done
 cp "$here/guest-checks.sh" "$files/"

@@ -170,6 +170,9 @@ def main():
         if "fsslower" in tools and "ext4slower" in aliases:
             r = subprocess.run([os.path.join(sbin, prefix + "ext4slower"), "--help"], capture_output=True, text=True)
             c.check(r.returncode == 0 and "ext4" in r.stdout, f"{prefix}ext4slower is fsslower for ext4", r.stdout[:300])
+        if "fsdist" in tools and "ext4dist" in aliases:
+            r = subprocess.run([os.path.join(sbin, prefix + "ext4dist"), "--help"], capture_output=True, text=True)
+            c.check(r.returncode == 0 and "on ext4 file systems" in r.stdout, f"{prefix}ext4dist is fsdist for ext4", r.stdout[:300])
     finally:
         shutil.rmtree(destdir, ignore_errors=True)
     return c.finish()

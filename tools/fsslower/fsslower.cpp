@@ -3,9 +3,8 @@
 // nfsslower (symlinks), it takes the file-system type from its name.
 #include "decoder.h"
 #include "event_fields.h"
+#include "fs_types.h"
 #include "run.h"
-#include "text_file.h"
-#include "version.h"
 
 // The shared layout needs the kernel types first.
 #include <linux/types.h>
@@ -21,10 +20,6 @@ namespace corescope::tools {
 
 namespace {
 
-const char* const syscall_names[FSSLOWER_SYSCALL_COUNT] = {
-    "read",    "write",    "pread64", "pwrite64", "readv",   "writev", "preadv", "pwritev",
-    "preadv2", "pwritev2", "open",    "openat",   "openat2", "creat",  "fsync",  "fdatasync",
-};
 const char op_letters[] = {'R', 'W', 'O', 'S'};
 
 struct Settings {
@@ -32,66 +27,6 @@ struct Settings {
     std::vector<std::string> types; // empty: any file system
     double min_ms = 10;
 };
-
-// ext4slower (or bpf-ext4slower under -Dtool_prefix=bpf-) -> "ext4";
-// fsslower (or anything not NAMEslower) -> "".
-std::string type_from_name(std::string invoked_as) {
-    std::string_view prefix = corescope_tool_prefix;
-    if (!prefix.empty() && invoked_as.compare(0, prefix.size(), prefix) == 0)
-        invoked_as.erase(0, prefix.size());
-    const std::string suffix = "slower";
-    if (invoked_as.size() <= suffix.size() || invoked_as == "fsslower" ||
-        invoked_as.compare(invoked_as.size() - suffix.size(), suffix.size(), suffix) != 0)
-        return {};
-    return invoked_as.substr(0, invoked_as.size() - suffix.size());
-}
-
-// --type ext4[,xfs...]. "nfs" also means NFSv4 mounts, whose type is "nfs4".
-std::vector<std::string> parse_types(std::string_view text) {
-    std::vector<std::string> types;
-    size_t start = 0;
-    while (start <= text.size()) {
-        size_t comma = text.find(',', start);
-        if (comma == std::string_view::npos) comma = text.size();
-        std::string type(text.substr(start, comma - start));
-        bool valid = !type.empty() && type.size() < FSSLOWER_TYPE_LEN;
-        for (char c : type)
-            if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'))
-                valid = false;
-        if (!valid)
-            throw UsageError("invalid file-system type '" + std::string(text) +
-                             "': a comma-separated list of names like ext4, xfs, btrfs, nfs");
-        types.push_back(type);
-        if (type == "nfs") types.push_back("nfs4");
-        start = comma + 1;
-    }
-    if (types.size() > FSSLOWER_MAX_TYPES)
-        throw UsageError("invalid file-system type '" + std::string(text) + "': at most " +
-                         std::to_string(FSSLOWER_MAX_TYPES) + " types");
-    return types;
-}
-
-// Says on stderr when a wanted type is not registered (a typo, or a module
-// not loaded yet): the tool would trace nothing.
-void warn_unknown_types(const std::string& tool, const std::vector<std::string>& types) {
-    std::optional<std::string> filesystems = read_text_file("/proc/filesystems");
-    if (!filesystems) return;
-    std::vector<std::string> known;
-    for (std::string_view line : split_lines(*filesystems))
-        known.emplace_back(line.substr(line.find('\t') + 1));
-    bool any = false;
-    for (const std::string& t : types)
-        if (std::find(known.begin(), known.end(), t) != known.end()) any = true;
-    if (!any) {
-        std::string list;
-        for (const std::string& t : types)
-            list += (list.empty() ? "" : ",") + t;
-        std::fprintf(stderr,
-                     "%s: warning: no file system of type %s is registered (/proc/filesystems); "
-                     "nothing will show until one is mounted\n",
-                     tool.c_str(), list.c_str());
-    }
-}
 
 struct Printer {
     RecordLayout layout() const {
@@ -108,9 +43,8 @@ struct Printer {
         if (!e) return;
         Record r = records.begin(task_of(*e));
         if (!r) return;
-        bool moves_bytes = e->op == FSSLOWER_OP_READ || e->op == FSSLOWER_OP_WRITE;
-        r.text(std::string_view(&op_letters[e->op & 3], 1))
-            .text(e->syscall < FSSLOWER_SYSCALL_COUNT ? syscall_names[e->syscall] : "?");
+        bool moves_bytes = e->op == FS_CALL_OP_READ || e->op == FS_CALL_OP_WRITE;
+        r.text(std::string_view(&op_letters[e->op & 3], 1)).text(fs_call_syscall_name(e->syscall));
         if (moves_bytes)
             r.number(e->ret > 0 ? e->ret : 0).number(e->offset);
         else
@@ -126,18 +60,6 @@ struct Printer {
     }
 };
 
-std::vector<AttachStep> attach_steps() {
-    std::vector<SyscallProgram> calls;
-    for (const char* call : {"read", "write", "pread64", "pwrite64", "readv", "writev", "openat",
-                             "fsync", "fdatasync"})
-        calls.push_back({call});
-    // Absent on some architectures (open, creat) or older kernels (openat2).
-    for (const char* call :
-         {"preadv", "pwritev", "preadv2", "pwritev2", "open", "creat", "openat2"})
-        calls.push_back({call, true, true, true});
-    return {syscall_tiers("file system calls", calls)};
-}
-
 } // namespace
 
 // For tests/golden and tests/fuzz (common/decoder.h).
@@ -151,8 +73,8 @@ int fsslower(int argc, char** argv) {
     Settings settings;
     std::string argv0 = argc > 0 ? argv[0] : "fsslower";
     settings.invoked_as = argv0.substr(argv0.rfind('/') + 1);
-    std::string default_type = type_from_name(settings.invoked_as);
-    if (!default_type.empty()) settings.types = parse_types(default_type);
+    std::string default_type = fs_type_from_name(settings.invoked_as, "slower", "fsslower");
+    if (!default_type.empty()) settings.types = parse_fs_types(default_type);
     const std::string& tool = settings.invoked_as;
 
     CommandLine cli(tool,
@@ -178,7 +100,7 @@ int fsslower(int argc, char** argv) {
     cli.add_option(0, "type", "TYPE",
                    "file-system type(s), comma-separated: ext4, xfs, btrfs, nfs, ... (default: " +
                        (default_type.empty() ? std::string("any") : default_type) + ")",
-                   [&](std::string_view v) { settings.types = parse_types(v); });
+                   [&](std::string_view v) { settings.types = parse_fs_types(v); });
     std::string examples;
     auto example = [&examples](const std::string& command, const char* what) {
         examples += "  " + command +
@@ -201,18 +123,13 @@ int fsslower(int argc, char** argv) {
          .options = options,
          .attach_steps =
              [&] {
-                 if (!settings.types.empty()) warn_unknown_types(tool, settings.types);
-                 return attach_steps();
+                 if (!settings.types.empty()) warn_unregistered_fs_types(tool, settings.types);
+                 return std::vector<AttachStep>{fs_calls_step()};
              },
          .configure =
              [&](fsslower_bpf& skel, const AttachPlan&) {
-                 skel.rodata->self_tgid = static_cast<__u32>(getpid());
+                 configure_fs_calls(skel.rodata, static_cast<uint32_t>(getpid()), settings.types);
                  skel.rodata->min_lat_ns = milliseconds_to_ns(settings.min_ms);
-                 skel.rodata->type_count = static_cast<__u32>(settings.types.size());
-                 for (size_t i = 0; i < settings.types.size(); i++) {
-                     auto* slot = const_cast<char*>(skel.rodata->types[i]);
-                     std::memcpy(slot, settings.types[i].c_str(), settings.types[i].size() + 1);
-                 }
              },
          .announcement = "Tracing " + what + " operations slower than " + min_text +
                          " ms... Hit Ctrl-C to end."},
