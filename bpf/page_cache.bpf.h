@@ -31,6 +31,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "folio.bpf.h"
 #include "page_cache_counters.h"
 
 const volatile __u32 page_cache_page_shift = 12;
@@ -192,31 +193,6 @@ static __always_inline void page_cache_count_call(enum page_cache_call call)
 		c->calls_added += 1;
 	else
 		c->calls_buffer_dirty += 1;
-}
-
-/* The folio's size in pages, on kernels before and after the order moved
- * from _folio_order (6.1) into _flags_1. */
-struct folio___v61 {
-	unsigned char _folio_order;
-} __attribute__((preserve_access_index));
-
-static __always_inline __u64 page_cache_folio_pages(struct folio *folio)
-{
-	unsigned long flags = 0, flags_1 = 0;
-	unsigned char order;
-	int head = bpf_core_enum_value(enum pageflags, PG_head);
-
-	/* flags is the folio's first word, whatever its C type. */
-	bpf_probe_read_kernel(&flags, sizeof(flags), folio);
-	if (!(flags & (1UL << (head & 63))))
-		return 1;
-	if (bpf_core_field_exists(((struct folio___v61 *)0)->_folio_order)) {
-		order = BPF_CORE_READ((struct folio___v61 *)folio, _folio_order);
-	} else {
-		flags_1 = BPF_CORE_READ(folio, _flags_1);
-		order = flags_1 & 0xff;
-	}
-	return 1ULL << (order & 31);
 }
 
 /* The last page of the range that exists (the file may end sooner). */
