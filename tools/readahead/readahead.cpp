@@ -11,6 +11,7 @@
 #include "readahead.skel.h"
 
 #include <cstring>
+#include <memory>
 
 namespace corescope::tools {
 
@@ -19,7 +20,8 @@ namespace {
 class Printer {
   public:
     Printer(const CommonOptions& options, Output& out)
-        : counts_(options, out, counts_layout()),
+        : counts_options_(std::make_unique<CommonOptions>(without_time(options))),
+          counts_(*counts_options_, out, counts_layout()),
           histograms_(options, out, label_fields(), options.milliseconds ? "msecs" : "usecs") {}
 
     // The run's totals so far.
@@ -45,6 +47,11 @@ class Printer {
     }
 
   private:
+    // -T's time is the histogram's line above the counts, not a column.
+    static CommonOptions without_time(CommonOptions options) {
+        options.time = false;
+        return options;
+    }
     static RecordLayout counts_layout() {
         return {0,
                 {text_column("READAHEAD", 10, Align::right), text_column("USED", 10, Align::right),
@@ -56,6 +63,7 @@ class Printer {
                 json_field("evicted_unused"), json_field("untracked")};
     }
 
+    std::unique_ptr<CommonOptions> counts_options_; // where a moved Printer's writer finds it
     RecordWriter counts_;
     HistogramPrinter histograms_;
 };
