@@ -23,7 +23,7 @@ struct page_cache_counters {
 #define PAGE_CACHE_COMM_LEN  16
 
 struct page_cache_process_key {
-	__u32 tgid; /* the process */
-	__u32 uid;  /* its thread's user ID */
+	__u32 tgid;			/* the process */
+	__u32 uid;			/* its thread's user ID */
 	char comm[PAGE_CACHE_COMM_LEN]; /* its thread's command */
 };

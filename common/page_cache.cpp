@@ -95,8 +95,8 @@ double PageCacheActivity::write_hit_ratio() const {
 
 std::vector<PageCacheProcess> take_page_cache_processes(const bpf_map* processes) {
     MapHandle map(processes);
-    detail::RawEntries raw = detail::read_entries(map, sizeof(PageCacheProcessKey),
-                                                  sizeof(PageCacheCounters), true, 0);
+    detail::RawEntries raw =
+        detail::read_entries(map, sizeof(PageCacheProcessKey), sizeof(PageCacheCounters), true, 0);
     std::vector<PageCacheProcess> out(raw.count);
     // The kernel gives each CPU's value 8-byte aligned.
     size_t stride = (sizeof(PageCacheCounters) + 7) / 8 * 8;

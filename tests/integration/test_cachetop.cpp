@@ -136,9 +136,9 @@ TEST_CASE("cachetop counts a process's dirtied, hit and missed pages, with its f
     auto top = start({"-o", "json", "-s", "MISSES", "-r", "2", "600"});
     auto by_pid_desc = start({"-o", "json", "-s", "pid", "-R", "-r", "0", "600"});
     auto text = start({"-C", "-T", "-r", "0", "-p", pid, "600"});
-    std::vector<ToolProcess*> all = {by_pid.get(),     by_uid.get(),    by_cgroup.get(),
-                                     by_name.get(),    not_pid.get(),   not_uid.get(),
-                                     not_cgroup.get(), not_name.get(),  top.get(),
+    std::vector<ToolProcess*> all = {by_pid.get(),      by_uid.get(),   by_cgroup.get(),
+                                     by_name.get(),     not_pid.get(),  not_uid.get(),
+                                     not_cgroup.get(),  not_name.get(), top.get(),
                                      by_pid_desc.get(), text.get()};
     for (ToolProcess* t : all)
         REQUIRE(t->wait_attached());

@@ -104,9 +104,8 @@ TEST_CASE("readahead counts the pages read ahead, those used and those not, with
     auto by_uid = start({"-o", "json", "-u", "0"}); // the child is root's
     auto not_uid = start({"-o", "json", "-u", nobody});
     auto text = start({"-m", "-p", pid});
-    std::vector<ToolProcess*> all = {by_pid.get(),   not_pid.get(), by_cgroup.get(),
-                                     not_cgroup.get(), by_uid.get(), not_uid.get(),
-                                     text.get()};
+    std::vector<ToolProcess*> all = {by_pid.get(), not_pid.get(), by_cgroup.get(), not_cgroup.get(),
+                                     by_uid.get(), not_uid.get(), text.get()};
     for (ToolProcess* t : all)
         REQUIRE(t->wait_attached());
     REQUIRE(actor.run() == 0);

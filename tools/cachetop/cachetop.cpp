@@ -65,20 +65,29 @@ class Printer {
         std::sort(rows.begin(), rows.end(), [&](const Row& x, const Row& y) {
             auto k = [&](const Row& r) -> double {
                 switch (settings_.sort) {
-                case SortKey::hits: return static_cast<double>(r.a.hits);
-                case SortKey::misses: return static_cast<double>(r.a.misses);
-                case SortKey::dirties: return static_cast<double>(r.a.dirties);
-                case SortKey::read_hit: return r.a.hit_ratio();
-                case SortKey::write_hit: return r.a.write_hit_ratio();
-                case SortKey::pid: return -static_cast<double>(r.process->key.tgid);
-                case SortKey::uid: return -static_cast<double>(r.process->key.uid);
-                case SortKey::comm: return 0;
+                case SortKey::hits:
+                    return static_cast<double>(r.a.hits);
+                case SortKey::misses:
+                    return static_cast<double>(r.a.misses);
+                case SortKey::dirties:
+                    return static_cast<double>(r.a.dirties);
+                case SortKey::read_hit:
+                    return r.a.hit_ratio();
+                case SortKey::write_hit:
+                    return r.a.write_hit_ratio();
+                case SortKey::pid:
+                    return -static_cast<double>(r.process->key.tgid);
+                case SortKey::uid:
+                    return -static_cast<double>(r.process->key.uid);
+                case SortKey::comm:
+                    return 0;
                 }
                 return 0;
             };
             double kx = k(x), ky = k(y);
             if (settings_.sort == SortKey::comm) {
-                int c = fixed_string(x.process->key.comm).compare(fixed_string(y.process->key.comm));
+                int c =
+                    fixed_string(x.process->key.comm).compare(fixed_string(y.process->key.comm));
                 if (c) return settings_.reverse ? c > 0 : c < 0;
             } else if (kx != ky) {
                 return settings_.reverse ? kx < ky : kx > ky;
@@ -108,8 +117,7 @@ class Printer {
                 .text(fixed_string(r.process->key.comm))
                 .number(r.a.hits)
                 .number(r.a.misses)
-                .number(r.a.dirties)
-;
+                .number(r.a.dirties);
             // No lookup, or no dirtied page (or no way to tell): no ratio.
             bool reads = r.a.hits + r.a.misses > 0, writes = r.a.writes_known && r.a.dirties;
             reads ? rec.real(r.a.hit_ratio() * 100) : rec.null();
@@ -195,8 +203,7 @@ void decode_cachetop(const CommonOptions& options, uint32_t variant, Output& out
     std::vector<PageCacheProcess> processes;
     for (const auto& e : recorded_entries<PageCacheProcessKey, PageCacheCounters>(events))
         processes.push_back({e.key, e.value});
-    Printer(options, settings, out, (variant & 8) != 0, (variant & 1) != 0, false)
-        .print(processes);
+    Printer(options, settings, out, (variant & 8) != 0, (variant & 1) != 0, false).print(processes);
 }
 
 int cachetop(int argc, char** argv) {

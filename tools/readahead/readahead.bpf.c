@@ -58,10 +58,7 @@ struct {
 	__type(value, struct reader);
 } readers SEC(".maps");
 
-static __always_inline __u32 current_tid(void)
-{
-	return (__u32)bpf_get_current_pid_tgid();
-}
+static __always_inline __u32 current_tid(void) { return (__u32)bpf_get_current_pid_tgid(); }
 
 /* The function ways: a readahead call begins and ends. */
 static __always_inline void reading_ahead(void)
@@ -129,8 +126,8 @@ static __always_inline void on_insert(struct folio *folio)
 	if (!host)
 		return;
 	folio_key(&key, host, BPF_CORE_READ(folio, index));
-	if (!r->depth && (r->ino != key.ino || r->dev != key.dev || key.index < r->start ||
-			  key.index >= r->end))
+	if (!r->depth &&
+	    (r->ino != key.ino || r->dev != key.dev || key.index < r->start || key.index >= r->end))
 		return;
 	value.born_ns = bpf_ktime_get_ns();
 	value.pages = page_cache_folio_pages(folio);
@@ -219,34 +216,74 @@ static __always_inline void on_range(struct address_space *mapping, __u64 first,
 /* The function ways. */
 
 SEC("fentry/page_cache_ra_unbounded")
-int BPF_PROG(fentry_ra_unbounded) { reading_ahead(); return 0; }
+int BPF_PROG(fentry_ra_unbounded)
+{
+	reading_ahead();
+	return 0;
+}
 
 SEC("fexit/page_cache_ra_unbounded")
-int BPF_PROG(fexit_ra_unbounded) { read_ahead(); return 0; }
+int BPF_PROG(fexit_ra_unbounded)
+{
+	read_ahead();
+	return 0;
+}
 
 SEC("fentry/page_cache_ra_order")
-int BPF_PROG(fentry_ra_order) { reading_ahead(); return 0; }
+int BPF_PROG(fentry_ra_order)
+{
+	reading_ahead();
+	return 0;
+}
 
 SEC("fexit/page_cache_ra_order")
-int BPF_PROG(fexit_ra_order) { read_ahead(); return 0; }
+int BPF_PROG(fexit_ra_order)
+{
+	read_ahead();
+	return 0;
+}
 
 SEC("kprobe/page_cache_ra_unbounded")
-int BPF_KPROBE(kprobe_ra_unbounded) { reading_ahead(); return 0; }
+int BPF_KPROBE(kprobe_ra_unbounded)
+{
+	reading_ahead();
+	return 0;
+}
 
 SEC("kretprobe/page_cache_ra_unbounded")
-int BPF_KRETPROBE(kretprobe_ra_unbounded) { read_ahead(); return 0; }
+int BPF_KRETPROBE(kretprobe_ra_unbounded)
+{
+	read_ahead();
+	return 0;
+}
 
 SEC("kprobe/page_cache_ra_order")
-int BPF_KPROBE(kprobe_ra_order) { reading_ahead(); return 0; }
+int BPF_KPROBE(kprobe_ra_order)
+{
+	reading_ahead();
+	return 0;
+}
 
 SEC("kretprobe/page_cache_ra_order")
-int BPF_KRETPROBE(kretprobe_ra_order) { read_ahead(); return 0; }
+int BPF_KRETPROBE(kretprobe_ra_order)
+{
+	read_ahead();
+	return 0;
+}
 
 SEC("fentry/folio_mark_accessed")
-int BPF_PROG(fentry_accessed, struct folio *folio) { on_folio_accessed(folio); return 0; }
+int BPF_PROG(fentry_accessed, struct folio *folio)
+{
+	on_folio_accessed(folio);
+	return 0;
+}
 
 SEC("kprobe/folio_mark_accessed")
-int BPF_KPROBE(kprobe_accessed, struct folio *folio) { on_folio_accessed(folio); return 0; }
+int BPF_KPROBE(kprobe_accessed, struct folio *folio)
+{
+	on_folio_accessed(folio);
+	return 0;
+}
 
 /* The tracepoints, typed (tp_btf) and raw, with the same arguments. */
 #define READAHEAD_TRACEPOINT_PROGRAMS(kind, prefix)                                                \

@@ -40,8 +40,11 @@ class Printer {
         histograms_.print(
             Histogram::log2_slots(t.age),
             [&](Record& r) {
-                r.number(t.pages).number(t.used).number(unused).number(t.evicted_unused).number(
-                    t.untracked);
+                r.number(t.pages)
+                    .number(t.used)
+                    .number(unused)
+                    .number(t.evicted_unused)
+                    .number(t.untracked);
             },
             [] { return std::string("age of used readahead pages at first access:"); });
     }

@@ -3,7 +3,7 @@
  * counts over the run. */
 #pragma once
 
-#define READAHEAD_SLOTS	 32    /* log2 slots of the age histogram */
+#define READAHEAD_SLOTS	 32	/* log2 slots of the age histogram */
 #define READAHEAD_FOLIOS 131072 /* folios read ahead and not yet used or evicted */
 
 /* A page cache folio, by its file and its first page's index. */
