@@ -22,7 +22,8 @@
  *
  * PAGE_CACHE_PROGRAMS() writes every program of both ways (fentry_page_
  * accessed, btf_filemap_get_pages, tp_folio_dirty, ...); the loader sets
- * page_cache_page_shift. */
+ * page_cache_page_shift. With PAGE_CACHE_BY_PROCESS defined, the counts go
+ * to a map keyed by process instead (see page_cache_my_counters). */
 #pragma once
 
 #include "vmlinux.h"
@@ -30,6 +31,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "folio.bpf.h"
 #include "page_cache_counters.h"
 
 const volatile __u32 page_cache_page_shift = 12;
@@ -59,12 +61,50 @@ struct {
 	__type(value, struct page_cache_thread);
 } page_cache_threads SEC(".maps");
 
+#ifdef PAGE_CACHE_BY_PROCESS
+/* A tool that wants the counts by process (cachetop) defines
+ * PAGE_CACHE_BY_PROCESS and includes filters.bpf.h before this file: the
+ * same counters then go to page_cache_processes, keyed by process, user ID
+ * and command, each CPU its own (user space sums and empties them every
+ * interval), and only for the tasks the shared filters keep. cachestat and
+ * triage, which do not define it, count as before. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, PAGE_CACHE_PROCESSES);
+	__type(key, struct page_cache_process_key);
+	__type(value, struct page_cache_counters);
+} page_cache_processes SEC(".maps");
+
+/* Counts lost to a full page_cache_processes. */
+__u64 page_cache_processes_dropped = 0;
+
+static __always_inline struct page_cache_counters *page_cache_my_counters(void)
+{
+	struct page_cache_process_key key = {};
+	struct page_cache_counters zero = {}, *c;
+
+	if (current_filtered_out())
+		return NULL;
+	key.tgid = bpf_get_current_pid_tgid() >> 32;
+	key.uid = (__u32)bpf_get_current_uid_gid();
+	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	c = bpf_map_lookup_elem(&page_cache_processes, &key);
+	if (c)
+		return c;
+	bpf_map_update_elem(&page_cache_processes, &key, &zero, BPF_NOEXIST);
+	c = bpf_map_lookup_elem(&page_cache_processes, &key);
+	if (!c)
+		__sync_fetch_and_add(&page_cache_processes_dropped, 1);
+	return c;
+}
+#else
 static __always_inline struct page_cache_counters *page_cache_my_counters(void)
 {
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&page_cache_totals, &zero);
 }
+#endif
 
 static __always_inline struct page_cache_thread *page_cache_my_thread(bool create)
 {
@@ -153,31 +193,6 @@ static __always_inline void page_cache_count_call(enum page_cache_call call)
 		c->calls_added += 1;
 	else
 		c->calls_buffer_dirty += 1;
-}
-
-/* The folio's size in pages, on kernels before and after the order moved
- * from _folio_order (6.1) into _flags_1. */
-struct folio___v61 {
-	unsigned char _folio_order;
-} __attribute__((preserve_access_index));
-
-static __always_inline __u64 page_cache_folio_pages(struct folio *folio)
-{
-	unsigned long flags = 0, flags_1 = 0;
-	unsigned char order;
-	int head = bpf_core_enum_value(enum pageflags, PG_head);
-
-	/* flags is the folio's first word, whatever its C type. */
-	bpf_probe_read_kernel(&flags, sizeof(flags), folio);
-	if (!(flags & (1UL << (head & 63))))
-		return 1;
-	if (bpf_core_field_exists(((struct folio___v61 *)0)->_folio_order)) {
-		order = BPF_CORE_READ((struct folio___v61 *)folio, _folio_order);
-	} else {
-		flags_1 = BPF_CORE_READ(folio, _flags_1);
-		order = flags_1 & 0xff;
-	}
-	return 1ULL << (order & 31);
 }
 
 /* The last page of the range that exists (the file may end sooner). */

@@ -16,3 +16,14 @@ struct page_cache_counters {
 	__u64 calls_buffer_dirty; /* mark_buffer_dirty */
 	__u64 dirtied_folios;	  /* writeback_dirty_folio, one per folio */
 };
+
+/* The key of page_cache_processes, where a tool counts by process
+ * (PAGE_CACHE_BY_PROCESS, cachetop). */
+#define PAGE_CACHE_PROCESSES 10240
+#define PAGE_CACHE_COMM_LEN  16
+
+struct page_cache_process_key {
+	__u32 tgid;			/* the process */
+	__u32 uid;			/* its thread's user ID */
+	char comm[PAGE_CACHE_COMM_LEN]; /* its thread's command */
+};

@@ -4,6 +4,7 @@
 #include "map_reader.h"
 
 #include <algorithm>
+#include <cstring>
 #include <unistd.h>
 
 namespace corescope {
@@ -45,6 +46,9 @@ PageCacheActivity from_tracepoints(const PageCacheCounters& now, const PageCache
     a.misses = misses > 0 ? static_cast<uint64_t>(misses) : 0;
     a.hits = a.accesses > a.misses ? a.accesses - a.misses : 0;
     a.dirties = now.dirtied - before.dirtied;
+    uint64_t created = now.added_dirtied - before.added_dirtied;
+    a.dirties_created = std::min(created, a.dirties);
+    a.writes_known = true;
     return a;
 }
 
@@ -81,6 +85,34 @@ PageCacheCounters read_page_cache_counters(const bpf_map* totals) {
 
 double PageCacheActivity::hit_ratio() const {
     return hits + misses ? static_cast<double>(hits) / static_cast<double>(hits + misses) : 0;
+}
+
+double PageCacheActivity::write_hit_ratio() const {
+    return dirties ? static_cast<double>(dirties - std::min(dirties_created, dirties)) /
+                         static_cast<double>(dirties)
+                   : 0;
+}
+
+std::vector<PageCacheProcess> take_page_cache_processes(const bpf_map* processes) {
+    MapHandle map(processes);
+    detail::RawEntries raw =
+        detail::read_entries(map, sizeof(PageCacheProcessKey), sizeof(PageCacheCounters), true, 0);
+    std::vector<PageCacheProcess> out(raw.count);
+    // The kernel gives each CPU's value 8-byte aligned.
+    size_t stride = (sizeof(PageCacheCounters) + 7) / 8 * 8;
+    size_t cpus = raw.value_bytes / stride;
+    for (size_t i = 0; i < raw.count; i++) {
+        std::memcpy(&out[i].key, raw.keys.data() + i * sizeof(PageCacheProcessKey),
+                    sizeof(PageCacheProcessKey));
+        for (size_t cpu = 0; cpu < cpus; cpu++) {
+            PageCacheCounters one;
+            std::memcpy(&one, raw.values.data() + i * raw.value_bytes + cpu * stride, sizeof one);
+            add_counters(out[i].counters, one);
+        }
+        detail::record_entry(&out[i].key, sizeof out[i].key, &out[i].counters,
+                             sizeof out[i].counters);
+    }
+    return out;
 }
 
 PageCacheActivity page_cache_activity(const PageCacheCounters& now, const PageCacheCounters& before,

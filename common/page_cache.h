@@ -9,6 +9,7 @@
 #include "page_cache_counters.h"
 
 #include <cstdint>
+#include <vector>
 
 struct bpf_map;
 
@@ -19,11 +20,30 @@ using PageCacheCounters = page_cache_counters;
 // The counters summed over the CPUs (the map page_cache_totals).
 PageCacheCounters read_page_cache_counters(const bpf_map* totals);
 
+using PageCacheProcessKey = page_cache_process_key;
+
+struct PageCacheProcess {
+    PageCacheProcessKey key;
+    PageCacheCounters counters{}; // summed over the CPUs
+};
+
+// Every process's counters in page_cache_processes (the map of a tool that
+// counts by process, PAGE_CACHE_BY_PROCESS in bpf/page_cache.bpf.h), each
+// entry deleted as it is read, so that the next reading starts from zero.
+std::vector<PageCacheProcess> take_page_cache_processes(const bpf_map* processes);
+
 // What happened between two readings.
 struct PageCacheActivity {
     uint64_t accesses = 0, hits = 0, misses = 0, dirties = 0;
+    // Of the dirtied pages, those a write created (not in the cache before);
+    // known on the tracepoint ways only (writes_known).
+    uint64_t dirties_created = 0;
+    bool writes_known = false;
     // hits / (hits + misses), 0..1; 0 when there was no access.
     double hit_ratio() const;
+    // Of the dirtied pages, the share that was in the cache already, 0..1;
+    // 0 when none was dirtied.
+    double write_hit_ratio() const;
 };
 
 // by_functions: counted on the classic kernel functions (fentry, kprobe)

@@ -268,6 +268,15 @@ void make_events_of_every_kind() {
         ScratchFile file(1 << 20);
         CHECK(file.direct_writes(4096, 4));
         CHECK(file.direct_reads(4096, 4));
+        // A buffered read of the file out of the page cache: pages read
+        // ahead and used (readahead).
+        int fd = open(file.path().c_str(), O_RDONLY | O_CLOEXEC);
+        CHECK(fd >= 0);
+        CHECK(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
+        char buffer[65536];
+        while (read(fd, buffer, sizeof buffer) > 0) {
+        }
+        close(fd);
     }
     int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_storage addr = loopback(AF_INET, 0);

@@ -936,6 +936,59 @@ fi
 
 fi
 
+# --- cachetop, readahead: the page cache on the ext4 scratch disk -----------------
+if section "cachetop, readahead"; then
+if [ -n "$CORESCOPE_SCRATCH" ] && grep -q " $CORESCOPE_SCRATCH ext4 " /proc/mounts; then
+	# An 8 MiB file written, synced and dropped from the page cache: cat
+	# reads it cold (readahead); a 4 MiB one written by dd, then read warm.
+	dd if=/dev/zero of=$CORESCOPE_SCRATCH/km-ra bs=65536 count=128 2>/dev/null
+	sync
+	echo 1 >/proc/sys/vm/drop_caches
+	start ct_json "" cachetop -o json -r 0 600
+	start ct_kprobe fentry cachetop -C -r 0 600
+	start ra_json "" readahead -o json
+	start ra_kprobe fentry readahead
+	wait_attached
+	dd if=/dev/zero of=$CORESCOPE_SCRATCH/km-ct bs=65536 count=64 2>/dev/null
+	cat $CORESCOPE_SCRATCH/km-ct >/dev/null
+	cat $CORESCOPE_SCRATCH/km-ra >/dev/null
+	stop_all
+	expect_tier ct_json cachetop "page cache activity" fentry
+	# cat's rows: the warm 4 MiB read is 1024 hits (the cold read's pages
+	# are accesses and misses both); the cold 8 MiB read 2048 misses.
+	hits=$(grep -o '"comm":"cat","hits":[0-9]*' $out/ct_json.out | sed 's/.*://' | awk '{ s += $1 } END { print s + 0 }')
+	misses=$(grep -o '"comm":"cat","hits":[0-9]*,"misses":[0-9]*' $out/ct_json.out | sed 's/.*://' | awk '{ s += $1 } END { print s + 0 }')
+	check "cachetop[fentry]: JSON rows of cat count its 1024 warm pages as hits (got $hits) and 2048 cold ones as misses (got $misses)" \
+		[ "$hits" -ge 1000 -a "$misses" -ge 2000 ]
+	expect_tier ct_kprobe cachetop "page cache activity" kprobe
+	expect ct_kprobe cachetop kprobe "prints the PID UID CMD HITS header" "PID  *UID CMD  *HITS  *MISSES  *DIRTIES  *READ_HIT%  *WRITE_HIT%"
+	hits=$(awk '$3 == "cat" && $4 ~ /^[0-9]+$/ { s += $4 } END { print s + 0 }' $out/ct_kprobe.out)
+	check "cachetop[kprobe]: cat's rows count its 1024 warm pages as hits (got $hits)" [ "$hits" -ge 1000 ]
+	msg=$(CORESCOPE_SKIP_ATTACH=fentry,kprobe cachetop --dry-run 2>&1)
+	rc=$?
+	check "cachetop[tp_btf]: unavailable on 6.1 (no mm_filemap_get_pages); without fentry and kprobes it exits 1 naming it (got $rc)" \
+		sh -c "[ $rc = 1 ] && echo \"\$1\" | grep -q 'kernel has no mm_filemap_get_pages'" sh "$msg"
+	expect_tier ra_json readahead "readahead calls" fentry
+	expect_tier ra_json readahead "page accesses" fentry
+	pages=$(sum_json pages $out/ra_json.out)
+	used=$(sum_json used $out/ra_json.out)
+	check "readahead[fentry]: JSON counts the cold 8 MiB read's 2048 pages read ahead (got $pages), nearly all used (got $used)" \
+		[ "$pages" -ge 2000 -a "$used" -ge 1900 -a "$used" -le "$pages" ]
+	expect_tier ra_kprobe readahead "readahead calls" kprobe
+	expect ra_kprobe readahead kprobe "prints the counts' header" "READAHEAD  *USED  *UNUSED  *EVICTED_UNUSED"
+	pages=$(awk 'prev ~ /READAHEAD/ { print $1 } { prev = $0 }' $out/ra_kprobe.out | head -n 1)
+	check "readahead[kprobe]: counts the 2048 pages read ahead (got $pages)" [ "${pages:-0}" -ge 2000 ]
+	msg=$(CORESCOPE_SKIP_ATTACH=fentry,kprobe readahead --dry-run 2>&1)
+	rc=$?
+	check "readahead[tp_btf]: unavailable on 6.1 (no readahead tracepoints); without fentry and kprobes it exits 1 naming it (got $rc)" \
+		sh -c "[ $rc = 1 ] && echo \"\$1\" | grep -q 'kernel has no page_cache_ra_unbounded'" sh "$msg"
+	rm -f $CORESCOPE_SCRATCH/km-ra $CORESCOPE_SCRATCH/km-ct
+else
+	fail "cachetop, readahead: no ext4 scratch disk in the guest (run-in-vm.sh --disk N --ext4)"
+fi
+
+fi
+
 # --- statsnoop, mountsnoop: syscall tracepoints ----------------------------------
 if section "statsnoop, mountsnoop"; then
 mkdir -p /tmp/km-mnt
