@@ -39,7 +39,7 @@ TopTable::TopTable(const CommonOptions& options, Output& out, const TopOptions& 
       table_(options, out, std::move(rows), table_layout(std::move(totals))),
       last_(monotonic_seconds()) {}
 
-void TopTable::begin() {
+void TopTable::begin(std::string_view headline) {
     double now = monotonic_seconds();
     interval_s_ = now - last_;
     last_ = now;
@@ -51,6 +51,7 @@ void TopTable::begin() {
             append_wall_time(preamble);
             preamble += " loadavg: " + load_ + "\n";
         }
+        preamble += headline;
     }
     table_.begin(preamble);
 }

@@ -1,4 +1,4 @@
-// What the top-like tools (tcptop, filetop, dirtop, biotop, slabratetop)
+// What the top-like tools (tcptop, filetop, dirtop, biotop, slabratetop, cachetop)
 // share: -C and -r ROWS, and each interval a table ranked and cut to ROWS,
 // redrawn like top on a terminal under a line with the time and the load
 // average, as lines in a pipe, and in JSON one record per interval that
@@ -52,8 +52,10 @@ class TopTable {
         return all;
     }
 
-    // Starts an interval's table.
-    void begin();
+    // Starts an interval's table. headline: text only, a line of the
+    // tool's own under the load average line (or instead of it: cachetop's
+    // memory figures); end it with '\n'.
+    void begin(std::string_view headline = {});
     // One row: fill the row layout's fields and end() it.
     Record row() { return table_.row(); }
     // Ends the table: fill the totals (in JSON only).

@@ -5,17 +5,15 @@
 #include "filters.h"
 #include "page_cache.h"
 #include "run.h"
-#include "table_printer.h"
 #include "text_file.h"
+#include "top_table.h"
 
 #include <linux/types.h>
 #include "cachetop.skel.h"
 #include "cachetop/cachetop.h"
 
-#include <algorithm>
-#include <functional>
+#include <map>
 #include <tuple>
-#include <unistd.h>
 
 namespace corescope::tools {
 
@@ -24,8 +22,7 @@ namespace {
 enum class SortKey { pid, uid, comm, hits, misses, dirties, read_hit, write_hit };
 
 struct Settings {
-    bool no_clear = false; // -C
-    uint64_t rows = 20;    // -r; 0: all
+    TopOptions top;
     SortKey sort = SortKey::hits;
     bool reverse = false; // -R: ascending
 };
@@ -42,14 +39,13 @@ class Printer {
     // (decoders show 0); clear: a terminal that is redrawn like top.
     Printer(const CommonOptions& options, const Settings& settings, Output& out, bool clear,
             bool by_functions, bool live)
-        : settings_(settings), name_(options.name), clear_(clear), by_functions_(by_functions),
-          live_(live), table_(options, out, row_layout(), table_layout()),
-          last_(monotonic_seconds()) {}
+        : settings_(settings), name_(options.name), by_functions_(by_functions), live_(live),
+          table_(options, out, settings.top, clear, row_layout(),
+                 {json_field("hits"), json_field("misses"), json_field("dirties"),
+                  json_field("processes"), json_field("buffers_mb"), json_field("cached_mb")},
+                 fixed_load_average, false) {}
 
     void print(const std::vector<PageCacheProcess>& processes) {
-        double now = monotonic_seconds();
-        double interval = now - last_;
-        last_ = now;
         std::vector<Row> rows;
         PageCacheActivity total;
         for (const PageCacheProcess& p : processes) {
@@ -62,7 +58,7 @@ class Printer {
             total.dirties += r.a.dirties;
             rows.push_back(r);
         }
-        std::sort(rows.begin(), rows.end(), [&](const Row& x, const Row& y) {
+        size_t count = table_.rank(rows, [&](const Row& x, const Row& y) {
             auto k = [&](const Row& r) -> double {
                 switch (settings_.sort) {
                 case SortKey::hits:
@@ -97,19 +93,16 @@ class Printer {
                                                                fixed_string(y.process->key.comm),
                                                                y.process->key.uid);
         });
-        size_t count = rows.size();
-        if (settings_.rows && rows.size() > settings_.rows) rows.resize(settings_.rows);
         std::map<std::string, uint64_t> kb;
         if (live_) kb = read_name_values("/proc/meminfo");
         uint64_t buffers_mb = kb["Buffers"] / 1024, cached_mb = kb["Cached"] / 1024;
-        std::string preamble;
+        std::string headline;
         if (!table_.json()) {
-            if (clear_) preamble = "\033[H\033[2J";
-            append_wall_time(preamble);
-            preamble += " Buffers MB: " + std::to_string(buffers_mb) +
+            append_wall_time(headline);
+            headline += " Buffers MB: " + std::to_string(buffers_mb) +
                         " / Cached MB: " + std::to_string(cached_mb) + "\n";
         }
-        table_.begin(preamble);
+        table_.begin(headline);
         for (const Row& r : rows) {
             Record rec = table_.row();
             rec.number(r.process->key.tgid)
@@ -127,9 +120,7 @@ class Printer {
             rec.number(r.a.accesses).end();
         }
         table_.end([&](Record& t) {
-            t.text(iso_time_now())
-                .real(interval)
-                .number(total.hits)
+            t.number(total.hits)
                 .number(total.misses)
                 .number(total.dirties)
                 .number(count)
@@ -150,20 +141,12 @@ class Printer {
                  with_decimals(4, json_field("read_hit_ratio")),
                  with_decimals(4, json_field("write_hit_ratio")), json_field("accesses")}};
     }
-    static RecordLayout table_layout() {
-        return {0,
-                {json_field("time"), json_field("interval_s"), json_field("hits"),
-                 json_field("misses"), json_field("dirties"), json_field("processes"),
-                 json_field("buffers_mb"), json_field("cached_mb")}};
-    }
 
     Settings settings_;
     std::string name_;
-    bool clear_;
     bool by_functions_;
     bool live_;
-    TablePrinter table_;
-    double last_;
+    TopTable table_;
 };
 
 SortKey parse_sort(std::string_view v) {
@@ -193,7 +176,7 @@ void decode_cachetop(const CommonOptions& options, uint32_t variant, Output& out
                      std::span<const RecordedEvent> events) {
     Settings settings;
     if (variant & 2) {
-        settings.rows = 2;
+        settings.top.rows = 2;
         settings.sort = SortKey::misses;
     }
     if (variant & 4) {
@@ -214,11 +197,8 @@ int cachetop(int argc, char** argv) {
                     "(1 s unless given).",
                     {Flag::pid, Flag::uid, Flag::cgroup, Flag::name, Flag::time, Flag::duration,
                      Flag::interval});
-    cli.add_switch('C', "noclear", "do not clear the screen between intervals", &settings.no_clear);
+    add_top_flags(cli, settings.top, "maxrows", "processes");
     cli.add_switch('R', "reverse", "sort in ascending order", &settings.reverse);
-    cli.add_option(
-        'r', "maxrows", "ROWS", "print at most ROWS processes (default 20; 0 for all)",
-        [&](std::string_view v) { settings.rows = parse_unsigned("--maxrows", v, 0, 1000000); });
     cli.add_option('s', "sort", "FIELD",
                    "sort by pid, uid, cmd, hits (default), misses, dirties, read_hit% or "
                    "write_hit%",
@@ -230,7 +210,7 @@ int cachetop(int argc, char** argv) {
                      "  cachetop -o json 10       JSON Lines, a record every 10 seconds");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     if (!options.interval) options.interval = 1;
-    bool clear = !settings.no_clear && options.format == OutputFormat::text && isatty(1);
+    bool clear = top_clears_screen(options, settings.top);
 
     return run_summary_tool<cachetop_bpf>(
         {.name = "cachetop",
