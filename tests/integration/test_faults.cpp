@@ -223,7 +223,7 @@ TEST_CASE("a process that exits before its summary still shows with its name", "
 TEST_CASE("without tracefs every tool falls back or says in one line that it needs tracefs",
           "[faults]") {
     REQUIRE_BPF();
-    for (const std::string& tool : tools_under_test()) {
+    for (const std::string& tool : tools_that_run_here()) {
         INFO(tool);
         Finished r = run({tool_path(tool), "--dry-run"}, 30, hide_tracefs);
         if (r.exit_code == 0) {
@@ -378,7 +378,7 @@ uint64_t reported(const std::string& out) {
 
 TEST_CASE("a PID filter for a process that does not exist runs and reports no event", "[faults]") {
     REQUIRE_BPF();
-    for (const std::string& tool : tools_under_test()) {
+    for (const std::string& tool : tools_that_run_here()) {
         Finished help = run({tool_path(tool), "--help"});
         if (help.out.find("--pid") == std::string::npos) continue;
         INFO(tool);
