@@ -32,8 +32,7 @@ std::string module_of_function(const std::string& function) {
     std::optional<std::string> text = read_text_file("/proc/kallsyms");
     if (!text) return {};
     std::string needle = " " + function + "\t[";
-    for (size_t at = text->find(needle); at != std::string::npos;
-         at = text->find(needle, at + 1)) {
+    for (size_t at = text->find(needle); at != std::string::npos; at = text->find(needle, at + 1)) {
         // The symbol's type: t or T, text.
         if (at < 2 || ((*text)[at - 1] != 't' && (*text)[at - 1] != 'T')) continue;
         size_t open = at + needle.size();

@@ -65,9 +65,9 @@ struct Pty {
 
 const std::string hello = "hello tty\n";
 const std::string retitle = "\x1b]0;owned\x07"; // would set the watching terminal's title
-const std::string clear = "\x1b[2J";             // would clear it
-const std::string big(100, 'y');                 // over the 32-byte limit of the text run
-constexpr int limit = 32;                        // -s 16 --datacount 2
+const std::string clear = "\x1b[2J";            // would clear it
+const std::string big(100, 'y');                // over the 32-byte limit of the text run
+constexpr int limit = 32;                       // -s 16 --datacount 2
 
 } // namespace
 
@@ -100,7 +100,8 @@ TEST_CASE("ttysnoop shows the bytes written to a terminal, escaped in text and e
 
     ToolProcess text({tool_path("ttysnoop"), "-C", "-s", "16", "--datacount", "2", a.path});
     ToolProcess by_number({tool_path("ttysnoop"), "-o", "json", a.number});
-    ToolProcess raw({tool_path("ttysnoop"), "-o", "json", "-p", pid, a.path}, ToolProcess::Stdout::pipe,
+    ToolProcess raw({tool_path("ttysnoop"), "-o", "json", "-p", pid, a.path},
+                    ToolProcess::Stdout::pipe,
                     [] { setenv("CORESCOPE_SKIP_ATTACH", "tracepoint", 1); });
     ToolProcess every({tool_path("ttysnoop"), "-o", "json", "-p", pid});
     REQUIRE(text.wait_attached());
@@ -130,8 +131,8 @@ TEST_CASE("ttysnoop shows the bytes written to a terminal, escaped in text and e
     CHECK(lines(t.out).at(0) == "PID     COMM              BYTES DATA");
     std::vector<std::string> rows = lines_containing(t.out, comm);
     std::vector<std::string> expected = {
-        pid + " " + comm + " 10 hello tty\\n",       pid + " " + comm + " 10 \\e]0;owned\\x07",
-        pid + " " + comm + " 4 \\e[2J",              pid + " " + comm + " 5 abcd\\n",
+        pid + " " + comm + " 10 hello tty\\n", pid + " " + comm + " 10 \\e]0;owned\\x07",
+        pid + " " + comm + " 4 \\e[2J", pid + " " + comm + " 5 abcd\\n",
         pid + " " + comm + " 100 " + std::string(limit, 'y') + "..."};
     std::vector<std::string> squeezed;
     for (const std::string& row : rows) {
@@ -153,8 +154,11 @@ TEST_CASE("ttysnoop shows the bytes written to a terminal, escaped in text and e
     struct Want {
         std::string call, data;
     };
-    std::vector<Want> want = {
-        {"write", hello}, {"write", retitle}, {"write", clear}, {"writev", "abcd\n"}, {"write", big}};
+    std::vector<Want> want = {{"write", hello},
+                              {"write", retitle},
+                              {"write", clear},
+                              {"writev", "abcd\n"},
+                              {"write", big}};
     for (const Finished* run : {&n, &r}) {
         INFO((run == &n ? "by number, tracepoints" : "by path, raw sys_enter, -p"));
         std::vector<json> mine, twin;
@@ -194,8 +198,8 @@ TEST_CASE("ttysnoop shows the bytes written to a terminal, escaped in text and e
 }
 
 TEST_CASE("ttysnoop refuses what is not a terminal with exit 2, naming it", "[ttysnoop]") {
-    for (const std::string& path : {std::string("/etc/passwd"), std::string("/dev/null"),
-                                    std::string("/nonexistent/pts")}) {
+    for (const std::string& path :
+         {std::string("/etc/passwd"), std::string("/dev/null"), std::string("/nonexistent/pts")}) {
         INFO(path);
         Finished r = run({tool_path("ttysnoop"), path});
         CHECK(r.exit_code == 2);

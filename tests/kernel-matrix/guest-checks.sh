@@ -989,7 +989,7 @@ km-workload mdraid /tmp/km-md-a /tmp/km-md-b >$out/workload.md 2>&1
 check "mdflush: md0 made (a RAID1 of two loop devices, through md's ioctls)" grep -q '^md=md0' $out/workload.md
 start md_fentry "" mdflush
 start md_kprobe fentry mdflush -o json
-start md_btf fentry,kprobe mdflush
+start md_btf fentry,kprobe mdflush -n dd
 start md_raw fentry,kprobe,tp_btf mdflush -o json
 wait_attached
 dd if=/dev/zero of=/dev/md0 bs=4k count=1 conv=fsync 2>/dev/null
@@ -1000,7 +1000,7 @@ expect md_fentry mdflush fentry "text: dd's flush of md0" '^[0-9][0-9]:[0-9][0-9
 expect_tier md_kprobe mdflush "md flushes" kprobe
 expect md_kprobe mdflush kprobe "JSON: dd, md0, 9:0" '"comm":"dd","device":"md0","major":9,"minor":0'
 expect_tier md_btf mdflush "md flushes" tp_btf
-expect md_btf mdflush tp_btf "text: dd's preflush bio on md0" '^[0-9][0-9]:[0-9][0-9]:[0-9][0-9] [0-9]*  *dd  *md0$'
+expect md_btf mdflush tp_btf "text, -n dd: dd's preflush bio on md0" '^[0-9][0-9]:[0-9][0-9]:[0-9][0-9] [0-9]*  *dd  *md0$'
 expect_tier md_raw mdflush "md flushes" raw_tp
 expect md_raw mdflush raw_tp "JSON: dd, md0, 9:0" '"comm":"dd","device":"md0","major":9,"minor":0'
 fi

@@ -49,7 +49,8 @@ MdMajors md_majors(const std::string& devices = "/proc/devices") {
         if (line.starts_with("Block devices:")) block = true;
         std::vector<std::string_view> w = split_words(line);
         if (!block || w.size() != 2) continue;
-        uint32_t major = static_cast<uint32_t>(std::strtoul(std::string(w[0]).c_str(), nullptr, 10));
+        uint32_t major =
+            static_cast<uint32_t>(std::strtoul(std::string(w[0]).c_str(), nullptr, 10));
         if (w[1] == "md") m.md = major;
         if (w[1] == "mdp") m.mdp = major;
     }
@@ -83,10 +84,8 @@ std::vector<AttachStep> attach_steps() {
     if (!missing.empty()) throw RuntimeError(missing);
     AttachStep step{"md flushes", {}};
     // md's own entry point for a flush, in md_mod where md is a module.
-    step.ways.push_back(
-        {{{"fentry_md_flush_request", AttachKind::fentry, "md_flush_request"}}});
-    step.ways.push_back(
-        {{{"kprobe_md_flush_request", AttachKind::kprobe, "md_flush_request"}}});
+    step.ways.push_back({{{"fentry_md_flush_request", AttachKind::fentry, "md_flush_request"}}});
+    step.ways.push_back({{{"kprobe_md_flush_request", AttachKind::kprobe, "md_flush_request"}}});
     // Block I/O: a preflush queued on an md device.
     AttachStep bio = tracepoint_tiers("md flushes", {{"bio_queue", "block:block_bio_queue"}},
                                       {AttachKind::tp_btf, AttachKind::raw_tp});

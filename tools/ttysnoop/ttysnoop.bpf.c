@@ -64,8 +64,7 @@ static __always_inline __u32 watched_tty(long fd)
 }
 
 /* Copies n bytes from src to e->data at *used, within the limit. */
-static __always_inline void capture(struct ttysnoop_event *e, __u32 *used, const void *src,
-				    __u64 n)
+static __always_inline void capture(struct ttysnoop_event *e, __u32 *used, const void *src, __u64 n)
 {
 	__u32 at = *used;
 	__u64 size;

@@ -51,8 +51,8 @@ struct Printer {
     void print(RecordWriter& records, const void* data, size_t size) const {
         const auto* e = event_in<ttysnoop_event>(data, size, offsetof(ttysnoop_event, data));
         if (!e) return;
-        size_t len = std::min<size_t>(
-            {e->len, size - offsetof(ttysnoop_event, data), TTYSNOOP_DATA_MAX});
+        size_t len =
+            std::min<size_t>({e->len, size - offsetof(ttysnoop_event, data), TTYSNOOP_DATA_MAX});
         std::string_view bytes(e->data, len);
         bool cut = e->count > len;
         Record r = records.begin(task_of(*e));
@@ -115,8 +115,8 @@ std::vector<uint32_t> terminal_majors() {
 }
 
 struct Settings {
-    std::string path;    // the terminal as given ("/dev/pts/3", or "3")
-    uint32_t major = 0;  // 0: every terminal
+    std::string path;   // the terminal as given ("/dev/pts/3", or "3")
+    uint32_t major = 0; // 0: every terminal
     uint32_t minor = 0;
     bool no_clear = false;
     uint32_t datasize = 256;
@@ -126,13 +126,10 @@ struct Settings {
 // The terminal named by a path or a pts number, or a usage error naming it.
 void resolve_terminal(Settings& s, std::string_view text) {
     std::string path(text);
-    if (!path.empty() && std::all_of(path.begin(), path.end(), [](char c) {
-            return c >= '0' && c <= '9';
-        }))
+    if (!path.empty() &&
+        std::all_of(path.begin(), path.end(), [](char c) { return c >= '0' && c <= '9'; }))
         path = "/dev/pts/" + path;
-    auto refuse = [&](const std::string& why) {
-        return UsageError("'" + path + "': " + why);
-    };
+    auto refuse = [&](const std::string& why) { return UsageError("'" + path + "': " + why); };
     struct stat st;
     if (stat(path.c_str(), &st) != 0) throw refuse(std::strerror(errno));
     if (!S_ISCHR(st.st_mode)) throw refuse("not a terminal (not a character device)");
@@ -143,7 +140,8 @@ void resolve_terminal(Settings& s, std::string_view text) {
             throw refuse("stands for the controlling terminal of whoever opens it; name the "
                          "terminal itself (tty(1) prints it)");
         throw refuse("not a terminal that programs write to (device " + std::to_string(major) +
-                     ":" + std::to_string(minor) + " is no terminal driver's in /proc/tty/drivers)");
+                     ":" + std::to_string(minor) +
+                     " is no terminal driver's in /proc/tty/drivers)");
     }
     s.path = path;
     s.major = major;
@@ -168,14 +166,15 @@ int ttysnoop(int argc, char** argv) {
                      Flag::print_uid, Flag::duration});
     cli.add_switch('C', "noclear", "do not clear the screen at start", &settings.no_clear);
     cli.add_number('s', "datasize", "SIZE",
-                   "bytes captured of a write, times --datacount (default 256)",
-                   &settings.datasize, 1, TTYSNOOP_DATA_MAX);
+                   "bytes captured of a write, times --datacount (default 256)", &settings.datasize,
+                   1, TTYSNOOP_DATA_MAX);
     cli.add_number(0, "datacount", "COUNT",
                    "chunks of --datasize captured of a write (default 16); at most " +
                        std::to_string(TTYSNOOP_DATA_MAX) + " bytes in all",
                    &settings.datacount, 1, TTYSNOOP_DATA_MAX);
-    cli.set_positional("device", "the terminal: /dev/pts/N, N (for /dev/pts/N), /dev/ttyS0...; "
-                                 "default: every terminal",
+    cli.set_positional("device",
+                       "the terminal: /dev/pts/N, N (for /dev/pts/N), /dev/ttyS0...; "
+                       "default: every terminal",
                        [&](std::string_view v) { resolve_terminal(settings, v); });
     cli.set_examples("  ttysnoop /dev/pts/3       what is written to /dev/pts/3\n"
                      "  ttysnoop 3                the same\n"
@@ -185,8 +184,8 @@ int ttysnoop(int argc, char** argv) {
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
 
     bool every_tty = settings.major == 0;
-    uint64_t limit = std::min<uint64_t>(uint64_t{settings.datasize} * settings.datacount,
-                                        TTYSNOOP_DATA_MAX);
+    uint64_t limit =
+        std::min<uint64_t>(uint64_t{settings.datasize} * settings.datacount, TTYSNOOP_DATA_MAX);
     std::string announcement = "Tracing writes to " +
                                (every_tty ? std::string("every terminal") : settings.path) +
                                "... Hit Ctrl-C to end.";

@@ -3,9 +3,9 @@
 #pragma once
 
 #define TTYSNOOP_COMM_LEN   16
-#define TTYSNOOP_DATA_MAX   8192  /* bytes of one write captured at most (a power of two) */
-#define TTYSNOOP_MAX_IOVECS 64	  /* writev: iovecs read at most */
-#define TTYSNOOP_MAX_MAJORS 16	  /* terminal drivers' majors, for "every terminal" */
+#define TTYSNOOP_DATA_MAX   8192 /* bytes of one write captured at most (a power of two) */
+#define TTYSNOOP_MAX_IOVECS 64	 /* writev: iovecs read at most */
+#define TTYSNOOP_MAX_MAJORS 16	 /* terminal drivers' majors, for "every terminal" */
 
 enum ttysnoop_call {
 	TTYSNOOP_WRITE = 0,
@@ -23,7 +23,7 @@ struct ttysnoop_event {
 	__s32 fd;    /* the descriptor written to */
 	__u32 major; /* the terminal's device number */
 	__u32 minor;
-	__u32 len;   /* bytes of data captured: at most the capture limit and count */
+	__u32 len; /* bytes of data captured: at most the capture limit and count */
 	char comm[TTYSNOOP_COMM_LEN];
 	/* Only len bytes are sent; the buffer has room for one more read's
 	 * worth, so the verifier sees every copy in bounds. */
