@@ -51,8 +51,9 @@ struct Printer {
     void print(RecordWriter& records, const void* data, size_t size) const {
         const auto* e = event_in<ttysnoop_event>(data, size, offsetof(ttysnoop_event, data));
         if (!e) return;
-        size_t len =
-            std::min<size_t>({e->len, size - offsetof(ttysnoop_event, data), TTYSNOOP_DATA_MAX});
+        // At most what was sent, and never more than the write's size.
+        size_t len = std::min<size_t>(
+            {e->len, size - offsetof(ttysnoop_event, data), TTYSNOOP_DATA_MAX, e->count});
         std::string_view bytes(e->data, len);
         bool cut = e->count > len;
         Record r = records.begin(task_of(*e));
