@@ -81,10 +81,13 @@ TEST_CASE("ttysnoop shows the bytes written to a terminal, escaped in text and e
     GatedChild child(
         [&] {
             iovec iov[2] = {{const_cast<char*>("ab"), 2}, {const_cast<char*>("cd\n"), 3}};
+            iovec pw2 = {const_cast<char*>("pw2\n"), 4};
             bool ok = write(a.slave, hello.data(), hello.size()) == ssize_t(hello.size()) &&
                       write(a.slave, retitle.data(), retitle.size()) == ssize_t(retitle.size()) &&
                       write(a.slave, clear.data(), clear.size()) == ssize_t(clear.size()) &&
                       writev(a.slave, iov, 2) == 5 &&
+                      // At the file position (-1): the positioned write a terminal takes.
+                      pwritev2(a.slave, &pw2, 1, -1, 0) == 4 &&
                       write(a.slave, big.data(), big.size()) == ssize_t(big.size()) &&
                       // Another terminal: only the every-terminal instance shows it.
                       write(b.slave, "other-pty\n", 10) == 10 &&
@@ -130,10 +133,13 @@ TEST_CASE("ttysnoop shows the bytes written to a terminal, escaped in text and e
     CHECK(t.out.find('\x07') == std::string::npos);
     CHECK(lines(t.out).at(0) == "PID     COMM              BYTES DATA");
     std::vector<std::string> rows = lines_containing(t.out, comm);
-    std::vector<std::string> expected = {
-        pid + " " + comm + " 10 hello tty\\n", pid + " " + comm + " 10 \\e]0;owned\\x07",
-        pid + " " + comm + " 4 \\e[2J", pid + " " + comm + " 5 abcd\\n",
-        pid + " " + comm + " 100 " + std::string(limit, 'y') + "..."};
+    std::vector<std::string> expected = {pid + " " + comm + " 10 hello tty\\n",
+                                         pid + " " + comm + " 10 \\e]0;owned\\x07",
+                                         pid + " " + comm + " 4 \\e[2J",
+                                         pid + " " + comm + " 5 abcd\\n",
+                                         pid + " " + comm + " 4 pw2\\n",
+                                         pid + " " + comm + " 100 " + std::string(limit, 'y') +
+                                             "..."};
     std::vector<std::string> squeezed;
     for (const std::string& row : rows) {
         std::vector<std::string> f = fields(row);
@@ -154,11 +160,8 @@ TEST_CASE("ttysnoop shows the bytes written to a terminal, escaped in text and e
     struct Want {
         std::string call, data;
     };
-    std::vector<Want> want = {{"write", hello},
-                              {"write", retitle},
-                              {"write", clear},
-                              {"writev", "abcd\n"},
-                              {"write", big}};
+    std::vector<Want> want = {{"write", hello},     {"write", retitle},    {"write", clear},
+                              {"writev", "abcd\n"}, {"pwritev2", "pw2\n"}, {"write", big}};
     for (const Finished* run : {&n, &r}) {
         INFO((run == &n ? "by number, tracepoints" : "by path, raw sys_enter, -p"));
         std::vector<json> mine, twin;
@@ -191,7 +194,7 @@ TEST_CASE("ttysnoop shows the bytes written to a terminal, escaped in text and e
         CHECK(j.at("pid") == child.pid());
         ttys.push_back(j.at("tty").get<std::string>() + " " + j.at("data").get<std::string>());
     }
-    CHECK(ttys.size() == 6);
+    CHECK(ttys.size() == 7);
     CHECK(std::count(ttys.begin(), ttys.end(), "pts/" + a.number + " " + hello) == 1);
     CHECK(std::count(ttys.begin(), ttys.end(), "pts/" + b.number + " other-pty\n") == 1);
     CHECK(e.out.find("typed-token") == std::string::npos);

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* ttysnoop: what is written to a terminal. At the entry of write() and
- * writev(), the file behind the descriptor is looked up; when its inode is
- * the watched terminal's character device (or, with no terminal named, one
- * of a terminal driver's), the bytes are copied from the caller's buffer,
- * up to the capture limit, and sent as one event. Entry only: the bytes are
- * those the caller asked to write, whatever the call then returns. */
+ * writev() (and pwritev2() at the file's position), the file behind the descriptor is looked up;
+ * when its inode is the watched terminal's character device (or, with no terminal named, one of a
+ * terminal driver's), the bytes are copied from the caller's buffer, up to the capture limit, and
+ * sent as one event. Entry only: the bytes are those the caller asked to write, whatever the call
+ * then returns. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
@@ -155,9 +155,10 @@ static long writev_step(__u32 i, void *ctx)
 	return 0;
 }
 
-static __always_inline int on_writev(void *ctx, long fd, const struct iovec *iov, long iovcnt)
+static __always_inline int on_writev(void *ctx, long fd, const struct iovec *iov, long iovcnt,
+				     __u32 call)
 {
-	struct ttysnoop_event *e = start_event(fd, TTYSNOOP_WRITEV);
+	struct ttysnoop_event *e = start_event(fd, call);
 	struct writev_walk w = { .iov = iov };
 
 	if (!e)
@@ -183,7 +184,19 @@ int tp_enter_write(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_enter_writev")
 int tp_enter_writev(struct trace_event_raw_sys_enter *ctx)
 {
-	return on_writev(ctx, ctx->args[0], (const struct iovec *)ctx->args[1], ctx->args[2]);
+	return on_writev(ctx, ctx->args[0], (const struct iovec *)ctx->args[1], ctx->args[2],
+			 TTYSNOOP_WRITEV);
+}
+
+/* pwritev2 with offset -1 writes at the file's position, as writev does:
+ * the one positioned write a terminal takes (others fail with ESPIPE). */
+SEC("tracepoint/syscalls/sys_enter_pwritev2")
+int tp_enter_pwritev2(struct trace_event_raw_sys_enter *ctx)
+{
+	if ((long)ctx->args[3] != -1)
+		return 0;
+	return on_writev(ctx, ctx->args[0], (const struct iovec *)ctx->args[1], ctx->args[2],
+			 TTYSNOOP_PWRITEV2);
 }
 
 /* Tier 2: the raw sys_enter, which needs no tracefs but runs for every
@@ -202,6 +215,10 @@ int raw_enter(struct bpf_raw_tracepoint_args *ctx)
 	if (nr == SYSCALL_NR_WRITEV)
 		return on_writev(ctx, PT_REGS_PARM1_CORE_SYSCALL(regs),
 				 (const struct iovec *)PT_REGS_PARM2_CORE_SYSCALL(regs),
-				 PT_REGS_PARM3_CORE_SYSCALL(regs));
+				 PT_REGS_PARM3_CORE_SYSCALL(regs), TTYSNOOP_WRITEV);
+	if (nr == SYSCALL_NR_PWRITEV2 && (long)PT_REGS_PARM4_CORE_SYSCALL(regs) == -1)
+		return on_writev(ctx, PT_REGS_PARM1_CORE_SYSCALL(regs),
+				 (const struct iovec *)PT_REGS_PARM2_CORE_SYSCALL(regs),
+				 PT_REGS_PARM3_CORE_SYSCALL(regs), TTYSNOOP_PWRITEV2);
 	return 0;
 }

@@ -23,7 +23,7 @@ namespace corescope::tools {
 
 namespace {
 
-const char* const call_names[TTYSNOOP_CALLS] = {"write", "writev"};
+const char* const call_names[TTYSNOOP_CALLS] = {"write", "writev", "pwritev2"};
 
 // decode_ttysnoop's variant bits.
 constexpr uint32_t variant_every_tty = 1; // no terminal named: the TTY column
@@ -84,8 +84,9 @@ struct Printer {
 };
 
 std::vector<AttachStep> attach_steps() {
-    return {syscall_tiers("write system calls to terminals",
-                          {{"write", true, false}, {"writev", true, false}})};
+    return {syscall_tiers(
+        "write system calls to terminals",
+        {{"write", true, false}, {"writev", true, false}, {"pwritev2", true, false}})};
 }
 
 // The terminal drivers' majors (/proc/tty/drivers), without the pty

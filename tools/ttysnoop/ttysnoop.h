@@ -10,7 +10,8 @@
 enum ttysnoop_call {
 	TTYSNOOP_WRITE = 0,
 	TTYSNOOP_WRITEV = 1,
-	TTYSNOOP_CALLS = 2,
+	TTYSNOOP_PWRITEV2 = 2, /* with offset -1: a writev at the file's position */
+	TTYSNOOP_CALLS = 3,
 };
 
 struct ttysnoop_event {
