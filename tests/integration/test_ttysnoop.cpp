@@ -80,8 +80,12 @@ TEST_CASE("ttysnoop shows the bytes written to a terminal, escaped in text and e
     std::string other_comm = unique_comm("tty-o-");
     GatedChild child(
         [&] {
-            iovec iov[2] = {{const_cast<char*>("ab"), 2}, {const_cast<char*>("cd\n"), 3}};
-            iovec pw2 = {const_cast<char*>("pw2\n"), 4};
+            // Buffers on the child's stack: the bytes are read at the call's
+            // entry, where a page the child has not touched yet (a string
+            // constant of this binary, after fork) cannot be read.
+            char ab[] = "ab", cd[] = "cd\n", pw[] = "pw2\n";
+            iovec iov[2] = {{ab, 2}, {cd, 3}};
+            iovec pw2 = {pw, 4};
             bool ok = write(a.slave, hello.data(), hello.size()) == ssize_t(hello.size()) &&
                       write(a.slave, retitle.data(), retitle.size()) == ssize_t(retitle.size()) &&
                       write(a.slave, clear.data(), clear.size()) == ssize_t(clear.size()) &&
