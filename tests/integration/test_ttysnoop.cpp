@@ -83,7 +83,8 @@ TEST_CASE("ttysnoop shows the bytes written to a terminal, escaped in text and e
             // Buffers on the child's stack: the bytes are read at the call's
             // entry, where a page the child has not touched yet (a string
             // constant of this binary, after fork) cannot be read.
-            char ab[] = "ab", cd[] = "cd\n", pw[] = "pw2\n";
+            char ab[] = "ab", cd[] = "cd\n", pw[] = "pw2\n", other_pty[] = "other-pty\n",
+                 typed[] = "typed-token\n";
             iovec iov[2] = {{ab, 2}, {cd, 3}};
             iovec pw2 = {pw, 4};
             bool ok = write(a.slave, hello.data(), hello.size()) == ssize_t(hello.size()) &&
@@ -94,15 +95,19 @@ TEST_CASE("ttysnoop shows the bytes written to a terminal, escaped in text and e
                       pwritev2(a.slave, &pw2, 1, -1, 0) == 4 &&
                       write(a.slave, big.data(), big.size()) == ssize_t(big.size()) &&
                       // Another terminal: only the every-terminal instance shows it.
-                      write(b.slave, "other-pty\n", 10) == 10 &&
+                      write(b.slave, other_pty, 10) == 10 &&
                       // Typed on the terminal (its input): the kernel echoes
                       // it to the output without a write() to the terminal.
-                      write(a.master, "typed-token\n", 12) == 12;
+                      write(a.master, typed, 12) == 12;
             return ok ? 0 : 1;
         },
         comm.c_str());
-    GatedChild other([&] { return write(a.slave, "from-other\n", 11) == 11 ? 0 : 1; },
-                     other_comm.c_str());
+    GatedChild other(
+        [&] {
+            char line[] = "from-other\n"; // on the stack, as above
+            return write(a.slave, line, 11) == 11 ? 0 : 1;
+        },
+        other_comm.c_str());
     std::string pid = std::to_string(child.pid());
 
     ToolProcess text({tool_path("ttysnoop"), "-C", "-s", "16", "--datacount", "2", a.path});
