@@ -25,6 +25,24 @@ bool path_exists(const std::string& path) {
     return access(path.c_str(), F_OK) == 0;
 }
 
+// The loaded module whose text has this function ("md_mod"), from
+// /proc/kallsyms ("ADDR t NAME\t[MODULE]"); empty when no module has it.
+// Read only for a function the kernel's own BTF lacks.
+std::string module_of_function(const std::string& function) {
+    std::optional<std::string> text = read_text_file("/proc/kallsyms");
+    if (!text) return {};
+    std::string needle = " " + function + "\t[";
+    for (size_t at = text->find(needle); at != std::string::npos; at = text->find(needle, at + 1)) {
+        // The symbol's type: t or T, text.
+        if (at < 2 || ((*text)[at - 1] != 't' && (*text)[at - 1] != 'T')) continue;
+        size_t open = at + needle.size();
+        size_t close = text->find(']', open);
+        if (close == std::string::npos) return {};
+        return text->substr(open, close - open);
+    }
+    return {};
+}
+
 const char* const running_kernel_btf = "/sys/kernel/btf/vmlinux";
 
 // A minimal program, "r0 = 0; exit", for load-and-attach probes.
@@ -388,7 +406,14 @@ bool KernelFeatures::has_target(AttachKind kind, const std::string& target) {
     case AttachKind::kretprobe: {
         const KernelTypes* b = vmlinux_btf();
         if (!b) return kind == AttachKind::kprobe || kind == AttachKind::kretprobe;
-        return b->find(target, BTF_KIND_FUNC) >= 0;
+        if (b->find(target, BTF_KIND_FUNC) >= 0) return true;
+        // A loaded module's function (md_flush_request in md_mod): kprobes
+        // need its symbol, fentry and fexit its module's BTF too (libbpf
+        // finds the function there).
+        std::string module = module_of_function(target);
+        if (module.empty()) return false;
+        return kind == AttachKind::kprobe || kind == AttachKind::kretprobe ||
+               path_exists("/sys/kernel/btf/" + module);
     }
     case AttachKind::uprobe:
     case AttachKind::uretprobe: {

@@ -102,6 +102,29 @@ std::vector<std::string> tools_under_test() {
     return names;
 }
 
+std::string kernel_lacks_for(const std::string& tool) {
+    if (tool == "mdflush") {
+        // md registers its "md" block major when built in or loaded.
+        std::ifstream devices("/proc/devices");
+        bool block = false;
+        for (std::string line; std::getline(devices, line);) {
+            if (line.rfind("Block devices:", 0) == 0) block = true;
+            std::istringstream words(line);
+            std::string major, name;
+            if (block && words >> major >> name && name == "md") return {};
+        }
+        return "no md (software RAID) in this kernel: no 'md' block device in /proc/devices";
+    }
+    return {};
+}
+
+std::vector<std::string> tools_that_run_here() {
+    std::vector<std::string> names;
+    for (const std::string& tool : tools_under_test())
+        if (kernel_lacks_for(tool).empty()) names.push_back(tool);
+    return names;
+}
+
 std::string bpf_unavailable_reason() {
     if (geteuid() != 0) return "not running as root";
     int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "itest_probe", 4, 4, 1, nullptr);

@@ -27,6 +27,13 @@ std::vector<std::string> tool_names();
 // this build throws.
 std::vector<std::string> tools_under_test();
 
+// Why this kernel cannot run the tool (it then says so in one line and
+// exits 1, which its own test checks), or empty: mdflush without md.
+std::string kernel_lacks_for(const std::string& tool);
+// tools_under_test() without those this kernel cannot run: the cases that
+// load and attach every tool.
+std::vector<std::string> tools_that_run_here();
+
 // Empty when this process may load BPF programs; otherwise why not.
 std::string bpf_unavailable_reason();
 

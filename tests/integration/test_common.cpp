@@ -55,7 +55,7 @@ TEST_CASE("tools that take a PID reject bad PIDs with exit 2", "[common]") {
 
 TEST_CASE("--dry-run loads and verifies, prints the plan, and leaves nothing behind", "[common]") {
     REQUIRE_BPF();
-    for (const std::string& tool : tools_under_test()) {
+    for (const std::string& tool : tools_that_run_here()) {
         INFO(tool);
         std::set<unsigned> before = bpf_program_ids();
         Finished r = run({tool_path(tool), "--dry-run"});
@@ -98,7 +98,7 @@ TEST_CASE("CORESCOPE_SKIP_ATTACH moves a plan to its next tier, and rejects unkn
 
 TEST_CASE("no BPF program outlives a tool, whatever signal ends it", "[common]") {
     REQUIRE_BPF();
-    for (const std::string& tool : tools_under_test()) {
+    for (const std::string& tool : tools_that_run_here()) {
         for (int sig : {SIGINT, SIGTERM, SIGKILL}) {
             INFO(tool << " ended by signal " << sig);
             ToolProcess p({tool_path(tool)});

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
@@ -223,7 +224,7 @@ TEST_CASE("a process that exits before its summary still shows with its name", "
 TEST_CASE("without tracefs every tool falls back or says in one line that it needs tracefs",
           "[faults]") {
     REQUIRE_BPF();
-    for (const std::string& tool : tools_under_test()) {
+    for (const std::string& tool : tools_that_run_here()) {
         INFO(tool);
         Finished r = run({tool_path(tool), "--dry-run"}, 30, hide_tracefs);
         if (r.exit_code == 0) {
@@ -245,7 +246,8 @@ namespace {
 // One event of each kind the tools with -p trace, made by this process and
 // its children: an exec, an exit, a failed open, an O_DIRECT write and read
 // of a file on a disk (block I/O, and file system calls), a loopback TCP
-// connection accepted and closed, and a short sleep (off CPU, a wake-up).
+// connection accepted and closed, a line written to a terminal, and a short
+// sleep (off CPU, a wake-up).
 void make_events_of_every_kind() {
     pid_t child = fork();
     if (child == 0) {
@@ -296,6 +298,16 @@ void make_events_of_every_kind() {
     close(client);
     close(server);
     close(listener);
+    // A line written to a pseudo-terminal of this test's own (ttysnoop).
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    REQUIRE(master >= 0);
+    REQUIRE(grantpt(master) == 0);
+    REQUIRE(unlockpt(master) == 0);
+    int terminal = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    REQUIRE(terminal >= 0);
+    CHECK(write(terminal, "tty\n", 4) == 4);
+    close(terminal);
+    close(master);
     // A descriptor passed over a Unix socket pair (sofdsnoop).
     int pair[2];
     REQUIRE(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) == 0);
@@ -387,7 +399,7 @@ uint64_t reported(const std::string& out) {
 
 TEST_CASE("a PID filter for a process that does not exist runs and reports no event", "[faults]") {
     REQUIRE_BPF();
-    for (const std::string& tool : tools_under_test()) {
+    for (const std::string& tool : tools_that_run_here()) {
         Finished help = run({tool_path(tool), "--help"});
         if (help.out.find("--pid") == std::string::npos) continue;
         INFO(tool);

@@ -27,6 +27,7 @@
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
@@ -426,6 +427,25 @@ std::vector<EventTool> event_tools() {
          },
          any_record([](const json& r, const Made& m, const Context& c) {
              return same_task(r, m) && r.at("path") == c.dir + "/" + m.token;
+         })},
+        // A line written to a pseudo-terminal the actor opens (ttysnoop with
+        // no terminal named watches every one).
+        {"ttysnoop",
+         {},
+         [](const Context&, const Made& m) {
+             int master = posix_openpt(O_RDWR | O_NOCTTY);
+             if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0)
+                 throw std::runtime_error("cannot open a pseudo-terminal");
+             int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+             std::string line = m.token + "\n";
+             bool ok = slave >= 0 && write(slave, line.data(), line.size()) == ssize_t(line.size());
+             if (slave >= 0) close(slave);
+             close(master);
+             if (!ok) throw std::runtime_error("cannot write to a pseudo-terminal");
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && r.at("data") == m.token + "\n";
          })},
         // A file made and deleted (filelife: its life; filegone: its deletion).
         {"filelife",
@@ -3320,6 +3340,23 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
     {"solisten", {{"-x", "test_solisten.cpp"}, {"-P", "test_solisten.cpp"}}},
     {"syncsnoop", {{"-x", "test_syncsnoop.cpp"}, {"--min", "test_syncsnoop.cpp"}}},
     {"statsnoop", {{"-x", "test_statsnoop.cpp"}}},
+    {"ttysnoop",
+     {{"-C", "test_ttysnoop.cpp"},
+      {"-s", "test_ttysnoop.cpp"},
+      {"--datacount", "test_ttysnoop.cpp"}}},
+    // No md on the development kernel (test_mdflush.cpp checks the
+    // refusal): the guest's event check runs -n and -v
+    // (tests/kernel-matrix/guest-checks.sh); the others run nowhere yet.
+    {"mdflush",
+     {{"-p", "none: no md here"},
+      {"-t", "none: no md here"},
+      {"-u", "none: no md here"},
+      {"-c", "none: no md here"},
+      {"-n", "guest-checks.sh"},
+      {"-U", "none: no md here"},
+      {"-d", "test_mdflush.cpp, where the kernel has md"},
+      {"-v", "guest-checks.sh"},
+      {"--btf", "none: no md here"}}},
     {"mountsnoop", {{"-x", "test_mountsnoop.cpp"}}},
     {"syscount",
      {{"-x", "test_syscount.cpp"},

@@ -1016,6 +1016,61 @@ expect mnt_raw mountsnoop raw_tp "JSON carries the failed mount's errno" '"call"
 
 fi
 
+# --- ttysnoop: write system calls on a terminal ------------------------------------
+if section "ttysnoop"; then
+km-workload pty >$out/workload.pty 2>&1 &
+wpid=$!
+i=0
+while ! grep -q waiting $out/workload.pty 2>/dev/null && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+pts=$(sed -n 's/^pts=//p' $out/workload.pty)
+start tty_text "" ttysnoop -C "$pts"
+start tty_raw tracepoint ttysnoop -o json "${pts#/dev/pts/}"
+start tty_all "" ttysnoop -o json -p $wpid
+wait_attached
+kill -USR1 $wpid
+wait $wpid
+wait_for tty_text 'abcd'
+wait_for tty_raw 'abcd'
+wait_for tty_all 'abcd'
+stop_all
+expect_tier tty_text ttysnoop "write system calls to terminals" tracepoint
+expect tty_text ttysnoop tracepoint "text: km-workload's line, its newline escaped" "^$wpid  *km-workload  *13 km-tty-token\\\\n$"
+expect tty_text ttysnoop tracepoint "text: the escape sequence escaped, not raw" "^$wpid  *km-workload  *10 \\\\e]0;owned\\\\x07$"
+check "ttysnoop[tracepoint]: no raw ESC byte in text" sh -c "! grep -q \"\$(printf '\\033')\" $out/tty_text.out"
+expect_tier tty_raw ttysnoop "write system calls to terminals" raw_tp
+expect tty_raw ttysnoop raw_tp "JSON (by number): the writev's bytes exact" "\"pid\":$wpid," '"call":"writev"' '"bytes":5,"captured":5,"truncated":false,"data":"abcd\\n"'
+expect tty_raw ttysnoop raw_tp "JSON: the escape sequence as \\u escapes" '"data":"\\u001b]0;owned\\u0007"'
+expect_tier tty_all ttysnoop "write system calls to terminals" tracepoint
+expect tty_all ttysnoop tracepoint "every terminal, -p: the terminal named" "\"pid\":$wpid," "\"tty\":\"${pts#/dev/}\"" '"data":"km-tty-token\\n"'
+fi
+
+# --- mdflush: md flushes (md_flush_request, else block_bio_queue) -------------------
+if section "mdflush"; then
+dd if=/dev/zero of=/tmp/km-md-a bs=1M count=8 2>/dev/null
+dd if=/dev/zero of=/tmp/km-md-b bs=1M count=8 2>/dev/null
+km-workload mdraid /tmp/km-md-a /tmp/km-md-b >$out/workload.md 2>&1
+check "mdflush: md0 made (a RAID1 of two loop devices, through md's ioctls)" grep -q '^md=md0' $out/workload.md
+start md_fentry "" mdflush
+start md_kprobe fentry mdflush -o json
+start md_btf fentry,kprobe mdflush -n dd
+start md_raw fentry,kprobe,tp_btf mdflush -o json
+wait_attached
+dd if=/dev/zero of=/dev/md0 bs=4k count=1 conv=fsync 2>/dev/null
+for tag in md_fentry md_kprobe md_btf md_raw; do wait_for $tag 'md0'; done
+stop_all
+expect_tier md_fentry mdflush "md flushes" fentry
+expect md_fentry mdflush fentry "text: dd's flush of md0" '^[0-9][0-9]:[0-9][0-9]:[0-9][0-9] [0-9]*  *dd  *md0$'
+expect_tier md_kprobe mdflush "md flushes" kprobe
+expect md_kprobe mdflush kprobe "JSON: dd, md0, 9:0" '"comm":"dd","device":"md0","major":9,"minor":0'
+expect_tier md_btf mdflush "md flushes" tp_btf
+expect md_btf mdflush tp_btf "text, -n dd: dd's preflush bio on md0" '^[0-9][0-9]:[0-9][0-9]:[0-9][0-9] [0-9]*  *dd  *md0$'
+expect_tier md_raw mdflush "md flushes" raw_tp
+expect md_raw mdflush raw_tp "JSON: dd, md0, 9:0" '"comm":"dd","device":"md0","major":9,"minor":0'
+fi
+
 # --- filelife, filegone: syscall tracepoints -------------------------------------
 if section "filelife, filegone"; then
 rm -f /tmp/km-life-token /tmp/km-gone-a /tmp/km-gone-b

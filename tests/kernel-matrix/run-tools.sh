@@ -39,7 +39,9 @@ cp -L "$loader" "$files/lib/ld-linux-x86-64.so.2"
 # kernel's message instead of at the timeout.
 # Not exec: the EXIT trap must still remove the files (54 MB a run).
 status=0
+# md_mod, raid1 and loop: mdflush makes an md RAID1 of two loop devices.
 "$here/run-in-vm.sh" --files "$files" --disk 64 --ext4 --memory 2048 --timeout 900 \
+    --module md_mod --module raid1 --module loop \
     --append softlockup_panic=1 -- \
     sh /corescope/guest-checks.sh "$@" || status=$?
 exit $status

@@ -54,6 +54,13 @@
 //                      until the client's retransmission timer has put it in
 //                      the loss state, then let through: the client goes
 //                      open, loss, open (tcpcong)
+//   pty                opens a pseudo-terminal pair, prints pts=PATH, waits
+//                      for SIGUSR1, then writes "km-tty-token\n", an escape
+//                      sequence (ESC ]0;owned BEL) and a writev of "ab" and
+//                      "cd\n" to the slave, draining the master (ttysnoop)
+//   mdraid FILE FILE   builds md0, a RAID1 without a superblock of two loop
+//                      devices on the files, through the loop and md ioctls
+//                      (no losetup or mdadm needed); prints md=md0 (mdflush)
 // Whatever the checks need to match (ports, PID) is printed as key=value.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -69,6 +76,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/filter.h>
+#include <linux/loop.h>
+#include <linux/major.h>
+#include <linux/raid/md_p.h>
+#include <linux/raid/md_u.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <netinet/tcp.h>
 #include <sys/prctl.h>
 #include <sys/mman.h>
@@ -552,6 +567,77 @@ static int wakes(int count, int ms) {
     return pthread_join(t, NULL) != 0;
 }
 
+static int pty_writes(void) {
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) die("posix_openpt");
+    const char* path = ptsname(master);
+    int slave = open(path, O_RDWR | O_NOCTTY);
+    if (slave < 0) die("open pts");
+    printf("pts=%s\n", path);
+    fflush(stdout);
+    wait_for_usr1();
+    struct iovec iov[2] = {{"ab", 2}, {"cd\n", 3}};
+    int ok = write(slave, "km-tty-token\n", 13) == 13 &&
+             write(slave, "\033]0;owned\007", 10) == 10 && writev(slave, iov, 2) == 5;
+    char buf[256];
+    fcntl(master, F_SETFL, O_NONBLOCK);
+    while (read(master, buf, sizeof buf) > 0) {
+    }
+    close(slave);
+    close(master);
+    return !ok;
+}
+
+// A free loop device on path; its device number.
+static dev_t loop_on(const char* path) {
+    int ctl = open("/dev/loop-control", O_RDWR);
+    if (ctl < 0) die("open /dev/loop-control");
+    int n = ioctl(ctl, LOOP_CTL_GET_FREE);
+    if (n < 0) die("LOOP_CTL_GET_FREE");
+    close(ctl);
+    char dev[32];
+    snprintf(dev, sizeof dev, "/dev/loop%d", n);
+    int file = open(path, O_RDWR);
+    int loop = open(dev, O_RDWR);
+    if (file < 0 || loop < 0) die("open loop member");
+    if (ioctl(loop, LOOP_SET_FD, file) != 0) die("LOOP_SET_FD");
+    close(file);
+    close(loop);
+    return makedev(LOOP_MAJOR, n);
+}
+
+static int md_raid(const char* a, const char* b) {
+    struct stat st;
+    if (stat("/dev/md0", &st) != 0 && mknod("/dev/md0", S_IFBLK | 0600, makedev(MD_MAJOR, 0)) != 0)
+        die("mknod /dev/md0");
+    int fd = open("/dev/md0", O_RDWR);
+    if (fd < 0) die("open /dev/md0");
+    mdu_array_info_t info;
+    memset(&info, 0, sizeof info);
+    info.level = 1;
+    info.raid_disks = 2;
+    info.md_minor = 0;
+    info.not_persistent = 1;
+    if (stat(a, &st) != 0) die("stat member file");
+    info.size = st.st_size / 1024; // KiB used of each member
+    if (ioctl(fd, SET_ARRAY_INFO, &info) != 0) die("SET_ARRAY_INFO");
+    dev_t devs[2] = {loop_on(a), loop_on(b)};
+    for (int i = 0; i < 2; i++) {
+        mdu_disk_info_t disk;
+        memset(&disk, 0, sizeof disk);
+        disk.number = i;
+        disk.raid_disk = i;
+        disk.state = (1 << MD_DISK_ACTIVE) | (1 << MD_DISK_SYNC);
+        disk.major = major(devs[i]);
+        disk.minor = minor(devs[i]);
+        if (ioctl(fd, ADD_NEW_DISK, &disk) != 0) die("ADD_NEW_DISK");
+    }
+    if (ioctl(fd, RUN_ARRAY, NULL) != 0) die("RUN_ARRAY");
+    close(fd);
+    printf("md=md0\n");
+    return 0;
+}
+
 int main(int argc, char** argv) {
     if (argc > 1 && strcmp(argv[1], "wait") == 0) {
         wait_for_usr1();
@@ -589,6 +675,8 @@ int main(int argc, char** argv) {
         return pinned(atoi(argv[2]), atoi(argv[3]), atof(argv[4]));
     if (strcmp(cmd, "wake") == 0 && argc == 4) return wakes(atoi(argv[2]), atoi(argv[3]));
     if (strcmp(cmd, "lossy") == 0 && argc == 2) return lossy_session();
+    if (strcmp(cmd, "pty") == 0 && argc == 2) return pty_writes();
+    if (strcmp(cmd, "mdraid") == 0 && argc == 4) return md_raid(argv[2], argv[3]);
 usage:
     fprintf(stderr,
             "usage: km-workload [wait] spin SECONDS | nap COUNT MS | syscalls COUNT | "
@@ -597,6 +685,6 @@ usage:
             "drops | binds | "
             "signals COUNT | "
             "creds | threads COUNT | contend COUNT MS | pinned CPU COUNT SECONDS | wake COUNT MS | "
-            "lossy\n");
+            "lossy | pty | mdraid FILE FILE\n");
     return 2;
 }
