@@ -52,6 +52,7 @@ class TopTable {
         return all;
     }
 
+    bool json() const { return table_.json(); }
     // Starts an interval's table. headline: text only, a line of the
     // tool's own under the load average line (or instead of it: cachetop's
     // memory figures); end it with '\n'.
