@@ -139,7 +139,7 @@ class TriageProbes {
         if (!KernelFeatures::instance().bpf_permitted(&why)) {
             unavailable.push_back(
                 "BPF sources (run-queue, disk latency, IRQ time, execs, failed opens, signals, "
-                "DNS, packet drops, TCP connects, page cache): " +
+                "DNS, packet drops, TCP connects, page cache, file reads and writes): " +
                 why);
             return;
         }
@@ -178,6 +178,7 @@ class TriageProbes {
     // A reading that fails leaves the page cache out of the report (the
     // rest still prints) and says why.
     void window_started(std::vector<std::string>& unavailable) {
+        if (!skel_) return; // BPF not permitted: said in start()
         try {
             take_map<file_rw_key, file_rw_counts>(skel_->maps.files, FILE_RW_FILES);
         } catch (const RuntimeError& e) {
