@@ -907,6 +907,22 @@ std::vector<std::pair<uint64_t, uint64_t>> ScratchFile::disk_sectors() const {
     return ranges;
 }
 
+uint64_t pages_of(size_t bytes) {
+    return bytes / static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+uint64_t resident_pages(int fd, size_t size) {
+    void* map = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+    REQUIRE(map != MAP_FAILED);
+    std::vector<unsigned char> vec(pages_of(size));
+    REQUIRE(mincore(map, size, vec.data()) == 0);
+    munmap(map, size);
+    uint64_t n = 0;
+    for (unsigned char v : vec)
+        n += v & 1;
+    return n;
+}
+
 std::string disk_of(const std::string& path, unsigned* major_out, unsigned* minor_out) {
     struct stat st {};
     if (stat(path.c_str(), &st) != 0) return {};

@@ -407,6 +407,11 @@ class ScratchFile {
 std::string disk_of(const std::string& path, unsigned* major_out = nullptr,
                     unsigned* minor_out = nullptr);
 
+// Whole pages in bytes, and how many of a file's first size bytes' pages are
+// in the page cache now (mincore; cachestat, cachetop, readahead).
+uint64_t pages_of(size_t bytes);
+uint64_t resident_pages(int fd, size_t size);
+
 // Writes value to a kernel file (cgroup and /proc knobs); false if it could not.
 bool write_text(const std::string& path, const std::string& value);
 

@@ -24,10 +24,6 @@ namespace {
 
 constexpr size_t file_size = 64 << 20;
 
-uint64_t pages_of(size_t bytes) {
-    return bytes / static_cast<size_t>(sysconf(_SC_PAGESIZE));
-}
-
 struct Sums {
     uint64_t hits = 0, misses = 0, dirties = 0, accesses = 0;
     size_t records = 0;
@@ -49,19 +45,6 @@ Sums sum_records(const std::string& out) {
         s.records++;
     }
     return s;
-}
-
-// How many of the file's pages are in the page cache.
-uint64_t resident_pages(int fd, size_t size) {
-    void* map = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-    REQUIRE(map != MAP_FAILED);
-    std::vector<unsigned char> vec(pages_of(size));
-    REQUIRE(mincore(map, size, vec.data()) == 0);
-    munmap(map, size);
-    uint64_t n = 0;
-    for (unsigned char v : vec)
-        n += v & 1;
-    return n;
 }
 
 void read_all(int fd) {

@@ -30,10 +30,6 @@ constexpr size_t written_size = 4 << 20;
 constexpr size_t cold_size = 8 << 20;
 constexpr char comm[] = "t16cachetop";
 
-uint64_t pages_of(size_t bytes) {
-    return bytes / static_cast<size_t>(sysconf(_SC_PAGESIZE));
-}
-
 std::unique_ptr<ToolProcess> start(std::vector<std::string> args) {
     args.insert(args.begin(), tool_path("cachetop"));
     return std::make_unique<ToolProcess>(args);
@@ -53,18 +49,6 @@ json entry_of(const json& record, pid_t pid) {
     for (const json& e : record.at("entries"))
         if (e.at("pid") == pid) return e;
     return nullptr;
-}
-
-uint64_t resident_pages(int fd, size_t size) {
-    void* map = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-    REQUIRE(map != MAP_FAILED);
-    std::vector<unsigned char> vec(pages_of(size));
-    REQUIRE(mincore(map, size, vec.data()) == 0);
-    munmap(map, size);
-    uint64_t n = 0;
-    for (unsigned char v : vec)
-        n += v & 1;
-    return n;
 }
 
 // Reads the whole file; false when it was not size bytes.

@@ -28,22 +28,6 @@ constexpr size_t whole_size = 8 << 20;
 constexpr size_t part_size = 8 << 20;
 constexpr size_t part_read = 16 << 10;
 
-uint64_t pages_of(size_t bytes) {
-    return bytes / static_cast<size_t>(sysconf(_SC_PAGESIZE));
-}
-
-uint64_t resident_pages(int fd, size_t size) {
-    void* map = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-    REQUIRE(map != MAP_FAILED);
-    std::vector<unsigned char> vec(pages_of(size));
-    REQUIRE(mincore(map, size, vec.data()) == 0);
-    munmap(map, size);
-    uint64_t n = 0;
-    for (unsigned char v : vec)
-        n += v & 1;
-    return n;
-}
-
 // A file of size bytes, written, synced and dropped from the page cache.
 int cold_file(const std::string& path, size_t size) {
     int fd = open(path.c_str(), O_CREAT | O_TRUNC | O_RDWR, 0644);
