@@ -49,31 +49,39 @@ struct ToolCheck {
     std::string reason;
 };
 
-ToolCheck check_tool(const ToolEntry& tool) {
+// One dry run of the tool, in the format the report is printed in: JSON
+// keeps the tool's own plan record, text the chosen ways of its text plan.
+ToolCheck check_tool(const ToolEntry& tool, OutputFormat format) {
     ToolCheck check{std::string(tool.name), false, "", "", ""};
-    ChildResult json = run_self({std::string(tool.name), "--dry-run", "-o", "json"}, 20000);
-    if (json.exit_code != 0) {
-        std::string err = json.err;
+    std::vector<std::string> argv = {std::string(tool.name), "--dry-run"};
+    if (format == OutputFormat::json) argv.insert(argv.end(), {"-o", "json"});
+    ChildResult dry_run = run_self(argv, 20000);
+    if (dry_run.exit_code != 0) {
+        std::string err = dry_run.err;
         // The tool's own one-line reason, without its name prefix.
         std::string prefix = check.name + ": ";
         if (err.rfind(prefix, 0) == 0) err = err.substr(prefix.size());
         if (auto nl = err.find('\n'); nl != std::string::npos) err.resize(nl);
-        check.reason =
-            err.empty() ? "dry run failed with exit code " + std::to_string(json.exit_code) : err;
+        check.reason = err.empty()
+                           ? "dry run failed with exit code " + std::to_string(dry_run.exit_code)
+                           : err;
         return check;
     }
     check.available = true;
-    check.plan_json = json.out;
-    while (!check.plan_json.empty() && check.plan_json.back() == '\n')
-        check.plan_json.pop_back();
-    ChildResult text = run_self({std::string(tool.name), "--dry-run"}, 20000);
+    if (format == OutputFormat::json) {
+        check.plan_json = dry_run.out;
+        while (!check.plan_json.empty() && check.plan_json.back() == '\n')
+            check.plan_json.pop_back();
+        return check;
+    }
+    const std::string& text = dry_run.out;
     // Lines 2.. of the text plan: "  what: kind:target ..."; keep the chosen ways.
     std::string plan;
-    size_t start = text.out.find('\n');
-    while (start != std::string::npos && start + 1 < text.out.size()) {
-        size_t end = text.out.find('\n', start + 1);
-        std::string line = text.out.substr(start + 1, end == std::string::npos ? std::string::npos
-                                                                               : end - start - 1);
+    size_t start = text.find('\n');
+    while (start != std::string::npos && start + 1 < text.size()) {
+        size_t end = text.find('\n', start + 1);
+        std::string line =
+            text.substr(start + 1, end == std::string::npos ? std::string::npos : end - start - 1);
         if (line.rfind("    ", 0) != 0) {
             auto colon = line.find(": ");
             std::string points = colon == std::string::npos ? line : line.substr(colon + 2);
@@ -93,6 +101,21 @@ int doctor(int argc, char** argv) {
     CommandLine cli("corescope doctor",
                     "Show what this kernel and this process can do, and which tools can run here.",
                     {});
+    std::vector<const ToolEntry*> checked; // empty: every tool
+    cli.set_positional("TOOLS", "check only these tools (comma-separated; default: every tool)",
+                       [&](std::string_view list) {
+                           size_t start = 0;
+                           while (start <= list.size()) {
+                               size_t comma = std::min(list.find(',', start), list.size());
+                               std::string_view name = list.substr(start, comma - start);
+                               const ToolEntry* tool = find_tool(name);
+                               if (!tool)
+                                   throw UsageError("unknown tool '" + std::string(name) +
+                                                    "' (corescope list shows every tool)");
+                               checked.push_back(tool);
+                               start = comma + 1;
+                           }
+                       });
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     setup_libbpf_logging(options.verbose);
 
@@ -116,8 +139,11 @@ int doctor(int argc, char** argv) {
         kinds.push_back({kind, {ok, why}});
     }
     std::vector<ToolCheck> tools;
-    for (const ToolEntry& tool : all_tools())
-        tools.push_back(check_tool(tool));
+    if (checked.empty())
+        for (const ToolEntry& tool : all_tools())
+            checked.push_back(&tool);
+    for (const ToolEntry* tool : checked)
+        tools.push_back(check_tool(*tool, options.format));
 
     if (options.format == OutputFormat::json) {
         std::string attach = "{";

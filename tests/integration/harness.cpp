@@ -125,6 +125,16 @@ std::vector<std::string> tools_that_run_here() {
     return names;
 }
 
+std::vector<std::vector<std::string>> in_groups(const std::vector<std::string>& tools,
+                                                size_t size) {
+    std::vector<std::vector<std::string>> groups;
+    for (size_t i = 0; i < tools.size(); i += size)
+        groups.emplace_back(tools.begin() + static_cast<std::ptrdiff_t>(i),
+                            tools.begin() +
+                                static_cast<std::ptrdiff_t>(std::min(i + size, tools.size())));
+    return groups;
+}
+
 std::string bpf_unavailable_reason() {
     if (geteuid() != 0) return "not running as root";
     int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "itest_probe", 4, 4, 1, nullptr);

@@ -34,6 +34,12 @@ std::string kernel_lacks_for(const std::string& tool);
 // load and attach every tool.
 std::vector<std::string> tools_that_run_here();
 
+// tools in groups of at most size, in order: the cases that run every tool
+// run a group side by side (one workload and one wait for the group, not
+// one per tool), which keeps their time from growing with each tool added.
+std::vector<std::vector<std::string>> in_groups(const std::vector<std::string>& tools,
+                                                size_t size = 8);
+
 // Empty when this process may load BPF programs; otherwise why not.
 std::string bpf_unavailable_reason();
 

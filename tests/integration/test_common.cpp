@@ -98,20 +98,33 @@ TEST_CASE("CORESCOPE_SKIP_ATTACH moves a plan to its next tier, and rejects unkn
 
 TEST_CASE("no BPF program outlives a tool, whatever signal ends it", "[common]") {
     REQUIRE_BPF();
-    for (const std::string& tool : tools_that_run_here()) {
-        for (int sig : {SIGINT, SIGTERM, SIGKILL}) {
-            INFO(tool << " ended by signal " << sig);
-            ToolProcess p({tool_path(tool)});
-            REQUIRE(p.wait_attached());
+    for (int sig : {SIGINT, SIGTERM, SIGKILL}) {
+        // A group side by side: their programs go in one grace period.
+        for (const std::vector<std::string>& group : in_groups(tools_that_run_here())) {
+            std::vector<std::unique_ptr<ToolProcess>> tools;
+            for (const std::string& tool : group)
+                tools.push_back(
+                    std::make_unique<ToolProcess>(std::vector<std::string>{tool_path(tool)}));
             // Other processes may load and unload programs meanwhile: follow
-            // only the ones this tool holds.
-            std::set<unsigned> held = bpf_programs_held_by(p.pid());
-            CHECK(!held.empty());
-            Finished r = p.stop(sig);
-            if (sig != SIGKILL) CHECK(r.exit_code == 0);
+            // only the ones each tool holds.
+            std::vector<std::set<unsigned>> held;
+            for (size_t i = 0; i < group.size(); i++) {
+                INFO(group[i] << " ended by signal " << sig);
+                REQUIRE(tools[i]->wait_attached(60));
+                held.push_back(bpf_programs_held_by(tools[i]->pid()));
+                CHECK(!held.back().empty());
+            }
+            for (size_t i = 0; i < group.size(); i++) {
+                INFO(group[i] << " ended by signal " << sig);
+                Finished r = tools[i]->stop(sig);
+                if (sig != SIGKILL) CHECK(r.exit_code == 0);
+            }
             // The kernel frees programs after the last reference goes, tp_btf
             // and raw_tp ones a little later (after an RCU grace period).
-            CHECK(programs_still_loaded(held).empty());
+            for (size_t i = 0; i < group.size(); i++) {
+                INFO(group[i] << " ended by signal " << sig);
+                CHECK(programs_still_loaded(held[i]).empty());
+            }
         }
     }
 }
