@@ -1,0 +1,309 @@
+// sslsniff against a TLS session of the test's own on loopback: a server
+// and a client process (forked from this program, which links libssl, so
+// both map the system's libssl.so.3), a throwaway self-signed key made in
+// memory. The client writes known payloads with SSL_write (one with escape
+// bytes, one longer than the capture limit), the server reads them with
+// SSL_read_ex and answers with SSL_write_ex, which the client reads with
+// SSL_read: the lines' FUNC, LEN, PID, COMM and bytes are known.
+#include "harness.h"
+#include "json_lines.h"
+
+#include <catch2/catch.hpp>
+#include <arpa/inet.h>
+#include <csignal>
+#include <netinet/in.h>
+#include <nlohmann/json.hpp>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <string>
+#include <sys/prctl.h>
+#include <tuple>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace test_sslsniff {
+
+using namespace itest;
+using nlohmann::json;
+
+namespace {
+
+const std::string greeting = "GET /corescope HTTP/1.1\r\nHost: \x1b]0;owned\x07\r\n\r\n";
+const std::string answer = "HTTP/1.1 200 OK\r\n\r\npong";
+const std::string big(300, 'z');
+constexpr size_t limit = 64; // -s of the text run
+
+// A certificate and key for the server, made in memory.
+struct Credentials {
+    EVP_PKEY* key = nullptr;
+    X509* cert = nullptr;
+    Credentials() {
+        key = EVP_EC_gen("P-256");
+        REQUIRE(key);
+        cert = X509_new();
+        ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+        X509_gmtime_adj(X509_getm_notBefore(cert), 0);
+        X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+        X509_set_pubkey(cert, key);
+        X509_NAME* name = X509_get_subject_name(cert);
+        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                   reinterpret_cast<const unsigned char*>("corescope-test"), -1,
+                                   -1, 0);
+        X509_set_issuer_name(cert, name);
+        REQUIRE(X509_sign(cert, key, EVP_sha256()) > 0);
+    }
+    ~Credentials() {
+        X509_free(cert);
+        EVP_PKEY_free(key);
+    }
+};
+
+// Reads exactly n bytes with SSL_read_ex (a record may come in parts).
+bool read_exactly(SSL* ssl, size_t n, std::string& got) {
+    got.clear();
+    char buf[4096];
+    while (got.size() < n) {
+        size_t moved = 0;
+        if (SSL_read_ex(ssl, buf, std::min(sizeof buf, n - got.size()), &moved) != 1) return false;
+        got.append(buf, moved);
+    }
+    return true;
+}
+
+// The server: accepts on listener, reads the greeting and the big payload,
+// answers between them. Exits 0 when every byte was as expected.
+int serve(int listener, const Credentials& creds) {
+    int fd = accept(listener, nullptr, nullptr);
+    if (fd < 0) return 1;
+    SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx || SSL_CTX_use_certificate(ctx, creds.cert) != 1 ||
+        SSL_CTX_use_PrivateKey(ctx, creds.key) != 1)
+        return 2;
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    if (SSL_accept(ssl) != 1) return 3;
+    std::string got;
+    if (!read_exactly(ssl, greeting.size(), got) || got != greeting) return 4;
+    size_t written = 0;
+    if (SSL_write_ex(ssl, answer.data(), answer.size(), &written) != 1 ||
+        written != answer.size())
+        return 5;
+    if (!read_exactly(ssl, big.size(), got) || got != big) return 6;
+    SSL_shutdown(ssl);
+    return 0;
+}
+
+// The client: connects to port, writes the greeting, reads the answer,
+// writes the big payload.
+int connect_and_talk(uint16_t port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return 1;
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    if (SSL_connect(ssl) != 1) return 2;
+    if (SSL_write(ssl, greeting.data(), int(greeting.size())) != int(greeting.size())) return 3;
+    std::string got;
+    char buf[4096];
+    while (got.size() < answer.size()) {
+        int n = SSL_read(ssl, buf, int(sizeof buf));
+        if (n <= 0) return 4;
+        got.append(buf, n);
+    }
+    if (got != answer) return 5;
+    if (SSL_write(ssl, big.data(), int(big.size())) != int(big.size())) return 6;
+    // Until the server has read it all and closed.
+    while (SSL_read(ssl, buf, int(sizeof buf)) > 0) {
+    }
+    return 0;
+}
+
+std::string hex(const std::string& bytes) {
+    static const char digits[] = "0123456789abcdef";
+    std::string s;
+    for (unsigned char c : bytes) {
+        s += digits[c >> 4];
+        s += digits[c & 15];
+    }
+    return s;
+}
+
+std::string squeeze(const std::string& line) {
+    std::string joined;
+    for (const std::string& x : fields(line))
+        joined += (joined.empty() ? "" : " ") + x;
+    return joined;
+}
+
+} // namespace
+
+TEST_CASE("sslsniff shows TLS plaintext both ways: FUNC, COMM, PID, LEN, the bytes escaped in "
+          "text and exact in JSON, --hexdump, the cut at -s; -p and -n both sides",
+          "[sslsniff]") {
+    REQUIRE_BPF();
+    Credentials creds;
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(listener >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(listen(listener, 1) == 0);
+    uint16_t port = local_port(listener);
+
+    std::string server_comm = unique_comm("tls-srv-");
+    std::string client_comm = unique_comm("tls-cli-");
+    // The server waits in accept() until the client, gated, connects.
+    pid_t server = fork();
+    REQUIRE(server >= 0);
+    if (server == 0) {
+        prctl(PR_SET_NAME, server_comm.c_str());
+        _exit(serve(listener, creds));
+    }
+    close(listener);
+    GatedChild client([&] { return connect_and_talk(port); }, client_comm.c_str());
+    std::string spid = std::to_string(server), cpid = std::to_string(client.pid());
+
+    ToolProcess text({tool_path("sslsniff"), "-l", "-s", std::to_string(limit), "-p", cpid, "-p",
+                      spid});
+    ToolProcess exact({tool_path("sslsniff"), "-o", "json", "-p", cpid, "-p", spid});
+    ToolProcess hexdump({tool_path("sslsniff"), "--hexdump", "-p", cpid});
+    ToolProcess by_name({tool_path("sslsniff"), "-o", "json", "-n", server_comm});
+    for (ToolProcess* t : {&text, &exact, &hexdump, &by_name})
+        REQUIRE(t->wait_attached());
+    REQUIRE(client.run() == 0);
+    int status = 0;
+    REQUIRE(waitpid(server, &status, 0) == server);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    REQUIRE(text.wait_for_output("bytes cut]"));
+    REQUIRE(exact.wait_for_output(big));
+    REQUIRE(hexdump.wait_for_output(hex(big.substr(0, 8))));
+    REQUIRE(by_name.wait_for_output(big));
+    Finished t = text.stop(), j = exact.stop(), h = hexdump.stop(), n = by_name.stop();
+    for (const Finished* f : {&t, &j, &h, &n})
+        CHECK(f->exit_code == 0);
+
+    // Text: one line a call, in the order the calls returned; the escape
+    // bytes shown, not sent; the big write cut at 64 bytes and the cut said.
+    CHECK(lines(t.out).at(0) == "FUNC   COMM             PID        LEN   LAT(ms) DATA");
+    CHECK(t.out.find('\x1b') == std::string::npos);
+    CHECK(t.out.find('\x07') == std::string::npos);
+    std::vector<std::string> rows;
+    for (const std::string& line : lines(t.out)) {
+        if (line.rfind("READ ", 0) != 0 && line.rfind("WRITE ", 0) != 0) continue;
+        std::vector<std::string> f = fields(line);
+        REQUIRE(f.size() >= 6);
+        CHECK(std::stod(f[4]) > 0); // LAT(ms)
+        // Without the latency, which varies.
+        std::string rest = squeeze(line);
+        std::string before = f[0] + " " + f[1] + " " + f[2] + " " + f[3] + " ";
+        rows.push_back(before + rest.substr(before.size() + f[4].size() + 1));
+    }
+    std::string escaped_greeting = "GET /corescope HTTP/1.1\\r\\nHost: \\e]0;owned\\x07\\r\\n\\r\\n";
+    std::string escaped_answer = "HTTP/1.1 200 OK\\r\\n\\r\\npong";
+    std::string cut = std::string(limit, 'z') + "...[236 bytes cut]";
+    std::string glen = std::to_string(greeting.size()), alen = std::to_string(answer.size());
+    // The two processes' calls, each in its own order (the two sides'
+    // returns may interleave either way).
+    auto of = [](const std::vector<std::string>& all, const std::string& comm) {
+        std::vector<std::string> mine;
+        for (const std::string& row : all)
+            if (row.find(" " + comm + " ") != std::string::npos) mine.push_back(row);
+        return mine;
+    };
+    CHECK(rows.size() == 6);
+    CHECK(of(rows, client_comm) ==
+          std::vector<std::string>{"WRITE " + client_comm + " " + cpid + " " + glen + " " +
+                                       escaped_greeting,
+                                   "READ " + client_comm + " " + cpid + " " + alen + " " +
+                                       escaped_answer,
+                                   "WRITE " + client_comm + " " + cpid + " 300 " + cut});
+    CHECK(of(rows, server_comm) ==
+          std::vector<std::string>{"READ " + server_comm + " " + spid + " " + glen + " " +
+                                       escaped_greeting,
+                                   "WRITE " + server_comm + " " + spid + " " + alen + " " +
+                                       escaped_answer,
+                                   "READ " + server_comm + " " + spid + " 300 " + cut});
+
+    // JSON: the bytes exact and whole (the default limit is 8192), the
+    // function each went through, the process.
+    struct Want {
+        std::string func, function;
+        std::string data;
+    };
+    std::vector<Want> client_wants = {
+        {"WRITE", "SSL_write", greeting}, {"READ", "SSL_read", answer}, {"WRITE", "SSL_write", big}};
+    std::vector<Want> server_wants = {{"READ", "SSL_read_ex", greeting},
+                                      {"WRITE", "SSL_write_ex", answer},
+                                      {"READ", "SSL_read_ex", big}};
+    std::vector<json> client_events, server_events;
+    for (const json& e : json_lines(j.out)) {
+        INFO(e.dump());
+        if (e.at("pid") == client.pid()) client_events.push_back(e);
+        else if (e.at("pid") == server) server_events.push_back(e);
+        else FAIL("a process not asked for");
+    }
+    for (auto [events, wants, comm, pid] :
+         {std::tuple{&client_events, &client_wants, client_comm, client.pid()},
+          std::tuple{&server_events, &server_wants, server_comm, server}}) {
+        REQUIRE(events->size() == wants->size());
+        for (size_t i = 0; i < wants->size(); i++) {
+            const json& e = (*events)[i];
+            const Want& w = (*wants)[i];
+            INFO(e.dump());
+            CHECK(e.at("func") == w.func);
+            CHECK(e.at("function") == w.function);
+            CHECK(e.at("comm") == comm);
+            CHECK(e.at("tid") == pid);
+            CHECK(e.at("len") == w.data.size());
+            CHECK(e.at("captured") == w.data.size());
+            CHECK(e.at("truncated") == false);
+            CHECK(e.at("data") == w.data);
+            CHECK(e.at("latency_ms").get<double>() > 0);
+        }
+    }
+
+    // --hexdump, -p the client: its three calls in hex, none of the server's.
+    std::vector<std::string> hex_rows;
+    for (const std::string& line : lines(h.out))
+        if (line.rfind("READ ", 0) == 0 || line.rfind("WRITE ", 0) == 0)
+            hex_rows.push_back(squeeze(line));
+    CHECK(hex_rows ==
+          std::vector<std::string>{
+              "WRITE " + client_comm + " " + cpid + " " + std::to_string(greeting.size()) + " " +
+                  hex(greeting),
+              "READ " + client_comm + " " + cpid + " " + std::to_string(answer.size()) + " " +
+                  hex(answer),
+              "WRITE " + client_comm + " " + cpid + " 300 " + hex(big)});
+    CHECK(h.out.find(server_comm) == std::string::npos);
+
+    // -n the server's name, no -p (the system's libssl): its calls only.
+    std::vector<std::string> named;
+    for (const json& e : json_lines(n.out)) {
+        CHECK(e.at("comm") == server_comm);
+        named.push_back(e.at("func").get<std::string>() + " " + e.at("data").get<std::string>());
+    }
+    CHECK(named == std::vector<std::string>{"READ " + greeting, "WRITE " + answer, "READ " + big});
+}
+
+TEST_CASE("sslsniff refuses a missing --libssl with exit 2 and a file without SSL_read with exit 1",
+          "[sslsniff]") {
+    Finished r = run({tool_path("sslsniff"), "--libssl", "/nonexistent/libssl.so.3"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("/nonexistent/libssl.so.3") != std::string::npos);
+    REQUIRE_BPF();
+    Finished n = run({tool_path("sslsniff"), "--libssl", "/bin/true"});
+    CHECK(n.exit_code == 1);
+    CHECK(n.err.find("/bin/true defines no SSL_read") != std::string::npos);
+}
+
+} // namespace test_sslsniff
