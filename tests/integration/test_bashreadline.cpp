@@ -138,14 +138,24 @@ TEST_CASE("bashreadline shows each line typed into bash: PID and COMM, escaped i
     REQUIRE(mine.wait_for_prompts(1));
     REQUIRE(other.wait_for_prompts(1));
     std::string pid = std::to_string(mine.pid());
+    TestCgroup cgroup("bashreadline");
+    REQUIRE(!cgroup.path.empty());
+    REQUIRE(cgroup.add(mine.pid()));
 
-    ToolProcess text({tool_path("bashreadline")});
+    ToolProcess text({tool_path("bashreadline"), "-U"});
     ToolProcess by_pid({tool_path("bashreadline"), "-o", "json", "-p", pid});
-    ToolProcess other_pid(
-        {tool_path("bashreadline"), "-o", "json", "-p", std::to_string(other.pid())});
-    REQUIRE(text.wait_attached());
-    REQUIRE(by_pid.wait_attached());
-    REQUIRE(other_pid.wait_attached());
+    // The other bash, in its program named by another path (/usr/bin is
+    // /bin on Debian 12: one file).
+    ToolProcess other_pid({tool_path("bashreadline"), "-o", "json", "-s", "/usr/bin/bash", "-p",
+                           std::to_string(other.pid())});
+    // Every kernel filter at once, and the name: this bash's lines only.
+    ToolProcess filtered({tool_path("bashreadline"), "-o", "json", "-t", pid, "-u",
+                          std::to_string(getuid()), "-c", cgroup.path, "-n", "bash"});
+    // A UID and a name no bash has: nothing.
+    ToolProcess no_uid({tool_path("bashreadline"), "-o", "json", "-u", "65533"});
+    ToolProcess no_name({tool_path("bashreadline"), "-o", "json", "-n", "not-bash"});
+    for (ToolProcess* t : {&text, &by_pid, &other_pid, &filtered, &no_uid, &no_name})
+        REQUIRE(t->wait_attached());
     // Each bash entered readline before the probes were in: a return probe
     // sees only calls made after it, so one line first, left unchecked.
     REQUIRE(mine.type("true\r"));
@@ -165,25 +175,29 @@ TEST_CASE("bashreadline shows each line typed into bash: PID and COMM, escaped i
     REQUIRE(text.wait_for_output("other-" + token));
     REQUIRE(by_pid.wait_for_output("\"exit\""));
     REQUIRE(other_pid.wait_for_output("other-" + token));
-    Finished t = text.stop(), j = by_pid.stop(), o = other_pid.stop();
-    CHECK(t.exit_code == 0);
-    CHECK(j.exit_code == 0);
-    CHECK(o.exit_code == 0);
+    REQUIRE(filtered.wait_for_output("\"exit\""));
+    Finished t = text.stop(), j = by_pid.stop(), o = other_pid.stop(), f = filtered.stop(),
+             nu = no_uid.stop(), nn = no_name.stop();
+    for (const Finished* r : {&t, &j, &o, &f, &nu, &nn})
+        CHECK(r->exit_code == 0);
+    CHECK(nu.out.find(token) == std::string::npos);
+    CHECK(nn.out.find(token) == std::string::npos);
 
-    // Text: TIME, PID, COMMAND; the escape bytes shown, not sent.
-    CHECK(lines(t.out).at(0) == "TIME     PID     COMMAND");
+    // Text: UID (-U), TIME, PID, COMMAND; the escape bytes shown, not sent.
+    CHECK(lines(t.out).at(0) == "UID     TIME     PID     COMMAND");
     CHECK(t.out.find('\x1b') == std::string::npos);
     CHECK(t.out.find('\x07') == std::string::npos);
     std::vector<std::string> rows;
     for (const std::string& line : lines_containing(t.out, token)) {
         std::vector<std::string> f = fields(line);
-        REQUIRE(f.size() >= 3);
-        CHECK(f[0].size() == 8); // HH:MM:SS
-        rows.push_back(line.substr(line.find(f[1], 8)));
+        REQUIRE(f.size() >= 4);
+        CHECK(f[0] == std::to_string(getuid()));
+        CHECK(f[1].size() == 8); // HH:MM:SS
+        rows.push_back(line.substr(line.find(f[1]) + 9));
     }
-    std::vector<std::string> expected = {
-        pid + " " + plain, pid + " echo '\\e]0;owned\\x07-" + token + "'",
-        std::to_string(other.pid()) + " " + others};
+    std::vector<std::string> expected = {pid + " " + plain,
+                                         pid + " echo '\\e]0;owned\\x07-" + token + "'",
+                                         std::to_string(other.pid()) + " " + others};
     std::vector<std::string> squeezed;
     for (const std::string& row : rows) {
         std::vector<std::string> f = fields(row);
@@ -194,19 +208,22 @@ TEST_CASE("bashreadline shows each line typed into bash: PID and COMM, escaped i
     }
     CHECK(squeezed == expected);
 
-    // JSON, -p: this bash's lines exact, in order, and nothing of the other.
-    std::vector<std::string> commands;
-    for (const json& e : json_lines(j.out)) {
-        INFO(e.dump());
-        CHECK(e.at("pid") == mine.pid());
-        CHECK(e.at("tid") == mine.pid());
-        CHECK(e.at("comm") == "bash");
-        CHECK(e.at("uid") == getuid());
-        CHECK(e.at("truncated") == false);
-        CHECK(e.at("time").is_string());
-        commands.push_back(e.at("command"));
+    // JSON, -p (and the kernel filters with -n): this bash's lines exact,
+    // in order, and nothing of the other.
+    for (const Finished* run : {&j, &f}) {
+        std::vector<std::string> commands;
+        for (const json& e : json_lines(run->out)) {
+            INFO(e.dump());
+            CHECK(e.at("pid") == mine.pid());
+            CHECK(e.at("tid") == mine.pid());
+            CHECK(e.at("comm") == "bash");
+            CHECK(e.at("uid") == getuid());
+            CHECK(e.at("truncated") == false);
+            CHECK(e.at("time").is_string());
+            commands.push_back(e.at("command"));
+        }
+        CHECK(commands == std::vector<std::string>{plain, hostile, "exit"});
     }
-    CHECK(commands == std::vector<std::string>{plain, hostile, "exit"});
     std::vector<json> theirs = json_lines(o.out);
     REQUIRE(theirs.size() == 2);
     CHECK(theirs[0].at("command") == others);
@@ -226,6 +243,11 @@ TEST_CASE("bashreadline -p refuses a process without bash or libreadline, --shar
     Finished s = run({tool_path("bashreadline"), "--shared", "/nonexistent/libreadline.so.8"});
     CHECK(s.exit_code == 2);
     CHECK(s.err.find("/nonexistent/libreadline.so.8") != std::string::npos);
+    // -v says where the probe is; -d ends the run; --btf is taken.
+    Finished v =
+        run({tool_path("bashreadline"), "-v", "-d", "0.3", "--btf", "/sys/kernel/btf/vmlinux"});
+    CHECK(v.exit_code == 0);
+    CHECK(v.err.find("uretprobe:/bin/bash:0x") != std::string::npos);
     // A file without readline: one line saying so.
     Finished n = run({tool_path("bashreadline"), "--shared", "/bin/true"});
     CHECK(n.exit_code == 1);

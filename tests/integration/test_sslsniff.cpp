@@ -7,16 +7,15 @@
 // SSL_read: the lines' FUNC, LEN, PID, COMM and bytes are known.
 #include "harness.h"
 #include "json_lines.h"
+#include "tls_pair.h"
 
 #include <catch2/catch.hpp>
 #include <arpa/inet.h>
 #include <csignal>
+#include <fstream>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
-#include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
 #include <string>
 #include <sys/prctl.h>
 #include <tuple>
@@ -37,31 +36,6 @@ const std::string answer = "HTTP/1.1 200 OK\r\n\r\npong";
 const std::string big(300, 'z');
 constexpr size_t limit = 64; // -s of the text run
 
-// A certificate and key for the server, made in memory.
-struct Credentials {
-    EVP_PKEY* key = nullptr;
-    X509* cert = nullptr;
-    Credentials() {
-        key = EVP_EC_gen("P-256");
-        REQUIRE(key);
-        cert = X509_new();
-        ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-        X509_gmtime_adj(X509_getm_notBefore(cert), 0);
-        X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
-        X509_set_pubkey(cert, key);
-        X509_NAME* name = X509_get_subject_name(cert);
-        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                   reinterpret_cast<const unsigned char*>("corescope-test"), -1,
-                                   -1, 0);
-        X509_set_issuer_name(cert, name);
-        REQUIRE(X509_sign(cert, key, EVP_sha256()) > 0);
-    }
-    ~Credentials() {
-        X509_free(cert);
-        EVP_PKEY_free(key);
-    }
-};
-
 // Reads exactly n bytes with SSL_read_ex (a record may come in parts).
 bool read_exactly(SSL* ssl, size_t n, std::string& got) {
     got.clear();
@@ -76,21 +50,18 @@ bool read_exactly(SSL* ssl, size_t n, std::string& got) {
 
 // The server: accepts on listener, reads the greeting and the big payload,
 // answers between them. Exits 0 when every byte was as expected.
-int serve(int listener, const Credentials& creds) {
+int serve(int listener, const TlsCredentials& creds) {
     int fd = accept(listener, nullptr, nullptr);
     if (fd < 0) return 1;
-    SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-    if (!ctx || SSL_CTX_use_certificate(ctx, creds.cert) != 1 ||
-        SSL_CTX_use_PrivateKey(ctx, creds.key) != 1)
-        return 2;
+    SSL_CTX* ctx = tls_server_context(creds);
+    if (!ctx) return 2;
     SSL* ssl = SSL_new(ctx);
     SSL_set_fd(ssl, fd);
     if (SSL_accept(ssl) != 1) return 3;
     std::string got;
     if (!read_exactly(ssl, greeting.size(), got) || got != greeting) return 4;
     size_t written = 0;
-    if (SSL_write_ex(ssl, answer.data(), answer.size(), &written) != 1 ||
-        written != answer.size())
+    if (SSL_write_ex(ssl, answer.data(), answer.size(), &written) != 1 || written != answer.size())
         return 5;
     if (!read_exactly(ssl, big.size(), got) || got != big) return 6;
     SSL_shutdown(ssl);
@@ -149,7 +120,8 @@ TEST_CASE("sslsniff shows TLS plaintext both ways: FUNC, COMM, PID, LEN, the byt
           "text and exact in JSON, --hexdump, the cut at -s; -p and -n both sides",
           "[sslsniff]") {
     REQUIRE_BPF();
-    Credentials creds;
+    TlsCredentials creds;
+    REQUIRE(creds.ok());
     int listener = socket(AF_INET, SOCK_STREAM, 0);
     REQUIRE(listener >= 0);
     sockaddr_in addr{};
@@ -172,11 +144,18 @@ TEST_CASE("sslsniff shows TLS plaintext both ways: FUNC, COMM, PID, LEN, the byt
     GatedChild client([&] { return connect_and_talk(port); }, client_comm.c_str());
     std::string spid = std::to_string(server), cpid = std::to_string(client.pid());
 
-    ToolProcess text({tool_path("sslsniff"), "-l", "-s", std::to_string(limit), "-p", cpid, "-p",
-                      spid});
+    ToolProcess text(
+        {tool_path("sslsniff"), "-l", "-s", std::to_string(limit), "-p", cpid, "-p", spid});
     ToolProcess exact({tool_path("sslsniff"), "-o", "json", "-p", cpid, "-p", spid});
     ToolProcess hexdump({tool_path("sslsniff"), "--hexdump", "-p", cpid});
-    ToolProcess by_name({tool_path("sslsniff"), "-o", "json", "-n", server_comm});
+    // The library named (this program's, which the children map too).
+    std::string libssl;
+    std::ifstream maps("/proc/self/maps");
+    for (std::string line; libssl.empty() && std::getline(maps, line);)
+        if (line.find("/libssl.so") != std::string::npos) libssl = line.substr(line.find('/'));
+    REQUIRE(!libssl.empty());
+    ToolProcess by_name(
+        {tool_path("sslsniff"), "-o", "json", "--libssl", libssl, "-n", server_comm});
     for (ToolProcess* t : {&text, &exact, &hexdump, &by_name})
         REQUIRE(t->wait_attached());
     REQUIRE(client.run() == 0);
@@ -208,7 +187,8 @@ TEST_CASE("sslsniff shows TLS plaintext both ways: FUNC, COMM, PID, LEN, the byt
         std::string before = f[0] + " " + f[1] + " " + f[2] + " " + f[3] + " ";
         rows.push_back(before + rest.substr(before.size() + f[4].size() + 1));
     }
-    std::string escaped_greeting = "GET /corescope HTTP/1.1\\r\\nHost: \\e]0;owned\\x07\\r\\n\\r\\n";
+    std::string escaped_greeting =
+        "GET /corescope HTTP/1.1\\r\\nHost: \\e]0;owned\\x07\\r\\n\\r\\n";
     std::string escaped_answer = "HTTP/1.1 200 OK\\r\\n\\r\\npong";
     std::string cut = std::string(limit, 'z') + "...[236 bytes cut]";
     std::string glen = std::to_string(greeting.size()), alen = std::to_string(answer.size());
@@ -222,17 +202,15 @@ TEST_CASE("sslsniff shows TLS plaintext both ways: FUNC, COMM, PID, LEN, the byt
     };
     CHECK(rows.size() == 6);
     CHECK(of(rows, client_comm) ==
-          std::vector<std::string>{"WRITE " + client_comm + " " + cpid + " " + glen + " " +
-                                       escaped_greeting,
-                                   "READ " + client_comm + " " + cpid + " " + alen + " " +
-                                       escaped_answer,
-                                   "WRITE " + client_comm + " " + cpid + " 300 " + cut});
+          std::vector<std::string>{
+              "WRITE " + client_comm + " " + cpid + " " + glen + " " + escaped_greeting,
+              "READ " + client_comm + " " + cpid + " " + alen + " " + escaped_answer,
+              "WRITE " + client_comm + " " + cpid + " 300 " + cut});
     CHECK(of(rows, server_comm) ==
-          std::vector<std::string>{"READ " + server_comm + " " + spid + " " + glen + " " +
-                                       escaped_greeting,
-                                   "WRITE " + server_comm + " " + spid + " " + alen + " " +
-                                       escaped_answer,
-                                   "READ " + server_comm + " " + spid + " 300 " + cut});
+          std::vector<std::string>{
+              "READ " + server_comm + " " + spid + " " + glen + " " + escaped_greeting,
+              "WRITE " + server_comm + " " + spid + " " + alen + " " + escaped_answer,
+              "READ " + server_comm + " " + spid + " 300 " + cut});
 
     // JSON: the bytes exact and whole (the default limit is 8192), the
     // function each went through, the process.
@@ -240,17 +218,21 @@ TEST_CASE("sslsniff shows TLS plaintext both ways: FUNC, COMM, PID, LEN, the byt
         std::string func, function;
         std::string data;
     };
-    std::vector<Want> client_wants = {
-        {"WRITE", "SSL_write", greeting}, {"READ", "SSL_read", answer}, {"WRITE", "SSL_write", big}};
+    std::vector<Want> client_wants = {{"WRITE", "SSL_write", greeting},
+                                      {"READ", "SSL_read", answer},
+                                      {"WRITE", "SSL_write", big}};
     std::vector<Want> server_wants = {{"READ", "SSL_read_ex", greeting},
                                       {"WRITE", "SSL_write_ex", answer},
                                       {"READ", "SSL_read_ex", big}};
     std::vector<json> client_events, server_events;
     for (const json& e : json_lines(j.out)) {
         INFO(e.dump());
-        if (e.at("pid") == client.pid()) client_events.push_back(e);
-        else if (e.at("pid") == server) server_events.push_back(e);
-        else FAIL("a process not asked for");
+        if (e.at("pid") == client.pid())
+            client_events.push_back(e);
+        else if (e.at("pid") == server)
+            server_events.push_back(e);
+        else
+            FAIL("a process not asked for");
     }
     for (auto [events, wants, comm, pid] :
          {std::tuple{&client_events, &client_wants, client_comm, client.pid()},
@@ -278,15 +260,14 @@ TEST_CASE("sslsniff shows TLS plaintext both ways: FUNC, COMM, PID, LEN, the byt
         if (line.rfind("READ ", 0) == 0 || line.rfind("WRITE ", 0) == 0)
             hex_rows.push_back(squeeze(line));
     CHECK(hex_rows ==
-          std::vector<std::string>{
-              "WRITE " + client_comm + " " + cpid + " " + std::to_string(greeting.size()) + " " +
-                  hex(greeting),
-              "READ " + client_comm + " " + cpid + " " + std::to_string(answer.size()) + " " +
-                  hex(answer),
-              "WRITE " + client_comm + " " + cpid + " 300 " + hex(big)});
+          std::vector<std::string>{"WRITE " + client_comm + " " + cpid + " " +
+                                       std::to_string(greeting.size()) + " " + hex(greeting),
+                                   "READ " + client_comm + " " + cpid + " " +
+                                       std::to_string(answer.size()) + " " + hex(answer),
+                                   "WRITE " + client_comm + " " + cpid + " 300 " + hex(big)});
     CHECK(h.out.find(server_comm) == std::string::npos);
 
-    // -n the server's name, no -p (the system's libssl): its calls only.
+    // -n the server's name, --libssl: its calls only.
     std::vector<std::string> named;
     for (const json& e : json_lines(n.out)) {
         CHECK(e.at("comm") == server_comm);
