@@ -24,8 +24,8 @@ struct TlsCredentials {
         X509_set_pubkey(cert, key);
         X509_NAME* name = X509_get_subject_name(cert);
         X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                   reinterpret_cast<const unsigned char*>("corescope-test"), -1,
-                                   -1, 0);
+                                   reinterpret_cast<const unsigned char*>("corescope-test"), -1, -1,
+                                   0);
         X509_set_issuer_name(cert, name);
         if (X509_sign(cert, key, EVP_sha256()) <= 0) {
             X509_free(cert);

@@ -39,13 +39,13 @@ struct Printer {
 
 // The files readline is in: libreadline where a process maps it (a bash
 // linked to it), else the bash program; the system's bash without -p.
-const UserFile libreadline{"libreadline",
-                           [](std::string_view name) {
-                               return is_shared_library(name, "libreadline");
-                           },
-                           {},
-                           "--shared PATH"};
-const UserFile bash{"bash", [](std::string_view name) { return name == "bash"; },
+const UserFile libreadline{
+    "libreadline",
+    [](std::string_view name) { return is_shared_library(name, "libreadline"); },
+    {},
+    "--shared PATH"};
+const UserFile bash{"bash",
+                    [](std::string_view name) { return name == "bash"; },
                     {"/bin/bash", "/usr/bin/bash", "/usr/local/bin/bash"},
                     "--shared PATH"};
 
@@ -66,8 +66,7 @@ std::vector<std::string> readline_files(const std::string& shared,
     return files;
 }
 
-std::vector<AttachStep> attach_steps(const std::string& shared,
-                                     const std::vector<uint32_t>& pids) {
+std::vector<AttachStep> attach_steps(const std::string& shared, const std::vector<uint32_t>& pids) {
     AttachWay uprobes;
     for (const std::string& file : readline_files(shared, pids)) {
         std::optional<uint64_t> offset = function_offset(file, "readline");
@@ -94,8 +93,8 @@ int bashreadline(int argc, char** argv) {
     CommonOptions options;
     std::string shared;
     CommandLine cli("bashreadline", "Print the command lines typed into bash (readline()).",
-                    {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name,
-                     Flag::print_uid, Flag::duration});
+                    {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::print_uid,
+                     Flag::duration});
     cli.add_option('s', "shared", "PATH",
                    "probe readline in this file: the libreadline.so a bash is linked to "
                    "(default: the bash program, or the one -p's processes use)",

@@ -49,8 +49,8 @@ struct Printer {
                 {column("func", "FUNC", 6), json_field("function"), comm_column(), pid_column(),
                  column("len", "LEN", 6, Align::right),
                  shown_if(latency, text_column("LAT(ms)", 9, Align::right)),
-                 json_field("latency_ms"),
-                 json_field("captured"), json_field("truncated"), column("data", "DATA", 0)}};
+                 json_field("latency_ms"), json_field("captured"), json_field("truncated"),
+                 column("data", "DATA", 0)}};
     }
 
     void print(RecordWriter& records, const void* data, size_t size) const {
@@ -63,9 +63,7 @@ struct Printer {
         bool cut = e->len > captured;
         Record r = records.begin(task_of(*e));
         if (!r) return;
-        r.text(func_names[e->func & 1])
-            .text(function_names[e->func & 1][e->ex & 1])
-            .number(e->len);
+        r.text(func_names[e->func & 1]).text(function_names[e->func & 1][e->ex & 1]).number(e->len);
         double latency_ms = static_cast<double>(e->lat_ns) / 1e6;
         r.real(latency_ms).real(latency_ms).number(captured).boolean(cut);
         if (records.json()) {
@@ -75,8 +73,10 @@ struct Printer {
             // call cut at the capture limit says how much is left out.
             r.lazy([&] {
                 std::string s;
-                if (hexdump) s = hex_bytes(bytes);
-                else append_text_escaped(s, bytes);
+                if (hexdump)
+                    s = hex_bytes(bytes);
+                else
+                    append_text_escaped(s, bytes);
                 if (cut) s += "...[" + std::to_string(e->len - captured) + " bytes cut]";
                 return Formatted{s};
             });
