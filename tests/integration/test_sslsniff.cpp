@@ -17,7 +17,11 @@
 #include <nlohmann/json.hpp>
 #include <openssl/ssl.h>
 #include <string>
+#include <openssl/pem.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <tuple>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -285,6 +289,112 @@ TEST_CASE("sslsniff refuses a missing --libssl with exit 2 and a file without SS
     Finished n = run({tool_path("sslsniff"), "--libssl", "/bin/true"});
     CHECK(n.exit_code == 1);
     CHECK(n.err.find("/bin/true defines no SSL_read") != std::string::npos);
+}
+
+TEST_CASE("sslsniff -p probes a process's own libssl through /proc/PID/root (a container's copy); "
+          "the system's libssl does not see it",
+          "[sslsniff]") {
+    REQUIRE_BPF();
+    REQUIRE(have_command("openssl"));
+    // The server: openssl s_server in a mount namespace of its own, where
+    // a copy of libssl (another file) is bound over the system's path.
+    std::string libssl;
+    std::ifstream maps("/proc/self/maps");
+    for (std::string line; libssl.empty() && std::getline(maps, line);)
+        if (line.find("/libssl.so") != std::string::npos) libssl = line.substr(line.find('/'));
+    REQUIRE(!libssl.empty());
+    std::string dir = "/tmp/" + unique_token("sslsniff-ns");
+    REQUIRE(mkdir(dir.c_str(), 0700) == 0);
+    std::string copy = dir + "/libssl.so.3", key = dir + "/key.pem", cert = dir + "/cert.pem";
+    REQUIRE(sh("cp " + libssl + " " + copy));
+    {
+        TlsCredentials creds;
+        REQUIRE(creds.ok());
+        FILE* k = fopen(key.c_str(), "w");
+        FILE* c = fopen(cert.c_str(), "w");
+        REQUIRE((k && c));
+        CHECK(PEM_write_PrivateKey(k, creds.key, nullptr, nullptr, 0, nullptr, nullptr) == 1);
+        CHECK(PEM_write_X509(c, creds.cert) == 1);
+        fclose(k);
+        fclose(c);
+    }
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    uint16_t port = local_port(listener);
+    close(listener); // s_server takes the port
+    int in[2], out[2];
+    REQUIRE(pipe(in) == 0);
+    REQUIRE(pipe(out) == 0);
+    pid_t server = fork();
+    REQUIRE(server >= 0);
+    if (server == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        dup2(out[1], 2);
+        if (unshare(CLONE_NEWNS) != 0 ||
+            mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) ||
+            mount(copy.c_str(), libssl.c_str(), nullptr, MS_BIND, nullptr) != 0)
+            _exit(126);
+        std::string accept = "127.0.0.1:" + std::to_string(port);
+        execlp("openssl", "openssl", "s_server", "-accept", accept.c_str(), "-cert", cert.c_str(),
+               "-key", key.c_str(), "-naccept", "1", static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    // s_server says ACCEPT once it listens.
+    std::string said;
+    for (char buf[256]; said.find("ACCEPT") == std::string::npos;) {
+        ssize_t n = read(out[0], buf, sizeof buf);
+        if (n <= 0) break;
+        said.append(buf, n);
+    }
+    REQUIRE(said.find("ACCEPT") != std::string::npos);
+    std::string spid = std::to_string(server);
+    ToolProcess own({tool_path("sslsniff"), "-o", "json", "-v", "-p", spid});
+    ToolProcess system({tool_path("sslsniff"), "-o", "json", "-n", "openssl"});
+    REQUIRE(own.wait_attached());
+    REQUIRE(system.wait_attached());
+    std::string payload = unique_token("in-its-own-libssl");
+    GatedChild client(
+        [&] {
+            int fd = socket(AF_INET, SOCK_STREAM, 0);
+            sockaddr_in to = addr;
+            to.sin_port = htons(port);
+            if (connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) return 1;
+            SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+            SSL* ssl = SSL_new(ctx);
+            SSL_set_fd(ssl, fd);
+            if (SSL_connect(ssl) != 1) return 2;
+            if (SSL_write(ssl, payload.data(), int(payload.size())) != int(payload.size()))
+                return 3;
+            SSL_shutdown(ssl);
+            return 0;
+        },
+        unique_comm("tls-ns-").c_str());
+    REQUIRE(client.run() == 0);
+    bool seen = own.wait_for_output(payload);
+    Finished o = own.stop(), s = system.stop();
+    close(in[1]); // s_server ends at the end of its input
+    kill(server, SIGTERM);
+    waitpid(server, nullptr, 0);
+    close(out[0]);
+    sh("rm -rf " + dir);
+    REQUIRE(seen);
+    CHECK(o.err.find("uprobe:/proc/" + spid + "/root" + libssl + ":0x") != std::string::npos);
+    std::vector<json> reads;
+    for (const json& e : json_lines(o.out))
+        if (e.at("func") == "READ") reads.push_back(e);
+    REQUIRE(reads.size() == 1);
+    CHECK(reads[0].at("pid") == server);
+    CHECK(reads[0].at("comm") == "openssl");
+    CHECK(reads[0].at("data") == payload);
+    CHECK(reads[0].at("function") == "SSL_read");
+    // The system's libssl is another file: the server's read is not there.
+    CHECK(s.out.find(payload) == std::string::npos);
 }
 
 } // namespace test_sslsniff
