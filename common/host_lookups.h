@@ -6,6 +6,7 @@
 
 #include "attach_plan.h"
 #include "cli.h"
+#include "user_files.h"
 
 #include <cstdint>
 #include <functional>
@@ -30,13 +31,6 @@ std::vector<std::string> libc_paths(const std::string& libc_option = {},
 // --libc PATH: a regular file, or exit 2 naming it; help says what is done
 // with it ("(default: the one processes use)" is added).
 void add_libc_option(CommandLine& cli, std::string& libc_option, const std::string& help);
-
-// Where function is in the library at path, as a uprobe target's
-// "0xFILE_OFFSET" read from its dynamic symbols: glibc 2.34 and later define
-// some functions twice (pthread_create@GLIBC_2.2.5 and @@GLIBC_2.34, one
-// address), which libbpf 1.1 refuses to choose between. The plain name
-// where no such symbol is found (libbpf then says why it fails).
-std::string uprobe_target_in(const std::string& path, const char* function);
 
 // One way to trace lookups: on each library, an entry uprobe on each
 // function (the program entry_program(function) names) and a return uprobe

@@ -21,6 +21,7 @@
 // own flags are tested in exercised_elsewhere.
 #include "harness.h"
 #include "json_lines.h"
+#include "tls_pair.h"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -827,6 +828,17 @@ std::vector<EventTool> event_tools() {
          },
          any_record([](const json& r, const Made& m, const Context&) {
              return same_task(r, m) && r.at("host") == m.token;
+         })},
+        // A TLS exchange in memory between a client and a server of the
+        // actor's (the test links libssl): the server's SSL_read of the token.
+        {"sslsniff",
+         {},
+         [](const Context&, const Made& m) {
+             if (!tls_in_memory(m.token)) throw std::runtime_error("TLS in memory failed");
+             return std::string();
+         },
+         any_record([](const json& r, const Made& m, const Context&) {
+             return same_task(r, m) && r.at("func") == "READ" && r.at("data") == m.token;
          })},
         // Summary tools: the actor's threads show by their IDs. (Kernel
         // stacks only: -n filters in user space, and naming every process's
@@ -3218,6 +3230,22 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
      {{"-m", "test_fsdist.cpp"}, {"-T", "test_fsdist.cpp"}, {"--type", "test_fsdist.cpp"}}},
     {"fsslower", {{"--min", "test_flags.cpp"}, {"--type", "test_fsslower.cpp"}}},
     {"gethostlatency", {{"--libc", "test_flags.cpp"}}},
+    {"sslsniff",
+     {{"-l", "test_sslsniff.cpp"},
+      {"--hexdump", "test_sslsniff.cpp"},
+      {"-s", "test_sslsniff.cpp"},
+      {"--libssl", "test_sslsniff.cpp"}}},
+    {"bashreadline",
+     {{"-p", "test_bashreadline.cpp"},
+      {"-t", "test_bashreadline.cpp"},
+      {"-u", "test_bashreadline.cpp"},
+      {"-c", "test_bashreadline.cpp"},
+      {"-n", "test_bashreadline.cpp"},
+      {"-U", "test_bashreadline.cpp"},
+      {"-d", "test_bashreadline.cpp"},
+      {"-v", "test_bashreadline.cpp"},
+      {"--btf", "test_bashreadline.cpp"},
+      {"-s", "test_bashreadline.cpp"}}},
     {"futexctn",
      {{"-m", "test_futexctn.cpp"},
       {"-l", "test_futexctn.cpp"},

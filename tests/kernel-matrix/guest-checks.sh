@@ -180,6 +180,14 @@ echo "kernel: $(uname -r)"
 mkdir -p /lib64 /lib/x86_64-linux-gnu
 cp /corescope/lib/ld-linux-x86-64.so.2 /lib64/
 cp /corescope/lib/libc.so.6 /lib/x86_64-linux-gnu/
+# bashreadline's bash and sslsniff's openssl, libssl and libcrypto, where
+# Debian has them (bash and its libtinfo, openssl: brought by run-tools.sh).
+for lib in /corescope/lib/lib*.so*; do
+	cp "$lib" /lib/x86_64-linux-gnu/
+done
+rm -f /bin/bash /usr/bin/openssl
+cp /corescope/lib/bash /bin/bash
+cp /corescope/lib/openssl /usr/bin/openssl
 printf '127.0.0.1 localhost\n::1 localhost\n' >/etc/hosts
 printf 'hosts: files\n' >/etc/nsswitch.conf
 
@@ -1633,6 +1641,74 @@ expect_tier gh_text gethostlatency "host name lookups" uprobe
 expect gh_text gethostlatency uprobe "shows the lookup of localhost with PID and comm" "^[0-9:]*  *$wpid  *km-workload  *[0-9.]*  *localhost$"
 expect_tier gh_pid gethostlatency "host name lookups" uprobe
 expect gh_pid gethostlatency uprobe "-p PID finds the process's libc and shows its lookup" "\"pid\":$wpid,.*\"host\":\"localhost\""
+
+fi
+
+# --- bashreadline: lines an interactive bash reads (from a fifo: readline all the same) ---
+if section "bashreadline"; then
+mkfifo $out/br.in
+exec 3<>$out/br.in
+HISTFILE=/dev/null PS1='km-prompt> ' bash --norc --noprofile -i <&3 >$out/br.bash.out 2>$out/br.bash.err &
+bpid=$!
+prompts() { grep -o 'km-prompt> ' $out/br.bash.err 2>/dev/null | wc -l; }
+wait_prompts() {
+	i=0
+	while [ "$(prompts)" -lt "$1" ] && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+wait_prompts 1
+start br_text "" bashreadline
+start br_pid "" bashreadline -p $bpid -o json
+wait_attached
+# bash entered readline before the probe: a return probe sees the calls
+# made after it, so one line first, unchecked.
+echo true >&3
+wait_prompts 2
+echo 'echo km-typed-line' >&3
+echo exit >&3
+wait $bpid
+wait_for br_text km-typed-line
+wait_for br_pid km-typed-line
+stop_all
+exec 3>&-
+expect_tier br_text bashreadline "lines read by readline" uretprobe
+expect br_text bashreadline uretprobe "shows the line typed into bash with its PID" "^[0-9:]*  *$bpid  *echo km-typed-line$"
+expect_tier br_pid bashreadline "lines read by readline" uretprobe
+expect br_pid bashreadline uretprobe "-p PID finds the process's bash and shows its lines" "\"pid\":$bpid,.*\"comm\":\"bash\",.*\"command\":\"echo km-typed-line\""
+
+fi
+
+# --- sslsniff: openssl s_client sends a line to s_server on loopback -----------------
+if section "sslsniff"; then
+mkfifo $out/ss.in
+exec 4<>$out/ss.in
+openssl s_server -accept 127.0.0.1:4433 -cert /corescope/km-cert.pem -key /corescope/km-key.pem \
+	-naccept 1 -quiet <&4 >$out/ss.server 2>&1 &
+spid=$!
+i=0
+while ! netstat -ltn 2>/dev/null | grep -q ':4433 ' && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+start ss_text "" sslsniff -n openssl
+start ss_pid "" sslsniff -p $spid -o json
+wait_attached
+echo corescope-tls-line | openssl s_client -connect 127.0.0.1:4433 -quiet -no_ign_eof -nocommands >$out/ss.client 2>&1 &
+cpid=$!
+wait $cpid
+wait_for ss_text "READ .*corescope-tls-line"
+wait_for ss_pid corescope-tls-line
+stop_all
+kill $spid 2>/dev/null
+wait $spid
+exec 4>&-
+expect_tier ss_text sslsniff "TLS reads and writes (OpenSSL)" uprobe
+expect ss_text sslsniff uprobe "shows the client's write with its PID, length and data" "^WRITE  *openssl  *$cpid  *19  *corescope-tls-line\\\\n$"
+expect ss_text sslsniff uprobe "shows the server's read" "^READ  *openssl  *$spid  *19  *corescope-tls-line\\\\n$"
+expect_tier ss_pid sslsniff "TLS reads and writes (OpenSSL)" uprobe
+expect ss_pid sslsniff uprobe "-p PID finds the process's libssl and shows its read" "\"pid\":$spid,.*\"func\":\"READ\",.*\"len\":19,.*\"data\":\"corescope-tls-line\\\\n\""
 
 fi
 

@@ -33,6 +33,16 @@ libc=$(ldd "$files/km-workload" | awk '/libc\.so/ {print $3}')
 loader=$(readelf -l "$files/km-workload" | sed -n 's/.*interpreter: \(.*\)]/\1/p')
 cp -L "$libc" "$files/lib/libc.so.6"
 cp -L "$loader" "$files/lib/ld-linux-x86-64.so.2"
+# bashreadline's bash and sslsniff's OpenSSL (the openssl program, libssl,
+# libcrypto), with what they link, and a throwaway key and certificate for
+# the TLS server made here.
+cp -L /bin/bash "$files/lib/bash"
+for lib in $(ldd /bin/bash /usr/bin/openssl | awk '/=> \// {print $3}' | sort -u); do
+    [ "${lib##*/}" = libc.so.6 ] || cp -L "$lib" "$files/lib/"
+done
+cp -L /usr/bin/openssl "$files/lib/openssl"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=km \
+    -keyout "$files/km-key.pem" -out "$files/km-cert.pem" 2>/dev/null
 # One boot for every tool: an ext4 scratch disk (formatted here) for the
 # block and file-system tools, memory for some 10 tools side by side. A
 # soft lockup panics the guest, so the suite fails at once with the
