@@ -1,0 +1,4 @@
+#include "harness.h"
+
+namespace test_funccount {
+} // namespace test_funccount

@@ -1,0 +1,4 @@
+#include "harness.h"
+
+namespace test_funclatency {
+} // namespace test_funclatency
