@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 #include <map>
+#include <regex>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 namespace test_funccount {
@@ -145,6 +147,36 @@ TEST_CASE("funccount counts kernel functions where the kernel has kprobes, and s
         CHECK(r.err.find("kernel has no kprobes") != std::string::npos);
         CHECK(r.out.empty());
     }
+}
+
+TEST_CASE("funccount and funclatency -i print every interval, -T with its time, until -d",
+          "[funccount]") {
+    REQUIRE_BPF();
+    double started = now_s();
+    ToolProcess count(
+        {tool_path("funccount"), "-T", "-i", "1", "-d", "2.5", "t:syscalls:sys_enter_getppid"});
+    ToolProcess latency({tool_path("funclatency"), "-o", "json", "-T", "-i", "1", "-d", "2.5",
+                         "c:getppid"});
+    for (ToolProcess* p : {&count, &latency})
+        REQUIRE(p->wait_attached());
+    getppid();
+    Finished c = count.wait(10);
+    Finished l = latency.wait(10);
+    CHECK(now_s() - started >= 2.5);
+    CHECK(c.exit_code == 0);
+    CHECK(l.exit_code == 0);
+    INFO(c.out);
+    // Two whole intervals and the last half one, each under its time line.
+    std::vector<std::string> times;
+    for (const std::string& line : lines(c.out))
+        if (std::regex_match(line, std::regex(R"(\[\d\d:\d\d:\d\d\])"))) times.push_back(line);
+    CHECK(times.size() == 3);
+    CHECK(lines_containing(c.out, "FUNC").size() == 3);
+    INFO(l.out);
+    std::vector<json> records = json_lines(l.out);
+    CHECK(records.size() == 3);
+    for (const json& r : records)
+        CHECK(r.at("probe") == "c:getppid");
 }
 
 } // namespace test_funccount

@@ -32,7 +32,8 @@ TEST_CASE("funclatency puts each 20 ms call in its bucket, in ms and us, -p and 
     FuncWorkload other(2, 1, 1, 0);
     std::string lib = func_library_path();
     ToolProcess ms({tool_path("funclatency"), "-m", "-p", mine.pid_text(), "funcwork:fc_slow"});
-    ToolProcess us({tool_path("funclatency"), "-o", "json", "--microseconds", lib + ":fc_slow"});
+    ToolProcess us(
+        {tool_path("funclatency"), "-o", "json", "--microseconds", "-r", lib + ":^fc_sl.w$"});
     ToolProcess per({tool_path("funclatency"), "-o", "json", "-P", lib + ":fc_alpha"});
     for (ToolProcess* p : {&ms, &us, &per})
         REQUIRE(p->wait_attached());
@@ -56,7 +57,7 @@ TEST_CASE("funclatency puts each 20 ms call in its bucket, in ms and us, -p and 
     REQUIRE(records.size() == 1);
     CHECK(records[0].at("type") == "histogram");
     CHECK(records[0].at("unit") == "usecs");
-    CHECK(records[0].at("probe") == lib + ":fc_slow");
+    CHECK(records[0].at("probe") == lib + ":^fc_sl.w$");
     CHECK(records[0].at("total") == 6); // 5 + the other workload's 1
     CHECK(bucket_count(records[0], 16384, 32767) == 6);
     CHECK(records[0].at("p50") == 32767);
