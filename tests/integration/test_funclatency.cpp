@@ -44,12 +44,23 @@ TEST_CASE("funclatency puts each 20 ms call in its bucket, in ms and us, -p and 
     CHECK(m.exit_code == 0);
     INFO(m.out);
     CHECK(lines_containing(m.out, "msecs").size() == 1);
+    // A sleep ends late, never early: none below 16 ms, most (all on a quiet
+    // machine) in 16-31 ms, a late wake-up on a busy one in the next.
     std::vector<std::string> row = lines_containing(m.out, " 16 -> 31 ");
     REQUIRE(row.size() == 1);
-    CHECK(fields(row[0]).at(4) == "5");
-    // Nothing in any other bucket.
-    for (const std::string& line : lines_containing(m.out, "|"))
-        if (line.find(" 16 -> 31 ") == std::string::npos) CHECK(fields(line).at(4) == "0");
+    uint64_t in_bucket = std::stoull(fields(row[0]).at(4));
+    CHECK(in_bucket >= 3);
+    uint64_t below = 0, above = 0;
+    bool past = false;
+    for (const std::string& line : lines_containing(m.out, "|")) {
+        if (line.find(" 16 -> 31 ") != std::string::npos) {
+            past = true;
+            continue;
+        }
+        (past ? above : below) += std::stoull(fields(line).at(4));
+    }
+    CHECK(below == 0);
+    CHECK(in_bucket + above == 5);
 
     Finished u = us.stop();
     INFO(u.out);
@@ -59,8 +70,9 @@ TEST_CASE("funclatency puts each 20 ms call in its bucket, in ms and us, -p and 
     CHECK(records[0].at("unit") == "usecs");
     CHECK(records[0].at("probe") == lib + ":^fc_sl.w$");
     CHECK(records[0].at("total") == 6); // 5 + the other workload's 1
-    CHECK(bucket_count(records[0], 16384, 32767) == 6);
-    CHECK(records[0].at("p50") == 32767);
+    CHECK(bucket_count(records[0], 16384, 32767) >= 4);
+    for (const json& b : records[0].at("buckets"))
+        if (b.at("high") < 16384) CHECK(b.at("count") == 0);
 
     Finished p = per.stop();
     INFO(p.out);
@@ -109,7 +121,7 @@ TEST_CASE("funclatency times a kernel function where the kernel has fentry or kp
     std::vector<json> records = json_lines(r.out);
     REQUIRE(records.size() == 1);
     CHECK(records[0].at("total") == 3);
-    CHECK(bucket_count(records[0], 16, 31) == 3);
+    CHECK(bucket_count(records[0], 16, 31) >= 2); // a late wake-up goes to 32-63
 }
 
 } // namespace test_funclatency

@@ -174,7 +174,7 @@ int funclatency(int argc, char** argv) {
                      way.points.push_back({"uprobe_return", AttachKind::uretprobe, t.target});
                  }
                  return std::vector<AttachStep>{
-                     {"user function '" + spec.text + "'", {std::move(way)}}};
+                     {"user function '" + spec.pattern + "'", {std::move(way)}}};
              },
          .configure =
              [&](funclatency_bpf& skel, const AttachPlan& plan) {
