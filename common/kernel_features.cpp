@@ -87,8 +87,8 @@ const char* attach_kind_name(AttachKind kind) {
 
 std::vector<AttachKind> parse_skipped_attach_kinds(std::string_view list) {
     static constexpr AttachKind all[] = {
-        AttachKind::tp_btf,    AttachKind::raw_tp,    AttachKind::tracepoint, AttachKind::fentry,
-        AttachKind::fexit,     AttachKind::kprobe,    AttachKind::kretprobe,  AttachKind::uprobe,
+        AttachKind::tp_btf,    AttachKind::raw_tp,     AttachKind::tracepoint, AttachKind::fentry,
+        AttachKind::fexit,     AttachKind::kprobe,     AttachKind::kretprobe,  AttachKind::uprobe,
         AttachKind::uretprobe, AttachKind::perf_event, AttachKind::usdt};
     std::vector<AttachKind> kinds;
     while (!list.empty()) {

@@ -64,10 +64,9 @@ std::string library_in_maps(const std::string& maps_path, const std::string& nam
 }
 
 std::string library_in_directories(const std::string& name) {
-    for (const char* dir :
-         {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu",
-          "/usr/lib/aarch64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib",
-          "/usr/local/lib"}) {
+    for (const char* dir : {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
+                            "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib64",
+                            "/usr/lib64", "/lib", "/usr/lib", "/usr/local/lib"}) {
         DIR* d = opendir(dir);
         if (!d) continue;
         std::vector<std::string> found;
@@ -173,7 +172,8 @@ NameMatcher::NameMatcher(std::string pattern, bool regex)
 
 bool NameMatcher::matches(std::string_view name) const {
     std::string n(name);
-    if (regex_) return regexec(static_cast<regex_t*>(compiled_.get()), n.c_str(), 0, nullptr, 0) == 0;
+    if (regex_)
+        return regexec(static_cast<regex_t*>(compiled_.get()), n.c_str(), 0, nullptr, 0) == 0;
     if (literal_) return n == pattern_;
     return fnmatch(pattern_.c_str(), n.c_str(), 0) == 0;
 }
@@ -184,8 +184,7 @@ std::string find_user_library(const std::string& library, const std::vector<uint
         throw RuntimeError("no process " + std::to_string(pids.front()));
     if (library.find('/') != std::string::npos) {
         std::string path = root + library;
-        if (!is_regular_file(path))
-            throw RuntimeError("no library or executable " + path);
+        if (!is_regular_file(path)) throw RuntimeError("no library or executable " + path);
         return path;
     }
     for (uint32_t pid : pids) {
@@ -199,8 +198,8 @@ std::string find_user_library(const std::string& library, const std::vector<uint
     std::string path = library_in_maps("/proc/self/maps", library);
     if (path.empty()) path = library_in_directories(library);
     if (path.empty())
-        throw RuntimeError("cannot find library '" + library +
-                           "' (lib" + (library.rfind("lib", 0) == 0 ? library.substr(3) : library) +
+        throw RuntimeError("cannot find library '" + library + "' (lib" +
+                           (library.rfind("lib", 0) == 0 ? library.substr(3) : library) +
                            ".so* in the usual library directories); give its path");
     return path;
 }
@@ -232,8 +231,7 @@ std::vector<ElfFunction> elf_functions(const std::string& path) {
             const char* name = elf_strptr(file.elf, shdr.sh_link, sym.st_name);
             if (!name || !*name) continue;
             for (const GElf_Phdr& ph : loads) {
-                if (sym.st_value < ph.p_vaddr || sym.st_value >= ph.p_vaddr + ph.p_filesz)
-                    continue;
+                if (sym.st_value < ph.p_vaddr || sym.st_value >= ph.p_vaddr + ph.p_filesz) continue;
                 uint64_t offset = sym.st_value - ph.p_vaddr + ph.p_offset;
                 if (seen.insert(offset).second) functions.push_back({name, offset});
                 break;
@@ -255,8 +253,7 @@ std::vector<UsdtProbe> usdt_probes(const std::string& path) {
         if (!data) continue;
         GElf_Nhdr note;
         size_t name_at, desc_at;
-        for (size_t at = 0;
-             (at = gelf_getnote(data, at, &note, &name_at, &desc_at)) > 0;) {
+        for (size_t at = 0; (at = gelf_getnote(data, at, &note, &name_at, &desc_at)) > 0;) {
             const char* bytes = static_cast<const char*>(data->d_buf);
             if (note.n_type != 3 || note.n_namesz != 8 ||
                 std::memcmp(bytes + name_at, "stapsdt", 8) != 0)
@@ -341,8 +338,7 @@ std::vector<ProbeTarget> resolve_probe_spec(const ProbeSpec& spec, bool regex,
     switch (spec.type) {
     case ProbeType::tracepoint: {
         auto colon = spec.pattern.find(':');
-        found = matching_tracepoints(tracefs_dir,
-                                     NameMatcher(spec.pattern.substr(0, colon), regex),
+        found = matching_tracepoints(tracefs_dir, NameMatcher(spec.pattern.substr(0, colon), regex),
                                      NameMatcher(spec.pattern.substr(colon + 1), regex));
         if (found.empty())
             throw RuntimeError(tracefs_dir.empty()
@@ -352,8 +348,7 @@ std::vector<ProbeTarget> resolve_probe_spec(const ProbeSpec& spec, bool regex,
     }
     case ProbeType::kernel:
         found = matching_kernel_functions(tracefs_dir, NameMatcher(spec.pattern, regex));
-        if (found.empty())
-            throw RuntimeError("no kernel function matches '" + spec.pattern + "'");
+        if (found.empty()) throw RuntimeError("no kernel function matches '" + spec.pattern + "'");
         return found;
     case ProbeType::user: {
         std::string path = find_user_library(spec.library, pids);

@@ -7,9 +7,13 @@
 
 volatile int fc_sink;
 
-EXPORTED void fc_alpha(void) { fc_sink++; }
+EXPORTED void fc_alpha(void) {
+    fc_sink++;
+}
 
-EXPORTED void fc_beta(void) { fc_sink += 2; }
+EXPORTED void fc_beta(void) {
+    fc_sink += 2;
+}
 
 /* Sleeps ms milliseconds (one clock_nanosleep system call). */
 EXPORTED void fc_slow(int ms) {
@@ -19,4 +23,6 @@ EXPORTED void fc_slow(int ms) {
 }
 
 /* Never called: a match that counts nothing. */
-EXPORTED void fc_unused(void) { fc_sink += 4; }
+EXPORTED void fc_unused(void) {
+    fc_sink += 4;
+}

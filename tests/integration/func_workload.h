@@ -15,8 +15,12 @@
 
 namespace itest {
 
-inline std::string func_workload_path() { return tool_path("tests/integration/func_workload"); }
-inline std::string func_library_path() { return tool_path("tests/integration/libfuncwork.so"); }
+inline std::string func_workload_path() {
+    return tool_path("tests/integration/func_workload");
+}
+inline std::string func_library_path() {
+    return tool_path("tests/integration/libfuncwork.so");
+}
 
 class FuncWorkload {
   public:

@@ -53,10 +53,10 @@ TEST_CASE("funccount counts user functions, tracepoints and USDT probes exactly,
     ToolProcess all({tool_path("funccount"), "-o", "json", lib + ":fc_*"});
     ToolProcess sleeps({tool_path("funccount"), "-o", "json", "-p", mine.pid_text(),
                         "t:syscalls:sys_enter_*nanosleep"});
-    ToolProcess ticks_other({tool_path("funccount"), "-p", other.pid_text(), "-r",
-                             "u:func_workload:^ti.k$"});
-    ToolProcess ticks_all({tool_path("funccount"), "-o", "json",
-                           "u:" + func_workload_path() + ":funcwork:tick"});
+    ToolProcess ticks_other(
+        {tool_path("funccount"), "-p", other.pid_text(), "-r", "u:func_workload:^ti.k$"});
+    ToolProcess ticks_all(
+        {tool_path("funccount"), "-o", "json", "u:" + func_workload_path() + ":funcwork:tick"});
     for (ToolProcess* p : {&text, &all, &sleeps, &ticks_other, &ticks_all})
         REQUIRE(p->wait_attached());
     REQUIRE(mine.go() == 0);
@@ -155,8 +155,8 @@ TEST_CASE("funccount and funclatency -i print every interval, -T with its time, 
     double started = now_s();
     ToolProcess count(
         {tool_path("funccount"), "-T", "-i", "1", "-d", "2.5", "t:syscalls:sys_enter_getppid"});
-    ToolProcess latency({tool_path("funclatency"), "-o", "json", "-T", "-i", "1", "-d", "2.5",
-                         "c:getppid"});
+    ToolProcess latency(
+        {tool_path("funclatency"), "-o", "json", "-T", "-i", "1", "-d", "2.5", "c:getppid"});
     for (ToolProcess* p : {&count, &latency})
         REQUIRE(p->wait_attached());
     getppid();

@@ -113,8 +113,8 @@ TEST_CASE("funclatency times a kernel function where the kernel has fentry or kp
         return;
     }
     FuncWorkload mine(0, 0, 3, 0);
-    ToolProcess p({tool_path("funclatency"), "-m", "-o", "json", "-p", mine.pid_text(),
-                   "do_nanosleep"});
+    ToolProcess p(
+        {tool_path("funclatency"), "-m", "-o", "json", "-p", mine.pid_text(), "do_nanosleep"});
     REQUIRE(p.wait_attached());
     REQUIRE(mine.go() == 0);
     Finished r = p.stop();

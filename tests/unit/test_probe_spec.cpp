@@ -92,8 +92,8 @@ TEST_CASE("tracepoints and kernel functions are matched from tracefs", "[probe_s
     CHECK(found[0].label == "sched:sched_process_exec");
     CHECK(found[0].target == "sched:sched_process_exec");
     CHECK(found[1].label == "sched:sched_process_exit");
-    CHECK(matching_tracepoints(dir.path, NameMatcher("*", false), NameMatcher("*", false))
-              .size() == 4);
+    CHECK(matching_tracepoints(dir.path, NameMatcher("*", false), NameMatcher("*", false)).size() ==
+          4);
 
     std::ofstream(dir.path + "/available_filter_functions")
         << "vfs_read\nvfs_write\nvfs_read\nmd_flush_request [md_mod]\n";
@@ -106,8 +106,7 @@ TEST_CASE("tracepoints and kernel functions are matched from tracefs", "[probe_s
     CHECK_THROWS_AS(resolve_probe_spec(none, false, {}, dir.path), RuntimeError);
 }
 
-TEST_CASE("user functions: libraries by name or path, functions from ELF symbols",
-          "[probe_spec]") {
+TEST_CASE("user functions: libraries by name or path, functions from ELF symbols", "[probe_spec]") {
     std::string libc = find_user_library("c");
     CHECK(libc.find("libc") != std::string::npos);
     CHECK(find_user_library(libc) == libc);

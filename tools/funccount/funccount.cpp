@@ -32,8 +32,7 @@ class FuncCountPrinter {
   public:
     FuncCountPrinter(const CommonOptions& options, Output& out)
         : table_(options, out,
-                 {0,
-                  {column("func", "FUNC", 36), column("count", "COUNT", 8, Align::right)}},
+                 {0, {column("func", "FUNC", 36), column("count", "COUNT", 8, Align::right)}},
                  {0,
                   {json_field("time"), json_field("interval_s"), json_field("total"),
                    json_field("distinct")}}),
@@ -136,9 +135,9 @@ void decode_funccount(const CommonOptions& options, uint32_t, Output& out,
         if (e.size < sizeof(uint64_t)) continue;
         uint64_t count;
         std::memcpy(&count, e.data, sizeof count);
-        rows.push_back({std::string(static_cast<const char*>(e.data) + sizeof count,
-                                    e.size - sizeof count),
-                        count});
+        rows.push_back(
+            {std::string(static_cast<const char*>(e.data) + sizeof count, e.size - sizeof count),
+             count});
     }
     FuncCountPrinter(options, out).print(std::move(rows));
 }
@@ -151,20 +150,18 @@ int funccount(int argc, char** argv) {
                     "Count calls of functions, tracepoints and USDT probes matching a pattern.",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::time, Flag::duration,
                      Flag::interval});
-    cli.add_option('i', "interval", "SECONDS",
-                   "print every SECONDS (as the interval argument; bcc's spelling)",
-                   [&](std::string_view v) {
-                       options.interval =
-                           static_cast<uint32_t>(parse_unsigned("--interval", v, 1, 86400));
-                   });
+    cli.add_option(
+        'i', "interval", "SECONDS",
+        "print every SECONDS (as the interval argument; bcc's spelling)", [&](std::string_view v) {
+            options.interval = static_cast<uint32_t>(parse_unsigned("--interval", v, 1, 86400));
+        });
     cli.add_switch('r', "regexp", "PATTERN is an extended regular expression, not a glob", &regex);
-    cli.set_positional(
-        "PATTERN",
-        std::string("what to count: FUNC (kernel), LIB:FUNC or PATH:FUNC (user), "
-                    "t:CATEGORY:EVENT, u:LIB:PROBE (USDT); * and ? match any text "
-                    "(default: ") +
-            default_pattern + ")",
-        [&](std::string_view v) { pattern = std::string(v); });
+    cli.set_positional("PATTERN",
+                       std::string("what to count: FUNC (kernel), LIB:FUNC or PATH:FUNC (user), "
+                                   "t:CATEGORY:EVENT, u:LIB:PROBE (USDT); * and ? match any text "
+                                   "(default: ") +
+                           default_pattern + ")",
+                       [&](std::string_view v) { pattern = std::string(v); });
     cli.set_examples("  funccount 'c:malloc*'          calls of libc's malloc* functions\n"
                      "  funccount -p 181 'c:pthread_*' of process 181 (its own libc)\n"
                      "  funccount 't:syscalls:sys_enter_*' 1   system calls, every second\n"

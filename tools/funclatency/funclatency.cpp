@@ -108,14 +108,12 @@ int funclatency(int argc, char** argv) {
     cli.add_switch(0, "microseconds", "histogram in microseconds (bcc's -u; default nanoseconds)",
                    &microseconds);
     cli.add_switch('P', "pids", "one histogram per process", &settings.per_process);
-    cli.add_option('i', "interval", "SECONDS",
-                   "print every SECONDS (as the interval argument; bcc's spelling)",
-                   [&](std::string_view v) {
-                       options.interval =
-                           static_cast<uint32_t>(parse_unsigned("--interval", v, 1, 86400));
-                   });
-    cli.add_switch('r', "regexp", "FUNCTION is an extended regular expression, not a glob",
-                   &regex);
+    cli.add_option(
+        'i', "interval", "SECONDS",
+        "print every SECONDS (as the interval argument; bcc's spelling)", [&](std::string_view v) {
+            options.interval = static_cast<uint32_t>(parse_unsigned("--interval", v, 1, 86400));
+        });
+    cli.add_switch('r', "regexp", "FUNCTION is an extended regular expression, not a glob", &regex);
     cli.set_positional(
         "FUNCTION",
         std::string("the function: LIB:FUNC or PATH:FUNC (user), FUNC (kernel); a pattern "
@@ -182,8 +180,8 @@ int funclatency(int argc, char** argv) {
                  skel.rodata->unit_ns = unit_ns(settings.unit);
                  if (plan.uses("fentry_entry")) {
                      for (bpf_program* prog : {skel.progs.fentry_entry, skel.progs.fexit_return})
-                         if (int err = bpf_program__set_attach_target(prog, 0,
-                                                                      kernel_function.c_str()))
+                         if (int err =
+                                 bpf_program__set_attach_target(prog, 0, kernel_function.c_str()))
                              throw RuntimeError(errno_message(
                                  "cannot trace kernel function " + kernel_function, -err));
                  }
