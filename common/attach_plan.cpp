@@ -10,6 +10,7 @@
 
 #include <bpf/libbpf.h>
 #include <cerrno>
+#include <cstring>
 #include <charconv>
 #include <linux/perf_event.h>
 #include <stdexcept>
@@ -260,8 +261,30 @@ void attach_point(bpf_object* object, const AttachPoint& p, Links& links) {
     errno = 0;
     struct bpf_link* link = nullptr;
     auto colon = p.target.rfind(':');
-    if ((p.kind == AttachKind::uprobe || p.kind == AttachKind::uretprobe) &&
-        colon != std::string::npos) {
+    const char* section = bpf_program__section_name(prog);
+    bool untargeted = section && std::strchr(section, '/') == nullptr;
+    if (p.kind == AttachKind::usdt) {
+        // "BINARY:PROVIDER:NAME": every site of the probe, all processes.
+        auto first = p.target.find(':');
+        auto second = p.target.find(':', first + 1);
+        if (first == std::string::npos || second == std::string::npos)
+            throw RuntimeError("internal error: USDT target " + p.target);
+        std::string binary = p.target.substr(0, first);
+        std::string provider = p.target.substr(first + 1, second - first - 1);
+        std::string name = p.target.substr(second + 1);
+        LIBBPF_OPTS(bpf_usdt_opts, opts, .usdt_cookie = p.cookie);
+        link = bpf_program__attach_usdt(prog, -1, binary.c_str(), provider.c_str(), name.c_str(),
+                                        &opts);
+    } else if (untargeted && p.kind == AttachKind::tracepoint && colon != std::string::npos) {
+        LIBBPF_OPTS(bpf_tracepoint_opts, opts, .bpf_cookie = p.cookie);
+        link = bpf_program__attach_tracepoint_opts(prog, p.target.substr(0, colon).c_str(),
+                                                   p.target.substr(colon + 1).c_str(), &opts);
+    } else if (untargeted && (p.kind == AttachKind::kprobe || p.kind == AttachKind::kretprobe)) {
+        LIBBPF_OPTS(bpf_kprobe_opts, opts, .bpf_cookie = p.cookie,
+                    .retprobe = p.kind == AttachKind::kretprobe);
+        link = bpf_program__attach_kprobe_opts(prog, p.target.c_str(), &opts);
+    } else if ((p.kind == AttachKind::uprobe || p.kind == AttachKind::uretprobe) &&
+               colon != std::string::npos) {
         // "BINARY:FUNCTION", chosen at run time (a SEC("uprobe") without
         // a target cannot auto-attach): all processes, by symbol name.
         // "BINARY:0xOFFSET" names the file offset itself (a symbol that
@@ -269,7 +292,8 @@ void attach_point(bpf_object* object, const AttachPoint& p, Links& links) {
         std::string binary = p.target.substr(0, colon);
         std::string func = p.target.substr(colon + 1);
         bool offset = func.rfind("0x", 0) == 0;
-        LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = p.kind == AttachKind::uretprobe,
+        LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = p.cookie,
+                    .retprobe = p.kind == AttachKind::uretprobe,
                     .func_name = offset ? nullptr : func.c_str());
         link = bpf_program__attach_uprobe_opts(prog, -1, binary.c_str(),
                                                offset ? std::stoull(func, nullptr, 16) : 0, &opts);

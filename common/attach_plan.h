@@ -32,10 +32,16 @@ struct AttachPoint {
     std::string program; // the program's name in the BPF object
     AttachKind kind;
     // "syscalls:sys_enter_openat", "block_rq_issue", "vfs_read", "cpu-clock";
-    // uprobes "BINARY:FUNCTION" or "BINARY:0xFILE_OFFSET"
+    // uprobes "BINARY:FUNCTION" or "BINARY:0xFILE_OFFSET"; usdt
+    // "BINARY:PROVIDER:NAME"
     std::string target;
     bool optional = false;         // skipped when the target is absent (e.g. openat2 before 5.6)
     PerfEventSpec perf_event = {}; // AttachKind::perf_event only
+    // The BPF cookie (bpf_get_attach_cookie; bpf_usdt_cookie for usdt) of a
+    // program whose section names no target (SEC("kprobe"), SEC("tracepoint"),
+    // SEC("usdt")): one program attached to many targets tells them apart by
+    // it (funccount). Kernel 5.15 and later.
+    uint64_t cookie = 0;
 };
 
 // "0-3,5,7-8" (the form of /sys/devices/system/cpu/online) as CPU numbers;

@@ -296,6 +296,11 @@ ParseResult CommandLine::parse(int argc, const char* const* argv, CommonOptions&
             break;
         }
     }
+    if (positional_ && takes_interval_ && !positionals.empty()) {
+        // The tool's own argument first, then interval [count] (funccount).
+        positional_->apply(positionals[0]);
+        positionals.erase(positionals.begin());
+    }
     if (positional_ && !takes_interval_) {
         if (positionals.size() > 1)
             throw UsageError("unexpected argument " + quoted(positionals[1]));
@@ -333,8 +338,8 @@ std::string CommandLine::option_table() const {
 
 std::string CommandLine::help() const {
     std::string out = "Usage: " + shown_name() + " [OPTIONS]";
+    if (positional_) out += " [" + positional_->name + "]";
     if (takes_interval_) out += " [interval [count]]";
-    if (positional_ && !takes_interval_) out += " [" + positional_->name + "]";
     out += "\n" + summary_ + "\n\nOptions:\n";
     for (const Option& o : options_) {
         std::string left = "  ";
@@ -349,7 +354,13 @@ std::string CommandLine::help() const {
     }
     out += "  -h, --help                show this help and exit\n";
     out += "      --version             print the version and exit\n";
-    if (takes_interval_)
+    if (takes_interval_ && positional_) {
+        std::string left = "  " + positional_->name;
+        left.resize(std::max<size_t>(left.size() + 1, 28), ' ');
+        out += "\nArguments:\n" + left + positional_->help +
+               "\n  interval                  seconds between summaries (default: one at exit)\n"
+               "  count                     number of summaries, then exit\n";
+    } else if (takes_interval_)
         out += "\nArguments:\n  interval                  seconds between summaries (default: one "
                "at exit)\n"
                "  count                     number of summaries, then exit\n";

@@ -94,8 +94,9 @@ class CommandLine {
                   std::string* target);
     void set_examples(std::string examples) { examples_ = std::move(examples); }
     // One optional positional argument of the tool's own ("[name]" in the
-    // usage line), for a tool that takes no interval: the setter gets it
-    // after the options, and throws UsageError on a bad value.
+    // usage line): the setter gets it after the options, and throws
+    // UsageError on a bad value. With interval [count], it comes first
+    // (funccount PATTERN [interval [count]]).
     void set_positional(std::string name, std::string help,
                         std::function<void(std::string_view)> setter);
 

@@ -79,15 +79,17 @@ const char* attach_kind_name(AttachKind kind) {
         return "uretprobe";
     case AttachKind::perf_event:
         return "perf_event";
+    case AttachKind::usdt:
+        return "usdt";
     }
     return "unknown";
 }
 
 std::vector<AttachKind> parse_skipped_attach_kinds(std::string_view list) {
     static constexpr AttachKind all[] = {
-        AttachKind::tp_btf,    AttachKind::raw_tp,    AttachKind::tracepoint, AttachKind::fentry,
-        AttachKind::fexit,     AttachKind::kprobe,    AttachKind::kretprobe,  AttachKind::uprobe,
-        AttachKind::uretprobe, AttachKind::perf_event};
+        AttachKind::tp_btf,    AttachKind::raw_tp,     AttachKind::tracepoint, AttachKind::fentry,
+        AttachKind::fexit,     AttachKind::kprobe,     AttachKind::kretprobe,  AttachKind::uprobe,
+        AttachKind::uretprobe, AttachKind::perf_event, AttachKind::usdt};
     std::vector<AttachKind> kinds;
     while (!list.empty()) {
         size_t comma = list.find(',');
@@ -372,6 +374,7 @@ bool KernelFeatures::supports(AttachKind kind, std::string* why_not) {
             break;
         case AttachKind::uprobe:
         case AttachKind::uretprobe:
+        case AttachKind::usdt:
             ok = path_exists("/sys/bus/event_source/devices/uprobe/type");
             if (!ok) reason = "kernel has no uprobes (CONFIG_UPROBE_EVENTS)";
             break;
@@ -420,6 +423,8 @@ bool KernelFeatures::has_target(AttachKind kind, const std::string& target) {
         auto colon = target.rfind(':');
         return path_exists(colon == std::string::npos ? target : target.substr(0, colon));
     }
+    case AttachKind::usdt: // "BINARY:PROVIDER:NAME"
+        return path_exists(target.substr(0, target.find(':')));
     case AttachKind::perf_event:
         return true;
     }

@@ -26,6 +26,7 @@ enum class AttachKind {
     uprobe,
     uretprobe,
     perf_event,
+    usdt, // a USDT probe (uprobes at each of its sites, through libbpf)
 };
 
 const char* attach_kind_name(AttachKind kind);

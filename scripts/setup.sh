@@ -21,6 +21,7 @@ packages=(
     e2fsprogs         # the kernel-matrix suite formats its ext4 scratch disk
     debhelper zsh     # the packaging suite: the Debian package, zsh completion
     clang-format      # the format suite (scripts/check_format.sh)
+    systemtap-sdt-dev # <sys/sdt.h>: the USDT probe of funccount's test workload
     libclang-rt-14-dev # libFuzzer and the sanitizer runtimes (sanitize and fuzz suites)
 )
 packages+=("$@") # extra packages a caller needs

@@ -1008,6 +1008,44 @@ std::vector<EventTool> event_tools() {
          },
          false,
          true},
+        // funccount counts calls too: getppid() system calls of the event's
+        // weight, through their tracepoint.
+        {"funccount",
+         {"t:syscalls:sys_enter_getppid"},
+         [](const Context&, const Made& m) {
+             for (uint64_t i = 0; i < getppid_weight(m.index); i++)
+                 syscall(SYS_getppid);
+             return std::string();
+         },
+         [](const std::vector<json>& summaries, const Made& m, const Context&) {
+             uint64_t count = 0;
+             for (const json& s : summaries)
+                 for (const json& e : s.at("entries"))
+                     if (e.at("func") == "syscalls:sys_enter_getppid")
+                         count += e.at("count").get<uint64_t>();
+             REQUIRE(count % 1000 == 0);
+             return ((count / 1000) >> m.index & 1) != 0;
+         },
+         false,
+         true},
+        // funclatency times calls: the C library's getppid(), called the
+        // event's weight of times; the histograms' totals say which events.
+        {"funclatency",
+         {"c:getppid"},
+         [](const Context&, const Made& m) {
+             for (uint64_t i = 0; i < getppid_weight(m.index); i++)
+                 getppid();
+             return std::string();
+         },
+         [](const std::vector<json>& summaries, const Made& m, const Context&) {
+             uint64_t count = 0;
+             for (const json& s : summaries)
+                 count += s.at("total").get<uint64_t>();
+             REQUIRE(count % 1000 == 0);
+             return ((count / 1000) >> m.index & 1) != 0;
+         },
+         false,
+         true},
         // vfscount counts calls too: rmdir()s of a missing directory, of
         // the event's weight, in the summaries' rmdir entries.
         {"vfscount",
@@ -3229,6 +3267,19 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
     {"fsdist",
      {{"-m", "test_fsdist.cpp"}, {"-T", "test_fsdist.cpp"}, {"--type", "test_fsdist.cpp"}}},
     {"fsslower", {{"--min", "test_flags.cpp"}, {"--type", "test_fsslower.cpp"}}},
+    {"funccount",
+     {{"-i", "test_funccount.cpp"},
+      {"-r", "test_funccount.cpp"},
+      {"-T", "test_funccount.cpp"},
+      {"-d", "test_funccount.cpp"}}},
+    {"funclatency",
+     {{"-m", "test_funclatency.cpp"},
+      {"--microseconds", "test_funclatency.cpp"},
+      {"-P", "test_funclatency.cpp"},
+      {"-i", "test_funccount.cpp"},
+      {"-r", "test_funclatency.cpp"},
+      {"-T", "test_funccount.cpp"},
+      {"-d", "test_funccount.cpp"}}},
     {"gethostlatency", {{"--libc", "test_flags.cpp"}}},
     {"sslsniff",
      {{"-l", "test_sslsniff.cpp"},
@@ -3538,12 +3589,12 @@ TEST_CASE("every flag of every tool is exercised against events by some test", "
             if (flag.empty()) flag = fields(line).at(0); // long only
             if (by_every_tool.count(flag)) continue;
             // The table's text instance shows -T only for event tools.
-            bool table =
-                in_table.count(tool) && by_the_table.count(flag) &&
-                !(flag == "-T" && (tool == "runqlat" || tool == "cpudist" || tool == "fsdist" ||
-                                   tool == "syscount" || tool == "vfscount" || tool == "rwsize" ||
-                                   tool == "tcptop" || tool == "filetop" || tool == "dirtop" ||
-                                   tool == "tcpsubnet"));
+            bool table = in_table.count(tool) && by_the_table.count(flag) &&
+                         !(flag == "-T" &&
+                           (tool == "runqlat" || tool == "cpudist" || tool == "fsdist" ||
+                            tool == "syscount" || tool == "vfscount" || tool == "funccount" ||
+                            tool == "funclatency" || tool == "rwsize" || tool == "tcptop" ||
+                            tool == "filetop" || tool == "dirtop" || tool == "tcpsubnet"));
             bool elsewhere = own != exercised_elsewhere.end() && own->second.count(flag);
             INFO(tool << " " << flag << ": exercised by no test (test_flags.cpp lists where each "
                       << "flag is)");

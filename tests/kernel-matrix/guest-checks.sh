@@ -1712,6 +1712,37 @@ expect ss_pid sslsniff uprobe "-p PID finds the process's libssl and shows its r
 
 fi
 
+# --- funccount, funclatency: three 50 ms naps (nanosleep in the C library) ---------
+if section "funccount funclatency"; then
+gated nap 3 50
+fcpid=$wpid
+start fc_kernel "" funccount -p $fcpid do_nanosleep
+start fc_user "" funccount -p $fcpid 'c:*nanosleep'
+start fc_tp "" funccount -p $fcpid -o json 't:syscalls:sys_enter_*nanosleep'
+start fl_fentry "" funclatency -m -p $fcpid -o json do_nanosleep
+start fl_kprobe fentry funclatency -m -p $fcpid -o json do_nanosleep
+start fl_user "" funclatency -m -p $fcpid c:nanosleep
+wait_attached
+kill -USR1 $fcpid
+wait $fcpid
+stop_all
+expect_tier fc_kernel funccount "kernel functions 'do_nanosleep'" kprobe
+expect fc_kernel funccount kprobe "counts the 3 calls of do_nanosleep" "^do_nanosleep  *3$"
+expect_tier fc_user funccount "user functions '\*nanosleep'" uprobe
+expect fc_user funccount uprobe "counts the C library's nanosleep, found through the process's maps" "nanosleep  *3$"
+expect_tier fc_tp funccount "tracepoints" tracepoint
+expect fc_tp funccount tracepoint "JSON counts the 3 clock_nanosleep system calls" '"func":"syscalls:sys_enter_clock_nanosleep","count":3}'
+for t in fl_fentry:fentry fl_kprobe:kprobe; do
+	tag=${t%:*}
+	kind=${t#*:}
+	expect_tier $tag funclatency "kernel function 'do_nanosleep'" $kind
+	expect $tag funclatency $kind "times the 3 naps in ms" '"probe":"do_nanosleep"' '"unit":"msecs","total":3,'
+done
+expect_tier fl_user funclatency "user function 'nanosleep'" uprobe
+expect fl_user funclatency uprobe "a histogram in ms of the 3 calls of the C library's nanosleep" "^  *[0-9]* -> [0-9]*  *: 3  *|\*\*\*\*"
+
+fi
+
 # --- sofdsnoop: descriptors of /etc/hosts and a pipe passed over a Unix socket ------
 if section "sofdsnoop"; then
 gated fdpass

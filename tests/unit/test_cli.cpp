@@ -363,6 +363,29 @@ TEST_CASE("cli: a tool's own positional argument", "[cli]") {
     CHECK_THAT(cl.help(), !Contains("interval"));
 }
 
+TEST_CASE("cli: a tool's own positional argument before interval [count]", "[cli]") {
+    CommandLine cl("funccount", "count calls", {Flag::pid, Flag::interval});
+    std::string given;
+    cl.set_positional("PATTERN", "what to count",
+                      [&given](std::string_view v) { given = std::string(v); });
+
+    CommonOptions none = parse_ok(cl, {});
+    CHECK(given.empty());
+    CHECK_FALSE(none.interval.has_value());
+    CommonOptions pattern = parse_ok(cl, {"c:malloc"});
+    CHECK(given == "c:malloc");
+    CHECK_FALSE(pattern.interval.has_value());
+    CommonOptions both = parse_ok(cl, {"-p", "7", "t:sched:*", "2", "5"});
+    CHECK(given == "t:sched:*");
+    CHECK(both.interval == 2u);
+    CHECK(both.count == 5u);
+    CHECK_THAT(usage_error(cl, {"x", "1", "2", "3"}), Contains("'3'"));
+    CHECK_THAT(usage_error(cl, {"x", "y"}), Contains("'y'"));
+    CHECK_THAT(cl.help(), Contains("Usage: funccount [OPTIONS] [PATTERN] [interval [count]]\n"));
+    CHECK_THAT(cl.help(), Contains("  PATTERN                   what to count\n"));
+    CHECK_THAT(cl.help(), Contains("  interval "));
+}
+
 TEST_CASE("cli: usage and --version name the program as it was invoked", "[cli]") {
     CommandLine cl("fsslower", "slow calls", {Flag::pid});
     CHECK_THAT(cl.help(), Contains("Usage: fsslower "));
