@@ -1071,6 +1071,29 @@ expect_tier md_raw mdflush "md flushes" raw_tp
 expect md_raw mdflush raw_tp "JSON: dd, md0, 9:0" '"comm":"dd","device":"md0","major":9,"minor":0'
 fi
 
+# --- klockstat: four threads waiting on one directory's rw semaphore ------------
+if section "klockstat"; then
+mkdir -p /tmp/km-churn
+start kl_btf "" klockstat -s 2
+start kl_raw tp_btf klockstat -o json --caller filename_create
+start kl_tp tp_btf,raw_tp klockstat -P -n km-workload -o json
+wait_attached
+km-workload dirchurn /tmp/km-churn 4 2000 >$out/workload.kl 2>&1
+check "klockstat: km-workload made and removed 8000 directories" grep -q '^churned=8000' $out/workload.kl
+stop_all
+expect_tier kl_btf klockstat "lock contention begin and end" tp_btf
+expect kl_btf klockstat tp_btf "text: waits on the directory's rw semaphore in filename_create" \
+	'^filename_create+0x[0-9a-f]*  *rwsem-write  *[1-9][0-9]* '
+expect_tier kl_raw klockstat "lock contention begin and end" raw_tp
+expect kl_raw klockstat raw_tp "JSON, --caller filename_create: its waits, a do_mkdirat frame" \
+	'"lock_type":"rwsem-write","flags":4,"caller":"filename_create+0x' '"count":[1-9]' '"symbol":"do_mkdirat"'
+check "klockstat[raw_tp]: --caller filename_create keeps no other caller" \
+	sh -c "! grep '\"caller\":' $out/kl_raw.out | grep -v '\"caller\":\"filename_create+'"
+expect_tier kl_tp klockstat "lock contention begin and end" tracepoint
+expect kl_tp klockstat tracepoint "JSON, -P -n km-workload: a thread of km-workload waiting on the directory" \
+	'"lock_type":"rwsem-write"' '"comm":"km-workload","count":[1-9]'
+fi
+
 # --- filelife, filegone: syscall tracepoints -------------------------------------
 if section "filelife, filegone"; then
 rm -f /tmp/km-life-token /tmp/km-gone-a /tmp/km-gone-b
