@@ -141,11 +141,12 @@ TEST_CASE("klockstat sums a child's waits on a directory's rw semaphore by calle
     REQUIRE(!cgroup.path.empty());
     REQUIRE(cgroup.add(child.pid()));
     ToolProcess in_cgroup({tool_path("klockstat"), "-c", cgroup.path, "-u", "0", "-P", "--locks",
-                           "1", "-S", "acq_total", "-o", "json",
-                           "-v", "--btf", "/sys/kernel/btf/vmlinux"});
+                           "1", "-S", "acq_total", "-o", "json", "-v", "--btf",
+                           "/sys/kernel/btf/vmlinux"});
     ToolProcess no_user({tool_path("klockstat"), "-p", pid, "-u", "65534", "-o", "json"});
     ToolProcess main_thread({tool_path("klockstat"), "-t", pid, "-o", "json"});
-    ToolProcess intervals({tool_path("klockstat"), "-p", pid, "-R", "-T", "-i", "1", "-d", "60", "--stack-storage-size", "1024"});
+    ToolProcess intervals({tool_path("klockstat"), "-p", pid, "-R", "-T", "-i", "1", "-d", "60",
+                           "--stack-storage-size", "1024"});
     for (ToolProcess* p : {&text, &jsonl, &rmdirs, &nobody, &named, &other_lock, &in_cgroup,
                            &no_user, &main_thread, &intervals})
         REQUIRE(p->wait_attached());
@@ -222,7 +223,8 @@ TEST_CASE("klockstat sums a child's waits on a directory's rw semaphore by calle
     // -S acq_count: the most frequent first.
     std::vector<json> by_count = rows_of(n.out);
     for (size_t i = 1; i < by_count.size(); i++)
-        CHECK(by_count[i - 1].at("count").get<uint64_t>() >= by_count[i].at("count").get<uint64_t>());
+        CHECK(by_count[i - 1].at("count").get<uint64_t>() >=
+              by_count[i].at("count").get<uint64_t>());
 
     // -L: a lock no one waits on.
     CHECK(rows_of(o.out).empty());

@@ -42,11 +42,11 @@ using Total = MapEntry<klockstat_key, klockstat_value>;
 // frame that is none of them.
 bool lock_primitive(std::string_view name) {
     static constexpr std::array<std::string_view, 24> prefixes = {
-        "mutex_lock",     "__mutex_lock",   "mutex_trylock",   "ww_mutex_lock", "__ww_mutex",
-        "down_",          "__down_",        "rwsem_",          "__rwsem_",      "percpu_down_",
-        "__percpu_down_", "percpu_rwsem_",  "_raw_spin_",      "_raw_read_",    "_raw_write_",
-        "queued_",        "native_queued_", "__pv_queued_",    "do_raw_",       "rt_mutex_",
-        "__rt_mutex_",    "rt_spin_",       "rwbase_",         "osq_lock"};
+        "mutex_lock",     "__mutex_lock",   "mutex_trylock", "ww_mutex_lock", "__ww_mutex",
+        "down_",          "__down_",        "rwsem_",        "__rwsem_",      "percpu_down_",
+        "__percpu_down_", "percpu_rwsem_",  "_raw_spin_",    "_raw_read_",    "_raw_write_",
+        "queued_",        "native_queued_", "__pv_queued_",  "do_raw_",       "rt_mutex_",
+        "__rt_mutex_",    "rt_spin_",       "rwbase_",       "osq_lock"};
     for (std::string_view p : prefixes)
         if (name.starts_with(p)) return true;
     return name == "down" || name == "mutex_lock_nested";
@@ -225,7 +225,9 @@ class Printer {
             [&](const StackRecord& record, Record& r) {
                 const Total& t = total_of(record);
                 std::string caller = caller_of(record.kernel);
-                r.text(hex_address(t.key.lock_addr)).text(lock_type(t.key.flags)).number(t.key.flags);
+                r.text(hex_address(t.key.lock_addr))
+                    .text(lock_type(t.key.flags))
+                    .number(t.key.flags);
                 if (caller.empty())
                     r.null();
                 else

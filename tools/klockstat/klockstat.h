@@ -20,9 +20,9 @@ struct klockstat_key {
 	/* The kernel stack where the wait began, from bpf_get_stackid; below
 	 * zero what it returned (bpf/stacks.bpf.h). */
 	__s32 kernel_stack_id;
-	__u32 flags; /* KLOCKSTAT_F_*: what kind of lock, taken how */
-	__u32 pid;   /* with --per-thread: the waiter's process; 0 otherwise */
-	__u32 tid;   /* with --per-thread: the waiter's thread; 0 otherwise */
+	__u32 flags;		       /* KLOCKSTAT_F_*: what kind of lock, taken how */
+	__u32 pid;		       /* with --per-thread: the waiter's process; 0 otherwise */
+	__u32 tid;		       /* with --per-thread: the waiter's thread; 0 otherwise */
 	char comm[KLOCKSTAT_COMM_LEN]; /* with --per-thread: the waiting thread's name */
 };
 
