@@ -1,4 +1,5 @@
 #include "harness.h"
+#include "kernel_features.h"
 #include "syscall_tool_runs.h"
 
 #include <algorithm>
@@ -114,6 +115,13 @@ std::string kernel_lacks_for(const std::string& tool) {
             if (block && words >> major >> name && name == "md") return {};
         }
         return "no md (software RAID) in this kernel: no 'md' block device in /proc/devices";
+    }
+    if (tool == "ksnoop") {
+        // Kernel functions need fentry/fexit or kprobes.
+        auto& features = corescope::KernelFeatures::instance();
+        if (!features.supports(corescope::AttachKind::fexit, nullptr) &&
+            !features.supports(corescope::AttachKind::kprobe, nullptr))
+            return "neither fentry/fexit nor kprobes in this kernel";
     }
     return {};
 }

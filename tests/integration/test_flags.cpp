@@ -3363,6 +3363,21 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"--caller", "test_klockstat.cpp"},
       {"--locks", "test_klockstat.cpp"},
       {"--stack-storage-size", "test_klockstat.cpp"}}},
+    // No fentry or kprobes on the development kernel (test_ksnoop.cpp checks
+    // the refusal): the guest's event check runs -p and -v
+    // (tests/kernel-matrix/guest-checks.sh), test_ksnoop.cpp -p where the
+    // kernel has them; the others run nowhere yet.
+    {"ksnoop",
+     {{"-p", "guest-checks.sh, test_ksnoop.cpp where the kernel has fentry or kprobes"},
+      {"-t", "none: no fentry or kprobes here"},
+      {"-u", "none: no fentry or kprobes here"},
+      {"-c", "none: no fentry or kprobes here"},
+      {"-n", "none: no fentry or kprobes here"},
+      {"-T", "test_golden.cpp (the decoder)"},
+      {"-U", "none: no fentry or kprobes here"},
+      {"-d", "none: no fentry or kprobes here"},
+      {"-v", "guest-checks.sh"},
+      {"--btf", "none: no fentry or kprobes here"}}},
     // No md on the development kernel (test_mdflush.cpp checks the
     // refusal): the guest's event check runs -n and -v
     // (tests/kernel-matrix/guest-checks.sh); the others run nowhere yet.

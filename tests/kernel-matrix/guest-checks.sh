@@ -1094,6 +1094,31 @@ expect kl_tp klockstat tracepoint "JSON, -P -n km-workload: a thread of km-workl
 	'"lock_type":"rwsem-write"' '"comm":"km-workload","count":[1-9]'
 fi
 
+# --- ksnoop: km-workload's close_range calls through fentry/fexit, then kprobes ---
+if section "ksnoop"; then
+km-workload wait closerange 3 >$out/workload.ks 2>&1 &
+ks_pid=$!
+start ks_fentry "" ksnoop -p $ks_pid __close_range
+start ks_kprobe fentry,fexit ksnoop -p $ks_pid -o json trace '__close_range(fd, max_fd, return)'
+wait_attached
+kill -USR1 $ks_pid
+wait $ks_pid
+check "ksnoop: km-workload's close_range calls, 3 refused (EINVAL), 3 done" grep -q '^einval=3 ok=3' $out/workload.ks
+for tag in ks_fentry ks_kprobe; do wait_for_count $tag '__close_range' 6; done
+stop_all
+expect_tier ks_fentry ksnoop "calls of __close_range" fentry
+check "ksnoop[fentry]: text: 3 lines __close_range(fd=9999, max_fd=9990, flags=4) = -22" \
+	[ "$(grep -c ' km-workload .*__close_range(fd=9999, max_fd=9990, flags=4) = -22$' $out/ks_fentry.out)" = 3 ]
+check "ksnoop[fentry]: text: 3 lines __close_range(fd=9990, max_fd=9999, flags=4) = 0" \
+	[ "$(grep -c ' km-workload .*__close_range(fd=9990, max_fd=9999, flags=4) = 0$' $out/ks_fentry.out)" = 3 ]
+expect_tier ks_kprobe ksnoop "calls of __close_range" kprobe
+check "ksnoop[kprobe]: JSON: 3 calls with fd 9999, max_fd 9990, ret -22" \
+	[ "$(grep -c '"comm":"km-workload","function":"__close_range","args":{"fd":9999,"max_fd":9990},"ret":-22,' $out/ks_kprobe.out)" = 3 ]
+check "ksnoop[kprobe]: JSON: 3 calls with fd 9990, max_fd 9999, ret 0" \
+	[ "$(grep -c '"comm":"km-workload","function":"__close_range","args":{"fd":9990,"max_fd":9999},"ret":0,' $out/ks_kprobe.out)" = 3 ]
+check "ksnoop[kprobe]: -p: nothing but km-workload's 6 calls" [ "$(grep -c '"function"' $out/ks_kprobe.out)" = 6 ]
+fi
+
 # --- filelife, filegone: syscall tracepoints -------------------------------------
 if section "filelife, filegone"; then
 rm -f /tmp/km-life-token /tmp/km-gone-a /tmp/km-gone-b
