@@ -116,6 +116,11 @@ std::string kernel_lacks_for(const std::string& tool) {
         }
         return "no md (software RAID) in this kernel: no 'md' block device in /proc/devices";
     }
+    if (tool == "llcstat") {
+        // Hardware cache counters: a CPU PMU (most VMs have none).
+        if (access("/sys/bus/event_source/devices/cpu", F_OK) != 0)
+            return "no hardware cache counters (no CPU PMU in /sys/bus/event_source/devices)";
+    }
     if (tool == "ksnoop") {
         // Kernel functions need fentry/fexit or kprobes.
         auto& features = corescope::KernelFeatures::instance();

@@ -3378,6 +3378,21 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"-d", "none: no fentry or kprobes here"},
       {"-v", "guest-checks.sh"},
       {"--btf", "none: no fentry or kprobes here"}}},
+    // No hardware cache counters on the development machine nor in the
+    // guest (test_llcstat.cpp checks the refusal): -p and --per-thread run
+    // in test_llcstat.cpp where a PMU is; the others run nowhere yet.
+    {"llcstat",
+     {{"-p", "test_llcstat.cpp where the machine has a PMU"},
+      {"-t", "none: no PMU here"},
+      {"-u", "none: no PMU here"},
+      {"-c", "none: no PMU here"},
+      {"-n", "test_golden.cpp (the decoder)"},
+      {"-T", "none: no PMU here"},
+      {"-d", "test_llcstat.cpp (the refusal)"},
+      {"-v", "none: no PMU here"},
+      {"--btf", "none: no PMU here"},
+      {"--per-thread", "test_llcstat.cpp where the machine has a PMU"},
+      {"--sample-period", "test_llcstat.cpp (the usage error)"}}},
     // No md on the development kernel (test_mdflush.cpp checks the
     // refusal): the guest's event check runs -n and -v
     // (tests/kernel-matrix/guest-checks.sh); the others run nowhere yet.

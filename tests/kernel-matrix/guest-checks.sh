@@ -1119,6 +1119,23 @@ check "ksnoop[kprobe]: JSON: 3 calls with fd 9990, max_fd 9999, ret 0" \
 check "ksnoop[kprobe]: -p: nothing but km-workload's 6 calls" [ "$(grep -c '"function"' $out/ks_kprobe.out)" = 6 ]
 fi
 
+# --- llcstat: hardware cache counters, which qemu's TCG does not offer ----------
+if section "llcstat"; then
+if [ -e /sys/bus/event_source/devices/cpu ]; then
+	start llc_text "" llcstat
+	wait_attached
+	km-workload spin 1
+	stop_all
+	expect llc_text llcstat perf_event "text: the totals line" '^Total References: [0-9]* Total Misses: [0-9]* Hit Rate: '
+else
+	llcstat -d 1 >$out/llc.out 2>$out/llc.err
+	rc=$?
+	check "llcstat: without a CPU PMU, exit 1 (got $rc)" [ $rc = 1 ]
+	check "llcstat: one line naming the missing counters" \
+		[ "$(wc -l <$out/llc.err)" = 1 -a "$(grep -c 'no hardware cache counters here.*PERF_COUNT_HW_CACHE_MISSES.*no CPU PMU' $out/llc.err)" = 1 ]
+fi
+fi
+
 # --- filelife, filegone: syscall tracepoints -------------------------------------
 if section "filelife, filegone"; then
 rm -f /tmp/km-life-token /tmp/km-gone-a /tmp/km-gone-b
