@@ -1,7 +1,8 @@
 // ksnoop: where the kernel has neither fentry/fexit nor kprobes (this
 // machine's 6.18), one line naming both and exit 1, checked against the
 // kernel itself; where it has them, a child's failed mkdir calls with known
-// arguments and results (the 6.1 guest's check is guest-checks.sh's). Prototypes (info) and bad input need no BPF.
+// arguments and results (the 6.1 guest's check is guest-checks.sh's). Prototypes (info) and bad
+// input need no BPF.
 #include "harness.h"
 #include "json_lines.h"
 

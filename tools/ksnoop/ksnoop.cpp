@@ -28,9 +28,9 @@ constexpr const char* example_function = "vfs_read";
 struct ValueType {
     enum class Kind { signed_int, unsigned_int, boolean, pointer, enumeration, other };
     Kind kind = Kind::other;
-    uint32_t size = 8;                                   // bytes
+    uint32_t size = 8;                                  // bytes
     std::vector<std::pair<int64_t, std::string>> names; // an enum's values
-    std::string c_name;                                  // "unsigned int", "struct file *"
+    std::string c_name;                                 // "unsigned int", "struct file *"
 };
 
 struct Param {
@@ -267,8 +267,7 @@ class Printer {
     }
 
     uint32_t nr_args() const {
-        return static_cast<uint32_t>(
-            std::min<size_t>(signature_.params.size(), KSNOOP_MAX_ARGS));
+        return static_cast<uint32_t>(std::min<size_t>(signature_.params.size(), KSNOOP_MAX_ARGS));
     }
 
     // PID, TID, COMM, LAT(us), then the call: "f(a=1, b=0x...) = -22".
@@ -290,7 +289,7 @@ class Printer {
             size_t i = shown_[n];
             const Param& p = signature_.params[i];
             Shown v = i < e->nr_args && i < KSNOOP_MAX_ARGS ? show(p.type, e->args[i])
-                                                              : Shown{"?", "null"};
+                                                            : Shown{"?", "null"};
             if (n) {
                 call += ", ";
                 args += ',';
@@ -362,7 +361,8 @@ void decode_ksnoop(const CommonOptions& options, uint32_t variant, Output& out,
     Signature s{"__close_range", {{"fd", uint}, {"max_fd", uint}, {"flags", uint}}, sint, false};
     if (variant & 2) {
         s.params[1].type = {ValueType::Kind::pointer, 8, {}, "struct file *"};
-        s.params[2].type = {ValueType::Kind::enumeration, 4, {{4, "CLOSE_RANGE_CLOEXEC"}}, "enum x"};
+        s.params[2].type = {
+            ValueType::Kind::enumeration, 4, {{4, "CLOSE_RANGE_CLOEXEC"}}, "enum x"};
     }
     Request r;
     if (variant & 1) r = parse_request("__close_range(fd, return)");

@@ -10,9 +10,9 @@ struct ksnoop_event {
 	__u32 pid;
 	__u32 tid;
 	__u32 uid;
-	__u32 nr_args;		       /* arguments captured, the first nr_args of args */
-	__u64 args[KSNOOP_MAX_ARGS];   /* their raw values, as the function got them */
-	__u64 ret;		       /* the return value's raw bits */
-	__u64 duration_ns;	       /* from entry to return */
+	__u32 nr_args;		     /* arguments captured, the first nr_args of args */
+	__u64 args[KSNOOP_MAX_ARGS]; /* their raw values, as the function got them */
+	__u64 ret;		     /* the return value's raw bits */
+	__u64 duration_ns;	     /* from entry to return */
 	char comm[KSNOOP_COMM_LEN];
 };
