@@ -74,8 +74,7 @@ class Printer {
             std::snprintf(line, sizeof line,
                           "Total References: %llu Total Misses: %llu Hit Rate: %.2f%%\n",
                           static_cast<unsigned long long>(references),
-                          static_cast<unsigned long long>(misses),
-                          hit_percent(references, misses));
+                          static_cast<unsigned long long>(misses), hit_percent(references, misses));
             out_.buffer() += line;
             out_.end_record();
         }
@@ -189,8 +188,7 @@ int llcstat(int argc, char** argv) {
         [&](llcstat_bpf& skel, const AttachPlan&, Output& out) {
             return [printer = Printer(options, settings, out), counts = skel.maps.counts,
                     &skel]() mutable {
-                printer.print(
-                    take_map<llcstat_key, llcstat_value>(counts, LLCSTAT_MAX_KEYS));
+                printer.print(take_map<llcstat_key, llcstat_value>(counts, LLCSTAT_MAX_KEYS));
                 if (skel.bss->samples_dropped)
                     warn("%llu samples not counted (table of %d rows full)",
                          static_cast<unsigned long long>(skel.bss->samples_dropped),
