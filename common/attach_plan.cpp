@@ -246,6 +246,19 @@ void AttachPlan::apply(bpf_object* object) const {
     bpf_object__for_each_program(prog, object) {
         bpf_program__set_autoload(prog, uses(bpf_program__name(prog)));
     }
+    // A chosen fentry or fexit program whose section names no function
+    // (SEC("fentry"): ksnoop's, the function given at run time) is bound to
+    // its target here, before load, as the verifier needs.
+    for (const Choice& c : choices_)
+        for (const AttachPoint& p : c.points) {
+            if (p.kind != AttachKind::fentry && p.kind != AttachKind::fexit) continue;
+            prog = bpf_object__find_program_by_name(object, p.program.c_str());
+            std::string_view section = bpf_program__section_name(prog);
+            if (section != "fentry" && section != "fexit") continue;
+            if (int err = bpf_program__set_attach_target(prog, 0, p.target.c_str()); err != 0)
+                throw RuntimeError(
+                    errno_message("cannot bind " + p.program + " to " + p.target, -err));
+        }
 }
 
 namespace {
@@ -297,6 +310,12 @@ void attach_point(bpf_object* object, const AttachPoint& p, Links& links) {
                     .func_name = offset ? nullptr : func.c_str());
         link = bpf_program__attach_uprobe_opts(prog, -1, binary.c_str(),
                                                offset ? std::stoull(func, nullptr, 16) : 0, &opts);
+    } else if ((p.kind == AttachKind::kprobe || p.kind == AttachKind::kretprobe) &&
+               (std::string_view(bpf_program__section_name(prog)) == "kprobe" ||
+                std::string_view(bpf_program__section_name(prog)) == "kretprobe")) {
+        // SEC("kprobe") without a function (ksnoop's, given at run time):
+        // the plan's target is the function.
+        link = bpf_program__attach_kprobe(prog, p.kind == AttachKind::kretprobe, p.target.c_str());
     } else {
         link = bpf_program__attach(prog);
     }

@@ -1,4 +1,5 @@
 #include "harness.h"
+#include "kernel_features.h"
 #include "syscall_tool_runs.h"
 
 #include <algorithm>
@@ -114,6 +115,18 @@ std::string kernel_lacks_for(const std::string& tool) {
             if (block && words >> major >> name && name == "md") return {};
         }
         return "no md (software RAID) in this kernel: no 'md' block device in /proc/devices";
+    }
+    if (tool == "llcstat") {
+        // Hardware cache counters: a CPU PMU (most VMs have none).
+        if (access("/sys/bus/event_source/devices/cpu", F_OK) != 0)
+            return "no hardware cache counters (no CPU PMU in /sys/bus/event_source/devices)";
+    }
+    if (tool == "ksnoop") {
+        // Kernel functions need fentry/fexit or kprobes.
+        auto& features = corescope::KernelFeatures::instance();
+        if (!features.supports(corescope::AttachKind::fexit, nullptr) &&
+            !features.supports(corescope::AttachKind::kprobe, nullptr))
+            return "neither fentry/fexit nor kprobes in this kernel";
     }
     return {};
 }

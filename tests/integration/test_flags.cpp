@@ -3423,6 +3423,55 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
      {{"-C", "test_ttysnoop.cpp"},
       {"-s", "test_ttysnoop.cpp"},
       {"--datacount", "test_ttysnoop.cpp"}}},
+    {"klockstat",
+     {{"-p", "test_klockstat.cpp"},
+      {"-t", "test_klockstat.cpp (the excluded side)"},
+      {"-u", "test_klockstat.cpp"},
+      {"-c", "test_klockstat.cpp"},
+      {"-n", "test_klockstat.cpp"},
+      {"-T", "test_klockstat.cpp"},
+      {"-d", "test_klockstat.cpp"},
+      {"-v", "test_klockstat.cpp"},
+      {"--btf", "test_klockstat.cpp"},
+      {"-P", "test_klockstat.cpp"},
+      {"-R", "test_klockstat.cpp"},
+      {"-i", "test_klockstat.cpp"},
+      {"-L", "test_klockstat.cpp"},
+      {"-s", "test_klockstat.cpp"},
+      {"-S", "test_klockstat.cpp"},
+      {"--caller", "test_klockstat.cpp"},
+      {"--locks", "test_klockstat.cpp"},
+      {"--stack-storage-size", "test_klockstat.cpp"}}},
+    // No fentry or kprobes on the development kernel (test_ksnoop.cpp checks
+    // the refusal): the guest's event check runs -p and -v
+    // (tests/kernel-matrix/guest-checks.sh), test_ksnoop.cpp -p where the
+    // kernel has them; the others run nowhere yet.
+    {"ksnoop",
+     {{"-p", "guest-checks.sh, test_ksnoop.cpp where the kernel has fentry or kprobes"},
+      {"-t", "none: no fentry or kprobes here"},
+      {"-u", "none: no fentry or kprobes here"},
+      {"-c", "none: no fentry or kprobes here"},
+      {"-n", "none: no fentry or kprobes here"},
+      {"-T", "test_golden.cpp (the decoder)"},
+      {"-U", "none: no fentry or kprobes here"},
+      {"-d", "none: no fentry or kprobes here"},
+      {"-v", "guest-checks.sh"},
+      {"--btf", "none: no fentry or kprobes here"}}},
+    // No hardware cache counters on the development machine nor in the
+    // guest (test_llcstat.cpp checks the refusal): -p and --per-thread run
+    // in test_llcstat.cpp where a PMU is; the others run nowhere yet.
+    {"llcstat",
+     {{"-p", "test_llcstat.cpp where the machine has a PMU"},
+      {"-t", "none: no PMU here"},
+      {"-u", "none: no PMU here"},
+      {"-c", "none: no PMU here"},
+      {"-n", "test_golden.cpp (the decoder)"},
+      {"-T", "none: no PMU here"},
+      {"-d", "test_llcstat.cpp (the refusal)"},
+      {"-v", "none: no PMU here"},
+      {"--btf", "none: no PMU here"},
+      {"--per-thread", "test_llcstat.cpp where the machine has a PMU"},
+      {"--sample-period", "test_llcstat.cpp (the usage error)"}}},
     // No md on the development kernel (test_mdflush.cpp checks the
     // refusal): the guest's event check runs -n and -v
     // (tests/kernel-matrix/guest-checks.sh); the others run nowhere yet.

@@ -198,6 +198,12 @@ rc=$?
 cat $out/doctor.out
 n=$(grep -c '^  [a-z0-9]*  *available: ' $out/doctor.out)
 tools=$(corescope list | wc -l)
+# llcstat needs a CPU PMU, which qemu's TCG does not offer: doctor says so.
+if [ ! -e /sys/bus/event_source/devices/cpu ] && corescope list | grep -q '^llcstat '; then
+	tools=$((tools - 1))
+	check "corescope doctor: llcstat unavailable without a CPU PMU, naming the missing counters" \
+		grep -q '^  llcstat  *unavailable: no hardware cache counters here' $out/doctor.out
+fi
 check "corescope doctor: all $tools tools available on $(uname -r) (got $n, exit $rc)" [ "$n" = "$tools" -a $rc = 0 ]
 
 # Every tool runs below; the file-system aliases that do not (there is only
@@ -1077,6 +1083,71 @@ expect_tier md_btf mdflush "md flushes" tp_btf
 expect md_btf mdflush tp_btf "text, -n dd: dd's preflush bio on md0" '^[0-9][0-9]:[0-9][0-9]:[0-9][0-9] [0-9]*  *dd  *md0$'
 expect_tier md_raw mdflush "md flushes" raw_tp
 expect md_raw mdflush raw_tp "JSON: dd, md0, 9:0" '"comm":"dd","device":"md0","major":9,"minor":0'
+fi
+
+# --- klockstat: four threads waiting on one directory's rw semaphore ------------
+if section "klockstat"; then
+mkdir -p /tmp/km-churn
+start kl_btf "" klockstat -s 2
+start kl_raw tp_btf klockstat -o json --caller filename_create
+start kl_tp tp_btf,raw_tp klockstat -P -n km-workload -o json
+wait_attached
+km-workload dirchurn /tmp/km-churn 4 2000 >$out/workload.kl 2>&1
+check "klockstat: km-workload made and removed 8000 directories" grep -q '^churned=8000' $out/workload.kl
+stop_all
+expect_tier kl_btf klockstat "lock contention begin and end" tp_btf
+expect kl_btf klockstat tp_btf "text: waits on the directory's rw semaphore in filename_create" \
+	'^filename_create+0x[0-9a-f]*  *rwsem-write  *[1-9][0-9]* '
+expect_tier kl_raw klockstat "lock contention begin and end" raw_tp
+expect kl_raw klockstat raw_tp "JSON, --caller filename_create: its waits, a do_mkdirat frame" \
+	'"lock_type":"rwsem-write","flags":4,"caller":"filename_create+0x' '"count":[1-9]' '"symbol":"do_mkdirat"'
+check "klockstat[raw_tp]: --caller filename_create keeps no other caller" \
+	sh -c "! grep '\"caller\":' $out/kl_raw.out | grep -v '\"caller\":\"filename_create+'"
+expect_tier kl_tp klockstat "lock contention begin and end" tracepoint
+expect kl_tp klockstat tracepoint "JSON, -P -n km-workload: a thread of km-workload waiting on the directory" \
+	'"lock_type":"rwsem-write"' '"comm":"km-workload","count":[1-9]'
+fi
+
+# --- ksnoop: km-workload's close_range calls through fentry/fexit, then kprobes ---
+if section "ksnoop"; then
+km-workload wait closerange 3 >$out/workload.ks 2>&1 &
+ks_pid=$!
+start ks_fentry "" ksnoop -p $ks_pid __close_range
+start ks_kprobe fentry,fexit ksnoop -p $ks_pid -o json trace '__close_range(fd, max_fd, return)'
+wait_attached
+kill -USR1 $ks_pid
+wait $ks_pid
+check "ksnoop: km-workload's close_range calls, 3 refused (EINVAL), 3 done" grep -q '^einval=3 ok=3' $out/workload.ks
+for tag in ks_fentry ks_kprobe; do wait_for_count $tag '__close_range' 6; done
+stop_all
+expect_tier ks_fentry ksnoop "calls of __close_range" fentry
+check "ksnoop[fentry]: text: 3 lines __close_range(fd=9999, max_fd=9990, flags=4) = -22" \
+	[ "$(grep -c ' km-workload .*__close_range(fd=9999, max_fd=9990, flags=4) = -22$' $out/ks_fentry.out)" = 3 ]
+check "ksnoop[fentry]: text: 3 lines __close_range(fd=9990, max_fd=9999, flags=4) = 0" \
+	[ "$(grep -c ' km-workload .*__close_range(fd=9990, max_fd=9999, flags=4) = 0$' $out/ks_fentry.out)" = 3 ]
+expect_tier ks_kprobe ksnoop "calls of __close_range" kprobe
+check "ksnoop[kprobe]: JSON: 3 calls with fd 9999, max_fd 9990, ret -22" \
+	[ "$(grep -c '"comm":"km-workload","function":"__close_range","args":{"fd":9999,"max_fd":9990},"ret":-22,' $out/ks_kprobe.out)" = 3 ]
+check "ksnoop[kprobe]: JSON: 3 calls with fd 9990, max_fd 9999, ret 0" \
+	[ "$(grep -c '"comm":"km-workload","function":"__close_range","args":{"fd":9990,"max_fd":9999},"ret":0,' $out/ks_kprobe.out)" = 3 ]
+check "ksnoop[kprobe]: -p: nothing but km-workload's 6 calls" [ "$(grep -c '"function"' $out/ks_kprobe.out)" = 6 ]
+fi
+
+# --- llcstat: hardware cache counters, which qemu's TCG does not offer ----------
+if section "llcstat"; then
+if [ -e /sys/bus/event_source/devices/cpu ]; then
+	start llc_text "" llcstat
+	wait_attached
+	km-workload spin 1
+	stop_all
+	expect llc_text llcstat perf_event "text: the totals line" '^Total References: [0-9]* Total Misses: [0-9]* Hit Rate: '
+else
+	llcstat -d 1 >$out/llc.out 2>$out/llc.err
+	rc=$?
+	check "llcstat: without a CPU PMU, exit 1 (got $rc)" [ $rc = 1 ]
+	check "llcstat: one line naming the missing counters" \
+		[ "$(wc -l <$out/llc.err)" = 1 -a "$(grep -c 'no hardware cache counters here.*PERF_COUNT_HW_CACHE_MISSES.*no CPU PMU' $out/llc.err)" = 1 ]
+fi
 fi
 
 # --- filelife, filegone: syscall tracepoints -------------------------------------

@@ -61,6 +61,15 @@
 //   mdraid FILE FILE   builds md0, a RAID1 without a superblock of two loop
 //                      devices on the files, through the loop and md ioctls
 //                      (no losetup or mdadm needed); prints md=md0 (mdflush)
+//   dirchurn DIR THREADS ROUNDS
+//                      THREADS threads each make and remove a directory in
+//                      DIR ROUNDS times: they wait on DIR's inode rw
+//                      semaphore in filename_create and do_rmdir (klockstat)
+//   closerange COUNT   close_range(9999, 9990, CLOSE_RANGE_CLOEXEC) COUNT times
+//                      (EINVAL: the range is upside down), then
+//                      close_range(9990, 9999, CLOSE_RANGE_CLOEXEC) COUNT times
+//                      (0: no descriptor there); the kernel's
+//                      __close_range(fd, max_fd, flags) sees each (ksnoop)
 // Whatever the checks need to match (ports, PID) is printed as key=value.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -499,6 +508,46 @@ static void* km_waiter(void* arg) {
     return arg;
 }
 
+struct churn {
+    const char* dir;
+    int id, rounds;
+};
+
+static void* km_churn(void* arg) {
+    struct churn* c = arg;
+    char path[512];
+    snprintf(path, sizeof path, "%s/km-churn-%d", c->dir, c->id);
+    for (int i = 0; i < c->rounds; i++) {
+        mkdir(path, 0700);
+        rmdir(path);
+    }
+    return NULL;
+}
+
+static int dir_churn(const char* dir, int threads, int rounds) {
+    pthread_t t[32];
+    struct churn c[32];
+    if (threads < 1 || threads > 32) die("dirchurn: 1 to 32 threads");
+    for (int i = 0; i < threads; i++) {
+        c[i] = (struct churn){dir, i, rounds};
+        if (pthread_create(&t[i], NULL, km_churn, &c[i]) != 0) die("pthread_create");
+    }
+    for (int i = 0; i < threads; i++)
+        pthread_join(t[i], NULL);
+    printf("churned=%d\n", threads * rounds);
+    return 0;
+}
+
+static int close_ranges(int count) {
+    int einval = 0, ok = 0;
+    for (int i = 0; i < count; i++)
+        if (syscall(SYS_close_range, 9999, 9990, 1U << 2) != 0 && errno == EINVAL) einval++;
+    for (int i = 0; i < count; i++)
+        if (syscall(SYS_close_range, 9990, 9999, 1U << 2) == 0) ok++;
+    printf("einval=%d ok=%d\n", einval, ok);
+    return einval == count && ok == count ? 0 : 1;
+}
+
 static int contend(int count, int ms) {
     pthread_t waiter;
     char c;
@@ -677,6 +726,9 @@ int main(int argc, char** argv) {
     if (strcmp(cmd, "lossy") == 0 && argc == 2) return lossy_session();
     if (strcmp(cmd, "pty") == 0 && argc == 2) return pty_writes();
     if (strcmp(cmd, "mdraid") == 0 && argc == 4) return md_raid(argv[2], argv[3]);
+    if (strcmp(cmd, "dirchurn") == 0 && argc == 5)
+        return dir_churn(argv[2], atoi(argv[3]), atoi(argv[4]));
+    if (strcmp(cmd, "closerange") == 0 && argc == 3) return close_ranges(atoi(argv[2]));
 usage:
     fprintf(stderr,
             "usage: km-workload [wait] spin SECONDS | nap COUNT MS | syscalls COUNT | "
@@ -685,6 +737,6 @@ usage:
             "drops | binds | "
             "signals COUNT | "
             "creds | threads COUNT | contend COUNT MS | pinned CPU COUNT SECONDS | wake COUNT MS | "
-            "lossy | pty | mdraid FILE FILE\n");
+            "lossy | pty | mdraid FILE FILE | dirchurn DIR THREADS ROUNDS | closerange COUNT\n");
     return 2;
 }
