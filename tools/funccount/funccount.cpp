@@ -7,7 +7,11 @@
 #include "run.h"
 #include "table_printer.h"
 
+// libbpf's usdt.bpf.h declares a kconfig value as C's _Bool, which the
+// skeleton repeats; g++ takes it as an extension, clang++ does not.
+#define _Bool bool
 #include "funccount.skel.h"
+#undef _Bool
 #include "funccount/funccount.h"
 
 #include <algorithm>
