@@ -1,4 +1,5 @@
 #include "probe_spec.h"
+#include "user_files.h"
 
 #include "errors.h"
 #include "text_file.h"
@@ -51,16 +52,10 @@ bool library_name_matches(std::string_view base, const std::string& name) {
     return rest.rfind(".so", 0) == 0 || (rest.rfind("-", 0) == 0 && rest.find(".so") != rest.npos);
 }
 
+// The library a maps file names (common/user_files.h reads the maps).
 std::string library_in_maps(const std::string& maps_path, const std::string& name) {
-    std::string maps = read_text_file(maps_path).value_or("");
-    for (std::string_view line : split_lines(maps)) {
-        auto slash = line.find('/');
-        if (slash == std::string::npos) continue;
-        std::string_view path = line.substr(slash);
-        if (path.size() > 10 && path.substr(path.size() - 10) == " (deleted)") continue;
-        if (library_name_matches(path.substr(path.rfind('/') + 1), name)) return std::string(path);
-    }
-    return {};
+    return file_in_maps(read_text_file(maps_path).value_or(""),
+                        [&](std::string_view file) { return library_name_matches(file, name); });
 }
 
 std::string library_in_directories(const std::string& name) {
