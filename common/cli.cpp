@@ -169,8 +169,7 @@ void CommandLine::add_common(const std::vector<Flag>& flags, CommonOptions** tar
             {'d', "duration", "SECONDS", "stop after this long",
              [opts](std::string_view v) { opts().duration = parse_seconds("duration", v); }});
     if (has(Flag::milliseconds))
-        options_.push_back({'m', "milliseconds", "",
-                            "histogram in milliseconds instead of microseconds",
+        options_.push_back({'m', "milliseconds", "", "histogram in milliseconds",
                             [opts](std::string_view) { opts().milliseconds = true; }});
     takes_interval_ = has(Flag::interval);
 

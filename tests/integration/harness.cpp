@@ -103,6 +103,11 @@ std::vector<std::string> tools_under_test() {
     return names;
 }
 
+std::vector<std::string> tool_command(const std::string& name) {
+    if (name == "ksnoop") return {tool_path(name), "vfs_read"};
+    return {tool_path(name)};
+}
+
 std::string kernel_lacks_for(const std::string& tool) {
     if (tool == "mdflush") {
         // md registers its "md" block major when built in or loaded.

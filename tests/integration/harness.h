@@ -19,6 +19,9 @@ namespace itest {
 
 // The built tool (from CORESCOPE_BUILD_DIR, set by meson test).
 std::string tool_path(const std::string& name);
+// The command that runs a tool with nothing chosen by the test: its path,
+// and the arguments it cannot run without (ksnoop needs a kernel function).
+std::vector<std::string> tool_command(const std::string& name);
 // Every tool of this build (tool_names in meson.build).
 std::vector<std::string> tool_names();
 // The tools the cases that span every tool ([common], [faults]) run: every

@@ -103,8 +103,7 @@ TEST_CASE("no BPF program outlives a tool, whatever signal ends it", "[common]")
         for (const std::vector<std::string>& group : in_groups(tools_that_run_here())) {
             std::vector<std::unique_ptr<ToolProcess>> tools;
             for (const std::string& tool : group)
-                tools.push_back(
-                    std::make_unique<ToolProcess>(std::vector<std::string>{tool_path(tool)}));
+                tools.push_back(std::make_unique<ToolProcess>(tool_command(tool)));
             // Other processes may load and unload programs meanwhile: follow
             // only the ones each tool holds.
             std::vector<std::set<unsigned>> held;

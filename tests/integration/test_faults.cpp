@@ -441,8 +441,9 @@ TEST_CASE("a PID filter for a process that does not exist runs and reports no ev
             if (tool == "dirtop") args.insert(args.end(), {"--dir", "/"}); // every file
             if (tool == "runqslower") args.push_back("0"); // every wait, not only those over 10 ms
             if (tool == "numamove") args.push_back("-a");  // compaction's too: one NUMA node here
-            std::vector<std::string> filtered = {tool_path(tool), "-p", "4194000"};
-            std::vector<std::string> unfiltered = {tool_path(tool)};
+            std::vector<std::string> filtered = tool_command(tool);
+            filtered.insert(filtered.end(), {"-p", "4194000"});
+            std::vector<std::string> unfiltered = tool_command(tool);
             filtered.insert(filtered.end(), args.begin(), args.end());
             unfiltered.insert(unfiltered.end(), args.begin(), args.end());
             none.push_back(std::make_unique<ToolProcess>(filtered));
