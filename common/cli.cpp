@@ -171,6 +171,14 @@ void CommandLine::add_common(const std::vector<Flag>& flags, CommonOptions** tar
     if (has(Flag::milliseconds))
         options_.push_back({'m', "milliseconds", "", "histogram in milliseconds",
                             [opts](std::string_view) { opts().milliseconds = true; }});
+    if (has(Flag::interval_flag))
+        options_.push_back({'i', "interval", "SECONDS",
+                            "print every SECONDS (the interval argument, as the classic tool "
+                            "spells it)",
+                            [opts](std::string_view v) {
+                                opts().interval = static_cast<uint32_t>(
+                                    parse_unsigned("--interval", v, 1, 86400));
+                            }});
     takes_interval_ = has(Flag::interval);
 
     options_.push_back(

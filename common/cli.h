@@ -14,17 +14,18 @@
 namespace corescope {
 
 enum class Flag {
-    pid,          // -p, --pid PID (repeatable)
-    tid,          // -t, --tid TID
-    uid,          // -u, --uid UID
-    cgroup,       // -c, --cgroup PATH
-    name,         // -n, --name TEXT
-    failed,       // -x, --failed
-    time,         // -T, --time
-    print_uid,    // -U, --print-uid
-    duration,     // -d, --duration SECONDS
-    milliseconds, // -m, --milliseconds
-    interval,     // [interval [count]] positionals
+    pid,           // -p, --pid PID (repeatable)
+    tid,           // -t, --tid TID
+    uid,           // -u, --uid UID
+    cgroup,        // -c, --cgroup PATH
+    name,          // -n, --name TEXT
+    failed,        // -x, --failed
+    time,          // -T, --time
+    print_uid,     // -U, --print-uid
+    duration,      // -d, --duration SECONDS
+    milliseconds,  // -m, --milliseconds
+    interval,      // [interval [count]] positionals
+    interval_flag, // -i, --interval SECONDS: the interval, as some classic tools spell it
 };
 
 enum class OutputFormat { text, json };

@@ -89,4 +89,17 @@ void EventClock::append_iso(std::string& out, uint64_t monotonic_ns) {
     append_iso(appender, monotonic_ns);
 }
 
+std::string readable_duration(uint64_t ns) {
+    char b[32];
+    if (ns < 1000)
+        std::snprintf(b, sizeof b, "%llu ns", static_cast<unsigned long long>(ns));
+    else if (ns < 1000000)
+        std::snprintf(b, sizeof b, "%.1f us", static_cast<double>(ns) / 1e3);
+    else if (ns < 1000000000)
+        std::snprintf(b, sizeof b, "%.1f ms", static_cast<double>(ns) / 1e6);
+    else
+        std::snprintf(b, sizeof b, "%.1f s", static_cast<double>(ns) / 1e9);
+    return b;
+}
+
 } // namespace corescope

@@ -24,6 +24,10 @@ void unfix_clocks_for_tests();
 // CLOCK_REALTIME, or the fixed time of fix_clocks_for_tests.
 uint64_t realtime_ns();
 
+// A duration in the unit that reads best: "850 ns", "12.3 us", "4.1 ms",
+// "2.0 s".
+std::string readable_duration(uint64_t ns);
+
 class EventClock {
   public:
     EventClock();

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <charconv>
+#include <cstdio>
 
 namespace corescope {
 
@@ -96,6 +97,49 @@ void add_port_option(CommandLine& cli, char short_name, std::string long_name,
                        std::vector<uint16_t> more = parse_port_list(what, v);
                        ports.insert(ports.end(), more.begin(), more.end());
                    });
+}
+
+std::string ip_protocol_name(uint8_t protocol) {
+    switch (protocol) {
+    case 0:
+        return "-";
+    case 1:
+        return "ICMP";
+    case 6:
+        return "TCP";
+    case 17:
+        return "UDP";
+    case 58:
+        return "ICMPv6";
+    case 132:
+        return "SCTP";
+    case 136:
+        return "UDPLite";
+    default:
+        return std::to_string(protocol);
+    }
+}
+
+bool ip_protocol_has_ports(uint8_t protocol) {
+    return protocol == 6 || protocol == 17 || protocol == 132 || protocol == 136;
+}
+
+std::string ethertype_name(uint16_t ethertype) {
+    switch (ethertype) {
+    case 0:
+        return "-";
+    case 0x0800:
+        return "IPv4";
+    case 0x0806:
+        return "ARP";
+    case 0x86dd:
+        return "IPv6";
+    default: {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "0x%04x", ethertype);
+        return hex;
+    }
+    }
 }
 
 } // namespace corescope

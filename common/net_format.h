@@ -31,6 +31,15 @@ std::string format_endpoint(uint16_t family, const uint8_t* addr, uint16_t port)
 // TCP_ prefix; "UNKNOWN" for anything else.
 const char* tcp_state_name(int state);
 
+// An IP header's protocol by name: "TCP", "UDP", "ICMP", "ICMPv6", "SCTP",
+// "UDPLite"; "-" for 0, the number for others.
+std::string ip_protocol_name(uint8_t protocol);
+// Whether a packet of this IP protocol has ports (TCP, UDP, SCTP, UDPLite).
+bool ip_protocol_has_ports(uint8_t protocol);
+// An Ethernet frame's EtherType by name: "IPv4", "ARP", "IPv6"; "-" for 0,
+// "0x88cc" for others.
+std::string ethertype_name(uint16_t ethertype);
+
 // A TCP header's flags byte as the classic tools show it, from the lowest
 // bit: "FIN|SYN|RST|PSH|ACK|URG|ECE|CWR" (those set); "" for none.
 std::string tcp_flag_names(uint8_t flags);

@@ -125,6 +125,34 @@ void drop_probe_frames(ResolvedStack& stack) {
     if (first_kept != stack.frames.end()) stack.frames.erase(stack.frames.begin(), first_kept);
 }
 
+std::string frame_label(const Frame& frame) {
+    if (frame.symbol.known()) return symbol_label(frame.symbol, true);
+    char b[32];
+    std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(frame.address));
+    return b;
+}
+
+ResolvedStack kernel_stack_from(std::vector<uint64_t> addresses, uint64_t location,
+                                Symbolizer* symbolizer) {
+    ResolvedStack stack;
+    stack.state = ResolvedStack::State::present;
+    if (addresses.empty()) {
+        stack.state = ResolvedStack::State::missed;
+        return stack;
+    }
+    auto at = std::find(addresses.begin(), addresses.end(), location);
+    bool trimmed = at != addresses.end();
+    if (trimmed) addresses.erase(addresses.begin(), at == addresses.begin() ? at : at - 1);
+    for (uint64_t address : addresses) {
+        Frame f;
+        f.address = address;
+        if (symbolizer) f.symbol = symbolizer->kernel(address);
+        stack.frames.push_back(std::move(f));
+    }
+    if (!trimmed && symbolizer) drop_probe_frames(stack);
+    return stack;
+}
+
 void append_frames_multiline(std::string& out, const ResolvedStack& stack, const char* kind,
                              bool outermost_first) {
     if (stack.state == ResolvedStack::State::missed) {

@@ -98,6 +98,20 @@ struct StackRecord {
 // tracefs tier.
 void drop_probe_frames(ResolvedStack& stack);
 
+// A frame's name ("name+0x1a", as symbol_label with offsets), or its
+// address in hex when it has none.
+std::string frame_label(const Frame& frame);
+
+// A kernel stack a BPF program copied itself (bpf_get_stack), innermost
+// first, from the function that called the tracepoint outwards: the frames
+// inside the tracepoint and the BPF program go. The frame whose return
+// address is location (the tracepoint's call site, as the event carries it)
+// is in the caller of the traced function, so the stack starts one frame in
+// from it; without it, drop_probe_frames' names do. No addresses: missed.
+// Frames are named when symbolizer is given (decoders pass none).
+ResolvedStack kernel_stack_from(std::vector<uint64_t> addresses, uint64_t location,
+                                Symbolizer* symbolizer);
+
 // A stack's frames in the classic form, one a line, indented: innermost
 // first (or outermost first), or one line "[missed KIND stack]".
 void append_frames_multiline(std::string& out, const ResolvedStack& stack, const char* kind,

@@ -106,6 +106,19 @@ const Dwfl_Callbacks dwfl_callbacks = {
 
 } // namespace
 
+uint64_t kernel_symbol_address(std::string_view name, const std::string& kallsyms) {
+    std::optional<std::string> symbols = read_text_file(kallsyms);
+    if (!symbols) return 0;
+    for (std::string_view line : split_lines(*symbols)) {
+        std::vector<std::string_view> w = split_words(line);
+        if (w.size() >= 3 && w[2] == name) {
+            uint64_t value = std::strtoull(std::string(w[0]).c_str(), nullptr, 16);
+            if (value) return value;
+        }
+    }
+    return 0;
+}
+
 std::string demangle(std::string_view name) {
     if (name.substr(0, 2) != "_Z") return std::string(name);
     std::string mangled(name);

@@ -39,6 +39,12 @@ std::string symbol_label(const Symbol& symbol, bool show_offset = false);
 // they are.
 std::string demangle(std::string_view name);
 
+// The address of a kernel symbol by name, from kallsyms (the first with a
+// nonzero address); 0 when there is none or addresses are hidden. Data
+// symbols such as locks are there only with CONFIG_KALLSYMS_ALL.
+uint64_t kernel_symbol_address(std::string_view name,
+                               const std::string& kallsyms = "/proc/kallsyms");
+
 class Symbolizer {
   public:
     Symbolizer();

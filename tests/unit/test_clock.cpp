@@ -149,4 +149,13 @@ TEST_CASE("clock: append_iso keeps microseconds and crosses seconds correctly", 
     CHECK(back == first);
 }
 
+TEST_CASE("durations read in the unit that fits", "[clock]") {
+    CHECK(readable_duration(0) == "0 ns");
+    CHECK(readable_duration(999) == "999 ns");
+    CHECK(readable_duration(1000) == "1.0 us");
+    CHECK(readable_duration(12345) == "12.3 us");
+    CHECK(readable_duration(4100000) == "4.1 ms");
+    CHECK(readable_duration(2000000000) == "2.0 s");
+}
+
 } // namespace test_clock

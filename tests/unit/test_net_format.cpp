@@ -106,4 +106,20 @@ TEST_CASE("net_format: TCP flags by name, lowest bit first", "[net_format]") {
     CHECK(tcp_flag_names(0).empty());
 }
 
+TEST_CASE("net_format: IP protocols and EtherTypes by name", "[net_format]") {
+    CHECK(ip_protocol_name(6) == "TCP");
+    CHECK(ip_protocol_name(17) == "UDP");
+    CHECK(ip_protocol_name(58) == "ICMPv6");
+    CHECK(ip_protocol_name(0) == "-");
+    CHECK(ip_protocol_name(47) == "47"); // GRE: by number
+    CHECK(ip_protocol_has_ports(6));
+    CHECK(ip_protocol_has_ports(136));
+    CHECK(!ip_protocol_has_ports(1));
+    CHECK(ethertype_name(0x0800) == "IPv4");
+    CHECK(ethertype_name(0x86dd) == "IPv6");
+    CHECK(ethertype_name(0x0806) == "ARP");
+    CHECK(ethertype_name(0) == "-");
+    CHECK(ethertype_name(0x88cc) == "0x88cc"); // LLDP: in hex
+}
+
 } // namespace test_net_format

@@ -132,4 +132,31 @@ TEST_CASE("missed stacks are reported once, with what to do", "[stacks]") {
     out.buffer().clear();
 }
 
+TEST_CASE("a stack copied by the BPF program starts where the tracepoint was called", "[stacks]") {
+    // Innermost first: two frames inside the probe, the frame that returns to
+    // the call site (location), then its callers.
+    std::vector<uint64_t> addresses = {0x10, 0x20, 0x30, 0x40, 0x50};
+    ResolvedStack from_call_site = kernel_stack_from(addresses, 0x40, nullptr);
+    CHECK(from_call_site.state == ResolvedStack::State::present);
+    REQUIRE(from_call_site.frames.size() == 3);
+    CHECK(from_call_site.frames[0].address == 0x30);
+    CHECK(from_call_site.frames[2].address == 0x50);
+    // Without the call site among them, every frame stays (no names to drop by).
+    CHECK(kernel_stack_from(addresses, 0x99, nullptr).frames.size() == 5);
+    // The call site innermost: nothing before it to drop.
+    CHECK(kernel_stack_from(addresses, 0x10, nullptr).frames.size() == 5);
+    CHECK(kernel_stack_from({}, 0x10, nullptr).state == ResolvedStack::State::missed);
+}
+
+TEST_CASE("a frame is named by its symbol and offset, or by its address", "[stacks]") {
+    Frame named;
+    named.address = 0xffffffff81000010;
+    named.symbol.name = "mutex_lock";
+    named.symbol.offset = 0x10;
+    CHECK(frame_label(named) == "mutex_lock+0x10");
+    Frame unnamed;
+    unnamed.address = 0xffffffff81000010;
+    CHECK(frame_label(unnamed) == "0xffffffff81000010");
+}
+
 } // namespace test_stacks

@@ -314,4 +314,23 @@ TEST_CASE("symbolizer names code of another mount namespace, and of deleted file
     }
 }
 
+TEST_CASE("a kernel symbol's address by name, from kallsyms", "[symbolizer]") {
+    char path[] = "/tmp/corescope-kallsyms-XXXXXX";
+    int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    std::string text = "0000000000000000 D hidden_lock\n"
+                       "ffffffff82a0c1e0 d hidden_lock\n"
+                       "ffffffff82a0c2e0 D tasklist_lock\n"
+                       "ffffffffc0a01000 t ext4_fill_super\t[ext4]\n";
+    REQUIRE(write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    close(fd);
+    CHECK(kernel_symbol_address("tasklist_lock", path) == 0xffffffff82a0c2e0);
+    // The first with an address: a zeroed line (kptr_restrict) is passed over.
+    CHECK(kernel_symbol_address("hidden_lock", path) == 0xffffffff82a0c1e0);
+    CHECK(kernel_symbol_address("ext4_fill_super", path) == 0xffffffffc0a01000);
+    CHECK(kernel_symbol_address("tasklist", path) == 0);
+    CHECK(kernel_symbol_address("tasklist_lock", "/nonexistent/kallsyms") == 0);
+    unlink(path);
+}
+
 } // namespace test_symbolizer

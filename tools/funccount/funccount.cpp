@@ -153,12 +153,7 @@ int funccount(int argc, char** argv) {
     CommandLine cli("funccount",
                     "Count calls of functions, tracepoints and USDT probes matching a pattern.",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::time, Flag::duration,
-                     Flag::interval});
-    cli.add_option(
-        'i', "interval", "SECONDS",
-        "print every SECONDS (as the interval argument; bcc's spelling)", [&](std::string_view v) {
-            options.interval = static_cast<uint32_t>(parse_unsigned("--interval", v, 1, 86400));
-        });
+                     Flag::interval, Flag::interval_flag});
     cli.add_switch('r', "regexp", "PATTERN is an extended regular expression, not a glob", &regex);
     cli.set_positional("PATTERN",
                        std::string("what to count: FUNC (kernel), LIB:FUNC or PATH:FUNC (user), "

@@ -104,15 +104,10 @@ int funclatency(int argc, char** argv) {
     CommandLine cli("funclatency",
                     "Summarize a function's latency (entry to return) as a histogram.",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::time, Flag::duration,
-                     Flag::milliseconds, Flag::interval});
+                     Flag::milliseconds, Flag::interval, Flag::interval_flag});
     cli.add_switch(0, "microseconds", "histogram in microseconds (bcc's -u; default nanoseconds)",
                    &microseconds);
     cli.add_switch('P', "pids", "one histogram per process", &settings.per_process);
-    cli.add_option(
-        'i', "interval", "SECONDS",
-        "print every SECONDS (as the interval argument; bcc's spelling)", [&](std::string_view v) {
-            options.interval = static_cast<uint32_t>(parse_unsigned("--interval", v, 1, 86400));
-        });
     cli.add_switch('r', "regexp", "FUNCTION is an extended regular expression, not a glob", &regex);
     cli.set_positional(
         "FUNCTION",

@@ -2,11 +2,11 @@
 // lock:contention_end: per lock, kind of lock and kernel stack (and thread,
 // with --per-thread) how often threads waited, for how long in all, at
 // most and on average; every interval or at the end.
+#include "clock.h"
 #include "decoder.h"
 #include "map_reader.h"
 #include "run.h"
 #include "stacks.h"
-#include "text_file.h"
 
 #include <linux/types.h>
 #include "klockstat.skel.h"
@@ -60,13 +60,6 @@ size_t caller_index(const ResolvedStack& stack) {
     return stack.frames.size();
 }
 
-std::string frame_label(const Frame& frame) {
-    if (frame.symbol.known()) return symbol_label(frame.symbol, true);
-    char b[32];
-    std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(frame.address));
-    return b;
-}
-
 std::string caller_of(const ResolvedStack& stack) {
     size_t i = caller_index(stack);
     return i < stack.frames.size() ? frame_label(stack.frames[i]) : std::string();
@@ -90,20 +83,6 @@ std::string lock_type(uint32_t flags) {
 std::string hex_address(uint64_t address) {
     char b[24];
     std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(address));
-    return b;
-}
-
-// A wait in the unit that reads best: "850 ns", "12.3 us", "4.1 ms", "2.0 s".
-std::string wait_text(uint64_t ns) {
-    char b[32];
-    if (ns < 1000)
-        std::snprintf(b, sizeof b, "%llu ns", static_cast<unsigned long long>(ns));
-    else if (ns < 1000000)
-        std::snprintf(b, sizeof b, "%.1f us", static_cast<double>(ns) / 1e3);
-    else if (ns < 1000000000)
-        std::snprintf(b, sizeof b, "%.1f ms", static_cast<double>(ns) / 1e6);
-    else
-        std::snprintf(b, sizeof b, "%.1f s", static_cast<double>(ns) / 1e9);
     return b;
 }
 
@@ -145,16 +124,7 @@ uint64_t parse_lock(std::string_view text) {
             return value;
         throw UsageError("invalid lock '" + std::string(text) + "': not an address (0xffff...)");
     }
-    std::optional<std::string> symbols = read_text_file("/proc/kallsyms");
-    if (symbols) {
-        for (std::string_view line : split_lines(*symbols)) {
-            std::vector<std::string_view> w = split_words(line);
-            if (w.size() >= 3 && w[2] == text) {
-                uint64_t value = std::strtoull(std::string(w[0]).c_str(), nullptr, 16);
-                if (value) return value;
-            }
-        }
-    }
+    if (uint64_t address = kernel_symbol_address(text)) return address;
     throw UsageError("invalid lock '" + std::string(text) +
                      "': no such symbol with an address in /proc/kallsyms (locks are named there "
                      "only with CONFIG_KALLSYMS_ALL): give its address, 0x...");
@@ -261,8 +231,9 @@ class Printer {
                 std::snprintf(
                     line, sizeof line, "%-40s %-14s %8llu %10s %10s %11s %s\n", caller.c_str(),
                     lock_type(t.key.flags).c_str(), static_cast<unsigned long long>(t.value.count),
-                    wait_text(t.value.count ? t.value.total_ns / t.value.count : 0).c_str(),
-                    wait_text(t.value.max_ns).c_str(), wait_text(t.value.total_ns).c_str(),
+                    readable_duration(t.value.count ? t.value.total_ns / t.value.count : 0).c_str(),
+                    readable_duration(t.value.max_ns).c_str(),
+                    readable_duration(t.value.total_ns).c_str(),
                     hex_address(t.key.lock_addr).c_str());
                 out += line;
                 for (size_t i = first + 1;
@@ -339,7 +310,7 @@ int klockstat(int argc, char** argv) {
                     "Kernel lock contention: waits per lock and kernel stack, from the "
                     "lock:contention_begin and contention_end tracepoints.",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::time,
-                     Flag::duration, Flag::interval});
+                     Flag::duration, Flag::interval, Flag::interval_flag});
     add_stack_storage_option(cli, settings.stacks.storage_size);
     cli.add_switch('P', "per-thread", "a row per thread that waited (and its process, its name)",
                    &settings.per_thread);
@@ -359,11 +330,6 @@ int klockstat(int argc, char** argv) {
                    &settings.stack_entries, 1, max_stack_depth);
     cli.add_option('S', "sort", "FIELD", "order by acq_max (the default), acq_total or acq_count",
                    [&](std::string_view v) { settings.sort = parse_sort(v); });
-    cli.add_option('i', "interval", "SECONDS", "print every SECONDS (as the positional interval)",
-                   [&](std::string_view v) {
-                       options.interval =
-                           static_cast<uint32_t>(parse_unsigned("--interval", v, 1, 86400));
-                   });
     cli.set_examples("  klockstat                 until Ctrl-C, the longest waits last\n"
                      "  klockstat -d 5            for five seconds\n"
                      "  klockstat 5               every five seconds\n"

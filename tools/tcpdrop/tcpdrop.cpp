@@ -32,46 +32,13 @@ struct Settings {
 
 // The transport protocol, or the EtherType of a packet that is not IP.
 std::string protocol_name(const tcpdrop_event& e) {
-    if (e.family == family_inet || e.family == family_inet6) {
-        switch (e.ip_proto) {
-        case 1:
-            return "ICMP";
-        case 6:
-            return "TCP";
-        case 17:
-            return "UDP";
-        case 58:
-            return "ICMPv6";
-        case 132:
-            return "SCTP";
-        case 136:
-            return "UDPLite";
-        case 0:
-            return "-";
-        default:
-            return std::to_string(e.ip_proto);
-        }
-    }
-    switch (e.protocol) {
-    case 0:
-        return "-";
-    case 0x0800:
-        return "IPv4";
-    case 0x0806:
-        return "ARP";
-    case 0x86dd:
-        return "IPv6";
-    default: {
-        char hex[8];
-        std::snprintf(hex, sizeof hex, "0x%04x", e.protocol);
-        return hex;
-    }
-    }
+    bool ip = e.family == family_inet || e.family == family_inet6;
+    return ip ? ip_protocol_name(e.ip_proto) : ethertype_name(e.protocol);
 }
 
 bool has_ports(const tcpdrop_event& e) {
     return (e.family == family_inet || e.family == family_inet6) &&
-           (e.ip_proto == 6 || e.ip_proto == 17 || e.ip_proto == 132 || e.ip_proto == 136);
+           ip_protocol_has_ports(e.ip_proto);
 }
 
 const char* source_name(uint8_t source) {
@@ -86,32 +53,14 @@ const char* source_name(uint8_t source) {
 }
 
 // The kernel stack of a drop: from the function that freed the packet
-// outwards. The frames inside the tracepoint and the BPF program go: the
-// frame whose return address is the tracepoint's location is the caller of
-// the freeing function, so the stack starts one frame in from it.
+// outwards (the frames inside the tracepoint and the BPF program go).
 ResolvedStack drop_stack(const tcpdrop_event& e, size_t size, Symbolizer* symbolizer) {
-    ResolvedStack stack;
-    stack.state = ResolvedStack::State::present;
     size_t room = size > offsetof(tcpdrop_event, stack)
                       ? (size - offsetof(tcpdrop_event, stack)) / sizeof(uint64_t)
                       : 0;
     size_t frames = std::min<size_t>({e.stack_frames, room, TCPDROP_STACK_MAX});
-    if (frames == 0) {
-        stack.state = ResolvedStack::State::missed;
-        return stack;
-    }
-    std::vector<uint64_t> addresses(e.stack, e.stack + frames);
-    auto at = std::find(addresses.begin(), addresses.end(), e.location);
-    bool trimmed = at != addresses.end();
-    if (trimmed) addresses.erase(addresses.begin(), at == addresses.begin() ? at : at - 1);
-    for (uint64_t address : addresses) {
-        Frame f;
-        f.address = address;
-        if (symbolizer) f.symbol = symbolizer->kernel(address);
-        stack.frames.push_back(std::move(f));
-    }
-    if (!trimmed && symbolizer) drop_probe_frames(stack);
-    return stack;
+    return kernel_stack_from(std::vector<uint64_t>(e.stack, e.stack + frames), e.location,
+                             symbolizer);
 }
 
 struct Printer {
