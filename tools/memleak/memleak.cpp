@@ -476,8 +476,7 @@ int memleak(int argc, char** argv) {
     CommandLine cli("memleak",
                     "Show outstanding (not yet freed) allocations by stack: a process's (-p, "
                     "--command) through its C library, else the kernel's.",
-                    {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::duration,
-                     Flag::interval});
+                    {Flag::pid, Flag::duration, Flag::interval});
     cli.add_switch(0, "kernel", "kernel allocations (kmalloc, kmem_cache, pages); the default "
                                 "without -p or --command",
                    &settings.kernel);
