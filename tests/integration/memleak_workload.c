@@ -7,7 +7,8 @@
  *   leak_aligned: 1 block of 8192 bytes (aligned_alloc, 256-byte aligned)
  *   leak_grown:   1 block grown from 100 to 20000 bytes (realloc)
  *   churn:        50 blocks of 512 bytes, all freed
- * prints "done" and waits for stdin to close (or, with "now", exits).
+ * prints "done" and waits for stdin to close (or, with "now", exits
+ * quietly: its output is memleak --command's).
  *   memleak_workload wait|aged|now */
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,9 +79,10 @@ int main(int argc, char** argv) {
     leak_aligned();
     leak_grown();
     churn();
-    printf("done\n");
-    if (!now)
+    if (!now) {
+        printf("done\n");
         while (fgets(line, sizeof line, stdin)) {
         }
+    }
     return 0;
 }

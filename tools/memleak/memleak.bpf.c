@@ -214,6 +214,19 @@ int BPF_KPROBE(munmap_entry, __u64 addr)
 	return 0;
 }
 
+/* --command: the command stops itself (SIGSTOP) as it enters exit(), so
+ * that the loader reads its mappings (to name its stacks later) before they
+ * are gone, and lets it go on. */
+const volatile __u32 command_pid = 0;
+
+SEC("uprobe")
+int BPF_KPROBE(exit_entry)
+{
+	if (command_pid && (bpf_get_current_pid_tgid() >> 32) == command_pid)
+		bpf_send_signal(19); /* SIGSTOP */
+	return 0;
+}
+
 /* Kernel mode: whoever frees, the key's pid is 0. */
 
 static __always_inline int kernel_alloc(void *ctx, __u64 address, __u64 size, __u32 kind)

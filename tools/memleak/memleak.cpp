@@ -241,13 +241,13 @@ class Printer {
 class Summary {
   public:
     Summary(const bpf_map* allocs, const bpf_map* stack_map, Printer printer, bool kernel,
-            std::function<void()> tick, std::function<void(Symbolizer&)> report)
+            std::function<void(StackCollector&)> tick, std::function<void(Symbolizer&)> report)
         : allocs_(allocs), printer_(std::move(printer)), collector_(stack_map), kernel_(kernel),
           tick_(std::move(tick)), report_(std::move(report)) {}
 
     void every_second() {
         if (!kernel_) remember(read_map<memleak_key, memleak_alloc>(allocs_, MEMLEAK_MAX_ALLOCS));
-        if (tick_) tick_();
+        if (tick_) tick_(collector_);
     }
 
     void print() {
@@ -266,7 +266,7 @@ class Summary {
     Printer printer_;
     StackCollector collector_;
     bool kernel_;
-    std::function<void()> tick_;
+    std::function<void(StackCollector&)> tick_;
     std::function<void(Symbolizer&)> report_;
 };
 
@@ -346,8 +346,18 @@ std::vector<AttachStep> attach_steps(const Settings& settings, const std::vector
         return libc_paths({}, in).front();
     };
     if (command_pid) {
-        // Not started yet: the system's library, as the command will map it.
+        // Not started yet: the system's library, as the command will map it;
+        // and its exit(), where it stops to have its mappings read.
         add_library_probes(uprobes, library_of({}), static_cast<int>(*command_pid));
+        std::string libc = libc_paths({}, {}).front();
+        std::optional<uint64_t> exit_at = function_offset(libc, "exit");
+        if (exit_at) {
+            char at[32];
+            std::snprintf(at, sizeof at, ":0x%llx", static_cast<unsigned long long>(*exit_at));
+            AttachPoint stop{"exit_entry", AttachKind::uprobe, libc + at};
+            stop.pid = static_cast<int>(*command_pid);
+            uprobes.points.push_back(stop);
+        }
     } else {
         for (uint32_t pid : pids) add_library_probes(uprobes, library_of({pid}), static_cast<int>(pid));
     }
@@ -396,6 +406,8 @@ class Command {
         if (go_fd_ >= 0) {
             close(go_fd_); // not started: it exits
             waitpid(pid_, nullptr, 0);
+        } else if (!done_) {
+            kill(pid_, SIGCONT); // stopped in exit() at the end of the run
         }
     }
 
@@ -406,12 +418,18 @@ class Command {
         close(go_fd_);
         go_fd_ = -1;
     }
-    // True once it has exited (and then reaped).
-    bool exited() {
+    // True once it has exited (and then reaped). Stopped in exit(), it is
+    // handed to at_exit, then continued.
+    bool exited(const std::function<void(uint32_t)>& at_exit) {
         if (done_) return true;
         int status = 0;
-        pid_t r = waitpid(pid_, &status, WNOHANG);
-        if (r == pid_) done_ = true;
+        pid_t r = waitpid(pid_, &status, WNOHANG | WUNTRACED);
+        if (r == pid_ && WIFSTOPPED(status)) {
+            at_exit(pid());
+            kill(pid_, SIGCONT);
+        } else if (r == pid_) {
+            done_ = true;
+        }
         return done_;
     }
 
@@ -541,17 +559,19 @@ int memleak(int argc, char** argv) {
                  skel.rodata->min_size = settings.min_size;
                  skel.rodata->max_size = settings.max_size;
                  skel.rodata->sample_every = settings.sample_rate;
+                 skel.rodata->command_pid = command_pid.value_or(0);
                  configure_stack_map(skel.maps.stack_traces, settings.stacks);
              },
          .announcement = interval_announcement(
              options, settings.kernel ? "Tracing outstanding kernel allocations"
                                       : "Tracing outstanding allocations")},
         [&](memleak_bpf& skel, const AttachPlan&, Output& out) {
-            std::function<void()> tick;
+            std::function<void(StackCollector&)> tick;
             if (command) {
                 command->go();
-                tick = [&] {
-                    if (command->exited()) request_stop();
+                tick = [&](StackCollector& collector) {
+                    if (command->exited([&](uint32_t pid) { collector.remember(pid); }))
+                        request_stop();
                 };
             }
             return Summary(skel.maps.allocs, skel.maps.stack_traces,
