@@ -123,8 +123,8 @@ TEST_CASE("memleak -p sums a process's outstanding allocations by stack, in text
                     mine.pid_text()});
     // -z/-Z keep leak_a's 4096 and leak_aligned's 8192; --top 1 the larger;
     // -O names the C library itself.
-    ToolProcess sized({tool, "-o", "json", "-z", "4096", "-Z", "8192", "--top", "1", "-O",
-                       "c", "-p", mine.pid_text()});
+    ToolProcess sized({tool, "-o", "json", "-z", "4096", "-Z", "8192", "--top", "1", "-O", "c",
+                       "-p", mine.pid_text()});
     // One allocation in a billion: none of the workload's.
     ToolProcess sampled({tool, "-o", "json", "-s", "1000000000", "-p", mine.pid_text()});
     for (ToolProcess* p : {&text, &js, &sized, &sampled})
@@ -252,7 +252,7 @@ TEST_CASE("memleak --kernel: kernel allocations with sane sizes and named kernel
         uint64_t bytes = r.at("bytes").get<uint64_t>();
         uint64_t count = r.at("allocations").get<uint64_t>();
         CHECK(count >= 1);
-        CHECK(bytes >= count);             // at least a byte each
+        CHECK(bytes >= count);              // at least a byte each
         CHECK(bytes <= count * (4u << 20)); // at most 4 MiB each
         CHECK(r.at("outstanding").size() == count);
         CHECK(r.at("user_stack").empty());

@@ -764,6 +764,7 @@ usage:
             "drops | binds | "
             "signals COUNT | "
             "creds | threads COUNT | contend COUNT MS | pinned CPU COUNT SECONDS | wake COUNT MS | "
-            "lossy | pty | mdraid FILE FILE | dirchurn DIR THREADS ROUNDS | closerange COUNT | leak\n");
+            "lossy | pty | mdraid FILE FILE | dirchurn DIR THREADS ROUNDS | closerange COUNT | "
+            "leak\n");
     return 2;
 }

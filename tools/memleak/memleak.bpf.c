@@ -63,8 +63,8 @@ static __always_inline bool wanted(__u64 size)
 	return true;
 }
 
-static __always_inline void record(void *ctx, __u64 address, __u32 key_pid, __u64 size,
-				   __u32 kind, __u64 stack_flags)
+static __always_inline void record(void *ctx, __u64 address, __u32 key_pid, __u64 size, __u32 kind,
+				   __u64 stack_flags)
 {
 	struct memleak_key key = { .address = address, .pid = key_pid };
 	struct memleak_alloc alloc = {};
@@ -285,10 +285,7 @@ SEC("raw_tp/mm_page_free")
 int raw_page_free(struct bpf_raw_tracepoint_args *ctx) { return kernel_free(ctx->args[0]); }
 
 SEC("raw_tp/mm_page_free_batched")
-int raw_page_free_batched(struct bpf_raw_tracepoint_args *ctx)
-{
-	return kernel_free(ctx->args[0]);
-}
+int raw_page_free_batched(struct bpf_raw_tracepoint_args *ctx) { return kernel_free(ctx->args[0]); }
 
 SEC("raw_tp/percpu_alloc_percpu")
 int raw_percpu_alloc(struct bpf_raw_tracepoint_args *ctx)

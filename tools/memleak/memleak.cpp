@@ -38,21 +38,21 @@ namespace corescope::tools {
 namespace {
 
 struct Settings {
-    bool kernel = false;       // --kernel (or no process named)
-    bool percpu = false;       // --percpu
-    bool show_allocs = false;  // -a
-    uint64_t older_ms = 0;     // --older
-    uint32_t top = 10;         // --top
-    uint64_t min_size = 0;     // -z
+    bool kernel = false;            // --kernel (or no process named)
+    bool percpu = false;            // --percpu
+    bool show_allocs = false;       // -a
+    uint64_t older_ms = 0;          // --older
+    uint32_t top = 10;              // --top
+    uint64_t min_size = 0;          // -z
     uint64_t max_size = UINT64_MAX; // -Z
-    uint32_t sample_rate = 1;  // -s
-    std::string object;        // -O
-    std::string command;       // --command
+    uint32_t sample_rate = 1;       // -s
+    std::string object;             // -O
+    std::string command;            // --command
     StackOptions stacks;
 };
 
 const char* kind_name(uint32_t kind) {
-    static const char* const names[MEMLEAK_KINDS] = {"malloc", "mmap",  "kmalloc",
+    static const char* const names[MEMLEAK_KINDS] = {"malloc",     "mmap", "kmalloc",
                                                      "kmem_cache", "page", "percpu"};
     return kind < MEMLEAK_KINDS ? names[kind] : "unknown";
 }
@@ -110,9 +110,8 @@ class Printer {
         for (auto& [key, g] : groups) {
             std::sort(g.allocations.begin(), g.allocations.end(),
                       [](const Entry* a, const Entry* b) {
-                          return a->value.ts_ns != b->value.ts_ns
-                                     ? a->value.ts_ns < b->value.ts_ns
-                                     : a->key.address < b->key.address;
+                          return a->value.ts_ns != b->value.ts_ns ? a->value.ts_ns < b->value.ts_ns
+                                                                  : a->key.address < b->key.address;
                       });
             sorted.push_back(std::move(g));
         }
@@ -251,7 +250,8 @@ class Summary {
     }
 
     void print() {
-        std::vector<Entry> entries = read_map<memleak_key, memleak_alloc>(allocs_, MEMLEAK_MAX_ALLOCS);
+        std::vector<Entry> entries =
+            read_map<memleak_key, memleak_alloc>(allocs_, MEMLEAK_MAX_ALLOCS);
         if (!kernel_) remember(entries);
         printer_.print(entries, &collector_.reader(), monotonic_ns());
         report_(collector_.symbolizer());
@@ -259,7 +259,8 @@ class Summary {
 
   private:
     void remember(const std::vector<Entry>& entries) {
-        for (const Entry& e : entries) collector_.remember(e.key.pid);
+        for (const Entry& e : entries)
+            collector_.remember(e.key.pid);
     }
 
     const bpf_map* allocs_;
@@ -330,9 +331,9 @@ std::vector<AttachStep> attach_steps(const Settings& settings, const std::vector
             {"page_free", "kmem:mm_page_free"},
             {"page_free_batched", "kmem:mm_page_free_batched", true},
         };
-        std::vector<AttachStep> steps = {tracepoint_tiers("kernel allocations and frees", programs,
-                                                          {AttachKind::raw_tp,
-                                                           AttachKind::tracepoint})};
+        std::vector<AttachStep> steps = {
+            tracepoint_tiers("kernel allocations and frees", programs,
+                             {AttachKind::raw_tp, AttachKind::tracepoint})};
         if (settings.percpu)
             steps.push_back(tracepoint_tiers("per-CPU allocations and frees",
                                              {{"percpu_alloc", "percpu:percpu_alloc_percpu"},
@@ -359,7 +360,8 @@ std::vector<AttachStep> attach_steps(const Settings& settings, const std::vector
             uprobes.points.push_back(stop);
         }
     } else {
-        for (uint32_t pid : pids) add_library_probes(uprobes, library_of({pid}), static_cast<int>(pid));
+        for (uint32_t pid : pids)
+            add_library_probes(uprobes, library_of({pid}), static_cast<int>(pid));
     }
     return {{"user allocations and frees", {std::move(uprobes)}}};
 }
@@ -382,7 +384,8 @@ class Command {
         int fds[2];
         if (pipe2(fds, O_CLOEXEC) != 0) throw RuntimeError(errno_message("pipe", errno));
         std::vector<char*> argv;
-        for (std::string& a : args_) argv.push_back(a.data());
+        for (std::string& a : args_)
+            argv.push_back(a.data());
         argv.push_back(nullptr);
         pid_ = fork();
         if (pid_ < 0) throw RuntimeError(errno_message("cannot start the command", errno));
@@ -414,7 +417,8 @@ class Command {
     uint32_t pid() const { return static_cast<uint32_t>(pid_); }
     void go() {
         char c = 'g';
-        if (write(go_fd_, &c, 1) != 1) throw RuntimeError(errno_message("cannot start the command", errno));
+        if (write(go_fd_, &c, 1) != 1)
+            throw RuntimeError(errno_message("cannot start the command", errno));
         close(go_fd_);
         go_fd_ = -1;
     }
@@ -440,7 +444,8 @@ class Command {
             return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(p.c_str(), X_OK) == 0;
         };
         if (name.find('/') != std::string::npos) {
-            if (!runnable(name)) throw UsageError("invalid --command '" + name + "': no such program");
+            if (!runnable(name))
+                throw UsageError("invalid --command '" + name + "': no such program");
             return name;
         }
         const char* path = std::getenv("PATH");
@@ -484,7 +489,8 @@ void decode_memleak(const CommonOptions& options, uint32_t variant, Output& out,
     settings.older_ms = (variant & 4) != 0 ? 1500 : 0;
     std::vector<Entry> entries = recorded_entries<memleak_key, memleak_alloc>(events);
     uint64_t newest = 0;
-    for (const Entry& e : entries) newest = std::max<uint64_t>(newest, e.value.ts_ns);
+    for (const Entry& e : entries)
+        newest = std::max<uint64_t>(newest, e.value.ts_ns);
     Printer(options, settings, out, false).print(entries, nullptr, newest + 1000000000);
 }
 
@@ -495,8 +501,9 @@ int memleak(int argc, char** argv) {
                     "Show outstanding (not yet freed) allocations by stack: a process's (-p, "
                     "--command) through its C library, else the kernel's.",
                     {Flag::pid, Flag::duration, Flag::interval});
-    cli.add_switch(0, "kernel", "kernel allocations (kmalloc, kmem_cache, pages); the default "
-                                "without -p or --command",
+    cli.add_switch(0, "kernel",
+                   "kernel allocations (kmalloc, kmem_cache, pages); the default "
+                   "without -p or --command",
                    &settings.kernel);
     cli.add_switch(0, "percpu", "with kernel allocations, the per-CPU allocator's too",
                    &settings.percpu);
@@ -574,15 +581,14 @@ int memleak(int argc, char** argv) {
                         request_stop();
                 };
             }
-            return Summary(skel.maps.allocs, skel.maps.stack_traces,
-                           Printer(options, settings, out, true), settings.kernel, tick,
-                           [&](Symbolizer&) {
-                               report_missed_stacks(skel.bss->stack_id_collisions,
-                                                    skel.bss->stack_id_no_memory,
-                                                    settings.stacks.storage_size, options, out);
-                               report_dropped(skel.bss->counters[MEMLEAK_ALLOCS_DROPPED],
-                                              options, out);
-                           });
+            return Summary(
+                skel.maps.allocs, skel.maps.stack_traces, Printer(options, settings, out, true),
+                settings.kernel, tick, [&](Symbolizer&) {
+                    report_missed_stacks(skel.bss->stack_id_collisions,
+                                         skel.bss->stack_id_no_memory, settings.stacks.storage_size,
+                                         options, out);
+                    report_dropped(skel.bss->counters[MEMLEAK_ALLOCS_DROPPED], options, out);
+                });
         });
 }
 

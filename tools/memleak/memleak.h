@@ -7,11 +7,11 @@
 
 /* Which allocator an allocation came from (for -a and JSON). */
 enum memleak_kind {
-	MEMLEAK_USER = 0,   /* malloc and friends */
-	MEMLEAK_MMAP = 1,   /* mmap */
+	MEMLEAK_USER = 0, /* malloc and friends */
+	MEMLEAK_MMAP = 1, /* mmap */
 	MEMLEAK_KMALLOC = 2,
-	MEMLEAK_CACHE = 3,  /* kmem_cache_alloc */
-	MEMLEAK_PAGE = 4,   /* mm_page_alloc: the key is the page (or its frame number) */
+	MEMLEAK_CACHE = 3, /* kmem_cache_alloc */
+	MEMLEAK_PAGE = 4,  /* mm_page_alloc: the key is the page (or its frame number) */
 	MEMLEAK_PERCPU = 5,
 	MEMLEAK_KINDS = 6,
 };
@@ -26,11 +26,11 @@ struct memleak_key {
 };
 
 struct memleak_alloc {
-	__u64 size;    /* bytes */
-	__u64 ts_ns;   /* when it was made (CLOCK_MONOTONIC, ns) */
+	__u64 size;	/* bytes */
+	__u64 ts_ns;	/* when it was made (CLOCK_MONOTONIC, ns) */
 	__s32 stack_id; /* user stack in user mode, kernel stack in kernel mode */
-	__u32 pid;     /* the process that made it */
-	__u32 kind;    /* enum memleak_kind */
+	__u32 pid;	/* the process that made it */
+	__u32 kind;	/* enum memleak_kind */
 	__u32 pad;
 };
 
