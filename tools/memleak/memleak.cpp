@@ -366,8 +366,8 @@ std::vector<AttachStep> attach_steps(const Settings& settings, const std::vector
     return {{"user allocations and frees", {std::move(uprobes)}}};
 }
 
-// A command started stopped: it runs (execv) when go() is called, and is
-// killed if the tool ends before.
+// A command, forked at once and held before its exec: it runs (execv) when
+// go() is called, and exits unrun if the tool ends before.
 class Command {
   public:
     explicit Command(const std::string& text) {
