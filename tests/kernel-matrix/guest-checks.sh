@@ -1820,7 +1820,7 @@ gated leak
 mlpid=$wpid
 start ml_user "" memleak -p $mlpid -a
 start ml_json "" memleak -p $mlpid -o json
-start ml_raw "" memleak --kernel -o json --top 5
+start ml_raw "" memleak --kernel --percpu -o json --top 5
 start ml_tp raw_tp memleak --kernel --top 5
 wait_attached
 kill -USR1 $mlpid
@@ -1842,6 +1842,7 @@ for t in ml_raw:raw_tp ml_tp:tracepoint; do
 	kind=${t#*:}
 	expect_tier $tag memleak "kernel allocations and frees" $kind
 done
+expect_tier ml_raw memleak "per-CPU allocations and frees" raw_tp
 expect ml_raw memleak raw_tp "JSON: kernel stacks with bytes, named" '"type":"stack"' '"bytes":[1-9]' '"kernel_stack":\[{"address":[0-9]*,"symbol":"[a-z_]'
 expect ml_tp memleak tracepoint "kernel allocations by stack (text)" "^	[1-9][0-9]* bytes in [1-9][0-9]* allocations from stack$"
 
