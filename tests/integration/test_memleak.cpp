@@ -120,8 +120,7 @@ TEST_CASE("memleak -p sums a process's outstanding allocations by stack, in text
     Workload mine, other;
     std::string tool = tool_path("memleak");
     ToolProcess text({tool, "-a", "-v", "-p", mine.pid_text()});
-    ToolProcess js({tool, "-o", "json", "-a", "--top", "50", "--stack-storage-size", "64", "-p",
-                    mine.pid_text()});
+    ToolProcess js({tool, "-o", "json", "-a", "--top", "50", "-p", mine.pid_text()});
     // -z/-Z keep leak_a's 4096 and leak_aligned's 8192; --top 1 the larger;
     // -O names the C library itself.
     ToolProcess sized({tool, "-o", "json", "-z", "4096", "-Z", "8192", "--top", "1", "-O", "c",
@@ -232,7 +231,7 @@ TEST_CASE("memleak --kernel: kernel allocations with sane sizes and named kernel
     std::string tool = tool_path("memleak");
     // The default without a process; one interval, then it exits.
     ToolProcess js({tool, "-o", "json", "-a", "--top", "20", "1", "1"});
-    ToolProcess text({tool, "--kernel", "--percpu", "-d", "1.5"});
+    ToolProcess text({tool, "--kernel", "--percpu", "--stack-storage-size", "65536", "-d", "1.5"});
     // This process's own: 64 files opened and kept open, each a struct file
     // from the filp cache, allocated in alloc_empty_file.
     ToolProcess mine({tool, "--kernel", "-o", "json", "-a", "--top", "1000", "-p", self_pid()});
