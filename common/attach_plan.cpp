@@ -308,7 +308,7 @@ void attach_point(bpf_object* object, const AttachPoint& p, Links& links) {
         LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = p.cookie,
                     .retprobe = p.kind == AttachKind::uretprobe,
                     .func_name = offset ? nullptr : func.c_str());
-        link = bpf_program__attach_uprobe_opts(prog, -1, binary.c_str(),
+        link = bpf_program__attach_uprobe_opts(prog, p.pid, binary.c_str(),
                                                offset ? std::stoull(func, nullptr, 16) : 0, &opts);
     } else if ((p.kind == AttachKind::kprobe || p.kind == AttachKind::kretprobe) &&
                (std::string_view(bpf_program__section_name(prog)) == "kprobe" ||

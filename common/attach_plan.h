@@ -42,6 +42,9 @@ struct AttachPoint {
     // SEC("usdt")): one program attached to many targets tells them apart by
     // it (funccount). Kernel 5.15 and later.
     uint64_t cookie = 0;
+    // uprobes and uretprobes: only this process's calls run the program (the
+    // kernel sets the breakpoint in its memory only); -1: every process.
+    int pid = -1;
 };
 
 // "0-3,5,7-8" (the form of /sys/devices/system/cpu/online) as CPU numbers;

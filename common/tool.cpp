@@ -60,6 +60,10 @@ bool stop_requested() {
     return stop_flag.load();
 }
 
+void request_stop() {
+    stop_flag.store(true);
+}
+
 void setup_libbpf_logging(bool verbose) {
     verbose_logging = verbose;
     libbpf_set_print(libbpf_log);

@@ -30,6 +30,9 @@ std::string invoked_name(int argc, char** argv, const char* fallback);
 // closed pipe shows up as EPIPE on write.
 void install_stop_handlers();
 bool stop_requested();
+// Asks the main loop to stop as SIGINT does (a command the tool started has
+// exited).
+void request_stop();
 
 // libbpf's messages go to stderr under -v, and are otherwise kept (the last
 // few) to explain a failed load.

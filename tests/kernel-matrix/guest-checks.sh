@@ -1814,6 +1814,40 @@ expect fl_user funclatency uprobe "a histogram in ms of the 3 calls of the C lib
 
 fi
 
+# --- memleak: 7 blocks of 4096 bytes kept by km_leak, 20 of 512 freed; the kernel's --
+if section "memleak"; then
+gated leak
+mlpid=$wpid
+start ml_user "" memleak -p $mlpid -a
+start ml_json "" memleak -p $mlpid -o json
+start ml_raw "" memleak --kernel --percpu -o json --top 5
+start ml_tp raw_tp memleak --kernel --top 5
+wait_attached
+kill -USR1 $mlpid
+i=0
+while ! grep -q leaked $out/workload.leak 2>/dev/null && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+stop_all
+kill -USR1 $mlpid
+wait $mlpid
+expect_tier ml_user memleak "user allocations and frees" uprobe
+expect ml_user memleak uprobe "the 7 blocks of 4096 bytes in one stack (text)" "^	28672 bytes in 7 allocations from stack (pid $mlpid km-workload)$"
+expect ml_user memleak uprobe "the stack names km_leak" "^    km_leak$"
+expect ml_user memleak uprobe "-a lists each block" "size = 4096 age = "
+expect ml_json memleak uprobe "JSON: 28672 bytes in 7 allocations, km_leak innermost" "\"pid\":$mlpid," '"bytes":28672,"allocations":7,' '"user_stack":\[{"address":[0-9]*,"symbol":"km_leak"'
+for t in ml_raw:raw_tp ml_tp:tracepoint; do
+	tag=${t%:*}
+	kind=${t#*:}
+	expect_tier $tag memleak "kernel allocations and frees" $kind
+done
+expect_tier ml_raw memleak "per-CPU allocations and frees" raw_tp
+expect ml_raw memleak raw_tp "JSON: kernel stacks with bytes, named" '"type":"stack"' '"bytes":[1-9]' '"kernel_stack":\[{"address":[0-9]*,"symbol":"[a-z_]'
+expect ml_tp memleak tracepoint "kernel allocations by stack (text)" "^	[1-9][0-9]* bytes in [1-9][0-9]* allocations from stack$"
+
+fi
+
 # --- sofdsnoop: descriptors of /etc/hosts and a pipe passed over a Unix socket ------
 if section "sofdsnoop"; then
 gated fdpass

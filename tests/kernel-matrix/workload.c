@@ -70,6 +70,9 @@
 //                      close_range(9990, 9999, CLOSE_RANGE_CLOEXEC) COUNT times
 //                      (0: no descriptor there); the kernel's
 //                      __close_range(fd, max_fd, flags) sees each (ksnoop)
+//   leak               km_leak() keeps 7 blocks of 4096 bytes (malloc) and
+//                      frees 20 of 512; prints "leaked", then waits for
+//                      SIGUSR1 so its stack can still be named (memleak)
 // Whatever the checks need to match (ports, PID) is printed as key=value.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -437,6 +440,29 @@ static void wait_for_usr1(void) {
     sigwait(&set, &sig);
 }
 
+static void* volatile km_kept[8];
+
+__attribute__((noinline)) static void km_leak(void) {
+    void* freed[20];
+    for (int i = 0; i < 7; i++) {
+        km_kept[i] = malloc(4096);
+        if (!km_kept[i]) die("malloc");
+        memset(km_kept[i], 1, 64);
+    }
+    for (int i = 0; i < 20; i++)
+        freed[i] = malloc(512);
+    for (int i = 0; i < 20; i++)
+        free(freed[i]);
+}
+
+static int leak(void) {
+    km_leak();
+    printf("leaked\n");
+    fflush(stdout);
+    wait_for_usr1();
+    return 0;
+}
+
 // The child blocks SIGUSR2 and takes each one with sigwaitinfo, answering
 // on a pipe: every kill finds no SIGUSR2 pending, so each is queued.
 static int signals(int count) {
@@ -729,6 +755,7 @@ int main(int argc, char** argv) {
     if (strcmp(cmd, "dirchurn") == 0 && argc == 5)
         return dir_churn(argv[2], atoi(argv[3]), atoi(argv[4]));
     if (strcmp(cmd, "closerange") == 0 && argc == 3) return close_ranges(atoi(argv[2]));
+    if (strcmp(cmd, "leak") == 0 && argc == 2) return leak();
 usage:
     fprintf(stderr,
             "usage: km-workload [wait] spin SECONDS | nap COUNT MS | syscalls COUNT | "
@@ -737,6 +764,7 @@ usage:
             "drops | binds | "
             "signals COUNT | "
             "creds | threads COUNT | contend COUNT MS | pinned CPU COUNT SECONDS | wake COUNT MS | "
-            "lossy | pty | mdraid FILE FILE | dirchurn DIR THREADS ROUNDS | closerange COUNT\n");
+            "lossy | pty | mdraid FILE FILE | dirchurn DIR THREADS ROUNDS | closerange COUNT | "
+            "leak\n");
     return 2;
 }

@@ -1,0 +1,595 @@
+// memleak: allocations not yet freed, summed by the stack that made them,
+// every interval: a process's (-p, or a command it starts) through uprobes
+// on its C library's allocation functions, or the kernel's through the kmem
+// tracepoints (the default without a process).
+#include "decoder.h"
+#include "errors.h"
+#include "filters.h"
+#include "host_lookups.h"
+#include "map_reader.h"
+#include "probe_spec.h"
+#include "run.h"
+#include "stacks.h"
+#include "user_files.h"
+
+#include <linux/types.h>
+#include "memleak.skel.h"
+#include "memleak/memleak.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+
+namespace corescope::tools {
+
+namespace {
+
+struct Settings {
+    bool kernel = false;            // --kernel (or no process named)
+    bool percpu = false;            // --percpu
+    bool show_allocs = false;       // -a
+    uint64_t older_ms = 0;          // --older
+    uint32_t top = 10;              // --top
+    uint64_t min_size = 0;          // -z
+    uint64_t max_size = UINT64_MAX; // -Z
+    uint32_t sample_rate = 1;       // -s
+    std::string object;             // -O
+    std::string command;            // --command
+    StackOptions stacks;
+};
+
+const char* kind_name(uint32_t kind) {
+    static const char* const names[MEMLEAK_KINDS] = {"malloc",     "mmap", "kmalloc",
+                                                     "kmem_cache", "page", "percpu"};
+    return kind < MEMLEAK_KINDS ? names[kind] : "unknown";
+}
+
+using Entry = MapEntry<memleak_key, memleak_alloc>;
+
+// One stack's outstanding allocations.
+struct Group {
+    uint32_t pid = 0;
+    int32_t stack_id = 0;
+    uint64_t bytes = 0;
+    std::vector<const Entry*> allocations; // oldest first
+};
+
+std::string read_comm(uint32_t pid) {
+    FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/comm").c_str(), "r");
+    if (!f) return {};
+    char buf[64] = {};
+    if (!std::fgets(buf, sizeof buf, f)) buf[0] = '\0';
+    std::fclose(f);
+    std::string s(buf);
+    if (!s.empty() && s.back() == '\n') s.pop_back();
+    return s;
+}
+
+// Each interval: the outstanding allocations older than --older, summed by
+// (process, stack), the --top largest; in text bcc's "N bytes in M
+// allocations from stack" with the frames (the largest last), in JSON one
+// record per stack (the largest first).
+class Printer {
+  public:
+    Printer(const CommonOptions& options, const Settings& settings, Output& out, bool live)
+        : settings_(settings), out_(out), live_(live),
+          stacks_(options, settings.stacks, out,
+                  {json_field("time"), shown_if(!settings.kernel, json_field("pid")),
+                   shown_if(!settings.kernel, json_field("comm")), json_field("bytes"),
+                   json_field("allocations"), json_field("oldest_ms"),
+                   shown_if(settings.show_allocs, json_field("outstanding"))}),
+          json_(options.format == OutputFormat::json) {}
+
+    // now_ns: CLOCK_MONOTONIC, what the ages are measured from.
+    void print(const std::vector<Entry>& entries, StackReader* reader, uint64_t now_ns) {
+        uint64_t older_ns = settings_.older_ms * 1000000;
+        std::map<std::pair<uint32_t, int32_t>, Group> groups;
+        for (const Entry& e : entries) {
+            if (e.value.ts_ns > now_ns || now_ns - e.value.ts_ns < older_ns) continue;
+            uint32_t pid = settings_.kernel ? 0 : e.key.pid;
+            Group& g = groups[{pid, e.value.stack_id}];
+            g.pid = pid;
+            g.stack_id = e.value.stack_id;
+            g.bytes += e.value.size;
+            g.allocations.push_back(&e);
+        }
+        std::vector<Group> sorted;
+        for (auto& [key, g] : groups) {
+            std::sort(g.allocations.begin(), g.allocations.end(),
+                      [](const Entry* a, const Entry* b) {
+                          return a->value.ts_ns != b->value.ts_ns ? a->value.ts_ns < b->value.ts_ns
+                                                                  : a->key.address < b->key.address;
+                      });
+            sorted.push_back(std::move(g));
+        }
+        std::sort(sorted.begin(), sorted.end(), [](const Group& a, const Group& b) {
+            if (a.bytes != b.bytes) return a.bytes > b.bytes;
+            if (a.pid != b.pid) return a.pid < b.pid;
+            return a.stack_id < b.stack_id;
+        });
+        if (sorted.size() > settings_.top) sorted.resize(settings_.top);
+
+        std::string time;
+        clock_.append_iso(time, now_ns);
+        if (!json_) {
+            std::string line = "[";
+            clock_.append_hms(line, now_ns);
+            line += "] Top " + std::to_string(settings_.top) + " stacks with outstanding " +
+                    (settings_.kernel ? "kernel " : "") + "allocations:\n";
+            out_.buffer() += line;
+            out_.end_record();
+        }
+        std::vector<StackRecord> records;
+        for (const Group& g : sorted) {
+            StackRecord record;
+            record.pid = g.pid;
+            if (!settings_.kernel) record.comm = comm_of(g.pid);
+            if (reader) {
+                if (settings_.kernel) {
+                    record.kernel = reader->kernel(g.stack_id);
+                    drop_probe_frames(record.kernel);
+                } else {
+                    record.user = reader->user(g.pid, g.stack_id);
+                }
+            }
+            record.value = g.bytes;
+            records.push_back(std::move(record));
+        }
+        auto group_of = [&](const StackRecord& record) -> const Group& {
+            return sorted[static_cast<size_t>(&record - records.data())];
+        };
+        stacks_.print(
+            records,
+            [&](const StackRecord& record, Record& r) {
+                const Group& g = group_of(record);
+                r.text(time)
+                    .number(g.pid)
+                    .text(record.comm)
+                    .number(g.bytes)
+                    .number(g.allocations.size())
+                    .number(age_ms(*g.allocations.front(), now_ns))
+                    .lazy([&] { return Formatted{outstanding_json(g, now_ns)}; });
+            },
+            [&](std::string& out, const StackRecord& record) {
+                append_text(out, group_of(record), record, now_ns);
+            });
+    }
+
+  private:
+    static uint64_t age_ms(const Entry& e, uint64_t now_ns) {
+        return now_ns >= e.value.ts_ns ? (now_ns - e.value.ts_ns) / 1000000 : 0;
+    }
+
+    std::string comm_of(uint32_t pid) {
+        auto it = comms_.find(pid);
+        if (it != comms_.end()) return it->second;
+        std::string comm = live_ ? read_comm(pid) : std::string();
+        if (!comm.empty()) comms_[pid] = comm; // kept for when it has exited
+        return comm;
+    }
+
+    std::string outstanding_json(const Group& g, uint64_t now_ns) const {
+        std::string out = "[";
+        for (const Entry* e : g.allocations) {
+            if (out.size() > 1) out += ',';
+            JsonObject j(out);
+            j.unsigned_number("address", e->key.address)
+                .unsigned_number("size", e->value.size)
+                .unsigned_number("age_ms", age_ms(*e, now_ns))
+                .string("kind", kind_name(e->value.kind));
+            j.end();
+        }
+        return out + "]";
+    }
+
+    void append_text(std::string& out, const Group& g, const StackRecord& record,
+                     uint64_t now_ns) const {
+        char line[160];
+        if (settings_.show_allocs) {
+            for (const Entry* e : g.allocations) {
+                std::snprintf(line, sizeof line, "\taddr = %llx size = %llu age = %llu ms (%s)\n",
+                              static_cast<unsigned long long>(e->key.address),
+                              static_cast<unsigned long long>(e->value.size),
+                              static_cast<unsigned long long>(age_ms(*e, now_ns)),
+                              kind_name(e->value.kind));
+                out += line;
+            }
+        }
+        std::snprintf(line, sizeof line, "\t%llu bytes in %zu allocations from stack",
+                      static_cast<unsigned long long>(g.bytes), g.allocations.size());
+        out += line;
+        if (!settings_.kernel) {
+            out += " (pid " + std::to_string(g.pid);
+            if (!record.comm.empty()) {
+                out += ' ';
+                append_text_escaped(out, record.comm);
+            }
+            out += ')';
+        }
+        out += '\n';
+        append_frames_multiline(out, settings_.kernel ? record.kernel : record.user,
+                                settings_.kernel ? "kernel" : "user");
+        out += '\n';
+    }
+
+    const Settings& settings_;
+    Output& out_;
+    bool live_;
+    StackPrinter stacks_;
+    bool json_;
+    EventClock clock_;
+    std::map<uint32_t, std::string> comms_;
+};
+
+// The live summary: every second, the mappings of processes new in the
+// table (so a process that exits still has its frames named) and whether
+// the command it started has exited; each interval, the table.
+class Summary {
+  public:
+    Summary(const bpf_map* allocs, const bpf_map* stack_map, Printer printer, bool kernel,
+            std::function<void(StackCollector&)> tick, std::function<void(Symbolizer&)> report)
+        : allocs_(allocs), printer_(std::move(printer)), collector_(stack_map), kernel_(kernel),
+          tick_(std::move(tick)), report_(std::move(report)) {}
+
+    void every_second() {
+        if (!kernel_) remember(read_map<memleak_key, memleak_alloc>(allocs_, MEMLEAK_MAX_ALLOCS));
+        if (tick_) tick_(collector_);
+    }
+
+    void print() {
+        std::vector<Entry> entries =
+            read_map<memleak_key, memleak_alloc>(allocs_, MEMLEAK_MAX_ALLOCS);
+        if (!kernel_) remember(entries);
+        printer_.print(entries, &collector_.reader(), monotonic_ns());
+        report_(collector_.symbolizer());
+    }
+
+  private:
+    void remember(const std::vector<Entry>& entries) {
+        for (const Entry& e : entries)
+            collector_.remember(e.key.pid);
+    }
+
+    const bpf_map* allocs_;
+    Printer printer_;
+    StackCollector collector_;
+    bool kernel_;
+    std::function<void(StackCollector&)> tick_;
+    std::function<void(Symbolizer&)> report_;
+};
+
+// The allocation functions probed: the function, its entry program and its
+// return program (empty: none), and whether a C library must have it.
+struct Probed {
+    const char* function;
+    const char* entry;
+    const char* ret;
+    bool required;
+};
+constexpr Probed probed[] = {
+    {"malloc", "malloc_entry", "alloc_return", true},
+    {"free", "free_entry", "", true},
+    {"calloc", "calloc_entry", "alloc_return", false},
+    {"realloc", "realloc_entry", "alloc_return", false},
+    {"reallocarray", "reallocarray_entry", "alloc_return", false},
+    {"posix_memalign", "posix_memalign_entry", "posix_memalign_return", false},
+    {"aligned_alloc", "aligned_entry", "alloc_return", false},
+    {"memalign", "aligned_entry", "alloc_return", false},
+    {"valloc", "valloc_entry", "alloc_return", false},
+    {"pvalloc", "valloc_entry", "alloc_return", false},
+    {"mmap", "mmap_entry", "mmap_return", false},
+    {"munmap", "munmap_entry", "", false},
+};
+
+// The uprobes for one library, for process pid (-1: every process).
+void add_library_probes(AttachWay& way, const std::string& lib, int pid) {
+    std::set<uint64_t> offsets; // aliases (memalign, aligned_alloc) probed once
+    for (const Probed& p : probed) {
+        std::optional<uint64_t> offset = function_offset(lib, p.function);
+        if (!offset) {
+            if (p.required)
+                throw RuntimeError(lib + " defines no " + p.function +
+                                   " (not an allocator?): name the allocator's library with -O");
+            continue;
+        }
+        if (!offsets.insert(*offset).second) continue;
+        char at[32];
+        std::snprintf(at, sizeof at, ":0x%llx", static_cast<unsigned long long>(*offset));
+        AttachPoint entry{p.entry, AttachKind::uprobe, lib + at};
+        entry.pid = pid;
+        way.points.push_back(entry);
+        if (*p.ret) {
+            AttachPoint ret{p.ret, AttachKind::uretprobe, lib + at};
+            ret.pid = pid;
+            way.points.push_back(ret);
+        }
+    }
+}
+
+std::vector<AttachStep> attach_steps(const Settings& settings, const std::vector<uint32_t>& pids,
+                                     std::optional<uint32_t> command_pid) {
+    if (settings.kernel) {
+        std::vector<TracepointProgram> programs = {
+            {"kmalloc", "kmem:kmalloc"},
+            {"kfree", "kmem:kfree"},
+            {"cache_alloc", "kmem:kmem_cache_alloc"},
+            {"cache_free", "kmem:kmem_cache_free"},
+            {"page_alloc", "kmem:mm_page_alloc"},
+            {"page_free", "kmem:mm_page_free"},
+            {"page_free_batched", "kmem:mm_page_free_batched", true},
+        };
+        std::vector<AttachStep> steps = {
+            tracepoint_tiers("kernel allocations and frees", programs,
+                             {AttachKind::raw_tp, AttachKind::tracepoint})};
+        if (settings.percpu)
+            steps.push_back(tracepoint_tiers("per-CPU allocations and frees",
+                                             {{"percpu_alloc", "percpu:percpu_alloc_percpu"},
+                                              {"percpu_free", "percpu:percpu_free_percpu"}},
+                                             {AttachKind::raw_tp, AttachKind::tracepoint}));
+        return steps;
+    }
+    AttachWay uprobes;
+    auto library_of = [&](std::vector<uint32_t> in) {
+        if (!settings.object.empty()) return find_user_library(settings.object, in);
+        return libc_paths({}, in).front();
+    };
+    if (command_pid) {
+        // Not started yet: the system's library, as the command will map it;
+        // and its exit(), where it stops to have its mappings read.
+        add_library_probes(uprobes, library_of({}), static_cast<int>(*command_pid));
+        std::string libc = libc_paths({}, {}).front();
+        std::optional<uint64_t> exit_at = function_offset(libc, "exit");
+        if (exit_at) {
+            char at[32];
+            std::snprintf(at, sizeof at, ":0x%llx", static_cast<unsigned long long>(*exit_at));
+            AttachPoint stop{"exit_entry", AttachKind::uprobe, libc + at};
+            stop.pid = static_cast<int>(*command_pid);
+            uprobes.points.push_back(stop);
+        }
+    } else {
+        for (uint32_t pid : pids)
+            add_library_probes(uprobes, library_of({pid}), static_cast<int>(pid));
+    }
+    return {{"user allocations and frees", {std::move(uprobes)}}};
+}
+
+// A command, forked at once and held before its exec: it runs (execv) when
+// go() is called, and exits unrun if the tool ends before.
+class Command {
+  public:
+    explicit Command(const std::string& text) {
+        for (size_t i = 0; i < text.size();) {
+            size_t start = text.find_first_not_of(" \t", i);
+            if (start == std::string::npos) break;
+            size_t end = text.find_first_of(" \t", start);
+            if (end == std::string::npos) end = text.size();
+            args_.push_back(text.substr(start, end - start));
+            i = end;
+        }
+        if (args_.empty()) throw UsageError("invalid --command '': no program");
+        path_ = resolve(args_[0]);
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) != 0) throw RuntimeError(errno_message("pipe", errno));
+        std::vector<char*> argv;
+        for (std::string& a : args_)
+            argv.push_back(a.data());
+        argv.push_back(nullptr);
+        pid_ = fork();
+        if (pid_ < 0) throw RuntimeError(errno_message("cannot start the command", errno));
+        if (pid_ == 0) {
+            close(fds[1]);
+            char c;
+            // EOF: the tool ended (or failed) before attaching.
+            if (read(fds[0], &c, 1) != 1) _exit(127);
+            close(fds[0]);
+            execv(path_.c_str(), argv.data());
+            std::fprintf(stderr, "memleak: cannot run %s: %s\n", path_.c_str(),
+                         std::strerror(errno));
+            _exit(127);
+        }
+        close(fds[0]);
+        go_fd_ = fds[1];
+    }
+    Command(const Command&) = delete;
+    Command& operator=(const Command&) = delete;
+    ~Command() {
+        if (go_fd_ >= 0) {
+            close(go_fd_); // not started: it exits
+            waitpid(pid_, nullptr, 0);
+        } else if (!done_) {
+            kill(pid_, SIGCONT); // stopped in exit() at the end of the run
+        }
+    }
+
+    uint32_t pid() const { return static_cast<uint32_t>(pid_); }
+    void go() {
+        char c = 'g';
+        if (write(go_fd_, &c, 1) != 1)
+            throw RuntimeError(errno_message("cannot start the command", errno));
+        close(go_fd_);
+        go_fd_ = -1;
+    }
+    // True once it has exited (and then reaped). Stopped in exit(), it is
+    // handed to at_exit, then continued.
+    bool exited(const std::function<void(uint32_t)>& at_exit) {
+        if (done_) return true;
+        int status = 0;
+        pid_t r = waitpid(pid_, &status, WNOHANG | WUNTRACED);
+        if (r == pid_ && WIFSTOPPED(status)) {
+            at_exit(pid());
+            kill(pid_, SIGCONT);
+        } else if (r == pid_) {
+            done_ = true;
+        }
+        return done_;
+    }
+
+  private:
+    static std::string resolve(const std::string& name) {
+        auto runnable = [](const std::string& p) {
+            struct stat st {};
+            return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(p.c_str(), X_OK) == 0;
+        };
+        if (name.find('/') != std::string::npos) {
+            if (!runnable(name))
+                throw UsageError("invalid --command '" + name + "': no such program");
+            return name;
+        }
+        const char* path = std::getenv("PATH");
+        std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+        for (size_t i = 0; i <= dirs.size();) {
+            size_t end = dirs.find(':', i);
+            if (end == std::string::npos) end = dirs.size();
+            std::string dir = dirs.substr(i, end - i);
+            std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+            if (runnable(candidate)) return candidate;
+            i = end + 1;
+        }
+        throw UsageError("invalid --command '" + name + "': not found in PATH");
+    }
+
+    std::vector<std::string> args_;
+    std::string path_;
+    pid_t pid_ = -1;
+    int go_fd_ = -1;
+    bool done_ = false;
+};
+
+void report_dropped(uint64_t dropped, const CommonOptions& options, Output& out) {
+    if (dropped == 0) return;
+    warn("%llu allocations not followed (table of %u outstanding allocations full: narrow the "
+         "trace with -p, -z, -Z or -s)",
+         static_cast<unsigned long long>(dropped), MEMLEAK_MAX_ALLOCS);
+    json_notice(options, out, "dropped", {{"allocations_dropped", dropped}});
+}
+
+} // namespace
+
+// For tests/golden and tests/fuzz (common/decoder.h): the allocs map's
+// entries (key, then value), their stacks not named; ages from one second
+// after the newest. Variant bits: 1 kernel mode, 2 -a, 4 --older 1500.
+void decode_memleak(const CommonOptions& options, uint32_t variant, Output& out,
+                    std::span<const RecordedEvent> events) {
+    Settings settings;
+    settings.kernel = (variant & 1) != 0;
+    settings.show_allocs = (variant & 2) != 0;
+    settings.older_ms = (variant & 4) != 0 ? 1500 : 0;
+    std::vector<Entry> entries = recorded_entries<memleak_key, memleak_alloc>(events);
+    uint64_t newest = 0;
+    for (const Entry& e : entries)
+        newest = std::max<uint64_t>(newest, e.value.ts_ns);
+    Printer(options, settings, out, false).print(entries, nullptr, newest + 1000000000);
+}
+
+int memleak(int argc, char** argv) {
+    CommonOptions options;
+    Settings settings;
+    CommandLine cli("memleak",
+                    "Show outstanding (not yet freed) allocations by stack: a process's (-p, "
+                    "--command) through its C library, else the kernel's.",
+                    {Flag::pid, Flag::duration, Flag::interval});
+    cli.add_switch(0, "kernel",
+                   "kernel allocations (kmalloc, kmem_cache, pages); the default "
+                   "without -p or --command",
+                   &settings.kernel);
+    cli.add_switch(0, "percpu", "with kernel allocations, the per-CPU allocator's too",
+                   &settings.percpu);
+    cli.add_switch('a', "show-allocs", "list each outstanding allocation: address, size, age",
+                   &settings.show_allocs);
+    cli.add_number(0, "older", "MS", "only allocations older than MS milliseconds (bcc's -o)",
+                   &settings.older_ms, 0, 86400000);
+    cli.add_number(0, "top", "N", "the N stacks with the most bytes (default 10; bcc's -T)",
+                   &settings.top, 1, 100000);
+    cli.add_number('z', "min-size", "BYTES", "only allocations of at least BYTES",
+                   &settings.min_size, 0, UINT64_MAX);
+    cli.add_number('Z', "max-size", "BYTES", "only allocations of at most BYTES",
+                   &settings.max_size, 0, UINT64_MAX);
+    cli.add_number('s', "sample-rate", "N", "follow one allocation in N, at random (default 1)",
+                   &settings.sample_rate, 1, 1u << 30);
+    cli.add_text('O', "obj", "LIB",
+                 "the allocator's library (a path, or a name as \"jemalloc\"; default the C "
+                 "library)",
+                 &settings.object);
+    cli.add_text(0, "command", "CMD", "start CMD (words split at spaces) and trace it; bcc's -c",
+                 &settings.command);
+    add_stack_storage_option(cli, settings.stacks.storage_size);
+    cli.set_examples("  memleak                      kernel allocations, summary at Ctrl-C\n"
+                     "  memleak -p 181 5             process 181, every 5 seconds\n"
+                     "  memleak -p 181 -a --older 5000   with each allocation, 5 s old or more\n"
+                     "  memleak --command './app -x'  start ./app and trace it to its end\n"
+                     "  memleak -p 181 -O jemalloc   a process using jemalloc\n"
+                     "  memleak -o json -p 181 -d 10 JSON after 10 seconds\n");
+    if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
+    if (settings.min_size > settings.max_size)
+        throw UsageError("invalid --min-size " + std::to_string(settings.min_size) +
+                         ": above --max-size " + std::to_string(settings.max_size));
+    if (!settings.command.empty() && !options.pids.empty())
+        throw UsageError("--command and -p cannot be combined: pick one");
+    if (!settings.command.empty() && settings.kernel)
+        throw UsageError("--command and --kernel cannot be combined: the command's kernel "
+                         "allocations are not told apart");
+    if (settings.percpu && !settings.kernel && (!options.pids.empty() || !settings.command.empty()))
+        throw UsageError("--percpu needs --kernel with -p");
+    // No process: the kernel's allocations (bcc's default too).
+    if (options.pids.empty() && settings.command.empty()) settings.kernel = true;
+    if (settings.kernel && !settings.object.empty())
+        throw UsageError("-O names a user library: it needs -p or --command");
+
+    std::optional<Command> command;
+    if (!settings.command.empty()) {
+        // Checked before the child exists: its PID goes in the filters.
+        command.emplace(settings.command);
+        options.pids = {command->pid()};
+    }
+    std::optional<uint32_t> command_pid;
+    if (command) command_pid = command->pid();
+
+    return run_summary_tool<memleak_bpf>(
+        {.name = "memleak",
+         .options = options,
+         .attach_steps = [&] { return attach_steps(settings, options.pids, command_pid); },
+         .configure =
+             [&](memleak_bpf& skel, const AttachPlan&) {
+                 skel.rodata->min_size = settings.min_size;
+                 skel.rodata->max_size = settings.max_size;
+                 skel.rodata->sample_every = settings.sample_rate;
+                 skel.rodata->command_pid = command_pid.value_or(0);
+                 configure_stack_map(skel.maps.stack_traces, settings.stacks);
+             },
+         .announcement = interval_announcement(
+             options, settings.kernel ? "Tracing outstanding kernel allocations"
+                                      : "Tracing outstanding allocations")},
+        [&](memleak_bpf& skel, const AttachPlan&, Output& out) {
+            std::function<void(StackCollector&)> tick;
+            if (command) {
+                command->go();
+                tick = [&](StackCollector& collector) {
+                    if (command->exited([&](uint32_t pid) { collector.remember(pid); }))
+                        request_stop();
+                };
+            }
+            return Summary(
+                skel.maps.allocs, skel.maps.stack_traces, Printer(options, settings, out, true),
+                settings.kernel, tick, [&](Symbolizer&) {
+                    report_missed_stacks(skel.bss->stack_id_collisions,
+                                         skel.bss->stack_id_no_memory, settings.stacks.storage_size,
+                                         options, out);
+                    report_dropped(skel.bss->counters[MEMLEAK_ALLOCS_DROPPED], options, out);
+                });
+        });
+}
+
+} // namespace corescope::tools
