@@ -21,7 +21,6 @@
 #include <fcntl.h>
 #include <list>
 #include <memory>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <string>
@@ -93,37 +92,49 @@ std::vector<std::string> split_list(std::string_view text) {
     return out;
 }
 
-// HOST:PORT, [IPV6]:PORT, or :PORT (every address).
+// HOST:PORT with a numeric host (127.0.0.1, [::1]) or localhost, or :PORT
+// (every address, IPv4 and IPv6). No name lookup: getaddrinfo would need
+// glibc's NSS modules at run time, which the static binary cannot load.
 FileDescriptor listen_on(const std::string& address) {
+    auto bad = [&](const std::string& why) {
+        return UsageError("--web.listen-address '" + address + "': " + why);
+    };
     size_t colon = address.rfind(':');
-    if (colon == std::string::npos || colon + 1 == address.size())
-        throw UsageError("--web.listen-address '" + address + "': not HOST:PORT");
+    if (colon == std::string::npos) throw bad("not HOST:PORT");
     std::string host = address.substr(0, colon);
-    std::string port = address.substr(colon + 1);
+    std::string port_text = address.substr(colon + 1);
+    unsigned long port = 0;
+    if (port_text.empty() || port_text.size() > 5 ||
+        port_text.find_first_not_of("0123456789") != std::string::npos ||
+        (port = std::stoul(port_text)) > 65535)
+        throw bad("the port is not a number from 0 to 65535");
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
         host = host.substr(1, host.size() - 2);
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    addrinfo* found = nullptr;
-    int gai = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found);
-    if (gai != 0) throw UsageError("--web.listen-address '" + address + "': " + gai_strerror(gai));
-    std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> owner(found, freeaddrinfo);
-    int err = 0;
-    for (addrinfo* a = found; a; a = a->ai_next) {
-        FileDescriptor fd(
-            socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol));
-        if (!fd.valid()) {
-            err = errno;
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd.get(), a->ai_addr, a->ai_addrlen) == 0 && listen(fd.get(), 64) == 0) return fd;
-        err = errno;
+    if (host == "localhost") host = "127.0.0.1";
+    sockaddr_storage storage{};
+    socklen_t length = 0;
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    if (!host.empty() && inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(static_cast<uint16_t>(port));
+        length = sizeof *v4;
+    } else if (host.empty() || inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6; // empty: in6addr_any, which takes IPv4 too
+        v6->sin6_port = htons(static_cast<uint16_t>(port));
+        length = sizeof *v6;
+    } else {
+        throw bad("not a numeric IPv4 or IPv6 address, nor localhost");
     }
-    throw RuntimeError(errno_message("cannot listen on " + address, err));
+    FileDescriptor fd(socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) throw RuntimeError(errno_message("cannot make a socket", errno));
+    int one = 1, zero = 0;
+    setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (host.empty()) setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    if (bind(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0 ||
+        listen(fd.get(), 64) != 0)
+        throw RuntimeError(errno_message("cannot listen on " + address, errno));
+    return fd;
 }
 
 // gzip when the scraper accepts it (and has not refused it with q=0).
