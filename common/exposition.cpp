@@ -1,6 +1,6 @@
 #include "exposition.h"
 
-#include "utf8.h"
+#include "utf8_sequence.h"
 
 #include <algorithm>
 #include <charconv>

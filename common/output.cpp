@@ -1,6 +1,6 @@
 #include "output.h"
 
-#include "utf8.h"
+#include "utf8_sequence.h"
 
 #include "clock.h"
 #include "errors.h"

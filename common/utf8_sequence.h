@@ -1,4 +1,5 @@
-// UTF-8 validity, for the escapers (output.cpp, exposition.cpp).
+// UTF-8 validity, for the escapers (output.cpp, exposition.cpp); the tests
+// check UTF-8 with their own (tests/common/utf8.h).
 #pragma once
 
 #include <cstddef>
