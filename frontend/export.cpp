@@ -23,6 +23,7 @@
 #include <memory>
 #include <netinet/in.h>
 #include <poll.h>
+#include <set>
 #include <string>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -226,12 +227,13 @@ class Exporter {
         Exposition e(max_series_);
         for (auto& [name, collector] : collectors_) {
             double start = now_s();
-            bool ok = true;
+            bool ok = collector != nullptr;
             try {
-                collector->collect(e);
+                if (collector) collector->collect(e);
             } catch (const std::exception& ex) {
                 ok = false;
-                warn("export: collector %s failed: %s", name.c_str(), ex.what());
+                if (warned_.insert(name).second)
+                    warn("export: collector %s failed (said once): %s", name.c_str(), ex.what());
             }
             Labels labels{{"collector", name}};
             e.family("corescope_scrape_collector_success", MetricType::gauge,
@@ -282,6 +284,7 @@ class Exporter {
   private:
     std::vector<std::pair<std::string, std::unique_ptr<ExportCollector>>> collectors_;
     size_t max_series_;
+    std::set<std::string> warned_; // collectors whose failure was said
 };
 
 struct Connection {
@@ -431,15 +434,28 @@ int export_command(int argc, char** argv) {
     install_stop_handlers();
     FileDescriptor listener;
     if (!options.dry_run) listener = listen_on(settings.listen_address);
+    // A collector this kernel cannot run is said once on stderr and reported
+    // as failing at every scrape; the others serve. --dry-run fails on it.
     std::vector<std::pair<std::string, std::unique_ptr<ExportCollector>>> collectors;
+    std::string first_error;
+    size_t loaded = 0;
     for (const CollectorEntry* c : chosen) {
-        std::unique_ptr<ExportCollector> collector = c->make(options);
-        if (collector) collectors.emplace_back(c->name, std::move(collector));
+        std::unique_ptr<ExportCollector> collector;
+        try {
+            collector = c->make(options);
+        } catch (const RuntimeError& e) {
+            if (options.dry_run) throw;
+            warn("export: collector %s cannot run here: %s", c->name, e.what());
+            if (first_error.empty()) first_error = e.what();
+        }
+        loaded += collector != nullptr;
+        collectors.emplace_back(c->name, std::move(collector));
     }
     if (options.dry_run) return exit_ok;
+    if (loaded == 0) throw RuntimeError(first_error);
     Exporter exporter(std::move(collectors), settings.max_series);
-    std::fprintf(stderr, "corescope export: %zu collectors, serving http://%s/metrics\n",
-                 chosen.size(), settings.listen_address.c_str());
+    std::fprintf(stderr, "corescope export: %zu collectors, serving http://%s/metrics\n", loaded,
+                 settings.listen_address.c_str());
     serve(listener.get(), exporter, settings.max_connections);
     return exit_ok;
 }
