@@ -5,8 +5,9 @@
 // execs and O_DIRECT writes, and asserts through /api/v1/query that the
 // counters rose by at least that much, that histogram_quantile over both
 // histograms is sane, that up is 1 and that every collector reports
-// success. promtool check metrics passes on both formats, and a client
-// that sends nothing or a huge header does not stall a scrape.
+// success. promtool check metrics passes on both formats, a client that
+// sends nothing or a huge header does not stall a scrape, and a thousand
+// scrapes in a row leave the exporter's memory flat.
 #include "harness.h"
 
 #include <arpa/inet.h>
@@ -221,6 +222,14 @@ class Server {
     pid_t pid_ = -1;
 };
 
+// VmRSS of a process in kB, 0 if unknown.
+uint64_t resident_kb(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6));
+    return 0;
+}
+
 // What promtool check metrics says of an exposition on its stdin.
 Finished promtool_check(const std::string& exposition) {
     std::string file = "/tmp/" + unique_token("corescope-export-metrics");
@@ -325,6 +334,20 @@ TEST_CASE("export: Prometheus scrapes corescope export and sees what the test pr
     HttpReply zipped = http_get(exporter_port, "/metrics", "Accept-Encoding: gzip\r\n");
     CHECK_THAT(zipped.headers, Catch::Matchers::Contains("content-encoding: gzip"));
     CHECK(zipped.body.rfind("\x1f\x8b", 0) == 0);
+
+    // A thousand scrapes in a row: each answered, the memory flat (within
+    // 1 MiB of what it was after ten).
+    for (int i = 0; i < 10; i++)
+        http_get(exporter_port, "/metrics");
+    uint64_t rss_before = resident_kb(exporter.pid());
+    int answered = 0;
+    for (int i = 0; i < 1000; i++)
+        answered += http_get(exporter_port, "/metrics").status == 200;
+    uint64_t rss_after = resident_kb(exporter.pid());
+    CHECK(answered == 1000);
+    INFO("VmRSS " << rss_before << " kB, then " << rss_after << " kB");
+    CHECK(rss_before > 0);
+    CHECK(rss_after <= rss_before + 1024);
 
     // Prometheus, scraping every second.
     uint16_t prometheus_port = free_port();
