@@ -353,6 +353,11 @@ TEST_CASE("export: Prometheus scrapes corescope export and sees what the test pr
     uint16_t prometheus_port = free_port();
     std::string dir = "/tmp/" + unique_token("corescope-export-prometheus");
     REQUIRE(sh("mkdir -p " + dir + "/data"));
+    // Removed however the case ends (declared before the server: after it).
+    struct RemovedAtEnd {
+        std::string path;
+        ~RemovedAtEnd() { sh("rm -rf " + path); }
+    } removed{dir};
     std::ofstream(dir + "/prometheus.yml")
         << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
         << "scrape_configs:\n  - job_name: corescope\n    static_configs:\n"
@@ -418,7 +423,6 @@ TEST_CASE("export: Prometheus scrapes corescope export and sees what the test pr
     Finished stopped = exporter.stop(SIGTERM);
     INFO(stopped.err);
     CHECK(stopped.exit_code == 0);
-    sh("rm -rf " + dir);
 }
 
 TEST_CASE("export: bad usage exits 2, --dry-run loads every collector", "[export]") {
