@@ -12,6 +12,10 @@
 
 const volatile __u32 hist_split = TASK_HIST_ALL;
 const volatile __u64 hist_unit_ns = 1000; /* 1000: microseconds; 1000000: milliseconds */
+/* corescope export: keep the sum of every time added (all keys together),
+ * for a Prometheus histogram's _sum. */
+const volatile bool hist_keep_sum = false;
+__u64 hist_sum_ns = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -65,4 +69,6 @@ static __always_inline void task_hist_add(struct task_struct *task, __u64 delta_
 			BPF_CORE_READ_STR_INTO(&hist->comm, task, comm);
 	}
 	log2_hist_add(hist->slots, TASK_HIST_SLOTS, delta_ns / hist_unit_ns);
+	if (hist_keep_sum)
+		__sync_fetch_and_add(&hist_sum_ns, delta_ns);
 }

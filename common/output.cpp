@@ -1,5 +1,7 @@
 #include "output.h"
 
+#include "utf8_sequence.h"
+
 #include "clock.h"
 #include "errors.h"
 
@@ -60,10 +62,6 @@ bool Output::reader_gone() {
     return closed_;
 }
 
-namespace {
-
-// Length of the valid UTF-8 sequence at s[i], or 0 if the bytes there are
-// not valid UTF-8 (overlong forms and surrogates are invalid too).
 size_t utf8_sequence_length(std::string_view s, size_t i) {
     auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
     unsigned char c = byte(i);
@@ -91,6 +89,8 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
         return 0;
     return len;
 }
+
+namespace {
 
 bool is_c1_control(std::string_view s, size_t i) {
     // U+0080..U+009F encode as C2 80..C2 9F; some terminals act on them.

@@ -2,6 +2,7 @@
 // its standalone executable does; `list`, `doctor` and `triage` are its own.
 // Called through a link named after a tool, it is that tool (multi-call).
 #include "doctor.h"
+#include "export.h"
 #include "tool.h"
 #include "tool_registry.h"
 #include "triage.h"
@@ -29,6 +30,7 @@ void print_usage(FILE* to) {
                      "Commands:\n"
                      "  triage     the 60-second incident checklist in one command\n"
                      "  doctor     what this kernel can do and which tools can run here\n"
+                     "  export     serve the tools' in-kernel aggregations to Prometheus\n"
                      "  list       every tool with what it shows\n"
                      "  TOOL       run a tool (see list); TOOL --help for its options\n\n"
                      "Options:\n"
@@ -117,6 +119,8 @@ int main(int argc, char** argv) {
     }
     if (command == "list") return run_tool("corescope list", argc - 1, argv + 1, list_tools);
     if (command == "doctor") return run_tool("corescope doctor", argc - 1, argv + 1, doctor);
+    if (command == "export")
+        return run_tool("corescope export", argc - 1, argv + 1, export_command);
     if (command == "triage")
         return run_tool("corescope triage", argc - 1, argv + 1, triage_command);
     // Named as typed: `corescope ext4slower` is ext4slower in its messages.

@@ -23,6 +23,7 @@ packages=(
     clang-format      # the format suite (scripts/check_format.sh)
     systemtap-sdt-dev # <sys/sdt.h>: the USDT probe of funccount's test workload
     libclang-rt-14-dev # libFuzzer and the sanitizer runtimes (sanitize and fuzz suites)
+    prometheus        # corescope export's test scrapes it with the real server (and promtool)
 )
 packages+=("$@") # extra packages a caller needs
 

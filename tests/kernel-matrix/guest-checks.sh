@@ -1967,6 +1967,38 @@ check "triage: the files read most hold km-workload's lookup's reads (got: ${km_
 
 fi
 
+# --- corescope export: runqlat, biolatency, execsnoop read at a scrape ------------
+if section "export"; then
+	corescope export --web.listen-address 127.0.0.1:19435 >$out/export.out 2>$out/export.err &
+	xpid=$!
+	i=0
+	while ! grep -q serving $out/export.err 2>/dev/null && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	for n in 1 2 3 4 5; do
+		/bin/busybox true
+		/nonexistent/km-export-token 2>/dev/null
+	done
+	dd if=/dev/vda of=/dev/null bs=65536 count=20 iflag=direct 2>/dev/null
+	busybox wget -q -O $out/export.metrics http://127.0.0.1:19435/metrics
+	kill -INT $xpid
+	wait $xpid
+	export_rc=$?
+	check "export: exits 0 on SIGINT (got $export_rc)" [ $export_rc = 0 ]
+	for c in runqlat biolatency execsnoop; do
+		check "export: collector $c reports success" \
+			grep -q "^corescope_scrape_collector_success{collector=\"$c\"} 1$" $out/export.metrics
+	done
+	failures=$(sed -n 's/^corescope_exec_failures_total \([0-9]*\)$/\1/p' $out/export.metrics)
+	check "export: counts the 5 failed execs (got ${failures:-none})" [ "${failures:-0}" -ge 5 ]
+	reads=$(sed -n 's/^corescope_block_io_latency_seconds_count{device="vda",operation="read"} \([0-9]*\)$/\1/p' $out/export.metrics)
+	check "export: counts dd's 20 reads of vda (got ${reads:-none})" [ "${reads:-0}" -ge 20 ]
+	runq=$(sed -n 's/^corescope_runqueue_latency_seconds_count \([0-9]*\)$/\1/p' $out/export.metrics)
+	check "export: the run-queue histogram has waits (got ${runq:-none})" [ "${runq:-0}" -ge 1 ]
+	[ -s $out/export.metrics ] || tail -n 5 $out/export.err
+fi
+
 # Nothing stays attached once the tools are gone.
 check "no BPF link left" sh -c '! ls -l /proc/[0-9]*/fd 2>/dev/null | grep -q bpf_link'
 

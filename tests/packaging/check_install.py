@@ -89,8 +89,21 @@ def main():
         unexpected = sorted(set(os.listdir(sbin)) - {"corescope"} - {prefix + n for n in tools + aliases})
         c.check(not unexpected, "nothing else in sbindir", " ".join(unexpected))
 
+        # corescope export's systemd unit, running the installed corescope.
+        units = [os.path.join(d, f) for d, _, files in os.walk(destdir) for f in files
+                 if f == "corescope-export.service"]
+        if c.check(len(units) == 1 and "/systemd/system/" in units[0], "corescope-export.service installed",
+                   " ".join(units)):
+            with open(units[0], encoding="utf-8") as f:
+                unit = f.read()
+            exec_start = re.search(r"^ExecStart=(\S+) export$", unit, re.M)
+            c.check(exec_start and destdir + exec_start.group(1) == corescope,
+                    "corescope-export.service runs sbin/corescope export", exec_start.group(0) if exec_start else "")
+
         # Man pages: sources complete, pages installed, rendering clean.
-        for page in ["corescope"] + tools:
+        # The front end's own pages, and the command whose flags each documents.
+        front_pages = {"corescope": None, "corescope-export": "export"}
+        for page in list(front_pages) + tools:
             source = os.path.join(source_dir, "docs", "man", page + ".8.md")
             if not c.check(os.path.exists(source), f"docs/man/{page}.8.md exists"):
                 continue
@@ -98,13 +111,14 @@ def main():
                 markdown = f.read()
             missing = [s for s in REQUIRED_SECTIONS if s not in sections_of(markdown)]
             c.check(not missing, f"{page}.8.md has every required section", "missing: " + " ".join(missing))
-            if page != "corescope":
+            command = front_pages.get(page, page)
+            if command:
                 # Markdown escapes a flag's dashes (**\-\-pid**); compare without.
                 options_part = markdown.split("\n# OPTIONS", 1)[-1].split("\n# OUTPUT", 1)[0].replace("\\-", "-")
-                undocumented = [o[1] for o in list_options(corescope, page)
+                undocumented = [o[1] for o in list_options(corescope, command)
                                 if o[1] not in ("--help", "--version") and o[1] not in options_part]
                 c.check(not undocumented, f"{page}.8 OPTIONS documents every flag", " ".join(undocumented))
-        for page in ["corescope"] + [prefix + t for t in tools] + [prefix + a for a in aliases]:
+        for page in list(front_pages) + [prefix + t for t in tools] + [prefix + a for a in aliases]:
             path = os.path.join(dirs["man8"], page + ".8")
             if not c.check(os.path.exists(path), f"man8/{page}.8 installed"):
                 continue
@@ -115,7 +129,7 @@ def main():
                     r.stderr.strip()[:500])
             text = subprocess.run(["man", "-l", path], capture_output=True, text=True, env=env).stdout
             name_line = re.search(r"^NAME\n\s+(\S+)", text, re.M)
-            expected = page if page in ["corescope"] + [prefix + t for t in tools] else None
+            expected = page if page in list(front_pages) + [prefix + t for t in tools] else None
             if expected:
                 c.check(name_line and name_line.group(1) == expected, f"{page}.8 NAME says {expected}",
                         name_line.group(1) if name_line else "no NAME")

@@ -61,6 +61,17 @@ struct {
 	__type(value, struct biolatency_hist);
 } hists SEC(".maps");
 
+/* corescope export: the sum of each histogram's latencies in ns, for a
+ * Prometheus histogram's _sum (keep_sums; the loader sizes the map then). */
+const volatile bool keep_sums = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct biolatency_key);
+	__type(value, __u64);
+} sums SEC(".maps");
+
 /* Too large for the stack: the initial value of a new histogram. */
 static const struct biolatency_hist empty_hist;
 
@@ -102,6 +113,13 @@ static __always_inline void complete(const struct start_key *skey)
 		hist = map_lookup_or_insert(&hists, &start->key, &empty_hist);
 		if (hist)
 			log2_hist_add(hist->slots, BIOLATENCY_SLOTS, delta / unit_ns);
+		if (keep_sums) {
+			static const __u64 zero = 0;
+			__u64 *sum = map_lookup_or_insert(&sums, &start->key, &zero);
+
+			if (sum)
+				__sync_fetch_and_add(sum, delta);
+		}
 	}
 	bpf_map_delete_elem(&starts, skey);
 }

@@ -2,6 +2,7 @@
 // disk or per operation.
 #include "block_devices.h"
 #include "decoder.h"
+#include "export_collector.h"
 #include "histogram_printer.h"
 #include "map_reader.h"
 #include "run.h"
@@ -168,7 +169,80 @@ uint32_t request_arg_index(const std::string& tracepoint) {
     return KernelFeatures::instance().tracepoint_arg_count(tracepoint) == 2 ? 1 : 0;
 }
 
+// Between open and load: the tool's switches and the request map's type.
+void configure(biolatency_bpf& skel, const AttachPlan& plan, const Settings& settings,
+               const CommonOptions& options) {
+    skel.rodata->insert_rq_arg = request_arg_index("block_rq_insert");
+    skel.rodata->issue_rq_arg = request_arg_index("block_rq_issue");
+    skel.rodata->queued = settings.queued;
+    skel.rodata->per_disk = settings.per_disk;
+    skel.rodata->per_op = settings.per_op;
+    skel.rodata->only_dev = settings.disk_dev;
+    skel.rodata->unit_ns = options.milliseconds ? 1000000 : 1000;
+    // Every issued request completes, so keyed by its address (tp_btf,
+    // raw_tp) and started at issue, a start is never left behind: a plain
+    // hash, cheaper per I/O than the LRU that -Q and sector keys need.
+    if (!settings.queued && !plan.uses("tp_issue")) {
+        int err = bpf_map__set_type(skel.maps.starts, BPF_MAP_TYPE_HASH);
+        if (err) throw RuntimeError(errno_message("cannot set up the request map", err));
+    }
+}
+
+// An operation's name as a Prometheus label value: "WriteZeroes" is
+// "write_zeroes".
+std::string snake_case(std::string_view camel) {
+    std::string out;
+    for (size_t i = 0; i < camel.size(); i++) {
+        char c = camel[i];
+        if (std::isupper(static_cast<unsigned char>(c))) {
+            if (i > 0) out += '_';
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+        out += c;
+    }
+    return out;
+}
+
 } // namespace
+
+// corescope export: one histogram per disk and operation (read, write,
+// flush, ...; sync or not together), in seconds, with the kernel's sums.
+std::unique_ptr<ExportCollector> export_biolatency(const CommonOptions& options) {
+    Settings settings;
+    settings.per_disk = true;
+    settings.per_op = true;
+    return export_collector<biolatency_bpf>(
+        {.name = "biolatency",
+         .options = options,
+         .attach_steps = [] { return attach_steps(false); },
+         .configure =
+             [&](biolatency_bpf& skel, const AttachPlan& plan) {
+                 configure(skel, plan, settings, options);
+                 skel.rodata->keep_sums = true;
+                 set_map_entries(skel.maps.sums, BIOLATENCY_MAX_KEYS);
+             }},
+        [disks = std::make_shared<DiskNames>(),
+         ops = std::make_shared<OperationNames>()](biolatency_bpf& skel, Exposition& out) {
+            std::map<std::tuple<uint32_t, uint16_t, uint8_t>, uint64_t> sums;
+            for (const auto& e :
+                 read_map<biolatency_key, uint64_t>(skel.maps.sums, BIOLATENCY_MAX_KEYS))
+                sums[{e.key.dev, e.key.op, e.key.sync}] = e.value;
+            MetricFamily& family = out.family(
+                "corescope_block_io_latency_seconds", MetricType::histogram,
+                "Block I/O latency from issue to completion, by disk and operation, from "
+                "biolatency.",
+                "seconds");
+            for (const Entry& e :
+                 read_map<biolatency_key, biolatency_hist>(skel.maps.hists, BIOLATENCY_MAX_KEYS)) {
+                const biolatency_key& k = e.key;
+                double sum = static_cast<double>(sums[{k.dev, k.op, k.sync}]) / 1e9;
+                std::vector<uint64_t> slots(std::begin(e.value.slots), std::end(e.value.slots));
+                family.add(
+                    {{"device", disks->name(k.dev)}, {"operation", snake_case(ops->name(k.op))}},
+                    log2_histogram(slots, export_us, sum));
+            }
+        });
+}
 
 // For tests/golden and tests/fuzz (common/decoder.h): map entries (key, then
 // histogram); variant bit 0: -D, bit 1: -Q. Not -F: that reads the
@@ -211,25 +285,8 @@ int biolatency(int argc, char** argv) {
         {.name = "biolatency",
          .options = options,
          .attach_steps = [&] { return attach_steps(settings.queued); },
-         .configure =
-             [&](biolatency_bpf& skel, const AttachPlan& plan) {
-                 skel.rodata->insert_rq_arg = request_arg_index("block_rq_insert");
-                 skel.rodata->issue_rq_arg = request_arg_index("block_rq_issue");
-                 skel.rodata->queued = settings.queued;
-                 skel.rodata->per_disk = settings.per_disk;
-                 skel.rodata->per_op = settings.per_op;
-                 skel.rodata->only_dev = settings.disk_dev;
-                 skel.rodata->unit_ns = options.milliseconds ? 1000000 : 1000;
-                 // Every issued request completes, so keyed by its address
-                 // (tp_btf, raw_tp) and started at issue, a start is never left
-                 // behind: a plain hash, cheaper per I/O than the LRU that -Q and
-                 // sector keys need.
-                 if (!settings.queued && !plan.uses("tp_issue")) {
-                     int err = bpf_map__set_type(skel.maps.starts, BPF_MAP_TYPE_HASH);
-                     if (err)
-                         throw RuntimeError(errno_message("cannot set up the request map", err));
-                 }
-             },
+         .configure = [&](biolatency_bpf& skel,
+                          const AttachPlan& plan) { configure(skel, plan, settings, options); },
          .announcement = "Tracing block device I/O... Hit Ctrl-C to end."},
         [&](biolatency_bpf& skel, const AttachPlan&, Output& out) {
             return [printer = Printer(options, settings, out, std::make_shared<DiskNames>()),

@@ -20,6 +20,11 @@ char LICENSE[] SEC("license") = "GPL";
 
 const volatile bool failed_only = false;
 const volatile __u32 args_size = 4096; /* <= EXECSNOOP_ARGS_SIZE_MAX */
+/* corescope export: count the calls (struct execsnoop_counts) and send no
+ * events. */
+const volatile bool counts_only = false;
+
+struct execsnoop_counts exec_counts = {};
 
 /* Entries orphaned when a non-leader thread execs (its TID changes to the
  * leader's) age out of the LRU. */
@@ -112,6 +117,16 @@ static __always_inline int on_exit(void *ctx, long ret)
 
 	if (saved)
 		bpf_map_delete_elem(&pending_argv, &tid);
+	if (counts_only) {
+		/* A failed call counts if it passed the filters at entry, a
+		 * successful one if the new image passes them. */
+		if (ret == 0 ? current_filtered_out() : !saved)
+			return 0;
+		__sync_fetch_and_add(&exec_counts.calls, 1);
+		if (ret != 0)
+			__sync_fetch_and_add(&exec_counts.failed, 1);
+		return 0;
+	}
 	if (ret == 0 ? failed_only : !argv)
 		return 0;
 	/* A successful exec keeps the PID and the real UID, so the filters

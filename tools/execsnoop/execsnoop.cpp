@@ -1,5 +1,6 @@
 // execsnoop: trace new processes (execve and execveat), with their arguments.
 #include "decoder.h"
+#include "export_collector.h"
 #include "event_fields.h"
 #include "run.h"
 
@@ -53,6 +54,29 @@ std::vector<AttachStep> attach_steps() {
 }
 
 } // namespace
+
+// corescope export: exec calls and failed exec calls, counted in the kernel
+// (counts_only: no events, the smallest event buffer).
+std::unique_ptr<ExportCollector> export_execsnoop(const CommonOptions& options) {
+    return export_collector<execsnoop_bpf>(
+        {.name = "execsnoop",
+         .options = options,
+         .attach_steps = attach_steps,
+         .events = {.ring_bytes = 4096, .wakeup_bytes = 0, .perf_pages_per_cpu = 1},
+         .configure = [](execsnoop_bpf& skel,
+                         const AttachPlan&) { skel.rodata->counts_only = true; }},
+        [](execsnoop_bpf& skel, Exposition& out) {
+            uint64_t calls = __atomic_load_n(&skel.bss->exec_counts.calls, __ATOMIC_RELAXED);
+            uint64_t failed = __atomic_load_n(&skel.bss->exec_counts.failed, __ATOMIC_RELAXED);
+            out.family("corescope_execs", MetricType::counter,
+                       "execve() and execveat() calls that returned, failed or not, from "
+                       "execsnoop.")
+                .add({}, static_cast<double>(calls));
+            out.family("corescope_exec_failures", MetricType::counter,
+                       "execve() and execveat() calls that failed, from execsnoop.")
+                .add({}, static_cast<double>(failed));
+        });
+}
 
 // For tests/golden and tests/fuzz (common/decoder.h); variant bits: --max-args 3, --line a.
 void decode_execsnoop(const CommonOptions& options, uint32_t variant, Output& out,

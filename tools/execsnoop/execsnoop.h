@@ -22,3 +22,10 @@ struct execsnoop_event {
 	/* NUL-separated arguments; only args_len bytes are sent. */
 	char args[EXECSNOOP_ARGS_BUF];
 };
+
+/* corescope export's counts (counts_only): exec calls that returned, and
+ * those of them that failed. */
+struct execsnoop_counts {
+	__u64 calls;
+	__u64 failed;
+};

@@ -1,6 +1,7 @@
 // runqlat: run-queue (scheduler) latency as log2 histograms, in all or per
 // process, thread or PID namespace.
 #include "decoder.h"
+#include "export_collector.h"
 #include "map_reader.h"
 #include "run.h"
 #include "run_queue.h"
@@ -30,7 +31,53 @@ struct Settings {
     }
 };
 
+// Between open and load: the split, the unit, and the maps the plan's tier
+// uses.
+void configure(runqlat_bpf& skel, const AttachPlan& plan, const Settings& settings,
+               const CommonOptions& options) {
+    skel.rodata->hist_split = settings.split();
+    skel.rodata->hist_unit_ns = options.milliseconds ? 1000000 : 1000;
+    // sched_switch(preempt, prev, next, prev_state) since 5.18; no prev_state before.
+    skel.rodata->switch_has_state =
+        KernelFeatures::instance().tracepoint_arg_count("sched_switch") >= 4;
+    // Each tier keeps its start stamps in its own map; the others' shrink to
+    // nothing (task storage is not even created: a kernel before 5.11 has
+    // none, and only the tp_btf tier can use it).
+    bool typed = plan.uses("btf_switch");
+    if (int err = bpf_map__set_autocreate(skel.maps.task_start, typed))
+        throw RuntimeError(errno_message("cannot leave out task storage", err));
+    if (typed) set_map_entries(skel.maps.start, 1);
+    if (!plan.uses("tp_switch")) set_map_entries(skel.maps.pending, 1);
+}
+
 } // namespace
+
+// corescope export: one histogram of every run-queue wait, in seconds, with
+// the kernel's sum of the waits.
+std::unique_ptr<ExportCollector> export_runqlat(const CommonOptions& options) {
+    return export_collector<runqlat_bpf>(
+        {.name = "runqlat",
+         .options = options,
+         .attach_steps = run_queue_attach_steps,
+         .configure =
+             [&](runqlat_bpf& skel, const AttachPlan& plan) {
+                 configure(skel, plan, Settings{}, options);
+                 skel.rodata->hist_keep_sum = true;
+             }},
+        [](runqlat_bpf& skel, Exposition& out) {
+            std::vector<uint64_t> slots(TASK_HIST_SLOTS, 0);
+            for (const TaskHistEntry& e :
+                 read_map<uint32_t, task_hist>(skel.maps.hists, TASK_HIST_MAX_KEYS))
+                for (size_t i = 0; i < TASK_HIST_SLOTS; i++)
+                    slots[i] += e.value.slots[i];
+            double sum =
+                static_cast<double>(__atomic_load_n(&skel.bss->hist_sum_ns, __ATOMIC_RELAXED)) /
+                1e9;
+            out.family("corescope_runqueue_latency_seconds", MetricType::histogram,
+                       "Time tasks waited on a run queue before running, from runqlat.", "seconds")
+                .add({}, log2_histogram(slots, export_us, sum));
+        });
+}
 
 // One map entry's bytes (key, then histogram and name) through the
 // printer, for tests/fuzz (common/decoder.h); variant bits 0-1: the split
@@ -70,22 +117,8 @@ int runqlat(int argc, char** argv) {
         {.name = "runqlat",
          .options = options,
          .attach_steps = run_queue_attach_steps,
-         .configure =
-             [&](runqlat_bpf& skel, const AttachPlan& plan) {
-                 skel.rodata->hist_split = settings.split();
-                 skel.rodata->hist_unit_ns = options.milliseconds ? 1000000 : 1000;
-                 // sched_switch(preempt, prev, next, prev_state) since 5.18; no prev_state before.
-                 skel.rodata->switch_has_state =
-                     KernelFeatures::instance().tracepoint_arg_count("sched_switch") >= 4;
-                 // Each tier keeps its start stamps in its own map; the others'
-                 // shrink to nothing (task storage is not even created: a kernel
-                 // before 5.11 has none, and only the tp_btf tier can use it).
-                 bool typed = plan.uses("btf_switch");
-                 if (int err = bpf_map__set_autocreate(skel.maps.task_start, typed))
-                     throw RuntimeError(errno_message("cannot leave out task storage", err));
-                 if (typed) set_map_entries(skel.maps.start, 1);
-                 if (!plan.uses("tp_switch")) set_map_entries(skel.maps.pending, 1);
-             },
+         .configure = [&](runqlat_bpf& skel,
+                          const AttachPlan& plan) { configure(skel, plan, settings, options); },
          .announcement = "Tracing run queue latency... Hit Ctrl-C to end."},
         [&](runqlat_bpf& skel, const AttachPlan&, Output& out) {
             return [printer = TaskHistogramPrinter(options, settings.split(), out, true),

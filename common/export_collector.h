@@ -1,0 +1,53 @@
+// A collector of `corescope export` (frontend/export.cpp): one tool's BPF
+// programs, loaded and attached once with the tool's own sequence
+// (run.h's load_tool), whose maps are read at each scrape into an
+// Exposition, never on a timer and never cleared: the kernel's counts are
+// cumulative, so no event is lost between scrapes and two scrapers see
+// consistent values. Each tool that exports defines
+// `std::unique_ptr<ExportCollector> tools::export_NAME(const CommonOptions&)`
+// in its own .cpp, next to its printer.
+#pragma once
+
+#include "exposition.h"
+#include "run.h"
+
+#include <memory>
+#include <utility>
+
+namespace corescope {
+
+class ExportCollector {
+  public:
+    virtual ~ExportCollector() = default;
+    // Reads the maps into out; throws what the reading throws.
+    virtual void collect(Exposition& out) = 0;
+};
+
+// Log2 slots in microseconds (the tools' default unit), in seconds.
+inline constexpr double export_us = 1e-6;
+
+template <class Skeleton, class Collect>
+class LoadedCollector final : public ExportCollector {
+  public:
+    LoadedCollector(LoadedTool<Skeleton> tool, Collect collect)
+        : tool_(std::move(tool)), links_(tool_.plan.attach(tool_.skel->obj)),
+          collect_(std::move(collect)) {}
+    void collect(Exposition& out) override { collect_(*tool_.skel, out); }
+
+  private:
+    LoadedTool<Skeleton> tool_;
+    Links links_; // declared after tool_: detached before the skeleton goes
+    Collect collect_;
+};
+
+// Loads spec's skeleton and attaches it; collect(Skeleton&, Exposition&)
+// reads it at each scrape. Null under --dry-run (the plan printed).
+template <class Skeleton, class Collect>
+std::unique_ptr<ExportCollector> export_collector(const ToolSpec<Skeleton>& spec, Collect collect) {
+    std::optional<LoadedTool<Skeleton>> tool = load_tool(spec);
+    if (!tool) return nullptr;
+    return std::make_unique<LoadedCollector<Skeleton, Collect>>(std::move(*tool),
+                                                                std::move(collect));
+}
+
+} // namespace corescope
