@@ -9,6 +9,7 @@
 #include "json_lines.h"
 
 #include <algorithm>
+#include <bpf/bpf.h>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
@@ -70,6 +71,19 @@ int spin_on(int cpu) {
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
     } while ((now.tv_sec - start.tv_sec) * 1e9 + (now.tv_nsec - start.tv_nsec) < 0.5e9);
     return 0;
+}
+
+// A file descriptor of the BPF program named name that pid holds; -1 if none.
+int program_of(pid_t pid, const std::string& name) {
+    for (unsigned id : bpf_programs_held_by(pid)) {
+        int fd = bpf_prog_get_fd_by_id(id);
+        if (fd < 0) continue;
+        bpf_prog_info info{};
+        __u32 size = sizeof info;
+        if (bpf_obj_get_info_by_fd(fd, &info, &size) == 0 && name == info.name) return fd;
+        close(fd);
+    }
+    return -1;
 }
 
 // The histogram records of one scope (and pid) in JSON Lines.
@@ -188,6 +202,42 @@ TEST_CASE("cpufreq puts each child's samples at its CPU's frequency, per process
     std::vector<json> grouped = histograms(c.out, "process");
     REQUIRE(grouped.size() == 1);
     CHECK(grouped[0].at("pid") == fast.pid());
+}
+
+TEST_CASE("cpufreq follows a cpu_frequency event: its raw_tp program run with CPU 0 at 3000 MHz "
+          "moves the samples that follow there",
+          "[cpufreq]") {
+    REQUIRE_BPF();
+    FakeCpufreq fake; // CPU 0 at 1000 MHz
+    GatedChild before([] { return spin_on(0); }, "cf-before");
+    GatedChild after([] { return spin_on(0); }, "cf-after");
+    // No driver fires the tracepoint: the test runs the raw_tp tier's
+    // program itself (BPF_PROG_TEST_RUN; tp_btf programs cannot be run so).
+    setenv("CORESCOPE_SKIP_ATTACH", "tp_btf", 1);
+    ToolProcess tool({tool_path("cpufreq"), "-P", "-o", "json", "-f", "199"});
+    bool attached = tool.wait_attached();
+    unsetenv("CORESCOPE_SKIP_ATTACH");
+    REQUIRE(attached);
+    REQUIRE(before.run() == 0);
+    int fd = program_of(tool.pid(), "raw_frequency");
+    REQUIRE(fd >= 0);
+    // cpu_frequency(state, cpu_id): 3000000 kHz on CPU 0.
+    __u64 args[2] = {3000000, 0};
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof args);
+    int err = bpf_prog_test_run_opts(fd, &opts);
+    close(fd);
+    REQUIRE(err == 0);
+    REQUIRE(after.run() == 0);
+    Finished r = tool.stop();
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+    for (auto [child, mhz] : {std::pair{&before, 1000}, std::pair{&after, 3000}}) {
+        std::vector<json> h = histograms(r.out, "process", child->pid());
+        REQUIRE(h.size() == 1);
+        REQUIRE(h[0].at("buckets").size() == 1);
+        CHECK(h[0].at("buckets")[0].at("low") == mhz);
+        CHECK(h[0].at("total").get<uint64_t>() >= 50);
+    }
 }
 
 TEST_CASE("cpufreq rejects -n without -P and a bad -f with exit 2", "[cpufreq]") {
