@@ -24,6 +24,9 @@ namespace {
 
 // The classic tool's bucket: 200 MHz.
 constexpr uint64_t step_mhz = 200;
+// Steps up to 102.2 GHz; anything above (no CPU, but a decoder's input can
+// say so) counts in the last.
+constexpr size_t max_slots = 512;
 
 struct Settings {
     bool per_process = false; // -P
@@ -68,7 +71,7 @@ class Printer {
         std::vector<uint64_t> system;
         std::map<uint32_t, Process> processes;
         auto add = [](std::vector<uint64_t>& slots, uint32_t mhz, uint64_t samples) {
-            size_t slot = mhz / step_mhz;
+            size_t slot = std::min<size_t>(mhz / step_mhz, max_slots - 1);
             if (slots.size() <= slot) slots.resize(slot + 1);
             slots[slot] += samples;
         };
