@@ -20,6 +20,12 @@ Histogram Histogram::linear(std::vector<uint64_t> slots) {
     return h;
 }
 
+Histogram Histogram::linear_steps(std::vector<uint64_t> slots, uint64_t step) {
+    Histogram h = linear(std::move(slots));
+    h.step_ = step ? step : 1;
+    return h;
+}
+
 uint64_t Histogram::total() const {
     uint64_t sum = 0;
     for (uint64_t c : slots_)
@@ -28,7 +34,7 @@ uint64_t Histogram::total() const {
 }
 
 Bucket Histogram::bucket(size_t i) const {
-    if (linear_) return {i, i, slots_[i]};
+    if (linear_) return {i * step_, i * step_ + step_ - 1, slots_[i]};
     uint64_t low = i == 0 ? 0 : (uint64_t{1} << i);
     uint64_t high = i >= 63 ? UINT64_MAX : (uint64_t{1} << (i + 1)) - 1;
     return {low, high, slots_[i]};
@@ -39,7 +45,10 @@ std::vector<Bucket> Histogram::buckets() const {
     size_t last = slots_.size();
     while (last > 0 && slots_[last - 1] == 0)
         last--;
-    for (size_t i = 0; i < last; i++)
+    size_t first = 0;
+    while (step_ > 1 && first < last && slots_[first] == 0)
+        first++;
+    for (size_t i = first; i < last; i++)
         out.push_back(bucket(i));
     return out;
 }
@@ -82,7 +91,7 @@ std::string render_histogram_text(const Histogram& h, std::string_view unit) {
         int stars =
             max_count ? static_cast<int>((b.count * bar_width + max_count - 1) / max_count) : 0;
         if (b.count == 0) stars = 0;
-        if (h.is_linear())
+        if (h.is_linear() && h.step() == 1)
             snprintf(line, sizeof line, "%*llu%*s : %-8llu |%-*s|\n", value_width,
                      static_cast<unsigned long long>(b.low), value_width + 4, "",
                      static_cast<unsigned long long>(b.count), bar_width,

@@ -28,7 +28,12 @@ class Histogram {
     // Linear, one value a slot: slot i counts the value i (runqlen's queue
     // lengths); printed one value a row.
     static Histogram linear(std::vector<uint64_t> slots);
+    // Linear, step values a slot: slot i counts values from i * step to
+    // (i + 1) * step - 1 (cpufreq's MHz); printed a range a row, from the
+    // first non-empty slot (not from 0) to the last.
+    static Histogram linear_steps(std::vector<uint64_t> slots, uint64_t step);
     bool is_linear() const { return linear_; }
+    uint64_t step() const { return step_; }
     const std::vector<uint64_t>& slots() const { return slots_; }
     uint64_t total() const;
     bool empty() const { return total() == 0; }
@@ -43,6 +48,7 @@ class Histogram {
     Bucket bucket(size_t i) const;
     std::vector<uint64_t> slots_;
     bool linear_ = false;
+    uint64_t step_ = 1;
 };
 
 // The classic layout:

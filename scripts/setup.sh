@@ -22,6 +22,7 @@ packages=(
     debhelper zsh     # the packaging suite: the Debian package, zsh completion
     clang-format      # the format suite (scripts/check_format.sh)
     systemtap-sdt-dev # <sys/sdt.h>: the USDT probe of funccount's test workload
+    openjdk-17-jre-headless # javagc's tests run real JVMs (hotspot's USDT probes in libjvm.so)
     libclang-rt-14-dev # libFuzzer and the sanitizer runtimes (sanitize and fuzz suites)
     prometheus        # corescope export's test scrapes it with the real server (and promtool)
 )

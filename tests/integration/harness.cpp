@@ -126,6 +126,11 @@ std::string kernel_lacks_for(const std::string& tool) {
         if (access("/sys/bus/event_source/devices/cpu", F_OK) != 0)
             return "no hardware cache counters (no CPU PMU in /sys/bus/event_source/devices)";
     }
+    if (tool == "cpufreq") {
+        // CPU frequencies: a cpufreq driver (most VMs have none).
+        if (access("/sys/devices/system/cpu/cpu0/cpufreq", F_OK) != 0)
+            return "no cpufreq driver (no /sys/devices/system/cpu/cpu0/cpufreq)";
+    }
     if (tool == "ksnoop") {
         // Kernel functions need fentry/fexit or kprobes.
         auto& features = corescope::KernelFeatures::instance();

@@ -406,10 +406,12 @@ TEST_CASE("a PID filter for a process that does not exist runs and reports no ev
         if (help.out.find("--pid") == std::string::npos) continue;
         INFO(tool);
         if (tool == "gethostlatency" || tool == "threadsnoop" || tool == "bashreadline" ||
-            tool == "sslsniff" || tool == "funclatency" || tool == "memleak") {
+            tool == "sslsniff" || tool == "funclatency" || tool == "memleak" ||
+            tool == "javagc") {
             // Their uprobes go into the process's own files (its C library,
-            // bash, libssl; funclatency's default function is libc's
-            // getaddrinfo; memleak -p the process's allocator): they refuse.
+            // bash, libssl, libjvm.so; funclatency's default function is
+            // libc's getaddrinfo; memleak -p the process's allocator): they
+            // refuse.
             Finished r = run({tool_path(tool), "-p", "4194000", "-d", "1"}, 30);
             CHECK(r.exit_code == 1);
             CHECK(r.err == tool + ": no process 4194000\n");

@@ -204,6 +204,19 @@ if [ ! -e /sys/bus/event_source/devices/cpu ] && corescope list | grep -q '^llcs
 	check "corescope doctor: llcstat unavailable without a CPU PMU, naming the missing counters" \
 		grep -q '^  llcstat  *unavailable: no hardware cache counters here' $out/doctor.out
 fi
+# javagc needs a HotSpot JVM's libjvm.so, which the guest has none of (its
+# section names km-workload's probes with --libjvm): doctor says so.
+if [ ! -e /usr/lib/jvm ] && corescope list | grep -q '^javagc '; then
+	tools=$((tools - 1))
+	check "corescope doctor: javagc unavailable without a JDK, naming libjvm.so" \
+		grep -q '^  javagc  *unavailable: cannot find libjvm.so' $out/doctor.out
+fi
+# cpufreq needs a cpufreq driver, which qemu's CPUs have none of: doctor says so.
+if [ ! -e /sys/devices/system/cpu/cpu0/cpufreq ] && corescope list | grep -q '^cpufreq '; then
+	tools=$((tools - 1))
+	check "corescope doctor: cpufreq unavailable without a cpufreq driver, naming it" \
+		grep -q '^  cpufreq  *unavailable: no CPU frequency driver here' $out/doctor.out
+fi
 check "corescope doctor: all $tools tools available on $(uname -r) (got $n, exit $rc)" [ "$n" = "$tools" -a $rc = 0 ]
 
 # Every tool runs below; the file-system aliases that do not (there is only
@@ -1845,7 +1858,81 @@ done
 expect_tier ml_raw memleak "per-CPU allocations and frees" raw_tp
 expect ml_raw memleak raw_tp "JSON: kernel stacks with bytes, named" '"type":"stack"' '"bytes":[1-9]' '"kernel_stack":\[{"address":[0-9]*,"symbol":"[a-z_]'
 expect ml_tp memleak tracepoint "kernel allocations by stack (text)" "^	[1-9][0-9]* bytes in [1-9][0-9]* allocations from stack$"
+fi
 
+# --- javagc: hotspot's USDT probes, fired by km-workload (no JVM in the guest) ------
+if section "javagc"; then
+libjvm=$(command -v km-workload)
+gated gc 4 20
+gcpid=$wpid
+start gc_text "" javagc -p $gcpid --libjvm $libjvm
+start gc_json "" javagc -m -o json --libjvm $libjvm
+wait_attached
+kill -USR1 $gcpid
+wait $gcpid
+stop_all
+expect_tier gc_text javagc "garbage collections (hotspot USDT)" usdt
+expect gc_text javagc usdt "text: a full collection of km-workload, its pools at 4096 KiB before and 1024 after" \
+	"^$gcpid  *km-workload  *full  *[0-9][0-9]*\.[0-9]  *4096  *1024 km-collector$"
+check "javagc[usdt]: text: the 4 collections (2 full, 2 minor) and the header" [ "$(wc -l <$out/gc_text.out)" = 5 ]
+expect_tier gc_json javagc "garbage collections (hotspot USDT)" usdt
+expect gc_json javagc usdt "JSON: a minor collection of 20 ms or more, with its pools and collector" \
+	"\"pid\":$gcpid,.*\"comm\":\"km-workload\",\"full\":false,\"duration_us\":[2-9][0-9][0-9][0-9][0-9]\." \
+	'"used_before":4194304,"used_after":1048576,"pools":2,"manager":"km-collector"}$'
+check "javagc[usdt]: JSON: 4 collections of km-workload" [ "$(grep -c "\"pid\":$gcpid," $out/gc_json.out)" = 4 ]
+# A process that maps no libjvm.so: one line, exit 1.
+javagc -p $$ >$out/gc_none.out 2>$out/gc_none.err
+rc=$?
+check "javagc: -p of a process that is no JVM: exit 1 (got $rc)" [ $rc = 1 ]
+check "javagc: one line saying it maps no libjvm.so" \
+	[ "$(wc -l <$out/gc_none.err)" = 1 -a "$(grep -c "process $$ maps no libjvm.so" $out/gc_none.err)" = 1 ]
+fi
+
+# --- cpufreq: no cpufreq driver under qemu: the refusal, then the sampler on a ----
+# --- cpufreq directory of the check's own (CORESCOPE_CPUFREQ_DIR), each tier -------
+if section "cpufreq"; then
+if [ -e /sys/devices/system/cpu/cpu0/cpufreq ]; then
+	start cf_text "" cpufreq -P
+	wait_attached
+	km-workload spin 1
+	stop_all
+	expect_tier cf_text cpufreq "CPU frequency changes" tp_btf
+	expect cf_text cpufreq tp_btf "a histogram for km-workload" "^process [0-9]* (km-workload)$"
+else
+	cpufreq -d 1 >$out/cf.out 2>$out/cf.err
+	rc=$?
+	check "cpufreq: without a cpufreq driver, exit 1 (got $rc)" [ $rc = 1 ]
+	check "cpufreq: one line naming the missing driver" \
+		[ "$(wc -l <$out/cf.err)" = 1 -a "$(grep -c 'no CPU frequency driver here: /sys/devices/system/cpu/cpu0/cpufreq does not exist' $out/cf.err)" = 1 ]
+	fake=/tmp/km-cpufreq
+	i=0
+	while [ $i -lt $cpus ]; do
+		mkdir -p $fake/cpu$i/cpufreq
+		echo 1800000 >$fake/cpu$i/cpufreq/scaling_cur_freq
+		i=$((i + 1))
+	done
+	export CORESCOPE_CPUFREQ_DIR=$fake
+	gated spin 1
+	start cf_btf "" cpufreq -P -p $wpid -o json
+	start cf_raw tp_btf cpufreq -P -p $wpid -o json
+	start cf_tp tp_btf,raw_tp cpufreq -P -p $wpid
+	wait_attached
+	kill -USR1 $wpid
+	wait $wpid
+	stop_all
+	unset CORESCOPE_CPUFREQ_DIR
+	for t in cf_btf:tp_btf cf_raw:raw_tp; do
+		tag=${t%:*}
+		kind=${t#*:}
+		expect_tier $tag cpufreq "CPU frequency changes" $kind
+		expect $tag cpufreq $kind "-P -p: km-workload's samples, all at 1800 MHz (its CPU's, from the directory)" \
+			"\"scope\":\"process\",\"pid\":$wpid,\"comm\":\"km-workload\",\"unit\":\"MHz\"" \
+			'"buckets":\[{"low":1800,"high":1999,"count":[1-9][0-9]*}\]}$'
+	done
+	expect_tier cf_tp cpufreq "CPU frequency changes" tracepoint
+	expect cf_tp cpufreq tracepoint "text: km-workload's histogram, at 1800 MHz" "^process $wpid (km-workload)$"
+	expect cf_tp cpufreq tracepoint "text: the 1800 MHz step" "^      1800 -> 1999       : [1-9]"
+fi
 fi
 
 # --- sofdsnoop: descriptors of /etc/hosts and a pipe passed over a Unix socket ------

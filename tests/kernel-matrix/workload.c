@@ -43,6 +43,11 @@
 //                      in km_lock_wait(), COUNT times; prints lock=ADDRESS,
 //                      then "contended", and stays until SIGUSR1 so its stack
 //                      can still be named (futexctn)
+//   gc COUNT MS        COUNT garbage collections as HotSpot's libjvm.so marks
+//                      them (USDT probes hotspot:gc__begin, mem__pool__gc__begin
+//                      and __end for two pools, gc__end), each MS ms long,
+//                      every second one full; the pools use 4096 KiB before
+//                      and 1024 KiB after, collector km-collector (javagc)
 //   pinned CPU COUNT SECONDS
 //                      COUNT processes spinning on CPU alone for SECONDS, so
 //                      its run queue holds COUNT-1 waiting (runqlen)
@@ -98,6 +103,7 @@
 #include <sys/uio.h>
 #include <netinet/tcp.h>
 #include <sys/prctl.h>
+#include <sys/sdt.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -713,6 +719,25 @@ static int md_raid(const char* a, const char* b) {
     return 0;
 }
 
+static int fake_gcs(int count, int ms) {
+    static const char manager[] = "km-collector";
+    static const char* const pools[2] = {"km-young", "km-old"};
+    static const long before[2] = {3 << 20, 1 << 20}, after[2] = {0, 1 << 20};
+    for (int i = 0; i < count; i++) {
+        int full = i % 2;
+        DTRACE_PROBE1(hotspot, gc__begin, full);
+        for (int p = 0; p < 2; p++)
+            DTRACE_PROBE8(hotspot, mem__pool__gc__begin, manager, sizeof manager - 1, pools[p],
+                          strlen(pools[p]), 0L, before[p], 4L << 20, 8L << 20);
+        km_nap(1, ms);
+        for (int p = 0; p < 2; p++)
+            DTRACE_PROBE8(hotspot, mem__pool__gc__end, manager, sizeof manager - 1, pools[p],
+                          strlen(pools[p]), 0L, after[p], 4L << 20, 8L << 20);
+        DTRACE_PROBE(hotspot, gc__end);
+    }
+    return 0;
+}
+
 int main(int argc, char** argv) {
     if (argc > 1 && strcmp(argv[1], "wait") == 0) {
         wait_for_usr1();
@@ -745,6 +770,7 @@ int main(int argc, char** argv) {
     if (strcmp(cmd, "signals") == 0 && argc == 3) return signals(atoi(argv[2]));
     if (strcmp(cmd, "creds") == 0 && argc == 2) return creds();
     if (strcmp(cmd, "threads") == 0 && argc == 3) return threads(atoi(argv[2]));
+    if (strcmp(cmd, "gc") == 0 && argc == 4) return fake_gcs(atoi(argv[2]), atoi(argv[3]));
     if (strcmp(cmd, "contend") == 0 && argc == 4) return contend(atoi(argv[2]), atoi(argv[3]));
     if (strcmp(cmd, "pinned") == 0 && argc == 5)
         return pinned(atoi(argv[2]), atoi(argv[3]), atof(argv[4]));
@@ -763,7 +789,8 @@ usage:
             "retrans | "
             "drops | binds | "
             "signals COUNT | "
-            "creds | threads COUNT | contend COUNT MS | pinned CPU COUNT SECONDS | wake COUNT MS | "
+            "creds | threads COUNT | gc COUNT MS | contend COUNT MS | pinned CPU COUNT SECONDS | "
+            "wake COUNT MS | "
             "lossy | pty | mdraid FILE FILE | dirchurn DIR THREADS ROUNDS | closerange COUNT | "
             "leak\n");
     return 2;

@@ -260,4 +260,30 @@ TEST_CASE("histogram: linear buckets hold one value each, printed one a row", "[
           R"({"low":2,"high":2,"count":6}])");
 }
 
+TEST_CASE("histogram: linear steps hold a range each, printed from the first non-empty one",
+          "[histogram]") {
+    // 200 MHz a slot: 0 at 0-199, 0 at 200-399, 4 at 400-599, 0, 2 at 800-999.
+    Histogram h = Histogram::linear_steps({0, 0, 4, 0, 2, 0}, 200);
+    CHECK(h.step() == 200);
+    std::vector<Bucket> b = h.buckets();
+    REQUIRE(b.size() == 3);
+    CHECK(b[0].low == 400);
+    CHECK(b[0].high == 599);
+    CHECK(b[0].count == 4);
+    CHECK(b[2].low == 800);
+    CHECK(b[2].high == 999);
+    CHECK(h.total() == 6);
+    CHECK(h.quantile(0.5) == 599);
+    CHECK(h.quantile(0.9) == 999);
+    CHECK(render_histogram_text(h, "MHz") ==
+          "     MHz                 : count    distribution\n"
+          "       400 -> 599        : 4        |****************************************|\n"
+          "       600 -> 799        : 0        |                                        |\n"
+          "       800 -> 999        : 2        |********************                    |\n");
+    CHECK(histogram_buckets_json(h) ==
+          R"([{"low":400,"high":599,"count":4},{"low":600,"high":799,"count":0},)"
+          R"({"low":800,"high":999,"count":2}])");
+    CHECK(Histogram::linear_steps({0, 0, 0}, 200).buckets().empty());
+}
+
 } // namespace test_histogram
