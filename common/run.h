@@ -183,8 +183,13 @@ int run_event_tool(const ToolSpec<Skeleton>& spec, Printer printer) {
 }
 
 // A summary tool: make_summary(Skeleton&, const AttachPlan&, Output&) is
-// called right after attach, so that whatever it measures from (a clock,
-// the counters' first values) starts with the trace. It returns what prints
+// called right after attach, so that whatever it measures from (a clock)
+// starts with the trace. Counters start from zero, not from a read of the
+// maps here: the maps are new, so all they count since the first link
+// attached is the first interval's, whereas a read here missed what came
+// between the last attach and the read (a busy machine may not run the tool
+// for a while in between: cachestat's first interval once lost a test's
+// whole write). It returns what prints
 // one summary: a callable, or an object with print() and, if it has work to
 // do meanwhile, every_second(). Runs every interval, count times at most, or
 // once at the end (see run_summary_loop).

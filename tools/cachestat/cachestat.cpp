@@ -103,7 +103,8 @@ int cachestat(int argc, char** argv) {
          .announcement = "Counting page cache activity... Hit Ctrl-C to end."},
         [&](cachestat_bpf& skel, const AttachPlan& plan, Output& out) {
             const bpf_map* totals = skel.maps.page_cache_totals;
-            return [printer = Printer(options, out, read_page_cache_counters(totals),
+            // Counted from zero, not from a read here (common/run.h says why).
+            return [printer = Printer(options, out, PageCacheCounters{},
                                       page_cache_by_functions(plan), true),
                     totals]() mutable { printer.print(read_page_cache_counters(totals)); };
         });

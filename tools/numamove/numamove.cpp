@@ -109,7 +109,8 @@ int numamove(int argc, char** argv) {
          .announcement = interval_announcement(options, all_reasons ? "Counting page migrations"
                                                                     : "Counting NUMA migrations")},
         [&](numamove_bpf& skel, const AttachPlan&, Output& out) {
-            return print_rates(Printer(options, out, all_reasons, read_counts(skel.maps.counts)),
+            // Counted from zero, not from a read here (common/run.h says why).
+            return print_rates(Printer(options, out, all_reasons, numamove_counts{}),
                                [counts = skel.maps.counts] { return read_counts(counts); });
         });
 }

@@ -93,7 +93,8 @@ int pidpersec(int argc, char** argv) {
          .attach_steps = attach_steps,
          .announcement = "Counting new processes... Hit Ctrl-C to end."},
         [&](pidpersec_bpf& skel, const AttachPlan&, Output& out) {
-            return print_rates(Printer(options, out, read_counts(skel.maps.counts)),
+            // Counted from zero, not from a read here (common/run.h says why).
+            return print_rates(Printer(options, out, pidpersec_counts{}),
                                [counts = skel.maps.counts] { return read_counts(counts); });
         });
 }

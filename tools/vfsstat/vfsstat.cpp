@@ -112,7 +112,8 @@ int vfsstat(int argc, char** argv) {
              },
          .announcement = "Counting file-system calls... Hit Ctrl-C to end."},
         [&](vfsstat_bpf& skel, const AttachPlan&, Output& out) {
-            return print_rates(Printer(options, out, read_counts(skel.maps.counts)),
+            // Counted from zero, not from a read here (common/run.h says why).
+            return print_rates(Printer(options, out, vfsstat_counts{}),
                                [counts = skel.maps.counts] { return read_counts(counts); });
         });
 }
