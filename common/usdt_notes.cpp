@@ -40,15 +40,15 @@ std::vector<UsdtNote> parse_stapsdt_notes(std::span<const uint8_t> section, unsi
         uint64_t descsz = read_word(header + 4, 4, big_endian);
         uint64_t type = read_word(header + 8, 4, big_endian);
         size_t left = section.size() - at - 12;
-        if (namesz > left || aligned4(namesz) > left ||
-            descsz > left - aligned4(namesz))
+        if (namesz > left || aligned4(namesz) > left || descsz > left - aligned4(namesz))
             break; // a note that runs past the section: nothing after it can be trusted
         const uint8_t* name = header + 12;
         const uint8_t* desc = name + aligned4(namesz);
         at += 12 + aligned4(namesz) + aligned4(descsz);
         if (at > section.size()) at = section.size();
-        if (type != 3 || namesz != 8 || std::string_view(reinterpret_cast<const char*>(name), 8) !=
-                                            std::string_view("stapsdt\0", 8))
+        if (type != 3 || namesz != 8 ||
+            std::string_view(reinterpret_cast<const char*>(name), 8) !=
+                std::string_view("stapsdt\0", 8))
             continue;
         if (descsz < 3 * address_size) continue;
         UsdtNote note;

@@ -15,8 +15,8 @@
 namespace corescope {
 
 struct UsdtArgument {
-    std::string spec;     // as written: "-4@-20(%rbp)"
-    unsigned size = 0;    // bytes: 1, 2, 4 or 8 (0 when the spec has none)
+    std::string spec;  // as written: "-4@-20(%rbp)"
+    unsigned size = 0; // bytes: 1, 2, 4 or 8 (0 when the spec has none)
     bool is_signed = false;
     std::string location; // "%eax", "-20(%rbp)", "$5"
 };

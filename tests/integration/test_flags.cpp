@@ -3674,13 +3674,13 @@ TEST_CASE("every flag of every tool is exercised against events by some test", "
             if (flag.empty()) flag = fields(line).at(0); // long only
             if (by_every_tool.count(flag)) continue;
             // The table's text instance shows -T only for event tools.
-            bool table = in_table.count(tool) && by_the_table.count(flag) &&
-                         !(flag == "-T" &&
-                           (tool == "runqlat" || tool == "cpudist" || tool == "fsdist" ||
-                            tool == "syscount" || tool == "vfscount" || tool == "funccount" ||
-                            tool == "stackcount" ||
-                            tool == "funclatency" || tool == "rwsize" || tool == "tcptop" ||
-                            tool == "filetop" || tool == "dirtop" || tool == "tcpsubnet"));
+            bool table =
+                in_table.count(tool) && by_the_table.count(flag) &&
+                !(flag == "-T" && (tool == "runqlat" || tool == "cpudist" || tool == "fsdist" ||
+                                   tool == "syscount" || tool == "vfscount" ||
+                                   tool == "funccount" || tool == "stackcount" ||
+                                   tool == "funclatency" || tool == "rwsize" || tool == "tcptop" ||
+                                   tool == "filetop" || tool == "dirtop" || tool == "tcpsubnet"));
             bool elsewhere = own != exercised_elsewhere.end() && own->second.count(flag);
             INFO(tool << " " << flag << ": exercised by no test (test_flags.cpp lists where each "
                       << "flag is)");

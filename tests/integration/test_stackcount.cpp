@@ -139,7 +139,8 @@ TEST_CASE("stackcount counts the stacks of user functions, tracepoints and USDT 
         if (has(s.frames, "fw_path_one")) path_one += s.count;
         if (has(s.frames, "fw_path_two")) path_two += s.count;
     }
-    CHECK(by_leaf == std::map<std::string, uint64_t>{{"fc_alpha", 9}, {"fc_beta", 4}, {"fc_slow", 3}});
+    CHECK(by_leaf ==
+          std::map<std::string, uint64_t>{{"fc_alpha", 9}, {"fc_beta", 4}, {"fc_slow", 3}});
     CHECK(path_one == 5);
     CHECK(path_two == 4);
 
@@ -209,9 +210,8 @@ TEST_CASE("stackcount: a pattern matching nothing, a kernel function, a bad flag
           "interval's stacks once, under -T's time",
           "[stackcount]") {
     REQUIRE_BPF();
-    ToolProcess intervals(
-        {tool_path("stackcount"), "-T", "-i", "1", "-d", "2.5", "-p", std::to_string(getpid()),
-         "t:syscalls:sys_enter_getppid"});
+    ToolProcess intervals({tool_path("stackcount"), "-T", "-i", "1", "-d", "2.5", "-p",
+                           std::to_string(getpid()), "t:syscalls:sys_enter_getppid"});
     REQUIRE(intervals.wait_attached());
     getppid();
 

@@ -81,9 +81,9 @@ TEST_CASE("tplist lists the USDT probes of a program and of a process, with thei
     CHECK(t.exit_code == 0);
     INFO(t.out);
     // DTRACE_PROBE1(funcwork, tick, i): one site, a signed 4-byte argument.
-    CHECK(std::regex_match(t.out, std::regex(std::regex_replace(program, std::regex(R"([.+])"),
-                                                                R"(\$&)") +
-                                             R"( funcwork:tick -4@\S+\n)")));
+    CHECK(std::regex_match(t.out,
+                           std::regex(std::regex_replace(program, std::regex(R"([.+])"), R"(\$&)") +
+                                      R"( funcwork:tick -4@\S+\n)")));
 
     Finished v = run({tool_path("tplist"), "-v", "-l", program, "funcwork:*"});
     CHECK(v.exit_code == 0);

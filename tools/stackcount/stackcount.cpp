@@ -222,9 +222,9 @@ class Summary {
 
     void print() {
         bool intervals = options_.interval.has_value();
-        std::vector<Entry> entries =
-            intervals ? take_map<stackcount_key, uint64_t>(skel_.maps.counts)
-                      : read_map<stackcount_key, uint64_t>(skel_.maps.counts);
+        std::vector<Entry> entries = intervals
+                                         ? take_map<stackcount_key, uint64_t>(skel_.maps.counts)
+                                         : read_map<stackcount_key, uint64_t>(skel_.maps.counts);
         for (const Entry& e : entries)
             collector_.remember(e.key.pid);
         printer_.print(entries, &collector_.reader());
@@ -411,8 +411,8 @@ int stackcount(int argc, char** argv) {
                  configure_stack_map(skel.maps.stack_traces, settings.stacks);
                  set_map_entries(skel.maps.counts, settings.stacks.storage_size);
              },
-         .announcement = interval_announcement(options, "Tracing the stacks of \"" + spec.text +
-                                                            "\""),
+         .announcement =
+             interval_announcement(options, "Tracing the stacks of \"" + spec.text + "\""),
          .detach_before_summary = !options.interval.has_value()},
         [&](stackcount_bpf& skel, const AttachPlan&, Output& out) {
             return Summary(skel, options, settings, out, labels);

@@ -385,9 +385,10 @@ int tplist(int argc, char** argv) {
                 if (!library.empty()) throw;
                 continue; // a mapped file that is not ELF, or gone
             }
-            std::string shown = !root.empty() && path.rfind(root, 0) == 0 && path.size() > root.size()
-                                    ? path.substr(root.size())
-                                    : path;
+            std::string shown =
+                !root.empty() && path.rfind(root, 0) == 0 && path.size() > root.size()
+                    ? path.substr(root.size())
+                    : path;
             listed += printer.usdt_file(shown, notes, filter, filter_has_colon);
             if (out.closed()) break;
         }
@@ -402,8 +403,8 @@ int tplist(int argc, char** argv) {
                     std::string base = events + "/" + category + "/" + event;
                     std::string format = read_text_file(base + "/format").value_or("");
                     fields = parse_format(format);
-                    id = std::strtoull(read_first_line(base + "/id").value_or("0").c_str(),
-                                       nullptr, 10);
+                    id = std::strtoull(read_first_line(base + "/id").value_or("0").c_str(), nullptr,
+                                       10);
                 }
                 printer.tracepoint(category, event, id, fields);
                 listed++;
