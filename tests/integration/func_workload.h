@@ -10,6 +10,7 @@
 #include "harness.h"
 
 #include <csignal>
+#include <fcntl.h>
 #include <stdexcept>
 #include <string>
 #include <sys/wait.h>
@@ -28,7 +29,10 @@ class FuncWorkload {
   public:
     FuncWorkload(int alpha, int beta, int slow, int ticks) {
         int in[2], out[2];
-        if (pipe(in) != 0 || pipe(out) != 0) throw std::runtime_error("pipe failed");
+        // Close-on-exec: another child (a tool, a second workload) must not
+        // hold this one's stdin open, or closing it would not end it.
+        if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
+            throw std::runtime_error("pipe failed");
         std::string path = func_workload_path();
         std::string args[4] = {std::to_string(alpha), std::to_string(beta), std::to_string(slow),
                                std::to_string(ticks)};
