@@ -75,11 +75,17 @@ TEST_CASE("stapsdt notes: every field, other notes skipped, both byte orders and
 
 TEST_CASE("stapsdt notes: truncated and lying lengths stop the parse, never read past it",
           "[usdt_notes]") {
+    // 12 bytes of header, "stapsdt" and its NUL, 24 of addresses, 5 of
+    // strings, 3 of padding: cut anywhere before the padding, nothing.
     std::vector<uint8_t> good = stapsdt(1, 2, 3, std::string("p\0n\0\0", 5));
-    for (size_t cut = 0; cut < good.size(); cut++) {
+    REQUIRE(good.size() == 52);
+    for (size_t cut = 0; cut < 49; cut++) {
         std::vector<uint8_t> part(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(cut));
         CHECK(parse_stapsdt_notes(part, 8, false).empty());
     }
+    // Without the last note's padding: still whole.
+    std::vector<uint8_t> unpadded(good.begin(), good.begin() + 49);
+    CHECK(parse_stapsdt_notes(unpadded, 8, false).size() == 1);
     // A descriptor size past the end; a name size near 2^32.
     std::vector<uint8_t> lying = good;
     lying[4] = 0xff;
