@@ -236,36 +236,31 @@ std::vector<ElfFunction> elf_functions(const std::string& path) {
     return functions;
 }
 
-std::vector<UsdtProbe> usdt_probes(const std::string& path) {
+std::vector<UsdtNote> usdt_notes(const std::string& path) {
     ElfFile file(path);
-    size_t address_size = gelf_getclass(file.elf) == ELFCLASS32 ? 4 : 8;
-    std::vector<UsdtProbe> probes;
-    std::set<std::pair<std::string, std::string>> seen;
+    unsigned address_size = gelf_getclass(file.elf) == ELFCLASS32 ? 4 : 8;
+    const char* ident = elf_getident(file.elf, nullptr);
+    bool big_endian = ident && ident[EI_DATA] == ELFDATA2MSB;
+    std::vector<UsdtNote> notes;
     for (Elf_Scn* scn = nullptr; (scn = elf_nextscn(file.elf, scn));) {
         GElf_Shdr shdr;
         if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != SHT_NOTE) continue;
-        Elf_Data* data = elf_getdata(scn, nullptr);
-        if (!data) continue;
-        GElf_Nhdr note;
-        size_t name_at, desc_at;
-        for (size_t at = 0; (at = gelf_getnote(data, at, &note, &name_at, &desc_at)) > 0;) {
-            const char* bytes = static_cast<const char*>(data->d_buf);
-            if (note.n_type != 3 || note.n_namesz != 8 ||
-                std::memcmp(bytes + name_at, "stapsdt", 8) != 0)
-                continue;
-            size_t skip = 3 * address_size;
-            if (note.n_descsz <= skip) continue;
-            std::string_view desc(bytes + desc_at + skip, note.n_descsz - skip);
-            size_t end = desc.find('\0');
-            if (end == std::string_view::npos) continue;
-            std::string provider(desc.substr(0, end));
-            desc.remove_prefix(end + 1);
-            end = desc.find('\0');
-            if (end == std::string_view::npos) continue;
-            std::string name(desc.substr(0, end));
-            if (seen.insert({provider, name}).second) probes.push_back({provider, name});
-        }
+        // The bytes as in the file: usdt_notes.h reads them in its byte order.
+        Elf_Data* data = elf_rawdata(scn, nullptr);
+        if (!data || !data->d_buf) continue;
+        std::vector<UsdtNote> found = parse_stapsdt_notes(
+            {static_cast<const uint8_t*>(data->d_buf), data->d_size}, address_size, big_endian);
+        notes.insert(notes.end(), found.begin(), found.end());
     }
+    return notes;
+}
+
+std::vector<UsdtProbe> usdt_probes(const std::string& path) {
+    std::vector<UsdtProbe> probes;
+    std::set<std::pair<std::string, std::string>> seen;
+    for (const UsdtNote& note : usdt_notes(path))
+        if (seen.insert({note.provider, note.name}).second)
+            probes.push_back({note.provider, note.name});
     return probes;
 }
 

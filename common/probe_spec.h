@@ -12,6 +12,8 @@
 // expression searched in the name with -r.
 #pragma once
 
+#include "usdt_notes.h"
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -72,6 +74,10 @@ struct UsdtProbe {
 // The USDT probes (SystemTap .note.stapsdt notes) of an ELF file, each
 // provider and name once. Throws RuntimeError when the file is not ELF.
 std::vector<UsdtProbe> usdt_probes(const std::string& path);
+// Every stapsdt note of an ELF file (a probe with several sites has a note
+// each), in file order (common/usdt_notes.h parses them). Throws
+// RuntimeError when the file is not ELF.
+std::vector<UsdtNote> usdt_notes(const std::string& path);
 
 // One attach point of a resolved spec.
 struct ProbeTarget {

@@ -96,8 +96,8 @@ ResolvedStack StackReader::user(uint32_t pid, int32_t id) {
 namespace {
 
 // A frame's name, escaped for a terminal.
-void append_frame(std::string& out, const Frame& frame) {
-    append_text_escaped(out, symbol_label(frame.symbol));
+void append_frame(std::string& out, const Frame& frame, bool show_offset) {
+    append_text_escaped(out, symbol_label(frame.symbol, show_offset));
 }
 
 } // namespace
@@ -119,7 +119,8 @@ void drop_probe_frames(ResolvedStack& stack) {
         const std::string& name = f.symbol.name;
         return f.symbol.module == "bpf" || name.starts_with("bpf_prog_") ||
                name.starts_with("bpf_trace_run") || name.starts_with("__traceiter_") ||
-               name.starts_with("__bpf_trace_");
+               name.starts_with("__bpf_trace_") || name.starts_with("perf_trace_") ||
+               name.starts_with("perf_syscall_");
     };
     auto first_kept = std::find_if_not(stack.frames.begin(), stack.frames.end(), is_probe);
     if (first_kept != stack.frames.end()) stack.frames.erase(stack.frames.begin(), first_kept);
@@ -154,7 +155,7 @@ ResolvedStack kernel_stack_from(std::vector<uint64_t> addresses, uint64_t locati
 }
 
 void append_frames_multiline(std::string& out, const ResolvedStack& stack, const char* kind,
-                             bool outermost_first) {
+                             bool outermost_first, bool show_offsets) {
     if (stack.state == ResolvedStack::State::missed) {
         out += "    [missed ";
         out += kind;
@@ -163,7 +164,7 @@ void append_frames_multiline(std::string& out, const ResolvedStack& stack, const
     }
     auto one = [&](const Frame& frame) {
         out += "    ";
-        append_frame(out, frame);
+        append_frame(out, frame, show_offsets);
         out += '\n';
     };
     if (outermost_first)
@@ -173,7 +174,7 @@ void append_frames_multiline(std::string& out, const ResolvedStack& stack, const
 }
 
 void append_frames_folded(std::string& out, const ResolvedStack& stack, const char* kind,
-                          bool innermost_first) {
+                          bool innermost_first, bool show_offsets) {
     if (stack.state == ResolvedStack::State::missed) {
         out += ";[missed ";
         out += kind;
@@ -182,7 +183,7 @@ void append_frames_folded(std::string& out, const ResolvedStack& stack, const ch
     }
     auto one = [&](const Frame& frame) {
         out += ';';
-        append_folded_text(out, symbol_label(frame.symbol));
+        append_folded_text(out, symbol_label(frame.symbol, show_offsets));
     };
     if (innermost_first)
         std::for_each(stack.frames.begin(), stack.frames.end(), one);

@@ -92,7 +92,8 @@ struct StackRecord {
 };
 
 // The kernel stack is taken inside the probe: on the tp_btf and raw_tp tiers
-// its innermost frames are the BPF program and the tracepoint's own calls.
+// its innermost frames are the BPF program and the tracepoint's own calls
+// (on the tracefs tier, its perf handler: perf_trace_*, perf_syscall_*).
 // They are the same for every stack and say nothing about the event, so
 // the stack starts where the kernel called the tracepoint, as on the
 // tracefs tier.
@@ -113,13 +114,14 @@ ResolvedStack kernel_stack_from(std::vector<uint64_t> addresses, uint64_t locati
                                 Symbolizer* symbolizer);
 
 // A stack's frames in the classic form, one a line, indented: innermost
-// first (or outermost first), or one line "[missed KIND stack]".
+// first (or outermost first), or one line "[missed KIND stack]";
+// show_offsets: "name+0x1a" (stackcount -s).
 void append_frames_multiline(std::string& out, const ResolvedStack& stack, const char* kind,
-                             bool outermost_first = false);
+                             bool outermost_first = false, bool show_offsets = false);
 // A stack's frames in the folded form, each after a ';': outermost first
 // (or innermost first), or ";[missed KIND stack]".
 void append_frames_folded(std::string& out, const ResolvedStack& stack, const char* kind,
-                          bool innermost_first = false);
+                          bool innermost_first = false, bool show_offsets = false);
 // Text for the folded form: escaped, a ';' written as "\x3b".
 void append_folded_text(std::string& out, std::string_view text);
 

@@ -90,6 +90,13 @@ ToolCheck check_tool(const ToolEntry& tool, OutputFormat format) {
         }
         start = end;
     }
+    // A tool that loads no BPF (tplist) says what it reads instead of a plan.
+    if (plan.empty() && text.find("nothing to attach") != std::string::npos) {
+        auto open = text.find("(it ");
+        auto close = text.find(';', open);
+        if (open != std::string::npos && close != std::string::npos)
+            plan = "no BPF: " + text.substr(open + 4, close - open - 4);
+    }
     check.plan_text = plan;
     return check;
 }

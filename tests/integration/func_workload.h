@@ -1,13 +1,16 @@
-// funccount's and funclatency's workload (func_workload.c, with its library
-// libfuncwork.so): started now, it prints "ready" and waits; go() lets it
-// call fc_alpha, fc_beta, fc_slow(20 ms) and fire the USDT probe
+// funccount's, funclatency's and stackcount's workload (func_workload.c,
+// with its library libfuncwork.so): started now, it prints "ready" and
+// waits; go() lets it call fc_alpha (through fw_path_one, then
+// fw_path_two), fc_beta, fc_slow(20 ms) and fire the USDT probe
 // funcwork:tick the numbers of times it was given, and returns its exit
-// status.
+// status; work_and_stay() lets it do the same and keeps it alive until
+// finish().
 #pragma once
 
 #include "harness.h"
 
 #include <csignal>
+#include <fcntl.h>
 #include <stdexcept>
 #include <string>
 #include <sys/wait.h>
@@ -26,7 +29,10 @@ class FuncWorkload {
   public:
     FuncWorkload(int alpha, int beta, int slow, int ticks) {
         int in[2], out[2];
-        if (pipe(in) != 0 || pipe(out) != 0) throw std::runtime_error("pipe failed");
+        // Close-on-exec: another child (a tool, a second workload) must not
+        // hold this one's stdin open, or closing it would not end it.
+        if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
+            throw std::runtime_error("pipe failed");
         std::string path = func_workload_path();
         std::string args[4] = {std::to_string(alpha), std::to_string(beta), std::to_string(slow),
                                std::to_string(ticks)};
@@ -58,7 +64,7 @@ class FuncWorkload {
             kill(pid_, SIGKILL);
             waitpid(pid_, nullptr, 0);
         }
-        close(go_);
+        if (go_ >= 0) close(go_);
         close(out_);
     }
     FuncWorkload(const FuncWorkload&) = delete;
@@ -68,7 +74,23 @@ class FuncWorkload {
     std::string pid_text() const { return std::to_string(pid_); }
     // Lets it run to its end; its exit status.
     int go() {
-        if (write(go_, "go\n", 3) != 3) return -1;
+        if (go_ >= 0 && write(go_, "go\n", 3) != 3) return -1;
+        return finish();
+    }
+    // Lets it do its work and returns once it has (it printed "done"),
+    // leaving it alive, its mappings readable, until finish().
+    bool work_and_stay() {
+        if (write(go_, "go\n", 3) != 3) return false;
+        std::string got;
+        char c;
+        while (got.size() < 5 && read(out_, &c, 1) == 1)
+            got += c;
+        return got == "done\n";
+    }
+    // Closes its stdin, which ends it; its exit status.
+    int finish() {
+        if (go_ >= 0) close(go_);
+        go_ = -1;
         int status = 0;
         waitpid(pid_, &status, 0);
         done_ = true;

@@ -33,8 +33,11 @@ std::vector<std::string> tools_under_test();
 // Why this kernel cannot run the tool (it then says so in one line and
 // exits 1, which its own test checks), or empty: mdflush without md.
 std::string kernel_lacks_for(const std::string& tool);
-// tools_under_test() without those this kernel cannot run: the cases that
-// load and attach every tool.
+// False for a tool that loads no BPF and attaches nothing (tplist reads
+// files): it has no plan to dry-run and nothing to hold or leave behind.
+bool tool_loads_bpf(const std::string& tool);
+// tools_under_test() without those this kernel cannot run and those that
+// load no BPF: the cases that load and attach every tool.
 std::vector<std::string> tools_that_run_here();
 
 // tools in groups of at most size, in order: the cases that run every tool

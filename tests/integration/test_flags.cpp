@@ -1028,6 +1028,25 @@ std::vector<EventTool> event_tools() {
          },
          false,
          true},
+        // stackcount counts the stacks of the same calls: their counts
+        // summed over the stacks of the getppid tracepoint.
+        {"stackcount",
+         {"t:syscalls:sys_enter_getppid"},
+         [](const Context&, const Made& m) {
+             for (uint64_t i = 0; i < getppid_weight(m.index); i++)
+                 syscall(SYS_getppid);
+             return std::string();
+         },
+         [](const std::vector<json>& stacks, const Made& m, const Context&) {
+             uint64_t count = 0;
+             for (const json& s : stacks)
+                 if (s.value("probe", "") == "syscalls:sys_enter_getppid")
+                     count += s.at("count").get<uint64_t>();
+             REQUIRE(count % 1000 == 0);
+             return ((count / 1000) >> m.index & 1) != 0;
+         },
+         false,
+         true},
         // funclatency times calls: the C library's getppid(), called the
         // event's weight of times; the histograms' totals say which events.
         {"funclatency",
@@ -3323,6 +3342,23 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"--btf", "test_cpufreq.cpp"},
       {"-P", "test_cpufreq.cpp"},
       {"-f", "test_cpufreq.cpp"}}},
+    {"stackcount",
+     {{"-i", "test_stackcount.cpp"},
+      {"-r", "test_stackcount.cpp"},
+      {"-P", "test_stackcount.cpp"},
+      {"-s", "test_stackcount.cpp"},
+      {"-f", "test_stackcount.cpp"},
+      {"--user-stacks-only", "test_stackcount.cpp"},
+      {"--kernel-stacks-only", "test_stackcount.cpp"},
+      {"--stack-storage-size", "test_stackcount.cpp"},
+      {"--perf-max-stack-depth", "test_stackcount.cpp"},
+      {"-T", "test_stackcount.cpp"},
+      {"-d", "test_stackcount.cpp"}}},
+    {"tplist",
+     {{"-p", "test_tplist.cpp"},
+      {"-l", "test_tplist.cpp"},
+      {"-v", "test_tplist.cpp"},
+      {"--btf", "test_tplist.cpp"}}},
     {"sslsniff",
      {{"-l", "test_sslsniff.cpp"},
       {"--hexdump", "test_sslsniff.cpp"},
@@ -3680,12 +3716,13 @@ TEST_CASE("every flag of every tool is exercised against events by some test", "
             if (flag.empty()) flag = fields(line).at(0); // long only
             if (by_every_tool.count(flag)) continue;
             // The table's text instance shows -T only for event tools.
-            bool table = in_table.count(tool) && by_the_table.count(flag) &&
-                         !(flag == "-T" &&
-                           (tool == "runqlat" || tool == "cpudist" || tool == "fsdist" ||
-                            tool == "syscount" || tool == "vfscount" || tool == "funccount" ||
-                            tool == "funclatency" || tool == "rwsize" || tool == "tcptop" ||
-                            tool == "filetop" || tool == "dirtop" || tool == "tcpsubnet"));
+            bool table =
+                in_table.count(tool) && by_the_table.count(flag) &&
+                !(flag == "-T" && (tool == "runqlat" || tool == "cpudist" || tool == "fsdist" ||
+                                   tool == "syscount" || tool == "vfscount" ||
+                                   tool == "funccount" || tool == "stackcount" ||
+                                   tool == "funclatency" || tool == "rwsize" || tool == "tcptop" ||
+                                   tool == "filetop" || tool == "dirtop" || tool == "tcpsubnet"));
             bool elsewhere = own != exercised_elsewhere.end() && own->second.count(flag);
             INFO(tool << " " << flag << ": exercised by no test (test_flags.cpp lists where each "
                       << "flag is)");

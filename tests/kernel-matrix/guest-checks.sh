@@ -1935,6 +1935,35 @@ else
 fi
 fi
 
+# --- stackcount, tplist: three 50 ms naps by stack; the tracepoints and USDT probes --
+if section "stackcount tplist"; then
+gated nap 3 50
+scpid=$wpid
+tplist -v -p $scpid 'km:*' >$out/tpl_usdt.out 2>&1
+start sc_kernel "" stackcount -f -p $scpid do_nanosleep
+start sc_usdt "" stackcount -p $scpid -o json u:km-workload:nap
+start sc_user "" stackcount -f -p $scpid 'c:*nanosleep'
+start sc_tp "" stackcount -p $scpid -o json 't:syscalls:sys_enter_clock_nanosleep'
+wait_attached
+kill -USR1 $scpid
+wait $scpid
+stop_all
+expect_tier sc_kernel stackcount "kernel functions 'do_nanosleep'" kprobe
+expect sc_kernel stackcount kprobe "counts the 3 naps by kernel stack, folded" ";do_nanosleep 3$"
+expect_tier sc_user stackcount "user functions '\*nanosleep'" uprobe
+expect sc_user stackcount uprobe "counts the C library's nanosleep by user stack, folded" "nanosleep[^;]* 3$"
+expect_tier sc_tp stackcount "tracepoints" tracepoint
+# 6.1 hands a system call tracepoint's BPF program the user registers: no
+# kernel stack there (6.18 has one), the user stack down to main.
+expect sc_tp stackcount tracepoint "JSON counts the 3 clock_nanosleep system calls with their user stack" '"probe":"syscalls:sys_enter_clock_nanosleep","count":3,' '"symbol":"main"'
+tplist -v sched:sched_switch >$out/tpl_tp.out 2>&1
+expect tpl_tp tplist tracefs "lists sched_switch's fields from tracefs" "^    pid_t prev_pid;$"
+expect tpl_usdt tplist usdt "lists km-workload's USDT probe from its maps, with its argument" "^    site 0x[0-9a-f]*, semaphore none$"
+expect tpl_usdt tplist usdt "and the argument's size" "^        arg1: signed 32-bit, "
+expect_tier sc_usdt stackcount "USDT probes" usdt
+expect sc_usdt stackcount usdt "JSON counts the 3 firings of km:nap in km_nap" '"probe":"km:nap","count":3,' '"symbol":"km_nap"'
+fi
+
 # --- sofdsnoop: descriptors of /etc/hosts and a pipe passed over a Unix socket ------
 if section "sofdsnoop"; then
 gated fdpass

@@ -6,7 +6,8 @@
 // With "wait" first it blocks until SIGUSR1, so a tool can be started with
 // -p on its PID before the work begins. Commands:
 //   spin SECONDS       burn CPU in km_spin() (profile)
-//   nap COUNT MS       sleep COUNT times for MS ms in km_nap() (offcputime, runqlat)
+//   nap COUNT MS       sleep COUNT times for MS ms in km_nap() (offcputime, runqlat),
+//                      each nap after the USDT probe km:nap (stackcount, tplist)
 //   syscalls COUNT     COUNT getppid() system calls (syscount)
 //   exit CODE          exit with CODE (exitsnoop)
 //   hog MB             touch MB MiB of memory, 1 MiB at a time (oomkill)
@@ -105,6 +106,7 @@
 #include <sys/prctl.h>
 #include <sys/sdt.h>
 #include <sys/mman.h>
+#include <sys/sdt.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -134,8 +136,10 @@ __attribute__((noinline)) static uint64_t km_spin(double seconds) {
 
 __attribute__((noinline)) static void km_nap(int count, int ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    for (int i = 0; i < count; i++)
+    for (int i = 0; i < count; i++) {
+        DTRACE_PROBE1(km, nap, i);
         nanosleep(&ts, NULL);
+    }
 }
 
 static int listener(int backlog, uint16_t* port) {

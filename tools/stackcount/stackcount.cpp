@@ -1,0 +1,422 @@
+// stackcount: the stacks that reach a function, tracepoint or USDT probe
+// matching a pattern (common/probe_spec.h: the patterns), counted; at the end
+// or every interval; classic multi-line stacks, folded lines for flame
+// graphs (-f), or JSON Lines with each stack as arrays of frames.
+#include "decoder.h"
+#include "map_reader.h"
+#include "probe_spec.h"
+#include "run.h"
+#include "stacks.h"
+#include "symbolizer.h"
+
+// libbpf's usdt.bpf.h declares a kconfig value as C's _Bool, which the
+// skeleton repeats; g++ takes it as an extension, clang++ does not.
+#define _Bool bool
+#include "stackcount.skel.h"
+#undef _Bool
+#include "stackcount/stackcount.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace corescope::tools {
+
+namespace {
+
+// Without a pattern: the stacks that exec programs, cheap on any host.
+constexpr const char* default_pattern = "t:sched:sched_process_exec";
+
+struct Settings {
+    StackOptions stacks;
+    bool per_process = false; // -P
+    bool offsets = false;     // -s
+    bool regex = false;       // -r
+    // Tracepoints and USDT probes: their stacks do not name them, so each
+    // stack shows the probe it reached as its innermost line.
+    bool probe_frame = false;
+};
+
+using Entry = MapEntry<stackcount_key, uint64_t>;
+
+// One stack to print: the probe it reached, and the shared record.
+struct Counted {
+    uint32_t probe = 0;
+    StackRecord record;
+};
+
+class Printer {
+  public:
+    Printer(const CommonOptions& options, const Settings& settings, Output& out,
+            std::vector<std::string> labels)
+        : options_(options), settings_(settings), labels_(std::move(labels)),
+          stacks_(options, settings.stacks, out,
+                  {json_field("time"), json_field("probe"), json_field("pid"), json_field("comm"),
+                   json_field("count")}),
+          out_(out) {}
+
+    std::string label(uint32_t probe) const {
+        return probe < labels_.size() ? labels_[probe] : "probe " + std::to_string(probe);
+    }
+
+    // reader: names the stacks; nullptr where there is no stack map (decoders).
+    void print(const std::vector<Entry>& entries, StackReader* reader) {
+        std::vector<Counted> counted = merge(entries, reader);
+        std::stable_sort(counted.begin(), counted.end(), [](const Counted& a, const Counted& b) {
+            return a.record.value > b.record.value;
+        });
+        std::vector<StackRecord> records;
+        records.reserve(counted.size());
+        for (Counted& c : counted)
+            records.push_back(std::move(c.record));
+        if (options_.time && options_.format == OutputFormat::text && !settings_.stacks.folded) {
+            std::string& b = out_.buffer();
+            b += '[';
+            append_wall_time(b);
+            b += "]\n";
+            out_.end_record();
+        }
+        std::string time = options_.interval || options_.time ? iso_time_now() : "";
+        stacks_.print(
+            records,
+            [&](const StackRecord& record, Record& r) {
+                const Counted& c = counted[static_cast<size_t>(&record - records.data())];
+                if (time.empty())
+                    r.absent();
+                else
+                    r.text(time);
+                r.text(label(c.probe));
+                if (settings_.per_process)
+                    r.number(record.pid).text(record.comm);
+                else
+                    r.absent().absent();
+                r.number(record.value);
+            },
+            [&](std::string& out, const StackRecord& record) {
+                const Counted& c = counted[static_cast<size_t>(&record - records.data())];
+                if (settings_.stacks.folded)
+                    folded(out, c.probe, record);
+                else
+                    multiline(out, c.probe, record);
+            });
+    }
+
+  private:
+    // Without -P, the same stack from different processes is one stack:
+    // counts merged by probe, kernel stack and the user frames' names.
+    std::vector<Counted> merge(const std::vector<Entry>& entries, StackReader* reader) {
+        std::vector<Counted> out;
+        std::map<std::string, size_t> index;
+        for (const Entry& e : entries) {
+            if (e.value == 0) continue;
+            Counted c;
+            c.probe = e.key.probe;
+            c.record.pid = e.key.pid;
+            c.record.comm = std::string(fixed_string(e.key.comm));
+            c.record.value = e.value;
+            if (reader) {
+                c.record.user = reader->user(e.key.pid, e.key.user_stack_id);
+                c.record.kernel = reader->kernel(e.key.kernel_stack_id);
+                drop_probe_frames(c.record.kernel);
+            } else {
+                c.record.user.state = state_of(e.key.user_stack_id);
+                c.record.kernel.state = state_of(e.key.kernel_stack_id);
+            }
+            std::string key = std::to_string(c.probe);
+            if (settings_.per_process) key += "/" + std::to_string(e.key.pid) + "/" + c.record.comm;
+            for (const ResolvedStack* s : {&c.record.kernel, &c.record.user}) {
+                key += "|" + std::to_string(static_cast<int>(s->state));
+                for (const Frame& f : s->frames) {
+                    // A frame without a name is told apart by its address.
+                    key += ";" + f.symbol.module + "`" + symbol_label(f.symbol, true);
+                    if (!f.symbol.known()) key += "@" + std::to_string(f.address);
+                }
+            }
+            auto [it, added] = index.try_emplace(key, out.size());
+            if (added)
+                out.push_back(std::move(c));
+            else
+                out[it->second].record.value += c.record.value;
+        }
+        return out;
+    }
+
+    static ResolvedStack::State state_of(int32_t id) {
+        if (id >= 0) return ResolvedStack::State::present;
+        return id == -14 ? ResolvedStack::State::absent : ResolvedStack::State::missed;
+    }
+
+    // The classic form: the probe (tracepoints, USDT), kernel frames
+    // innermost first, "--", user frames innermost first, with -P the
+    // process, then the count on its own line, and a blank line.
+    void multiline(std::string& out, uint32_t probe, const StackRecord& record) const {
+        if (settings_.probe_frame) {
+            out += "    [";
+            append_text_escaped(out, label(probe));
+            out += "]\n";
+        }
+        bool kernel_shown = record.kernel.state != ResolvedStack::State::absent;
+        bool user_shown = record.user.state != ResolvedStack::State::absent;
+        append_frames_multiline(out, record.kernel, "kernel", false, settings_.offsets);
+        if (kernel_shown && user_shown) out += "    --\n";
+        append_frames_multiline(out, record.user, "user", false, settings_.offsets);
+        if (settings_.per_process) {
+            out += "    -                ";
+            append_text_escaped(out, record.comm);
+            out += " (" + std::to_string(record.pid) + ")\n";
+        }
+        out += "        ";
+        append_unsigned(out, record.value);
+        out += "\n\n";
+    }
+
+    // One line: with -P the command first, user frames outermost first,
+    // kernel frames outermost first, the probe (tracepoints, USDT), the count.
+    void folded(std::string& out, uint32_t probe, const StackRecord& record) const {
+        std::string line;
+        if (settings_.per_process) {
+            line += ';';
+            append_folded_text(line, record.comm);
+        }
+        append_frames_folded(line, record.user, "user", false, settings_.offsets);
+        append_frames_folded(line, record.kernel, "kernel", false, settings_.offsets);
+        if (settings_.probe_frame) {
+            line += ";[";
+            append_folded_text(line, label(probe));
+            line += ']';
+        }
+        if (line.empty()) line = ";[no stack]";
+        out.append(line, 1);
+        out += ' ';
+        append_unsigned(out, record.value);
+        out += '\n';
+    }
+
+    const CommonOptions& options_;
+    const Settings& settings_;
+    std::vector<std::string> labels_;
+    StackPrinter stacks_;
+    Output& out_;
+};
+
+// The counts, printed at the end, or every interval (taken from the map, and
+// the stacks they name deleted from the stack map, so each interval starts
+// from zero); meanwhile, every second, the mappings of processes new in the
+// map, so a process that exits before the print still has its frames named.
+class Summary {
+  public:
+    Summary(stackcount_bpf& skel, const CommonOptions& options, const Settings& settings,
+            Output& out, std::vector<std::string> labels)
+        : skel_(skel), options_(options), settings_(settings), out_(out),
+          printer_(options, settings, out, std::move(labels)), collector_(skel.maps.stack_traces) {
+        // The processes -p names: their mappings now, in case they exit
+        // before the first second.
+        for (uint32_t pid : options.pids)
+            collector_.remember(pid);
+    }
+
+    void every_second() {
+        for (const Entry& e : read_map<stackcount_key, uint64_t>(skel_.maps.counts))
+            collector_.remember(e.key.pid);
+    }
+
+    void print() {
+        bool intervals = options_.interval.has_value();
+        std::vector<Entry> entries = intervals
+                                         ? take_map<stackcount_key, uint64_t>(skel_.maps.counts)
+                                         : read_map<stackcount_key, uint64_t>(skel_.maps.counts);
+        for (const Entry& e : entries)
+            collector_.remember(e.key.pid);
+        printer_.print(entries, &collector_.reader());
+        if (intervals) {
+            std::set<int32_t> ids;
+            for (const Entry& e : entries)
+                for (int32_t id : {e.key.user_stack_id, e.key.kernel_stack_id})
+                    if (id >= 0) ids.insert(id);
+            for (int32_t id : ids)
+                bpf_map__delete_elem(skel_.maps.stack_traces, &id, sizeof id, 0);
+        }
+        report();
+    }
+
+  private:
+    // What this print missed since the last one.
+    void report() {
+        uint64_t collisions = skel_.bss->stack_id_collisions;
+        uint64_t full = skel_.bss->stack_id_no_memory;
+        uint64_t dropped = skel_.bss->calls_dropped;
+        if (!settings_.stacks.user_only && !warned_kallsyms_ &&
+            !collector_.symbolizer().kernel_addresses_visible()) {
+            warned_kallsyms_ = true;
+            warn("/proc/kallsyms shows no addresses, so kernel frames are [unknown]; set "
+                 "kernel.kptr_restrict to 0 or 1 and run as root");
+        }
+        report_missed_stacks(collisions - collisions_, full - full_, settings_.stacks.storage_size,
+                             options_, out_);
+        if (dropped > dropped_)
+            warn("%llu calls not counted (the counts map was full); try a larger "
+                 "--stack-storage-size (now %u)",
+                 static_cast<unsigned long long>(dropped - dropped_),
+                 settings_.stacks.storage_size);
+        collisions_ = collisions;
+        full_ = full;
+        dropped_ = dropped;
+    }
+
+    stackcount_bpf& skel_;
+    const CommonOptions& options_;
+    const Settings& settings_;
+    Output& out_;
+    Printer printer_;
+    StackCollector collector_;
+    uint64_t collisions_ = 0, full_ = 0, dropped_ = 0;
+    bool warned_kallsyms_ = false;
+};
+
+// The program each type of probe runs, and its kind.
+std::pair<const char*, AttachKind> program_for(ProbeType type) {
+    switch (type) {
+    case ProbeType::user:
+        return {"uprobe_stack", AttachKind::uprobe};
+    case ProbeType::tracepoint:
+        return {"tp_stack", AttachKind::tracepoint};
+    case ProbeType::usdt:
+        return {"usdt_stack", AttachKind::usdt};
+    case ProbeType::kernel:
+        break;
+    }
+    return {"kprobe_stack", AttachKind::kprobe};
+}
+
+// What a spec's probes are called in the plan and in messages: no colon
+// (the guest's checks read the plan's "  STEP: KIND:TARGET" lines).
+std::string step_name(const ProbeSpec& spec) {
+    switch (spec.type) {
+    case ProbeType::user:
+        return "user functions '" + spec.pattern + "'";
+    case ProbeType::tracepoint:
+        return "tracepoints";
+    case ProbeType::usdt:
+        return "USDT probes";
+    case ProbeType::kernel:
+        break;
+    }
+    return "kernel functions '" + spec.pattern + "'";
+}
+
+std::vector<AttachStep> attach_steps(const ProbeSpec& spec, const Settings& settings,
+                                     const CommonOptions& options,
+                                     std::vector<std::string>& labels) {
+    auto [program, kind] = program_for(spec.type);
+    AttachStep step{step_name(spec), {}};
+    KernelFeatures& features = KernelFeatures::instance();
+    std::string why_not;
+    if (spec.type == ProbeType::kernel && !features.supports(kind, &why_not)) {
+        // Nothing to resolve: the plan says what the kernel lacks.
+        step.ways.push_back({{{program, kind, spec.pattern}}});
+        return {step};
+    }
+    std::vector<ProbeTarget> targets =
+        resolve_probe_spec(spec, settings.regex, options.pids, features.tracefs_path());
+    if (targets.size() > STACKCOUNT_MAX_PROBES)
+        throw RuntimeError("'" + spec.text + "' matches " + std::to_string(targets.size()) +
+                           " probes; at most " + std::to_string(STACKCOUNT_MAX_PROBES) +
+                           " at a time: narrow the pattern");
+    AttachWay way;
+    for (size_t i = 0; i < targets.size(); i++) {
+        labels.push_back(targets[i].label);
+        AttachPoint point{program, kind, targets[i].target};
+        point.cookie = i;
+        way.points.push_back(point);
+    }
+    step.ways.push_back(std::move(way));
+    return {step};
+}
+
+} // namespace
+
+// For tests/golden and tests/fuzz (common/decoder.h): the counts map's
+// entries (key, then the count), their stacks not named (no stack map), the
+// probes named "probe N"; variant bit 0: -f, bit 1: -P, bit 2: the probes
+// are tracepoints (each stack shows its probe).
+void decode_stackcount(const CommonOptions& options, uint32_t variant, Output& out,
+                       std::span<const RecordedEvent> events) {
+    Settings settings;
+    settings.stacks.folded = (variant & 1) != 0 && options.format == OutputFormat::text;
+    settings.per_process = (variant & 2) != 0;
+    settings.probe_frame = (variant & 4) != 0;
+    Printer(options, settings, out, {})
+        .print(recorded_entries<stackcount_key, uint64_t>(events), nullptr);
+}
+
+int stackcount(int argc, char** argv) {
+    CommonOptions options;
+    Settings settings;
+    std::string pattern = default_pattern;
+    CommandLine cli("stackcount",
+                    "Count the stacks that reach functions, tracepoints or USDT probes matching a "
+                    "pattern.",
+                    {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::time, Flag::duration,
+                     Flag::interval});
+    cli.add_option(
+        'i', "interval", "SECONDS",
+        "print every SECONDS (as the interval argument; bcc's spelling)", [&](std::string_view v) {
+            options.interval = static_cast<uint32_t>(parse_unsigned("--interval", v, 1, 86400));
+        });
+    cli.add_switch('r', "regexp", "PATTERN is an extended regular expression, not a glob",
+                   &settings.regex);
+    cli.add_switch('P', "perpid", "count stacks per process (its PID and name on each stack)",
+                   &settings.per_process);
+    cli.add_switch('s', "offset", "show each frame's offset in its function (name+0x1a)",
+                   &settings.offsets);
+    add_stack_options(cli, settings.stacks);
+    cli.set_positional("PATTERN",
+                       std::string("what to count: FUNC (kernel), LIB:FUNC or PATH:FUNC (user), "
+                                   "t:CATEGORY:EVENT, u:LIB:PROBE (USDT); * and ? match any text "
+                                   "(default: ") +
+                           default_pattern + ")",
+                       [&](std::string_view v) { pattern = std::string(v); });
+    cli.set_examples("  stackcount c:malloc                  the user stacks that call malloc\n"
+                     "  stackcount -p 181 -P 'c:pthread_mutex_*'   of process 181 (its own libc)\n"
+                     "  stackcount t:sched:sched_switch -d 5  the stacks that switch CPUs\n"
+                     "  stackcount -f -d 10 c:write > out.folded   folded, for flamegraph.pl\n"
+                     "  stackcount -i 1 t:block:block_rq_insert    every second\n"
+                     "  stackcount u:/usr/bin/python3:function__entry   USDT probes\n"
+                     "  stackcount submit_bio                  kernel functions (kprobes)\n"
+                     "  stackcount -o json -d 10 c:free         JSON, one object a stack");
+    if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
+    check_stack_options(settings.stacks, options);
+    ProbeSpec spec = parse_probe_spec(pattern);
+    NameMatcher check(spec.pattern, settings.regex); // a bad regex is a usage error, before BPF
+    bool user_side = spec.type == ProbeType::user || spec.type == ProbeType::usdt;
+    if (user_side && settings.stacks.kernel_only)
+        throw UsageError("invalid --kernel-stacks-only with '" + spec.text +
+                         "': a user function's or USDT probe's stack is all in user space");
+    settings.probe_frame = spec.type == ProbeType::tracepoint || spec.type == ProbeType::usdt;
+    // A uprobe's registers are the user program's: there is no kernel stack.
+    bool kernel_stacks = !user_side && !settings.stacks.user_only;
+    bool user_stacks = !settings.stacks.kernel_only;
+    if (!kernel_stacks) settings.stacks.user_only = true;
+
+    std::vector<std::string> labels;
+    return run_summary_tool<stackcount_bpf>(
+        {.name = "stackcount",
+         .options = options,
+         .attach_steps = [&] { return attach_steps(spec, settings, options, labels); },
+         .configure =
+             [&](stackcount_bpf& skel, const AttachPlan&) {
+                 skel.rodata->user_stacks = user_stacks;
+                 skel.rodata->kernel_stacks = kernel_stacks;
+                 skel.rodata->per_process = settings.per_process;
+                 configure_stack_map(skel.maps.stack_traces, settings.stacks);
+                 set_map_entries(skel.maps.counts, settings.stacks.storage_size);
+             },
+         .announcement =
+             interval_announcement(options, "Tracing the stacks of \"" + spec.text + "\""),
+         .detach_before_summary = !options.interval.has_value()},
+        [&](stackcount_bpf& skel, const AttachPlan&, Output& out) {
+            return Summary(skel, options, settings, out, labels);
+        });
+}
+
+} // namespace corescope::tools

@@ -1,0 +1,431 @@
+// tplist: the tracepoints of this kernel (tracefs events/*/*, with their
+// fields from each format file) and the USDT probes of a library, a program
+// or a process's mapped files (ELF .note.stapsdt notes, with their argument
+// specs). It loads no BPF: it reads files.
+#include "decoder.h"
+#include "probe_spec.h"
+#include "run.h"
+#include "text_file.h"
+#include "usdt_notes.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <dirent.h>
+#include <map>
+#include <set>
+#include <unistd.h>
+
+namespace corescope::tools {
+
+namespace {
+
+// One field of a tracepoint's record, from its format file:
+// "field:pid_t prev_pid;	offset:24;	size:4;	signed:1;"
+struct TracepointField {
+    std::string declaration; // "pid_t prev_pid", "char prev_comm[16]"
+    std::string type;        // "pid_t", "char[16]"
+    std::string name;        // "prev_pid", "prev_comm"
+    uint64_t offset = 0;
+    uint64_t size = 0;
+    bool is_signed = false;
+};
+
+uint64_t number_after(std::string_view line, std::string_view key) {
+    size_t at = line.find(key);
+    if (at == std::string_view::npos) return 0;
+    uint64_t v = 0;
+    for (size_t i = at + key.size(); i < line.size() && line[i] >= '0' && line[i] <= '9'; i++) {
+        if (v > UINT64_MAX / 10 - 9) break;
+        v = v * 10 + static_cast<uint64_t>(line[i] - '0');
+    }
+    return v;
+}
+
+// The fields of a format file, the common_ ones (every event's header) left
+// out; lines that do not parse are skipped.
+std::vector<TracepointField> parse_format(std::string_view text) {
+    std::vector<TracepointField> fields;
+    for (std::string_view line : split_lines(text)) {
+        size_t start = line.find("field:");
+        if (start == std::string_view::npos) continue;
+        size_t end = line.find(';', start);
+        if (end == std::string_view::npos) continue;
+        TracepointField f;
+        std::string_view decl = line.substr(start + 6, end - start - 6);
+        f.declaration = std::string(decl);
+        // The name: the last identifier, before any [N].
+        std::string_view head = decl;
+        std::string suffix;
+        if (size_t bracket = head.find('['); bracket != std::string_view::npos) {
+            suffix = std::string(head.substr(bracket));
+            head = head.substr(0, bracket);
+        }
+        while (!head.empty() && head.back() == ' ')
+            head.remove_suffix(1);
+        size_t name_at = head.find_last_of(" *");
+        if (name_at == std::string_view::npos) continue;
+        f.name = std::string(head.substr(name_at + 1));
+        std::string_view type = head.substr(0, name_at + 1);
+        while (!type.empty() && type.back() == ' ')
+            type.remove_suffix(1);
+        f.type = std::string(type) + suffix;
+        if (f.name.empty() || f.name.rfind("common_", 0) == 0) continue;
+        std::string_view rest = line.substr(end);
+        f.offset = number_after(rest, "offset:");
+        f.size = number_after(rest, "size:");
+        f.is_signed = number_after(rest, "signed:") != 0;
+        fields.push_back(std::move(f));
+    }
+    return fields;
+}
+
+// Does the filter take this "A:B" name? With a colon it matches the whole
+// name; without one, either part.
+bool filter_takes(const std::optional<NameMatcher>& filter, bool filter_has_colon,
+                  std::string_view first, std::string_view second) {
+    if (!filter) return true;
+    if (filter_has_colon) return filter->matches(std::string(first) + ":" + std::string(second));
+    return filter->matches(first) || filter->matches(second);
+}
+
+class Printer {
+  public:
+    Printer(const CommonOptions& options, Output& out) : options_(options), out_(out) {}
+
+    void tracepoint(const std::string& category, const std::string& event, uint64_t id,
+                    const std::vector<TracepointField>& fields) {
+        std::string& b = out_.buffer();
+        if (json()) {
+            JsonObject j(b);
+            j.string("type", "tracepoint")
+                .string("probe", category + ":" + event)
+                .string("category", category)
+                .string("event", event)
+                .unsigned_number("id", id);
+            std::string list = "[";
+            for (const TracepointField& f : fields) {
+                if (list.size() > 1) list += ',';
+                JsonObject o(list);
+                o.string("name", f.name)
+                    .string("type", f.type)
+                    .unsigned_number("offset", f.offset)
+                    .unsigned_number("size", f.size)
+                    .boolean("signed", f.is_signed);
+                o.end();
+            }
+            list += ']';
+            j.raw("fields", list).end_line();
+        } else {
+            append_text_escaped(b, category + ":" + event);
+            b += '\n';
+            if (options_.verbose)
+                for (const TracepointField& f : fields) {
+                    b += "    ";
+                    append_text_escaped(b, f.declaration);
+                    b += ";\n";
+                }
+        }
+        out_.end_record();
+    }
+
+    // The sites of one probe (provider and name), in file order.
+    void usdt(const std::string& path, const std::vector<const UsdtNote*>& sites) {
+        const UsdtNote& first = *sites.front();
+        std::string& b = out_.buffer();
+        if (json()) {
+            JsonObject j(b);
+            j.string("type", "usdt")
+                .string("path", path)
+                .string("probe", first.provider + ":" + first.name)
+                .string("provider", first.provider)
+                .string("name", first.name);
+            std::string list = "[";
+            for (const UsdtNote* site : sites) {
+                if (list.size() > 1) list += ',';
+                JsonObject o(list);
+                o.unsigned_number("address", site->address)
+                    .unsigned_number("base", site->base)
+                    .unsigned_number("semaphore", site->semaphore)
+                    .string("arguments_spec", site->arguments);
+                std::string args = "[";
+                for (const UsdtArgument& a : parse_usdt_arguments(site->arguments)) {
+                    if (args.size() > 1) args += ',';
+                    JsonObject arg(args);
+                    arg.string("spec", a.spec);
+                    if (a.size)
+                        arg.unsigned_number("size", a.size).boolean("signed", a.is_signed);
+                    else
+                        arg.null("size").null("signed");
+                    arg.string("location", a.location);
+                    arg.end();
+                }
+                args += ']';
+                o.raw("arguments", args);
+                o.end();
+            }
+            list += ']';
+            j.raw("sites", list).end_line();
+        } else {
+            append_text_escaped(b, path);
+            b += ' ';
+            append_text_escaped(b, first.provider + ":" + first.name);
+            if (!first.arguments.empty()) {
+                b += ' ';
+                append_text_escaped(b, first.arguments);
+            }
+            b += '\n';
+            if (options_.verbose)
+                for (const UsdtNote* site : sites) {
+                    char line[128];
+                    std::snprintf(line, sizeof line, "    site 0x%llx, semaphore ",
+                                  static_cast<unsigned long long>(site->address));
+                    b += line;
+                    if (site->semaphore) {
+                        std::snprintf(line, sizeof line, "0x%llx",
+                                      static_cast<unsigned long long>(site->semaphore));
+                        b += line;
+                    } else {
+                        b += "none";
+                    }
+                    b += '\n';
+                    unsigned n = 0;
+                    for (const UsdtArgument& a : parse_usdt_arguments(site->arguments)) {
+                        b += "        arg" + std::to_string(++n) + ": ";
+                        if (a.size)
+                            b += std::string(a.is_signed ? "signed " : "unsigned ") +
+                                 std::to_string(a.size * 8) + "-bit, ";
+                        append_text_escaped(b, a.location);
+                        b += '\n';
+                    }
+                }
+        }
+        out_.end_record();
+    }
+
+    // The probes of one file's notes, each provider and name once (its
+    // sites together), those the filter takes; how many.
+    size_t usdt_file(const std::string& path, const std::vector<UsdtNote>& notes,
+                     const std::optional<NameMatcher>& filter, bool filter_has_colon) {
+        std::vector<std::pair<std::string, std::string>> order;
+        std::map<std::pair<std::string, std::string>, std::vector<const UsdtNote*>> sites;
+        for (const UsdtNote& n : notes) {
+            if (!filter_takes(filter, filter_has_colon, n.provider, n.name)) continue;
+            auto key = std::make_pair(n.provider, n.name);
+            auto& list = sites[key];
+            if (list.empty()) order.push_back(key);
+            list.push_back(&n);
+        }
+        for (const auto& key : order) {
+            if (out_.closed()) break;
+            usdt(path, sites[key]);
+        }
+        return order.size();
+    }
+
+  private:
+    bool json() const { return options_.format == OutputFormat::json; }
+    const CommonOptions& options_;
+    Output& out_;
+};
+
+// The executable files a process maps, as it names them, once each.
+std::vector<std::string> mapped_files(uint32_t pid) {
+    std::string maps_path = "/proc/" + std::to_string(pid) + "/maps";
+    std::optional<std::string> maps = read_text_file(maps_path);
+    if (!maps) throw RuntimeError("no process " + std::to_string(pid));
+    std::vector<std::string> files;
+    std::set<std::string> seen;
+    for (std::string_view line : split_lines(*maps)) {
+        // "start-end perms offset dev inode   path"
+        size_t perms = line.find(' ');
+        if (perms == std::string_view::npos || perms + 4 >= line.size() || line[perms + 3] != 'x')
+            continue;
+        size_t path_at = line.find('/');
+        if (path_at == std::string_view::npos) continue;
+        std::string path(line.substr(path_at));
+        if (path.size() > 10 && path.ends_with(" (deleted)")) continue;
+        if (seen.insert(path).second) files.push_back(path);
+    }
+    return files;
+}
+
+// Where tracefs is, readable; throws RuntimeError saying why not.
+std::string readable_tracefs() {
+    std::string dir = KernelFeatures::instance().tracefs_path();
+    if (dir.empty()) {
+        if (geteuid() != 0 && access("/sys/kernel/tracing", F_OK) == 0)
+            throw RuntimeError("not running as root: tracefs (/sys/kernel/tracing) is readable "
+                               "by root only; run it with sudo");
+        throw RuntimeError("tracepoints need tracefs, which is not mounted: mount -t tracefs "
+                           "nodev /sys/kernel/tracing");
+    }
+    if (access((dir + "/events").c_str(), R_OK | X_OK) != 0)
+        throw RuntimeError(geteuid() != 0 ? "not running as root: tracefs (" + dir +
+                                                ") is readable by root only; run it with sudo"
+                                          : errno_message("cannot read " + dir + "/events", errno));
+    return dir;
+}
+
+std::vector<std::string> subdirectories(const std::string& dir) {
+    std::vector<std::string> names;
+    DIR* d = opendir(dir.c_str());
+    if (!d) return names;
+    while (struct dirent* e = readdir(d))
+        if (e->d_name[0] != '.' && e->d_type == DT_DIR) names.push_back(e->d_name);
+    closedir(d);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+} // namespace
+
+// For tests/golden and tests/fuzz (common/decoder.h): each event is a
+// tracepoint ('t', "CATEGORY:EVENT", a NUL, its format file's text) or a
+// file's USDT notes ('u', the path, a NUL, the raw bytes of a 64-bit
+// little-endian .note.stapsdt section), printed as tplist prints them;
+// variant bit 0: -v.
+void decode_tplist(const CommonOptions& given, uint32_t variant, Output& out,
+                   std::span<const RecordedEvent> events) {
+    CommonOptions options = given;
+    options.verbose = (variant & 1) != 0;
+    Printer printer(options, out);
+    for (const RecordedEvent& e : events) {
+        std::string_view bytes(static_cast<const char*>(e.data), e.size);
+        if (bytes.size() < 2) continue;
+        char kind = bytes[0];
+        bytes.remove_prefix(1);
+        size_t nul = bytes.find('\0');
+        if (nul == std::string_view::npos) continue;
+        std::string name(bytes.substr(0, nul));
+        std::string_view rest = bytes.substr(nul + 1);
+        if (kind == 't') {
+            size_t colon = name.find(':');
+            if (colon == std::string::npos) continue;
+            uint64_t id = 0;
+            for (std::string_view line : split_lines(rest))
+                if (line.rfind("ID:", 0) == 0) id = number_after(line, "ID: ");
+            printer.tracepoint(name.substr(0, colon), name.substr(colon + 1), id,
+                               parse_format(rest));
+        } else if (kind == 'u') {
+            std::vector<UsdtNote> notes = parse_stapsdt_notes(
+                {reinterpret_cast<const uint8_t*>(rest.data()), rest.size()}, 8, false);
+            printer.usdt_file(name, notes, std::nullopt, false);
+        }
+    }
+}
+
+int tplist(int argc, char** argv) {
+    CommonOptions options;
+    std::string library;
+    std::string filter_text;
+    CommandLine cli("tplist",
+                    "List the kernel's tracepoints, or the USDT probes of a file or process, with "
+                    "their arguments.",
+                    {Flag::pid});
+    cli.add_text('l', "lib", "LIB",
+                 "the USDT probes of this library or program (a path, or a name: c is libc)",
+                 &library);
+    cli.set_positional("FILTER",
+                       "only probes whose CATEGORY:EVENT or PROVIDER:NAME matches (* and ? "
+                       "match any text); without a colon, either part",
+                       [&](std::string_view v) { filter_text = std::string(v); });
+    cli.set_examples("  tplist                          every tracepoint of this kernel\n"
+                     "  tplist -v 'sched:sched_switch'  its fields\n"
+                     "  tplist 'block:*'                the block layer's tracepoints\n"
+                     "  tplist -l /usr/bin/python3      a program's USDT probes, with arguments\n"
+                     "  tplist -v -l c                  the C library's, site by site\n"
+                     "  tplist -p 181                   the USDT probes of every file 181 maps\n"
+                     "  tplist -o json -v 'syscalls:sys_enter_open*'   JSON Lines");
+    if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
+    if (options.pids.size() > 1) throw UsageError("tplist takes one -p PID");
+    if (!options.btf_path.empty()) {
+        KernelFeatures& features = KernelFeatures::instance();
+        features.set_btf_path(options.btf_path);
+        if (features.kernel_btf() == nullptr)
+            throw UsageError("invalid BTF file '" + options.btf_path +
+                             "': " + features.btf_error());
+    }
+    std::optional<NameMatcher> filter;
+    if (!filter_text.empty()) filter.emplace(filter_text, false);
+    bool filter_has_colon = filter_text.find(':') != std::string::npos;
+    bool usdt_mode = !library.empty() || !options.pids.empty();
+
+    // What it reads, checked before anything is printed.
+    std::string tracefs = usdt_mode ? "" : readable_tracefs();
+    std::vector<std::string> files; // USDT: the files, as found
+    std::string root;               // the -p process's root, left out of printed paths
+    if (!options.pids.empty()) root = "/proc/" + std::to_string(options.pids.front()) + "/root";
+    if (!library.empty()) {
+        files.push_back(find_user_library(library, options.pids));
+        usdt_notes(files.front()); // not ELF: one line now
+    } else if (!options.pids.empty()) {
+        for (const std::string& f : mapped_files(options.pids.front()))
+            files.push_back(root + f);
+    }
+    if (options.dry_run) {
+        std::string what = usdt_mode ? "reads ELF notes" : "reads tracefs (" + tracefs + ")";
+        if (options.format == OutputFormat::json)
+            std::printf("{\"type\":\"attach_plan\",\"tool\":\"tplist\",\"steps\":[]}\n");
+        else
+            std::printf("attach plan for tplist: nothing to attach (it %s; it loads no BPF)\n",
+                        what.c_str());
+        return exit_ok;
+    }
+
+    Output out;
+    Printer printer(options, out);
+    size_t listed = 0;
+    if (usdt_mode) {
+        for (const std::string& path : files) {
+            std::vector<UsdtNote> notes;
+            try {
+                notes = usdt_notes(path);
+            } catch (const RuntimeError&) {
+                if (!library.empty()) throw;
+                continue; // a mapped file that is not ELF, or gone
+            }
+            std::string shown =
+                !root.empty() && path.rfind(root, 0) == 0 && path.size() > root.size()
+                    ? path.substr(root.size())
+                    : path;
+            listed += printer.usdt_file(shown, notes, filter, filter_has_colon);
+            if (out.closed()) break;
+        }
+    } else {
+        std::string events = tracefs + "/events";
+        for (const std::string& category : subdirectories(events)) {
+            for (const std::string& event : subdirectories(events + "/" + category)) {
+                if (!filter_takes(filter, filter_has_colon, category, event)) continue;
+                std::vector<TracepointField> fields;
+                uint64_t id = 0;
+                if (options.verbose || options.format == OutputFormat::json) {
+                    std::string base = events + "/" + category + "/" + event;
+                    std::string format = read_text_file(base + "/format").value_or("");
+                    fields = parse_format(format);
+                    id = std::strtoull(read_first_line(base + "/id").value_or("0").c_str(), nullptr,
+                                       10);
+                }
+                printer.tracepoint(category, event, id, fields);
+                listed++;
+                if (out.closed()) break;
+            }
+            if (out.closed()) break;
+        }
+    }
+    out.flush();
+    out.check();
+    if (listed == 0 && !out.closed()) {
+        std::string what = usdt_mode ? "USDT probe" : "tracepoint";
+        if (!filter_text.empty())
+            throw RuntimeError("no " + what + " matches '" + filter_text + "'" +
+                               (usdt_mode && files.size() == 1 ? " in " + files.front() : ""));
+        if (!library.empty()) throw RuntimeError(files.front() + " has no USDT probes");
+        if (usdt_mode)
+            throw RuntimeError("process " + std::to_string(options.pids.front()) +
+                               " maps no file with USDT probes");
+    }
+    return exit_ok;
+}
+
+} // namespace corescope::tools
