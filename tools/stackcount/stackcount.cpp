@@ -357,12 +357,7 @@ int stackcount(int argc, char** argv) {
                     "Count the stacks that reach functions, tracepoints or USDT probes matching a "
                     "pattern.",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::time, Flag::duration,
-                     Flag::interval});
-    cli.add_option(
-        'i', "interval", "SECONDS",
-        "print every SECONDS (as the interval argument; bcc's spelling)", [&](std::string_view v) {
-            options.interval = static_cast<uint32_t>(parse_unsigned("--interval", v, 1, 86400));
-        });
+                     Flag::interval, Flag::interval_flag});
     cli.add_switch('r', "regexp", "PATTERN is an extended regular expression, not a glob",
                    &settings.regex);
     cli.add_switch('P', "perpid", "count stacks per process (its PID and name on each stack)",
