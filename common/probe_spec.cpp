@@ -2,6 +2,7 @@
 #include "user_files.h"
 
 #include "errors.h"
+#include "kernel_features.h"
 #include "text_file.h"
 
 #include <algorithm>
@@ -371,6 +372,52 @@ std::vector<ProbeTarget> resolve_probe_spec(const ProbeSpec& spec, bool regex,
     }
     }
     return found;
+}
+
+AttachStep probe_attach_step(const ProbeSpec& spec, const ProbePrograms& programs, bool regex,
+                             const std::vector<uint32_t>& pids, size_t max_probes,
+                             std::vector<std::string>& labels) {
+    // Step names have no colon: the guest's checks read the plan's
+    // "  STEP: KIND:TARGET" lines.
+    const char* program = programs.kernel;
+    AttachKind kind = AttachKind::kprobe;
+    std::string name = "kernel functions '" + spec.pattern + "'";
+    switch (spec.type) {
+    case ProbeType::user:
+        program = programs.user, kind = AttachKind::uprobe;
+        name = "user functions '" + spec.pattern + "'";
+        break;
+    case ProbeType::tracepoint:
+        program = programs.tracepoint, kind = AttachKind::tracepoint, name = "tracepoints";
+        break;
+    case ProbeType::usdt:
+        program = programs.usdt, kind = AttachKind::usdt, name = "USDT probes";
+        break;
+    case ProbeType::kernel:
+        break;
+    }
+    AttachStep step{name, {}};
+    KernelFeatures& features = KernelFeatures::instance();
+    if (spec.type == ProbeType::kernel && !features.supports(kind, nullptr)) {
+        // Nothing to resolve: the plan says what the kernel lacks.
+        step.ways.push_back({{{program, kind, spec.pattern}}});
+        return step;
+    }
+    std::vector<ProbeTarget> targets =
+        resolve_probe_spec(spec, regex, pids, features.tracefs_path());
+    if (targets.size() > max_probes)
+        throw RuntimeError("'" + spec.text + "' matches " + std::to_string(targets.size()) +
+                           " probes; at most " + std::to_string(max_probes) +
+                           " at a time: narrow the pattern");
+    AttachWay way;
+    for (size_t i = 0; i < targets.size(); i++) {
+        labels.push_back(targets[i].label);
+        AttachPoint point{program, kind, targets[i].target};
+        point.cookie = i;
+        way.points.push_back(point);
+    }
+    step.ways.push_back(std::move(way));
+    return step;
 }
 
 } // namespace corescope

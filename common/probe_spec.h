@@ -12,6 +12,7 @@
 // expression searched in the name with -r.
 #pragma once
 
+#include "attach_plan.h"
 #include "usdt_notes.h"
 
 #include <cstdint>
@@ -101,5 +102,23 @@ std::vector<ProbeTarget> matching_kernel_functions(const std::string& tracefs_di
 std::vector<ProbeTarget> resolve_probe_spec(const ProbeSpec& spec, bool regex,
                                             const std::vector<uint32_t>& pids,
                                             const std::string& tracefs_dir);
+
+// The BPF programs (their names in the tool's skeleton) a tool that counts
+// at probes runs for each type of probe: funccount, stackcount.
+struct ProbePrograms {
+    const char* user;       // SEC("uprobe")
+    const char* tracepoint; // SEC("tracepoint")
+    const char* usdt;       // SEC("usdt")
+    const char* kernel;     // SEC("kprobe")
+};
+
+// The attach step of spec: its type's program attached at every probe the
+// spec resolves to, probe i with cookie i and named labels[i] (appended).
+// Kernel functions on a kernel without kprobes get a step whose plan says
+// what is missing, unresolved. Throws RuntimeError as resolve_probe_spec
+// does, and past max_probes.
+AttachStep probe_attach_step(const ProbeSpec& spec, const ProbePrograms& programs, bool regex,
+                             const std::vector<uint32_t>& pids, size_t max_probes,
+                             std::vector<std::string>& labels);
 
 } // namespace corescope

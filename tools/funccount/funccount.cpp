@@ -97,37 +97,6 @@ class FuncCountReader {
     std::vector<uint64_t> values_;
 };
 
-// The program each type of probe runs, and its kind.
-std::pair<const char*, AttachKind> program_for(ProbeType type) {
-    switch (type) {
-    case ProbeType::user:
-        return {"uprobe_count", AttachKind::uprobe};
-    case ProbeType::tracepoint:
-        return {"tp_count", AttachKind::tracepoint};
-    case ProbeType::usdt:
-        return {"usdt_count", AttachKind::usdt};
-    case ProbeType::kernel:
-        break;
-    }
-    return {"kprobe_count", AttachKind::kprobe};
-}
-
-// What a spec's probes are called in the plan and in messages: no colon
-// (the guest's checks read the plan's "  STEP: KIND:TARGET" lines).
-std::string step_name(const ProbeSpec& spec) {
-    switch (spec.type) {
-    case ProbeType::user:
-        return "user functions '" + spec.pattern + "'";
-    case ProbeType::tracepoint:
-        return "tracepoints";
-    case ProbeType::usdt:
-        return "USDT probes";
-    case ProbeType::kernel:
-        break;
-    }
-    return "kernel functions '" + spec.pattern + "'";
-}
-
 } // namespace
 
 // For tests/golden and tests/fuzz (common/decoder.h): one interval's rows,
@@ -177,31 +146,9 @@ int funccount(int argc, char** argv) {
          .options = options,
          .attach_steps =
              [&] {
-                 auto [program, kind] = program_for(spec.type);
-                 AttachStep step{step_name(spec), {}};
-                 KernelFeatures& features = KernelFeatures::instance();
-                 std::string why_not;
-                 if (spec.type == ProbeType::kernel && !features.supports(kind, &why_not)) {
-                     // Nothing to resolve: the plan says what the kernel lacks.
-                     step.ways.push_back({{{program, kind, spec.pattern}}});
-                     return std::vector<AttachStep>{step};
-                 }
-                 std::vector<ProbeTarget> targets =
-                     resolve_probe_spec(spec, regex, options.pids, features.tracefs_path());
-                 if (targets.size() > FUNCCOUNT_MAX_PROBES)
-                     throw RuntimeError("'" + spec.text + "' matches " +
-                                        std::to_string(targets.size()) + " probes; at most " +
-                                        std::to_string(FUNCCOUNT_MAX_PROBES) +
-                                        " at a time: narrow the pattern");
-                 AttachWay way;
-                 for (size_t i = 0; i < targets.size(); i++) {
-                     labels.push_back(targets[i].label);
-                     AttachPoint point{program, kind, targets[i].target};
-                     point.cookie = i;
-                     way.points.push_back(point);
-                 }
-                 step.ways.push_back(std::move(way));
-                 return std::vector<AttachStep>{step};
+                 return std::vector<AttachStep>{probe_attach_step(
+                     spec, {"uprobe_count", "tp_count", "usdt_count", "kprobe_count"}, regex,
+                     options.pids, FUNCCOUNT_MAX_PROBES, labels)};
              },
          .configure =
              [&](funccount_bpf& skel, const AttachPlan&) {

@@ -273,66 +273,6 @@ class Summary {
     bool warned_kallsyms_ = false;
 };
 
-// The program each type of probe runs, and its kind.
-std::pair<const char*, AttachKind> program_for(ProbeType type) {
-    switch (type) {
-    case ProbeType::user:
-        return {"uprobe_stack", AttachKind::uprobe};
-    case ProbeType::tracepoint:
-        return {"tp_stack", AttachKind::tracepoint};
-    case ProbeType::usdt:
-        return {"usdt_stack", AttachKind::usdt};
-    case ProbeType::kernel:
-        break;
-    }
-    return {"kprobe_stack", AttachKind::kprobe};
-}
-
-// What a spec's probes are called in the plan and in messages: no colon
-// (the guest's checks read the plan's "  STEP: KIND:TARGET" lines).
-std::string step_name(const ProbeSpec& spec) {
-    switch (spec.type) {
-    case ProbeType::user:
-        return "user functions '" + spec.pattern + "'";
-    case ProbeType::tracepoint:
-        return "tracepoints";
-    case ProbeType::usdt:
-        return "USDT probes";
-    case ProbeType::kernel:
-        break;
-    }
-    return "kernel functions '" + spec.pattern + "'";
-}
-
-std::vector<AttachStep> attach_steps(const ProbeSpec& spec, const Settings& settings,
-                                     const CommonOptions& options,
-                                     std::vector<std::string>& labels) {
-    auto [program, kind] = program_for(spec.type);
-    AttachStep step{step_name(spec), {}};
-    KernelFeatures& features = KernelFeatures::instance();
-    std::string why_not;
-    if (spec.type == ProbeType::kernel && !features.supports(kind, &why_not)) {
-        // Nothing to resolve: the plan says what the kernel lacks.
-        step.ways.push_back({{{program, kind, spec.pattern}}});
-        return {step};
-    }
-    std::vector<ProbeTarget> targets =
-        resolve_probe_spec(spec, settings.regex, options.pids, features.tracefs_path());
-    if (targets.size() > STACKCOUNT_MAX_PROBES)
-        throw RuntimeError("'" + spec.text + "' matches " + std::to_string(targets.size()) +
-                           " probes; at most " + std::to_string(STACKCOUNT_MAX_PROBES) +
-                           " at a time: narrow the pattern");
-    AttachWay way;
-    for (size_t i = 0; i < targets.size(); i++) {
-        labels.push_back(targets[i].label);
-        AttachPoint point{program, kind, targets[i].target};
-        point.cookie = i;
-        way.points.push_back(point);
-    }
-    step.ways.push_back(std::move(way));
-    return {step};
-}
-
 } // namespace
 
 // For tests/golden and tests/fuzz (common/decoder.h): the counts map's
@@ -397,7 +337,12 @@ int stackcount(int argc, char** argv) {
     return run_summary_tool<stackcount_bpf>(
         {.name = "stackcount",
          .options = options,
-         .attach_steps = [&] { return attach_steps(spec, settings, options, labels); },
+         .attach_steps =
+             [&] {
+                 return std::vector<AttachStep>{probe_attach_step(
+                     spec, {"uprobe_stack", "tp_stack", "usdt_stack", "kprobe_stack"},
+                     settings.regex, options.pids, STACKCOUNT_MAX_PROBES, labels)};
+             },
          .configure =
              [&](stackcount_bpf& skel, const AttachPlan&) {
                  skel.rodata->user_stacks = user_stacks;
