@@ -18,10 +18,11 @@ const char* check_utf8(std::string_view s) {
     return nullptr;
 }
 
-const char* check_terminal_safe(std::string_view s) {
+const char* check_terminal_safe(std::string_view s, bool layout_tabs) {
     for (size_t i = 0; i < s.size(); i++) {
         unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c < 0x20 && c != '\n') return "a control byte in text output";
+        if (c < 0x20 && c != '\n' && !(c == '\t' && layout_tabs))
+            return "a control byte in text output";
         if (c == 0x7f) return "DEL in text output";
         if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
             static_cast<unsigned char>(s[i + 1]) <= 0x9f)

@@ -7,10 +7,11 @@ namespace fuzz {
 
 // The properties every printed byte must have, whatever the input: valid
 // UTF-8, and in text no control byte but the newline (no C0, DEL or C1
-// controls, which could move the cursor or change the terminal). Each
-// returns what is wrong, or nullptr.
+// controls, which could move the cursor or change the terminal), and the
+// tab where it is a tool's layout (layout_tabs). Each returns what is
+// wrong, or nullptr.
 const char* check_utf8(std::string_view s);
-const char* check_terminal_safe(std::string_view s);
+const char* check_terminal_safe(std::string_view s, bool layout_tabs = false);
 // Every line is one JSON object.
 const char* check_json_lines(std::string_view s);
 

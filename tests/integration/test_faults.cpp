@@ -406,8 +406,7 @@ TEST_CASE("a PID filter for a process that does not exist runs and reports no ev
         if (help.out.find("--pid") == std::string::npos) continue;
         INFO(tool);
         if (tool == "gethostlatency" || tool == "threadsnoop" || tool == "bashreadline" ||
-            tool == "sslsniff" || tool == "funclatency" || tool == "memleak" ||
-            tool == "javagc") {
+            tool == "sslsniff" || tool == "funclatency" || tool == "memleak" || tool == "javagc") {
             // Their uprobes go into the process's own files (its C library,
             // bash, libssl, libjvm.so; funclatency's default function is
             // libc's getaddrinfo; memleak -p the process's allocator): they
