@@ -179,7 +179,9 @@ std::string find_user_library(const std::string& library, const std::vector<uint
     if (!pids.empty() && access(("/proc/" + std::to_string(pids.front())).c_str(), F_OK) != 0)
         throw RuntimeError("no process " + std::to_string(pids.front()));
     if (library.find('/') != std::string::npos) {
-        std::string path = root + library;
+        // An absolute path is in the process's own file system; a relative
+        // one is the user's, from the current directory.
+        std::string path = library[0] == '/' ? root + library : library;
         if (!is_regular_file(path)) throw RuntimeError("no library or executable " + path);
         return path;
     }

@@ -258,9 +258,12 @@ TEST_CASE("memleak --kernel: kernel allocations with sane sizes and named kernel
                     beside = true;
             }
             if (!opened || beside) continue;
-            files += r.at("allocations").get<uint64_t>();
             for (const json& a : r.at("outstanding")) {
-                CHECK(a.at("kind") == "kmem_cache");
+                // A new slab for the file cache comes under the same stack
+                // (its pages, kmalloc'd metadata): only the cache's objects
+                // are files. A tool that named kinds wrongly finds too few.
+                if (a.at("kind") != "kmem_cache") continue;
+                files++;
                 CHECK(a.at("size").get<uint64_t>() >= 64); // a struct file is larger
             }
         }
