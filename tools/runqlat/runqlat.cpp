@@ -37,17 +37,7 @@ void configure(runqlat_bpf& skel, const AttachPlan& plan, const Settings& settin
                const CommonOptions& options) {
     skel.rodata->hist_split = settings.split();
     skel.rodata->hist_unit_ns = options.milliseconds ? 1000000 : 1000;
-    // sched_switch(preempt, prev, next, prev_state) since 5.18; no prev_state before.
-    skel.rodata->switch_has_state =
-        KernelFeatures::instance().tracepoint_arg_count("sched_switch") >= 4;
-    // Each tier keeps its start stamps in its own map; the others' shrink to
-    // nothing (task storage is not even created: a kernel before 5.11 has
-    // none, and only the tp_btf tier can use it).
-    bool typed = plan.uses("btf_switch");
-    if (int err = bpf_map__set_autocreate(skel.maps.task_start, typed))
-        throw RuntimeError(errno_message("cannot leave out task storage", err));
-    if (typed) set_map_entries(skel.maps.start, 1);
-    if (!plan.uses("tp_switch")) set_map_entries(skel.maps.pending, 1);
+    configure_run_queue_stamps(skel, plan);
 }
 
 } // namespace

@@ -91,15 +91,7 @@ int runqslower(int argc, char** argv) {
          .configure =
              [&](runqslower_bpf& skel, const AttachPlan& plan) {
                  skel.rodata->min_wait_ns = milliseconds_to_ns(min_us / 1000);
-                 skel.rodata->switch_has_state =
-                     KernelFeatures::instance().tracepoint_arg_count("sched_switch") >= 4;
-                 // Each tier keeps its stamps in its own map; the others shrink to
-                 // nothing (task storage is not even created: only tp_btf uses it).
-                 bool typed = plan.uses("btf_switch");
-                 if (int err = bpf_map__set_autocreate(skel.maps.task_start, typed))
-                     throw RuntimeError(errno_message("cannot leave out task storage", err));
-                 if (typed) set_map_entries(skel.maps.start, 1);
-                 if (!plan.uses("tp_switch")) set_map_entries(skel.maps.pending, 1);
+                 configure_run_queue_stamps(skel, plan);
              },
          .announcement = std::string("Tracing run queue waits of ") + min_text +
                          " us or more... Hit Ctrl-C to end."},
