@@ -2,7 +2,8 @@
 # Configures (once) and builds the sanitized tree that the sanitize and fuzz
 # suites use: clang, AddressSanitizer and UndefinedBehaviorSanitizer (every
 # report fatal), and the libFuzzer targets. Usage: build.sh DIR [TARGET...]
-# (no TARGET: everything)
+# (no TARGET: everything). CORESCOPE_SKELETONS_FROM: a built tree whose
+# BPF skeletons it takes (-Dskeletons_from) when it first configures.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:?usage: build.sh DIR [TARGET...]}
@@ -18,9 +19,13 @@ if [ ! -f "$build/build.ninja" ]; then
     # of the time budget (docs/architecture.md).
     # Multi-call: each tool a symlink to one sanitized corescope, which
     # spares linking every tool again with the sanitizers' runtimes.
+    # No man pages or completions (its tests read neither), and the main
+    # tree's BPF skeletons where CORESCOPE_SKELETONS_FROM names it (meson
+    # test does): each took the budget about a minute, docs/architecture.md.
     CC=clang CXX=clang++ meson setup "$build" "$root" \
         -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=true -Dintegration_tests=false \
-        -Dmulticall=true \
+        -Dmulticall=true -Dman=disabled -Dcompletions=false \
+        -Dskeletons_from="${CORESCOPE_SKELETONS_FROM:-}" \
         -Doptimization=1 -Ddebug=false \
         -Dc_args='-fno-sanitize-recover=all -fno-omit-frame-pointer -gline-tables-only' \
         -Dcpp_args='-fno-sanitize-recover=all -fno-omit-frame-pointer -gline-tables-only' >/dev/null
