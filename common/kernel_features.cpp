@@ -1,4 +1,5 @@
 #include "kernel_features.h"
+#include "tracepoint_format.h"
 #include "text_file.h"
 
 #include "errors.h"
@@ -241,18 +242,8 @@ bool KernelFeatures::tracepoint_has_field(const std::string& tracepoint, const s
     std::string format = read_text_file(root + "/events/" + tracepoint.substr(0, colon) + "/" +
                                         tracepoint.substr(colon + 1) + "/format")
                              .value_or("");
-    // "\tfield:__data_loc char[] name;\toffset:24;..." or "field:long nr_pages;"
-    for (size_t at = format.find("field:"); at != std::string::npos;
-         at = format.find("field:", at + 1)) {
-        size_t semi = format.find(';', at);
-        if (semi == std::string::npos) break;
-        std::string_view decl(format.data() + at, semi - at);
-        size_t end = decl.size();
-        if (decl.ends_with(']')) end = decl.rfind('['); // char name[32]
-        size_t start = decl.find_last_of(" *\t", end - 1);
-        if (start != std::string_view::npos && decl.substr(start + 1, end - start - 1) == field)
-            return true;
-    }
+    for (const TracepointField& f : tracepoint_fields(format))
+        if (f.name == field) return true;
     return false;
 }
 

@@ -257,6 +257,13 @@ StackPrinter::StackPrinter(const CommonOptions& options, const StackOptions& sta
     : stacks_(stacks), records_(options, out, stack_layout(std::move(fields))),
       json_(options.format == OutputFormat::json) {}
 
+void StackPrinter::text_heading(std::string_view line) {
+    if (json_) return;
+    Output& out = records_.output();
+    out.buffer() += line;
+    out.end_record();
+}
+
 void StackPrinter::print_text(const std::vector<StackRecord>& records, const TextForm& text) {
     Output& out = records_.output();
     auto one = [&](const StackRecord& record) {

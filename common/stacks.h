@@ -152,7 +152,8 @@ std::string stack_frames_json(const ResolvedStack& stack);
 // up in the tool's map, every second), and reads stacks by ID at the end.
 class StackCollector {
   public:
-    explicit StackCollector(const bpf_map* stack_map) : reader_(stack_map, symbolizer_) {}
+    explicit StackCollector(const bpf_map* stack_map)
+        : stack_map_(stack_map), reader_(stack_map, symbolizer_) {}
     StackCollector(const StackCollector&) = delete; // reader_ points at symbolizer_
     StackCollector& operator=(const StackCollector&) = delete;
     void remember(uint32_t pid) {
@@ -160,8 +161,11 @@ class StackCollector {
     }
     StackReader& reader() { return reader_; }
     Symbolizer& symbolizer() { return symbolizer_; }
+    // Deletes a stack from the stack map (no key names it any more).
+    void forget_stack(int32_t id) { bpf_map__delete_elem(stack_map_, &id, sizeof id, 0); }
 
   private:
+    const bpf_map* stack_map_;
     Symbolizer symbolizer_;
     StackReader reader_;
     std::set<uint32_t> seen_;
@@ -199,6 +203,9 @@ class StackPrinter {
         }
     }
 
+    // A line of text only (an interval's heading); nothing in JSON.
+    void text_heading(std::string_view line);
+
   private:
     void print_text(const std::vector<StackRecord>& records, const TextForm& text);
     void end_json(Record& r, const StackRecord& record);
@@ -208,44 +215,83 @@ class StackPrinter {
     bool json_;
 };
 
+// What a stack tool's summary does besides reading and printing (below).
+template <class Key>
+struct StackSummaryHooks {
+    // Remembers the processes whose stacks a key holds: by default key.pid;
+    // where a key holds more (a waker's and a woken thread's), each of them;
+    // where it holds only kernel stacks, none.
+    std::function<void(StackCollector&, const Key&)> remember;
+    // After each second's remembering (memleak: has its command ended?).
+    std::function<void(StackCollector&)> tick;
+    // Each print takes the totals, so the next starts from zero (intervals,
+    // klockstat -R), and then deletes the stacks they named from the stack
+    // map, which would otherwise fill with stacks no key names.
+    bool take_each_print = false;
+    // Processes remembered at once (-p: one may exit before the first second).
+    std::vector<uint32_t> pids;
+};
+
 // A stack tool's summary (common/run.h): the totals map (keys with a pid),
-// read and printed once at the end by the tool's printer (print(entries,
-// StackReader*)); meanwhile, every second, the mappings of processes new in
-// it, so a process that exits before the end still has its frames named.
-// After printing, `report` says what the run missed. `remember`, where a
-// key holds more than key.pid's stacks (a waker's and a woken thread's),
-// remembers each of their processes.
+// read and printed at the end (or each interval) by the tool's printer
+// (print(entries, StackReader*)); meanwhile, every second, the mappings of
+// processes new in it, so a process that exits before the end still has its
+// frames named. After printing, `report` says what the run missed.
 template <class Key, class Value, class Printer>
 class StackSummary {
   public:
     StackSummary(const bpf_map* totals, size_t limit, const bpf_map* stack_map, Printer printer,
-                 std::function<void(Symbolizer&)> report,
-                 std::function<void(StackCollector&, const Key&)> remember = {})
+                 std::function<void(Symbolizer&)> report, StackSummaryHooks<Key> hooks = {})
         : totals_(totals), limit_(limit), printer_(std::move(printer)), collector_(stack_map),
-          report_(std::move(report)), remember_(std::move(remember)) {}
+          report_(std::move(report)), hooks_(std::move(hooks)) {
+        for (uint32_t pid : hooks_.pids)
+            collector_.remember(pid);
+    }
 
     void every_second() {
-        for (const MapEntry<Key, Value>& e : read_map<Key, Value>(totals_, limit_)) {
-            if (remember_) {
-                remember_(collector_, e.key);
+        remember(read_map<Key, Value>(totals_, limit_));
+        if (hooks_.tick) hooks_.tick(collector_);
+    }
+
+    // Also the processes that came since the last second, before their
+    // stacks are named.
+    void print() {
+        bool take = hooks_.take_each_print;
+        std::vector<MapEntry<Key, Value>> entries =
+            take ? take_map<Key, Value>(totals_, limit_) : read_map<Key, Value>(totals_, limit_);
+        remember(entries);
+        printer_.print(entries, &collector_.reader());
+        if (take) forget_stacks(entries);
+        report_(collector_.symbolizer());
+    }
+
+  private:
+    void remember(const std::vector<MapEntry<Key, Value>>& entries) {
+        for (const MapEntry<Key, Value>& e : entries) {
+            if (hooks_.remember) {
+                hooks_.remember(collector_, e.key);
             } else {
                 if constexpr (requires { e.key.pid; }) collector_.remember(e.key.pid);
             }
         }
     }
 
-    void print() {
-        printer_.print(read_map<Key, Value>(totals_, limit_), &collector_.reader());
-        report_(collector_.symbolizer());
+    void forget_stacks(const std::vector<MapEntry<Key, Value>>& entries) {
+        std::set<int32_t> ids;
+        for (const MapEntry<Key, Value>& e : entries) {
+            if constexpr (requires { e.key.user_stack_id; }) ids.insert(e.key.user_stack_id);
+            if constexpr (requires { e.key.kernel_stack_id; }) ids.insert(e.key.kernel_stack_id);
+        }
+        for (int32_t id : ids)
+            if (id >= 0) collector_.forget_stack(id);
     }
 
-  private:
     const bpf_map* totals_;
     size_t limit_;
     Printer printer_;
     StackCollector collector_;
     std::function<void(Symbolizer&)> report_;
-    std::function<void(StackCollector&, const Key&)> remember_;
+    StackSummaryHooks<Key> hooks_;
 };
 
 // At the end of a run, when stacks were missed: one line on stderr that says

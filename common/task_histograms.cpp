@@ -11,7 +11,7 @@ namespace {
 
 // The current name of a live process or thread, or fallback.
 std::string current_comm(uint32_t id, const std::string& fallback) {
-    std::string comm = read_first_line("/proc/" + std::to_string(id) + "/comm").value_or("");
+    std::string comm = process_comm(id);
     return comm.empty() ? fallback : comm;
 }
 

@@ -30,6 +30,10 @@ std::optional<std::string> read_first_line(const std::string& path) {
     return text;
 }
 
+std::string process_comm(uint32_t pid) {
+    return read_first_line("/proc/" + std::to_string(pid) + "/comm").value_or("");
+}
+
 std::map<std::string, uint64_t> read_name_values(const std::string& path) {
     std::map<std::string, uint64_t> values;
     std::string text = read_text_file(path).value_or("");

@@ -19,6 +19,9 @@ std::optional<std::string> read_text_file(const std::string& path);
 // Its first line, without the newline; nullopt as above.
 std::optional<std::string> read_first_line(const std::string& path);
 
+// A process's name (/proc/PID/comm); empty when it is gone.
+std::string process_comm(uint32_t pid);
+
 // A file of "name value" lines (/proc/meminfo's "Name: value kB",
 // /proc/vmstat's "name value"): each name, without its colon, and its first
 // number. Empty when the file cannot be read.

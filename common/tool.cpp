@@ -144,6 +144,22 @@ void show_plan(const AttachPlan& plan, const CommonOptions& options) {
     }
 }
 
+void show_plan_without_bpf(const CommonOptions& options, const std::string& tool,
+                           const std::string& reads) {
+    std::string text;
+    if (options.format == OutputFormat::json)
+        JsonObject(text)
+            .string("type", "attach_plan")
+            .string("tool", tool)
+            .raw("steps", "[]")
+            .end_line();
+    else
+        text =
+            "attach plan for " + tool + ": nothing to attach (it " + reads + "; it loads no BPF)\n";
+    std::fputs(text.c_str(), stdout);
+    std::fflush(stdout);
+}
+
 void warn(const char* format, ...) {
     std::string line = program_name() + ": ";
     char text[1024];

@@ -63,6 +63,10 @@ void load_skeleton([[maybe_unused]] const std::string& tool, Skeleton* skel,
 
 // Prints the plan: on stderr under -v; on stdout (text or JSON) for --dry-run.
 void show_plan(const AttachPlan& plan, const CommonOptions& options);
+// --dry-run's plan for a tool that loads no BPF (tplist): nothing to attach,
+// and what it reads instead ("reads ELF notes").
+void show_plan_without_bpf(const CommonOptions& options, const std::string& tool,
+                           const std::string& reads);
 
 // The main loop of an event tool: polls the stream, flushes the output after
 // every batch, reports lost events on stderr (and as a JSON record), and

@@ -60,6 +60,23 @@ std::string file_in_maps(std::string_view maps,
     return {};
 }
 
+std::vector<std::string> executable_files_in_maps(std::string_view maps) {
+    std::vector<std::string> files;
+    std::set<std::string, std::less<>> seen;
+    for (std::string_view line : split_lines(maps)) {
+        // "start-end perms offset dev inode   path"
+        size_t perms = line.find(' ');
+        if (perms == std::string_view::npos || perms + 4 >= line.size() || line[perms + 3] != 'x')
+            continue;
+        size_t slash = line.find('/');
+        if (slash == std::string_view::npos) continue;
+        std::string_view path = line.substr(slash);
+        if (path.ends_with(" (deleted)")) continue;
+        if (seen.emplace(path).second) files.emplace_back(path);
+    }
+    return files;
+}
+
 std::vector<std::string> user_file_paths(const UserFile& file, const std::string& given,
                                          const std::vector<uint32_t>& pids) {
     std::vector<std::string> candidates;

@@ -37,6 +37,10 @@ bool is_shared_library(std::string_view name, std::string_view stem);
 std::string file_in_maps(std::string_view maps,
                          const std::function<bool(std::string_view)>& matches);
 
+// The files of maps text mapped executable, each once, in maps order, as
+// paths in that process's mount namespace (tplist -p: their USDT probes).
+std::vector<std::string> executable_files_in_maps(std::string_view maps);
+
 // The files to probe: given when not empty (the option's value); else the
 // one each of pids maps, as /proc/PID/root/PATH; else the one this process
 // maps, or the first usual place that exists. The same file reached by two

@@ -146,7 +146,7 @@ int run_wakeup_tool(int argc, char** argv, const WakeupToolText& text,
                                          options, out);
                     report_wakeups_dropped(skel.bss->dropped, options, out);
                 },
-                remember);
+                {.remember = remember});
         });
 }
 

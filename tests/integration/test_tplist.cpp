@@ -52,6 +52,17 @@ TEST_CASE("tplist lists tracepoints with their fields, and filters by glob", "[t
         }
     CHECK(prev_pid);
 
+    // A __data_loc field: "[]" belongs to its type, its name is the last word.
+    Finished exec = run({tool_path("tplist"), "-o", "json", "sched:sched_process_exec"});
+    REQUIRE(exec.exit_code == 0);
+    bool filename = false;
+    for (const json& f : json_lines(exec.out).at(0).at("fields"))
+        if (f.at("name") == "filename") {
+            filename = true;
+            CHECK(f.at("type") == "__data_loc char[]");
+        }
+    CHECK(filename);
+
     // A glob with a colon: the whole name; without: either part.
     Finished process = run({tool_path("tplist"), "sched:sched_process_*"});
     CHECK(process.exit_code == 0);

@@ -63,6 +63,12 @@ TEST_CASE("kernel files read like any other (procfs reports size 0)", "[text_fil
     CHECK(stat->find(std::to_string(getpid()) + " (") == 0);
 }
 
+TEST_CASE("process_comm is a live process's name, empty for one that is gone", "[text_file]") {
+    CHECK(process_comm(static_cast<uint32_t>(getpid())) ==
+          read_first_line("/proc/self/comm").value());
+    CHECK(process_comm(1u << 30).empty()); // above pid_max's largest
+}
+
 TEST_CASE("split_lines drops the newlines and keeps empty lines", "[text_file]") {
     using V = std::vector<std::string_view>;
     CHECK(split_lines("a\nb\n") == V{"a", "b"});

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 #include <unistd.h>
+#include <vector>
 
 namespace test_user_files {
 
@@ -24,6 +25,22 @@ TEST_CASE("is_shared_library matches a stem's versions, not longer names", "[use
     CHECK_FALSE(is_shared_library("libssl3.so", "libssl"));
     CHECK_FALSE(is_shared_library("libssl", "libssl"));
     CHECK_FALSE(is_shared_library("libreadline.so.8", "libssl"));
+}
+
+TEST_CASE("executable_files_in_maps lists each executable file once, in order", "[user_files]") {
+    std::string maps = "55d0-55d1 r--p 00000000 08:01 1 /usr/bin/bash\n"
+                       "55d2-55d3 r-xp 00001000 08:01 1 /usr/bin/bash\n"
+                       "7f00-7f01 rw-p 00000000 00:00 0 [heap]\n"
+                       "7f02-7f03 r-xp 00000000 08:01 2 /old/libx.so (deleted)\n"
+                       "7f04-7f05 r-xp 00000000 08:01 3 /usr/lib/libssl.so.3\n"
+                       "7f06-7f07 r-xp 00001000 08:01 3 /usr/lib/libssl.so.3\n"
+                       "7f08-7f09 r--p 00000000 08:01 4 /usr/lib/data.bin\n"
+                       "7f0a-7f0b r-xp 00000000 00:00 0 [vdso]\n"
+                       "7f0c-7f0d r-xp 00000000 08:01 5 /tmp/a b c\n";
+    CHECK(executable_files_in_maps(maps) ==
+          std::vector<std::string>{"/usr/bin/bash", "/usr/lib/libssl.so.3", "/tmp/a b c"});
+    CHECK(executable_files_in_maps("").empty());
+    CHECK(executable_files_in_maps("garbage\nx\n").empty());
 }
 
 TEST_CASE("file_in_maps finds the first matching file, skipping deleted ones", "[user_files]") {

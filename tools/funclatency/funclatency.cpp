@@ -58,8 +58,7 @@ class FuncLatencyPrinter {
         for (const HistEntry& e : entries) {
             std::string comm(fixed_string(e.value.comm));
             if (live_ && settings_.per_process) {
-                std::string now =
-                    read_first_line("/proc/" + std::to_string(e.key) + "/comm").value_or("");
+                std::string now = process_comm(e.key);
                 if (!now.empty()) comm = now;
             }
             histograms_.print(

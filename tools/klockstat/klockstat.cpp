@@ -252,37 +252,6 @@ class Printer {
     StackPrinter stacks_;
 };
 
-// Every interval (or once at the end): the totals, taken (-R) or read as
-// they stand, with their stacks named.
-class Summary {
-  public:
-    Summary(klockstat_bpf& skel, const CommonOptions& options, const Settings& settings,
-            Output& out)
-        : skel_(skel), options_(options), settings_(settings), out_(out),
-          printer_(options, settings, out), collector_(skel.maps.stack_traces) {}
-
-    void print() {
-        std::vector<Total> totals =
-            settings_.reset
-                ? take_map<klockstat_key, klockstat_value>(skel_.maps.totals, KLOCKSTAT_MAX_KEYS)
-                : read_map<klockstat_key, klockstat_value>(skel_.maps.totals, KLOCKSTAT_MAX_KEYS);
-        printer_.print(std::move(totals), &collector_.reader());
-        report_missed_stacks(skel_.bss->stack_id_collisions, skel_.bss->stack_id_no_memory,
-                             settings_.stacks.storage_size, options_, out_);
-        if (skel_.bss->waits_dropped)
-            warn("%llu waits not counted (table of %d rows full)",
-                 static_cast<unsigned long long>(skel_.bss->waits_dropped), KLOCKSTAT_MAX_KEYS);
-    }
-
-  private:
-    klockstat_bpf& skel_;
-    const CommonOptions& options_;
-    const Settings& settings_;
-    Output& out_;
-    Printer printer_;
-    StackCollector collector_;
-};
-
 std::vector<AttachStep> attach_steps() {
     return {tracepoint_tiers("lock contention begin and end",
                              {{"contention_begin", "lock:contention_begin"},
@@ -355,7 +324,21 @@ int klockstat(int argc, char** argv) {
              },
          .announcement = interval_announcement(options, "Tracing kernel lock contention")},
         [&](klockstat_bpf& skel, const AttachPlan&, Output& out) {
-            return Summary(skel, options, settings, out);
+            return StackSummary<klockstat_key, klockstat_value, Printer>(
+                skel.maps.totals, KLOCKSTAT_MAX_KEYS, skel.maps.stack_traces,
+                Printer(options, settings, out),
+                [&](Symbolizer&) {
+                    report_missed_stacks(skel.bss->stack_id_collisions,
+                                         skel.bss->stack_id_no_memory, settings.stacks.storage_size,
+                                         options, out);
+                    if (skel.bss->waits_dropped)
+                        warn("%llu waits not counted (table of %d rows full)",
+                             static_cast<unsigned long long>(skel.bss->waits_dropped),
+                             KLOCKSTAT_MAX_KEYS);
+                },
+                // Kernel stacks only: no process's mappings to read.
+                {.remember = [](StackCollector&, const klockstat_key&) {},
+                 .take_each_print = settings.reset});
         });
 }
 

@@ -5,11 +5,13 @@
 #include "decoder.h"
 #include "errors.h"
 #include "filters.h"
+#include "held_command.h"
 #include "host_lookups.h"
 #include "map_reader.h"
 #include "probe_spec.h"
 #include "run.h"
 #include "stacks.h"
+#include "text_file.h"
 #include "user_files.h"
 
 #include <linux/types.h>
@@ -17,19 +19,11 @@
 #include "memleak/memleak.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <csignal>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <fcntl.h>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <utility>
 #include <vector>
 
@@ -67,17 +61,6 @@ struct Group {
     std::vector<const Entry*> allocations; // oldest first
 };
 
-std::string read_comm(uint32_t pid) {
-    FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/comm").c_str(), "r");
-    if (!f) return {};
-    char buf[64] = {};
-    if (!std::fgets(buf, sizeof buf, f)) buf[0] = '\0';
-    std::fclose(f);
-    std::string s(buf);
-    if (!s.empty() && s.back() == '\n') s.pop_back();
-    return s;
-}
-
 // Each interval: the outstanding allocations older than --older, summed by
 // (process, stack), the --top largest; in text bcc's "N bytes in M
 // allocations from stack" with the frames (the largest last), in JSON one
@@ -85,13 +68,17 @@ std::string read_comm(uint32_t pid) {
 class Printer {
   public:
     Printer(const CommonOptions& options, const Settings& settings, Output& out, bool live)
-        : settings_(settings), out_(out), live_(live),
+        : settings_(settings), live_(live),
           stacks_(options, settings.stacks, out,
                   {json_field("time"), shown_if(!settings.kernel, json_field("pid")),
                    shown_if(!settings.kernel, json_field("comm")), json_field("bytes"),
                    json_field("allocations"), json_field("oldest_ms"),
-                   shown_if(settings.show_allocs, json_field("outstanding"))}),
-          json_(options.format == OutputFormat::json) {}
+                   shown_if(settings.show_allocs, json_field("outstanding"))}) {}
+
+    // Live: ages from now.
+    void print(const std::vector<Entry>& entries, StackReader* reader) {
+        print(entries, reader, monotonic_ns());
+    }
 
     // now_ns: CLOCK_MONOTONIC, what the ages are measured from.
     void print(const std::vector<Entry>& entries, StackReader* reader, uint64_t now_ns) {
@@ -124,14 +111,11 @@ class Printer {
 
         std::string time;
         clock_.append_iso(time, now_ns);
-        if (!json_) {
-            std::string line = "[";
-            clock_.append_hms(line, now_ns);
-            line += "] Top " + std::to_string(settings_.top) + " stacks with outstanding " +
-                    (settings_.kernel ? "kernel " : "") + "allocations:\n";
-            out_.buffer() += line;
-            out_.end_record();
-        }
+        std::string heading = "[";
+        clock_.append_hms(heading, now_ns);
+        heading += "] Top " + std::to_string(settings_.top) + " stacks with outstanding " +
+                   (settings_.kernel ? "kernel " : "") + "allocations:\n";
+        stacks_.text_heading(heading);
         std::vector<StackRecord> records;
         for (const Group& g : sorted) {
             StackRecord record;
@@ -176,7 +160,7 @@ class Printer {
     std::string comm_of(uint32_t pid) {
         auto it = comms_.find(pid);
         if (it != comms_.end()) return it->second;
-        std::string comm = live_ ? read_comm(pid) : std::string();
+        std::string comm = live_ ? process_comm(pid) : std::string();
         if (!comm.empty()) comms_[pid] = comm; // kept for when it has exited
         return comm;
     }
@@ -226,49 +210,10 @@ class Printer {
     }
 
     const Settings& settings_;
-    Output& out_;
     bool live_;
     StackPrinter stacks_;
-    bool json_;
     EventClock clock_;
     std::map<uint32_t, std::string> comms_;
-};
-
-// The live summary: every second, the mappings of processes new in the
-// table (so a process that exits still has its frames named) and whether
-// the command it started has exited; each interval, the table.
-class Summary {
-  public:
-    Summary(const bpf_map* allocs, const bpf_map* stack_map, Printer printer, bool kernel,
-            std::function<void(StackCollector&)> tick, std::function<void(Symbolizer&)> report)
-        : allocs_(allocs), printer_(std::move(printer)), collector_(stack_map), kernel_(kernel),
-          tick_(std::move(tick)), report_(std::move(report)) {}
-
-    void every_second() {
-        if (!kernel_) remember(read_map<memleak_key, memleak_alloc>(allocs_, MEMLEAK_MAX_ALLOCS));
-        if (tick_) tick_(collector_);
-    }
-
-    void print() {
-        std::vector<Entry> entries =
-            read_map<memleak_key, memleak_alloc>(allocs_, MEMLEAK_MAX_ALLOCS);
-        if (!kernel_) remember(entries);
-        printer_.print(entries, &collector_.reader(), monotonic_ns());
-        report_(collector_.symbolizer());
-    }
-
-  private:
-    void remember(const std::vector<Entry>& entries) {
-        for (const Entry& e : entries)
-            collector_.remember(e.key.pid);
-    }
-
-    const bpf_map* allocs_;
-    Printer printer_;
-    StackCollector collector_;
-    bool kernel_;
-    std::function<void(StackCollector&)> tick_;
-    std::function<void(Symbolizer&)> report_;
 };
 
 // The allocation functions probed: the function, its entry program and its
@@ -366,108 +311,6 @@ std::vector<AttachStep> attach_steps(const Settings& settings, const std::vector
     return {{"user allocations and frees", {std::move(uprobes)}}};
 }
 
-// A command, forked at once and held before its exec: it runs (execv) when
-// go() is called, and exits unrun if the tool ends before.
-class Command {
-  public:
-    explicit Command(const std::string& text) {
-        for (size_t i = 0; i < text.size();) {
-            size_t start = text.find_first_not_of(" \t", i);
-            if (start == std::string::npos) break;
-            size_t end = text.find_first_of(" \t", start);
-            if (end == std::string::npos) end = text.size();
-            args_.push_back(text.substr(start, end - start));
-            i = end;
-        }
-        if (args_.empty()) throw UsageError("invalid --command '': no program");
-        path_ = resolve(args_[0]);
-        int fds[2];
-        if (pipe2(fds, O_CLOEXEC) != 0) throw RuntimeError(errno_message("pipe", errno));
-        std::vector<char*> argv;
-        for (std::string& a : args_)
-            argv.push_back(a.data());
-        argv.push_back(nullptr);
-        pid_ = fork();
-        if (pid_ < 0) throw RuntimeError(errno_message("cannot start the command", errno));
-        if (pid_ == 0) {
-            close(fds[1]);
-            char c;
-            // EOF: the tool ended (or failed) before attaching.
-            if (read(fds[0], &c, 1) != 1) _exit(127);
-            close(fds[0]);
-            execv(path_.c_str(), argv.data());
-            std::fprintf(stderr, "memleak: cannot run %s: %s\n", path_.c_str(),
-                         std::strerror(errno));
-            _exit(127);
-        }
-        close(fds[0]);
-        go_fd_ = fds[1];
-    }
-    Command(const Command&) = delete;
-    Command& operator=(const Command&) = delete;
-    ~Command() {
-        if (go_fd_ >= 0) {
-            close(go_fd_); // not started: it exits
-            waitpid(pid_, nullptr, 0);
-        } else if (!done_) {
-            kill(pid_, SIGCONT); // stopped in exit() at the end of the run
-        }
-    }
-
-    uint32_t pid() const { return static_cast<uint32_t>(pid_); }
-    void go() {
-        char c = 'g';
-        if (write(go_fd_, &c, 1) != 1)
-            throw RuntimeError(errno_message("cannot start the command", errno));
-        close(go_fd_);
-        go_fd_ = -1;
-    }
-    // True once it has exited (and then reaped). Stopped in exit(), it is
-    // handed to at_exit, then continued.
-    bool exited(const std::function<void(uint32_t)>& at_exit) {
-        if (done_) return true;
-        int status = 0;
-        pid_t r = waitpid(pid_, &status, WNOHANG | WUNTRACED);
-        if (r == pid_ && WIFSTOPPED(status)) {
-            at_exit(pid());
-            kill(pid_, SIGCONT);
-        } else if (r == pid_) {
-            done_ = true;
-        }
-        return done_;
-    }
-
-  private:
-    static std::string resolve(const std::string& name) {
-        auto runnable = [](const std::string& p) {
-            struct stat st {};
-            return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(p.c_str(), X_OK) == 0;
-        };
-        if (name.find('/') != std::string::npos) {
-            if (!runnable(name))
-                throw UsageError("invalid --command '" + name + "': no such program");
-            return name;
-        }
-        const char* path = std::getenv("PATH");
-        std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
-        for (size_t i = 0; i <= dirs.size();) {
-            size_t end = dirs.find(':', i);
-            if (end == std::string::npos) end = dirs.size();
-            std::string dir = dirs.substr(i, end - i);
-            std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-            if (runnable(candidate)) return candidate;
-            i = end + 1;
-        }
-        throw UsageError("invalid --command '" + name + "': not found in PATH");
-    }
-
-    std::vector<std::string> args_;
-    std::string path_;
-    pid_t pid_ = -1;
-    int go_fd_ = -1;
-    bool done_ = false;
-};
-
 void report_dropped(uint64_t dropped, const CommonOptions& options, Output& out) {
     if (dropped == 0) return;
     warn("%llu allocations not followed (table of %u outstanding allocations full: narrow the "
@@ -548,14 +391,14 @@ int memleak(int argc, char** argv) {
     if (settings.kernel && !settings.object.empty())
         throw UsageError("-O names a user library: it needs -p or --command");
 
-    std::optional<Command> command;
+    std::optional<HeldCommand> command;
     if (!settings.command.empty()) {
         // Checked before the child exists: its PID goes in the filters.
-        command.emplace(settings.command);
-        options.pids = {command->pid()};
+        command.emplace("memleak", settings.command);
+        options.pids = {static_cast<uint32_t>(command->pid())};
     }
     std::optional<uint32_t> command_pid;
-    if (command) command_pid = command->pid();
+    if (command) command_pid = static_cast<uint32_t>(command->pid());
 
     return run_summary_tool<memleak_bpf>(
         {.name = "memleak",
@@ -577,18 +420,24 @@ int memleak(int argc, char** argv) {
             if (command) {
                 command->go();
                 tick = [&](StackCollector& collector) {
-                    if (command->exited([&](uint32_t pid) { collector.remember(pid); }))
+                    if (command->exited(
+                            [&](pid_t pid) { collector.remember(static_cast<uint32_t>(pid)); }))
                         request_stop();
                 };
             }
-            return Summary(
-                skel.maps.allocs, skel.maps.stack_traces, Printer(options, settings, out, true),
-                settings.kernel, tick, [&](Symbolizer&) {
+            StackSummaryHooks<memleak_key> hooks{.tick = tick};
+            // Kernel allocations: no process's mappings to read.
+            if (settings.kernel) hooks.remember = [](StackCollector&, const memleak_key&) {};
+            return StackSummary<memleak_key, memleak_alloc, Printer>(
+                skel.maps.allocs, MEMLEAK_MAX_ALLOCS, skel.maps.stack_traces,
+                Printer(options, settings, out, true),
+                [&](Symbolizer&) {
                     report_missed_stacks(skel.bss->stack_id_collisions,
                                          skel.bss->stack_id_no_memory, settings.stacks.storage_size,
                                          options, out);
                     report_dropped(skel.bss->counters[MEMLEAK_ALLOCS_DROPPED], options, out);
-                });
+                },
+                hooks);
         });
 }
 

@@ -35,12 +35,6 @@ const char* constraint_name(uint32_t c) {
     }
 }
 
-// The tracefs tier on kernels before 6.8 names only the victim's PID: its
-// name may still be readable while it dies.
-std::string comm_from_proc(uint32_t pid) {
-    return read_first_line("/proc/" + std::to_string(pid) + "/comm").value_or("");
-}
-
 // The text is one sentence per kill, as the kernel's own log puts it.
 std::string sentence(const oomkill_event& e, std::string_view trigger, std::string_view victim,
                      const char* constraint, const std::string& cgroup) {
@@ -110,7 +104,9 @@ struct Printer {
         std::string victim(fixed_string(e.victim_comm));
         bool have_victim_comm = (e.flags & OOMKILL_HAVE_VICTIM_COMM) != 0;
         if (!have_victim_comm && memcgs) {
-            victim = comm_from_proc(e.victim_tid);
+            // The tracefs tier on kernels before 6.8 names only the victim's PID:
+            // its name may still be readable while it dies.
+            victim = process_comm(e.victim_tid);
             have_victim_comm = !victim.empty();
         }
         bool memory = (e.flags & OOMKILL_HAVE_MEMORY) != 0;

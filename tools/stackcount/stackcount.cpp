@@ -199,54 +199,19 @@ class Printer {
     Output& out_;
 };
 
-// The counts, printed at the end, or every interval (taken from the map, and
-// the stacks they name deleted from the stack map, so each interval starts
-// from zero); meanwhile, every second, the mappings of processes new in the
-// map, so a process that exits before the print still has its frames named.
-class Summary {
+// What a print missed since the last one: stacks, calls, kernel frames.
+class MissReport {
   public:
-    Summary(stackcount_bpf& skel, const CommonOptions& options, const Settings& settings,
-            Output& out, std::vector<std::string> labels)
-        : skel_(skel), options_(options), settings_(settings), out_(out),
-          printer_(options, settings, out, std::move(labels)), collector_(skel.maps.stack_traces) {
-        // The processes -p names: their mappings now, in case they exit
-        // before the first second.
-        for (uint32_t pid : options.pids)
-            collector_.remember(pid);
-    }
+    MissReport(stackcount_bpf& skel, const CommonOptions& options, const Settings& settings,
+               Output& out)
+        : skel_(skel), options_(options), settings_(settings), out_(out) {}
 
-    void every_second() {
-        for (const Entry& e : read_map<stackcount_key, uint64_t>(skel_.maps.counts))
-            collector_.remember(e.key.pid);
-    }
-
-    void print() {
-        bool intervals = options_.interval.has_value();
-        std::vector<Entry> entries = intervals
-                                         ? take_map<stackcount_key, uint64_t>(skel_.maps.counts)
-                                         : read_map<stackcount_key, uint64_t>(skel_.maps.counts);
-        for (const Entry& e : entries)
-            collector_.remember(e.key.pid);
-        printer_.print(entries, &collector_.reader());
-        if (intervals) {
-            std::set<int32_t> ids;
-            for (const Entry& e : entries)
-                for (int32_t id : {e.key.user_stack_id, e.key.kernel_stack_id})
-                    if (id >= 0) ids.insert(id);
-            for (int32_t id : ids)
-                bpf_map__delete_elem(skel_.maps.stack_traces, &id, sizeof id, 0);
-        }
-        report();
-    }
-
-  private:
-    // What this print missed since the last one.
-    void report() {
+    void operator()(Symbolizer& symbolizer) {
         uint64_t collisions = skel_.bss->stack_id_collisions;
         uint64_t full = skel_.bss->stack_id_no_memory;
         uint64_t dropped = skel_.bss->calls_dropped;
         if (!settings_.stacks.user_only && !warned_kallsyms_ &&
-            !collector_.symbolizer().kernel_addresses_visible()) {
+            !symbolizer.kernel_addresses_visible()) {
             warned_kallsyms_ = true;
             warn("/proc/kallsyms shows no addresses, so kernel frames are [unknown]; set "
                  "kernel.kptr_restrict to 0 or 1 and run as root");
@@ -263,12 +228,11 @@ class Summary {
         dropped_ = dropped;
     }
 
+  private:
     stackcount_bpf& skel_;
     const CommonOptions& options_;
     const Settings& settings_;
     Output& out_;
-    Printer printer_;
-    StackCollector collector_;
     uint64_t collisions_ = 0, full_ = 0, dropped_ = 0;
     bool warned_kallsyms_ = false;
 };
@@ -355,7 +319,10 @@ int stackcount(int argc, char** argv) {
              interval_announcement(options, "Tracing the stacks of \"" + spec.text + "\""),
          .detach_before_summary = !options.interval.has_value()},
         [&](stackcount_bpf& skel, const AttachPlan&, Output& out) {
-            return Summary(skel, options, settings, out, labels);
+            return StackSummary<stackcount_key, uint64_t, Printer>(
+                skel.maps.counts, settings.stacks.storage_size, skel.maps.stack_traces,
+                Printer(options, settings, out, labels), MissReport(skel, options, settings, out),
+                {.take_each_print = options.interval.has_value(), .pids = options.pids});
         });
 }
 

@@ -4,8 +4,11 @@
 // specs). It loads no BPF: it reads files.
 #include "decoder.h"
 #include "probe_spec.h"
+#include "record.h"
 #include "run.h"
 #include "text_file.h"
+#include "tracepoint_format.h"
+#include "user_files.h"
 #include "usdt_notes.h"
 
 #include <algorithm>
@@ -13,72 +16,11 @@
 #include <cstdio>
 #include <dirent.h>
 #include <map>
-#include <set>
 #include <unistd.h>
 
 namespace corescope::tools {
 
 namespace {
-
-// One field of a tracepoint's record, from its format file:
-// "field:pid_t prev_pid;	offset:24;	size:4;	signed:1;"
-struct TracepointField {
-    std::string declaration; // "pid_t prev_pid", "char prev_comm[16]"
-    std::string type;        // "pid_t", "char[16]"
-    std::string name;        // "prev_pid", "prev_comm"
-    uint64_t offset = 0;
-    uint64_t size = 0;
-    bool is_signed = false;
-};
-
-uint64_t number_after(std::string_view line, std::string_view key) {
-    size_t at = line.find(key);
-    if (at == std::string_view::npos) return 0;
-    uint64_t v = 0;
-    for (size_t i = at + key.size(); i < line.size() && line[i] >= '0' && line[i] <= '9'; i++) {
-        if (v > UINT64_MAX / 10 - 9) break;
-        v = v * 10 + static_cast<uint64_t>(line[i] - '0');
-    }
-    return v;
-}
-
-// The fields of a format file, the common_ ones (every event's header) left
-// out; lines that do not parse are skipped.
-std::vector<TracepointField> parse_format(std::string_view text) {
-    std::vector<TracepointField> fields;
-    for (std::string_view line : split_lines(text)) {
-        size_t start = line.find("field:");
-        if (start == std::string_view::npos) continue;
-        size_t end = line.find(';', start);
-        if (end == std::string_view::npos) continue;
-        TracepointField f;
-        std::string_view decl = line.substr(start + 6, end - start - 6);
-        f.declaration = std::string(decl);
-        // The name: the last identifier, before any [N].
-        std::string_view head = decl;
-        std::string suffix;
-        if (size_t bracket = head.find('['); bracket != std::string_view::npos) {
-            suffix = std::string(head.substr(bracket));
-            head = head.substr(0, bracket);
-        }
-        while (!head.empty() && head.back() == ' ')
-            head.remove_suffix(1);
-        size_t name_at = head.find_last_of(" *");
-        if (name_at == std::string_view::npos) continue;
-        f.name = std::string(head.substr(name_at + 1));
-        std::string_view type = head.substr(0, name_at + 1);
-        while (!type.empty() && type.back() == ' ')
-            type.remove_suffix(1);
-        f.type = std::string(type) + suffix;
-        if (f.name.empty() || f.name.rfind("common_", 0) == 0) continue;
-        std::string_view rest = line.substr(end);
-        f.offset = number_after(rest, "offset:");
-        f.size = number_after(rest, "size:");
-        f.is_signed = number_after(rest, "signed:") != 0;
-        fields.push_back(std::move(f));
-    }
-    return fields;
-}
 
 // Does the filter take this "A:B" name? With a colon it matches the whole
 // name; without one, either part.
@@ -89,118 +31,144 @@ bool filter_takes(const std::optional<NameMatcher>& filter, bool filter_has_colo
     return filter->matches(first) || filter->matches(second);
 }
 
+// The layouts: JSON has the parts, text one line a probe (and with -v one
+// more a field or site), written whole as a text-only column.
+const RecordLayout tracepoint_layout = {
+    .fields = {json_field("type"), json_field("probe"), text_column("PROBE", 0),
+               json_field("category"), json_field("event"), json_field("id"), json_field("fields")},
+    .text_header = false,
+    .time_prefix = false};
+const RecordLayout usdt_layout = {
+    .fields = {json_field("type"), json_field("path"), json_field("probe"), text_column("PROBE", 0),
+               json_field("provider"), json_field("name"), json_field("sites")},
+    .text_header = false,
+    .time_prefix = false};
+
+std::string fields_json(const std::vector<TracepointField>& fields) {
+    std::string list = "[";
+    for (const TracepointField& f : fields) {
+        if (f.common()) continue;
+        if (list.size() > 1) list += ',';
+        JsonObject(list)
+            .string("name", f.name)
+            .string("type", f.type)
+            .unsigned_number("offset", f.offset)
+            .unsigned_number("size", f.size)
+            .boolean("signed", f.is_signed)
+            .end();
+    }
+    return list + ']';
+}
+
+std::string sites_json(const std::vector<const UsdtNote*>& sites) {
+    std::string list = "[";
+    for (const UsdtNote* site : sites) {
+        if (list.size() > 1) list += ',';
+        std::string args = "[";
+        for (const UsdtArgument& a : parse_usdt_arguments(site->arguments)) {
+            if (args.size() > 1) args += ',';
+            JsonObject arg(args);
+            arg.string("spec", a.spec);
+            if (a.size)
+                arg.unsigned_number("size", a.size).boolean("signed", a.is_signed);
+            else
+                arg.null("size").null("signed");
+            arg.string("location", a.location).end();
+        }
+        args += ']';
+        JsonObject(list)
+            .unsigned_number("address", site->address)
+            .unsigned_number("base", site->base)
+            .unsigned_number("semaphore", site->semaphore)
+            .string("arguments_spec", site->arguments)
+            .raw("arguments", args)
+            .end();
+    }
+    return list + ']';
+}
+
+// "sched:sched_switch", and with -v its fields, one a line.
+std::string tracepoint_text(const std::string& probe, const std::vector<TracepointField>& fields,
+                            bool verbose) {
+    std::string b = text_escaped(probe);
+    if (verbose)
+        for (const TracepointField& f : fields) {
+            if (f.common()) continue;
+            b += "\n    ";
+            append_text_escaped(b, f.declaration);
+            b += ';';
+        }
+    return b;
+}
+
+// "PATH PROVIDER:NAME ARGS", and with -v each site and its arguments.
+std::string usdt_text(const std::string& path, const std::vector<const UsdtNote*>& sites,
+                      bool verbose) {
+    const UsdtNote& first = *sites.front();
+    std::string b = text_escaped(path);
+    b += ' ';
+    append_text_escaped(b, first.provider + ":" + first.name);
+    if (!first.arguments.empty()) {
+        b += ' ';
+        append_text_escaped(b, first.arguments);
+    }
+    if (!verbose) return b;
+    for (const UsdtNote* site : sites) {
+        char line[128];
+        std::snprintf(line, sizeof line, "\n    site 0x%llx, semaphore ",
+                      static_cast<unsigned long long>(site->address));
+        b += line;
+        if (site->semaphore) {
+            std::snprintf(line, sizeof line, "0x%llx",
+                          static_cast<unsigned long long>(site->semaphore));
+            b += line;
+        } else {
+            b += "none";
+        }
+        unsigned n = 0;
+        for (const UsdtArgument& a : parse_usdt_arguments(site->arguments)) {
+            b += "\n        arg" + std::to_string(++n) + ": ";
+            if (a.size)
+                b += std::string(a.is_signed ? "signed " : "unsigned ") +
+                     std::to_string(a.size * 8) + "-bit, ";
+            append_text_escaped(b, a.location);
+        }
+    }
+    return b;
+}
+
 class Printer {
   public:
-    Printer(const CommonOptions& options, Output& out) : options_(options), out_(out) {}
+    Printer(const CommonOptions& options, Output& out)
+        : verbose_(options.verbose), tracepoints_(options, out, tracepoint_layout),
+          usdt_(options, out, usdt_layout) {}
 
     void tracepoint(const std::string& category, const std::string& event, uint64_t id,
                     const std::vector<TracepointField>& fields) {
-        std::string& b = out_.buffer();
-        if (json()) {
-            JsonObject j(b);
-            j.string("type", "tracepoint")
-                .string("probe", category + ":" + event)
-                .string("category", category)
-                .string("event", event)
-                .unsigned_number("id", id);
-            std::string list = "[";
-            for (const TracepointField& f : fields) {
-                if (list.size() > 1) list += ',';
-                JsonObject o(list);
-                o.string("name", f.name)
-                    .string("type", f.type)
-                    .unsigned_number("offset", f.offset)
-                    .unsigned_number("size", f.size)
-                    .boolean("signed", f.is_signed);
-                o.end();
-            }
-            list += ']';
-            j.raw("fields", list).end_line();
-        } else {
-            append_text_escaped(b, category + ":" + event);
-            b += '\n';
-            if (options_.verbose)
-                for (const TracepointField& f : fields) {
-                    b += "    ";
-                    append_text_escaped(b, f.declaration);
-                    b += ";\n";
-                }
-        }
-        out_.end_record();
+        std::string probe = category + ":" + event;
+        tracepoints_.begin()
+            .text("tracepoint")
+            .text(probe)
+            .lazy([&] { return Formatted{tracepoint_text(probe, fields, verbose_)}; })
+            .text(category)
+            .text(event)
+            .number(id)
+            .lazy([&] { return Formatted{fields_json(fields)}; })
+            .end();
     }
 
     // The sites of one probe (provider and name), in file order.
     void usdt(const std::string& path, const std::vector<const UsdtNote*>& sites) {
         const UsdtNote& first = *sites.front();
-        std::string& b = out_.buffer();
-        if (json()) {
-            JsonObject j(b);
-            j.string("type", "usdt")
-                .string("path", path)
-                .string("probe", first.provider + ":" + first.name)
-                .string("provider", first.provider)
-                .string("name", first.name);
-            std::string list = "[";
-            for (const UsdtNote* site : sites) {
-                if (list.size() > 1) list += ',';
-                JsonObject o(list);
-                o.unsigned_number("address", site->address)
-                    .unsigned_number("base", site->base)
-                    .unsigned_number("semaphore", site->semaphore)
-                    .string("arguments_spec", site->arguments);
-                std::string args = "[";
-                for (const UsdtArgument& a : parse_usdt_arguments(site->arguments)) {
-                    if (args.size() > 1) args += ',';
-                    JsonObject arg(args);
-                    arg.string("spec", a.spec);
-                    if (a.size)
-                        arg.unsigned_number("size", a.size).boolean("signed", a.is_signed);
-                    else
-                        arg.null("size").null("signed");
-                    arg.string("location", a.location);
-                    arg.end();
-                }
-                args += ']';
-                o.raw("arguments", args);
-                o.end();
-            }
-            list += ']';
-            j.raw("sites", list).end_line();
-        } else {
-            append_text_escaped(b, path);
-            b += ' ';
-            append_text_escaped(b, first.provider + ":" + first.name);
-            if (!first.arguments.empty()) {
-                b += ' ';
-                append_text_escaped(b, first.arguments);
-            }
-            b += '\n';
-            if (options_.verbose)
-                for (const UsdtNote* site : sites) {
-                    char line[128];
-                    std::snprintf(line, sizeof line, "    site 0x%llx, semaphore ",
-                                  static_cast<unsigned long long>(site->address));
-                    b += line;
-                    if (site->semaphore) {
-                        std::snprintf(line, sizeof line, "0x%llx",
-                                      static_cast<unsigned long long>(site->semaphore));
-                        b += line;
-                    } else {
-                        b += "none";
-                    }
-                    b += '\n';
-                    unsigned n = 0;
-                    for (const UsdtArgument& a : parse_usdt_arguments(site->arguments)) {
-                        b += "        arg" + std::to_string(++n) + ": ";
-                        if (a.size)
-                            b += std::string(a.is_signed ? "signed " : "unsigned ") +
-                                 std::to_string(a.size * 8) + "-bit, ";
-                        append_text_escaped(b, a.location);
-                        b += '\n';
-                    }
-                }
-        }
-        out_.end_record();
+        usdt_.begin()
+            .text("usdt")
+            .text(path)
+            .text(first.provider + ":" + first.name)
+            .lazy([&] { return Formatted{usdt_text(path, sites, verbose_)}; })
+            .text(first.provider)
+            .text(first.name)
+            .lazy([&] { return Formatted{sites_json(sites)}; })
+            .end();
     }
 
     // The probes of one file's notes, each provider and name once (its
@@ -217,38 +185,17 @@ class Printer {
             list.push_back(&n);
         }
         for (const auto& key : order) {
-            if (out_.closed()) break;
+            if (usdt_.output().closed()) break;
             usdt(path, sites[key]);
         }
         return order.size();
     }
 
   private:
-    bool json() const { return options_.format == OutputFormat::json; }
-    const CommonOptions& options_;
-    Output& out_;
+    bool verbose_;
+    RecordWriter tracepoints_;
+    RecordWriter usdt_;
 };
-
-// The executable files a process maps, as it names them, once each.
-std::vector<std::string> mapped_files(uint32_t pid) {
-    std::string maps_path = "/proc/" + std::to_string(pid) + "/maps";
-    std::optional<std::string> maps = read_text_file(maps_path);
-    if (!maps) throw RuntimeError("no process " + std::to_string(pid));
-    std::vector<std::string> files;
-    std::set<std::string> seen;
-    for (std::string_view line : split_lines(*maps)) {
-        // "start-end perms offset dev inode   path"
-        size_t perms = line.find(' ');
-        if (perms == std::string_view::npos || perms + 4 >= line.size() || line[perms + 3] != 'x')
-            continue;
-        size_t path_at = line.find('/');
-        if (path_at == std::string_view::npos) continue;
-        std::string path(line.substr(path_at));
-        if (path.size() > 10 && path.ends_with(" (deleted)")) continue;
-        if (seen.insert(path).second) files.push_back(path);
-    }
-    return files;
-}
 
 // Where tracefs is, readable; throws RuntimeError saying why not.
 std::string readable_tracefs() {
@@ -302,11 +249,8 @@ void decode_tplist(const CommonOptions& given, uint32_t variant, Output& out,
         if (kind == 't') {
             size_t colon = name.find(':');
             if (colon == std::string::npos) continue;
-            uint64_t id = 0;
-            for (std::string_view line : split_lines(rest))
-                if (line.rfind("ID:", 0) == 0) id = number_after(line, "ID: ");
-            printer.tracepoint(name.substr(0, colon), name.substr(colon + 1), id,
-                               parse_format(rest));
+            printer.tracepoint(name.substr(0, colon), name.substr(colon + 1), tracepoint_id(rest),
+                               tracepoint_fields(rest));
         } else if (kind == 'u') {
             std::vector<UsdtNote> notes = parse_stapsdt_notes(
                 {reinterpret_cast<const uint8_t*>(rest.data()), rest.size()}, 8, false);
@@ -360,16 +304,15 @@ int tplist(int argc, char** argv) {
         files.push_back(find_user_library(library, options.pids));
         usdt_notes(files.front()); // not ELF: one line now
     } else if (!options.pids.empty()) {
-        for (const std::string& f : mapped_files(options.pids.front()))
+        std::string pid = std::to_string(options.pids.front());
+        std::optional<std::string> maps = read_text_file("/proc/" + pid + "/maps");
+        if (!maps) throw RuntimeError("no process " + pid);
+        for (const std::string& f : executable_files_in_maps(*maps))
             files.push_back(root + f);
     }
     if (options.dry_run) {
-        std::string what = usdt_mode ? "reads ELF notes" : "reads tracefs (" + tracefs + ")";
-        if (options.format == OutputFormat::json)
-            std::printf("{\"type\":\"attach_plan\",\"tool\":\"tplist\",\"steps\":[]}\n");
-        else
-            std::printf("attach plan for tplist: nothing to attach (it %s; it loads no BPF)\n",
-                        what.c_str());
+        show_plan_without_bpf(options, "tplist",
+                              usdt_mode ? "reads ELF notes" : "reads tracefs (" + tracefs + ")");
         return exit_ok;
     }
 
@@ -399,10 +342,11 @@ int tplist(int argc, char** argv) {
                 if (!filter_takes(filter, filter_has_colon, category, event)) continue;
                 std::vector<TracepointField> fields;
                 uint64_t id = 0;
-                if (options.verbose || options.format == OutputFormat::json) {
+                // The fields are read only where they show (-v, JSON).
+                if (options.verbose || options.format != OutputFormat::text) {
                     std::string base = events + "/" + category + "/" + event;
                     std::string format = read_text_file(base + "/format").value_or("");
-                    fields = parse_format(format);
+                    fields = tracepoint_fields(format);
                     id = std::strtoull(read_first_line(base + "/id").value_or("0").c_str(), nullptr,
                                        10);
                 }

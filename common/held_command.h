@@ -1,0 +1,46 @@
+// A command a tool starts and traces (memleak --command): forked at once,
+// so its PID can go into the filters and probes before it runs, and held
+// before its exec until the tool is attached.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+#include <vector>
+
+namespace corescope {
+
+// The words of a command line, split at spaces and tabs (no quoting, as
+// bcc's -c takes them).
+std::vector<std::string> command_words(std::string_view text);
+
+// The program a command names: a path as given, else the first runnable
+// file of that name in PATH. UsageError naming it when there is none.
+std::string command_program(const std::string& name);
+
+class HeldCommand {
+  public:
+    // tool: for the child's message when its exec fails. UsageError when
+    // the command names no runnable program; RuntimeError if it cannot fork.
+    HeldCommand(const std::string& tool, std::string_view command_line);
+    HeldCommand(const HeldCommand&) = delete;
+    HeldCommand& operator=(const HeldCommand&) = delete;
+    // Not started: it exits unrun and is reaped. Stopped at the end of a
+    // run (in exit(), by the tool's probe): it is continued.
+    ~HeldCommand();
+
+    pid_t pid() const { return pid_; }
+    // Lets it exec.
+    void go();
+    // True once it has exited (then reaped). A stop (SIGSTOP from a probe
+    // in its exit()) is handed to at_stop with its PID, then it continues.
+    bool exited(const std::function<void(pid_t)>& at_stop);
+
+  private:
+    pid_t pid_ = -1;
+    int go_fd_ = -1;
+    bool done_ = false;
+};
+
+} // namespace corescope

@@ -1,0 +1,68 @@
+// A command a tool starts and holds before its exec (common/held_command.h).
+#include "errors.h"
+#include "held_command.h"
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace test_held_command {
+
+using namespace corescope;
+
+TEST_CASE("command_words splits at runs of spaces and tabs", "[held_command]") {
+    CHECK(command_words("./app -x  1\t2") == std::vector<std::string>{"./app", "-x", "1", "2"});
+    CHECK(command_words("  ").empty());
+    CHECK(command_words("").empty());
+}
+
+TEST_CASE("command_program finds a name in PATH and refuses what cannot run", "[held_command]") {
+    CHECK(command_program("true").ends_with("/true"));
+    CHECK(command_program("/bin/sh") == "/bin/sh");
+    CHECK_THROWS_AS(command_program("no-such-program-here"), UsageError);
+    CHECK_THROWS_AS(command_program("/no/such/program"), UsageError);
+    CHECK_THROWS_AS(command_program("/etc/hostname"), UsageError); // not executable
+    CHECK_THROWS_AS(command_program("/tmp"), UsageError);          // a directory
+}
+
+TEST_CASE("a held command runs only after go, and its exit is seen", "[held_command]") {
+    HeldCommand command("test", "/bin/sh -c 'exit 0'");
+    // Held: not exited, however long one waits for it.
+    CHECK_FALSE(command.exited([](pid_t) {}));
+    command.go();
+    int stops = 0;
+    while (!command.exited([&](pid_t) { stops++; }))
+        usleep(1000);
+    CHECK(stops == 0);
+    CHECK(command.exited([](pid_t) {})); // stays exited
+}
+
+TEST_CASE("a held command that never got go exits unrun and is reaped", "[held_command]") {
+    pid_t pid;
+    {
+        HeldCommand command("test", "sleep 100");
+        pid = command.pid();
+        CHECK(kill(pid, 0) == 0);
+    }
+    // Reaped by the destructor: no such child any more.
+    CHECK(waitpid(pid, nullptr, WNOHANG) == -1);
+}
+
+TEST_CASE("a held command's stop is handed over, then it continues", "[held_command]") {
+    HeldCommand command("test", "/bin/sh -c 'kill -STOP $$; exit 0'");
+    command.go();
+    std::vector<pid_t> stopped;
+    while (!command.exited([&](pid_t pid) { stopped.push_back(pid); }))
+        usleep(1000);
+    CHECK(stopped == std::vector<pid_t>{command.pid()});
+}
+
+TEST_CASE("a held command names no program: a usage error", "[held_command]") {
+    CHECK_THROWS_AS(HeldCommand("test", "   "), UsageError);
+    CHECK_THROWS_AS(HeldCommand("test", "no-such-program-here -x"), UsageError);
+}
+
+} // namespace test_held_command
