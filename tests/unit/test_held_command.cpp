@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <string>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,12 +25,26 @@ TEST_CASE("command_program finds a name in PATH and refuses what cannot run", "[
     CHECK(command_program("/bin/sh") == "/bin/sh");
     CHECK_THROWS_AS(command_program("no-such-program-here"), UsageError);
     CHECK_THROWS_AS(command_program("/no/such/program"), UsageError);
-    CHECK_THROWS_AS(command_program("/etc/hostname"), UsageError); // not executable
-    CHECK_THROWS_AS(command_program("/tmp"), UsageError);          // a directory
+    CHECK_THROWS_AS(command_program("/etc/passwd"), UsageError); // not executable
+    CHECK_THROWS_AS(command_program("/tmp"), UsageError);        // a directory
 }
 
+namespace {
+// A script of the test's own (a command line has no quoting).
+std::string script(const std::string& body) {
+    char path[] = "/tmp/held-command-XXXXXX";
+    int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    std::string text = "#!/bin/sh\n" + body + "\n";
+    REQUIRE(write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    fchmod(fd, 0700);
+    close(fd);
+    return path;
+}
+} // namespace
+
 TEST_CASE("a held command runs only after go, and its exit is seen", "[held_command]") {
-    HeldCommand command("test", "/bin/sh -c 'exit 0'");
+    HeldCommand command("test", "/bin/true");
     // Held: not exited, however long one waits for it.
     CHECK_FALSE(command.exited([](pid_t) {}));
     command.go();
@@ -52,11 +67,13 @@ TEST_CASE("a held command that never got go exits unrun and is reaped", "[held_c
 }
 
 TEST_CASE("a held command's stop is handed over, then it continues", "[held_command]") {
-    HeldCommand command("test", "/bin/sh -c 'kill -STOP $$; exit 0'");
+    std::string path = script("kill -STOP $$\nexit 0");
+    HeldCommand command("test", path);
     command.go();
     std::vector<pid_t> stopped;
     while (!command.exited([&](pid_t pid) { stopped.push_back(pid); }))
         usleep(1000);
+    unlink(path.c_str());
     CHECK(stopped == std::vector<pid_t>{command.pid()});
 }
 

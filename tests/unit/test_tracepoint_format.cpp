@@ -62,7 +62,7 @@ TEST_CASE("tracepoint_id is the ID line's number", "[tracepoint_format]") {
 
 TEST_CASE("tracepoint_fields leaves out what does not parse", "[tracepoint_format]") {
     CHECK(tracepoint_fields("").empty());
-    CHECK(tracepoint_fields("\tfield:int\toffset:0;\n").empty());   // no semicolon after it
+    CHECK(tracepoint_fields("\tfield:int x\n").empty());            // no semicolon
     CHECK(tracepoint_fields("\tfield:;\toffset:0;\n").empty());     // no declaration
     CHECK(tracepoint_fields("\tfield:int ;\toffset:0;\n").empty()); // no name
     CHECK(tracepoint_fields("\tfield:x[;\toffset:0;\n").empty());   // no name
