@@ -55,8 +55,10 @@ TEST_CASE("tplist lists tracepoints with their fields, and filters by glob", "[t
     // A __data_loc field: "[]" belongs to its type, its name is the last word.
     Finished exec = run({tool_path("tplist"), "-o", "json", "sched:sched_process_exec"});
     REQUIRE(exec.exit_code == 0);
+    std::vector<json> exec_records = json_lines(exec.out);
+    REQUIRE(exec_records.size() == 1);
     bool filename = false;
-    for (const json& f : json_lines(exec.out).at(0).at("fields"))
+    for (const json& f : exec_records[0].at("fields"))
         if (f.at("name") == "filename") {
             filename = true;
             CHECK(f.at("type") == "__data_loc char[]");
