@@ -91,7 +91,7 @@ class Printer {
                    shown_if(!settings.kernel, json_field("comm")), json_field("bytes"),
                    json_field("allocations"), json_field("oldest_ms"),
                    shown_if(settings.show_allocs, json_field("outstanding"))}),
-          json_(options.format == OutputFormat::json) {}
+          text_(options.format == OutputFormat::text) {}
 
     // now_ns: CLOCK_MONOTONIC, what the ages are measured from.
     void print(const std::vector<Entry>& entries, StackReader* reader, uint64_t now_ns) {
@@ -124,7 +124,7 @@ class Printer {
 
         std::string time;
         clock_.append_iso(time, now_ns);
-        if (!json_) {
+        if (text_) {
             std::string line = "[";
             clock_.append_hms(line, now_ns);
             line += "] Top " + std::to_string(settings_.top) + " stacks with outstanding " +
@@ -229,7 +229,7 @@ class Printer {
     Output& out_;
     bool live_;
     StackPrinter stacks_;
-    bool json_;
+    bool text_; // the time line before each summary (not JSON, not a flame graph)
     EventClock clock_;
     std::map<uint32_t, std::string> comms_;
 };
@@ -526,6 +526,8 @@ int memleak(int argc, char** argv) {
     cli.add_text(0, "command", "CMD", "start CMD (words split at spaces) and trace it; bcc's -c",
                  &settings.command);
     add_stack_storage_option(cli, settings.stacks.storage_size);
+    cli.allow_svg();
+    settings.stacks.count_name = "bytes";
     cli.set_examples("  memleak                      kernel allocations, summary at Ctrl-C\n"
                      "  memleak -p 181 5             process 181, every 5 seconds\n"
                      "  memleak -p 181 -a --older 5000   with each allocation, 5 s old or more\n"

@@ -305,6 +305,7 @@ int stackcount(int argc, char** argv) {
     cli.add_switch('s', "offset", "show each frame's offset in its function (name+0x1a)",
                    &settings.offsets);
     add_stack_options(cli, settings.stacks);
+    settings.stacks.count_name = "calls";
     cli.set_positional("PATTERN",
                        std::string("what to count: FUNC (kernel), LIB:FUNC or PATH:FUNC (user), "
                                    "t:CATEGORY:EVENT, u:LIB:PROBE (USDT); * and ? match any text "
