@@ -102,7 +102,8 @@ def main():
 
         # Man pages: sources complete, pages installed, rendering clean.
         # The front end's own pages, and the command whose flags each documents.
-        front_pages = {"corescope": None, "corescope-export": "export"}
+        front_pages = {"corescope": None, "corescope-export": "export",
+                       "corescope-flamegraph": "flamegraph"}
         for page in list(front_pages) + tools:
             source = os.path.join(source_dir, "docs", "man", page + ".8.md")
             if not c.check(os.path.exists(source), f"docs/man/{page}.8.md exists"):
