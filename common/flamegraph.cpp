@@ -169,7 +169,8 @@ std::optional<FoldedStack> parse_folded_line(std::string_view line, std::string*
     size_t start = 0;
     while (start <= stack.size()) {
         size_t semi = stack.find(';', start);
-        std::string_view piece = stack.substr(start, semi == std::string_view::npos ? semi : semi - start);
+        std::string_view piece =
+            stack.substr(start, semi == std::string_view::npos ? semi : semi - start);
         if (folded.frames.size() == max_folded_frames) return fail("more than 4096 frames");
         FlameFrame frame;
         frame.name = unescape_folded(piece);
@@ -241,7 +242,7 @@ constexpr double frame_height = 16;
 constexpr double font_size = 12;
 constexpr double font_width = 0.59; // of font_size: an average glyph's width
 constexpr double pad_x = 10;
-constexpr double pad_top = 56; // the title line and the controls
+constexpr double pad_top = 56;    // the title line and the controls
 constexpr double pad_bottom = 30; // the details line
 
 const char* kind_class(FrameKind kind) {
@@ -333,7 +334,8 @@ struct Renderer {
         out += ' ';
         append_markup_escaped(out, options.count_name);
         out += ", ";
-        append_fixed(out, total ? static_cast<double>(node.count) * 100.0 / static_cast<double>(total) : 0);
+        append_fixed(
+            out, total ? static_cast<double>(node.count) * 100.0 / static_cast<double>(total) : 0);
         out += "%)</title><rect x=\"";
         append_fixed(out, x);
         out += "\" y=\"";

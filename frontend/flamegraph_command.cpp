@@ -72,7 +72,8 @@ int flamegraph_command(int argc, char** argv) {
         text = read_all(STDIN_FILENO, "stdin");
     } else {
         int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) throw UsageError("cannot open " + ("'" + file + "'") + ": " + std::strerror(errno));
+        if (fd < 0)
+            throw UsageError("cannot open " + ("'" + file + "'") + ": " + std::strerror(errno));
         try {
             text = read_all(fd, ("'" + file + "'"));
         } catch (...) {
@@ -95,10 +96,10 @@ int flamegraph_command(int argc, char** argv) {
         });
     for (char c : text)
         stacks += c == '\n';
-    if (bad > named_bad_lines)
-        warn("%zu lines skipped in all (not folded stacks)", bad);
+    if (bad > named_bad_lines) warn("%zu lines skipped in all (not folded stacks)", bad);
     if (graph.empty() && bad > 0)
-        throw UsageError("no folded stack in " + where + ": each line must be "
+        throw UsageError("no folded stack in " + where +
+                         ": each line must be "
                          "'frame;frame;... COUNT'");
     Output out;
     out.buffer() = graph.svg(flame);

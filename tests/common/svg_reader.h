@@ -55,7 +55,7 @@ struct Result {
 };
 
 inline const std::set<std::string>& allowed_elements() {
-    static const std::set<std::string> names{"svg",  "title", "style", "script",        "rect",
+    static const std::set<std::string> names{"svg",  "title", "style", "script",       "rect",
                                              "text", "g",     "input", "foreignObject"};
     return names;
 }
@@ -63,8 +63,8 @@ inline const std::set<std::string>& allowed_elements() {
 namespace detail {
 
 inline bool name_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == ':' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == ':' || c == '.';
 }
 
 // Reads text with references; false on a '<', a bad reference or (in an
@@ -160,7 +160,8 @@ inline Result read(std::string_view s) {
         }
         if (s.substr(i).starts_with("<![CDATA[")) {
             size_t end = s.find("]]>", i);
-            if (end == std::string_view::npos || open.empty()) return fail(i, "a bad CDATA section");
+            if (end == std::string_view::npos || open.empty())
+                return fail(i, "a bad CDATA section");
             open.back()->cdata += s.substr(i + 9, end - i - 9);
             i = end + 3;
             continue;

@@ -55,10 +55,10 @@ std::vector<Box> frames_of(const std::string& svg) {
 }
 
 FlameGraph graph_of(std::string_view folded) {
-    return flame_graph_from_folded(folded, [](size_t number, std::string_view line,
-                                              const std::string& why) {
-        FAIL("line " << number << " (" << std::string(line) << ") refused: " << why);
-    });
+    return flame_graph_from_folded(
+        folded, [](size_t number, std::string_view line, const std::string& why) {
+            FAIL("line " << number << " (" << std::string(line) << ") refused: " << why);
+        });
 }
 
 const Box& named(const std::vector<Box>& boxes, const std::string& name) {
@@ -145,10 +145,9 @@ TEST_CASE("bad lines are reported with their number and skipped", "[flamegraph]"
     CHECK(g.total() == 10);
     // The total may not pass 2^53.
     bad.clear();
-    g = flame_graph_from_folded("a 9007199254740992\nb 1\n",
-                                [&](size_t number, std::string_view, const std::string&) {
-                                    bad.push_back(number);
-                                });
+    g = flame_graph_from_folded(
+        "a 9007199254740992\nb 1\n",
+        [&](size_t number, std::string_view, const std::string&) { bad.push_back(number); });
     CHECK(bad == std::vector<size_t>{2});
 }
 
@@ -199,10 +198,15 @@ TEST_CASE("frames narrower than the threshold are left out, the total kept", "[f
 }
 
 TEST_CASE("hostile names come out escaped, and the document still reads", "[flamegraph]") {
-    std::vector<std::string> names = {
-        "<script>alert(1)</script>", "quo\"te'd", "a&amp;b", "ctl\x01\x1b[2J",
-        std::string("bad\xff\xfe utf8"), "]]></script><script>x()</script>", "\xef\xbf\xbe",
-        "\xc2\x9b" "c1"};
+    std::vector<std::string> names = {"<script>alert(1)</script>",
+                                      "quo\"te'd",
+                                      "a&amp;b",
+                                      "ctl\x01\x1b[2J",
+                                      std::string("bad\xff\xfe utf8"),
+                                      "]]></script><script>x()</script>",
+                                      "\xef\xbf\xbe",
+                                      "\xc2\x9b"
+                                      "c1"};
     FlameGraph g;
     for (const std::string& n : names)
         REQUIRE(g.add({{"app", FrameKind::process}, {n, FrameKind::user}}, 3));
