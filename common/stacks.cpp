@@ -288,7 +288,13 @@ void StackPrinter::print_svg(const std::vector<StackRecord>& records, const Text
             flame_graph_from_folded(folded, [](size_t, std::string_view, const std::string&) {});
     } else {
         for (const StackRecord& record : records) {
-            std::vector<FlameFrame> frames{{record.comm, FrameKind::process}};
+            // The process at the root: its name, else its PID (a tool
+            // that keys by PID alone), else none (kernel-wide stacks).
+            std::vector<FlameFrame> frames;
+            if (!record.comm.empty())
+                frames.push_back({record.comm, FrameKind::process});
+            else if (record.pid != 0)
+                frames.push_back({"PID " + std::to_string(record.pid), FrameKind::process});
             auto half = [&](const ResolvedStack& stack, const char* kind, FrameKind k) {
                 if (stack.state == ResolvedStack::State::missed) {
                     frames.push_back(

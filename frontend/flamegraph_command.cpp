@@ -85,7 +85,7 @@ int flamegraph_command(int argc, char** argv) {
     }
 
     std::string where = file.empty() || file == "-" ? "stdin" : file;
-    size_t bad = 0, stacks = 0;
+    size_t bad = 0;
     FlameGraph graph = flame_graph_from_folded(
         text, [&](size_t number, std::string_view line, const std::string& why) {
             if (++bad <= named_bad_lines) {
@@ -94,8 +94,6 @@ int flamegraph_command(int argc, char** argv) {
                      why.c_str(), text_escaped(shown).c_str(), line.size() > 80 ? "..." : "");
             }
         });
-    for (char c : text)
-        stacks += c == '\n';
     if (bad > named_bad_lines) warn("%zu lines skipped in all (not folded stacks)", bad);
     if (graph.empty() && bad > 0)
         throw UsageError("no folded stack in " + where +

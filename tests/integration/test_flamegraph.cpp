@@ -97,7 +97,8 @@ std::map<std::string, uint64_t> self_counts(const Graph& graph) {
     for (const Frame& f : graph.frames) {
         uint64_t below = 0;
         for (const Frame& c : graph.frames)
-            if (c.depth == f.depth + 1 && c.start >= f.start && c.start + c.count <= f.start + f.count)
+            if (c.depth == f.depth + 1 && c.start >= f.start &&
+                c.start + c.count <= f.start + f.count)
                 below += c.count;
         self[f.name] += f.count - below;
     }
@@ -149,7 +150,8 @@ TEST_CASE("profile -o svg: the function a child spins in is the largest leaf; -f
         std::string svg = s.out;
         if (from_folded) {
             std::string path = write_temp(f.out);
-            Finished drawn = run({tool_path("corescope"), "flamegraph", "--countname", "samples", path});
+            Finished drawn =
+                run({tool_path("corescope"), "flamegraph", "--countname", "samples", path});
             unlink(path.c_str());
             INFO(drawn.err);
             REQUIRE(drawn.exit_code == 0);
@@ -175,9 +177,9 @@ TEST_CASE("profile -o svg: the function a child spins in is the largest leaf; -f
         const Frame& root = graph.frames.front();
         CHECK(root.name == "all");
         CHECK(root.width == Approx(1180));
-        CHECK(spin->width == Approx(1180.0 * static_cast<double>(spin->count) /
-                                    static_cast<double>(root.count))
-                                 .margin(1));
+        CHECK(spin->width ==
+              Approx(1180.0 * static_cast<double>(spin->count) / static_cast<double>(root.count))
+                  .margin(1));
     }
 }
 
@@ -226,8 +228,7 @@ TEST_CASE("offcputime -o svg: the function a child sleeps in, in microseconds", 
     CHECK(kernel); // the kernel's half above it, in the kernel's colours
 }
 
-TEST_CASE("corescope flamegraph: widths from the counts, stdin, flags, bad lines",
-          "[flamegraph]") {
+TEST_CASE("corescope flamegraph: widths from the counts, stdin, flags, bad lines", "[flamegraph]") {
     std::string folded = "app;main;alpha 25\napp;main;beta_[k] 75\nbroken line\n";
     std::string path = write_temp(folded);
     Finished drawn = run({tool_path("corescope"), "flamegraph", "--width", "1000", "--title",
