@@ -143,7 +143,8 @@ FrameKind kind_of(std::string& name, bool first) {
 
 } // namespace
 
-std::optional<FoldedStack> parse_folded_line(std::string_view line, std::string* why) {
+std::optional<FoldedStack> parse_folded_line(std::string_view line, std::string* why,
+                                             bool first_is_process) {
     auto fail = [&](const char* reason) -> std::optional<FoldedStack> {
         if (why) *why = reason;
         return std::nullopt;
@@ -175,7 +176,7 @@ std::optional<FoldedStack> parse_folded_line(std::string_view line, std::string*
         FlameFrame frame;
         frame.name = unescape_folded(piece);
         if (frame.name.empty()) frame.name = "[empty]";
-        frame.kind = kind_of(frame.name, folded.frames.empty());
+        frame.kind = kind_of(frame.name, first_is_process && folded.frames.empty());
         folded.frames.push_back(std::move(frame));
         if (semi == std::string_view::npos) break;
         start = semi + 1;

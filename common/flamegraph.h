@@ -56,7 +56,10 @@ inline constexpr size_t max_folded_frames = 4096;
 // addresses unknown. The escapes corescope's folded form writes (\x3b for
 // ';', \\, \n, \xNN...) are undone, so the SVG shows the name once escaped.
 // Returns nullopt, with why, for a line that is not a folded stack.
-std::optional<FoldedStack> parse_folded_line(std::string_view line, std::string* why = nullptr);
+// first_is_process false: the first frame is a function like the rest
+// (stackcount's folded form without -P).
+std::optional<FoldedStack> parse_folded_line(std::string_view line, std::string* why = nullptr,
+                                             bool first_is_process = true);
 
 struct FlameOptions {
     std::string title = "Flame Graph";
@@ -96,7 +99,7 @@ class FlameGraph {
 // skipped), into a graph; each line that is not a folded stack is reported
 // through bad(line_number, line, why) and skipped.
 template <class Bad>
-FlameGraph flame_graph_from_folded(std::string_view text, Bad&& bad) {
+FlameGraph flame_graph_from_folded(std::string_view text, Bad&& bad, bool first_is_process = true) {
     FlameGraph graph;
     size_t number = 0;
     while (!text.empty()) {
@@ -108,7 +111,7 @@ FlameGraph flame_graph_from_folded(std::string_view text, Bad&& bad) {
         size_t first = line.find_first_not_of(" \t");
         if (first == std::string_view::npos || line[first] == '#') continue;
         std::string why;
-        std::optional<FoldedStack> stack = parse_folded_line(line, &why);
+        std::optional<FoldedStack> stack = parse_folded_line(line, &why, first_is_process);
         if (stack && !graph.add(*stack)) {
             why = "the total passes 2^53";
             stack.reset();

@@ -284,8 +284,9 @@ void StackPrinter::print_svg(const std::vector<StackRecord>& records, const Text
         for (const StackRecord& record : records)
             text(folded, record);
         mark_kernel_frames = false;
-        graph =
-            flame_graph_from_folded(folded, [](size_t, std::string_view, const std::string&) {});
+        graph = flame_graph_from_folded(
+            folded, [](size_t, std::string_view, const std::string&) {},
+            stacks_.folded_process_first);
     } else {
         for (const StackRecord& record : records) {
             // The process at the root: its name, else its PID (a tool

@@ -36,6 +36,9 @@ struct StackOptions {
     uint32_t depth = max_stack_depth;                   // --perf-max-stack-depth
     // What a stack's value counts, for -o svg's title and tooltips.
     std::string count_name = "samples";
+    // The tool's folded form starts with the process (stackcount's only
+    // with -P), which -o svg colours apart.
+    bool folded_process_first = true;
 };
 
 // Adds the stack options to a tool's command line, -o svg included.

@@ -115,6 +115,11 @@ TEST_CASE("folded lines: frames, kinds and counts", "[flamegraph]") {
     CHECK(s->frames[2].name == "back\\slash");
     CHECK(s->frames[3].name == "nl\n");
 
+    // Without a process first (stackcount without -P).
+    s = parse_folded_line("main;work 2", nullptr, false);
+    REQUIRE(s);
+    CHECK(s->frames[0].kind == FrameKind::user);
+
     // A name with spaces: the count is after the last one.
     s = parse_folded_line("java;Interpreter::call stub;run 3");
     REQUIRE(s);

@@ -322,6 +322,7 @@ int stackcount(int argc, char** argv) {
                      "  stackcount -o json -d 10 c:free         JSON, one object a stack");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     check_stack_options(settings.stacks, options);
+    settings.stacks.folded_process_first = settings.per_process;
     ProbeSpec spec = parse_probe_spec(pattern);
     NameMatcher check(spec.pattern, settings.regex); // a bad regex is a usage error, before BPF
     bool user_side = spec.type == ProbeType::user || spec.type == ProbeType::usdt;
