@@ -182,13 +182,17 @@ void CommandLine::add_common(const std::vector<Flag>& flags, CommonOptions** tar
     takes_interval_ = has(Flag::interval);
 
     options_.push_back(
-        {'o', "output", "FORMAT", "output format: text or json", [opts](std::string_view v) {
+        {'o', "output", "FORMAT", "output format: text or json", [opts, this](std::string_view v) {
              if (v == "text")
                  opts().format = OutputFormat::text;
              else if (v == "json")
                  opts().format = OutputFormat::json;
+             else if (v == "svg" && svg_)
+                 opts().format = OutputFormat::svg;
              else
-                 throw UsageError("invalid output format " + quoted(v) + ": must be text or json");
+                 throw UsageError(
+                     "invalid output format " + quoted(v) +
+                     (svg_ ? ": must be text, json or svg" : ": must be text or json"));
          }});
     options_.push_back({0, "json", "", "same as -o json",
                         [opts](std::string_view) { opts().format = OutputFormat::json; }});
@@ -237,9 +241,21 @@ const CommandLine::Option* CommandLine::find_long(std::string_view name) const {
     return nullptr;
 }
 
+void CommandLine::allow_svg() {
+    svg_ = true;
+    for (Option& option : options_)
+        if (option.short_name == 'o')
+            option.help = "output format: text, json or svg (a flame graph)";
+}
+
 ParseResult CommandLine::parse(int argc, const char* const* argv, CommonOptions& options) const {
     current_ = &options;
     options.accepted = flags_;
+    options.invocation = shown_name();
+    for (int i = 1; i < argc; i++) {
+        options.invocation += ' ';
+        options.invocation += argv[i];
+    }
     std::vector<std::string_view> positionals;
     bool options_done = false;
     for (int i = 1; i < argc; i++) {
@@ -324,6 +340,8 @@ ParseResult CommandLine::parse(int argc, const char* const* argv, CommonOptions&
         options.count = parse_unsigned("count", positionals[1], 1, UINT64_MAX);
     if (options.tid && !options.pids.empty())
         throw UsageError("-p and -t cannot be combined: a thread filter already names its process");
+    if (options.format == OutputFormat::svg && options.interval)
+        throw UsageError("-o svg draws one flame graph at the end: it takes no interval");
     current_ = nullptr;
     return parse_only ? ParseResult::exit_success : ParseResult::run;
 }

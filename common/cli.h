@@ -28,7 +28,9 @@ enum class Flag {
     interval_flag, // -i, --interval SECONDS: the interval, as some classic tools spell it
 };
 
-enum class OutputFormat { text, json };
+// svg: a flame graph (common/flamegraph.h), only for the tools that collect
+// stacks (CommandLine::allow_svg); every other tool refuses -o svg.
+enum class OutputFormat { text, json, svg };
 
 struct CommonOptions {
     std::vector<uint32_t> pids;
@@ -47,6 +49,8 @@ struct CommonOptions {
     std::optional<uint32_t> interval; // seconds
     std::optional<uint64_t> count;    // intervals
     std::string btf_path;             // --btf FILE: kernel BTF other than /sys/kernel/btf/vmlinux
+    // The command line as given ("profile -F 99 -d 10"): a flame graph's title.
+    std::string invocation;
     // The shared flags the tool's command line takes: what it declared it
     // can honour (common/run.h checks its BPF side can).
     std::vector<Flag> accepted;
@@ -94,6 +98,9 @@ class CommandLine {
     void add_text(char short_name, std::string long_name, std::string value_name, std::string help,
                   std::string* target);
     void set_examples(std::string examples) { examples_ = std::move(examples); }
+    // -o takes svg too (a flame graph): for the tools that collect stacks
+    // (common/stacks.h's add_stack_options calls it).
+    void allow_svg();
     // One optional positional argument of the tool's own ("[name]" in the
     // usage line): the setter gets it after the options, and throws
     // UsageError on a bad value. With interval [count], it comes first
@@ -130,6 +137,7 @@ class CommandLine {
     std::string summary_;
     std::string examples_;
     bool takes_interval_ = false;
+    bool svg_ = false;
     struct Positional {
         std::string name, help;
         std::function<void(std::string_view)> apply;

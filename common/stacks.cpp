@@ -1,6 +1,7 @@
 #include "stacks.h"
 
 #include "errors.h"
+#include "flamegraph.h"
 #include "tool.h"
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 namespace corescope {
 
 void add_stack_options(CommandLine& cli, StackOptions& stacks) {
+    cli.allow_svg();
     cli.add_switch(0, "user-stacks-only", "only user stacks (the classic tools' -U)",
                    &stacks.user_only);
     cli.add_switch(0, "kernel-stacks-only", "only kernel stacks (the classic tools' -K)",
@@ -35,11 +37,15 @@ void add_stack_storage_option(CommandLine& cli, uint32_t& storage_size) {
                    });
 }
 
-void check_stack_options(const StackOptions& stacks, const CommonOptions& options) {
+void check_stack_options(StackOptions& stacks, const CommonOptions& options) {
     if (stacks.user_only && stacks.kernel_only)
         throw UsageError("--user-stacks-only and --kernel-stacks-only cannot be combined");
     if (stacks.folded && options.format == OutputFormat::json)
         throw UsageError("-f (folded) and -o json cannot be combined: pick one output");
+    if (stacks.folded && options.format == OutputFormat::svg)
+        throw UsageError("-f (folded) and -o svg cannot be combined: pick one output");
+    // The flame graph is drawn from the folded form.
+    if (options.format == OutputFormat::svg) stacks.folded = true;
 }
 
 void configure_stack_map(bpf_map* stack_map, const StackOptions& stacks) {
@@ -173,6 +179,15 @@ void append_frames_multiline(std::string& out, const ResolvedStack& stack, const
         std::for_each(stack.frames.begin(), stack.frames.end(), one);
 }
 
+namespace {
+
+// Set while StackPrinter draws a flame graph from a tool's folded form:
+// kernel frames are then marked `_[k]` (as stackcollapse-perf --all does),
+// which the flame graph reads as their kind and takes off.
+thread_local bool mark_kernel_frames = false;
+
+} // namespace
+
 void append_frames_folded(std::string& out, const ResolvedStack& stack, const char* kind,
                           bool innermost_first, bool show_offsets) {
     if (stack.state == ResolvedStack::State::missed) {
@@ -181,9 +196,11 @@ void append_frames_folded(std::string& out, const ResolvedStack& stack, const ch
         out += " stack]";
         return;
     }
+    bool mark = mark_kernel_frames && std::string_view(kind) == "kernel";
     auto one = [&](const Frame& frame) {
         out += ';';
         append_folded_text(out, symbol_label(frame.symbol, show_offsets));
+        if (mark) out += "_[k]";
     };
     if (innermost_first)
         std::for_each(stack.frames.begin(), stack.frames.end(), one);
@@ -254,11 +271,56 @@ RecordLayout stack_layout(std::vector<Field> fields) {
 
 StackPrinter::StackPrinter(const CommonOptions& options, const StackOptions& stacks, Output& out,
                            std::vector<Field> fields)
-    : stacks_(stacks), records_(options, out, stack_layout(std::move(fields))),
-      json_(options.format == OutputFormat::json) {}
+    : options_(options), stacks_(stacks), records_(options, out, stack_layout(std::move(fields))),
+      json_(options.format == OutputFormat::json), svg_(options.format == OutputFormat::svg) {}
+
+void StackPrinter::print_svg(const std::vector<StackRecord>& records, const TextForm& text) {
+    FlameGraph graph;
+    if (text && stacks_.folded) {
+        // The tool's own folded form (a waker's stack after the woken's,
+        // a probe's name): drawn as `corescope flamegraph` would draw it.
+        std::string folded;
+        mark_kernel_frames = true;
+        for (const StackRecord& record : records)
+            text(folded, record);
+        mark_kernel_frames = false;
+        graph = flame_graph_from_folded(
+            folded, [](size_t, std::string_view, const std::string&) {},
+            stacks_.folded_process_first);
+    } else {
+        for (const StackRecord& record : records) {
+            // The process at the root: its name, else its PID (a tool
+            // that keys by PID alone), else none (kernel-wide stacks).
+            std::vector<FlameFrame> frames;
+            if (!record.comm.empty())
+                frames.push_back({record.comm, FrameKind::process});
+            else if (record.pid != 0)
+                frames.push_back({"PID " + std::to_string(record.pid), FrameKind::process});
+            auto half = [&](const ResolvedStack& stack, const char* kind, FrameKind k) {
+                if (stack.state == ResolvedStack::State::missed) {
+                    frames.push_back(
+                        {std::string("[missed ") + kind + " stack]", FrameKind::unknown});
+                    return;
+                }
+                for (auto it = stack.frames.rbegin(); it != stack.frames.rend(); ++it)
+                    frames.push_back({symbol_label(it->symbol, false),
+                                      it->symbol.known() ? k : FrameKind::unknown});
+            };
+            half(record.user, "user", FrameKind::user);
+            half(record.kernel, "kernel", FrameKind::kernel);
+            graph.add(frames, record.value);
+        }
+    }
+    FlameOptions flame;
+    flame.title = options_.invocation.empty() ? "Flame Graph" : options_.invocation;
+    flame.count_name = stacks_.count_name;
+    Output& out = records_.output();
+    out.buffer() += graph.svg(flame);
+    out.end_record();
+}
 
 void StackPrinter::text_heading(std::string_view line) {
-    if (json_) return;
+    if (json_ || svg_) return;
     Output& out = records_.output();
     out.buffer() += line;
     out.end_record();

@@ -34,14 +34,20 @@ struct StackOptions {
     bool folded = false;      // -f
     uint32_t storage_size = default_stack_storage_size; // --stack-storage-size
     uint32_t depth = max_stack_depth;                   // --perf-max-stack-depth
+    // What a stack's value counts, for -o svg's title and tooltips.
+    std::string count_name = "samples";
+    // The tool's folded form starts with the process (stackcount's only
+    // with -P), which -o svg colours apart.
+    bool folded_process_first = true;
 };
 
-// Adds the stack options to a tool's command line.
+// Adds the stack options to a tool's command line, -o svg included.
 void add_stack_options(CommandLine& cli, StackOptions& stacks);
 // Only --stack-storage-size, for a tool with one kind of stack.
 void add_stack_storage_option(CommandLine& cli, uint32_t& storage_size);
-// Throws UsageError for combinations that cannot be honoured.
-void check_stack_options(const StackOptions& stacks, const CommonOptions& options);
+// Throws UsageError for combinations that cannot be honoured. Under -o svg
+// it turns on the folded form, which the flame graph is drawn from.
+void check_stack_options(StackOptions& stacks, const CommonOptions& options);
 // Before load: sizes the stack map (bpf/stacks.bpf.h) for the options.
 // Throws RuntimeError.
 void configure_stack_map(bpf_map* stack_map, const StackOptions& stacks);
@@ -173,10 +179,14 @@ class StackCollector {
 
 // Prints aggregated stacks in the form the options ask for: the classic
 // multi-line form (the largest value last, next to the prompt), folded
-// lines (the largest first), or one JSON record each (the largest first):
+// lines (the largest first), one JSON record each (the largest first):
 // type "stack", the tool's fields (fill(Record&)), then both stacks
 // (user_stack, user_stack_missed, kernel_stack, kernel_stack_missed; a
-// stack the run did not collect is empty).
+// stack the run did not collect is empty), or under -o svg one flame graph
+// (common/flamegraph.h) titled with the command line: drawn from the
+// tool's own folded form where it has one (the text form, with kernel
+// frames marked `_[k]`), else from each record's command, user frames and
+// kernel frames, outermost first.
 class StackPrinter {
   public:
     StackPrinter(const CommonOptions& options, const StackOptions& stacks, Output& out,
@@ -190,6 +200,10 @@ class StackPrinter {
     // fills the tool's fields of one; text, if given, writes one in text.
     template <class Fill>
     void print(const std::vector<StackRecord>& records, Fill&& fill, const TextForm& text = {}) {
+        if (svg_) {
+            print_svg(records, text);
+            return;
+        }
         if (!json_) {
             print_text(records, text);
             return;
@@ -203,16 +217,19 @@ class StackPrinter {
         }
     }
 
-    // A line of text only (an interval's heading); nothing in JSON.
+    // A line of text only (an interval's heading); nothing in JSON or SVG.
     void text_heading(std::string_view line);
 
   private:
     void print_text(const std::vector<StackRecord>& records, const TextForm& text);
+    void print_svg(const std::vector<StackRecord>& records, const TextForm& text);
     void end_json(Record& r, const StackRecord& record);
 
+    const CommonOptions& options_;
     const StackOptions& stacks_;
     RecordWriter records_;
     bool json_;
+    bool svg_;
 };
 
 // What a stack tool's summary does besides reading and printing (below).

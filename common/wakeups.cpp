@@ -10,6 +10,7 @@ namespace corescope {
 
 void add_wakeup_options(CommandLine& cli, WakeupOptions& wakeups) {
     add_stack_options(cli, wakeups.stacks);
+    wakeups.stacks.count_name = "us";
     cli.add_switch(0, "user-threads-only", "only user threads (no kernel threads)",
                    &wakeups.user_threads_only);
     cli.add_switch(0, "kernel-threads-only", "only kernel threads (no user threads)",
@@ -25,7 +26,7 @@ void add_wakeup_options(CommandLine& cli, WakeupOptions& wakeups) {
         });
 }
 
-void check_wakeup_options(const WakeupOptions& wakeups, const CommonOptions& options) {
+void check_wakeup_options(WakeupOptions& wakeups, const CommonOptions& options) {
     check_stack_options(wakeups.stacks, options);
     if (wakeups.user_threads_only && wakeups.kernel_threads_only)
         throw UsageError("--user-threads-only and --kernel-threads-only cannot be combined");

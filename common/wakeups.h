@@ -39,7 +39,7 @@ struct WakeupOptions {
 // Adds the options to a tool's command line.
 void add_wakeup_options(CommandLine& cli, WakeupOptions& wakeups);
 // Throws UsageError for combinations that cannot be honoured.
-void check_wakeup_options(const WakeupOptions& wakeups, const CommonOptions& options);
+void check_wakeup_options(WakeupOptions& wakeups, const CommonOptions& options);
 
 // Before load: the settings bpf/wakeups.bpf.h reads, and the stack map's size.
 template <class Skeleton>

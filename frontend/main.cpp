@@ -3,6 +3,7 @@
 // Called through a link named after a tool, it is that tool (multi-call).
 #include "doctor.h"
 #include "export.h"
+#include "flamegraph_command.h"
 #include "tool.h"
 #include "tool_registry.h"
 #include "triage.h"
@@ -31,6 +32,7 @@ void print_usage(FILE* to) {
                      "  triage     the 60-second incident checklist in one command\n"
                      "  doctor     what this kernel can do and which tools can run here\n"
                      "  export     serve the tools' in-kernel aggregations to Prometheus\n"
+                     "  flamegraph draw folded stacks (a file or stdin) as an SVG flame graph\n"
                      "  list       every tool with what it shows\n"
                      "  TOOL       run a tool (see list); TOOL --help for its options\n\n"
                      "Options:\n"
@@ -121,6 +123,8 @@ int main(int argc, char** argv) {
     if (command == "doctor") return run_tool("corescope doctor", argc - 1, argv + 1, doctor);
     if (command == "export")
         return run_tool("corescope export", argc - 1, argv + 1, export_command);
+    if (command == "flamegraph")
+        return run_tool("corescope flamegraph", argc - 1, argv + 1, flamegraph_command);
     if (command == "triage")
         return run_tool("corescope triage", argc - 1, argv + 1, triage_command);
     // Named as typed: `corescope ext4slower` is ext4slower in its messages.

@@ -25,6 +25,7 @@ packages=(
     openjdk-17-jre-headless # javagc's tests run real JVMs (hotspot's USDT probes in libjvm.so)
     libclang-rt-14-dev # libFuzzer and the sanitizer runtimes (sanitize and fuzz suites)
     prometheus        # corescope export's test scrapes it with the real server (and promtool)
+    chromium          # the browser suite: flame graphs (and the HTML report) in headless Chromium
 )
 packages+=("$@") # extra packages a caller needs
 

@@ -1360,6 +1360,25 @@ expect prof_json profile perf_event "JSON samples km_spin with the PID" "\"pid\"
 
 fi
 
+# --- flamegraph: -o svg of profile and offcputime on processes of their own ------
+if section "flamegraph"; then
+gated spin 2
+spinpid=$wpid
+gated nap 10 50
+nappid=$wpid
+start fg_prof "" profile -p $spinpid -F 99 -o svg
+start fg_off "" offcputime -p $nappid -o svg
+wait_attached
+kill -USR1 $spinpid $nappid
+wait $spinpid $nappid
+stop_all
+expect_tier fg_prof profile "timed on-CPU samples" perf_event
+expect fg_prof profile perf_event "-o svg draws km_spin as a user frame" '<g class="f u"' "<title>km_spin ([0-9]* samples, "
+expect fg_prof profile perf_event "-o svg ends its document" '^</svg>$'
+expect_tier fg_off offcputime "scheduler switches" tp_btf
+expect fg_off offcputime tp_btf "-o svg draws do_nanosleep as a kernel frame, in us" '<g class="f k"' "<title>do_nanosleep ([0-9]* us, "
+fi
+
 # --- cpudist, runqslower: a napping process of their own --------------------------
 # Apart from runqlat's section: the more tools poll on the guest's CPU, the
 # more often the napping process is preempted, and each preemption is one

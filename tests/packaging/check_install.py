@@ -102,7 +102,8 @@ def main():
 
         # Man pages: sources complete, pages installed, rendering clean.
         # The front end's own pages, and the command whose flags each documents.
-        front_pages = {"corescope": None, "corescope-export": "export"}
+        front_pages = {"corescope": None, "corescope-export": "export",
+                       "corescope-flamegraph": "flamegraph"}
         for page in list(front_pages) + tools:
             source = os.path.join(source_dir, "docs", "man", page + ".8.md")
             if not c.check(os.path.exists(source), f"docs/man/{page}.8.md exists"):
@@ -149,8 +150,12 @@ def main():
                         " ".join(sorted(set(flags) - set(offered))))
                 offered = bash_complete(bash_file, ["corescope", tool, "--"])
                 c.check(set(flags) <= set(offered), f"bash: corescope {tool} -- offers every flag")
-                c.check(bash_complete(bash_file, [prefix + tool, "-o", ""]) == ["text", "json"],
-                        f"bash: {prefix}{tool} -o offers text json")
+                # svg too for the stack tools (a flame graph), whose -o help says so.
+                formats = ["text", "json"]
+                if any(o[1] == "--output" and "svg" in o[-1] for o in list_options(corescope, tool)):
+                    formats.append("svg")
+                c.check(bash_complete(bash_file, [prefix + tool, "-o", ""]) == formats,
+                        f"bash: {prefix}{tool} -o offers {' '.join(formats)}")
         zsh_file = os.path.join(dirs["zsh"], "_corescope")
         if c.check(os.path.exists(zsh_file), "zsh completion installed"):
             with open(zsh_file, encoding="utf-8") as f:

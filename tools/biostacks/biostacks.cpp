@@ -153,6 +153,8 @@ int biostacks(int argc, char** argv) {
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::duration,
                      Flag::milliseconds});
     add_stack_storage_option(cli, settings.stacks.storage_size);
+    cli.allow_svg();
+    settings.stacks.count_name = "I/Os";
     cli.add_option(0, "disk", "NAME", "only this disk (vda, sda, nvme0n1)",
                    [&](std::string_view v) { settings.disk_dev = find_disk(v); });
     cli.set_examples("  biostacks                 every request's stack, until Ctrl-C\n"

@@ -281,6 +281,7 @@ int klockstat(int argc, char** argv) {
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::time,
                      Flag::duration, Flag::interval, Flag::interval_flag});
     add_stack_storage_option(cli, settings.stacks.storage_size);
+    cli.allow_svg();
     cli.add_switch('P', "per-thread", "a row per thread that waited (and its process, its name)",
                    &settings.per_thread);
     cli.add_switch('R', "reset", "each interval shows only its own waits", &settings.reset);
@@ -309,6 +310,7 @@ int klockstat(int argc, char** argv) {
                      "  klockstat -P              a row per thread\n"
                      "  klockstat -o json -d 5    a JSON Lines record per row\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
+    settings.stacks.count_name = settings.sort == SortBy::count ? "acquisitions" : "ns";
     if (!options.name.empty() && !settings.per_thread)
         throw UsageError("-n needs -P (--per-thread): rows name a thread only per thread");
 

@@ -369,6 +369,8 @@ int memleak(int argc, char** argv) {
     cli.add_text(0, "command", "CMD", "start CMD (words split at spaces) and trace it; bcc's -c",
                  &settings.command);
     add_stack_storage_option(cli, settings.stacks.storage_size);
+    cli.allow_svg();
+    settings.stacks.count_name = "bytes";
     cli.set_examples("  memleak                      kernel allocations, summary at Ctrl-C\n"
                      "  memleak -p 181 5             process 181, every 5 seconds\n"
                      "  memleak -p 181 -a --older 5000   with each allocation, 5 s old or more\n"

@@ -134,6 +134,7 @@ int offcputime(int argc, char** argv) {
     CommandLine cli("offcputime", "Summarize off-CPU time (time blocked) by stack trace.",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::duration});
     add_stack_options(cli, settings.stacks);
+    settings.stacks.count_name = "us";
     cli.add_switch(0, "user-threads-only", "only user threads (no kernel threads)",
                    &settings.user_threads_only);
     cli.add_switch(0, "kernel-threads-only", "only kernel threads (no user threads)",

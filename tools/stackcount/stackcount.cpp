@@ -269,6 +269,7 @@ int stackcount(int argc, char** argv) {
     cli.add_switch('s', "offset", "show each frame's offset in its function (name+0x1a)",
                    &settings.offsets);
     add_stack_options(cli, settings.stacks);
+    settings.stacks.count_name = "calls";
     cli.set_positional("PATTERN",
                        std::string("what to count: FUNC (kernel), LIB:FUNC or PATH:FUNC (user), "
                                    "t:CATEGORY:EVENT, u:LIB:PROBE (USDT); * and ? match any text "
@@ -285,6 +286,7 @@ int stackcount(int argc, char** argv) {
                      "  stackcount -o json -d 10 c:free         JSON, one object a stack");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     check_stack_options(settings.stacks, options);
+    settings.stacks.folded_process_first = settings.per_process;
     ProbeSpec spec = parse_probe_spec(pattern);
     NameMatcher check(spec.pattern, settings.regex); // a bad regex is a usage error, before BPF
     bool user_side = spec.type == ProbeType::user || spec.type == ProbeType::usdt;
