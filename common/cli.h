@@ -28,7 +28,9 @@ enum class Flag {
     interval_flag, // -i, --interval SECONDS: the interval, as some classic tools spell it
 };
 
-enum class OutputFormat { text, json };
+// text and json for every tool; the others only where a command adds them
+// (CommandLine::add_output_format): triage's html.
+enum class OutputFormat { text, json, html };
 
 struct CommonOptions {
     std::vector<uint32_t> pids;
@@ -94,6 +96,9 @@ class CommandLine {
     void add_text(char short_name, std::string long_name, std::string value_name, std::string help,
                   std::string* target);
     void set_examples(std::string examples) { examples_ = std::move(examples); }
+    // A format of the command's own for -o, beside text and json (triage's
+    // html): -o NAME selects it, and -o's help and its usage error name it.
+    void add_output_format(std::string name, OutputFormat format);
     // One optional positional argument of the tool's own ("[name]" in the
     // usage line): the setter gets it after the options, and throws
     // UsageError on a bad value. With interval [count], it comes first
@@ -136,7 +141,9 @@ class CommandLine {
     };
     std::optional<Positional> positional_;
     std::vector<Option> options_;
-    std::vector<Flag> flags_; // the shared flags it takes
+    std::vector<Flag> flags_;                                         // the shared flags it takes
+    std::vector<std::pair<std::string, OutputFormat>> extra_formats_; // add_output_format
+    std::string format_names() const; // "text or json", "text, json or html"
     // Parsing writes into the CommonOptions given to parse(); the common
     // options' setters reach it through this pointer.
     mutable CommonOptions* current_ = nullptr;
