@@ -181,19 +181,24 @@ void CommandLine::add_common(const std::vector<Flag>& flags, CommonOptions** tar
                             }});
     takes_interval_ = has(Flag::interval);
 
-    options_.push_back(
-        {'o', "output", "FORMAT", "output format: text or json", [opts, this](std::string_view v) {
-             if (v == "text")
-                 opts().format = OutputFormat::text;
-             else if (v == "json")
-                 opts().format = OutputFormat::json;
-             else if (v == "svg" && svg_)
-                 opts().format = OutputFormat::svg;
-             else
-                 throw UsageError(
-                     "invalid output format " + quoted(v) +
-                     (svg_ ? ": must be text, json or svg" : ": must be text or json"));
-         }});
+    options_.push_back({'o', "output", "FORMAT", "output format: " + format_names(),
+                        [this, opts](std::string_view v) {
+                            if (v == "text") {
+                                opts().format = OutputFormat::text;
+                                return;
+                            }
+                            if (v == "json") {
+                                opts().format = OutputFormat::json;
+                                return;
+                            }
+                            for (const auto& [name, format] : extra_formats_)
+                                if (v == name) {
+                                    opts().format = format;
+                                    return;
+                                }
+                            throw UsageError("invalid output format " + quoted(v) + ": must be " +
+                                             format_names());
+                        }});
     options_.push_back({0, "json", "", "same as -o json",
                         [opts](std::string_view) { opts().format = OutputFormat::json; }});
     options_.push_back({'v', "verbose", "",
@@ -210,6 +215,22 @@ void CommandLine::add_common(const std::vector<Flag>& flags, CommonOptions** tar
                                                  ": no such file");
                             opts().btf_path = path;
                         }});
+}
+
+std::string CommandLine::format_names() const {
+    std::vector<std::string> names = {"text", "json"};
+    for (const auto& [name, format] : extra_formats_)
+        names.push_back(name);
+    std::string out;
+    for (size_t i = 0; i < names.size(); i++)
+        out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+    return out;
+}
+
+void CommandLine::add_output_format(std::string name, OutputFormat format) {
+    extra_formats_.emplace_back(std::move(name), format);
+    for (Option& o : options_)
+        if (o.long_name == "output") o.help = "output format: " + format_names();
 }
 
 void CommandLine::set_positional(std::string name, std::string help,
@@ -242,10 +263,7 @@ const CommandLine::Option* CommandLine::find_long(std::string_view name) const {
 }
 
 void CommandLine::allow_svg() {
-    svg_ = true;
-    for (Option& option : options_)
-        if (option.short_name == 'o')
-            option.help = "output format: text, json or svg (a flame graph)";
+    add_output_format("svg", OutputFormat::svg);
 }
 
 ParseResult CommandLine::parse(int argc, const char* const* argv, CommonOptions& options) const {

@@ -28,9 +28,10 @@ enum class Flag {
     interval_flag, // -i, --interval SECONDS: the interval, as some classic tools spell it
 };
 
-// svg: a flame graph (common/flamegraph.h), only for the tools that collect
-// stacks (CommandLine::allow_svg); every other tool refuses -o svg.
-enum class OutputFormat { text, json, svg };
+// text and json for every tool; the others only where a command adds them
+// (CommandLine::add_output_format): svg, a flame graph (common/flamegraph.h),
+// for the tools that collect stacks (allow_svg); triage's html.
+enum class OutputFormat { text, json, svg, html };
 
 struct CommonOptions {
     std::vector<uint32_t> pids;
@@ -101,6 +102,9 @@ class CommandLine {
     // -o takes svg too (a flame graph): for the tools that collect stacks
     // (common/stacks.h's add_stack_options calls it).
     void allow_svg();
+    // A format of the command's own for -o, beside text and json (triage's
+    // html): -o NAME selects it, and -o's help and its usage error name it.
+    void add_output_format(std::string name, OutputFormat format);
     // One optional positional argument of the tool's own ("[name]" in the
     // usage line): the setter gets it after the options, and throws
     // UsageError on a bad value. With interval [count], it comes first
@@ -137,14 +141,15 @@ class CommandLine {
     std::string summary_;
     std::string examples_;
     bool takes_interval_ = false;
-    bool svg_ = false;
     struct Positional {
         std::string name, help;
         std::function<void(std::string_view)> apply;
     };
     std::optional<Positional> positional_;
     std::vector<Option> options_;
-    std::vector<Flag> flags_; // the shared flags it takes
+    std::vector<Flag> flags_;                                         // the shared flags it takes
+    std::vector<std::pair<std::string, OutputFormat>> extra_formats_; // add_output_format
+    std::string format_names() const; // "text or json", "text, json or html"
     // Parsing writes into the CommonOptions given to parse(); the common
     // options' setters reach it through this pointer.
     mutable CommonOptions* current_ = nullptr;

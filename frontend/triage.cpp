@@ -23,6 +23,7 @@
 #include "skeleton.h"
 #include "tool.h"
 #include "triage_findings.h"
+#include "triage_html.h"
 #include "triage_render.h"
 #include "triage_report.h"
 
@@ -604,7 +605,10 @@ int triage_command(int argc, char** argv) {
         {Flag::duration});
     cli.set_examples("  corescope triage                 a 60-second window\n"
                      "  corescope triage -d 10           a 10-second window\n"
-                     "  corescope triage -o json > t.json\n");
+                     "  corescope triage -o json > t.json\n"
+                     "  corescope triage -o html > report.html   one page to attach to an "
+                     "incident\n");
+    cli.add_output_format("html", OutputFormat::html);
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     double duration = options.duration.value_or(60);
 
@@ -671,8 +675,9 @@ int triage_command(int argc, char** argv) {
 
     std::vector<triage::Finding> findings = triage::analyze(report);
     Output out;
-    out.buffer() = options.format == OutputFormat::json ? triage::render_json(report, findings)
-                                                        : triage::render_text(report, findings);
+    out.buffer() = options.format == OutputFormat::json   ? triage::render_json(report, findings)
+                   : options.format == OutputFormat::html ? triage::render_html(report, findings)
+                                                          : triage::render_text(report, findings);
     out.flush();
     return exit_ok;
 }

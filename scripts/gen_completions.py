@@ -15,7 +15,7 @@ import sys
 
 # What the shell can offer for an option's value, by its value name.
 VALUE_KINDS = {"PID": "pid", "TID": "pid", "PATH": "file", "FILE": "file", "FORMAT": "format"}
-FORMATS = ["text", "json"]
+FORMATS = ["text", "json"]  # every command's; a command with more names them in -o's help
 # `corescope list` parses its own few options.
 LIST_OPTIONS = [{"short": "-o", "long": "--output", "value": "FORMAT", "help": "output format: text or json"},
                 {"short": "", "long": "--json", "value": "", "help": "same as -o json"}]
@@ -42,29 +42,36 @@ def value_kind(option):
     return VALUE_KINDS.get(option["value"], "none" if option["value"] else "")
 
 
+def formats_of(option):
+    """The -o values an option's help names ("output format: text, json or
+    html": triage's html), else the ones every command takes."""
+    help_text = option["help"]
+    if not help_text.startswith("output format: "):
+        return FORMATS
+    names = help_text[len("output format: "):].replace(" or ", ", ").split(", ")
+    return [n for n in names if n.isalnum()] or FORMATS
+
+
 def function_name(command):
     return "_corescope_" + command.replace("-", "_")
 
 
-def formats_of(options):
-    """text and json, and svg where the tool's -o takes it (its help says so)."""
-    takes_svg = any(o["long"] == "--output" and "svg" in o["help"] for o in options)
-    return FORMATS + ["svg"] if takes_svg else FORMATS
-
-
 def bash_function(command, options):
     by_kind = {}
+    formats = FORMATS
     for o in options:
         kind = value_kind(o)
         if kind:
             by_kind.setdefault(kind, []).extend(f for f in (o["short"], o["long"]) if f)
+        if kind == "format":
+            formats = formats_of(o)
     words = " ".join(f for o in options for f in (o["short"], o["long"]) if f)
     lines = [f"{function_name(command)}() {{", '    case "$prev" in']
     actions = {
         "pid": 'COMPREPLY=($(compgen -W "$(ls /proc | grep -E \'^[0-9]+$\')" -- "$cur"))',
         "file": 'compopt -o filenames; COMPREPLY=($(compgen -f -- "$cur"))',
         "dir": 'compopt -o filenames; COMPREPLY=($(compgen -d -- "$cur"))',
-        "format": f'COMPREPLY=($(compgen -W "{" ".join(formats_of(options))}" -- "$cur"))',
+        "format": f'COMPREPLY=($(compgen -W "{" ".join(formats)}" -- "$cur"))',
         "none": "COMPREPLY=()",  # a number or a name the shell cannot guess
     }
     for kind, flags in by_kind.items():
@@ -105,8 +112,7 @@ def zsh_quote(text):
 
 def zsh_spec(option):
     kind = value_kind(option)
-    formats = FORMATS + ["svg"] if "svg" in option["help"] else FORMATS
-    action = {"pid": "_pids", "file": "_files", "dir": "_files -/", "format": "(" + " ".join(formats) + ")",
+    action = {"pid": "_pids", "file": "_files", "dir": "_files -/", "format": "(" + " ".join(formats_of(option)) + ")",
               "none": " ", "": None}[kind]
     help_text = zsh_quote(option["help"])
     specs = []

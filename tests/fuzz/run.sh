@@ -12,13 +12,14 @@ build=${CORESCOPE_SANITIZE_BUILD:?set by meson test}
 seconds=${CORESCOPE_FUZZ_SECONDS:-30}
 "$root/tests/sanitize/build.sh" "$build" tests/fuzz/fuzz_cli tests/fuzz/fuzz_decoders tests/fuzz/fuzz_output tests/fuzz/fuzz_http \
     tests/fuzz/fuzz_flamegraph
+    tests/fuzz/fuzz_triage_html
 
 artifacts=$build/fuzz-artifacts
 mkdir -p "$artifacts"
 export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 # The targets fuzz side by side (each is one single-threaded process):
-# the suite takes one target's time instead of three.
+# the suite takes one target's time instead of five.
 fuzz_one() { # TARGET
     local target=$1 fuzzer=$build/tests/fuzz/fuzz_$1 corpus=$here/corpus/$1 work
     work=$(mktemp -d /tmp/corescope-fuzz-$target.XXXXXX)
@@ -39,7 +40,7 @@ fuzz_one() { # TARGET
     rm -rf "$work" "$work.log"
     return $rc
 }
-targets=(cli decoders output http flamegraph)
+targets=(cli decoders output http flamegraph triage_html)
 pids=()
 for target in "${targets[@]}"; do
     fuzz_one "$target" &

@@ -192,6 +192,22 @@ TEST_CASE("cli: every shared flag parses in its short and long forms", "[cli]") 
     }
 }
 
+TEST_CASE("cli: a format of a command's own joins -o, its help and its usage error", "[cli]") {
+    CommandLine plain("tool", "test tool", all_event_flags);
+    CHECK_THAT(usage_error(plain, {"-o", "html"}), Contains("must be text or json"));
+    CHECK_THAT(plain.option_table(), Contains("output format: text or json"));
+
+    CommandLine cl("corescope triage", "test command", {Flag::duration});
+    cl.add_output_format("html", OutputFormat::html);
+    CHECK(parse_ok(cl, {"-o", "html"}).format == OutputFormat::html);
+    CHECK(parse_ok(cl, {"--output=html"}).format == OutputFormat::html);
+    CHECK(parse_ok(cl, {"-o", "json"}).format == OutputFormat::json);
+    CHECK(parse_ok(cl, {"-o", "html", "--json"}).format == OutputFormat::json);
+    CHECK_THAT(usage_error(cl, {"-o", "svg"}), Contains("must be text, json or html"));
+    CHECK_THAT(cl.option_table(), Contains("output format: text, json or html"));
+    CHECK_THAT(cl.help(), Contains("text, json or html"));
+}
+
 TEST_CASE("cli: clustered, repeated and combined flags", "[cli]") {
     CommandLine cl("tool", "test tool", all_event_flags);
 
