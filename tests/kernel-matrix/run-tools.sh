@@ -79,12 +79,14 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -su
 # Each guest's lines go through a prefix ([6.1], [6.12]) when more than one
 # boots; its status goes to a file, as the prefixing pipe hides it.
 # md_mod, raid1 and loop: mdflush makes an md RAID1 of two loop devices.
+# The timeout (meson's is 1800 s): a 6.12 guest alone under a load average
+# of 12 to 13 had run 864 s of checks and was not done.
 guest() { # SERIES [TOOL...]
     local series=$1 status=0 extra=()
     shift
     # The no-BTF phase runs in the 6.1 boot, after the other checks.
     [ "$series" != 6.1 ] || extra=(--nobtf-phase)
-    "$here/run-in-vm.sh" --series "$series" --files "$files" --disk 64 --ext4 --memory 2048 --timeout 900 \
+    "$here/run-in-vm.sh" --series "$series" --files "$files" --disk 64 --ext4 --memory 2048 --timeout 1500 \
         --module md_mod --module raid1 --module loop \
         --append softlockup_panic=1 -- \
         sh /corescope/guest-checks.sh "${extra[@]}" "$@" || status=$?
