@@ -969,8 +969,11 @@ if [ -n "$CORESCOPE_SCRATCH" ] && grep -q " $CORESCOPE_SCRATCH ext4 " /proc/moun
 		expect_tier cs_tpbtf cachestat "page cache activity" tp_btf
 		hits=$(sum_json hits $out/cs_tpbtf.out)
 		dirties=$(sum_json dirties $out/cs_tpbtf.out)
-		check "cachestat[tp_btf]: JSON counts the 3072 page cache hits of three 4 MiB reads on $kernel (got $hits) and dirtied pages (got $dirties)" \
-			[ "$hits" -ge 3072 -a "$dirties" -gt 0 ]
+		# On the tracepoints a hit is a page read less the system's misses,
+		# so a miss of anything else in the window takes one off: 3071 and
+		# 3074 in two runs on 6.12.
+		check "cachestat[tp_btf]: JSON counts about the 3072 page cache hits of three 4 MiB reads on $kernel (got $hits, want 3000 or more) and dirtied pages (got $dirties)" \
+			[ "$hits" -ge 3000 -a "$dirties" -gt 0 ]
 	else
 		# Without fentry and kprobes the tool must say so and stop.
 		msg=$(CORESCOPE_SKIP_ATTACH=fentry,kprobe cachestat --dry-run 2>&1)
