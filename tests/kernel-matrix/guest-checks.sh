@@ -149,7 +149,12 @@ expect() {
 	fi
 }
 # km-workload wait ...: returns once it is waiting for SIGUSR1, pid in $wpid.
+# The last run of the same command left "waiting" in its file: removed
+# first, or the loop could see it before the new child has truncated the
+# file, and a tool given -p would read the maps of a shell not yet
+# km-workload (funccount once: "process N does not map" libc).
 gated() {
+	rm -f $out/workload.$1
 	km-workload wait "$@" >$out/workload.$1 2>&1 &
 	wpid=$!
 	i=0
