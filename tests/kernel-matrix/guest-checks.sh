@@ -880,6 +880,8 @@ if [ -n "$CORESCOPE_SCRATCH" ]; then
 	# complete several writes with one interrupt: 183 for 200 in one run).
 	disk_irqs=$(awk 'NR == FNR { before[$1] = $2; next } { d = $2 - before[$1]; if (d > m) m = d } END { print m + 0 }' \
 		$out/irq-before $out/irq-after)
+	disk_line=$(awk 'NR == FNR { before[$1] = $2; next } { d = $2 - before[$1]; if (d > m) { m = d; l = $1 } } END { print l }' \
+		$out/irq-before $out/irq-after)
 	stop_all
 	for t in hi_json:tp_btf hi_raw:raw_tp hi_tp:tracepoint; do
 		tag=${t%:*}
@@ -888,7 +890,7 @@ if [ -n "$CORESCOPE_SCRATCH" ]; then
 		# Every interrupt /proc/interrupts counted on the disk's line during
 		# dd's 200 O_DIRECT writes, the tool counted too (it ran longer).
 		most=$(grep -o '"name":"[^"]*","count":[0-9]*' $out/$tag.out | sed 's/.*"count"://' | sort -n | tail -n 1)
-		check "hardirqs[$kind]: counts the $disk_irqs interrupts of the disk's line during dd's 200 writes (got ${most:-none})" \
+		check "hardirqs[$kind]: counts the $disk_irqs interrupts of the disk's line ($disk_line) during dd's 200 writes (got ${most:-none})" \
 			[ "$disk_irqs" -ge 100 -a "${most:-0}" -ge "$disk_irqs" ]
 	done
 	ticks=$((t2 - t1))
