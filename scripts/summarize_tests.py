@@ -42,10 +42,11 @@ for line in lines:
     stdout = test.get("stdout") or ""
     counts = catch2_counts(stdout)
     if counts is None:
-        # The kernel-matrix guest: its own closing line.
-        m = re.findall(r"^(\d+) passed, (\d+) failed$", stdout, re.M)
+        # The kernel-matrix guests: each its own closing line, prefixed
+        # with its kernel ("[6.12] 420 passed, 0 failed") when two ran.
+        m = re.findall(r"^(?:\[[0-9.]+\] )?(\d+) passed, (\d+) failed$", stdout, re.M)
         if m:
-            counts = (int(m[-1][0]), int(m[-1][1]), 0)
+            counts = (sum(int(p) for p, _ in m), sum(int(f) for _, f in m), 0)
     if counts is not None:
         passed += counts[0]
         failed += counts[1]

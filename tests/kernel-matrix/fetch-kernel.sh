@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# fetch-kernel.sh CACHE_DIR
+# fetch-kernel.sh CACHE_DIR [SERIES]
 #
-# Fetch Debian's newest linux-image-6.1.0-N-amd64 into CACHE_DIR, unpack it,
+# Fetch Debian's newest amd64 kernel of SERIES into CACHE_DIR, unpack it,
 # and print the path of its vmlinuz on stdout (everything else goes to
 # stderr). Idempotent: an unpacked kernel in the cache is reused, and with no
 # network (or no apt lists) the newest cached kernel is used.
 #
+# SERIES: 6.1 (the default: bookworm's linux-image-6.1.0-N-amd64) or 6.12
+# (bookworm's linux-image-6.12.N+deb12-amd64, from its security and
+# backports updates). A package name (linux-image-...) pins that package.
+#
 # Environment:
-#   CORESCOPE_KERNEL_PKG   pin a package (e.g. linux-image-6.1.0-56-amd64)
+#   CORESCOPE_KERNEL_PKG   pin a 6.1 package (e.g. linux-image-6.1.0-56-amd64)
 #                          instead of the newest one apt knows about.
+#   CORESCOPE_KERNEL_PKG_612  the same for 6.12 (linux-image-6.12.N+deb12-amd64)
 #
 # Layout of CACHE_DIR:
 #   PKG_VERSION_amd64.deb          what apt-get download fetched
@@ -23,9 +28,19 @@ prog=fetch-kernel.sh
 log() { echo "$prog: $*" >&2; }
 die() { echo "$prog: error: $*" >&2; exit 1; }
 
-[ $# -eq 1 ] || die "usage: $prog CACHE_DIR"
+[ $# -eq 1 ] || [ $# -eq 2 ] || die "usage: $prog CACHE_DIR [6.1|6.12|PACKAGE]"
 mkdir -p "$1" || die "cannot create cache directory $1"
 cache=$(cd "$1" && pwd)
+series=${2:-6.1}
+pin=""
+# The generic amd64 flavour only (not -rt, -cloud, -dbg or -unsigned; the
+# signed package carries the same bzImage with a signature qemu ignores).
+case $series in
+6.1) pin=${CORESCOPE_KERNEL_PKG:-}; pkg_re='^linux-image-6\.1\.0-[0-9]+-amd64$'; cache_glob='linux-image-6.1.0-*-amd64' ;;
+6.12) pin=${CORESCOPE_KERNEL_PKG_612:-}; pkg_re='^linux-image-6\.12\.[0-9]+\+deb12-amd64$'; cache_glob='linux-image-6.12.*+deb12-amd64' ;;
+linux-image-*) pin=$series; pkg_re="^${series//./\\.}\$"; cache_glob=$series ;;
+*) die "unknown kernel series '$series' (6.1, 6.12 or a linux-image package)" ;;
+esac
 
 for tool in apt-cache apt-get dpkg dpkg-deb; do
     command -v "$tool" >/dev/null ||
@@ -42,25 +57,36 @@ vmlinuz_of() {
     return 1
 }
 
-# Unpack the ELF vmlinux from an xz bzImage, next to it as vmlinux-VER.
-# Debian's 6.1 kernel has CONFIG_PVH=y, so qemu can boot that ELF directly
-# and skip the bzImage's own xz decompression, which under TCG costs about
-# 3.5 s of every boot. Best effort: without it run-in-vm.sh boots vmlinuz.
+# Unpack the ELF vmlinux from an xz (6.1) or zstd (6.12) bzImage, next to
+# it as vmlinux-VER. Debian's kernels have CONFIG_PVH=y, so qemu can boot
+# that ELF directly and skip the bzImage's own decompression, which under
+# TCG costs about 3.5 s of every boot. Best effort: without it run-in-vm.sh
+# boots vmlinuz.
 make_pvh_vmlinux() {
-    local vmlinuz=$1 out tmp off
+    local vmlinuz=$1 out tmp off magic decomp
     out=$(dirname "$vmlinuz")/vmlinux-$(basename "$vmlinuz" | sed 's/^vmlinuz-//')
     [ -s "$out" ] && return 0
-    command -v xz >/dev/null || { log "xz not found (apt-get install xz-utils): no PVH vmlinux"; return 0; }
     tmp=$out.tmp
-    for off in $(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$vmlinuz" 2>/dev/null | cut -d: -f1); do
-        # xz stops at the end of its stream, so tail may die of SIGPIPE:
-        # judge the pair by xz's status alone.
-        if (set +o pipefail; tail -c +$((off + 1)) "$vmlinuz" | xz -dc --single-stream >"$tmp" 2>/dev/null) &&
-            [ "$(head -c 4 "$tmp" | od -An -tx1 | tr -d ' \n')" = 7f454c46 ]; then
-            mv "$tmp" "$out"
-            log "unpacked $(basename "$out") (ELF, for qemu PVH boot)"
-            return 0
-        fi
+    for magic in xz zstd; do
+        case $magic in
+        xz) pattern='\xfd7zXZ\x00'; decomp=(xz -dc --single-stream) ;;
+        zstd) pattern='\x28\xb5\x2f\xfd'; decomp=(zstd -dcq) ;;
+        esac
+        LC_ALL=C grep -qUaP "$pattern" "$vmlinuz" 2>/dev/null || continue
+        command -v "${decomp[0]}" >/dev/null ||
+            { log "${decomp[0]} not found (apt-get install ${decomp[0]/xz/xz-utils}): no PVH vmlinux"; return 0; }
+        for off in $(LC_ALL=C grep -obUaP "$pattern" "$vmlinuz" 2>/dev/null | cut -d: -f1); do
+            # The decompressor may stop at the end of its stream (or complain
+            # of the bzImage's trailer after it), so tail may die of SIGPIPE:
+            # judge by the ELF magic and the size of what came out.
+            (set +o pipefail; tail -c +$((off + 1)) "$vmlinuz" | "${decomp[@]}" >"$tmp" 2>/dev/null) || true
+            if [ "$(head -c 4 "$tmp" | od -An -tx1 | tr -d ' \n')" = 7f454c46 ] &&
+                readelf -h "$tmp" >/dev/null 2>&1; then
+                mv "$tmp" "$out"
+                log "unpacked $(basename "$out") (ELF, for qemu PVH boot)"
+                return 0
+            fi
+        done
     done
     rm -f "$tmp"
     log "could not unpack an ELF vmlinux from $(basename "$vmlinuz"); run-in-vm.sh will boot the bzImage"
@@ -69,26 +95,25 @@ make_pvh_vmlinux() {
 # Newest cached kernel, for offline use.
 newest_cached() {
     local d best=""
-    for d in $(ls -d "$cache"/linux-image-6.1.0-*-amd64 2>/dev/null | sort -V); do
+    # shellcheck disable=SC2086 # cache_glob is a glob
+    for d in $(ls -d "$cache"/$cache_glob 2>/dev/null | sort -V); do
         vmlinuz_of "$d" >/dev/null && best=$d
     done
     [ -n "$best" ] && vmlinuz_of "$best"
 }
 
-# Candidates, newest first: the generic amd64 flavour only (not -rt,
-# -cloud, -dbg or -unsigned; the signed package carries the same bzImage
-# with a signature qemu ignores).
+# Candidates, newest first.
 candidates() {
-    apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64$' 2>/dev/null |
+    apt-cache search --names-only "$pkg_re" 2>/dev/null |
         awk '{print $1}' | sort -rV
 }
 
-if [ -n "${CORESCOPE_KERNEL_PKG:-}" ]; then
-    pkgs=$CORESCOPE_KERNEL_PKG
+if [ -n "$pin" ]; then
+    pkgs=$pin
 else
     pkgs=$(candidates)
     if [ -z "$pkgs" ] && [ "$(id -u)" -eq 0 ]; then
-        log "apt knows no linux-image-6.1.0-*-amd64; running apt-get update"
+        log "apt knows no $cache_glob; running apt-get update"
         apt-get update >&2 || log "apt-get update failed (offline?)"
         pkgs=$(candidates)
     fi
@@ -96,11 +121,11 @@ fi
 
 if [ -z "$pkgs" ]; then
     if path=$(newest_cached); then
-        log "apt lists have no 6.1 kernel; using cached $path"
+        log "apt lists have no $series kernel; using cached $path"
         echo "$path"
         exit 0
     fi
-    die "no linux-image-6.1.0-*-amd64 known to apt and none cached in $cache
+    die "no $cache_glob known to apt and none cached in $cache
   (this needs Debian 12 'bookworm' apt sources and 'apt-get update')"
 fi
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run-in-vm.sh: run a command inside Debian's 6.1 kernel under qemu (TCG).
+# run-in-vm.sh: run a command inside Debian's 6.1 (or 6.12) kernel under qemu (TCG).
 #
 #   run-in-vm.sh [options] [--files DIR] -- COMMAND [ARG...]
 #
@@ -11,6 +11,8 @@
 #   --kernel VMLINUZ   kernel to boot (default: fetch-kernel.sh's 6.1 kernel,
 #                      cached in $CORESCOPE_KERNEL_CACHE or
 #                      ~/.cache/corescope/kernel-matrix)
+#   --series SERIES    without --kernel: fetch-kernel.sh's kernel of SERIES
+#                      (6.1, the default, or 6.12)
 #   --files DIR        copied to /corescope in the guest (default: none)
 #   --timeout SECS     kill the VM after this long, exit 124 (default 300)
 #   --disk SIZE_MB     attach a scratch virtio disk (/dev/vda), formatted ext2
@@ -52,7 +54,7 @@ log() { echo "$prog: $*" >&2; }
 die() { echo "$prog: error: $*" >&2; exit $EXIT_SETUP; }
 usage_error() {
     echo "$prog: $*" >&2
-    echo "usage: $prog [--kernel VMLINUZ] [--timeout SECS] [--files DIR] [--disk SIZE_MB]" \
+    echo "usage: $prog [--kernel VMLINUZ | --series 6.1|6.12] [--timeout SECS] [--files DIR] [--disk SIZE_MB]" \
         "[--raw-disk|--ext4] [--module NAME]... [--memory MB] [--cpus N] [--append ARGS] [--bzimage] [--keep]" \
         "-- COMMAND [ARG...]" >&2
     exit 2
@@ -60,6 +62,7 @@ usage_error() {
 is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 kernel=""
+series=6.1
 files=""
 timeout_s=300
 disk_mb=""
@@ -75,6 +78,7 @@ bzimage=0
 while [ $# -gt 0 ]; do
     case $1 in
     --kernel) [ $# -ge 2 ] || usage_error "--kernel needs a path"; kernel=$2; shift 2 ;;
+    --series) [ $# -ge 2 ] || usage_error "--series needs 6.1 or 6.12"; series=$2; shift 2 ;;
     --files) [ $# -ge 2 ] || usage_error "--files needs a directory"; files=$2; shift 2 ;;
     --timeout)
         [ $# -ge 2 ] && is_uint "$2" && [ "$2" -gt 0 ] ||
@@ -148,7 +152,7 @@ busybox=$(command -v busybox)
 
 if [ -z "$kernel" ]; then
     cache=${CORESCOPE_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/corescope/kernel-matrix}
-    kernel=$("$here/fetch-kernel.sh" "$cache") || die "fetch-kernel.sh could not provide a kernel"
+    kernel=$("$here/fetch-kernel.sh" "$cache" "$series") || die "fetch-kernel.sh could not provide a kernel"
 fi
 [ -f "$kernel" ] || die "kernel image '$kernel' not found"
 kernel=$(cd "$(dirname "$kernel")" && pwd)/$(basename "$kernel")
@@ -190,13 +194,15 @@ if [ ${#want_modules[@]} -gt 0 ]; then
         die "modules for $kver not found at $moddir (needed by --disk/--module); use a kernel from fetch-kernel.sh"
     # NAME<TAB>PATH for every module, NAME with '-' folded to '_' as the
     # kernel does.
-    mod_index=$(find "$moddir/kernel" -name '*.ko' -printf '%f\t%p\n' |
-        awk -F'\t' '{ n = $1; sub(/\.ko$/, "", n); gsub(/-/, "_", n); print n "\t" $2 }')
+    # 6.1's modules are plain .ko files, 6.12's .ko.xz: the guest's busybox
+    # insmod takes plain ones, so compressed ones are unpacked here.
+    mod_index=$(find "$moddir/kernel" \( -name '*.ko' -o -name '*.ko.xz' -o -name '*.ko.zst' \) -printf '%f\t%p\n' |
+        awk -F'\t' '{ n = $1; sub(/\.ko(\.xz|\.zst)?$/, "", n); gsub(/-/, "_", n); print n "\t" $2 }')
     builtin_mods=$(sed 's#.*/##; s#\.ko$##; s#-#_#g' "$moddir/modules.builtin" 2>/dev/null || true)
     declare -A mod_done=()
     mod_lookup() { awk -F'\t' -v n="$1" '$1 == n { print $2; exit }' <<<"$mod_index"; }
     add_module() { # NAME [optional]
-        local name=${1//-/_} ko deps soft dep
+        local name=${1//-/_} ko out deps soft dep
         [ -z "${mod_done[$name]:-}" ] || return 0
         mod_done[$name]=1
         if grep -qx "$name" <<<"$builtin_mods"; then return 0; fi
@@ -205,6 +211,14 @@ if [ ${#want_modules[@]} -gt 0 ]; then
             [ -n "${2:-}" ] && return 1
             die "kernel module '$name' not found under $moddir"
         fi
+        mkdir -p "$root/lib/modules/$kver"
+        out=$root/lib/modules/$kver/${ko##*/}
+        case $ko in
+        *.ko.xz) out=${out%.xz}; xz -dc "$ko" >"$out" || die "could not unpack $ko (xz-utils)" ;;
+        *.ko.zst) out=${out%.zst}; zstd -dcq "$ko" >"$out" || die "could not unpack $ko (zstd)" ;;
+        *) cp "$ko" "$out" ;;
+        esac
+        ko=$out
         deps=$(tr '\0' '\n' <"$ko" | sed -n 's/^depends=//p' | head -n 1)
         for dep in ${deps//,/ }; do add_module "$dep"; done
         # softdep=pre: X (ext4 wants crypto-crc32c to mount at all). X is
@@ -218,8 +232,6 @@ if [ ${#want_modules[@]} -gt 0 ]; then
                         add_module "${dep#crypto-}" optional; }; } ||
                 log "warning: soft dependency '$dep' of $name not found; skipped"
         done
-        mkdir -p "$root/lib/modules/$kver"
-        cp "$ko" "$root/lib/modules/$kver/"
         echo "/lib/modules/$kver/${ko##*/}" >>"$root/etc/corescope-modules"
     }
     for m in "${want_modules[@]}"; do add_module "$m"; done
