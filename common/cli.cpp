@@ -181,15 +181,24 @@ void CommandLine::add_common(const std::vector<Flag>& flags, CommonOptions** tar
                             }});
     takes_interval_ = has(Flag::interval);
 
-    options_.push_back(
-        {'o', "output", "FORMAT", "output format: text or json", [opts](std::string_view v) {
-             if (v == "text")
-                 opts().format = OutputFormat::text;
-             else if (v == "json")
-                 opts().format = OutputFormat::json;
-             else
-                 throw UsageError("invalid output format " + quoted(v) + ": must be text or json");
-         }});
+    bool prometheus = has(Flag::prometheus);
+    options_.push_back({'o', "output", "FORMAT",
+                        prometheus ? "output format: text, json, or prometheus (the counters "
+                                     "as one Prometheus exposition, at the end or each interval)"
+                                   : "output format: text or json",
+                        [opts, prometheus](std::string_view v) {
+                            if (v == "text")
+                                opts().format = OutputFormat::text;
+                            else if (v == "json")
+                                opts().format = OutputFormat::json;
+                            else if (v == "prometheus" && prometheus)
+                                opts().format = OutputFormat::prometheus;
+                            else
+                                throw UsageError("invalid output format " + quoted(v) +
+                                                 (prometheus
+                                                      ? ": must be text, json or prometheus"
+                                                      : ": must be text or json"));
+                        }});
     options_.push_back({0, "json", "", "same as -o json",
                         [opts](std::string_view) { opts().format = OutputFormat::json; }});
     options_.push_back({'v', "verbose", "",

@@ -26,9 +26,13 @@ enum class Flag {
     milliseconds,  // -m, --milliseconds
     interval,      // [interval [count]] positionals
     interval_flag, // -i, --interval SECONDS: the interval, as some classic tools spell it
+    prometheus,    // -o prometheus: the tool's corescope export collector, one exposition
 };
 
-enum class OutputFormat { text, json };
+// prometheus: the Prometheus text format 0.0.4 of the tool's counters or
+// histograms (its corescope export collector), for node_exporter's textfile
+// collector; only the tools that declare Flag::prometheus take it.
+enum class OutputFormat { text, json, prometheus };
 
 struct CommonOptions {
     std::vector<uint32_t> pids;
