@@ -195,9 +195,8 @@ void CommandLine::add_common(const std::vector<Flag>& flags, CommonOptions** tar
                                 opts().format = OutputFormat::prometheus;
                             else
                                 throw UsageError("invalid output format " + quoted(v) +
-                                                 (prometheus
-                                                      ? ": must be text, json or prometheus"
-                                                      : ": must be text or json"));
+                                                 (prometheus ? ": must be text, json or prometheus"
+                                                             : ": must be text or json"));
                         }});
     options_.push_back({0, "json", "", "same as -o json",
                         [opts](std::string_view) { opts().format = OutputFormat::json; }});

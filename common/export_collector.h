@@ -34,7 +34,8 @@ inline std::vector<std::pair<std::string, int>> loaded_programs(const bpf_object
     std::vector<std::pair<std::string, int>> out;
     bpf_program* prog = nullptr;
     while ((prog = bpf_object__next_program(obj, prog)) != nullptr)
-        if (bpf_program__fd(prog) >= 0) out.emplace_back(bpf_program__name(prog), bpf_program__fd(prog));
+        if (bpf_program__fd(prog) >= 0)
+            out.emplace_back(bpf_program__name(prog), bpf_program__fd(prog));
     return out;
 }
 

@@ -89,8 +89,7 @@ const std::vector<CollectorEntry>& all_collectors() {
         {"tcpdrop", "dropped TCP packets by drop reason", tools::export_tcpdrop},
 #endif
 #if CORESCOPE_EXPORT_OPENSNOOP
-        {"opensnoop", "open calls and failed open calls by errno", tools::export_opensnoop,
-         false},
+        {"opensnoop", "open calls and failed open calls by errno", tools::export_opensnoop, false},
 #endif
 #if CORESCOPE_EXPORT_SYSCOUNT
         {"syscount", "system calls by name, with their time", tools::export_syscount, false},
@@ -387,7 +386,7 @@ class Exporter {
     FileDescriptor stats_fd_;
     std::map<std::string, std::string> users_;
     std::map<std::string, std::string> accepted_; // user: the password that last matched
-    std::set<std::string> warned_; // collectors whose failure was said
+    std::set<std::string> warned_;                // collectors whose failure was said
 };
 
 // TLS (--web.config.file's tls_server_config): one context, the
@@ -422,9 +421,11 @@ int tls_version_number(const std::string& name, int fallback) {
 SslContext make_ssl_context(const WebConfig& config) {
     SslContext ctx(SSL_CTX_new(TLS_server_method()));
     if (!ctx) throw RuntimeError("TLS: " + ssl_errors());
-    SSL_CTX_set_min_proto_version(ctx.get(), tls_version_number(config.min_version, TLS1_2_VERSION));
+    SSL_CTX_set_min_proto_version(ctx.get(),
+                                  tls_version_number(config.min_version, TLS1_2_VERSION));
     SSL_CTX_set_max_proto_version(ctx.get(), tls_version_number(config.max_version, 0));
-    SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_mode(ctx.get(),
+                     SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION);
     if (SSL_CTX_use_certificate_chain_file(ctx.get(), config.cert_file.c_str()) != 1)
         throw UsageError("--web.config.file: cert_file " + config.cert_file + ": " + ssl_errors());
@@ -442,7 +443,7 @@ struct Connection {
     std::string out; // the response, once there is one
     size_t written = 0;
     bool done = false;
-    Ssl ssl;                  // with TLS
+    Ssl ssl;                 // with TLS
     bool want_write = false; // TLS: the last call waits to write (a handshake's reply)
 
     // Like recv() and send(): bytes, 0 at the end, -1 with errno (EAGAIN:
@@ -609,8 +610,8 @@ int export_command(int argc, char** argv) {
     cli.add_option(0, "collectors", "LIST",
                    "the collectors to run, comma-separated; \"default\" names those on by "
                    "default (" +
-                       (defaults.empty() ? "none" : defaults) + "); opt-in: " +
-                       (opt_in.empty() ? "none" : opt_in),
+                       (defaults.empty() ? "none" : defaults) +
+                       "); opt-in: " + (opt_in.empty() ? "none" : opt_in),
                    [&](std::string_view v) { settings.collectors = split_list(v); });
     cli.add_number(0, "max-series", "N",
                    "at most N series per metric family; the rest are summed into one (default 500)",

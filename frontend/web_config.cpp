@@ -119,8 +119,7 @@ Line parse_line(std::string_view text, size_t number) {
         if (colon >= text.size() || text[colon] != ':') fail(number, "no ':' after the key");
     } else {
         colon = text.find(':');
-        while (colon != std::string_view::npos && colon + 1 < text.size() &&
-               text[colon + 1] != ' ')
+        while (colon != std::string_view::npos && colon + 1 < text.size() && text[colon + 1] != ' ')
             colon = text.find(':', colon + 1);
         if (colon == std::string_view::npos) fail(number, "not 'key: value'");
         l.key = std::string(text.substr(0, colon));
@@ -134,10 +133,15 @@ Line parse_line(std::string_view text, size_t number) {
     return l;
 }
 
-const std::set<std::string_view> tls_unsupported = {
-    "cert",          "key",
-    "client_auth_type", "client_ca_file", "client_ca", "cipher_suites", "curve_preferences",
-    "prefer_server_cipher_suites", "client_allowed_sans"};
+const std::set<std::string_view> tls_unsupported = {"cert",
+                                                    "key",
+                                                    "client_auth_type",
+                                                    "client_ca_file",
+                                                    "client_ca",
+                                                    "cipher_suites",
+                                                    "curve_preferences",
+                                                    "prefer_server_cipher_suites",
+                                                    "client_allowed_sans"};
 
 std::string tls_version(const Line& l) {
     static const std::set<std::string_view> known = {"TLS10", "TLS11", "TLS12", "TLS13"};
@@ -182,8 +186,8 @@ WebConfig parse_web_config(std::string_view text) {
         if (!tls && !users) {
             if (top.key == "http_server_config")
                 fail(top.number, "http_server_config is not supported by corescope export");
-            fail(top.number, "unknown key '" + top.key +
-                                 "' (known: tls_server_config, basic_auth_users)");
+            fail(top.number,
+                 "unknown key '" + top.key + "' (known: tls_server_config, basic_auth_users)");
         }
         i++;
         size_t child_indent = 0;
@@ -211,8 +215,8 @@ WebConfig parse_web_config(std::string_view text) {
             } else if (l.key == "max_version") {
                 config.max_version = tls_version(l);
             } else if (tls_unsupported.count(l.key)) {
-                fail(l.number, "tls_server_config: " + l.key +
-                                   " is not supported by corescope export");
+                fail(l.number,
+                     "tls_server_config: " + l.key + " is not supported by corescope export");
             } else {
                 fail(l.number, "tls_server_config: unknown key '" + l.key +
                                    "' (known: cert_file, key_file, min_version, max_version)");

@@ -15,10 +15,10 @@
 namespace corescope {
 
 struct WebConfig {
-    std::string cert_file; // PEM, the chain after the certificate
-    std::string key_file;  // PEM
-    std::string min_version; // "TLS12" (the default), "TLS13"
-    std::string max_version; // "TLS13" (the default), "TLS12"
+    std::string cert_file;                    // PEM, the chain after the certificate
+    std::string key_file;                     // PEM
+    std::string min_version;                  // "TLS12" (the default), "TLS13"
+    std::string max_version;                  // "TLS13" (the default), "TLS12"
     std::map<std::string, std::string> users; // name: bcrypt hash ($2a$, $2b$, $2y$)
     bool tls() const { return !cert_file.empty(); }
 };

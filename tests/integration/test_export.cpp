@@ -6,11 +6,10 @@
 // writes, an OOM kill in a memory cgroup, retransmissions in a network
 // namespace, connections refused (dropped SYNs), failed opens and a rare
 // system call, and asserts through /api/v1/query that the counters rose by
-// at least that much (and the exec programs' run counts, the health), that histogram_quantile over both
-// histograms is sane, that up is 1 and that every collector reports
-// success. promtool check metrics passes on both formats, a client that
-// sends nothing or a huge header does not stall a scrape, and a thousand
-// scrapes in a row leave the exporter's memory flat.
+// at least that much (and the exec programs' run counts, the health), that histogram_quantile over
+// both histograms is sane, that up is 1 and that every collector reports success. promtool check
+// metrics passes on both formats, a client that sends nothing or a huge header does not stall a
+// scrape, and a thousand scrapes in a row leave the exporter's memory flat.
 #include "harness.h"
 
 #include <arpa/inet.h>
@@ -276,7 +275,6 @@ void check_structure(const std::string& text) {
     }
 }
 
-
 // count connections to a port of 127.0.0.1 nothing listens on: each SYN is
 // dropped (reason NO_SOCKET) and answered with a reset.
 void connect_refused(int count) {
@@ -464,8 +462,7 @@ TEST_CASE("export: Prometheus scrapes corescope export and sees what the test pr
     const std::string no_socket = "sum(corescope_tcp_drops_total{reason=\"NO_SOCKET\"})";
     const std::string opens = "corescope_opens_total";
     const std::string enoent = "sum(corescope_open_failures_total{errno=\"ENOENT\"})";
-    const std::string rare =
-        "sum(corescope_syscalls_total{syscall=\"sched_get_priority_min\"})";
+    const std::string rare = "sum(corescope_syscalls_total{syscall=\"sched_get_priority_min\"})";
     const std::string exec_runs =
         "sum(corescope_bpf_program_runs_total{job=\"corescope\",collector=\"execsnoop\"})";
     double io_before = now_or_zero(io_count);
@@ -488,7 +485,8 @@ TEST_CASE("export: Prometheus scrapes corescope export and sees what the test pr
         syscall(SYS_sched_get_priority_min, SCHED_FIFO);
     MemoryLimitedCgroup cgroup(unique_token("corescope-export-oom"), 32u << 20);
     bool oom_killed = cgroup.ok() && oom_kill_in(cgroup);
-    if (!oom_killed) WARN("no OOM kill provoked: " << (cgroup.ok() ? "the child lived" : cgroup.why()));
+    if (!oom_killed)
+        WARN("no OOM kill provoked: " << (cgroup.ok() ? "the child lived" : cgroup.why()));
     uint64_t retransmissions = 0;
     if (have_command("nft") && have_command("ip")) {
         NetNamespace ns("cs-export");
@@ -510,8 +508,7 @@ TEST_CASE("export: Prometheus scrapes corescope export and sees what the test pr
     auto rose_by = [&](const std::string& promql, double before, double by) {
         double after = wait_for(
             prometheus_port, promql, [&](double v) { return v >= before + by; }, 5);
-        INFO(promql << ": " << before << " before, " << after << " after, " << by
-                    << " provoked");
+        INFO(promql << ": " << before << " before, " << after << " after, " << by << " provoked");
         CHECK(after >= before + by);
     };
     rose_by(no_socket, no_socket_before, refused);
@@ -539,8 +536,8 @@ TEST_CASE("export: Prometheus scrapes corescope export and sees what the test pr
     CHECK(io < 10);
     CHECK(query_one(prometheus_port, "up{job=\"corescope\"}") == 1);
     CHECK(wait_for(
-              prometheus_port, "up{job=\"corescope-tls\"}", [](double v) { return v == 1; },
-              5) == 1);
+              prometheus_port, "up{job=\"corescope-tls\"}", [](double v) { return v == 1; }, 5) ==
+          1);
     CHECK(wait_for(
               prometheus_port, "corescope_execs_total{job=\"corescope-tls\"}",
               [](double v) { return v >= execs; }, 5) >= execs);
@@ -585,7 +582,8 @@ TEST_CASE("export: -o prometheus on the tools prints an exposition promtool acce
     CHECK_THAT(refused.err, Catch::Matchers::Contains("-P"));
     CHECK(run({tool_path("execsnoop"), "-o", "prometheus", "-x"}).exit_code == 2);
     REQUIRE_BPF();
-    if (!have_command("promtool")) SKIP_CASE("needs promtool (scripts/setup.sh installs prometheus)");
+    if (!have_command("promtool"))
+        SKIP_CASE("needs promtool (scripts/setup.sh installs prometheus)");
     // Three tools at once (a histogram, counters, counters by label; the
     // exporter's case above checks every collector's exposition), each
     // attached, while this process execs and opens; each prints its
@@ -601,9 +599,8 @@ TEST_CASE("export: -o prometheus on the tools prints an exposition promtool acce
     };
     std::vector<std::unique_ptr<ToolProcess>> tools;
     for (const Case& c : cases)
-        tools.push_back(
-            std::make_unique<ToolProcess>(std::vector<std::string>{tool_path(c.tool), "-o",
-                                                                   "prometheus"}));
+        tools.push_back(std::make_unique<ToolProcess>(
+            std::vector<std::string>{tool_path(c.tool), "-o", "prometheus"}));
     for (auto& t : tools)
         REQUIRE(t->wait_attached());
     exec_many("/nonexistent/corescope-export-test", 3);

@@ -26,16 +26,17 @@ std::string refusal(const std::string& text) {
 
 TEST_CASE("web config: TLS and users, as exporter-toolkit's documentation writes them",
           "[web_config]") {
-    WebConfig c = parse_web_config("---\n"
-                                   "# TLS\n"
-                                   "tls_server_config:\n"
-                                   "  cert_file: server.crt   # PEM\n"
-                                   "  key_file: \"/etc/corescope/server.key\"\n"
-                                   "  min_version: TLS13\n"
-                                   "\n"
-                                   "basic_auth_users:\n"
-                                   "    prometheus: $2y$10$abcdefghijklmnopqrstuu5t7W6ydhwJlTeLDy3PtQ8bSk1JqJ0mW\n"
-                                   "    'other user': '$2b$04$x''y'\n");
+    WebConfig c = parse_web_config(
+        "---\n"
+        "# TLS\n"
+        "tls_server_config:\n"
+        "  cert_file: server.crt   # PEM\n"
+        "  key_file: \"/etc/corescope/server.key\"\n"
+        "  min_version: TLS13\n"
+        "\n"
+        "basic_auth_users:\n"
+        "    prometheus: $2y$10$abcdefghijklmnopqrstuu5t7W6ydhwJlTeLDy3PtQ8bSk1JqJ0mW\n"
+        "    'other user': '$2b$04$x''y'\n");
     CHECK(c.tls());
     CHECK(c.cert_file == "server.crt");
     CHECK(c.key_file == "/etc/corescope/server.key");

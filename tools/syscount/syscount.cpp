@@ -69,7 +69,8 @@ std::unique_ptr<ExportCollector> export_syscount(const CommonOptions& options) {
             for (const auto& e : read_percpu_map<uint32_t, syscall_counts>(skel.maps.by_nr, add)) {
                 if (e.key >= SYSCALL_COUNTS_MAX_NR || e.value.count == 0) continue;
                 std::string_view name = syscall_name(e.key);
-                Labels labels{{"syscall", name.empty() ? std::to_string(e.key) : std::string(name)}};
+                Labels labels{
+                    {"syscall", name.empty() ? std::to_string(e.key) : std::string(name)}};
                 calls.add(labels, static_cast<double>(e.value.count));
                 time.add(labels, static_cast<double>(e.value.total_ns) * 1e-9);
             }

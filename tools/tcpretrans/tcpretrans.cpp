@@ -160,8 +160,8 @@ std::unique_ptr<ExportCollector> export_tcpretrans(const CommonOptions& options)
             if (loss_probes)
                 out.family("corescope_tcp_loss_probes", MetricType::counter,
                            "TCP tail loss probes sent (tcp_send_loss_probe()), from tcpretrans.")
-                    .add({}, static_cast<double>(__atomic_load_n(&skel.bss->totals.loss_probes,
-                                                                 __ATOMIC_RELAXED)));
+                    .add({}, static_cast<double>(
+                                 __atomic_load_n(&skel.bss->totals.loss_probes, __ATOMIC_RELAXED)));
         });
 }
 
