@@ -15,6 +15,13 @@ import sys
 # What the shell can offer for an option's value, by its value name.
 VALUE_KINDS = {"PID": "pid", "TID": "pid", "PATH": "file", "FILE": "file", "FORMAT": "format"}
 FORMATS = ["text", "json"]
+
+
+def formats_of(options):
+    """-o's values: prometheus too where the tool's help offers it (-o prometheus)."""
+    extra = any(value_kind(o) == "format" and "prometheus" in o["help"] for o in options)
+    return FORMATS + (["prometheus"] if extra else [])
+
 # `corescope list` parses its own few options.
 LIST_OPTIONS = [{"short": "-o", "long": "--output", "value": "FORMAT", "help": "output format: text or json"},
                 {"short": "", "long": "--json", "value": "", "help": "same as -o json"}]
@@ -57,7 +64,7 @@ def bash_function(command, options):
         "pid": 'COMPREPLY=($(compgen -W "$(ls /proc | grep -E \'^[0-9]+$\')" -- "$cur"))',
         "file": 'compopt -o filenames; COMPREPLY=($(compgen -f -- "$cur"))',
         "dir": 'compopt -o filenames; COMPREPLY=($(compgen -d -- "$cur"))',
-        "format": f'COMPREPLY=($(compgen -W "{" ".join(FORMATS)}" -- "$cur"))',
+        "format": f'COMPREPLY=($(compgen -W "{" ".join(formats_of(options))}" -- "$cur"))',
         "none": "COMPREPLY=()",  # a number or a name the shell cannot guess
     }
     for kind, flags in by_kind.items():
@@ -98,7 +105,7 @@ def zsh_quote(text):
 
 def zsh_spec(option):
     kind = value_kind(option)
-    action = {"pid": "_pids", "file": "_files", "dir": "_files -/", "format": "(" + " ".join(FORMATS) + ")",
+    action = {"pid": "_pids", "file": "_files", "dir": "_files -/", "format": "(" + " ".join(formats_of([option])) + ")",
               "none": " ", "": None}[kind]
     help_text = zsh_quote(option["help"])
     specs = []
