@@ -527,6 +527,14 @@ void serve(int listen_fd, Exporter& exporter, size_t max_connections, SSL_CTX* t
                 }
                 if (got < 0) continue;
                 c.in.append(buf, static_cast<size_t>(got));
+                // TLS: the rest of a record already read from the socket
+                // waits in OpenSSL, where poll() cannot see it.
+                while (c.ssl && SSL_pending(c.ssl.get()) > 0 && c.in.size() <= max_head_bytes) {
+                    ssize_t more =
+                        c.receive(buf, std::min(max_head_bytes + 1 - c.in.size(), sizeof buf));
+                    if (more <= 0) break;
+                    c.in.append(buf, static_cast<size_t>(more));
+                }
                 HttpRequest request;
                 switch (parse_http_request(c.in, max_head_bytes, request)) {
                 case HttpParse::incomplete:
