@@ -406,6 +406,10 @@ TEST_CASE("export: Prometheus scrapes corescope export and sees what the test pr
         << "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n"
         << "basic_auth_users:\n"
         << "  prometheus: $2b$05$abcdefghijklmnopqrstuuOQiyCxlgf/oeuTqixKmWdcYUh4Hjl0a\n";
+    // The file is one Prometheus' own tools accept.
+    Finished web_check = run({command_path("promtool"), "check", "web-config", dir + "/web.yml"});
+    INFO(web_check.out << web_check.err);
+    CHECK(web_check.exit_code == 0);
     uint16_t tls_port = free_port();
     ToolProcess tls_exporter({tool_path("corescope"), "export", "--web.listen-address",
                               "127.0.0.1:" + std::to_string(tls_port), "--collectors", "execsnoop",
