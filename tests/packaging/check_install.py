@@ -149,8 +149,13 @@ def main():
                         " ".join(sorted(set(flags) - set(offered))))
                 offered = bash_complete(bash_file, ["corescope", tool, "--"])
                 c.check(set(flags) <= set(offered), f"bash: corescope {tool} -- offers every flag")
-                c.check(bash_complete(bash_file, [prefix + tool, "-o", ""]) == ["text", "json"],
-                        f"bash: {prefix}{tool} -o offers text json")
+                # prometheus too where the tool takes -o prometheus (its help says so).
+                formats = ["text", "json"]
+                if any(o[1] == "--output" and "prometheus" in o[-1]
+                       for o in list_options(corescope, tool)):
+                    formats.append("prometheus")
+                c.check(bash_complete(bash_file, [prefix + tool, "-o", ""]) == formats,
+                        f"bash: {prefix}{tool} -o offers {' '.join(formats)}")
         zsh_file = os.path.join(dirs["zsh"], "_corescope")
         if c.check(os.path.exists(zsh_file), "zsh completion installed"):
             with open(zsh_file, encoding="utf-8") as f:
