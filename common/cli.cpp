@@ -199,6 +199,8 @@ void CommandLine::add_common(const std::vector<Flag>& flags, CommonOptions** tar
                             throw UsageError("invalid output format " + quoted(v) + ": must be " +
                                              format_names());
                         }});
+    // The Prometheus text format of the counters (its export collector).
+    if (has(Flag::prometheus)) add_output_format("prometheus", OutputFormat::prometheus);
     options_.push_back({0, "json", "", "same as -o json",
                         [opts](std::string_view) { opts().format = OutputFormat::json; }});
     options_.push_back({'v', "verbose", "",

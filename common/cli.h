@@ -26,12 +26,15 @@ enum class Flag {
     milliseconds,  // -m, --milliseconds
     interval,      // [interval [count]] positionals
     interval_flag, // -i, --interval SECONDS: the interval, as some classic tools spell it
+    prometheus,    // -o prometheus: the tool's corescope export collector, one exposition
 };
 
 // text and json for every tool; the others only where a command adds them
 // (CommandLine::add_output_format): svg, a flame graph (common/flamegraph.h),
-// for the tools that collect stacks (allow_svg); triage's html.
-enum class OutputFormat { text, json, svg, html };
+// for the tools that collect stacks (allow_svg); triage's html; prometheus,
+// the Prometheus text format 0.0.4 of a tool's counters or histograms (its
+// corescope export collector), for the tools that declare Flag::prometheus.
+enum class OutputFormat { text, json, svg, html, prometheus };
 
 struct CommonOptions {
     std::vector<uint32_t> pids;

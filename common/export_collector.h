@@ -11,8 +11,11 @@
 #include "exposition.h"
 #include "run.h"
 
+#include <bpf/libbpf.h>
 #include <memory>
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace corescope {
 
@@ -21,7 +24,20 @@ class ExportCollector {
     virtual ~ExportCollector() = default;
     // Reads the maps into out; throws what the reading throws.
     virtual void collect(Exposition& out) = 0;
+    // The loaded BPF programs (the attach plan's choices), for the
+    // exporter's health: each one's run count and time.
+    virtual std::vector<std::pair<std::string, int>> programs() const = 0;
 };
+
+// A loaded object's programs: name and file descriptor, those loaded.
+inline std::vector<std::pair<std::string, int>> loaded_programs(const bpf_object* obj) {
+    std::vector<std::pair<std::string, int>> out;
+    bpf_program* prog = nullptr;
+    while ((prog = bpf_object__next_program(obj, prog)) != nullptr)
+        if (bpf_program__fd(prog) >= 0)
+            out.emplace_back(bpf_program__name(prog), bpf_program__fd(prog));
+    return out;
+}
 
 // Log2 slots in microseconds (the tools' default unit), in seconds.
 inline constexpr double export_us = 1e-6;
@@ -33,6 +49,9 @@ class LoadedCollector final : public ExportCollector {
         : tool_(std::move(tool)), links_(tool_.plan.attach(tool_.skel->obj)),
           collect_(std::move(collect)) {}
     void collect(Exposition& out) override { collect_(*tool_.skel, out); }
+    std::vector<std::pair<std::string, int>> programs() const override {
+        return loaded_programs(tool_.skel->obj);
+    }
 
   private:
     LoadedTool<Skeleton> tool_;
@@ -49,5 +68,11 @@ std::unique_ptr<ExportCollector> export_collector(const ToolSpec<Skeleton>& spec
     return std::make_unique<LoadedCollector<Skeleton, Collect>>(std::move(*tool),
                                                                 std::move(collect));
 }
+
+// -o prometheus on a tool with a collector: its values as one exposition
+// (text format 0.0.4) on stdout at the end, or each interval (cumulative
+// since the start, as a scrape sees them), for node_exporter's textfile
+// collector. Null (--dry-run): the plan was printed.
+int print_expositions(std::unique_ptr<ExportCollector> collector, const CommonOptions& options);
 
 } // namespace corescope

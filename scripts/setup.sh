@@ -13,7 +13,8 @@ packages=(
     libdw-dev # symbolization of user stacks (profile, offcputime)
     libbz2-dev # libdw.a needs libbz2.a in static builds (-Dstatic=true)
     catch2 nlohmann-json3-dev
-    libssl-dev        # sslsniff's test makes TLS traffic of its own (libssl)
+    libssl-dev        # corescope export's TLS; sslsniff's test makes TLS traffic of its own
+    libcrypt-dev      # corescope export's basic authentication (bcrypt, crypt_r)
     openssl           # sslsniff's tests: s_server (a container's libssl), the guest's s_client
     nftables iproute2 # tcpretrans's test drops packets in a network namespace
     sysstat procps    # triage's figures are checked against mpstat, iostat, sar, pidstat, vmstat, free

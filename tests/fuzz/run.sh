@@ -11,8 +11,7 @@ root=$(cd "$here/../.." && pwd)
 build=${CORESCOPE_SANITIZE_BUILD:?set by meson test}
 seconds=${CORESCOPE_FUZZ_SECONDS:-30}
 "$root/tests/sanitize/build.sh" "$build" tests/fuzz/fuzz_cli tests/fuzz/fuzz_decoders tests/fuzz/fuzz_output tests/fuzz/fuzz_http \
-    tests/fuzz/fuzz_flamegraph
-    tests/fuzz/fuzz_triage_html
+    tests/fuzz/fuzz_flamegraph tests/fuzz/fuzz_triage_html tests/fuzz/fuzz_web_config
 
 artifacts=$build/fuzz-artifacts
 mkdir -p "$artifacts"
@@ -40,7 +39,7 @@ fuzz_one() { # TARGET
     rm -rf "$work" "$work.log"
     return $rc
 }
-targets=(cli decoders output http flamegraph triage_html)
+targets=(cli decoders output http flamegraph triage_html web_config)
 pids=()
 for target in "${targets[@]}"; do
     fuzz_one "$target" &

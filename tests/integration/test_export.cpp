@@ -1,13 +1,15 @@
 // corescope export against the real Prometheus server (Debian's prometheus
-// package, scripts/setup.sh): the test starts the exporter and a Prometheus
-// scraping it every second, on 127.0.0.1 ports of their own with a storage
-// directory of the test's own, provokes a known number of execs and failed
-// execs and O_DIRECT writes, and asserts through /api/v1/query that the
-// counters rose by at least that much, that histogram_quantile over both
-// histograms is sane, that up is 1 and that every collector reports
-// success. promtool check metrics passes on both formats, a client that
-// sends nothing or a huge header does not stall a scrape, and a thousand
-// scrapes in a row leave the exporter's memory flat.
+// package, scripts/setup.sh): the test starts the exporter (every collector,
+// the opt-in ones too, with --bpf-stats) and a Prometheus scraping it every
+// second, on 127.0.0.1 ports of their own with a storage directory of the
+// test's own, provokes a known number of execs and failed execs, O_DIRECT
+// writes, an OOM kill in a memory cgroup, retransmissions in a network
+// namespace, connections refused (dropped SYNs), failed opens and a rare
+// system call, and asserts through /api/v1/query that the counters rose by
+// at least that much (and the exec programs' run counts, the health), that histogram_quantile over
+// both histograms is sane, that up is 1 and that every collector reports success. promtool check
+// metrics passes on both formats, a client that sends nothing or a huge header does not stall a
+// scrape, and a thousand scrapes in a row leave the exporter's memory flat.
 #include "harness.h"
 
 #include <arpa/inet.h>
@@ -23,13 +25,16 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <memory>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
 #include <poll.h>
+#include <sched.h>
 #include <regex>
 #include <set>
 #include <string>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -45,6 +50,9 @@ constexpr int execs = 25;
 constexpr int failed_execs = 7;
 constexpr int writes = 100;
 constexpr size_t block = 4096;
+constexpr int refused = 20;      // connections to a closed port: SYNs dropped, NO_SOCKET
+constexpr int failed_opens = 30; // opens of a missing file: ENOENT
+constexpr int rare_calls = 40;   // sched_get_priority_min(), which little else calls
 
 // A port nothing listens on now (the kernel's pick for port 0).
 uint16_t free_port() {
@@ -267,6 +275,34 @@ void check_structure(const std::string& text) {
     }
 }
 
+// count connections to a port of 127.0.0.1 nothing listens on: each SYN is
+// dropped (reason NO_SOCKET) and answered with a reset.
+void connect_refused(int count) {
+    uint16_t port = free_port();
+    for (int i = 0; i < count; i++) {
+        int fd = connect_to(port); // closes the socket when refused
+        if (fd >= 0) close(fd);
+    }
+}
+
+// A child in a memory cgroup of 32 MiB touching 200 MiB, killed by the OOM
+// killer; true when it was (SIGKILL).
+bool oom_kill_in(const MemoryLimitedCgroup& cgroup) {
+    pid_t child = fork();
+    if (child == 0) {
+        if (!cgroup.enter()) _exit(1);
+        const size_t size = 200u << 20;
+        volatile char* memory = static_cast<char*>(malloc(size));
+        if (memory == nullptr) _exit(2);
+        for (size_t i = 0; i < size; i += 4096)
+            memory[i] = 1;
+        _exit(3); // not reached
+    }
+    int status = 0;
+    return waitpid(child, &status, 0) == child && WIFSIGNALED(status) &&
+           WTERMSIG(status) == SIGKILL;
+}
+
 } // namespace
 
 TEST_CASE("export: Prometheus scrapes corescope export and sees what the test provoked",
@@ -281,7 +317,8 @@ TEST_CASE("export: Prometheus scrapes corescope export and sees what the test pr
 
     uint16_t exporter_port = free_port();
     ToolProcess exporter({tool_path("corescope"), "export", "--web.listen-address",
-                          "127.0.0.1:" + std::to_string(exporter_port)});
+                          "127.0.0.1:" + std::to_string(exporter_port), "--collectors",
+                          "default,opensnoop,syscount", "--bpf-stats"});
     REQUIRE(exporter.wait_for_error_output("serving http://", 30));
 
     // Hostile clients, before Prometheus: one that sends nothing, one that
@@ -358,10 +395,50 @@ TEST_CASE("export: Prometheus scrapes corescope export and sees what the test pr
         std::string path;
         ~RemovedAtEnd() { sh("rm -rf " + path); }
     } removed{dir};
+
+    // A second exporter (execsnoop's collector only) with TLS and basic
+    // authentication: a self-signed certificate for 127.0.0.1 and the bcrypt
+    // hash of "secret" (cost 5: python3's crypt.crypt('secret', '$2b$05$...')).
+    REQUIRE(sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+               "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
+               dir + "/key.pem -out " + dir + "/cert.pem 2>/dev/null"));
+    std::ofstream(dir + "/web.yml")
+        << "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n"
+        << "basic_auth_users:\n"
+        << "  prometheus: $2b$05$abcdefghijklmnopqrstuuOQiyCxlgf/oeuTqixKmWdcYUh4Hjl0a\n";
+    // The file is one Prometheus' own tools accept.
+    Finished web_check = run({command_path("promtool"), "check", "web-config", dir + "/web.yml"});
+    INFO(web_check.out << web_check.err);
+    CHECK(web_check.exit_code == 0);
+    uint16_t tls_port = free_port();
+    ToolProcess tls_exporter({tool_path("corescope"), "export", "--web.listen-address",
+                              "127.0.0.1:" + std::to_string(tls_port), "--collectors", "execsnoop",
+                              "--web.config.file", dir + "/web.yml"});
+    REQUIRE(tls_exporter.wait_for_error_output("serving https://", 30));
+    // A raw request through openssl s_client: a wrong password gets 401, the
+    // right one 200.
+    auto tls_status = [&](const std::string& credentials) {
+        std::string b64 = run({"/bin/sh", "-c", "printf %s '" + credentials + "' | base64"}).out;
+        b64 = b64.substr(0, b64.find('\n'));
+        Finished r = run({"/bin/sh", "-c",
+                          "printf 'GET /metrics HTTP/1.0\\r\\nAuthorization: Basic " + b64 +
+                              "\\r\\n\\r\\n' | openssl s_client -quiet -connect 127.0.0.1:" +
+                              std::to_string(tls_port) + " -CAfile " + dir +
+                              "/cert.pem 2>/dev/null | head -1"});
+        return r.out;
+    };
+    CHECK_THAT(tls_status("prometheus:wrong"), Catch::Matchers::StartsWith("HTTP/1.1 401 "));
+    CHECK_THAT(tls_status("prometheus:secret"), Catch::Matchers::StartsWith("HTTP/1.1 200 "));
+    CHECK(http_get(tls_port, "/metrics").status == 0); // plain HTTP: no answer
+
     std::ofstream(dir + "/prometheus.yml")
         << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
         << "scrape_configs:\n  - job_name: corescope\n    static_configs:\n"
-        << "      - targets: ['127.0.0.1:" << exporter_port << "']\n";
+        << "      - targets: ['127.0.0.1:" << exporter_port << "']\n"
+        << "  - job_name: corescope-tls\n    scheme: https\n"
+        << "    tls_config:\n      ca_file: " << dir << "/cert.pem\n"
+        << "    basic_auth:\n      username: prometheus\n      password: secret\n"
+        << "    static_configs:\n      - targets: ['127.0.0.1:" << tls_port << "']\n";
     Server prometheus({command_path("prometheus"), "--config.file=" + dir + "/prometheus.yml",
                        "--storage.tsdb.path=" + dir + "/data",
                        "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port)},
@@ -370,30 +447,84 @@ TEST_CASE("export: Prometheus scrapes corescope export and sees what the test pr
     // The first sample (5-6 s after Prometheus starts: it applies new
     // targets on a 5 s tick), then the work, then the counters' rise.
     double execs_before = wait_for(
-        prometheus_port, "corescope_execs_total", [](double) { return true; }, 20);
+        prometheus_port, "corescope_execs_total{job=\"corescope\"}", [](double) { return true; },
+        20);
     REQUIRE(!std::isnan(execs_before));
-    double failed_before = query_one(prometheus_port, "corescope_exec_failures_total");
+    double failed_before =
+        query_one(prometheus_port, "corescope_exec_failures_total{job=\"corescope\"}");
     REQUIRE(!std::isnan(failed_before));
     std::string io_count = "sum(corescope_block_io_latency_seconds_count{device=\"" + disk +
                            "\",operation=\"write\"})";
-    double io_before = query_one(prometheus_port, io_count);
-    if (std::isnan(io_before)) io_before = 0;
+    // Counters whose series may not exist yet (a label set appears with its
+    // first event): 0 then.
+    auto now_or_zero = [&](const std::string& promql) {
+        double v = query_one(prometheus_port, promql);
+        return std::isnan(v) ? 0.0 : v;
+    };
+    const std::string oom_kills = "corescope_oom_kills_total{constraint=\"memcg\"}";
+    const std::string retransmits = "corescope_tcp_retransmits_total";
+    const std::string no_socket = "sum(corescope_tcp_drops_total{reason=\"NO_SOCKET\"})";
+    const std::string opens = "corescope_opens_total";
+    const std::string enoent = "sum(corescope_open_failures_total{errno=\"ENOENT\"})";
+    const std::string rare = "sum(corescope_syscalls_total{syscall=\"sched_get_priority_min\"})";
+    const std::string exec_runs =
+        "sum(corescope_bpf_program_runs_total{job=\"corescope\",collector=\"execsnoop\"})";
+    double io_before = now_or_zero(io_count);
+    double oom_before = now_or_zero(oom_kills);
+    double retransmits_before = now_or_zero(retransmits);
+    double no_socket_before = now_or_zero(no_socket);
+    double opens_before = now_or_zero(opens);
+    double enoent_before = now_or_zero(enoent);
+    double rare_before = now_or_zero(rare);
+    double exec_runs_before = now_or_zero(exec_runs);
 
     exec_many("/bin/true", execs);
     exec_many("/nonexistent/corescope-export-test", failed_execs);
     REQUIRE(file.direct_writes(block, writes));
+    connect_refused(refused);
+    std::string missing = "/nonexistent/" + unique_token("corescope-export-open");
+    for (int i = 0; i < failed_opens; i++)
+        CHECK(open(missing.c_str(), O_RDONLY | O_CLOEXEC) < 0);
+    for (int i = 0; i < rare_calls; i++)
+        syscall(SYS_sched_get_priority_min, SCHED_FIFO);
+    MemoryLimitedCgroup cgroup(unique_token("corescope-export-oom"), 32u << 20);
+    bool oom_killed = cgroup.ok() && oom_kill_in(cgroup);
+    if (!oom_killed)
+        WARN("no OOM kill provoked: " << (cgroup.ok() ? "the child lived" : cgroup.why()));
+    uint64_t retransmissions = 0;
+    if (have_command("nft") && have_command("ip")) {
+        NetNamespace ns("cs-export");
+        if (ns.ok()) retransmissions = provoke_retransmissions(ns, 700).retransmissions;
+    }
+    if (retransmissions == 0) WARN("no retransmissions provoked (needs nft and ip)");
 
     double execs_after = wait_for(
-        prometheus_port, "corescope_execs_total",
+        prometheus_port, "corescope_execs_total{job=\"corescope\"}",
         [&](double v) { return v >= execs_before + execs + failed_execs; }, 10);
     CHECK(execs_after >= execs_before + execs + failed_execs);
     double failed_after = wait_for(
-        prometheus_port, "corescope_exec_failures_total",
+        prometheus_port, "corescope_exec_failures_total{job=\"corescope\"}",
         [&](double v) { return v >= failed_before + failed_execs; }, 5);
     CHECK(failed_after >= failed_before + failed_execs);
     double io_after = wait_for(
         prometheus_port, io_count, [&](double v) { return v >= io_before + writes; }, 5);
     CHECK(io_after >= io_before + writes);
+    auto rose_by = [&](const std::string& promql, double before, double by) {
+        double after = wait_for(
+            prometheus_port, promql, [&](double v) { return v >= before + by; }, 5);
+        INFO(promql << ": " << before << " before, " << after << " after, " << by << " provoked");
+        CHECK(after >= before + by);
+    };
+    rose_by(no_socket, no_socket_before, refused);
+    rose_by(opens, opens_before, failed_opens);
+    rose_by(enoent, enoent_before, failed_opens);
+    rose_by(rare, rare_before, rare_calls);
+    rose_by(exec_runs, exec_runs_before, execs + failed_execs);
+    if (oom_killed) rose_by(oom_kills, oom_before, 1);
+    if (retransmissions > 0) rose_by(retransmits, retransmits_before, double(retransmissions));
+    CHECK(query_one(prometheus_port,
+                    "sum(corescope_bpf_program_run_time_seconds_total{collector=\"syscount\"})") >
+          0);
 
     // Medians: a run-queue wait between 0 and 1 s; a 4 KiB write between 0
     // and 10 s (a busy shared disk is slow, never that slow).
@@ -408,18 +539,26 @@ TEST_CASE("export: Prometheus scrapes corescope export and sees what the test pr
     CHECK(io > 0);
     CHECK(io < 10);
     CHECK(query_one(prometheus_port, "up{job=\"corescope\"}") == 1);
-    auto success = query(prometheus_port, "corescope_scrape_collector_success");
+    CHECK(wait_for(
+              prometheus_port, "up{job=\"corescope-tls\"}", [](double v) { return v == 1; }, 5) ==
+          1);
+    CHECK(wait_for(
+              prometheus_port, "corescope_execs_total{job=\"corescope-tls\"}",
+              [](double v) { return v >= execs; }, 5) >= execs);
+    auto success = query(prometheus_port, "corescope_scrape_collector_success{job=\"corescope\"}");
     std::set<std::string> collectors;
     for (const auto& [labels, value] : success) {
         INFO(labels.dump());
         CHECK(value == 1);
         collectors.insert(labels.value("collector", ""));
     }
-    CHECK(collectors == std::set<std::string>{"biolatency", "execsnoop", "runqlat"});
-    CHECK(query_one(prometheus_port, "count(corescope_build_info)") == 1);
+    CHECK(collectors == std::set<std::string>{"biolatency", "execsnoop", "oomkill", "opensnoop",
+                                              "runqlat", "syscount", "tcpdrop", "tcpretrans"});
+    CHECK(query_one(prometheus_port, "count(corescope_build_info)") == 2);
 
     CHECK(prometheus.stop() == 0);
     close(silent);
+    CHECK(tls_exporter.stop(SIGTERM).exit_code == 0);
     Finished stopped = exporter.stop(SIGTERM);
     INFO(stopped.err);
     CHECK(stopped.exit_code == 0);
@@ -429,12 +568,59 @@ TEST_CASE("export: bad usage exits 2, --dry-run loads every collector", "[export
     Finished bad = run({tool_path("corescope"), "export", "--collectors", "nosuch"});
     CHECK(bad.exit_code == 2);
     CHECK_THAT(bad.err, Catch::Matchers::Contains("nosuch"));
+    Finished help = run({tool_path("corescope"), "export", "--help"});
+    CHECK_THAT(help.out, Catch::Matchers::Contains("opt-in: opensnoop,syscount"));
     Finished address = run({tool_path("corescope"), "export", "--web.listen-address", "nocolon"});
     CHECK(address.exit_code == 2);
     REQUIRE_BPF();
-    Finished dry = run({tool_path("corescope"), "export", "--dry-run"}, 60);
+    Finished dry = run({tool_path("corescope"), "export", "--collectors",
+                        "default,opensnoop,syscount", "--dry-run"},
+                       60);
     INFO(dry.err);
     CHECK(dry.exit_code == 0);
+}
+
+TEST_CASE("export: -o prometheus on the tools prints an exposition promtool accepts", "[export]") {
+    Finished refused = run({tool_path("runqlat"), "-o", "prometheus", "-P"});
+    CHECK(refused.exit_code == 2);
+    CHECK_THAT(refused.err, Catch::Matchers::Contains("-P"));
+    CHECK(run({tool_path("execsnoop"), "-o", "prometheus", "-x"}).exit_code == 2);
+    REQUIRE_BPF();
+    if (!have_command("promtool"))
+        SKIP_CASE("needs promtool (scripts/setup.sh installs prometheus)");
+    // Three tools at once (a histogram, counters, counters by label; the
+    // exporter's case above checks every collector's exposition), each
+    // attached, while this process execs and opens; each prints its
+    // exposition when interrupted.
+    struct Case {
+        std::string tool;
+        std::string line; // a line of the exposition, or its start
+    };
+    const std::vector<Case> cases = {
+        {"runqlat", "corescope_runqueue_latency_seconds_bucket{le=\"+Inf\"} "},
+        {"execsnoop", "corescope_exec_failures_total "},
+        {"opensnoop", "corescope_open_failures_total{errno=\"ENOENT\"} "},
+    };
+    std::vector<std::unique_ptr<ToolProcess>> tools;
+    for (const Case& c : cases)
+        tools.push_back(std::make_unique<ToolProcess>(
+            std::vector<std::string>{tool_path(c.tool), "-o", "prometheus"}));
+    for (auto& t : tools)
+        REQUIRE(t->wait_attached());
+    exec_many("/nonexistent/corescope-export-test", 3);
+    std::string missing = "/nonexistent/" + unique_token("corescope-export-open");
+    for (int i = 0; i < 3; i++)
+        CHECK(open(missing.c_str(), O_RDONLY | O_CLOEXEC) < 0);
+    for (size_t i = 0; i < cases.size(); i++) {
+        Finished f = tools[i]->stop();
+        INFO(cases[i].tool << ": " << f.out << f.err);
+        CHECK(f.exit_code == 0);
+        CHECK_THAT(f.out, Catch::Matchers::Contains(cases[i].line));
+        Finished check = promtool_check(f.out);
+        INFO(check.out << check.err);
+        CHECK(check.exit_code == 0);
+        check_structure(f.out);
+    }
 }
 
 } // namespace test_export

@@ -2183,9 +2183,10 @@ check "triage: the files read most hold km-workload's lookup's reads (got: ${km_
 
 fi
 
-# --- corescope export: runqlat, biolatency, execsnoop read at a scrape ------------
+# --- corescope export: every collector read at a scrape --------------------------
 if section "export"; then
-	corescope export --web.listen-address 127.0.0.1:19435 >$out/export.out 2>$out/export.err &
+	corescope export --web.listen-address 127.0.0.1:19435 --collectors default,opensnoop,syscount \
+		--bpf-stats >$out/export.out 2>$out/export.err &
 	xpid=$!
 	i=0
 	while ! grep -q serving $out/export.err 2>/dev/null && [ $i -lt 300 ]; do
@@ -2195,6 +2196,8 @@ if section "export"; then
 	for n in 1 2 3 4 5; do
 		/bin/busybox true
 		/nonexistent/km-export-token 2>/dev/null
+		cat /nonexistent/km-export-open 2>/dev/null
+		busybox nc 127.0.0.1 1 </dev/null 2>/dev/null
 	done
 	dd if=/dev/vda of=/dev/null bs=65536 count=20 iflag=direct 2>/dev/null
 	busybox wget -q -O $out/export.metrics http://127.0.0.1:19435/metrics
@@ -2202,7 +2205,7 @@ if section "export"; then
 	wait $xpid
 	export_rc=$?
 	check "export: exits 0 on SIGINT (got $export_rc)" [ $export_rc = 0 ]
-	for c in runqlat biolatency execsnoop; do
+	for c in runqlat biolatency execsnoop oomkill tcpretrans tcpdrop opensnoop syscount; do
 		check "export: collector $c reports success" \
 			grep -q "^corescope_scrape_collector_success{collector=\"$c\"} 1$" $out/export.metrics
 	done
@@ -2212,7 +2215,25 @@ if section "export"; then
 	check "export: counts dd's 20 reads of vda (got ${reads:-none})" [ "${reads:-0}" -ge 20 ]
 	runq=$(sed -n 's/^corescope_runqueue_latency_seconds_count \([0-9]*\)$/\1/p' $out/export.metrics)
 	check "export: the run-queue histogram has waits (got ${runq:-none})" [ "${runq:-0}" -ge 1 ]
+	enoent=$(sed -n 's/^corescope_open_failures_total{errno="ENOENT"} \([0-9]*\)$/\1/p' $out/export.metrics)
+	check "export: counts the 5 failed opens (got ${enoent:-none})" [ "${enoent:-0}" -ge 5 ]
+	refused=$(sed -n 's/^corescope_tcp_drops_total{reason="NO_SOCKET"} \([0-9]*\)$/\1/p' $out/export.metrics)
+	check "export: counts the 5 refused connections' SYNs (got ${refused:-none})" [ "${refused:-0}" -ge 5 ]
+	check "export: the OOM kills by constraint are there" \
+		grep -q '^corescope_oom_kills_total{constraint="memcg"} [0-9]*$' $out/export.metrics
+	# 6.1 has kprobes: tail loss probes are counted too.
+	check "export: TCP retransmits and loss probes" sh -c \
+		"grep -q '^corescope_tcp_retransmits_total [0-9]*$' $out/export.metrics &&
+		 grep -q '^corescope_tcp_loss_probes_total [0-9]*$' $out/export.metrics"
+	check "export: system calls by name" \
+		grep -q '^corescope_syscalls_total{syscall="execve"} [1-9][0-9]*$' $out/export.metrics
+	check "export: the exec programs' runs (--bpf-stats)" \
+		grep -q '^corescope_bpf_program_runs_total{collector="execsnoop",program="[a-z_]*"} [1-9][0-9]*$' \
+		$out/export.metrics
 	[ -s $out/export.metrics ] || tail -n 5 $out/export.err
+	runqlat -o prometheus -d 1 >$out/export-runqlat.prom 2>&1
+	check "export: runqlat -o prometheus prints the histogram" \
+		grep -q '^corescope_runqueue_latency_seconds_bucket{le="+Inf"} [1-9][0-9]*$' $out/export-runqlat.prom
 fi
 
 # --- nobtf: the same kernel with its BTF hidden, as one built without it ----

@@ -150,10 +150,13 @@ def main():
                         " ".join(sorted(set(flags) - set(offered))))
                 offered = bash_complete(bash_file, ["corescope", tool, "--"])
                 c.check(set(flags) <= set(offered), f"bash: corescope {tool} -- offers every flag")
-                # svg too for the stack tools (a flame graph), whose -o help says so.
+                # The values -o's help names ("output format: text, json or
+                # svg"): svg for the stack tools, prometheus for the counters.
                 formats = ["text", "json"]
-                if any(o[1] == "--output" and "svg" in o[-1] for o in list_options(corescope, tool)):
-                    formats.append("svg")
+                for o in list_options(corescope, tool):
+                    if o[1] == "--output" and o[-1].startswith("output format: "):
+                        named = o[-1][len("output format: "):].replace(" or ", ", ").split(", ")
+                        formats = [n for n in named if n.isalnum()]
                 c.check(bash_complete(bash_file, [prefix + tool, "-o", ""]) == formats,
                         f"bash: {prefix}{tool} -o offers {' '.join(formats)}")
         zsh_file = os.path.join(dirs["zsh"], "_corescope")

@@ -22,8 +22,9 @@ def main():
     tools = sys.argv[2:]
     c = Checks("static")
     if not c.check(os.path.exists(corescope), "corescope-static is built",
-                   f"no {corescope}: meson found no static libbpf, libelf, libdw or zlib "
-                   "(libbpf-dev, libelf-dev, libdw-dev, zlib1g-dev; scripts/setup.sh installs them)"):
+                   f"no {corescope}: meson found no static libbpf, libelf, libdw, zlib, OpenSSL or libcrypt "
+                   "(libbpf-dev, libelf-dev, libdw-dev, zlib1g-dev, libssl-dev, libcrypt-dev; "
+                   "scripts/setup.sh installs them)"):
         return c.finish()
 
     r = run(["readelf", "--program-headers", "--dynamic", corescope])

@@ -326,6 +326,16 @@ TEST_CASE("cli: a shared flag the tool did not enable is rejected", "[cli]") {
     CHECK(common.format == OutputFormat::json);
 }
 
+TEST_CASE("cli: -o prometheus only where the tool declares it", "[cli]") {
+    CommandLine with("histogram", "a tool with a collector", {Flag::prometheus});
+    CHECK(parse_ok(with, {"-o", "prometheus"}).format == OutputFormat::prometheus);
+    CHECK(parse_ok(with, {"--output=prometheus", "-o", "json"}).format == OutputFormat::json);
+    CHECK_THAT(usage_error(with, {"-o", "yaml"}), Contains("text, json or prometheus"));
+    CommandLine without("events", "a tool without one", {});
+    CHECK(parse_ok(without, {"-o", "text"}).format == OutputFormat::text);
+    CHECK_THAT(usage_error(without, {"-o", "prometheus"}), Contains("must be text or json"));
+}
+
 TEST_CASE("cli: interval and count positionals", "[cli]") {
     CommandLine cl("summary", "summary tool", {Flag::pid, Flag::milliseconds, Flag::interval});
 

@@ -260,7 +260,8 @@ int biolatency(int argc, char** argv) {
     CommonOptions options;
     Settings settings;
     CommandLine cli("biolatency", "Summarize block device I/O latency as a histogram.",
-                    {Flag::cgroup, Flag::time, Flag::duration, Flag::milliseconds, Flag::interval});
+                    {Flag::cgroup, Flag::time, Flag::duration, Flag::milliseconds, Flag::interval,
+                     Flag::prometheus});
     cli.add_switch('Q', "queued", "include the time requests wait in the OS queue",
                    &settings.queued);
     cli.add_switch('D', "disks", "one histogram per disk", &settings.per_disk);
@@ -280,6 +281,12 @@ int biolatency(int argc, char** argv) {
         "  biolatency -c /sys/fs/cgroup/unified/db.slice  only I/O that cgroup submits\n"
         "  biolatency -o json 5      a JSON Lines record every 5 seconds\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
+    if (options.format == OutputFormat::prometheus) {
+        if (settings.queued || settings.disk_dev || options.milliseconds)
+            throw UsageError("-o prometheus prints one histogram per disk and operation in "
+                             "seconds, from issue: -Q, --disk and -m do not apply");
+        return print_expositions(export_biolatency(options), options);
+    }
 
     return run_summary_tool<biolatency_bpf>(
         {.name = "biolatency",

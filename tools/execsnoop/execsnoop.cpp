@@ -93,7 +93,7 @@ int execsnoop(int argc, char** argv) {
     CommandLine cli("execsnoop",
                     "Trace new processes: execve() and execveat() with their arguments.",
                     {Flag::pid, Flag::uid, Flag::cgroup, Flag::name, Flag::failed, Flag::time,
-                     Flag::print_uid, Flag::duration});
+                     Flag::print_uid, Flag::duration, Flag::prometheus});
     cli.add_text('l', "line", "TEXT", "only execs whose argument line contains TEXT",
                  &settings.line_filter);
     cli.add_number(0, "max-args", "N", "show at most N arguments (default 20)", &settings.max_args,
@@ -109,6 +109,12 @@ int execsnoop(int argc, char** argv) {
                      "  execsnoop -l --verbose     argument lines containing '--verbose'\n"
                      "  execsnoop -c /sys/fs/cgroup/system.slice/foo.service\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
+    if (options.format == OutputFormat::prometheus) {
+        if (!settings.line_filter.empty() || options.failed)
+            throw UsageError("-o prometheus counts every exec and the failed ones: --line and "
+                             "-x do not apply");
+        return print_expositions(export_execsnoop(options), options);
+    }
 
     return run_event_tool<execsnoop_bpf>(
         {.name = "execsnoop",

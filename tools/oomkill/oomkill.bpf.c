@@ -22,6 +22,11 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 page_shift = 12; /* set by the loader */
 /* The BTF tracepoint passes (task, uid) since 6.8; (pid) before. */
 const volatile bool mark_victim_has_task = true;
+/* corescope export: count the kills by constraint (struct oomkill_counts)
+ * and send no events. */
+const volatile bool counts_only = false;
+
+struct oomkill_counts oom_counts = {};
 
 /* mm counters before 6.2: atomics in struct mm_rss_stat; since, percpu_counters. */
 struct mm_rss_stat___old {
@@ -127,6 +132,20 @@ static __always_inline void infer_constraint(struct oomkill_event *e, struct tas
 	}
 }
 
+/* One kill: an event, or under counts_only a count. */
+static __always_inline void report(void *ctx, struct oomkill_event *e)
+{
+	__u32 slot = e->constraint;
+
+	if (!counts_only) {
+		events_output(ctx, e, sizeof(*e));
+		return;
+	}
+	if (slot > OOMKILL_CONSTRAINT_MEMCG)
+		slot = OOMKILL_COUNT_UNKNOWN;
+	__sync_fetch_and_add(&oom_counts.kills[slot], 1);
+}
+
 /* Tier 1 and 2: the OOM killer's decision. */
 
 static __always_inline int on_oom_kill_process(void *ctx, struct oom_control *oc)
@@ -142,7 +161,7 @@ static __always_inline int on_oom_kill_process(void *ctx, struct oom_control *oc
 	e.allowed_kb = pages_to_kb(BPF_CORE_READ(oc, totalpages));
 	if (memcg)
 		e.memcg_id = memcg_cgroup_id(memcg);
-	events_output(ctx, &e, sizeof(e));
+	report(ctx, &e);
 	return 0;
 }
 
@@ -172,7 +191,7 @@ int BPF_PROG(btf_mark_victim)
 	read_trigger(&e);
 	read_victim(&e, victim);
 	infer_constraint(&e, victim);
-	events_output(ctx, &e, sizeof(e));
+	report(ctx, &e);
 	return 0;
 }
 
@@ -217,6 +236,6 @@ int tp_mark_victim(struct trace_event_raw_mark_victim___corescope *args)
 		e.victim_uid = args->uid;
 		e.flags |= OOMKILL_HAVE_MEMORY | OOMKILL_HAVE_UID;
 	}
-	events_output(args, &e, sizeof(e));
+	report(args, &e);
 	return 0;
 }

@@ -3,12 +3,13 @@
 #include "cgroups.h"
 #include "decoder.h"
 #include "event_fields.h"
+#include "export_collector.h"
 #include "run.h"
 #include "text_file.h"
 
-#include "oomkill.skel.h"
-#include "oomkill/oomkill.h"
 #include <linux/types.h>
+#include "oomkill/oomkill.h"
+#include "oomkill.skel.h"
 
 #include <cstring>
 #include <fcntl.h>
@@ -171,15 +172,47 @@ void decode_oomkill(const CommonOptions& options, uint32_t, Output& out,
     decode_events(Printer{}, options, out, events);
 }
 
+// corescope export: OOM kills by constraint, counted in the kernel
+// (counts_only: no events, the smallest event buffer). Every constraint is
+// a series from the start (0 until a kill), so rate() sees the first one.
+std::unique_ptr<ExportCollector> export_oomkill(const CommonOptions& options) {
+    return export_collector<oomkill_bpf>(
+        {.name = "oomkill",
+         .options = options,
+         .attach_steps = [] { return attach_steps(mark_victim_has_task()); },
+         .events = {.ring_bytes = 4096, .wakeup_bytes = 0, .perf_pages_per_cpu = 1},
+         .configure =
+             [](oomkill_bpf& skel, const AttachPlan&) {
+                 skel.rodata->page_shift = static_cast<uint32_t>(
+                     __builtin_ctzl(static_cast<unsigned long>(getpagesize())));
+                 skel.rodata->mark_victim_has_task = mark_victim_has_task();
+                 skel.rodata->counts_only = true;
+             }},
+        [](oomkill_bpf& skel, Exposition& out) {
+            MetricFamily& kills = out.family(
+                "corescope_oom_kills", MetricType::counter,
+                "Processes the OOM killer killed, by constraint: global (the host out of "
+                "memory), memcg (a memory cgroup at its limit), cpuset, mempolicy, or unknown "
+                "(a kernel whose hook cannot tell), from oomkill.");
+            for (uint32_t slot = 0; slot < OOMKILL_COUNT_SLOTS; slot++) {
+                const char* name = constraint_name(slot);
+                uint64_t n = __atomic_load_n(&skel.bss->oom_counts.kills[slot], __ATOMIC_RELAXED);
+                kills.add({{"constraint", name ? name : "unknown"}}, static_cast<double>(n));
+            }
+        });
+}
+
 int oomkill(int argc, char** argv) {
     CommonOptions options;
     CommandLine cli("oomkill",
                     "Trace OOM kills: the triggering and the killed process, and its memory.",
-                    {Flag::duration});
+                    {Flag::duration, Flag::prometheus});
     cli.set_examples("  oomkill                   trace OOM kills until Ctrl-C\n"
                      "  oomkill -o json           as JSON Lines\n"
                      "  oomkill -v --dry-run      show which kernel hook it would use\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
+    if (options.format == OutputFormat::prometheus)
+        return print_expositions(export_oomkill(options), options);
 
     EventStreamConfig events;
     events.ring_bytes = 64u << 10; // a few events a minute at most

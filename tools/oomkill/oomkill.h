@@ -42,3 +42,13 @@ struct oomkill_event {
 	char trigger_comm[OOMKILL_COMM_LEN];
 	char victim_comm[OOMKILL_COMM_LEN];
 };
+
+/* corescope export's counts (counts_only): OOM kills by constraint, indexed
+ * by OOMKILL_CONSTRAINT_NONE ... _MEMCG, and OOMKILL_COUNT_UNKNOWN for the
+ * tracefs tier, which cannot tell. */
+#define OOMKILL_COUNT_UNKNOWN 4
+#define OOMKILL_COUNT_SLOTS   5
+
+struct oomkill_counts {
+	__u64 kills[OOMKILL_COUNT_SLOTS];
+};

@@ -16,6 +16,11 @@
 char LICENSE[] SEC("license") = "GPL";
 
 const volatile bool failed_only = false;
+/* corescope export: count the calls (struct opensnoop_counts) and send no
+ * events. */
+const volatile bool counts_only = false;
+
+struct opensnoop_counts open_counts = {};
 
 struct pending_open {
 	const char *path;
@@ -50,6 +55,18 @@ static __always_inline int on_exit(void *ctx, long ret)
 	open = bpf_map_lookup_elem(&pending, &tid);
 	if (!open)
 		return 0;
+	if (counts_only) {
+		__sync_fetch_and_add(&open_counts.calls, 1);
+		if (ret < 0) {
+			__u32 slot = -ret;
+
+			if (slot >= OPENSNOOP_ERRNO_SLOTS)
+				slot = 0;
+			__sync_fetch_and_add(&open_counts.failed, 1);
+			__sync_fetch_and_add(&open_counts.by_errno[slot], 1);
+		}
+		goto done;
+	}
 	if (failed_only && ret >= 0)
 		goto done;
 	e = scratch_get(&scratch);

@@ -24,3 +24,14 @@ struct opensnoop_event {
 	/* Only the used part of path (with its NUL) is sent. */
 	char path[OPENSNOOP_PATH_MAX];
 };
+
+/* corescope export's counts (counts_only): open calls that returned, and
+ * those that failed by errno (slot 0: an errno of OPENSNOOP_ERRNO_SLOTS or
+ * above, which no kernel returns today). */
+#define OPENSNOOP_ERRNO_SLOTS 256
+
+struct opensnoop_counts {
+	__u64 calls;
+	__u64 failed;
+	__u64 by_errno[OPENSNOOP_ERRNO_SLOTS];
+};

@@ -87,7 +87,7 @@ int runqlat(int argc, char** argv) {
     Settings settings;
     CommandLine cli("runqlat", "Summarize run queue (scheduler) latency as a histogram.",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::time, Flag::duration,
-                     Flag::milliseconds, Flag::interval});
+                     Flag::milliseconds, Flag::interval, Flag::prometheus});
     cli.add_switch('P', "pids", "one histogram per process", &settings.per_process);
     cli.add_switch('L', "tids", "one histogram per thread", &settings.per_thread);
     cli.add_switch(0, "pidnss", "one histogram per PID namespace", &settings.per_pidns);
@@ -100,6 +100,13 @@ int runqlat(int argc, char** argv) {
                      "  runqlat -c /sys/fs/cgroup/system.slice/nginx.service\n"
                      "  runqlat -o json 5         a JSON Lines record every 5 seconds\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
+    if (options.format == OutputFormat::prometheus) {
+        if (settings.per_process || settings.per_thread || settings.per_pidns ||
+            options.milliseconds)
+            throw UsageError("-o prometheus prints one histogram in seconds: -P, -L, --pidnss "
+                             "and -m do not apply");
+        return print_expositions(export_runqlat(options), options);
+    }
     if (settings.per_process + settings.per_thread + settings.per_pidns > 1)
         throw UsageError("-P, -L and --pidnss cannot be combined: pick one way to split");
 

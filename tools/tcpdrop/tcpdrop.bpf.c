@@ -21,6 +21,7 @@
 
 #include "events.bpf.h"
 #include "filters.bpf.h"
+#include "maps.bpf.h"
 #include "sock.bpf.h"
 #include "sock_owners.bpf.h"
 #include "syscall_nr.bpf.h"
@@ -42,6 +43,18 @@ const volatile bool with_stack = true; /* false: --no-stack (the walk is most of
  * kfree_skb gained its reason in 5.17 and the receiving socket in 6.11. */
 const volatile bool kfree_skb_has_reason = true;
 const volatile bool kfree_skb_has_rx_sk = false;
+/* corescope export: count the drops by reason (drop_counts) and send no
+ * events; drops_uncounted when the table is full. */
+const volatile bool counts_only = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TCPDROP_REASONS_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} drop_counts SEC(".maps");
+
+__u64 drops_uncounted = 0;
 
 EVENT_SCRATCH(struct tcpdrop_event, scratch);
 
@@ -210,6 +223,11 @@ static __always_inline int on_drop(void *ctx, const struct sk_buff *skb, __u64 l
 		return 0;
 	if (!ports_wanted(e))
 		return 0;
+	if (counts_only) {
+		if (!map_count(&drop_counts, &reason))
+			__sync_fetch_and_add(&drops_uncounted, 1);
+		return 0;
+	}
 	if (sk)
 		owner = sock_owner_of(sk);
 	if (sock_owner_filtered_out(owner))

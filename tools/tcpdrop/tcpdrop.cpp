@@ -3,6 +3,8 @@
 #include "decoder.h"
 #include "drop_reasons.h"
 #include "event_fields.h"
+#include "export_collector.h"
+#include "map_reader.h"
 #include "kernel_features.h"
 #include "net_format.h"
 #include "output.h"
@@ -195,6 +197,44 @@ void decode_tcpdrop(const CommonOptions& options, uint32_t variant, Output& out,
     decode_events(Printer{settings, nullptr, nullptr}, options, out, events);
 }
 
+// corescope export: dropped TCP packets by drop reason, counted in the
+// kernel (counts_only: no events, no stacks, no socket owners), the
+// reasons named from the running kernel's BTF (common/drop_reasons.h).
+std::unique_ptr<ExportCollector> export_tcpdrop(const CommonOptions& options) {
+    auto reasons = std::make_shared<DropReasons>();
+    return export_collector<tcpdrop_bpf>(
+        {.name = "tcpdrop",
+         .options = options,
+         .attach_steps = [] { return std::vector<AttachStep>{attach_steps().front()}; },
+         .events = {.ring_bytes = 4096, .wakeup_bytes = 0, .perf_pages_per_cpu = 1},
+         .configure =
+             [reasons](tcpdrop_bpf& skel, const AttachPlan&) {
+                 KernelFeatures& features = KernelFeatures::instance();
+                 int args = features.tracepoint_arg_count("kfree_skb");
+                 skel.rodata->counts_only = true;
+                 skel.rodata->with_stack = false;
+                 skel.rodata->kfree_skb_has_reason = args >= 3;
+                 skel.rodata->kfree_skb_has_rx_sk = args >= 4;
+                 *reasons = DropReasons::of_running_kernel();
+                 features.release_btf();
+                 set_map_entries(skel.maps.accepting, 1);
+             }},
+        [reasons](tcpdrop_bpf& skel, Exposition& out) {
+            MetricFamily& drops = out.family(
+                "corescope_tcp_drops", MetricType::counter,
+                "TCP packets the kernel dropped (skb:kfree_skb), by drop reason (enum "
+                "skb_drop_reason without its prefix; a number where the kernel names none), "
+                "from tcpdrop.");
+            for (const auto& e : read_map<uint32_t, uint64_t>(skel.maps.drop_counts))
+                drops.add({{"reason", reasons->label(e.key)}}, static_cast<double>(e.value));
+            out.family("corescope_tcp_drops_uncounted", MetricType::counter,
+                       "Dropped TCP packets not counted by reason: the table of reasons was "
+                       "full.")
+                .add({}, static_cast<double>(
+                             __atomic_load_n(&skel.bss->drops_uncounted, __ATOMIC_RELAXED)));
+        });
+}
+
 int tcpdrop(int argc, char** argv) {
     CommonOptions options;
     Settings settings;
@@ -202,7 +242,7 @@ int tcpdrop(int argc, char** argv) {
                     "Trace TCP packets the kernel drops, with the drop reason and the kernel "
                     "stack, IPv4 and IPv6.",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::print_uid,
-                     Flag::duration});
+                     Flag::duration, Flag::prometheus});
     add_family_switches(cli, settings.net);
     add_port_option(cli, 'P', "port", "PORTS",
                     "only packets from or to these ports (comma-separated)", "port",
@@ -214,6 +254,14 @@ int tcpdrop(int argc, char** argv) {
                      "  tcpdrop --all --no-stack   every dropped packet, one line each\n"
                      "  tcpdrop -o json            as JSON Lines, the stack as an array");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
+    if (options.format == OutputFormat::prometheus) {
+        if (settings.all || settings.net.family || !settings.net.local_ports.empty() ||
+            !options.pids.empty() || options.tid || options.uid || !options.cgroup.empty() ||
+            !options.name.empty())
+            throw UsageError("-o prometheus counts every dropped TCP packet by reason: --all, "
+                             "-4, -6, -P and the process filters do not apply");
+        return print_expositions(export_tcpdrop(options), options);
+    }
 
     auto reasons = std::make_shared<DropReasons>();
     ToolSpec<tcpdrop_bpf> spec{

@@ -6,6 +6,9 @@
 
 #define TCPDROP_COMM_LEN  16
 #define TCPDROP_STACK_MAX 127 /* frames: the kernel's default perf_event_max_stack */
+/* corescope export's counts by reason: at most this many reasons (6.18 has
+ * about 130; subsystems' reasons add more). */
+#define TCPDROP_REASONS_MAX 1024
 
 /* Where the event's addresses and ports come from. */
 enum tcpdrop_source {

@@ -16,6 +16,10 @@
 char LICENSE[] SEC("license") = "GPL";
 
 const volatile bool count_mode = false;
+/* corescope export: only the totals (struct tcpretrans_totals), no events. */
+const volatile bool counts_only = false;
+
+struct tcpretrans_totals totals = {};
 /* Newer kernels also fire tcp_retransmit_skb for attempts that failed (no
  * segment left), with the error as a third argument; the loader sets this
  * when the kernel's tracepoint has it. Failed attempts are not reported. */
@@ -59,6 +63,13 @@ static __always_inline int report(void *ctx, struct tcpretrans_event *e, __u32 t
 	if (family_filtered_out(e->family))
 		return 0;
 	e->type = type;
+	if (counts_only) {
+		if (type == TCPRETRANS_LOSS_PROBE)
+			__sync_fetch_and_add(&totals.loss_probes, 1);
+		else
+			__sync_fetch_and_add(&totals.retransmits, 1);
+		return 0;
+	}
 	if (count_mode) {
 		count_event(e);
 		return 0;

@@ -2,14 +2,17 @@
 // them per connection.
 #include "decoder.h"
 #include "event_fields.h"
+#include "export_collector.h"
 #include "map_reader.h"
 #include "net_format.h"
 #include "run.h"
 
 #include <linux/types.h> // the event layouts use __u64 and friends
 
-#include "tcpretrans.skel.h"
+// The shared layouts before the skeleton, whose .bss holds one of them.
 #include "tcpretrans/tcpretrans.h"
+
+#include "tcpretrans.skel.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -128,10 +131,45 @@ void decode_tcpretrans(const CommonOptions& options, uint32_t variant, Output& o
     printer.print(records, recorded_entries<tcpretrans_count_key, tcpretrans_count>(events));
 }
 
+// corescope export: retransmitted segments, and tail loss probes where the
+// kernel can probe tcp_send_loss_probe() (fentry or a kprobe: not 6.18
+// here), counted in the kernel (counts_only: no events).
+std::unique_ptr<ExportCollector> export_tcpretrans(const CommonOptions& options) {
+    KernelFeatures& features = KernelFeatures::instance();
+    bool loss_probes = false;
+    for (AttachKind kind : {AttachKind::fentry, AttachKind::kprobe})
+        loss_probes = loss_probes || (features.supports(kind, nullptr) &&
+                                      features.has_target(kind, "tcp_send_loss_probe"));
+    return export_collector<tcpretrans_bpf>(
+        {.name = "tcpretrans",
+         .options = options,
+         .attach_steps = [loss_probes] { return attach_steps(loss_probes); },
+         .events = {.ring_bytes = 4096, .wakeup_bytes = 0, .perf_pages_per_cpu = 1},
+         .configure =
+             [](tcpretrans_bpf& skel, const AttachPlan&) {
+                 skel.rodata->counts_only = true;
+                 skel.rodata->retransmit_has_err =
+                     KernelFeatures::instance().tracepoint_arg_count("tcp_retransmit_skb") >= 3;
+                 set_map_entries(skel.maps.counts, 1);
+             }},
+        [loss_probes](tcpretrans_bpf& skel, Exposition& out) {
+            out.family("corescope_tcp_retransmits", MetricType::counter,
+                       "TCP segments retransmitted (tcp:tcp_retransmit_skb), from tcpretrans.")
+                .add({}, static_cast<double>(
+                             __atomic_load_n(&skel.bss->totals.retransmits, __ATOMIC_RELAXED)));
+            if (loss_probes)
+                out.family("corescope_tcp_loss_probes", MetricType::counter,
+                           "TCP tail loss probes sent (tcp_send_loss_probe()), from tcpretrans.")
+                    .add({}, static_cast<double>(
+                                 __atomic_load_n(&skel.bss->totals.loss_probes, __ATOMIC_RELAXED)));
+        });
+}
+
 int tcpretrans(int argc, char** argv) {
     CommonOptions options;
     Settings settings;
-    CommandLine cli("tcpretrans", "Trace TCP retransmissions, IPv4 and IPv6.", {Flag::duration});
+    CommandLine cli("tcpretrans", "Trace TCP retransmissions, IPv4 and IPv6.",
+                    {Flag::duration, Flag::prometheus});
     add_family_switches(cli, settings.net);
     cli.add_switch('l', "lossprobe", "also trace tail loss probes (needs fentry or kprobes)",
                    &settings.loss_probes);
@@ -142,6 +180,12 @@ int tcpretrans(int argc, char** argv) {
                      "  tcpretrans --count -d 60   count per connection for a minute\n"
                      "  tcpretrans -4 -o json      IPv4 only, as JSON Lines");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
+    if (options.format == OutputFormat::prometheus) {
+        if (settings.count || settings.net.family)
+            throw UsageError("-o prometheus counts every retransmission (and loss probes where "
+                             "the kernel can trace them): --count, -4 and -6 do not apply");
+        return print_expositions(export_tcpretrans(options), options);
+    }
 
     EventStreamConfig events;
     if (settings.count) events.ring_bytes = 4096; // counting sends no events

@@ -27,3 +27,10 @@ struct tcpretrans_count {
 	__u64 retransmits;
 	__u64 loss_probes;
 };
+
+/* corescope export's counts (counts_only): every retransmission and loss
+ * probe that passed the filters, with no connection. */
+struct tcpretrans_totals {
+	__u64 retransmits;
+	__u64 loss_probes;
+};
