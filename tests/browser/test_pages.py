@@ -13,7 +13,12 @@ matched share the page prints); a click on a frame zooms to it.
 One Chromium for every page. Exit 77 (skipped) without chromium, unless
 CORESCOPE_NO_SKIP=1 (scripts/test.sh), which makes that a failure.
 
-usage: test_pages.py BUILD_DIR [--keep-screenshot PNG]
+triage's report: the checked-in sample page (tests/golden/triage-html) and a
+real `corescope triage -d 1 -o html`: no request, no console error, not
+blank, the findings first, no element that runs or fetches anything, a
+hostile name shown as text, the charts drawn and none wider than a phone.
+
+usage: test_pages.py BUILD_DIR [--keep-screenshot PNG [TRIAGE_PNG]]
 """
 
 import os
@@ -89,12 +94,59 @@ def flame_graph(browser, build, keep):
               "no request and no error after the search and the click")
 
 
+def triage_pages(browser, build, keep_html):
+    """triage's HTML report: the checked-in sample (every section filled,
+    hostile names in it), and a real run's page."""
+    sample = os.path.join(here, "..", "golden", "triage-html", "sample.html")
+    page = browser.load(os.path.abspath(sample))
+    check(not page.foreign_requests, "the sample report: no request but the file: %s"
+          % page.foreign_requests)
+    check(not page.console_errors, "the sample report: no console error: %s" % page.console_errors)
+    check(page.colours > 20, "the sample report is not blank (%d colours)" % page.colours)
+    # The findings first; a hostile process name shown as text, never run.
+    first = browser.evaluate("document.querySelector('h2').textContent")
+    check(first.startswith("Findings"), "the findings come first: %r" % first)
+    scripts = browser.evaluate(
+        "document.querySelectorAll('script:not([type=\"application/json\"]), img, iframe,"
+        " object, embed, link').length")
+    check(scripts == 0, "no script, image, frame or link element: %d" % scripts)
+    text = browser.evaluate("document.body.textContent")
+    check("<script" in text, "a hostile name is shown as text")
+    charts = browser.evaluate("document.querySelectorAll('svg rect').length")
+    check(charts > 20, "the charts and bars are drawn (%d rectangles)" % charts)
+    # At phone width nothing is wider than the screen.
+    overflow = browser.evaluate(
+        "(() => { document.body.style.width = '390px';"
+        " const w = Array.from(document.querySelectorAll('svg'))"
+        ".map(s => s.getBoundingClientRect().width); document.body.style.width = '';"
+        " return Math.max(...w); })()")
+    check(overflow <= 390, "at 390 px the widest chart is %.0f px" % overflow)
+
+    # A real run's page, as an engineer would attach it to an incident.
+    with tempfile.TemporaryDirectory(prefix="corescope-browser-") as tmp:
+        html = os.path.join(tmp, "report.html")
+        with open(html, "wb") as out:
+            subprocess.run([os.path.join(build, "corescope"), "triage", "-d", "1", "-o", "html"],
+                           stdout=out, check=True)
+        page = browser.load(html)
+        check(not page.foreign_requests and not page.console_errors,
+              "a real triage page: no request, no console error: %s %s"
+              % (page.foreign_requests, page.console_errors))
+        check(page.colours > 10, "a real triage page is not blank (%d colours)" % page.colours)
+        cpus = browser.evaluate("document.querySelectorAll('#cpu-bars rect').length")
+        check(cpus >= os.cpu_count(), "a real triage page has its CPU bars (%d rects)" % cpus)
+        if keep_html:
+            with open(keep_html, "wb") as f:
+                f.write(page.screenshot)
+
+
 def main():
     if len(sys.argv) < 2:
         print(__doc__)
         return 2
     build = sys.argv[1]
     keep = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "--keep-screenshot" else None
+    keep_html = sys.argv[4] if len(sys.argv) > 4 else None
     if not find_chromium():
         print("no chromium: scripts/setup.sh installs Debian's chromium")
         return 1 if os.environ.get("CORESCOPE_NO_SKIP") == "1" else 77
@@ -102,6 +154,7 @@ def main():
     try:
         with Browser() as browser:
             flame_graph(browser, build, keep)
+            triage_pages(browser, build, keep_html)
     except BrowserError as e:
         failures.append(str(e))
         print("FAIL", e)
