@@ -57,11 +57,16 @@ class FakeCpufreq {
 };
 
 // Spins on cpu for 0.5 s of its own CPU time.
-int spin_on(int cpu) {
+// Pins pid (0: the caller) to one CPU.
+bool pin(pid_t pid, int cpu) {
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0) return 1;
+    return sched_setaffinity(pid, sizeof set, &set) == 0;
+}
+
+int spin_on(int cpu) {
+    if (!pin(0, cpu)) return 1;
     timespec start{}, now{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
     volatile unsigned long sink = 0;
@@ -123,6 +128,11 @@ TEST_CASE("cpufreq puts each child's samples at its CPU's frequency, per process
     int second = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0;
     GatedChild slow([] { return spin_on(0); }, "cf-slow");
     GatedChild fast([second] { return spin_on(second); }, "cf-fast");
+    // Pinned while held at the gate: they wake on their CPUs, where a sample
+    // taken before their own pin once put one of the slow child's on the
+    // fast CPU (a CI run, 2026-12-06).
+    REQUIRE(pin(slow.pid(), 0));
+    REQUIRE(pin(fast.pid(), second));
     TestCgroup cgroup(unique_token("cpufreq"));
     REQUIRE(!cgroup.path.empty());
     REQUIRE(cgroup.add(fast.pid()));

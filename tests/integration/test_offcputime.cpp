@@ -200,12 +200,15 @@ void check_sleeps(const Sum& sum, double slept_s) {
 
 // Another run (text, folded) over the same sleeps, which gives only a total:
 // the same as the JSON run's, to within the few microseconds between two
-// programs run one after the other at each switch (1 ms over all).
+// programs run one after the other at each switch, and a short block seen
+// by one run only: a clean-clone CI run (2026-12-06) had the text run 1.4 ms
+// above the JSON run's 2.008 s, in a stack through the child's write after
+// its sleeps (not understood). 5 ms over all: a lost or added sleep is 200.
 void check_same_time(const Sum& other, const Sum& from_json) {
     INFO(other.us << " us against " << from_json.us << " us in JSON");
     CHECK(other.stacks >= 1);
-    CHECK(other.us + 1000 >= from_json.us);
-    CHECK(other.us <= from_json.us + 1000);
+    CHECK(other.us + 5000 >= from_json.us);
+    CHECK(other.us <= from_json.us + 5000);
 }
 
 // A filter dropped the sleeps: far less than one of them is left.

@@ -117,9 +117,13 @@ TEST_CASE("-o html is triage's alone", "[triage][html]") {
     Finished wrong = run({tool_path("corescope"), "triage", "-o", "svg"});
     CHECK(wrong.exit_code == 2);
     CHECK(wrong.err.find("must be text, json or html") != std::string::npos);
+    // A tool with formats of its own (runqlat: prometheus) and one with none.
     Finished tool = run({tool_path("runqlat"), "-o", "html"});
     CHECK(tool.exit_code == 2);
-    CHECK(tool.err.find("must be text or json") != std::string::npos);
+    CHECK(tool.err.find("must be text, json or prometheus") != std::string::npos);
+    Finished plain = run({tool_path("tcpconnect"), "-o", "html"});
+    CHECK(plain.exit_code == 2);
+    CHECK(plain.err.find("must be text or json") != std::string::npos);
 }
 
 } // namespace test_triage_html
