@@ -19,12 +19,15 @@ if [ ! -f "$build/build.ninja" ]; then
     # of the time budget (docs/architecture.md).
     # Multi-call: each tool a symlink to one sanitized corescope, which
     # spares linking every tool again with the sanitizers' runtimes.
-    # No man pages or completions (its tests read neither), and the main
+    # No --as-needed: ASan's own crypt_r satisfies the link, which then
+    # dropped libcrypt, and its interceptor called address 0 (corescope
+    # export's bcrypt check). No man pages or completions (its tests read
+    # neither), and the main
     # tree's BPF skeletons where CORESCOPE_SKELETONS_FROM names it (meson
     # test does): each took the budget about a minute, docs/architecture.md.
     CC=clang CXX=clang++ meson setup "$build" "$root" \
         -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=true -Dintegration_tests=false \
-        -Dmulticall=true -Dman=disabled -Dcompletions=false \
+        -Dmulticall=true -Dman=disabled -Dcompletions=false -Db_asneeded=false \
         -Dskeletons_from="${CORESCOPE_SKELETONS_FROM:-}" \
         -Doptimization=1 -Ddebug=false \
         -Dc_args='-fno-sanitize-recover=all -fno-omit-frame-pointer -gline-tables-only' \
