@@ -1086,3 +1086,30 @@ TimedSummary timed_summary_with_btf_copy(const std::string& tool) {
 }
 
 } // namespace itest
+
+// Enters nanosleep with its own syscall instruction, so the blocked thread's
+// user instruction pointer is in this function (a libc wrapper would be the
+// innermost frame instead, and frame-pointer unwinding through it can skip
+// its caller). Not static, not inlined: the symbolizer must find it
+// (offcputime's and the flame graph's tests look for it by name).
+extern "C" __attribute__((noinline)) void corescope_test_nanosleeper(long ms, int times) {
+    for (int i = 0; i < times; i++) {
+        struct timespec ts {
+            ms / 1000, (ms % 1000) * 1000000
+        };
+#if defined(__x86_64__)
+        long ret;
+        asm volatile("syscall"
+                     : "=a"(ret)
+                     : "0"(static_cast<long>(SYS_nanosleep)), "D"(&ts), "S"(nullptr)
+                     : "rcx", "r11", "memory");
+#elif defined(__aarch64__)
+        register long x8 asm("x8") = SYS_nanosleep;
+        register long x0 asm("x0") = reinterpret_cast<long>(&ts);
+        register long x1 asm("x1") = 0;
+        asm volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1) : "memory");
+#else
+        syscall(SYS_nanosleep, &ts, nullptr);
+#endif
+    }
+}

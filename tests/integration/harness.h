@@ -428,3 +428,7 @@ uint64_t resident_pages(int fd, size_t size);
 bool write_text(const std::string& path, const std::string& value);
 
 } // namespace itest
+
+// Sleeps times x ms in nanosleep entered from its own system call instruction
+// (harness.cpp), so a blocked thread's user stack starts in this function.
+extern "C" void corescope_test_nanosleeper(long ms, int times);

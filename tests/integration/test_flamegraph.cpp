@@ -28,25 +28,6 @@ extern "C" [[gnu::noinline]] void corescope_flame_spin_xyz() {
         spins = spins + 1;
 }
 
-// Enters nanosleep with its own system call instruction, so that the
-// blocked thread's user stack starts in this function (as offcputime's test).
-extern "C" [[gnu::noinline]] void corescope_flame_sleeper_xyz(long ms, int times) {
-    for (int i = 0; i < times; i++) {
-        struct timespec ts {
-            ms / 1000, (ms % 1000) * 1000000
-        };
-#if defined(__x86_64__)
-        long ret;
-        asm volatile("syscall"
-                     : "=a"(ret)
-                     : "0"(static_cast<long>(SYS_nanosleep)), "D"(&ts), "S"(nullptr)
-                     : "rcx", "r11", "memory");
-#else
-        syscall(SYS_nanosleep, &ts, nullptr);
-#endif
-    }
-}
-
 namespace test_flamegraph {
 
 using namespace itest;
@@ -195,7 +176,7 @@ TEST_CASE("offcputime -o svg: the function a child sleeps in, in microseconds", 
         prctl(PR_SET_NAME, "cs-flame-sleep");
         char c;
         if (read(go[0], &c, 1) != 1) _exit(1);
-        corescope_flame_sleeper_xyz(100, 5);
+        corescope_test_nanosleeper(100, 5);
         if (write(slept[1], "x", 1) != 1) _exit(1);
         while (read(go[0], &c, 1) > 0) {
         }
@@ -216,7 +197,7 @@ TEST_CASE("offcputime -o svg: the function a child sleeps in, in microseconds", 
     INFO(done.err);
     REQUIRE(done.exit_code == 0);
     Graph graph = read_graph(done.out);
-    const Frame* sleeper = find(graph, "corescope_flame_sleeper_xyz");
+    const Frame* sleeper = find(graph, "corescope_test_nanosleeper");
     REQUIRE(sleeper);
     CHECK(sleeper->title.find(" us, ") != std::string::npos);
     // Five sleeps of 100 ms: at least 0.45 s off CPU below it.

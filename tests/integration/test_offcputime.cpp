@@ -17,35 +17,9 @@ namespace test_offcputime {
 using namespace itest;
 using nlohmann::json;
 
-// Enters nanosleep with its own syscall instruction, so the blocked thread's
-// user instruction pointer is in this function (a libc wrapper would be the
-// innermost frame instead, and frame-pointer unwinding through it can skip
-// its caller). Not static, not inlined: the symbolizer must find it.
-extern "C" __attribute__((noinline)) void corescope_offcputime_test_sleeper(long ms, int times) {
-    for (int i = 0; i < times; i++) {
-        struct timespec ts {
-            ms / 1000, (ms % 1000) * 1000000
-        };
-#if defined(__x86_64__)
-        long ret;
-        asm volatile("syscall"
-                     : "=a"(ret)
-                     : "0"(static_cast<long>(SYS_nanosleep)), "D"(&ts), "S"(nullptr)
-                     : "rcx", "r11", "memory");
-#elif defined(__aarch64__)
-        register long x8 asm("x8") = SYS_nanosleep;
-        register long x0 asm("x0") = reinterpret_cast<long>(&ts);
-        register long x1 asm("x1") = 0;
-        asm volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1) : "memory");
-#else
-        syscall(SYS_nanosleep, &ts, nullptr);
-#endif
-    }
-}
-
 namespace {
 
-constexpr const char* sleeper = "corescope_offcputime_test_sleeper";
+constexpr const char* sleeper = "corescope_test_nanosleeper";
 constexpr int sleeps = 10;
 constexpr long sleep_ms = 200;
 
@@ -68,7 +42,7 @@ struct SleepingChild {
             prctl(PR_SET_NAME, comm.c_str());
             char c;
             if (read(go[0], &c, 1) != 1) _exit(1);
-            corescope_offcputime_test_sleeper(sleep_ms, sleeps);
+            corescope_test_nanosleeper(sleep_ms, sleeps);
             if (write(done[1], "x", 1) != 1) _exit(1);
             while (read(go[0], &c, 1) > 0) {
             }
