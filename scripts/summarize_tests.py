@@ -7,7 +7,11 @@ A case skipped with SKIP_CASE (tests/common/skip.h) is a skip, not a pass:
 Catch2 counts it as passed, and the "skipped: N test cases" line after its
 summary says how many to move. An expected failure ([!mayfail]) is a
 failure. A suite that reports no cases of its own counts as one: passed,
-failed, or skipped (exit 77)."""
+failed, or skipped (exit 77).
+
+Where a case failed, its failed assertions are printed again before the
+closing line: a long log is cut to its last lines (meson test, CI), and
+the failure would otherwise be out of sight."""
 import json
 import re
 import sys
@@ -32,7 +36,49 @@ def catch2_counts(stdout):
     return passed - skipped, failed, skipped
 
 
+SEPARATOR = re.compile(r"^(-{79}|={79})$")
+ASSERTION = re.compile(r"^\S.*:\d+: ")
+FAILURE = re.compile(r"^\S.*:\d+: FAILED:|^\S.*:\d+: failed: |due to unexpected exception")
+
+
+def failed_assertions(stdout, most_lines=40):
+    """The failed assertions of a Catch2 console log, each under its test
+    case's name: [(case, text)]."""
+    lines = stdout.splitlines()
+    failures = []
+    case = ""
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        # A case's header: a dashed line, its name (and sections), a
+        # dashed line.
+        if SEPARATOR.match(line) and line.startswith("-"):
+            j = i + 1
+            while j < len(lines) and not SEPARATOR.match(lines[j]):
+                j += 1
+            case = " / ".join(l.strip() for l in lines[i + 1 : j])
+            i = j + 1
+            continue
+        if FAILURE.search(line):
+            j = i + 1
+            while (
+                j < len(lines)
+                and not ASSERTION.match(lines[j])
+                and not SEPARATOR.match(lines[j])
+            ):
+                j += 1
+            text = lines[i:j]
+            if len(text) > most_lines:
+                text = text[:most_lines] + [f"  ... ({len(text) - most_lines} more lines)"]
+            failures.append((case, "\n".join(text).rstrip()))
+            i = j
+            continue
+        i += 1
+    return failures
+
+
 passed = failed = skipped = 0
+failures = []
 lines = []
 for path in sys.argv[1:]:  # one testlog.json per meson test run
     with open(path, encoding="utf-8") as log:
@@ -41,6 +87,8 @@ for line in lines:
     test = json.loads(line)
     stdout = test.get("stdout") or ""
     counts = catch2_counts(stdout)
+    if test.get("result") not in ("OK", "SKIP"):
+        failures += [(test.get("name", "?"),) + f for f in failed_assertions(stdout)]
     if counts is None:
         # The kernel-matrix guests: each its own closing line, prefixed
         # with its kernel ("[6.12] 420 passed, 0 failed") when two ran.
@@ -62,5 +110,10 @@ for line in lines:
         passed += 1
     else:
         failed += 1
+if failures:
+    print("\nFailed assertions (from the logs above):")
+    for suite, case, text in failures:
+        print(f"\n[{suite}] {case}\n{text}")
+    print()
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 sys.exit(1 if failed else 0)
