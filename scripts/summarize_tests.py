@@ -38,10 +38,11 @@ def catch2_counts(stdout):
 
 SEPARATOR = re.compile(r"^(-{79}|={79})$")
 ASSERTION = re.compile(r"^\S.*:\d+: ")
+DURATION = re.compile(r"^\d+\.\d{3} s: ")  # --durations yes
 FAILURE = re.compile(r"^\S.*:\d+: FAILED:|^\S.*:\d+: failed: |due to unexpected exception")
 
 
-def failed_assertions(stdout, most_lines=40):
+def failed_assertions(stdout, most_lines=30):
     """The failed assertions of a Catch2 console log, each under its test
     case's name: [(case, text)]."""
     lines = stdout.splitlines()
@@ -65,6 +66,7 @@ def failed_assertions(stdout, most_lines=40):
                 j < len(lines)
                 and not ASSERTION.match(lines[j])
                 and not SEPARATOR.match(lines[j])
+                and not DURATION.match(lines[j])
             ):
                 j += 1
             text = lines[i:j]

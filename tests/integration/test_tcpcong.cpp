@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <regex>
+#include <set>
 #include <filesystem>
 #include <arpa/inet.h>
 #include <chrono>
@@ -20,6 +21,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <nlohmann/json.hpp>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
@@ -221,6 +223,90 @@ TEST_CASE("tcpcong times the loss state through each tier", "[tcpcong]") {
         REQUIRE(client.size() == 1);
         check_client(client[0]);
     }
+}
+
+// A closed connection's socket is freed at once, and TCP's slab hands the
+// same memory to the next sockets made on that CPU. The closed
+// connection's final row must still be printed, not be overwritten by the
+// new connection on the same socket address (a busy machine's other
+// connections once took the -T case's session that way).
+TEST_CASE("tcpcong prints a closed connection whose socket a new connection took", "[tcpcong]") {
+    REQUIRE_BPF();
+    int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in server{};
+    server.sin_family = AF_INET;
+    server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof server;
+    REQUIRE(listener >= 0);
+    REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&server), sizeof server) == 0);
+    REQUIRE(listen(listener, 64) == 0);
+    REQUIRE(getsockname(listener, reinterpret_cast<sockaddr*>(&server), &len) == 0);
+    uint16_t port = ntohs(server.sin_port);
+    // No filter: a filtered-out connection is not tracked, so could not
+    // take the socket's entry. One CPU: its slab hands out the sockets it
+    // freed last first.
+    ToolProcess tool({tool_path("tcpcong"), "-o", "json"});
+    REQUIRE(tool.wait_attached());
+    cpu_set_t allowed, one;
+    REQUIRE(sched_getaffinity(0, sizeof allowed, &allowed) == 0);
+    CPU_ZERO(&one);
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+        if (CPU_ISSET(cpu, &allowed)) {
+            CPU_SET(cpu, &one);
+            break;
+        }
+    REQUIRE(sched_setaffinity(0, sizeof one, &one) == 0);
+    // One connection, closed by both ends...
+    auto connect_one = [&](int* accepted) {
+        int client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        REQUIRE(client >= 0);
+        REQUIRE(connect(client, reinterpret_cast<sockaddr*>(&server), sizeof server) == 0);
+        *accepted = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+        REQUIRE(*accepted >= 0);
+        return client;
+    };
+    int accepted = -1;
+    int first = connect_one(&accepted);
+    sockaddr_in local{};
+    len = sizeof local;
+    REQUIRE(getsockname(first, reinterpret_cast<sockaddr*>(&local), &len) == 0);
+    uint16_t first_port = ntohs(local.sin_port);
+    // A reset on close: the socket is done at once, not in FIN_WAIT.
+    linger reset{1, 0};
+    REQUIRE(setsockopt(first, SOL_SOCKET, SO_LINGER, &reset, sizeof reset) == 0);
+    close(first);
+    close(accepted);
+    // ...then more connections, made (and left open) on the sockets it freed.
+    constexpr int later = 40;
+    std::vector<int> fds;
+    std::set<uint16_t> later_ports;
+    for (int i = 0; i < later; i++) {
+        int client = connect_one(&accepted);
+        fds.push_back(client);
+        fds.push_back(accepted);
+        len = sizeof local;
+        REQUIRE(getsockname(client, reinterpret_cast<sockaddr*>(&local), &len) == 0);
+        later_ports.insert(ntohs(local.sin_port));
+    }
+    sched_setaffinity(0, sizeof allowed, &allowed);
+    Finished f = tool.stop();
+    for (int fd : fds)
+        close(fd);
+    close(listener);
+    CHECK(f.exit_code == 0);
+    INFO(f.out);
+    std::vector<json> closed_rows = rows_of(f.out, first_port, port);
+    REQUIRE(closed_rows.size() == 1);
+    CHECK(closed_rows[0].at("closed") == true);
+    std::set<uint16_t> open_ports;
+    for (const json& table : json_lines(f.out))
+        for (const json& row : table.at("entries"))
+            if (row.at("rport") == port && row.at("lport") != first_port &&
+                later_ports.count(row.at("lport").get<uint16_t>())) {
+                CHECK(row.at("closed") == false);
+                open_ports.insert(row.at("lport").get<uint16_t>());
+            }
+    CHECK(open_ports == later_ports);
 }
 
 // -T, --btf and -d, which the cases above do not take: the time line opens

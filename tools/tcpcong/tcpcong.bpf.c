@@ -4,10 +4,11 @@
  * tcp_set_ca_state(), before the socket takes its new state; the span in
  * the state it leaves goes to that state's total. A connection is tracked
  * from its move to ESTABLISHED (sock:inet_sock_set_state; it starts in
- * open) to its move to CLOSE, when its totals become final; a connection
- * older than the trace is tracked from its first state change seen.
- * Nothing goes to user space per change: the loader reads the map every
- * interval and deletes the closed connections it printed. */
+ * open) to its move to CLOSE, when its totals become final and it moves to
+ * the closed map; a connection older than the trace is tracked from its
+ * first state change seen. Nothing goes to user space per change: the
+ * loader reads both maps every interval and deletes the closed
+ * connections it printed. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
@@ -25,6 +26,18 @@ struct {
 	__type(key, __u64);
 	__type(value, struct tcpcong_conn);
 } conns SEC(".maps");
+
+/* Closed connections until the loader prints them, by socket and close
+ * time: the socket's memory is soon another connection's, whose entry in
+ * conns must not overwrite this one's final totals. A plain hash: when the
+ * loader has stalled until it is full, a closed connection stays in conns,
+ * marked closed, until its socket is reused. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TCPCONG_MAX_CONNS);
+	__type(key, struct tcpcong_closed_key);
+	__type(value, struct tcpcong_conn);
+} closed_conns SEC(".maps");
 
 /* The span since the last change goes to the state being left. */
 static __always_inline void close_span(struct tcpcong_conn *c, __u64 now)
@@ -68,6 +81,7 @@ static __always_inline void on_cong_state(__u64 key, struct tcpcong_conn *fresh,
 
 static __always_inline void on_set_state(__u64 key, struct tcpcong_conn *fresh, int newstate)
 {
+	struct tcpcong_closed_key closed_key = {};
 	struct tcpcong_conn *c;
 
 	if (newstate == SOCK_TCP_ESTABLISHED) {
@@ -79,8 +93,12 @@ static __always_inline void on_set_state(__u64 key, struct tcpcong_conn *fresh, 
 	c = bpf_map_lookup_elem(&conns, &key);
 	if (!c || c->closed)
 		return;
-	close_span(c, bpf_ktime_get_ns());
+	closed_key.sk = key;
+	closed_key.closed_ns = bpf_ktime_get_ns();
+	close_span(c, closed_key.closed_ns);
 	c->closed = 1;
+	if (bpf_map_update_elem(&closed_conns, &closed_key, c, BPF_NOEXIST) == 0)
+		bpf_map_delete_elem(&conns, &key);
 }
 
 static __always_inline void read_endpoints(const struct sock *sk, struct tcpcong_conn *c)

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <map>
 
 namespace corescope::tools {
@@ -32,6 +33,19 @@ struct Totals {
     uint64_t changes = 0;
 };
 
+// The totals printed for an open connection, with its endpoints: a closed
+// connection's socket may be a new connection's by the next print.
+struct Printed {
+    Totals totals;
+    tcpcong_conn endpoints;
+};
+
+bool same_endpoints(const tcpcong_conn& a, const tcpcong_conn& b) {
+    return a.family == b.family && a.lport == b.lport && a.rport == b.rport &&
+           std::equal(std::begin(a.laddr), std::end(a.laddr), std::begin(b.laddr)) &&
+           std::equal(std::begin(a.raddr), std::end(a.raddr), std::begin(b.raddr));
+}
+
 Totals totals_at(const tcpcong_conn& c, uint64_t now_ns) {
     Totals t;
     for (int i = 0; i < TCPCONG_STATES; i++)
@@ -49,9 +63,8 @@ class Printer {
         : table_(options, out, row_layout(), table_layout()), last_(monotonic_seconds()) {}
 
     // One interval: each connection's time since the last interval (the
-    // totals it had then are kept here). Returns the keys of the closed
-    // connections printed, for the caller to delete.
-    std::vector<uint64_t> print(std::vector<Entry> entries, uint64_t now_ns) {
+    // totals it had then are kept here).
+    void print(std::vector<Entry> entries, uint64_t now_ns) {
         double now = monotonic_seconds();
         double interval = now - last_;
         last_ = now;
@@ -62,18 +75,16 @@ class Printer {
                    std::make_tuple(y.family, std::to_array(y.laddr), y.lport,
                                    std::to_array(y.raddr), y.rport, b.key);
         });
-        std::vector<uint64_t> closed;
-        std::map<uint64_t, Totals> seen;
+        std::map<uint64_t, Printed> seen;
         table_.begin();
         for (const Entry& e : entries) {
             const tcpcong_conn& c = e.value;
             Totals now_totals = totals_at(c, now_ns);
             Totals before;
-            if (auto it = printed_.find(e.key); it != printed_.end()) before = it->second;
-            if (c.closed)
-                closed.push_back(e.key);
-            else
-                seen[e.key] = now_totals;
+            if (auto it = printed_.find(e.key);
+                it != printed_.end() && same_endpoints(it->second.endpoints, c))
+                before = it->second.totals;
+            if (!c.closed) seen[e.key] = {now_totals, c};
             auto ms = [&](int state) {
                 uint64_t a = now_totals.ns[state], b = before.ns[state];
                 return static_cast<double>(a > b ? a - b : 0) / 1e6;
@@ -100,7 +111,6 @@ class Printer {
         printed_ = std::move(seen);
         table_.end(
             [&](Record& t) { t.text(iso_time_now()).real(interval).number(entries.size()); });
-        return closed;
     }
 
   private:
@@ -122,7 +132,7 @@ class Printer {
 
     TablePrinter table_;
     double last_;
-    std::map<uint64_t, Totals> printed_; // of the connections still open
+    std::map<uint64_t, Printed> printed_; // of the connections still open
 };
 
 std::vector<AttachStep> attach_steps() {
@@ -133,12 +143,22 @@ std::vector<AttachStep> attach_steps() {
 
 } // namespace
 
-// For tests/golden and tests/fuzz (common/decoder.h): the map's entries
-// (socket address, then the connection), as one interval ending at the
-// latest change among them.
+// For tests/golden and tests/fuzz (common/decoder.h): both maps' entries
+// (the key, socket address or closed key, then the connection; told apart
+// by their size), as one interval ending at the latest change among them.
 void decode_tcpcong(const CommonOptions& options, uint32_t, Output& out,
                     std::span<const RecordedEvent> events) {
-    std::vector<Entry> entries = recorded_entries<uint64_t, tcpcong_conn>(events);
+    std::vector<Entry> entries;
+    for (const RecordedEvent& e : events) {
+        size_t key_size = e.size == sizeof(tcpcong_closed_key) + sizeof(tcpcong_conn)
+                              ? sizeof(tcpcong_closed_key)
+                              : sizeof(uint64_t);
+        if (e.size < key_size + sizeof(tcpcong_conn)) continue;
+        Entry entry; // a closed key starts with the socket's address
+        std::memcpy(&entry.key, e.data, sizeof entry.key);
+        std::memcpy(&entry.value, static_cast<const char*>(e.data) + key_size, sizeof entry.value);
+        entries.push_back(entry);
+    }
     uint64_t now_ns = 0;
     for (const Entry& e : entries)
         now_ns = std::max<uint64_t>(now_ns, e.value.changed_ns);
@@ -170,10 +190,24 @@ int tcpcong(int argc, char** argv) {
          .net_filters = &settings.net,
          .announcement = interval_announcement(options, "Tracing TCP congestion states")},
         [&](tcpcong_bpf& skel, const AttachPlan&, Output& out) {
-            return [printer = Printer(options, out), map = skel.maps.conns]() mutable {
-                std::vector<uint64_t> closed = printer.print(
-                    read_map<uint64_t, tcpcong_conn>(map, TCPCONG_MAX_CONNS), monotonic_ns());
-                for (uint64_t key : closed)
+            return [printer = Printer(options, out), map = skel.maps.conns,
+                    closed_map = skel.maps.closed_conns]() mutable {
+                // The closed map first: a connection that closes between
+                // the two reads is read from neither now and from the
+                // closed map next time, never twice.
+                std::vector<Entry> entries;
+                for (auto& e :
+                     take_map<tcpcong_closed_key, tcpcong_conn>(closed_map, TCPCONG_MAX_CONNS))
+                    entries.push_back({e.key.sk, e.value});
+                // Closed ones left in the open map (the closed map was
+                // full) are deleted once printed.
+                std::vector<uint64_t> printed_closed;
+                for (auto& e : read_map<uint64_t, tcpcong_conn>(map, TCPCONG_MAX_CONNS)) {
+                    if (e.value.closed) printed_closed.push_back(e.key);
+                    entries.push_back(e);
+                }
+                printer.print(std::move(entries), monotonic_ns());
+                for (uint64_t key : printed_closed)
                     bpf_map__delete_elem(map, &key, sizeof key, 0);
             };
         });

@@ -25,3 +25,10 @@ struct tcpcong_conn {
 	__u32 state;			/* enum tcpcong_state, now */
 	__u32 closed;			/* 1: the socket closed; the times are final */
 };
+
+/* A closed connection's key: its socket's address is not enough, since a
+ * new connection may take the same memory before the loader reads it. */
+struct tcpcong_closed_key {
+	__u64 sk;
+	__u64 closed_ns; /* CLOCK_MONOTONIC */
+};
