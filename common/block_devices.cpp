@@ -2,7 +2,11 @@
 #include "text_file.h"
 
 #include "errors.h"
+#include "kernel_features.h"
+#include "kernel_types.h"
 
+#include <bpf/btf.h>
+#include <cctype>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -44,6 +48,61 @@ const std::string& DiskNames::name(uint32_t dev) {
     for (std::string_view line : split_lines(uevent))
         if (line.substr(0, 8) == "DEVNAME=") found = line.substr(8);
     return names_.emplace(dev, found).first->second;
+}
+
+BlockOperationNames::BlockOperationNames(uint32_t unnamed) : unnamed_(unnamed) {
+    const KernelTypes* btf = KernelFeatures::instance().kernel_btf();
+    int id = -1;
+    for (const char* type : {"req_op", "req_opf"})
+        if (btf && id < 0) id = btf->find(type, BTF_KIND_ENUM);
+    if (id >= 0) {
+        const struct btf_type* t = btf->type(id);
+        const struct btf_enum* e = btf_enum(t);
+        for (int i = 0; i < btf_vlen(t); i++, e++) {
+            std::string_view full = btf->name(e->name_off);
+            if (full.rfind("REQ_OP_", 0) == 0 && full != "REQ_OP_LAST")
+                names_.emplace(static_cast<uint32_t>(e->val), camel_case(full.substr(7)));
+        }
+    }
+    KernelFeatures::instance().release_btf();
+    if (names_.empty()) // numbers that have held since 4.10
+        names_ = {{0, "Read"}, {1, "Write"}, {2, "Flush"}, {3, "Discard"}, {5, "SecureErase"}};
+}
+
+BlockOperationNames::BlockOperationNames(uint32_t unnamed, std::map<uint32_t, std::string> names)
+    : unnamed_(unnamed), names_(std::move(names)) {}
+
+std::string BlockOperationNames::name(uint32_t op) const {
+    if (op == unnamed_) return "Other";
+    auto it = names_.find(op);
+    return it != names_.end() ? it->second : "Op" + std::to_string(op);
+}
+
+std::string camel_case(std::string_view words) {
+    std::string out;
+    bool upper = true;
+    for (char c : words) {
+        if (c == '_') {
+            upper = true;
+            continue;
+        }
+        out += upper ? c : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        upper = false;
+    }
+    return out;
+}
+
+std::string snake_case(std::string_view camel) {
+    std::string out;
+    for (size_t i = 0; i < camel.size(); i++) {
+        char c = camel[i];
+        if (std::isupper(static_cast<unsigned char>(c))) {
+            if (i > 0) out += '_';
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+        out += c;
+    }
+    return out;
 }
 
 } // namespace corescope

@@ -1,6 +1,7 @@
 // Block devices as the kernel numbers and names them: the kernel's dev_t
-// (not glibc's), --disk NAME to a whole disk's device number, and device
-// numbers back to names, for every tool that traces block requests.
+// (not glibc's), --disk NAME to a whole disk's device number, device
+// numbers back to names, and the names of request operations, for every
+// tool that traces block requests.
 #pragma once
 
 #include <cstdint>
@@ -36,5 +37,32 @@ class DiskNames {
   private:
     std::map<uint32_t, std::string> names_;
 };
+
+// Request operation names from the running kernel's REQ_OP_* enum (req_op
+// since 6.0, req_opf before), whose numbers for the rarer ops differ between
+// versions: REQ_OP_WRITE_ZEROES becomes "WriteZeroes". Without the kernel's
+// BTF, the numbers that have held since 4.10 (Read, Write, Flush, Discard,
+// SecureErase).
+class BlockOperationNames {
+  public:
+    // unnamed: the number a BPF program gives an operation the tracepoint
+    // record did not name (block_rwbs_op's, bpf/block.bpf.h), "Other".
+    explicit BlockOperationNames(uint32_t unnamed);
+    // From these numbers and names instead of the kernel's (tests).
+    BlockOperationNames(uint32_t unnamed, std::map<uint32_t, std::string> names);
+
+    // "Read", "WriteZeroes"; "Other" for the unnamed one; "Op N" as "Op9"
+    // for a number the kernel does not name.
+    std::string name(uint32_t op) const;
+
+  private:
+    uint32_t unnamed_;
+    std::map<uint32_t, std::string> names_;
+};
+
+// "WRITE_ZEROES" as "WriteZeroes": each word capitalized, the underscores gone.
+std::string camel_case(std::string_view upper_words);
+// "WriteZeroes" as "write_zeroes" (an operation as a Prometheus label value).
+std::string snake_case(std::string_view camel);
 
 } // namespace corescope

@@ -1,6 +1,7 @@
 #include "held_command.h"
 
 #include "errors.h"
+#include "tool.h"
 
 #include <cerrno>
 #include <csignal>
@@ -109,6 +110,10 @@ bool HeldCommand::exited(const std::function<void(pid_t)>& at_stop) {
         done_ = true;
     }
     return done_;
+}
+
+void HeldCommand::stop_run_when_exited(const std::function<void(pid_t)>& at_stop) {
+    if (exited(at_stop)) request_stop();
 }
 
 } // namespace corescope

@@ -36,6 +36,11 @@ class HeldCommand {
     // True once it has exited (then reaped). A stop (SIGSTOP from a probe
     // in its exit()) is handed to at_stop with its PID, then it continues.
     bool exited(const std::function<void(pid_t)>& at_stop);
+    // exited(at_stop), and once it has, request_stop() (common/tool.h): the
+    // run ends with the command. A stack tool calls it every second
+    // (StackSummaryHooks::tick), reading the stopped command's mappings in
+    // at_stop.
+    void stop_run_when_exited(const std::function<void(pid_t)>& at_stop);
 
   private:
     pid_t pid_ = -1;

@@ -174,6 +174,17 @@ bool NameMatcher::matches(std::string_view name) const {
     return fnmatch(pattern_.c_str(), n.c_str(), 0) == 0;
 }
 
+PairFilter::PairFilter(const std::string& pattern)
+    : whole_(pattern.find(':') != std::string::npos) {
+    if (!pattern.empty()) matcher_.emplace(pattern, false);
+}
+
+bool PairFilter::takes(std::string_view first, std::string_view second) const {
+    if (!matcher_) return true;
+    if (whole_) return matcher_->matches(std::string(first) + ":" + std::string(second));
+    return matcher_->matches(first) || matcher_->matches(second);
+}
+
 std::string find_user_library(const std::string& library, const std::vector<uint32_t>& pids) {
     std::string root = pids.empty() ? "" : "/proc/" + std::to_string(pids.front()) + "/root";
     if (!pids.empty() && access(("/proc/" + std::to_string(pids.front())).c_str(), F_OK) != 0)
@@ -272,25 +283,10 @@ std::vector<ProbeTarget> matching_tracepoints(const std::string& tracefs_dir,
                                               const NameMatcher& event) {
     std::vector<ProbeTarget> found;
     std::string events = tracefs_dir + "/events";
-    DIR* top = opendir(events.c_str());
-    if (!top) return found;
-    std::vector<std::string> categories;
-    while (struct dirent* e = readdir(top))
-        if (e->d_name[0] != '.' && e->d_type == DT_DIR && category.matches(e->d_name))
-            categories.push_back(e->d_name);
-    closedir(top);
-    std::sort(categories.begin(), categories.end());
-    for (const std::string& cat : categories) {
-        DIR* d = opendir((events + "/" + cat).c_str());
-        if (!d) continue;
-        std::vector<std::string> names;
-        while (struct dirent* e = readdir(d))
-            if (e->d_name[0] != '.' && e->d_type == DT_DIR && event.matches(e->d_name))
-                names.push_back(e->d_name);
-        closedir(d);
-        std::sort(names.begin(), names.end());
-        for (const std::string& n : names)
-            found.push_back({cat + ":" + n, cat + ":" + n});
+    for (const std::string& cat : subdirectories(events)) {
+        if (!category.matches(cat)) continue;
+        for (const std::string& n : subdirectories(events + "/" + cat))
+            if (event.matches(n)) found.push_back({cat + ":" + n, cat + ":" + n});
     }
     return found;
 }

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,19 @@ class NameMatcher {
     bool regex_;
     bool literal_;
     std::shared_ptr<void> compiled_; // regex_t
+};
+
+// A glob over two-part names (CATEGORY:EVENT, PROVIDER:NAME): with a colon
+// it matches the whole name, without one either part; an empty pattern
+// takes every name.
+class PairFilter {
+  public:
+    explicit PairFilter(const std::string& pattern);
+    bool takes(std::string_view first, std::string_view second) const;
+
+  private:
+    std::optional<NameMatcher> matcher_;
+    bool whole_ = false;
 };
 
 // The file a user-space probe goes in: a path (through /proc/PID/root for

@@ -72,20 +72,16 @@ std::vector<uint64_t> StackReader::addresses(int32_t id) const {
     return frames;
 }
 
-namespace {
-
-ResolvedStack::State state_of(int32_t id) {
+ResolvedStack::State stack_state_of(int32_t id) {
     if (id >= 0) return ResolvedStack::State::present;
     // -EFAULT: there was no stack to take (a kernel thread's user stack);
     // any other error lost a stack that existed.
     return id == -EFAULT ? ResolvedStack::State::absent : ResolvedStack::State::missed;
 }
 
-} // namespace
-
 ResolvedStack StackReader::kernel(int32_t id) {
     ResolvedStack stack;
-    stack.state = state_of(id);
+    stack.state = stack_state_of(id);
     for (uint64_t address : addresses(id))
         stack.frames.push_back({address, symbolizer_.kernel(address)});
     return stack;
@@ -93,7 +89,7 @@ ResolvedStack StackReader::kernel(int32_t id) {
 
 ResolvedStack StackReader::user(uint32_t pid, int32_t id) {
     ResolvedStack stack;
-    stack.state = state_of(id);
+    stack.state = stack_state_of(id);
     for (uint64_t address : addresses(id))
         stack.frames.push_back({address, symbolizer_.user(pid, address)});
     return stack;
@@ -179,15 +175,6 @@ void append_frames_multiline(std::string& out, const ResolvedStack& stack, const
         std::for_each(stack.frames.begin(), stack.frames.end(), one);
 }
 
-namespace {
-
-// Set while StackPrinter draws a flame graph from a tool's folded form:
-// kernel frames are then marked `_[k]` (as stackcollapse-perf --all does),
-// which the flame graph reads as their kind and takes off.
-thread_local bool mark_kernel_frames = false;
-
-} // namespace
-
 void append_frames_folded(std::string& out, const ResolvedStack& stack, const char* kind,
                           bool innermost_first, bool show_offsets) {
     if (stack.state == ResolvedStack::State::missed) {
@@ -196,7 +183,10 @@ void append_frames_folded(std::string& out, const ResolvedStack& stack, const ch
         out += " stack]";
         return;
     }
-    bool mark = mark_kernel_frames && std::string_view(kind) == "kernel";
+    // Kernel frames are marked `_[k]`, as stackcollapse-perf --all and bcc's
+    // profile -a write them: flamegraph.pl and corescope flamegraph colour
+    // them apart and show the name without it.
+    bool mark = std::string_view(kind) == "kernel";
     auto one = [&](const Frame& frame) {
         out += ';';
         append_folded_text(out, symbol_label(frame.symbol, show_offsets));
@@ -208,29 +198,82 @@ void append_frames_folded(std::string& out, const ResolvedStack& stack, const ch
         std::for_each(stack.frames.rbegin(), stack.frames.rend(), one);
 }
 
-void append_stack_multiline(std::string& out, const StackRecord& record) {
+void append_stack_multiline(std::string& out, const StackRecord& record, const StackForm& form) {
+    if (!form.leaf.empty()) {
+        out += "    ";
+        append_text_escaped(out, form.leaf);
+        out += '\n';
+    }
     bool kernel_shown = record.kernel.state != ResolvedStack::State::absent;
     bool user_shown = record.user.state != ResolvedStack::State::absent;
-    append_frames_multiline(out, record.kernel, "kernel");
+    append_frames_multiline(out, record.kernel, "kernel", false, form.show_offsets);
     if (kernel_shown && user_shown) out += "    --\n";
-    append_frames_multiline(out, record.user, "user");
-    char pid[32];
-    std::snprintf(pid, sizeof pid, " (%u)\n", record.pid);
-    out += "    -                ";
-    append_text_escaped(out, record.comm);
-    out += pid;
+    append_frames_multiline(out, record.user, "user", false, form.show_offsets);
+    if (form.show_process) {
+        char pid[32];
+        std::snprintf(pid, sizeof pid, " (%u)\n", record.pid);
+        out += "    -                ";
+        append_text_escaped(out, record.comm);
+        out += pid;
+    }
     out += "        ";
     append_unsigned(out, record.value);
     out += "\n\n";
 }
 
-void append_stack_folded(std::string& out, const StackRecord& record) {
-    append_folded_text(out, record.comm);
-    append_frames_folded(out, record.user, "user");
-    append_frames_folded(out, record.kernel, "kernel");
+void append_stack_multiline(std::string& out, const StackRecord& record) {
+    append_stack_multiline(out, record, StackForm{});
+}
+
+void append_stack_folded(std::string& out, const StackRecord& record, const StackForm& form) {
+    std::string line;
+    if (form.show_process) {
+        line += ';';
+        append_folded_text(line, record.comm);
+    }
+    append_frames_folded(line, record.user, "user", false, form.show_offsets);
+    append_frames_folded(line, record.kernel, "kernel", false, form.show_offsets);
+    if (!form.leaf.empty()) {
+        line += ';';
+        append_folded_text(line, form.leaf);
+    }
+    if (line.empty()) line = ";[no stack]";
+    out.append(line, 1);
     out += ' ';
     append_unsigned(out, record.value);
     out += '\n';
+}
+
+void append_stack_folded(std::string& out, const StackRecord& record) {
+    append_stack_folded(out, record, StackForm{});
+}
+
+std::string stack_identity(const ResolvedStack& stack) {
+    std::string key = std::to_string(static_cast<int>(stack.state));
+    for (const Frame& f : stack.frames) {
+        // A frame without a name is told apart by its address.
+        key += ";" + f.symbol.module + "`" + symbol_label(f.symbol, true);
+        if (!f.symbol.known()) key += "@" + std::to_string(f.address);
+    }
+    return key;
+}
+
+bool warn_if_kernel_names_hidden(Symbolizer& symbolizer) {
+    if (symbolizer.kernel_addresses_visible()) return false;
+    warn("/proc/kallsyms shows no addresses, so kernel frames are [unknown]; set "
+         "kernel.kptr_restrict to 0 or 1 and run as root");
+    return true;
+}
+
+void resolve_stacks(StackRecord& record, StackReader* reader, int32_t user_id, int32_t kernel_id) {
+    if (!reader) {
+        record.user.state = stack_state_of(user_id);
+        record.kernel.state = stack_state_of(kernel_id);
+        return;
+    }
+    record.user = reader->user(record.pid, user_id);
+    record.kernel = reader->kernel(kernel_id);
+    drop_probe_frames(record.kernel);
 }
 
 std::string stack_frames_json(const ResolvedStack& stack) {
@@ -280,10 +323,8 @@ void StackPrinter::print_svg(const std::vector<StackRecord>& records, const Text
         // The tool's own folded form (a waker's stack after the woken's,
         // a probe's name): drawn as `corescope flamegraph` would draw it.
         std::string folded;
-        mark_kernel_frames = true;
         for (const StackRecord& record : records)
             text(folded, record);
-        mark_kernel_frames = false;
         graph = flame_graph_from_folded(
             folded, [](size_t, std::string_view, const std::string&) {},
             stacks_.folded_process_first);
@@ -366,6 +407,14 @@ void report_missed_stacks(uint64_t collisions, uint64_t map_full, uint32_t stora
     json_notice(
         options, out, "missed_stacks",
         {{"collisions", collisions}, {"map_full", map_full}, {"stack_storage_size", storage_size}});
+}
+
+void MissedSinceLastPrint::stacks(Symbolizer& symbolizer, uint64_t collisions, uint64_t no_memory) {
+    if (kernel_stacks_ && !warned_names_) warned_names_ = warn_if_kernel_names_hidden(symbolizer);
+    report_missed_stacks(collisions - collisions_, no_memory - no_memory_, storage_size_, options_,
+                         out_);
+    collisions_ = collisions;
+    no_memory_ = no_memory;
 }
 
 } // namespace corescope

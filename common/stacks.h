@@ -125,11 +125,26 @@ ResolvedStack kernel_stack_from(std::vector<uint64_t> addresses, uint64_t locati
 void append_frames_multiline(std::string& out, const ResolvedStack& stack, const char* kind,
                              bool outermost_first = false, bool show_offsets = false);
 // A stack's frames in the folded form, each after a ';': outermost first
-// (or innermost first), or ";[missed KIND stack]".
+// (or innermost first), or ";[missed KIND stack]"; a kernel frame (KIND
+// "kernel") ends in `_[k]`, the annotation flame graph tools colour by.
 void append_frames_folded(std::string& out, const ResolvedStack& stack, const char* kind,
                           bool innermost_first = false, bool show_offsets = false);
 // Text for the folded form: escaped, a ';' written as "\x3b".
 void append_folded_text(std::string& out, std::string_view text);
+
+// How the classic and the folded form (below) show a record, where a tool
+// asks for more or less than the default.
+struct StackForm {
+    bool show_offsets = false; // frames as "name+0x1a" (stackcount -s)
+    // The "-  comm (pid)" line, the command first in the folded form; not
+    // where stacks are merged across processes (stackcount without -P). A
+    // folded line with no frame at all is then "[no stack]".
+    bool show_process = true;
+    // A frame above the innermost (the probe a stack reached, the lock it
+    // waited on): the first line of the classic form, the last frame of the
+    // folded form; none when empty.
+    std::string leaf;
+};
 
 // The classic form: kernel frames innermost first, "--" between kernel and
 // user frames, user frames innermost first, then "-  comm (pid)" and the
@@ -141,12 +156,36 @@ void append_folded_text(std::string& out, std::string_view text);
 //     main
 //     -                app (4242)
 //         17
+void append_stack_multiline(std::string& out, const StackRecord& record, const StackForm& form);
 void append_stack_multiline(std::string& out, const StackRecord& record);
 
 // One line for flamegraph.pl and friends: the command, user frames
-// outermost first, then kernel frames outermost first, the value last.
+// outermost first, then kernel frames outermost first (each `name_[k]`),
+// the value last.
 // Semicolons inside a name are written as "\x3b" so they cannot split frames.
 void append_stack_folded(std::string& out, const StackRecord& record);
+void append_stack_folded(std::string& out, const StackRecord& record, const StackForm& form);
+
+// A stack's state from the ID bpf_get_stackid gave (StackReader's, and the
+// decoders' where there is no map to read): -EFAULT (no stack to take)
+// absent, any other error missed, an ID present.
+ResolvedStack::State stack_state_of(int32_t id);
+
+// What tells a stack apart from another when stacks are merged by their
+// frames rather than their IDs (stackcount without -P: one stack from many
+// processes, each with its own ID): its state and each frame's module and
+// name (an unnamed frame's address).
+std::string stack_identity(const ResolvedStack& stack);
+
+// A warning, where /proc/kallsyms hides the kernel's addresses, that kernel
+// frames print as [unknown]; whether it warned.
+bool warn_if_kernel_names_hidden(Symbolizer& symbolizer);
+
+// Both halves of a record from the IDs bpf_get_stackid gave: read and named
+// through reader (the kernel half without the probe's own frames,
+// drop_probe_frames), or where there is no stack map (decoders, reader
+// nullptr) their states alone (stack_state_of).
+void resolve_stacks(StackRecord& record, StackReader* reader, int32_t user_id, int32_t kernel_id);
 
 // A JSON array of frames, innermost first:
 // [{"address":N,"symbol":"name"|null,"offset":N,"module":"path"|null}, ...]
@@ -184,8 +223,8 @@ class StackCollector {
 // (user_stack, user_stack_missed, kernel_stack, kernel_stack_missed; a
 // stack the run did not collect is empty), or under -o svg one flame graph
 // (common/flamegraph.h) titled with the command line: drawn from the
-// tool's own folded form where it has one (the text form, with kernel
-// frames marked `_[k]`), else from each record's command, user frames and
+// tool's own folded form where it has one (the text form, whose kernel
+// frames are marked `_[k]`), else from each record's command, user frames and
 // kernel frames, outermost first.
 class StackPrinter {
   public:
@@ -316,5 +355,34 @@ class StackSummary {
 // {"type":"missed_stacks","collisions":N,"map_full":M,"stack_storage_size":S}.
 void report_missed_stacks(uint64_t collisions, uint64_t map_full, uint32_t storage_size,
                           const CommonOptions& options, Output& out);
+
+// What a stack tool's kernel side missed, said at each print (each interval)
+// for what is new since the last, from the BPF side's running totals:
+// stacks not stored (report_missed_stacks), counts the tool's own map had
+// no room for (dropped), and once a run, where the run collects kernel
+// stacks, kernel frames left unnamed (warn_if_kernel_names_hidden).
+class MissedSinceLastPrint {
+  public:
+    MissedSinceLastPrint(const CommonOptions& options, Output& out, uint32_t storage_size,
+                         bool kernel_stacks)
+        : options_(options), out_(out), storage_size_(storage_size), kernel_stacks_(kernel_stacks) {
+    }
+
+    void stacks(Symbolizer& symbolizer, uint64_t collisions, uint64_t no_memory);
+    // A running total of dropped counts: how many are new since the last call.
+    uint64_t dropped(uint64_t total) {
+        uint64_t added = total > dropped_ ? total - dropped_ : 0;
+        dropped_ = total;
+        return added;
+    }
+
+  private:
+    const CommonOptions& options_;
+    Output& out_;
+    uint32_t storage_size_;
+    bool kernel_stacks_;
+    bool warned_names_ = false;
+    uint64_t collisions_ = 0, no_memory_ = 0, dropped_ = 0;
+};
 
 } // namespace corescope

@@ -19,8 +19,29 @@ std::optional<std::string> read_text_file(const std::string& path);
 // Its first line, without the newline; nullopt as above.
 std::optional<std::string> read_first_line(const std::string& path);
 
+// The names of a directory's subdirectories (tracefs' events/*), sorted,
+// without the dot entries; none when it cannot be read.
+std::vector<std::string> subdirectories(const std::string& dir);
+
 // A process's name (/proc/PID/comm); empty when it is gone.
 std::string process_comm(uint32_t pid);
+
+// Process names (process_comm), each kept once read, so that a process that
+// has since exited is still named (memleak's stacks, printed each interval).
+class ProcessNames {
+  public:
+    // Empty when the process is gone and was never read.
+    std::string of(uint32_t pid) {
+        auto it = names_.find(pid);
+        if (it != names_.end()) return it->second;
+        std::string comm = process_comm(pid);
+        if (!comm.empty()) names_[pid] = comm;
+        return comm;
+    }
+
+  private:
+    std::map<uint32_t, std::string> names_;
+};
 
 // A file of "name value" lines (/proc/meminfo's "Name: value kB",
 // /proc/vmstat's "name value"): each name, without its colon, and its first

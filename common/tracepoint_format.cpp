@@ -1,6 +1,13 @@
 #include "tracepoint_format.h"
 
+#include "errors.h"
+#include "kernel_features.h"
+#include "output.h"
 #include "text_file.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <unistd.h>
 
 namespace corescope {
 
@@ -64,6 +71,56 @@ uint64_t tracepoint_id(std::string_view format) {
     for (std::string_view line : split_lines(format))
         if (line.starts_with("ID:")) return number_after(line, "ID: ");
     return 0;
+}
+
+std::string tracepoint_fields_json(const std::vector<TracepointField>& fields) {
+    std::string list = "[";
+    for (const TracepointField& f : fields) {
+        if (f.common()) continue;
+        if (list.size() > 1) list += ',';
+        JsonObject(list)
+            .string("name", f.name)
+            .string("type", f.type)
+            .unsigned_number("offset", f.offset)
+            .unsigned_number("size", f.size)
+            .boolean("signed", f.is_signed)
+            .end();
+    }
+    return list + ']';
+}
+
+void append_tracepoint_fields_text(std::string& out, const std::vector<TracepointField>& fields) {
+    for (const TracepointField& f : fields) {
+        if (f.common()) continue;
+        out += "\n    ";
+        append_text_escaped(out, f.declaration);
+        out += ';';
+    }
+}
+
+TracepointFormat read_tracepoint_format(const std::string& events_dir, const std::string& category,
+                                        const std::string& event) {
+    std::string base = events_dir + "/" + category + "/" + event;
+    TracepointFormat format;
+    format.fields = tracepoint_fields(read_text_file(base + "/format").value_or(""));
+    format.id = std::strtoull(read_first_line(base + "/id").value_or("0").c_str(), nullptr, 10);
+    return format;
+}
+
+std::string readable_tracefs() {
+    std::string dir = KernelFeatures::instance().tracefs_path();
+    if (dir.empty()) {
+        if (geteuid() != 0 && access("/sys/kernel/tracing", F_OK) == 0)
+            throw RuntimeError("not running as root: tracefs (/sys/kernel/tracing) is readable "
+                               "by root only; run it with sudo");
+        throw RuntimeError("tracepoints need tracefs, which is not mounted: mount -t tracefs "
+                           "nodev /sys/kernel/tracing");
+    }
+    if (access((dir + "/events").c_str(), R_OK | X_OK) != 0)
+        throw RuntimeError(geteuid() != 0 ? "not running as root: tracefs (" + dir +
+                                                ") is readable by root only; run it with sudo"
+                                          : errno_message("cannot read " + dir + "/events", errno));
+    return dir;
 }
 
 } // namespace corescope

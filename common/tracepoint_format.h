@@ -28,4 +28,25 @@ std::vector<TracepointField> tracepoint_fields(std::string_view format);
 // The "ID: N" line's number; 0 without one.
 uint64_t tracepoint_id(std::string_view format);
 
+// The fields particular to the event (not the common_ header), as a JSON
+// array: [{"name":S,"type":S,"offset":N,"size":N,"signed":B}, ...].
+std::string tracepoint_fields_json(const std::vector<TracepointField>& fields);
+
+// With each field particular to the event on a line of its own after a
+// newline, indented: "\n    pid_t prev_pid;" (escaped).
+void append_tracepoint_fields_text(std::string& out, const std::vector<TracepointField>& fields);
+
+// An event's format file and its id file (events/CATEGORY/EVENT/ under
+// events_dir): its fields and ID; none and 0 where they cannot be read.
+struct TracepointFormat {
+    uint64_t id = 0;
+    std::vector<TracepointField> fields;
+};
+TracepointFormat read_tracepoint_format(const std::string& events_dir, const std::string& category,
+                                        const std::string& event);
+
+// Where tracefs is mounted, with its events readable; throws RuntimeError
+// saying why not (not mounted, not root) and what to do.
+std::string readable_tracefs();
+
 } // namespace corescope

@@ -1,5 +1,11 @@
 #include "usdt_notes.h"
 
+#include "output.h"
+
+#include <cstdio>
+#include <map>
+#include <utility>
+
 namespace corescope {
 
 namespace {
@@ -94,6 +100,68 @@ std::vector<UsdtArgument> parse_usdt_arguments(std::string_view arguments) {
         out.push_back(std::move(arg));
     }
     return out;
+}
+
+std::vector<std::vector<const UsdtNote*>>
+usdt_probe_sites(const std::vector<UsdtNote>& notes,
+                 const std::function<bool(std::string_view, std::string_view)>& takes) {
+    std::vector<std::vector<const UsdtNote*>> probes;
+    std::map<std::pair<std::string, std::string>, size_t> index;
+    for (const UsdtNote& n : notes) {
+        if (!takes(n.provider, n.name)) continue;
+        auto [it, added] = index.try_emplace({n.provider, n.name}, probes.size());
+        if (added) probes.emplace_back();
+        probes[it->second].push_back(&n);
+    }
+    return probes;
+}
+
+std::string usdt_sites_json(const std::vector<const UsdtNote*>& sites) {
+    std::string list = "[";
+    for (const UsdtNote* site : sites) {
+        if (list.size() > 1) list += ',';
+        std::string args = "[";
+        for (const UsdtArgument& a : parse_usdt_arguments(site->arguments)) {
+            if (args.size() > 1) args += ',';
+            JsonObject arg(args);
+            arg.string("spec", a.spec);
+            if (a.size)
+                arg.unsigned_number("size", a.size).boolean("signed", a.is_signed);
+            else
+                arg.null("size").null("signed");
+            arg.string("location", a.location).end();
+        }
+        args += ']';
+        JsonObject(list)
+            .unsigned_number("address", site->address)
+            .unsigned_number("base", site->base)
+            .unsigned_number("semaphore", site->semaphore)
+            .string("arguments_spec", site->arguments)
+            .raw("arguments", args)
+            .end();
+    }
+    return list + ']';
+}
+
+void append_usdt_site_text(std::string& out, const UsdtNote& site) {
+    char line[128];
+    std::snprintf(line, sizeof line, "\n    site 0x%llx, semaphore ",
+                  static_cast<unsigned long long>(site.address));
+    out += line;
+    if (site.semaphore) {
+        std::snprintf(line, sizeof line, "0x%llx", static_cast<unsigned long long>(site.semaphore));
+        out += line;
+    } else {
+        out += "none";
+    }
+    unsigned n = 0;
+    for (const UsdtArgument& a : parse_usdt_arguments(site.arguments)) {
+        out += "\n        arg" + std::to_string(++n) + ": ";
+        if (a.size)
+            out += std::string(a.is_signed ? "signed " : "unsigned ") + std::to_string(a.size * 8) +
+                   "-bit, ";
+        append_text_escaped(out, a.location);
+    }
 }
 
 } // namespace corescope

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -39,5 +40,22 @@ std::vector<UsdtNote> parse_stapsdt_notes(std::span<const uint8_t> section, unsi
 // The specs of a note's arguments, one each; a spec without a size
 // ("%eax") has size 0.
 std::vector<UsdtArgument> parse_usdt_arguments(std::string_view arguments);
+
+// The sites of each probe (provider and name) of a file's notes, in file
+// order, each probe once with its sites together; only the probes takes
+// (provider, name) is true for.
+std::vector<std::vector<const UsdtNote*>>
+usdt_probe_sites(const std::vector<UsdtNote>& notes,
+                 const std::function<bool(std::string_view, std::string_view)>& takes);
+
+// One probe's sites as a JSON array: [{"address":N,"base":N,"semaphore":N,
+// "arguments_spec":S,"arguments":[{"spec":S,"size":N|null,"signed":B|null,
+// "location":S}, ...]}, ...].
+std::string usdt_sites_json(const std::vector<const UsdtNote*>& sites);
+
+// One site as text, each line after a newline and indented:
+// "site 0x1234, semaphore 0x5678" (or "none"), then its arguments
+// ("arg1: signed 32-bit, -4(%rbp)"), names escaped.
+void append_usdt_site_text(std::string& out, const UsdtNote& site);
 
 } // namespace corescope

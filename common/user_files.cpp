@@ -9,6 +9,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <set>
+#include <span>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <utility>
@@ -148,6 +149,49 @@ std::string uprobe_target_in(const std::string& path, std::string_view function)
     char text[32];
     std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(*offset));
     return text;
+}
+
+std::vector<std::string> executable_files_of_process(uint32_t pid) {
+    std::string proc = "/proc/" + std::to_string(pid);
+    std::optional<std::string> maps = read_text_file(proc + "/maps");
+    if (!maps) throw RuntimeError("no process " + std::to_string(pid));
+    std::vector<std::string> files;
+    for (const std::string& f : executable_files_in_maps(*maps))
+        files.push_back(proc + "/root" + f);
+    return files;
+}
+
+std::string path_in_process(const std::string& path, uint32_t pid) {
+    std::string root = "/proc/" + std::to_string(pid) + "/root";
+    return path.rfind(root, 0) == 0 && path.size() > root.size() ? path.substr(root.size()) : path;
+}
+
+std::string uprobe_target_at(const std::string& path, uint64_t offset) {
+    char at[32];
+    std::snprintf(at, sizeof at, ":0x%llx", static_cast<unsigned long long>(offset));
+    return path + at;
+}
+
+void add_function_uprobes(AttachWay& way, const std::string& path, int pid,
+                          std::span<const FunctionProbe> functions, const std::string& hint) {
+    std::set<uint64_t> offsets; // aliases probed once
+    for (const FunctionProbe& p : functions) {
+        std::optional<uint64_t> offset = function_offset(path, p.function);
+        if (!offset) {
+            if (p.required) throw RuntimeError(path + " defines no " + p.function + " " + hint);
+            continue;
+        }
+        if (!offsets.insert(*offset).second) continue;
+        std::string target = uprobe_target_at(path, *offset);
+        AttachPoint entry{p.entry, AttachKind::uprobe, target};
+        entry.pid = pid;
+        way.points.push_back(entry);
+        if (*p.ret) {
+            AttachPoint ret{p.ret, AttachKind::uretprobe, target};
+            ret.pid = pid;
+            way.points.push_back(ret);
+        }
+    }
 }
 
 } // namespace corescope

@@ -6,9 +6,12 @@
 // (libssl) find their targets so.
 #pragma once
 
+#include "attach_plan.h"
+
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +44,14 @@ std::string file_in_maps(std::string_view maps,
 // paths in that process's mount namespace (tplist -p: their USDT probes).
 std::vector<std::string> executable_files_in_maps(std::string_view maps);
 
+// The files process pid maps executable, as paths through its root
+// (/proc/PID/root/PATH). Throws RuntimeError when there is no such process.
+std::vector<std::string> executable_files_of_process(uint32_t pid);
+
+// A path through a process's root (/proc/PID/root/PATH) as the process
+// names it (/PATH); any other path as it is.
+std::string path_in_process(const std::string& path, uint32_t pid);
+
 // The files to probe: given when not empty (the option's value); else the
 // one each of pids maps, as /proc/PID/root/PATH; else the one this process
 // maps, or the first usual place that exists. The same file reached by two
@@ -60,5 +71,25 @@ std::optional<uint64_t> function_offset(const std::string& path, std::string_vie
 // between); the plain name when the file defines none (libbpf then says why
 // it fails).
 std::string uprobe_target_in(const std::string& path, std::string_view function);
+
+// A uprobe's target at a file offset in path: "PATH:0xOFFSET".
+std::string uprobe_target_at(const std::string& path, uint64_t offset);
+
+// A function of a library to probe: its entry program, its return program
+// (empty: none), and whether the library must define it.
+struct FunctionProbe {
+    const char* function;
+    const char* entry;
+    const char* ret;
+    bool required;
+};
+
+// The uprobes (and uretprobes) of functions in the library at path, for
+// process pid (-1: every process), added to way: each file offset once
+// (aliases such as memalign and aligned_alloc share one), a function the
+// library lacks left out. A required one it lacks throws RuntimeError
+// "PATH defines no FUNCTION " followed by hint (what to do).
+void add_function_uprobes(AttachWay& way, const std::string& path, int pid,
+                          std::span<const FunctionProbe> functions, const std::string& hint);
 
 } // namespace corescope

@@ -5,6 +5,7 @@
 // address.
 #include "harness.h"
 #include "json_lines.h"
+#include "svg_reader.h"
 
 #include <catch2/catch.hpp>
 #include <csignal>
@@ -192,7 +193,10 @@ TEST_CASE("futexctn times a child's waits on a contended mutex by lock and stack
     ToolProcess too_long({tool_path("futexctn"), "-p", pid, "-o", "json", "--min-wait", "100000"});
     ToolProcess top({tool_path("futexctn"), "-p", pid, "-o", "json", "-m", "--min-wait", "5000",
                      "--top", "1", "--stack-storage-size", "1"});
-    for (ToolProcess* p : {&text, &jsonl, &raw, &named, &unnamed, &other_lock, &too_long, &top})
+    // -o svg: one flame graph of the time waited.
+    ToolProcess svg({tool_path("futexctn"), "-p", pid, "-o", "svg"});
+    for (ToolProcess* p :
+         {&text, &jsonl, &raw, &named, &unnamed, &other_lock, &too_long, &top, &svg})
         REQUIRE(p->wait_attached());
     REQUIRE(child.run() == 0);
     REQUIRE(other.run() == 0);
@@ -205,7 +209,8 @@ TEST_CASE("futexctn times a child's waits on a contended mutex by lock and stack
     Finished o = other_lock.stop();
     Finished l = too_long.stop();
     Finished m = top.stop();
-    for (const Finished* f : {&t, &j, &r, &n, &u, &o, &l, &m})
+    Finished g = svg.stop();
+    for (const Finished* f : {&t, &j, &r, &n, &u, &o, &l, &m, &g})
         CHECK(f->exit_code == 0);
     INFO("text:\n"
          << t.out << "\njson:\n"
@@ -279,6 +284,24 @@ TEST_CASE("futexctn times a child's waits on a contended mutex by lock and stack
     CHECK(text_waits == json_waits);
     CHECK(t.out.find("corescope_futexctn_test_wait") != std::string::npos);
     CHECK(t.out.find("usecs") != std::string::npos);
+
+    // -o svg: the waiter's frames, and above them the lock's frame, as wide
+    // as the microseconds waited on it (every long wait's).
+    svgreader::Result graph = svgreader::read(g.out);
+    INFO(graph.error << "\nsvg:\n" << g.out.substr(0, 2000));
+    REQUIRE(graph.root);
+    uint64_t lock_us = 0;
+    bool waiter = false;
+    for (const svgreader::Element* e : graph.root->all("g")) {
+        if (e->attribute("class").rfind("f ", 0) != 0) continue;
+        std::string title = e->child("title")->text;
+        waiter = waiter || title.find("corescope_futexctn_test_wait") != std::string::npos;
+        if (!title.starts_with("lock " + lock + " (")) continue;
+        CHECK(title.find(" us, ") != std::string::npos);
+        lock_us += std::stoull(e->attribute("data-c"));
+    }
+    CHECK(waiter);
+    CHECK(lock_us >= static_cast<uint64_t>(rounds - 1) * long_wait_us);
 }
 
 TEST_CASE("futexctn refuses a bad lock address and prints intervals", "[futexctn]") {

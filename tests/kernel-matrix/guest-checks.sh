@@ -2025,7 +2025,7 @@ kill -USR1 $scpid
 wait $scpid
 stop_all
 expect_tier sc_kernel stackcount "kernel functions 'do_nanosleep'" kprobe
-expect sc_kernel stackcount kprobe "counts the 3 naps by kernel stack, folded" ";do_nanosleep 3$"
+expect sc_kernel stackcount kprobe "counts the 3 naps by kernel stack, folded" ";do_nanosleep_\\[k\\] 3$"
 expect_tier sc_user stackcount "user functions '\*nanosleep'" uprobe
 expect sc_user stackcount uprobe "counts the C library's nanosleep by user stack, folded" "nanosleep[^;]* 3$"
 expect_tier sc_tp stackcount "tracepoints" tracepoint

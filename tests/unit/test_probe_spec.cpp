@@ -2,6 +2,8 @@
 #include "probe_spec.h"
 
 #include <catch2/catch.hpp>
+#include "tracepoint_format.h"
+#include "text_file.h"
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -127,6 +129,42 @@ TEST_CASE("user functions: libraries by name or path, functions from ELF symbols
     CHECK_THROWS_AS(resolve_probe_spec(parse_probe_spec("c:no_such_function_xyz*"), false, {}, ""),
                     RuntimeError);
     CHECK_THROWS_AS(elf_functions("/etc/passwd"), RuntimeError);
+}
+
+TEST_CASE("two-part name filters: the whole name with a colon, either part without",
+          "[probe_spec]") {
+    PairFilter whole("sched:sched_*");
+    CHECK(whole.takes("sched", "sched_switch"));
+    CHECK(!whole.takes("block", "sched_switch"));
+    PairFilter part("sched_switch");
+    CHECK(part.takes("sched", "sched_switch"));
+    CHECK(PairFilter("sched").takes("sched", "sched_switch"));
+    CHECK(!part.takes("sched", "sched_wakeup"));
+    CHECK(PairFilter("").takes("any", "thing"));
+}
+
+TEST_CASE("subdirectories, and an event's format and ID read from tracefs", "[probe_spec]") {
+    TempDir dir;
+    for (const char* tp : {"sched/sched_switch", "block/block_rq_issue", "sched/sched_exec"})
+        std::filesystem::create_directories(dir.path + "/events/" + tp);
+    std::ofstream(dir.path + "/events/sched/enable") << "0\n";
+    CHECK(subdirectories(dir.path + "/events") == std::vector<std::string>{"block", "sched"});
+    CHECK(subdirectories(dir.path + "/events/sched") ==
+          std::vector<std::string>{"sched_exec", "sched_switch"});
+    CHECK(subdirectories(dir.path + "/none").empty());
+
+    std::string base = dir.path + "/events/sched/sched_switch";
+    std::ofstream(base + "/id") << "316\n";
+    std::ofstream(base + "/format") << "name: sched_switch\nID: 316\nformat:\n"
+                                       "\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"
+                                       "\tfield:pid_t prev_pid;\toffset:24;\tsize:4;\tsigned:1;\n";
+    TracepointFormat format = read_tracepoint_format(dir.path + "/events", "sched", "sched_switch");
+    CHECK(format.id == 316);
+    REQUIRE(format.fields.size() == 2);
+    CHECK(format.fields[1].name == "prev_pid");
+    TracepointFormat none = read_tracepoint_format(dir.path + "/events", "sched", "sched_exec");
+    CHECK(none.id == 0);
+    CHECK(none.fields.empty());
 }
 
 } // namespace test_probe_spec

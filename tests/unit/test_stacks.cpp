@@ -2,8 +2,13 @@
 // folded form, and JSON frames, on stacks made up here.
 #include "stacks.h"
 
+#include "flamegraph.h"
+
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <utility>
 
 namespace test_stacks {
 
@@ -82,7 +87,7 @@ TEST_CASE("multi-line stack: one half only, and missed stacks", "[stacks]") {
 TEST_CASE("folded stack: comm, user outermost first, then kernel, count", "[stacks]") {
     std::string out;
     append_stack_folded(out, sample_record());
-    CHECK(out == "app;main;busy_loop;entry_SYSCALL_64;do_syscall_64 17\n");
+    CHECK(out == "app;main;busy_loop;entry_SYSCALL_64_[k];do_syscall_64_[k] 17\n");
 
     StackRecord record = sample_record();
     record.kernel.state = ResolvedStack::State::missed;
@@ -91,6 +96,24 @@ TEST_CASE("folded stack: comm, user outermost first, then kernel, count", "[stac
     out.clear();
     append_stack_folded(out, record);
     CHECK(out == "app;main;a\\x3bb;[missed kernel stack] 17\n");
+}
+
+TEST_CASE("folded stack: the flame graph reads kernel frames back as kernel frames", "[stacks]") {
+    // profile -f | corescope flamegraph colours as profile -o svg does.
+    std::string out;
+    append_stack_folded(out, sample_record());
+    std::optional<FoldedStack> folded = parse_folded_line(out.substr(0, out.size() - 1));
+    REQUIRE(folded);
+    std::vector<std::pair<std::string, FrameKind>> frames;
+    for (const FlameFrame& f : folded->frames)
+        frames.emplace_back(f.name, f.kind);
+    CHECK(frames ==
+          std::vector<std::pair<std::string, FrameKind>>{{"app", FrameKind::process},
+                                                         {"main", FrameKind::user},
+                                                         {"busy_loop", FrameKind::user},
+                                                         {"entry_SYSCALL_64", FrameKind::kernel},
+                                                         {"do_syscall_64", FrameKind::kernel}});
+    CHECK(folded->count == 17);
 }
 
 TEST_CASE("JSON frames: address, symbol, offset, module", "[stacks]") {
@@ -157,6 +180,88 @@ TEST_CASE("a frame is named by its symbol and offset, or by its address", "[stac
     Frame unnamed;
     unnamed.address = 0xffffffff81000010;
     CHECK(frame_label(unnamed) == "0xffffffff81000010");
+}
+
+TEST_CASE("stack forms: offsets, no process line, a leaf frame, no stack", "[stacks]") {
+    StackRecord record = sample_record();
+    record.user.frames[0].symbol.offset = 0x1a;
+    std::string out;
+    append_stack_multiline(out, record, {true, false, "[t:sched:sched_switch]"});
+    CHECK(out == "    [t:sched:sched_switch]\n"
+                 "    do_syscall_64\n"
+                 "    entry_SYSCALL_64\n"
+                 "    --\n"
+                 "    busy_loop+0x1a\n"
+                 "    main\n"
+                 "        17\n"
+                 "\n");
+    out.clear();
+    append_stack_folded(out, record, {true, false, "lock 0x10"});
+    CHECK(out == "main;busy_loop+0x1a;entry_SYSCALL_64_[k];do_syscall_64_[k];lock 0x10 17\n");
+    out.clear();
+    append_stack_folded(out, record, {false, true, "a;b"});
+    CHECK(out == "app;main;busy_loop;entry_SYSCALL_64_[k];do_syscall_64_[k];a\\x3bb 17\n");
+    // Nothing to show: said so, never an empty line.
+    out.clear();
+    StackRecord nothing;
+    nothing.value = 3;
+    append_stack_folded(out, nothing, {false, false, ""});
+    CHECK(out == "[no stack] 3\n");
+    // The default forms are the plain functions'.
+    std::string plain, formed;
+    append_stack_multiline(plain, sample_record());
+    append_stack_multiline(formed, sample_record(), StackForm{});
+    CHECK(plain == formed);
+}
+
+TEST_CASE("stack states from IDs, and stacks told apart by their frames", "[stacks]") {
+    CHECK(stack_state_of(0) == ResolvedStack::State::present);
+    CHECK(stack_state_of(-EFAULT) == ResolvedStack::State::absent);
+    CHECK(stack_state_of(-EEXIST) == ResolvedStack::State::missed);
+    CHECK(stack_state_of(-ENOMEM) == ResolvedStack::State::missed);
+
+    // No map (decoders): the states alone.
+    StackRecord record;
+    resolve_stacks(record, nullptr, 7, -EFAULT);
+    CHECK(record.user.state == ResolvedStack::State::present);
+    CHECK(record.user.frames.empty());
+    CHECK(record.kernel.state == ResolvedStack::State::absent);
+
+    // The same names in the same module are one stack, whatever the
+    // addresses (two processes' mappings); unnamed frames by address.
+    ResolvedStack a = present({named(0x401000, "busy_loop", "/usr/bin/app")});
+    ResolvedStack b = present({named(0x555000, "busy_loop", "/usr/bin/app")});
+    CHECK(stack_identity(a) == stack_identity(b));
+    CHECK(stack_identity(a) != stack_identity(present({named(0x401000, "busy_loop", "/x")})));
+    CHECK(stack_identity(present({Frame{0x10, {}}})) != stack_identity(present({Frame{0x20, {}}})));
+    ResolvedStack missed;
+    missed.state = ResolvedStack::State::missed;
+    CHECK(stack_identity(missed) != stack_identity(present({})));
+}
+
+TEST_CASE("what was missed since the last print: increases only", "[stacks]") {
+    Output out(-1);
+    CommonOptions options;
+    options.format = OutputFormat::json;
+    MissedSinceLastPrint missed(options, out, 512, false);
+    Symbolizer symbolizer;
+    missed.stacks(symbolizer, 2, 1);
+    auto first = nlohmann::json::parse(out.buffer());
+    CHECK(first["collisions"] == 2);
+    CHECK(first["map_full"] == 1);
+    out.buffer().clear();
+    missed.stacks(symbolizer, 2, 1); // nothing new: nothing said
+    CHECK(out.buffer().empty());
+    missed.stacks(symbolizer, 5, 1);
+    auto second = nlohmann::json::parse(out.buffer());
+    CHECK(second["collisions"] == 3);
+    CHECK(second["map_full"] == 0);
+    out.buffer().clear();
+
+    CHECK(missed.dropped(0) == 0);
+    CHECK(missed.dropped(10) == 10);
+    CHECK(missed.dropped(10) == 0);
+    CHECK(missed.dropped(25) == 15);
 }
 
 } // namespace test_stacks

@@ -2,6 +2,7 @@
 #include "tracepoint_format.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <string>
 
@@ -70,6 +71,23 @@ TEST_CASE("tracepoint_fields leaves out what does not parse", "[tracepoint_forma
         tracepoint_fields("\tfield:int a;\toffset:99999999999999999999999;\tsize:4;\n");
     REQUIRE(huge.size() == 1);
     CHECK(huge[0].size == 4); // the offset stops short of overflowing
+}
+
+TEST_CASE("the event's own fields as JSON and as text", "[tracepoint_format]") {
+    std::vector<TracepointField> fields = tracepoint_fields(exec_format);
+    auto json = nlohmann::json::parse(tracepoint_fields_json(fields));
+    REQUIRE(json.size() == 5); // no common_ field
+    CHECK(json[0]["name"] == "filename");
+    CHECK(json[0]["type"] == "__data_loc char[]");
+    CHECK(json[0]["offset"] == 8);
+    CHECK(json[0]["size"] == 4);
+    CHECK(json[0]["signed"] == false);
+    CHECK(json[1]["signed"] == true);
+    CHECK(tracepoint_fields_json({}) == "[]");
+    std::string text;
+    append_tracepoint_fields_text(text, fields);
+    CHECK(text.starts_with("\n    __data_loc char[] filename;\n    pid_t pid;\n"));
+    CHECK(text.find("common_") == std::string::npos);
 }
 
 } // namespace test_tracepoint_format

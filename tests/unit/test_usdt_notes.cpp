@@ -1,6 +1,7 @@
 #include "usdt_notes.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -117,6 +118,38 @@ TEST_CASE("USDT argument specs: size, sign and location", "[usdt_notes]") {
     CHECK(args[4].location == "3@%ax");
     CHECK(parse_usdt_arguments("").empty());
     CHECK(parse_usdt_arguments("   ").empty());
+}
+
+TEST_CASE("USDT probes: sites grouped by probe in file order, as JSON and text", "[usdt_notes]") {
+    std::vector<UsdtNote> notes = {{0x10, 0x1000, 0, "p", "a", "-4@%eax"},
+                                   {0x20, 0x1000, 0x3000, "p", "b", ""},
+                                   {0x30, 0x1000, 0, "p", "a", "8@$5"}};
+    auto all = usdt_probe_sites(notes, [](std::string_view, std::string_view) { return true; });
+    REQUIRE(all.size() == 2);
+    REQUIRE(all[0].size() == 2); // p:a, both sites
+    CHECK(all[0][1]->address == 0x30);
+    CHECK(all[1][0]->name == "b");
+    auto only_b = usdt_probe_sites(
+        notes, [](std::string_view, std::string_view name) { return name == "b"; });
+    REQUIRE(only_b.size() == 1);
+    CHECK(only_b[0][0]->semaphore == 0x3000);
+
+    auto json = nlohmann::json::parse(usdt_sites_json(all[0]));
+    REQUIRE(json.size() == 2);
+    CHECK(json[0]["address"] == 0x10);
+    CHECK(json[0]["base"] == 0x1000);
+    CHECK(json[0]["semaphore"] == 0);
+    CHECK(json[0]["arguments_spec"] == "-4@%eax");
+    CHECK(json[0]["arguments"][0]["size"] == 4);
+    CHECK(json[0]["arguments"][0]["signed"] == true);
+    CHECK(json[0]["arguments"][0]["location"] == "%eax");
+
+    std::string text;
+    append_usdt_site_text(text, notes[0]);
+    CHECK(text == "\n    site 0x10, semaphore none\n        arg1: signed 32-bit, %eax");
+    text.clear();
+    append_usdt_site_text(text, notes[1]);
+    CHECK(text == "\n    site 0x20, semaphore 0x3000");
 }
 
 } // namespace test_usdt_notes

@@ -107,4 +107,17 @@ TEST_CASE("function_offset and uprobe_target_in read a function's file offset", 
     CHECK_FALSE(function_offset("/nonexistent/file", "getpid"));
 }
 
+TEST_CASE("a process's executable files through its root, and back", "[user_files]") {
+    uint32_t self = static_cast<uint32_t>(getpid());
+    std::string root = "/proc/" + std::to_string(self) + "/root";
+    std::vector<std::string> files = executable_files_of_process(self);
+    REQUIRE(!files.empty());
+    for (const std::string& f : files)
+        CHECK(f.starts_with(root + "/"));
+    CHECK(path_in_process(root + "/usr/lib/libc.so.6", self) == "/usr/lib/libc.so.6");
+    CHECK(path_in_process("/usr/lib/libc.so.6", self) == "/usr/lib/libc.so.6");
+    CHECK(path_in_process(root, self) == root);
+    CHECK_THROWS_AS(executable_files_of_process(0x7ffffff0), RuntimeError);
+}
+
 } // namespace test_user_files

@@ -12,8 +12,6 @@
 #include "biolatency.skel.h"
 
 #include <algorithm>
-#include <bpf/btf.h>
-#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -36,54 +34,6 @@ struct Settings {
     uint32_t disk_dev = 0; // --disk, as its dev_t; 0 for all
 };
 
-// Operation names from the running kernel's REQ_OP_* enum (req_op since
-// 6.0, req_opf before), whose numbers for the rarer ops differ between
-// versions: REQ_OP_WRITE_ZEROES becomes "WriteZeroes".
-class OperationNames {
-  public:
-    OperationNames() {
-        const KernelTypes* btf = KernelFeatures::instance().kernel_btf();
-        int id = -1;
-        for (const char* type : {"req_op", "req_opf"})
-            if (btf && id < 0) id = btf->find(type, BTF_KIND_ENUM);
-        if (id >= 0) {
-            const struct btf_type* t = btf->type(id);
-            const struct btf_enum* e = btf_enum(t);
-            for (int i = 0; i < btf_vlen(t); i++, e++) {
-                std::string_view full = btf->name(e->name_off);
-                if (full.rfind("REQ_OP_", 0) == 0 && full != "REQ_OP_LAST")
-                    names_.emplace(static_cast<uint32_t>(e->val), camel_case(full.substr(7)));
-            }
-        }
-        KernelFeatures::instance().release_btf();
-        if (names_.empty()) // numbers that have held since 4.10
-            names_ = {{0, "Read"}, {1, "Write"}, {2, "Flush"}, {3, "Discard"}, {5, "SecureErase"}};
-    }
-
-    std::string name(uint32_t op) const {
-        if (op == BIOLATENCY_OP_UNKNOWN) return "Other";
-        auto it = names_.find(op);
-        return it != names_.end() ? it->second : "Op" + std::to_string(op);
-    }
-
-  private:
-    static std::string camel_case(std::string_view words) {
-        std::string out;
-        bool upper = true;
-        for (char c : words) {
-            if (c == '_') {
-                upper = true;
-                continue;
-            }
-            out += upper ? c : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            upper = false;
-        }
-        return out;
-    }
-
-    std::map<uint32_t, std::string> names_;
-};
-
 using Entry = MapEntry<biolatency_key, biolatency_hist>;
 
 class Printer {
@@ -94,7 +44,7 @@ class Printer {
         : settings_(settings), disks_(std::move(disks)),
           histograms_(options, out, label_fields(settings),
                       options.milliseconds ? "msecs" : "usecs") {
-        if (settings.per_op) ops_.emplace();
+        if (settings.per_op) ops_.emplace(BIOLATENCY_OP_UNKNOWN);
     }
 
     // One interval's histograms, as read from the map.
@@ -151,7 +101,7 @@ class Printer {
     const Settings& settings_;
     std::shared_ptr<DiskNames> disks_;
     HistogramPrinter histograms_;
-    std::optional<OperationNames> ops_;
+    std::optional<BlockOperationNames> ops_;
 };
 
 // One step, so that the start and the completion always come from the same
@@ -188,21 +138,6 @@ void configure(biolatency_bpf& skel, const AttachPlan& plan, const Settings& set
     }
 }
 
-// An operation's name as a Prometheus label value: "WriteZeroes" is
-// "write_zeroes".
-std::string snake_case(std::string_view camel) {
-    std::string out;
-    for (size_t i = 0; i < camel.size(); i++) {
-        char c = camel[i];
-        if (std::isupper(static_cast<unsigned char>(c))) {
-            if (i > 0) out += '_';
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        }
-        out += c;
-    }
-    return out;
-}
-
 } // namespace
 
 // corescope export: one histogram per disk and operation (read, write,
@@ -222,7 +157,8 @@ std::unique_ptr<ExportCollector> export_biolatency(const CommonOptions& options)
                  set_map_entries(skel.maps.sums, BIOLATENCY_MAX_KEYS);
              }},
         [disks = std::make_shared<DiskNames>(),
-         ops = std::make_shared<OperationNames>()](biolatency_bpf& skel, Exposition& out) {
+         ops = std::make_shared<BlockOperationNames>(BIOLATENCY_OP_UNKNOWN)](biolatency_bpf& skel,
+                                                                             Exposition& out) {
             std::map<std::tuple<uint32_t, uint16_t, uint8_t>, uint64_t> sums;
             for (const auto& e :
                  read_map<biolatency_key, uint64_t>(skel.maps.sums, BIOLATENCY_MAX_KEYS))

@@ -28,13 +28,17 @@ struct Settings {
     uint64_t lock = 0;                                  // -l: one futex word; 0 for all
     uint64_t min_wait_us = 0;                           // --min-wait
     std::optional<size_t> top;                          // --top N
+    // -o svg: one flame graph of the time waited (from the folded form below).
+    StackOptions flame{.folded = true, .count_name = "us"};
 };
 
 using Entry = MapEntry<futexctn_key, futexctn_value>;
 
 // Each interval: one histogram per (process, lock, stack), the most time
 // waited first; the label line says who waited where, how often and how long,
-// then the user stack, innermost frame first.
+// then the user stack, innermost frame first. Under -o svg, one flame graph
+// of the microseconds waited: the command, the user stack outermost first,
+// the lock on top.
 class Printer {
   public:
     Printer(const CommonOptions& options, const Settings& settings, Output& out)
@@ -44,11 +48,13 @@ class Printer {
                        json_field("count"), json_field("total_us"), json_field("min_us"),
                        json_field("max_us"), shown_if(settings.stacks, json_field("user_stack")),
                        shown_if(settings.stacks, json_field("user_stack_missed"))},
-                      options.milliseconds ? "msecs" : "usecs") {}
+                      options.milliseconds ? "msecs" : "usecs"),
+          flame_(options, settings.flame, out, {}) {}
 
-    // reader: names the stacks; nullptr where there is no stack map (decoders).
+    // reader: names the stacks (unless --no-stacks); nullptr where there is
+    // no stack map (decoders).
     void print(std::vector<Entry> entries, StackReader* reader) {
-        histograms_.begin_interval();
+        if (options_.format != OutputFormat::svg) histograms_.begin_interval();
         std::erase_if(entries, [&](const Entry& e) {
             return !comm_matches(fixed_string(e.key.comm), options_.name);
         });
@@ -56,12 +62,12 @@ class Printer {
             return a.value.total_ns > b.value.total_ns;
         });
         if (settings_.top && entries.size() > *settings_.top) entries.resize(*settings_.top);
+        if (options_.format == OutputFormat::svg) {
+            print_flame_graph(entries, reader);
+            return;
+        }
         for (const Entry& e : entries) {
-            ResolvedStack stack;
-            if (reader)
-                stack = reader->user(e.key.pid, e.key.user_stack_id);
-            else if (e.key.user_stack_id < 0 && e.key.user_stack_id != -EFAULT)
-                stack.state = ResolvedStack::State::missed; // decoders: no map, the ID says
+            ResolvedStack stack = stack_of(e, reader);
             std::string comm(fixed_string(e.key.comm));
             uint64_t min_ns = e.value.count ? e.value.min_ns : 0;
             histograms_.print(
@@ -82,6 +88,33 @@ class Printer {
     }
 
   private:
+    ResolvedStack stack_of(const Entry& e, StackReader* reader) const {
+        ResolvedStack stack;
+        if (reader && settings_.stacks)
+            stack = reader->user(e.key.pid, e.key.user_stack_id);
+        else
+            stack.state = stack_state_of(e.key.user_stack_id); // decoders: no map, the ID says
+        return stack;
+    }
+
+    void print_flame_graph(const std::vector<Entry>& entries, StackReader* reader) {
+        std::vector<StackRecord> records;
+        for (const Entry& e : entries) {
+            StackRecord record;
+            record.pid = e.key.pid;
+            record.comm = std::string(fixed_string(e.key.comm));
+            if (settings_.stacks) record.user = stack_of(e, reader);
+            record.value = e.value.total_ns / 1000;
+            records.push_back(std::move(record));
+        }
+        flame_.print(
+            records, [](const StackRecord&, Record&) {},
+            [&](std::string& out, const StackRecord& record) {
+                const Entry& e = entries[static_cast<size_t>(&record - records.data())];
+                append_stack_folded(out, record, {false, true, "lock " + hex_number(e.key.uaddr)});
+            });
+    }
+
     std::string text_label(const Entry& e, const std::string& comm, uint64_t min_ns,
                            const ResolvedStack& stack) const {
         char line[200];
@@ -103,59 +136,7 @@ class Printer {
     const CommonOptions& options_;
     const Settings& settings_;
     HistogramPrinter histograms_;
-};
-
-// The summary of a live run: the collector reads the mappings of processes
-// as they show up, so a process that exits before the interval ends still
-// has its frames named.
-class Summary {
-  public:
-    Summary(futexctn_bpf& skel, Printer printer, const CommonOptions& options,
-            const Settings& settings, Output& out)
-        : skel_(skel), printer_(std::move(printer)), collector_(skel.maps.stack_traces),
-          options_(options), settings_(settings), out_(out) {}
-
-    void every_second() {
-        if (!settings_.stacks) return;
-        for (const Entry& e :
-             read_map<futexctn_key, futexctn_value>(skel_.maps.waits, FUTEXCTN_MAX_KEYS))
-            collector_.remember(e.key.pid);
-    }
-
-    void print() {
-        every_second();
-        printer_.print(take_map<futexctn_key, futexctn_value>(skel_.maps.waits, FUTEXCTN_MAX_KEYS),
-                       settings_.stacks ? &collector_.reader() : nullptr);
-        report();
-    }
-
-  private:
-    // What the kernel side could not record, once per run, on stderr (and
-    // as a JSON record).
-    void report() {
-        uint64_t keys = skel_.bss->dropped[FUTEXCTN_KEYS_DROPPED];
-        if (keys > reported_keys_) {
-            warn("%llu waits not counted (table of %u locks full: narrow the trace with -p, "
-                 "-t, -l or --min-wait)",
-                 static_cast<unsigned long long>(keys - reported_keys_), FUTEXCTN_MAX_KEYS);
-            json_notice(options_, out_, "dropped", {{"locks_dropped", keys - reported_keys_}});
-            reported_keys_ = keys;
-        }
-        uint64_t collisions = skel_.bss->stack_id_collisions;
-        uint64_t no_memory = skel_.bss->stack_id_no_memory;
-        if (collisions + no_memory > reported_stacks_) {
-            report_missed_stacks(collisions, no_memory, settings_.storage_size, options_, out_);
-            reported_stacks_ = collisions + no_memory;
-        }
-    }
-
-    futexctn_bpf& skel_;
-    Printer printer_;
-    StackCollector collector_;
-    const CommonOptions& options_;
-    const Settings& settings_;
-    Output& out_;
-    uint64_t reported_keys_ = 0, reported_stacks_ = 0;
+    StackPrinter flame_;
 };
 
 std::vector<AttachStep> attach_steps() {
@@ -187,6 +168,7 @@ int futexctn(int argc, char** argv) {
                     "stack, as histograms.",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::time,
                      Flag::duration, Flag::milliseconds, Flag::interval});
+    cli.allow_svg();
     cli.add_option('l', "lock", "ADDR", "only this lock (the futex word's address, 0x hex)",
                    [&](std::string_view v) { settings.lock = parse_address("lock address", v); });
     cli.add_option(0, "min-wait", "USECS", "only waits at least this long",
@@ -204,7 +186,8 @@ int futexctn(int argc, char** argv) {
                      "  futexctn -p 185 -l 0x7f3a4c000b40  one lock of it\n"
                      "  futexctn --min-wait 1000     only waits of 1 ms or more\n"
                      "  futexctn --top 5 --no-stacks the 5 locks waited on longest\n"
-                     "  futexctn -o json -d 10       JSON Lines, one record per lock and stack");
+                     "  futexctn -o json -d 10       JSON Lines, one record per lock and stack\n"
+                     "  futexctn -d 10 -o svg > futex.svg  a flame graph of the time waited");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     settings.stacks = !no_stacks;
 
@@ -224,7 +207,35 @@ int futexctn(int argc, char** argv) {
              },
          .announcement = "Tracing futex waits... Hit Ctrl-C to end."},
         [&](futexctn_bpf& skel, const AttachPlan&, Output& out) {
-            return Summary(skel, Printer(options, settings, out), options, settings, out);
+            // What the kernel side could not record, once per run, on stderr
+            // (and as a JSON record).
+            auto report = [&, reported_keys = uint64_t{0},
+                           reported_stacks = uint64_t{0}](Symbolizer&) mutable {
+                uint64_t keys = skel.bss->dropped[FUTEXCTN_KEYS_DROPPED];
+                if (keys > reported_keys) {
+                    warn("%llu waits not counted (table of %u locks full: narrow the trace with "
+                         "-p, -t, -l or --min-wait)",
+                         static_cast<unsigned long long>(keys - reported_keys), FUTEXCTN_MAX_KEYS);
+                    json_notice(options, out, "dropped", {{"locks_dropped", keys - reported_keys}});
+                    reported_keys = keys;
+                }
+                uint64_t collisions = skel.bss->stack_id_collisions;
+                uint64_t no_memory = skel.bss->stack_id_no_memory;
+                if (collisions + no_memory > reported_stacks) {
+                    report_missed_stacks(collisions, no_memory, settings.storage_size, options,
+                                         out);
+                    reported_stacks = collisions + no_memory;
+                }
+            };
+            // Each interval takes its waits; the mappings of processes are
+            // read as they show up, so a process that exits before the
+            // interval ends still has its frames named.
+            StackSummaryHooks<futexctn_key> hooks;
+            hooks.take_each_print = true;
+            if (!settings.stacks) hooks.remember = [](StackCollector&, const futexctn_key&) {};
+            return StackSummary<futexctn_key, futexctn_value, Printer>(
+                skel.maps.waits, FUTEXCTN_MAX_KEYS, skel.maps.stack_traces,
+                Printer(options, settings, out), report, std::move(hooks));
         });
 }
 

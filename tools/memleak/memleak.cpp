@@ -22,7 +22,6 @@
 #include <cstdio>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -120,7 +119,7 @@ class Printer {
         for (const Group& g : sorted) {
             StackRecord record;
             record.pid = g.pid;
-            if (!settings_.kernel) record.comm = comm_of(g.pid);
+            if (!settings_.kernel && live_) record.comm = comms_.of(g.pid);
             if (reader) {
                 if (settings_.kernel) {
                     record.kernel = reader->kernel(g.stack_id);
@@ -155,14 +154,6 @@ class Printer {
   private:
     static uint64_t age_ms(const Entry& e, uint64_t now_ns) {
         return now_ns >= e.value.ts_ns ? (now_ns - e.value.ts_ns) / 1000000 : 0;
-    }
-
-    std::string comm_of(uint32_t pid) {
-        auto it = comms_.find(pid);
-        if (it != comms_.end()) return it->second;
-        std::string comm = live_ ? process_comm(pid) : std::string();
-        if (!comm.empty()) comms_[pid] = comm; // kept for when it has exited
-        return comm;
     }
 
     std::string outstanding_json(const Group& g, uint64_t now_ns) const {
@@ -213,18 +204,12 @@ class Printer {
     bool live_;
     StackPrinter stacks_;
     EventClock clock_;
-    std::map<uint32_t, std::string> comms_;
+    ProcessNames comms_; // kept for when a process has exited
 };
 
 // The allocation functions probed: the function, its entry program and its
 // return program (empty: none), and whether a C library must have it.
-struct Probed {
-    const char* function;
-    const char* entry;
-    const char* ret;
-    bool required;
-};
-constexpr Probed probed[] = {
+constexpr FunctionProbe probed[] = {
     {"malloc", "malloc_entry", "alloc_return", true},
     {"free", "free_entry", "", true},
     {"calloc", "calloc_entry", "alloc_return", false},
@@ -241,27 +226,8 @@ constexpr Probed probed[] = {
 
 // The uprobes for one library, for process pid (-1: every process).
 void add_library_probes(AttachWay& way, const std::string& lib, int pid) {
-    std::set<uint64_t> offsets; // aliases (memalign, aligned_alloc) probed once
-    for (const Probed& p : probed) {
-        std::optional<uint64_t> offset = function_offset(lib, p.function);
-        if (!offset) {
-            if (p.required)
-                throw RuntimeError(lib + " defines no " + p.function +
-                                   " (not an allocator?): name the allocator's library with -O");
-            continue;
-        }
-        if (!offsets.insert(*offset).second) continue;
-        char at[32];
-        std::snprintf(at, sizeof at, ":0x%llx", static_cast<unsigned long long>(*offset));
-        AttachPoint entry{p.entry, AttachKind::uprobe, lib + at};
-        entry.pid = pid;
-        way.points.push_back(entry);
-        if (*p.ret) {
-            AttachPoint ret{p.ret, AttachKind::uretprobe, lib + at};
-            ret.pid = pid;
-            way.points.push_back(ret);
-        }
-    }
+    add_function_uprobes(way, lib, pid, probed,
+                         "(not an allocator?): name the allocator's library with -O");
 }
 
 std::vector<AttachStep> attach_steps(const Settings& settings, const std::vector<uint32_t>& pids,
@@ -298,9 +264,7 @@ std::vector<AttachStep> attach_steps(const Settings& settings, const std::vector
         std::string libc = libc_paths({}, {}).front();
         std::optional<uint64_t> exit_at = function_offset(libc, "exit");
         if (exit_at) {
-            char at[32];
-            std::snprintf(at, sizeof at, ":0x%llx", static_cast<unsigned long long>(*exit_at));
-            AttachPoint stop{"exit_entry", AttachKind::uprobe, libc + at};
+            AttachPoint stop{"exit_entry", AttachKind::uprobe, uprobe_target_at(libc, *exit_at)};
             stop.pid = static_cast<int>(*command_pid);
             uprobes.points.push_back(stop);
         }
@@ -422,9 +386,8 @@ int memleak(int argc, char** argv) {
             if (command) {
                 command->go();
                 tick = [&](StackCollector& collector) {
-                    if (command->exited(
-                            [&](pid_t pid) { collector.remember(static_cast<uint32_t>(pid)); }))
-                        request_stop();
+                    command->stop_run_when_exited(
+                        [&](pid_t pid) { collector.remember(static_cast<uint32_t>(pid)); });
                 };
             }
             StackSummaryHooks<memleak_key> hooks{.tick = tick};

@@ -196,9 +196,7 @@ int profile(int argc, char** argv) {
             return StackSummary<profile_key, uint64_t, Printer>(
                 skel.maps.counts, 0, skel.maps.stack_traces, Printer(options, settings, out),
                 [&](Symbolizer& symbolizer) {
-                    if (!settings.stacks.user_only && !symbolizer.kernel_addresses_visible())
-                        warn("/proc/kallsyms shows no addresses, so kernel frames are "
-                             "[unknown]; set kernel.kptr_restrict to 0 or 1 and run as root");
+                    if (!settings.stacks.user_only) warn_if_kernel_names_hidden(symbolizer);
                     report_missed_stacks(skel.bss->stack_id_collisions,
                                          skel.bss->stack_id_no_memory, settings.stacks.storage_size,
                                          options, out);

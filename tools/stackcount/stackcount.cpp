@@ -52,8 +52,7 @@ class Printer {
         : options_(options), settings_(settings), labels_(std::move(labels)),
           stacks_(options, settings.stacks, out,
                   {json_field("time"), json_field("probe"), json_field("pid"), json_field("comm"),
-                   json_field("count")}),
-          out_(out) {}
+                   json_field("count")}) {}
 
     std::string label(uint32_t probe) const {
         return probe < labels_.size() ? labels_[probe] : "probe " + std::to_string(probe);
@@ -69,12 +68,10 @@ class Printer {
         records.reserve(counted.size());
         for (Counted& c : counted)
             records.push_back(std::move(c.record));
-        if (options_.time && options_.format == OutputFormat::text && !settings_.stacks.folded) {
-            std::string& b = out_.buffer();
-            b += '[';
-            append_wall_time(b);
-            b += "]\n";
-            out_.end_record();
+        if (options_.time && !settings_.stacks.folded) {
+            std::string heading = "[";
+            append_wall_time(heading);
+            stacks_.text_heading(heading + "]\n");
         }
         std::string time = options_.interval || options_.time ? iso_time_now() : "";
         stacks_.print(
@@ -92,12 +89,16 @@ class Printer {
                     r.absent().absent();
                 r.number(record.value);
             },
+            // The classic form: the probe (tracepoints, USDT) first, with -P
+            // the process; folded: with -P the command first, the probe last.
             [&](std::string& out, const StackRecord& record) {
                 const Counted& c = counted[static_cast<size_t>(&record - records.data())];
+                StackForm form{settings_.offsets, settings_.per_process,
+                               settings_.probe_frame ? "[" + label(c.probe) + "]" : ""};
                 if (settings_.stacks.folded)
-                    folded(out, c.probe, record);
+                    append_stack_folded(out, record, form);
                 else
-                    multiline(out, c.probe, record);
+                    append_stack_multiline(out, record, form);
             });
     }
 
@@ -114,24 +115,11 @@ class Printer {
             c.record.pid = e.key.pid;
             c.record.comm = std::string(fixed_string(e.key.comm));
             c.record.value = e.value;
-            if (reader) {
-                c.record.user = reader->user(e.key.pid, e.key.user_stack_id);
-                c.record.kernel = reader->kernel(e.key.kernel_stack_id);
-                drop_probe_frames(c.record.kernel);
-            } else {
-                c.record.user.state = state_of(e.key.user_stack_id);
-                c.record.kernel.state = state_of(e.key.kernel_stack_id);
-            }
+            resolve_stacks(c.record, reader, e.key.user_stack_id, e.key.kernel_stack_id);
             std::string key = std::to_string(c.probe);
             if (settings_.per_process) key += "/" + std::to_string(e.key.pid) + "/" + c.record.comm;
-            for (const ResolvedStack* s : {&c.record.kernel, &c.record.user}) {
-                key += "|" + std::to_string(static_cast<int>(s->state));
-                for (const Frame& f : s->frames) {
-                    // A frame without a name is told apart by its address.
-                    key += ";" + f.symbol.module + "`" + symbol_label(f.symbol, true);
-                    if (!f.symbol.known()) key += "@" + std::to_string(f.address);
-                }
-            }
+            for (const ResolvedStack* s : {&c.record.kernel, &c.record.user})
+                key += "|" + stack_identity(*s);
             auto [it, added] = index.try_emplace(key, out.size());
             if (added)
                 out.push_back(std::move(c));
@@ -141,100 +129,10 @@ class Printer {
         return out;
     }
 
-    static ResolvedStack::State state_of(int32_t id) {
-        if (id >= 0) return ResolvedStack::State::present;
-        return id == -14 ? ResolvedStack::State::absent : ResolvedStack::State::missed;
-    }
-
-    // The classic form: the probe (tracepoints, USDT), kernel frames
-    // innermost first, "--", user frames innermost first, with -P the
-    // process, then the count on its own line, and a blank line.
-    void multiline(std::string& out, uint32_t probe, const StackRecord& record) const {
-        if (settings_.probe_frame) {
-            out += "    [";
-            append_text_escaped(out, label(probe));
-            out += "]\n";
-        }
-        bool kernel_shown = record.kernel.state != ResolvedStack::State::absent;
-        bool user_shown = record.user.state != ResolvedStack::State::absent;
-        append_frames_multiline(out, record.kernel, "kernel", false, settings_.offsets);
-        if (kernel_shown && user_shown) out += "    --\n";
-        append_frames_multiline(out, record.user, "user", false, settings_.offsets);
-        if (settings_.per_process) {
-            out += "    -                ";
-            append_text_escaped(out, record.comm);
-            out += " (" + std::to_string(record.pid) + ")\n";
-        }
-        out += "        ";
-        append_unsigned(out, record.value);
-        out += "\n\n";
-    }
-
-    // One line: with -P the command first, user frames outermost first,
-    // kernel frames outermost first, the probe (tracepoints, USDT), the count.
-    void folded(std::string& out, uint32_t probe, const StackRecord& record) const {
-        std::string line;
-        if (settings_.per_process) {
-            line += ';';
-            append_folded_text(line, record.comm);
-        }
-        append_frames_folded(line, record.user, "user", false, settings_.offsets);
-        append_frames_folded(line, record.kernel, "kernel", false, settings_.offsets);
-        if (settings_.probe_frame) {
-            line += ";[";
-            append_folded_text(line, label(probe));
-            line += ']';
-        }
-        if (line.empty()) line = ";[no stack]";
-        out.append(line, 1);
-        out += ' ';
-        append_unsigned(out, record.value);
-        out += '\n';
-    }
-
     const CommonOptions& options_;
     const Settings& settings_;
     std::vector<std::string> labels_;
     StackPrinter stacks_;
-    Output& out_;
-};
-
-// What a print missed since the last one: stacks, calls, kernel frames.
-class MissReport {
-  public:
-    MissReport(stackcount_bpf& skel, const CommonOptions& options, const Settings& settings,
-               Output& out)
-        : skel_(skel), options_(options), settings_(settings), out_(out) {}
-
-    void operator()(Symbolizer& symbolizer) {
-        uint64_t collisions = skel_.bss->stack_id_collisions;
-        uint64_t full = skel_.bss->stack_id_no_memory;
-        uint64_t dropped = skel_.bss->calls_dropped;
-        if (!settings_.stacks.user_only && !warned_kallsyms_ &&
-            !symbolizer.kernel_addresses_visible()) {
-            warned_kallsyms_ = true;
-            warn("/proc/kallsyms shows no addresses, so kernel frames are [unknown]; set "
-                 "kernel.kptr_restrict to 0 or 1 and run as root");
-        }
-        report_missed_stacks(collisions - collisions_, full - full_, settings_.stacks.storage_size,
-                             options_, out_);
-        if (dropped > dropped_)
-            warn("%llu calls not counted (the counts map was full); try a larger "
-                 "--stack-storage-size (now %u)",
-                 static_cast<unsigned long long>(dropped - dropped_),
-                 settings_.stacks.storage_size);
-        collisions_ = collisions;
-        full_ = full;
-        dropped_ = dropped;
-    }
-
-  private:
-    stackcount_bpf& skel_;
-    const CommonOptions& options_;
-    const Settings& settings_;
-    Output& out_;
-    uint64_t collisions_ = 0, full_ = 0, dropped_ = 0;
-    bool warned_kallsyms_ = false;
 };
 
 } // namespace
@@ -323,7 +221,19 @@ int stackcount(int argc, char** argv) {
         [&](stackcount_bpf& skel, const AttachPlan&, Output& out) {
             return StackSummary<stackcount_key, uint64_t, Printer>(
                 skel.maps.counts, settings.stacks.storage_size, skel.maps.stack_traces,
-                Printer(options, settings, out, labels), MissReport(skel, options, settings, out),
+                Printer(options, settings, out, labels),
+                // What a print missed since the last one: stacks, calls, kernel frames.
+                [&, missed = MissedSinceLastPrint(options, out, settings.stacks.storage_size,
+                                                  !settings.stacks.user_only)](
+                    Symbolizer& symbolizer) mutable {
+                    missed.stacks(symbolizer, skel.bss->stack_id_collisions,
+                                  skel.bss->stack_id_no_memory);
+                    if (uint64_t dropped = missed.dropped(skel.bss->calls_dropped))
+                        warn("%llu calls not counted (the counts map was full); try a larger "
+                             "--stack-storage-size (now %u)",
+                             static_cast<unsigned long long>(dropped),
+                             settings.stacks.storage_size);
+                },
                 {.take_each_print = options.interval.has_value(), .pids = options.pids});
         });
 }

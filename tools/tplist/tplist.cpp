@@ -12,24 +12,11 @@
 #include "usdt_notes.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <dirent.h>
-#include <map>
-#include <unistd.h>
 
 namespace corescope::tools {
 
 namespace {
-
-// Does the filter take this "A:B" name? With a colon it matches the whole
-// name; without one, either part.
-bool filter_takes(const std::optional<NameMatcher>& filter, bool filter_has_colon,
-                  std::string_view first, std::string_view second) {
-    if (!filter) return true;
-    if (filter_has_colon) return filter->matches(std::string(first) + ":" + std::string(second));
-    return filter->matches(first) || filter->matches(second);
-}
 
 // The layouts: JSON has the parts, text one line a probe (and with -v one
 // more a field or site), written whole as a text-only column.
@@ -44,60 +31,11 @@ const RecordLayout usdt_layout = {
     .text_header = false,
     .time_prefix = false};
 
-std::string fields_json(const std::vector<TracepointField>& fields) {
-    std::string list = "[";
-    for (const TracepointField& f : fields) {
-        if (f.common()) continue;
-        if (list.size() > 1) list += ',';
-        JsonObject(list)
-            .string("name", f.name)
-            .string("type", f.type)
-            .unsigned_number("offset", f.offset)
-            .unsigned_number("size", f.size)
-            .boolean("signed", f.is_signed)
-            .end();
-    }
-    return list + ']';
-}
-
-std::string sites_json(const std::vector<const UsdtNote*>& sites) {
-    std::string list = "[";
-    for (const UsdtNote* site : sites) {
-        if (list.size() > 1) list += ',';
-        std::string args = "[";
-        for (const UsdtArgument& a : parse_usdt_arguments(site->arguments)) {
-            if (args.size() > 1) args += ',';
-            JsonObject arg(args);
-            arg.string("spec", a.spec);
-            if (a.size)
-                arg.unsigned_number("size", a.size).boolean("signed", a.is_signed);
-            else
-                arg.null("size").null("signed");
-            arg.string("location", a.location).end();
-        }
-        args += ']';
-        JsonObject(list)
-            .unsigned_number("address", site->address)
-            .unsigned_number("base", site->base)
-            .unsigned_number("semaphore", site->semaphore)
-            .string("arguments_spec", site->arguments)
-            .raw("arguments", args)
-            .end();
-    }
-    return list + ']';
-}
-
 // "sched:sched_switch", and with -v its fields, one a line.
 std::string tracepoint_text(const std::string& probe, const std::vector<TracepointField>& fields,
                             bool verbose) {
     std::string b = text_escaped(probe);
-    if (verbose)
-        for (const TracepointField& f : fields) {
-            if (f.common()) continue;
-            b += "\n    ";
-            append_text_escaped(b, f.declaration);
-            b += ';';
-        }
+    if (verbose) append_tracepoint_fields_text(b, fields);
     return b;
 }
 
@@ -112,28 +50,9 @@ std::string usdt_text(const std::string& path, const std::vector<const UsdtNote*
         b += ' ';
         append_text_escaped(b, first.arguments);
     }
-    if (!verbose) return b;
-    for (const UsdtNote* site : sites) {
-        char line[128];
-        std::snprintf(line, sizeof line, "\n    site 0x%llx, semaphore ",
-                      static_cast<unsigned long long>(site->address));
-        b += line;
-        if (site->semaphore) {
-            std::snprintf(line, sizeof line, "0x%llx",
-                          static_cast<unsigned long long>(site->semaphore));
-            b += line;
-        } else {
-            b += "none";
-        }
-        unsigned n = 0;
-        for (const UsdtArgument& a : parse_usdt_arguments(site->arguments)) {
-            b += "\n        arg" + std::to_string(++n) + ": ";
-            if (a.size)
-                b += std::string(a.is_signed ? "signed " : "unsigned ") +
-                     std::to_string(a.size * 8) + "-bit, ";
-            append_text_escaped(b, a.location);
-        }
-    }
+    if (verbose)
+        for (const UsdtNote* site : sites)
+            append_usdt_site_text(b, *site);
     return b;
 }
 
@@ -153,7 +72,7 @@ class Printer {
             .text(category)
             .text(event)
             .number(id)
-            .lazy([&] { return Formatted{fields_json(fields)}; })
+            .lazy([&] { return Formatted{tracepoint_fields_json(fields)}; })
             .end();
     }
 
@@ -167,28 +86,23 @@ class Printer {
             .lazy([&] { return Formatted{usdt_text(path, sites, verbose_)}; })
             .text(first.provider)
             .text(first.name)
-            .lazy([&] { return Formatted{sites_json(sites)}; })
+            .lazy([&] { return Formatted{usdt_sites_json(sites)}; })
             .end();
     }
 
     // The probes of one file's notes, each provider and name once (its
     // sites together), those the filter takes; how many.
     size_t usdt_file(const std::string& path, const std::vector<UsdtNote>& notes,
-                     const std::optional<NameMatcher>& filter, bool filter_has_colon) {
-        std::vector<std::pair<std::string, std::string>> order;
-        std::map<std::pair<std::string, std::string>, std::vector<const UsdtNote*>> sites;
-        for (const UsdtNote& n : notes) {
-            if (!filter_takes(filter, filter_has_colon, n.provider, n.name)) continue;
-            auto key = std::make_pair(n.provider, n.name);
-            auto& list = sites[key];
-            if (list.empty()) order.push_back(key);
-            list.push_back(&n);
-        }
-        for (const auto& key : order) {
+                     const PairFilter& filter) {
+        auto probes =
+            usdt_probe_sites(notes, [&](std::string_view provider, std::string_view name) {
+                return filter.takes(provider, name);
+            });
+        for (const auto& sites : probes) {
             if (usdt_.output().closed()) break;
-            usdt(path, sites[key]);
+            usdt(path, sites);
         }
-        return order.size();
+        return probes.size();
     }
 
   private:
@@ -196,34 +110,6 @@ class Printer {
     RecordWriter tracepoints_;
     RecordWriter usdt_;
 };
-
-// Where tracefs is, readable; throws RuntimeError saying why not.
-std::string readable_tracefs() {
-    std::string dir = KernelFeatures::instance().tracefs_path();
-    if (dir.empty()) {
-        if (geteuid() != 0 && access("/sys/kernel/tracing", F_OK) == 0)
-            throw RuntimeError("not running as root: tracefs (/sys/kernel/tracing) is readable "
-                               "by root only; run it with sudo");
-        throw RuntimeError("tracepoints need tracefs, which is not mounted: mount -t tracefs "
-                           "nodev /sys/kernel/tracing");
-    }
-    if (access((dir + "/events").c_str(), R_OK | X_OK) != 0)
-        throw RuntimeError(geteuid() != 0 ? "not running as root: tracefs (" + dir +
-                                                ") is readable by root only; run it with sudo"
-                                          : errno_message("cannot read " + dir + "/events", errno));
-    return dir;
-}
-
-std::vector<std::string> subdirectories(const std::string& dir) {
-    std::vector<std::string> names;
-    DIR* d = opendir(dir.c_str());
-    if (!d) return names;
-    while (struct dirent* e = readdir(d))
-        if (e->d_name[0] != '.' && e->d_type == DT_DIR) names.push_back(e->d_name);
-    closedir(d);
-    std::sort(names.begin(), names.end());
-    return names;
-}
 
 } // namespace
 
@@ -254,7 +140,7 @@ void decode_tplist(const CommonOptions& given, uint32_t variant, Output& out,
         } else if (kind == 'u') {
             std::vector<UsdtNote> notes = parse_stapsdt_notes(
                 {reinterpret_cast<const uint8_t*>(rest.data()), rest.size()}, 8, false);
-            printer.usdt_file(name, notes, std::nullopt, false);
+            printer.usdt_file(name, notes, PairFilter(""));
         }
     }
 }
@@ -290,25 +176,17 @@ int tplist(int argc, char** argv) {
             throw UsageError("invalid BTF file '" + options.btf_path +
                              "': " + features.btf_error());
     }
-    std::optional<NameMatcher> filter;
-    if (!filter_text.empty()) filter.emplace(filter_text, false);
-    bool filter_has_colon = filter_text.find(':') != std::string::npos;
+    PairFilter filter(filter_text);
     bool usdt_mode = !library.empty() || !options.pids.empty();
 
     // What it reads, checked before anything is printed.
     std::string tracefs = usdt_mode ? "" : readable_tracefs();
     std::vector<std::string> files; // USDT: the files, as found
-    std::string root;               // the -p process's root, left out of printed paths
-    if (!options.pids.empty()) root = "/proc/" + std::to_string(options.pids.front()) + "/root";
     if (!library.empty()) {
         files.push_back(find_user_library(library, options.pids));
         usdt_notes(files.front()); // not ELF: one line now
     } else if (!options.pids.empty()) {
-        std::string pid = std::to_string(options.pids.front());
-        std::optional<std::string> maps = read_text_file("/proc/" + pid + "/maps");
-        if (!maps) throw RuntimeError("no process " + pid);
-        for (const std::string& f : executable_files_in_maps(*maps))
-            files.push_back(root + f);
+        files = executable_files_of_process(options.pids.front());
     }
     if (options.dry_run) {
         show_plan_without_bpf(options, "tplist",
@@ -328,29 +206,22 @@ int tplist(int argc, char** argv) {
                 if (!library.empty()) throw;
                 continue; // a mapped file that is not ELF, or gone
             }
+            // The -p process's root is left out of printed paths.
             std::string shown =
-                !root.empty() && path.rfind(root, 0) == 0 && path.size() > root.size()
-                    ? path.substr(root.size())
-                    : path;
-            listed += printer.usdt_file(shown, notes, filter, filter_has_colon);
+                options.pids.empty() ? path : path_in_process(path, options.pids[0]);
+            listed += printer.usdt_file(shown, notes, filter);
             if (out.closed()) break;
         }
     } else {
         std::string events = tracefs + "/events";
         for (const std::string& category : subdirectories(events)) {
             for (const std::string& event : subdirectories(events + "/" + category)) {
-                if (!filter_takes(filter, filter_has_colon, category, event)) continue;
-                std::vector<TracepointField> fields;
-                uint64_t id = 0;
+                if (!filter.takes(category, event)) continue;
+                TracepointFormat format;
                 // The fields are read only where they show (-v, JSON).
-                if (options.verbose || options.format != OutputFormat::text) {
-                    std::string base = events + "/" + category + "/" + event;
-                    std::string format = read_text_file(base + "/format").value_or("");
-                    fields = tracepoint_fields(format);
-                    id = std::strtoull(read_first_line(base + "/id").value_or("0").c_str(), nullptr,
-                                       10);
-                }
-                printer.tracepoint(category, event, id, fields);
+                if (options.verbose || options.format != OutputFormat::text)
+                    format = read_tracepoint_format(events, category, event);
+                printer.tracepoint(category, event, format.id, format.fields);
                 listed++;
                 if (out.closed()) break;
             }
