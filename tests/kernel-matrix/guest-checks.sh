@@ -1186,23 +1186,31 @@ check "klockstat: km-workload held each lock 3 times" grep -q '^held=3' $out/wor
 stop_all
 # lock_figures TAG MEASURE FUNCTION TYPE COMM: TAG's JSON rows of that
 # measure, lock type and thread name whose caller is FUNCTION (or a name
-# ending in it: anon_pipe_write), summed: "COUNT AVG_NS MAX_NS".
+# ending in it: anon_pipe_write), summed per lock: "COUNT AVG_NS MAX_NS" of
+# the lock with the most (another file's lock: km-workload's own output).
 lock_figures() {
 	grep "\"measure\":\"$2\"" $out/$1.out | grep "\"lock_type\":\"$4\"" |
 		grep "\"caller\":\"[a-z_]*$3+0x" | grep "\"comm\":\"$5\"" |
-		sed -n 's/.*"count":\([0-9]*\),"total_ns":\([0-9]*\),"max_ns":\([0-9]*\),.*/\1 \2 \3/p' |
-		awk '{ n += $1; t += $2; if ($3 > m) m = $3 } END { if (n) printf "%d %d %d\n", n, t / n, m; else print "0 0 0" }'
+		sed -n 's/.*"lock":"\(0x[0-9a-f]*\)".*"count":\([0-9]*\),"total_ns":\([0-9]*\),"max_ns":\([0-9]*\),.*/\1 \2 \3 \4/p' |
+		awk '{ n[$1] += $2; t[$1] += $3; if ($4 > m[$1]) m[$1] = $4 }
+			END { best = ""; for (l in n) if (best == "" || n[l] > n[best]) best = l
+				if (best != "") printf "%d %d %d\n", n[best], t[best] / n[best], m[best]; else print "0 0 0" }'
 }
 # expect_figures TAG TOOL[TIER] WHAT MEASURE FUNCTION TYPE COMM MIN_AVG_MS:
-# 3 rows' worth, an average of at least MIN_AVG_MS, none over 600 ms.
+# 3 of them on one lock, an average of at least MIN_AVG_MS, none of 2 s or
+# more (TCG is slow: a 200 ms hold took up to 0.9 s).
 expect_figures() {
 	figures=$(lock_figures $1 $4 $5 $6 $7)
 	n=${figures%% *}
 	rest=${figures#* }
 	avg=${rest%% *}
 	max=${rest#* }
-	check "$2: $3: 3, on average >= $8 ms, none over 600 ms (got $n, avg $avg ns, max $max ns)" \
-		[ "$n" = 3 -a "$avg" -ge $(($8 * 1000000)) -a "$max" -lt 600000000 ]
+	if [ "$n" = 3 -a "$avg" -ge $(($8 * 1000000)) -a "$max" -lt 2000000000 ]; then
+		pass "$2: $3: 3, on average >= $8 ms, none over 2 s (got avg $avg ns, max $max ns)"
+	else
+		fail "$2: $3: 3, on average >= $8 ms, none over 2 s (got $n, avg $avg ns, max $max ns; $7's rows below)"
+		grep "\"comm\":\"$7\"" $out/$1.out | cut -c1-360 | head -n 12
+	fi
 }
 expect_tier kl_hfentry klockstat "lock hold times" fentry
 expect_tier kl_hfentry klockstat "lock contention begin and end" tp_btf
@@ -1216,8 +1224,8 @@ expect_figures kl_hfentry "klockstat[fentry]" "JSON: km-lockwait's waits for the
 	wait write_iter rwsem-write km-lockwait 100
 expect_tier kl_hkprobe klockstat "lock hold times" kprobe
 check "klockstat[kprobe]: text: the holds' table" grep -q '^PID  *TID  *COMM  *CALLER  *TYPE  *COUNT  *AVG HOLD  *MAX HOLD  *TOTAL HOLD  *LOCK$' $out/kl_hkprobe.out
-expect kl_hkprobe klockstat kprobe "text: km-workload held the pipe's mutex in pipe_read 3 times, 200 to 599 ms on average" \
-	' km-workload  *[a-z_]*pipe_read+0x[0-9a-f]*  *mutex  *3  *[2-5][0-9][0-9]\.[0-9] ms '
+check "klockstat[kprobe]: text: km-workload held the pipe's mutex in pipe_read 3 times, 200 ms to 1.9 s on average" \
+	grep -E -q ' km-workload +[a-z_]*pipe_read\+0x[0-9a-f]+ +mutex +3 +([2-9][0-9][0-9]\.[0-9] ms|1\.[0-9] s) ' $out/kl_hkprobe.out
 expect_tier kl_hnone klockstat "lock contention begin and end" tp_btf
 check "klockstat[no fentry, no kprobes]: one line: lock hold times not traced, fentry and kprobe named" \
 	grep -q '^klockstat: lock hold times not traced: this kernel offers no way (fentry: .*; kprobe: ' $out/kl_hnone.err

@@ -65,11 +65,18 @@ bool lock_primitive(std::string_view name) {
     return name == "down" || name == "mutex_lock_nested";
 }
 
+// A BPF trampoline's frame: where some fentry/fexit program (this run's
+// hold-time programs, or another tool's) is attached to a lock function, a
+// wait's stack goes through it between the lock function and its caller.
+bool trampoline(const Frame& frame) {
+    return frame.symbol.module == "bpf" || frame.symbol.name.starts_with("bpf_trampoline_");
+}
+
 // The index of the caller's frame in a stack (probe frames already
 // dropped), or frames.size() when every frame is a primitive.
 size_t caller_index(const ResolvedStack& stack) {
     for (size_t i = 0; i < stack.frames.size(); i++)
-        if (!lock_primitive(stack.frames[i].symbol.name)) return i;
+        if (!lock_primitive(stack.frames[i].symbol.name) && !trampoline(stack.frames[i])) return i;
     return stack.frames.size();
 }
 
