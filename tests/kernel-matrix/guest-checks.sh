@@ -1179,6 +1179,7 @@ klh_pid=$!
 start kl_hfentry "" klockstat -p $klh_pid -P -o json
 start kl_hkprobe fentry,fexit klockstat -p $klh_pid -P -S hld_count
 start kl_hnone fentry,fexit,kprobe,kretprobe klockstat -p $klh_pid -P -o json
+start kl_honlyf "" klockstat -p $klh_pid -P -o json --holds-only
 wait_attached
 kill -USR1 $klh_pid
 wait $klh_pid
@@ -1226,6 +1227,11 @@ expect_tier kl_hkprobe klockstat "lock hold times" kprobe
 check "klockstat[kprobe]: text: the holds' table" grep -q '^PID  *TID  *COMM  *CALLER  *TYPE  *COUNT  *AVG HOLD  *MAX HOLD  *TOTAL HOLD  *LOCK$' $out/kl_hkprobe.out
 check "klockstat[kprobe]: text: km-workload held the pipe's mutex in pipe_read 3 times, 200 ms to 1.9 s on average" \
 	grep -E -q ' km-workload +[a-z_]*pipe_read\+0x[0-9a-f]+ +mutex +3 +([2-9][0-9][0-9]\.[0-9] ms|1\.[0-9] s) ' $out/kl_hkprobe.out
+expect_tier kl_honlyf klockstat "lock hold times" fentry
+expect_figures kl_honlyf "klockstat[fentry]" "JSON, --holds-only: holds of the pipe's mutex in pipe_read" \
+	hold pipe_read mutex km-workload 200
+check "klockstat[fentry]: --holds-only: no wait rows" sh -c "! grep -q '\"measure\":\"wait\"' $out/kl_honlyf.out"
+check "klockstat[fentry]: --holds-only: no contention tracepoint in the plan" sh -c "! grep -q contention $out/kl_honlyf.err"
 expect_tier kl_hnone klockstat "lock contention begin and end" tp_btf
 check "klockstat[no fentry, no kprobes]: one line: lock hold times not traced, fentry and kprobe named" \
 	grep -q '^klockstat: lock hold times not traced: this kernel offers no way (fentry: .*; kprobe: ' $out/kl_hnone.err
