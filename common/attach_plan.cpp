@@ -160,6 +160,49 @@ AttachStep tracepoint_tiers(std::string what, const std::vector<TracepointProgra
     return step;
 }
 
+namespace {
+
+// The first way of step this kernel has, into choice.points; each way
+// passed over, with why, into choice.passed_over. False when none is left.
+bool choose_way(const AttachStep& step, FeatureSource& features, AttachPlan::Choice& choice) {
+    choice.what = step.what;
+    for (const AttachWay& way : step.ways) {
+        std::string why_not;
+        std::vector<AttachPoint> usable;
+        for (const AttachPoint& point : way.points) {
+            std::string reason;
+            if (!features.supports(point.kind, &reason)) {
+                why_not = std::string(attach_kind_name(point.kind)) + ": " + reason;
+                break;
+            }
+            if (!features.has_target(point.kind, point.target)) {
+                if (point.optional) continue;
+                why_not =
+                    std::string(attach_kind_name(point.kind)) + ": kernel has no " + point.target;
+                break;
+            }
+            usable.push_back(point);
+        }
+        if (why_not.empty() && usable.empty()) why_not = "no target of this way exists";
+        if (!why_not.empty()) {
+            choice.passed_over.push_back(why_not);
+            continue;
+        }
+        choice.points = std::move(usable);
+        return true;
+    }
+    return false;
+}
+
+std::string no_way_message(const AttachPlan::Choice& choice) {
+    std::string reasons;
+    for (const std::string& r : choice.passed_over)
+        reasons += (reasons.empty() ? "" : "; ") + r;
+    return "this kernel offers no way to trace " + choice.what + " (" + reasons + ")";
+}
+
+} // namespace
+
 AttachPlan AttachPlan::choose(const std::string& tool, const std::vector<AttachStep>& steps,
                               FeatureSource& features) {
     AttachPlan plan;
@@ -170,41 +213,7 @@ AttachPlan AttachPlan::choose(const std::string& tool, const std::vector<AttachS
                 plan.named_programs_.push_back(point.program);
     for (const AttachStep& step : steps) {
         Choice choice;
-        choice.what = step.what;
-        bool chosen = false;
-        for (const AttachWay& way : step.ways) {
-            std::string why_not;
-            std::vector<AttachPoint> usable;
-            for (const AttachPoint& point : way.points) {
-                std::string reason;
-                if (!features.supports(point.kind, &reason)) {
-                    why_not = std::string(attach_kind_name(point.kind)) + ": " + reason;
-                    break;
-                }
-                if (!features.has_target(point.kind, point.target)) {
-                    if (point.optional) continue;
-                    why_not = std::string(attach_kind_name(point.kind)) + ": kernel has no " +
-                              point.target;
-                    break;
-                }
-                usable.push_back(point);
-            }
-            if (why_not.empty() && usable.empty()) why_not = "no target of this way exists";
-            if (!why_not.empty()) {
-                choice.passed_over.push_back(why_not);
-                continue;
-            }
-            choice.points = std::move(usable);
-            chosen = true;
-            break;
-        }
-        if (!chosen) {
-            std::string reasons;
-            for (const std::string& r : choice.passed_over)
-                reasons += (reasons.empty() ? "" : "; ") + r;
-            throw RuntimeError("this kernel offers no way to trace " + step.what + " (" + reasons +
-                               ")");
-        }
+        if (!choose_way(step, features, choice)) throw RuntimeError(no_way_message(choice));
         plan.choices_.push_back(std::move(choice));
     }
     return plan;
@@ -220,14 +229,21 @@ AttachPlan AttachPlan::choose_available(const std::string& tool,
         for (const AttachWay& way : step.ways)
             for (const AttachPoint& point : way.points)
                 plan.named_programs_.push_back(point.program);
-        try {
-            AttachPlan one = choose(tool, {step}, features);
-            plan.choices_.push_back(std::move(one.choices_.front()));
-        } catch (const RuntimeError& e) {
-            unavailable.push_back(step.what + ": " + e.what());
+        Choice choice;
+        if (choose_way(step, features, choice)) {
+            plan.choices_.push_back(std::move(choice));
+        } else {
+            unavailable.push_back(step.what + ": " + no_way_message(choice));
+            plan.missing_.push_back(std::move(choice));
         }
     }
     return plan;
+}
+
+bool AttachPlan::has_step(const std::string& what) const {
+    for (const Choice& c : choices_)
+        if (c.what == what) return true;
+    return false;
 }
 
 bool AttachPlan::uses(const std::string& program) const {
@@ -364,6 +380,14 @@ std::string AttachPlan::describe() const {
         for (const std::string& r : c.passed_over)
             out += "    passed over " + r + "\n";
     }
+    // A step left out: its line names no attach point (so a reader that
+    // counts the points, as the kernel matrix's checks do, counts none).
+    for (const Choice& c : missing_) {
+        out += "  " + c.what + ":\n";
+        out += "    not traced: this kernel offers no way\n";
+        for (const std::string& r : c.passed_over)
+            out += "    passed over " + r + "\n";
+    }
     return out;
 }
 
@@ -396,11 +420,25 @@ std::string AttachPlan::describe_json() const {
     }
     steps += ']';
     std::string out;
-    JsonObject(out)
-        .string("type", "attach_plan")
-        .string("tool", tool_)
-        .raw("steps", steps)
-        .end_line();
+    JsonObject plan(out);
+    plan.string("type", "attach_plan").string("tool", tool_).raw("steps", steps);
+    // Steps left out (choose_available): what, and each way passed over.
+    if (!missing_.empty()) {
+        std::string missing = "[";
+        for (size_t i = 0; i < missing_.size(); i++) {
+            std::string passed = "[";
+            for (size_t j = 0; j < missing_[i].passed_over.size(); j++) {
+                if (j) passed += ',';
+                append_json_string(passed, missing_[i].passed_over[j]);
+            }
+            passed += ']';
+            if (i) missing += ',';
+            JsonObject(missing).string("what", missing_[i].what).raw("passed_over", passed).end();
+        }
+        missing += ']';
+        plan.raw("not_traced", missing);
+    }
+    plan.end_line();
     return out;
 }
 

@@ -130,13 +130,20 @@ class AttachPlan {
                              FeatureSource& features);
 
     // Like choose, but a step with no usable way is left out and its reason
-    // ("what: why") added to unavailable, for tools that degrade (triage).
+    // ("what: why") added to unavailable, for tools that degrade (triage,
+    // klockstat's hold times); the plan keeps it among missing(), which
+    // describe() and describe_json() show with the ways it passed over.
     static AttachPlan choose_available(const std::string& tool,
                                        const std::vector<AttachStep>& steps,
                                        FeatureSource& features,
                                        std::vector<std::string>& unavailable);
 
     const std::vector<Choice>& choices() const { return choices_; }
+    // The steps choose_available left out: what, and every way passed over
+    // (points empty).
+    const std::vector<Choice>& missing() const { return missing_; }
+    // Did the plan take a way for the step named what?
+    bool has_step(const std::string& what) const;
     bool uses(const std::string& program) const;
     // Before load: turn off autoload for every program the plan did not
     // choose, so the verifier never sees them. Throws RuntimeError when a
@@ -157,6 +164,7 @@ class AttachPlan {
   private:
     std::string tool_;
     std::vector<Choice> choices_;
+    std::vector<Choice> missing_;
     std::vector<std::string> named_programs_; // in every way of every step
 };
 

@@ -50,6 +50,13 @@ struct ToolSpec {
     // maps, since naming stacks can take seconds on a busy host and what
     // happens meanwhile is not part of the trace.
     bool detach_before_summary = false;
+    // A tool whose steps each show something of their own (klockstat: lock
+    // waits, lock hold times): a step this kernel offers no way to trace is
+    // left out (AttachPlan::choose_available) and said on stderr in one
+    // line, and the plan (-v, --dry-run) names it; only a plan with no step
+    // left fails (exit 1). configure and the printer ask the plan which
+    // steps it took (AttachPlan::has_step).
+    bool partial_plan = false;
 };
 
 // A loaded skeleton, its plan, and its event stream's sizes.
@@ -128,8 +135,9 @@ std::optional<LoadedTool<Skeleton>> load_tool(const ToolSpec<Skeleton>& spec) {
     install_stop_handlers();
     setup_libbpf_logging(options.verbose);
     require_bpf(options);
-    AttachPlan plan =
-        AttachPlan::choose(spec.name, spec.attach_steps(), KernelFeatures::instance());
+    AttachPlan plan = spec.partial_plan ? choose_partial_plan(spec.name, spec.attach_steps())
+                                        : AttachPlan::choose(spec.name, spec.attach_steps(),
+                                                             KernelFeatures::instance());
 
     bpf_object_open_opts open_opts = make_open_opts(options);
     SkeletonPtr<Skeleton> skel = open_skeleton<Skeleton>(spec.name, &open_opts);

@@ -144,6 +144,29 @@ void show_plan(const AttachPlan& plan, const CommonOptions& options) {
     }
 }
 
+AttachPlan choose_partial_plan(const std::string& tool, const std::vector<AttachStep>& steps) {
+    std::vector<std::string> unavailable;
+    AttachPlan plan =
+        AttachPlan::choose_available(tool, steps, KernelFeatures::instance(), unavailable);
+    auto reasons = [](const AttachPlan::Choice& c) {
+        std::string text;
+        for (const std::string& r : c.passed_over)
+            text += (text.empty() ? "" : "; ") + r;
+        return text;
+    };
+    if (plan.choices().empty()) {
+        std::string message = "this kernel offers no way to trace ";
+        for (size_t i = 0; i < plan.missing().size(); i++) {
+            const AttachPlan::Choice& c = plan.missing()[i];
+            message += (i ? ", nor " : "") + c.what + " (" + reasons(c) + ")";
+        }
+        throw RuntimeError(message);
+    }
+    for (const AttachPlan::Choice& c : plan.missing())
+        warn("%s not traced: this kernel offers no way (%s)", c.what.c_str(), reasons(c).c_str());
+    return plan;
+}
+
 void show_plan_without_bpf(const CommonOptions& options, const std::string& tool,
                            const std::string& reads) {
     std::string text;

@@ -63,6 +63,10 @@ void load_skeleton([[maybe_unused]] const std::string& tool, Skeleton* skel,
 
 // Prints the plan: on stderr under -v; on stdout (text or JSON) for --dry-run.
 void show_plan(const AttachPlan& plan, const CommonOptions& options);
+// A plan of every step this kernel offers a way for (ToolSpec::partial_plan
+// in run.h): says on stderr, a line each, what the steps left out lack;
+// throws RuntimeError naming them all when none is left.
+AttachPlan choose_partial_plan(const std::string& tool, const std::vector<AttachStep>& steps);
 // --dry-run's plan for a tool that loads no BPF (tplist): nothing to attach,
 // and what it reads instead ("reads ELF notes").
 void show_plan_without_bpf(const CommonOptions& options, const std::string& tool,

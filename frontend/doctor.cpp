@@ -85,6 +85,24 @@ ToolCheck check_tool(const ToolEntry& tool, OutputFormat format) {
         if (line.rfind("    ", 0) != 0) {
             auto colon = line.find(": ");
             std::string points = colon == std::string::npos ? line : line.substr(colon + 2);
+            // A step this kernel offers no way for ("  lock hold times:",
+            // klockstat's): named, with the reasons the plan gives.
+            if (colon == std::string::npos && line.size() > 3 && line.back() == ':') {
+                points = line.substr(2, line.size() - 3) + " not traced (";
+                std::string reasons;
+                for (size_t at = end; at != std::string::npos && at + 1 < text.size();) {
+                    size_t stop = text.find('\n', at + 1);
+                    std::string sub = text.substr(
+                        at + 1, stop == std::string::npos ? std::string::npos : stop - at - 1);
+                    if (sub.rfind("    passed over ", 0) != 0) {
+                        if (sub.rfind("    ", 0) != 0) break;
+                    } else {
+                        reasons += (reasons.empty() ? "" : "; ") + sub.substr(16);
+                    }
+                    at = stop;
+                }
+                points += reasons + ")";
+            }
             // Keep the first point of each kind: enough to see the tier.
             plan += (plan.empty() ? "" : "; ") + points;
         }

@@ -3519,6 +3519,9 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"-S", "test_klockstat.cpp"},
       {"--caller", "test_klockstat.cpp"},
       {"--locks", "test_klockstat.cpp"},
+      {"--waits-only", "test_klockstat.cpp"},
+      {"--holds-only", "test_klockstat.cpp (here: exit 1 without fentry and kprobes); "
+                       "tests/kernel-matrix/guest-checks.sh (holds through fentry)"},
       {"--stack-storage-size", "test_klockstat.cpp"}}},
     // No fentry or kprobes on the development kernel (test_ksnoop.cpp checks
     // the refusal): the guest's event check runs -p and -v

@@ -1146,7 +1146,7 @@ expect_tier md_raw mdflush "md flushes" raw_tp
 expect md_raw mdflush raw_tp "JSON: dd, md0, 9:0" '"comm":"dd","device":"md0","major":9,"minor":0'
 fi
 
-# --- klockstat: four threads waiting on one directory's rw semaphore ------------
+# --- klockstat: waits on a directory's rw semaphore; locks held a known time ---
 if section "klockstat"; then
 mkdir -p /tmp/km-churn
 start kl_btf "" klockstat -s 2
@@ -1167,6 +1167,81 @@ check "klockstat[raw_tp]: --caller filename_create keeps no other caller" \
 expect_tier kl_tp klockstat "lock contention begin and end" tracepoint
 expect kl_tp klockstat tracepoint "JSON, -P -n km-workload: a thread of km-workload waiting on the directory" \
 	'"lock_type":"rwsem-write"' '"comm":"km-workload","count":[1-9]'
+
+# Locks held a known time: km-workload lockhold reads a pipe into a page that
+# userfaultfd fills 200 ms later (the pipe's mutex held in pipe_read), and
+# writes a file from such a page (its inode rw semaphore held in the file
+# system's write_iter), 3 times each; km-lockwait writes to the same pipe
+# and file meanwhile and waits. Holds through fentry/fexit and through
+# kprobes; without either, the waits alone and one line saying so.
+km-workload wait lockhold 3 200 /tmp/km-held >$out/workload.klh 2>&1 &
+klh_pid=$!
+start kl_hfentry "" klockstat -p $klh_pid -P -o json
+start kl_hkprobe fentry,fexit klockstat -p $klh_pid -P -S hld_count
+start kl_hnone fentry,fexit,kprobe,kretprobe klockstat -p $klh_pid -P -o json
+start kl_honlyf "" klockstat -p $klh_pid -P -o json --holds-only
+wait_attached
+kill -USR1 $klh_pid
+wait $klh_pid
+check "klockstat: km-workload held each lock 3 times" grep -q '^held=3' $out/workload.klh
+stop_all
+# lock_figures TAG MEASURE FUNCTION TYPE COMM: TAG's JSON rows of that
+# measure, lock type and thread name whose caller is FUNCTION (or a name
+# ending in it: anon_pipe_write), summed per lock: "COUNT AVG_NS MAX_NS" of
+# the lock with the most (another file's lock: km-workload's own output).
+lock_figures() {
+	grep "\"measure\":\"$2\"" $out/$1.out | grep "\"lock_type\":\"$4\"" |
+		grep "\"caller\":\"[a-z_]*$3+0x" | grep "\"comm\":\"$5\"" |
+		sed -n 's/.*"lock":"\(0x[0-9a-f]*\)".*"count":\([0-9]*\),"total_ns":\([0-9]*\),"max_ns":\([0-9]*\),.*/\1 \2 \3 \4/p' |
+		awk '{ n[$1] += $2; t[$1] += $3; if ($4 > m[$1]) m[$1] = $4 }
+			END { best = ""; for (l in n) if (best == "" || n[l] > n[best]) best = l
+				if (best != "") printf "%d %d %d\n", n[best], t[best] / n[best], m[best]; else print "0 0 0" }'
+}
+# expect_figures TAG TOOL[TIER] WHAT MEASURE FUNCTION TYPE COMM MIN_AVG_MS:
+# 3 of them on one lock, an average of at least MIN_AVG_MS, none of 2 s or
+# more (TCG is slow: a 200 ms hold took up to 0.9 s).
+expect_figures() {
+	figures=$(lock_figures $1 $4 $5 $6 $7)
+	n=${figures%% *}
+	rest=${figures#* }
+	avg=${rest%% *}
+	max=${rest#* }
+	if [ "$n" = 3 -a "$avg" -ge $(($8 * 1000000)) -a "$max" -lt 2000000000 ]; then
+		pass "$2: $3: 3, on average >= $8 ms, none over 2 s (got avg $avg ns, max $max ns)"
+	else
+		fail "$2: $3: 3, on average >= $8 ms, none over 2 s (got $n, avg $avg ns, max $max ns; $7's rows below)"
+		grep "\"comm\":\"$7\"" $out/$1.out | cut -c1-360 | head -n 12
+	fi
+}
+expect_tier kl_hfentry klockstat "lock hold times" fentry
+expect_tier kl_hfentry klockstat "lock contention begin and end" tp_btf
+expect_figures kl_hfentry "klockstat[fentry]" "JSON: holds of the pipe's mutex in pipe_read" \
+	hold pipe_read mutex km-workload 200
+expect_figures kl_hfentry "klockstat[fentry]" "JSON: holds of the file's rw semaphore in write_iter" \
+	hold write_iter rwsem-write km-workload 200
+expect_figures kl_hfentry "klockstat[fentry]" "JSON: km-lockwait's waits for the pipe's mutex in pipe_write" \
+	wait pipe_write mutex km-lockwait 100
+expect_figures kl_hfentry "klockstat[fentry]" "JSON: km-lockwait's waits for the file's rw semaphore" \
+	wait write_iter rwsem-write km-lockwait 100
+expect_tier kl_hkprobe klockstat "lock hold times" kprobe
+check "klockstat[kprobe]: text: the holds' table" grep -q '^PID  *TID  *COMM  *CALLER  *TYPE  *COUNT  *AVG HOLD  *MAX HOLD  *TOTAL HOLD  *LOCK$' $out/kl_hkprobe.out
+check "klockstat[kprobe]: text: km-workload held the pipe's mutex in pipe_read 3 times, 200 ms to 1.9 s on average" \
+	grep -E -q ' km-workload +[a-z_]*pipe_read\+0x[0-9a-f]+ +mutex +3 +([2-9][0-9][0-9]\.[0-9] ms|1\.[0-9] s) ' $out/kl_hkprobe.out
+expect_tier kl_honlyf klockstat "lock hold times" fentry
+expect_figures kl_honlyf "klockstat[fentry]" "JSON, --holds-only: holds of the pipe's mutex in pipe_read" \
+	hold pipe_read mutex km-workload 200
+check "klockstat[fentry]: --holds-only: no wait rows" sh -c "! grep -q '\"measure\":\"wait\"' $out/kl_honlyf.out"
+check "klockstat[fentry]: --holds-only: no contention step in the plan" sh -c "! grep -q '^  lock contention begin and end:' $out/kl_honlyf.err"
+expect_tier kl_hnone klockstat "lock contention begin and end" tp_btf
+check "klockstat[no fentry, no kprobes]: one line: lock hold times not traced, fentry and kprobe named" \
+	grep -q '^klockstat: lock hold times not traced: this kernel offers no way (fentry: .*; kprobe: ' $out/kl_hnone.err
+expect_figures kl_hnone "klockstat[tp_btf]" "JSON, holds not traced: km-lockwait's waits for the pipe's mutex" \
+	wait pipe_write mutex km-lockwait 100
+check "klockstat[no fentry, no kprobes]: no hold rows" sh -c "! grep -q '\"measure\":\"hold\"' $out/kl_hnone.out"
+CORESCOPE_SKIP_ATTACH=fentry,fexit,kprobe,kretprobe klockstat --holds-only -d 1 >$out/kl_honly.out 2>$out/kl_honly.err
+rc=$?
+check "klockstat: --holds-only without fentry and kprobes: exit 1 (got $rc), one line naming lock hold times" \
+	sh -c "[ $rc = 1 ] && [ \$(wc -l <$out/kl_honly.err) = 1 ] && grep -q 'no way to trace lock hold times (fentry: ' $out/kl_honly.err"
 fi
 
 # --- ksnoop: km-workload's close_range calls through fentry/fexit, then kprobes ---

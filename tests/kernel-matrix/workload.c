@@ -71,6 +71,15 @@
 //                      THREADS threads each make and remove a directory in
 //                      DIR ROUNDS times: they wait on DIR's inode rw
 //                      semaphore in filename_create and do_rmdir (klockstat)
+//   lockhold COUNT MS FILE
+//                      kernel locks held MS ms, COUNT times each: a read of
+//                      a pipe into a page that userfaultfd fills only MS ms
+//                      later keeps the pipe's mutex (pipe_read), a write of
+//                      FILE from such a page keeps FILE's inode rw semaphore
+//                      (down_write in the file system's write_iter); while
+//                      each is held, a thread named km-lockwait writes to
+//                      the same pipe or file and waits for it (klockstat);
+//                      prints "held=COUNT"
 //   closerange COUNT   close_range(9999, 9990, CLOSE_RANGE_CLOEXEC) COUNT times
 //                      (EINVAL: the range is upside down), then
 //                      close_range(9990, 9999, CLOSE_RANGE_CLOEXEC) COUNT times
@@ -99,6 +108,8 @@
 #include <linux/raid/md_p.h>
 #include <linux/raid/md_u.h>
 #include <sys/ioctl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
@@ -574,6 +585,88 @@ static int dir_churn(const char* dir, int threads, int rounds) {
     return 0;
 }
 
+// lockhold: the userfaultfd that fills the pages the main thread reads
+// into and writes from, MS ms after each fault, and km-lockwait, which
+// writes to the pipe (even faults) or the file (odd ones) meanwhile.
+struct lockhold {
+    int uffd, pipe_w, file_fd, faults, ms;
+    long page;
+    int faulted; // faults seen so far: km-lockwait's cue
+};
+
+static void* km_lockhold_filler(void* arg) {
+    struct lockhold* h = arg;
+    for (int i = 0; i < h->faults; i++) {
+        struct uffd_msg msg;
+        struct pollfd p = {h->uffd, POLLIN, 0};
+        if (poll(&p, 1, -1) != 1 || read(h->uffd, &msg, sizeof msg) != sizeof msg)
+            die("userfaultfd read");
+        if (msg.event != UFFD_EVENT_PAGEFAULT) die("userfaultfd event");
+        __atomic_store_n(&h->faulted, i + 1, __ATOMIC_RELEASE);
+        struct timespec held = {h->ms / 1000, (h->ms % 1000) * 1000000L};
+        nanosleep(&held, NULL);
+        struct uffdio_zeropage zero = {
+            .range = {msg.arg.pagefault.address & ~(unsigned long long)(h->page - 1),
+                      (unsigned long long)h->page}};
+        if (ioctl(h->uffd, UFFDIO_ZEROPAGE, &zero) != 0) die("UFFDIO_ZEROPAGE");
+    }
+    return NULL;
+}
+
+static void* km_lockwait(void* arg) {
+    struct lockhold* h = arg;
+    prctl(PR_SET_NAME, "km-lockwait");
+    for (int i = 1; i <= h->faults; i++) {
+        while (__atomic_load_n(&h->faulted, __ATOMIC_ACQUIRE) < i)
+            sched_yield();
+        // The lock is held from the fault on: this write waits for it.
+        if (i % 2 == 1) {
+            if (write(h->pipe_w, "w", 1) != 1) die("write pipe");
+        } else if (write(h->file_fd, "w", 1) != 1) {
+            die("write file");
+        }
+    }
+    return NULL;
+}
+
+static int lock_holds(int count, int ms, const char* file) {
+    struct lockhold h = {.faults = 2 * count, .ms = ms, .page = sysconf(_SC_PAGESIZE)};
+    int p[2];
+    if (pipe(p) != 0) die("pipe");
+    h.pipe_w = p[1];
+    int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    h.file_fd = open(file, O_WRONLY | O_APPEND);
+    if (fd < 0 || h.file_fd < 0) die("open");
+    h.uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+    if (h.uffd < 0) die("userfaultfd");
+    struct uffdio_api api = {.api = UFFD_API};
+    if (ioctl(h.uffd, UFFDIO_API, &api) != 0) die("UFFDIO_API");
+    size_t length = (size_t)h.faults * h.page;
+    char* pages = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (pages == MAP_FAILED) die("mmap");
+    struct uffdio_register reg = {.range = {(unsigned long)pages, length},
+                                  .mode = UFFDIO_REGISTER_MODE_MISSING};
+    if (ioctl(h.uffd, UFFDIO_REGISTER, &reg) != 0) die("UFFDIO_REGISTER");
+    pthread_t filler, waiter;
+    if (pthread_create(&filler, NULL, km_lockhold_filler, &h) != 0 ||
+        pthread_create(&waiter, NULL, km_lockwait, &h) != 0)
+        die("pthread_create");
+    int held = 0;
+    for (int i = 0; i < count; i++) {
+        char* into = pages + (size_t)(2 * i) * h.page;
+        char* from = into + h.page;
+        // A byte to read, so pipe_read copies at once (into the missing page).
+        if (write(p[1], "r", 1) != 1) die("write pipe");
+        if (read(p[0], into, 1) != 1) die("read pipe");
+        if (write(fd, from, 1) != 1) die("write file");
+        held++;
+    }
+    pthread_join(filler, NULL);
+    pthread_join(waiter, NULL);
+    printf("held=%d\n", held);
+    return held == count ? 0 : 1;
+}
+
 static int close_ranges(int count) {
     int einval = 0, ok = 0;
     for (int i = 0; i < count; i++)
@@ -785,6 +878,8 @@ int main(int argc, char** argv) {
     if (strcmp(cmd, "dirchurn") == 0 && argc == 5)
         return dir_churn(argv[2], atoi(argv[3]), atoi(argv[4]));
     if (strcmp(cmd, "closerange") == 0 && argc == 3) return close_ranges(atoi(argv[2]));
+    if (strcmp(cmd, "lockhold") == 0 && argc == 5)
+        return lock_holds(atoi(argv[2]), atoi(argv[3]), argv[4]);
     if (strcmp(cmd, "leak") == 0 && argc == 2) return leak();
 usage:
     fprintf(stderr,
@@ -796,6 +891,7 @@ usage:
             "creds | threads COUNT | gc COUNT MS | contend COUNT MS | pinned CPU COUNT SECONDS | "
             "wake COUNT MS | "
             "lossy | pty | mdraid FILE FILE | dirchurn DIR THREADS ROUNDS | closerange COUNT | "
+            "lockhold COUNT MS FILE | "
             "leak\n");
     return 2;
 }

@@ -303,6 +303,45 @@ TEST_CASE("attach plan: describe_json() parses and carries the plan", "[attach_p
     CHECK(none["steps"].empty());
 }
 
+TEST_CASE("attach plan: choose_available leaves out a step with no way, and shows it",
+          "[attach_plan]") {
+    FakeKernel k = everything();
+    k.supported = {AttachKind::tp_btf}; // exec by tp_btf; open neither by fentry nor tracefs
+    std::vector<std::string> unavailable;
+    AttachPlan plan =
+        AttachPlan::choose_available("tool", {exec_step(), open_step()}, k, unavailable);
+    REQUIRE(plan.choices().size() == 1);
+    CHECK(plan.has_step("process exec"));
+    CHECK(!plan.has_step("open entry"));
+    CHECK(plan.uses("exec_btf"));
+    CHECK(!plan.uses("open_fentry"));
+    REQUIRE(unavailable.size() == 1);
+    CHECK_THAT(unavailable[0],
+               Contains("open entry: this kernel offers no way to trace open entry"));
+    REQUIRE(plan.missing().size() == 1);
+    const AttachPlan::Choice& m = plan.missing()[0];
+    CHECK(m.what == "open entry");
+    CHECK(m.points.empty());
+    REQUIRE(m.passed_over.size() == 2); // each way, in order
+    CHECK_THAT(m.passed_over[0], Contains("fake kernel lacks fentry"));
+    CHECK_THAT(m.passed_over[1], Contains("fake kernel lacks tracepoint"));
+    // describe(): the step's line names no attach point (a reader counting
+    // points counts none), then the ways passed over.
+    std::string text = plan.describe();
+    CHECK_THAT(text, Contains("  open entry:\n    not traced: this kernel offers no way\n"
+                              "    passed over fentry: fake kernel lacks fentry\n"));
+    json j = json::parse(plan.describe_json());
+    CHECK(j.at("steps").size() == 1);
+    REQUIRE(j.at("not_traced").size() == 1);
+    CHECK(j.at("not_traced").at(0).at("what") == "open entry");
+    CHECK(j.at("not_traced").at(0).at("passed_over").size() == 2);
+    // A plan with every step: no not_traced key.
+    std::vector<std::string> none;
+    AttachPlan full = AttachPlan::choose_available("tool", {exec_step()}, k, none);
+    CHECK(none.empty());
+    CHECK(!json::parse(full.describe_json()).contains("not_traced"));
+}
+
 TEST_CASE("attach plan: kind names", "[attach_plan]") {
     CHECK(std::string(attach_kind_name(AttachKind::tp_btf)) == "tp_btf");
     CHECK(std::string(attach_kind_name(AttachKind::raw_tp)) == "raw_tp");

@@ -1,7 +1,11 @@
 // klockstat: kernel lock contention, from lock:contention_begin to
-// lock:contention_end: per lock, kind of lock and kernel stack (and thread,
-// with --per-thread) how often threads waited, for how long in all, at
-// most and on average; every interval or at the end.
+// lock:contention_end, and lock hold times, from the return of mutex_lock,
+// down_read, down_write and their kin to the matching release (fentry/fexit
+// or kprobes, where the kernel has them): per lock, kind of lock and kernel
+// stack (and thread, with --per-thread) how often threads waited (held),
+// for how long in all, at most and on average; every interval or at the end.
+// Each part runs where the kernel offers its hooks; only a run with neither
+// fails.
 #include "clock.h"
 #include "decoder.h"
 #include "map_reader.h"
@@ -14,8 +18,10 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,15 +31,22 @@ namespace {
 
 enum class SortBy { max, total, count };
 
+// The attach plan's steps, by name (AttachPlan::has_step).
+constexpr const char* wait_step = "lock contention begin and end";
+constexpr const char* hold_step = "lock hold times";
+
 struct Settings {
-    StackOptions stacks;        // only --stack-storage-size: kernel stacks alone
-    bool per_thread = false;    // -P: a row per thread
-    bool reset = false;         // -R: each interval its own waits
-    std::string caller;         // --caller PREFIX (the classic -c)
-    uint64_t lock = 0;          // -L: one lock's address; 0 for all
-    uint64_t locks = 0;         // --locks N (the classic -n): the top N; 0 for all
-    uint32_t stack_entries = 1; // -s: frames printed per row in text, from the caller out
-    SortBy sort = SortBy::max;  // -S
+    StackOptions stacks;            // only --stack-storage-size: kernel stacks alone
+    bool per_thread = false;        // -P: a row per thread
+    bool reset = false;             // -R: each interval its own waits
+    std::string caller;             // --caller PREFIX (the classic -c)
+    uint64_t lock = 0;              // -L: one lock's address; 0 for all
+    uint64_t locks = 0;             // --locks N (the classic -n): the top N; 0 for all
+    uint32_t stack_entries = 1;     // -s: frames printed per row in text, from the caller out
+    SortBy sort = SortBy::max;      // -S acq_*: the waits' order
+    SortBy hold_sort = SortBy::max; // -S hld_*: the holds' order
+    bool waits = true;              // waits measured (not --holds-only; the kernel has the hooks)
+    bool holds = true;              // hold times measured (not --waits-only; the kernel has them)
 };
 
 using Total = MapEntry<klockstat_key, klockstat_value>;
@@ -52,11 +65,18 @@ bool lock_primitive(std::string_view name) {
     return name == "down" || name == "mutex_lock_nested";
 }
 
+// A BPF trampoline's frame: where some fentry/fexit program (this run's
+// hold-time programs, or another tool's) is attached to a lock function, a
+// wait's stack goes through it between the lock function and its caller.
+bool trampoline(const Frame& frame) {
+    return frame.symbol.module == "bpf" || frame.symbol.name.starts_with("bpf_trampoline_");
+}
+
 // The index of the caller's frame in a stack (probe frames already
 // dropped), or frames.size() when every frame is a primitive.
 size_t caller_index(const ResolvedStack& stack) {
     for (size_t i = 0; i < stack.frames.size(); i++)
-        if (!lock_primitive(stack.frames[i].symbol.name)) return i;
+        if (!lock_primitive(stack.frames[i].symbol.name) && !trampoline(stack.frames[i])) return i;
     return stack.frames.size();
 }
 
@@ -98,18 +118,31 @@ uint64_t sort_value(const klockstat_value& v, SortBy sort) {
     return v.max_ns;
 }
 
-SortBy parse_sort(std::string_view text) {
-    // The classic tool takes a comma-separated pair (acq_*,hld_*).
-    std::string_view first = text.substr(0, text.find(','));
-    if (first == "acq_max") return SortBy::max;
-    if (first == "acq_total") return SortBy::total;
-    if (first == "acq_count") return SortBy::count;
-    if (first.starts_with("hld_"))
-        throw UsageError("invalid sort field '" + std::string(text) +
-                         "': hold times are not measured (no lock:contention_* event "
-                         "marks a release); sort by acq_max, acq_total or acq_count");
-    throw UsageError("invalid sort field '" + std::string(text) +
-                     "': acq_max, acq_total or acq_count");
+// -S: acq_* orders the waits, hld_* the holds; the classic tool takes both
+// as a comma-separated pair (acq_count,hld_total).
+void parse_sort(std::string_view text, Settings& settings) {
+    auto bad = [&] {
+        return UsageError("invalid sort field '" + std::string(text) +
+                          "': acq_max, acq_total, acq_count, hld_max, hld_total or hld_count, "
+                          "or a pair of one acq_ and one hld_ field");
+    };
+    bool acq = false, hld = false;
+    size_t start = 0;
+    while (start <= text.size()) {
+        size_t comma = std::min(text.find(',', start), text.size());
+        std::string_view field = text.substr(start, comma - start);
+        bool hold = field.starts_with("hld_");
+        if (!hold && !field.starts_with("acq_")) throw bad();
+        if (hold ? hld : acq) throw bad(); // two of one kind
+        (hold ? hld : acq) = true;
+        std::string_view what = field.substr(4);
+        SortBy by = what == "max"     ? SortBy::max
+                    : what == "total" ? SortBy::total
+                    : what == "count" ? SortBy::count
+                                      : throw bad();
+        (hold ? settings.hold_sort : settings.sort) = by;
+        start = comma + 1;
+    }
 }
 
 // -L takes an address (0x hex) or a name in /proc/kallsyms: a lock's name is
@@ -135,13 +168,42 @@ class Printer {
     Printer(const CommonOptions& options, const Settings& settings, Output& out)
         : options_(options), settings_(settings), out_(out),
           stacks_(options, settings.stacks, out,
-                  {json_field("lock"), json_field("lock_type"), json_field("flags"),
-                   json_field("caller"), json_field("pid"), json_field("tid"), json_field("comm"),
-                   json_field("count"), json_field("total_ns"), json_field("max_ns"),
-                   json_field("avg_ns")}) {}
+                  {json_field("measure"), json_field("lock"), json_field("lock_type"),
+                   json_field("flags"), json_field("caller"), json_field("pid"), json_field("tid"),
+                   json_field("comm"), json_field("count"), json_field("total_ns"),
+                   json_field("max_ns"), json_field("avg_ns")}) {}
 
-    // reader: names the stacks; nullptr where there is no stack map (decoders).
-    void print(std::vector<Total> totals, StackReader* reader) {
+    // waits and holds: the entries of the totals and hold_totals maps, of
+    // the parts measured (settings.waits, settings.holds). reader: names
+    // the stacks; nullptr where there is no stack map (decoders).
+    void print(const std::vector<Total>& waits, const std::vector<Total>& holds,
+               StackReader* reader) {
+        if (options_.format == OutputFormat::svg) {
+            // One flame graph: of the waits, or of the holds when only they
+            // are measured.
+            if (settings_.waits)
+                print_table(waits, reader, false);
+            else
+                print_table(holds, reader, true);
+            return;
+        }
+        if (options_.format == OutputFormat::text && options_.time) {
+            append_wall_time(out_.buffer());
+            out_.buffer() += '\n';
+            out_.end_record();
+        }
+        if (settings_.waits) print_table(waits, reader, false);
+        if (settings_.waits && settings_.holds && options_.format == OutputFormat::text) {
+            out_.buffer() += '\n';
+            out_.end_record();
+        }
+        if (settings_.holds) print_table(holds, reader, true);
+    }
+
+  private:
+    // One table: the waits, or the holds (hold: their columns and order).
+    void print_table(const std::vector<Total>& totals, StackReader* reader, bool hold) {
+        SortBy sort = hold ? settings_.hold_sort : settings_.sort;
         std::vector<StackRecord> records;
         std::vector<const Total*> kept;
         std::vector<StackRecord> all;
@@ -157,7 +219,7 @@ class Printer {
                 !caller_of(record.kernel).starts_with(settings_.caller))
                 continue;
             if (settings_.per_thread && !comm_matches(record.comm, options_.name)) continue;
-            record.value = sort_value(t.value, settings_.sort);
+            record.value = sort_value(t.value, sort);
             all.push_back(std::move(record));
             kept.push_back(&t);
         }
@@ -177,16 +239,15 @@ class Printer {
         auto total_of = [&](const StackRecord& record) -> const Total& {
             return *shown[static_cast<size_t>(&record - records.data())];
         };
+        const char* what = hold ? "HOLD" : "WAIT";
         if (options_.format == OutputFormat::text) {
             std::string& text = out_.buffer();
-            if (options_.time) {
-                append_wall_time(text);
-                text += '\n';
-            }
             if (settings_.per_thread) text += "PID     TID     COMM             ";
             char line[200];
             std::snprintf(line, sizeof line, "%-40s %-14s %8s %10s %10s %11s %s\n", "CALLER",
-                          "TYPE", "COUNT", "AVG WAIT", "MAX WAIT", "TOTAL WAIT", "LOCK");
+                          "TYPE", "COUNT", (std::string("AVG ") + what).c_str(),
+                          (std::string("MAX ") + what).c_str(),
+                          (std::string("TOTAL ") + what).c_str(), "LOCK");
             text += line;
             out_.end_record();
         }
@@ -195,7 +256,8 @@ class Printer {
             [&](const StackRecord& record, Record& r) {
                 const Total& t = total_of(record);
                 std::string caller = caller_of(record.kernel);
-                r.text(hex_address(t.key.lock_addr))
+                r.text(hold ? "hold" : "wait")
+                    .text(hex_address(t.key.lock_addr))
                     .text(lock_type(t.key.flags))
                     .number(t.key.flags);
                 if (caller.empty())
@@ -245,39 +307,124 @@ class Printer {
             });
     }
 
-  private:
     const CommonOptions& options_;
     const Settings& settings_;
     Output& out_;
     StackPrinter stacks_;
 };
 
-std::vector<AttachStep> attach_steps() {
-    return {tracepoint_tiers("lock contention begin and end",
-                             {{"contention_begin", "lock:contention_begin"},
-                              {"contention_end", "lock:contention_end"}})};
+// The summary: both maps read (or taken, with -R) each print, their stacks
+// named, and with -R the stacks they named deleted from the stack map.
+class LockSummary {
+  public:
+    LockSummary(klockstat_bpf& skel, const Settings& settings, Printer printer,
+                std::function<void(Symbolizer&)> report)
+        : skel_(skel), settings_(settings), printer_(std::move(printer)),
+          collector_(skel.maps.stack_traces), report_(std::move(report)) {}
+
+    void print() {
+        std::vector<Total> waits = entries(skel_.maps.totals, settings_.waits);
+        std::vector<Total> holds = entries(skel_.maps.hold_totals, settings_.holds);
+        printer_.print(waits, holds, &collector_.reader());
+        if (settings_.reset) {
+            std::set<int32_t> ids;
+            for (const std::vector<Total>* part : {&waits, &holds})
+                for (const Total& t : *part)
+                    if (t.key.kernel_stack_id >= 0) ids.insert(t.key.kernel_stack_id);
+            for (int32_t id : ids)
+                collector_.forget_stack(id);
+        }
+        report_(collector_.symbolizer());
+    }
+
+  private:
+    std::vector<Total> entries(const bpf_map* map, bool measured) {
+        if (!measured) return {};
+        return settings_.reset ? take_map<klockstat_key, klockstat_value>(map, KLOCKSTAT_MAX_KEYS)
+                               : read_map<klockstat_key, klockstat_value>(map, KLOCKSTAT_MAX_KEYS);
+    }
+
+    klockstat_bpf& skel_;
+    const Settings& settings_;
+    Printer printer_;
+    StackCollector collector_; // kernel stacks only: no process's mappings to read
+    std::function<void(Symbolizer&)> report_;
+};
+
+// The hold-time hooks: the acquisitions (entry and return) and releases
+// (entry) of mutexes and rw semaphores, fentry/fexit else kprobes. The
+// variants a kernel may lack (interruptible, killable, trylock) are
+// optional.
+AttachStep hold_steps() {
+    struct Function {
+        const char* name;
+        bool takes; // an acquisition (entry and return); else a release
+        bool optional;
+    };
+    static constexpr Function functions[] = {
+        {"mutex_lock", true, false},
+        {"mutex_lock_interruptible", true, true},
+        {"mutex_lock_killable", true, true},
+        {"mutex_trylock", true, true},
+        {"mutex_unlock", false, false},
+        {"down_read", true, false},
+        {"down_read_interruptible", true, true},
+        {"down_read_killable", true, true},
+        {"down_read_trylock", true, true},
+        {"up_read", false, false},
+        {"down_write", true, false},
+        {"down_write_killable", true, true},
+        {"down_write_trylock", true, true},
+        {"up_write", false, false},
+    };
+    AttachWay fentry, kprobe;
+    for (const Function& f : functions) {
+        std::string name = f.name;
+        fentry.points.push_back({"fentry_" + name, AttachKind::fentry, name, f.optional});
+        kprobe.points.push_back({"kprobe_" + name, AttachKind::kprobe, name, f.optional});
+        if (!f.takes) continue;
+        fentry.points.push_back({"fexit_" + name, AttachKind::fexit, name, f.optional});
+        kprobe.points.push_back({"kretprobe_" + name, AttachKind::kretprobe, name, f.optional});
+    }
+    return {hold_step, {std::move(fentry), std::move(kprobe)}};
+}
+
+std::vector<AttachStep> attach_steps(const Settings& settings) {
+    std::vector<AttachStep> steps;
+    if (settings.waits)
+        steps.push_back(tracepoint_tiers(wait_step, {{"contention_begin", "lock:contention_begin"},
+                                                     {"contention_end", "lock:contention_end"}}));
+    if (settings.holds) steps.push_back(hold_steps());
+    return steps;
 }
 
 } // namespace
 
 // For tests/golden and tests/fuzz (common/decoder.h): the totals map's
 // entries (key, then value), their stacks not named (no stack map);
-// variant bit 0: --per-thread, bit 1: sorted by count.
+// variant bit 0: --per-thread, bit 1: sorted by count, bit 2: they are the
+// hold_totals map's (holds only), bit 3: both maps' (the same entries
+// twice: waits and holds).
 void decode_klockstat(const CommonOptions& options, uint32_t variant, Output& out,
                       std::span<const RecordedEvent> events) {
     Settings settings;
     settings.per_thread = (variant & 1) != 0;
-    if (variant & 2) settings.sort = SortBy::count;
+    if (variant & 2) settings.sort = settings.hold_sort = SortBy::count;
+    settings.waits = (variant & 4) == 0 || (variant & 8) != 0;
+    settings.holds = (variant & 12) != 0;
+    std::vector<Total> entries = recorded_entries<klockstat_key, klockstat_value>(events);
     Printer(options, settings, out)
-        .print(recorded_entries<klockstat_key, klockstat_value>(events), nullptr);
+        .print(settings.waits ? entries : std::vector<Total>{},
+               settings.holds ? entries : std::vector<Total>{}, nullptr);
 }
 
 int klockstat(int argc, char** argv) {
     CommonOptions options;
     Settings settings;
     CommandLine cli("klockstat",
-                    "Kernel lock contention: waits per lock and kernel stack, from the "
-                    "lock:contention_begin and contention_end tracepoints.",
+                    "Kernel lock contention and hold times: waits per lock and kernel stack, "
+                    "from the lock:contention_begin and contention_end tracepoints; how long "
+                    "mutexes and rw semaphores are held, where fentry or kprobes reach them.",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::time,
                      Flag::duration, Flag::interval, Flag::interval_flag});
     add_stack_storage_option(cli, settings.stacks.storage_size);
@@ -298,49 +445,74 @@ int klockstat(int argc, char** argv) {
                    1000000);
     cli.add_number('s', "stacks", "N", "frames printed per row in text, from the caller out",
                    &settings.stack_entries, 1, max_stack_depth);
-    cli.add_option('S', "sort", "FIELD", "order by acq_max (the default), acq_total or acq_count",
-                   [&](std::string_view v) { settings.sort = parse_sort(v); });
-    cli.set_examples("  klockstat                 until Ctrl-C, the longest waits last\n"
-                     "  klockstat -d 5            for five seconds\n"
-                     "  klockstat 5               every five seconds\n"
-                     "  klockstat -p 181          waits of process 181 only\n"
-                     "  klockstat --caller pipe_  callers whose name starts with pipe_\n"
-                     "  klockstat -S acq_count    the most frequent waits last\n"
-                     "  klockstat --locks 3 -s 6  the top three, six frames each\n"
-                     "  klockstat -P              a row per thread\n"
-                     "  klockstat -o json -d 5    a JSON Lines record per row\n");
+    cli.add_option('S', "sort", "FIELD",
+                   "order waits by acq_max (the default), acq_total or acq_count, holds by "
+                   "hld_max (the default), hld_total or hld_count; a pair: acq_count,hld_total",
+                   [&](std::string_view v) { parse_sort(v, settings); });
+    bool waits_only = false, holds_only = false;
+    cli.add_switch(0, "waits-only", "only waits (contention), no hold times", &waits_only);
+    cli.add_switch(0, "holds-only",
+                   "only hold times (needs fentry or kprobes on mutex_lock and its kin)",
+                   &holds_only);
+    cli.set_examples(
+        "  klockstat                 until Ctrl-C, the longest waits (and holds) last\n"
+        "  klockstat -d 5            for five seconds\n"
+        "  klockstat 5               every five seconds\n"
+        "  klockstat -p 181          waits of process 181 only\n"
+        "  klockstat --caller pipe_  callers whose name starts with pipe_\n"
+        "  klockstat -S acq_count    the most frequent waits last\n"
+        "  klockstat --holds-only -S hld_total  holds, the most time held last\n"
+        "  klockstat --locks 3 -s 6  the top three, six frames each\n"
+        "  klockstat -P              a row per thread\n"
+        "  klockstat -o json -d 5    a JSON Lines record per row\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
-    settings.stacks.count_name = settings.sort == SortBy::count ? "acquisitions" : "ns";
+    if (waits_only && holds_only)
+        throw UsageError("--waits-only and --holds-only cannot be combined: pick one (neither: "
+                         "both)");
+    settings.waits = !holds_only;
+    settings.holds = !waits_only;
     if (!options.name.empty() && !settings.per_thread)
         throw UsageError("-n needs -P (--per-thread): rows name a thread only per thread");
 
     return run_summary_tool<klockstat_bpf>(
         {.name = "klockstat",
          .options = options,
-         .attach_steps = attach_steps,
+         .attach_steps = [&] { return attach_steps(settings); },
          .configure =
-             [&](klockstat_bpf& skel, const AttachPlan&) {
+             [&](klockstat_bpf& skel, const AttachPlan& plan) {
+                 // What this kernel let the plan take: the rest is not shown.
+                 settings.waits = plan.has_step(wait_step);
+                 settings.holds = plan.has_step(hold_step);
+                 SortBy drawn = settings.waits ? settings.sort : settings.hold_sort;
+                 settings.stacks.count_name = drawn == SortBy::count ? "acquisitions" : "ns";
                  skel.rodata->per_thread = settings.per_thread;
                  skel.rodata->only_lock = settings.lock;
                  configure_stack_map(skel.maps.stack_traces, settings.stacks);
+                 if (!settings.waits) {
+                     set_map_entries(skel.maps.totals, 1);
+                     set_map_entries(skel.maps.waits, 1);
+                 }
+                 if (!settings.holds) {
+                     set_map_entries(skel.maps.hold_totals, 1);
+                     set_map_entries(skel.maps.held, 1);
+                     set_map_entries(skel.maps.acquirings, 1);
+                 }
              },
-         .announcement = interval_announcement(options, "Tracing kernel lock contention")},
+         .announcement = interval_announcement(options, "Tracing kernel locks"),
+         .partial_plan = true},
         [&](klockstat_bpf& skel, const AttachPlan&, Output& out) {
-            return StackSummary<klockstat_key, klockstat_value, Printer>(
-                skel.maps.totals, KLOCKSTAT_MAX_KEYS, skel.maps.stack_traces,
-                Printer(options, settings, out),
-                [&](Symbolizer&) {
-                    report_missed_stacks(skel.bss->stack_id_collisions,
-                                         skel.bss->stack_id_no_memory, settings.stacks.storage_size,
-                                         options, out);
-                    if (skel.bss->waits_dropped)
-                        warn("%llu waits not counted (table of %d rows full)",
-                             static_cast<unsigned long long>(skel.bss->waits_dropped),
-                             KLOCKSTAT_MAX_KEYS);
-                },
-                // Kernel stacks only: no process's mappings to read.
-                {.remember = [](StackCollector&, const klockstat_key&) {},
-                 .take_each_print = settings.reset});
+            return LockSummary(skel, settings, Printer(options, settings, out), [&](Symbolizer&) {
+                report_missed_stacks(skel.bss->stack_id_collisions, skel.bss->stack_id_no_memory,
+                                     settings.stacks.storage_size, options, out);
+                if (skel.bss->waits_dropped)
+                    warn("%llu waits not counted (table of %d rows full)",
+                         static_cast<unsigned long long>(skel.bss->waits_dropped),
+                         KLOCKSTAT_MAX_KEYS);
+                if (skel.bss->holds_dropped)
+                    warn("%llu holds not counted (table of %d rows full)",
+                         static_cast<unsigned long long>(skel.bss->holds_dropped),
+                         KLOCKSTAT_MAX_KEYS);
+            });
         });
 }
 
