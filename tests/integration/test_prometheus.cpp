@@ -144,7 +144,9 @@ TEST_CASE("-o prometheus: each histogram and counter tool prints what the worklo
         // Every task name together: the loop device's requests are issued
         // by the writer or by a worker on its behalf.
         {{"bitesize"}, "corescope_block_io_size_bytes_count{", direct_ios},
-        {{"bitesize"}, "corescope_block_io_size_bytes_sum{", direct_ios * static_cast<double>(io_size)},
+        {{"bitesize"},
+         "corescope_block_io_size_bytes_sum{",
+         direct_ios * static_cast<double>(io_size)},
         {{"tcprtt"}, "corescope_tcp_rtt_seconds_count ", 1},
         {{"wqlat"},
          "corescope_workqueue_latency_seconds_count{workqueue=\"" + disk.name() + "\"} ",
