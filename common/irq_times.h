@@ -5,6 +5,7 @@
 // deleted while the kernel adds to it.
 #pragma once
 
+#include "exposition.h"
 #include "histogram_printer.h"
 #include "table_printer.h"
 
@@ -59,6 +60,38 @@ class IrqTimeDeltas {
   private:
     std::map<std::pair<int64_t, std::string>, IrqTimeRow> last_;
 };
+
+// -o prometheus (hardirqs, softirqs): each handler's runs and time since
+// the start as counters, and with --distributed (histograms in the kernel)
+// its run times as a histogram in seconds whose _sum is that time.
+struct IrqMetrics {
+    std::string runs;     // corescope_hardirqs (the writer adds _total)
+    std::string seconds;  // corescope_hardirq_seconds
+    std::string duration; // corescope_hardirq_duration_seconds
+    std::string what;     // "hard IRQ handler", in the help
+    std::string tool;     // "hardirqs", in the help
+};
+// rows: every handler's figures since the start (slots in units of
+// unit_ns); labels_of(row): the labels of its series.
+template <class LabelsOf>
+void add_irq_metrics(Exposition& out, const IrqMetrics& m, const std::vector<IrqTimeRow>& rows,
+                     bool distributed, uint64_t unit_ns, LabelsOf&& labels_of) {
+    MetricFamily& runs = out.family(m.runs, MetricType::counter,
+                                    "Runs of each " + m.what + ", from " + m.tool + ".");
+    MetricFamily& seconds =
+        out.family(m.seconds, MetricType::counter,
+                   "Time spent in each " + m.what + ", from " + m.tool + ".", "seconds");
+    for (const IrqTimeRow& row : rows) {
+        Labels labels = labels_of(row);
+        runs.add(labels, static_cast<double>(row.count));
+        seconds.add(labels, static_cast<double>(row.total_ns) / 1e9);
+        if (distributed)
+            out.family(m.duration, MetricType::histogram,
+                       "Run time of each " + m.what + ", from " + m.tool + ".", "seconds")
+                .add(labels, log2_histogram(row.slots, static_cast<double>(unit_ns) / 1e9,
+                                            static_cast<double>(row.total_ns) / 1e9));
+    }
+}
 
 class IrqTimePrinter {
   public:

@@ -10,6 +10,7 @@
 // both histograms is sane, that up is 1 and that every collector reports success. promtool check
 // metrics passes on both formats, a client that sends nothing or a huge header does not stall a
 // scrape, and a thousand scrapes in a row leave the exporter's memory flat.
+#include "exposition_check.h"
 #include "harness.h"
 
 #include <arpa/inet.h>
@@ -236,43 +237,6 @@ uint64_t resident_kb(pid_t pid) {
     for (std::string line; std::getline(status, line);)
         if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6));
     return 0;
-}
-
-// What promtool check metrics says of an exposition on its stdin.
-Finished promtool_check(const std::string& exposition) {
-    std::string file = "/tmp/" + unique_token("corescope-export-metrics");
-    std::ofstream(file) << exposition;
-    Finished r = run({"/bin/sh", "-c", "promtool check metrics < " + file});
-    std::remove(file.c_str());
-    return r;
-}
-
-// The structure promtool does not check: no series twice, buckets
-// cumulative, +Inf equal to _count.
-void check_structure(const std::string& text) {
-    std::set<std::string> series;
-    std::map<std::string, uint64_t> last_bucket, inf_bucket;
-    static const std::regex bucket(R"re(^(\w+)_bucket\{(.*?),?le="([^"]+)"\} (\d+)$)re");
-    static const std::regex count(R"re(^(\w+)_count(\{.*\})? (\d+)$)re");
-    for (const std::string& line : lines(text)) {
-        if (line.empty() || line[0] == '#') continue;
-        std::string key = line.substr(0, line.rfind(' '));
-        INFO(line);
-        CHECK(series.insert(key).second);
-        std::smatch m;
-        if (std::regex_match(line, m, bucket)) {
-            std::string id = m[1].str() + "{" + m[2].str() + "}";
-            uint64_t v = std::stoull(m[4]);
-            CHECK(v >= last_bucket[id]);
-            last_bucket[id] = v;
-            if (m[3] == "+Inf") inf_bucket[id] = v;
-        } else if (std::regex_match(line, m, count)) {
-            std::string labels = m[2].matched ? m[2].str() : "{}";
-            std::string id = m[1].str() + labels;
-            REQUIRE(inf_bucket.count(id));
-            CHECK(inf_bucket[id] == std::stoull(m[3]));
-        }
-    }
 }
 
 // count connections to a port of 127.0.0.1 nothing listens on: each SYN is

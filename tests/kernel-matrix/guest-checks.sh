@@ -2309,6 +2309,28 @@ if section "export"; then
 	runqlat -o prometheus -d 1 >$out/export-runqlat.prom 2>&1
 	check "export: runqlat -o prometheus prints the histogram" \
 		grep -q '^corescope_runqueue_latency_seconds_bucket{le="+Inf"} [1-9][0-9]*$' $out/export-runqlat.prom
+	# The tools whose kernel side keeps its histograms' sums only under
+	# -o prometheus (bpf/hist_sums.bpf.h, or a sum in .bss): that code loads
+	# and verifies on this kernel too, and each prints its histogram.
+	for t in fsdist bitesize wqlat tcpsynbl runqlen readahead; do
+		start prom_$t "" $t -o prometheus
+	done
+	start prom_funclatency "" funclatency -o prometheus do_nanosleep
+	wait_attached
+	dd if=/dev/vda of=/dev/null bs=65536 count=20 iflag=direct 2>/dev/null
+	stop_all
+	for f in "fsdist fs_operation_latency_seconds" "bitesize block_io_size_bytes" \
+		"wqlat workqueue_latency_seconds" "tcpsynbl tcp_listen_backlog" \
+		"runqlen runqueue_length" "readahead readahead_page_age_seconds" \
+		"funclatency function_latency_seconds"; do
+		set -- $f
+		check "export: $1 -o prometheus prints corescope_$2 (exit $(cat $out/prom_$1.rc))" \
+			grep -q "^# TYPE corescope_$2 histogram$" $out/prom_$1.out
+	done
+	bitesize_count=$(sed -n 's/^corescope_block_io_size_bytes_count{comm="[^"]*"} \([0-9]*\)$/\1/p' \
+		$out/prom_bitesize.out | awk '{s += $1} END {print s + 0}')
+	check "export: bitesize -o prometheus counts dd's reads (got $bitesize_count)" \
+		[ "$bitesize_count" -ge 1 ]
 fi
 
 # --- nobtf: the same kernel with its BTF hidden, as one built without it ----

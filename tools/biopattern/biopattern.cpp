@@ -3,6 +3,7 @@
 #include "block_devices.h"
 #include "clock.h"
 #include "decoder.h"
+#include "export_collector.h"
 #include "map_reader.h"
 #include "run.h"
 #include "table_printer.h"
@@ -93,6 +94,28 @@ class Printer {
     double last_;
 };
 
+// -o prometheus: each disk's requests by pattern and bytes since the start
+// (the device label as corescope export's block I/O latency has it).
+void collect(biopattern_bpf& skel, Exposition& out, DiskNames& disks) {
+    MetricFamily& requests = out.family(
+        "corescope_block_io_requests", MetricType::counter,
+        "Completed block I/O requests with data by disk and pattern (sequential: starting where "
+        "the disk's previous one ended; else random), from biopattern.");
+    MetricFamily& bytes = out.family("corescope_block_io_bytes", MetricType::counter,
+                                     "Bytes of completed block I/O requests by disk, from "
+                                     "biopattern.",
+                                     "bytes");
+    for (const Entry& e :
+         read_map<uint32_t, biopattern_counts>(skel.maps.counts, BIOPATTERN_MAX_DISKS)) {
+        std::string device = disks.name(e.key);
+        requests.add({{"device", device}, {"pattern", "random"}},
+                     static_cast<double>(e.value.random));
+        requests.add({{"device", device}, {"pattern", "sequential"}},
+                     static_cast<double>(e.value.sequential));
+        bytes.add({{"device", device}}, static_cast<double>(e.value.bytes));
+    }
+}
+
 } // namespace
 
 // For tests/golden and tests/fuzz (common/decoder.h): map entries (the
@@ -106,28 +129,35 @@ int biopattern(int argc, char** argv) {
     CommonOptions options;
     uint32_t disk_dev = 0;
     CommandLine cli("biopattern", "Show random versus sequential block I/O per disk.",
-                    {Flag::time, Flag::duration, Flag::interval});
+                    {Flag::time, Flag::duration, Flag::interval, Flag::prometheus});
     cli.add_option(0, "disk", "NAME", "only this disk (vda, sda, nvme0n1)",
                    [&](std::string_view v) { disk_dev = find_disk(v); });
     cli.set_examples("  biopattern                each disk's pattern, printed at Ctrl-C\n"
                      "  biopattern 1 10           ten 1-second summaries\n"
                      "  biopattern -T 1           per second, with times\n"
                      "  biopattern --disk sda 1   only sda, every second\n"
-                     "  biopattern -o json 5      a JSON Lines record every 5 seconds\n");
+                     "  biopattern -o json 5      a JSON Lines record every 5 seconds\n"
+                     "  biopattern -o prometheus -d 60   the counts as a Prometheus exposition\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
 
+    ToolSpec<biopattern_bpf> spec{
+        .name = "biopattern",
+        .options = options,
+        .attach_steps =
+            [] {
+                return std::vector<AttachStep>{tracepoint_tiers(
+                    "block I/O completions", {{"complete", "block:block_rq_complete"}})};
+            },
+        .configure = [&](biopattern_bpf& skel,
+                         const AttachPlan&) { skel.rodata->only_dev = disk_dev; },
+        .announcement = interval_announcement(options, "Tracing block device I/O patterns")};
+    if (options.format == OutputFormat::prometheus)
+        return print_prometheus(
+            spec, [disks = std::make_shared<DiskNames>()](biopattern_bpf& skel, Exposition& out) {
+                collect(skel, out, *disks);
+            });
     return run_summary_tool<biopattern_bpf>(
-        {.name = "biopattern",
-         .options = options,
-         .attach_steps =
-             [] {
-                 return std::vector<AttachStep>{tracepoint_tiers(
-                     "block I/O completions", {{"complete", "block:block_rq_complete"}})};
-             },
-         .configure = [&](biopattern_bpf& skel,
-                          const AttachPlan&) { skel.rodata->only_dev = disk_dev; },
-         .announcement = interval_announcement(options, "Tracing block device I/O patterns")},
-        [&](biopattern_bpf& skel, const AttachPlan&, Output& out) {
+        spec, [&](biopattern_bpf& skel, const AttachPlan&, Output& out) {
             return [printer = Printer(options, out, std::make_shared<DiskNames>()),
                     counts = skel.maps.counts]() mutable {
                 printer.print(take_map<uint32_t, biopattern_counts>(counts, BIOPATTERN_MAX_DISKS));

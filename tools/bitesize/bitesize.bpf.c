@@ -14,6 +14,7 @@
 
 #include "block.bpf.h"
 #include "filters.bpf.h"
+#include "hist_sums.bpf.h"
 #include "log2.bpf.h"
 #include "maps.bpf.h"
 #include "bitesize/bitesize.h"
@@ -34,6 +35,8 @@ struct {
 	__type(value, struct bitesize_hist);
 } hists SEC(".maps");
 
+HIST_SUMS(struct bitesize_key)
+
 /* Too large for the stack: the initial value of a new histogram. */
 static const struct bitesize_hist empty_hist;
 
@@ -53,8 +56,10 @@ static __always_inline void count(__u32 dev, __u32 bytes)
 		key.pid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(&key.comm, sizeof(key.comm));
 	hist = map_lookup_or_insert(&hists, &key, &empty_hist);
-	if (hist)
+	if (hist) {
 		log2_hist_add(hist->slots, BITESIZE_SLOTS, bytes / 1024);
+		hist_sum_add(&key, bytes);
+	}
 }
 
 static __always_inline void rq_issue(struct request *rq)

@@ -2,6 +2,7 @@
 // name (and per process with -P), every interval or at the end.
 #include "block_devices.h"
 #include "decoder.h"
+#include "export_collector.h"
 #include "filters.h"
 #include "histogram_printer.h"
 #include "map_reader.h"
@@ -84,7 +85,7 @@ int bitesize(int argc, char** argv) {
     Settings settings;
     CommandLine cli("bitesize", "Summarize block device I/O sizes as histograms, per process.",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::name, Flag::time,
-                     Flag::duration, Flag::interval});
+                     Flag::duration, Flag::interval, Flag::prometheus});
     cli.add_switch('P', "per-process", "one histogram per process (PID and name)",
                    &settings.per_process);
     cli.add_option(0, "disk", "NAME", "only this disk (vda, sda, nvme0n1)",
@@ -95,25 +96,48 @@ int bitesize(int argc, char** argv) {
                      "  bitesize -n fio           only task names that contain fio\n"
                      "  bitesize -P               one histogram per process\n"
                      "  bitesize --disk sda       only sda\n"
-                     "  bitesize -o json 5        a JSON Lines record per histogram every 5 s\n");
+                     "  bitesize -o json 5        a JSON Lines record per histogram every 5 s\n"
+                     "  bitesize -o prometheus -d 60   histograms in bytes for Prometheus\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
+    bool prometheus = options.format == OutputFormat::prometheus;
+    if (prometheus && settings.per_process)
+        throw UsageError("-o prometheus prints a histogram per task name, not per process: -P "
+                         "does not apply");
 
+    ToolSpec<bitesize_bpf> spec{
+        .name = "bitesize",
+        .options = options,
+        .attach_steps =
+            [] {
+                return std::vector<AttachStep>{
+                    tracepoint_tiers("block I/O requests", {{"issue", "block:block_rq_issue"}})};
+            },
+        .configure =
+            [&](bitesize_bpf& skel, const AttachPlan&) {
+                skel.rodata->issue_rq_arg = request_arg_index();
+                skel.rodata->per_process = settings.per_process;
+                skel.rodata->only_dev = settings.disk_dev;
+                if (prometheus) configure_hist_sums(skel, BITESIZE_MAX_KEYS);
+            },
+        .announcement = interval_announcement(options, "Tracing block device I/O")};
+    if (prometheus)
+        return print_prometheus(spec, [&](bitesize_bpf& skel, Exposition& out) {
+            MetricFamily& family = out.family(
+                "corescope_block_io_size_bytes", MetricType::histogram,
+                "Sizes of block I/O requests with data at issue, by the issuing task's name, "
+                "from bitesize.",
+                "bytes");
+            for (const Entry& e :
+                 read_map<bitesize_key, bitesize_hist>(skel.maps.hists, BITESIZE_MAX_KEYS)) {
+                std::string comm(fixed_string(e.key.comm));
+                if (!options.name.empty() && comm.find(options.name) == std::string::npos) continue;
+                // Slot i: bytes / 1024 in [2^i, 2^(i+1)).
+                double sum = static_cast<double>(hist_sum(skel.maps.hist_sums, e.key));
+                family.add({{"comm", comm}}, log2_histogram(slots_of(e.value.slots), 1024, sum));
+            }
+        });
     return run_summary_tool<bitesize_bpf>(
-        {.name = "bitesize",
-         .options = options,
-         .attach_steps =
-             [] {
-                 return std::vector<AttachStep>{
-                     tracepoint_tiers("block I/O requests", {{"issue", "block:block_rq_issue"}})};
-             },
-         .configure =
-             [&](bitesize_bpf& skel, const AttachPlan&) {
-                 skel.rodata->issue_rq_arg = request_arg_index();
-                 skel.rodata->per_process = settings.per_process;
-                 skel.rodata->only_dev = settings.disk_dev;
-             },
-         .announcement = interval_announcement(options, "Tracing block device I/O")},
-        [&](bitesize_bpf& skel, const AttachPlan&, Output& out) {
+        spec, [&](bitesize_bpf& skel, const AttachPlan&, Output& out) {
             return [printer = Printer(options, settings, out), hists = skel.maps.hists]() mutable {
                 printer.print(take_map<bitesize_key, bitesize_hist>(hists, BITESIZE_MAX_KEYS));
             };

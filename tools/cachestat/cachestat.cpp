@@ -1,12 +1,14 @@
 // cachestat: page cache hits, misses and dirtied pages per interval, with
 // the buffers and cached sizes from /proc/meminfo.
 #include "decoder.h"
+#include "export_collector.h"
 #include "page_cache.h"
 #include "run.h"
 #include "text_file.h"
 
 #include "cachestat.skel.h"
 
+#include <memory>
 #include <vector>
 
 namespace corescope::tools {
@@ -69,6 +71,38 @@ class Printer {
     bool live_;
 };
 
+// -o prometheus: hits, misses and dirtied pages since the start, summed
+// from each reading's activity as the text lines count it (each reading's
+// figures are held at 0 or above, so a counter never goes back).
+class Metrics {
+  public:
+    explicit Metrics(std::shared_ptr<const bool> by_functions)
+        : by_functions_(std::move(by_functions)) {}
+
+    void operator()(cachestat_bpf& skel, Exposition& out) {
+        PageCacheCounters now = read_page_cache_counters(skel.maps.page_cache_totals);
+        PageCacheActivity a = page_cache_activity(now, before_, *by_functions_);
+        before_ = now;
+        hits_ += a.hits;
+        misses_ += a.misses;
+        dirties_ += a.dirties;
+        auto counter = [&](const char* name, const char* help, uint64_t value) {
+            out.family(name, MetricType::counter, help).add({}, static_cast<double>(value));
+        };
+        counter("corescope_page_cache_hits",
+                "Page cache lookups that found the page, from cachestat.", hits_);
+        counter("corescope_page_cache_misses",
+                "Page cache lookups that had to insert the page, from cachestat.", misses_);
+        counter("corescope_page_cache_dirtied_pages", "Page cache pages dirtied, from cachestat.",
+                dirties_);
+    }
+
+  private:
+    std::shared_ptr<const bool> by_functions_;
+    PageCacheCounters before_{};
+    uint64_t hits_ = 0, misses_ = 0, dirties_ = 0;
+};
+
 } // namespace
 
 // For tests/golden and tests/fuzz (common/decoder.h): the counters at the
@@ -86,28 +120,37 @@ int cachestat(int argc, char** argv) {
     CommonOptions options;
     CommandLine cli("cachestat",
                     "Count page cache hits, misses and dirtied pages every interval (default 1 s).",
-                    {Flag::time, Flag::duration, Flag::interval});
+                    {Flag::time, Flag::duration, Flag::interval, Flag::prometheus});
     cli.set_examples("  cachestat                 a line every second until Ctrl-C\n"
                      "  cachestat -T 5            every 5 seconds, with times\n"
                      "  cachestat 1 10            ten one-second lines\n"
-                     "  cachestat -o json -d 60   one minute of JSON Lines\n");
+                     "  cachestat -o json -d 60   one minute of JSON Lines\n"
+                     "  cachestat -o prometheus -d 60   the counts as a Prometheus exposition\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
-    if (!options.interval) options.interval = 1;
+    bool prometheus = options.format == OutputFormat::prometheus;
+    // A Prometheus exposition once at the end unless an interval is given.
+    if (!options.interval && !prometheus) options.interval = 1;
 
-    return run_summary_tool<cachestat_bpf>(
-        {.name = "cachestat",
-         .options = options,
-         .attach_steps = [] { return std::vector<AttachStep>{page_cache_attach_step()}; },
-         .configure = [](cachestat_bpf& skel,
-                         const AttachPlan&) { skel.rodata->page_cache_page_shift = page_shift(); },
-         .announcement = "Counting page cache activity... Hit Ctrl-C to end."},
-        [&](cachestat_bpf& skel, const AttachPlan& plan, Output& out) {
-            const bpf_map* totals = skel.maps.page_cache_totals;
-            // Counted from zero, not from a read here (common/run.h says why).
-            return [printer = Printer(options, out, PageCacheCounters{},
-                                      page_cache_by_functions(plan), true),
-                    totals]() mutable { printer.print(read_page_cache_counters(totals)); };
-        });
+    auto by_functions = std::make_shared<bool>(false);
+    ToolSpec<cachestat_bpf> spec{
+        .name = "cachestat",
+        .options = options,
+        .attach_steps = [] { return std::vector<AttachStep>{page_cache_attach_step()}; },
+        .configure =
+            [&](cachestat_bpf& skel, const AttachPlan& plan) {
+                skel.rodata->page_cache_page_shift = page_shift();
+                *by_functions = page_cache_by_functions(plan);
+            },
+        .announcement = "Counting page cache activity... Hit Ctrl-C to end."};
+    if (prometheus) return print_prometheus(spec, Metrics(by_functions));
+    return run_summary_tool<cachestat_bpf>(spec, [&](cachestat_bpf& skel, const AttachPlan& plan,
+                                                     Output& out) {
+        const bpf_map* totals = skel.maps.page_cache_totals;
+        // Counted from zero, not from a read here (common/run.h says why).
+        return [printer =
+                    Printer(options, out, PageCacheCounters{}, page_cache_by_functions(plan), true),
+                totals]() mutable { printer.print(read_page_cache_counters(totals)); };
+    });
 }
 
 } // namespace corescope::tools

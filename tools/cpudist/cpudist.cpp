@@ -1,6 +1,7 @@
 // cpudist: on-CPU time per scheduling (or with -O off-CPU time) as log2
 // histograms, in all or per process or thread.
 #include "decoder.h"
+#include "export_collector.h"
 #include "map_reader.h"
 #include "run.h"
 #include "task_filters.h"
@@ -51,7 +52,7 @@ int cpudist(int argc, char** argv) {
     Settings settings;
     CommandLine cli("cpudist", "Summarize on-CPU time per task as a histogram.",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::time, Flag::duration,
-                     Flag::milliseconds, Flag::interval});
+                     Flag::milliseconds, Flag::interval, Flag::prometheus});
     cli.add_switch('O', "offcpu", "off-CPU time (from leaving a CPU to running again)",
                    &settings.offcpu);
     cli.add_switch('P', "pids", "one histogram per process", &settings.per_process);
@@ -63,33 +64,63 @@ int cpudist(int argc, char** argv) {
                      "  cpudist -P                one histogram per process\n"
                      "  cpudist -L -p 185         one per thread of process 185\n"
                      "  cpudist -c /sys/fs/cgroup/system.slice/nginx.service\n"
-                     "  cpudist -o json 5         a JSON Lines record every 5 seconds\n");
+                     "  cpudist -o json 5         a JSON Lines record every 5 seconds\n"
+                     "  cpudist -o prometheus -d 60   one histogram in seconds for Prometheus\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     if (settings.per_process && settings.per_thread)
         throw UsageError("-P and -L cannot be combined: pick one way to split");
+    bool prometheus = options.format == OutputFormat::prometheus;
+    if (prometheus && (settings.per_process || settings.per_thread || options.milliseconds))
+        throw UsageError("-o prometheus prints one histogram in seconds: -P, -L and -m do not "
+                         "apply");
 
+    ToolSpec<cpudist_bpf> spec{
+        .name = "cpudist",
+        .options = options,
+        .attach_steps = attach_steps,
+        .configure =
+            [&](cpudist_bpf& skel, const AttachPlan& plan) {
+                skel.rodata->offcpu = settings.offcpu;
+                skel.rodata->hist_split = settings.split();
+                skel.rodata->hist_unit_ns = options.milliseconds ? 1000000 : 1000;
+                skel.rodata->hist_keep_sum = prometheus;
+                // Each tier keeps its stamps in its own map; the others shrink
+                // to nothing (task storage is not even created: a kernel before
+                // 5.11 has none, and only the tp_btf tier can use it).
+                bool typed = plan.uses("btf_switch");
+                if (int err = bpf_map__set_autocreate(skel.maps.task_stamp, typed))
+                    throw RuntimeError(errno_message("cannot leave out task storage", err));
+                if (typed) set_map_entries(skel.maps.stamps, 1);
+                if (!plan.uses("tp_switch") || !settings.offcpu)
+                    set_map_entries(skel.maps.pending, 1);
+            },
+        .announcement = settings.offcpu ? "Tracing off-CPU time... Hit Ctrl-C to end."
+                                        : "Tracing on-CPU time... Hit Ctrl-C to end."};
+    if (prometheus)
+        // As corescope export's run-queue latency: the slots of every key
+        // (one, unsplit) and the kernel's sum of the times.
+        return print_prometheus(
+            spec, [offcpu = settings.offcpu](cpudist_bpf& skel, Exposition& out) {
+                std::vector<uint64_t> slots(TASK_HIST_SLOTS, 0);
+                for (const TaskHistEntry& e :
+                     read_map<uint32_t, task_hist>(skel.maps.hists, TASK_HIST_MAX_KEYS))
+                    for (size_t i = 0; i < TASK_HIST_SLOTS; i++)
+                        slots[i] += e.value.slots[i];
+                double sum =
+                    static_cast<double>(__atomic_load_n(&skel.bss->hist_sum_ns, __ATOMIC_RELAXED)) /
+                    1e9;
+                out.family(offcpu ? "corescope_offcpu_duration_seconds"
+                                  : "corescope_oncpu_duration_seconds",
+                           MetricType::histogram,
+                           offcpu ? "Time tasks spent off a CPU, from leaving it to running again, "
+                                    "from cpudist -O."
+                                  : "Time tasks ran on a CPU each time they were scheduled, from "
+                                    "cpudist.",
+                           "seconds")
+                    .add({}, log2_histogram(slots, export_us, sum));
+            });
     return run_summary_tool<cpudist_bpf>(
-        {.name = "cpudist",
-         .options = options,
-         .attach_steps = attach_steps,
-         .configure =
-             [&](cpudist_bpf& skel, const AttachPlan& plan) {
-                 skel.rodata->offcpu = settings.offcpu;
-                 skel.rodata->hist_split = settings.split();
-                 skel.rodata->hist_unit_ns = options.milliseconds ? 1000000 : 1000;
-                 // Each tier keeps its stamps in its own map; the others shrink
-                 // to nothing (task storage is not even created: a kernel before
-                 // 5.11 has none, and only the tp_btf tier can use it).
-                 bool typed = plan.uses("btf_switch");
-                 if (int err = bpf_map__set_autocreate(skel.maps.task_stamp, typed))
-                     throw RuntimeError(errno_message("cannot leave out task storage", err));
-                 if (typed) set_map_entries(skel.maps.stamps, 1);
-                 if (!plan.uses("tp_switch") || !settings.offcpu)
-                     set_map_entries(skel.maps.pending, 1);
-             },
-         .announcement = settings.offcpu ? "Tracing off-CPU time... Hit Ctrl-C to end."
-                                         : "Tracing on-CPU time... Hit Ctrl-C to end."},
-        [&](cpudist_bpf& skel, const AttachPlan&, Output& out) {
+        spec, [&](cpudist_bpf& skel, const AttachPlan&, Output& out) {
             return [printer = TaskHistogramPrinter(options, settings.split(), out, true),
                     hists = skel.maps.hists]() mutable {
                 printer.print(take_map<uint32_t, task_hist>(hists, TASK_HIST_MAX_KEYS));

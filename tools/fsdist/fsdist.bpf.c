@@ -8,6 +8,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "fs_calls.bpf.h"
+#include "hist_sums.bpf.h"
 #include "log2.bpf.h"
 #include "maps.bpf.h"
 #include "fsdist/fsdist.h"
@@ -23,6 +24,8 @@ struct {
 	__type(value, struct fsdist_hist);
 } hists SEC(".maps");
 
+HIST_SUMS(__u32)
+
 /* Too large for the stack: the initial value of a new histogram. */
 static const struct fsdist_hist empty_hist;
 
@@ -37,8 +40,10 @@ static __always_inline void fs_call_done(void *ctx, const struct fs_call *call, 
 	if (op >= FS_CALL_OP_COUNT)
 		return;
 	hist = map_lookup_or_insert(&hists, &op, &empty_hist);
-	if (hist)
+	if (hist) {
 		log2_hist_add(hist->slots, FSDIST_SLOTS, lat_ns / unit_ns);
+		hist_sum_add(&op, lat_ns);
+	}
 }
 
 FS_CALLS_PROGRAMS()

@@ -3,6 +3,7 @@
 // btrfsdist or nfsdist (symlinks), it takes the file-system type from its
 // name.
 #include "decoder.h"
+#include "export_collector.h"
 #include "fs_types.h"
 #include "histogram_printer.h"
 #include "map_reader.h"
@@ -78,7 +79,7 @@ int fsdist(int argc, char** argv) {
                         (default_type.empty() ? std::string(" (any file system).")
                                               : " on " + default_type + " file systems."),
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::time, Flag::duration,
-                     Flag::milliseconds, Flag::interval});
+                     Flag::milliseconds, Flag::interval, Flag::prometheus});
     cli.add_option(0, "type", "TYPE",
                    "file-system type(s), comma-separated: ext4, xfs, btrfs, nfs, ... (default: " +
                        (default_type.empty() ? std::string("any") : default_type) +
@@ -98,6 +99,7 @@ int fsdist(int argc, char** argv) {
     example(tool + " -p 181", "PID 181 only");
     example("fsdist --type xfs", "xfs (as xfsdist)");
     example(tool + " -o json 5", "a JSON Lines record per operation every 5 seconds");
+    example(tool + " -o prometheus -d 60", "histograms in seconds for Prometheus");
     cli.set_examples(examples);
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     // A type the user typed must exist; the one in the tool's name
@@ -109,22 +111,52 @@ int fsdist(int argc, char** argv) {
                              "': not registered in /proc/filesystems and no module for it");
     }
 
+    bool prometheus = options.format == OutputFormat::prometheus;
+    if (prometheus && options.milliseconds)
+        throw UsageError("-o prometheus prints histograms in seconds: -m does not apply");
+
     std::string what = types.empty() ? std::string("file system") : types[0];
+    ToolSpec<fsdist_bpf> spec{
+        .name = tool,
+        .options = options,
+        .attach_steps =
+            [&] {
+                if (!typed && !types.empty()) warn_unregistered_fs_types(tool, types);
+                return std::vector<AttachStep>{fs_calls_step()};
+            },
+        .configure =
+            [&](fsdist_bpf& skel, const AttachPlan&) {
+                configure_fs_calls(skel.rodata, static_cast<uint32_t>(getpid()), types);
+                skel.rodata->unit_ns = options.milliseconds ? 1000000 : 1000;
+                if (prometheus) configure_hist_sums(skel, FS_CALL_OP_COUNT);
+            },
+        .announcement = "Tracing " + what + " operation latency... Hit Ctrl-C to end."};
+    if (prometheus) {
+        // Every operation, called or not, under the file-system types asked for.
+        std::string fs_types;
+        for (const std::string& t : types)
+            fs_types += (fs_types.empty() ? "" : ",") + t;
+        return print_prometheus(spec, [fs_types](fsdist_bpf& skel, Exposition& out) {
+            MetricFamily& family = out.family(
+                "corescope_fs_operation_latency_seconds", MetricType::histogram,
+                "Latency of reads, writes, opens and fsyncs on files, timed at the system call, "
+                "by operation, from fsdist.",
+                "seconds");
+            std::vector<Entry> entries =
+                read_map<uint32_t, fsdist_hist>(skel.maps.hists, FS_CALL_OP_COUNT);
+            for (uint32_t op = 0; op < FS_CALL_OP_COUNT; op++) {
+                fsdist_hist hist{};
+                for (const Entry& e : entries)
+                    if (e.key == op) hist = e.value;
+                Labels labels{{"operation", fs_call_op_name(op)}};
+                if (!fs_types.empty()) labels.emplace_back("fs_type", fs_types);
+                double sum = static_cast<double>(hist_sum(skel.maps.hist_sums, op)) / 1e9;
+                family.add(labels, log2_histogram(slots_of(hist.slots), export_us, sum));
+            }
+        });
+    }
     return run_summary_tool<fsdist_bpf>(
-        {.name = tool,
-         .options = options,
-         .attach_steps =
-             [&] {
-                 if (!typed && !types.empty()) warn_unregistered_fs_types(tool, types);
-                 return std::vector<AttachStep>{fs_calls_step()};
-             },
-         .configure =
-             [&](fsdist_bpf& skel, const AttachPlan&) {
-                 configure_fs_calls(skel.rodata, static_cast<uint32_t>(getpid()), types);
-                 skel.rodata->unit_ns = options.milliseconds ? 1000000 : 1000;
-             },
-         .announcement = "Tracing " + what + " operation latency... Hit Ctrl-C to end."},
-        [&](fsdist_bpf& skel, const AttachPlan&, Output& out) {
+        spec, [&](fsdist_bpf& skel, const AttachPlan&, Output& out) {
             return [printer = Printer(options, types, out), hists = skel.maps.hists]() mutable {
                 printer.print(take_map<uint32_t, fsdist_hist>(hists, FS_CALL_OP_COUNT));
             };

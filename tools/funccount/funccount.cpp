@@ -2,6 +2,7 @@
 // pattern, per interval or at the end (common/probe_spec.h: the patterns).
 #include "clock.h"
 #include "decoder.h"
+#include "export_collector.h"
 #include "map_reader.h"
 #include "probe_spec.h"
 #include "run.h"
@@ -16,6 +17,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 
 namespace corescope::tools {
 
@@ -77,20 +79,35 @@ class FuncCountReader {
     std::vector<FuncCountRow> interval_rows() {
         std::vector<FuncCountRow> rows;
         for (uint32_t key = 0; key < labels_.size(); key++) {
-            if (bpf_map__lookup_elem(map_, &key, sizeof key, values_.data(),
-                                     values_.size() * sizeof(uint64_t), 0) != 0)
-                continue;
-            uint64_t sum = 0;
-            for (uint64_t v : values_)
-                sum += v;
-            uint64_t delta = sum - last_[key];
-            last_[key] = sum;
+            std::optional<uint64_t> sum = total(key);
+            if (!sum) continue;
+            uint64_t delta = *sum - last_[key];
+            last_[key] = *sum;
             if (delta) rows.push_back({labels_[key], delta});
         }
         return rows;
     }
 
+    // Every probe's count since the start (-o prometheus), those never hit too.
+    std::vector<FuncCountRow> total_rows() {
+        std::vector<FuncCountRow> rows;
+        for (uint32_t key = 0; key < labels_.size(); key++)
+            if (std::optional<uint64_t> sum = total(key)) rows.push_back({labels_[key], *sum});
+        return rows;
+    }
+
   private:
+    // Probe key's count summed over the CPUs.
+    std::optional<uint64_t> total(uint32_t key) {
+        if (bpf_map__lookup_elem(map_, &key, sizeof key, values_.data(),
+                                 values_.size() * sizeof(uint64_t), 0) != 0)
+            return std::nullopt;
+        uint64_t sum = 0;
+        for (uint64_t v : values_)
+            sum += v;
+        return sum;
+    }
+
     const bpf_map* map_;
     std::vector<std::string> labels_;
     std::vector<uint64_t> last_;
@@ -122,7 +139,7 @@ int funccount(int argc, char** argv) {
     CommandLine cli("funccount",
                     "Count calls of functions, tracepoints and USDT probes matching a pattern.",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::time, Flag::duration,
-                     Flag::interval, Flag::interval_flag});
+                     Flag::interval, Flag::interval_flag, Flag::prometheus});
     cli.add_switch('r', "regexp", "PATTERN is an extended regular expression, not a glob", &regex);
     cli.set_positional("PATTERN",
                        std::string("what to count: FUNC (kernel), LIB:FUNC or PATH:FUNC (user), "
@@ -135,28 +152,40 @@ int funccount(int argc, char** argv) {
                      "  funccount 't:syscalls:sys_enter_*' 1   system calls, every second\n"
                      "  funccount -r '^vfs_(read|write)$'      kernel functions (kprobes)\n"
                      "  funccount u:/usr/bin/python3:function__entry   USDT probes\n"
-                     "  funccount -o json -d 10 'c:str*'        JSON after 10 seconds\n");
+                     "  funccount -o json -d 10 'c:str*'        JSON after 10 seconds\n"
+                     "  funccount -o prometheus -d 60 'vfs_*'   counts for Prometheus\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     ProbeSpec spec = parse_probe_spec(pattern);
     NameMatcher check(spec.pattern, regex); // a bad regex is a usage error, before BPF
 
     std::vector<std::string> labels;
+    ToolSpec<funccount_bpf> tool{
+        .name = "funccount",
+        .options = options,
+        .attach_steps =
+            [&] {
+                return std::vector<AttachStep>{probe_attach_step(
+                    spec, {"uprobe_count", "tp_count", "usdt_count", "kprobe_count"}, regex,
+                    options.pids, FUNCCOUNT_MAX_PROBES, labels)};
+            },
+        .configure =
+            [&](funccount_bpf& skel, const AttachPlan&) {
+                set_map_entries(skel.maps.counts,
+                                static_cast<uint32_t>(std::max<size_t>(labels.size(), 1)));
+            },
+        .announcement = interval_announcement(options, "Tracing \"" + spec.text + "\"")};
+    if (options.format == OutputFormat::prometheus)
+        // The labels are known once the attach steps ran (in the load).
+        return print_prometheus(tool, [&](funccount_bpf& skel, Exposition& out) {
+            MetricFamily& calls =
+                out.family("corescope_function_calls", MetricType::counter,
+                           "Calls of each function, tracepoint or USDT probe matching the pattern "
+                           "given to funccount.");
+            for (const FuncCountRow& r : FuncCountReader(skel.maps.counts, labels).total_rows())
+                calls.add({{"function", r.label}}, static_cast<double>(r.count));
+        });
     return run_summary_tool<funccount_bpf>(
-        {.name = "funccount",
-         .options = options,
-         .attach_steps =
-             [&] {
-                 return std::vector<AttachStep>{probe_attach_step(
-                     spec, {"uprobe_count", "tp_count", "usdt_count", "kprobe_count"}, regex,
-                     options.pids, FUNCCOUNT_MAX_PROBES, labels)};
-             },
-         .configure =
-             [&](funccount_bpf& skel, const AttachPlan&) {
-                 set_map_entries(skel.maps.counts,
-                                 static_cast<uint32_t>(std::max<size_t>(labels.size(), 1)));
-             },
-         .announcement = interval_announcement(options, "Tracing \"" + spec.text + "\"")},
-        [&](funccount_bpf& skel, const AttachPlan&, Output& out) {
+        tool, [&](funccount_bpf& skel, const AttachPlan&, Output& out) {
             return [printer = FuncCountPrinter(options, out),
                     reader = FuncCountReader(skel.maps.counts, labels)]() mutable {
                 printer.print(reader.interval_rows());

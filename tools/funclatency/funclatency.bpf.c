@@ -8,6 +8,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "filters.bpf.h"
+#include "hist_sums.bpf.h"
 #include "log2.bpf.h"
 #include "maps.bpf.h"
 #include "funclatency/funclatency.h"
@@ -32,6 +33,8 @@ struct {
 	__type(key, __u32);
 	__type(value, struct funclatency_hist);
 } hists SEC(".maps");
+
+HIST_SUMS(__u32)
 
 static const struct funclatency_hist zero_hist;
 
@@ -67,6 +70,7 @@ static __always_inline int on_return(void)
 	if (per_process && !hist->comm[0])
 		bpf_get_current_comm(hist->comm, sizeof hist->comm);
 	log2_hist_add(hist->slots, FUNCLATENCY_SLOTS, delta / unit_ns);
+	hist_sum_add(&key, delta);
 	return 0;
 }
 

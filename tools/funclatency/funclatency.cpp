@@ -2,6 +2,7 @@
 // its return: user functions through uprobes, kernel functions through
 // fentry/fexit or kprobes (common/probe_spec.h: the probe syntax).
 #include "decoder.h"
+#include "export_collector.h"
 #include "histogram_printer.h"
 #include "map_reader.h"
 #include "probe_spec.h"
@@ -103,7 +104,7 @@ int funclatency(int argc, char** argv) {
     CommandLine cli("funclatency",
                     "Summarize a function's latency (entry to return) as a histogram.",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::time, Flag::duration,
-                     Flag::milliseconds, Flag::interval, Flag::interval_flag});
+                     Flag::milliseconds, Flag::interval, Flag::interval_flag, Flag::prometheus});
     cli.add_switch(0, "microseconds", "histogram in microseconds (bcc's -u; default nanoseconds)",
                    &microseconds);
     cli.add_switch('P', "pids", "one histogram per process", &settings.per_process);
@@ -118,11 +119,18 @@ int funclatency(int argc, char** argv) {
                      "  funclatency -m -p 181 c:fsync      process 181's fsync() in ms\n"
                      "  funclatency --microseconds -P /usr/bin/app:handle   per process, us\n"
                      "  funclatency -m vfs_fsync 5         a kernel function, every 5 s\n"
-                     "  funclatency -o json -d 10 c:malloc  JSON after 10 seconds\n");
+                     "  funclatency -o json -d 10 c:malloc  JSON after 10 seconds\n"
+                     "  funclatency -o prometheus -d 60 vfs_fsync   a histogram for Prometheus\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     if (microseconds && options.milliseconds)
         throw UsageError("-m and --microseconds cannot be combined: pick one unit");
+    bool prometheus = options.format == OutputFormat::prometheus;
+    if (prometheus && (settings.per_process || microseconds || options.milliseconds))
+        throw UsageError("-o prometheus prints one histogram in seconds: -P, -m and "
+                         "--microseconds do not apply");
     settings.unit = options.milliseconds ? Unit::ms : microseconds ? Unit::us : Unit::ns;
+    // Microsecond slots, as corescope export's latency histograms have.
+    if (prometheus) settings.unit = Unit::us;
     ProbeSpec spec = parse_probe_spec(function);
     if (spec.type == ProbeType::tracepoint || spec.type == ProbeType::usdt)
         throw UsageError("invalid function '" + spec.text +
@@ -130,58 +138,73 @@ int funclatency(int argc, char** argv) {
     NameMatcher check(spec.pattern, regex); // a bad regex is a usage error, before BPF
 
     std::string kernel_function;
+    ToolSpec<funclatency_bpf> tool{
+        .name = "funclatency",
+        .options = options,
+        .attach_steps =
+            [&] {
+                KernelFeatures& features = KernelFeatures::instance();
+                if (spec.type == ProbeType::kernel) {
+                    AttachStep step{"kernel function '" + spec.pattern + "'", {}};
+                    std::string target = spec.pattern;
+                    bool any = features.supports(AttachKind::fentry, nullptr) ||
+                               features.supports(AttachKind::kprobe, nullptr);
+                    if (any) {
+                        // One function: the pattern must name exactly one.
+                        std::vector<ProbeTarget> found =
+                            resolve_probe_spec(spec, regex, {}, features.tracefs_path());
+                        if (found.size() > 1)
+                            throw RuntimeError("'" + spec.pattern + "' matches " +
+                                               std::to_string(found.size()) +
+                                               " kernel functions (" + found[0].label + ", " +
+                                               found[1].label + "...); name one");
+                        target = found[0].target;
+                    }
+                    kernel_function = target;
+                    step.ways.push_back({{{"fentry_entry", AttachKind::fentry, target},
+                                          {"fexit_return", AttachKind::fexit, target}}});
+                    step.ways.push_back({{{"kprobe_entry", AttachKind::kprobe, target},
+                                          {"kprobe_return", AttachKind::kretprobe, target}}});
+                    return std::vector<AttachStep>{step};
+                }
+                AttachWay way;
+                for (const ProbeTarget& t :
+                     resolve_probe_spec(spec, regex, options.pids, features.tracefs_path())) {
+                    way.points.push_back({"uprobe_entry", AttachKind::uprobe, t.target});
+                    way.points.push_back({"uprobe_return", AttachKind::uretprobe, t.target});
+                }
+                return std::vector<AttachStep>{
+                    {"user function '" + spec.pattern + "'", {std::move(way)}}};
+            },
+        .configure =
+            [&](funclatency_bpf& skel, const AttachPlan& plan) {
+                skel.rodata->per_process = settings.per_process;
+                skel.rodata->unit_ns = unit_ns(settings.unit);
+                if (prometheus) configure_hist_sums(skel, 1);
+                if (plan.uses("fentry_entry")) {
+                    for (bpf_program* prog : {skel.progs.fentry_entry, skel.progs.fexit_return})
+                        if (int err =
+                                bpf_program__set_attach_target(prog, 0, kernel_function.c_str()))
+                            throw RuntimeError(errno_message(
+                                "cannot trace kernel function " + kernel_function, -err));
+                }
+            },
+        .announcement = interval_announcement(options, "Tracing \"" + spec.text + "\"")};
+    if (prometheus)
+        return print_prometheus(tool, [&](funclatency_bpf& skel, Exposition& out) {
+            funclatency_hist hist{};
+            for (const HistEntry& e :
+                 read_map<uint32_t, funclatency_hist>(skel.maps.hists, FUNCLATENCY_MAX_KEYS))
+                hist = e.value; // one key, 0, without -P
+            double sum = static_cast<double>(hist_sum(skel.maps.hist_sums, uint32_t{0})) / 1e9;
+            out.family("corescope_function_latency_seconds", MetricType::histogram,
+                       "Latency of the function given to funclatency, from entry to return.",
+                       "seconds")
+                .add({{"function", spec.text}},
+                     log2_histogram(slots_of(hist.slots, 32), export_us, sum));
+        });
     return run_summary_tool<funclatency_bpf>(
-        {.name = "funclatency",
-         .options = options,
-         .attach_steps =
-             [&] {
-                 KernelFeatures& features = KernelFeatures::instance();
-                 if (spec.type == ProbeType::kernel) {
-                     AttachStep step{"kernel function '" + spec.pattern + "'", {}};
-                     std::string target = spec.pattern;
-                     bool any = features.supports(AttachKind::fentry, nullptr) ||
-                                features.supports(AttachKind::kprobe, nullptr);
-                     if (any) {
-                         // One function: the pattern must name exactly one.
-                         std::vector<ProbeTarget> found =
-                             resolve_probe_spec(spec, regex, {}, features.tracefs_path());
-                         if (found.size() > 1)
-                             throw RuntimeError("'" + spec.pattern + "' matches " +
-                                                std::to_string(found.size()) +
-                                                " kernel functions (" + found[0].label + ", " +
-                                                found[1].label + "...); name one");
-                         target = found[0].target;
-                     }
-                     kernel_function = target;
-                     step.ways.push_back({{{"fentry_entry", AttachKind::fentry, target},
-                                           {"fexit_return", AttachKind::fexit, target}}});
-                     step.ways.push_back({{{"kprobe_entry", AttachKind::kprobe, target},
-                                           {"kprobe_return", AttachKind::kretprobe, target}}});
-                     return std::vector<AttachStep>{step};
-                 }
-                 AttachWay way;
-                 for (const ProbeTarget& t :
-                      resolve_probe_spec(spec, regex, options.pids, features.tracefs_path())) {
-                     way.points.push_back({"uprobe_entry", AttachKind::uprobe, t.target});
-                     way.points.push_back({"uprobe_return", AttachKind::uretprobe, t.target});
-                 }
-                 return std::vector<AttachStep>{
-                     {"user function '" + spec.pattern + "'", {std::move(way)}}};
-             },
-         .configure =
-             [&](funclatency_bpf& skel, const AttachPlan& plan) {
-                 skel.rodata->per_process = settings.per_process;
-                 skel.rodata->unit_ns = unit_ns(settings.unit);
-                 if (plan.uses("fentry_entry")) {
-                     for (bpf_program* prog : {skel.progs.fentry_entry, skel.progs.fexit_return})
-                         if (int err =
-                                 bpf_program__set_attach_target(prog, 0, kernel_function.c_str()))
-                             throw RuntimeError(errno_message(
-                                 "cannot trace kernel function " + kernel_function, -err));
-                 }
-             },
-         .announcement = interval_announcement(options, "Tracing \"" + spec.text + "\"")},
-        [&](funclatency_bpf& skel, const AttachPlan&, Output& out) {
+        tool, [&](funclatency_bpf& skel, const AttachPlan&, Output& out) {
             return [printer = FuncLatencyPrinter(options, settings, out, spec.text, true),
                     hists = skel.maps.hists]() mutable {
                 printer.print(take_map<uint32_t, funclatency_hist>(hists, FUNCLATENCY_MAX_KEYS));

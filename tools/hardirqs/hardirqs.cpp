@@ -1,6 +1,7 @@
 // hardirqs: time spent in hard IRQ handlers, per handler, as totals or
 // log2 histograms, per interval.
 #include "decoder.h"
+#include "export_collector.h"
 #include "irq_times.h"
 #include "map_reader.h"
 #include "run.h"
@@ -50,8 +51,9 @@ void decode_hardirqs(const CommonOptions& options, uint32_t variant, Output& out
 int hardirqs(int argc, char** argv) {
     CommonOptions options;
     IrqTimeSettings settings;
-    CommandLine cli("hardirqs", "Summarize time spent in hard IRQ handlers.",
-                    {Flag::time, Flag::duration, Flag::milliseconds, Flag::interval});
+    CommandLine cli(
+        "hardirqs", "Summarize time spent in hard IRQ handlers.",
+        {Flag::time, Flag::duration, Flag::milliseconds, Flag::interval, Flag::prometheus});
     cli.add_switch('D', "distributed", "one histogram of run times per handler (classic -d)",
                    &settings.distributed);
     cli.add_switch('C', "count", "show how often each handler ran instead of its time",
@@ -62,24 +64,42 @@ int hardirqs(int argc, char** argv) {
                      "  hardirqs -C 1             how often each handler ran, every second\n"
                      "  hardirqs -D               a histogram of run times per handler\n"
                      "  hardirqs -NT 1            every second, in nanoseconds, with times\n"
-                     "  hardirqs -o json 5        a JSON Lines record every 5 seconds\n");
+                     "  hardirqs -o json 5        a JSON Lines record every 5 seconds\n"
+                     "  hardirqs -o prometheus -d 60   runs and time per handler for Prometheus\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     if (settings.nanoseconds && options.milliseconds)
         throw UsageError("-N and -m cannot be combined: pick one unit");
     if (settings.counts && settings.distributed)
         throw UsageError("-C and --distributed cannot be combined: histograms are of times");
 
+    bool prometheus = options.format == OutputFormat::prometheus;
+    if (prometheus && (settings.counts || settings.nanoseconds || options.milliseconds))
+        throw UsageError("-o prometheus counts runs and seconds: -C, -N and -m do not apply");
+
+    ToolSpec<hardirqs_bpf> spec{.name = "hardirqs",
+                                .options = options,
+                                .attach_steps = attach_steps,
+                                .configure =
+                                    [&](hardirqs_bpf& skel, const AttachPlan&) {
+                                        skel.rodata->distributed = settings.distributed;
+                                        skel.rodata->unit_ns = irq_time_unit_ns(options, settings);
+                                    },
+                                .announcement = "Tracing hard IRQ handlers... Hit Ctrl-C to end."};
+    if (prometheus)
+        return print_prometheus(spec, [&, unit_ns = irq_time_unit_ns(options, settings)](
+                                          hardirqs_bpf& skel, Exposition& out) {
+            add_irq_metrics(
+                out,
+                {"corescope_hardirqs", "corescope_hardirq_seconds",
+                 "corescope_hardirq_duration_seconds", "hard IRQ handler", "hardirqs"},
+                rows_of(
+                    read_map<hardirq_key, hardirqs_value>(skel.maps.handlers, HARDIRQS_MAX_KEYS)),
+                settings.distributed, unit_ns, [](const IrqTimeRow& row) {
+                    return Labels{{"irq", std::to_string(row.id)}, {"handler", row.name}};
+                });
+        });
     return run_summary_tool<hardirqs_bpf>(
-        {.name = "hardirqs",
-         .options = options,
-         .attach_steps = attach_steps,
-         .configure =
-             [&](hardirqs_bpf& skel, const AttachPlan&) {
-                 skel.rodata->distributed = settings.distributed;
-                 skel.rodata->unit_ns = irq_time_unit_ns(options, settings);
-             },
-         .announcement = "Tracing hard IRQ handlers... Hit Ctrl-C to end."},
-        [&](hardirqs_bpf& skel, const AttachPlan&, Output& out) {
+        spec, [&](hardirqs_bpf& skel, const AttachPlan&, Output& out) {
             return [printer = IrqTimePrinter(options, settings, hardirq_kind, out),
                     deltas = IrqTimeDeltas(), handlers = skel.maps.handlers]() mutable {
                 printer.print(deltas.interval(

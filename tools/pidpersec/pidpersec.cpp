@@ -1,5 +1,6 @@
 // pidpersec: new processes (and new threads) per second, every interval.
 #include "decoder.h"
+#include "export_collector.h"
 #include "map_reader.h"
 #include "run.h"
 
@@ -65,6 +66,17 @@ std::vector<AttachStep> attach_steps() {
     return {tracepoint_tiers("new tasks", {{"fork", "sched:sched_process_fork"}})};
 }
 
+// -o prometheus: the counters since the start.
+void collect(pidpersec_bpf& skel, Exposition& out) {
+    pidpersec_counts now = read_counts(skel.maps.counts);
+    out.family("corescope_new_processes", MetricType::counter,
+               "New processes (forks that made a thread group), from pidpersec.")
+        .add({}, static_cast<double>(now.processes));
+    out.family("corescope_new_threads", MetricType::counter,
+               "New threads (clones into an existing thread group), from pidpersec.")
+        .add({}, static_cast<double>(now.threads));
+}
+
 } // namespace
 
 // For tests/golden and tests/fuzz (common/decoder.h): the counters at the
@@ -79,20 +91,24 @@ int pidpersec(int argc, char** argv) {
     CommonOptions options;
     CommandLine cli("pidpersec",
                     "Count new processes (and threads) per second, every interval (default 1 s).",
-                    {Flag::time, Flag::duration, Flag::interval});
+                    {Flag::time, Flag::duration, Flag::interval, Flag::prometheus});
     cli.set_examples("  pidpersec                 a line every second until Ctrl-C\n"
                      "  pidpersec -T 5            every 5 seconds, with times\n"
                      "  pidpersec 1 10            ten one-second lines\n"
-                     "  pidpersec -o json -d 60   one minute of JSON Lines\n");
+                     "  pidpersec -o json -d 60   one minute of JSON Lines\n"
+                     "  pidpersec -o prometheus -d 60   the counts as a Prometheus exposition\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
-    if (!options.interval) options.interval = 1;
+    bool prometheus = options.format == OutputFormat::prometheus;
+    // A Prometheus exposition once at the end unless an interval is given.
+    if (!options.interval && !prometheus) options.interval = 1;
 
+    ToolSpec<pidpersec_bpf> spec{.name = "pidpersec",
+                                 .options = options,
+                                 .attach_steps = attach_steps,
+                                 .announcement = "Counting new processes... Hit Ctrl-C to end."};
+    if (prometheus) return print_prometheus(spec, collect);
     return run_summary_tool<pidpersec_bpf>(
-        {.name = "pidpersec",
-         .options = options,
-         .attach_steps = attach_steps,
-         .announcement = "Counting new processes... Hit Ctrl-C to end."},
-        [&](pidpersec_bpf& skel, const AttachPlan&, Output& out) {
+        spec, [&](pidpersec_bpf& skel, const AttachPlan&, Output& out) {
             // Counted from zero, not from a read here (common/run.h says why).
             return print_rates(Printer(options, out, pidpersec_counts{}),
                                [counts = skel.maps.counts] { return read_counts(counts); });

@@ -33,6 +33,10 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u64 age_unit_ns = 1000;
 
 struct readahead_totals totals = {};
+/* -o prometheus: the sum of the used pages' ages at first access (in
+ * nanoseconds, a page at a time), for the age histogram's _sum. */
+const volatile bool keep_sums = false;
+__u64 age_sum_ns = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -141,13 +145,14 @@ static __always_inline void on_insert(struct folio *folio)
 static __always_inline __u32 on_access(struct readahead_folio_key *key)
 {
 	struct readahead_folio *f = bpf_map_lookup_elem(&folios, key);
-	__u64 age;
+	__u64 age, age_ns;
 	__u32 pages, slot;
 
 	if (!f)
 		return 0;
 	pages = f->pages;
-	age = (bpf_ktime_get_ns() - f->born_ns) / age_unit_ns;
+	age_ns = bpf_ktime_get_ns() - f->born_ns;
+	age = age_ns / age_unit_ns;
 	if (bpf_map_delete_elem(&folios, key))
 		return pages; /* another CPU counted it */
 	slot = log2_u64(age);
@@ -155,6 +160,8 @@ static __always_inline __u32 on_access(struct readahead_folio_key *key)
 		slot = READAHEAD_SLOTS - 1;
 	__sync_fetch_and_add(&totals.used, pages);
 	__sync_fetch_and_add(&totals.age[slot], pages);
+	if (keep_sums)
+		__sync_fetch_and_add(&age_sum_ns, age_ns * pages);
 	return pages;
 }
 

@@ -3,6 +3,7 @@
 // ones were at their first access; over the run, printed at the end (or
 // every interval, the run so far).
 #include "decoder.h"
+#include "export_collector.h"
 #include "histogram_printer.h"
 #include "run.h"
 
@@ -143,24 +144,58 @@ int readahead(int argc, char** argv) {
                     "Pages readahead brought into the page cache, how many were used and how "
                     "soon (printed at the end, or every interval: the run so far).",
                     {Flag::pid, Flag::uid, Flag::cgroup, Flag::time, Flag::duration,
-                     Flag::milliseconds, Flag::interval});
+                     Flag::milliseconds, Flag::interval, Flag::prometheus});
     cli.set_examples("  readahead                 until Ctrl-C, then the counts and histogram\n"
                      "  readahead -d 10 -m        ten seconds, ages in milliseconds\n"
                      "  readahead 5               the run so far, every 5 seconds\n"
                      "  readahead -p 181          only readahead process 181 caused\n"
-                     "  readahead -o json -d 60   one JSON record after a minute\n");
+                     "  readahead -o json -d 60   one JSON record after a minute\n"
+                     "  readahead -o prometheus -d 60   the counts and ages for Prometheus\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
+    bool prometheus = options.format == OutputFormat::prometheus;
+    if (prometheus && options.milliseconds)
+        throw UsageError("-o prometheus prints ages in seconds: -m does not apply");
 
+    ToolSpec<readahead_bpf> spec{.name = "readahead",
+                                 .options = options,
+                                 .attach_steps = attach_steps,
+                                 .configure =
+                                     [&](readahead_bpf& skel, const AttachPlan&) {
+                                         skel.rodata->age_unit_ns =
+                                             options.milliseconds ? 1000000 : 1000;
+                                         skel.rodata->keep_sums = prometheus;
+                                     },
+                                 .announcement = "Tracing readahead... Hit Ctrl-C to end."};
+    if (prometheus)
+        return print_prometheus(spec, [](readahead_bpf& skel, Exposition& out) {
+            readahead_totals t = read_totals(skel.bss->totals);
+            auto pages = [&](const char* name, const char* help, uint64_t value) {
+                out.family(name, MetricType::counter, help).add({}, static_cast<double>(value));
+            };
+            pages("corescope_readahead_pages",
+                  "Pages readahead inserted into the page cache, "
+                  "from readahead.",
+                  t.pages);
+            pages("corescope_readahead_used_pages",
+                  "Pages readahead inserted that were accessed at least once, from readahead.",
+                  t.used);
+            pages("corescope_readahead_evicted_unused_pages",
+                  "Pages readahead inserted that were evicted before any access, from readahead.",
+                  t.evicted_unused);
+            pages("corescope_readahead_untracked_pages",
+                  "Pages readahead inserted that the folio table had no room to follow, from "
+                  "readahead.",
+                  t.untracked);
+            double sum =
+                static_cast<double>(__atomic_load_n(&skel.bss->age_sum_ns, __ATOMIC_RELAXED)) / 1e9;
+            out.family("corescope_readahead_page_age_seconds", MetricType::histogram,
+                       "Age of used readahead pages at their first access (one observation a "
+                       "page), from readahead.",
+                       "seconds")
+                .add({}, log2_histogram(slots_of(t.age), export_us, sum));
+        });
     return run_summary_tool<readahead_bpf>(
-        {.name = "readahead",
-         .options = options,
-         .attach_steps = attach_steps,
-         .configure =
-             [&](readahead_bpf& skel, const AttachPlan&) {
-                 skel.rodata->age_unit_ns = options.milliseconds ? 1000000 : 1000;
-             },
-         .announcement = "Tracing readahead... Hit Ctrl-C to end."},
-        [&](readahead_bpf& skel, const AttachPlan&, Output& out) {
+        spec, [&](readahead_bpf& skel, const AttachPlan&, Output& out) {
             return [printer = Printer(options, out), &skel]() mutable {
                 readahead_totals t = read_totals(skel.bss->totals);
                 uint32_t key = 0;

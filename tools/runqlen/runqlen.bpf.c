@@ -23,6 +23,11 @@ struct {
 	__type(value, struct runqlen_value);
 } cpus SEC(".maps");
 
+/* -o prometheus: the sum of every length sampled (before the last slot
+ * caps it), for the histogram's _sum. */
+const volatile bool keep_sums = false;
+__u64 length_sum = 0;
+
 /* Before 6.14 (the 6.1 guest's kernel) the hierarchical count of queued
  * tasks was h_nr_running; since then it is h_nr_queued, which includes
  * tasks whose dequeue is delayed (asleep, EEVDF lag), and h_nr_runnable,
@@ -63,6 +68,8 @@ int sample(void *ctx)
 	 * on a CFS queue). */
 	if (len > 0 && BPF_CORE_READ(task, se.on_rq))
 		len--;
+	if (keep_sums)
+		__sync_fetch_and_add(&length_sum, len);
 	if (len >= RUNQLEN_SLOTS)
 		len = RUNQLEN_SLOTS - 1;
 	value = bpf_map_lookup_elem(&cpus, &cpu);

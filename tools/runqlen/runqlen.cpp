@@ -3,6 +3,7 @@
 // run-queue occupancy (the share of samples with a task waiting), every
 // interval or at the end.
 #include "decoder.h"
+#include "export_collector.h"
 #include "histogram_printer.h"
 #include "map_reader.h"
 #include "run.h"
@@ -181,7 +182,7 @@ int runqlen(int argc, char** argv) {
     CommonOptions options;
     Settings settings;
     CommandLine cli("runqlen", "Sample each CPU's run-queue length at a fixed rate.",
-                    {Flag::time, Flag::duration, Flag::interval});
+                    {Flag::time, Flag::duration, Flag::interval, Flag::prometheus});
     cli.add_option('f', "frequency", "HZ", "samples a second on each CPU (default 99)",
                    [&](std::string_view v) {
                        settings.frequency = parse_unsigned("frequency", v, 1, max_frequency);
@@ -193,19 +194,45 @@ int runqlen(int argc, char** argv) {
                      "  runqlen -C 1 5          one histogram per CPU, every second, 5 times\n"
                      "  runqlen -O -C 1         occupancy per CPU every second\n"
                      "  runqlen -f 999 -d 10    at 999 Hz for 10 seconds\n"
-                     "  runqlen -o json -T 5    a JSON Lines record every 5 seconds");
+                     "  runqlen -o json -T 5    a JSON Lines record every 5 seconds\n"
+                     "  runqlen -o prometheus -d 60   one histogram for Prometheus");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
+    bool prometheus = options.format == OutputFormat::prometheus;
+    if (prometheus && (settings.per_cpu || settings.occupancy))
+        throw UsageError("-o prometheus prints one histogram of every CPU's samples: -C and -O "
+                         "do not apply (occupancy is 1 - the le=\"0\" bucket / the count)");
     require_frequency_allowed(settings.frequency);
 
+    ToolSpec<runqlen_bpf> spec{.name = "runqlen",
+                               .options = options,
+                               .attach_steps = [&] { return attach_steps(settings); },
+                               .configure =
+                                   [&](runqlen_bpf& skel, const AttachPlan&) {
+                                       set_map_entries(skel.maps.cpus, possible_cpus());
+                                       skel.rodata->keep_sums = prometheus;
+                                   },
+                               .announcement = "Sampling run queue length at " +
+                                               std::to_string(settings.frequency) +
+                                               " Hertz... Hit Ctrl-C to end."};
+    if (prometheus)
+        // A linear histogram: slot i holds the samples of length i, the
+        // last one also those above it, so that one only in +Inf.
+        return print_prometheus(spec, [](runqlen_bpf& skel, Exposition& out) {
+            HistogramValue h;
+            h.counts.assign(RUNQLEN_SLOTS, 0);
+            for (const Entry& e : read_map<__u32, runqlen_value>(skel.maps.cpus))
+                for (size_t i = 0; i < RUNQLEN_SLOTS; i++)
+                    h.counts[i] += e.value.slots[i];
+            for (size_t i = 0; i + 1 < RUNQLEN_SLOTS; i++)
+                h.bounds.push_back(static_cast<double>(i));
+            h.sum = static_cast<double>(__atomic_load_n(&skel.bss->length_sum, __ATOMIC_RELAXED));
+            out.family("corescope_runqueue_length", MetricType::histogram,
+                       "Tasks waiting in a CPU's run queue (the running one not counted), sampled "
+                       "on every CPU at a fixed rate, from runqlen.")
+                .add({}, h);
+        });
     return run_summary_tool<runqlen_bpf>(
-        {.name = "runqlen",
-         .options = options,
-         .attach_steps = [&] { return attach_steps(settings); },
-         .configure = [&](runqlen_bpf& skel,
-                          const AttachPlan&) { set_map_entries(skel.maps.cpus, possible_cpus()); },
-         .announcement = "Sampling run queue length at " + std::to_string(settings.frequency) +
-                         " Hertz... Hit Ctrl-C to end."},
-        [&](runqlen_bpf& skel, const AttachPlan&, Output& out) {
+        spec, [&](runqlen_bpf& skel, const AttachPlan&, Output& out) {
             Printer printer(options, settings, out);
             printer.header();
             return [printer = std::move(printer), deltas = IntervalSamples(),

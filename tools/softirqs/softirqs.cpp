@@ -3,6 +3,7 @@
 // threshold as an event.
 #include "decoder.h"
 #include "event_fields.h"
+#include "export_collector.h"
 #include "irq_times.h"
 #include "map_reader.h"
 #include "run.h"
@@ -96,8 +97,9 @@ int softirqs(int argc, char** argv) {
     CommonOptions options;
     IrqTimeSettings settings;
     std::optional<double> slower_ms;
-    CommandLine cli("softirqs", "Summarize time spent in softirqs, or trace slow ones.",
-                    {Flag::time, Flag::duration, Flag::milliseconds, Flag::interval});
+    CommandLine cli(
+        "softirqs", "Summarize time spent in softirqs, or trace slow ones.",
+        {Flag::time, Flag::duration, Flag::milliseconds, Flag::interval, Flag::prometheus});
     cli.add_switch('D', "distributed", "one histogram of run times per vector (classic -d)",
                    &settings.distributed);
     cli.add_switch('C', "count", "show how often each vector ran instead of its time",
@@ -112,7 +114,8 @@ int softirqs(int argc, char** argv) {
                      "  softirqs -C 1             how often each vector ran, every second\n"
                      "  softirqs -D               a histogram of run times per vector\n"
                      "  softirqs --slower 1       each softirq that ran or waited 1 ms or more\n"
-                     "  softirqs -o json 5        a JSON Lines record every 5 seconds\n");
+                     "  softirqs -o json 5        a JSON Lines record every 5 seconds\n"
+                     "  softirqs -o prometheus -d 60   runs and time per vector for Prometheus\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     if (settings.nanoseconds && options.milliseconds)
         throw UsageError("-N and -m cannot be combined: pick one unit");
@@ -122,6 +125,12 @@ int softirqs(int argc, char** argv) {
                       settings.nanoseconds || options.milliseconds))
         throw UsageError("--slower prints events in milliseconds: interval, -D, -C, -N and -m "
                          "are for summaries");
+
+    bool prometheus = options.format == OutputFormat::prometheus;
+    if (prometheus &&
+        (slower_ms || settings.counts || settings.nanoseconds || options.milliseconds))
+        throw UsageError("-o prometheus counts runs and seconds of each vector: --slower, -C, -N "
+                         "and -m do not apply");
 
     EventStreamConfig events;
     if (!slower_ms) events.ring_bytes = 4096; // summaries send no events
@@ -141,6 +150,18 @@ int softirqs(int argc, char** argv) {
         .announcement = slower_ms ? "Tracing slow softirqs... Hit Ctrl-C to end."
                                   : "Tracing softirqs... Hit Ctrl-C to end."};
     if (slower_ms) return run_event_tool(spec, SlowPrinter{});
+    if (prometheus)
+        return print_prometheus(spec, [&, unit_ns = irq_time_unit_ns(options, settings)](
+                                          softirqs_bpf& skel, Exposition& out) {
+            add_irq_metrics(out,
+                            {"corescope_softirqs", "corescope_softirq_seconds",
+                             "corescope_softirq_duration_seconds", "softirq vector", "softirqs"},
+                            rows_of(read_percpu_map<uint32_t, softirqs_value>(
+                                skel.maps.vectors, add_value, SOFTIRQS_VECTORS)),
+                            settings.distributed, unit_ns, [](const IrqTimeRow& row) {
+                                return Labels{{"vector", row.name}};
+                            });
+        });
     return run_summary_tool(spec, [&](softirqs_bpf& skel, const AttachPlan&, Output& out) {
         return [printer = IrqTimePrinter(options, settings, softirq_kind, out),
                 deltas = IrqTimeDeltas(), vectors = skel.maps.vectors]() mutable {

@@ -1,6 +1,7 @@
 // tcprtt: the smoothed round-trip time of TCP connections as log2
 // histograms, in all or per local or remote address.
 #include "decoder.h"
+#include "export_collector.h"
 #include "histogram_printer.h"
 #include "map_reader.h"
 #include "net_format.h"
@@ -138,8 +139,9 @@ void decode_tcprtt(const CommonOptions& options, uint32_t variant, Output& out,
 int tcprtt(int argc, char** argv) {
     CommonOptions options;
     Settings settings;
-    CommandLine cli("tcprtt", "Summarize the smoothed RTT of TCP connections as a histogram.",
-                    {Flag::time, Flag::duration, Flag::milliseconds, Flag::interval});
+    CommandLine cli(
+        "tcprtt", "Summarize the smoothed RTT of TCP connections as a histogram.",
+        {Flag::time, Flag::duration, Flag::milliseconds, Flag::interval, Flag::prometheus});
     add_port_option(cli, 'L', "lport", "PORTS",
                     "only connections on these local ports (comma-separated)", "local port",
                     settings.net.local_ports);
@@ -162,33 +164,58 @@ int tcprtt(int argc, char** argv) {
                      "  tcprtt -L 80 -b           local port 80, one histogram per local address\n"
                      "  tcprtt -P 443 -B -e       remote port 443, per remote address, with means\n"
                      "  tcprtt -A 10.0.0.2        only connections to 10.0.0.2\n"
-                     "  tcprtt -o json 5          a JSON Lines record every 5 seconds\n");
+                     "  tcprtt -o json 5          a JSON Lines record every 5 seconds\n"
+                     "  tcprtt -o prometheus -d 60   one histogram in seconds for Prometheus\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     for (const AddressFilter* f : {&settings.laddr, &settings.raddr})
         if (f->family && settings.net.family && f->family != settings.net.family)
             throw UsageError(
                 std::string("-a and -A must name addresses of the family -4/-6 chose"));
 
+    bool prometheus = options.format == OutputFormat::prometheus;
+    if (prometheus &&
+        (settings.per_laddr || settings.per_raddr || settings.extended || options.milliseconds))
+        throw UsageError("-o prometheus prints one histogram in seconds: -b, -B, -e and -m do "
+                         "not apply");
+    // The kernel's sum of the samples, for the histogram's _sum.
+    if (prometheus) settings.extended = true;
+
+    ToolSpec<tcprtt_bpf> spec{.name = "tcprtt",
+                              .options = options,
+                              .attach_steps = attach_steps,
+                              .net_filters = &settings.net,
+                              .configure =
+                                  [&](tcprtt_bpf& skel, const AttachPlan&) {
+                                      skel.rodata->per_laddr = settings.per_laddr;
+                                      skel.rodata->per_raddr = settings.per_raddr;
+                                      skel.rodata->extended = settings.extended;
+                                      skel.rodata->unit_us = options.milliseconds ? 1000 : 1;
+                                      skel.rodata->laddr_family = settings.laddr.family;
+                                      skel.rodata->raddr_family = settings.raddr.family;
+                                      std::memcpy(const_cast<uint8_t*>(skel.rodata->laddr_filter),
+                                                  settings.laddr.addr, 16);
+                                      std::memcpy(const_cast<uint8_t*>(skel.rodata->raddr_filter),
+                                                  settings.raddr.addr, 16);
+                                  },
+                              .announcement = interval_announcement(options, "Tracing TCP RTT")};
+    if (prometheus)
+        return print_prometheus(spec, [](tcprtt_bpf& skel, Exposition& out) {
+            std::vector<uint64_t> slots(TCPRTT_SLOTS, 0);
+            uint64_t sum_us = 0;
+            for (const auto& e :
+                 read_map<tcprtt_key, tcprtt_hist>(skel.maps.hists, TCPRTT_MAX_KEYS)) {
+                for (size_t i = 0; i < TCPRTT_SLOTS; i++)
+                    slots[i] += e.value.slots[i];
+                sum_us += e.value.sum_us;
+            }
+            out.family("corescope_tcp_rtt_seconds", MetricType::histogram,
+                       "Smoothed round-trip time of TCP connections at each segment received, "
+                       "from tcprtt.",
+                       "seconds")
+                .add({}, log2_histogram(slots, export_us, static_cast<double>(sum_us) * 1e-6));
+        });
     return run_summary_tool<tcprtt_bpf>(
-        {.name = "tcprtt",
-         .options = options,
-         .attach_steps = attach_steps,
-         .net_filters = &settings.net,
-         .configure =
-             [&](tcprtt_bpf& skel, const AttachPlan&) {
-                 skel.rodata->per_laddr = settings.per_laddr;
-                 skel.rodata->per_raddr = settings.per_raddr;
-                 skel.rodata->extended = settings.extended;
-                 skel.rodata->unit_us = options.milliseconds ? 1000 : 1;
-                 skel.rodata->laddr_family = settings.laddr.family;
-                 skel.rodata->raddr_family = settings.raddr.family;
-                 std::memcpy(const_cast<uint8_t*>(skel.rodata->laddr_filter), settings.laddr.addr,
-                             16);
-                 std::memcpy(const_cast<uint8_t*>(skel.rodata->raddr_filter), settings.raddr.addr,
-                             16);
-             },
-         .announcement = interval_announcement(options, "Tracing TCP RTT")},
-        [&](tcprtt_bpf& skel, const AttachPlan&, Output& out) {
+        spec, [&](tcprtt_bpf& skel, const AttachPlan&, Output& out) {
             return [printer = Printer(options, settings, out), skel = &skel,
                     reported_full = uint64_t{0}]() mutable {
                 printer.print(take_map<tcprtt_key, tcprtt_hist>(skel->maps.hists, TCPRTT_MAX_KEYS));

@@ -17,6 +17,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "hist_sums.bpf.h"
 #include "log2.bpf.h"
 #include "maps.bpf.h"
 #include "sock.bpf.h"
@@ -32,6 +33,8 @@ struct {
 	__type(key, struct tcpsynbl_key);
 	__type(value, struct tcpsynbl_hist);
 } hists SEC(".maps");
+
+HIST_SUMS(struct tcpsynbl_key)
 
 static const struct tcpsynbl_hist empty_hist;
 
@@ -62,6 +65,7 @@ static __always_inline int add_backlog(const struct sock *sk, bool after_enqueue
 		return 0;
 	}
 	log2_hist_add(hist->slots, TCPSYNBL_SLOTS, backlog);
+	hist_sum_add(&key, backlog);
 	return 0;
 }
 

@@ -2,6 +2,7 @@
 // complete their handshake, as log2 histograms per backlog limit (or per
 // listening port).
 #include "decoder.h"
+#include "export_collector.h"
 #include "histogram_printer.h"
 #include "kernel_types.h"
 #include "map_reader.h"
@@ -118,25 +119,50 @@ int tcpsynbl(int argc, char** argv) {
     CommandLine cli("tcpsynbl",
                     "Summarize the backlog of listening TCP sockets as connections complete, "
                     "as histograms.",
-                    {Flag::time, Flag::duration, Flag::interval});
+                    {Flag::time, Flag::duration, Flag::interval, Flag::prometheus});
     add_family_switches(cli, settings.net);
     cli.add_switch(0, "per-port", "one histogram per listening port (and backlog limit)",
                    &settings.per_port);
     cli.set_examples("  tcpsynbl                  histograms per backlog limit, printed at Ctrl-C\n"
                      "  tcpsynbl 1 10             ten 1-second summaries\n"
                      "  tcpsynbl --per-port -T 5  per listening port, every 5 seconds, with times\n"
-                     "  tcpsynbl -4 -o json 10    IPv4 only, a JSON Lines record every 10 s\n");
+                     "  tcpsynbl -4 -o json 10    IPv4 only, a JSON Lines record every 10 s\n"
+                     "  tcpsynbl -o prometheus -d 60   histograms for Prometheus\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
+    bool prometheus = options.format == OutputFormat::prometheus;
 
+    ToolSpec<tcpsynbl_bpf> spec{.name = "tcpsynbl",
+                                .options = options,
+                                .attach_steps = attach_steps,
+                                .net_filters = &settings.net,
+                                .configure =
+                                    [&](tcpsynbl_bpf& skel, const AttachPlan&) {
+                                        skel.rodata->per_port = settings.per_port;
+                                        if (prometheus)
+                                            configure_hist_sums(skel, TCPSYNBL_MAX_KEYS);
+                                    },
+                                .announcement =
+                                    interval_announcement(options, "Tracing SYN backlog size")};
+    if (prometheus)
+        return print_prometheus(spec, [&](tcpsynbl_bpf& skel, Exposition& out) {
+            MetricFamily& family = out.family(
+                "corescope_tcp_listen_backlog", MetricType::histogram,
+                "Connections waiting in a listening socket's accept queue as each TCP handshake "
+                "completes, by the queue's limit (and with --per-port the port), from tcpsynbl.");
+            for (const Entry& e :
+                 read_map<tcpsynbl_key, tcpsynbl_hist>(skel.maps.hists, TCPSYNBL_MAX_KEYS)) {
+                const tcpsynbl_key& k = e.key;
+                Labels labels{{"backlog_max", std::to_string(k.backlog_max)}};
+                if (settings.per_port) {
+                    labels.emplace_back("ip", std::to_string(ip_version(k.family)));
+                    labels.emplace_back("port", std::to_string(k.port));
+                }
+                double sum = static_cast<double>(hist_sum(skel.maps.hist_sums, k));
+                family.add(labels, log2_histogram(slots_of(e.value.slots), 1, sum));
+            }
+        });
     return run_summary_tool<tcpsynbl_bpf>(
-        {.name = "tcpsynbl",
-         .options = options,
-         .attach_steps = attach_steps,
-         .net_filters = &settings.net,
-         .configure = [&](tcpsynbl_bpf& skel,
-                          const AttachPlan&) { skel.rodata->per_port = settings.per_port; },
-         .announcement = interval_announcement(options, "Tracing SYN backlog size")},
-        [&](tcpsynbl_bpf& skel, const AttachPlan&, Output& out) {
+        spec, [&](tcpsynbl_bpf& skel, const AttachPlan&, Output& out) {
             return [printer = Printer(options, settings, out), skel = &skel,
                     reported_full = uint64_t{0}]() mutable {
                 printer.print(

@@ -1,6 +1,7 @@
 // vfsstat: file-system calls per second by family (reads, writes, fsyncs,
 // opens, creates, unlinks, mkdirs, rmdirs, renames, stats), every interval.
 #include "decoder.h"
+#include "export_collector.h"
 #include "file_calls.h"
 #include "map_reader.h"
 #include "run.h"
@@ -76,6 +77,18 @@ std::vector<AttachStep> attach_steps() {
     return {tracepoint_tiers("system call entry", {{"enter", "raw_syscalls:sys_enter"}})};
 }
 
+// -o prometheus: the counters since the start, one series a kind.
+void collect(vfsstat_bpf& skel, Exposition& out) {
+    vfsstat_counts now = read_counts(skel.maps.counts);
+    MetricFamily& calls =
+        out.family("corescope_file_calls", MetricType::counter,
+                   "File-system system calls by kind (an open with O_CREAT is also a create), "
+                   "from vfsstat.");
+    for (int f = FILE_CALL_NONE + 1; f < FILE_CALL_FAMILIES; f++)
+        calls.add({{"kind", std::string(file_call_family_name(f))}},
+                  static_cast<double>(now.calls[f]));
+}
+
 } // namespace
 
 // For tests/golden and tests/fuzz (common/decoder.h): the counters at the
@@ -92,26 +105,30 @@ int vfsstat(int argc, char** argv) {
                     "Count file-system calls per second by kind (read, write, fsync, open, "
                     "create, unlink, mkdir, rmdir, rename, stat), every interval (default 1 s).",
                     {Flag::pid, Flag::tid, Flag::uid, Flag::cgroup, Flag::time, Flag::duration,
-                     Flag::interval});
+                     Flag::interval, Flag::prometheus});
     cli.set_examples("  vfsstat                   a line every second until Ctrl-C\n"
                      "  vfsstat -T 5              every 5 seconds, with times\n"
                      "  vfsstat 1 10              ten one-second lines\n"
                      "  vfsstat -p 181            the calls of process 181 only\n"
-                     "  vfsstat -o json -d 60     one minute of JSON Lines\n");
+                     "  vfsstat -o json -d 60     one minute of JSON Lines\n"
+                     "  vfsstat -o prometheus -d 60   the counts as a Prometheus exposition\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
-    if (!options.interval) options.interval = 1;
+    bool prometheus = options.format == OutputFormat::prometheus;
+    // A Prometheus exposition once at the end unless an interval is given.
+    if (!options.interval && !prometheus) options.interval = 1;
 
+    ToolSpec<vfsstat_bpf> spec{.name = "vfsstat",
+                               .options = options,
+                               .attach_steps = attach_steps,
+                               .configure =
+                                   [](vfsstat_bpf& skel, const AttachPlan&) {
+                                       fill_file_call_families(skel.rodata->file_call_family);
+                                       skel.rodata->self_tgid = static_cast<uint32_t>(getpid());
+                                   },
+                               .announcement = "Counting file-system calls... Hit Ctrl-C to end."};
+    if (prometheus) return print_prometheus(spec, collect);
     return run_summary_tool<vfsstat_bpf>(
-        {.name = "vfsstat",
-         .options = options,
-         .attach_steps = attach_steps,
-         .configure =
-             [](vfsstat_bpf& skel, const AttachPlan&) {
-                 fill_file_call_families(skel.rodata->file_call_family);
-                 skel.rodata->self_tgid = static_cast<uint32_t>(getpid());
-             },
-         .announcement = "Counting file-system calls... Hit Ctrl-C to end."},
-        [&](vfsstat_bpf& skel, const AttachPlan&, Output& out) {
+        spec, [&](vfsstat_bpf& skel, const AttachPlan&, Output& out) {
             // Counted from zero, not from a read here (common/run.h says why).
             return print_rates(Printer(options, out, vfsstat_counts{}),
                                [counts = skel.maps.counts] { return read_counts(counts); });

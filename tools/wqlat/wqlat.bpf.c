@@ -12,6 +12,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "hist_sums.bpf.h"
 #include "log2.bpf.h"
 #include "maps.bpf.h"
 #include "wqlat/wqlat.h"
@@ -67,13 +68,17 @@ static __always_inline bool workqueue_wanted(const char *name)
 	return true;
 }
 
+HIST_SUMS(struct wqlat_key)
+
 static __always_inline void hist_add(struct wqlat_key *key, __u64 delta_ns)
 {
 	static const struct wqlat_hist zero = {};
 	struct wqlat_hist *hist = map_lookup_or_insert(&hists, key, &zero);
 
-	if (hist)
+	if (hist) {
 		log2_hist_add(hist->slots, WQLAT_SLOTS, delta_ns / unit_ns);
+		hist_sum_add(key, delta_ns);
+	}
 }
 
 /* name: the workqueue's name, in the kernel (pwq->wq->name) or in the

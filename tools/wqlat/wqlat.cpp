@@ -2,6 +2,7 @@
 // execution) as log2 histograms, in all or per workqueue; or with -E the
 // execution time of each work function.
 #include "decoder.h"
+#include "export_collector.h"
 #include "histogram_printer.h"
 #include "map_reader.h"
 #include "run.h"
@@ -42,6 +43,15 @@ std::string hex(uint64_t v) {
 }
 
 using Entry = MapEntry<wqlat_key, wqlat_hist>;
+
+// A work function's symbol (its address where unknown, or without symbols).
+std::string work_function_name(Symbolizer* symbols, uint64_t address) {
+    if (symbols) {
+        Symbol s = symbols->kernel(address);
+        if (s.known()) return symbol_label(s);
+    }
+    return hex(address);
+}
 
 class Printer {
   public:
@@ -87,11 +97,7 @@ class Printer {
     }
 
     std::string function_name(uint64_t address) const {
-        if (symbols_) {
-            Symbol s = symbols_->kernel(address);
-            if (s.known()) return symbol_label(s);
-        }
-        return hex(address);
+        return work_function_name(symbols_.get(), address);
     }
 
     const Settings& settings_;
@@ -124,8 +130,9 @@ void decode_wqlat(const CommonOptions& options, uint32_t variant, Output& out,
 int wqlat(int argc, char** argv) {
     CommonOptions options;
     Settings settings;
-    CommandLine cli("wqlat", "Summarize workqueue latency (queued to started) as histograms.",
-                    {Flag::time, Flag::duration, Flag::milliseconds, Flag::interval});
+    CommandLine cli(
+        "wqlat", "Summarize workqueue latency (queued to started) as histograms.",
+        {Flag::time, Flag::duration, Flag::milliseconds, Flag::interval, Flag::prometheus});
     cli.add_switch('W', "workqueues", "one histogram per workqueue", &settings.per_workqueue);
     cli.add_option(
         'w', "workqueue", "NAME", "only this workqueue (its exact name)", [&](std::string_view v) {
@@ -142,39 +149,69 @@ int wqlat(int argc, char** argv) {
                      "  wqlat -W 5                one histogram per workqueue every 5 s\n"
                      "  wqlat -w kblockd -mT 1    kblockd only, in ms, with times\n"
                      "  wqlat -E                  execution time per work function\n"
-                     "  wqlat -W -o json 5        a JSON Lines record per workqueue every 5 s\n");
+                     "  wqlat -W -o json 5        a JSON Lines record per workqueue every 5 s\n"
+                     "  wqlat -o prometheus -d 60 a histogram per workqueue for Prometheus\n");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     if (settings.nanoseconds && options.milliseconds)
         throw UsageError("-N and -m cannot be combined: pick one unit");
     if (settings.execution && settings.named())
         throw UsageError("-E cannot be combined with -W or -w: execution is per work function");
 
+    bool prometheus = options.format == OutputFormat::prometheus;
+    if (prometheus && (settings.nanoseconds || options.milliseconds))
+        throw UsageError("-o prometheus prints histograms in seconds: -N and -m do not apply");
+    // One histogram per workqueue (or with -E per function), as labels.
+    if (prometheus && !settings.execution) settings.per_workqueue = true;
+
     auto symbols = settings.execution ? std::make_shared<Symbolizer>() : nullptr;
-    return run_summary_tool<wqlat_bpf>(
-        {.name = "wqlat",
-         .options = options,
-         .attach_steps = [&] { return attach_steps(settings); },
-         .configure =
-             [&](wqlat_bpf& skel, const AttachPlan&) {
-                 skel.rodata->per_workqueue = settings.per_workqueue;
-                 skel.rodata->filter_workqueue = !settings.only_workqueue.empty();
-                 std::memcpy(const_cast<char*>(skel.rodata->wanted_workqueue),
-                             settings.only_workqueue.data(), settings.only_workqueue.size());
-                 skel.rodata->unit_ns = settings.nanoseconds   ? 1
-                                        : options.milliseconds ? 1000000
-                                                               : 1000;
-                 // The stamps of the mode not in use are never written.
-                 set_map_entries(
-                     settings.execution ? skel.maps.queued_work : skel.maps.running_work, 1);
-             },
-         .announcement = settings.execution ? "Tracing work execution... Hit Ctrl-C to end."
-                                            : "Tracing workqueue latency... Hit Ctrl-C to end."},
-        [&](wqlat_bpf& skel, const AttachPlan&, Output& out) {
-            return [printer = Printer(options, settings, out, symbols),
-                    hists = skel.maps.hists]() mutable {
-                printer.print(take_map<wqlat_key, wqlat_hist>(hists, WQLAT_MAX_KEYS));
-            };
+    ToolSpec<wqlat_bpf> spec{
+        .name = "wqlat",
+        .options = options,
+        .attach_steps = [&] { return attach_steps(settings); },
+        .configure =
+            [&](wqlat_bpf& skel, const AttachPlan&) {
+                skel.rodata->per_workqueue = settings.per_workqueue;
+                skel.rodata->filter_workqueue = !settings.only_workqueue.empty();
+                std::memcpy(const_cast<char*>(skel.rodata->wanted_workqueue),
+                            settings.only_workqueue.data(), settings.only_workqueue.size());
+                skel.rodata->unit_ns = settings.nanoseconds   ? 1
+                                       : options.milliseconds ? 1000000
+                                                              : 1000;
+                // The stamps of the mode not in use are never written.
+                set_map_entries(settings.execution ? skel.maps.queued_work : skel.maps.running_work,
+                                1);
+                if (prometheus) configure_hist_sums(skel, WQLAT_MAX_KEYS);
+            },
+        .announcement = settings.execution ? "Tracing work execution... Hit Ctrl-C to end."
+                                           : "Tracing workqueue latency... Hit Ctrl-C to end."};
+    if (prometheus)
+        return print_prometheus(spec, [&](wqlat_bpf& skel, Exposition& out) {
+            MetricFamily& family =
+                settings.execution
+                    ? out.family("corescope_workqueue_execution_seconds", MetricType::histogram,
+                                 "Execution time of work items by work function, from wqlat -E.",
+                                 "seconds")
+                    : out.family("corescope_workqueue_latency_seconds", MetricType::histogram,
+                                 "Time work items waited from being queued to starting, by "
+                                 "workqueue, from wqlat.",
+                                 "seconds");
+            for (const Entry& e :
+                 read_map<wqlat_key, wqlat_hist>(skel.maps.hists, WQLAT_MAX_KEYS)) {
+                double sum = static_cast<double>(hist_sum(skel.maps.hist_sums, e.key)) / 1e9;
+                Labels labels =
+                    settings.execution
+                        ? Labels{{"function", work_function_name(symbols.get(), e.key.function)}}
+                        : Labels{{"workqueue", std::string(fixed_string(e.key.name))}};
+                // Keys with the same label (two addresses of one symbol) add up.
+                family.add(labels, log2_histogram(slots_of(e.value.slots), export_us, sum));
+            }
         });
+    return run_summary_tool<wqlat_bpf>(spec, [&](wqlat_bpf& skel, const AttachPlan&, Output& out) {
+        return [printer = Printer(options, settings, out, symbols),
+                hists = skel.maps.hists]() mutable {
+            printer.print(take_map<wqlat_key, wqlat_hist>(hists, WQLAT_MAX_KEYS));
+        };
+    });
 }
 
 } // namespace corescope::tools
