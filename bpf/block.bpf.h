@@ -127,10 +127,16 @@ static __always_inline __u32 block_rwbs_op(const char rwbs[BLOCK_RWBS_LEN], __u3
 #define BLOCK_RWBS_MAX 10
 
 /* A flag of enum req_flag_bits, 0 on kernels that lack it. */
-#define BLOCK_FLAG(flags, name)                                                                    \
-	(bpf_core_enum_value_exists(enum req_flag_bits, name)                                      \
-		 ? ((flags) >> bpf_core_enum_value(enum req_flag_bits, name)) & 1                  \
-		 : 0)
+#define BLOCK_FLAG(flags, name) BLOCK_FLAG_OF(flags, enum req_flag_bits, name)
+#define BLOCK_FLAG_OF(flags, type, name)                                                           \
+	(bpf_core_enum_value_exists(type, name) ? ((flags) >> bpf_core_enum_value(type, name)) & 1 \
+						: 0)
+
+/* __REQ_ATOMIC (6.11+), written out (flavoured) so that this also compiles
+ * against a vmlinux.h older than it (arm64's, from 6.1). */
+enum req_flag_bits___new {
+	__REQ_ATOMIC___new = 27,
+};
 
 static __always_inline void block_rq_rwbs(struct request *rq, char rwbs[BLOCK_RWBS_MAX])
 {
@@ -169,7 +175,7 @@ static __always_inline void block_rq_rwbs(struct request *rq, char rwbs[BLOCK_RW
 	if (BLOCK_FLAG(flags, __REQ_META))
 		BLOCK_RWBS_PUT('M');
 	/* Eight letters fill the packed word; the NUL goes after it. */
-	if (shift < 64 && BLOCK_FLAG(flags, __REQ_ATOMIC))
+	if (shift < 64 && BLOCK_FLAG_OF(flags, enum req_flag_bits___new, __REQ_ATOMIC___new))
 		BLOCK_RWBS_PUT('U');
 #undef BLOCK_RWBS_PUT
 	__builtin_memcpy(rwbs, &packed, sizeof(packed));

@@ -262,6 +262,15 @@ static __always_inline void page_cache_on_dirty(struct folio *folio, struct addr
 		return 0;                                                                          \
 	}
 
+/* mm_filemap_get_pages' record (newer than 6.1), written out (flavoured) so
+ * that this also compiles against a vmlinux.h older than it (arm64's, from
+ * 6.1). */
+struct trace_event_raw_mm_filemap_op_page_cache_range___new {
+	long unsigned int i_ino;
+	long unsigned int index;
+	long unsigned int last_index;
+} __attribute__((preserve_access_index));
+
 #define PAGE_CACHE_PROGRAMS()                                                                      \
 	SEC("fentry/folio_mark_accessed")                                                          \
 	int BPF_PROG(fentry_page_accessed)                                                         \
@@ -304,7 +313,7 @@ static __always_inline void page_cache_on_dirty(struct folio *folio, struct addr
 	/* tracefs: inode numbers and indexes, but not the file size (no                           \
 	 * end-of-file cut) nor a dirtied folio's size. */                                         \
 	SEC("tracepoint/filemap/mm_filemap_get_pages")                                             \
-	int tp_filemap_get_pages(struct trace_event_raw_mm_filemap_op_page_cache_range *ctx)       \
+	int tp_filemap_get_pages(struct trace_event_raw_mm_filemap_op_page_cache_range___new *ctx) \
 	{                                                                                          \
 		page_cache_count_read(ctx->i_ino, ctx->index, ctx->last_index);                    \
 		return 0;                                                                          \

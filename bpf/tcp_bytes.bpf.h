@@ -74,14 +74,23 @@ int BPF_PROG(raw_recv_length, struct sock *sk, int ret, int flags)
 	return tcp_bytes_from_length(sk, sock_protocol(sk), ret, flags, false);
 }
 
+/* The record (6.3+), written out (flavoured) so that this also compiles
+ * against a vmlinux.h older than it (arm64's, from 6.1). */
+struct trace_event_raw_sock_msg_length___new {
+	void *sk;
+	__u16 protocol;
+	int ret;
+	int flags;
+} __attribute__((preserve_access_index));
+
 SEC("tracepoint/sock/sock_send_length")
-int tp_send_length(struct trace_event_raw_sock_msg_length *ctx)
+int tp_send_length(struct trace_event_raw_sock_msg_length___new *ctx)
 {
 	return tcp_bytes_from_length(ctx->sk, ctx->protocol, ctx->ret, ctx->flags, true);
 }
 
 SEC("tracepoint/sock/sock_recv_length")
-int tp_recv_length(struct trace_event_raw_sock_msg_length *ctx)
+int tp_recv_length(struct trace_event_raw_sock_msg_length___new *ctx)
 {
 	return tcp_bytes_from_length(ctx->sk, ctx->protocol, ctx->ret, ctx->flags, false);
 }

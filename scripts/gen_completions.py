@@ -8,8 +8,13 @@ Each tool's options come from the program itself: COREScope TOOL
 and so do `corescope triage`, `corescope doctor`, `corescope export` and
 `corescope flamegraph`. Installed tool names
 carry PREFIX (bpf-opensnoop); `corescope TOOL` takes the bare name.
+
+In a cross build COREScope runs under CORESCOPE_EXE_WRAPPER (the
+environment; qemu-aarch64-static for arm64), which completions/meson.build
+sets.
 """
 import json
+import os
 import subprocess
 import sys
 
@@ -22,7 +27,8 @@ LIST_OPTIONS = [{"short": "-o", "long": "--output", "value": "FORMAT", "help": "
 
 
 def run(corescope, *args):
-    result = subprocess.run([corescope, *args], capture_output=True, text=True)
+    wrapper = [os.environ["CORESCOPE_EXE_WRAPPER"]] if os.environ.get("CORESCOPE_EXE_WRAPPER") else []
+    result = subprocess.run([*wrapper, corescope, *args], capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"gen_completions.py: '{corescope} {' '.join(args)}' failed: {result.stderr.strip()}")
     return result.stdout

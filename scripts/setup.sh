@@ -2,6 +2,13 @@
 # Prepares a Debian 12 machine to build and run corescope: installs the
 # packages that are missing, mounts tracefs when it is not mounted, and
 # configures and builds the tree in ./build. Run as root from anywhere.
+#
+#     scripts/setup.sh [--arm64] [PACKAGE...]
+#
+# --arm64 also prepares the arm64 cross build (cross/aarch64-linux-gnu.ini)
+# and the kernel-matrix suite's arm64 guest: dpkg's arm64 architecture
+# (multiarch), Debian's aarch64 cross compiler, the arm64 libraries, qemu's
+# arm64 system and user-mode emulators. PACKAGEs are installed too.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,11 +35,32 @@ packages=(
     prometheus        # corescope export's test scrapes it with the real server (and promtool)
     chromium          # the browser suite: flame graphs (and the HTML report) in headless Chromium
 )
+arm64=false
+if [ "${1:-}" = --arm64 ]; then
+    arm64=true
+    shift
+fi
 packages+=("$@") # extra packages a caller needs
+if $arm64; then
+    packages+=(
+        g++-aarch64-linux-gnu pkg-config:arm64 # the cross compiler, aarch64-linux-gnu-pkg-config
+        libbpf-dev:arm64 libelf-dev:arm64 libdw-dev:arm64 zlib1g-dev:arm64 libbz2-dev:arm64
+        liblzma-dev:arm64 libssl-dev:arm64 libcrypt-dev:arm64 libc6-dev:arm64 libstdc++-12-dev:arm64
+        systemtap-sdt-dev:arm64 # <sys/sdt.h> for the arm64 km-workload (kernel-matrix)
+        qemu-user-static # runs arm64 corescope in the cross build (completions, unit tests)
+        qemu-system-arm  # the kernel-matrix suite's arm64 guest (qemu-system-aarch64)
+    )
+fi
 
 if [ "$(id -u)" != 0 ]; then
     echo "setup.sh: run as root (it installs packages and mounts tracefs)" >&2
     exit 1
+fi
+
+if $arm64 && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    echo "setup.sh: adding dpkg's arm64 architecture (multiarch)"
+    dpkg --add-architecture arm64
+    apt-get update -qq
 fi
 
 missing=()

@@ -6,17 +6,20 @@
 # stderr). Idempotent: an unpacked kernel in the cache is reused, and with no
 # network (or no apt lists) the newest cached kernel is used.
 #
-# SERIES: 6.1 (the default: bookworm's linux-image-6.1.0-N-amd64) or 6.12
+# SERIES: 6.1 (the default: bookworm's linux-image-6.1.0-N-amd64), 6.12
 # (bookworm's linux-image-6.12.N+deb12-amd64, from its security and
-# backports updates). A package name (linux-image-...) pins that package.
+# backports updates) or 6.1-arm64 (linux-image-6.1.0-N-arm64, with the arm64
+# architecture added to dpkg). A package name (linux-image-...) pins that
+# package.
 #
 # Environment:
 #   CORESCOPE_KERNEL_PKG   pin a 6.1 package (e.g. linux-image-6.1.0-56-amd64)
 #                          instead of the newest one apt knows about.
 #   CORESCOPE_KERNEL_PKG_612  the same for 6.12 (linux-image-6.12.N+deb12-amd64)
+#   CORESCOPE_KERNEL_PKG_ARM64  the same for 6.1-arm64 (linux-image-6.1.0-N-arm64)
 #
 # Layout of CACHE_DIR:
-#   PKG_VERSION_amd64.deb          what apt-get download fetched
+#   PKG_VERSION_ARCH.deb           what apt-get download fetched
 #   PKG/boot/vmlinuz-*             the unpacked package (dpkg -x)
 #   PKG/boot/vmlinux-*             ELF kernel unpacked from vmlinuz, which
 #                                  qemu boots directly (PVH), ~3.5 s faster
@@ -28,7 +31,7 @@ prog=fetch-kernel.sh
 log() { echo "$prog: $*" >&2; }
 die() { echo "$prog: error: $*" >&2; exit 1; }
 
-[ $# -eq 1 ] || [ $# -eq 2 ] || die "usage: $prog CACHE_DIR [6.1|6.12|PACKAGE]"
+[ $# -eq 1 ] || [ $# -eq 2 ] || die "usage: $prog CACHE_DIR [6.1|6.12|6.1-arm64|PACKAGE]"
 mkdir -p "$1" || die "cannot create cache directory $1"
 cache=$(cd "$1" && pwd)
 series=${2:-6.1}
@@ -38,8 +41,11 @@ pin=""
 case $series in
 6.1) pin=${CORESCOPE_KERNEL_PKG:-}; pkg_re='^linux-image-6\.1\.0-[0-9]+-amd64$'; cache_glob='linux-image-6.1.0-*-amd64' ;;
 6.12) pin=${CORESCOPE_KERNEL_PKG_612:-}; pkg_re='^linux-image-6\.12\.[0-9]+\+deb12-amd64$'; cache_glob='linux-image-6.12.*+deb12-amd64' ;;
+# arm64: the same 6.1 series for 64-bit ARMv8 (needs `dpkg --add-architecture
+# arm64` and `apt-get update` for apt to know it; a gzip'd Image, no PVH).
+6.1-arm64) pin=${CORESCOPE_KERNEL_PKG_ARM64:-}; pkg_re='^linux-image-6\.1\.0-[0-9]+-arm64$'; cache_glob='linux-image-6.1.0-*-arm64' ;;
 linux-image-*) pin=$series; pkg_re="^${series//./\\.}\$"; cache_glob=$series ;;
-*) die "unknown kernel series '$series' (6.1, 6.12 or a linux-image package)" ;;
+*) die "unknown kernel series '$series' (6.1, 6.12, 6.1-arm64 or a linux-image package)" ;;
 esac
 
 for tool in apt-cache apt-get dpkg dpkg-deb; do
@@ -66,6 +72,9 @@ make_pvh_vmlinux() {
     local vmlinuz=$1 out tmp off magic decomp
     out=$(dirname "$vmlinuz")/vmlinux-$(basename "$vmlinuz" | sed 's/^vmlinuz-//')
     [ -s "$out" ] && return 0
+    # arm64's vmlinuz is an Image ("ARMd" at 0x38), which qemu -M virt boots
+    # as it is.
+    [ "$(tail -c +57 "$vmlinuz" | head -c 4)" = ARMd ] && return 0
     tmp=$out.tmp
     for magic in xz zstd; do
         case $magic in
@@ -142,7 +151,7 @@ for pkg in $pkgs; do
     tried=$((tried + 1))
     [ $tried -le 3 ] || break
 
-    deb=$(ls "$cache/${pkg}"_*_amd64.deb 2>/dev/null | sort -V | tail -n 1 || true)
+    deb=$(ls "$cache/${pkg}"_*_{amd64,arm64}.deb 2>/dev/null | sort -V | tail -n 1 || true)
     if [ -z "$deb" ]; then
         log "downloading $pkg"
         # -o APT::Sandbox::User=root: the _apt user cannot write to an
@@ -151,7 +160,7 @@ for pkg in $pkgs; do
             log "could not download $pkg"
             continue
         fi
-        deb=$(ls "$cache/${pkg}"_*_amd64.deb 2>/dev/null | sort -V | tail -n 1 || true)
+        deb=$(ls "$cache/${pkg}"_*_{amd64,arm64}.deb 2>/dev/null | sort -V | tail -n 1 || true)
         [ -n "$deb" ] || { log "apt-get download left no .deb for $pkg"; continue; }
     fi
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run-in-vm.sh: run a command inside Debian's 6.1 (or 6.12) kernel under qemu (TCG).
+# run-in-vm.sh: run a command inside Debian's 6.1 (or 6.12, or arm64 6.1) kernel under qemu (TCG).
 #
 #   run-in-vm.sh [options] [--files DIR] -- COMMAND [ARG...]
 #
@@ -12,7 +12,11 @@
 #                      cached in $CORESCOPE_KERNEL_CACHE or
 #                      ~/.cache/corescope/kernel-matrix)
 #   --series SERIES    without --kernel: fetch-kernel.sh's kernel of SERIES
-#                      (6.1, the default, or 6.12)
+#                      (6.1, the default, 6.12, or 6.1-arm64: Debian's arm64
+#                      6.1 under qemu-system-aarch64 -M virt, with an arm64
+#                      busybox-static; the files must be arm64 programs)
+#   --arch ARCH        x86_64 (default) or arm64: the guest's architecture,
+#                      for --kernel (--series 6.1-arm64 implies arm64)
 #   --files DIR        copied to /corescope in the guest (default: none)
 #   --timeout SECS     kill the VM after this long, exit 124 (default 300)
 #   --disk SIZE_MB     attach a scratch virtio disk (/dev/vda), formatted ext2
@@ -54,7 +58,7 @@ log() { echo "$prog: $*" >&2; }
 die() { echo "$prog: error: $*" >&2; exit $EXIT_SETUP; }
 usage_error() {
     echo "$prog: $*" >&2
-    echo "usage: $prog [--kernel VMLINUZ | --series 6.1|6.12] [--timeout SECS] [--files DIR] [--disk SIZE_MB]" \
+    echo "usage: $prog [--kernel VMLINUZ | --series 6.1|6.12|6.1-arm64] [--arch x86_64|arm64] [--timeout SECS] [--files DIR] [--disk SIZE_MB]" \
         "[--raw-disk|--ext4] [--module NAME]... [--memory MB] [--cpus N] [--append ARGS] [--bzimage] [--keep]" \
         "-- COMMAND [ARG...]" >&2
     exit 2
@@ -63,6 +67,7 @@ is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 kernel=""
 series=6.1
+arch=""
 files=""
 timeout_s=300
 disk_mb=""
@@ -78,7 +83,8 @@ bzimage=0
 while [ $# -gt 0 ]; do
     case $1 in
     --kernel) [ $# -ge 2 ] || usage_error "--kernel needs a path"; kernel=$2; shift 2 ;;
-    --series) [ $# -ge 2 ] || usage_error "--series needs 6.1 or 6.12"; series=$2; shift 2 ;;
+    --series) [ $# -ge 2 ] || usage_error "--series needs 6.1, 6.12 or 6.1-arm64"; series=$2; shift 2 ;;
+    --arch) [ $# -ge 2 ] || usage_error "--arch needs x86_64 or arm64"; arch=$2; shift 2 ;;
     --files) [ $# -ge 2 ] || usage_error "--files needs a directory"; files=$2; shift 2 ;;
     --timeout)
         [ $# -ge 2 ] && is_uint "$2" && [ "$2" -gt 0 ] ||
@@ -114,6 +120,10 @@ done
 if [ -n "$files" ]; then
     [ -d "$files" ] || usage_error "--files: '$files' is not a directory"
 fi
+if [ -z "$arch" ]; then
+    case $series in *arm64) arch=arm64 ;; *) arch=x86_64 ;; esac
+fi
+case $arch in x86_64 | arm64) ;; *) usage_error "--arch: '$arch' is not x86_64 or arm64" ;; esac
 
 # --- host dependencies --------------------------------------------------------
 
@@ -129,8 +139,13 @@ busybox_is_static() {
 }
 
 missing=()
-command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
-busybox_is_static || missing+=(busybox-static)
+if [ $arch = arm64 ]; then
+    command -v qemu-system-aarch64 >/dev/null || missing+=(qemu-system-arm)
+    command -v dpkg-deb >/dev/null || missing+=(dpkg)
+else
+    command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
+    busybox_is_static || missing+=(busybox-static)
+fi
 command -v cpio >/dev/null || missing+=(cpio)
 command -v gzip >/dev/null || missing+=(gzip)
 command -v timeout >/dev/null || missing+=(coreutils)
@@ -143,15 +158,31 @@ if [ ${#missing[@]} -gt 0 ]; then
             { apt-get update >&2 &&
                 apt-get install -y --no-install-recommends "${missing[@]}" >&2; } ||
             die "could not install ${missing[*]}; install them by hand (apt-get install ${missing[*]})"
-        busybox_is_static || die "busybox is still not static; apt-get install busybox-static"
+        [ $arch = arm64 ] || busybox_is_static || die "busybox is still not static; apt-get install busybox-static"
     else
         die "missing tools; install the Debian packages: ${missing[*]}"
     fi
 fi
-busybox=$(command -v busybox)
+cache=${CORESCOPE_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/corescope/kernel-matrix}
+if [ $arch = arm64 ]; then
+    # The guest's busybox: Debian's busybox-static for arm64, unpacked (not
+    # installed) into the kernel cache; needs dpkg's arm64 architecture
+    # (scripts/setup.sh --arm64) the first time.
+    busybox=$cache/busybox-static-arm64/bin/busybox
+    if [ ! -x "$busybox" ]; then
+        bbtmp=$(mktemp -d "${TMPDIR:-/tmp}/corescope-bb.XXXXXX")
+        (cd "$bbtmp" && apt-get download -o APT::Sandbox::User=root busybox-static:arm64 >&2) ||
+            { rm -rf "$bbtmp"; die "could not download busybox-static:arm64 (dpkg --add-architecture arm64; apt-get update)"; }
+        mkdir -p "$cache" && rm -rf "$cache/busybox-static-arm64" &&
+            dpkg-deb -x "$bbtmp"/busybox-static_*_arm64.deb "$cache/busybox-static-arm64" ||
+            { rm -rf "$bbtmp"; die "could not unpack busybox-static:arm64"; }
+        rm -rf "$bbtmp"
+    fi
+else
+    busybox=$(command -v busybox)
+fi
 
 if [ -z "$kernel" ]; then
-    cache=${CORESCOPE_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/corescope/kernel-matrix}
     kernel=$("$here/fetch-kernel.sh" "$cache" "$series") || die "fetch-kernel.sh could not provide a kernel"
 fi
 [ -f "$kernel" ] || die "kernel image '$kernel' not found"
@@ -365,12 +396,25 @@ fi
 # guest once stuck for 26 s at a jump label in the system-call entry while
 # tools attached (a soft lockup panic in CI, never seen on real CPUs); the
 # run takes 47 s instead of 40 here.
+qemu=qemu-system-x86_64
 qemu_args=(
     -accel tcg,thread=single -machine pc -cpu max -smp "$cpus" -m "$memory"
     -nographic -no-reboot -nic none
     -kernel "$boot_image" -initrd "$work/initramfs.cpio.gz"
     -append "console=ttyS0 panic=-1 quiet no_timer_check ${append}"
 )
+# arm64: qemu's virt board, the Image booted directly (no firmware), PL011
+# console. pauth-impdef: qemu's own pointer-authentication hash instead of
+# QARMA, which under TCG costs much of every function's entry and return.
+if [ $arch = arm64 ]; then
+    qemu=qemu-system-aarch64
+    qemu_args=(
+        -accel tcg,thread=single -machine virt -cpu max,pauth-impdef=on -smp "$cpus" -m "$memory"
+        -nographic -no-reboot -nic none
+        -kernel "$kernel" -initrd "$work/initramfs.cpio.gz"
+        -append "console=ttyAMA0 panic=-1 quiet ${append}"
+    )
+fi
 if [ -n "$disk_mb" ]; then
     truncate -s "${disk_mb}M" "$work/disk.raw"
     if [ $ext4 -eq 1 ]; then
@@ -388,7 +432,7 @@ guest_status=""
 # qemu reads its stdin for the serial console; give it /dev/null so the
 # guest never waits on the host terminal, and so a terminal stays sane.
 set +e # qemu's status is read from PIPESTATUS below
-timeout -k 5 "$timeout_s" qemu-system-x86_64 "${qemu_args[@]}" </dev/null |
+timeout -k 5 "$timeout_s" "$qemu" "${qemu_args[@]}" </dev/null |
     while IFS= read -r line || [ -n "$line" ]; do
         line=${line%$'\r'}
         printf '%s\n' "$line"

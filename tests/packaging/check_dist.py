@@ -14,8 +14,14 @@
         (dpkg-buildpackage -b -us -uc), installs it with apt-get install
         ./corescope_*.deb, checks its dependencies and runs corescope and a
         tool from /usr/sbin, then removes it again.
+  deb-arm64: the same package cross-built for arm64 (dpkg-buildpackage -a
+        arm64 -Pcross: Debian's aarch64 cross compiler and the arm64
+        libraries through multiarch, scripts/setup.sh --arm64), checks its
+        architecture, Depends (the arm64 libraries' packages) and contents,
+        and runs its corescope under qemu-aarch64-static (not installed: an
+        amd64 host cannot). Skipped when the cross toolchain is missing.
 
-Usage: check_dist.py dist|deb BUILD_DIR SOURCE_DIR TOOL... [-- ALIAS...]
+Usage: check_dist.py dist|deb|deb-arm64 BUILD_DIR SOURCE_DIR TOOL... [-- ALIAS...]
 """
 import glob
 import os
@@ -93,9 +99,9 @@ def add_nested(c, r, what):
         c.failed += int(counts.group(2))
 
 
-def packages_of_needed_libraries(deb):
+def packages_of_needed_libraries(deb, host_arch=None):
     """The packages that hold the shared libraries (DT_NEEDED) of every
-    program in the package, by dpkg -S."""
+    program in the package, by dpkg -S (host_arch's, for a cross build)."""
     root = tempfile.mkdtemp(prefix="corescope-debx-")
     try:
         run(["dpkg-deb", "-x", deb, root])
@@ -110,7 +116,8 @@ def packages_of_needed_libraries(deb):
                         continue
                 sonames |= set(re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]",
                                           run(["readelf", "--dynamic", path]).stdout))
-        multiarch = run(["dpkg-architecture", "-qDEB_HOST_MULTIARCH"]).stdout.strip()
+        arch = ["-a", host_arch] if host_arch else []
+        multiarch = run(["dpkg-architecture", *arch, "-qDEB_HOST_MULTIARCH"]).stdout.strip()
         packages = set()
         for soname in sonames:
             owners = run(["dpkg", "-S", f"*/{multiarch}/{soname}"]).stdout
@@ -190,6 +197,57 @@ def check_deb(c, build_dir, tools):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def check_deb_arm64(c, build_dir, tools):
+    missing = [p for p in ("aarch64-linux-gnu-g++", "aarch64-linux-gnu-pkg-config", "qemu-aarch64-static")
+               if not shutil.which(p)]
+    if missing:
+        print(f"SKIPPED: no arm64 cross toolchain ({' '.join(missing)}): scripts/setup.sh --arm64 installs it")
+        return
+    work = tempfile.mkdtemp(prefix="corescope-deb-arm64-")
+    try:
+        tree = make_tarball(c, build_dir, work)
+        if tree is None:
+            return
+        c.check(os.path.exists(os.path.join(tree, "vmlinux", "arm64", "vmlinux.h")),
+                "the tarball carries vmlinux/arm64/vmlinux.h")
+        env = dict(os.environ, DEB_BUILD_OPTIONS="noddebs nocheck")
+        r = run(["dpkg-buildpackage", "-a", "arm64", "-Pcross", "-b", "-us", "-uc"], cwd=tree, env=env)
+        debs = glob.glob(os.path.join(work, "corescope_*_arm64.deb"))
+        if not c.check(r.returncode == 0 and len(debs) == 1,
+                       "dpkg-buildpackage -a arm64 -Pcross -b -us -uc builds corescope_*_arm64.deb",
+                       r.stdout[-3000:] + r.stderr[-2000:]):
+            return
+        deb = debs[0]
+        print(f"package: {os.path.basename(deb)}, {os.path.getsize(deb)} bytes")
+        c.check(run(["dpkg-deb", "-f", deb, "Architecture"]).stdout.strip() == "arm64", "Architecture: arm64")
+        depends = run(["dpkg-deb", "-f", deb, "Depends"]).stdout.strip()
+        print(f"Depends: {depends}")
+        names = sorted(d.strip().split()[0] for d in depends.split(","))
+        needed = packages_of_needed_libraries(deb, "arm64")
+        c.check(needed and names == needed, "Depends is exactly the packages of the arm64 libraries the programs link",
+                f"Depends {' '.join(names)}; linked {' '.join(needed)}")
+        contents = run(["dpkg-deb", "-c", deb]).stdout
+        for path in ["./usr/sbin/corescope", "./usr/share/man/man8/corescope.8.gz",
+                     "./usr/share/bash-completion/completions/corescope",
+                     "./usr/share/zsh/vendor-completions/_corescope"] + \
+                    [f"./usr/sbin/{PREFIX}{t}" for t in tools]:
+            c.check(path in contents, f"the package has {path}")
+        root = os.path.join(work, "root")
+        run(["dpkg-deb", "-x", deb, root])
+        corescope = os.path.join(root, "usr", "sbin", "corescope")
+        header = run(["readelf", "-h", corescope]).stdout
+        c.check("AArch64" in header, "usr/sbin/corescope is an AArch64 program", header[-500:])
+        # The arm64 libraries it links are the multiarch ones installed here.
+        r = run(["qemu-aarch64-static", corescope, "list"])
+        c.check(r.returncode == 0 and all(t in r.stdout for t in tools),
+                "usr/sbin/corescope list (under qemu-aarch64-static)", r.stderr[-1000:])
+        completion = os.path.join(root, "usr", "share", "bash-completion", "completions", "corescope")
+        text = open(completion).read() if os.path.exists(completion) else ""
+        c.check("--pid" in text, "the bash completion (written by the arm64 corescope under qemu) offers --pid")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     mode, build_dir, source_dir = sys.argv[1:4]
     rest = sys.argv[4:]
@@ -197,6 +255,8 @@ def main():
     c = Checks(mode)
     if mode == "dist":
         check_dist(c, build_dir, source_dir, rest)
+    elif mode == "deb-arm64":
+        check_deb_arm64(c, build_dir, tools)
     else:
         check_deb(c, build_dir, tools)
     return c.finish()

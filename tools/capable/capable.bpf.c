@@ -112,8 +112,15 @@ int BPF_PROG(raw_cap_capable, const struct cred *cred, struct user_namespace *ta
 	return report(ctx, cap, ret, false, 0);
 }
 
+/* The record (6.14+), written out (flavoured) so that the program also
+ * compiles against a vmlinux.h older than it (arm64's, from 6.1). */
+struct trace_event_raw_cap_capable___new {
+	int cap;
+	int ret;
+} __attribute__((preserve_access_index));
+
 SEC("tracepoint/capability/cap_capable")
-int tp_cap_capable(struct trace_event_raw_cap_capable *ctx)
+int tp_cap_capable(struct trace_event_raw_cap_capable___new *ctx)
 {
 	return report(ctx, ctx->cap, ctx->ret, false, 0);
 }

@@ -37,6 +37,12 @@ struct mm_struct___old {
 	struct mm_rss_stat___old rss_stat;
 } __attribute__((preserve_access_index));
 
+/* 6.2+: an array of per-CPU counters (written out so that the program also
+ * compiles against an older vmlinux.h: arm64's, from 6.1). */
+struct mm_struct___new {
+	struct percpu_counter rss_stat[4];
+} __attribute__((preserve_access_index));
+
 /* enum NR_MM_COUNTERS, stable since 4.5 */
 #define MM_FILEPAGES  0
 #define MM_ANONPAGES  1
@@ -49,7 +55,7 @@ static __always_inline __u64 mm_counter(struct mm_struct *mm, int member)
 	if (bpf_core_type_exists(struct mm_rss_stat___old))
 		pages = BPF_CORE_READ((struct mm_struct___old *)mm, rss_stat.count[member].counter);
 	else
-		pages = BPF_CORE_READ(mm, rss_stat[member].count);
+		pages = BPF_CORE_READ((struct mm_struct___new *)mm, rss_stat[member].count);
 	return pages > 0 ? pages : 0;
 }
 

@@ -36,6 +36,11 @@ struct cfs_rq___old {
 	unsigned int h_nr_running;
 };
 
+/* 6.14+, written out for older vmlinux.h files (arm64's, from 6.1). */
+struct cfs_rq___new {
+	unsigned int h_nr_runnable;
+} __attribute__((preserve_access_index));
+
 /* The tasks runnable in the CPU's root CFS queue, across all task groups. */
 static __always_inline __u64 cfs_runnable(struct task_struct *task)
 {
@@ -49,8 +54,8 @@ static __always_inline __u64 cfs_runnable(struct task_struct *task)
 
 		cfs = &rq->cfs;
 	}
-	if (bpf_core_field_exists(cfs->h_nr_runnable))
-		return BPF_CORE_READ(cfs, h_nr_runnable);
+	if (bpf_core_field_exists(((struct cfs_rq___new *)cfs)->h_nr_runnable))
+		return BPF_CORE_READ((struct cfs_rq___new *)cfs, h_nr_runnable);
 	old = (void *)cfs;
 	return BPF_CORE_READ(old, h_nr_running);
 }

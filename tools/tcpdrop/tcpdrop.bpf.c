@@ -66,12 +66,23 @@ struct {
 	__type(value, __u8);
 } accepting SEC(".maps");
 
+/* SKB_CONSUMED and kfree_skb's rx_sk (newer than 6.1), written out
+ * (flavoured) so that the program also compiles against a vmlinux.h older
+ * than them (arm64's, from 6.1). */
+enum skb_drop_reason___new {
+	SKB_CONSUMED___new = 1,
+};
+
+struct trace_event_raw_kfree_skb___new {
+	void *rx_sk;
+} __attribute__((preserve_access_index));
+
 /* Not drops: the kernel's marks for a packet freed after use. 6.18 sends
  * those to skb:consume_skb, but a kernel may still pass them here. */
 static __always_inline bool not_a_drop(__u32 reason)
 {
-	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_CONSUMED) &&
-	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED))
+	if (bpf_core_enum_value_exists(enum skb_drop_reason___new, SKB_CONSUMED___new) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason___new, SKB_CONSUMED___new))
 		return true;
 	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_NOT_DROPPED_YET) &&
 	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_NOT_DROPPED_YET))
@@ -271,8 +282,8 @@ int tp_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 
 	if (bpf_core_field_exists(ctx->reason))
 		reason = ctx->reason;
-	if (bpf_core_field_exists(ctx->rx_sk))
-		rx_sk = ctx->rx_sk;
+	if (bpf_core_field_exists(((struct trace_event_raw_kfree_skb___new *)ctx)->rx_sk))
+		rx_sk = BPF_CORE_READ((struct trace_event_raw_kfree_skb___new *)ctx, rx_sk);
 	return on_drop(ctx, ctx->skbaddr, (__u64)ctx->location, reason, rx_sk);
 }
 

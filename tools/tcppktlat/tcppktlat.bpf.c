@@ -111,15 +111,22 @@ int BPF_PROG(raw_rcv_space_adjust, const struct sock *sk) { return read_sock(ctx
 
 /* Tier 3: the tracepoints through tracefs. Older tcp_probe records have no
  * skaddr: both sides then key by the socket's cookie. */
+struct trace_event_raw_tcp_probe___new {
+	const void *skaddr;
+} __attribute__((preserve_access_index));
+
 static __always_inline bool probe_has_skaddr(void)
 {
-	return bpf_core_field_exists(((struct trace_event_raw_tcp_probe *)0)->skaddr);
+	return bpf_core_field_exists(((struct trace_event_raw_tcp_probe___new *)0)->skaddr);
 }
 
 SEC("tracepoint/tcp/tcp_probe")
 int tp_probe(struct trace_event_raw_tcp_probe *ctx)
 {
-	__u64 key = probe_has_skaddr() ? (__u64)BPF_CORE_READ(ctx, skaddr) : ctx->sock_cookie;
+	__u64 key = probe_has_skaddr()
+			    ? (__u64)BPF_CORE_READ((struct trace_event_raw_tcp_probe___new *)ctx,
+						   skaddr)
+			    : ctx->sock_cookie;
 
 	arrived(key, ctx->data_len);
 	return 0;

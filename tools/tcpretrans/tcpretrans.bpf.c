@@ -125,15 +125,33 @@ struct trace_event_raw_tcp_event_sk_skb___shared {
 	__u8 daddr_v6[16];
 } __attribute__((preserve_access_index));
 
+/* The record of its own (newer than 6.1), written out (flavoured) so that
+ * the program also compiles against a vmlinux.h older than it (arm64's,
+ * from 6.1). */
+struct trace_event_raw_tcp_retransmit_skb___new {
+	struct trace_entry ent;
+	const void *skbaddr;
+	const void *skaddr;
+	int state;
+	__u16 sport;
+	__u16 dport;
+	__u16 family;
+	__u8 saddr[4];
+	__u8 daddr[4];
+	__u8 saddr_v6[16];
+	__u8 daddr_v6[16];
+	int err;
+} __attribute__((preserve_access_index));
+
 /* Tier 3: the tracepoint (needs tracefs). Its record has grown over the
  * years; fields an older kernel lacks are read from the socket. */
 SEC("tracepoint/tcp/tcp_retransmit_skb")
 int tp_retransmit(void *raw)
 {
-	struct trace_event_raw_tcp_retransmit_skb *ctx = raw;
+	struct trace_event_raw_tcp_retransmit_skb___new *ctx = raw;
 	struct tcpretrans_event e = {};
 
-	if (!bpf_core_type_exists(struct trace_event_raw_tcp_retransmit_skb)) {
+	if (!bpf_core_type_exists(struct trace_event_raw_tcp_retransmit_skb___new)) {
 		struct trace_event_raw_tcp_event_sk_skb___shared *shared = raw;
 
 		e.family = SOCK_TP_READ_ENDPOINTS(shared, e.laddr, e.raddr, &e.lport, &e.rport);

@@ -96,9 +96,16 @@ int BPF_PROG(btf_data_ready, const struct sock *sk) { return on_data_ready(sk); 
 SEC("raw_tp/sk_data_ready")
 int BPF_PROG(raw_data_ready, const struct sock *sk) { return on_data_ready(sk); }
 
-/* The record names the socket; the rest is read from it. */
+/* The record names the socket; the rest is read from it. The record (newer
+ * than 6.1), written out (flavoured) so that the program also compiles
+ * against a vmlinux.h older than it (arm64's, from 6.1). */
+struct trace_event_raw_sk_data_ready___new {
+	const void *skaddr;
+	__u16 protocol;
+} __attribute__((preserve_access_index));
+
 SEC("tracepoint/sock/sk_data_ready")
-int tp_data_ready(struct trace_event_raw_sk_data_ready *ctx)
+int tp_data_ready(struct trace_event_raw_sk_data_ready___new *ctx)
 {
 	if (ctx->protocol != SOCK_IPPROTO_TCP)
 		return 0;
