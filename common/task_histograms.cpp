@@ -60,4 +60,15 @@ void TaskHistogramPrinter::print(std::vector<TaskHistEntry> entries) {
     }
 }
 
+TaskHistTotal total_task_histogram(const MapHandle& hists, const __u64& hist_sum_ns) {
+    TaskHistTotal total;
+    total.slots.assign(TASK_HIST_SLOTS, 0);
+    for (const TaskHistEntry& e : read_map<uint32_t, task_hist>(hists, TASK_HIST_MAX_KEYS))
+        for (size_t i = 0; i < TASK_HIST_SLOTS; i++)
+            total.slots[i] += e.value.slots[i];
+    // The programs add to it as this runs: one atomic read.
+    total.sum_s = static_cast<double>(__atomic_load_n(&hist_sum_ns, __ATOMIC_RELAXED)) / 1e9;
+    return total;
+}
+
 } // namespace corescope

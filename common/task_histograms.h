@@ -34,4 +34,13 @@ class TaskHistogramPrinter {
     HistogramPrinter histograms_;
 };
 
+// Every key's histogram summed into one, with the kernel's running sum of
+// the times (bpf/task_hists.bpf.h's hist_sum_ns, kept under hist_keep_sum)
+// in seconds: what an exposition shows, which has no per-process split.
+struct TaskHistTotal {
+    std::vector<uint64_t> slots;
+    double sum_s = 0;
+};
+TaskHistTotal total_task_histogram(const MapHandle& hists, const __u64& hist_sum_ns);
+
 } // namespace corescope

@@ -36,6 +36,7 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <thread>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 namespace itest {
@@ -821,6 +822,45 @@ uint16_t local_port(int fd) {
     getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
     return ntohs(addr.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&addr)->sin_port
                                            : reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+}
+
+QueuedListener::QueuedListener(int backlog) {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_storage addr = loopback(AF_INET, 0);
+    if (fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(sockaddr_in)) == 0 &&
+        listen(fd_, backlog) == 0)
+        port = local_port(fd_);
+}
+
+QueuedListener::~QueuedListener() {
+    for (int c : clients_)
+        close(c);
+    if (fd_ >= 0) close(fd_);
+}
+
+uint32_t QueuedListener::queue_length() const {
+    tcp_info info{};
+    socklen_t len = sizeof info;
+    if (getsockopt(fd_, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return 0;
+    return info.tcpi_unacked;
+}
+
+bool QueuedListener::fill(int connects, int queued) {
+    for (int i = 0; i < connects; i++) {
+        bool fits = i < queued;
+        int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (fits ? 0 : SOCK_NONBLOCK), 0);
+        clients_.push_back(c);
+        sockaddr_storage addr = loopback(AF_INET, port);
+        int rc = connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof(sockaddr_in));
+        if (fits && rc != 0) return false;
+        if (!fits) continue;
+        // The handshake completes in the kernel: wait for it in the queue.
+        for (int tries = 0; queue_length() < static_cast<uint32_t>(i + 1); tries++) {
+            if (tries == 2000) return false;
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    }
+    return queue_length() == static_cast<uint32_t>(queued);
 }
 
 std::vector<std::string> fields(const std::string& line) {

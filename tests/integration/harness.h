@@ -196,6 +196,30 @@ sockaddr_storage loopback(int family, uint16_t port);
 // The local port a socket is bound to (IPv4 or IPv6).
 uint16_t local_port(int fd);
 
+// A listener on 127.0.0.1 with a backlog, and connections left in its
+// accept queue (never accepted), for the tools that watch the queue.
+class QueuedListener {
+  public:
+    explicit QueuedListener(int backlog);
+    ~QueuedListener();
+    QueuedListener(const QueuedListener&) = delete;
+    QueuedListener& operator=(const QueuedListener&) = delete;
+
+    // Makes connects connections, the first queued of them each waited for
+    // in the queue before the next (so the queue is 0, 1, 2... long as
+    // each arrives); the rest only started, their SYN dropped when the
+    // queue is full. True when the queue ends queued long.
+    bool fill(int connects, int queued);
+    // The accept queue's length: a listener's tcpi_unacked.
+    uint32_t queue_length() const;
+
+    uint16_t port = 0; // 0 when the listener could not be made
+
+  private:
+    int fd_ = -1;
+    std::vector<int> clients_;
+};
+
 // A loopback TCP session of the test's own, in the calling process: a
 // listener on 127.0.0.1 (its port in *port), a connection to it, 100 bytes
 // each way, all closed. False if a step failed.

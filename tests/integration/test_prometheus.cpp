@@ -41,49 +41,6 @@ constexpr int queued = 3;
 constexpr int slow_calls = 3; // fc_slow: 20 ms each
 constexpr int alpha_calls = 7;
 
-// A listener on 127.0.0.1 with the test's backlog, and connections each
-// waited for in its accept queue (never accepted): tcpsynbl sees queue
-// lengths 0, 1, 2.
-struct Listener {
-    int fd = -1;
-    uint16_t port = 0;
-    std::vector<int> clients;
-
-    Listener() {
-        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_storage addr = loopback(AF_INET, 0);
-        if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(sockaddr_in)) != 0 ||
-            listen(fd, backlog) != 0)
-            return;
-        port = local_port(fd);
-    }
-    ~Listener() {
-        for (int c : clients)
-            close(c);
-        if (fd >= 0) close(fd);
-    }
-    uint32_t queue_length() const {
-        tcp_info info{};
-        socklen_t len = sizeof info;
-        if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return 0;
-        return info.tcpi_unacked;
-    }
-    bool fill() {
-        for (int i = 0; i < queued; i++) {
-            int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-            clients.push_back(c);
-            sockaddr_storage addr = loopback(AF_INET, port);
-            if (connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof(sockaddr_in)) != 0)
-                return false;
-            for (int tries = 0; queue_length() < static_cast<uint32_t>(i + 1); tries++) {
-                if (tries == 2000) return false;
-                std::this_thread::sleep_for(std::chrono::milliseconds(1));
-            }
-        }
-        return true;
-    }
-};
-
 // A file of size bytes on disk, written, synced and dropped from the page
 // cache, so that reading it goes through readahead.
 std::string cold_file(size_t size) {
@@ -126,7 +83,7 @@ TEST_CASE("-o prometheus: each histogram and counter tool prints what the worklo
     { std::ofstream(warm) << std::string(64 << 10, 'w'); }
     std::string missing = "/nonexistent/" + unique_token("prometheus-open");
     std::string lib = func_library_path();
-    Listener listener;
+    QueuedListener listener(backlog);
     REQUIRE(listener.port != 0);
     FuncWorkload funcs(alpha_calls, 0, slow_calls, 0);
 
@@ -219,7 +176,7 @@ TEST_CASE("-o prometheus: each histogram and counter tool prints what the worklo
     }
     uint16_t session_port = 0;
     REQUIRE(loopback_session(&session_port));
-    REQUIRE(listener.fill());
+    REQUIRE(listener.fill(queued, queued));
     REQUIRE(funcs.go() == 0);
 
     std::map<std::vector<std::string>, Finished> outputs;

@@ -32,53 +32,6 @@ constexpr int backlog = 5;
 constexpr int connects = 8;
 constexpr int queued = backlog + 1;
 
-struct Listener {
-    int fd = -1;
-    uint16_t port = 0;
-    std::vector<int> clients;
-
-    Listener() {
-        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_storage addr = loopback(AF_INET, 0);
-        if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(sockaddr_in)) != 0 ||
-            listen(fd, backlog) != 0)
-            return;
-        port = local_port(fd);
-    }
-    ~Listener() {
-        for (int c : clients)
-            close(c);
-        if (fd >= 0) close(fd);
-    }
-
-    // The accept queue's length: a listener's tcpi_unacked.
-    uint32_t queue_length() const {
-        tcp_info info{};
-        socklen_t len = sizeof info;
-        if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return 0;
-        return info.tcpi_unacked;
-    }
-
-    // connects connections, each waited for in the queue before the next,
-    // where there is room; the rest only started (their SYN is dropped).
-    bool fill() {
-        for (int i = 0; i < connects; i++) {
-            bool fits = i < queued;
-            int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (fits ? 0 : SOCK_NONBLOCK), 0);
-            clients.push_back(c);
-            sockaddr_storage addr = loopback(AF_INET, port);
-            int rc = connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof(sockaddr_in));
-            if (fits && rc != 0) return false;
-            if (!fits) continue;
-            for (int tries = 0; queue_length() < static_cast<uint32_t>(i + 1); tries++) {
-                if (tries == 2000) return false;
-                std::this_thread::sleep_for(std::chrono::milliseconds(1));
-            }
-        }
-        return queue_length() == queued;
-    }
-};
-
 // The JSON histogram of the listener (--per-port), with the buckets it must have.
 void check_listener_histogram(const std::string& out, uint16_t port) {
     int found = 0;
@@ -105,14 +58,14 @@ void check_listener_histogram(const std::string& out, uint16_t port) {
 TEST_CASE("tcpsynbl counts the backlog each queued connection found, per listening port",
           "[tcpsynbl]") {
     REQUIRE_BPF();
-    Listener listener;
+    QueuedListener listener(backlog);
     REQUIRE(listener.port != 0);
     ToolProcess text({tool_path("tcpsynbl"), "-4"});
     ToolProcess per_port({tool_path("tcpsynbl"), "-o", "json", "--per-port"});
     ToolProcess v6({tool_path("tcpsynbl"), "-o", "json", "-6", "--per-port"});
     for (ToolProcess* p : {&text, &per_port, &v6})
         REQUIRE(p->wait_attached());
-    REQUIRE(listener.fill());
+    REQUIRE(listener.fill(connects, queued));
     Finished t = text.stop();
     Finished p = per_port.stop();
     Finished v = v6.stop();
@@ -141,7 +94,7 @@ TEST_CASE("tcpsynbl counts the backlog each queued connection found, per listeni
 
 TEST_CASE("tcpsynbl counts the same through each tier of its plan", "[tcpsynbl]") {
     REQUIRE_BPF();
-    Listener listener;
+    QueuedListener listener(backlog);
     REQUIRE(listener.port != 0);
     std::vector<std::string> argv = {tool_path("tcpsynbl"), "-v", "-o", "json", "--per-port"};
     ToolProcess best(argv);
@@ -151,7 +104,7 @@ TEST_CASE("tcpsynbl counts the same through each tier of its plan", "[tcpsynbl]"
                    [] { setenv("CORESCOPE_SKIP_ATTACH", "fentry,kprobe,tp_btf,raw_tp", 1); });
     for (ToolProcess* p : {&best, &raw, &tp})
         REQUIRE(p->wait_attached());
-    REQUIRE(listener.fill());
+    REQUIRE(listener.fill(connects, queued));
     Finished b = best.stop();
     Finished r = raw.stop();
     Finished t = tp.stop();

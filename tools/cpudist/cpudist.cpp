@@ -101,14 +101,7 @@ int cpudist(int argc, char** argv) {
         // (one, unsplit) and the kernel's sum of the times.
         return print_prometheus(
             spec, [offcpu = settings.offcpu](cpudist_bpf& skel, Exposition& out) {
-                std::vector<uint64_t> slots(TASK_HIST_SLOTS, 0);
-                for (const TaskHistEntry& e :
-                     read_map<uint32_t, task_hist>(skel.maps.hists, TASK_HIST_MAX_KEYS))
-                    for (size_t i = 0; i < TASK_HIST_SLOTS; i++)
-                        slots[i] += e.value.slots[i];
-                double sum =
-                    static_cast<double>(__atomic_load_n(&skel.bss->hist_sum_ns, __ATOMIC_RELAXED)) /
-                    1e9;
+                TaskHistTotal total = total_task_histogram(skel.maps.hists, skel.bss->hist_sum_ns);
                 out.family(offcpu ? "corescope_offcpu_duration_seconds"
                                   : "corescope_oncpu_duration_seconds",
                            MetricType::histogram,
@@ -117,7 +110,7 @@ int cpudist(int argc, char** argv) {
                                   : "Time tasks ran on a CPU each time they were scheduled, from "
                                     "cpudist.",
                            "seconds")
-                    .add({}, log2_histogram(slots, export_us, sum));
+                    .add({}, log2_histogram(total.slots, export_us, total.sum_s));
             });
     return run_summary_tool<cpudist_bpf>(
         spec, [&](cpudist_bpf& skel, const AttachPlan&, Output& out) {

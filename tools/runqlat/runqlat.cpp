@@ -55,17 +55,10 @@ std::unique_ptr<ExportCollector> export_runqlat(const CommonOptions& options) {
                  skel.rodata->hist_keep_sum = true;
              }},
         [](runqlat_bpf& skel, Exposition& out) {
-            std::vector<uint64_t> slots(TASK_HIST_SLOTS, 0);
-            for (const TaskHistEntry& e :
-                 read_map<uint32_t, task_hist>(skel.maps.hists, TASK_HIST_MAX_KEYS))
-                for (size_t i = 0; i < TASK_HIST_SLOTS; i++)
-                    slots[i] += e.value.slots[i];
-            double sum =
-                static_cast<double>(__atomic_load_n(&skel.bss->hist_sum_ns, __ATOMIC_RELAXED)) /
-                1e9;
+            TaskHistTotal total = total_task_histogram(skel.maps.hists, skel.bss->hist_sum_ns);
             out.family("corescope_runqueue_latency_seconds", MetricType::histogram,
                        "Time tasks waited on a run queue before running, from runqlat.", "seconds")
-                .add({}, log2_histogram(slots, export_us, sum));
+                .add({}, log2_histogram(total.slots, export_us, total.sum_s));
         });
 }
 
