@@ -467,7 +467,14 @@ TEST_CASE("a PID filter for a process that does not exist runs and reports no ev
             CHECK(a.exit_code == 0);
             CHECK(reported(a.out) > 0);
             CHECK(r.exit_code == 0);
-            CHECK(r.err.empty());
+            // Nothing on stderr but, from a tool that runs part of its plan
+            // (klockstat without hold times here), the one line that says
+            // which part this kernel cannot trace.
+            std::string err;
+            for (const std::string& line : lines(r.err))
+                if (line.find(" not traced: this kernel offers no way (") == std::string::npos)
+                    err += line + "\n";
+            CHECK(err.empty());
             // Event tools print nothing; summary tools an empty summary.
             CHECK(reported(r.out) == 0);
         }

@@ -7,7 +7,8 @@
  * space per request: the loader reads and clears the map every interval.
  *
  * Three tiers on block_rq_issue: tp_btf and raw_tp read the size from the
- * struct request; the tracefs tracepoint from its record. */
+ * struct request (tp_btf directly, raw_tp through a probe read); the
+ * tracefs tracepoint from its record. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
@@ -70,7 +71,16 @@ static __always_inline void rq_issue(struct request *rq)
 SEC("tp_btf/block_rq_issue")
 int btf_issue(__u64 *ctx)
 {
-	rq_issue(rq_arg(ctx, issue_rq_arg));
+	struct request *rq;
+
+	if (issue_rq_arg) { /* before 5.11: the second argument, probe read */
+		rq_issue(rq_arg(ctx, issue_rq_arg));
+		return 0;
+	}
+	/* A typed pointer: the size is a direct load, no probe read (the
+	 * program runs for every request issued on the host). */
+	rq = (struct request *)ctx[0];
+	count(only_dev ? block_rq_dev(rq) : 0, rq->__data_len);
 	return 0;
 }
 
