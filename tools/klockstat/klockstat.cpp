@@ -236,7 +236,7 @@ class LockSummary {
         printer_.print(waits, holds, &collector_.reader());
         if (settings_.reset) {
             collector_.forget_stacks(waits);
-            collector_.forget_stacks(holds); // a stack both named: already gone
+            collector_.forget_stacks(holds); // one both named went with the waits'
         }
         report_(collector_.symbolizer());
     }
@@ -260,22 +260,29 @@ class LockSummary {
 // variants a kernel may lack (interruptible, killable, trylock) are
 // optional.
 AttachStep hold_steps() {
-    return function_tiers(hold_step, {
-                                         {"mutex_lock", true, true},
-                                         {"mutex_lock_interruptible", true, true, true},
-                                         {"mutex_lock_killable", true, true, true},
-                                         {"mutex_trylock", true, true, true},
-                                         {"mutex_unlock"},
-                                         {"down_read", true, true},
-                                         {"down_read_interruptible", true, true, true},
-                                         {"down_read_killable", true, true, true},
-                                         {"down_read_trylock", true, true, true},
-                                         {"up_read"},
-                                         {"down_write", true, true},
-                                         {"down_write_killable", true, true, true},
-                                         {"down_write_trylock", true, true, true},
-                                         {"up_write"},
-                                     });
+    constexpr bool optional = true, required = false;
+    // An acquisition: its entry and its return; a release: its entry.
+    auto takes = [](const char* name, bool is_optional) {
+        return FunctionProgram{name, true, true, is_optional};
+    };
+    auto releases = [](const char* name) { return FunctionProgram{name}; };
+    std::vector<FunctionProgram> functions = {
+        takes("mutex_lock", required),
+        takes("mutex_lock_interruptible", optional),
+        takes("mutex_lock_killable", optional),
+        takes("mutex_trylock", optional),
+        releases("mutex_unlock"),
+        takes("down_read", required),
+        takes("down_read_interruptible", optional),
+        takes("down_read_killable", optional),
+        takes("down_read_trylock", optional),
+        releases("up_read"),
+        takes("down_write", required),
+        takes("down_write_killable", optional),
+        takes("down_write_trylock", optional),
+        releases("up_write"),
+    };
+    return function_tiers(hold_step, functions);
 }
 
 std::vector<AttachStep> attach_steps(const Settings& settings) {
