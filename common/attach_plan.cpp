@@ -160,6 +160,22 @@ AttachStep tracepoint_tiers(std::string what, const std::vector<TracepointProgra
     return step;
 }
 
+AttachStep function_tiers(std::string what, const std::vector<FunctionProgram>& functions) {
+    AttachWay fentry, kprobe;
+    for (const FunctionProgram& f : functions) {
+        const std::string& name = f.function;
+        if (f.entry) {
+            fentry.points.push_back({"fentry_" + name, AttachKind::fentry, name, f.optional});
+            kprobe.points.push_back({"kprobe_" + name, AttachKind::kprobe, name, f.optional});
+        }
+        if (f.exit) {
+            fentry.points.push_back({"fexit_" + name, AttachKind::fexit, name, f.optional});
+            kprobe.points.push_back({"kretprobe_" + name, AttachKind::kretprobe, name, f.optional});
+        }
+    }
+    return {std::move(what), {std::move(fentry), std::move(kprobe)}};
+}
+
 namespace {
 
 // The first way of step this kernel has, into choice.points; each way

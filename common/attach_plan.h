@@ -96,6 +96,21 @@ AttachStep tracepoint_tiers(std::string what, const std::vector<TracepointProgra
                             std::vector<AttachKind> kinds = {AttachKind::tp_btf, AttachKind::raw_tp,
                                                              AttachKind::tracepoint});
 
+// One kernel function programs attach to, for function_tiers().
+struct FunctionProgram {
+    std::string function;  // "mutex_lock": the programs are named after it
+    bool entry = true;     // fentry_FUNCTION, else kprobe_FUNCTION
+    bool exit = false;     // fexit_FUNCTION, else kretprobe_FUNCTION
+    bool optional = false; // skipped where the kernel lacks the function
+};
+
+// The two ways to attach programs to kernel functions, most preferred
+// first: fentry and fexit (programs fentry_FUNCTION, fexit_FUNCTION), else
+// kprobes and kretprobes (kprobe_FUNCTION, kretprobe_FUNCTION); all the
+// programs of a step from the same way, each function's entry before its
+// exit.
+AttachStep function_tiers(std::string what, const std::vector<FunctionProgram>& functions);
+
 class Links {
   public:
     Links() = default;

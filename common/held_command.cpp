@@ -1,7 +1,9 @@
 #include "held_command.h"
 
 #include "errors.h"
+#include "host_lookups.h"
 #include "tool.h"
+#include "user_files.h"
 
 #include <cerrno>
 #include <csignal>
@@ -14,6 +16,15 @@
 #include <unistd.h>
 
 namespace corescope {
+
+std::optional<AttachPoint> exit_stop_probe(pid_t pid, const std::string& program) {
+    std::string libc = libc_paths({}, {}).front();
+    std::optional<uint64_t> exit_at = function_offset(libc, "exit");
+    if (!exit_at) return std::nullopt;
+    AttachPoint stop{program, AttachKind::uprobe, uprobe_target_at(libc, *exit_at)};
+    stop.pid = static_cast<int>(pid);
+    return stop;
+}
 
 std::vector<std::string> command_words(std::string_view text) {
     std::vector<std::string> words;

@@ -3,7 +3,10 @@
 // before its exec until the tool is attached.
 #pragma once
 
+#include "attach_plan.h"
+
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <sys/types.h>
@@ -18,6 +21,13 @@ std::vector<std::string> command_words(std::string_view text);
 // The program a command names: a path as given, else the first runnable
 // file of that name in PATH. UsageError naming it when there is none.
 std::string command_program(const std::string& name);
+
+// The uprobe on the system C library's exit() by which a held command stops
+// as it enters it (the tool's BPF program, `program`, sends it SIGSTOP), so
+// that its mappings are read (exited's at_stop) before they are gone;
+// nullopt where the library has no exit(). Throws RuntimeError when there is
+// no C library.
+std::optional<AttachPoint> exit_stop_probe(pid_t pid, const std::string& program = "exit_entry");
 
 class HeldCommand {
   public:

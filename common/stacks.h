@@ -208,6 +208,18 @@ class StackCollector {
     Symbolizer& symbolizer() { return symbolizer_; }
     // Deletes a stack from the stack map (no key names it any more).
     void forget_stack(int32_t id) { bpf_map__delete_elem(stack_map_, &id, sizeof id, 0); }
+    // Deletes the stacks the keys of taken entries named (their
+    // user_stack_id and kernel_stack_id, those the key has), each once.
+    template <class Entry>
+    void forget_stacks(const std::vector<Entry>& entries) {
+        std::set<int32_t> ids;
+        for (const Entry& e : entries) {
+            if constexpr (requires { e.key.user_stack_id; }) ids.insert(e.key.user_stack_id);
+            if constexpr (requires { e.key.kernel_stack_id; }) ids.insert(e.key.kernel_stack_id);
+        }
+        for (int32_t id : ids)
+            if (id >= 0) forget_stack(id);
+    }
 
   private:
     const bpf_map* stack_map_;
@@ -317,7 +329,7 @@ class StackSummary {
             take ? take_map<Key, Value>(totals_, limit_) : read_map<Key, Value>(totals_, limit_);
         remember(entries);
         printer_.print(entries, &collector_.reader());
-        if (take) forget_stacks(entries);
+        if (take) collector_.forget_stacks(entries);
         report_(collector_.symbolizer());
     }
 
@@ -330,16 +342,6 @@ class StackSummary {
                 if constexpr (requires { e.key.pid; }) collector_.remember(e.key.pid);
             }
         }
-    }
-
-    void forget_stacks(const std::vector<MapEntry<Key, Value>>& entries) {
-        std::set<int32_t> ids;
-        for (const MapEntry<Key, Value>& e : entries) {
-            if constexpr (requires { e.key.user_stack_id; }) ids.insert(e.key.user_stack_id);
-            if constexpr (requires { e.key.kernel_stack_id; }) ids.insert(e.key.kernel_stack_id);
-        }
-        for (int32_t id : ids)
-            if (id >= 0) collector_.forget_stack(id);
     }
 
     const bpf_map* totals_;
@@ -355,6 +357,14 @@ class StackSummary {
 // {"type":"missed_stacks","collisions":N,"map_full":M,"stack_storage_size":S}.
 void report_missed_stacks(uint64_t collisions, uint64_t map_full, uint32_t storage_size,
                           const CommonOptions& options, Output& out);
+// The same, from a skeleton's counters (bpf/stacks.bpf.h's
+// stack_id_collisions and stack_id_no_memory, in its .bss).
+template <class Skeleton>
+void report_missed_stacks(const Skeleton& skel, uint32_t storage_size, const CommonOptions& options,
+                          Output& out) {
+    report_missed_stacks(skel.bss->stack_id_collisions, skel.bss->stack_id_no_memory, storage_size,
+                         options, out);
+}
 
 // What a stack tool's kernel side missed, said at each print (each interval)
 // for what is new since the last, from the BPF side's running totals:

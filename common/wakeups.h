@@ -141,9 +141,7 @@ int run_wakeup_tool(int argc, char** argv, const WakeupToolText& text,
                 skel.maps.totals, WAKEUPS_MAX_KEYS, skel.maps.stack_traces,
                 Printer(options, wakeups, out),
                 [&](Symbolizer&) {
-                    report_missed_stacks(skel.bss->stack_id_collisions,
-                                         skel.bss->stack_id_no_memory, wakeups.stacks.storage_size,
-                                         options, out);
+                    report_missed_stacks(skel, wakeups.stacks.storage_size, options, out);
                     report_wakeups_dropped(skel.bss->dropped, options, out);
                 },
                 {.remember = remember});

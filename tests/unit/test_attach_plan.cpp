@@ -416,4 +416,33 @@ TEST_CASE("file_rw_step: both families' entries and exits, then the raw pair (fi
     CHECK(step.ways[1].points[1].program == "raw_exit");
 }
 
+TEST_CASE("function_tiers: fentry and fexit, else kprobes; each entry before its exit",
+          "[attach_plan]") {
+    AttachStep step = function_tiers("lock hold times", {{"mutex_lock", true, true},
+                                                         {"mutex_trylock", true, true, true},
+                                                         {"mutex_unlock"},
+                                                         {"do_exit", false, true}});
+    CHECK(step.what == "lock hold times");
+    REQUIRE(step.ways.size() == 2);
+    auto points = [](const AttachWay& way) {
+        std::vector<std::string> out;
+        for (const AttachPoint& p : way.points)
+            out.push_back(std::string(attach_kind_name(p.kind)) + " " + p.program + " " + p.target +
+                          (p.optional ? " optional" : ""));
+        return out;
+    };
+    CHECK(points(step.ways[0]) ==
+          std::vector<std::string>{
+              "fentry fentry_mutex_lock mutex_lock", "fexit fexit_mutex_lock mutex_lock",
+              "fentry fentry_mutex_trylock mutex_trylock optional",
+              "fexit fexit_mutex_trylock mutex_trylock optional",
+              "fentry fentry_mutex_unlock mutex_unlock", "fexit fexit_do_exit do_exit"});
+    CHECK(points(step.ways[1]) ==
+          std::vector<std::string>{
+              "kprobe kprobe_mutex_lock mutex_lock", "kretprobe kretprobe_mutex_lock mutex_lock",
+              "kprobe kprobe_mutex_trylock mutex_trylock optional",
+              "kretprobe kretprobe_mutex_trylock mutex_trylock optional",
+              "kprobe kprobe_mutex_unlock mutex_unlock", "kretprobe kretprobe_do_exit do_exit"});
+}
+
 } // namespace test_attach_plan

@@ -1,10 +1,13 @@
 // A command a tool starts and holds before its exec (common/held_command.h).
 #include "errors.h"
 #include "held_command.h"
+#include "host_lookups.h"
+#include "user_files.h"
 
 #include <catch2/catch.hpp>
 
 #include <csignal>
+#include <optional>
 #include <string>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -75,6 +78,19 @@ TEST_CASE("a held command's stop is handed over, then it continues", "[held_comm
         usleep(1000);
     unlink(path.c_str());
     CHECK(stopped == std::vector<pid_t>{command.pid()});
+}
+
+TEST_CASE("a held command's stop at exit: a uprobe on the C library's exit(), its PID only",
+          "[held_command]") {
+    std::optional<AttachPoint> stop = exit_stop_probe(4242);
+    REQUIRE(stop.has_value()); // glibc has exit()
+    CHECK(stop->program == "exit_entry");
+    CHECK(stop->kind == AttachKind::uprobe);
+    CHECK(stop->pid == 4242);
+    std::string libc = libc_paths().front();
+    CHECK(stop->target == uprobe_target_at(libc, *function_offset(libc, "exit")));
+    CHECK(stop->target.starts_with(libc + ":0x"));
+    CHECK(exit_stop_probe(7, "stop_here")->program == "stop_here");
 }
 
 TEST_CASE("a held command names no program: a usage error", "[held_command]") {

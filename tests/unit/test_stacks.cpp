@@ -1,8 +1,11 @@
 // The stack printers of common/stacks.h: the classic multi-line form, the
-// folded form, and JSON frames, on stacks made up here.
+// folded form, and JSON frames, on stacks made up here; and the rows of a
+// stack tool's table (common/stack_rows.h).
 #include "stacks.h"
 
 #include "flamegraph.h"
+#include "made_stacks.h"
+#include "stack_rows.h"
 
 #include <catch2/catch.hpp>
 #include <cerrno>
@@ -13,23 +16,10 @@
 namespace test_stacks {
 
 using namespace corescope;
+using made_stacks::named;
+using made_stacks::present;
 
 namespace {
-
-Frame named(uint64_t address, std::string name, std::string module) {
-    Frame frame;
-    frame.address = address;
-    frame.symbol.name = std::move(name);
-    frame.symbol.module = std::move(module);
-    return frame;
-}
-
-ResolvedStack present(std::vector<Frame> frames) {
-    ResolvedStack stack;
-    stack.state = ResolvedStack::State::present;
-    stack.frames = std::move(frames);
-    return stack;
-}
 
 StackRecord sample_record() {
     StackRecord record;
@@ -262,6 +252,33 @@ TEST_CASE("what was missed since the last print: increases only", "[stacks]") {
     CHECK(missed.dropped(10) == 10);
     CHECK(missed.dropped(10) == 0);
     CHECK(missed.dropped(25) == 15);
+}
+
+TEST_CASE("stack rows: records and their items sorted together, cut, filled", "[stacks]") {
+    struct Item {
+        int key;
+        std::string name;
+    };
+    StackRows<Item> rows;
+    for (auto [value, key] : {std::pair{5, 3}, {9, 1}, {5, 1}, {2, 7}, {9, 0}}) {
+        StackRecord record;
+        record.value = static_cast<uint64_t>(value);
+        rows.add(std::move(record), Item{key, "item " + std::to_string(key)});
+    }
+    // The largest value first; equal values by key; the top four.
+    rows.sort([](const Item& a, const Item& b) { return a.key < b.key; }, 4);
+    std::vector<std::pair<uint64_t, int>> order;
+    for (const StackRecord& record : rows.records())
+        order.push_back({record.value, rows.of(record).key});
+    CHECK(order == std::vector<std::pair<uint64_t, int>>{{9, 0}, {9, 1}, {5, 1}, {5, 3}});
+    rows.fill([](StackRecord& record, const Item& item) { record.comm = item.name; });
+    CHECK(rows.records()[0].comm == "item 0");
+    CHECK(rows.records()[3].comm == "item 3");
+    CHECK(rows.of(rows.records()[2]).name == "item 1");
+    // keep 0: every row.
+    rows.sort([](const Item& a, const Item& b) { return a.key > b.key; });
+    CHECK(rows.records().size() == 4);
+    CHECK(rows.of(rows.records()[1]).key == 0);
 }
 
 } // namespace test_stacks

@@ -184,9 +184,7 @@ int biostacks(int argc, char** argv) {
             return StackSummary<biostacks_key, biostacks_value, Printer>(
                 skel.maps.totals, BIOSTACKS_MAX_KEYS, skel.maps.stack_traces,
                 Printer(options, settings, out, std::make_shared<DiskNames>()), [&](Symbolizer&) {
-                    report_missed_stacks(skel.bss->stack_id_collisions,
-                                         skel.bss->stack_id_no_memory, settings.stacks.storage_size,
-                                         options, out);
+                    report_missed_stacks(skel, settings.stacks.storage_size, options, out);
                     if (skel.bss->requests_dropped)
                         warn("%llu requests not counted (table of %d stacks full)",
                              static_cast<unsigned long long>(skel.bss->requests_dropped),

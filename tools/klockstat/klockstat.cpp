@@ -8,8 +8,10 @@
 // fails.
 #include "clock.h"
 #include "decoder.h"
+#include "kernel_locks.h"
 #include "map_reader.h"
 #include "run.h"
+#include "stack_rows.h"
 #include "stacks.h"
 
 #include <linux/types.h>
@@ -17,11 +19,8 @@
 #include "klockstat/klockstat.h"
 
 #include <algorithm>
-#include <array>
 #include <functional>
 #include <cstdio>
-#include <cstdlib>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -51,60 +50,10 @@ struct Settings {
 
 using Total = MapEntry<klockstat_key, klockstat_value>;
 
-// Frames of the locking primitives themselves: the caller is the first
-// frame that is none of them.
-bool lock_primitive(std::string_view name) {
-    static constexpr std::array<std::string_view, 24> prefixes = {
-        "mutex_lock",     "__mutex_lock",   "mutex_trylock", "ww_mutex_lock", "__ww_mutex",
-        "down_",          "__down_",        "rwsem_",        "__rwsem_",      "percpu_down_",
-        "__percpu_down_", "percpu_rwsem_",  "_raw_spin_",    "_raw_read_",    "_raw_write_",
-        "queued_",        "native_queued_", "__pv_queued_",  "do_raw_",       "rt_mutex_",
-        "__rt_mutex_",    "rt_spin_",       "rwbase_",       "osq_lock"};
-    for (std::string_view p : prefixes)
-        if (name.starts_with(p)) return true;
-    return name == "down" || name == "mutex_lock_nested";
-}
-
-// A BPF trampoline's frame: where some fentry/fexit program (this run's
-// hold-time programs, or another tool's) is attached to a lock function, a
-// wait's stack goes through it between the lock function and its caller.
-bool trampoline(const Frame& frame) {
-    return frame.symbol.module == "bpf" || frame.symbol.name.starts_with("bpf_trampoline_");
-}
-
-// The index of the caller's frame in a stack (probe frames already
-// dropped), or frames.size() when every frame is a primitive.
-size_t caller_index(const ResolvedStack& stack) {
-    for (size_t i = 0; i < stack.frames.size(); i++)
-        if (!lock_primitive(stack.frames[i].symbol.name) && !trampoline(stack.frames[i])) return i;
-    return stack.frames.size();
-}
-
-std::string caller_of(const ResolvedStack& stack) {
-    size_t i = caller_index(stack);
-    return i < stack.frames.size() ? frame_label(stack.frames[i]) : std::string();
-}
-
-// The kind of lock and how it was taken, from contention_begin's flags.
-std::string lock_type(uint32_t flags) {
-    bool read = flags & KLOCKSTAT_F_READ, write = flags & KLOCKSTAT_F_WRITE;
-    std::string rw = read ? "-read" : write ? "-write" : "";
-    if (flags & KLOCKSTAT_F_MUTEX) return flags & KLOCKSTAT_F_RT ? "rt-mutex" : "mutex";
-    if (flags & KLOCKSTAT_F_PERCPU) return "percpu-rwsem" + rw;
-    if (flags & KLOCKSTAT_F_SPIN) return (read || write) ? "rwlock" + rw : "spinlock";
-    if (read || write) return "rwsem" + rw;
-    if (flags & KLOCKSTAT_F_RT) return "rt-mutex";
-    if (flags == 0) return "semaphore";
-    char b[24];
-    std::snprintf(b, sizeof b, "flags=0x%x", flags);
-    return b;
-}
-
-std::string hex_address(uint64_t address) {
-    char b[24];
-    std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(address));
-    return b;
-}
+// The BPF side's flags are contention_begin's, which lock_kind names.
+static_assert(KLOCKSTAT_F_SPIN == lock_flag_spin && KLOCKSTAT_F_READ == lock_flag_read &&
+              KLOCKSTAT_F_WRITE == lock_flag_write && KLOCKSTAT_F_RT == lock_flag_rt &&
+              KLOCKSTAT_F_PERCPU == lock_flag_percpu && KLOCKSTAT_F_MUTEX == lock_flag_mutex);
 
 uint64_t sort_value(const klockstat_value& v, SortBy sort) {
     switch (sort) {
@@ -145,28 +94,10 @@ void parse_sort(std::string_view text, Settings& settings) {
     }
 }
 
-// -L takes an address (0x hex) or a name in /proc/kallsyms: a lock's name is
-// there only with CONFIG_KALLSYMS_ALL.
-uint64_t parse_lock(std::string_view text) {
-    if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
-        std::string digits(text.substr(2));
-        char* end = nullptr;
-        unsigned long long value = std::strtoull(digits.c_str(), &end, 16);
-        if (digits.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos && end &&
-            *end == '\0' && value != 0)
-            return value;
-        throw UsageError("invalid lock '" + std::string(text) + "': not an address (0xffff...)");
-    }
-    if (uint64_t address = kernel_symbol_address(text)) return address;
-    throw UsageError("invalid lock '" + std::string(text) +
-                     "': no such symbol with an address in /proc/kallsyms (locks are named there "
-                     "only with CONFIG_KALLSYMS_ALL): give its address, 0x...");
-}
-
 class Printer {
   public:
     Printer(const CommonOptions& options, const Settings& settings, Output& out)
-        : options_(options), settings_(settings), out_(out),
+        : options_(options), settings_(settings),
           stacks_(options, settings.stacks, out,
                   {json_field("measure"), json_field("lock"), json_field("lock_type"),
                    json_field("flags"), json_field("caller"), json_field("pid"), json_field("tid"),
@@ -187,16 +118,13 @@ class Printer {
                 print_table(holds, reader, true);
             return;
         }
-        if (options_.format == OutputFormat::text && options_.time) {
-            append_wall_time(out_.buffer());
-            out_.buffer() += '\n';
-            out_.end_record();
+        if (options_.time) {
+            std::string now;
+            append_wall_time(now);
+            stacks_.text_heading(now + '\n');
         }
         if (settings_.waits) print_table(waits, reader, false);
-        if (settings_.waits && settings_.holds && options_.format == OutputFormat::text) {
-            out_.buffer() += '\n';
-            out_.end_record();
-        }
+        if (settings_.waits && settings_.holds) stacks_.text_heading("\n");
         if (settings_.holds) print_table(holds, reader, true);
     }
 
@@ -204,9 +132,7 @@ class Printer {
     // One table: the waits, or the holds (hold: their columns and order).
     void print_table(const std::vector<Total>& totals, StackReader* reader, bool hold) {
         SortBy sort = hold ? settings_.hold_sort : settings_.sort;
-        std::vector<StackRecord> records;
-        std::vector<const Total*> kept;
-        std::vector<StackRecord> all;
+        StackRows<const Total*> rows;
         for (const Total& t : totals) {
             StackRecord record;
             record.pid = t.key.pid;
@@ -216,49 +142,32 @@ class Printer {
                 drop_probe_frames(record.kernel);
             }
             if (!settings_.caller.empty() &&
-                !caller_of(record.kernel).starts_with(settings_.caller))
+                !lock_caller(record.kernel).starts_with(settings_.caller))
                 continue;
             if (settings_.per_thread && !comm_matches(record.comm, options_.name)) continue;
             record.value = sort_value(t.value, sort);
-            all.push_back(std::move(record));
-            kept.push_back(&t);
+            rows.add(std::move(record), &t);
         }
-        std::vector<size_t> order(all.size());
-        for (size_t i = 0; i < order.size(); i++)
-            order[i] = i;
-        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-            if (all[a].value != all[b].value) return all[a].value > all[b].value;
-            return kept[a]->key.lock_addr < kept[b]->key.lock_addr;
-        });
-        if (settings_.locks && order.size() > settings_.locks) order.resize(settings_.locks);
-        std::vector<const Total*> shown;
-        for (size_t i : order) {
-            records.push_back(std::move(all[i]));
-            shown.push_back(kept[i]);
-        }
-        auto total_of = [&](const StackRecord& record) -> const Total& {
-            return *shown[static_cast<size_t>(&record - records.data())];
-        };
+        rows.sort(
+            [](const Total* a, const Total* b) { return a->key.lock_addr < b->key.lock_addr; },
+            settings_.locks);
+        auto total_of = [&](const StackRecord& record) -> const Total& { return *rows.of(record); };
         const char* what = hold ? "HOLD" : "WAIT";
-        if (options_.format == OutputFormat::text) {
-            std::string& text = out_.buffer();
-            if (settings_.per_thread) text += "PID     TID     COMM             ";
-            char line[200];
-            std::snprintf(line, sizeof line, "%-40s %-14s %8s %10s %10s %11s %s\n", "CALLER",
-                          "TYPE", "COUNT", (std::string("AVG ") + what).c_str(),
-                          (std::string("MAX ") + what).c_str(),
-                          (std::string("TOTAL ") + what).c_str(), "LOCK");
-            text += line;
-            out_.end_record();
-        }
+        char line[200];
+        std::snprintf(line, sizeof line, "%-40s %-14s %8s %10s %10s %11s %s\n", "CALLER", "TYPE",
+                      "COUNT", (std::string("AVG ") + what).c_str(),
+                      (std::string("MAX ") + what).c_str(), (std::string("TOTAL ") + what).c_str(),
+                      "LOCK");
+        stacks_.text_heading((settings_.per_thread ? "PID     TID     COMM             " : "") +
+                             std::string(line));
         stacks_.print(
-            records,
+            rows.records(),
             [&](const StackRecord& record, Record& r) {
                 const Total& t = total_of(record);
-                std::string caller = caller_of(record.kernel);
+                std::string caller = lock_caller(record.kernel);
                 r.text(hold ? "hold" : "wait")
-                    .text(hex_address(t.key.lock_addr))
-                    .text(lock_type(t.key.flags))
+                    .text(hex_number(t.key.lock_addr))
+                    .text(lock_kind(t.key.flags))
                     .number(t.key.flags);
                 if (caller.empty())
                     r.null();
@@ -282,7 +191,7 @@ class Printer {
                     out += line;
                 }
                 const ResolvedStack& stack = record.kernel;
-                size_t first = caller_index(stack);
+                size_t first = lock_caller_index(stack);
                 std::string caller;
                 if (stack.state == ResolvedStack::State::missed)
                     caller = "[missed kernel stack]";
@@ -292,11 +201,11 @@ class Printer {
                     caller = "[unknown]";
                 std::snprintf(
                     line, sizeof line, "%-40s %-14s %8llu %10s %10s %11s %s\n", caller.c_str(),
-                    lock_type(t.key.flags).c_str(), static_cast<unsigned long long>(t.value.count),
+                    lock_kind(t.key.flags).c_str(), static_cast<unsigned long long>(t.value.count),
                     readable_duration(t.value.count ? t.value.total_ns / t.value.count : 0).c_str(),
                     readable_duration(t.value.max_ns).c_str(),
                     readable_duration(t.value.total_ns).c_str(),
-                    hex_address(t.key.lock_addr).c_str());
+                    hex_number(t.key.lock_addr).c_str());
                 out += line;
                 for (size_t i = first + 1;
                      i < stack.frames.size() && i < first + settings_.stack_entries; i++) {
@@ -309,7 +218,6 @@ class Printer {
 
     const CommonOptions& options_;
     const Settings& settings_;
-    Output& out_;
     StackPrinter stacks_;
 };
 
@@ -327,12 +235,8 @@ class LockSummary {
         std::vector<Total> holds = entries(skel_.maps.hold_totals, settings_.holds);
         printer_.print(waits, holds, &collector_.reader());
         if (settings_.reset) {
-            std::set<int32_t> ids;
-            for (const std::vector<Total>* part : {&waits, &holds})
-                for (const Total& t : *part)
-                    if (t.key.kernel_stack_id >= 0) ids.insert(t.key.kernel_stack_id);
-            for (int32_t id : ids)
-                collector_.forget_stack(id);
+            collector_.forget_stacks(waits);
+            collector_.forget_stacks(holds); // one both named went with the waits'
         }
         report_(collector_.symbolizer());
     }
@@ -356,37 +260,29 @@ class LockSummary {
 // variants a kernel may lack (interruptible, killable, trylock) are
 // optional.
 AttachStep hold_steps() {
-    struct Function {
-        const char* name;
-        bool takes; // an acquisition (entry and return); else a release
-        bool optional;
+    constexpr bool optional = true, required = false;
+    // An acquisition: its entry and its return; a release: its entry.
+    auto takes = [](const char* name, bool is_optional) {
+        return FunctionProgram{name, true, true, is_optional};
     };
-    static constexpr Function functions[] = {
-        {"mutex_lock", true, false},
-        {"mutex_lock_interruptible", true, true},
-        {"mutex_lock_killable", true, true},
-        {"mutex_trylock", true, true},
-        {"mutex_unlock", false, false},
-        {"down_read", true, false},
-        {"down_read_interruptible", true, true},
-        {"down_read_killable", true, true},
-        {"down_read_trylock", true, true},
-        {"up_read", false, false},
-        {"down_write", true, false},
-        {"down_write_killable", true, true},
-        {"down_write_trylock", true, true},
-        {"up_write", false, false},
+    auto releases = [](const char* name) { return FunctionProgram{name}; };
+    std::vector<FunctionProgram> functions = {
+        takes("mutex_lock", required),
+        takes("mutex_lock_interruptible", optional),
+        takes("mutex_lock_killable", optional),
+        takes("mutex_trylock", optional),
+        releases("mutex_unlock"),
+        takes("down_read", required),
+        takes("down_read_interruptible", optional),
+        takes("down_read_killable", optional),
+        takes("down_read_trylock", optional),
+        releases("up_read"),
+        takes("down_write", required),
+        takes("down_write_killable", optional),
+        takes("down_write_trylock", optional),
+        releases("up_write"),
     };
-    AttachWay fentry, kprobe;
-    for (const Function& f : functions) {
-        std::string name = f.name;
-        fentry.points.push_back({"fentry_" + name, AttachKind::fentry, name, f.optional});
-        kprobe.points.push_back({"kprobe_" + name, AttachKind::kprobe, name, f.optional});
-        if (!f.takes) continue;
-        fentry.points.push_back({"fexit_" + name, AttachKind::fexit, name, f.optional});
-        kprobe.points.push_back({"kretprobe_" + name, AttachKind::kretprobe, name, f.optional});
-    }
-    return {hold_step, {std::move(fentry), std::move(kprobe)}};
+    return function_tiers(hold_step, functions);
 }
 
 std::vector<AttachStep> attach_steps(const Settings& settings) {
@@ -440,7 +336,7 @@ int klockstat(int argc, char** argv) {
                        settings.caller = std::string(v);
                    });
     cli.add_option('L', "lock", "ADDR", "only this lock: its address (0x...), or its symbol",
-                   [&](std::string_view v) { settings.lock = parse_lock(v); });
+                   [&](std::string_view v) { settings.lock = parse_lock_address(v); });
     cli.add_number(0, "locks", "N", "only the top N rows (the classic -n)", &settings.locks, 1,
                    1000000);
     cli.add_number('s', "stacks", "N", "frames printed per row in text, from the caller out",
@@ -502,8 +398,7 @@ int klockstat(int argc, char** argv) {
          .partial_plan = true},
         [&](klockstat_bpf& skel, const AttachPlan&, Output& out) {
             return LockSummary(skel, settings, Printer(options, settings, out), [&](Symbolizer&) {
-                report_missed_stacks(skel.bss->stack_id_collisions, skel.bss->stack_id_no_memory,
-                                     settings.stacks.storage_size, options, out);
+                report_missed_stacks(skel, settings.stacks.storage_size, options, out);
                 if (skel.bss->waits_dropped)
                     warn("%llu waits not counted (table of %d rows full)",
                          static_cast<unsigned long long>(skel.bss->waits_dropped),

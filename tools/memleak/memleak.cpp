@@ -10,6 +10,7 @@
 #include "map_reader.h"
 #include "probe_spec.h"
 #include "run.h"
+#include "stack_rows.h"
 #include "stacks.h"
 #include "text_file.h"
 #include "user_files.h"
@@ -92,21 +93,23 @@ class Printer {
             g.bytes += e.value.size;
             g.allocations.push_back(&e);
         }
-        std::vector<Group> sorted;
+        StackRows<Group> rows;
         for (auto& [key, g] : groups) {
             std::sort(g.allocations.begin(), g.allocations.end(),
                       [](const Entry* a, const Entry* b) {
                           return a->value.ts_ns != b->value.ts_ns ? a->value.ts_ns < b->value.ts_ns
                                                                   : a->key.address < b->key.address;
                       });
-            sorted.push_back(std::move(g));
+            StackRecord record;
+            record.pid = g.pid;
+            record.value = g.bytes;
+            rows.add(std::move(record), std::move(g));
         }
-        std::sort(sorted.begin(), sorted.end(), [](const Group& a, const Group& b) {
-            if (a.bytes != b.bytes) return a.bytes > b.bytes;
-            if (a.pid != b.pid) return a.pid < b.pid;
-            return a.stack_id < b.stack_id;
-        });
-        if (sorted.size() > settings_.top) sorted.resize(settings_.top);
+        rows.sort(
+            [](const Group& a, const Group& b) {
+                return a.pid != b.pid ? a.pid < b.pid : a.stack_id < b.stack_id;
+            },
+            settings_.top);
 
         std::string time;
         clock_.append_iso(time, now_ns);
@@ -115,10 +118,7 @@ class Printer {
         heading += "] Top " + std::to_string(settings_.top) + " stacks with outstanding " +
                    (settings_.kernel ? "kernel " : "") + "allocations:\n";
         stacks_.text_heading(heading);
-        std::vector<StackRecord> records;
-        for (const Group& g : sorted) {
-            StackRecord record;
-            record.pid = g.pid;
+        rows.fill([&](StackRecord& record, const Group& g) {
             if (!settings_.kernel && live_) record.comm = comms_.of(g.pid);
             if (reader) {
                 if (settings_.kernel) {
@@ -128,16 +128,11 @@ class Printer {
                     record.user = reader->user(g.pid, g.stack_id);
                 }
             }
-            record.value = g.bytes;
-            records.push_back(std::move(record));
-        }
-        auto group_of = [&](const StackRecord& record) -> const Group& {
-            return sorted[static_cast<size_t>(&record - records.data())];
-        };
+        });
         stacks_.print(
-            records,
+            rows.records(),
             [&](const StackRecord& record, Record& r) {
-                const Group& g = group_of(record);
+                const Group& g = rows.of(record);
                 r.text(time)
                     .number(g.pid)
                     .text(record.comm)
@@ -147,7 +142,7 @@ class Printer {
                     .lazy([&] { return Formatted{outstanding_json(g, now_ns)}; });
             },
             [&](std::string& out, const StackRecord& record) {
-                append_text(out, group_of(record), record, now_ns);
+                append_text(out, rows.of(record), record, now_ns);
             });
     }
 
@@ -261,13 +256,8 @@ std::vector<AttachStep> attach_steps(const Settings& settings, const std::vector
         // Not started yet: the system's library, as the command will map it;
         // and its exit(), where it stops to have its mappings read.
         add_library_probes(uprobes, library_of({}), static_cast<int>(*command_pid));
-        std::string libc = libc_paths({}, {}).front();
-        std::optional<uint64_t> exit_at = function_offset(libc, "exit");
-        if (exit_at) {
-            AttachPoint stop{"exit_entry", AttachKind::uprobe, uprobe_target_at(libc, *exit_at)};
-            stop.pid = static_cast<int>(*command_pid);
-            uprobes.points.push_back(stop);
-        }
+        if (std::optional<AttachPoint> stop = exit_stop_probe(static_cast<pid_t>(*command_pid)))
+            uprobes.points.push_back(*stop);
     } else {
         for (uint32_t pid : pids)
             add_library_probes(uprobes, library_of({pid}), static_cast<int>(pid));
@@ -397,9 +387,7 @@ int memleak(int argc, char** argv) {
                 skel.maps.allocs, MEMLEAK_MAX_ALLOCS, skel.maps.stack_traces,
                 Printer(options, settings, out, true),
                 [&](Symbolizer&) {
-                    report_missed_stacks(skel.bss->stack_id_collisions,
-                                         skel.bss->stack_id_no_memory, settings.stacks.storage_size,
-                                         options, out);
+                    report_missed_stacks(skel, settings.stacks.storage_size, options, out);
                     report_dropped(skel.bss->counters[MEMLEAK_ALLOCS_DROPPED], options, out);
                 },
                 hooks);

@@ -191,9 +191,7 @@ int offcputime(int argc, char** argv) {
             return StackSummary<offcputime_key, offcputime_value, Printer>(
                 skel.maps.totals, OFFCPUTIME_MAX_KEYS, skel.maps.stack_traces,
                 Printer(options, settings, out), [&](Symbolizer&) {
-                    report_missed_stacks(skel.bss->stack_id_collisions,
-                                         skel.bss->stack_id_no_memory, settings.stacks.storage_size,
-                                         options, out);
+                    report_missed_stacks(skel, settings.stacks.storage_size, options, out);
                     report_dropped(skel.bss->dropped, options, out);
                 });
         });

@@ -197,9 +197,7 @@ int profile(int argc, char** argv) {
                 skel.maps.counts, 0, skel.maps.stack_traces, Printer(options, settings, out),
                 [&](Symbolizer& symbolizer) {
                     if (!settings.stacks.user_only) warn_if_kernel_names_hidden(symbolizer);
-                    report_missed_stacks(skel.bss->stack_id_collisions,
-                                         skel.bss->stack_id_no_memory, settings.stacks.storage_size,
-                                         options, out);
+                    report_missed_stacks(skel, settings.stacks.storage_size, options, out);
                     if (skel.bss->samples_dropped)
                         warn("%llu samples dropped (the counts map was full); try a larger "
                              "--stack-storage-size (now %u)",
