@@ -154,9 +154,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
         log "installing missing Debian packages: ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
-        apt-get install -y --no-install-recommends "${missing[@]}" >&2 ||
+        # run-tools.sh boots its guests at once: the second waits for the
+        # first one's dpkg lock rather than failing on it.
+        wait_lock=(-o DPkg::Lock::Timeout=600)
+        apt-get "${wait_lock[@]}" install -y --no-install-recommends "${missing[@]}" >&2 ||
             { apt-get update >&2 &&
-                apt-get install -y --no-install-recommends "${missing[@]}" >&2; } ||
+                apt-get "${wait_lock[@]}" install -y --no-install-recommends "${missing[@]}" >&2; } ||
             die "could not install ${missing[*]}; install them by hand (apt-get install ${missing[*]})"
         [ $arch = arm64 ] || busybox_is_static || die "busybox is still not static; apt-get install busybox-static"
     else
