@@ -98,7 +98,7 @@ TEST_CASE("stackcount counts the stacks of user functions, tracepoints and USDT 
     ToolProcess sleeps({tool_path("stackcount"), "-o", "json", "-p", mine.pid_text(),
                         "t:syscalls:sys_enter_clock_nanosleep"});
     ToolProcess narrow({tool_path("stackcount"), "-p", mine.pid_text(), "-r", "-s",
-                        "--stack-storage-size", "64", "--perf-max-stack-depth", "2",
+                        "--stack-storage-size", "1024", "--perf-max-stack-depth", "2",
                         "funcwork:^fc_(alpha|beta)$"});
     ToolProcess user_only({tool_path("stackcount"), "-o", "json", "-T", "--user-stacks-only", "-p",
                            mine.pid_text(), "t:syscalls:sys_enter_clock_nanosleep"});
@@ -179,16 +179,27 @@ TEST_CASE("stackcount counts the stacks of user functions, tracepoints and USDT 
     Finished n = narrow.stop();
     CHECK(n.exit_code == 0);
     INFO(n.out);
+    // The three stacks share a map of 1024 slots: two hash to one slot in
+    // about 0.3% of runs (it was 64 slots, 5%: a clean-clone run missed
+    // fc_beta's), and the second is then reported missed, with its count.
     std::map<std::string, uint64_t> by_function;
+    uint64_t missed = 0;
     for (const TextStack& st : text_stacks(n.out)) {
         CHECK(st.frames.size() <= 2);
+        if (st.frames.front() == "[missed user stack]") {
+            missed += st.count;
+            continue;
+        }
         by_function[st.frames.front()] += st.count;
         if (st.frames.front() == "fc_alpha") {
             REQUIRE(st.frames.size() == 2);
             CHECK(std::regex_match(st.frames[1], std::regex(R"(fw_path_(one|two)\+0x[0-9a-f]+)")));
         }
     }
-    CHECK(by_function == std::map<std::string, uint64_t>{{"fc_alpha", 7}, {"fc_beta", 3}});
+    if (missed == 0)
+        CHECK(by_function == std::map<std::string, uint64_t>{{"fc_alpha", 7}, {"fc_beta", 3}});
+    else // one of the three stacks: fc_alpha's paths 4 and 3, fc_beta's 3
+        CHECK(by_function["fc_alpha"] + by_function["fc_beta"] + missed == 10);
 
     // --user-stacks-only: no kernel stack; -T: each record's time.
     Finished uo = user_only.stop();
