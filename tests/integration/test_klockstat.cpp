@@ -220,6 +220,24 @@ int hold_locks(int count, int ms, const std::string& file) {
     return 0;
 }
 
+// One lock's rows of the workload's thread comm: count waits or holds in
+// all, on average at least least_ns each, none three times the hold or
+// more.
+void check_lock_rows(const std::vector<json>& found, const std::string& comm, uint64_t count,
+                     uint64_t least_ns, uint64_t held_ns) {
+    REQUIRE(!found.empty());
+    uint64_t n = 0, total = 0, max = 0;
+    for (const json& r : found) {
+        CHECK(r.at("comm") == comm);
+        n += r.at("count").get<uint64_t>();
+        total += r.at("total_ns").get<uint64_t>();
+        max = std::max(max, r.at("max_ns").get<uint64_t>());
+    }
+    CHECK(n == count);
+    CHECK(total / n >= least_ns);
+    CHECK(max < 3 * held_ns);
+}
+
 // The rows of one measure (wait, hold) whose caller's name holds function
 // (pipe_write: anon_pipe_write since 6.16) and whose lock is of type.
 std::vector<json> rows_by(const std::vector<json>& rows, const std::string& measure,
@@ -424,18 +442,9 @@ TEST_CASE("klockstat times waits and holds of known length, or says it cannot ti
         CHECK(r.at("pid") == child.pid());
         check_consistent(r);
     }
+    // Waits last from a little after the lock was taken: at least half.
     auto check_waits = [&](const std::vector<json>& found) {
-        REQUIRE(!found.empty());
-        uint64_t n = 0, total = 0, max = 0;
-        for (const json& r : found) {
-            CHECK(r.at("comm") == "klck-wait");
-            n += r.at("count").get<uint64_t>();
-            total += r.at("total_ns").get<uint64_t>();
-            max = std::max(max, r.at("max_ns").get<uint64_t>());
-        }
-        CHECK(n == count);
-        CHECK(total / n >= held_ns / 2);
-        CHECK(max < 3 * held_ns);
+        check_lock_rows(found, "klck-wait", count, held_ns / 2, held_ns);
     };
     check_waits(rows_by(rows, "wait", "pipe_write", "mutex"));
     std::vector<json> file_waits;
@@ -495,17 +504,7 @@ TEST_CASE("klockstat times waits and holds of known length, or says it cannot ti
     // Hold times: the main thread's, the pipe's mutex from pipe_read and
     // the file's rw semaphore, each held the known time, count times.
     auto check_holds = [&](const std::vector<json>& found) {
-        REQUIRE(!found.empty());
-        uint64_t n = 0, total = 0, max = 0;
-        for (const json& r : found) {
-            CHECK(r.at("comm") == "klck-hold");
-            n += r.at("count").get<uint64_t>();
-            total += r.at("total_ns").get<uint64_t>();
-            max = std::max(max, r.at("max_ns").get<uint64_t>());
-        }
-        CHECK(n == count);
-        CHECK(total / n >= held_ns);
-        CHECK(max < 3 * held_ns);
+        check_lock_rows(found, "klck-hold", count, held_ns, held_ns);
     };
     check_holds(rows_by(rows, "hold", "pipe_read", "mutex"));
     std::vector<json> file_holds;
