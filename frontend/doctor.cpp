@@ -7,6 +7,7 @@
 #include "tool.h"
 #include "tool_registry.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <linux/capability.h>
 #include <sys/syscall.h>
@@ -48,6 +49,29 @@ struct ToolCheck {
     std::string plan_json; // the tool's own --dry-run -o json record
     std::string reason;
 };
+
+// A step's points, cut to the first of each kind when there are more than
+// a row can show (klockstat's hold times are some 50 fentry and fexit
+// points): the kind is what tells the tier; --dry-run has them all.
+std::string shown_points(const std::string& points) {
+    constexpr size_t most_shown = 6;
+    std::vector<std::string> all;
+    for (size_t at = 0; at < points.size();) {
+        size_t space = std::min(points.find(' ', at), points.size());
+        if (space > at) all.push_back(points.substr(at, space - at));
+        at = space + 1;
+    }
+    if (all.size() <= most_shown) return points;
+    std::string kept;
+    std::vector<std::string> kinds;
+    for (const auto& point : all) {
+        std::string kind = point.substr(0, point.find(':'));
+        if (std::find(kinds.begin(), kinds.end(), kind) != kinds.end()) continue;
+        kinds.push_back(kind);
+        kept += (kept.empty() ? "" : " ") + point;
+    }
+    return kept + " (and " + std::to_string(all.size() - kinds.size()) + " more)";
+}
 
 // One dry run of the tool, in the format the report is printed in: JSON
 // keeps the tool's own plan record, text the chosen ways of its text plan.
@@ -102,8 +126,9 @@ ToolCheck check_tool(const ToolEntry& tool, OutputFormat format) {
                     at = stop;
                 }
                 points += reasons + ")";
+            } else {
+                points = shown_points(points);
             }
-            // Keep the first point of each kind: enough to see the tier.
             plan += (plan.empty() ? "" : "; ") + points;
         }
         start = end;

@@ -265,6 +265,10 @@ if [ ! -e /sys/devices/system/cpu/cpu0/cpufreq ] && corescope list | grep -q '^c
 		grep -q '^  cpufreq  *unavailable: no CPU frequency driver here' $out/doctor.out
 fi
 check "corescope doctor: all $tools tools available on $(uname -r) (got $n, exit $rc)" [ "$n" = "$tools" -a $rc = 0 ]
+# A step of many points shows the first of each kind: klockstat's hold times
+# are some 50 fentry/fexit (or kprobe) points where the kernel has them.
+longest=$(awk '/^  [a-z0-9]+  +available: /{ if (length($0) > m) m = length($0) } END { print m + 0 }' $out/doctor.out)
+check "corescope doctor: no tool row longer than 400 characters (longest $longest)" [ "$longest" -le 400 ]
 if grep -q '^  fentry  *no' $out/doctor.out; then
 	no_fentry=1
 	echo "no fentry on this kernel ($(sed -n 's/^  fentry  *//p' $out/doctor.out)): checks written for fentry and fexit expect kprobe"
