@@ -793,6 +793,16 @@ std::vector<std::string> lines(const std::string& text) {
     return out;
 }
 
+uint64_t lost_on_stderr(const std::string& err) {
+    uint64_t total = 0;
+    std::regex lost("lost ([0-9]+) events");
+    for (const std::string& line : lines(err)) {
+        std::smatch m;
+        if (std::regex_search(line, m, lost)) total += std::stoull(m[1]);
+    }
+    return total;
+}
+
 std::vector<std::string> lines_containing(const std::string& text, const std::string& needle) {
     std::vector<std::string> out;
     for (const std::string& line : lines(text))

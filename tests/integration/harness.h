@@ -390,6 +390,9 @@ bool direct_writes(const std::string& path, size_t size, int count);
 std::vector<std::string> lines(const std::string& text);
 // The lines of text that contain needle.
 std::vector<std::string> lines_containing(const std::string& text, const std::string& needle);
+
+// The events a tool said it lost, summed over its "lost N events" lines.
+uint64_t lost_on_stderr(const std::string& err);
 // The whitespace-separated columns of a line of text.
 std::vector<std::string> fields(const std::string& line);
 // The lines of text, split into fields, whose last field is last.

@@ -127,8 +127,8 @@ bool in_file(const Request& r, const ScratchFile& file) {
 // size, on the disk under /tmp, with a sane latency. They are told apart
 // from this process's other reads (its own code paged in, which a large
 // sanitized binary does mid-test) by where they lie on the disk.
-void check_reads(const std::vector<Request>& all, const ScratchFile& file,
-                 pid_t reader = getpid()) {
+void check_reads(const std::vector<Request>& all, const ScratchFile& file, pid_t reader = getpid(),
+                 uint64_t lost = 0) {
     std::vector<std::pair<uint64_t, uint64_t>> extents = file.disk_sectors();
     REQUIRE(!extents.empty());
     auto in_file = [&](const Request& r) {
@@ -151,8 +151,10 @@ void check_reads(const std::vector<Request>& all, const ScratchFile& file,
         CHECK(r.elapsed_s < 60);
     }
     // A read the block layer had to split still adds up to the same bytes.
-    // Should one be missing (a loaded run once missed 64 KiB of 2 MiB, not
-    // understood yet): where the reader's requests and the file lay.
+    // A request whose completion the kernel did not show the tool (about 1
+    // in 1000 under load; bpftrace missed the same ones) is counted lost:
+    // each lost event may be one of the reader's. Should one be missing
+    // uncounted: where the reader's requests and the file lay.
     std::string seen;
     for (const Request& r : of_pid(all, static_cast<unsigned>(reader), 'R'))
         seen += std::to_string(r.sector) + "+" + std::to_string(r.bytes / 512) + " ";
@@ -161,7 +163,9 @@ void check_reads(const std::vector<Request>& all, const ScratchFile& file,
         lies += std::to_string(first) + "-" + std::to_string(end) + " ";
     INFO("the reader's read requests (sector+sectors): " << seen
                                                          << "; the file's extents: " << lies);
-    CHECK(bytes == file_size);
+    INFO("lost events the tool reported: " << lost);
+    CHECK(bytes <= file_size);
+    CHECK(bytes + lost * read_size >= file_size);
     CHECK(whole >= reads / 2);
 }
 
@@ -183,13 +187,14 @@ TEST_CASE("biosnoop shows the test's 64 KiB O_DIRECT reads with its PID, size an
     REQUIRE(file.ok());
     Finished r = trace({}, [&] { return file.direct_reads(read_size, reads); });
     CHECK(r.exit_code == 0);
-    CHECK(r.err.empty()); // not a terminal: no banner
+    // Not a terminal: no banner; only a count of lost events, if any.
+    CHECK(lines_containing(r.err, " lost ").size() == lines(r.err).size());
     std::vector<std::string> out = lines(r.out);
     REQUIRE(!out.empty());
     CHECK(out[0] ==
           "TIME(s)     COMM             PID     DISK      T    SECTOR       BYTES   LAT(ms)");
     std::vector<Request> all = text_requests(r.out, false, false);
-    check_reads(all, file);
+    check_reads(all, file, getpid(), lost_on_stderr(r.err));
     for (const Request& req : of_pid(all, static_cast<unsigned>(getpid()), 'R'))
         CHECK(req.comm == "integration_tes"); // the kernel's 15-character comm of this binary
 }
@@ -230,7 +235,7 @@ TEST_CASE("biosnoop JSON carries the same requests as the text", "[biosnoop]") {
     CHECK(t.exit_code == 0);
     CHECK(j.exit_code == 0);
     std::vector<Request> from_json = json_requests(j.out);
-    check_reads(from_json, file);
+    check_reads(from_json, file, getpid(), lost_on_stderr(j.err));
     auto key = [](const std::vector<Request>& rs) {
         std::map<uint64_t, std::pair<uint64_t, std::string>> by_sector;
         for (const Request& r : of_pid(rs, static_cast<unsigned>(getpid()), 'R'))
@@ -262,7 +267,7 @@ TEST_CASE("biosnoop -Q adds the queue time", "[biosnoop]") {
         CHECK(lines(r.out)[0] == "TIME(s)     COMM             PID     DISK      T    SECTOR       "
                                  "BYTES   QUE(ms) LAT(ms)");
         std::vector<Request> all = text_requests(r.out, false, true);
-        check_reads(all, file);
+        check_reads(all, file, getpid(), lost_on_stderr(r.err));
         for (const Request& req : all)
             CHECK(req.queue_ms >= 0);
     }
@@ -271,7 +276,7 @@ TEST_CASE("biosnoop -Q adds the queue time", "[biosnoop]") {
             trace({"-Q", "-o", "json"}, [&] { return file.direct_reads(read_size, reads); });
         CHECK(r.exit_code == 0);
         std::vector<Request> all = json_requests(r.out);
-        check_reads(all, file);
+        check_reads(all, file, getpid(), lost_on_stderr(r.err));
         for (const Request& req : all)
             CHECK(req.queue_ms >= 0);
     }
@@ -287,7 +292,7 @@ TEST_CASE("biosnoop -T adds the wall-clock time", "[biosnoop]") {
     REQUIRE(!lines(r.out).empty());
     CHECK(lines(r.out)[0].rfind("TIME     TIME(s)     COMM", 0) == 0);
     std::vector<Request> all = text_requests(r.out, true, false);
-    check_reads(all, file);
+    check_reads(all, file, getpid(), lost_on_stderr(r.err));
     for (const Request& req : all)
         CHECK(std::regex_match(req.wall_time, std::regex(R"(\d\d:\d\d:\d\d)")));
 }
@@ -311,7 +316,7 @@ TEST_CASE("biosnoop -p keeps the requests that process submitted, not another's"
     });
     CHECK(r.exit_code == 0);
     std::vector<Request> all = json_requests(r.out);
-    check_reads(all, file);
+    check_reads(all, file, getpid(), lost_on_stderr(r.err));
     for (const Request& req : all) {
         CHECK(req.pid == static_cast<unsigned>(getpid()));
         CHECK(!in_file(req, other));
@@ -344,7 +349,7 @@ TEST_CASE("biosnoop -c keeps the requests of tasks in that cgroup", "[biosnoop]"
     });
     CHECK(r.exit_code == 0);
     std::vector<Request> all = json_requests(r.out);
-    check_reads(all, inside, child);
+    check_reads(all, inside, child, lost_on_stderr(r.err));
     for (const Request& req : all) {
         CHECK(req.pid == static_cast<unsigned>(child));
         CHECK(!in_file(req, outside));
@@ -362,7 +367,7 @@ TEST_CASE("biosnoop --disk keeps that disk; an unknown one is a usage error", "[
                            [&] { return file.direct_reads(read_size, reads); });
         CHECK(r.exit_code == 0);
         std::vector<Request> all = json_requests(r.out);
-        check_reads(all, file);
+        check_reads(all, file, getpid(), lost_on_stderr(r.err));
         for (const Request& req : all)
             CHECK(req.disk == disk);
     }
@@ -466,7 +471,7 @@ TEST_CASE("biosnoop works through the perf buffer too", "[biosnoop]") {
     REQUIRE(file.direct_reads(read_size, reads));
     Finished r = p.stop(SIGTERM);
     CHECK(r.exit_code == 0);
-    check_reads(json_requests(r.out), file);
+    check_reads(json_requests(r.out), file, getpid(), lost_on_stderr(r.err));
 }
 
 TEST_CASE("biosnoop --dry-run plans start, merge, insert, issue and completion from one tier",

@@ -16,7 +16,6 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <poll.h>
-#include <regex>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -103,16 +102,6 @@ class OpenBurst {
     pid_t pid_ = -1;
     bool reaped_ = false;
 };
-
-uint64_t lost_on_stderr(const std::string& err) {
-    uint64_t total = 0;
-    std::regex lost("lost ([0-9]+) events");
-    for (const std::string& line : lines(err)) {
-        std::smatch m;
-        if (std::regex_search(line, m, lost)) total += std::stoull(m[1]);
-    }
-    return total;
-}
 
 // Reads what the tool printed until it has been quiet for quiet_s.
 void drain(ToolProcess& p, double quiet_s) {
