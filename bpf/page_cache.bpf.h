@@ -195,26 +195,29 @@ static __always_inline void page_cache_count_call(enum page_cache_call call)
 		c->calls_buffer_dirty += 1;
 }
 
-/* The last page of the range that exists (the file may end sooner). */
-static __always_inline __u64 page_cache_clamp_to_eof(struct address_space *mapping, __u64 last)
-{
-	__u64 size = BPF_CORE_READ(mapping, host, i_size);
-	__u64 eof_last = (size - 1) >> page_cache_page_shift; /* size > 0: the caller checked */
-
-	return last < eof_last ? last : eof_last;
-}
-
 /* tp_btf hands over typed pointers the verifier wants null-checked. */
 
+/* The inode is read once, and its size once: each BPF_CORE_READ step is a
+ * probe read (a helper call), and this runs for every cached read. Reads
+ * past the end of file count nothing; the range is cut at the last page
+ * that exists (the file may end sooner). */
 static __always_inline void page_cache_on_get_pages(struct address_space *mapping, __u64 index,
 						    __u64 last)
 {
+	struct inode *host;
+	loff_t size;
+	__u64 eof_last;
+
 	if (!mapping)
 		return;
-	if (BPF_CORE_READ(mapping, host, i_size) <= (loff_t)(index << page_cache_page_shift))
+	host = BPF_CORE_READ(mapping, host);
+	if (!host)
 		return;
-	page_cache_count_read(BPF_CORE_READ(mapping, host, i_ino), index,
-			      page_cache_clamp_to_eof(mapping, last));
+	size = BPF_CORE_READ(host, i_size);
+	if (size <= (loff_t)(index << page_cache_page_shift))
+		return;
+	eof_last = (__u64)(size - 1) >> page_cache_page_shift;
+	page_cache_count_read(BPF_CORE_READ(host, i_ino), index, last < eof_last ? last : eof_last);
 }
 
 static __always_inline void page_cache_on_add(struct folio *folio)
