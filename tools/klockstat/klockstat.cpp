@@ -361,14 +361,11 @@ int klockstat(int argc, char** argv) {
         "  klockstat --locks 3 -s 6  the top three, six frames each\n"
         "  klockstat -P              a row per thread\n"
         "  klockstat -o json -d 5    a JSON Lines record per row\n");
+    cli.exclusive({"--waits-only", "--holds-only"}, "pick one (neither: both)");
+    cli.needs("-n", "-P", "rows name a thread only per thread");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
-    if (waits_only && holds_only)
-        throw UsageError("--waits-only and --holds-only cannot be combined: pick one (neither: "
-                         "both)");
     settings.waits = !holds_only;
     settings.holds = !waits_only;
-    if (!options.name.empty() && !settings.per_thread)
-        throw UsageError("-n needs -P (--per-thread): rows name a thread only per thread");
 
     return run_summary_tool<klockstat_bpf>(
         {.name = "klockstat",

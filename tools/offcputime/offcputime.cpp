@@ -157,13 +157,10 @@ int offcputime(int argc, char** argv) {
                      "  offcputime --min-block 1000 only blocks of 1 ms or more\n"
                      "  offcputime -f -d 10         folded, for flamegraph.pl\n"
                      "  offcputime -o json -p 185   one JSON object per stack");
+    cli.exclusive({"--user-threads-only", "--kernel-threads-only"}, "");
+    cli.ordered("--min-block", &settings.min_block_us, "--max-block", &settings.max_block_us);
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     check_stack_options(settings.stacks, options);
-    if (settings.user_threads_only && settings.kernel_threads_only)
-        throw UsageError("--user-threads-only and --kernel-threads-only cannot be combined");
-    if (settings.min_block_us > settings.max_block_us)
-        throw UsageError("invalid --min-block " + std::to_string(settings.min_block_us) +
-                         ": above --max-block " + std::to_string(settings.max_block_us));
 
     return run_summary_tool<offcputime_bpf>(
         {.name = "offcputime",
