@@ -237,6 +237,11 @@ class StackCollector {
 // (common/flamegraph.h) titled with the command line: drawn from the
 // tool's own folded form where it has one (the text form, whose kernel
 // frames are marked `_[k]`), else from each record's command, user frames and
+//
+// A tool whose fields include text columns (a header: klockstat's CALLER,
+// TYPE, COUNT...) prints a table in text instead of the classic form: the
+// header line, then a line per record from the same fill (the largest
+// value last), each followed by what text (if given) adds below it.
 // kernel frames, outermost first.
 class StackPrinter {
   public:
@@ -255,17 +260,25 @@ class StackPrinter {
             print_svg(records, text);
             return;
         }
-        if (!json_) {
+        if (!json_ && !table_) {
             print_text(records, text);
             return;
         }
-        for (const StackRecord& record : records) {
+        records_.header(); // a table's, in text
+        auto one = [&](const StackRecord& record) {
             Record r = records_.begin();
             r.text("stack");
             fill(record, r);
             end_json(r, record);
-            if (records_.output().closed()) return;
-        }
+            if (!json_ && text) {
+                text(records_.output().buffer(), record);
+                records_.output().end_record();
+            }
+            return !records_.output().closed();
+        };
+        // JSON the largest first; a table the largest last, by the prompt.
+        for (size_t i = 0, n = records.size(); i < n; i++)
+            if (!one(records[json_ ? i : n - 1 - i])) return;
     }
 
     // A line of text only (an interval's heading); nothing in JSON or SVG.
@@ -280,6 +293,7 @@ class StackPrinter {
     const StackOptions& stacks_;
     RecordWriter records_;
     bool json_;
+    bool table_; // the fields include text columns: a table in text
     bool svg_;
 };
 
