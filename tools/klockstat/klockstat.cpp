@@ -245,34 +245,16 @@ class LockSummary {
     std::function<void(Symbolizer&)> report_;
 };
 
-// The hold-time hooks: the acquisitions (entry and return) and releases
-// (entry) of mutexes and rw semaphores, fentry/fexit else kprobes. The
-// variants a kernel may lack (interruptible, killable, trylock) are
-// optional.
+// The hold-time hooks: klockstat.h's functions, fentry/fexit else kprobes;
+// an acquisition at its entry and its return, a release at its entry.
 AttachStep hold_steps() {
-    constexpr bool optional = true, required = false;
-    // An acquisition: its entry and its return; a release: its entry.
-    auto takes = [](const char* name, bool is_optional) {
-        return FunctionProgram{name, true, true, is_optional};
-    };
-    auto releases = [](const char* name) { return FunctionProgram{name}; };
-    std::vector<FunctionProgram> functions = {
-        takes("mutex_lock", required),
-        takes("mutex_lock_interruptible", optional),
-        takes("mutex_lock_killable", optional),
-        takes("mutex_trylock", optional),
-        releases("mutex_unlock"),
-        takes("down_read", required),
-        takes("down_read_interruptible", optional),
-        takes("down_read_killable", optional),
-        takes("down_read_trylock", optional),
-        releases("up_read"),
-        takes("down_write", required),
-        takes("down_write_killable", optional),
-        takes("down_write_trylock", optional),
-        releases("up_write"),
-    };
-    return function_tiers(hold_step, functions);
+#define TAKE(fn, flags) FunctionProgram{#fn, true, true, false},
+#define TRY(fn, flags, taken) FunctionProgram{#fn, true, true, true},
+#define RELEASE(fn) FunctionProgram{#fn},
+    return function_tiers(hold_step, {KLOCKSTAT_HOLD_FUNCTIONS(TAKE, TRY, RELEASE)});
+#undef TAKE
+#undef TRY
+#undef RELEASE
 }
 
 std::vector<AttachStep> attach_steps(const Settings& settings) {
