@@ -5,6 +5,7 @@
 #include "filters.h"
 #include "map_reader.h"
 #include "run.h"
+#include "stack_rows.h"
 #include "stacks.h"
 
 #include "offcputime.skel.h"
@@ -66,7 +67,7 @@ class Printer {
         std::sort(totals.begin(), totals.end(), [](const Total& a, const Total& b) {
             return a.value.total_ns > b.value.total_ns;
         });
-        std::vector<StackRecord> records;
+        StackRows<const Total*> rows; // in that order
         for (const Total& t : totals) {
             StackRecord record;
             record.pid = t.key.tid;
@@ -77,10 +78,10 @@ class Printer {
                 drop_probe_frames(record.kernel);
             }
             record.value = t.value.total_ns / 1000;
-            records.push_back(std::move(record));
+            rows.add(std::move(record), &t);
         }
-        stacks_.print(records, [&](const StackRecord& record, Record& r) {
-            const Total& t = totals[static_cast<size_t>(&record - records.data())];
+        stacks_.print(rows.records(), [&](const StackRecord& record, Record& r) {
+            const Total& t = *rows.of(record);
             r.number(t.key.pid)
                 .number(t.key.tid)
                 .text(record.comm)
