@@ -396,8 +396,9 @@ void CommandLine::check_rules(const std::vector<bool>& given) const {
     for (const Rule& rule : rules_) {
         std::string why = rule.why.empty() ? "" : ": " + rule.why;
         if (rule.needs) {
-            if (given[option_index(rule.flags[0])] && !given[option_index(rule.flags[1])])
-                throw UsageError(rule.flags[0] + " needs " + rule.flags[1] + why);
+            bool flag = given[option_index(rule.flags[0])];
+            bool needed = given[option_index(rule.flags[1])];
+            if (flag && !needed) throw UsageError(rule.flags[0] + " needs " + rule.flags[1] + why);
             continue;
         }
         size_t count = 0;

@@ -275,9 +275,9 @@ TEST_CASE("stack printer: a tool's text columns make a table, JSON keeps its key
         StackPrinter printer(options, stacks, out, fields);
         printer.print(records, fill, below);
         CHECK(out.buffer() == "CALLER        COUNT NOTE\n"
-                              "small            3 last\n"
+                              "small             3 last\n"
                               "  under small\n"
-                              "app             17 last\n"
+                              "app              17 last\n"
                               "  under app\n");
         // -T's time is a heading of the tool's, not a column.
         options.time = true;
