@@ -164,13 +164,15 @@ AttachStep function_tiers(std::string what, const std::vector<FunctionProgram>& 
     AttachWay fentry, kprobe;
     for (const FunctionProgram& f : functions) {
         const std::string& name = f.function;
+        const std::string& program = f.programs.empty() ? name : f.programs;
         if (f.entry) {
-            fentry.points.push_back({"fentry_" + name, AttachKind::fentry, name, f.optional});
-            kprobe.points.push_back({"kprobe_" + name, AttachKind::kprobe, name, f.optional});
+            fentry.points.push_back({"fentry_" + program, AttachKind::fentry, name, f.optional});
+            kprobe.points.push_back({"kprobe_" + program, AttachKind::kprobe, name, f.optional});
         }
         if (f.exit) {
-            fentry.points.push_back({"fexit_" + name, AttachKind::fexit, name, f.optional});
-            kprobe.points.push_back({"kretprobe_" + name, AttachKind::kretprobe, name, f.optional});
+            fentry.points.push_back({"fexit_" + program, AttachKind::fexit, name, f.optional});
+            kprobe.points.push_back(
+                {"kretprobe_" + program, AttachKind::kretprobe, name, f.optional});
         }
     }
     return {std::move(what), {std::move(fentry), std::move(kprobe)}};

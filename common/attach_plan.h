@@ -102,6 +102,9 @@ struct FunctionProgram {
     bool entry = true;     // fentry_FUNCTION, else kprobe_FUNCTION
     bool exit = false;     // fexit_FUNCTION, else kretprobe_FUNCTION
     bool optional = false; // skipped where the kernel lacks the function
+    // The programs' names after fentry_ (fexit_, ...), where they are not
+    // the function's ("loss_probe": fentry_loss_probe on tcp_send_loss_probe).
+    std::string programs = {};
 };
 
 // The two ways to attach programs to kernel functions, most preferred

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
 #include <sys/stat.h>
 
 namespace corescope {
@@ -133,6 +134,8 @@ void CommandLine::add_common(const std::vector<Flag>& flags, CommonOptions** tar
     if (has(Flag::tid))
         options_.push_back({'t', "tid", "TID", "only this thread",
                             [opts](std::string_view v) { opts().tid = parse_pid("TID", v); }});
+    if (has(Flag::pid) && has(Flag::tid))
+        exclusive({"-p", "-t"}, "a thread filter already names its process");
     if (has(Flag::uid))
         options_.push_back({'u', "uid", "UID", "only this user", [opts](std::string_view v) {
                                 opts().uid = static_cast<uint32_t>(
@@ -277,6 +280,11 @@ ParseResult CommandLine::parse(int argc, const char* const* argv, CommonOptions&
         options.invocation += argv[i];
     }
     std::vector<std::string_view> positionals;
+    std::vector<bool> given(options_.size()); // by option, for the rules
+    auto apply = [&](const Option* o, std::string_view value) {
+        given[static_cast<size_t>(o - options_.data())] = true;
+        o->apply(value);
+    };
     bool options_done = false;
     for (int i = 1; i < argc; i++) {
         std::string_view arg = argv[i];
@@ -311,11 +319,11 @@ ParseResult CommandLine::parse(int argc, const char* const* argv, CommonOptions&
             if (o == nullptr) throw UsageError("unknown option " + quoted(arg));
             if (o->value_name.empty()) {
                 if (inline_value) throw UsageError("option --" + o->long_name + " takes no value");
-                o->apply({});
+                apply(o, {});
             } else if (inline_value) {
-                o->apply(*inline_value);
+                apply(o, *inline_value);
             } else if (i + 1 < argc) {
-                o->apply(argv[++i]);
+                apply(o, argv[++i]);
             } else {
                 throw UsageError("option --" + o->long_name + " needs a " + o->value_name);
             }
@@ -327,13 +335,13 @@ ParseResult CommandLine::parse(int argc, const char* const* argv, CommonOptions&
             const Option* o = find_short(arg[j]);
             if (o == nullptr) throw UsageError("unknown option '-" + std::string(1, arg[j]) + "'");
             if (o->value_name.empty()) {
-                o->apply({});
+                apply(o, {});
                 continue;
             }
             if (j + 1 < arg.size())
-                o->apply(arg.substr(j + 1));
+                apply(o, arg.substr(j + 1));
             else if (i + 1 < argc)
-                o->apply(argv[++i]);
+                apply(o, argv[++i]);
             else
                 throw UsageError("option -" + std::string(1, arg[j]) + " needs a " + o->value_name);
             break;
@@ -358,12 +366,58 @@ ParseResult CommandLine::parse(int argc, const char* const* argv, CommonOptions&
             static_cast<uint32_t>(parse_unsigned("interval", positionals[0], 1, 86400));
     if (positionals.size() == 2)
         options.count = parse_unsigned("count", positionals[1], 1, UINT64_MAX);
-    if (options.tid && !options.pids.empty())
-        throw UsageError("-p and -t cannot be combined: a thread filter already names its process");
+    check_rules(given);
     if (options.format == OutputFormat::svg && options.interval)
         throw UsageError("-o svg draws one flame graph at the end: it takes no interval");
     current_ = nullptr;
     return parse_only ? ParseResult::exit_success : ParseResult::run;
+}
+
+void CommandLine::exclusive(std::vector<std::string> flags, std::string why) {
+    rules_.push_back({std::move(flags), std::move(why)});
+}
+
+void CommandLine::needs(std::string flag, std::string needed, std::string why) {
+    rules_.push_back({{std::move(flag), std::move(needed)}, std::move(why), true});
+}
+
+size_t CommandLine::option_index(std::string_view flag) const {
+    const Option* o = nullptr;
+    if (flag.starts_with("--"))
+        o = find_long(flag.substr(2));
+    else if (flag.size() == 2 && flag[0] == '-')
+        o = find_short(flag[1]);
+    if (o == nullptr)
+        throw std::logic_error(tool_ + ": a rule names no option: " + std::string(flag));
+    return static_cast<size_t>(o - options_.data());
+}
+
+void CommandLine::check_rules(const std::vector<bool>& given) const {
+    for (const Rule& rule : rules_) {
+        std::string why = rule.why.empty() ? "" : ": " + rule.why;
+        if (rule.needs) {
+            bool flag = given[option_index(rule.flags[0])];
+            bool needed = given[option_index(rule.flags[1])];
+            if (flag && !needed) throw UsageError(rule.flags[0] + " needs " + rule.flags[1] + why);
+            continue;
+        }
+        size_t count = 0;
+        for (const std::string& flag : rule.flags)
+            count += given[option_index(flag)] ? 1 : 0;
+        if (count < 2) continue;
+        std::string names;
+        for (size_t i = 0; i < rule.flags.size(); i++)
+            names += (i == 0 ? "" : i + 1 == rule.flags.size() ? " and " : ", ") + rule.flags[i];
+        throw UsageError(names + " cannot be combined" + why);
+    }
+    for (const auto& range : ranges_)
+        range();
+}
+
+void CommandLine::throw_unordered(const std::string& low_flag, uint64_t low,
+                                  const std::string& high_flag, uint64_t high) {
+    throw UsageError("invalid " + low_flag + " " + std::to_string(low) + ": above " + high_flag +
+                     " " + std::to_string(high));
 }
 
 std::string CommandLine::option_table() const {

@@ -114,6 +114,23 @@ class CommandLine {
     // (funccount PATTERN [interval [count]]).
     void set_positional(std::string name, std::string help,
                         std::function<void(std::string_view)> setter);
+    // Flags that cannot be given together, each named as the messages name
+    // it ("-P", "--waits-only"): parse() throws UsageError("-P and -L cannot
+    // be combined: WHY") when two of them are given. WHY may be empty.
+    void exclusive(std::vector<std::string> flags, std::string why);
+    // A flag that needs another: "-n needs -P: WHY" when it comes without.
+    void needs(std::string flag, std::string needed, std::string why);
+    // The two ends of a range, each an option's target: "invalid --min-size
+    // 9: above --max-size 4" when the low end is above the high one.
+    template <class Number>
+    void ordered(std::string low_flag, const Number* low, std::string high_flag,
+                 const Number* high) {
+        ranges_.push_back([=] {
+            if (*low > *high)
+                throw_unordered(low_flag, static_cast<uint64_t>(*low), high_flag,
+                                static_cast<uint64_t>(*high));
+        });
+    }
 
     // Parses argv. Returns exit_success after printing --help or --version.
     ParseResult parse(int argc, const char* const* argv, CommonOptions& options) const;
@@ -138,6 +155,12 @@ class CommandLine {
     };
     const Option* find_short(char c) const;
     const Option* find_long(std::string_view name) const;
+    // The option a rule names ("-P", "--per-thread"); throws logic_error for
+    // a name the tool does not have (a rule misspelt: every parse fails).
+    size_t option_index(std::string_view flag) const;
+    void check_rules(const std::vector<bool>& given) const;
+    [[noreturn]] static void throw_unordered(const std::string& low_flag, uint64_t low,
+                                             const std::string& high_flag, uint64_t high);
     void add_common(const std::vector<Flag>& flags, CommonOptions** target);
 
     std::string tool_;
@@ -149,6 +172,13 @@ class CommandLine {
         std::function<void(std::string_view)> apply;
     };
     std::optional<Positional> positional_;
+    struct Rule {
+        std::vector<std::string> flags; // exclusive; or needs: the flag, then the one it needs
+        std::string why;
+        bool needs = false;
+    };
+    std::vector<Rule> rules_;
+    std::vector<std::function<void()>> ranges_; // ordered()
     std::vector<Option> options_;
     std::vector<Flag> flags_;                                         // the shared flags it takes
     std::vector<std::pair<std::string, OutputFormat>> extra_formats_; // add_output_format

@@ -1,7 +1,9 @@
 // The rows of a stack tool's table: each StackRecord beside the item it was
 // made from (a map entry, a group of entries), kept in step while they are
 // ordered and cut to the top N, so that the printer's callbacks, which get a
-// record, find its item (of). klockstat's tables; memleak's groups.
+// record, find its item (of): klockstat's tables, memleak's groups, and the
+// totals of biostacks, offcputime, wakeuptime, offwaketime, stackcount and
+// futexctn (added in their order, not sorted here).
 #pragma once
 
 #include "stacks.h"

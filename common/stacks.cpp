@@ -299,6 +299,12 @@ std::string stack_frames_json(const ResolvedStack& stack) {
 
 namespace {
 
+bool has_text_columns(const std::vector<Field>& fields) {
+    for (const Field& f : fields)
+        if (!f.header.empty()) return true;
+    return false;
+}
+
 RecordLayout stack_layout(std::vector<Field> fields) {
     RecordLayout layout{0, {json_field("type")}};
     layout.fields.insert(layout.fields.end(), fields.begin(), fields.end());
@@ -306,7 +312,10 @@ RecordLayout stack_layout(std::vector<Field> fields) {
     for (const char* key :
          {"user_stack", "user_stack_missed", "kernel_stack", "kernel_stack_missed"})
         layout.fields.push_back(json_field(key));
-    layout.text_header = false;
+    // Text is a table only where the tool gives text columns; -T's time is
+    // then a heading of the tool's own, not a column.
+    layout.text_header = has_text_columns(fields);
+    layout.time_prefix = false;
     return layout;
 }
 
@@ -314,8 +323,9 @@ RecordLayout stack_layout(std::vector<Field> fields) {
 
 StackPrinter::StackPrinter(const CommonOptions& options, const StackOptions& stacks, Output& out,
                            std::vector<Field> fields)
-    : options_(options), stacks_(stacks), records_(options, out, stack_layout(std::move(fields))),
-      json_(options.format == OutputFormat::json), svg_(options.format == OutputFormat::svg) {}
+    : options_(options), stacks_(stacks), records_(options, out, stack_layout(fields)),
+      json_(options.format == OutputFormat::json), svg_(options.format == OutputFormat::svg),
+      table_(has_text_columns(fields)) {}
 
 void StackPrinter::print_svg(const std::vector<StackRecord>& records, const TextForm& text) {
     FlameGraph graph;

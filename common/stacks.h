@@ -238,6 +238,11 @@ class StackCollector {
 // tool's own folded form where it has one (the text form, whose kernel
 // frames are marked `_[k]`), else from each record's command, user frames and
 // kernel frames, outermost first.
+//
+// A tool whose fields include text columns (a header: klockstat's CALLER,
+// TYPE, COUNT...) prints a table in text instead of the classic form: the
+// header line, then a line per record from the same fill (the largest
+// value last), each followed by what text (if given) adds below it.
 class StackPrinter {
   public:
     StackPrinter(const CommonOptions& options, const StackOptions& stacks, Output& out,
@@ -255,17 +260,25 @@ class StackPrinter {
             print_svg(records, text);
             return;
         }
-        if (!json_) {
+        if (!json_ && !table_) {
             print_text(records, text);
             return;
         }
-        for (const StackRecord& record : records) {
+        records_.header(); // a table's, in text
+        auto one = [&](const StackRecord& record) {
             Record r = records_.begin();
             r.text("stack");
             fill(record, r);
             end_json(r, record);
-            if (records_.output().closed()) return;
-        }
+            if (!json_ && text) {
+                text(records_.output().buffer(), record);
+                records_.output().end_record();
+            }
+            return !records_.output().closed();
+        };
+        // JSON the largest first; a table the largest last, by the prompt.
+        for (size_t i = 0, n = records.size(); i < n; i++)
+            if (!one(records[json_ ? i : n - 1 - i])) return;
     }
 
     // A line of text only (an interval's heading); nothing in JSON or SVG.
@@ -281,23 +294,26 @@ class StackPrinter {
     RecordWriter records_;
     bool json_;
     bool svg_;
+    bool table_; // the fields include text columns: a table in text
 };
 
 // What a stack tool's summary does besides reading and printing (below).
+// Each member has a default (`= {}`), so that a tool names only those it
+// sets ({.tick = ...}) without GCC 12's -Wmissing-field-initializers.
 template <class Key>
 struct StackSummaryHooks {
     // Remembers the processes whose stacks a key holds: by default key.pid;
     // where a key holds more (a waker's and a woken thread's), each of them;
     // where it holds only kernel stacks, none.
-    std::function<void(StackCollector&, const Key&)> remember;
+    std::function<void(StackCollector&, const Key&)> remember = {};
     // After each second's remembering (memleak: has its command ended?).
-    std::function<void(StackCollector&)> tick;
+    std::function<void(StackCollector&)> tick = {};
     // Each print takes the totals, so the next starts from zero (intervals,
     // klockstat -R), and then deletes the stacks they named from the stack
     // map, which would otherwise fill with stacks no key names.
     bool take_each_print = false;
     // Processes remembered at once (-p: one may exit before the first second).
-    std::vector<uint32_t> pids;
+    std::vector<uint32_t> pids = {};
 };
 
 // A stack tool's summary (common/run.h): the totals map (keys with a pid),

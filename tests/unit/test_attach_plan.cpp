@@ -443,6 +443,14 @@ TEST_CASE("function_tiers: fentry and fexit, else kprobes; each entry before its
               "kprobe kprobe_mutex_trylock mutex_trylock optional",
               "kretprobe kretprobe_mutex_trylock mutex_trylock optional",
               "kprobe kprobe_mutex_unlock mutex_unlock", "kretprobe kretprobe_do_exit do_exit"});
+
+    // Programs named otherwise than their function (tcpretrans -l).
+    AttachStep named = function_tiers(
+        "tail loss probes", {{.function = "tcp_send_loss_probe", .programs = "loss_probe"}});
+    CHECK(points(named.ways[0]) ==
+          std::vector<std::string>{"fentry fentry_loss_probe tcp_send_loss_probe"});
+    CHECK(points(named.ways[1]) ==
+          std::vector<std::string>{"kprobe kprobe_loss_probe tcp_send_loss_probe"});
 }
 
 } // namespace test_attach_plan

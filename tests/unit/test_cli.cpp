@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <initializer_list>
+#include <stdexcept>
 #include <string>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -468,6 +469,56 @@ TEST_CASE("cli: tool-specific switches and options", "[cli]") {
         CHECK_THAT(help, Contains("-s, --size BYTES"));
         CHECK_THAT(help, Contains("minimum size"));
     }
+}
+
+TEST_CASE("cli: declared rules: flags that exclude each other, a flag that needs another",
+          "[cli]") {
+    CommandLine cl("tool", "test tool", {Flag::pid, Flag::name, Flag::milliseconds});
+    bool per_thread = false, waits = false, holds = false, nanoseconds = false;
+    cl.add_switch('P', "per-thread", "a row per thread", &per_thread);
+    cl.add_switch(0, "waits-only", "only waits", &waits);
+    cl.add_switch(0, "holds-only", "only holds", &holds);
+    cl.add_switch('N', "nanoseconds", "in nanoseconds", &nanoseconds);
+    cl.exclusive({"--waits-only", "--holds-only", "-N"}, "pick one");
+    cl.exclusive({"-m", "-p"}, "");
+    cl.needs("-n", "-P", "rows name a thread only per thread");
+
+    // Each alone, and a needed flag given, in either spelling and order.
+    parse_ok(cl, {"--waits-only"});
+    parse_ok(cl, {"-N", "-m"});
+    parse_ok(cl, {"-n", "app", "-P"});
+    parse_ok(cl, {"--per-thread", "--name=app"});
+    parse_ok(cl, {"-P"});
+    // Two of three name all three; the flags given in their other spelling
+    // or in a cluster still count.
+    CHECK(usage_error(cl, {"--holds-only", "--waits-only"}) ==
+          "--waits-only, --holds-only and -N cannot be combined: pick one");
+    CHECK(usage_error(cl, {"--nanoseconds", "--holds-only"}) ==
+          "--waits-only, --holds-only and -N cannot be combined: pick one");
+    CHECK(usage_error(cl, {"-mp", "1"}) == "-m and -p cannot be combined");
+    CHECK(usage_error(cl, {"--name", "app"}) == "-n needs -P: rows name a thread only per thread");
+    // The ends of a range, each an option's value.
+    uint64_t low = 0, high = UINT64_MAX;
+    cl.add_number('z', "min-size", "BYTES", "at least", &low, 0, UINT64_MAX);
+    cl.add_number('Z', "max-size", "BYTES", "at most", &high, 0, UINT64_MAX);
+    cl.ordered("--min-size", &low, "--max-size", &high);
+    parse_ok(cl, {"-z", "9", "-Z", "9"});
+    parse_ok(cl, {"-z", "9"});
+    CHECK(usage_error(cl, {"-z", "9", "--max-size=4"}) ==
+          "invalid --min-size 9: above --max-size 4");
+    // The shared -p and -t are one such rule.
+    CommandLine filters("tool", "test tool", {Flag::pid, Flag::tid});
+    CHECK(usage_error(filters, {"-t", "2", "--pid=1"}) ==
+          "-p and -t cannot be combined: a thread filter already names its process");
+}
+
+TEST_CASE("cli: a rule that names no option of the tool fails every parse", "[cli]") {
+    CommandLine cl("tool", "test tool", {Flag::pid});
+    cl.needs("-p", "--per-thread", "");
+    CommonOptions options;
+    std::vector<const char*> argv = {"tool"};
+    CHECK_THROWS_AS(cl.parse(static_cast<int>(argv.size()), argv.data(), options),
+                    std::logic_error);
 }
 
 TEST_CASE("cli: --help and --version exit successfully", "[cli]") {

@@ -254,6 +254,64 @@ TEST_CASE("what was missed since the last print: increases only", "[stacks]") {
     CHECK(missed.dropped(25) == 15);
 }
 
+TEST_CASE("stack printer: a tool's text columns make a table, JSON keeps its keys and stacks",
+          "[stacks]") {
+    StackOptions stacks;
+    std::vector<Field> fields = {text_column("CALLER", 12),
+                                 column("count", "COUNT", 6, Align::right), json_field("caller"),
+                                 text_column("NOTE", 0)};
+    std::vector<StackRecord> records(2, sample_record());
+    records[1].value = 3;
+    records[1].comm = "small";
+    auto fill = [](const StackRecord& record, Record& r) {
+        r.text(record.comm).number(record.value).text(record.comm).text("last");
+    };
+    auto below = [](std::string& out, const StackRecord& record) {
+        out += "  under " + record.comm + "\n";
+    };
+    CommonOptions options;
+    SECTION("text: the header, then the rows, the largest last, each with its lines below") {
+        Output out(-1);
+        StackPrinter printer(options, stacks, out, fields);
+        printer.print(records, fill, below);
+        CHECK(out.buffer() == "CALLER        COUNT NOTE\n"
+                              "small             3 last\n"
+                              "  under small\n"
+                              "app              17 last\n"
+                              "  under app\n");
+        // -T's time is a heading of the tool's, not a column.
+        options.time = true;
+        out.buffer().clear();
+        StackPrinter timed(options, stacks, out, fields);
+        timed.print(records, fill);
+        CHECK(out.buffer().starts_with("CALLER        COUNT NOTE\n"));
+    }
+    SECTION("JSON: one record a row, the largest first, with both stacks; no header") {
+        options.format = OutputFormat::json;
+        Output out(-1);
+        StackPrinter printer(options, stacks, out, fields);
+        printer.print(records, fill, below);
+        std::string first = out.buffer().substr(0, out.buffer().find('\n'));
+        auto j = nlohmann::json::parse(first);
+        CHECK(j["type"] == "stack");
+        CHECK(j["count"] == 17);
+        CHECK(j["caller"] == "app");
+        CHECK(j["kernel_stack"].size() == 2);
+        CHECK_FALSE(j.contains("note"));
+        CHECK(out.buffer().find("under") == std::string::npos);
+    }
+    SECTION("fields without text columns: the classic form as before") {
+        Output out(-1);
+        StackPrinter printer(options, stacks, out, {json_field("count")});
+        printer.print(records,
+                      [](const StackRecord& record, Record& r) { r.number(record.value); });
+        std::string classic;
+        append_stack_multiline(classic, records[1]);
+        append_stack_multiline(classic, records[0]);
+        CHECK(out.buffer() == classic);
+    }
+}
+
 TEST_CASE("stack rows: records and their items sorted together, cut, filled", "[stacks]") {
     struct Item {
         int key;

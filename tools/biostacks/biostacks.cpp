@@ -9,6 +9,7 @@
 #include "kernel_features.h"
 #include "map_reader.h"
 #include "run.h"
+#include "stack_rows.h"
 #include "stacks.h"
 
 #include <linux/types.h>
@@ -53,7 +54,7 @@ class Printer {
             if (a.value.total_ns != b.value.total_ns) return a.value.total_ns > b.value.total_ns;
             return a.key.pid < b.key.pid;
         });
-        std::vector<StackRecord> records;
+        StackRows<const Total*> rows; // in that order
         for (const Total& t : totals) {
             StackRecord record;
             record.pid = t.key.pid;
@@ -63,13 +64,11 @@ class Printer {
                 drop_probe_frames(record.kernel);
             }
             record.value = t.value.count;
-            records.push_back(std::move(record));
+            rows.add(std::move(record), &t);
         }
-        auto total_of = [&](const StackRecord& record) -> const Total& {
-            return totals[static_cast<size_t>(&record - records.data())];
-        };
+        auto total_of = [&](const StackRecord& record) -> const Total& { return *rows.of(record); };
         stacks_.print(
-            records,
+            rows.records(),
             [&](const StackRecord& record, Record& r) {
                 const Total& t = total_of(record);
                 Histogram h = Histogram::log2_slots(t.value.slots);

@@ -66,9 +66,8 @@ int cpudist(int argc, char** argv) {
                      "  cpudist -c /sys/fs/cgroup/system.slice/nginx.service\n"
                      "  cpudist -o json 5         a JSON Lines record every 5 seconds\n"
                      "  cpudist -o prometheus -d 60   one histogram in seconds for Prometheus\n");
+    cli.exclusive({"-P", "-L"}, "pick one way to split");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
-    if (settings.per_process && settings.per_thread)
-        throw UsageError("-P and -L cannot be combined: pick one way to split");
     bool prometheus = options.format == OutputFormat::prometheus;
     if (prometheus && (settings.per_process || settings.per_thread || options.milliseconds))
         throw UsageError("-o prometheus prints one histogram in seconds: -P, -L and -m do not "

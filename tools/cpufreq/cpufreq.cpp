@@ -164,9 +164,8 @@ int cpufreq(int argc, char** argv) {
                      "  cpufreq -P -d 5           five seconds, per process too\n"
                      "  cpufreq -f 199 1 10       ten 1-second histograms, 199 samples a second\n"
                      "  cpufreq -p 185 -o json    process 185, as JSON Lines\n");
+    cli.needs("-n", "-P", "the names are those of the processes' histograms");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
-    if (!options.name.empty() && !settings.per_process)
-        throw UsageError("-n needs -P: the names are those of the processes' histograms");
 
     return run_summary_tool<cpufreq_bpf>(
         {.name = "cpufreq",

@@ -121,9 +121,8 @@ int funclatency(int argc, char** argv) {
                      "  funclatency -m vfs_fsync 5         a kernel function, every 5 s\n"
                      "  funclatency -o json -d 10 c:malloc  JSON after 10 seconds\n"
                      "  funclatency -o prometheus -d 60 vfs_fsync   a histogram for Prometheus\n");
+    cli.exclusive({"-m", "--microseconds"}, "pick one unit");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
-    if (microseconds && options.milliseconds)
-        throw UsageError("-m and --microseconds cannot be combined: pick one unit");
     bool prometheus = options.format == OutputFormat::prometheus;
     if (prometheus && (settings.per_process || microseconds || options.milliseconds))
         throw UsageError("-o prometheus prints one histogram in seconds: -P, -m and "

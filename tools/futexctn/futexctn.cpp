@@ -5,6 +5,7 @@
 #include "histogram_printer.h"
 #include "map_reader.h"
 #include "run.h"
+#include "stack_rows.h"
 #include "stacks.h"
 
 #include "futexctn.skel.h"
@@ -98,20 +99,20 @@ class Printer {
     }
 
     void print_flame_graph(const std::vector<Entry>& entries, StackReader* reader) {
-        std::vector<StackRecord> records;
+        StackRows<const Entry*> rows; // in that order
         for (const Entry& e : entries) {
             StackRecord record;
             record.pid = e.key.pid;
             record.comm = std::string(fixed_string(e.key.comm));
             if (settings_.stacks) record.user = stack_of(e, reader);
             record.value = e.value.total_ns / 1000;
-            records.push_back(std::move(record));
+            rows.add(std::move(record), &e);
         }
         flame_.print(
-            records, [](const StackRecord&, Record&) {},
+            rows.records(), [](const StackRecord&, Record&) {},
             [&](std::string& out, const StackRecord& record) {
-                const Entry& e = entries[static_cast<size_t>(&record - records.data())];
-                append_stack_folded(out, record, {false, true, "lock " + hex_number(e.key.uaddr)});
+                std::string lock = "lock " + hex_number(rows.of(record)->key.uaddr);
+                append_stack_folded(out, record, {false, true, lock});
             });
     }
 

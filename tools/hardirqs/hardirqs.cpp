@@ -66,11 +66,9 @@ int hardirqs(int argc, char** argv) {
                      "  hardirqs -NT 1            every second, in nanoseconds, with times\n"
                      "  hardirqs -o json 5        a JSON Lines record every 5 seconds\n"
                      "  hardirqs -o prometheus -d 60   runs and time per handler for Prometheus\n");
+    cli.exclusive({"-N", "-m"}, "pick one unit");
+    cli.exclusive({"-C", "--distributed"}, "histograms are of times");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
-    if (settings.nanoseconds && options.milliseconds)
-        throw UsageError("-N and -m cannot be combined: pick one unit");
-    if (settings.counts && settings.distributed)
-        throw UsageError("-C and --distributed cannot be combined: histograms are of times");
 
     bool prometheus = options.format == OutputFormat::prometheus;
     if (prometheus && (settings.counts || settings.nanoseconds || options.milliseconds))

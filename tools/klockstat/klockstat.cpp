@@ -20,7 +20,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -94,15 +93,37 @@ void parse_sort(std::string_view text, Settings& settings) {
     }
 }
 
+// A table's fields: in text the classic columns (per thread: the PID, TID
+// and COMM first), in JSON the keys; one layout, so the two orders differ.
+std::vector<Field> lock_fields(bool hold, bool per_thread) {
+    return {shown_if(per_thread, text_column("PID", 7)),
+            shown_if(per_thread, text_column("TID", 7)),
+            shown_if(per_thread, text_column("COMM", 16)),
+            json_field("measure"),
+            json_field("lock"),
+            text_column("CALLER", 40),
+            column("lock_type", "TYPE", 14),
+            json_field("flags"),
+            json_field("caller"),
+            shown_if(per_thread, json_field("pid")),
+            shown_if(per_thread, json_field("tid")),
+            shown_if(per_thread, json_field("comm")),
+            column("count", "COUNT", 8, Align::right),
+            text_column(hold ? "AVG HOLD" : "AVG WAIT", 10, Align::right),
+            text_column(hold ? "MAX HOLD" : "MAX WAIT", 10, Align::right),
+            text_column(hold ? "TOTAL HOLD" : "TOTAL WAIT", 11, Align::right),
+            json_field("total_ns"),
+            json_field("max_ns"),
+            json_field("avg_ns"),
+            text_column("LOCK", 0)};
+}
+
 class Printer {
   public:
     Printer(const CommonOptions& options, const Settings& settings, Output& out)
         : options_(options), settings_(settings),
-          stacks_(options, settings.stacks, out,
-                  {json_field("measure"), json_field("lock"), json_field("lock_type"),
-                   json_field("flags"), json_field("caller"), json_field("pid"), json_field("tid"),
-                   json_field("comm"), json_field("count"), json_field("total_ns"),
-                   json_field("max_ns"), json_field("avg_ns")}) {}
+          waits_(options, settings.stacks, out, lock_fields(false, settings.per_thread)),
+          holds_(options, settings.stacks, out, lock_fields(true, settings.per_thread)) {}
 
     // waits and holds: the entries of the totals and hold_totals maps, of
     // the parts measured (settings.waits, settings.holds). reader: names
@@ -121,17 +142,16 @@ class Printer {
         if (options_.time) {
             std::string now;
             append_wall_time(now);
-            stacks_.text_heading(now + '\n');
+            waits_.text_heading(now + '\n');
         }
         if (settings_.waits) print_table(waits, reader, false);
-        if (settings_.waits && settings_.holds) stacks_.text_heading("\n");
+        if (settings_.waits && settings_.holds) waits_.text_heading("\n");
         if (settings_.holds) print_table(holds, reader, true);
     }
 
   private:
     // One table: the waits, or the holds (hold: their columns and order).
     void print_table(const std::vector<Total>& totals, StackReader* reader, bool hold) {
-        SortBy sort = hold ? settings_.hold_sort : settings_.sort;
         StackRows<const Total*> rows;
         for (const Total& t : totals) {
             StackRecord record;
@@ -145,80 +165,50 @@ class Printer {
                 !lock_caller(record.kernel).starts_with(settings_.caller))
                 continue;
             if (settings_.per_thread && !comm_matches(record.comm, options_.name)) continue;
-            record.value = sort_value(t.value, sort);
+            record.value = sort_value(t.value, hold ? settings_.hold_sort : settings_.sort);
             rows.add(std::move(record), &t);
         }
         rows.sort(
             [](const Total* a, const Total* b) { return a->key.lock_addr < b->key.lock_addr; },
             settings_.locks);
-        auto total_of = [&](const StackRecord& record) -> const Total& { return *rows.of(record); };
-        const char* what = hold ? "HOLD" : "WAIT";
-        char line[200];
-        std::snprintf(line, sizeof line, "%-40s %-14s %8s %10s %10s %11s %s\n", "CALLER", "TYPE",
-                      "COUNT", (std::string("AVG ") + what).c_str(),
-                      (std::string("MAX ") + what).c_str(), (std::string("TOTAL ") + what).c_str(),
-                      "LOCK");
-        stacks_.text_heading((settings_.per_thread ? "PID     TID     COMM             " : "") +
-                             std::string(line));
-        stacks_.print(
-            rows.records(),
-            [&](const StackRecord& record, Record& r) {
-                const Total& t = total_of(record);
-                std::string caller = lock_caller(record.kernel);
-                r.text(hold ? "hold" : "wait")
-                    .text(hex_number(t.key.lock_addr))
-                    .text(lock_kind(t.key.flags))
-                    .number(t.key.flags);
-                if (caller.empty())
-                    r.null();
-                else
-                    r.text(caller);
-                if (settings_.per_thread)
-                    r.number(t.key.pid).number(t.key.tid).text(record.comm);
-                else
-                    r.absent().absent().absent();
-                r.number(t.value.count)
-                    .number(t.value.total_ns)
-                    .number(t.value.max_ns)
-                    .number(t.value.count ? t.value.total_ns / t.value.count : 0);
-            },
-            [&](std::string& out, const StackRecord& record) {
-                const Total& t = total_of(record);
-                char line[400];
-                if (settings_.per_thread) {
-                    std::snprintf(line, sizeof line, "%-7u %-7u %-16s ", t.key.pid, t.key.tid,
-                                  text_escaped(record.comm).c_str());
-                    out += line;
-                }
-                const ResolvedStack& stack = record.kernel;
-                size_t first = lock_caller_index(stack);
-                std::string caller;
-                if (stack.state == ResolvedStack::State::missed)
-                    caller = "[missed kernel stack]";
-                else if (first < stack.frames.size())
-                    caller = frame_label(stack.frames[first]);
-                else
-                    caller = "[unknown]";
-                std::snprintf(
-                    line, sizeof line, "%-40s %-14s %8llu %10s %10s %11s %s\n", caller.c_str(),
-                    lock_kind(t.key.flags).c_str(), static_cast<unsigned long long>(t.value.count),
-                    readable_duration(t.value.count ? t.value.total_ns / t.value.count : 0).c_str(),
-                    readable_duration(t.value.max_ns).c_str(),
-                    readable_duration(t.value.total_ns).c_str(),
-                    hex_number(t.key.lock_addr).c_str());
-                out += line;
-                for (size_t i = first + 1;
-                     i < stack.frames.size() && i < first + settings_.stack_entries; i++) {
-                    if (settings_.per_thread) out += "                                 ";
-                    out += frame_label(stack.frames[i]);
-                    out += '\n';
-                }
-            });
+        auto fill = [&](const StackRecord& record, Record& r) {
+            const klockstat_key& k = rows.of(record)->key;
+            const klockstat_value& v = rows.of(record)->value;
+            uint64_t avg = v.count ? v.total_ns / v.count : 0;
+            std::string caller = lock_caller(record.kernel);
+            auto thread = [&] { r.number(k.pid).number(k.tid).text(record.comm); };
+            auto duration = [](uint64_t ns) { return [ns] { return readable_duration(ns); }; };
+            thread(); // text's columns
+            r.text(hold ? "hold" : "wait").text(hex_number(k.lock_addr));
+            if (record.kernel.state == ResolvedStack::State::missed)
+                r.text("[missed kernel stack]");
+            else
+                r.text(caller.empty() ? "[unknown]" : caller);
+            r.text(lock_kind(k.flags)).number(k.flags);
+            caller.empty() ? r.null() : r.text(caller);
+            thread(); // JSON's keys
+            r.number(v.count)
+                .lazy(duration(avg))
+                .lazy(duration(v.max_ns))
+                .lazy(duration(v.total_ns));
+            r.number(v.total_ns).number(v.max_ns).number(avg).text(hex_number(k.lock_addr));
+        };
+        // -s: the frames past the caller, each on a line of its own.
+        auto frames = [&](std::string& out, const StackRecord& record) {
+            const ResolvedStack& stack = record.kernel;
+            size_t first = lock_caller_index(stack);
+            for (size_t i = first + 1;
+                 i < stack.frames.size() && i < first + settings_.stack_entries; i++) {
+                if (settings_.per_thread) out.append(33, ' ');
+                out += frame_label(stack.frames[i]) + '\n';
+            }
+        };
+        (hold ? holds_ : waits_).print(rows.records(), fill, frames);
     }
 
     const CommonOptions& options_;
     const Settings& settings_;
-    StackPrinter stacks_;
+    StackPrinter waits_, holds_;
 };
 
 // The summary: both maps read (or taken, with -R) each print, their stacks
@@ -255,34 +245,16 @@ class LockSummary {
     std::function<void(Symbolizer&)> report_;
 };
 
-// The hold-time hooks: the acquisitions (entry and return) and releases
-// (entry) of mutexes and rw semaphores, fentry/fexit else kprobes. The
-// variants a kernel may lack (interruptible, killable, trylock) are
-// optional.
+// The hold-time hooks: klockstat.h's functions, fentry/fexit else kprobes;
+// an acquisition at its entry and its return, a release at its entry.
 AttachStep hold_steps() {
-    constexpr bool optional = true, required = false;
-    // An acquisition: its entry and its return; a release: its entry.
-    auto takes = [](const char* name, bool is_optional) {
-        return FunctionProgram{name, true, true, is_optional};
-    };
-    auto releases = [](const char* name) { return FunctionProgram{name}; };
-    std::vector<FunctionProgram> functions = {
-        takes("mutex_lock", required),
-        takes("mutex_lock_interruptible", optional),
-        takes("mutex_lock_killable", optional),
-        takes("mutex_trylock", optional),
-        releases("mutex_unlock"),
-        takes("down_read", required),
-        takes("down_read_interruptible", optional),
-        takes("down_read_killable", optional),
-        takes("down_read_trylock", optional),
-        releases("up_read"),
-        takes("down_write", required),
-        takes("down_write_killable", optional),
-        takes("down_write_trylock", optional),
-        releases("up_write"),
-    };
-    return function_tiers(hold_step, functions);
+#define TAKE(fn, flags) FunctionProgram{#fn, true, true, false},
+#define TRY(fn, flags, taken) FunctionProgram{#fn, true, true, true},
+#define RELEASE(fn) FunctionProgram{#fn},
+    return function_tiers(hold_step, {KLOCKSTAT_HOLD_FUNCTIONS(TAKE, TRY, RELEASE)});
+#undef TAKE
+#undef TRY
+#undef RELEASE
 }
 
 std::vector<AttachStep> attach_steps(const Settings& settings) {
@@ -361,14 +333,11 @@ int klockstat(int argc, char** argv) {
         "  klockstat --locks 3 -s 6  the top three, six frames each\n"
         "  klockstat -P              a row per thread\n"
         "  klockstat -o json -d 5    a JSON Lines record per row\n");
+    cli.exclusive({"--waits-only", "--holds-only"}, "pick one (neither: both)");
+    cli.needs("-n", "-P", "rows name a thread only per thread");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
-    if (waits_only && holds_only)
-        throw UsageError("--waits-only and --holds-only cannot be combined: pick one (neither: "
-                         "both)");
     settings.waits = !holds_only;
     settings.holds = !waits_only;
-    if (!options.name.empty() && !settings.per_thread)
-        throw UsageError("-n needs -P (--per-thread): rows name a thread only per thread");
 
     return run_summary_tool<klockstat_bpf>(
         {.name = "klockstat",

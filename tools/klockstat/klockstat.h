@@ -20,6 +20,28 @@
 #define KLOCKSTAT_F_PERCPU (1U << 4)
 #define KLOCKSTAT_F_MUTEX  (1U << 5)
 
+/* The lock functions whose hold times are measured, for both sides: each
+ * acquisition that always takes the lock, TAKE(fn, flags); that may fail,
+ * TRY(fn, flags, taken), taken telling from its int ret; each release,
+ * RELEASE(fn). The BPF side defines their programs from it, the loader
+ * their attach step: a TAKE and a RELEASE are needed, a TRY (the variants
+ * a kernel may lack: interruptible, killable, trylock) optional. */
+#define KLOCKSTAT_HOLD_FUNCTIONS(TAKE, TRY, RELEASE)                                               \
+	TAKE(mutex_lock, KLOCKSTAT_F_MUTEX)                                                        \
+	TRY(mutex_lock_interruptible, KLOCKSTAT_F_MUTEX, ret == 0)                                 \
+	TRY(mutex_lock_killable, KLOCKSTAT_F_MUTEX, ret == 0)                                      \
+	TRY(mutex_trylock, KLOCKSTAT_F_MUTEX, ret == 1)                                            \
+	RELEASE(mutex_unlock)                                                                      \
+	TAKE(down_read, KLOCKSTAT_F_READ)                                                          \
+	TRY(down_read_interruptible, KLOCKSTAT_F_READ, ret == 0)                                   \
+	TRY(down_read_killable, KLOCKSTAT_F_READ, ret == 0)                                        \
+	TRY(down_read_trylock, KLOCKSTAT_F_READ, ret == 1)                                         \
+	RELEASE(up_read)                                                                           \
+	TAKE(down_write, KLOCKSTAT_F_WRITE)                                                        \
+	TRY(down_write_killable, KLOCKSTAT_F_WRITE, ret == 0)                                      \
+	TRY(down_write_trylock, KLOCKSTAT_F_WRITE, ret == 1)                                       \
+	RELEASE(up_write)
+
 struct klockstat_key {
 	__u64 lock_addr; /* the lock's kernel address */
 	/* The kernel stack where the wait began (a hold: where the lock was

@@ -82,10 +82,8 @@ std::vector<AttachStep> attach_steps() {
     MdMajors majors = md_majors();
     std::string missing = md_missing(majors);
     if (!missing.empty()) throw RuntimeError(missing);
-    AttachStep step{"md flushes", {}};
     // md's own entry point for a flush, in md_mod where md is a module.
-    step.ways.push_back({{{"fentry_md_flush_request", AttachKind::fentry, "md_flush_request"}}});
-    step.ways.push_back({{{"kprobe_md_flush_request", AttachKind::kprobe, "md_flush_request"}}});
+    AttachStep step = function_tiers("md flushes", {{"md_flush_request"}});
     // Block I/O: a preflush queued on an md device.
     AttachStep bio = tracepoint_tiers("md flushes", {{"bio_queue", "block:block_bio_queue"}},
                                       {AttachKind::tp_btf, AttachKind::raw_tp});

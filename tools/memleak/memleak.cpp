@@ -331,15 +331,10 @@ int memleak(int argc, char** argv) {
                      "  memleak --command './app -x'  start ./app and trace it to its end\n"
                      "  memleak -p 181 -O jemalloc   a process using jemalloc\n"
                      "  memleak -o json -p 181 -d 10 JSON after 10 seconds\n");
+    cli.exclusive({"--command", "-p"}, "pick one");
+    cli.exclusive({"--command", "--kernel"}, "the command's kernel allocations are not told apart");
+    cli.ordered("--min-size", &settings.min_size, "--max-size", &settings.max_size);
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
-    if (settings.min_size > settings.max_size)
-        throw UsageError("invalid --min-size " + std::to_string(settings.min_size) +
-                         ": above --max-size " + std::to_string(settings.max_size));
-    if (!settings.command.empty() && !options.pids.empty())
-        throw UsageError("--command and -p cannot be combined: pick one");
-    if (!settings.command.empty() && settings.kernel)
-        throw UsageError("--command and --kernel cannot be combined: the command's kernel "
-                         "allocations are not told apart");
     if (settings.percpu && !settings.kernel && (!options.pids.empty() || !settings.command.empty()))
         throw UsageError("--percpu needs --kernel with -p");
     // No process: the kernel's allocations (bcc's default too).

@@ -5,6 +5,7 @@
 #include "filters.h"
 #include "map_reader.h"
 #include "run.h"
+#include "stack_rows.h"
 #include "stacks.h"
 
 #include "offcputime.skel.h"
@@ -66,7 +67,7 @@ class Printer {
         std::sort(totals.begin(), totals.end(), [](const Total& a, const Total& b) {
             return a.value.total_ns > b.value.total_ns;
         });
-        std::vector<StackRecord> records;
+        StackRows<const Total*> rows; // in that order
         for (const Total& t : totals) {
             StackRecord record;
             record.pid = t.key.tid;
@@ -77,10 +78,10 @@ class Printer {
                 drop_probe_frames(record.kernel);
             }
             record.value = t.value.total_ns / 1000;
-            records.push_back(std::move(record));
+            rows.add(std::move(record), &t);
         }
-        stacks_.print(records, [&](const StackRecord& record, Record& r) {
-            const Total& t = totals[static_cast<size_t>(&record - records.data())];
+        stacks_.print(rows.records(), [&](const StackRecord& record, Record& r) {
+            const Total& t = *rows.of(record);
             r.number(t.key.pid)
                 .number(t.key.tid)
                 .text(record.comm)
@@ -157,13 +158,10 @@ int offcputime(int argc, char** argv) {
                      "  offcputime --min-block 1000 only blocks of 1 ms or more\n"
                      "  offcputime -f -d 10         folded, for flamegraph.pl\n"
                      "  offcputime -o json -p 185   one JSON object per stack");
+    cli.exclusive({"--user-threads-only", "--kernel-threads-only"}, "");
+    cli.ordered("--min-block", &settings.min_block_us, "--max-block", &settings.max_block_us);
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     check_stack_options(settings.stacks, options);
-    if (settings.user_threads_only && settings.kernel_threads_only)
-        throw UsageError("--user-threads-only and --kernel-threads-only cannot be combined");
-    if (settings.min_block_us > settings.max_block_us)
-        throw UsageError("invalid --min-block " + std::to_string(settings.min_block_us) +
-                         ": above --max-block " + std::to_string(settings.max_block_us));
 
     return run_summary_tool<offcputime_bpf>(
         {.name = "offcputime",

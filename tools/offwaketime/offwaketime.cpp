@@ -1,6 +1,7 @@
 // offwaketime: time threads spend blocked off CPU, summed by where they
 // blocked (user and kernel stack) joined with the thread that woke them and
 // where it was; classic stacks, folded lines for flame graphs, or JSON Lines.
+#include "stack_rows.h"
 #include "wakeups.h"
 
 #include "offwaketime.skel.h"
@@ -33,20 +34,16 @@ class Printer {
     void print(std::vector<Total> totals, StackReader* reader) {
         select_wakeup_totals(totals, options_,
                              [](const Total& t) { return fixed_string(t.key.target.comm); });
-        std::vector<StackRecord> records;
-        std::vector<StackRecord> wakers;
-        for (const Total& t : totals) {
-            records.push_back(wakeup_record(reader, t.key.target, t.value));
-            wakers.push_back(wakeup_record(reader, t.key.waker, t.value));
-        }
-        auto index_of = [&](const StackRecord& record) {
-            return static_cast<size_t>(&record - records.data());
-        };
+        // Each woken thread's record beside its total and its waker's record.
+        StackRows<std::pair<const Total*, StackRecord>> rows; // in that order
+        for (const Total& t : totals)
+            rows.add(wakeup_record(reader, t.key.target, t.value),
+                     {&t, wakeup_record(reader, t.key.waker, t.value)});
         stacks_.print(
-            records,
+            rows.records(),
             [&](const StackRecord& record, Record& r) {
-                const Total& t = totals[index_of(record)];
-                const StackRecord& waker = wakers[index_of(record)];
+                const auto& [total, waker] = rows.of(record);
+                const Total& t = *total;
                 r.number(t.key.target.pid)
                     .number(t.key.target.tid)
                     .text(record.comm)
@@ -61,7 +58,7 @@ class Printer {
                     .boolean(waker.kernel.state == ResolvedStack::State::missed);
             },
             [&](std::string& out, const StackRecord& record) {
-                const StackRecord& waker = wakers[index_of(record)];
+                const StackRecord& waker = rows.of(record).second;
                 if (folded_)
                     append_folded(out, record, waker);
                 else

@@ -152,10 +152,7 @@ bool mark_victim_has_task() {
 }
 
 std::vector<AttachStep> attach_steps(bool mark_victim_has_task) {
-    std::vector<AttachWay> ways = {
-        {{{"fentry_oom_kill_process", AttachKind::fentry, "oom_kill_process"}}},
-        {{{"kprobe_oom_kill_process", AttachKind::kprobe, "oom_kill_process"}}},
-    };
+    std::vector<AttachWay> ways = function_tiers("OOM kills", {{"oom_kill_process"}}).ways;
     // Before 6.8 the BTF tracepoint passes only the PID; the tracefs one
     // then still gives the PID.
     if (mark_victim_has_task)

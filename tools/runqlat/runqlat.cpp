@@ -92,6 +92,7 @@ int runqlat(int argc, char** argv) {
                      "  runqlat --pidnss          one histogram per PID namespace (container)\n"
                      "  runqlat -c /sys/fs/cgroup/system.slice/nginx.service\n"
                      "  runqlat -o json 5         a JSON Lines record every 5 seconds\n");
+    cli.exclusive({"-P", "-L", "--pidnss"}, "pick one way to split");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     if (options.format == OutputFormat::prometheus) {
         if (settings.per_process || settings.per_thread || settings.per_pidns ||
@@ -100,8 +101,6 @@ int runqlat(int argc, char** argv) {
                              "and -m do not apply");
         return print_expositions(export_runqlat(options), options);
     }
-    if (settings.per_process + settings.per_thread + settings.per_pidns > 1)
-        throw UsageError("-P, -L and --pidnss cannot be combined: pick one way to split");
 
     return run_summary_tool<runqlat_bpf>(
         {.name = "runqlat",

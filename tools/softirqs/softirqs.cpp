@@ -116,11 +116,9 @@ int softirqs(int argc, char** argv) {
                      "  softirqs --slower 1       each softirq that ran or waited 1 ms or more\n"
                      "  softirqs -o json 5        a JSON Lines record every 5 seconds\n"
                      "  softirqs -o prometheus -d 60   runs and time per vector for Prometheus\n");
+    cli.exclusive({"-N", "-m"}, "pick one unit");
+    cli.exclusive({"-C", "--distributed"}, "histograms are of times");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
-    if (settings.nanoseconds && options.milliseconds)
-        throw UsageError("-N and -m cannot be combined: pick one unit");
-    if (settings.counts && settings.distributed)
-        throw UsageError("-C and --distributed cannot be combined: histograms are of times");
     if (slower_ms && (options.interval || settings.distributed || settings.counts ||
                       settings.nanoseconds || options.milliseconds))
         throw UsageError("--slower prints events in milliseconds: interval, -D, -C, -N and -m "

@@ -6,6 +6,7 @@
 #include "map_reader.h"
 #include "probe_spec.h"
 #include "run.h"
+#include "stack_rows.h"
 #include "stacks.h"
 #include "symbolizer.h"
 
@@ -64,10 +65,9 @@ class Printer {
         std::stable_sort(counted.begin(), counted.end(), [](const Counted& a, const Counted& b) {
             return a.record.value > b.record.value;
         });
-        std::vector<StackRecord> records;
-        records.reserve(counted.size());
+        StackRows<uint32_t> rows; // in that order, beside each its probe
         for (Counted& c : counted)
-            records.push_back(std::move(c.record));
+            rows.add(std::move(c.record), c.probe);
         if (options_.time && !settings_.stacks.folded) {
             std::string heading = "[";
             append_wall_time(heading);
@@ -75,14 +75,13 @@ class Printer {
         }
         std::string time = options_.interval || options_.time ? iso_time_now() : "";
         stacks_.print(
-            records,
+            rows.records(),
             [&](const StackRecord& record, Record& r) {
-                const Counted& c = counted[static_cast<size_t>(&record - records.data())];
                 if (time.empty())
                     r.absent();
                 else
                     r.text(time);
-                r.text(label(c.probe));
+                r.text(label(rows.of(record)));
                 if (settings_.per_process)
                     r.number(record.pid).text(record.comm);
                 else
@@ -92,9 +91,8 @@ class Printer {
             // The classic form: the probe (tracepoints, USDT) first, with -P
             // the process; folded: with -P the command first, the probe last.
             [&](std::string& out, const StackRecord& record) {
-                const Counted& c = counted[static_cast<size_t>(&record - records.data())];
                 StackForm form{settings_.offsets, settings_.per_process,
-                               settings_.probe_frame ? "[" + label(c.probe) + "]" : ""};
+                               settings_.probe_frame ? "[" + label(rows.of(record)) + "]" : ""};
                 if (settings_.stacks.folded)
                     append_stack_folded(out, record, form);
                 else

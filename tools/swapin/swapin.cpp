@@ -56,12 +56,10 @@ class Printer {
 };
 
 std::vector<AttachStep> attach_steps() {
-    AttachStep step{"swap-ins", {}};
     // The kernel's swap read function, where it can be traced: every folio
     // read in, zswap's too. (swap_read_folio, its name since 6.9, is left
     // out: its folios may be large; kernels that new take the block route.)
-    step.ways.push_back({{{"fentry_swap_readpage", AttachKind::fentry, "swap_readpage"}}});
-    step.ways.push_back({{{"kprobe_swap_readpage", AttachKind::kprobe, "swap_readpage"}}});
+    AttachStep step = function_tiers("swap-ins", {{"swap_readpage"}});
     // Block I/O: reads of pages in the swap cache.
     AttachStep bio = tracepoint_tiers("swap-ins", {{"bio_queue", "block:block_bio_queue"}},
                                       {AttachKind::tp_btf, AttachKind::raw_tp});

@@ -111,9 +111,9 @@ std::vector<AttachStep> attach_steps(bool loss_probes) {
         tracepoint_tiers("TCP retransmissions", {{"retransmit", "tcp:tcp_retransmit_skb"}})};
     // No tracepoint marks a tail loss probe: only a probe on the function.
     if (loss_probes)
-        steps.push_back({"TCP tail loss probes (-l)",
-                         {{{{"fentry_loss_probe", AttachKind::fentry, "tcp_send_loss_probe"}}},
-                          {{{"kprobe_loss_probe", AttachKind::kprobe, "tcp_send_loss_probe"}}}}});
+        steps.push_back(
+            function_tiers("TCP tail loss probes (-l)",
+                           {{.function = "tcp_send_loss_probe", .programs = "loss_probe"}}));
     return steps;
 }
 

@@ -1,6 +1,7 @@
 // wakeuptime: time threads spend blocked, summed by the thread that woke
 // them (its name and its user and kernel stacks at the wake-up) and the
 // thread woken; classic stacks, folded lines for flame graphs, or JSON Lines.
+#include "stack_rows.h"
 #include "wakeups.h"
 
 #include "wakeuptime.skel.h"
@@ -30,14 +31,12 @@ class Printer {
     void print(std::vector<Total> totals, StackReader* reader) {
         select_wakeup_totals(totals, options_,
                              [](const Total& t) { return fixed_string(t.key.target_comm); });
-        std::vector<StackRecord> records;
+        StackRows<const Total*> rows; // in that order
         for (const Total& t : totals)
-            records.push_back(wakeup_record(reader, t.key.waker, t.value));
-        auto total_of = [&](const StackRecord& record) -> const Total& {
-            return totals[static_cast<size_t>(&record - records.data())];
-        };
+            rows.add(wakeup_record(reader, t.key.waker, t.value), &t);
+        auto total_of = [&](const StackRecord& record) -> const Total& { return *rows.of(record); };
         stacks_.print(
-            records,
+            rows.records(),
             [&](const StackRecord& record, Record& r) {
                 const Total& t = total_of(record);
                 r.number(t.key.waker.pid)

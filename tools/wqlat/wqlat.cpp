@@ -151,9 +151,8 @@ int wqlat(int argc, char** argv) {
                      "  wqlat -E                  execution time per work function\n"
                      "  wqlat -W -o json 5        a JSON Lines record per workqueue every 5 s\n"
                      "  wqlat -o prometheus -d 60 a histogram per workqueue for Prometheus\n");
+    cli.exclusive({"-N", "-m"}, "pick one unit");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
-    if (settings.nanoseconds && options.milliseconds)
-        throw UsageError("-N and -m cannot be combined: pick one unit");
     if (settings.execution && settings.named())
         throw UsageError("-E cannot be combined with -W or -w: execution is per work function");
 
