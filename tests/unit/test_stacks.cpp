@@ -281,4 +281,21 @@ TEST_CASE("stack rows: records and their items sorted together, cut, filled", "[
     CHECK(rows.of(rows.records()[1]).key == 0);
 }
 
+TEST_CASE("an event's stack under its line: names, else addresses, then a blank line", "[stacks]") {
+    ResolvedStack stack = present({named(0xffffffff81001010, "nf_hook_slow", "[kernel]"), {}});
+    stack.frames[0].symbol.offset = 0x10; // not shown
+    stack.frames[1].address = 0xffffffff81fb4bdf;
+    std::string out;
+    append_event_stack(out, stack, "kernel");
+    CHECK(out == "    nf_hook_slow\n    0xffffffff81fb4bdf\n\n");
+    ResolvedStack missed;
+    missed.state = ResolvedStack::State::missed;
+    out.clear();
+    append_event_stack(out, missed, "kernel");
+    CHECK(out == "    [missed kernel stack]\n\n");
+    out.clear();
+    append_event_stack(out, present({}), "kernel");
+    CHECK(out == "\n");
+}
+
 } // namespace test_stacks
