@@ -16,8 +16,11 @@ void add_event_stack_options(CommandLine& cli, StackOptions& stacks) {
 
 void check_event_stack_options(StackOptions& stacks, const CommonOptions& options) {
     check_stack_options(stacks, options);
-    if (stacks.folded && (options.time || options.print_uid))
-        throw UsageError("-f and -o svg count stacks over the whole run: -T and -U do not apply");
+    if (!stacks.folded) return;
+    for (auto [set, flag] : {std::pair{options.time, "-T"}, {options.print_uid, "-U"}})
+        if (set)
+            throw UsageError(std::string("-f and -o svg count stacks over the whole run: ") + flag +
+                             " does not apply");
 }
 
 void EventStackCounts::add(std::string_view root, std::vector<uint64_t> stack, uint64_t location) {
