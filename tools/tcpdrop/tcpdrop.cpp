@@ -1,8 +1,10 @@
 // tcpdrop: trace the TCP packets the kernel drops (or, with --all, every
-// dropped packet), with the drop reason by name and the kernel stack.
+// dropped packet), with the drop reason by name and the kernel stack; with
+// -f or -o svg, the drops counted by reason and stack, printed at the end.
 #include "decoder.h"
 #include "drop_reasons.h"
 #include "event_fields.h"
+#include "event_stacks.h"
 #include "export_collector.h"
 #include "map_reader.h"
 #include "kernel_features.h"
@@ -28,14 +30,19 @@ namespace {
 
 struct Settings {
     NetFilters net;
-    bool all = false;       // --all
-    bool no_stacks = false; // --no-stack
+    bool all = false;                           // --all
+    bool no_stacks = false;                     // --no-stack
+    StackOptions stacks{.count_name = "drops"}; // folded: -f, -o svg (no line a drop)
 };
 
 struct Printer {
     const Settings& settings;
     std::shared_ptr<const DropReasons> reasons;
     std::shared_ptr<Symbolizer> symbolizer; // none in the decoder: frames as addresses
+    // -f, -o svg: each drop's reason (the root a user reads the graph from)
+    // and kernel stack.
+    std::shared_ptr<EventStackCounts> counts =
+        std::make_shared<EventStackCounts>(!settings.no_stacks);
 
     RecordLayout layout() const {
         return {task_all,
@@ -59,7 +66,8 @@ struct Printer {
                  json_field("reason_code"),
                  json_field("addresses_from"),
                  json_field("location"),
-                 shown_if(!settings.no_stacks, json_field("kernel_stack"))}};
+                 shown_if(!settings.no_stacks, json_field("kernel_stack"))},
+                !settings.stacks.folded};
     }
 
     void print(RecordWriter& records, const void* data, size_t size) const {
@@ -67,6 +75,11 @@ struct Printer {
         if (!e) return;
         auto sent = tail_array(data, size, e->stack, e->stack_frames);
         std::vector<uint64_t> stack(sent.begin(), sent.end());
+        if (settings.stacks.folded) {
+            if (comm_matches(task_of(*e).comm, records.options().name))
+                counts->add(reasons->label(e->reason), std::move(stack), e->location);
+            return;
+        }
         bool ip = e->family == family_inet || e->family == family_inet6;
         bool ports = ip && ip_protocol_has_ports(e->ip_proto);
         auto endpoint = [&](const uint8_t* addr, uint16_t port) -> std::string {
@@ -105,6 +118,11 @@ struct Printer {
         if (!settings.no_stacks && !records.json())
             append_event_stack(records.output().buffer(), kernel, "kernel");
     }
+
+    void finish(RecordWriter& records) const {
+        if (settings.stacks.folded)
+            counts->print(records.options(), settings.stacks, records.output(), symbolizer.get());
+    }
 };
 
 std::vector<AttachStep> attach_steps() {
@@ -129,13 +147,15 @@ void configure_drops(tcpdrop_bpf& skel, DropReasons& reasons) {
 } // namespace
 
 // For tests/golden and tests/fuzz (common/decoder.h): variant bit 0: --all,
-// bit 1: --no-stack. Reasons show as numbers and frames as addresses: a
-// decoder looks up neither the kernel's BTF nor its symbols.
+// bit 1: --no-stack, bit 2: -f (text only). Reasons show as numbers and
+// frames as addresses ([unknown] in -f): a decoder looks up neither the
+// kernel's BTF nor its symbols.
 void decode_tcpdrop(const CommonOptions& options, uint32_t variant, Output& out,
                     std::span<const RecordedEvent> events) {
     Settings settings;
     settings.all = (variant & 1) != 0;
     settings.no_stacks = (variant & 2) != 0;
+    settings.stacks.folded = (variant & 4) != 0 && options.format == OutputFormat::text;
     decode_events(Printer{settings, std::make_shared<DropReasons>(), nullptr}, options, out,
                   events);
 }
@@ -187,19 +207,22 @@ int tcpdrop(int argc, char** argv) {
                     settings.net.local_ports);
     cli.add_switch(0, "all", "every dropped packet, not only TCP", &settings.all);
     cli.add_switch(0, "no-stack", "leave out the kernel stack", &settings.no_stacks);
+    add_event_stack_options(cli, settings.stacks);
     cli.set_examples("  tcpdrop                    trace dropped TCP packets\n"
                      "  tcpdrop -4 -P 80,443       IPv4 to or from ports 80 and 443\n"
                      "  tcpdrop --all --no-stack   every dropped packet, one line each\n"
-                     "  tcpdrop -o json            as JSON Lines, the stack as an array");
+                     "  tcpdrop -o json            as JSON Lines, the stack as an array\n"
+                     "  tcpdrop -d 60 -o svg > drops.svg   a flame graph: reasons, then stacks");
     if (cli.parse(argc, argv, options) == ParseResult::exit_success) return exit_ok;
     if (options.format == OutputFormat::prometheus) {
         if (settings.all || settings.net.family || !settings.net.local_ports.empty() ||
-            !options.pids.empty() || options.tid || options.uid || !options.cgroup.empty() ||
-            !options.name.empty())
+            settings.stacks.folded || !options.pids.empty() || options.tid || options.uid ||
+            !options.cgroup.empty() || !options.name.empty())
             throw UsageError("-o prometheus counts every dropped TCP packet by reason: --all, "
-                             "-4, -6, -P and the process filters do not apply");
+                             "-4, -6, -P, -f and the process filters do not apply");
         return print_expositions(export_tcpdrop(options), options);
     }
+    check_event_stack_options(settings.stacks, options);
 
     auto reasons = std::make_shared<DropReasons>();
     ToolSpec<tcpdrop_bpf> spec{
