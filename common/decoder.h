@@ -52,7 +52,8 @@ std::vector<MapEntry<Key, Value>> recorded_entries(std::span<const RecordedEvent
 }
 
 // An event tool's decoder: its printer's header, then each event through it
-// (a printer has layout() and print(RecordWriter&, data, size)).
+// (a printer has layout() and print(RecordWriter&, data, size)), then its
+// finish(RecordWriter&) where it has one (common/run.h).
 template <class Printer>
 void decode_events(Printer printer, const CommonOptions& options, Output& out,
                    std::span<const RecordedEvent> events) {
@@ -60,6 +61,7 @@ void decode_events(Printer printer, const CommonOptions& options, Output& out,
     records.header();
     for (const RecordedEvent& e : events)
         printer.print(records, e.data, e.size);
+    if constexpr (requires { printer.finish(records); }) printer.finish(records);
 }
 
 // A rate tool's decoder (pidpersec, vfsstat): the recorded counters at the

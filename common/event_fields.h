@@ -6,8 +6,10 @@
 #include "filters.h"
 #include "record.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +31,17 @@ std::string_view tail_string(const void* data, size_t size, const char (&field)[
     size_t offset = static_cast<size_t>(field - static_cast<const char*>(data));
     size_t room = size > offset ? size - offset : 0;
     return {field, strnlen(field, room < N ? room : N)};
+}
+
+// The array at the end of an event of which only the used part was sent (a
+// kernel stack, bpf_get_stack's frames): its first count elements, fewer
+// where the bytes end sooner, never more than the array holds.
+template <class T, size_t N>
+std::span<const T> tail_array(const void* data, size_t size, const T (&field)[N], size_t count) {
+    size_t offset =
+        static_cast<size_t>(reinterpret_cast<const char*>(field) - static_cast<const char*>(data));
+    size_t room = size > offset ? (size - offset) / sizeof(T) : 0;
+    return {field, std::min({count, room, N})};
 }
 
 // A block of NUL-separated strings (an argv) of len bytes, max of them at

@@ -220,6 +220,13 @@ class Record {
     Record& number_if(bool has, Integer v) {
         return has ? number(v) : absent();
     }
+    // The value where the record has it, else null() (a packet without
+    // ports, a socket without a state).
+    template <class Integer>
+    Record& number_or_null(bool has, Integer v) {
+        return has ? number(v) : null();
+    }
+    Record& text_or_null(bool has, std::string_view v) { return has ? text(v) : null(); }
     // No value: null in JSON, "-" in text.
     Record& null();
     // Not in this record: JSON leaves the key out, text shows "-".

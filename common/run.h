@@ -164,7 +164,9 @@ std::optional<LoadedTool<Skeleton>> load_tool(const ToolSpec<Skeleton>& spec) {
 // An event tool. Its printer says what a record holds (layout(), a
 // RecordLayout of common/record.h) and fills one from each event
 // (print(RecordWriter&, data, size)); the header line is printed once
-// attached. Runs until SIGINT/SIGTERM, -d or a closed reader.
+// attached. Runs until SIGINT/SIGTERM, -d or a closed reader. A printer
+// with finish(RecordWriter&) prints there, once every event is in, what it
+// gathered from them (tcpdrop -o svg: common/event_stacks.h).
 template <class Skeleton, class Printer>
 int run_event_tool(const ToolSpec<Skeleton>& spec, Printer printer) {
     static_assert(has_event_stream<Skeleton>, "an event tool's BPF side uses bpf/events.bpf.h");
@@ -187,6 +189,11 @@ int run_event_tool(const ToolSpec<Skeleton>& spec, Printer printer) {
     announce(spec.announcement);
     run_event_loop(spec.name, stream, out, spec.options,
                    [&] { Links detached = std::move(links); }); // destroyed here: detached
+    if constexpr (requires { printer.finish(records); }) {
+        printer.finish(records);
+        out.flush();
+        out.check();
+    }
     return exit_ok;
 }
 

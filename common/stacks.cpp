@@ -175,6 +175,23 @@ void append_frames_multiline(std::string& out, const ResolvedStack& stack, const
         std::for_each(stack.frames.begin(), stack.frames.end(), one);
 }
 
+void append_event_stack(std::string& out, const ResolvedStack& stack, const char* kind) {
+    if (stack.state == ResolvedStack::State::missed) {
+        out += "    [missed ";
+        out += kind;
+        out += " stack]\n";
+    }
+    for (const Frame& frame : stack.frames) {
+        out += "    ";
+        if (frame.symbol.known())
+            append_frame(out, frame, false);
+        else
+            out += frame_label(frame);
+        out += '\n';
+    }
+    out += '\n';
+}
+
 void append_frames_folded(std::string& out, const ResolvedStack& stack, const char* kind,
                           bool innermost_first, bool show_offsets) {
     if (stack.state == ResolvedStack::State::missed) {

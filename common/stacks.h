@@ -124,6 +124,11 @@ ResolvedStack kernel_stack_from(std::vector<uint64_t> addresses, uint64_t locati
 // show_offsets: "name+0x1a" (stackcount -s).
 void append_frames_multiline(std::string& out, const ResolvedStack& stack, const char* kind,
                              bool outermost_first = false, bool show_offsets = false);
+// A stack under an event's own line (tcpdrop's classic form): one line
+// "[missed KIND stack]", or a frame a line, indented, by name, or where it
+// has none by its address in hex (an event's stack is all the user gets:
+// the address is the lead to follow); then a blank line.
+void append_event_stack(std::string& out, const ResolvedStack& stack, const char* kind);
 // A stack's frames in the folded form, each after a ';': outermost first
 // (or innermost first), or ";[missed KIND stack]"; a kernel frame (KIND
 // "kernel") ends in `_[k]`, the annotation flame graph tools colour by.

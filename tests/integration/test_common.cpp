@@ -33,9 +33,9 @@ TEST_CASE("every tool rejects bad usage with exit 2 and names the bad value", "[
         CHECK(format.err.find("'xml'") != std::string::npos);
 
         // -o svg (a flame graph): the stack tools only; the others name it.
-        static const std::set<std::string> svg_tools = {"profile",     "offcputime", "wakeuptime",
-                                                        "offwaketime", "stackcount", "biostacks",
-                                                        "klockstat",   "memleak",    "futexctn"};
+        static const std::set<std::string> svg_tools = {
+            "profile",   "offcputime", "wakeuptime", "offwaketime", "stackcount",
+            "biostacks", "klockstat",  "memleak",    "futexctn",    "tcpdrop"};
         bool draws = svg_tools.count(tool) != 0;
         Finished svg = run({tool_path(tool), "-o", "svg", "--help"});
         CHECK(svg.exit_code == (draws ? 0 : 2));

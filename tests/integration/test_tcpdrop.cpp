@@ -3,12 +3,18 @@
 // is the connecting child's, so its owner is known), SYNs to a port nothing
 // listens on (NO_SOCKET; no socket, so no owner), and, for --all, a UDP
 // datagram to a closed port. Each workload makes a known number of each.
+// -f and -o svg count the same drops by reason and stack (the SVG read with
+// tests/common/svg_reader.h).
 #include "harness.h"
+
+#include "svg_reader.h"
 
 #include <arpa/inet.h>
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstdlib>
 #include <fcntl.h>
+#include <map>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
 #include <sys/socket.h>
@@ -139,9 +145,49 @@ bool json_has_frame(const json& stack, const std::string& name) {
     return false;
 }
 
+// A frame of the flame graph: name, kind (p: the root, the drop reason; k:
+// kernel), count, where it starts, its depth and width.
+struct DropFrame {
+    std::string name, kind;
+    uint64_t start = 0, count = 0;
+    size_t depth = 0;
+    double width = 0;
+};
+
+std::vector<DropFrame> flame_frames(const std::string& svg) {
+    svgreader::Result read = svgreader::read(svg);
+    INFO(read.error << "\n" << svg.substr(0, 2000));
+    REQUIRE(read.root);
+    std::vector<DropFrame> frames;
+    for (const svgreader::Element* g : read.root->all("g")) {
+        std::string cls = g->attribute("class");
+        if (!cls.starts_with("f ")) continue;
+        std::string title = g->child("title")->text;
+        frames.push_back({title.substr(0, title.rfind(" (")), cls.substr(2),
+                          std::stoull(g->attribute("data-s")), std::stoull(g->attribute("data-c")),
+                          std::stoul(g->attribute("data-d")),
+                          std::stod(g->child("rect")->attribute("width"))});
+        CHECK(title.find(" drops, ") != std::string::npos); // the unit in every tooltip
+    }
+    return frames;
+}
+
+// The frames named name above the frame below (by start and count).
+uint64_t count_above(const std::vector<DropFrame>& frames, const DropFrame& below,
+                     const std::string& name) {
+    uint64_t count = 0;
+    for (const DropFrame& f : frames)
+        if (f.name == name && f.depth > below.depth && f.start >= below.start &&
+            f.start + f.count <= below.start + below.count)
+            count += f.count;
+    return count;
+}
+
 } // namespace
 
-TEST_CASE("tcpdrop reports dropped SYNs with reason, owner, state, flags and stack", "[tcpdrop]") {
+TEST_CASE("tcpdrop reports dropped SYNs with reason, owner, state, flags and stack; -f and -o "
+          "svg count them by reason and stack",
+          "[tcpdrop]") {
     REQUIRE_BPF();
     REQUIRE_NETNS_TOOLS();
     NetNamespace ns("cs-tcpdrop");
@@ -155,10 +201,10 @@ TEST_CASE("tcpdrop reports dropped SYNs with reason, owner, state, flags and sta
     ToolProcess jsonl({tool_path("tcpdrop"), "-o", "json", "-P", wanted});
     ToolProcess by_pid({tool_path("tcpdrop"), "-o", "json", "--no-stack", "-p", pid, "-P", wanted});
     ToolProcess all6({tool_path("tcpdrop"), "-o", "json", "--all", "-6", "-P", wanted});
-    REQUIRE(text.wait_attached());
-    REQUIRE(jsonl.wait_attached());
-    REQUIRE(by_pid.wait_attached());
-    REQUIRE(all6.wait_attached());
+    ToolProcess svg({tool_path("tcpdrop"), "-o", "svg", "-P", wanted});
+    ToolProcess folded({tool_path("tcpdrop"), "-f", "-P", wanted});
+    for (ToolProcess* tool : {&text, &jsonl, &by_pid, &all6, &svg, &folded})
+        REQUIRE(tool->wait_attached());
     REQUIRE(child.run() == 0);
     std::string udp = "\"dport\":" + std::to_string(ports.udp);
     REQUIRE(all6.wait_for_output(udp));
@@ -168,7 +214,11 @@ TEST_CASE("tcpdrop reports dropped SYNs with reason, owner, state, flags and sta
     Finished j = jsonl.stop();
     Finished p = by_pid.stop();
     Finished a = all6.stop();
-    for (const Finished* f : {&t, &j, &p, &a}) {
+    // Every drop happened inside the child's connect() calls, and a tool
+    // that stops reads what its buffer holds first.
+    Finished g = svg.stop();
+    Finished fo = folded.stop();
+    for (const Finished* f : {&t, &j, &p, &a, &g, &fo}) {
         CHECK(f->exit_code == 0);
         CHECK(f->out.find(":" + std::to_string(ports.other)) == std::string::npos); // -P
         CHECK(f->out.find("\"dport\":" + std::to_string(ports.other)) == std::string::npos);
@@ -277,6 +327,57 @@ TEST_CASE("tcpdrop reports dropped SYNs with reason, owner, state, flags and sta
     }
     CHECK(tcp6 == refused_syns);
     CHECK(udp6 == 1);
+
+    // -o svg: titled with the command line; each drop reason a root frame
+    // (coloured apart) as wide as its drops, its kernel stacks above it,
+    // outermost first, up to the function that freed the packet.
+    std::vector<DropFrame> frames = flame_frames(g.out);
+    CHECK(g.out.find("<title>tcpdrop -o svg -P " + wanted + "</title>") != std::string::npos);
+    std::map<std::string, const DropFrame*> roots;
+    const DropFrame* all = nullptr;
+    for (const DropFrame& f : frames) {
+        INFO(f.name);
+        if (f.depth == 0) all = &f;
+        if (f.depth != 1) continue;
+        CHECK(f.kind == "p");
+        roots[f.name] = &f;
+        CHECK(f.name.find("bpf") == std::string::npos);
+    }
+    REQUIRE(all);
+    CHECK(all->count == filtered_syns + refused_syns);
+    REQUIRE(roots.size() == 2);
+    REQUIRE(roots.count("NETFILTER_DROP"));
+    REQUIRE(roots.count("NO_SOCKET"));
+    const DropFrame& nf = *roots["NETFILTER_DROP"];
+    CHECK(nf.count == filtered_syns);
+    CHECK(roots["NO_SOCKET"]->count == refused_syns);
+    // Widths are shares of the whole, within a pixel.
+    CHECK(std::abs(nf.width - all->width * filtered_syns / (filtered_syns + refused_syns)) < 1);
+    CHECK(count_above(frames, nf, "nf_hook_slow") == filtered_syns);
+    CHECK(count_above(frames, nf, "__sys_connect") == filtered_syns);
+    CHECK(count_above(frames, *roots["NO_SOCKET"], "tcp_v6_rcv") == refused_syns);
+    for (const DropFrame& f : frames) {
+        INFO(f.name);
+        if (f.depth > 1) CHECK((f.kind == "k" || f.name == "[unknown]"));
+        CHECK(f.name.find("bpf_trace") == std::string::npos); // the probe's own frames go
+    }
+
+    // -f: the same counts as folded lines, the most first, no header.
+    std::map<std::string, uint64_t> by_root;
+    uint64_t last = ~0ull;
+    for (const std::string& line : lines(fo.out)) {
+        INFO(line);
+        size_t space = line.rfind(' ');
+        REQUIRE(space != std::string::npos);
+        uint64_t count = std::stoull(line.substr(space + 1));
+        CHECK(count <= last);
+        last = count;
+        std::string root = line.substr(0, line.find(';'));
+        by_root[root] += count;
+        if (root == "NETFILTER_DROP") CHECK(line.find(";nf_hook_slow_[k]") != std::string::npos);
+    }
+    CHECK(by_root == std::map<std::string, uint64_t>{{"NETFILTER_DROP", filtered_syns},
+                                                     {"NO_SOCKET", refused_syns}});
 }
 
 TEST_CASE("tcpdrop reports the same drops through each of its tiers", "[tcpdrop]") {

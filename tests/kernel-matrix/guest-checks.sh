@@ -701,6 +701,7 @@ if section "tcpdrop"; then
 start td_text "" tcpdrop
 start td_raw tp_btf tcpdrop -o json
 start td_tp tp_btf,raw_tp tcpdrop -o json --no-stack
+start td_folded "" tcpdrop -f
 wait_attached
 km-workload drops >$out/workload.drops
 stop_all
@@ -727,6 +728,9 @@ for t in td_raw:raw_tp td_tp:tracepoint; do
 		"\"reason\":\"$minttl_reason\""
 done
 expect td_raw tcpdrop raw_tp "JSON carries the kernel stack" "\"dport\":$closed," '"kernel_stack":\[{"address"'
+# -f: the drops counted at the end by reason, then the kernel frames.
+expect td_folded tcpdrop tp_btf "-f counts the SYN to the closed port under NO_SOCKET, through tcp_v4_rcv" \
+	"^NO_SOCKET;" ";tcp_v4_rcv_\[k\]" " [1-9][0-9]*$"
 fi
 
 if section "bindsnoop"; then

@@ -3,6 +3,8 @@
 #include "event_fields.h"
 
 #include <catch2/catch.hpp>
+#include <cstddef>
+#include <cstdint>
 
 namespace test_event_fields {
 
@@ -13,6 +15,25 @@ TEST_CASE("path_from_components joins leaf-first components", "[event_fields]") 
     CHECK(path_from_components("log\0var\0"sv, true) == "/var/log");
     CHECK(path_from_components("log\0"sv, false) == ".../log");
     CHECK(path_from_components(""sv, true) == "/");
+}
+
+TEST_CASE("tail_array: what was sent of an event's last array, as many as it says",
+          "[event_fields]") {
+    struct Event {
+        uint32_t frames;
+        uint32_t pad;
+        uint64_t stack[4];
+    } e{3, 0, {1, 2, 3, 4}};
+    size_t head = offsetof(Event, stack);
+    CHECK(tail_array(&e, sizeof e, e.stack, e.frames).size() == 3);
+    CHECK(tail_array(&e, sizeof e, e.stack, e.frames)[2] == 3);
+    // Sent only two frames' worth (and a stray byte): two, whatever it says.
+    CHECK(tail_array(&e, head + 2 * sizeof(uint64_t) + 1, e.stack, e.frames).size() == 2);
+    // Says more than the array holds: the array.
+    CHECK(tail_array(&e, sizeof e, e.stack, 1000).size() == 4);
+    // Nothing sent past the head.
+    CHECK(tail_array(&e, head, e.stack, e.frames).empty());
+    CHECK(tail_array(&e, 4, e.stack, e.frames).empty());
 }
 
 TEST_CASE("join_path_lexically resolves a name against its directory", "[event_fields]") {

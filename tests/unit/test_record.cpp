@@ -198,6 +198,25 @@ TEST_CASE("record: null, absent, booleans, lists and lazy values in both formats
     CHECK(made == 1);
 }
 
+TEST_CASE("record: a value where the record has it, else null", "[record]") {
+    RecordLayout layout{0, {column("port", "PORT", 5), column("state", "STATE", 0)}};
+    auto fill = [&](RecordWriter& w, bool has) {
+        w.begin().number_or_null(has, uint16_t{443}).text_or_null(has, "LISTEN").end();
+    };
+    Printed text;
+    RecordWriter tw(text.options, text.out, layout);
+    fill(tw, true);
+    fill(tw, false);
+    CHECK(text.text() == "443   LISTEN\n-     -\n");
+
+    Printed js;
+    js.options.format = OutputFormat::json;
+    RecordWriter jw(js.options, js.out, layout);
+    fill(jw, true);
+    fill(jw, false);
+    CHECK(js.text() == "{\"port\":443,\"state\":\"LISTEN\"}\n{\"port\":null,\"state\":null}\n");
+}
+
 TEST_CASE("record: a table prints a header per table in text, one record with entries in JSON",
           "[record][table]") {
     RecordLayout rows{0, {column("name", "NAME", 8), column("count", "COUNT", 6, Align::right)}};

@@ -1,14 +1,18 @@
 // The stack printers of common/stacks.h: the classic multi-line form, the
-// folded form, and JSON frames, on stacks made up here; and the rows of a
-// stack tool's table (common/stack_rows.h).
+// folded form, and JSON frames, on stacks made up here; the rows of a
+// stack tool's table (common/stack_rows.h); and an event tool's stacks
+// counted for -f and -o svg (common/event_stacks.h).
 #include "stacks.h"
 
+#include "event_stacks.h"
 #include "flamegraph.h"
 #include "made_stacks.h"
 #include "stack_rows.h"
 
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <utility>
@@ -337,6 +341,142 @@ TEST_CASE("stack rows: records and their items sorted together, cut, filled", "[
     rows.sort([](const Item& a, const Item& b) { return a.key > b.key; });
     CHECK(rows.records().size() == 4);
     CHECK(rows.of(rows.records()[1]).key == 0);
+}
+
+TEST_CASE("an event's stack under its line: names, else addresses, then a blank line", "[stacks]") {
+    ResolvedStack stack = present({named(0xffffffff81001010, "nf_hook_slow", "[kernel]"), {}});
+    stack.frames[0].symbol.offset = 0x10; // not shown
+    stack.frames[1].address = 0xffffffff81fb4bdf;
+    std::string out;
+    append_event_stack(out, stack, "kernel");
+    CHECK(out == "    nf_hook_slow\n    0xffffffff81fb4bdf\n\n");
+    ResolvedStack missed;
+    missed.state = ResolvedStack::State::missed;
+    out.clear();
+    append_event_stack(out, missed, "kernel");
+    CHECK(out == "    [missed kernel stack]\n\n");
+    out.clear();
+    append_event_stack(out, present({}), "kernel");
+    CHECK(out == "\n");
+}
+
+namespace {
+
+// A made-up kallsyms: the drop's functions, innermost (highest) last.
+struct MadeKallsyms {
+    std::string path = "/tmp/corescope-event-stacks-" + std::to_string(getpid());
+    MadeKallsyms() {
+        std::ofstream(path) << "ffffffff81000000 T entry_SYSCALL_64\n"
+                               "ffffffff81001000 T __sys_connect\n"
+                               "ffffffff81002000 T nf_hook_slow\n"
+                               "ffffffff81003000 T tcp_v6_rcv\n"
+                               "ffffffff81004000 T kfree_skb_reason\n"
+                               "ffffffff81005000 T bpf_trace_run4\n";
+    }
+    ~MadeKallsyms() { std::remove(path.c_str()); }
+};
+
+std::string printed(const EventStackCounts& counts, CommonOptions& options, StackOptions& stacks,
+                    Symbolizer* symbolizer) {
+    Output out(-1);
+    counts.print(options, stacks, out, symbolizer);
+    return out.buffer();
+}
+
+} // namespace
+
+TEST_CASE("event stacks: counted by root and stack, named at the end, the most first", "[stacks]") {
+    MadeKallsyms kallsyms;
+    Symbolizer symbolizer;
+    symbolizer.set_kallsyms_path(kallsyms.path);
+    // Innermost first: the probe's frame, the drop (location returns into
+    // nf_hook_slow), then its callers.
+    const std::vector<uint64_t> filtered = {0xffffffff81005010, 0xffffffff81004020,
+                                            0xffffffff81002030, 0xffffffff81001040,
+                                            0xffffffff81000050};
+    // The same path through another call site of nf_hook_slow: one frame
+    // once named, so one line.
+    const std::vector<uint64_t> filtered_elsewhere = {0xffffffff81005010, 0xffffffff81004020,
+                                                      0xffffffff81002090, 0xffffffff81001040,
+                                                      0xffffffff81000050};
+    const std::vector<uint64_t> refused = {0xffffffff81005010, 0xffffffff81004020,
+                                           0xffffffff81003030};
+    EventStackCounts counts(true);
+    for (int i = 0; i < 2; i++)
+        counts.add("NETFILTER_DROP", filtered, 0xffffffff81002030);
+    counts.add("NETFILTER_DROP", filtered_elsewhere, 0xffffffff81002090);
+    for (int i = 0; i < 3; i++)
+        counts.add("NO_SOCKET", refused, 0xffffffff81003030);
+    counts.add("NO_SOCKET", {}, 0); // no stack came: missed
+
+    std::vector<StackRecord> records = counts.records(&symbolizer);
+    REQUIRE(records.size() == 3);
+    CHECK(records[0].comm == "NETFILTER_DROP");
+    CHECK(records[0].value == 3);
+    CHECK(records[0].user.state == ResolvedStack::State::absent);
+    CHECK(records[1].comm == "NO_SOCKET");
+    CHECK(records[1].value == 3);
+    CHECK(records[2].value == 1);
+
+    CommonOptions options;
+    StackOptions stacks{.count_name = "drops"};
+    options.format = OutputFormat::text;
+    stacks.folded = true;
+    // The probe's frames go: each stack starts at the function that freed
+    // the packet.
+    CHECK(printed(counts, options, stacks, &symbolizer) ==
+          "NETFILTER_DROP;entry_SYSCALL_64_[k];__sys_connect_[k];nf_hook_slow_[k];"
+          "kfree_skb_reason_[k] 3\n"
+          "NO_SOCKET;tcp_v6_rcv_[k];kfree_skb_reason_[k] 3\n"
+          "NO_SOCKET;[missed kernel stack] 1\n");
+    // Unnamed (a decoder): [unknown], as the stack tools' folded form has
+    // it, and so merged where the depths agree.
+    CHECK(printed(counts, options, stacks, nullptr) ==
+          "NETFILTER_DROP;[unknown]_[k];[unknown]_[k];[unknown]_[k];[unknown]_[k] 3\n"
+          "NO_SOCKET;[unknown]_[k];[unknown]_[k] 3\n"
+          "NO_SOCKET;[missed kernel stack] 1\n");
+
+    // -o svg: the roots as the graph's first frames, kernel frames as
+    // kernel, widths in drops.
+    options.format = OutputFormat::svg;
+    options.invocation = "tcpdrop -o svg";
+    std::string svg = printed(counts, options, stacks, &symbolizer);
+    CHECK(svg.find("<title>tcpdrop -o svg</title>") != std::string::npos);
+    CHECK(svg.find("class=\"f p\" data-s=\"0\" data-c=\"3\" data-d=\"1\"><title>NETFILTER_DROP "
+                   "(3 drops, ") != std::string::npos);
+    CHECK(svg.find("data-c=\"4\" data-d=\"1\"><title>NO_SOCKET (4 drops, ") != std::string::npos);
+    CHECK(svg.find("class=\"f k\" data-s=\"0\" data-c=\"3\" data-d=\"4\"><title>nf_hook_slow (3 "
+                   "drops, ") != std::string::npos);
+}
+
+TEST_CASE("event stacks: without stacks, the roots alone; -f and -o svg's rules", "[stacks]") {
+    EventStackCounts counts(false);
+    const std::vector<uint64_t> stack = {0xffffffff81004020, 0xffffffff81002030};
+    counts.add("NETFILTER_DROP", stack, 0xffffffff81002030);
+    counts.add("NO_SOCKET", stack, 0x1);
+    counts.add("NETFILTER_DROP", {}, 0);
+    CommonOptions options;
+    StackOptions stacks;
+    stacks.folded = true;
+    CHECK(printed(counts, options, stacks, nullptr) == "NETFILTER_DROP 2\nNO_SOCKET 1\n");
+
+    StackOptions none;
+    check_event_stack_options(none, options);
+    CHECK_FALSE(none.folded);
+    check_event_stack_options(stacks, options);
+    CHECK(stacks.folded);
+    options.format = OutputFormat::svg;
+    StackOptions svg;
+    check_event_stack_options(svg, options);
+    CHECK(svg.folded); // the graph is drawn from the folded form
+    CHECK_THROWS_AS(check_event_stack_options(stacks, options), UsageError); // -f -o svg
+    options.format = OutputFormat::json;
+    CHECK_THROWS_AS(check_event_stack_options(stacks, options), UsageError);
+    options.format = OutputFormat::text;
+    options.print_uid = true;
+    CHECK_THROWS_WITH(check_event_stack_options(stacks, options),
+                      Catch::Matchers::Contains("-U does not apply"));
+    CHECK_NOTHROW(check_event_stack_options(none, options)); // -U with a line a drop: fine
 }
 
 } // namespace test_stacks
