@@ -1,5 +1,7 @@
 #include "flag_names.h"
 
+#include "decode_arch.h"
+
 #include <cstdio>
 #include <fcntl.h>
 #include <iterator>
@@ -23,17 +25,30 @@ std::string open_flag_names(uint64_t flags) {
         out = "O_ACCMODE";
         break;
     }
+    // Four bits differ between architectures: arm64 swaps x86_64's (and
+    // asm-generic's) O_DIRECT, O_LARGEFILE, O_DIRECTORY and O_NOFOLLOW. The
+    // C library's are this one's; the tests decode either's recordings.
+    uint64_t direct = O_DIRECT, directory = O_DIRECTORY, nofollow = O_NOFOLLOW;
+    if (decode_arch == DecodeArch::x86_64) {
+        direct = 040000;
+        directory = 0200000;
+        nofollow = 0400000;
+    } else if (decode_arch == DecodeArch::aarch64) {
+        direct = 0200000;
+        directory = 040000;
+        nofollow = 0100000;
+    }
     // In the order open(2) lists them. O_SYNC includes O_DSYNC's bit: it
     // is named instead of it.
-    static const std::pair<uint64_t, const char*> names[] = {
-        {O_CREAT, "O_CREAT"},         {O_EXCL, "O_EXCL"},
-        {O_NOCTTY, "O_NOCTTY"},       {O_TRUNC, "O_TRUNC"},
-        {O_APPEND, "O_APPEND"},       {O_NONBLOCK, "O_NONBLOCK"},
-        {O_DSYNC, "O_DSYNC"},         {O_ASYNC, "O_ASYNC"},
-        {O_DIRECT, "O_DIRECT"},       {O_LARGEFILE, "O_LARGEFILE"},
-        {O_DIRECTORY, "O_DIRECTORY"}, {O_NOFOLLOW, "O_NOFOLLOW"},
-        {O_NOATIME, "O_NOATIME"},     {O_CLOEXEC, "O_CLOEXEC"},
-        {O_PATH, "O_PATH"},           {O_TMPFILE & ~O_DIRECTORY, "O_TMPFILE"},
+    const std::pair<uint64_t, const char*> names[] = {
+        {O_CREAT, "O_CREAT"},       {O_EXCL, "O_EXCL"},
+        {O_NOCTTY, "O_NOCTTY"},     {O_TRUNC, "O_TRUNC"},
+        {O_APPEND, "O_APPEND"},     {O_NONBLOCK, "O_NONBLOCK"},
+        {O_DSYNC, "O_DSYNC"},       {O_ASYNC, "O_ASYNC"},
+        {direct, "O_DIRECT"},       {O_LARGEFILE, "O_LARGEFILE"},
+        {directory, "O_DIRECTORY"}, {nofollow, "O_NOFOLLOW"},
+        {O_NOATIME, "O_NOATIME"},   {O_CLOEXEC, "O_CLOEXEC"},
+        {O_PATH, "O_PATH"},         {O_TMPFILE & ~O_DIRECTORY, "O_TMPFILE"},
     };
     // A flag the C library defines as 0 (O_LARGEFILE on 64-bit systems) is
     // never named: every value would "have" it.

@@ -126,6 +126,8 @@ def main():
 #include <cstdint>
 #include <string_view>
 
+#include "decode_arch.h"
+
 namespace corescope {{
 
 namespace syscall_tables {{
@@ -152,12 +154,20 @@ inline constexpr size_t native_size = std::size(generic);
 // Number of slots in this architecture's table (the highest known number + 1).
 inline size_t syscall_table_size() {{ return syscall_tables::native_size; }}
 
-// The name of system call nr on the architecture this was built for; empty
-// when the number is unknown.
+// The name of system call nr on the architecture this was built for (or
+// decode_arch's, in tests); empty when the number is unknown.
 inline std::string_view syscall_name(uint64_t nr) {{
-    return nr < syscall_tables::native_size ? syscall_tables::native[nr] : std::string_view();
+    const std::string_view* table = syscall_tables::native;
+    size_t size = syscall_tables::native_size;
+    if (decode_arch == DecodeArch::x86_64) {{
+        table = syscall_tables::x86_64;
+        size = std::size(syscall_tables::x86_64);
+    }} else if (decode_arch == DecodeArch::aarch64) {{
+        table = syscall_tables::generic;
+        size = std::size(syscall_tables::generic);
+    }}
+    return nr < size ? table[nr] : std::string_view();
 }}
-
 
 }} // namespace corescope
 """)

@@ -33,9 +33,9 @@ esac
 load=${load:-none}
 [ $# -gt 0 ] && [ $load = integration ] && load=all
 if [ $load = none ]; then
-    "$root/scripts/setup.sh"
+    "$root/scripts/setup.sh" --arm64
 else
-    "$root/scripts/setup.sh" stress-ng
+    "$root/scripts/setup.sh" --arm64 stress-ng
 fi
 build_dir=${CORESCOPE_BUILD_DIR:-$root/build}
 

@@ -16,8 +16,9 @@
 # CORESCOPE_STATIC: a corescope-static to use instead of building one.
 # 6.1-arm64: Debian's arm64 6.1 under qemu-system-aarch64, with the arm64
 # corescope-static of the cross build in CORESCOPE_ARM64_BUILD_DIR
-# (./build-arm64 by default, configured with cross/aarch64-linux-gnu.ini;
-# CORESCOPE_STATIC_ARM64: one already built), an arm64 km-workload
+# (./build-arm64 by default, configured with cross/aarch64-linux-gnu.ini
+# and CORESCOPE_ARM64_MESON_ARGS when missing; CORESCOPE_STATIC_ARM64: one
+# already built), an arm64 km-workload
 # (aarch64-linux-gnu-gcc) and arm64 glibc, bash and openssl (Debian's
 # packages, unpacked into the kernel cache). scripts/setup.sh --arm64
 # installs what that needs. Without TOOLs the arm64 guest runs a
@@ -69,7 +70,9 @@ if $arm64; then
     if [ -z "$static_arm64" ]; then
         build_arm64=${CORESCOPE_ARM64_BUILD_DIR:-$root/build-arm64}
         if [ ! -f "$build_arm64/build.ninja" ]; then
-            meson setup "$build_arm64" "$root" --cross-file "$root/cross/aarch64-linux-gnu.ini" -Dtests=false >&2 ||
+            # shellcheck disable=SC2086 # meson options, one a word
+            meson setup "$build_arm64" "$root" --cross-file "$root/cross/aarch64-linux-gnu.ini" -Dtests=false \
+                ${CORESCOPE_ARM64_MESON_ARGS:-} >&2 ||
                 { echo "run-tools.sh: cannot configure the arm64 cross build in $build_arm64 (scripts/setup.sh --arm64)" >&2; exit 1; }
         fi
         static_arm64=$(static_of "$build_arm64")
@@ -151,7 +154,9 @@ fi
 # tools (arm64's own numbers on the raw tier, syscount's names), the
 # capability checks (fexit there falls to kprobe: no BPF trampolines on
 # arm64 6.1), TCP, block I/O, stacks and perf_event, uprobes in arm64's
-# glibc, kprobes and the page cache.
+# glibc, kprobes and the page cache. The kernel-matrix-arm64-quick test
+# builds only their tools (tests/meson.build, km_arm64_quick_tools: every
+# tool named in these sections' headers in guest-checks.sh).
 arm64_sections=${CORESCOPE_KM_ARM64_SECTIONS:-execsnoop capable tcpconnect biolatency syscount vfscount funccount gethostlatency memleak cachestat}
 guest() { # SERIES [TOOL...]
     local series=$1 status=0 extra=() dir=${files:-}

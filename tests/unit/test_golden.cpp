@@ -4,6 +4,7 @@
 // A change to a layout shows up as a diff of those files in review;
 // CORESCOPE_UPDATE_GOLDEN=1 rewrites them (tests/golden/README.md).
 #include "clock.h"
+#include "decode_arch.h"
 #include "tool_entries.h"
 
 #include <catch2/catch.hpp>
@@ -55,6 +56,10 @@ struct Case {
     corescope::CommonOptions options;
     uint32_t variant = 0;
     std::string events = "events"; // the input file, in the tool's directory
+    // --arch x86_64 or aarch64: the events were recorded there (system
+    // call numbers, open(2) flags), decoded as there whatever this test was
+    // built for.
+    corescope::DecodeArch arch = corescope::DecodeArch::native;
 };
 
 // "json-time -o json -T --variant 1": the case's name, then display options.
@@ -80,6 +85,14 @@ Case parse_case(const std::string& line) {
             words >> c.variant;
         } else if (word == "--events") {
             words >> c.events;
+        } else if (word == "--arch") {
+            words >> word;
+            if (word == "x86_64")
+                c.arch = corescope::DecodeArch::x86_64;
+            else if (word == "aarch64")
+                c.arch = corescope::DecodeArch::aarch64;
+            else
+                FAIL("unknown architecture in a golden case: " << line);
         } else {
             FAIL("unknown option in a golden case: " << line);
         }
@@ -133,7 +146,10 @@ TEST_CASE("every tool's decoder prints its recorded events exactly as its golden
     tzset();
     corescope::fix_clocks_for_tests(1796342400ull * 1000000000ull, 0);
     struct Unfix {
-        ~Unfix() { corescope::unfix_clocks_for_tests(); }
+        ~Unfix() {
+            corescope::unfix_clocks_for_tests();
+            corescope::use_decode_arch_for_tests(corescope::DecodeArch::native);
+        }
     } unfix;
     bool update = std::getenv("CORESCOPE_UPDATE_GOLDEN") != nullptr;
     size_t tools_checked = 0;
@@ -149,7 +165,9 @@ TEST_CASE("every tool's decoder prints its recorded events exactly as its golden
             std::vector<size_t> sizes;
             auto events = read_events(dir + "/" + c.events, sizes);
             REQUIRE(!events.empty());
+            corescope::use_decode_arch_for_tests(c.arch);
             std::string got = decode_all(tool, c, events, sizes);
+            corescope::use_decode_arch_for_tests(corescope::DecodeArch::native);
             std::string path = dir + "/" + c.name + ".out";
             if (update) std::ofstream(path, std::ios::binary) << got;
             std::string want = read_file(path);

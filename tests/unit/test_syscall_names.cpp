@@ -68,6 +68,26 @@ TEST_CASE("syscall_name uses the table of the architecture built for", "[syscall
     CHECK(syscall_name(100000).empty());
 }
 
+TEST_CASE("syscall_name reads another architecture's table in the golden tests",
+          "[syscall_names]") {
+    struct Restore {
+        ~Restore() { corescope::use_decode_arch_for_tests(corescope::DecodeArch::native); }
+    } restore;
+    corescope::use_decode_arch_for_tests(corescope::DecodeArch::x86_64);
+    CHECK(syscall_name(257) == "openat");
+    CHECK(syscall_name(89) == "readlink");
+    corescope::use_decode_arch_for_tests(corescope::DecodeArch::aarch64);
+    CHECK(syscall_name(56) == "openat");
+    CHECK(syscall_name(78) == "readlinkat");
+    CHECK(syscall_name(100000).empty());
+    corescope::use_decode_arch_for_tests(corescope::DecodeArch::native);
+#if defined(__x86_64__)
+    CHECK(syscall_name(257) == "openat");
+#elif defined(__aarch64__)
+    CHECK(syscall_name(56) == "openat");
+#endif
+}
+
 TEST_CASE("the BPF programs' arm64 numbers (raw sys_enter tier)", "[syscall_names]") {
     CHECK(SYSCALL_NR_OPENAT == 56);
     CHECK(SYSCALL_NR_OPENAT2 == 437);
