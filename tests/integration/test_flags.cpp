@@ -2668,12 +2668,18 @@ TEST_CASE("cachestat with --btf counts the test's cached reads and ends after -d
     CHECK(now_s() - started >= duration_s);
     CHECK(r.exit_code == 0);
     CHECK(r.err.find("cachestat: attach plan") != std::string::npos); // -v
-    uint64_t hits = 0;
+    // The counts are host-wide: another process's reads of uncached files
+    // add misses (readahead inserts pages before they are read) that lower
+    // the hits below the test's own (a clean-clone run saw 1023 of 1024).
+    // The test's reads are all lookups: each must be among the accesses.
+    uint64_t accesses = 0;
     std::vector<json> records = json_lines(r.out);
     CHECK(records.size() == 2); // after a second, and at the end
-    for (const json& e : records)
-        hits += e.at("hits").get<uint64_t>();
-    CHECK(hits >= (4u << 20) / 4096);
+    for (const json& e : records) {
+        accesses += e.at("accesses").get<uint64_t>();
+        CHECK(e.at("hits").get<uint64_t>() <= e.at("accesses").get<uint64_t>());
+    }
+    CHECK(accesses >= (4u << 20) / 4096);
 }
 
 TEST_CASE("hardirqs and softirqs: -m and -N scale the histograms, --btf, -d and -v", "[flags]") {
@@ -3662,6 +3668,7 @@ const std::map<std::string, std::map<std::string, std::string>> exercised_elsewh
       {"-w", "test_tcppktlat.cpp"}}},
     {"tcpdrop",
      {{"-P", "test_tcpdrop.cpp"},
+      {"-f", "test_tcpdrop.cpp"},
       {"--all", "test_tcpdrop.cpp"},
       {"--no-stack", "test_tcpdrop.cpp, test_flags.cpp"}}},
     {"threadsnoop", {{"--libc", "test_threadsnoop.cpp"}}},
