@@ -42,8 +42,11 @@ class Printer {
         stacks_.print(
             rows.records(),
             [&](const StackRecord& record, Record& r) {
-                const auto& [total, waker] = rows.of(record);
-                const Total& t = *total;
+                // Not a structured binding: clang 14 (the sanitized
+                // build) cannot capture one in the lambdas below.
+                const auto& row = rows.of(record);
+                const Total& t = *row.first;
+                const StackRecord& waker = row.second;
                 r.number(t.key.target.pid)
                     .number(t.key.target.tid)
                     .text(record.comm)
