@@ -189,6 +189,7 @@ int run_event_tool(const ToolSpec<Skeleton>& spec, Printer printer) {
     announce(spec.announcement);
     run_event_loop(spec.name, stream, out, spec.options,
                    [&] { Links detached = std::move(links); }); // destroyed here: detached
+    report_skipped_runs(skel.obj, out, spec.options);
     if constexpr (requires { printer.finish(records); }) {
         printer.finish(records);
         out.flush();
@@ -231,6 +232,7 @@ int run_summary_tool(const ToolSpec<Skeleton>& spec, MakeSummary make_summary) {
     if constexpr (requires { summary.every_second(); })
         every_second = [&] { summary.every_second(); };
     run_summary_loop(spec.options, out, print, every_second);
+    report_skipped_runs(skel.obj, out, spec.options);
     return exit_ok;
 }
 

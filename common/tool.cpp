@@ -4,6 +4,7 @@
 #include "clock.h"
 
 #include <atomic>
+#include <bpf/bpf.h>
 #include <cerrno>
 #include <csignal>
 #include <cstdarg>
@@ -203,6 +204,29 @@ void json_notice(const CommonOptions& options, Output& out, std::string_view typ
     for (const auto& [name, count] : counts)
         record.unsigned_number(name, count);
     record.end_line();
+}
+
+uint64_t skipped_runs(const bpf_object* object) {
+    uint64_t skipped = 0;
+    bpf_program* prog = nullptr;
+    bpf_object__for_each_program(prog, object) {
+        int fd = bpf_program__fd(prog);
+        if (fd < 0) continue; // not loaded (another tier's)
+        bpf_prog_info info{};
+        uint32_t len = sizeof info;
+        if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) skipped += info.recursion_misses;
+    }
+    return skipped;
+}
+
+void report_skipped_runs(const bpf_object* object, Output& out, const CommonOptions& options) {
+    uint64_t skipped = skipped_runs(object);
+    if (skipped == 0) return;
+    warn("the kernel skipped %llu runs of the BPF programs (another BPF program was running on "
+         "that CPU): what they would have seen is missing",
+         static_cast<unsigned long long>(skipped));
+    json_notice(options, out, "skipped", {{"skipped_runs", skipped}});
+    out.flush();
 }
 
 void announce(const std::string& text) {

@@ -103,4 +103,16 @@ void announce(const std::string& text);
 void json_notice(const CommonOptions& options, Output& out, std::string_view type,
                  std::initializer_list<std::pair<std::string_view, uint64_t>> counts);
 
+// Runs of the object's programs the kernel skipped because a BPF program was
+// already running on that CPU (bpf_prog_info.recursion_misses, kernel 5.12+;
+// 0 before). A tracefs tracepoint's program is skipped whenever any kprobe or
+// tracepoint program, or a BPF syscall's map update, holds the CPU: a
+// tool beside another, or under a softirq that came in meanwhile.
+uint64_t skipped_runs(const bpf_object* object);
+
+// At the end of a run: says on stderr (and as a JSON record) how many runs
+// the kernel skipped, if any, since what they would have seen is missing
+// from the output and no other count shows it.
+void report_skipped_runs(const bpf_object* object, Output& out, const CommonOptions& options);
+
 } // namespace corescope

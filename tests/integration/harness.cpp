@@ -803,6 +803,15 @@ uint64_t lost_on_stderr(const std::string& err) {
     return total;
 }
 
+uint64_t skipped_on_stderr(const std::string& err) {
+    std::regex skipped("skipped ([0-9]+) runs");
+    for (const std::string& line : lines(err)) {
+        std::smatch m;
+        if (std::regex_search(line, m, skipped)) return std::stoull(m[1]);
+    }
+    return 0;
+}
+
 std::vector<std::string> lines_containing(const std::string& text, const std::string& needle) {
     std::vector<std::string> out;
     for (const std::string& line : lines(text))

@@ -393,6 +393,9 @@ std::vector<std::string> lines_containing(const std::string& text, const std::st
 
 // The events a tool said it lost, summed over its "lost N events" lines.
 uint64_t lost_on_stderr(const std::string& err);
+// The runs of its BPF programs a tool said the kernel skipped (another BPF
+// program was running on that CPU), from its "skipped N runs" line.
+uint64_t skipped_on_stderr(const std::string& err);
 // The whitespace-separated columns of a line of text.
 std::vector<std::string> fields(const std::string& line);
 // The lines of text, split into fields, whose last field is last.

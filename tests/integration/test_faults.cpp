@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <catch2/catch.hpp>
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -143,6 +144,55 @@ TEST_CASE("two instances of the same tool at once each see every event", "[fault
         CHECK(lines(a.out).size() == 2);
         CHECK(lines(b.out).size() == 2);
     }
+}
+
+// The kernel does not run a tracefs tracepoint's program on a CPU where a
+// BPF program or a BPF syscall's map access is already running: a softirq
+// that comes in during the test's own map lookups (softirqs traces it)
+// skips the tool's programs. The tool must say how many runs it lost so,
+// as many as the kernel counted, not lose them silently.
+TEST_CASE("the runs the kernel skipped are reported on stderr and in JSON", "[faults]") {
+    REQUIRE_BPF();
+    ToolProcess tool({tool_path("softirqs"), "-o", "json"}, ToolProcess::Stdout::pipe,
+                     [] { setenv("CORESCOPE_SKIP_ATTACH", "tp_btf,raw_tp", 1); });
+    REQUIRE(tool.wait_attached());
+    std::set<unsigned> programs = bpf_programs_held_by(tool.pid());
+    REQUIRE(!programs.empty());
+    auto skipped_so_far = [&] {
+        uint64_t skipped = 0;
+        for (unsigned id : programs) {
+            int prog = bpf_prog_get_fd_by_id(id);
+            if (prog < 0) continue;
+            bpf_prog_info info{};
+            uint32_t len = sizeof info;
+            if (bpf_obj_get_info_by_fd(prog, &info, &len) == 0) skipped += info.recursion_misses;
+            close(prog);
+        }
+        return skipped;
+    };
+    int map = bpf_map_create(BPF_MAP_TYPE_ARRAY, "itest_skip", 4, 4, 1, nullptr);
+    REQUIRE(map >= 0);
+    uint32_t key = 0, value = 0;
+    uint64_t seen = 0;
+    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (seen == 0 && std::chrono::steady_clock::now() < end) {
+        for (int i = 0; i < 20000; i++)
+            bpf_map_lookup_elem(map, &key, &value);
+        seen = skipped_so_far();
+    }
+    close(map);
+    REQUIRE(seen > 0);
+    Finished f = tool.stop();
+    INFO(f.err);
+    CHECK(f.exit_code == 0);
+    uint64_t said = skipped_on_stderr(f.err);
+    CHECK(said >= seen);
+    uint64_t in_json = 0;
+    for (const std::string& line : lines(f.out)) {
+        nlohmann::json record = nlohmann::json::parse(line);
+        if (record.value("type", "") == "skipped") in_json = record.at("skipped_runs");
+    }
+    CHECK(in_json == said);
 }
 
 TEST_CASE("a process killed inside a traced open is reported once and tracing goes on",
