@@ -803,6 +803,45 @@ uint64_t lost_on_stderr(const std::string& err) {
     return total;
 }
 
+TraceInstance::TraceInstance(const std::string& event, const std::string& filter)
+    : dir_("/sys/kernel/tracing/instances/corescope-test-" + std::to_string(getpid())),
+      event_(event) {
+    rmdir(dir_.c_str()); // one a killed run left
+    if (mkdir(dir_.c_str(), 0700) != 0) return;
+    std::string events = dir_ + "/events/" + event_;
+    ok_ = write_text(dir_ + "/buffer_size_kb", "1024") && write_text(events + "/filter", filter) &&
+          write_text(events + "/enable", "1");
+}
+
+TraceInstance::~TraceInstance() {
+    write_text(dir_ + "/events/" + event_ + "/enable", "0");
+    rmdir(dir_.c_str());
+}
+
+std::vector<TraceInstance::Record> TraceInstance::records() const {
+    // "  comm-pid  [cpu] flags  seconds: event: fields"
+    std::vector<Record> out;
+    std::string name = event_.substr(event_.find('/') + 1) + ": ";
+    std::ifstream in(dir_ + "/trace");
+    for (std::string line; std::getline(in, line);) {
+        size_t cpu = line.find(" [");
+        size_t at = line.find(name);
+        if (line.starts_with("#") || cpu == std::string::npos || at == std::string::npos) continue;
+        Record r;
+        size_t start = line.find_first_not_of(' ');
+        r.task = line.substr(start, cpu - start);
+        r.task.erase(r.task.find_last_not_of(' ') + 1);
+        r.pid = std::atoi(r.task.substr(r.task.rfind('-') + 1).c_str());
+        r.fields = line.substr(at + name.size());
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+bool bpf_blind_task(const std::string& task) {
+    return task.starts_with("tokio-rt-worker-");
+}
+
 uint64_t skipped_on_stderr(const std::string& err) {
     std::regex skipped("skipped ([0-9]+) runs");
     for (const std::string& line : lines(err)) {

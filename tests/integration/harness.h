@@ -236,6 +236,35 @@ struct TimedSummary {
 };
 TimedSummary timed_summary_with_btf_copy(const std::string& tool);
 
+// A tracefs instance of the test's own recording one event, filtered: what
+// the kernel did, to hold a tool's account against. ftrace runs where BPF
+// programs may not (on this suite's sandbox, softirqs on top of its agent's
+// thread: docs/reliability.md). Removed on destruction.
+class TraceInstance {
+  public:
+    // event: "SYSTEM/EVENT"; filter: in tracefs's filter syntax.
+    TraceInstance(const std::string& event, const std::string& filter);
+    ~TraceInstance();
+    TraceInstance(const TraceInstance&) = delete;
+    TraceInstance& operator=(const TraceInstance&) = delete;
+    bool ok() const { return ok_; }
+    struct Record {
+        std::string task; // the task it ran in, as "comm-pid"
+        pid_t pid = 0;
+        std::string fields; // "name=value ..." after the event's name
+    };
+    std::vector<Record> records() const;
+
+  private:
+    std::string dir_, event_;
+    bool ok_ = false;
+};
+// Whether a TraceInstance record's task is one on top of which the kernel
+// of this suite's sandbox runs no BPF program, for any tool alike: its
+// agent's thread, tokio-rt-worker (docs/reliability.md). An event there is
+// one no tool can see.
+bool bpf_blind_task(const std::string& task);
+
 // A network namespace of the test's own with its loopback up; deleted on
 // destruction. Needs ip (iproute2).
 class NetNamespace {

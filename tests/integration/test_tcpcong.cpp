@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <nlohmann/json.hpp>
@@ -40,6 +41,7 @@ constexpr uint16_t client_port = 47396;
 constexpr double min_loss_ms = 300;
 
 // True once fd's congestion state is state (TCP_CA_*), false after 30 s.
+// It spins, not sleeps: see lossy_connection.
 bool wait_ca_state(int fd, int state) {
     auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < end) {
@@ -47,7 +49,6 @@ bool wait_ca_state(int fd, int state) {
         socklen_t len = sizeof info;
         if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return false;
         if (info.tcpi_ca_state == state) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     return false;
 }
@@ -59,6 +60,20 @@ bool wait_ca_state(int fd, int state) {
 bool lossy_connection(const NetNamespace& ns) {
     pid_t child = fork();
     if (child == 0) {
+        // The client's changes of state happen in softirqs, the
+        // retransmission timer's and the ACK's after it, on the CPU that
+        // sent: one CPU, kept busy by this child waiting, makes them
+        // mostly interrupt this child rather than another task (see
+        // KernelChanges).
+        cpu_set_t allowed, one;
+        if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) _exit(12);
+        CPU_ZERO(&one);
+        for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+            if (CPU_ISSET(cpu, &allowed)) {
+                CPU_SET(cpu, &one);
+                break;
+            }
+        if (sched_setaffinity(0, sizeof one, &one) != 0) _exit(12);
         if (!ns.enter()) _exit(1);
         int listener = socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_storage server = loopback(AF_INET, server_port);
@@ -104,20 +119,65 @@ bool lossy_connection(const NetNamespace& ns) {
 std::vector<json> rows_of(const std::string& out, uint16_t lport, uint16_t rport) {
     std::vector<json> rows;
     for (const json& table : json_lines(out))
-        for (const json& row : table.at("entries"))
+        for (const json& row : table.value("entries", json::array())) // not a notice's
             if (row.at("lport") == lport && row.at("rport") == rport) rows.push_back(row);
     return rows;
 }
 
-void check_client(const json& row) {
+// The client's changes of congestion state as the kernel made them,
+// recorded by ftrace, which runs where BPF programs may not: on this
+// suite's sandbox a softirq on top of its agent's thread runs none, for
+// any tool (bpf_blind_task). A change made there is one tcpcong cannot
+// count; every other it must.
+struct KernelChanges {
+    uint64_t all = 0;
+    uint64_t blind = 0;
+    bool loss_entry_blind = false; // the first change, into loss, was blind
+};
+
+KernelChanges kernel_changes(const TraceInstance& trace) {
+    KernelChanges k;
+    int state = TCP_CA_Open;
+    for (const TraceInstance::Record& r : trace.records()) {
+        size_t at = r.fields.find("cong_state=");
+        if (at == std::string::npos) continue;
+        int now = std::atoi(r.fields.c_str() + at + std::strlen("cong_state="));
+        if (now == state) continue;
+        state = now;
+        k.all++;
+        if (!bpf_blind_task(r.task)) continue;
+        k.blind++;
+        if (k.all == 1) k.loss_entry_blind = true;
+    }
+    return k;
+}
+
+// A client's changes and time in loss: into loss and back to open at
+// least (maybe through recovery or disorder on the way out); with the
+// kernel's record, every change it made where BPF runs. Without one
+// (tracefs instances unavailable), all of them.
+void check_client_changes(uint64_t changes, double loss_ms, const KernelChanges* kernel) {
+    if (kernel) {
+        INFO("the kernel made " << kernel->all << " changes, " << kernel->blind
+                                << " where no BPF program runs");
+        CHECK(kernel->all >= 2);
+        CHECK(changes <= kernel->all);
+        CHECK(changes + kernel->blind >= kernel->all);
+        if (kernel->blind) WARN("a change of state was made where no BPF program runs");
+    } else {
+        CHECK(changes >= 2);
+    }
+    // Missing the change into loss, the tool starts its loss late.
+    if (!kernel || !kernel->loss_entry_blind) CHECK(loss_ms >= min_loss_ms);
+}
+
+void check_client(const json& row, const KernelChanges* kernel) {
     INFO(row.dump());
     CHECK(row.at("laddr") == "127.0.0.1");
     CHECK(row.at("raddr") == "127.0.0.2");
     CHECK(row.at("ip") == 4);
-    // Into loss and back to open at least; maybe through recovery or
-    // disorder on the way out.
-    CHECK(row.at("changes").get<uint64_t>() >= 2);
-    CHECK(row.at("loss_ms").get<double>() >= min_loss_ms);
+    check_client_changes(row.at("changes").get<uint64_t>(), row.at("loss_ms").get<double>(),
+                         kernel);
     CHECK(row.at("open_ms").get<double>() > 0);
     CHECK(row.at("closed") == true);
 }
@@ -148,7 +208,10 @@ TEST_CASE("tcpcong times the loss state of a connection whose segments are dropp
     ToolProcess v6({tool_path("tcpcong"), "-o", "json", "-6", "-R", sport});
     for (ToolProcess* p : {&text, &all, &server, &v6})
         REQUIRE(p->wait_attached());
+    TraceInstance trace("tcp/tcp_cong_state_set", "sport == " + std::to_string(client_port));
     REQUIRE(lossy_connection(ns));
+    KernelChanges kernel = kernel_changes(trace);
+    const KernelChanges* known = trace.ok() ? &kernel : nullptr;
     Finished t = text.stop();
     Finished a = all.stop();
     Finished s = server.stop();
@@ -171,8 +234,7 @@ TEST_CASE("tcpcong times the loss state of a connection whose segments are dropp
         client_lines++;
         REQUIRE(f.size() == 8);
         CHECK(f[1] == "127.0.0.2:" + sport);
-        CHECK(std::stod(f[6]) >= min_loss_ms);
-        CHECK(std::stoul(f[7]) >= 2);
+        check_client_changes(std::stoul(f[7]), std::stod(f[6]), known);
     }
     CHECK(client_lines == 1);
 
@@ -181,7 +243,7 @@ TEST_CASE("tcpcong times the loss state of a connection whose segments are dropp
     std::vector<json> server_rows = rows_of(a.out, server_port, client_port);
     REQUIRE(client.size() == 1);
     REQUIRE(server_rows.size() == 1);
-    check_client(client[0]);
+    check_client(client[0], known);
     check_server(server_rows[0]);
     json table = json_lines(a.out).back();
     CHECK(table.at("connections").get<uint64_t>() >= 2);
@@ -210,7 +272,10 @@ TEST_CASE("tcpcong times the loss state through each tier", "[tcpcong]") {
                    [] { setenv("CORESCOPE_SKIP_ATTACH", "tp_btf,raw_tp", 1); });
     REQUIRE(raw.wait_attached());
     REQUIRE(tp.wait_attached());
+    TraceInstance trace("tcp/tcp_cong_state_set", "sport == " + std::to_string(client_port));
     REQUIRE(lossy_connection(ns));
+    KernelChanges kernel = kernel_changes(trace);
+    const KernelChanges* known = trace.ok() ? &kernel : nullptr;
     Finished r = raw.stop();
     Finished t = tp.stop();
     CHECK(r.err.find("TCP congestion state changes: raw_tp:tcp_cong_state_set") !=
@@ -218,10 +283,16 @@ TEST_CASE("tcpcong times the loss state through each tier", "[tcpcong]") {
     CHECK(t.err.find("TCP congestion state changes: tracepoint:tcp:tcp_cong_state_set") !=
           std::string::npos);
     for (const Finished* f : {&r, &t}) {
+        INFO(f->err);
         CHECK(f->exit_code == 0);
         std::vector<json> client = rows_of(f->out, client_port, server_port);
         REQUIRE(client.size() == 1);
-        check_client(client[0]);
+        // A run the kernel skipped (the tool said so) may have been this
+        // connection's change of state: then its times are not the test's.
+        if (skipped_on_stderr(f->err) > 0)
+            WARN("the kernel skipped runs of tcpcong's programs: " + f->err);
+        else
+            check_client(client[0], known);
     }
 }
 
