@@ -118,12 +118,15 @@ static __always_inline struct page_cache_thread *page_cache_my_thread(bool creat
 	return bpf_map_lookup_elem(&page_cache_threads, &tid);
 }
 
-static __always_inline void page_cache_count_read(__u64 ino, __u64 index, __u64 last)
+/* The counters (c) come first from their callers: page_cache_my_counters()
+ * applies cachetop's filters, which should spare a filtered-out task the
+ * probe reads that find the inode. */
+static __always_inline void page_cache_count_read(struct page_cache_counters *c, __u64 ino,
+						  __u64 index, __u64 last)
 {
-	struct page_cache_counters *c = page_cache_my_counters();
-	struct page_cache_thread *state = page_cache_my_thread(true);
+	struct page_cache_thread *state = c ? page_cache_my_thread(true) : NULL;
 
-	if (!c || !state || index > last)
+	if (!state || index > last)
 		return;
 	/* A later batch of the read counted already. */
 	if (state->read_ino == ino && state->read_last == last && index > state->read_index) {
@@ -144,13 +147,14 @@ static __always_inline void page_cache_count_fault(void)
 		c->faults += 1;
 }
 
-static __always_inline void page_cache_count_added(__u64 ino, __u64 index, __u64 pages)
+static __always_inline void page_cache_count_added(struct page_cache_counters *c, __u64 ino,
+						   __u64 index, __u64 pages)
 {
-	struct page_cache_counters *c = page_cache_my_counters();
-	struct page_cache_thread *state = page_cache_my_thread(true);
+	struct page_cache_thread *state;
 
 	if (!c)
 		return;
+	state = page_cache_my_thread(true);
 	c->added += pages;
 	if (state) {
 		state->added_ino = ino;
@@ -161,13 +165,14 @@ static __always_inline void page_cache_count_added(__u64 ino, __u64 index, __u64
 
 /* pages: 0 when the tracepoint does not say (then the size of the matching
  * insertion, or 1). */
-static __always_inline void page_cache_count_dirtied(__u64 ino, __u64 index, __u64 pages)
+static __always_inline void page_cache_count_dirtied(struct page_cache_counters *c, __u64 ino,
+						     __u64 index, __u64 pages)
 {
-	struct page_cache_counters *c = page_cache_my_counters();
-	struct page_cache_thread *state = page_cache_my_thread(false);
+	struct page_cache_thread *state;
 
 	if (!c)
 		return;
+	state = page_cache_my_thread(false);
 	if (state && state->added_pages && state->added_ino == ino && state->added_index == index) {
 		if (!pages)
 			pages = state->added_pages;
@@ -204,11 +209,15 @@ static __always_inline void page_cache_count_call(enum page_cache_call call)
 static __always_inline void page_cache_on_get_pages(struct address_space *mapping, __u64 index,
 						    __u64 last)
 {
+	struct page_cache_counters *c;
 	struct inode *host;
 	loff_t size;
 	__u64 eof_last;
 
 	if (!mapping)
+		return;
+	c = page_cache_my_counters();
+	if (!c)
 		return;
 	host = BPF_CORE_READ(mapping, host);
 	if (!host)
@@ -217,23 +226,28 @@ static __always_inline void page_cache_on_get_pages(struct address_space *mappin
 	if (size <= (loff_t)(index << page_cache_page_shift))
 		return;
 	eof_last = (__u64)(size - 1) >> page_cache_page_shift;
-	page_cache_count_read(BPF_CORE_READ(host, i_ino), index, last < eof_last ? last : eof_last);
+	page_cache_count_read(c, BPF_CORE_READ(host, i_ino), index,
+			      last < eof_last ? last : eof_last);
 }
 
 static __always_inline void page_cache_on_add(struct folio *folio)
 {
-	if (!folio)
+	struct page_cache_counters *c = folio ? page_cache_my_counters() : NULL;
+
+	if (!c)
 		return;
-	page_cache_count_added(BPF_CORE_READ(folio, mapping, host, i_ino),
+	page_cache_count_added(c, BPF_CORE_READ(folio, mapping, host, i_ino),
 			       BPF_CORE_READ(folio, index), page_cache_folio_pages(folio));
 }
 
 static __always_inline void page_cache_on_dirty(struct folio *folio, struct address_space *mapping)
 {
-	if (!folio || !mapping)
+	struct page_cache_counters *c = folio && mapping ? page_cache_my_counters() : NULL;
+
+	if (!c)
 		return;
-	page_cache_count_dirtied(BPF_CORE_READ(mapping, host, i_ino), BPF_CORE_READ(folio, index),
-				 page_cache_folio_pages(folio));
+	page_cache_count_dirtied(c, BPF_CORE_READ(mapping, host, i_ino),
+				 BPF_CORE_READ(folio, index), page_cache_folio_pages(folio));
 }
 
 /* The typed (tp_btf) and untyped (raw_tp) tracepoints take the same
@@ -318,7 +332,8 @@ struct trace_event_raw_mm_filemap_op_page_cache_range___new {
 	SEC("tracepoint/filemap/mm_filemap_get_pages")                                             \
 	int tp_filemap_get_pages(struct trace_event_raw_mm_filemap_op_page_cache_range___new *ctx) \
 	{                                                                                          \
-		page_cache_count_read(ctx->i_ino, ctx->index, ctx->last_index);                    \
+		page_cache_count_read(page_cache_my_counters(), ctx->i_ino, ctx->index,            \
+				      ctx->last_index);                                            \
 		return 0;                                                                          \
 	}                                                                                          \
 	SEC("tracepoint/filemap/mm_filemap_fault")                                                 \
@@ -334,12 +349,12 @@ struct trace_event_raw_mm_filemap_op_page_cache_range___new {
                                                                                                    \
 		if (bpf_core_field_exists(ctx->order))                                             \
 			pages = 1ULL << (BPF_CORE_READ(ctx, order) & 31);                          \
-		page_cache_count_added(ctx->i_ino, ctx->index, pages);                             \
+		page_cache_count_added(page_cache_my_counters(), ctx->i_ino, ctx->index, pages);   \
 		return 0;                                                                          \
 	}                                                                                          \
 	SEC("tracepoint/writeback/writeback_dirty_folio")                                          \
 	int tp_folio_dirty(struct trace_event_raw_writeback_folio_template *ctx)                   \
 	{                                                                                          \
-		page_cache_count_dirtied(ctx->ino, ctx->index, 0);                                 \
+		page_cache_count_dirtied(page_cache_my_counters(), ctx->ino, ctx->index, 0);       \
 		return 0;                                                                          \
 	}
