@@ -803,10 +803,11 @@ uint64_t lost_on_stderr(const std::string& err) {
     return total;
 }
 
-TraceInstance::TraceInstance(const std::string& event, const std::string& filter)
-    : dir_("/sys/kernel/tracing/instances/corescope-test-" + std::to_string(getpid())),
-      event_(event) {
-    rmdir(dir_.c_str()); // one a killed run left
+TraceInstance::TraceInstance(const std::string& event, const std::string& filter) : event_(event) {
+    static int made = 0; // one name per instance, in this process
+    dir_ = "/sys/kernel/tracing/instances/corescope-test-" + std::to_string(getpid()) + "-" +
+           std::to_string(made++);
+    rmdir(dir_.c_str()); // a killed run's, should its PID come again
     if (mkdir(dir_.c_str(), 0700) != 0) return;
     std::string events = dir_ + "/events/" + event_;
     ok_ = write_text(dir_ + "/buffer_size_kb", "1024") && write_text(events + "/filter", filter) &&
