@@ -103,7 +103,9 @@ class Printer {
             histograms_.print(
                 Histogram::linear_steps(p->slots, step_mhz),
                 [&](Record& r) { r.text("process").number(pid).text(p->comm); },
-                [&] { return "process " + std::to_string(pid) + " (" + p->comm + ")"; });
+                [&] {
+                    return "process " + std::to_string(pid) + " (" + text_escaped(p->comm) + ")";
+                });
         }
     }
 
