@@ -227,6 +227,7 @@ void report_skipped_runs(const bpf_object* object, Output& out, const CommonOpti
          static_cast<unsigned long long>(skipped));
     json_notice(options, out, "skipped", {{"skipped_runs", skipped}});
     out.flush();
+    out.check(); // a write error here is reported like any other
 }
 
 void announce(const std::string& text) {
